@@ -1,0 +1,85 @@
+"""One settings object: environment variables plus an optional `huibao.toml`.
+
+Precedence (highest first): explicit arguments, environment, `huibao.toml`, defaults.
+The standard `OPENAI_BASE_URL` / `OPENAI_API_KEY` are honoured; everything else is
+`HUIBAO_*`. The API key is a SecretStr so it never shows up in repr, logs or exports.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import (BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict,
+                               TomlConfigSettingsSource)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _toml_path() -> Path:
+    return Path(os.environ.get("HUIBAO_CONFIG", "huibao.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUIBAO_", extra="ignore", populate_by_name=True)
+
+    # Where the index, workspace and caches live. Git-ignored by default.
+    data_dir: Path = PROJECT_ROOT / "data"
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+
+    # Model endpoint (any OpenAI-compatible server). No base URL and no key => offline engine.
+    base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "HUIBAO_BASE_URL", "base_url"))
+    api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "HUIBAO_API_KEY", "api_key"))
+    model: str = "gpt-4o-mini"
+    temperature: float = 0.3
+    request_timeout_s: float = 60.0
+    max_retries: int = 3
+    max_concurrency: int = 4  # model requests in flight while drafting a report
+
+    # Token budget for one section prompt; tiktoken counts are an estimate for non-OpenAI models.
+    tokenizer: Literal["cl100k_base", "o200k_base"] = "o200k_base"
+    context_tokens: int = 8000
+    answer_tokens: int = 1500
+
+    # Knowledge base.
+    embedding: Literal["use", "e5", "openai"] = "use"
+    embedding_model: str = "bge-m3"  # name sent to an OpenAI-compatible /embeddings endpoint
+    embedding_base_url: str | None = None
+    chroma_mode: Literal["embedded", "http"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8000
+    collection: str = "knowledge"
+    retrieve_k: int = 6
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_toml_path()))
+
+    @property
+    def model_configured(self) -> bool:
+        """A model endpoint is configured when a base URL or a key is given."""
+        return bool(self.base_url) or self.api_key is not None
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def workspace_path(self) -> Path:
+        return self.data_dir / "workspace.sqlite3"
+
+    def describe(self) -> dict[str, object]:
+        """What may be shown to a user: everything but the key's value."""
+        shown = self.model_dump(exclude={"api_key"})
+        shown["api_key"] = "已设置" if self.api_key is not None else "未设置"
+        return {k: str(v) if isinstance(v, Path) else v for k, v in shown.items()}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Creates .venv and installs the pinned dependencies; a no-op when the lock has not changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "创建虚拟环境 .venv …"
+  "$PY" -m venv .venv
+fi
+stamp=".venv/.installed-$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "安装固定版本的依赖（首次约需 2 分钟）…"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
