@@ -24,7 +24,7 @@ err_console = Console(stderr=True)
 
 def _register_commands() -> None:
     # Each module adds its commands to `app` on import.
-    from assistant.commands import check, draft, kb, workspace  # noqa: F401
+    from assistant.commands import check, draft, evals, kb, models, workspace  # noqa: F401
 
 
 def main() -> None:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Where the index, workspace and caches live. Git-ignored by default.
     data_dir: Path = PROJECT_ROOT / "data"
     knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    # The office's own terms for the checks (its name, leaders' titles, banned words, fixed numerals).
+    terms: Path | None = None
 
     # Model endpoint (any OpenAI-compatible server). No base URL and no key => offline engine.
     base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "HUIBAO_BASE_URL", "base_url"))
@@ -37,7 +39,7 @@ class Settings(BaseSettings):
     temperature: float = 0.3
     request_timeout_s: float = 60.0
     max_retries: int = 3
-    max_concurrency: int = 4  # model requests in flight while drafting a report
+    max_concurrency: int = 8  # model requests in flight while drafting a report
 
     # Token budget for one section prompt; tiktoken counts are an estimate for non-OpenAI models.
     tokenizer: Literal["cl100k_base", "o200k_base"] = "o200k_base"

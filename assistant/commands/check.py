@@ -1,5 +1,124 @@
-"""`huibao` commands for the check stage."""
+"""`huibao check`: number grounding and 公文 style lint of a draft against the supplied figures."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
 from assistant.cli import app, console, err_console  # noqa: F401
+from assistant.errors import HuibaoError, InputError
+
+_CONTEXT = 12  # characters shown either side of a finding
+
+
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+
+
+def _blank_front_matter(text: str) -> str:
+    # YAML front matter (title:, year:) is metadata, not report text; blank it rather than cut
+    # it so that reported offsets and line numbers still point into the file as it is.
+    m = _FRONT_MATTER.match(text)
+    return re.sub(r"[^\n]", " ", m.group(0)) + text[m.end():] if m else text
+
+
+def read_draft(path: Path) -> str:
+    """Text of a .md/.txt (encoding detected) or .docx (paragraphs joined with newlines)."""
+    if not path.is_file():
+        raise InputError("文件不存在。", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        import docx
+        try:
+            document = docx.Document(str(path))
+        except Exception as err:  # python-docx raises several types for a broken package
+            raise InputError(f"无法读取 Word 文件：{err}", file=str(path)) from None
+        return "\n".join(p.text for p in document.paragraphs)
+    if suffix not in (".md", ".txt", ".markdown"):
+        raise InputError(f"不支持的文件类型“{suffix or '无扩展名'}”（支持 .md、.txt、.docx）。", file=str(path))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+        best = from_bytes(raw).best()
+        if best is None:
+            raise InputError("无法识别文件编码（请另存为 UTF-8）。", file=str(path)) from None
+        text = str(best)
+    return _blank_front_matter(text.replace("\r\n", "\n"))
+
+
+def _context(text: str, start: int, end: int, style: str) -> str:
+    before = text[max(0, start - _CONTEXT):start].replace("\n", "⏎")
+    span = text[start:end].replace("\n", "⏎") or "∅"
+    after = text[end:end + _CONTEXT].replace("\n", "⏎")
+    if len(span) > 40:
+        span = span[:18] + "……" + span[-18:]
+    return f"[dim]…{escape(before)}[/][{style}]{escape(span)}[/][dim]{escape(after)}…[/]"
+
+
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+@app.command()
+def check(
+    file: Path = typer.Argument(..., help="要核对的稿件（.md、.txt 或 .docx）"),
+    figures: Path = typer.Option(..., "--figures", "-f", help="数据文件（.yaml、.csv 或 .xlsx）"),
+    as_json: bool = typer.Option(False, "--json", help="只输出一个 JSON 对象"),
+    scope: str = typer.Option("report", "--scope", help="report：整篇汇报；section：单个章节（不查导语、结构顺序、结尾）"),
+    year: int | None = typer.Option(None, "--year", help="汇报年度（用于核对时效性提法）"),
+    terms: Path | None = typer.Option(None, "--terms", help="本单位术语表（YAML；默认读环境变量 HUIBAO_TERMS）"),
+) -> None:
+    """核对稿件中的数字是否都有数据来源，并检查公文格式与用语。"""
+    from assistant.check import check_text
+    from assistant.figures import load_figures
+
+    try:
+        if scope not in ("report", "section"):
+            raise InputError("--scope 只能是 report 或 section。", field="scope")
+        text = read_draft(file)
+        figs = load_figures(figures)
+        if terms is not None and not terms.is_file():
+            raise InputError("术语表文件不存在。", file=str(terms), field="--terms")
+        result = check_text(text, figs, scope=scope, year=year, terms=terms)  # type: ignore[arg-type]
+    except HuibaoError as err:
+        err_console.print(f"[bold red]错误：[/]{escape(str(err))}", soft_wrap=True)
+        raise typer.Exit(2 if isinstance(err, InputError) else err.exit_code)
+    if as_json:
+        typer.echo(json.dumps(result.to_json_dict(), ensure_ascii=False))
+    else:
+        _print_report(text, result, file)
+    raise typer.Exit(0 if result.clean else 1)
+
+
+def _print_report(text: str, result, file: Path) -> None:
+    # Long finding lines are not re-wrapped: the highlighted context must stay on one line.
+    def out(msg: str = "") -> None:
+        console.print(msg, soft_wrap=True)
+
+    s = result.summary
+    out(f"[bold]核对结果：{escape(str(file))}[/]")
+    out(f"数字：有据 {s.grounded} 处，[red]无据 {s.invented} 处[/]，待补充 {s.placeholders} 处；"
+                  f"格式用语：[red]错误 {s.style_errors} 处[/]，[yellow]提示 {s.style_warnings} 处[/]")
+    problems = [m for m in result.numbers if m.status != "grounded"]
+    if problems:
+        out("\n[bold]数字[/]")
+        for m in problems:
+            label = "[red]无数据来源[/]" if m.status == "invented" else "[yellow]待补充[/]"
+            out(f"  第 {_line_of(text, m.start)} 行 {label} “{escape(m.text)}”  "
+                          + _context(text, m.start, m.end, "bold red"))
+    if result.style:
+        out("\n[bold]格式与用语[/]")
+        for f in result.style:
+            tag = "[red]错误[/]" if f.severity == "error" else "[yellow]提示[/]"
+            fix = f"  建议：{escape(f.suggestion)}" if f.suggestion else ""
+            out(f"  第 {_line_of(text, f.start)} 行 {tag} {f.rule} {escape(f.message)}{fix}\n    "
+                          + _context(text, f.start, f.end, "bold yellow"))
+    if result.coverage.unused:
+        out(f"\n未使用的数据：{'、'.join(result.coverage.unused)}")
+    out("\n[green]通过：没有无据数字、待补充内容和格式错误。[/]" if result.clean
+                  else "\n[red]未通过：请修改上述问题。[/]")

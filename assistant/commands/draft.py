@@ -1,5 +1,185 @@
-"""`huibao` commands for the draft stage."""
+"""`huibao` commands for the draft stage: draft, demo."""
 
 from __future__ import annotations
 
-from assistant.cli import app, console, err_console  # noqa: F401
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assistant.cli import app, console, err_console
+
+if TYPE_CHECKING:
+    from assistant.draft import ReportDraft
+    from assistant.figures import Figure
+    from assistant.spec import ReportSpec
+
+OFFLINE_NOTICE = "未配置模型接口，已使用离线引擎（不调用任何模型）起草。"
+FORCED_OFFLINE_NOTICE = "按 --offline 要求，已使用离线引擎（不调用任何模型）起草。"
+
+
+def _after_draft(report_draft: ReportDraft, spec: ReportSpec, figures: list[Figure]) -> str:
+    """Save the report and version 1 of every section in one transaction; returns the report id."""
+    from assistant.settings import get_settings
+    from assistant.store import Workspace
+
+    settings = get_settings()
+    with Workspace.open(settings.workspace_path) as workspace:
+        return workspace.create_report(spec, figures, draft=report_draft, settings=settings)
+
+
+def _safe_name(title: str) -> str:
+    name = re.sub(r'[\\/:*?"<>|\s]+', "_", title).strip("._") or "report"
+    return name[:80]
+
+
+def _open_kb(settings, *, ingest_if_empty: bool):
+    """The knowledge base, or None when it cannot be opened (drafting goes on without passages)."""
+    try:
+        from assistant.retrieve import KnowledgeBase
+        kb = KnowledgeBase.open(settings)
+        if kb.is_empty() and ingest_if_empty:
+            from assistant.ingest import ingest
+            with err_console.status("知识库为空，正在导入示例知识库……"):
+                ingest([settings.knowledge_dir], settings, kb=kb)
+        return None if kb.is_empty() else kb
+    except Exception as err:  # noqa: BLE001 - a broken index must not stop drafting
+        err_console.print(f"[yellow]知识库不可用，将不引用参考材料：{escape(str(err))}[/]")
+        return None
+
+
+def _run(spec_path: Path, figures_path: Path, *, offline: bool, model_name: str | None, out: Path,
+         as_json: bool, ingest_if_empty: bool = False) -> None:
+    from assistant.draft import draft_report, drafted_sections
+    from assistant.offline import derive_titles
+    from assistant.figures import load_figures
+    from assistant.settings import get_settings
+    from assistant.spec import load_spec
+
+    settings = get_settings()
+    figures = load_figures(figures_path)
+    spec = load_spec(spec_path, figures)  # everything is validated before anything is written
+    model = None
+    if not offline and settings.model_configured:  # the SDK is imported only when it will be used
+        from assistant.model import make_model
+        model = make_model(settings, model=model_name)
+    notice = FORCED_OFFLINE_NOTICE if offline else (OFFLINE_NOTICE if model is None else None)
+    show = err_console if as_json else console
+    if notice:
+        show.print(f"[bold yellow]{notice}[/]")
+    else:
+        show.print(f"使用模型 [bold]{escape(model.name)}[/] 起草，最多 {settings.max_concurrency} 个章节并行。")
+    kb = _open_kb(settings, ingest_if_empty=ingest_if_empty)
+    todo = drafted_sections(spec, figures)
+    titles = derive_titles(spec, figures)
+    names = {"intro": "导语", "closing": "结束语"}
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
+                  TimeElapsedColumn(), console=err_console if as_json else console, transient=as_json) as bar:
+        tasks = {s.id: bar.add_task(
+            f"章节 {s.id} {escape((s.title or names.get(s.part) or titles.get(s.id, '') + '（待拟）')[:20])}",
+            total=1, status="等待") for s in todo}
+        overall = bar.add_task("[bold]全文", total=len(todo), status="")
+        chars: dict[str, int] = {}
+
+        def on_start(section_id: str) -> None:
+            bar.update(tasks[section_id], status="起草中")
+
+        def on_delta(section_id: str, text: str) -> None:
+            chars[section_id] = chars.get(section_id, 0) + len(text)
+            bar.update(tasks[section_id], status=f"已生成 {chars[section_id]} 字")
+
+        def on_section(draft) -> None:
+            s = draft.check.summary
+            state = "完成" if draft.provenance.engine == "model" else "完成（离线）"
+            if draft.provenance.error:
+                state = "模型出错，已离线起草" if draft.provenance.engine == "offline" else "修正数字时出错"
+            bar.update(tasks[draft.section_id], completed=1, status=f"{state}，数字 {s.grounded}/{s.invented}/{s.placeholders}")
+            bar.advance(overall)
+
+        report = draft_report(spec, figures, kb, model, settings, on_section=on_section, on_start=on_start,
+                              on_delta=on_delta)
+
+    out.mkdir(parents=True, exist_ok=True)
+    md_path = out / f"{_safe_name(report.title)}.md"
+    md_path.write_text(report.to_markdown(), encoding="utf-8")
+    report_id = _after_draft(report, spec, figures)
+    data = report.to_json_dict()
+    data["offline_notice"] = notice
+    data["report_id"] = report_id
+    (out / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    _print_summary(report)
+    console.print(f"已保存到工作区，汇报编号 [bold]{report_id}[/]"
+                  f"（查看：huibao show {report_id}；重写单节：huibao regenerate {report_id} 章节编号）")
+    errors: dict[str, list[str]] = {}
+    for s in report.sections:
+        if s.provenance.error:
+            errors.setdefault(s.provenance.error, []).append(s.section_id)
+    for message, ids in errors.items():
+        fell_back = [i for i in ids if report.section(i).provenance.engine == "offline"]
+        what = "已改用离线引擎起草，" if fell_back else ""
+        console.print(f"[yellow]章节 {escape('、'.join(ids))}：模型调用失败，{what}请核对。原因：{escape(message)}[/]")
+    if notice:
+        console.print(f"[bold yellow]{notice}[/]")
+    console.print(f"已写入 {escape(str(md_path))} 和 {escape(str(out / 'report.json'))}")
+
+
+def _print_summary(report: ReportDraft) -> None:
+    table = Table(title=f"起草结果：{report.title}", show_header=True)
+    for col, justify in (("章节", "left"), ("标题", "left"), ("引擎", "left"), ("数字 有据/编造/待补", "right"),
+                         ("规范错误", "right"), ("规范提示", "right")):
+        table.add_column(col, justify=justify)
+    for s in report.sections:
+        if not s.text:
+            continue
+        c = s.check.summary
+        engine = {"model": "模型", "offline": "离线"}[s.provenance.engine]
+        if s.provenance.error:
+            engine += "（模型出错）"
+        elif s.provenance.repaired:
+            engine += "（已修正数字）"
+        table.add_row(s.section_id, escape((s.heading or "")[:24]), engine,
+                      f"{c.grounded}/{c.invented}/{c.placeholders}", str(c.style_errors), str(c.style_warnings))
+    rc = report.report_check
+    if rc is not None:
+        c = rc.summary
+        engine = {"model": "模型", "offline": "离线", "mixed": "模型＋离线"}.get(report.engine, report.engine)
+        table.add_row("全文", "", engine, f"{c.grounded}/{c.invented}/{c.placeholders}", str(c.style_errors),
+                      str(c.style_warnings), style="bold")
+        if rc.coverage.unused:
+            console.print(f"[yellow]未用到的数据：{escape('、'.join(rc.coverage.unused))}[/]")
+    console.print(table)
+
+
+@app.command()
+def draft(spec: Path = typer.Option(..., "--spec", help="提纲文件（.yaml）"),
+          figures: Path = typer.Option(..., "--figures", help="数据文件（.yaml/.csv/.xlsx）"),
+          offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
+          model: Optional[str] = typer.Option(None, "--model", help="模型名称（覆盖设置）"),
+          out: Path = typer.Option(Path("out"), "--out", help="输出目录"),
+          as_json: bool = typer.Option(False, "--json", help="把 report.json 的内容输出到标准输出")) -> None:
+    """按提纲和数据起草年度工作汇报，写出 <标题>.md 和 report.json，并核对数字与公文规范。"""
+    _run(spec, figures, offline=offline, model_name=model, out=out, as_json=as_json)
+
+
+@app.command()
+def demo(offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
+         model: Optional[str] = typer.Option(None, "--model", help="模型名称（覆盖设置）"),
+         out: Path = typer.Option(Path("out"), "--out", help="输出目录")) -> None:
+    """起草示例汇报：examples/report-spec.yaml + examples/figures.xlsx，使用示例知识库。"""
+    from assistant.settings import PROJECT_ROOT
+
+    examples = PROJECT_ROOT / "examples"
+    figures = examples / "figures.xlsx"
+    if not figures.is_file():
+        figures = examples / "figures.csv"
+    _run(examples / "report-spec.yaml", figures, offline=offline, model_name=model, out=out, as_json=False,
+         ingest_if_empty=True)

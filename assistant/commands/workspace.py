@@ -1,5 +1,332 @@
-"""`huibao` commands for the workspace stage."""
+"""`huibao` commands for the workspace: saved reports, versions, regeneration, figures, export.
+
+reports · show · history · regenerate · revert · diff · lock · unlock · edit · figures · stale ·
+refresh · export. Wiring only: the work is done by assistant.store, assistant.draft and
+assistant.export.
+"""
 
 from __future__ import annotations
 
-from assistant.cli import app, console, err_console  # noqa: F401
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from assistant.cli import app, console, err_console
+from assistant.errors import InputError
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+    from assistant.store import Workspace
+
+REPORT = typer.Argument(..., help="汇报编号（huibao reports 可查看）")
+SECTION = typer.Argument(..., help="章节编号，如 intro、1、1.1、closing")
+
+
+def _settings() -> "Settings":
+    from assistant.settings import get_settings
+    return get_settings()
+
+
+def _workspace() -> "Workspace":
+    from assistant.store import Workspace
+    return Workspace.open(_settings().workspace_path)
+
+
+def _open_kb(settings: "Settings"):
+    """The knowledge base, or None when it is empty or cannot be opened (drafting goes on)."""
+    try:
+        from assistant.retrieve import KnowledgeBase
+        kb = KnowledgeBase.open(settings)
+        return None if kb.is_empty() else kb
+    except Exception as err:  # noqa: BLE001 - a broken index must not stop a regeneration
+        err_console.print(f"[yellow]知识库不可用，将不引用参考材料：{escape(str(err))}[/]")
+        return None
+
+
+def _make_model(settings: "Settings", offline: bool, model_name: str | None):
+    if offline:
+        err_console.print("[yellow]按 --offline 要求，使用离线引擎（不调用任何模型）。[/]")
+        return None
+    from assistant.model import make_model
+    model = make_model(settings, model=model_name)
+    if model is None:
+        err_console.print("[yellow]未配置模型接口，使用离线引擎（不调用任何模型）。[/]")
+    return model
+
+
+def _regenerate(ws: "Workspace", report_id: str, section_id: str, *, settings: "Settings", model, kb,
+                instruction: str | None, stream: bool) -> int:
+    from assistant.draft import draft_section
+
+    def on_delta(text: str) -> None:
+        console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
+
+    use_stream = stream and model is not None
+
+    def drafter(section, spec, figures):
+        return draft_section(section, spec, figures, kb, model, settings, instruction=instruction,
+                             on_delta=on_delta if use_stream else None)
+
+    version = ws.regenerate(report_id, section_id, drafter, author="model" if model is not None else "offline",
+                            instruction=instruction, settings=settings)
+    if use_stream:
+        console.print()
+    return version
+
+
+def _print_section_result(ws: "Workspace", report_id: str, section_id: str, version: int) -> None:
+    draft = ws.get_version(report_id, section_id, version)
+    s = draft.check.summary
+    console.print(f"章节 [bold]{escape(section_id)}[/]（{escape(draft.title or '无标题')}）已保存为第 {version} 版；"
+                  f"数字 有据 {s.grounded} / 无来源 {s.invented} / 待补 {s.placeholders}。"
+                  f"其他章节未改动。")
+    if getattr(draft.provenance, "error", None):
+        console.print(f"[yellow]模型出错，本版由离线引擎起草：{escape(draft.provenance.error)}[/]")
+
+
+def _when(stamp: str) -> str:
+    return stamp[:16].replace("T", " ")  # 2026-11-27T08:23:51+00:00 -> 2026-11-27 08:23
+
+
+@app.command()
+def reports() -> None:
+    """列出工作区中保存的汇报。"""
+    ws = _workspace()
+    infos = ws.reports()
+    if not infos:
+        console.print("工作区中还没有汇报。用 huibao draft 起草一份。")
+        return
+    table = Table(title=f"已保存的汇报（{escape(str(ws.path))}）")
+    for col, justify in (("编号", "left"), ("标题", "left"), ("年度", "right"), ("章节", "right"),
+                         ("最后更新", "left"), ("待更新", "right")):
+        table.add_column(col, justify=justify)
+    for r in infos:
+        table.add_row(r.id, escape(r.title), str(r.year), str(r.sections), _when(r.updated),
+                      f"[yellow]{r.stale}[/]" if r.stale else "0")
+    console.print(table)
+
+
+@app.command()
+def show(report: str = REPORT, section_id: Optional[str] = typer.Argument(None, help="章节编号；省略则列出全部章节")) -> None:
+    """显示汇报的章节列表，或某一章节的当前正文。"""
+    ws = _workspace()
+    if section_id is None:
+        stale = set(ws.stale_sections(report))
+        table = Table(title=escape(ws.current(report).title))
+        for col in ("章节", "标题", "级别", "当前版本", "版本数", "状态"):
+            table.add_column(col)
+        for s in ws.sections(report):
+            state = "、".join(x for x in ("[cyan]已锁定[/]" if s.locked else "",
+                                         "[yellow]数据已变，待更新[/]" if s.section_id in stale else "") if x)
+            table.add_row(escape(s.section_id), escape(s.title or "（无标题）"), str(s.level), str(s.current_version),
+                          str(s.versions), state)
+        console.print(table)
+        return
+    draft = ws.section(report, section_id)
+    console.print(f"[bold]{escape(draft.title or section_id)}[/]")
+    console.print(draft.text, markup=False, highlight=False)
+
+
+@app.command()
+def history(report: str = REPORT, section_id: str = SECTION) -> None:
+    """列出一个章节的全部版本。"""
+    from assistant.store import AUTHOR_ZH
+    ws = _workspace()
+    rows = ws.history(report, section_id)
+    table = Table(title=f"汇报 {escape(report)} 章节 {escape(section_id)} 的版本")
+    for col in ("版本", "来源", "模型", "修改要求", "时间", "字数", "数字 有据/无源/待补", "规范 错/提示"):
+        table.add_column(col)
+    for v in rows:
+        source = AUTHOR_ZH.get(v.author, v.author) + (f"（自第 {v.reverted_from} 版）" if v.reverted_from else "")
+        mark = "[bold green]▶ [/]" if v.is_current else "  "
+        c = v.check
+        table.add_row(mark + str(v.version), source, escape(v.model or ""), escape(v.instruction or ""),
+                      _when(v.created), str(v.chars), f"{c.grounded}/{c.invented}/{c.placeholders}",
+                      f"{c.style_errors}/{c.style_warnings}")
+    console.print(table)
+    console.print("▶ 为当前版本。回退：huibao revert 汇报 章节 版本；对比：huibao diff 汇报 章节 甲 乙")
+
+
+@app.command()
+def regenerate(report: str = REPORT, section_id: str = SECTION,
+               instruction: Optional[str] = typer.Option(None, "--instruction", "-i", help="修改要求，如“更精炼，突出新媒体数据”"),
+               offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
+               model: Optional[str] = typer.Option(None, "--model", help="本次使用的模型名称")) -> None:
+    """重新生成一个章节（新增一个版本），其他章节不变。"""
+    settings = _settings()
+    ws = _workspace()
+    ws.ensure_unlocked(report, section_id)  # unknown ids and locks fail before any model is called
+    ws.section_spec(report, section_id)
+    chat_model = _make_model(settings, offline, model)
+    if chat_model is None and instruction:
+        err_console.print("[yellow]离线引擎按提纲要点和数据组稿，不能按修改要求改写；要求已记入版本历史。[/]")
+    kb = _open_kb(settings)
+    previous = ws.section(report, section_id).text
+    version = _regenerate(ws, report, section_id, settings=settings, model=chat_model, kb=kb,
+                          instruction=instruction, stream=True)
+    _print_section_result(ws, report, section_id, version)
+    if ws.get_version(report, section_id, version).text == previous:
+        console.print("新版本正文与上一版相同。")
+
+
+@app.command()
+def revert(report: str = REPORT, section_id: str = SECTION,
+           version: int = typer.Argument(..., help="要恢复的版本号")) -> None:
+    """把某个旧版本恢复为当前版本（作为新版本保存，历史保留）。"""
+    ws = _workspace()
+    new = ws.revert(report, section_id, version)
+    console.print(f"已将章节 {escape(section_id)} 的第 {version} 版恢复为当前版本（保存为第 {new} 版）。")
+
+
+@app.command()
+def diff(report: str = REPORT, section_id: str = SECTION,
+         a: int = typer.Argument(..., help="旧版本号"), b: int = typer.Argument(..., help="新版本号"),
+         unified: bool = typer.Option(False, "--unified", help="输出按句分行的 unified diff 文本")) -> None:
+    """对比一个章节的两个版本（删去的标红、新增的标绿）。"""
+    ws = _workspace()
+    if unified:
+        text = ws.diff(report, section_id, a, b)
+        for line in text.splitlines():
+            style = "red" if line.startswith("-") and not line.startswith("---") else \
+                "green" if line.startswith("+") and not line.startswith("+++") else \
+                "cyan" if line.startswith("@@") else None
+            console.print(Text(line, style=style or ""))
+        if not text:
+            console.print("两个版本的正文相同。")
+        return
+    segments = ws.diff_segments(report, section_id, a, b)
+    out = Text()
+    for op, piece in segments:
+        out.append(piece, style={"delete": "red strike", "insert": "bold green"}.get(op, ""))
+    console.print(f"章节 {escape(section_id)}：第 {a} 版 → 第 {b} 版（[red strike]删去[/]、[bold green]新增[/]）")
+    console.print(out)
+    if all(op == "equal" for op, _ in segments):
+        console.print("两个版本的正文相同。")
+
+
+@app.command()
+def lock(report: str = REPORT, section_id: str = SECTION) -> None:
+    """锁定章节：重新生成、整篇起草和更新时都保留它。"""
+    _workspace().lock(report, section_id, True)
+    console.print(f"已锁定章节 {escape(section_id)}。")
+
+
+@app.command()
+def unlock(report: str = REPORT, section_id: str = SECTION) -> None:
+    """解锁章节。"""
+    _workspace().lock(report, section_id, False)
+    console.print(f"已解锁章节 {escape(section_id)}。")
+
+
+@app.command()
+def edit(report: str = REPORT, section_id: str = SECTION,
+         file: Path = typer.Option(..., "--file", "-f", help="修改后的正文（UTF-8 文本文件）")) -> None:
+    """用手工修改的正文保存一个新版本（重新核对数字）。"""
+    if not file.is_file():
+        raise InputError("文件不存在。", file=str(file))
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("文件不是 UTF-8 编码的文本，请另存为 UTF-8。", file=str(file)) from None
+    ws = _workspace()
+    version = ws.edit(report, section_id, text)
+    s = ws.get_version(report, section_id, version).check.summary
+    console.print(f"已保存手工修改为第 {version} 版；数字 有据 {s.grounded} / 无来源 {s.invented} / 待补 {s.placeholders}。")
+
+
+@app.command()
+def figures(report: str = REPORT,
+            set_: Optional[Path] = typer.Option(None, "--set", help="新的数据文件（.yaml/.csv/.xlsx）")) -> None:
+    """显示汇报的数据；用 --set 更新数据并列出因此需要更新的章节。"""
+    ws = _workspace()
+    if set_ is not None:
+        from assistant.figures import load_figures
+        ws.update_figures(report, load_figures(set_))
+        console.print(f"已更新汇报 {escape(report)} 的数据。")
+        _print_stale(ws, report)
+        return
+    table = Table(title=f"汇报 {escape(report)} 的数据")
+    for col in ("编号", "项目", "数值", "单位", "章节", "备注"):
+        table.add_column(col)
+    for f in ws.figures(report):
+        value = int(f.value) if float(f.value).is_integer() else f.value
+        table.add_row(f.id, escape(f.item), str(value), escape(f.unit), escape(f.section or ""), escape(f.note or ""))
+    console.print(table)
+
+
+def _print_stale(ws: "Workspace", report: str) -> None:
+    stale = ws.stale_report(report)
+    if not stale:
+        console.print("没有章节需要更新。")
+        return
+    console.print(f"[yellow]{len(stale)} 个章节用到的数据已变，需要更新：[/]")
+    for s in stale:
+        lock_note = "（已锁定，huibao refresh 不会改它）" if s.locked else ""
+        console.print(f"  [bold]{escape(s.section_id)}[/] {escape(s.title)}{lock_note}：{escape('；'.join(s.reasons))}")
+    console.print(f"重新生成这些章节：huibao refresh {escape(report)}")
+
+
+@app.command()
+def stale(report: str = REPORT) -> None:
+    """列出数据变化后需要更新的章节。"""
+    _print_stale(_workspace(), report)
+
+
+@app.command()
+def refresh(report: str = REPORT,
+            offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
+            model: Optional[str] = typer.Option(None, "--model", help="本次使用的模型名称")) -> None:
+    """重新生成所有因数据变化而过时、且未锁定的章节。"""
+    settings = _settings()
+    ws = _workspace()
+    stale_sections = ws.stale_report(report)
+    todo = [s for s in stale_sections if not s.locked]
+    for s in stale_sections:
+        if s.locked:
+            console.print(f"[cyan]章节 {escape(s.section_id)} 已锁定，跳过。[/]")
+    if not todo:
+        console.print("没有需要重新生成的章节。")
+        return
+    chat_model = _make_model(settings, offline, model)
+    kb = _open_kb(settings)
+    for s in todo:
+        console.print(f"正在重新生成章节 [bold]{escape(s.section_id)}[/] {escape(s.title)} ……")
+        version = _regenerate(ws, report, s.section_id, settings=settings, model=chat_model, kb=kb,
+                              instruction=None, stream=False)
+        _print_section_result(ws, report, s.section_id, version)
+    left = ws.stale_sections(report)
+    if left:
+        console.print(f"[yellow]仍需更新的章节：{escape('、'.join(left))}[/]")
+
+
+def _safe_name(title: str) -> str:
+    return (re.sub(r'[\\/:*?"<>|\s]+', "_", title).strip("._") or "report")[:80]
+
+
+@app.command()
+def export(report: str = REPORT,
+           format_: str = typer.Option("docx", "--format", help="docx（GB/T 9704 版式的 Word 文件）或 md"),
+           out: Optional[Path] = typer.Option(None, "--out", "-o", help="输出文件；默认 out/<标题>.<格式>")) -> None:
+    """导出汇报的当前稿（Word 或 Markdown）。"""
+    from assistant.export import export_docx, export_markdown
+    fmt = format_.lower().lstrip(".")
+    if fmt not in ("docx", "md"):
+        raise InputError(f"不支持的导出格式“{format_}”（可用 docx 或 md）。", field="--format")
+    ws = _workspace()
+    draft = ws.current(report)
+    path = out or Path("out") / f"{_safe_name(draft.title)}.{fmt}"
+    if path.suffix.lower() != f".{fmt}":
+        raise InputError(f"输出文件的扩展名应为 .{fmt}。", file=str(path))
+    written = export_docx(draft, path) if fmt == "docx" else export_markdown(draft, path)
+    placeholders = sum(s.text.count("【待补充") + s.text.count("【待核实") for s in draft.sections)
+    console.print(f"已导出 {escape(str(written))}")
+    if placeholders:
+        console.print(f"[yellow]稿中还有 {placeholders} 处【待补充/待核实】占位，导出文件中已用黄色标出。[/]")
+    stale_ids = ws.stale_sections(report)
+    if stale_ids:
+        console.print(f"[yellow]注意：章节 {escape('、'.join(stale_ids))} 用到的数据已变，尚未更新（huibao refresh）。[/]")

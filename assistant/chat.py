@@ -1,0 +1,313 @@
+"""The workspace chat: what staff type, turned into actions on the report.
+
+Pure logic, no Streamlit: the page hands in a `ChatActions` object that performs the actions
+(regenerate a section, change a figure, search the knowledge base, explain a check finding).
+
+With a model, the model chooses among `TOOLS` (OpenAI function-calling schemas) and
+`run_tool` executes its calls. Without one, `parse_command` understands a small fixed set of
+commands and anything else is answered with the best knowledge-base passages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, Sequence
+
+from assistant.errors import HuibaoError
+
+IntentKind = Literal["regenerate", "set_figure", "search", "explain", "help"]
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: IntentKind
+    section: str | None = None        # a section reference as typed: "1.2", "（二）", a title fragment
+    instruction: str | None = None    # regenerate: what to change
+    figure: str | None = None         # set_figure: figure id or item name
+    value: float | None = None
+    unit: str | None = None
+    query: str | None = None          # search
+
+
+@dataclass
+class ActionResult:
+    """What one action did, in Chinese, plus whether it changed the report."""
+    message: str
+    changed: bool = False
+    sections: list[str] = field(default_factory=list)  # section ids touched or made stale
+
+
+class PassageLike(Protocol):
+    text: str
+    source: str
+    heading_path: str
+
+
+class ChatActions(Protocol):
+    """Performed by the page (assistant.ui.actions); a fake in tests."""
+
+    def regenerate(self, section_id: str, instruction: str | None) -> ActionResult: ...
+    def set_figure(self, figure: str, value: float, unit: str | None) -> ActionResult: ...
+    def search(self, query: str, k: int = 3) -> Sequence[PassageLike]: ...
+    def explain(self, section_id: str) -> ActionResult: ...
+    def resolve_section(self, ref: str) -> str | None: ...
+
+
+HELP_TEXT = (
+    "可用的指令：\n"
+    "- `重写 1.2 更精炼`：按要求重新起草某一节（“重写”后接章节编号，再写要求，可省略）\n"
+    "- `数据 新闻发布会 10`：修改一项数据（项目名称或编号，再写新数值，可带单位）\n"
+    "- `查找 新媒体`：在素材库中查找相关段落\n"
+    "- `解释 1.2`：说明某一节的核对结果（编造的数字、待补充项、文风问题）\n"
+    "其他问题将按素材库检索作答。"
+)
+NO_MODEL_NOTE = "（当前未配置模型，使用离线引擎：只能理解上述固定指令；配置模型后可用自然语言提出任意修改要求。）"
+
+_VERBS_REGENERATE = ("重写", "重新起草", "重新生成", "改写", "润色")
+_VERBS_FIGURE = ("数据", "修改数据", "改数据")
+_VERBS_SEARCH = ("查找", "搜索", "检索", "查询")
+_VERBS_EXPLAIN = ("解释", "说明")
+_VERBS_HELP = ("帮助", "help", "?", "？", "指令")
+
+_SECTION_ID = r"(?:intro|closing|\d+(?:\.\d+)*)"
+_NUMBER = r"[+-]?\d+(?:\.\d+)?"
+
+
+def _normalise(text: str) -> str:
+    # NFKC turns full-width digits, letters and spaces into ASCII, which is what staff type
+    # on a Chinese IME half the time; keep the Chinese brackets as they are.
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _strip_verb(text: str, verbs: Sequence[str]) -> str | None:
+    for verb in sorted(verbs, key=len, reverse=True):
+        if text.lower().startswith(verb.lower()):
+            rest = text[len(verb):]
+            return rest.lstrip(" :：，,")
+    return None
+
+
+def parse_command(text: str) -> Intent | None:
+    """The offline command set. None when the text is not a command (then: search)."""
+    text = _normalise(text)
+    if not text:
+        return None
+    if text.lower() in _VERBS_HELP:
+        return Intent("help")
+
+    rest = _strip_verb(text, _VERBS_REGENERATE)
+    if rest is not None:
+        m = re.match(rf"(?:第\s*)?({_SECTION_ID})\s*(?:节|部分)?\s*[，,:：]?\s*(.*)$", rest, re.S)
+        if m:
+            return Intent("regenerate", section=m.group(1), instruction=m.group(2).strip() or None)
+        if rest:
+            # "重写 新闻宣传 更精炼": a title fragment is the first word
+            ref, _, instruction = rest.partition(" ")
+            return Intent("regenerate", section=ref, instruction=instruction.strip() or None)
+        return None
+
+    rest = _strip_verb(text, _VERBS_FIGURE)
+    if rest is not None:
+        # the figure name ends at a separator, a space, or where the digits start after Chinese
+        m = re.match(rf"(.+?)(?:\s*(?:改为|改成|为|=|:|：)\s*|\s+|(?<=[^\dA-Za-z.]))({_NUMBER})\s*([^\d\s]*)$", rest)
+        if m and m.group(1).strip():
+            return Intent("set_figure", figure=m.group(1).strip(), value=float(m.group(2)),
+                          unit=m.group(3).strip() or None)
+        return None
+
+    rest = _strip_verb(text, _VERBS_SEARCH)
+    if rest is not None:
+        return Intent("search", query=rest) if rest else None
+
+    rest = _strip_verb(text, _VERBS_EXPLAIN)
+    if rest is not None:
+        m = re.match(rf"(?:第\s*)?({_SECTION_ID})\s*(?:节|部分)?", rest)
+        if m:
+            return Intent("explain", section=m.group(1))
+        return Intent("explain", section=rest) if rest else None
+    return None
+
+
+def format_passages(passages: Sequence[PassageLike], *, limit: int = 3, chars: int = 160) -> str:
+    """Cited passages as Markdown: source, heading path, an excerpt."""
+    if not passages:
+        return "素材库中没有找到相关内容。"
+    lines = []
+    for i, p in enumerate(passages[:limit], start=1):
+        excerpt = " ".join(p.text.split())
+        if len(excerpt) > chars:
+            excerpt = excerpt[:chars] + "…"
+        where = f"{p.source}" + (f" · {p.heading_path}" if p.heading_path else "")
+        lines.append(f"[{i}] **{where}**\n> {excerpt}")
+    return "\n\n".join(lines)
+
+
+def run_intent(intent: Intent, actions: ChatActions) -> ActionResult:
+    """Execute one parsed command. Errors the user should see are returned, not raised, so a
+    refused action (a locked section, an unknown figure) is reported and the chat goes on."""
+    try:
+        return _run_intent(intent, actions)
+    except HuibaoError as err:
+        return ActionResult(f"未能完成：{err}")
+
+
+def _run_intent(intent: Intent, actions: ChatActions) -> ActionResult:
+    if intent.kind == "help":
+        return ActionResult(HELP_TEXT)
+    if intent.kind == "search":
+        passages = actions.search(intent.query or "")
+        return ActionResult(f"按“{intent.query}”在素材库中找到：\n\n" + format_passages(passages))
+    if intent.kind in ("regenerate", "explain"):
+        section_id = actions.resolve_section(intent.section or "")
+        if section_id is None:
+            return ActionResult(f"没有找到章节“{intent.section}”。请写章节编号，如 1.2。")
+        if intent.kind == "regenerate":
+            return actions.regenerate(section_id, intent.instruction)
+        return actions.explain(section_id)
+    if intent.kind == "set_figure":
+        assert intent.figure is not None and intent.value is not None
+        return actions.set_figure(intent.figure, intent.value, intent.unit)
+    raise ValueError(intent.kind)  # pragma: no cover - Literal exhausts the kinds
+
+
+# --- model tool calling ---------------------------------------------------------------
+
+TOOLS: list[dict[str, Any]] = [
+    {"type": "function", "function": {
+        "name": "regenerate_section",
+        "description": "按要求重新起草汇报中的一节（其余章节不变）。",
+        "parameters": {"type": "object", "properties": {
+            "section_id": {"type": "string", "description": "章节编号，如 1.2、intro、closing"},
+            "instruction": {"type": "string", "description": "修改要求，如“更精炼”“突出新媒体”"},
+        }, "required": ["section_id"]}}},
+    {"type": "function", "function": {
+        "name": "set_figure",
+        "description": "修改一项数据的数值（用到它的章节会标为待更新）。",
+        "parameters": {"type": "object", "properties": {
+            "figure": {"type": "string", "description": "数据编号或项目名称，如 F03 或 新闻发布会"},
+            "value": {"type": "number"},
+            "unit": {"type": "string", "description": "单位，可省略（沿用原单位）"},
+        }, "required": ["figure", "value"]}}},
+    {"type": "function", "function": {
+        "name": "search_knowledge",
+        "description": "在素材库（往年汇报、政策文件）中检索段落，回答时须注明出处。",
+        "parameters": {"type": "object", "properties": {
+            "query": {"type": "string"},
+        }, "required": ["query"]}}},
+    {"type": "function", "function": {
+        "name": "explain_check",
+        "description": "说明某一节的核对结果：哪些数字无依据、哪些待补充、有哪些文风问题。",
+        "parameters": {"type": "object", "properties": {
+            "section_id": {"type": "string"},
+        }, "required": ["section_id"]}}},
+]
+
+_TOOL_TO_INTENT: dict[str, IntentKind] = {
+    "regenerate_section": "regenerate", "set_figure": "set_figure",
+    "search_knowledge": "search", "explain_check": "explain",
+}
+
+
+def intent_from_tool_call(name: str, arguments: str | dict | None) -> Intent:
+    """A model's tool call as an Intent; ValueError (Chinese) for an unknown tool or bad arguments."""
+    if name not in _TOOL_TO_INTENT:
+        raise ValueError(f"模型请求了未知的操作“{name}”。")
+    if isinstance(arguments, str):
+        try:
+            args = json.loads(arguments or "{}")
+        except json.JSONDecodeError as err:
+            raise ValueError(f"模型给出的参数不是有效的 JSON：{err.msg}") from err
+    else:
+        args = dict(arguments or {})
+    if not isinstance(args, dict):
+        raise ValueError("模型给出的参数应是一个对象。")
+    kind = _TOOL_TO_INTENT[name]
+    try:
+        if kind == "regenerate":
+            return Intent(kind, section=str(args["section_id"]), instruction=(args.get("instruction") or None))
+        if kind == "explain":
+            return Intent(kind, section=str(args["section_id"]))
+        if kind == "search":
+            return Intent(kind, query=str(args["query"]))
+        value = args["value"]
+        value = float(value) if not isinstance(value, str) else float(_normalise(value))
+        return Intent(kind, figure=str(args["figure"]), value=value, unit=(args.get("unit") or None))
+    except KeyError as err:
+        raise ValueError(f"模型调用“{name}”时缺少参数 {err.args[0]}。") from err
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"模型调用“{name}”时参数无效：{err}") from err
+
+
+def run_tool_call(name: str, arguments: str | dict | None, actions: ChatActions) -> ActionResult:
+    try:
+        intent = intent_from_tool_call(name, arguments)
+    except ValueError as err:
+        return ActionResult(str(err))
+    return run_intent(intent, actions)
+
+
+SYSTEM_PROMPT = (
+    "你是“汇报起草助手”的对话助手，帮助机关工作人员修改年度工作汇报。"
+    "需要修改章节、修改数据、查找素材或解释核对结果时，调用提供的工具；"
+    "回答素材问题时注明出处（文件与标题路径）。不要编造数字。用简洁的中文回答，并说明做了什么。"
+)
+
+
+def outline_for_prompt(sections: Sequence[tuple[str, str]]) -> str:
+    """The report's section ids and titles, so the model can name a section."""
+    return "当前汇报的章节：\n" + "\n".join(f"- {sid}：{title}" for sid, title in sections)
+
+
+# --- one chat turn ------------------------------------------------------------------------
+
+@dataclass
+class ChatReply:
+    text: str                                   # what the assistant says (Markdown)
+    actions: list[ActionResult] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(a.changed for a in self.actions)
+
+
+def offline_reply(text: str, actions: ChatActions) -> ChatReply:
+    """No model: the fixed commands, and anything else answered from the knowledge base."""
+    intent = parse_command(text)
+    if intent is None:
+        passages = actions.search(text.strip())
+        body = ("离线引擎无法理解自由提问，以下是素材库中与问题最相关的段落：\n\n" + format_passages(passages))
+        return ChatReply(body + "\n\n" + NO_MODEL_NOTE + "\n\n输入“帮助”查看可用指令。")
+    result = run_intent(intent, actions)
+    note = "" if intent.kind == "help" else "\n\n" + NO_MODEL_NOTE
+    return ChatReply(result.message + note, [result] if intent.kind != "help" else [])
+
+
+def model_reply(model, text: str, actions: ChatActions, *, history: Sequence[tuple[str, str]] = (),
+                outline: str = "", max_rounds: int = 3) -> ChatReply:
+    """With a model: let it call TOOLS (possibly several rounds), run each call, and end with
+    its answer plus a plain list of what was actually done (the model's prose may omit it)."""
+    from assistant.model import ChatMessage  # the model stage; kept out of the offline path
+
+    messages = [ChatMessage.system(SYSTEM_PROMPT + ("\n\n" + outline if outline else ""))]
+    for role, said in list(history)[-10:]:
+        messages.append(ChatMessage.user(said) if role == "user" else ChatMessage.assistant(said))
+    messages.append(ChatMessage.user(text))
+    done: list[ActionResult] = []
+    answer = ""
+    for _ in range(max_rounds):
+        reply = model.complete_with_tools(messages, TOOLS)
+        if not reply.tool_calls:
+            answer = reply.content.strip()
+            break
+        messages.append(reply.as_message())
+        for call in reply.tool_calls:
+            result = run_tool_call(call.name, call.arguments, actions)
+            done.append(result)
+            messages.append(ChatMessage.tool(call.id, result.message))
+    if done:
+        report = "已执行的操作：\n" + "\n".join(f"- {a.message}" for a in done)
+        answer = f"{answer}\n\n{report}" if answer else report
+    return ChatReply(answer or "（模型没有给出回答。）", done)

@@ -1,0 +1,36 @@
+"""Number grounding and 公文 style lint: pure functions over a text and the supplied figures.
+
+    from assistant.check import check_text
+    result = check_text(draft, figures, scope="report", year=2025)
+    result.clean, result.to_json_dict()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from assistant.check.numbers import check_numbers, coverage, mark_unverified
+from assistant.check.result import CheckResult, Coverage, NumberMention, StyleFinding, Summary
+from assistant.check.style import lint_style
+from assistant.check.terms import OfficeTerms, office_terms
+from assistant.figures import Figure
+
+__all__ = ["CheckResult", "Coverage", "NumberMention", "OfficeTerms", "StyleFinding", "Summary",
+           "check_numbers", "check_text", "lint_style", "mark_unverified", "office_terms"]
+
+
+def check_text(text: str, figures: list[Figure], *, scope: Literal["report", "section"] = "report",
+               year: int | None = None, terms: str | Path | None = None) -> CheckResult:
+    """Both checks over `text`, with figure coverage and a summary."""
+    numbers = check_numbers(text, figures, terms=terms)
+    style = lint_style(text, scope=scope, year=year, terms=terms)
+    used, unused = coverage(numbers, figures)
+    summary = Summary(
+        grounded=sum(m.status == "grounded" for m in numbers),
+        invented=sum(m.status == "invented" for m in numbers),
+        placeholders=sum(m.status == "placeholder" for m in numbers),
+        style_errors=sum(s.severity == "error" for s in style),
+        style_warnings=sum(s.severity == "warning" for s in style),
+    )
+    return CheckResult(numbers=numbers, style=style, coverage=Coverage(used=used, unused=unused), summary=summary)

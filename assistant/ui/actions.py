@@ -1,0 +1,355 @@
+"""What the page's buttons do, as plain functions over the stage modules (no Streamlit).
+
+Each is a few calls into store / draft / figures / retrieve / check; keeping them here lets
+the chat (assistant.chat) and the pages share them, and lets tests call them directly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from assistant.chat import ActionResult
+from assistant.errors import InputError, StoreError
+from assistant.settings import PROJECT_ROOT, Settings
+
+EXAMPLES = PROJECT_ROOT / "examples"
+UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf")
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class ReportRef:
+    id: str
+    title: str
+    organisation: str = ""
+    year: int = 0
+    sections: int = 0
+    updated: str = ""
+    stale: int = 0
+
+
+# --- reports ---------------------------------------------------------------------------
+
+def list_reports(ws) -> list[ReportRef]:
+    return [ReportRef(id=r.id, title=r.title, organisation=r.organisation, year=r.year, sections=r.sections,
+                      updated=r.updated.replace("T", " "), stale=r.stale) for r in ws.reports()]
+
+
+def sample_inputs() -> tuple[object, list] | None:
+    """The sample report's spec and figures from examples/, or None when they are missing."""
+    from assistant.figures import load_figures
+    from assistant.spec import load_spec
+    spec_path = EXAMPLES / "report-spec.yaml"
+    figures_path = next((p for p in (EXAMPLES / "figures.csv", EXAMPLES / "figures.xlsx", EXAMPLES / "figures.yaml")
+                         if p.exists()), None)
+    if not spec_path.exists() or figures_path is None:
+        return None
+    figures = load_figures(figures_path)
+    return load_spec(spec_path, figures), figures
+
+
+def ensure_sample_report(ws, settings: Settings) -> str | None:
+    """On first start (empty workspace) create the sample report, undrafted: drafting is one
+    click (起草全文) and shows its progress, instead of a silent wait before the first page."""
+    if ws.reports():
+        return None
+    inputs = sample_inputs()
+    if inputs is None:
+        return None
+    spec, figures = inputs
+    return ws.create_report(spec, figures)
+
+
+def create_from_template(ws, title: str, organisation: str, year: int, achievements: str = "") -> str:
+    from assistant.spec import template_spec
+    title, organisation = title.strip(), organisation.strip()
+    if not title:
+        raise InputError("请填写报告标题。", field="标题")
+    if not organisation:
+        raise InputError("请填写单位名称。", field="单位")
+    if not 1949 <= int(year) <= 2100:
+        raise InputError(f"年度“{year}”不合理。", field="年度")
+    notes = {"achievements": [line.strip() for line in achievements.splitlines() if line.strip()]}
+    spec = template_spec(title, organisation, int(year), notes)
+    return ws.create_report(spec, [])
+
+
+# --- drafting --------------------------------------------------------------------------
+
+def _kb_or_none(kb_provider: Callable[[], object] | None):
+    if kb_provider is None:
+        return None
+    kb = kb_provider()
+    return None if kb is None or kb.is_empty() else kb
+
+
+def draft_all(ws, report_id: str, settings: Settings, model, kb_provider=None,
+              on_section: Callable[[object], None] | None = None):
+    """Draft every section (locked sections keep their text) and save it as the current draft."""
+    from assistant.draft import draft_report
+    spec = ws.spec(report_id)
+    # The snapshot read before drafting is the one the versions rest on (staleness).
+    snapshot_id, figures = ws.figures_snapshot(report_id)
+    report = draft_report(spec, figures, _kb_or_none(kb_provider), model, settings, on_section=on_section)
+    ws.save_draft(report_id, report, settings=settings, snapshot_id=snapshot_id)
+    return report
+
+
+def regenerate_section(ws, report_id: str, section_id: str, settings: Settings, model, kb_provider=None,
+                       *, instruction: str | None = None, on_delta: Callable[[str], None] | None = None):
+    """Redraft one section and save it as a new version; other sections are untouched."""
+    from assistant.draft import draft_section
+    if section_id in locked_sections(ws, report_id):
+        raise StoreError(f"章节 {section_id} 已锁定，解锁后才能重新起草。")
+    spec = ws.spec(report_id)
+    section = ws.section_spec(report_id, section_id)
+    snapshot_id, figures = ws.figures_snapshot(report_id)
+    draft = draft_section(section, spec, figures, _kb_or_none(kb_provider), model, settings,
+                          instruction=instruction or None, on_delta=on_delta)
+    ws.add_version(report_id, draft, author=draft.provenance.engine, instruction=instruction or None,
+                   settings=settings, snapshot_id=snapshot_id)
+    return draft
+
+
+def locked_sections(ws, report_id: str) -> set[str]:
+    return set(ws.locked(report_id))
+
+
+def save_hand_edit(ws, report_id: str, section_id: str, text: str) -> int:
+    if not text.strip():
+        raise InputError("正文不能为空。", field="正文")
+    return ws.edit(report_id, section_id, text)
+
+
+# --- figures ---------------------------------------------------------------------------
+
+FIGURE_COLUMNS = ["id", "item", "value", "unit", "section", "note"]
+FIGURE_HEADERS = {"id": "编号", "item": "项目", "value": "数值", "unit": "单位", "section": "章节", "note": "备注"}
+
+
+def figure_rows(figures: Sequence) -> list[dict]:
+    return [{c: getattr(f, c) for c in FIGURE_COLUMNS} for f in figures]
+
+
+def _cell(value):
+    """A table cell as parse_figure_rows expects it: None for empty/NaN, else the value."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN from an empty pandas cell
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def figures_from_table(rows: Sequence[dict], source: str = "数据表"):
+    """Rows edited in the page (pandas records) -> validated figures; InputError names row/field."""
+    from assistant.figures import parse_figure_rows
+    clean = [{k: _cell(v) for k, v in row.items()} for row in rows]
+    return parse_figure_rows(clean, source)
+
+
+def _temp_path(folder: Path, suffix: str) -> Path:
+    # Unique per call: two browser sessions may export at the same moment.
+    fd, name = tempfile.mkstemp(suffix=suffix, dir=folder)
+    os.close(fd)
+    return Path(name)
+
+
+def figures_file_bytes(figures: list, suffix: str, settings: Settings) -> bytes:
+    """The figures as a .csv or .xlsx file's bytes (write_figures writes to a path)."""
+    from assistant.figures import write_figures
+    folder = settings.data_dir / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = _temp_path(folder, suffix)
+    write_figures(figures, path)
+    try:
+        return path.read_bytes()
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def figures_from_upload(name: str, data: bytes, settings: Settings):
+    """Figures from an uploaded .csv/.xlsx/.yaml file (load_figures reads a path)."""
+    from assistant.figures import load_figures
+    safe = safe_upload_name(name)
+    suffix = Path(safe).suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".yaml", ".yml"):
+        raise InputError("数据文件只能是 .csv、.xlsx 或 .yaml。", file=safe)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError("文件过大，不能超过 20 MB。", file=safe)
+    folder = settings.data_dir / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = _temp_path(folder, suffix)
+    path.write_bytes(data)
+    try:
+        figures = load_figures(path)
+    except InputError as err:
+        # Name the file the user chose, not the temporary copy.
+        raise InputError(str(err).replace(str(path), safe)) from None
+    finally:
+        path.unlink(missing_ok=True)
+    return figures
+
+
+def update_figures(ws, report_id: str, figures: list) -> list[str]:
+    """Save new figures; returns the sections that used a changed figure (now stale)."""
+    ws.update_figures(report_id, figures)
+    return list(ws.stale_sections(report_id))
+
+
+def set_one_figure(ws, report_id: str, ref: str, value: float, unit: str | None) -> tuple[object, list[str]]:
+    """Change one figure found by id or item name; returns (the figure, stale sections)."""
+    figures = list(ws.figures(report_id))
+    target = find_figure(figures, ref)
+    if target is None:
+        raise InputError(f"没有找到数据“{ref}”。请写数据编号（如 F03）或项目名称。", field="项目")
+    from assistant.figures import Figure
+    changed = Figure(id=target.id, item=target.item, value=value, unit=unit or target.unit,
+                     section=target.section, note=target.note)
+    figures = [changed if f.id == target.id else f for f in figures]
+    return changed, update_figures(ws, report_id, figures)
+
+
+def find_figure(figures: Sequence, ref: str):
+    ref = unicodedata.normalize("NFKC", ref).strip()
+    for f in figures:
+        if f.id.lower() == ref.lower() or f.item == ref:
+            return f
+    candidates = [f for f in figures if ref in f.item]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+# --- knowledge base uploads --------------------------------------------------------------
+
+def safe_upload_name(name: str) -> str:
+    """A file name that cannot leave the upload folder: no separators, no '..', no control chars."""
+    name = unicodedata.normalize("NFKC", name)
+    name = name.replace("\\", "/").split("/")[-1]
+    name = re.sub(r"[\x00-\x1f<>:\"|?*]", "_", name).strip().lstrip(".")
+    name = name.replace("..", "_")
+    if not name or not Path(name).stem:
+        raise InputError("文件名无效。", file=name or "(空)")
+    return name[:120]
+
+
+def check_upload(name: str, size: int) -> str:
+    safe = safe_upload_name(name)
+    if Path(safe).suffix.lower() not in UPLOAD_TYPES:
+        raise InputError("不支持的文件类型，只能上传 .txt、.md、.docx、.pdf 文件。", file=safe)
+    if size > MAX_UPLOAD_BYTES:
+        raise InputError(f"文件过大（{size / 1024 / 1024:.1f} MB），单个文件不能超过 20 MB。", file=safe)
+    if size == 0:
+        raise InputError("文件是空的。", file=safe)
+    return safe
+
+
+def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings) -> list[Path]:
+    """Check every file first, then write them; a bad file means none is written."""
+    checked = [(check_upload(name, len(data)), data) for name, data in files]
+    folder = settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in checked:
+        path = folder / name
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+# --- chat --------------------------------------------------------------------------------
+
+class ReportActions:
+    """assistant.chat.ChatActions over one open report."""
+
+    def __init__(self, ws, report_id: str, settings: Settings, model, kb_provider=None,
+                 on_delta: Callable[[str], None] | None = None) -> None:
+        self.ws, self.report_id, self.settings, self.model = ws, report_id, settings, model
+        self.kb_provider, self.on_delta = kb_provider, on_delta
+
+    def resolve_section(self, ref: str) -> str | None:
+        ref = unicodedata.normalize("NFKC", ref).strip().strip("“”\"'")
+        spec = self.ws.spec(self.report_id)
+        sections = spec.walk()
+        for s in sections:
+            if s.id == ref:
+                return s.id
+        titles = {s.id: (s.title or "") for s in sections}
+        current = self.ws.current(self.report_id)
+        for d in (current.sections if current else []):
+            titles[d.section_id] = titles.get(d.section_id) or d.title
+        hits = [sid for sid, title in titles.items() if ref and ref in title]
+        return hits[0] if len(hits) == 1 else None
+
+    def regenerate(self, section_id: str, instruction: str | None) -> ActionResult:
+        draft = regenerate_section(self.ws, self.report_id, section_id, self.settings, self.model,
+                                   self.kb_provider, instruction=instruction, on_delta=self.on_delta)
+        how = f"（要求：{instruction}）" if instruction else ""
+        return ActionResult(f"已重新起草 {section_id}「{draft.title}」{how}，并保存为新版本。",
+                            changed=True, sections=[section_id])
+
+    def set_figure(self, figure: str, value: float, unit: str | None) -> ActionResult:
+        changed, stale = set_one_figure(self.ws, self.report_id, figure, value, unit)
+        msg = f"已将数据 {changed.id}「{changed.item}」改为 {value:g}{changed.unit}。"
+        msg += (f"用到它的章节 {'、'.join(stale)} 已标为待更新，可发送“重写 {stale[0]}”重新起草。"
+                if stale else "没有章节用到这项数据。")
+        return ActionResult(msg, changed=True, sections=stale)
+
+    def search(self, query: str, k: int = 3):
+        kb = _kb_or_none(self.kb_provider)
+        return kb.search(query, k=k) if kb is not None else []
+
+    def explain(self, section_id: str) -> ActionResult:
+        current = self.ws.current(self.report_id)
+        draft = next((d for d in (current.sections if current else []) if d.section_id == section_id), None)
+        if draft is None:
+            return ActionResult(f"章节 {section_id} 还没有起草，没有核对结果。")
+        return ActionResult(explain_check(draft.text, draft.check, self.ws.figures(self.report_id)))
+
+
+def explain_check(text: str, check, figures: Sequence) -> str:
+    by_id = {f.id: f for f in figures}
+    lines = []
+    for m in check.numbers:
+        if m.status == "grounded":
+            f = by_id.get(m.figure_id or "")
+            lines.append(f"- “{m.text}”有据：对应数据 {m.figure_id}" + (f"「{f.item} {f.value:g}{f.unit}」" if f else "") + "。")
+        elif m.status == "invented":
+            lines.append(f"- “{m.text}”无依据：提供的数据里没有这个数字，请核实，或改为【待补充】。")
+        else:
+            lines.append(f"- “{m.text}”是待补充的占位，请填入实际数据。")
+    for f in check.style:
+        label = "文风错误" if f.severity == "error" else "文风提示"
+        quoted = text[f.start:f.end] if 0 <= f.start < f.end <= len(text) else ""
+        line = f"- {label}" + (f"“{quoted}”" if quoted else "") + f"：{f.message}"
+        if f.suggestion:
+            line += f"（建议：{f.suggestion}）"
+        lines.append(line)
+    return "核对结果：\n" + "\n".join(lines) if lines else "这一节的数字都有依据，文风检查也未发现问题。"
+
+
+# --- export ------------------------------------------------------------------------------
+
+def export_stem(title: str) -> str:
+    """A download file name from the report title (no separators, not too long)."""
+    stem = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", title).strip(" .") or "汇报"
+    return stem[:80]
+
+
+def export_bytes(report, suffix: str, settings: Settings) -> bytes:
+    """The report as .docx or .md bytes, via the export stage (which writes to a path)."""
+    from assistant.export import export_docx, export_markdown
+    folder = settings.data_dir / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = _temp_path(folder, suffix)
+    try:
+        written = (export_docx if suffix == ".docx" else export_markdown)(report, path)
+        return Path(written or path).read_bytes()
+    finally:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Page scripts run by st.navigation (app.py). Each renders when executed as a script."""

@@ -1,0 +1,78 @@
+"""对话: staff say what they want in plain Chinese; the chat acts on the open report."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant import chat
+from assistant.errors import HuibaoError
+from assistant.ui import actions
+from assistant.ui.shell import require_report, show_notices
+from assistant.ui.state import current_model, knowledge_base, open_workspace, session
+
+PLACEHOLDER = "输入要求，如：重写 1.2 更精炼 ／ 数据 新闻发布会 10 ／ 查找 新媒体 ／ 解释 1.2"
+
+
+def render() -> None:
+    sess = session()
+    st.title("对话")
+    report_id = require_report(sess)
+    if report_id is None:
+        return
+    try:
+        ws = open_workspace(sess.settings)
+        history = ws.chat_history(report_id)
+    except HuibaoError as err:
+        st.error(str(err))
+        return
+    show_notices(sess)
+    if sess.settings.model_configured:
+        st.caption(f"模型“{sess.settings.model}”会按您的要求修改章节、修改数据、查找素材或解释核对结果，并说明做了什么。")
+    else:
+        st.info("当前未配置模型，使用离线引擎：可用固定指令（输入“帮助”查看），其他问题按素材库检索作答。"
+                "配置模型后能理解更多说法。")
+
+    for entry in history:
+        with st.chat_message("user" if entry.role == "user" else "assistant"):
+            st.markdown(entry.text)
+
+    prompt = st.chat_input(PLACEHOLDER, key="chat.input")
+    if not prompt:
+        return
+    with st.chat_message("user"):
+        st.markdown(prompt)
+
+    def kb():
+        try:
+            return knowledge_base(sess.settings)
+        except HuibaoError:
+            return None
+
+    with st.chat_message("assistant"):
+        try:
+            ws.add_chat(report_id, "user", prompt)
+            model = current_model(sess)
+            doer = actions.ReportActions(ws, report_id, sess.settings, model, kb)
+            with st.spinner("正在处理…"):
+                if model is None:
+                    reply = chat.offline_reply(prompt, doer)
+                else:
+                    outline = chat.outline_for_prompt([(s.section_id, s.title) for s in ws.sections(report_id)])
+                    reply = chat.model_reply(model, prompt, doer, outline=outline,
+                                             history=[(e.role, e.text) for e in history])
+        except HuibaoError as err:
+            text = f"出错了：{err}"
+            st.error(text)
+            try:
+                ws.add_chat(report_id, "assistant", text)
+            except HuibaoError:
+                pass
+            return
+        st.markdown(reply.text)
+        ws.add_chat(report_id, "assistant", reply.text)
+        if reply.changed:
+            st.caption("报告已更新，可在“章节”页查看。")
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,141 @@
+"""数据: the report's figures as an editable table, import/export, and the sections a change
+made stale (with one click to redraft them)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from assistant.errors import HuibaoError
+from assistant.ui import actions
+from assistant.ui.shell import require_report, show_notices
+from assistant.ui.state import UiSession, current_model, knowledge_base, open_workspace, session
+
+COLUMN_CONFIG = {
+    "id": st.column_config.TextColumn("编号", help="留空则自动编号（F01、F02…）"),
+    "item": st.column_config.TextColumn("项目", required=True),
+    # Text, not a number column: the office types "1,300" or full-width digits, and a
+    # value such as "约30" must get the Chinese explanation instead of silently vanishing.
+    "value": st.column_config.TextColumn("数值", required=True),
+    "unit": st.column_config.TextColumn("单位", required=True),
+    "section": st.column_config.TextColumn("章节", help="用到这项数据的章节编号，如 1.2"),
+    "note": st.column_config.TextColumn("备注"),
+}
+
+
+def _table(figures) -> pd.DataFrame:
+    rows = actions.figure_rows(figures)
+    for row in rows:
+        row["value"] = f"{row['value']:g}"
+        for column in ("section", "note"):
+            row[column] = row[column] or ""  # an empty cell, not the word None
+    return pd.DataFrame(rows, columns=actions.FIGURE_COLUMNS)
+
+
+def _apply(sess: UiSession, ws, figures, how: str) -> None:
+    before = set(ws.stale_sections(sess.report_id))
+    stale = actions.update_figures(ws, sess.report_id, figures)
+    sess.stale_after_change = stale
+    sess.figures_generation += 1  # a fresh table, showing what was saved
+    newly = [s for s in stale if s not in before]
+    msg = f"{how}，共 {len(figures)} 项。"
+    msg += f"用到变更数据的章节：{'、'.join(stale)}，已标为待更新。" if stale else "没有章节需要更新。"
+    if newly and len(newly) != len(stale):
+        msg += f"（新增：{'、'.join(newly)}）"
+    sess.notify("success", msg)
+
+
+def _redraft(sess: UiSession, ws, section_ids: list[str]) -> None:
+    model = current_model(sess)
+    bar = st.progress(0.0, text="正在重新起草…")
+
+    def kb():
+        try:
+            return knowledge_base(sess.settings)
+        except HuibaoError:
+            return None
+
+    done = []
+    try:
+        for i, sid in enumerate(section_ids, start=1):
+            actions.regenerate_section(ws, sess.report_id, sid, sess.settings, model, kb)
+            done.append(sid)
+            bar.progress(i / len(section_ids), text=f"已重新起草 {sid}（{i}/{len(section_ids)}）")
+    except HuibaoError as err:
+        st.error(str(err))
+    bar.empty()
+    if done:
+        st.success(f"已重新起草：{'、'.join(done)}。可在“章节”页查看。")
+
+
+def render() -> None:
+    sess = session()
+    st.title("数据")
+    report_id = require_report(sess)
+    if report_id is None:
+        return
+    try:
+        ws = open_workspace(sess.settings)
+        figures = ws.figures(report_id)
+    except HuibaoError as err:
+        st.error(str(err))
+        return
+    show_notices(sess)
+    st.caption("汇报中的每个数字都要在这里有依据。修改后点“保存数据”；用到变更数据的章节会标为待更新。")
+
+    edited = st.data_editor(_table(figures), key=f"figures.{report_id}.{sess.figures_generation}",
+                            column_config=COLUMN_CONFIG, num_rows="dynamic", hide_index=True, width="stretch")
+    cols = st.columns([1, 1, 4])
+    if cols[0].button("保存数据", type="primary", key="figures.save"):
+        try:
+            new = actions.figures_from_table(edited.to_dict("records"))
+            _apply(sess, ws, new, "数据已保存")
+        except HuibaoError as err:
+            st.error(str(err))  # the table keeps the user's edits; nothing was saved
+        else:
+            st.rerun()
+    if cols[1].button("放弃修改", key="figures.reset"):
+        sess.figures_generation += 1
+        st.rerun()
+
+    stale = [s for s in ws.stale_report(report_id)]
+    if stale:
+        with st.container(border=True):
+            st.markdown("**待更新的章节**（所用数据已变更）")
+            for s in stale:
+                st.markdown(f"- {s.section_id} {s.title}{'（已锁定，不会重新起草）' if s.locked else ''}："
+                            + "；".join(s.reasons))
+            redraftable = [s.section_id for s in stale if not s.locked]
+            if redraftable and st.button(f"重新起草这些章节（{len(redraftable)} 个）", type="primary",
+                                         key="figures.redraft"):
+                _redraft(sess, ws, redraftable)
+
+    st.divider()
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**从文件导入**（.csv、.xlsx、.yaml；替换当前数据）")
+        upload = st.file_uploader("数据文件", type=["csv", "xlsx", "yaml", "yml"],
+                                  key=f"figures.upload.{sess.uploader_generation}", label_visibility="collapsed")
+        if upload is not None and st.button("导入", key="figures.import"):
+            try:
+                new = actions.figures_from_upload(upload.name, upload.getvalue(), sess.settings)
+                _apply(sess, ws, new, f"已从 {actions.safe_upload_name(upload.name)} 导入数据")
+            except HuibaoError as err:
+                st.error(str(err))
+            else:
+                sess.uploader_generation += 1
+                st.rerun()
+    with right:
+        st.markdown("**导出**")
+        try:
+            st.download_button("下载 CSV", actions.figures_file_bytes(figures, ".csv", sess.settings),
+                               file_name="数据.csv", mime="text/csv", key="figures.csv", on_click="ignore")
+            st.download_button("下载 Excel", actions.figures_file_bytes(figures, ".xlsx", sess.settings),
+                               file_name="数据.xlsx", key="figures.xlsx", on_click="ignore",
+                               mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        except HuibaoError as err:
+            st.error(str(err))
+
+
+if __name__ == "__main__":
+    render()

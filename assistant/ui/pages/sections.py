@@ -1,0 +1,300 @@
+"""章节: the report section by section — marked numbers, style findings, and per-section tools
+(regenerate with an instruction, lock, hand edit, history with diff and revert, sources)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant.draft import drafted_sections
+from assistant.errors import HuibaoError
+from assistant.ui import actions
+from assistant.ui import render as html
+from assistant.ui.shell import require_report, show_notices
+from assistant.ui.state import PendingDraft, UiSession, current_model, knowledge_base, open_workspace, session
+from assistant.ui.streaming import StreamedCall
+
+PART_HEADINGS = {"intro": "导语", "closing": "结束语"}
+AUTHOR_ZH = {"model": "模型", "offline": "离线引擎", "hand": "手工修改", "revert": "回退"}
+
+
+# --- callbacks: run before the script, so the page renders the state they leave ----------
+
+def _ask_regenerate(sess: UiSession, section_id: str, instruction_key: str) -> None:
+    instruction = (st.session_state.get(instruction_key) or "").strip()
+    sess.pending = PendingDraft(section_id=section_id, instruction=instruction or None)
+
+
+def _ask_draft_all(sess: UiSession, only: tuple[str, ...] = ()) -> None:
+    sess.pending = PendingDraft(section_id=None, only=only)
+
+
+def _toggle_lock(sess: UiSession, section_id: str, locked: bool) -> None:
+    try:
+        open_workspace(sess.settings).lock(sess.report_id, section_id, locked)
+    except HuibaoError as err:
+        sess.notify("error", str(err))
+    else:
+        sess.notify("success", f"章节 {section_id} 已{'锁定' if locked else '解锁'}。")
+
+
+def _save_edit(sess: UiSession, section_id: str, text_key: str) -> None:
+    try:
+        version = actions.save_hand_edit(open_workspace(sess.settings), sess.report_id, section_id,
+                                         st.session_state.get(text_key) or "")
+    except HuibaoError as err:
+        sess.notify("error", str(err))
+    else:
+        sess.notify("success", f"章节 {section_id} 的修改已保存为第 {version} 版。")
+
+
+def _revert(sess: UiSession, section_id: str, version_key: str) -> None:
+    version = st.session_state.get(version_key)
+    try:
+        new = open_workspace(sess.settings).revert(sess.report_id, section_id, int(version))
+    except HuibaoError as err:
+        sess.notify("error", str(err))
+    else:
+        sess.notify("success", f"章节 {section_id} 已回退到第 {version} 版的内容（保存为第 {new} 版）。")
+
+
+# --- drafting jobs -------------------------------------------------------------------------
+
+def _kb_provider(sess: UiSession):
+    # Opened here, on the script thread (st.cache_resource), not inside the drafting worker.
+    try:
+        kb = knowledge_base(sess.settings)
+    except HuibaoError:
+        kb = None  # drafting without passages beats not drafting at all
+    return lambda: kb
+
+
+def _run_full_draft(sess: UiSession, ws, total: int) -> None:
+    job, sess.pending = sess.pending, None
+    model = current_model(sess)
+    bar = st.progress(0.0, text="正在起草全文…")
+    try:
+        if job.only:
+            for i, sid in enumerate(job.only, start=1):
+                actions.regenerate_section(ws, sess.report_id, sid, sess.settings, model, _kb_provider(sess))
+                bar.progress(i / len(job.only), text=f"已重新起草 {sid}（{i}/{len(job.only)}）")
+            sess.notify("success", f"已重新起草 {len(job.only)} 个待更新章节。")
+        else:
+            kb = _kb_provider(sess)
+            call = StreamedCall(lambda emit: actions.draft_all(ws, sess.report_id, sess.settings, model,
+                                                              kb, on_section=emit))
+            for done, section in enumerate(call, start=1):
+                bar.progress(min(done / max(total, 1), 1.0), text=f"已完成：{section.title}（{done}/{total}）")
+            engine = "模型" if model is not None else "离线引擎"
+            sess.notify("success", f"全文已起草（{engine}），共 {len(call.result.sections)} 节；锁定的章节保持不变。")
+    except HuibaoError as err:
+        sess.notify("error", str(err))
+    bar.empty()
+
+
+def _stream_section(sess: UiSession, ws, section_id: str, slot) -> object | None:
+    """Regenerate one section, showing the text as the model writes it."""
+    job, sess.pending = sess.pending, None
+    model = current_model(sess)
+    kb = _kb_provider(sess)
+    call = StreamedCall(lambda emit: actions.regenerate_section(
+        ws, sess.report_id, section_id, sess.settings, model, kb, instruction=job.instruction, on_delta=emit))
+    try:
+        with slot.container():
+            st.caption("正在重新起草…" + (f"（要求：{job.instruction}）" if job.instruction else ""))
+            st.write_stream(call)
+    except HuibaoError as err:
+        slot.empty()
+        st.error(str(err))
+        return None
+    slot.empty()
+    draft = call.result
+    how = f"（要求：{job.instruction}）" if job.instruction else ""
+    st.success(f"章节 {section_id} 已重新起草{how}并保存为新版本。")
+    if model is not None and draft.provenance.engine == "offline":
+        st.warning("模型未能完成这一节，已改用离线引擎起草。请在“设置”中测试连接。")
+    return draft
+
+
+# --- one section ---------------------------------------------------------------------------
+
+def _render_section(sess: UiSession, ws, spec, info, draft, figures, stale, draftable: set[str]) -> None:
+    sid = info.section_id
+    section_spec = next((s for s in spec.walk() if s.id == sid), None)
+    is_leaf = section_spec is None or sid in draftable  # "leaf": a section with text of its own
+    label = spec.label(sid) if section_spec is not None else ""
+    if info.level == 0 and section_spec is not None and section_spec.part in PART_HEADINGS:
+        heading = PART_HEADINGS[section_spec.part]  # 导语 / 结束语 carry no title in the report itself
+    else:
+        title = (draft.title if draft else None) or info.title or (section_spec.title if section_spec else "") or sid
+        heading = f"{label}{title}" if label else title
+    lock_mark = " 🔒" if info.locked else ""
+    with st.container(border=True, key=f"section-{sid.replace('.', '_')}"):
+        if info.level <= 1 or not is_leaf:
+            st.subheader(f"{heading}{lock_mark}", anchor=f"s-{sid}")
+        else:
+            st.markdown(f"**{heading}**{lock_mark}")
+        slot = st.empty()
+        if sess.pending and sess.pending.section_id == sid:
+            new = _stream_section(sess, ws, sid, slot)
+            if new is not None:
+                draft, stale = new, None
+                info = next((i for i in ws.sections(sess.report_id) if i.section_id == sid), info)
+        st.caption(f"章节 {sid}" + (f" · 第 {info.current_version} 版，共 {info.versions} 版" if info.versions else " · 尚未起草"))
+        if stale is not None:
+            st.warning("数据已变更，本节待更新：" + "；".join(stale.reasons))
+        left, right = st.columns([3, 2])
+        with left:
+            if draft is not None and draft.text.strip():
+                st.markdown(html.section_html(draft.text, draft.check, figures), unsafe_allow_html=True)
+            elif is_leaf:
+                st.caption("（尚无正文）")
+        with right:
+            if draft is not None and draft.text.strip():
+                st.caption(html.summary_line(draft.check))
+                st.markdown(html.findings_html(draft.text, draft.check.style), unsafe_allow_html=True)
+        if is_leaf:
+            _render_tools(sess, ws, sid, info, draft)
+
+
+def _render_tools(sess: UiSession, ws, sid: str, info, draft) -> None:
+    tools = st.expander("修改 · 历史 · 参考素材", key=f"tools.{sid}", on_change="rerun")
+    if not tools.open:
+        return  # lazy: history and sources are read only for the sections a user opens
+    with tools:
+        regen, edit, history, sources = st.tabs(["重新起草", "手工修改", "历史版本", "参考素材"])
+        with regen:
+            key = f"instruction.{sid}"
+            st.text_input("修改要求（可不填）", key=key, placeholder="如：更精炼；突出新媒体工作；压缩到200字")
+            cols = st.columns([1, 1, 3])
+            cols[0].button("重新起草", key=f"regen.{sid}", type="primary", disabled=info.locked,
+                           on_click=_ask_regenerate, args=(sess, sid, key))
+            if info.locked:
+                cols[1].button("解锁", key=f"unlock.{sid}", on_click=_toggle_lock, args=(sess, sid, False))
+                st.caption("本节已锁定：重新起草全文时保持不变，解锁后才能重新起草或修改。")
+            else:
+                cols[1].button("锁定", key=f"lock.{sid}", on_click=_toggle_lock, args=(sess, sid, True),
+                               help="锁定后，重新起草全文时本节保持不变")
+        with edit:
+            if draft is None:
+                st.caption("尚未起草，起草后可手工修改。")
+            else:
+                key = f"edit.{sid}.{info.current_version}"
+                st.text_area("正文", value=draft.text, key=key, height=220, disabled=info.locked)
+                st.button("保存修改", key=f"save.{sid}", disabled=info.locked,
+                          on_click=_save_edit, args=(sess, sid, key))
+        with history:
+            _render_history(sess, ws, sid, info)
+        with sources:
+            passages = draft.provenance.passages if draft is not None else []
+            if not passages:
+                st.caption("本节没有引用素材库段落。")
+            for p in passages:
+                st.markdown(html.passage_html(p.source, p.heading_path, p.text), unsafe_allow_html=True)
+
+
+def _render_history(sess: UiSession, ws, sid: str, info) -> None:
+    try:
+        versions = ws.history(sess.report_id, sid)
+    except HuibaoError as err:
+        st.error(str(err))
+        return
+    if not versions:
+        st.caption("尚无版本。")
+        return
+    labels = {}
+    for v in versions:
+        extra = f" · 要求：{v.instruction}" if v.instruction else ""
+        extra += f" · 回退自第 {v.reverted_from} 版" if v.reverted_from else ""
+        labels[v.version] = (f"第 {v.version} 版 · {AUTHOR_ZH.get(v.author, v.author)} · {v.created[:16]}"
+                             f"{extra}{'（当前）' if v.is_current else ''}")
+    numbers = [v.version for v in versions]
+    st.dataframe([{"版本": v.version, "来源": AUTHOR_ZH.get(v.author, v.author), "时间": v.created[:19],
+                   "要求": v.instruction or "", "核对": v.check_summary, "当前": "是" if v.is_current else ""}
+                  for v in reversed(versions)], hide_index=True, width="stretch")
+    if len(numbers) >= 2:
+        cols = st.columns(2)
+        a = cols[0].selectbox("对比：旧版本", numbers, index=len(numbers) - 2, key=f"diff-a.{sid}",
+                              format_func=labels.get)
+        b = cols[1].selectbox("新版本", numbers, index=len(numbers) - 1, key=f"diff-b.{sid}",
+                              format_func=labels.get)
+        if a != b:
+            try:
+                segments = ws.diff_segments(sess.report_id, sid, a, b)
+            except HuibaoError as err:
+                st.error(str(err))
+            else:
+                st.markdown(html.diff_html(segments), unsafe_allow_html=True)
+        key = f"revert-to.{sid}"
+        cols = st.columns([2, 1])
+        cols[0].selectbox("回退到", numbers, index=0, key=key, format_func=labels.get)
+        cols[1].button("回退", key=f"revert.{sid}", disabled=info.locked, on_click=_revert, args=(sess, sid, key))
+
+
+# --- the page ------------------------------------------------------------------------------
+
+def render() -> None:
+    sess = session()
+    report_id = require_report(sess)
+    if report_id is None:
+        show_notices(sess)
+        return
+    try:
+        ws = open_workspace(sess.settings)
+        spec = ws.spec(report_id)
+        infos = ws.sections(report_id)
+    except HuibaoError as err:
+        st.error(str(err))
+        return
+    st.title(spec.title)
+    st.caption(f"{spec.organisation} · {spec.year} 年度 · 报告编号 {report_id}")
+
+    draftable = {s.id for s in drafted_sections(spec)}
+    if sess.pending and sess.pending.section_id is None:
+        _run_full_draft(sess, ws, len(draftable))
+        infos = ws.sections(report_id)
+    show_notices(sess)
+
+    try:
+        current = ws.current(report_id)
+        figures = ws.figures(report_id)
+        stale = {s.section_id: s for s in ws.stale_report(report_id)}
+    except HuibaoError as err:
+        st.error(str(err))
+        return
+    drafts = {d.section_id: d for d in current.sections}
+
+    drafted = any(i.versions for i in infos)
+    cols = st.columns([1, 1, 4])
+    cols[0].button("重新起草全文" if drafted else "起草全文", key="draft-all", type="secondary" if drafted else "primary",
+                   on_click=_ask_draft_all, args=(sess,), help="锁定的章节保持不变")
+    if not sess.settings.model_configured:
+        cols[2].caption("当前未配置模型，使用离线引擎起草。")
+    # Filled after the sections: a section regenerated further down on this run is no longer stale.
+    stale_banner = st.empty()
+    kb = _kb_provider(sess)()
+    if kb is not None and kb.is_empty():
+        st.caption("素材库为空：起草时不会参考往年汇报和政策文件。可在“素材库”页上传文件或同步示例素材。")
+    if drafted:
+        st.markdown(html.LEGEND_HTML, unsafe_allow_html=True)
+    regenerating = sess.pending is not None
+    for info in infos:
+        _render_section(sess, ws, spec, info, drafts.get(info.section_id), figures, stale.get(info.section_id),
+                        draftable)
+    if regenerating:
+        stale = {s.section_id: s for s in ws.stale_report(report_id)}
+    if stale:
+        _render_stale_banner(sess, stale_banner, stale)
+
+
+def _render_stale_banner(sess: UiSession, slot, stale: dict) -> None:
+    redraftable = tuple(sid for sid, s in stale.items() if not s.locked)
+    with slot.container(border=True):
+        st.warning(f"数据已变更，以下 {len(stale)} 个章节待更新：" +
+                   "、".join(f"{sid}{'（已锁定）' if s.locked else ''}" for sid, s in stale.items()))
+        if redraftable:
+            st.button(f"重新起草待更新的章节（{len(redraftable)} 个）", key="redraft-stale", type="primary",
+                      on_click=_ask_draft_all, args=(sess, redraftable))
+
+
+if __name__ == "__main__":
+    render()

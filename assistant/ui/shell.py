@@ -1,0 +1,73 @@
+"""What every page shows around its content: the stylesheet, the engine banner, the report
+picker in the sidebar and the notices left by the last action."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from assistant.errors import HuibaoError
+from assistant.ui import actions, render
+from assistant.ui.state import UiSession, open_workspace, session
+
+OFFLINE_BANNER = "当前未配置模型，使用离线引擎"
+log = logging.getLogger("huibao.ui")
+
+
+def run_page(navigation) -> None:
+    """Run the chosen page; an unexpected failure becomes a message, not a dead page.
+
+    Streamlit's own rerun/stop signals derive from BaseException and pass through."""
+    try:
+        navigation.run()
+    except HuibaoError as err:
+        st.error(str(err))
+    except Exception as err:  # noqa: BLE001 - last line of defence for the page
+        log.exception("page failed")
+        st.error(f"内部错误（{type(err).__name__}）：{err}。已保存的内容不受影响，可刷新页面重试。")
+
+
+def frame() -> None:
+    sess = session()
+    st.markdown(render.CSS, unsafe_allow_html=True)  # fixed stylesheet, no user data
+    with st.sidebar:
+        st.markdown("### 汇报起草助手")
+        if sess.settings.model_configured:
+            st.success(f"模型：{sess.settings.model}", icon=":material/smart_toy:")
+        else:
+            st.info(OFFLINE_BANNER + "（可在“设置”中配置模型）", icon=":material/info:")
+        try:
+            ws = open_workspace(sess.settings)
+            if actions.ensure_sample_report(ws, sess.settings) and sess.report_id is None:
+                sess.notify("info", "已创建示例报告，可在“章节”页点击“起草全文”。")
+            reports = actions.list_reports(ws)
+        except HuibaoError as err:
+            st.error(str(err))
+            return
+        if reports and (sess.report_id is None or sess.report_id not in {r.id for r in reports}):
+            sess.report_id = reports[0].id
+        if reports:
+            ids = [r.id for r in reports]
+            titles = {r.id: r.title for r in reports}
+            chosen = st.selectbox("当前报告", ids, index=ids.index(sess.report_id),
+                                  format_func=lambda rid: titles.get(rid, rid),
+                                  # keyed by the open report so a report opened elsewhere shows here
+                                  key=f"sidebar.report.{sess.report_id}")
+            if chosen != sess.report_id:
+                sess.report_id = chosen
+                sess.editing.clear()
+                sess.stale_after_change = []
+
+
+def show_notices(sess: UiSession) -> None:
+    while sess.notices:
+        notice = sess.notices.pop(0)
+        getattr(st, notice.kind)(notice.text)
+
+
+def require_report(sess: UiSession) -> str | None:
+    """The open report id, or a hint to create one first."""
+    if sess.report_id is None:
+        st.info("还没有报告。请在“报告”页新建一份。")
+    return sess.report_id

@@ -1,0 +1,110 @@
+"""The page's per-browser-session state as one typed object, and the seams tests replace.
+
+Streamlit keeps `UiSession` in st.session_state under a single key; pages read and change
+its fields, never ad-hoc string keys. The API key lives only in `UiSession.settings` (a
+copy of the process settings): never in os.environ, files, the report or logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import streamlit as st
+from pydantic import SecretStr
+
+from assistant.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from assistant.model import ChatModel
+    from assistant.retrieve import KnowledgeBase
+    from assistant.store import Workspace
+
+_SESSION_KEY = "huibao.session"
+
+
+@dataclass
+class Notice:
+    kind: Literal["success", "info", "warning", "error"]
+    text: str
+
+
+@dataclass(frozen=True)
+class PendingDraft:
+    """A drafting job asked for by a button; the page runs it (streaming) on this run."""
+    section_id: str | None          # None: the whole report
+    instruction: str | None = None
+    only: tuple[str, ...] = ()      # whole report: limit to these sections (the stale ones)
+
+
+@dataclass
+class UiSession:
+    settings: Settings
+    report_id: str | None = None
+    notices: list[Notice] = field(default_factory=list)        # shown once, on the next run
+    connection: tuple[bool, str] | None = None                 # last 测试连接 result
+    stale_after_change: list[str] = field(default_factory=list)  # sections made stale by the last figure edit
+    editing: set[str] = field(default_factory=set)               # sections open in the hand editor
+    uploader_generation: int = 0                                  # bumped to clear the file uploader
+    figures_generation: int = 0                                   # bumped to reset the figure table's edits
+    pending: PendingDraft | None = None
+
+    def notify(self, kind: Literal["success", "info", "warning", "error"], text: str) -> None:
+        self.notices.append(Notice(kind, text))
+
+    def set_endpoint(self, base_url: str | None, model: str | None, api_key: str | None) -> None:
+        """Change the endpoint for this session only. An empty key field keeps the key already set."""
+        update: dict[str, object] = {"base_url": (base_url or "").strip() or None}
+        if model and model.strip():
+            update["model"] = model.strip()
+        if api_key:
+            update["api_key"] = SecretStr(api_key.strip())
+        self.settings = self.settings.model_copy(update=update)
+        self.connection = None
+
+    def clear_key(self) -> None:
+        self.settings = self.settings.model_copy(update={"api_key": None})
+        self.connection = None
+
+
+def session() -> UiSession:
+    state = st.session_state
+    if _SESSION_KEY not in state:
+        state[_SESSION_KEY] = UiSession(settings=get_settings().model_copy())
+    return state[_SESSION_KEY]
+
+
+# --- seams: tests monkeypatch these module attributes ---------------------------------
+
+def model_factory(settings: Settings) -> "ChatModel | None":
+    """Build the chat model for these settings; None means the offline engine."""
+    from assistant.model import make_model
+    return make_model(settings)
+
+
+def current_model(sess: UiSession) -> "ChatModel | None":
+    # A copy, so nothing the model adapter does can reach back into the session's settings.
+    return model_factory(sess.settings.model_copy())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _workspace(path: str) -> "Workspace":
+    # One connection per workspace file for the whole server: Workspace is thread-safe and
+    # opening it runs the schema check, which need not happen on every rerun.
+    from assistant.store import Workspace
+    return Workspace.open(path)
+
+
+def open_workspace(settings: Settings) -> "Workspace":
+    return _workspace(str(settings.workspace_path))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _knowledge_base(data_dir: str, knowledge_dir: str, embedding: str, _settings: Settings) -> "KnowledgeBase":
+    # Cached per data location: opening the index loads the embedder, which takes a while.
+    from assistant.retrieve import KnowledgeBase
+    return KnowledgeBase.open(_settings)
+
+
+def knowledge_base(settings: Settings) -> "KnowledgeBase":
+    return _knowledge_base(str(settings.data_dir), str(settings.knowledge_dir), settings.embedding, settings)

@@ -1,0 +1,526 @@
+"""The Streamlit workspace, page by page, through streamlit.testing.v1.AppTest.
+
+The model is replaced through the seam in assistant.ui.state (an in-process FakeChatModel)
+or pointed at the local fake OpenAI server; conftest keeps data in tmp and the network out.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistant.model import FakeChatModel, ToolCall, ToolReply
+from assistant.settings import get_settings
+from assistant.store import Workspace
+from assistant.ui import actions, state
+from assistant.ui.render import findings_html, section_html
+from tests.fake_openai import fake_openai  # noqa: F401  (fixture)
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+PAGES = "assistant/ui/pages"
+TIMEOUT = 120  # generous: 2 shared cores; nothing asserts on time
+
+
+def open_app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    if page:
+        at.switch_page(f"{PAGES}/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def ui(at: AppTest) -> state.UiSession:
+    return at.session_state["huibao.session"]
+
+
+def workspace() -> Workspace:
+    return Workspace.open(get_settings().workspace_path)
+
+
+def drafted_app() -> AppTest:
+    at = open_app("sections")
+    at.button(key="draft-all").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, texts(at.exception)
+    assert not at.error, texts(at.error)
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    """The chat model pages get from now on: a FakeChatModel, whatever the settings say.
+    Call it after drafting offline (drafted_app) so the fake only sees the step under test."""
+    model = FakeChatModel(name="fake-chat")
+
+    def use() -> FakeChatModel:
+        monkeypatch.setattr(state, "model_factory", lambda settings: model)
+        return model
+    return use
+
+
+# --- first start, reports ------------------------------------------------------------------
+
+def test_first_start_creates_the_sample_report_and_says_offline():
+    at = open_app()
+    no_errors(at)
+    assert "报告" in texts(at.title)
+    assert any("当前未配置模型，使用离线引擎" in t for t in texts(at.sidebar.info))
+    reports = workspace().reports()
+    assert len(reports) == 1 and reports[0].title == "禾川市人大常委会办公室2026年度宣传思想文化工作汇报"
+    assert ui(at).report_id == reports[0].id
+    assert any("示例报告" in t for t in texts(at.info))
+    # a second start does not add another copy
+    open_app()
+    assert len(workspace().reports()) == 1
+
+
+def test_create_report_from_template():
+    at = open_app()
+    at.text_input[0].set_value("某某局2026年度工作汇报")
+    at.text_input[1].set_value("某某局")
+    at.text_area[0].set_value("政务公开\n新闻宣传")
+    at.button(key="FormSubmitter:new-report-新建").click().run()
+    no_errors(at)
+    reports = {r.title: r for r in workspace().reports()}
+    created = reports["某某局2026年度工作汇报"]
+    assert ui(at).report_id == created.id
+    ids = [s.section_id for s in workspace().sections(created.id)]
+    assert ids == ["intro", "1", "1.1", "1.2", "2", "3", "closing"]
+
+
+def test_create_report_refuses_missing_fields():
+    at = open_app()
+    at.button(key="FormSubmitter:new-report-新建").click().run()
+    assert any("请填写报告标题" in t for t in texts(at.error))
+    assert len(workspace().reports()) == 1
+
+
+# --- sections -----------------------------------------------------------------------------
+
+def test_draft_all_marks_every_number():
+    at = drafted_app()
+    no_errors(at)
+    assert any("全文已起草（离线引擎）" in t for t in texts(at.success))
+    html = "\n".join(t for t in texts(at.markdown) if "hb-text" in t)
+    assert 'class="hb-num hb-grounded"' in html
+    # the tooltip names the figure and its value
+    assert 'title="数据 press_conf：新闻发布会 11次"' in html
+    rid = ui(at).report_id
+    assert all(s.versions == 1 for s in workspace().sections(rid))
+
+
+def test_regenerate_one_section_with_instruction_streams_and_leaves_the_rest(fake_model):
+    at = drafted_app()
+    fake_model = fake_model()
+    rid = ui(at).report_id
+    before = {d.section_id: d.text for d in workspace().current(rid).sections}
+    fake_model.enqueue("全年召开新闻发布会11次，发布会机制更加健全，宣传声势进一步壮大。")
+    at.session_state["tools.1.2"] = True
+    at.run()
+    at.text_input(key="instruction.1.2").set_value("更精炼")
+    at.button(key="regen.1.2").click().run()
+    no_errors(at)
+    assert any("章节 1.2 已重新起草（要求：更精炼）" in t for t in texts(at.success))
+    after = {d.section_id: d.text for d in workspace().current(rid).sections}
+    assert after["1.2"] != before["1.2"] and "发布会机制更加健全" in after["1.2"]
+    assert {k: v for k, v in after.items() if k != "1.2"} == {k: v for k, v in before.items() if k != "1.2"}
+    # the instruction reached the model and is recorded with the version
+    assert "更精炼" in fake_model.history[0][-1].content
+    history = workspace().history(rid, "1.2")
+    assert [v.version for v in history] == [1, 2] and history[-1].instruction == "更精炼"
+    assert history[-1].author == "model"
+    # the new text is shown marked: 11次 is grounded
+    html = "\n".join(t for t in texts(at.markdown) if "发布会机制更加健全" in t)
+    assert 'hb-grounded' in html and "11次" in html
+
+
+def test_model_failure_falls_back_to_offline_with_a_warning(fake_model):
+    from assistant.errors import ModelError
+    at = drafted_app()
+    fake_model = fake_model()
+    fake_model.enqueue(ModelError("无法连接模型服务 http://127.0.0.1:9/v1：连接被拒绝。"))
+    at.session_state["tools.1.1"] = True
+    at.run()
+    at.button(key="regen.1.1").click().run()
+    assert not at.exception
+    assert any("已改用离线引擎" in t for t in texts(at.warning))
+    assert len(workspace().history(ui(at).report_id, "1.1")) == 2  # nothing lost, a version added
+
+
+def test_lock_blocks_regeneration_and_unlock_restores_it():
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.session_state["tools.1.3"] = True
+    at.run()
+    at.button(key="lock.1.3").click().run()
+    assert workspace().locked(rid) == ["1.3"]
+    assert at.button(key="regen.1.3").disabled
+    # redrafting the whole report keeps the locked section
+    at.button(key="draft-all").click().run()
+    assert len(workspace().history(rid, "1.3")) == 1 and len(workspace().history(rid, "1.1")) == 2
+    at.button(key="unlock.1.3").click().run()
+    assert workspace().locked(rid) == [] and not at.button(key="regen.1.3").disabled
+
+
+def test_hand_edit_is_a_version_with_diff_and_revert():
+    at = drafted_app()
+    rid = ui(at).report_id
+    original = workspace().current(rid).section("1.4").text
+    at.session_state["tools.1.4"] = True
+    at.run()
+    edit_key = next(t.key for t in at.text_area if t.key and t.key.startswith("edit.1.4."))
+    at.text_area(key=edit_key).set_value("全年开展活动99次，效果明显。")
+    at.button(key="save.1.4").click().run()
+    no_errors(at)
+    assert any("已保存为第 2 版" in t for t in texts(at.success))
+    current = workspace().current(rid).section("1.4")
+    assert current.text == "全年开展活动99次，效果明显。"
+    # 99次 is in no figure: marked invented (red) with the reason as tooltip
+    html = "\n".join(t for t in texts(at.markdown) if "效果明显" in t)
+    assert 'hb-invented' in html and "无依据" in html
+    # the diff between the two versions is shown, then revert brings the original back
+    diff = "\n".join(t for t in texts(at.markdown) if "hb-diff" in t)
+    assert "<ins" in diff and "99" in diff
+    at.selectbox(key="revert-to.1.4").set_value(1)
+    at.button(key="revert.1.4").click().run()
+    no_errors(at)
+    assert workspace().current(rid).section("1.4").text == original
+    assert [v.author for v in workspace().history(rid, "1.4")] == ["offline", "hand", "revert"]
+
+
+def test_empty_hand_edit_is_refused_and_nothing_lost():
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.session_state["tools.2"] = True
+    at.run()
+    edit_key = next(t.key for t in at.text_area if t.key and t.key.startswith("edit.2."))
+    at.text_area(key=edit_key).set_value("   ")
+    at.button(key="save.2").click().run()
+    assert any("正文不能为空" in t for t in texts(at.error))
+    assert len(workspace().history(rid, "2")) == 1
+
+
+# --- figures -------------------------------------------------------------------------------
+
+def _figure_row(at: AppTest, figure_id: str) -> int:
+    table = at.data_editor[0].value
+    return int(table.index[table["id"] == figure_id][0])
+
+
+def test_figure_edit_marks_the_sections_that_used_it_stale_and_redrafts_them():
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.switch_page(f"{PAGES}/figures.py").run()
+    no_errors(at)
+    row = _figure_row(at, "press_conf")
+    at.session_state[f"figures.{rid}.0"] = {"edited_rows": {row: {"value": "12"}}, "added_rows": [],
+                                             "deleted_rows": []}
+    at.run()
+    at.button(key="figures.save").click().run()
+    no_errors(at)
+    assert any("1.2" in t and "待更新" in t for t in texts(at.success))
+    assert workspace().stale_sections(rid) == ["1.2"]
+    assert any("新闻发布会" in t and "11次 改为 12次" in t for t in texts(at.markdown))
+    at.button(key="figures.redraft").click().run()
+    no_errors(at)
+    assert workspace().stale_sections(rid) == []
+    assert "12次" in workspace().current(rid).section("1.2").text
+    # the sections page no longer lists it
+    at.switch_page(f"{PAGES}/sections.py").run()
+    assert not [t for t in texts(at.warning) if "待更新" in t]
+
+
+def test_invalid_figure_is_reported_in_chinese_and_nothing_saved():
+    at = drafted_app()
+    rid = ui(at).report_id
+    before = workspace().figures(rid)
+    at.switch_page(f"{PAGES}/figures.py").run()
+    row = _figure_row(at, "press_conf")
+    at.session_state[f"figures.{rid}.0"] = {"edited_rows": {row: {"value": "约30"}}, "added_rows": [],
+                                             "deleted_rows": []}
+    at.run()
+    at.button(key="figures.save").click().run()
+    assert not at.exception
+    errors = texts(at.error)
+    assert errors and f"第 {row + 1} 行" in errors[0] and "数值" in errors[0] and "约30" in errors[0]
+    assert workspace().figures(rid) == before
+
+
+def test_stale_sections_are_shown_on_the_sections_page():
+    at = drafted_app()
+    rid = ui(at).report_id
+    ws = workspace()
+    figures = [f.model_copy(update={"value": 6.0}) if f.id == "live_streams" else f for f in ws.figures(rid)]
+    actions.update_figures(ws, rid, figures)
+    at.run()
+    assert any("以下 1 个章节待更新" in t and "1.2" in t for t in texts(at.warning))
+    at.button(key="redraft-stale").click().run()
+    no_errors(at)
+    assert workspace().stale_sections(rid) == []
+
+
+def test_figures_import_and_export():
+    at = open_app("figures")
+    rid = ui(at).report_id
+    csv = "项目,数值,单位,章节\n新闻发布会,20,次,1.2\n编发新闻稿件,500,篇,1.2\n".encode("utf-8")
+    at.file_uploader(key="figures.upload.0").upload("数据.csv", csv, "text/csv")
+    at.run()
+    at.button(key="figures.import").click().run()
+    no_errors(at)
+    assert [(f.item, f.value) for f in workspace().figures(rid)] == [("新闻发布会", 20.0), ("编发新闻稿件", 500.0)]
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["下载 CSV", "下载 Excel"]
+
+
+def test_figures_import_bad_file_shows_error():
+    at = open_app("figures")
+    rid = ui(at).report_id
+    before = workspace().figures(rid)
+    at.file_uploader(key="figures.upload.0").upload("数据.csv", "项目,数值,单位\n发布会,很多,次\n".encode(), "text/csv")
+    at.run()
+    at.button(key="figures.import").click().run()
+    assert not at.exception
+    assert any("数据.csv" in t and "第 2 行" in t for t in texts(at.error))
+    assert workspace().figures(rid) == before
+
+
+# --- chat ----------------------------------------------------------------------------------
+
+def test_chat_offline_commands_act_and_are_saved():
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.switch_page(f"{PAGES}/chat.py").run()
+    assert any("当前未配置模型" in t for t in texts(at.info))
+    at.chat_input(key="chat.input").set_value("数据 新闻发布会 12").run()
+    no_errors(at)
+    assert workspace().stale_sections(rid) == ["1.2"]
+    at.chat_input(key="chat.input").set_value("重写 1.2 更精炼").run()
+    no_errors(at)
+    assert workspace().stale_sections(rid) == []
+    assert workspace().history(rid, "1.2")[-1].instruction == "更精炼"
+    at.chat_input(key="chat.input").set_value("解释 1.2").run()
+    assert any("核对结果" in t for t in texts(at.markdown))
+    roles = [e.role for e in workspace().chat_history(rid)]
+    assert roles == ["user", "assistant"] * 3
+    # a fresh session shows the saved conversation
+    again = open_app("chat")
+    assert any("数据 新闻发布会 12" == t for t in texts(again.markdown))
+
+
+def test_chat_with_model_uses_tools(fake_model):
+    at = drafted_app()
+    fake_model = fake_model()
+    rid = ui(at).report_id
+    fake_model.enqueue(ToolReply(tool_calls=[ToolCall(id="c1", name="set_figure",
+                                                      arguments={"figure": "新闻发布会", "value": 13})]))
+    fake_model.enqueue("已把新闻发布会改为13次，1.2 节需要重新起草。")
+    at.switch_page(f"{PAGES}/chat.py").run()
+    at.chat_input(key="chat.input").set_value("新闻发布会其实开了13场").run()
+    no_errors(at)
+    said = texts(at.markdown)
+    assert any("已把新闻发布会改为13次" in t and "已执行的操作" in t for t in said)
+    assert [f.value for f in workspace().figures(rid) if f.id == "press_conf"] == [13.0]
+    assert fake_model.tool_history and {t.name for t in fake_model.tool_history[0]} >= {"set_figure"}
+
+
+def test_chat_model_error_is_shown_and_page_keeps_working(fake_model):
+    from assistant.errors import ModelError
+    at = drafted_app()
+    fake_model = fake_model()
+    fake_model.enqueue(ModelError("模型服务暂时不可用（HTTP 503），请稍后重试。"))
+    at.switch_page(f"{PAGES}/chat.py").run()
+    at.chat_input(key="chat.input").set_value("你好").run()
+    assert not at.exception
+    assert any("模型服务暂时不可用" in t for t in texts(at.error))
+    fake_model.enqueue("您好。")
+    at.chat_input(key="chat.input").set_value("你好").run()
+    assert any(t == "您好。" for t in texts(at.markdown))
+
+
+# --- knowledge base -----------------------------------------------------------------------
+
+def test_knowledge_upload_list_search_delete():
+    at = open_app("knowledge")
+    doc = "# 某局2025年工作总结\n\n## 一、新媒体建设\n\n全年运营政务新媒体矩阵，留言回复及时，网络直播常态开展。\n".encode()
+    at.file_uploader(key="kb.upload.0").upload("../../某局2025年工作总结.md", doc, "text/markdown")
+    at.run()
+    at.button(key="kb.import").click().run()
+    no_errors(at)
+    assert any("导入完成" in t for t in texts(at.success))
+    uploaded = get_settings().data_dir / "uploads"
+    assert [p.name for p in uploaded.iterdir()] == ["某局2025年工作总结.md"]  # name sanitised, kept inside
+    assert any("某局2025年工作总结.md" in t for t in texts(at.markdown))
+    at.text_input(key="kb.query").set_value("新媒体 留言回复").run()
+    assert any("hb-passage" in t and "留言回复" in t for t in texts(at.markdown))
+    delete = next(b for b in at.button if b.key and b.key.startswith("kb.delete."))
+    delete.click().run()
+    no_errors(at)
+    assert any("已从素材库删除" in t for t in texts(at.success))
+
+
+def test_knowledge_upload_too_big_is_refused():
+    at = open_app("knowledge")
+    at.file_uploader(key="kb.upload.0").upload("大文件.txt", b"x" * (20 * 1024 * 1024 + 1), "text/plain")
+    at.run()
+    at.button(key="kb.import").click().run()
+    assert not at.exception
+    assert any("不能超过 20 MB" in t for t in texts(at.error))
+    assert not (get_settings().data_dir / "uploads").exists() or not any((get_settings().data_dir / "uploads").iterdir())
+
+
+@pytest.mark.parametrize("name, safe", [
+    ("报告.md", "报告.md"), ("../../etc/passwd.txt", "passwd.txt"), ("..\\..\\a.docx", "a.docx"),
+    ("a..b.pdf", "a_b.pdf"), (".hidden.md", "hidden.md"), ("x<y>.txt", "x_y_.txt"),
+])
+def test_upload_names_are_sanitised(name, safe):
+    assert actions.safe_upload_name(name) == safe
+
+
+@pytest.mark.parametrize("name, size, fragment", [
+    ("a.exe", 10, "不支持的文件类型"), ("a.md", 0, "文件是空的"), ("a.pdf", 21 * 1024 * 1024, "不能超过 20 MB"),
+    ("..", 10, "文件名无效"),
+])
+def test_upload_checks(name, size, fragment):
+    from assistant.errors import InputError
+    with pytest.raises(InputError, match=fragment):
+        actions.check_upload(name, size)
+
+
+# --- export --------------------------------------------------------------------------------
+
+def test_export_offers_docx_and_markdown():
+    at = drafted_app()
+    at.switch_page(f"{PAGES}/export.py").run()
+    no_errors(at)
+    buttons = at.get("download_button")
+    assert [b.label for b in buttons] == ["下载 Word（.docx）", "下载 Markdown"]
+    assert buttons[0].proto.url.endswith(".docx")
+    report = workspace().current(ui(at).report_id)
+    data = actions.export_bytes(report, ".docx", get_settings())
+    assert zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode().count("新闻发布会") >= 1
+    assert "禾川市人大常委会办公室2026年度宣传思想文化工作汇报" in actions.export_bytes(report, ".md", get_settings()).decode()
+
+
+def test_export_before_drafting_says_so():
+    at = open_app("export")
+    assert any("还没有起草" in t for t in texts(at.info))
+
+
+# --- settings ------------------------------------------------------------------------------
+
+def test_settings_key_is_kept_in_the_session_only(fake_openai):  # noqa: F811
+    at = open_app("settings")
+    at.text_input(key="settings.base_url").set_value(fake_openai.url)
+    at.text_input(key="settings.model").set_value("fake-model")
+    at.text_input(key="settings.api_key").set_value("sk-secret-123")
+    at.button(key="settings.save").click().run()
+    no_errors(at)
+    settings = ui(at).settings
+    assert settings.api_key.get_secret_value() == "sk-secret-123" and settings.base_url == fake_openai.url
+    assert at.session_state["settings.api_key"] == ""  # the typed key is gone from the widget
+    assert "sk-secret-123" not in repr(at.session_state.to_dict())
+    assert "sk-secret-123" not in str(os.environ) and get_settings().api_key is None
+    shown = " ".join(str(x) for x in [*texts(at.markdown), *texts(at.caption)])
+    assert "sk-secret-123" not in shown
+    assert any("模型：fake-model" in t for t in texts(at.sidebar.success))
+    at.button(key="settings.test").click().run()
+    assert any("连接成功" in t for t in texts(at.success)), texts(at.error)
+    workspace_file = get_settings().workspace_path.read_bytes()
+    assert b"sk-secret-123" not in workspace_file
+
+
+def test_settings_endpoint_down_is_a_clear_error():
+    at = open_app("settings")
+    assert any("当前未配置模型，使用离线引擎" in t for t in texts(at.info))
+    at.button(key="settings.test").click().run()
+    assert any("未配置模型服务" in t for t in texts(at.error))
+    at.text_input(key="settings.base_url").set_value("http://127.0.0.1:9/v1")
+    at.button(key="settings.save").click().run()
+    at.button(key="settings.test").click().run(timeout=TIMEOUT)
+    assert not at.exception
+    assert at.error and "127.0.0.1:9" in at.error[0].value
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+def test_section_html_escapes_text_and_marks_numbers():
+    from assistant.check import check_text
+    from assistant.figures import Figure
+    figures = [Figure(id="F01", item="新闻发布会", value=11, unit="次")]
+    text = '<script>alert("x")</script>召开新闻发布会11次，发稿30篇，阅读量XX万人次。'
+    html = section_html(text, check_text(text, figures, scope="section"), figures)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert '<span class="hb-num hb-grounded" data-status="grounded" title="数据 F01：新闻发布会 11次">11次</span>' in html
+    assert 'hb-invented' in html and 'hb-placeholder' in html
+    findings = findings_html("<b>", [])
+    assert "未发现问题" in findings
+
+
+# --- streaming helper ------------------------------------------------------------------------
+
+def test_streamed_call_yields_deltas_in_order_then_the_result():
+    from assistant.ui.streaming import StreamedCall
+
+    def produce(emit):
+        for piece in ("全年", "召开", "", "发布会"):
+            emit(piece)
+        return "done"
+
+    call = StreamedCall(produce)
+    assert list(call) == ["全年", "召开", "发布会"] and call.result == "done"
+
+
+def test_streamed_call_reraises_the_producers_error_after_the_partial_text():
+    from assistant.errors import ModelError
+    from assistant.ui.streaming import StreamedCall
+
+    def produce(emit):
+        emit("半句")
+        raise ModelError("连接中断")
+
+    call, seen = StreamedCall(produce), []
+    with pytest.raises(ModelError, match="连接中断"):
+        for piece in call:
+            seen.append(piece)
+    assert seen == ["半句"]
+
+
+def test_unexpected_page_failure_is_a_message(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(actions, "export_bytes", broken)
+    at = drafted_app()
+    at.switch_page(f"{PAGES}/export.py").run()
+    assert not at.exception
+    assert any("内部错误（RuntimeError）" in t and "已保存的内容不受影响" in t for t in texts(at.error))
+    at.switch_page(f"{PAGES}/sections.py").run()  # the rest keeps working
+    no_errors(at)
+
+
+def test_regenerating_a_stale_section_in_place_clears_the_banner():
+    at = drafted_app()
+    rid = ui(at).report_id
+    ws = workspace()
+    figures = [f.model_copy(update={"value": 12.0}) if f.id == "press_conf" else f for f in ws.figures(rid)]
+    actions.update_figures(ws, rid, figures)
+    at.run()
+    assert any("以下 1 个章节待更新" in t for t in texts(at.warning))
+    at.session_state["tools.1.2"] = True
+    at.run()
+    at.button(key="regen.1.2").click().run()
+    no_errors(at)
+    assert not [t for t in texts(at.warning) if "待更新" in t]
+    assert "12次" in workspace().current(rid).section("1.2").text

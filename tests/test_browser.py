@@ -1,0 +1,241 @@
+"""End to end in real headless Chromium: `streamlit run app.py` against the local fake
+OpenAI server, driven with Playwright. Screenshots of the main views go to test-artifacts/.
+
+Run: .venv/bin/python -m pytest tests/test_browser.py -m browser
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+START_TIMEOUT_S = 60
+UI_TIMEOUT_MS = 60_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (scripts/system-deps.sh)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_line(proc: subprocess.Popen, pattern: str, timeout: float) -> re.Match:
+    """Read the child's stdout until a line matches (blocking reads; the child is killed on timeout)."""
+    import threading
+    found: list[re.Match] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            m = re.search(pattern, line)
+            if m:
+                found.append(m)
+                done.set()
+                return
+        done.set()
+
+    threading.Thread(target=reader, daemon=True).start()
+    if not done.wait(timeout) or not found:
+        proc.kill()
+        raise AssertionError(f"child did not print {pattern!r} within {timeout} s")
+    return found[0]
+
+
+def wait_for_health(port: int, proc: subprocess.Popen, timeout: float) -> None:
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200 and r.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        # A blocking wait on the process doubles as the poll interval (no bare sleep).
+        try:
+            proc.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            pass
+    raise AssertionError(f"streamlit did not answer /_stcore/health within {timeout} s")
+
+
+@pytest.fixture
+def servers(tmp_path):
+    """The fake model server and the app, both on loopback, data in tmp."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HUIBAO_"))}
+    fake = subprocess.Popen([sys.executable, "-u", "-m", "tests.fake_openai", "--port", "0", "--responder", "clean"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = wait_for_line(fake, r"listening on (\S+)", START_TIMEOUT_S).group(1)
+        port = free_port()
+        app_env = {**env, "HUIBAO_DATA_DIR": str(tmp_path / "data"), "HUIBAO_CONFIG": str(tmp_path / "none.toml"),
+                   "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "test-key", "HUIBAO_MODEL": "fake-model",
+                   "ANONYMIZED_TELEMETRY": "False"}
+        log = open(tmp_path / "streamlit.log", "w")
+        app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                "--server.headless", "true", "--server.address", "127.0.0.1"],
+                               cwd=ROOT, env=app_env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_health(port, app, START_TIMEOUT_S)
+            yield f"http://127.0.0.1:{port}", tmp_path
+        finally:
+            app.terminate()
+            try:
+                app.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                app.kill()
+            log.close()
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+
+
+def section_texts(page) -> dict[str, str]:
+    """Section id -> its marked text as shown."""
+    out = {}
+    for box in page.locator("[class*='st-key-section-']").all():
+        key = re.search(r"st-key-section-(\S+)", box.get_attribute("class") or "").group(1)
+        text = box.locator(".hb-text")
+        out[key] = text.first.inner_text() if text.count() else ""
+    return out
+
+
+def settle(page) -> None:
+    """Wait until the script run has finished: until then Streamlit may still show elements of
+    the previous run below the point the new run has reached."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+
+
+def shot(page, name: str) -> None:
+    settle(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_workspace_end_to_end(servers):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, tmp = servers
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1600}, accept_downloads=True, locale="zh-CN")
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        page = context.new_page()
+
+        # 1. first start: the sample report exists; the model from the environment is in use
+        page.goto(base)
+        page.get_by_text("已保存的报告").wait_for()
+        expect(page.get_by_text("禾川市人大常委会办公室2026年度宣传思想文化工作汇报").first).to_be_visible()
+        expect(page.get_by_text("模型：fake-model")).to_be_visible()
+        shot(page, "01-reports")
+
+        # 2. draft the whole report
+        page.get_by_role("link", name="章节").click()
+        page.get_by_role("button", name="起草全文").click()
+        page.get_by_text(re.compile("全文已起草（模型）")).wait_for()
+        page.locator(".hb-text").first.wait_for()
+        expect(page.locator(".hb-grounded").first).to_be_visible()
+        settle(page)
+        before = section_texts(page)
+        assert before["1_2"] and before["1_1"]
+        shot(page, "02-sections-drafted")
+
+        # 3. regenerate one section with an instruction: only that section changes
+        box = page.locator(".st-key-section-1_2")
+        box.get_by_text("修改 · 历史 · 参考素材").click()
+        box.get_by_label("修改要求（可不填）").fill("更精炼")
+        box.get_by_label("修改要求（可不填）").press("Enter")
+        box.get_by_role("button", name="重新起草", exact=True).click()
+        page.get_by_text("章节 1.2 已重新起草（要求：更精炼）").wait_for()
+        expect(box.get_by_text(re.compile(r"第 2 版，共 2 版"))).to_be_visible()
+        settle(page)
+        after = section_texts(page)
+        assert after["1_2"] and after["1_2"] != "（尚无正文）"
+        assert {k: v for k, v in after.items() if k != "1_2"} == {k: v for k, v in before.items() if k != "1_2"}
+        for other in ("1_1", "1_3", "intro"):
+            expect(page.locator(f".st-key-section-{other}").get_by_text(re.compile(r"第 1 版，共 1 版"))).to_be_visible()
+        box.get_by_role("tab", name="历史版本").click()
+        box.get_by_text(re.compile("要求：更精炼")).first.wait_for()
+        shot(page, "03-section-regenerated")
+
+        # 4. change figures by importing a CSV (新闻发布会 11 -> 12, 专题片 4 -> 5): 1.2 becomes stale.
+        # (Cell edits in st.data_editor are covered by tests/test_app.py: the grid is a canvas
+        # and typing into it from Playwright proved unreliable.)
+        page.get_by_role("link", name="数据").click()
+        page.get_by_text("从文件导入").wait_for()
+        settle(page)
+        rows = list(csv.DictReader(io.StringIO((ROOT / "examples" / "figures.csv").read_text(encoding="utf-8-sig"))))
+        for row in rows:
+            if row["id"] == "press_conf":
+                row["value"] = "12"
+            if row["id"] == "documentaries":
+                row["value"] = "5"
+        changed = tmp / "figures-changed.csv"
+        with changed.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(changed))
+        page.get_by_role("button", name="导入", exact=True).click()
+        page.get_by_text(re.compile("已从 figures-changed.csv 导入数据")).wait_for()
+        page.get_by_text("待更新的章节").wait_for()
+        expect(page.get_by_text(re.compile(r"新闻发布会）由 11次 改为 12次"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"专题片）由 4部 改为 5部"))).to_be_visible()
+        shot(page, "04-figures-stale")
+        page.get_by_role("link", name="章节").click()
+        page.get_by_text(re.compile(r"以下 1 个章节待更新")).wait_for()
+        expect(page.locator(".st-key-section-1_2").get_by_text(re.compile("数据已变更，本节待更新"))).to_be_visible()
+        shot(page, "05-sections-stale")
+
+        # 5. chat (the fake model answers in prose)
+        page.get_by_role("link", name="对话").click()
+        page.get_by_placeholder(re.compile("输入要求")).fill("1.2 节写得怎么样？")
+        page.get_by_placeholder(re.compile("输入要求")).press("Enter")
+        page.locator("[data-testid='stChatMessage']").nth(1).wait_for()
+        shot(page, "06-chat")
+
+        # 6. download the .docx
+        page.get_by_role("link", name="导出").click()
+        with page.expect_download() as info:
+            page.get_by_role("button", name="下载 Word（.docx）").click()
+        target = ARTIFACTS / "report.docx"
+        ARTIFACTS.mkdir(exist_ok=True)
+        info.value.save_as(str(target))
+        assert info.value.suggested_filename.endswith(".docx")
+        document = zipfile.ZipFile(target).read("word/document.xml").decode("utf-8")
+        assert "禾川市人大常委会办公室" in document
+        shot(page, "07-export")
+
+        # 7. the other views
+        page.get_by_role("link", name="素材库").click()
+        page.get_by_text("已导入的文件").wait_for()
+        shot(page, "08-knowledge")
+        page.get_by_role("link", name="设置").click()
+        page.get_by_text("当前使用的设置").wait_for()
+        assert "test-key" not in page.content()
+        shot(page, "09-settings")
+        context.close()

@@ -1,0 +1,118 @@
+"""`huibao check`: JSON shape, readable report, exit codes 0/1/2 and the three input formats."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import _register_commands, app
+
+_register_commands()
+runner = CliRunner()
+
+CLEAN = ("2025年，在县委的坚强领导下，办公室各项工作取得新进展。现将有关情况汇报如下：\n"
+         "一、工作做法及成效\n全年召开新闻发布会20余次，总阅读量达到44.1万人次。\n"
+         "二、存在的问题\n调查研究还不够深入。\n"
+         "三、2026年工作打算\n持续加强理论武装，为全县高质量发展作出新的更大贡献。\n")
+
+
+@pytest.fixture
+def figures(tmp_path):
+    p = tmp_path / "figures.yaml"
+    p.write_text("- {id: F01, item: 新闻发布会, value: 23, unit: 次}\n"
+                 "- {id: F02, item: 阅读量, value: 44.1, unit: 万人次}\n"
+                 "- {id: F03, item: 培训, value: 96, unit: 人}\n", encoding="utf-8")
+    return p
+
+
+def _run(*args):
+    return runner.invoke(app, ["check", *map(str, args)])
+
+
+def test_clean_report_exits_0_with_exact_json(tmp_path, figures):
+    draft = tmp_path / "d.md"
+    draft.write_text(CLEAN, encoding="utf-8")
+    r = _run(draft, "--figures", figures, "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert set(data) == {"numbers", "style", "coverage", "summary"}
+    assert set(data["numbers"][0]) == {"text", "value", "unit", "start", "end", "status", "figure_id"}
+    assert [(n["text"], n["status"], n["figure_id"]) for n in data["numbers"]] == [
+        ("20余次", "grounded", "F01"), ("达到44.1万人次", "grounded", "F02")]
+    assert data["coverage"] == {"used": ["F01", "F02"], "unused": ["F03"]}
+    assert data["summary"] == {"grounded": 2, "invented": 0, "placeholders": 0, "style_errors": 0, "style_warnings": 0}
+    assert "20余次" in r.stdout  # ensure_ascii=False
+
+
+def test_invented_number_exits_1_and_shows_context(tmp_path, figures):
+    draft = tmp_path / "d.txt"
+    draft.write_text(CLEAN.replace("20余次", "30次"), encoding="gbk")
+    r = _run(draft, "--figures", figures, "--json")
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    assert data["summary"]["invented"] == 1
+    style_keys = {"rule", "severity", "start", "end", "message", "suggestion"}
+    r = _run(draft, "--figures", figures)
+    assert r.exit_code == 1 and "无数据来源" in r.output and "30次" in r.output and "新闻发布会" in r.output
+    assert all(set(s) == style_keys for s in data["style"])
+
+
+def test_style_error_and_placeholder_exit_1(tmp_path, figures):
+    draft = tmp_path / "d.md"
+    draft.write_text(CLEAN.replace("调查研究还不够深入。", "调查研究还不够深入！培训XX人。"), encoding="utf-8")
+    r = _run(draft, "--figures", figures, "--json")
+    data = json.loads(r.stdout)
+    assert r.exit_code == 1
+    assert data["summary"]["placeholders"] == 1 and data["summary"]["style_errors"] >= 1
+    assert any(s["rule"] == "L4" and s["suggestion"] == "。" for s in data["style"])
+
+
+def test_docx_input(tmp_path, figures):
+    import docx
+    document = docx.Document()
+    for line in CLEAN.strip().split("\n"):
+        document.add_paragraph(line)
+    document.save(tmp_path / "d.docx")
+    r = _run(tmp_path / "d.docx", "--figures", figures, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["summary"]["grounded"] == 2
+
+
+def test_unusable_input_exits_2(tmp_path, figures):
+    draft = tmp_path / "d.md"
+    draft.write_text(CLEAN, encoding="utf-8")
+    r = _run(tmp_path / "missing.md", "--figures", figures, "--json")
+    assert r.exit_code == 2 and r.stdout == "" and "不存在" in r.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("项目,数值,单位\n会议,约30,次\n", encoding="utf-8")
+    r = _run(draft, "--figures", bad)
+    assert r.exit_code == 2 and "bad.csv" in r.stderr and "第 2 行" in r.stderr and "数值" in r.stderr
+    r = _run(tmp_path / "d.pdf", "--figures", figures)
+    assert r.exit_code == 2
+
+
+def test_terms_option(tmp_path, figures):
+    draft = tmp_path / "d.md"
+    draft.write_text(CLEAN.replace("调查研究还不够深入。", "清河县人大办打好八场硬仗。"), encoding="utf-8")
+    terms = tmp_path / "terms.yaml"
+    terms.write_text("fixed_numerals: [八场硬仗]\nformulations:\n  - {canonical: 清河县人大常委会办公室, wrong: [清河县人大办]}\n",
+                     encoding="utf-8")
+    plain = json.loads(_run(draft, "--figures", figures, "--json").stdout)
+    assert plain["summary"]["invented"] == 1  # 八场 counts as a figure without the office list
+    r = _run(draft, "--figures", figures, "--json", "--terms", terms)
+    data = json.loads(r.stdout)
+    assert data["summary"]["invented"] == 0
+    assert [s["rule"] for s in data["style"]] == ["P-本单位"] and r.exit_code == 1
+    assert _run(draft, "--figures", figures, "--terms", tmp_path / "none.yaml").exit_code == 2
+
+
+def test_front_matter_is_blanked_not_cut(tmp_path, figures):
+    draft = tmp_path / "d.md"
+    draft.write_text("---\ntitle: report\nyear: 2025\n---\n" + CLEAN, encoding="utf-8")
+    data = json.loads(_run(draft, "--figures", figures, "--json").stdout)
+    assert data["summary"]["style_warnings"] == 0 and data["summary"]["invented"] == 0
+    text = draft.read_text(encoding="utf-8")
+    first = data["numbers"][0]
+    assert text[first["start"]:first["end"]] == "20余次"  # offsets still index the file

@@ -1,0 +1,42 @@
+"""The checker-quality gate: the same scoring as evals/checker_quality.py, on the labelled fixtures."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("checker_quality", ROOT / "evals" / "checker_quality.py")
+quality = importlib.util.module_from_spec(_spec)
+sys.modules["checker_quality"] = quality  # dataclasses look the module up while building the class
+_spec.loader.exec_module(quality)
+
+
+def test_fixture_sizes():
+    import yaml
+    fx = ROOT / "evals" / "fixtures"
+    assert len(yaml.safe_load((fx / "numbers.yaml").read_text(encoding="utf-8"))["cases"]) >= 80
+    assert len(yaml.safe_load((fx / "style.yaml").read_text(encoding="utf-8"))["cases"]) >= 50
+    chars, *_ = quality.score_clean()
+    assert chars >= 5000
+
+
+def test_invented_numbers_recall_and_precision():
+    overall, _, right, total = quality.score_numbers()
+    assert overall.recall == 1.0, overall.failures
+    assert overall.precision >= 0.98, overall.failures
+
+
+def test_clean_prose_false_alarms():
+    chars, errors, _, notes = quality.score_clean()
+    assert errors * 5000 / chars <= 1.0, notes
+
+
+def test_clean_prose_numbers_all_grounded():
+    from assistant.check import check_numbers
+    from assistant.figures import load_figures
+    fx = ROOT / "evals" / "fixtures"
+    text = (fx / "clean_prose.md").read_text(encoding="utf-8")
+    ms = check_numbers(text, load_figures(fx / "clean_prose_figures.yaml"))
+    assert len(ms) > 50 and [m.text for m in ms if m.status != "grounded"] == []

@@ -1,0 +1,129 @@
+"""Figures loader: the three formats, scales, header aliases and every bad-input message."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.errors import InputError
+from assistant.figures import Figure, load_figures, parse_figure_rows, write_figures
+
+
+def _write(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_yaml_list_and_mapping_forms(tmp_path):
+    a = _write(tmp_path / "a.yaml", "- {item: 新闻发布会, value: 23, unit: 次}\n- {item: 阅读量, value: 44.1, unit: 万人次, id: R1}\n")
+    b = _write(tmp_path / "b.yml", "figures:\n  - item: 新闻发布会\n    value: 23\n    unit: 次\n")
+    figs = load_figures(a)
+    assert [f.id for f in figs] == ["F01", "R1"]
+    assert figs[1].base_value == 441000 and figs[1].base_unit == "人次"
+    assert load_figures(b)[0].value == 23
+
+
+@pytest.mark.parametrize("value,unit,base,base_unit", [
+    (44.1, "万人次", 441000, "人次"), (1300, "万元", 13_000_000, "元"), (2.5, "亿元", 250_000_000, "元"),
+    (23, "次", 23, "次"), (95.6, "%", 95.6, "%"),
+])
+def test_scale_folded_into_base(value, unit, base, base_unit):
+    f = Figure(id="X", item="x", value=value, unit=unit)
+    assert (f.base_value, f.base_unit) == (base, base_unit)
+
+
+def test_csv_utf8_bom_and_chinese_headers_and_separators(tmp_path):
+    p = _write(tmp_path / "f.csv", "\ufeff编号,项目,数值,单位,章节,备注\nA1,收发文件,\"1,300\",件,1.1,\nA2,增长率,３.５,%,,同比\n")
+    figs = load_figures(p)
+    assert [(f.id, f.value, f.unit) for f in figs] == [("A1", 1300, "件"), ("A2", 3.5, "%")]
+    assert figs[0].section == "1.1" and figs[1].note == "同比"
+
+
+def test_csv_gbk(tmp_path):
+    p = _write(tmp_path / "f.csv", "项目,数值,单位\n代表联络站接待群众,12000,人次\n调研报告,9,篇\n", "gbk")
+    figs = load_figures(p)
+    assert figs[0].item == "代表联络站接待群众" and figs[1].unit == "篇"
+
+
+def test_xlsx_first_sheet(tmp_path):
+    import openpyxl
+    book = openpyxl.Workbook()
+    sh = book.active
+    sh.append(["项目", "数值", "单位"])
+    sh.append(["新闻发布会", 12, "次"])
+    sh.append([None, None, None])
+    sh.append(["培训", "96", "人"])
+    book.save(tmp_path / "f.xlsx")
+    figs = load_figures(tmp_path / "f.xlsx")
+    assert [(f.id, f.value) for f in figs] == [("F01", 12), ("F03", 96)]
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".csv", ".xlsx"])
+def test_round_trip(tmp_path, suffix):
+    figs = [Figure(id="F01", item="新闻发布会", value=12, unit="次", section="1.1"),
+            Figure(id="F02", item="阅读量", value=44.1, unit="万人次", note="全平台")]
+    path = tmp_path / f"out{suffix}"
+    write_figures(figs, path)
+    assert load_figures(path) == figs
+
+
+def _err(tmp_path, name, text, encoding="utf-8") -> InputError:
+    p = _write(tmp_path / name, text, encoding)
+    with pytest.raises(InputError) as info:
+        load_figures(p)
+    return info.value
+
+
+def test_missing_value_names_file_line_field(tmp_path):
+    e = _err(tmp_path, "f.csv", "项目,数值,单位\n会议,12,次\n培训,,人\n")
+    assert e.line == 3 and e.field == "数值" and "f.csv" in str(e) and "第 3 行" in str(e) and "缺少数值" in str(e)
+
+
+def test_non_numeric_value(tmp_path):
+    e = _err(tmp_path, "f.csv", "项目,数值,单位\n会议,约30,次\n")
+    assert e.line == 2 and e.field == "数值" and "约30" in str(e)
+
+
+def test_duplicate_id(tmp_path):
+    e = _err(tmp_path, "f.yaml", "- {id: A, item: 会议, value: 1, unit: 次}\n- {id: A, item: 培训, value: 2, unit: 人}\n")
+    assert e.line == 2 and e.field == "编号" and "重复" in str(e)
+
+
+def test_unknown_type_and_empty_and_missing(tmp_path):
+    assert "不支持" in str(_err(tmp_path, "f.json", "[]"))
+    assert "为空" in str(_err(tmp_path, "e.csv", ""))
+    assert "为空" in str(_err(tmp_path, "e.yaml", "# nothing\n"))
+    with pytest.raises(InputError, match="不存在"):
+        load_figures(tmp_path / "none.yaml")
+
+
+def test_missing_unit_column_and_missing_unit_cell(tmp_path):
+    e = _err(tmp_path, "f.csv", "项目,数值\n会议,12\n")
+    assert e.field == "单位" and e.line == 1
+    e = _err(tmp_path, "g.yaml", "- {item: 会议, value: 12}\n")
+    assert e.field == "单位"
+
+
+def test_xlsx_error_line_is_sheet_row(tmp_path):
+    import openpyxl
+    book = openpyxl.Workbook()
+    sh = book.active
+    sh.append(["item", "value", "unit"])
+    sh.append(["会议", 12, "次"])
+    sh.append(["培训", "三十", "人"])
+    book.save(tmp_path / "f.xlsx")
+    with pytest.raises(InputError) as info:
+        load_figures(tmp_path / "f.xlsx")
+    assert info.value.line == 3 and info.value.field == "数值"
+
+
+def test_parse_rows_from_ui_table():
+    figs = parse_figure_rows([{"项目": "会议", "数值": "1 300", "单位": "次"}], "界面表格")
+    assert figs[0].value == 1300
+    with pytest.raises(InputError, match="界面表格"):
+        parse_figure_rows([{"项目": "会议", "数值": "很多", "单位": "次"}], "界面表格")
+
+
+def test_nothing_written_on_error(tmp_path):
+    with pytest.raises(InputError):
+        write_figures([Figure(id="F01", item="a", value=1, unit="次")], tmp_path / "out.json")
+    assert not (tmp_path / "out.json").exists()

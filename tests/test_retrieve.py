@@ -1,0 +1,285 @@
+"""Retrieval: hybrid search, filters on both arms, document listing/deletion, embedders, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from assistant.ingest import ingest
+from assistant.retrieve import KnowledgeBase, rrf, tokenize
+from tests.kb_fixtures.helpers import copy_corpus, make_settings
+
+REPORT = "past-reports/青石县人大常委会办公室2022年度宣传工作汇报.md"
+ZHENGXIE = "past-reports/2021-zhengxie.md"
+POLICY = "policies/青石县政务新媒体管理办法.md"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from assistant.embeddings import get_embedder
+    from assistant.settings import Settings
+    return get_embedder(Settings(embedding="use"))
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("kb")
+    knowledge = copy_corpus(root / "knowledge")
+    settings = make_settings(root, knowledge)
+    base = KnowledgeBase.open(settings, embedder=embedder)
+    assert ingest(None, settings, kb=base).ok
+    return base
+
+
+def test_search_finds_the_passage_with_its_metadata(kb):
+    hits = kb.search("微信公众号推送信息和阅读量", k=3)
+    top = hits[0]
+    assert top.source == REPORT
+    assert top.heading_path == "一、工作做法及成效 > （三）抓阵地建设，拓展传播渠道"
+    assert "65万人次" in top.text
+    assert (top.kind, top.year, top.organisation) == ("report", 2022, "青石县人大常委会办公室")
+    assert top.score > 0 and [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_filters_apply_to_every_arm(kb, mode):
+    query = "政务新媒体信息发布审核"
+    assert all(p.kind == "report" for p in kb.search(query, 10, kind="report", mode=mode))
+    pol = kb.search(query, 10, kind="policy", mode=mode)
+    assert pol and {p.source for p in pol} == {POLICY}
+    y = kb.search("委员视察调研", 10, year=2021, mode=mode)
+    assert y and {p.source for p in y} == {ZHENGXIE}
+    org = kb.search("提案办理", 10, organisation="政协青石县", mode=mode)   # a part of the name is enough
+    assert {p.source for p in org} == {ZHENGXIE}
+    assert kb.search(query, 5, year=1999, mode=mode) == []
+
+
+def test_hybrid_combines_keyword_and_semantic_hits(kb):
+    # an exact rare term (BM25 arm) and a paraphrase (dense arm) are both found
+    assert kb.search("一稿一审", 3)[0].source == POLICY
+    assert kb.search("年度文书归档", 3)[0].source == "other/办公室例会记录.txt"
+
+
+def test_rrf_rewards_agreement():
+    fused = rrf([[("a", 0.9), ("b", 0.8), ("c", 0.1)], [("d", 5.0), ("b", 4.0)]], k=60)
+    assert [cid for cid, _ in fused] == ["b", "a", "d", "c"]   # b is second in both: it wins
+    assert fused[0][1] == pytest.approx(2 / 62)
+    # a weighted arm's first place beats a chunk both arms rank low
+    dense = [(f"d{i}", 1.0) for i in range(9)] + [("z", 1.0)]
+    bm25 = [("a", 1.0)] + [(f"b{i}", 1.0) for i in range(8)] + [("z", 1.0)]
+    weighted = rrf([dense, bm25], k=10, weights=[1, 2])
+    assert weighted[0][0] == "a" and weighted[0][1] == pytest.approx(2 / 11)
+    assert [c for c, _ in rrf([dense, bm25], k=60)][0] == "z"   # plain RRF prefers the mediocre one
+
+
+def test_tokenize_drops_punctuation_and_stop_words():
+    toks = tokenize("全年组织新闻发布会12次，进一步加强宣传工作。")
+    assert {"新闻", "发布会", "12"} <= set(toks)
+    assert not {"，", "。", "进一步", "一步", "工作"} & set(toks)
+
+
+def test_documents_and_delete(tmp_path, embedder):
+    knowledge = copy_corpus(tmp_path / "knowledge")
+    settings = make_settings(tmp_path, knowledge)
+    kb = KnowledgeBase.open(settings, embedder=embedder)
+    ingest(None, settings, kb=kb)
+    docs = {d.source: d for d in kb.documents()}
+    assert set(docs) == {REPORT, ZHENGXIE, POLICY, "other/办公室例会记录.txt"}
+    assert docs[ZHENGXIE].organisation == "政协青石县委员会办公室" and docs[ZHENGXIE].chunks >= 2
+    assert len(docs[POLICY].sha256) == 64
+    kb.delete_document(POLICY)
+    assert POLICY not in {d.source for d in kb.documents()}
+    assert all(p.source != POLICY for p in kb.search("政务新媒体一稿一审", 10))
+    # reopening sees the same persisted state
+    again = KnowledgeBase.open(settings, embedder=embedder)
+    assert again.count() == kb.count() and not again.is_empty()
+
+
+def test_different_embedders_use_separate_collections(tmp_path):
+    from assistant.retrieve import collection_name
+    from assistant.settings import Settings
+    s = Settings(data_dir=tmp_path)
+    assert collection_name(s, "use") != collection_name(s, "e5")
+    assert collection_name(s, "openai-bge-m3") == "knowledge-openai-bge-m3"
+
+
+# ---------------------------------------------------------------- OpenAI-compatible /embeddings
+
+class _FakeEmbeddings(BaseHTTPRequestHandler):
+    seen: list[dict] = []
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _FakeEmbeddings.seen.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
+        if self.headers.get("Authorization") != "Bearer good-key":
+            self.send_response(401)
+            self.end_headers()
+            return
+        data = [{"index": i, "embedding": [float(len(t)), 1.0, 0.0]} for i, t in enumerate(body["input"])]
+        out = json.dumps({"data": list(reversed(data))}).encode()   # out of order on purpose
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_openai_compatible_embedder_over_http():
+    from assistant.embeddings import OpenAICompatibleEmbedder
+    from assistant.errors import ModelError
+    server = HTTPServer(("127.0.0.1", 0), _FakeEmbeddings)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}/v1"
+        emb = OpenAICompatibleEmbedder(base, "bge-m3", "good-key")
+        vecs = emb.embed_documents(["甲", "乙乙乙"])
+        assert np.allclose(vecs[0], np.array([1, 1, 0]) / np.sqrt(2))   # order restored, normalised
+        assert np.allclose(vecs[1], np.array([3, 1, 0]) / np.sqrt(10))
+        assert _FakeEmbeddings.seen[-1]["path"] == "/v1/embeddings" and _FakeEmbeddings.seen[-1]["model"] == "bge-m3"
+        with pytest.raises(ModelError, match="密钥"):
+            OpenAICompatibleEmbedder(base, "bge-m3", "bad-key").embed_query("甲")
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(ModelError, match="无法连接"):
+        OpenAICompatibleEmbedder(base, "bge-m3", "good-key", timeout_s=2).embed_query("甲")
+
+
+def test_e5_embedder_uses_prefixes():
+    from assistant.embeddings import E5Embedder
+    e5 = E5Embedder()
+    q = np.array(e5.embed_query("新闻发布会"))
+    p = np.array(e5.embed_documents(["新闻发布会"])[0])
+    assert q.shape == (384,) and abs(np.linalg.norm(q) - 1) < 1e-4
+    assert not np.allclose(q, p)   # "query: " and "passage: " prefixes differ
+
+
+# ---------------------------------------------------------------- Chroma over HTTP
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_http_chroma_server(tmp_path, embedder):
+    chroma = Path(os.sys.executable).parent / "chroma"
+    if not chroma.exists() and not shutil.which("chroma"):
+        pytest.skip("chroma CLI not installed")
+    port = _free_port()
+    env = dict(os.environ, ANONYMIZED_TELEMETRY="False")
+    proc = subprocess.Popen([str(chroma if chroma.exists() else "chroma"), "run", "--path", str(tmp_path / "srv"),
+                             "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.skip("chroma run did not start within 20 s")
+        knowledge = copy_corpus(tmp_path / "knowledge")
+        settings = make_settings(tmp_path, knowledge, chroma_mode="http", chroma_port=port)
+        kb = KnowledgeBase.open(settings, embedder=embedder)
+        assert ingest(None, settings, kb=kb).ok
+        assert kb.search("委员视察调研", 3, year=2021)[0].source == ZHENGXIE
+        assert not (tmp_path / "data" / "chroma").exists()     # nothing embedded locally
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_http_chroma_unreachable_is_a_store_error(tmp_path):
+    from assistant.errors import StoreError
+    settings = make_settings(tmp_path, chroma_mode="http", chroma_port=_free_port())
+    with pytest.raises(StoreError, match="无法连接 Chroma 服务"):
+        KnowledgeBase.open(settings)
+
+
+# ---------------------------------------------------------------- CLI
+
+def _cli(args, monkeypatch, knowledge, data):
+    from assistant.cli import _register_commands, app
+    from assistant.settings import get_settings
+    monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(knowledge))
+    monkeypatch.setenv("HUIBAO_DATA_DIR", str(data))
+    get_settings.cache_clear()
+    _register_commands()
+    return CliRunner().invoke(app, args)
+
+
+def test_cli_search_on_empty_knowledge_base(tmp_path, monkeypatch):
+    res = _cli(["search", "新闻发布会"], monkeypatch, tmp_path / "knowledge", tmp_path / "data")
+    assert res.exit_code == 1
+    assert "知识库为空" in res.output and "huibao ingest" in res.output
+
+
+def test_cli_search_prints_passages_and_json(tmp_path, monkeypatch, embedder):
+    knowledge = copy_corpus(tmp_path / "knowledge")
+    assert _cli(["ingest"], monkeypatch, knowledge, tmp_path / "data").exit_code == 0
+    res = _cli(["search", "委员视察调研", "--k", "2"], monkeypatch, knowledge, tmp_path / "data")
+    assert res.exit_code == 0, res.output
+    assert ZHENGXIE in res.output and "一、主要工作" in res.output and "得分" in res.output
+    res = _cli(["search", "委员视察调研", "--json", "--kind", "policy"], monkeypatch, knowledge, tmp_path / "data")
+    rows = json.loads(res.output)
+    assert rows and all(r["kind"] == "policy" for r in rows)
+    assert set(rows[0]) >= {"id", "text", "source", "heading_path", "score", "start", "end", "year"}
+    res = _cli(["search", "委员", "--kind", "novel"], monkeypatch, knowledge, tmp_path / "data")
+    assert res.exit_code != 0
+
+
+# ---------------------------------------------------------------- the labelled-query scorer
+
+def _scoring():
+    import importlib.util
+    path = Path(__file__).resolve().parent.parent / "evals" / "retrieval" / "scoring.py"
+    spec = importlib.util.spec_from_file_location("retrieval_scoring", path)
+    mod = importlib.util.module_from_spec(spec)
+    import sys
+    sys.modules[spec.name] = mod   # dataclasses look their module up while the class is built
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_scorer_matches_by_source_and_phrase(tmp_path):
+    from types import SimpleNamespace as P
+    scoring = _scoring()
+    f = tmp_path / "queries-x.yaml"
+    f.write_text("- query: 新闻发布会\n  kind: report\n  relevant:\n"
+                 "    - {source: a.md, contains: 召开新闻发布会9次}\n    - {source: b.md, contains: 发布会 10 次}\n",
+                 encoding="utf-8")
+    queries = scoring.load_queries([f])
+    assert queries[0].filters == {"kind": "report"}
+    seen = {}
+
+    def search(q, k, **filters):
+        seen.update(filters)
+        return [P(source="c.md", text="召开新闻发布会9次"),          # right phrase, wrong file
+                P(source="a.md", text="全年召开新闻发布会9次。"),
+                P(source="b.md", text="发布会10次")] + [P(source="z.md", text="")] * 7   # whitespace ignored
+    s = scoring.score(queries, search)
+    assert seen == {"kind": "report"}
+    assert (s.recall_at_5, s.mrr) == (1.0, 0.5)
+    s = scoring.score(queries, lambda q, k, **f: search(q, k)[::-1])   # relevant ones now ranked 8 and 9
+    assert s.recall_at_5 == 0.0 and s.mrr == pytest.approx(1 / 8) and s.misses == ["新闻发布会"]
+    bad = tmp_path / "queries-bad.yaml"
+    bad.write_text("- query: 无标注\n", encoding="utf-8")
+    with pytest.raises(scoring.QueryFileError):
+        scoring.load_queries([bad])

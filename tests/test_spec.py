@@ -1,0 +1,177 @@
+"""Report spec: parsing, the built-in template, and every kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import InputError
+from assistant.figures import Figure
+from assistant.settings import PROJECT_ROOT
+from assistant.spec import cn_numeral, load_spec, parse_spec, template_spec, validate
+
+EXAMPLE = PROJECT_ROOT / "examples" / "report-spec.yaml"
+
+GOOD = """\
+title: 禾川市人大常委会办公室2026年度宣传思想文化工作汇报
+organisation: 禾川市人大常委会办公室
+year: 2026
+sections:
+  - id: intro
+    notes: 围绕中心
+  - id: 1
+    title: 工作做法及成效
+    children:
+      - id: 1.1
+        title: 紧扣“理论武装”，筑牢思想根基
+        notes: 学了28次
+        figures: [F01]
+      - id: 1.2
+        notes: 新闻发布会
+  - id: 2
+    title: 存在的问题及改进措施
+  - id: 3
+    title: 2027年工作打算
+  - id: closing
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def fig(fid: str, section: str | None = None) -> Figure:
+    return Figure(id=fid, item="新闻发布会", value=11, unit="次", section=section)
+
+
+def test_parses_tree_ids_parts_and_labels(tmp_path):
+    spec = load_spec(write(tmp_path, GOOD), [fig("F01")])
+    assert [s.id for s in spec.walk()] == ["intro", "1", "1.1", "1.2", "2", "3", "closing"]  # 1.1 not a float
+    parts = {s.id: s.part for s in spec.walk()}
+    assert parts == {"intro": "intro", "1": "achievements", "1.1": "achievements", "1.2": "achievements",
+                     "2": "problems", "3": "plans", "closing": "closing"}
+    assert [spec.label(i) for i in ("intro", "1", "1.1", "1.2", "2", "3", "closing")] == \
+        ["", "一、", "（一）", "（二）", "二、", "三、", ""]
+    assert spec.get("1.2").title is None and spec.get("1.1").figures == ["F01"]
+    assert spec.resolved_topic == "宣传思想文化工作"
+
+
+def test_template_spec_shape():
+    spec = template_spec("某办2026年度工作汇报", "禾川市人大常委会办公室", 2026,
+                         {"achievements": ["理论学习", "新闻宣传", "代表宣传"], "problems": "创新不够"})
+    assert [s.id for s in spec.walk()] == ["intro", "1", "1.1", "1.2", "1.3", "2", "3", "closing"]
+    assert spec.get("3").title == "2027年工作打算"
+    assert spec.get("1").title == "工作做法及成效" and spec.get("1.2").notes == "新闻宣传"
+    assert spec.get("1.1").title is None
+
+
+def test_spec_without_sections_uses_template(tmp_path):
+    text = ("title: 2026年度工作汇报\norganisation: 禾川市人大常委会办公室\nyear: 2026\n"
+            "notes:\n  intro: 围绕中心\n  achievements:\n    - 理论学习\n    - 新闻宣传\n  plans: 继续抓学习\n")
+    spec = load_spec(write(tmp_path, text))
+    assert [s.id for s in spec.walk()] == ["intro", "1", "1.1", "1.2", "2", "3", "closing"]
+    assert spec.get("3").notes == "继续抓学习"
+
+
+@pytest.mark.skipif(not EXAMPLE.exists(), reason="examples/ not landed")
+def test_example_spec_loads_with_its_figures():
+    from assistant.figures import load_figures
+    figures = load_figures(PROJECT_ROOT / "examples" / "figures.csv")
+    spec = load_spec(EXAMPLE, figures)
+    assert len([s for s in spec.walk() if s.is_leaf]) >= 8
+
+
+def test_cn_numeral():
+    assert [cn_numeral(n) for n in (1, 10, 11, 20, 23)] == ["一", "十", "十一", "二十", "二十三"]
+
+
+BAD = [
+    ("organisation: 某办\nyear: 2026\nsections: [{id: intro}]\n", "title", "缺少标题"),
+    ("title: 汇报\nyear: 2026\nsections: [{id: intro}]\n", "organisation", "缺少单位名称"),
+    ("title: 汇报\norganisation: 某办\nsections: [{id: intro}]\n", "year", "缺少年度"),
+    ("title: 汇报\norganisation: 某办\nyear: 二〇二六\nsections: [{id: intro}]\n", "year", "四位整数"),
+    ("title: 汇报\norganisation: 某办\nyear: 2026.5\nsections: [{id: intro}]\n", "year", "四位整数"),
+]
+
+
+@pytest.mark.parametrize("text,field,words", BAD)
+def test_missing_or_bad_top_fields(tmp_path, text, field, words):
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as err:
+        load_spec(path)
+    assert err.value.field == field and err.value.file == str(path)
+    assert words in str(err.value) and str(path) in str(err.value)
+
+
+def test_non_integer_year_names_its_line(tmp_path):
+    path = write(tmp_path, "title: 汇报\norganisation: 某办\nyear: 明年\nsections: [{id: intro}]\n")
+    with pytest.raises(InputError) as err:
+        load_spec(path)
+    assert err.value.line == 3 and "第 3 行" in str(err.value) and "字段“year”" in str(err.value)
+
+
+def test_duplicate_section_id_names_line(tmp_path):
+    text = ("title: 汇报\norganisation: 某办\nyear: 2026\nsections:\n  - id: intro\n  - id: '1'\n"
+            "    children:\n      - id: '1.1'\n      - id: '1.1'\n")
+    with pytest.raises(InputError) as err:
+        load_spec(write(tmp_path, text))
+    assert err.value.line == 9 and err.value.field == "id" and "“1.1”重复" in str(err.value)
+    assert "第 8 行已使用" in str(err.value)
+
+
+def test_section_pointing_to_missing_figure(tmp_path):
+    path = write(tmp_path, GOOD)
+    with pytest.raises(InputError) as err:
+        load_spec(path, [fig("F02")])
+    assert err.value.field == "figures" and err.value.line == 13 and "“F01”" in str(err.value)
+    assert "不存在" in str(err.value)
+
+
+def test_figure_pointing_to_missing_section(tmp_path):
+    path = write(tmp_path, GOOD)
+    with pytest.raises(InputError) as err:
+        load_spec(path, [fig("F01"), fig("F09", section="1.9")])
+    assert "F09" in str(err.value) and "“1.9”" in str(err.value) and err.value.field == "章节"
+
+
+def test_validate_alone_accepts_good_pairs():
+    spec, _ = parse_spec(GOOD)
+    validate(spec, [fig("F01"), fig("F02", section="1.2")])
+
+
+def test_unknown_file_type(tmp_path):
+    path = write(tmp_path, GOOD, "spec.docx")
+    with pytest.raises(InputError) as err:
+        load_spec(path)
+    assert "不支持的提纲文件类型" in str(err.value) and ".docx" in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n", "# 只有注释\n"])
+def test_empty_file(tmp_path, text):
+    with pytest.raises(InputError) as err:
+        load_spec(write(tmp_path, text))
+    assert "文件为空" in str(err.value)
+
+
+def test_yaml_syntax_error_has_line(tmp_path):
+    text = "title: 汇报\norganisation: 某办\nyear: 2026\nsections:\n  - id: intro\n    notes: [未闭合\n"
+    with pytest.raises(InputError) as err:
+        load_spec(write(tmp_path, text))
+    assert "YAML 格式错误" in str(err.value) and err.value.line is not None and err.value.line >= 6
+
+
+def test_unknown_part_and_field(tmp_path):
+    with pytest.raises(InputError) as err:
+        load_spec(write(tmp_path, "title: 汇报\norganisation: 某办\nyear: 2026\nsections:\n  - id: x\n    part: foo\n"))
+    assert err.value.field == "part" and err.value.line == 6
+    with pytest.raises(InputError) as err:
+        load_spec(write(tmp_path, "title: 汇报\norganisation: 某办\nyear: 2026\nsections:\n  - id: x\n    titel: 错\n"))
+    assert err.value.field == "titel" and err.value.line == 6
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="找不到提纲文件"):
+        load_spec(tmp_path / "nope.yaml")

@@ -1,0 +1,198 @@
+"""The workspace commands through typer's CliRunner: regenerate, history, revert, diff, lock,
+edit, figures/stale/refresh, export. Drafting uses the real offline engine (no model), and a
+fake streaming model for the on_delta path."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import _register_commands, app
+from assistant.errors import InputError, StoreError
+from assistant.figures import write_figures
+from assistant.settings import get_settings
+from assistant.store import Workspace
+from tests.test_store import make_figures, make_report_draft, make_spec, snapshot_state
+
+_register_commands()
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    # CliRunner is not a terminal: rich would wrap at 80 columns and cut table cells.
+    from assistant import cli
+    monkeypatch.setattr(cli.console, "_width", 200)
+
+
+@pytest.fixture()
+def ws_report(monkeypatch):
+    from assistant.commands import workspace
+    monkeypatch.setattr(workspace, "_open_kb", lambda settings: None)  # no vector index in these tests
+    ws = Workspace.open(get_settings().workspace_path)
+    rid = ws.create_report(make_spec(), make_figures(), draft=make_report_draft())
+    yield ws, rid
+    ws.close()
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    return result
+
+
+def test_reports_lists_saved_reports(ws_report):
+    ws, rid = ws_report
+    result = run("reports")
+    assert result.exit_code == 0, result.output
+    assert rid in result.output and "宣传工作汇报" in result.output and "2026" in result.output
+
+
+def test_reports_on_empty_workspace():
+    result = run("reports")
+    assert result.exit_code == 0 and "还没有汇报" in result.output
+
+
+def test_regenerate_offline_changes_only_that_section(ws_report):
+    ws, rid = ws_report
+    before = snapshot_state(ws, rid)
+    result = run("regenerate", rid, "1.2", "--offline", "--instruction", "更精炼，突出新媒体数据")
+    assert result.exit_code == 0, result.output
+    assert "已保存为第 2 版" in result.output and "其他章节未改动" in result.output
+    after = snapshot_state(ws, rid)
+    assert after["1.2"][0] == 2
+    assert {k: v for k, v in after.items() if k != "1.2"} == {k: v for k, v in before.items() if k != "1.2"}
+    new = ws.section(rid, "1.2")
+    assert new.provenance.engine == "offline" and "860篇" in new.text  # the real offline engine used F03
+    hist = ws.history(rid, "1.2")
+    assert hist[-1].author == "offline" and hist[-1].instruction == "更精炼，突出新媒体数据"
+
+
+class FakeModel:
+    name = "fake-model"
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+        self.calls = 0
+
+    def stream(self, messages):
+        self.calls += 1
+        for i in range(0, len(self.answer), 5):
+            yield self.answer[i:i + 5]
+
+    def complete(self, messages):
+        self.calls += 1
+        return self.answer
+
+
+def test_regenerate_with_model_streams_and_records_model(ws_report, monkeypatch):
+    from assistant.commands import workspace
+    ws, rid = ws_report
+    fake = FakeModel("新媒体发稿860篇，传播力持续增强。")
+    monkeypatch.setattr(workspace, "_make_model", lambda settings, offline, name: fake)
+    before = snapshot_state(ws, rid)
+    result = run("regenerate", rid, "1.2", "-i", "更精炼")
+    assert result.exit_code == 0, result.output
+    assert "新媒体发稿860篇，传播力持续增强。" in result.output and fake.calls >= 1
+    assert ws.section(rid, "1.2").text == "新媒体发稿860篇，传播力持续增强。"
+    hist = ws.history(rid, "1.2")[-1]
+    assert hist.author == "model" and hist.model == "fake-model" and hist.instruction == "更精炼"
+    after = snapshot_state(ws, rid)
+    assert {k: v for k, v in after.items() if k != "1.2"} == {k: v for k, v in before.items() if k != "1.2"}
+
+
+def test_locked_section_refuses_regenerate(ws_report, monkeypatch):
+    from assistant.commands import workspace
+    ws, rid = ws_report
+    assert run("lock", rid, "2").exit_code == 0
+    made = []
+    monkeypatch.setattr(workspace, "_make_model", lambda *a: made.append(a))
+    result = run("regenerate", rid, "2", "--offline")
+    assert not made  # refused before any model was set up
+    assert result.exit_code == 1 and isinstance(result.exception, StoreError)
+    assert "已锁定" in str(result.exception) and f"huibao unlock {rid} 2" in str(result.exception)
+    assert [h.version for h in ws.history(rid, "2")] == [1]
+    assert run("unlock", rid, "2").exit_code == 0
+    assert run("regenerate", rid, "2", "--offline").exit_code == 0
+    assert ws.section(rid, "2").section_id == "2" and len(ws.history(rid, "2")) == 2
+
+
+def test_history_revert_diff_and_edit(ws_report, tmp_path):
+    ws, rid = ws_report
+    edited = tmp_path / "1.1.txt"
+    edited.write_text("全年召开新闻发布会12次，网络直播观看44.1万人次。我们坚持每周一学；强化理论武装。\n", encoding="utf-8")
+    result = run("edit", rid, "1.1", "--file", str(edited))
+    assert result.exit_code == 0, result.output
+    assert "已保存手工修改为第 2 版" in result.output and "有据 2" in result.output
+
+    result = run("history", rid, "1.1")
+    assert result.exit_code == 0 and "手工修改" in result.output and "离线" in result.output
+
+    result = run("diff", rid, "1.1", "1", "2")
+    assert result.exit_code == 0 and "第 1 版 → 第 2 版" in result.output
+    result = run("diff", rid, "1.1", "1", "2", "--unified")
+    assert "-深化理论武装。" in result.output and "+强化理论武装。" in result.output
+
+    result = run("revert", rid, "1.1", "1")
+    assert result.exit_code == 0 and "保存为第 3 版" in result.output
+    assert ws.section(rid, "1.1").text == ws.get_version(rid, "1.1", 1).text
+
+    result = run("revert", rid, "1.1", "9")
+    assert isinstance(result.exception, StoreError) and "有效版本为 1–3" in str(result.exception)
+    result = run("edit", rid, "1.1", "--file", str(tmp_path / "missing.txt"))
+    assert isinstance(result.exception, InputError)
+
+
+def test_figures_stale_refresh(ws_report, tmp_path):
+    ws, rid = ws_report
+    ws.lock(rid, "3")
+    path = tmp_path / "new.yaml"
+    write_figures(make_figures(F02=(45.2, "万人次"), F04=(320, "人次")), path)
+    result = run("figures", rid, "--set", str(path))
+    assert result.exit_code == 0, result.output
+    assert "2 个章节用到的数据已变" in result.output and "44.1万人次 改为 45.2万人次" in result.output
+    assert "已锁定" in result.output
+    assert ws.stale_sections(rid) == ["1.1", "3"]
+    assert "1.1" in run("stale", rid).output
+
+    result = run("refresh", rid, "--offline")
+    assert result.exit_code == 0, result.output
+    assert "章节 3 已锁定，跳过" in result.output and "仍需更新的章节：3" in result.output
+    assert ws.stale_sections(rid) == ["3"]
+    assert "45.2万人次" in ws.section(rid, "1.1").text
+    assert len(ws.history(rid, "3")) == 1 and len(ws.history(rid, "1.2")) == 1
+
+    listing = run("figures", rid).output
+    assert "45.2" in listing and "F04" in listing
+
+
+def test_export_docx_and_md(ws_report, tmp_path):
+    ws, rid = ws_report
+    result = run("export", rid, "--format", "docx", "--out", str(tmp_path / "r.docx"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r.docx").stat().st_size > 5000 and "黄色标出" in result.output
+    result = run("export", rid, "--format", "md", "--out", str(tmp_path / "r.md"))
+    assert result.exit_code == 0 and (tmp_path / "r.md").read_text(encoding="utf-8").startswith("# ")
+    result = run("export", rid, "--format", "pdf")
+    assert isinstance(result.exception, InputError) and "不支持的导出格式" in str(result.exception)
+
+
+def test_unknown_report_message(ws_report):
+    ws, rid = ws_report
+    result = run("history", "nope", "1")
+    assert isinstance(result.exception, StoreError)
+    assert "没有编号为“nope”的汇报" in str(result.exception) and rid in str(result.exception)
+    result = run("show", rid)
+    assert result.exit_code == 0 and "1.2" in result.output
+    result = run("show", rid, "closing")
+    assert "推动宣传工作再上新台阶" in result.output
+
+
+def test_errors_reach_the_user_as_chinese_messages(ws_report, monkeypatch, capsys):
+    import sys
+
+    from assistant import cli
+    monkeypatch.setattr(sys, "argv", ["huibao", "revert", "nope", "1", "1"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 1
+    assert "错误：" in capsys.readouterr().err
+
