@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from assistant.chunking import Chunk, chunk_document, heading_level
 from assistant.errors import InputError
-from assistant.retrieve import KnowledgeBase, _search_text
+from assistant.retrieve import KnowledgeBase, TokenCache, _search_text
 from assistant.settings import Settings
 
 __all__ = ["Document", "IngestReport", "SkipFile", "read_document", "chunk_document", "decode_text",
@@ -418,6 +418,12 @@ def ingest(paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | 
             report.embedded = total
         finally:
             cache.close()
+        # tokenise for BM25 now, so that the first search after an ingest does not wait for jieba
+        tokens = TokenCache(settings.data_dir)
+        try:
+            tokens.tokens_for(texts)
+        finally:
+            tokens.close()
         pos = 0
         for doc, chunks, f in pending:
             vecs = np.vstack([vectors[keys[pos + n]] for n in range(len(chunks))])

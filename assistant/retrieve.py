@@ -133,24 +133,87 @@ def os_silence_telemetry() -> None:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-class _Records:
-    """All chunks of the collection in memory (text + metadata) with the BM25 index over them."""
+class TokenCache:
+    """sha256(search text) -> BM25 tokens, in SQLite under data_dir: jieba is the slow part of opening
+    a large knowledge base (~10 s for 10,000 chunks), so each chunk is tokenised once, at ingest."""
 
-    def __init__(self, ids: list[str], docs: list[str], metas: list[dict]) -> None:
+    SEP = "\x1f"
+
+    def __init__(self, data_dir) -> None:
+        import sqlite3
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(data_dir / "bm25-tokens.sqlite3"), check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, toks TEXT)")
+
+    @staticmethod
+    def key(text: str) -> str:
+        import hashlib
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def tokens_for(self, texts: list[str]) -> list[list[str]]:
+        """Tokens of each text, from the cache or computed (and then cached)."""
+        keys = [self.key(t) for t in texts]
+        found: dict[str, list[str]] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            q = f"SELECT key, toks FROM tokens WHERE key IN ({','.join('?' * len(part))})"
+            for k, toks in self._db.execute(q, part):
+                found[k] = toks.split(self.SEP) if toks else []
+        new = {}
+        for k, t in zip(keys, texts):
+            if k not in found and k not in new:
+                new[k] = tokenize(t)
+        if new:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?)",
+                                     [(k, self.SEP.join(v)) for k, v in new.items()])
+        found.update(new)
+        return [found[k] for k in keys]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _Records:
+    """All chunks of the collection in memory (text + metadata) with the BM25 index over them, and
+    (loaded on the first filtered query) their vectors."""
+
+    def __init__(self, ids: list[str], docs: list[str], metas: list[dict], data_dir=None) -> None:
         self.ids, self.docs, self.metas = ids, docs, metas
         self.index = {cid: i for i, cid in enumerate(ids)}
+        self._data_dir = data_dir
         self._bm25 = None
+        self._vectors: np.ndarray | None = None
+        self.masks: dict[tuple, np.ndarray] = {}
         self._lock = threading.Lock()
 
     def bm25(self):
         with self._lock:
             if self._bm25 is None and self.ids:
                 import bm25s
-                corpus = [tokenize(_search_text(d, m)) or ["\u0000"] for d, m in zip(self.docs, self.metas)]
+                texts = [_search_text(d, m) for d, m in zip(self.docs, self.metas)]
+                if self._data_dir is not None:
+                    cache = TokenCache(self._data_dir)
+                    try:
+                        corpus = cache.tokens_for(texts)
+                    finally:
+                        cache.close()
+                else:
+                    corpus = [tokenize(t) for t in texts]
                 bm = bm25s.BM25()
-                bm.index(corpus, show_progress=False)
+                bm.index([toks or ["\u0000"] for toks in corpus], show_progress=False)
                 self._bm25 = bm
             return self._bm25
+
+    def vectors(self, collection) -> np.ndarray:
+        with self._lock:
+            if self._vectors is None:
+                got = collection.get(include=["embeddings"])
+                order = [self.index[cid] for cid in got["ids"]]
+                vecs = np.zeros((len(self.ids), len(got["embeddings"][0])), dtype=np.float32)
+                vecs[order] = np.asarray(got["embeddings"], dtype=np.float32)
+                self._vectors = vecs
+            return self._vectors
 
 
 def _search_text(text: str, meta: dict) -> str:
@@ -198,7 +261,8 @@ class KnowledgeBase:
         with self._lock:
             if self._records is None:
                 got = self._collection.get(include=["documents", "metadatas"])
-                self._records = _Records(list(got["ids"]), list(got["documents"] or []), list(got["metadatas"] or []))
+                self._records = _Records(list(got["ids"]), list(got["documents"] or []),
+                                         list(got["metadatas"] or []), self.settings.data_dir)
             return self._records
 
     def _invalidate(self) -> None:
@@ -259,6 +323,9 @@ class KnowledgeBase:
     def _allowed(self, rec: _Records, kind, year, organisation) -> np.ndarray | None:
         if kind is None and year is None and organisation is None:
             return None
+        key = (kind, None if year is None else int(year), organisation)
+        if key in rec.masks:   # both arms and repeated queries share the mask
+            return rec.masks[key]
         mask = np.ones(len(rec.ids), dtype=bool)
         for i, m in enumerate(rec.metas):
             if kind is not None and m.get("kind") != kind:
@@ -267,21 +334,9 @@ class KnowledgeBase:
                 mask[i] = False
             elif organisation is not None and organisation not in (m.get("organisation") or ""):
                 mask[i] = False
+        if len(rec.masks) < 64:
+            rec.masks[key] = mask
         return mask
-
-    def _where(self, rec: _Records, kind, year, organisation) -> dict | None:
-        conds: list[dict] = []
-        if kind is not None:
-            conds.append({"kind": kind})
-        if year is not None:
-            conds.append({"year": int(year)})
-        if organisation is not None:
-            # substring match: resolve to the stored organisation names that contain it
-            names = sorted({m["organisation"] for m in rec.metas if organisation in (m.get("organisation") or "")})
-            conds.append({"organisation": {"$in": names}})
-        if not conds:
-            return None
-        return conds[0] if len(conds) == 1 else {"$and": conds}
 
     def dense_ranking(self, query: str, n: int, *, kind=None, year=None, organisation=None,
                       _rec: _Records | None = None) -> list[tuple[str, float]]:
@@ -291,9 +346,17 @@ class KnowledgeBase:
         if available == 0:
             return []
         qvec = self._query_vector(query)
+        if mask is not None:
+            # Filtered: exact search over the allowed chunks in memory. Chroma's filtered query costs
+            # 25-35 ms at 10,000 chunks (p95 > 100 ms on a busy machine); a matrix product costs ~2 ms.
+            sims = rec.vectors(self._collection) @ np.asarray(qvec, dtype=np.float32)
+            sims = np.where(mask, sims, -np.inf)
+            n = min(n, available)
+            top = np.argpartition(-sims, n - 1)[:n]
+            top = top[np.argsort(-sims[top], kind="stable")]
+            return [(rec.ids[i], float(sims[i])) for i in top]
         try:
-            res = self._collection.query(query_embeddings=[qvec], n_results=min(n, available),
-                                         where=self._where(rec, kind, year, organisation), include=["distances"])
+            res = self._collection.query(query_embeddings=[qvec], n_results=min(n, available), include=["distances"])
         except Exception as err:
             raise StoreError(f"知识库检索失败：{err}") from err
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]

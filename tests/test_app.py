@@ -99,6 +99,13 @@ def test_create_report_from_template():
     assert ui(at).report_id == created.id
     ids = [s.section_id for s in workspace().sections(created.id)]
     assert ids == ["intro", "1", "1.1", "1.2", "2", "3", "closing"]
+    assert "某某局2026年度工作汇报" in texts(at.title)  # it went on to the new report's sections
+    # open the sample report again from the list
+    at.switch_page(f"{PAGES}/reports.py").run()
+    sample = next(r for r in workspace().reports() if r.id != created.id)
+    at.button(key=f"open.{sample.id}").click().run()
+    no_errors(at)
+    assert ui(at).report_id == sample.id and sample.title in texts(at.title)
 
 
 def test_create_report_refuses_missing_fields():
@@ -524,3 +531,16 @@ def test_regenerating_a_stale_section_in_place_clears_the_banner():
     no_errors(at)
     assert not [t for t in texts(at.warning) if "待更新" in t]
     assert "12次" in workspace().current(rid).section("1.2").text
+
+
+def test_draft_all_with_a_failing_model_says_which_sections_fell_back(fake_model):
+    from assistant.errors import ModelError
+    at = open_app("sections")
+    fake = fake_model()
+    fake.responder = lambda messages: (_ for _ in ()).throw(ModelError("无法连接模型服务。"))
+    at.button(key="draft-all").click().run()
+    assert not at.exception
+    assert any("全文已起草（模型与离线引擎）" in t for t in texts(at.success)), texts(at.success)
+    assert any("模型未能完成章节 intro" in t and "改用离线引擎" in t for t in texts(at.warning))
+    rid = ui(at).report_id
+    assert all(s.versions == 1 for s in workspace().sections(rid))  # everything drafted and saved

@@ -153,6 +153,13 @@ def test_workspace_end_to_end(servers):
         expect(page.get_by_text("模型：fake-model")).to_be_visible()
         shot(page, "01-reports")
 
+        # 1b. bring the sample knowledge base in (knowledge/), so drafts cite passages
+        page.get_by_role("link", name="素材库").click()
+        page.get_by_role("button", name=re.compile("同步示例素材目录")).click()
+        page.get_by_text(re.compile("导入完成")).wait_for()
+        page.get_by_text(re.compile(r"已导入的文件（\d+ 个）")).wait_for()
+        shot(page, "08-knowledge")
+
         # 2. draft the whole report
         page.get_by_role("link", name="章节").click()
         page.get_by_role("button", name="起草全文").click()
@@ -178,6 +185,9 @@ def test_workspace_end_to_end(servers):
         assert {k: v for k, v in after.items() if k != "1_2"} == {k: v for k, v in before.items() if k != "1_2"}
         for other in ("1_1", "1_3", "intro"):
             expect(page.locator(f".st-key-section-{other}").get_by_text(re.compile(r"第 1 版，共 1 版"))).to_be_visible()
+        box.get_by_role("tab", name="参考素材").click()
+        box.locator(".hb-passage").first.wait_for()
+        shot(page, "03a-section-sources")
         box.get_by_role("tab", name="历史版本").click()
         box.get_by_text(re.compile("要求：更精炼")).first.wait_for()
         shot(page, "03-section-regenerated")
@@ -232,8 +242,10 @@ def test_workspace_end_to_end(servers):
 
         # 7. the other views
         page.get_by_role("link", name="素材库").click()
-        page.get_by_text("已导入的文件").wait_for()
-        shot(page, "08-knowledge")
+        page.get_by_label("输入关键词或问题").fill("新媒体 留言回复")
+        page.get_by_label("输入关键词或问题").press("Enter")
+        page.locator(".hb-passage").first.wait_for()
+        shot(page, "08b-knowledge-search")
         page.get_by_role("link", name="设置").click()
         page.get_by_text("当前使用的设置").wait_for()
         assert "test-key" not in page.content()

@@ -112,7 +112,7 @@ def passage_html(source: str, heading_path: str, text: str, *, chars: int = 400)
     if len(excerpt) > chars:
         excerpt = excerpt[:chars] + "…"
     where = escape(source) + (f" · {escape(heading_path)}" if heading_path else "")
-    return f'<div class="hb-passage"><div class="hb-source">📄 {where}</div><blockquote>{escape(excerpt)}</blockquote></div>'
+    return f'<div class="hb-passage"><div class="hb-source">出处：{where}</div><blockquote>{escape(excerpt)}</blockquote></div>'
 
 
 def diff_html(segments: Iterable[tuple[str, str]]) -> str:

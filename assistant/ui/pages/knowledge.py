@@ -60,8 +60,7 @@ def render() -> None:
     st.caption("支持 .txt、.md、.docx、.pdf，单个文件不超过 20 MB。往年汇报和政策文件越全，起草时可参考的素材越多。")
     uploads = st.file_uploader("选择文件", type=["txt", "md", "docx", "pdf"], accept_multiple_files=True,
                                key=f"kb.upload.{sess.uploader_generation}", label_visibility="collapsed")
-    cols = st.columns([1, 2, 3])
-    if uploads and cols[0].button("导入", type="primary", key="kb.import"):
+    if uploads and st.button("导入", type="primary", key="kb.import"):
         try:
             paths = actions.save_uploads([(u.name, u.getvalue()) for u in uploads], sess.settings)
         except HuibaoError as err:
@@ -69,7 +68,8 @@ def render() -> None:
         else:
             sess.uploader_generation += 1
             _ingest(sess, kb, paths, f" {len(paths)} 个文件")
-    if cols[1].button(f"同步示例素材目录（{sess.settings.knowledge_dir.name}/）", key="kb.sync"):
+    if st.button(f"同步示例素材目录（{sess.settings.knowledge_dir.name}/）", key="kb.sync",
+                 help="导入或更新该目录中的全部文件"):
         _ingest(sess, kb, None, "示例素材")
 
     st.subheader(f"已导入的文件（{len(documents)} 个）")

@@ -84,8 +84,13 @@ def _run_full_draft(sess: UiSession, ws, total: int) -> None:
                                                               kb, on_section=emit))
             for done, section in enumerate(call, start=1):
                 bar.progress(min(done / max(total, 1), 1.0), text=f"已完成：{section.title}（{done}/{total}）")
-            engine = "模型" if model is not None else "离线引擎"
-            sess.notify("success", f"全文已起草（{engine}），共 {len(call.result.sections)} 节；锁定的章节保持不变。")
+            report = call.result
+            engine = {"model": "模型", "offline": "离线引擎"}.get(report.engine, "模型与离线引擎")
+            sess.notify("success", f"全文已起草（{engine}），共 {len(report.sections)} 节；锁定的章节保持不变。")
+            if report.engine == "mixed":
+                fell_back = [s.section_id for s in report.sections if s.provenance.engine == "offline"]
+                sess.notify("warning", f"模型未能完成章节 {'、'.join(fell_back)}，这些章节已改用离线引擎起草。"
+                                       "请在“设置”中测试连接。")
     except HuibaoError as err:
         sess.notify("error", str(err))
     bar.empty()
@@ -127,7 +132,7 @@ def _render_section(sess: UiSession, ws, spec, info, draft, figures, stale, draf
     else:
         title = (draft.title if draft else None) or info.title or (section_spec.title if section_spec else "") or sid
         heading = f"{label}{title}" if label else title
-    lock_mark = " 🔒" if info.locked else ""
+    lock_mark = " :material/lock: （已锁定）" if info.locked else ""
     with st.container(border=True, key=f"section-{sid.replace('.', '_')}"):
         if info.level <= 1 or not is_leaf:
             st.subheader(f"{heading}{lock_mark}", anchor=f"s-{sid}")
