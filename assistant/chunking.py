@@ -4,9 +4,10 @@ Heading levels (full-width or ASCII brackets, both occur in scraped text):
   1  一、  / 第一章            2  （一） / (一) / 第一节
   3  1. 1． 1、                4  （1） / (1)
 Articles (第一条 …) are body paragraphs: packing them per chapter gives better-sized chunks.
-A heading is either a full line (short, no sentence end inside) or run-in: the line starts with
-the marker, the heading is its first sentence and the paragraph continues on the same line
-(common for （一） and 1. headings). A run-in heading sentence stays in the chunk text.
+A heading is either a full line (no sentence end: not part of any chunk's text, only of the heading
+paths) or run-in: the line has a sentence end, the heading is its first sentence and the paragraph
+continues on the same line (common for （一） and 1. headings, and for enumerated items ending in ；).
+A run-in heading's line stays in the chunk text.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ _SENT_END = re.compile(r"[。！？；!?;]+[”’」』）)】]*")
 TARGET_MAX = 500     # chars: a section longer than this is split into roughly equal chunks
 TARGET_MIN = 150     # a chunk is not closed before it has this many chars (unless the section ends)
 HARD_MAX = 1000      # a single "sentence" longer than this (tables, PDF debris) is cut at ，or spaces
-FULL_LINE_MAX = 40   # a heading line this short with no sentence end inside is a full-line heading
 RUNIN_MAX = 60       # the first sentence of a run-in heading is at most this long
 MERGE_BELOW = 100    # a section this short (an enumerated item, a one-line 要点) joins its neighbours
 

@@ -319,7 +319,7 @@ def draft_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure] 
     def render(rows: list[dict]) -> str:
         return render_prompt(
             "section", title=spec.title, organisation=spec.organisation, year=spec.year,
-            topic=spec.resolved_topic, heading_path=heading_path(section, spec, titles),
+            topic=spec.resolved_topic, section_id=section.id, heading_path=heading_path(section, spec, titles),
             part_label=PART_LABELS.get(section.part, "其他"), section_title=section.title or "",
             sibling_titles=siblings, notes=section.notes, figures=_figure_rows(table), passages=rows,
             instruction=instruction or "", label=spec.label(section.id),

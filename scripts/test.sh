@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite, set-up included. Extra arguments go to pytest.
+# The whole test suite, set-up included: the eval gate (offline engine), the recorded model
+# answers replayed through the real SDK path, then pytest (browser test included).
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 bash scripts/system-deps.sh
+mkdir -p test-artifacts
+eval_data=$(mktemp -d)
+trap 'rm -rf "$eval_data"' EXIT
+echo "== 评测（离线引擎）"
+HUIBAO_DATA_DIR="$eval_data" .venv/bin/huibao eval --offline \
+  --report test-artifacts/eval-offline.md --json test-artifacts/eval-offline.json
+echo "== 评测（回放录制的模型回答：植入的错误必须全部被发现）"
+HUIBAO_DATA_DIR="$eval_data" .venv/bin/python evals/replay.py --expect-fail --judge \
+  --data-dir "$eval_data" --report test-artifacts/eval-recorded.md --json test-artifacts/eval-recorded.json
+echo "== pytest"
 .venv/bin/python -m pytest "$@"

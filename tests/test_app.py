@@ -376,6 +376,8 @@ def test_knowledge_upload_list_search_delete():
     delete.click().run()
     no_errors(at)
     assert any("已从素材库删除" in t for t in texts(at.success))
+    assert not any(uploaded.iterdir())  # the uploaded file goes too: a later import won't revive it
+    assert not any("某局2025年工作总结.md" in t for t in texts(at.markdown))
 
 
 def test_knowledge_upload_too_big_is_refused():

@@ -16,7 +16,7 @@ PASSAGE = {"label": "S1", "source": "past-reports/2023.md", "heading_path": "一
 VARIABLES = {
     "system": {"organisation": "禾川市人大常委会办公室", "year": 2026},
     "section": {"title": "2026年度宣传思想文化工作汇报", "organisation": "禾川市人大常委会办公室", "year": 2026,
-                "topic": "宣传思想文化工作", "heading_path": "一、工作做法及成效 > （二）", "part_label": "工作做法及成效",
+                "topic": "宣传思想文化工作", "section_id": "1.2", "heading_path": "一、工作做法及成效 > （二）", "part_label": "工作做法及成效",
                 "section_title": "", "sibling_titles": ["紧扣“理论武装”，筑牢思想根基"], "notes": "开了11场新闻发布会",
                 "figures": [FIG], "passages": [PASSAGE], "instruction": "更简洁", "label": "（二）",
                 "part_guidance": "用一是二是分项叙述。", "length_hint": 400},

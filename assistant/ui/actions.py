@@ -263,6 +263,21 @@ def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings) -> list
     return paths
 
 
+def delete_document(kb, source: str, settings: Settings) -> None:
+    """Remove a document from the index; an uploaded file goes too, so that the next import of
+    the upload folder does not bring it back. Files in the bundled knowledge folder stay: that
+    folder is the office's own source of truth."""
+    kb.delete_document(source)
+    uploads = (settings.data_dir / "uploads").resolve()
+    # Uploads are ingested file by file, so their source is the bare name (or uploads/<name>
+    # when the whole folder was ingested).
+    name = source.removeprefix("uploads/")
+    if "/" not in name:
+        path = (uploads / name).resolve()
+        if path.parent == uploads:
+            path.unlink(missing_ok=True)
+
+
 # --- chat --------------------------------------------------------------------------------
 
 class ReportActions:

@@ -38,7 +38,7 @@ def _ingest(sess: UiSession, kb, paths, label: str) -> None:
 
 def _delete(sess: UiSession, source: str) -> None:
     try:
-        knowledge_base(sess.settings).delete_document(source)
+        actions.delete_document(knowledge_base(sess.settings), source, sess.settings)
     except HuibaoError as err:
         sess.notify("error", str(err))
     else:
