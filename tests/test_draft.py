@@ -286,6 +286,17 @@ def test_cli_offline_notice_and_bad_spec_writes_nothing(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "未配置模型接口，已使用离线引擎（不调用任何模型）起草" in result.output
     assert (out / "report.json").exists()
+    # The draft is saved in the workspace: every section as version 1, under the id it printed.
+    from assistant.settings import get_settings
+    from assistant.store import Workspace
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report_id = data["report_id"]
+    assert f"汇报编号 {report_id}" in result.output.replace("\n", "")
+    with Workspace.open(get_settings().workspace_path) as ws:
+        assert [r.id for r in ws.reports()] == [report_id]
+        saved = ws.current(report_id)
+        assert {s.section_id: s.text for s in saved.sections} == {s["section_id"]: s["text"] for s in data["sections"]}
+        assert all(v.version == 1 for v in ws.history(report_id, "1.2"))
     bad = tmp_path / "bad.yaml"
     bad.write_text("title: 汇报\norganisation: 某办\nyear: 明年\nsections: [{id: intro}]\n", encoding="utf-8")
     out2 = tmp_path / "out2"
@@ -293,3 +304,5 @@ def test_cli_offline_notice_and_bad_spec_writes_nothing(tmp_path, monkeypatch):
                                  "--out", str(out2)])
     assert result.exit_code != 0 and not out2.exists()
     assert "第 3 行" in str(result.exception)
+    with Workspace.open(get_settings().workspace_path) as ws:
+        assert [r.id for r in ws.reports()] == [report_id]  # bad input changed nothing
