@@ -282,12 +282,13 @@ def _title_source(section: SectionSpec, spec: ReportSpec) -> str:
 
 def draft_offline(section: SectionSpec, spec: ReportSpec, figures: list[Figure], kb: KnowledgeBase | None,
                   settings: Settings, *, instruction: str | None = None, error: str | None = None,
-                  titles: dict[str, str] | None = None) -> SectionDraft:
+                  titles: dict[str, str] | None = None, avoid_leads: frozenset[str] = frozenset()) -> SectionDraft:
     titles = titles if titles is not None else derive_titles(spec, figures)
     title = section.title or titles.get(section.id, "")
     passages = retrieve(kb, retrieval_query(section, spec, figures, title), settings.retrieve_k, kind="report",
                         organisation=spec.organisation)
-    result = compose_section(section, spec, figures, passages, title=title, terms=getattr(settings, "terms", None))
+    result = compose_section(section, spec, figures, passages, title=title, terms=getattr(settings, "terms", None),
+                             avoid_leads=avoid_leads)
     provenance = Provenance(engine="offline", model=None, prompt_version=prompt_version(),
                             passages=_passage_uses(result.passages), instruction=instruction,
                             title_source=_title_source(section, spec), error=error)
@@ -378,6 +379,27 @@ def drafted_sections(spec: ReportSpec, figures: list[Figure] | None = None) -> l
     return [s for s in spec.walk() if s.is_leaf or s.notes.strip() or figures_for(s, list(figures or []))]
 
 
+def _lead_of(text: str) -> str:
+    return re.split(r"[，。；\n]", text.strip(), maxsplit=1)[0]
+
+
+def _vary_repeated_leads(spec: ReportSpec, figures: list[Figure], kb: KnowledgeBase | None, settings: Settings,
+                         done: dict[str, SectionDraft], titles: dict[str, str]) -> None:
+    """Two offline sections that drew on the same past subsection would open with the same
+    clause; the later one (document order) is drafted again without it. Deterministic."""
+    seen: set[str] = set()
+    for section in spec.walk():
+        draft = done.get(section.id)
+        if draft is None or draft.provenance.engine != "offline" or section.part in ("intro", "closing"):
+            continue
+        lead = _lead_of(draft.text)
+        if lead and lead in seen:
+            done[section.id] = draft_offline(section, spec, figures, kb, settings, error=draft.provenance.error,
+                                             titles=titles, avoid_leads=frozenset(seen))
+            lead = _lead_of(done[section.id].text)
+        seen.add(lead)
+
+
 def draft_report(spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBase | None, model: ChatModel | None,
                  settings: Settings, *, on_section: Callable[[SectionDraft], None] | None = None,
                  on_start: Callable[[str], None] | None = None,
@@ -410,6 +432,7 @@ def draft_report(spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBa
             if on_section is not None:
                 on_section(draft)
 
+    _vary_repeated_leads(spec, figures, kb, settings, done, titles)
     version = prompt_version()
     sections: list[SectionDraft] = []
     for s in spec.walk():

@@ -422,9 +422,10 @@ _LEAD_START = re.compile(r"^(?:始终|坚持|围绕|紧扣|紧紧围绕|注重|�
                          r"不断|大力|着力|突出|强化|深化|推动|加强)")
 
 
-def _lead_clause(passages: list[Passage], spec: ReportSpec,
-                 part: str = "achievements") -> tuple[str | None, Passage | None]:
-    """The opening clause of the closest past subsection, when it is a reusable pattern."""
+def _lead_clause(passages: list[Passage], spec: ReportSpec, part: str = "achievements",
+                 avoid: frozenset[str] = frozenset()) -> tuple[str | None, Passage | None]:
+    """The opening clause of the closest past subsection, when it is a reusable pattern and not
+    one a sibling section already opens with (`avoid`)."""
     for p in passages:
         if not _same_part(p, part):
             continue
@@ -443,6 +444,8 @@ def _lead_clause(passages: list[Passage], spec: ReportSpec,
                 and not clause.startswith(("（", "一、", "二、", "三、"))):
             if p.organisation and p.organisation != spec.organisation:
                 clause = clause.replace(p.organisation, short_org(spec.organisation))
+            if clause in avoid:
+                continue
             return clause, p
     return None, None
 
@@ -459,7 +462,7 @@ def _context_and_items(clauses: list[GroundedClause]) -> tuple[list[str], list[s
 
 def compose_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure],
                     passages: list[Passage] | None = None, *, title: str | None = None,
-                    terms: str | Path | None = None) -> OfflineDraft:
+                    terms: str | Path | None = None, avoid_leads: frozenset[str] = frozenset()) -> OfflineDraft:
     """Draft one section without a model. `figures` is every supplied figure; the section's
     own are those assigned to it (spec `figures:` or the figure's `section`)."""
     passages = [p for p in (passages or []) if p.kind == "report"]
@@ -523,7 +526,7 @@ def compose_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure
                 f"紧紧围绕{level or ''}委中心工作，统筹推进{topic}各项任务，努力在守正创新中取得新突破。")
         paragraphs = [lead, enumerate_items(items, part=part) + figures_sentence(left)]
     else:
-        clause, passage = _lead_clause(passages, spec, part)
+        clause, passage = _lead_clause(passages, spec, part, avoid_leads)
         index = next((i for i, s in enumerate(spec.siblings_of(section.id)) if s.id == section.id), 0)
         if clause is not None:
             lead = _sentence(f"{clause}，{LEAD_TAILS[index % len(LEAD_TAILS)].format(kw=kw)}")

@@ -120,6 +120,21 @@ def test_lead_follows_matching_past_section_and_records_it(tmp_path):
     assert d.check.summary.style_errors == 0
 
 
+def test_sibling_sections_do_not_open_with_the_same_past_clause(tmp_path):
+    # Every section retrieves the same past subsection: only the first may reuse its opening.
+    spec, figures = small_spec(), small_figures()
+    kb = FakeKB([passage("p1", "始终把党的创新理论武装作为首要政治任务，推动学习走深走实。"
+                               "一是严格落实“第一议题”制度，全年学习23次。"),
+                 passage("p2", "坚持把新闻宣传作为展示人大工作的重要窗口，推动宣传提质增效。"
+                               "一是办好新闻发布会。")])
+    report = draft_report(spec, figures, kb, None, settings(tmp_path))
+    leads = [re.split("[，。]", s.text)[0] for s in report.sections if s.text and s.section_id.startswith("1.")]
+    assert len(leads) == 4 and len(set(leads)) == 4, leads
+    assert leads[0] == "始终把党的创新理论武装作为首要政治任务" and leads[1] == "坚持把新闻宣传作为展示人大工作的重要窗口"
+    assert_clean_report(report, figures)
+    assert draft_report(spec, figures, kb, None, settings(tmp_path)).to_markdown() == report.to_markdown()
+
+
 def test_one_side_other_side_when_the_past_section_used_it(tmp_path):
     spec, figures = small_spec(), small_figures()
     kb = FakeKB([passage("p1", "围绕重要节点做好宣传。一方面，抓好集中宣传。另一方面，拓展新媒体阵地。",
