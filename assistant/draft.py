@@ -288,7 +288,7 @@ def draft_offline(section: SectionSpec, spec: ReportSpec, figures: list[Figure],
     passages = retrieve(kb, retrieval_query(section, spec, figures, title), settings.retrieve_k, kind="report",
                         organisation=spec.organisation)
     result = compose_section(section, spec, figures, passages, title=title, terms=getattr(settings, "terms", None),
-                             avoid_leads=avoid_leads)
+                             avoid_leads=avoid_leads, instruction=instruction)
     provenance = Provenance(engine="offline", model=None, prompt_version=prompt_version(),
                             passages=_passage_uses(result.passages), instruction=instruction,
                             title_source=_title_source(section, spec), error=error)

@@ -460,9 +460,53 @@ def _context_and_items(clauses: list[GroundedClause]) -> tuple[list[str], list[s
     return context, items
 
 
+_CONCISE = re.compile(r"精炼|精简|简洁|简练|简短|压缩|短一些|少写|删繁就简")
+_FOCUS = re.compile(r"(?:突出|侧重|重点写|重点突出|强调|多写)([^，。；、\s]{2,12})")
+
+
+class Instruction(NamedTuple):
+    """What the offline engine can do with a staff member's instruction, without a model:
+    be more concise (drop the generic lead) and put what is to be stressed first."""
+
+    concise: bool
+    focus: tuple[str, ...]
+
+    @property
+    def understood(self) -> bool:
+        return self.concise or bool(self.focus)
+
+
+def parse_instruction(instruction: str | None) -> Instruction:
+    text = instruction or ""
+    focus = tuple(w.removesuffix("数据").removesuffix("方面").removesuffix("工作") or w
+                  for w in _FOCUS.findall(text))
+    return Instruction(concise=bool(_CONCISE.search(text)), focus=focus)
+
+
+# Words staff use for a focus, and the words the report's own sentences use for the same thing.
+FOCUS_WORDS = {
+    "新媒体": ("公众号", "微信", "视频号", "抖音", "微博", "短视频", "直播", "网络", "新媒体", "阅读量", "播放"),
+    "理论学习": ("第一议题", "中心组", "党课", "理论", "学习"),
+    "代表": ("代表", "联络站", "建议"),
+    "新闻": ("新闻", "发布会", "稿件", "媒体", "专题片"),
+    "舆情": ("舆情", "研判", "意识形态"),
+}
+
+
+def _stress_first(items: list[str], focus: tuple[str, ...]) -> list[str]:
+    """Items that mention a stressed word (its synonyms, or any two-character part of it) come
+    first; the order is otherwise kept."""
+    if not focus:
+        return items
+    words = {w for f in focus
+             for w in FOCUS_WORDS.get(f) or [f] + [f[i:i + 2] for i in range(len(f) - 1)]}
+    return sorted(items, key=lambda item: not any(w in item for w in words))
+
+
 def compose_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure],
                     passages: list[Passage] | None = None, *, title: str | None = None,
-                    terms: str | Path | None = None, avoid_leads: frozenset[str] = frozenset()) -> OfflineDraft:
+                    terms: str | Path | None = None, avoid_leads: frozenset[str] = frozenset(),
+                    instruction: str | None = None) -> OfflineDraft:
     """Draft one section without a model. `figures` is every supplied figure; the section's
     own are those assigned to it (spec `figures:` or the figure's `section`)."""
     passages = [p for p in (passages or []) if p.kind == "report"]
@@ -522,6 +566,7 @@ def compose_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure
         paragraphs = [lead_context + first + figures_sentence(left),
                       f"针对上述问题，{short}将采取以下改进措施：" + enumerate_items(m_items, part="plans")]
     elif part == "plans":
+        items = _stress_first(items, parse_instruction(instruction).focus)
         lead = (f"{lead_context}{year + 1}年，{short}将继续以习近平新时代中国特色社会主义思想为指导，"
                 f"紧紧围绕{level or ''}委中心工作，统筹推进{topic}各项任务，努力在守正创新中取得新突破。")
         paragraphs = [lead, enumerate_items(items, part=part) + figures_sentence(left)]
@@ -533,6 +578,10 @@ def compose_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure
             used_passages.append(passage)
         else:
             lead = LEADS[index % len(LEADS)].format(kw=kw)
+        wanted = parse_instruction(instruction)
+        items = _stress_first(items, wanted.focus)
+        if wanted.concise:  # the lead is the genre's general statement; the items carry the facts
+            lead = ""
         two_sided = passage is not None and "另一方面" in passage.text
         paragraphs = [lead_context + lead + enumerate_items(items, two_sided=two_sided, part=part) + figures_sentence(left)]
     text = "\n\n".join(p for p in paragraphs if p)

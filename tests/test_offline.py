@@ -135,6 +135,30 @@ def test_sibling_sections_do_not_open_with_the_same_past_clause(tmp_path):
     assert draft_report(spec, figures, kb, None, settings(tmp_path)).to_markdown() == report.to_markdown()
 
 
+def test_offline_follows_concise_and_stress_instructions(tmp_path):
+    spec, figures = small_spec(), small_figures()
+    section = spec.get("1.2")
+    before = draft_section(section, spec, figures, None, None, settings(tmp_path))
+    after = draft_section(section, spec, figures, None, None, settings(tmp_path),
+                          instruction="更精炼，突出新媒体数据")
+    assert len(after.text) < len(before.text)
+    first_item = re.search(r"一是([^。]*)。", after.text).group(1)
+    assert "公众号" in first_item or "抖音" in first_item, after.text
+    assert not re.search(r"一是[^。]*(?:公众号|抖音)", before.text)  # without the instruction: notes order
+    # Same facts, nothing invented, nothing dropped, still clean.
+    assert sorted(m.text for m in after.check.numbers) == sorted(m.text for m in before.check.numbers)
+    assert after.check.summary.invented == 0 and after.check.summary.style_errors == 0
+    assert after.provenance.instruction == "更精炼，突出新媒体数据"
+
+
+def test_instruction_the_offline_engine_cannot_follow_changes_nothing(tmp_path):
+    spec, figures = small_spec(), small_figures()
+    section = spec.get("1.2")
+    before = draft_section(section, spec, figures, None, None, settings(tmp_path))
+    after = draft_section(section, spec, figures, None, None, settings(tmp_path), instruction="换一种说法")
+    assert after.text == before.text
+
+
 def test_one_side_other_side_when_the_past_section_used_it(tmp_path):
     spec, figures = small_spec(), small_figures()
     kb = FakeKB([passage("p1", "围绕重要节点做好宣传。一方面，抓好集中宣传。另一方面，拓展新媒体阵地。",

@@ -164,7 +164,10 @@ def regenerate(report: str = REPORT, section_id: str = SECTION,
     ws.section_spec(report, section_id)
     chat_model = _make_model(settings, offline, model)
     if chat_model is None and instruction:
-        err_console.print("[yellow]离线引擎按提纲要点和数据组稿，不能按修改要求改写；要求已记入版本历史。[/]")
+        from assistant.offline import parse_instruction
+        how = ("能做的调整已照办（“精炼”：删去概述句；“突出某项”：相关内容排在前面），其余要求需要模型"
+               if parse_instruction(instruction).understood else "这条要求需要模型才能照办")
+        err_console.print(f"[yellow]离线引擎按提纲要点和数据组稿：{how}。要求已记入版本历史。[/]")
     kb = _open_kb(settings)
     previous = ws.section(report, section_id).text
     version = _regenerate(ws, report, section_id, settings=settings, model=chat_model, kb=kb,
