@@ -1,7 +1,7 @@
 """Embedders: the bundled offline models (USE, E5) and any OpenAI-compatible /embeddings endpoint.
 
 All embedders return L2-normalised float32 vectors so cosine similarity is a dot product. The
-OpenAI-compatible one talks plain HTTP (httpx): only assistant/model.py may import the openai SDK.
+OpenAI-compatible one calls assistant.model.embed_texts: only assistant/model.py talks to model endpoints.
 """
 
 from __future__ import annotations
@@ -89,44 +89,23 @@ class E5Embedder(_BaseEmbedder):
 
 
 class OpenAICompatibleEmbedder(_BaseEmbedder):
-    """POST {base_url}/embeddings with {"model", "input"}; works with vLLM, Ollama, Xinference, etc."""
+    """Any OpenAI-compatible POST /embeddings (bge-m3 on vLLM or Xinference, Ollama, …).
+
+    The call goes through assistant.model.embed_texts: the one module that talks to model
+    endpoints, with its retries, Retry-After handling, key scrubbing and Chinese messages.
+    """
 
     batch_size = 64
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 60.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.name = f"openai-{model}"
-        self._api_key = api_key
-        self._timeout = timeout_s
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.model = settings.embedding_model
+        self.name = f"openai-{self.model}"
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        import httpx
-        headers = {"Content-Type": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        url = f"{self.base_url}/embeddings"
-        try:
-            resp = httpx.post(url, json={"model": self.model, "input": list(texts)}, headers=headers,
-                              timeout=self._timeout)
-        except httpx.TimeoutException as err:
-            raise ModelError(f"嵌入服务 {url} 响应超时（{self._timeout:.0f} 秒）。") from err
-        except httpx.HTTPError as err:
-            raise ModelError(f"无法连接嵌入服务 {url}：{err}。请检查 embedding_base_url 设置和网络。") from err
-        if resp.status_code == 401:
-            raise ModelError(f"嵌入服务 {url} 拒绝了 API 密钥（401），请检查密钥设置。")
-        if resp.status_code == 404:
-            raise ModelError(f"嵌入服务 {url} 返回 404：地址错误或没有名为“{self.model}”的嵌入模型。")
-        if resp.status_code >= 400:
-            raise ModelError(f"嵌入服务 {url} 返回错误 {resp.status_code}：{resp.text[:200]}")
-        try:
-            data = sorted(resp.json()["data"], key=lambda d: d.get("index", 0))
-            vectors = np.asarray([d["embedding"] for d in data], dtype=np.float32)
-        except (ValueError, KeyError, TypeError) as err:
-            raise ModelError(f"嵌入服务 {url} 的应答格式不正确（缺少 data[].embedding）。") from err
-        if len(vectors) != len(texts):
-            raise ModelError(f"嵌入服务 {url} 返回了 {len(vectors)} 个向量，应为 {len(texts)} 个。")
-        return vectors
+        from assistant.model import embed_texts
+        vectors = embed_texts(self._settings, list(texts), batch_size=self.batch_size)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 
 _cache: dict[tuple, Embedder] = {}
@@ -150,6 +129,5 @@ def get_embedder(settings: Settings) -> Embedder:
             elif settings.embedding == "e5":
                 _cache[cache_key] = E5Embedder()
             else:
-                _cache[cache_key] = OpenAICompatibleEmbedder(base, settings.embedding_model, key,
-                                                             settings.request_timeout_s)
+                _cache[cache_key] = OpenAICompatibleEmbedder(settings)
         return _cache[cache_key]

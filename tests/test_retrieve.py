@@ -12,6 +12,8 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+from tests.fake_openai import fake_openai  # noqa: F401  (pytest fixture)
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -116,47 +118,30 @@ def test_different_embedders_use_separate_collections(tmp_path):
 
 # ---------------------------------------------------------------- OpenAI-compatible /embeddings
 
-class _FakeEmbeddings(BaseHTTPRequestHandler):
-    seen: list[dict] = []
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        _FakeEmbeddings.seen.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
-        if self.headers.get("Authorization") != "Bearer good-key":
-            self.send_response(401)
-            self.end_headers()
-            return
-        data = [{"index": i, "embedding": [float(len(t)), 1.0, 0.0]} for i, t in enumerate(body["input"])]
-        out = json.dumps({"data": list(reversed(data))}).encode()   # out of order on purpose
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def log_message(self, *args):
-        pass
-
-
-def test_openai_compatible_embedder_over_http():
-    from assistant.embeddings import OpenAICompatibleEmbedder
+def test_openai_compatible_embedder_over_http(fake_openai):  # noqa: F811
+    """bge-m3 on vLLM / Xinference: the real SDK path through assistant.model, against a real server."""
+    from assistant.embeddings import get_embedder
     from assistant.errors import ModelError
-    server = HTTPServer(("127.0.0.1", 0), _FakeEmbeddings)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        base = f"http://127.0.0.1:{server.server_port}/v1"
-        emb = OpenAICompatibleEmbedder(base, "bge-m3", "good-key")
-        vecs = emb.embed_documents(["甲", "乙乙乙"])
-        assert np.allclose(vecs[0], np.array([1, 1, 0]) / np.sqrt(2))   # order restored, normalised
-        assert np.allclose(vecs[1], np.array([3, 1, 0]) / np.sqrt(10))
-        assert _FakeEmbeddings.seen[-1]["path"] == "/v1/embeddings" and _FakeEmbeddings.seen[-1]["model"] == "bge-m3"
-        with pytest.raises(ModelError, match="密钥"):
-            OpenAICompatibleEmbedder(base, "bge-m3", "bad-key").embed_query("甲")
-    finally:
-        server.shutdown()
-        server.server_close()
+    from tests.fake_openai import embed_text, settings_for
+
+    fake_openai.require_key = "test-key"
+    settings = settings_for(fake_openai, embedding="openai", embedding_model="bge-m3", max_retries=1)
+    emb = get_embedder(settings)
+    vecs = emb.embed_documents(["新闻发布会", "代表联络站"])
+    for text, vec in zip(["新闻发布会", "代表联络站"], vecs):   # order kept, unit length
+        expected = np.asarray(embed_text(text, fake_openai.embedding_dim), dtype=np.float32)
+        assert np.allclose(vec, expected / np.linalg.norm(expected), atol=1e-5)
+    request = fake_openai.requests[-1]
+    assert request.path == "/v1/embeddings" and request.json["model"] == "bge-m3" and request.authorization_ok
+    fake_openai.enqueue_embedding_error(503)        # retried, then answered
+    assert np.allclose(emb.embed_query("新闻发布会"), vecs[0], atol=1e-5)
+    with pytest.raises(ModelError, match="API Key") as err:
+        get_embedder(settings_for(fake_openai, api_key="wrong-key-123", embedding="openai")).embed_query("甲")
+    assert "wrong-key-123" not in str(err.value)
+    closed = settings_for(fake_openai, api_key="other-key", embedding="openai", max_retries=0)
+    fake_openai.stop()
     with pytest.raises(ModelError, match="无法连接"):
-        OpenAICompatibleEmbedder(base, "bge-m3", "good-key", timeout_s=2).embed_query("甲")
+        get_embedder(closed).embed_query("甲")
 
 
 def test_e5_embedder_uses_prefixes():
