@@ -29,7 +29,8 @@ from pydantic import BaseModel
 
 from assistant.check.result import CheckResult, Coverage
 from assistant.errors import ModelError
-from assistant.offline import compose_section, derive_titles, format_value
+from assistant.figures import format_value
+from assistant.offline import compose_section, derive_titles
 from assistant.prompts import prompt_version, render_prompt
 from assistant.spec import ReportSpec, SectionSpec, figures_for
 from assistant.tokens import count_tokens, truncate_to_tokens

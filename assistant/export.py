@@ -47,6 +47,7 @@ from docx.shared import Mm, Pt
 from lxml import etree
 
 from assistant.errors import InputError
+from assistant.spec import heading_label
 
 if TYPE_CHECKING:
     from assistant.draft import ReportDraft
@@ -83,20 +84,7 @@ STYLE_TITLE, STYLE_L1, STYLE_L2, STYLE_L3 = "公文标题", "一级标题", "二
 _HEADING = {1: (STYLE_L1, FONT_L1, False), 2: (STYLE_L2, FONT_L2, False), 3: (STYLE_L3, FONT_BODY, True)}
 
 PLACEHOLDER_RE = re.compile(r"【待(?:补充|核实)[^】]*】|XX|xx|××")
-_CN = "一二三四五六七八九十"
 _LABEL_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.．、]|（\d+）)\s*")
-
-
-def cn_numeral(n: int) -> str:
-    if n <= 10:
-        return _CN[n - 1]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else _CN[tens - 1]) + "十" + (_CN[ones - 1] if ones else "")
-
-
-def heading_label(level: int, index: int) -> str:
-    """一、 / （一） / 1. / （1） for the index-th heading of that level."""
-    return {1: f"{cn_numeral(index)}、", 2: f"（{cn_numeral(index)}）", 3: f"{index}."}.get(level, f"（{index}）")
 
 
 def numbered_headings(report: "ReportDraft") -> list[str | None]:

@@ -35,7 +35,7 @@ _FIELD_ZH = {"id": "编号", "item": "项目", "value": "数值", "unit": "单�
 _COLUMNS = ["id", "item", "value", "unit", "section", "note"]
 
 # Scale prefixes folded into the base value; longest first so 万亿 wins over 万.
-_SCALES = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4))
+SCALES = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4))  # longest first
 # Units that merely start with a scale character but are not scaled (万 as part of a word).
 _UNSCALED = {"万元户"}
 
@@ -46,10 +46,24 @@ def split_scale(value: float, unit: str) -> tuple[float, str]:
     """Fold a 万/亿 prefix of the unit into the value: (44.1, 万人次) -> (441000.0, 人次)."""
     unit = unit.strip()
     if unit not in _UNSCALED:
-        for prefix, factor in _SCALES:
+        for prefix, factor in SCALES:
             if unit.startswith(prefix) and len(unit) > len(prefix):
                 return _round(value * factor), unit[len(prefix):]
     return float(value), unit
+
+
+def format_value(value: float) -> str:
+    """A figure's value as a person writes it: 12.0 -> "12", 52.6 -> "52.6", never 1.3e+06."""
+    value = float(value)
+    if value.is_integer():
+        return str(int(value))
+    text = repr(value)
+    return format(value, ".15f").rstrip("0").rstrip(".") if "e" in text else text
+
+
+def figure_text(fig: "Figure") -> str:
+    """Value and unit exactly as supplied: 52.6万人次."""
+    return f"{format_value(fig.value)}{fig.unit}"
 
 
 def _round(x: float) -> float:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from assistant.figures import format_value, figure_text
 from assistant.spec import TEMPLATE_TITLES, ReportSpec, SectionSpec, figures_for
 
 if TYPE_CHECKING:
@@ -65,17 +66,6 @@ _LABEL_WORD = re.compile(r"^\s*(?:问题|存在问题|改进|措施|改进措施
 _TOPIC_PREFIX = re.compile(r"^[^，。；]{0,10}(?:这块|这部分|这一块)[，,]?")
 # Notes addressed to the writer, not content of the report.
 _META = re.compile(r"放在一起写|合在一起写|单独写|写一下|要写|重点写|不用写|别写")
-
-
-def format_value(value: float) -> str:
-    """A figure's value as supplied: 12.0 -> "12", 52.6 -> "52.6" (never 1.3e+06)."""
-    if float(value).is_integer():
-        return str(int(value))
-    return repr(float(value))
-
-
-def figure_text(fig: Figure) -> str:
-    return f"{format_value(fig.value)}{fig.unit}"
 
 
 def to_register(text: str, *, part: str = "other", year: int | None = None) -> str:

@@ -116,13 +116,7 @@ class ReportSpec(BaseModel):
             return ""
         numbered = [s for s in self.siblings_of(section_id) if self.level(s.id) == level]
         index = next(i for i, s in enumerate(numbered) if s.id == section_id) + 1
-        if level == 1:
-            return f"{cn_numeral(index)}、"
-        if level == 2:
-            return f"（{cn_numeral(index)}）"
-        if level == 3:
-            return f"{index}."
-        return f"（{index}）"
+        return heading_label(level, index)
 
     @property
     def resolved_topic(self) -> str:
@@ -144,6 +138,11 @@ def cn_numeral(n: int) -> str:
     tens, ones = divmod(n, 10)
     head = "" if tens == 1 else _CN_NUMERALS[tens - 1]
     return head + "十" + (_CN_NUMERALS[ones - 1] if ones else "")
+
+
+def heading_label(level: int, index: int) -> str:
+    """The index-th heading number of a level (GB/T 9704): 一、 / （一） / 1. / （1）."""
+    return {1: f"{cn_numeral(index)}、", 2: f"（{cn_numeral(index)}）", 3: f"{index}."}.get(level, f"（{index}）")
 
 
 # ---------------------------------------------------------------- template

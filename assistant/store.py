@@ -37,7 +37,7 @@ from pydantic import BaseModel
 
 from assistant.check.result import CheckResult, Summary
 from assistant.errors import StoreError
-from assistant.figures import Figure
+from assistant.figures import Figure, figure_text
 
 if TYPE_CHECKING:  # the draft and spec models live in modules of their own stage
     from assistant.draft import ReportDraft, SectionDraft
@@ -775,9 +775,9 @@ class Workspace:
                 if after is None:
                     reasons.append(f"数据 {fid}（{before.item}）已删除")
                 elif before is None:
-                    reasons.append(f"新增数据 {fid}（{after.item} {_fmt(after)}）")
+                    reasons.append(f"新增数据 {fid}（{after.item} {figure_text(after)}）")
                 elif (before.value, before.unit) != (after.value, after.unit):
-                    reasons.append(f"数据 {fid}（{after.item}）由 {_fmt(before)} 改为 {_fmt(after)}")
+                    reasons.append(f"数据 {fid}（{after.item}）由 {figure_text(before)} 改为 {figure_text(after)}")
                 elif fid in mine_old and after.section not in (sid, None) and fid not in spec_figures.get(sid, set()):
                     reasons.append(f"数据 {fid}（{after.item}）已改归章节 {after.section}")
             if reasons:
@@ -866,11 +866,6 @@ def _figures_json(figures: list[Figure]) -> str:
 
 def _figures_from_json(data: str) -> list[Figure]:
     return [Figure.model_validate(d) for d in json.loads(data)]
-
-
-def _fmt(f: Figure) -> str:
-    value = int(f.value) if float(f.value).is_integer() else f.value
-    return f"{value}{f.unit}"
 
 
 def _walk_levels(sections: list, depth: int = 0) -> Iterator[tuple[Any, int]]:

@@ -250,6 +250,25 @@ def test_figure_edit_marks_the_sections_that_used_it_stale_and_redrafts_them():
     assert not [t for t in texts(at.warning) if "待更新" in t]
 
 
+def test_large_and_precise_figures_survive_an_unrelated_edit():
+    # Values shown in the table are written back on save: 1234567 must not come back as 1.23457e+06.
+    at = drafted_app()
+    rid = ui(at).report_id
+    ws = workspace()
+    figures = [f.model_copy(update={"value": 1234567.0}) if f.id == "wechat_posts" else
+               f.model_copy(update={"value": 12345.678}) if f.id == "news_articles" else f for f in ws.figures(rid)]
+    actions.update_figures(ws, rid, figures)
+    at.switch_page(f"{PAGES}/figures.py").run()
+    row = _figure_row(at, "press_conf")
+    at.session_state[f"figures.{rid}.0"] = {"edited_rows": {row: {"value": "12"}}, "added_rows": [],
+                                             "deleted_rows": []}
+    at.run()
+    at.button(key="figures.save").click().run()
+    no_errors(at)
+    saved = {f.id: f.value for f in workspace().figures(rid)}
+    assert saved["wechat_posts"] == 1234567 and saved["news_articles"] == 12345.678 and saved["press_conf"] == 12
+
+
 def test_invalid_figure_is_reported_in_chinese_and_nothing_saved():
     at = drafted_app()
     rid = ui(at).report_id

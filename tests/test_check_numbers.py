@@ -122,3 +122,9 @@ def test_cn2an_is_not_run_on_running_text():
     # cn2an.transform would turn 一是 into 1是 and 两个维护 into 2个维护.
     ms = check_numbers("一是坚决做到“两个维护”，两个维护不动摇。", [])
     assert ms == []
+
+
+def test_wan_yi_scale_grounds_one_mention():
+    figures = [Figure(id="output", item="产值", value=1.2, unit="万亿元")]
+    [m] = check_numbers("全年实现产值1.2万亿元。", figures)
+    assert (m.text, m.status, m.figure_id, m.value) == ("1.2万亿元", "grounded", "output", 1.2e12)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import InputError
-from assistant.figures import Figure, load_figures, parse_figure_rows, write_figures
+from assistant.figures import Figure, format_value, load_figures, parse_figure_rows, write_figures
 
 
 def _write(path, text, encoding="utf-8"):
@@ -127,3 +127,9 @@ def test_nothing_written_on_error(tmp_path):
     with pytest.raises(InputError):
         write_figures([Figure(id="F01", item="a", value=1, unit="次")], tmp_path / "out.json")
     assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize("value, text", [(12.0, "12"), (52.6, "52.6"), (1234567.0, "1234567"),
+                                         (12345.678, "12345.678"), (1e16, "10000000000000000"), (1e-7, "0.0000001")])
+def test_values_are_written_as_a_person_writes_them(value, text):
+    assert format_value(value) == text

@@ -22,12 +22,14 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import cn2an
 import yaml
 
 from assistant.check.result import NumberMention
 from assistant.check.terms import office_terms
-from assistant.figures import Figure
+from assistant.figures import SCALES, Figure
+
+_SCALE = "|".join(prefix for prefix, _ in SCALES)   # 万亿|亿|万, the one scale table
+_SCALE_FACTOR = dict(SCALES)
 
 RULES_DIR = Path(__file__).parent / "rules"
 DELTA = 0.1          # relative width of 约/近/左右 (style-rules.md §4 step 4; unsourced)
@@ -81,17 +83,17 @@ def _mention_re() -> re.Pattern:
         rf"(?P<pre>{_PREFIX})?"
         rf"(?:(?P<pct>百分之)(?P<pctnum>{_ARABIC}|{_HNUM}+{_HDEC})"
         rf"|(?P<approx>{_APPROX})"
-        rf"|(?P<a1>{_ARABIC})(?P<s1>[万亿])?%?\s*[~至到\-—–]\s*(?P<a2>{_ARABIC})"
+        rf"|(?P<a1>{_ARABIC})(?P<s1>{_SCALE})?%?\s*[~至到\-—–]\s*(?P<a2>{_ARABIC})"
         rf"|(?P<arabic>{_ARABIC})"
         rf"|(?P<hanzi>{_HNUM}+{_HDEC}))"
-        rf"(?P<suf1>余|多)?(?P<scale>[万亿])?(?P<suf2>余|多)?(?P<unit>{units})?(?P<suf3>左右|上下|以上|余|多)?")
+        rf"(?P<suf1>余|多)?(?P<scale>{_SCALE})?(?P<suf2>余|多)?(?P<unit>{units})?(?P<suf3>左右|上下|以上|余|多)?")
 
 
 @lru_cache(maxsize=1)
 def _placeholder_re() -> re.Pattern:
     units = "|".join(re.escape(u) for u in _unit_tables()[0])
     # "X次": a single X only counts as a placeholder when a unit follows.
-    return re.compile(rf"(?:{_PLACEHOLDER_CORE}|(?<![A-Za-z])X(?=[万亿]?(?:{units})))(?:余|多)?(?:[万亿])?(?:{units})?")
+    return re.compile(rf"(?:{_PLACEHOLDER_CORE}|(?<![A-Za-z])X(?=(?:{_SCALE})?(?:{units})))(?:余|多)?(?:{_SCALE})?(?:{units})?")
 
 
 _STRUCTURAL_MASKS = [
@@ -178,6 +180,7 @@ def hanzi_to_number(span: str) -> float | None:
     if s and s[0] in "百千万亿":
         s = "一" + s
     try:
+        import cn2an  # ~70 ms to import: only when a 汉字 numeral needs it
         return float(cn2an.cn2an(s, "normal"))
     except (ValueError, KeyError, IndexError):
         return None
@@ -216,7 +219,7 @@ def _arabic(s: str) -> float:
 def _interpret(m: re.Match) -> _Extracted | None:
     g = m.groupdict()
     unit = g["unit"] or ""
-    scale = {"万": 1e4, "亿": 1e8}.get(g["scale"] or "", 1.0)
+    scale = _SCALE_FACTOR.get(g["scale"] or "", 1.0)
     pre = g["pre"] or ""
     more = bool(g["suf1"] or g["suf2"] or g["suf3"] in ("余", "多")) or pre in ("超", "超过", "逾", "突破")
     at_least = g["suf3"] == "以上" or pre == "不少于"
@@ -241,7 +244,7 @@ def _interpret(m: re.Match) -> _Extracted | None:
             low, high = low * (1 - DELTA), high * (1 + DELTA)
         return _Extracted(m.start(), m.end(), round(value, 6), unit, low, high)
     elif g["a1"]:
-        s1 = {"万": 1e4, "亿": 1e8}.get(g["s1"] or "", scale)
+        s1 = _SCALE_FACTOR.get(g["s1"] or "", scale)
         low, high = _arabic(g["a1"]) * s1, _arabic(g["a2"]) * scale
         if high < low:
             return None

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from assistant.cli import app, console, err_console
 from assistant.errors import InputError
+from assistant.figures import format_value
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -257,8 +258,7 @@ def figures(report: str = REPORT,
     for col in ("编号", "项目", "数值", "单位", "章节", "备注"):
         table.add_column(col)
     for f in ws.figures(report):
-        value = int(f.value) if float(f.value).is_integer() else f.value
-        table.add_row(f.id, escape(f.item), str(value), escape(f.unit), escape(f.section or ""), escape(f.note or ""))
+        table.add_row(f.id, escape(f.item), format_value(f.value), escape(f.unit), escape(f.section or ""), escape(f.note or ""))
     console.print(table)
 
 

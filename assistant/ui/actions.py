@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 
 from assistant.chat import ActionResult
 from assistant.errors import InputError, StoreError
+from assistant.figures import figure_text, format_value
 from assistant.settings import PROJECT_ROOT, Settings
 
 EXAMPLES = PROJECT_ROOT / "examples"
@@ -311,7 +312,7 @@ class ReportActions:
 
     def set_figure(self, figure: str, value: float, unit: str | None) -> ActionResult:
         changed, stale = set_one_figure(self.ws, self.report_id, figure, value, unit)
-        msg = f"已将数据 {changed.id}「{changed.item}」改为 {value:g}{changed.unit}。"
+        msg = f"已将数据 {changed.id}「{changed.item}」改为 {format_value(value)}{changed.unit}。"
         msg += (f"用到它的章节 {'、'.join(stale)} 已标为待更新，可发送“重写 {stale[0]}”重新起草。"
                 if stale else "没有章节用到这项数据。")
         return ActionResult(msg, changed=True, sections=stale)
@@ -334,7 +335,7 @@ def explain_check(text: str, check, figures: Sequence) -> str:
     for m in check.numbers:
         if m.status == "grounded":
             f = by_id.get(m.figure_id or "")
-            lines.append(f"- “{m.text}”有据：对应数据 {m.figure_id}" + (f"「{f.item} {f.value:g}{f.unit}」" if f else "") + "。")
+            lines.append(f"- “{m.text}”有据：对应数据 {m.figure_id}" + (f"「{f.item} {figure_text(f)}」" if f else "") + "。")
         elif m.status == "invented":
             lines.append(f"- “{m.text}”无依据：提供的数据里没有这个数字，请核实，或改为【待补充】。")
         else:

@@ -10,6 +10,7 @@ from html import escape
 from typing import Iterable, Mapping, Sequence
 
 from assistant.check.result import CheckResult, NumberMention, StyleFinding
+from assistant.figures import figure_text
 
 # Fixed stylesheet; no user data in it.
 CSS = """
@@ -35,8 +36,6 @@ CSS = """
 _STATUS_ZH = {"grounded": "有据", "invented": "无依据（未在数据中找到）", "placeholder": "待补充"}
 
 
-def _format_value(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e15 else str(value)
 
 
 def mention_title(mention: NumberMention, figures: Mapping[str, object]) -> str:
@@ -44,7 +43,7 @@ def mention_title(mention: NumberMention, figures: Mapping[str, object]) -> str:
     if mention.status == "grounded":
         fig = figures.get(mention.figure_id or "")
         if fig is not None:
-            return f"数据 {fig.id}：{fig.item} {_format_value(fig.value)}{fig.unit}"
+            return f"数据 {fig.id}：{fig.item} {figure_text(fig)}"
         return f"数据 {mention.figure_id}"
     if mention.status == "placeholder":
         return "待补充：请填入实际数据"

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from assistant.errors import HuibaoError
+from assistant.figures import format_value
 from assistant.ui import actions
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import UiSession, current_model, knowledge_base, open_workspace, session
@@ -26,7 +27,7 @@ COLUMN_CONFIG = {
 def _table(figures) -> pd.DataFrame:
     rows = actions.figure_rows(figures)
     for row in rows:
-        row["value"] = f"{row['value']:g}"
+        row["value"] = format_value(row["value"])
         for column in ("section", "note"):
             row[column] = row[column] or ""  # an empty cell, not the word None
     return pd.DataFrame(rows, columns=actions.FIGURE_COLUMNS)
