@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 import warnings
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 from pydantic import BaseModel
@@ -422,6 +422,23 @@ def rrf(rankings: list[list[tuple[str, float]]], k: int | None = None,
         for rank, (cid, _) in enumerate(ranking, start=1):
             scores[cid] = scores.get(cid, 0.0) + w / (k + rank)
     return sorted(scores.items(), key=lambda x: (-x[1], x[0]))
+
+
+def open_knowledge_base(settings: Settings, *, ingest_if_empty: bool = False,
+                        before_ingest: Callable[[], None] | None = None) -> KnowledgeBase | None:
+    """The knowledge base to draft with, or None when it holds nothing.
+
+    With `ingest_if_empty` an empty index is first filled from settings.knowledge_dir, so a
+    fresh checkout (CI, a new office) drafts with the same passages as a working one.
+    Errors opening the index propagate: each caller decides whether drafting goes on without.
+    """
+    kb = KnowledgeBase.open(settings)
+    if kb.is_empty() and ingest_if_empty and settings.knowledge_dir.is_dir():
+        from assistant.ingest import ingest  # ingest imports this module
+        if before_ingest is not None:
+            before_ingest()
+        ingest([settings.knowledge_dir], settings, kb=kb)
+    return None if kb.is_empty() else kb
 
 
 class EmptyKnowledgeBase(HuibaoError):
