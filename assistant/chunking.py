@@ -93,7 +93,6 @@ def _first_clause(s: str) -> str:
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans (absolute offsets) in text[start:end]; newlines also end a sentence."""
     spans: list[tuple[int, int]] = []
-    pos = start
     for line in re.finditer(r"[^\n]+", text[start:end]):
         ls, le = start + line.start(), start + line.end()
         pos = ls
@@ -203,15 +202,13 @@ def _merge_small(text: str, sections: list[_Section], max_chars: int) -> list[_S
     return out
 
 
-def chunk_document(text: str, *, title: str | None = None, max_chars: int | None = None,
-                   min_chars: int | None = None) -> list[Chunk]:
+def chunk_document(text: str, *, title: str | None = None) -> list[Chunk]:
     """Chunks with heading paths and offsets such that text[chunk.start:chunk.end] == chunk.text.
 
-    A section no longer than max_chars is one chunk; a longer one is cut at sentence ends into
-    ceil(len/max_chars) pieces of roughly equal length.
+    A section no longer than TARGET_MAX is one chunk; a longer one is cut at sentence ends into
+    ceil(len/TARGET_MAX) pieces of roughly equal length.
     """
-    max_chars = max_chars or TARGET_MAX   # module constants read at call time: the benchmark tunes them
-    min_chars = min_chars or TARGET_MIN
+    max_chars, min_chars = TARGET_MAX, TARGET_MIN   # read at call time: the benchmark tunes them
     chunks: list[Chunk] = []
     for sec in _merge_small(text, _sections(text, title), max_chars):
         sents = split_sentences(text, sec.start, sec.end)

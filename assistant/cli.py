@@ -28,7 +28,6 @@ def _register_commands() -> None:
 
 
 def main() -> None:
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     _register_commands()
     try:
         app()

@@ -12,16 +12,25 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from assistant.errors import ModelError
 from assistant.settings import Settings
 
 
 @runtime_checkable
 class Embedder(Protocol):
-    name: str   # stable identifier; part of the collection name and the embedding cache key
+    name: str         # stable identifier (embedder_name()); part of the collection name and the cache key
+    batch_size: int   # texts per model call; ingest embeds (and reports progress) in steps of this
 
+    def embed_documents_array(self, texts: list[str]) -> np.ndarray: ...   # (n, dim) float32, unit rows
+    def embed_query_array(self, text: str) -> np.ndarray: ...              # (dim,) float32, unit length
+    # langchain-style lists of floats, for callers outside the knowledge base
     def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
     def embed_query(self, text: str) -> list[float]: ...
+
+
+def embedder_name(settings: Settings) -> str:
+    """The name of the embedder the settings select, known without loading it: the knowledge base
+    picks its collection by it (listing documents must not wait for a model)."""
+    return f"openai-{settings.embedding_model}" if settings.embedding == "openai" else settings.embedding
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:
@@ -100,7 +109,7 @@ class OpenAICompatibleEmbedder(_BaseEmbedder):
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self.model = settings.embedding_model
-        self.name = f"openai-{self.model}"
+        self.name = embedder_name(settings)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         from assistant.model import embed_texts
@@ -115,11 +124,10 @@ _cache_lock = threading.Lock()
 def get_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name; model loading happens once per process."""
     if settings.embedding == "openai":
-        base = settings.embedding_base_url or settings.base_url
-        if not base:
-            raise ModelError("已选择 openai 嵌入（embedding = \"openai\"），但没有设置 embedding_base_url 或 base_url。")
+        from assistant.model import embedding_endpoint   # raises the clear error when none is set
+        url, model = embedding_endpoint(settings)
         key = settings.api_key.get_secret_value() if settings.api_key is not None else None
-        cache_key: tuple = ("openai", base, settings.embedding_model, key)
+        cache_key: tuple = ("openai", url, model, key)
     else:
         cache_key = (settings.embedding,)
     with _cache_lock:

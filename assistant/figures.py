@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, model_validator
 
 from assistant.errors import InputError
+from assistant.textio import TextReadError, decode_text
 
 # Header aliases a Chinese office is likely to type.
 _ALIASES = {
@@ -111,12 +112,18 @@ def _cell(raw: Any) -> str | None:
     return text or None
 
 
-def _normalise_keys(row: dict, source: str, line: int | None) -> dict:
+def _field(key: Any) -> str | None:
+    """The column a header cell names (id/item/value/…), or None. A BOM may cling to the first
+    header when a spreadsheet saved UTF-8 with BOM; lower() leaves Chinese aliases unchanged."""
+    return _ALIASES.get(str(key).strip().lstrip("\ufeff").lower())
+
+
+def _normalise_keys(row: dict) -> dict:
     out: dict[str, Any] = {}
     for key, value in row.items():
         if key is None:
             continue  # CSV cells beyond the header
-        name = _ALIASES.get(str(key).strip().lstrip("\ufeff").lower()) or _ALIASES.get(str(key).strip())
+        name = _field(key)
         if name:
             out[name] = value
     return out
@@ -134,7 +141,7 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
         line = lines[index - 1] if lines else index
         if not isinstance(row, dict):
             raise InputError("每一行应是一组“项目/数值/单位”字段。", file=source, line=line)
-        data = _normalise_keys(row, source, line)
+        data = _normalise_keys(row)
         if all(_cell(v) is None for v in data.values()):
             continue  # blank spreadsheet row
         item = _cell(data.get("item"))
@@ -160,18 +167,13 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
 
 
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
+    # the same decoding as drafts and knowledge files: a short GBK CSV must not come back as Big5
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-    best = from_bytes(raw).best()
-    if best is None:
-        raise InputError("无法识别文件编码（请另存为 UTF-8）。", file=str(path))
-    return str(best)
+        return decode_text(path.read_bytes())
+    except OSError as err:
+        raise InputError(f"无法读取文件（{err.strerror or type(err).__name__}）。", file=str(path)) from None
+    except TextReadError as err:
+        raise InputError(f"{err.reason}。", file=str(path)) from None
 
 
 def _load_yaml(path: Path, source: str) -> tuple[list, list[int] | None]:
@@ -208,8 +210,7 @@ def _load_csv(path: Path, source: str) -> tuple[list, list[int]]:
 
 
 def _check_header(header: Iterable, source: str) -> None:
-    names = {_ALIASES.get(str(h).strip().lstrip("\ufeff").lower()) or _ALIASES.get(str(h).strip())
-             for h in header if h is not None}
+    names = {_field(h) for h in header if h is not None}
     for required in ("item", "value", "unit"):
         if required not in names:
             raise InputError(f"表头缺少“{_FIELD_ZH[required]}”列（可写 {required} 或 {_FIELD_ZH[required]}）。",

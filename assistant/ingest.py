@@ -15,17 +15,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 from pydantic import BaseModel
 
 from assistant.chunking import Chunk, chunk_document, heading_level
 from assistant.errors import InputError
-from assistant.retrieve import KnowledgeBase, TokenCache, _search_text
+from assistant.retrieve import KnowledgeBase, TokenCache, _search_text, text_key
 from assistant.settings import Settings
+from assistant.textio import TextReadError, decode_text, normalise_newlines, read_docx, split_front_matter
 
 __all__ = ["Document", "IngestReport", "SkipFile", "read_document", "chunk_document", "decode_text",
            "ingest", "SUPPORTED_EXTENSIONS"]
@@ -69,81 +69,15 @@ class Document:
     year: int | None = None
     organisation: str | None = None
     title: str | None = None
-    meta: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- reading
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030/GBK, else charset-normalizer's guess."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+def _read_bytes(path: Path) -> bytes:
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    # Chinese office files that are not UTF-8 are nearly always GBK/GB18030 (GB18030 is a superset
-    # of GBK and GB2312). Try it strictly first: charset-normalizer can mistake short GBK text for Big5.
-    try:
-        text = data.decode("gb18030")
-        if _mostly_cjk(text):
-            return text
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
-        raise SkipFile("无法识别文件的文字编码（不是 UTF-8 或 GBK/GB18030）")
-    return str(best)
-
-
-def _mostly_cjk(text: str) -> bool:
-    letters = [c for c in text if not c.isspace() and not c.isascii()]
-    if not letters:
-        return True
-    cjk = sum(1 for c in letters if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
-              or c in "“”‘’…—·")
-    return cjk / len(letters) > 0.8
-
-
-def _split_front_matter(text: str) -> tuple[dict, str]:
-    m = re.match(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", text, re.S)
-    if not m:
-        return {}, text
-    try:
-        meta = yaml.safe_load(m.group(1)) or {}
-    except yaml.YAMLError as err:
-        raise SkipFile(f"文件开头的元数据（--- … ---）不是有效的 YAML：{str(err).splitlines()[0]}") from err
-    if not isinstance(meta, dict):
-        raise SkipFile("文件开头的元数据（--- … ---）应为“键: 值”形式")
-    return meta, text[m.end():]
-
-
-def _read_docx(data: bytes) -> str:
-    try:
-        import docx
-        document = docx.Document(io.BytesIO(data))
-    except Exception as err:
-        raise SkipFile("不是有效的 Word 文档（.docx），文件可能已损坏") from err
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-    lines: list[str] = []
-    # body order matters for heading paths: walk paragraphs and tables as they appear
-    for el in document.element.body.iterchildren():
-        tag = el.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(Paragraph(el, document).text)
-        elif tag == "tbl":
-            for row in Table(el, document).rows:
-                cells = []
-                for cell in row.cells:
-                    t = cell.text.strip()
-                    if t and (not cells or cells[-1] != t):  # merged cells repeat their text
-                        cells.append(t)
-                lines.append("\t".join(cells))
-    return "\n".join(lines)
+        return path.read_bytes()
+    except OSError as err:
+        raise SkipFile(f"无法读取文件（{err.strerror or type(err).__name__}）") from err
 
 
 def _read_pdf(data: bytes) -> str:
@@ -221,35 +155,40 @@ def _infer_org(title: str | None, meta: dict) -> str | None:
     return None
 
 
-def read_document(path: Path | str, *, source: str | None = None, data: bytes | None = None) -> Document:
-    """Read one file into a Document; raises SkipFile with a Chinese reason if it cannot be used."""
+def read_document(path: Path | str, *, source: str | None = None, data: bytes | None = None,
+                  sha256: str | None = None) -> Document:
+    """Read one file into a Document; raises SkipFile with a Chinese reason if it cannot be used.
+
+    `data` (and its `sha256`) when the caller already has the file's bytes: ingest reads and
+    hashes each file once, to compare with the manifest before parsing it.
+    """
     path = Path(path)
     source = source or path.name
     if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise SkipFile(f"无法读取文件（{err.strerror or type(err).__name__}）") from err
+        data = _read_bytes(path)
     if not data.strip():
         raise SkipFile("文件为空")
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256 or hashlib.sha256(data).hexdigest()
     ext = path.suffix.lower()
-    if ext == ".docx":
-        raw = _read_docx(data)
-    elif ext == ".pdf":
-        raw = _read_pdf(data)
-    elif ext in (".txt", ".md", ".markdown"):
-        raw = decode_text(data)
-    else:
-        raise SkipFile(f"不支持的文件类型 {ext}")
-    raw = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    meta, body = _split_front_matter(raw) if ext in (".md", ".markdown", ".txt") else ({}, raw)
+    try:
+        if ext == ".docx":
+            raw = read_docx(data)
+        elif ext == ".pdf":
+            raw = _read_pdf(data)
+        elif ext in (".txt", ".md", ".markdown"):
+            raw = decode_text(data)
+        else:
+            raise SkipFile(f"不支持的文件类型 {ext}")
+        raw = normalise_newlines(raw)
+        meta, body = split_front_matter(raw) if ext in (".md", ".markdown", ".txt") else ({}, raw)
+    except TextReadError as err:
+        raise SkipFile(err.reason) from err
     if not body.strip():
         raise SkipFile("文件中没有可提取的文字" + ("（可能是扫描件，需要先做文字识别）" if ext == ".pdf" else ""))
     title = str(meta["title"]).strip() if meta.get("title") else _guess_title(body)
     return Document(source=source, text=body, sha256=sha, kind=_infer_kind(source, meta),
                     year=_infer_year(source, title, meta), organisation=_infer_org(title, meta),
-                    title=title, meta=meta)
+                    title=title)
 
 
 def chunks_for(doc: Document) -> list[Chunk]:
@@ -372,17 +311,13 @@ def ingest(paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | 
         tick(f"file:{f.source}", i - 1, len(files))
         seen.add(f.source)
         try:
-            data = f.path.read_bytes()
-        except OSError as err:
-            report.skipped.append((f.source, f"无法读取文件（{err.strerror or type(err).__name__}）"))
-            continue
-        sha = hashlib.sha256(data).hexdigest()
-        old = manifest.get(f.source)
-        if old and old["sha256"] == sha:
-            report.unchanged.append(f.source)
-            continue
-        try:
-            doc = read_document(f.path, source=f.source, data=data)
+            data = _read_bytes(f.path)
+            sha = hashlib.sha256(data).hexdigest()
+            old = manifest.get(f.source)
+            if old and old["sha256"] == sha:   # unchanged: not even parsed
+                report.unchanged.append(f.source)
+                continue
+            doc = read_document(f.path, source=f.source, data=data, sha256=sha)
             chunks = chunks_for(doc)
             if not chunks:
                 raise SkipFile("文件中没有可提取的文字")
@@ -397,20 +332,17 @@ def ingest(paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | 
         embedder = kb.embedder
         texts = [_search_text(c.text, {"title": d.title, "heading_path": c.heading_path})
                  for d, cs, _ in pending for c in cs]
-        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        keys = [text_key(t) for t in texts]
         cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite3")
         try:
             vectors = cache.get_many(embedder.name, list(set(keys)))
             todo = sorted({k: t for k, t in zip(keys, texts) if k not in vectors}.items())
             total = len(todo)
             tick("chunks", 0, total)
-            step = 32
+            step = embedder.batch_size   # one request / forward pass per step, progress ticks between
             for j in range(0, total, step):
                 batch = todo[j:j + step]
-                if hasattr(embedder, "embed_documents_array"):
-                    vecs = embedder.embed_documents_array([t for _, t in batch])
-                else:
-                    vecs = np.asarray(embedder.embed_documents([t for _, t in batch]), dtype=np.float32)
+                vecs = embedder.embed_documents_array([t for _, t in batch])
                 new = {k: v for (k, _), v in zip(batch, vecs)}
                 cache.put_many(embedder.name, new)
                 vectors.update(new)
@@ -421,7 +353,7 @@ def ingest(paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | 
         # tokenise for BM25 now, so that the first search after an ingest does not wait for jieba
         tokens = TokenCache(settings.data_dir)
         try:
-            tokens.tokens_for(texts)
+            tokens.tokens_for(texts, keys)
         finally:
             tokens.close()
         pos = 0

@@ -622,19 +622,26 @@ def list_models(settings: Settings) -> list[str]:
         raise ctx.translate(err) from None
 
 
-def embed_texts(settings: Settings, texts: Sequence[str], *, model: str | None = None,
-                base_url: str | None = None, batch_size: int = 64,
-                sleep: Callable[[float], None] = time.sleep) -> list[list[float]]:
-    """Vectors from an OpenAI-compatible POST /embeddings, in input order.
+def embedding_endpoint(settings: Settings) -> tuple[str, str]:
+    """(base URL, model) of the OpenAI-compatible /embeddings endpoint: embedding_base_url, else
+    base_url; embedding_model. The one place this is resolved (the embedder caches by it too)."""
+    url = settings.embedding_base_url or settings.base_url
+    if not url:
+        # unlike chat, no api.openai.com default: an embeddings endpoint is always named explicitly
+        raise ModelError("已选择 openai 嵌入（embedding = \"openai\"），但没有设置 embedding_base_url 或 base_url。")
+    return url, settings.embedding_model
 
-    For embeddings.py's "openai" option (it must not import the SDK itself). Endpoint:
-    `base_url`, else settings.embedding_base_url, else settings.base_url; model: `model`, else
-    settings.embedding_model. Same retries and Chinese errors as chat.
+
+def embed_texts(settings: Settings, texts: Sequence[str], *, batch_size: int = 64,
+                sleep: Callable[[float], None] = time.sleep) -> list[list[float]]:
+    """Vectors from an OpenAI-compatible POST /embeddings (embedding_endpoint()), in input order.
+
+    For embeddings.py's "openai" option (it must not import the SDK itself). Same retries and
+    Chinese errors as chat.
     """
     if not texts:
         return []
-    url = base_url or settings.embedding_base_url or settings.base_url or OPENAI_DEFAULT_BASE_URL
-    name = model or settings.embedding_model
+    url, name = embedding_endpoint(settings)
     key = _api_key(settings)
     import openai
     retry = _Retrier(_Context(url, name, settings.request_timeout_s, key), settings.max_retries, sleep, None)

@@ -2,7 +2,7 @@
 
 Chroma is the single source of truth — chunk text, metadata and each file's sha256 all live in
 the collection — so an office sharing one Chroma server sees one consistent index, and the
-ingest manifest (source -> sha256, chunk ids) is read back from it rather than kept beside it.
+ingest manifest (source -> sha256, origin) is read back from it rather than kept beside it.
 Vectors are computed by our own embedder and passed in: Chroma's default embedding function
 (which downloads a model) is never instantiated.
 
@@ -12,7 +12,9 @@ the kind / year / organisation filters apply to both arms.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
 import threading
 import warnings
@@ -21,6 +23,7 @@ from typing import Callable, Literal
 import numpy as np
 from pydantic import BaseModel
 
+from assistant.embeddings import embedder_name
 from assistant.errors import HuibaoError, StoreError
 from assistant.settings import Settings
 
@@ -97,18 +100,15 @@ def tokenize(text: str) -> list[str]:
 
 # ---------------------------------------------------------------- Chroma client
 
-def collection_name(settings: Settings, embedder_name: str) -> str:
-    """One collection per embedder: vectors of different models (and sizes) never mix."""
-    name = re.sub(r"[^a-zA-Z0-9._-]", "-", f"{settings.collection}-{embedder_name}").strip("-._")
+def collection_name(settings: Settings, embedder: str) -> str:
+    """One collection per embedder name: vectors of different models (and sizes) never mix."""
+    name = re.sub(r"[^a-zA-Z0-9._-]", "-", f"{settings.collection}-{embedder}").strip("-._")
     return name if len(name) >= 3 else name + "-kb"
 
 
-def _embedder_name(settings: Settings) -> str:
-    return f"openai-{settings.embedding_model}" if settings.embedding == "openai" else settings.embedding
-
-
 def make_client(settings: Settings):
-    os_silence_telemetry()
+    # chromadb reads this when it is imported: it must be set before, whoever opens the store
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings as ChromaSettings
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
@@ -128,9 +128,9 @@ def make_client(settings: Settings):
         raise StoreError(f"无法打开知识库目录 {settings.chroma_dir}：{err}") from err
 
 
-def os_silence_telemetry() -> None:
-    import os
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+def text_key(text: str) -> str:
+    """Cache key of a search text (BM25 tokens here, vectors in ingest's embedding cache)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class TokenCache:
@@ -145,14 +145,10 @@ class TokenCache:
         self._db = sqlite3.connect(str(data_dir / "bm25-tokens.sqlite3"), check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, toks TEXT)")
 
-    @staticmethod
-    def key(text: str) -> str:
-        import hashlib
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-    def tokens_for(self, texts: list[str]) -> list[list[str]]:
-        """Tokens of each text, from the cache or computed (and then cached)."""
-        keys = [self.key(t) for t in texts]
+    def tokens_for(self, texts: list[str], keys: list[str] | None = None) -> list[list[str]]:
+        """Tokens of each text, from the cache or computed (and then cached). `keys`: the texts'
+        text_key() when the caller already has them (ingest hashes them for the embedding cache)."""
+        keys = keys if keys is not None else [text_key(t) for t in texts]
         found: dict[str, list[str]] = {}
         for i in range(0, len(keys), 500):
             part = keys[i:i + 500]
@@ -178,7 +174,7 @@ class _Records:
     """All chunks of the collection in memory (text + metadata) with the BM25 index over them, and
     (loaded on the first filtered query) their vectors."""
 
-    def __init__(self, ids: list[str], docs: list[str], metas: list[dict], data_dir=None) -> None:
+    def __init__(self, ids: list[str], docs: list[str], metas: list[dict], data_dir) -> None:
         self.ids, self.docs, self.metas = ids, docs, metas
         self.index = {cid: i for i, cid in enumerate(ids)}
         self._data_dir = data_dir
@@ -192,14 +188,11 @@ class _Records:
             if self._bm25 is None and self.ids:
                 import bm25s
                 texts = [_search_text(d, m) for d, m in zip(self.docs, self.metas)]
-                if self._data_dir is not None:
-                    cache = TokenCache(self._data_dir)
-                    try:
-                        corpus = cache.tokens_for(texts)
-                    finally:
-                        cache.close()
-                else:
-                    corpus = [tokenize(t) for t in texts]
+                cache = TokenCache(self._data_dir)
+                try:
+                    corpus = cache.tokens_for(texts)
+                finally:
+                    cache.close()
                 bm = bm25s.BM25()
                 bm.index([toks or ["\u0000"] for toks in corpus], show_progress=False)
                 self._bm25 = bm
@@ -223,9 +216,8 @@ def _search_text(text: str, meta: dict) -> str:
 
 
 class KnowledgeBase:
-    def __init__(self, settings: Settings, client, collection, embedder=None) -> None:
+    def __init__(self, settings: Settings, collection, embedder=None) -> None:
         self.settings = settings
-        self._client = client
         self._collection = collection
         self._embedder = embedder
         self._records: _Records | None = None
@@ -236,13 +228,13 @@ class KnowledgeBase:
         """Open (creating if needed) the collection for the configured embedder. The model itself
         is loaded on first use, so listing documents never waits for it."""
         client = make_client(settings)
-        name = collection_name(settings, embedder.name if embedder is not None else _embedder_name(settings))
+        name = collection_name(settings, embedder.name if embedder is not None else embedder_name(settings))
         try:
             collection = client.get_or_create_collection(name, embedding_function=None,
                                                          metadata={"hnsw:space": "cosine"})
         except Exception as err:
             raise StoreError(f"无法打开知识库集合“{name}”：{err}") from err
-        return cls(settings, client, collection, embedder)
+        return cls(settings, collection, embedder)
 
     # ------------------------------------------------------------ properties
 
@@ -252,10 +244,6 @@ class KnowledgeBase:
             from assistant.embeddings import get_embedder
             self._embedder = get_embedder(self.settings)
         return self._embedder
-
-    @property
-    def collection(self):
-        return self._collection
 
     def _load(self) -> _Records:
         with self._lock:
@@ -278,13 +266,12 @@ class KnowledgeBase:
         return self._collection.count()
 
     def manifest(self) -> dict[str, dict]:
-        """source -> {"sha256", "ids", "origin"} read from the chunk metadata (no text, fast)."""
+        """source -> {"sha256", "origin"} read from the chunk metadata (no text, fast)."""
         got = self._collection.get(include=["metadatas"])
         out: dict[str, dict] = {}
-        for cid, meta in zip(got["ids"], got["metadatas"] or []):
-            entry = out.setdefault(meta["source"], {"sha256": meta.get("sha256", ""), "ids": [],
-                                                     "origin": meta.get("origin", "knowledge")})
-            entry["ids"].append(cid)
+        for meta in got["metadatas"] or []:
+            out.setdefault(meta["source"], {"sha256": meta.get("sha256", ""),
+                                            "origin": meta.get("origin", "knowledge")})
         return out
 
     def documents(self) -> list[DocumentInfo]:
@@ -361,11 +348,8 @@ class KnowledgeBase:
             raise StoreError(f"知识库检索失败：{err}") from err
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
-    def _query_vector(self, query: str) -> list[float]:
-        emb = self.embedder
-        if hasattr(emb, "embed_query_array"):
-            return emb.embed_query_array(query)
-        return emb.embed_query(query)
+    def _query_vector(self, query: str) -> np.ndarray:
+        return self.embedder.embed_query_array(query)
 
     def bm25_ranking(self, query: str, n: int, *, kind=None, year=None, organisation=None,
                      _rec: _Records | None = None) -> list[tuple[str, float]]:

@@ -14,7 +14,6 @@ import argparse
 import os
 import random
 import shutil
-import re
 import statistics
 import subprocess
 import sys
@@ -24,8 +23,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "evals" / "retrieval"))
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import numpy as np  # noqa: E402
 
@@ -34,7 +31,7 @@ from assistant.embeddings import get_embedder  # noqa: E402
 from assistant.ingest import ingest  # noqa: E402
 from assistant.retrieve import KnowledgeBase  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from scoring import load_queries, score, unreachable_labels  # noqa: E402
+from evals.retrieval.scoring import load_queries, score, unreachable_labels  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -100,7 +97,7 @@ def synthetic_kb(base: KnowledgeBase, n: int, data_dir: Path, embedder, seed: in
         vecs = np.vstack([np.mean([sv[x] for x in parts], axis=0) for parts in chunk_parts])
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     else:
-        vecs = np.vstack([embedder.embed_documents_array(texts[j:j + 64]) for j in range(0, n, 64)])
+        vecs = embedder.embed_documents_array(texts)   # batches by the embedder's own batch_size
     embed_s = time.perf_counter() - t
     kb.add_chunks(ids, texts, metas, vecs)
     return kb, embed_s

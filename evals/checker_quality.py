@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
 
 from assistant.check import check_numbers, lint_style  # noqa: E402
 from assistant.figures import Figure  # noqa: E402
+from assistant.textio import decode_text, normalise_newlines, split_front_matter  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TARGET_RECALL, TARGET_PRECISION, TARGET_CLEAN_ERRORS = 1.0, 0.98, 1.0
@@ -155,7 +156,8 @@ def score_independent(folder: Path = ROOT / "knowledge" / "past-reports") -> tup
         return None
     chars = errors = warnings = 0
     for path in files:
-        text = re.sub(r"\A---\n.*?\n---\n", "", path.read_text(encoding="utf-8"), flags=re.S)
+        # read as ingest reads them (any encoding, front matter per the shared pattern)
+        _, text = split_front_matter(normalise_newlines(decode_text(path.read_bytes())))
         year = re.search(r"(20\d{2})", path.name)
         chars += len(text)
         for f in lint_style(text, scope="report", year=int(year.group(1)) if year else None):

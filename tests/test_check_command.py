@@ -116,3 +116,45 @@ def test_front_matter_is_blanked_not_cut(tmp_path, figures):
     text = draft.read_text(encoding="utf-8")
     first = data["numbers"][0]
     assert text[first["start"]:first["end"]] == "20余次"  # offsets still index the file
+
+
+def test_gbk_draft_is_decoded_like_knowledge_files(tmp_path, figures):
+    # a short GBK file: charset-normalizer alone read this line as Hangul, so 12次 lost its unit
+    from assistant.commands.check import read_draft
+    text = "全年召开新闻发布会12次。"
+    draft = tmp_path / "d.txt"
+    draft.write_bytes(text.encode("gbk"))
+    assert read_draft(draft) == text
+    figs = tmp_path / "f.yaml"
+    figs.write_text("- {id: F01, item: 新闻发布会, value: 12, unit: 次}\n", encoding="utf-8")
+    data = json.loads(_run(draft, "--figures", figs, "--json", "--scope", "section").stdout)
+    assert [(n["text"], n["status"], n["figure_id"]) for n in data["numbers"]] == [("12次", "grounded", "F01")]
+    # lone \r line ends read as Python's text mode reads them, so line numbers match an editor's
+    draft.write_bytes("第一行。\r第二行召开新闻发布会30次。\r".encode("gbk"))
+    assert read_draft(draft) == "第一行。\n第二行召开新闻发布会30次。\n"
+    r = _run(draft, "--figures", figs, "--scope", "section")
+    assert r.exit_code == 1 and "第 2 行" in r.output
+
+
+def test_docx_table_numbers_are_checked(tmp_path, figures):
+    import docx
+    document = docx.Document()
+    for line in CLEAN.strip().split("\n"):
+        document.add_paragraph(line)
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "项目", "数量"
+    table.cell(1, 0).text, table.cell(1, 1).text = "培训", "96人"
+    document.save(tmp_path / "d.docx")
+    data = json.loads(_run(tmp_path / "d.docx", "--figures", figures, "--json").stdout)
+    assert ("96人", "grounded", "F03") in [(n["text"], n["status"], n["figure_id"]) for n in data["numbers"]]
+    assert data["coverage"]["unused"] == []
+
+
+def test_front_matter_with_trailing_blanks_is_blanked(tmp_path, figures):
+    # the same front-matter pattern as ingest: blanks after the --- lines are allowed
+    draft = tmp_path / "d.md"
+    draft.write_text("--- \ntitle: 报告\nyear: 2025\n---  \n" + CLEAN, encoding="utf-8")
+    data = json.loads(_run(draft, "--figures", figures, "--json").stdout)
+    assert data["summary"] == {"grounded": 2, "invented": 0, "placeholders": 0, "style_errors": 0, "style_warnings": 0}
+    text = draft.read_text(encoding="utf-8")
+    assert [text[n["start"]:n["end"]] for n in data["numbers"]] == ["20余次", "达到44.1万人次"]

@@ -133,3 +133,17 @@ def test_nothing_written_on_error(tmp_path):
                                          (12345.678, "12345.678"), (1e16, "10000000000000000"), (1e-7, "0.0000001")])
 def test_values_are_written_as_a_person_writes_them(value, text):
     assert format_value(value) == text
+
+
+def test_short_gbk_csv_is_not_misread(tmp_path):
+    # one short GBK row: charset-normalizer alone guessed another encoding and loaded "劤壙랙꼈삔"
+    p = _write(tmp_path / "f.csv", "item,value,unit\n新闻发布会,12,次\n", encoding="gbk")
+    figs = load_figures(p)
+    assert [(f.item, f.value, f.unit) for f in figs] == [("新闻发布会", 12, "次")]
+
+
+def test_undecodable_file_is_an_input_error(tmp_path):
+    p = _write(tmp_path / "f.csv", "item,value,unit\n会议,12,次\n", encoding="utf-16-le")
+    p.write_bytes(b"\xff\xfe" + p.read_bytes()[:-1])   # UTF-16 BOM, then an odd byte count
+    with pytest.raises(InputError, match="f.csv"):
+        load_figures(p)

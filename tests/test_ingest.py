@@ -7,21 +7,13 @@ import re
 import shutil
 
 import pytest
-from typer.testing import CliRunner
 
 from assistant.chunking import chunk_document, heading_level
 from assistant.ingest import SkipFile, chunks_for, decode_text, ingest, read_document
-from tests.kb_fixtures.helpers import FIXTURES, copy_corpus, make_settings
+from tests.kb_fixtures.helpers import FIXTURES, copy_corpus, embedder, make_settings, run_cli  # noqa: F401  (embedder: fixture)
 
 REPORT = FIXTURES / "past-reports" / "青石县人大常委会办公室2022年度宣传工作汇报.md"
 SENTENCE_END = "。；！？;!?：:”）)"
-
-
-@pytest.fixture(scope="session")
-def embedder():
-    from assistant.embeddings import get_embedder
-    from assistant.settings import Settings
-    return get_embedder(Settings(embedding="use"))
 
 
 @pytest.fixture()
@@ -254,27 +246,61 @@ def test_ingest_missing_path_is_an_input_error(tmp_path):
         ingest([tmp_path / "nope"], make_settings(tmp_path))
 
 
+class _CountingEmbedder:
+    """Deterministic vectors; records the size of every embedding call."""
+
+    name = "counting"
+    batch_size = 5
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def embed_documents_array(self, texts):
+        import numpy as np
+        self.calls.append(len(texts))
+        rng = [np.random.default_rng(abs(hash(t)) % 2**32).standard_normal(8) for t in texts]
+        vecs = np.asarray(rng, dtype=np.float32)
+        return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+    def embed_query_array(self, text):
+        return self.embed_documents_array([text])[0]
+
+    def embed_documents(self, texts):
+        return self.embed_documents_array(texts).tolist()
+
+    def embed_query(self, text):
+        return self.embed_query_array(text).tolist()
+
+
+def test_ingest_embeds_in_the_embedders_batches_and_warms_the_token_cache(tmp_path, monkeypatch):
+    from assistant import retrieve
+    from assistant.embeddings import Embedder
+    from assistant.retrieve import KnowledgeBase
+    emb = _CountingEmbedder()
+    assert isinstance(emb, Embedder)
+    settings = make_settings(tmp_path, copy_corpus(tmp_path / "knowledge"))
+    kb = KnowledgeBase.open(settings, embedder=emb)
+    ticks = []
+    report = ingest(None, settings, kb=kb, progress=lambda label, done, total: ticks.append((label, done)))
+    # one call per batch of the embedder's own size (an OpenAI endpoint takes 64 at a time, not 32)
+    assert emb.calls and max(emb.calls) == emb.batch_size and sum(emb.calls) == report.embedded
+    assert [d for label, d in ticks if label == "chunks"][:3] == [0, 5, 10]
+    # the BM25 tokens were cached at ingest under the same keys that opening the index looks up
+    monkeypatch.setattr(retrieve, "tokenize", lambda text: pytest.fail("chunk tokenised again"))
+    assert kb._load().bm25() is not None
+
+
 # ---------------------------------------------------------------- CLI
-
-def _cli(args, monkeypatch, knowledge, data):
-    from assistant.cli import _register_commands, app
-    from assistant.settings import get_settings
-    monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(knowledge))
-    monkeypatch.setenv("HUIBAO_DATA_DIR", str(data))
-    get_settings.cache_clear()
-    _register_commands()
-    return CliRunner().invoke(app, args)
-
 
 def test_cli_ingest_summary_and_exit_codes(tmp_path, monkeypatch, embedder):
     knowledge = copy_corpus(tmp_path / "knowledge")
-    res = _cli(["ingest"], monkeypatch, knowledge, tmp_path / "data")
+    res = run_cli(["ingest"], monkeypatch, knowledge, tmp_path / "data")
     assert res.exit_code == 0, res.output
     assert "新增" in res.output and "分块总数" in res.output
     row = re.search(r"│\s*(\d+)\s*│\s*0\s*│\s*0\s*│\s*0\s*│\s*0\s*│", res.output)
     assert row and int(row.group(1)) == 4
 
     (knowledge / "other" / "empty.txt").write_bytes(b"")
-    res = _cli(["ingest"], monkeypatch, knowledge, tmp_path / "data")
+    res = run_cli(["ingest"], monkeypatch, knowledge, tmp_path / "data")
     assert res.exit_code == 1
     assert "other/empty.txt" in res.output and "文件为空" in res.output

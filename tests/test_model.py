@@ -395,6 +395,23 @@ def test_embed_texts_errors_are_translated(fake_openai):
     assert info.value.kind == "not_found" and "bge-m3" in str(info.value)
 
 
+def test_embedding_endpoint_is_resolved_once_for_embedder_and_request(fake_openai):
+    from assistant.embeddings import get_embedder
+    from assistant.model import embedding_endpoint
+    # the embeddings URL wins over the chat URL (here a closed port), for the request itself too
+    settings = settings_for(fake_openai, base_url="http://127.0.0.1:9/v1", embedding_base_url=fake_openai.url,
+                            embedding="openai", embedding_model="bge-m3", max_retries=0)
+    assert embedding_endpoint(settings) == (fake_openai.url, "bge-m3")
+    assert len(embed_texts(settings, ["新闻发布会"])[0]) == 64
+    assert len(get_embedder(settings).embed_query("新闻发布会")) == 64
+    assert embedding_endpoint(settings.model_copy(update={"embedding_base_url": None}))[0] == "http://127.0.0.1:9/v1"
+    # neither URL: the same clear error from the embedder and from a direct call (no api.openai.com default)
+    bare = Settings(api_key="k", embedding="openai")
+    for call in (lambda: get_embedder(bare), lambda: embed_texts(bare, ["x"])):
+        with pytest.raises(ModelError, match="embedding_base_url"):
+            call()
+
+
 def test_count_message_tokens():
     ref = "202x年，在市委和市人大常委会党组的坚强领导下，市人大常委会办公室紧扣宣传贯彻党的工作主线。"
     assert count_message_tokens([ChatMessage.user(ref)]) == 31 + 4 + 3

@@ -7,31 +7,22 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 from tests.fake_openai import fake_openai  # noqa: F401  (pytest fixture)
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from assistant.ingest import ingest
 from assistant.retrieve import KnowledgeBase, rrf, tokenize
-from tests.kb_fixtures.helpers import copy_corpus, make_settings
+from evals.retrieval import scoring
+from tests.kb_fixtures.helpers import copy_corpus, embedder, make_settings, run_cli  # noqa: F401  (embedder: fixture)
 
 REPORT = "past-reports/青石县人大常委会办公室2022年度宣传工作汇报.md"
 ZHENGXIE = "past-reports/2021-zhengxie.md"
 POLICY = "policies/青石县政务新媒体管理办法.md"
-
-
-@pytest.fixture(scope="session")
-def embedder():
-    from assistant.embeddings import get_embedder
-    from assistant.settings import Settings
-    return get_embedder(Settings(embedding="use"))
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +135,15 @@ def test_openai_compatible_embedder_over_http(fake_openai):  # noqa: F811
         get_embedder(closed).embed_query("甲")
 
 
+def test_embedder_name_is_known_before_the_model_loads(embedder, fake_openai):  # noqa: F811
+    from assistant.embeddings import embedder_name, get_embedder
+    from assistant.settings import Settings
+    from tests.fake_openai import settings_for
+    assert embedder.name == embedder_name(Settings(embedding="use")) == "use"
+    openai = settings_for(fake_openai, embedding="openai", embedding_model="bge-m3")
+    assert get_embedder(openai).name == embedder_name(openai) == "openai-bge-m3"
+
+
 def test_e5_embedder_uses_prefixes():
     from assistant.embeddings import E5Embedder
     e5 = E5Embedder()
@@ -200,52 +200,30 @@ def test_http_chroma_unreachable_is_a_store_error(tmp_path):
 
 # ---------------------------------------------------------------- CLI
 
-def _cli(args, monkeypatch, knowledge, data):
-    from assistant.cli import _register_commands, app
-    from assistant.settings import get_settings
-    monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(knowledge))
-    monkeypatch.setenv("HUIBAO_DATA_DIR", str(data))
-    get_settings.cache_clear()
-    _register_commands()
-    return CliRunner().invoke(app, args)
-
-
 def test_cli_search_on_empty_knowledge_base(tmp_path, monkeypatch):
-    res = _cli(["search", "新闻发布会"], monkeypatch, tmp_path / "knowledge", tmp_path / "data")
+    res = run_cli(["search", "新闻发布会"], monkeypatch, tmp_path / "knowledge", tmp_path / "data")
     assert res.exit_code == 1
     assert "知识库为空" in res.output and "huibao ingest" in res.output
 
 
 def test_cli_search_prints_passages_and_json(tmp_path, monkeypatch, embedder):
     knowledge = copy_corpus(tmp_path / "knowledge")
-    assert _cli(["ingest"], monkeypatch, knowledge, tmp_path / "data").exit_code == 0
-    res = _cli(["search", "委员视察调研", "--k", "2"], monkeypatch, knowledge, tmp_path / "data")
+    assert run_cli(["ingest"], monkeypatch, knowledge, tmp_path / "data").exit_code == 0
+    res = run_cli(["search", "委员视察调研", "--k", "2"], monkeypatch, knowledge, tmp_path / "data")
     assert res.exit_code == 0, res.output
     assert ZHENGXIE in res.output and "一、主要工作" in res.output and "得分" in res.output
-    res = _cli(["search", "委员视察调研", "--json", "--kind", "policy"], monkeypatch, knowledge, tmp_path / "data")
+    res = run_cli(["search", "委员视察调研", "--json", "--kind", "policy"], monkeypatch, knowledge, tmp_path / "data")
     rows = json.loads(res.output)
     assert rows and all(r["kind"] == "policy" for r in rows)
     assert set(rows[0]) >= {"id", "text", "source", "heading_path", "score", "start", "end", "year"}
-    res = _cli(["search", "委员", "--kind", "novel"], monkeypatch, knowledge, tmp_path / "data")
+    res = run_cli(["search", "委员", "--kind", "novel"], monkeypatch, knowledge, tmp_path / "data")
     assert res.exit_code != 0
 
 
 # ---------------------------------------------------------------- the labelled-query scorer
 
-def _scoring():
-    import importlib.util
-    path = Path(__file__).resolve().parent.parent / "evals" / "retrieval" / "scoring.py"
-    spec = importlib.util.spec_from_file_location("retrieval_scoring", path)
-    mod = importlib.util.module_from_spec(spec)
-    import sys
-    sys.modules[spec.name] = mod   # dataclasses look their module up while the class is built
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_scorer_matches_by_source_and_phrase(tmp_path):
     from types import SimpleNamespace as P
-    scoring = _scoring()
     f = tmp_path / "queries-x.yaml"
     f.write_text("- query: 新闻发布会\n  kind: report\n  relevant:\n"
                  "    - {source: a.md, contains: 召开新闻发布会9次}\n    - {source: b.md, contains: 发布会 10 次}\n",

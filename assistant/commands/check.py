@@ -11,44 +11,35 @@ from rich.markup import escape
 
 from assistant.cli import app, console, err_console  # noqa: F401
 from assistant.errors import HuibaoError, InputError
+from assistant.textio import FRONT_MATTER, TextReadError, decode_text, normalise_newlines, read_docx
 
 _CONTEXT = 12  # characters shown either side of a finding
-
-
-_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 
 
 def _blank_front_matter(text: str) -> str:
     # YAML front matter (title:, year:) is metadata, not report text; blank it rather than cut
     # it so that reported offsets and line numbers still point into the file as it is.
-    m = _FRONT_MATTER.match(text)
+    m = FRONT_MATTER.match(text)
     return re.sub(r"[^\n]", " ", m.group(0)) + text[m.end():] if m else text
 
 
 def read_draft(path: Path) -> str:
-    """Text of a .md/.txt (encoding detected) or .docx (paragraphs joined with newlines)."""
+    """Text of a .md/.txt or .docx draft, read as ingest reads knowledge files (assistant.textio):
+    encoding detected (GBK too), a .docx's tables included, newlines as Python's text mode reads them."""
     if not path.is_file():
         raise InputError("文件不存在。", file=str(path))
     suffix = path.suffix.lower()
-    if suffix == ".docx":
-        import docx
-        try:
-            document = docx.Document(str(path))
-        except Exception as err:  # python-docx raises several types for a broken package
-            raise InputError(f"无法读取 Word 文件：{err}", file=str(path)) from None
-        return "\n".join(p.text for p in document.paragraphs)
-    if suffix not in (".md", ".txt", ".markdown"):
+    if suffix not in (".md", ".txt", ".markdown", ".docx"):
         raise InputError(f"不支持的文件类型“{suffix or '无扩展名'}”（支持 .md、.txt、.docx）。", file=str(path))
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-        best = from_bytes(raw).best()
-        if best is None:
-            raise InputError("无法识别文件编码（请另存为 UTF-8）。", file=str(path)) from None
-        text = str(best)
-    return _blank_front_matter(text.replace("\r\n", "\n"))
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"无法读取文件（{err.strerror or type(err).__name__}）。", file=str(path)) from None
+    try:
+        text = normalise_newlines(read_docx(data) if suffix == ".docx" else decode_text(data))
+    except TextReadError as err:
+        raise InputError(f"{err.reason}。", file=str(path)) from None
+    return text if suffix == ".docx" else _blank_front_matter(text)
 
 
 def _context(text: str, start: int, end: int, style: str) -> str:

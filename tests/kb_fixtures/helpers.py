@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 FIXTURES = Path(__file__).parent
 CORPUS_DIRS = ("past-reports", "policies", "other")
 
@@ -20,3 +22,25 @@ def copy_corpus(dest: Path) -> Path:
 def make_settings(tmp_path: Path, knowledge: Path | None = None, **extra):
     from assistant.settings import Settings
     return Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge or tmp_path / "knowledge", **extra)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The bundled USE embedder (loaded once per process by get_embedder). Import it into a test
+    module to use it as a fixture."""
+    from assistant.embeddings import get_embedder
+    from assistant.settings import Settings
+    return get_embedder(Settings(embedding="use"))
+
+
+def run_cli(args: list[str], monkeypatch, knowledge: Path, data: Path):
+    """`huibao <args>` in-process with the knowledge and data folders set through the environment."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import _register_commands, app
+    from assistant.settings import get_settings
+    monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(knowledge))
+    monkeypatch.setenv("HUIBAO_DATA_DIR", str(data))
+    get_settings.cache_clear()
+    _register_commands()
+    return CliRunner().invoke(app, args)

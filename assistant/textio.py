@@ -1,0 +1,110 @@
+"""Reading the text of files a user supplies: encoding detection, .docx text, YAML front matter.
+
+Shared by ingest (knowledge files), figures (CSV/YAML data) and `huibao check` (drafts), so a GBK
+file reads the same everywhere. Kept light on purpose — no numpy, no Chroma — because `huibao
+check` and the figures loader import it and importing assistant.ingest costs ~150 ms.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+__all__ = ["TextReadError", "decode_text", "read_docx", "normalise_newlines", "FRONT_MATTER",
+           "split_front_matter"]
+
+# YAML front matter: "---" lines (trailing blanks allowed) around the block; the closing one may end the file.
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
+
+
+class TextReadError(Exception):
+    """A file whose text cannot be read; `reason` is a Chinese phrase (no closing 。) for the user.
+    Callers turn it into their own error (ingest: skip the file; figures/check: InputError)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030/GBK, else charset-normalizer's guess."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise TextReadError("文件以 UTF-16 标记开头，但内容不是有效的 UTF-16 文字") from err
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # Chinese office files that are not UTF-8 are nearly always GBK/GB18030 (GB18030 is a superset
+    # of GBK and GB2312). Try it strictly first: charset-normalizer mistakes short GBK text for
+    # Big5 or Korean (a one-line GBK draft came back as Hangul).
+    try:
+        text = data.decode("gb18030")
+        if _mostly_cjk(text):
+            return text
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise TextReadError("无法识别文件的文字编码（不是 UTF-8 或 GBK/GB18030），请另存为 UTF-8")
+    return str(best)
+
+
+def _mostly_cjk(text: str) -> bool:
+    letters = [c for c in text if not c.isspace() and not c.isascii()]
+    if not letters:
+        return True
+    cjk = sum(1 for c in letters if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+              or c in "“”‘’…—·")
+    return cjk / len(letters) > 0.8
+
+
+def normalise_newlines(text: str) -> str:
+    """\\r\\n and lone \\r (old Mac / some exports) become \\n, as Python's text mode reads them; no BOM."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+
+
+def read_docx(data: bytes) -> str:
+    """Text of a .docx: paragraphs and table rows (cells joined by tabs) in body order."""
+    try:
+        import docx
+        document = docx.Document(io.BytesIO(data))
+    except Exception as err:  # python-docx raises several types for a broken package
+        raise TextReadError("不是有效的 Word 文档（.docx），文件可能已损坏") from err
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+    lines: list[str] = []
+    # body order matters (heading paths, line numbers): walk paragraphs and tables as they appear
+    for el in document.element.body.iterchildren():
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(Paragraph(el, document).text)
+        elif tag == "tbl":
+            for row in Table(el, document).rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    t = cell.text.strip()
+                    if t and (not cells or cells[-1] != t):  # merged cells repeat their text
+                        cells.append(t)
+                lines.append("\t".join(cells))
+    return "\n".join(lines)
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """(metadata, body) of text that may open with YAML front matter; ({}, text) when it does not."""
+    m = FRONT_MATTER.match(text)
+    if not m:
+        return {}, text
+    import yaml
+    try:
+        meta = yaml.safe_load(m.group(1)) or {}
+    except yaml.YAMLError as err:
+        raise TextReadError(f"文件开头的元数据（--- … ---）不是有效的 YAML：{str(err).splitlines()[0]}") from err
+    if not isinstance(meta, dict):
+        raise TextReadError("文件开头的元数据（--- … ---）应为“键: 值”形式")
+    return meta, text[m.end():]
