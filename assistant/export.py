@@ -132,11 +132,13 @@ def export_markdown(report: "ReportDraft", path: str | Path) -> Path:
     heading marks so that the file reads as an outline in any Markdown viewer.
     """
     path = _target(path, ".md")
-    path.write_text(markdown_text(report).rstrip("\n") + "\n", encoding="utf-8")
+    path.write_text(markdown_text(report), encoding="utf-8")
     return path
 
 
 def markdown_text(report: "ReportDraft") -> str:
+    """Exactly what export_markdown writes: the page offers it for download and preview
+    without a round trip through a file."""
     out = [f"# {report.title}", ""]
     for sec, heading in zip(report.sections, numbered_headings(report)):
         if heading:
@@ -144,7 +146,13 @@ def markdown_text(report: "ReportDraft") -> str:
         paras = _paragraphs(sec.text, heading)
         if paras:
             out += ["\n\n".join(paras), ""]
-    return "\n".join(out)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def file_stem(title: str) -> str:
+    """A file name (without suffix) from the report title: no path separators, characters
+    Windows refuses, spaces or control characters; at most 80 characters."""
+    return (re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "_", title).strip("._") or "report")[:80]
 
 
 def _target(path: str | Path, suffix: str) -> Path:
@@ -396,5 +404,5 @@ def _page_number(para, *, odd: bool) -> None:
     run(" —")
 
 
-__all__ = ["export_docx", "export_markdown", "markdown_text", "numbered_headings", "LINE_PT", "CHAR_SPACING",
+__all__ = ["export_docx", "export_markdown", "file_stem", "markdown_text", "numbered_headings", "LINE_PT", "CHAR_SPACING",
            "LINE_PITCH_TWIPS"]

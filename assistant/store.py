@@ -690,11 +690,13 @@ class Workspace:
 
     def regenerate(self, report_id: str, section_id: str,
                    drafter: Callable[["SectionSpec", "ReportSpec", list[Figure]], "SectionDraft"], *,
-                   author: Author, instruction: str | None = None, settings: Any = None) -> int:
+                   author: Author | None = None, instruction: str | None = None, settings: Any = None) -> int:
         """Draft one section again and save it as a new version; no other section is touched.
 
         ``drafter(section_spec, spec, figures)`` does the (slow) drafting outside any
         transaction; the lock is checked before drafting (to fail fast) and again when saving.
+        ``author`` defaults to the engine that actually wrote the text: a model that failed
+        hands the section to the offline engine, and the history must say so.
         """
         with self._read() as conn:
             self._refuse_locked(self._section_row(conn, report_id, section_id))
@@ -704,8 +706,8 @@ class Workspace:
         draft = drafter(section_spec, spec, figures)
         if draft.section_id != section_id:
             raise StoreError(f"重新生成的章节编号“{draft.section_id}”与请求的“{section_id}”不一致，未保存。")
-        return self.add_version(report_id, draft, author=author, instruction=instruction, settings=settings,
-                                snapshot_id=snapshot_id)
+        return self.add_version(report_id, draft, author=author or draft.provenance.engine, instruction=instruction,
+                                settings=settings, snapshot_id=snapshot_id)
 
     def diff(self, report_id: str, section_id: str, a: int, b: int) -> str:
         """Unified diff of two versions, one sentence per line."""

@@ -167,6 +167,25 @@ def test_model_failure_falls_back_to_offline_with_a_warning(fake_model):
     assert len(workspace().history(ui(at).report_id, "1.1")) == 2  # nothing lost, a version added
 
 
+def test_regenerate_action_with_a_failing_model_records_the_offline_engine():
+    # Regression: the page's action and the CLI both go through Workspace.regenerate, which
+    # records the engine that wrote the text, not whether a model was configured.
+    from assistant.errors import ModelError, StoreError
+    at = drafted_app()
+    rid = ui(at).report_id
+    ws = workspace()
+    failing = FakeChatModel(responder=lambda messages: (_ for _ in ()).throw(ModelError("无法连接模型服务。")))
+    draft = actions.regenerate_section(ws, rid, "1.1", get_settings(), failing, instruction="更精炼")
+    assert draft.section_id == "1.1" and draft.provenance.engine == "offline"
+    assert ws.current(rid).section("1.1").text == draft.text
+    last = ws.history(rid, "1.1")[-1]
+    assert (last.version, last.author, last.instruction) == (2, "offline", "更精炼")
+    ws.lock(rid, "1.1")
+    with pytest.raises(StoreError, match="章节 1.1 已锁定，解锁后才能重新起草"):
+        actions.regenerate_section(ws, rid, "1.1", get_settings(), None)
+    assert len(ws.history(rid, "1.1")) == 2
+
+
 def test_lock_blocks_regeneration_and_unlock_restores_it():
     at = drafted_app()
     rid = ui(at).report_id
@@ -243,6 +262,8 @@ def test_figure_edit_marks_the_sections_that_used_it_stale_and_redrafts_them():
     assert any("新闻发布会" in t and "11次 改为 12次" in t for t in texts(at.markdown))
     at.button(key="figures.redraft").click().run()
     no_errors(at)
+    # the sections page ran the job (progress bar, notice) and shows the new text
+    assert any("已重新起草 1 个待更新章节" in t for t in texts(at.success))
     assert workspace().stale_sections(rid) == []
     assert "12次" in workspace().current(rid).section("1.2").text
     # the sections page no longer lists it
@@ -309,6 +330,18 @@ def test_figures_import_and_export():
     assert [(f.item, f.value) for f in workspace().figures(rid)] == [("新闻发布会", 20.0), ("编发新闻稿件", 500.0)]
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["下载 CSV", "下载 Excel"]
+
+
+def test_figure_downloads_are_built_on_click_not_on_every_rerun(monkeypatch):
+    # Every edit in the table reruns the page; the CSV and .xlsx used to be written each time.
+    built = []
+    monkeypatch.setattr(actions, "figures_file_bytes", lambda *args: built.append(args) or b"")
+    at = open_app("figures")
+    at.run()
+    no_errors(at)
+    buttons = at.get("download_button")
+    assert [b.label for b in buttons] == ["下载 CSV", "下载 Excel"]
+    assert all(b.proto.deferred_file_id for b in buttons) and built == []
 
 
 def test_figures_import_bad_file_shows_error():
@@ -442,6 +475,14 @@ def test_export_offers_docx_and_markdown():
     assert "禾川市人大常委会办公室2026年度宣传思想文化工作汇报" in actions.export_bytes(report, ".md", get_settings()).decode()
 
 
+def test_markdown_download_is_the_exported_file():
+    from assistant.export import export_markdown
+    at = drafted_app()
+    report = workspace().current(ui(at).report_id)
+    path = export_markdown(report, get_settings().data_dir / "r.md")
+    assert actions.export_bytes(report, ".md", get_settings()) == path.read_bytes()
+
+
 def test_export_before_drafting_says_so():
     at = open_app("export")
     assert any("还没有起草" in t for t in texts(at.info))
@@ -495,6 +536,40 @@ def test_section_html_escapes_text_and_marks_numbers():
     assert 'hb-invented' in html and 'hb-placeholder' in html
     findings = findings_html("<b>", [])
     assert "未发现问题" in findings
+
+
+def test_findings_html_keeps_line_breaks_out_of_the_markup():
+    # A blank line inside the HTML would end the block and let st.markdown read the rest as
+    # Markdown; diff_html already turned line breaks into <br/>, findings_html did not.
+    from assistant.check.result import StyleFinding
+    finding = StyleFinding(rule="S1", severity="warning", start=0, end=5, message="第一句。\n\n**不是粗体**",
+                           suggestion="改为：\r\n# 不是标题")
+    html = findings_html("甲乙\n\n丙", [finding])
+    assert "\n" not in html and "\r" not in html
+    assert "“甲乙<br/><br/>丙”" in html and "第一句。<br/><br/>**不是粗体**" in html and "改为：<br/># 不是标题" in html
+
+
+def test_knowledge_base_cache_is_per_embedding_endpoint_and_key(monkeypatch):
+    # Regression: the cached index (and the embedder it holds) was keyed on the data folders
+    # and the embedding kind only, so every session searched with the first session's key.
+    from pydantic import SecretStr
+
+    from assistant import retrieve
+    monkeypatch.setattr(retrieve.KnowledgeBase, "open", classmethod(lambda cls, settings, embedder=None: settings))
+    first = get_settings().model_copy(update={"embedding": "openai", "base_url": "http://127.0.0.1:9/v1",
+                                              "api_key": SecretStr("sk-one")})
+    try:
+        assert state.knowledge_base(first) is first
+        assert state.knowledge_base(first.model_copy()) is first  # same endpoint and key: shared
+        for change in ({"api_key": SecretStr("sk-two")}, {"api_key": None},
+                       {"embedding_base_url": "http://127.0.0.1:8/v1"}, {"embedding_model": "other"}):
+            other = first.model_copy(update=change)
+            assert state.knowledge_base(other) is other, change
+        assert "sk-one" not in repr(state._embedder_key(first))  # the key enters as a digest only
+        local = get_settings().model_copy(update={"embedding": "use"})
+        assert state._embedder_key(local) == state._embedder_key(first.model_copy(update={"embedding": "use"}))
+    finally:
+        state._knowledge_base.clear()
 
 
 # --- streaming helper ------------------------------------------------------------------------

@@ -216,10 +216,24 @@ def test_workspace_end_to_end(servers):
         expect(page.get_by_text(re.compile(r"新闻发布会）由 11次 改为 12次"))).to_be_visible()
         expect(page.get_by_text(re.compile(r"专题片）由 4部 改为 5部"))).to_be_visible()
         shot(page, "04-figures-stale")
+        # the CSV is written when the button is clicked (a deferred download), not on every rerun
+        with page.expect_download() as info:
+            page.get_by_role("button", name="下载 CSV").click()
+        exported = info.value.path().read_text(encoding="utf-8-sig")
+        assert info.value.suggested_filename.endswith(".csv") and "press_conf" in exported and "12" in exported
         page.get_by_role("link", name="章节").click()
         page.get_by_text(re.compile(r"以下 1 个章节待更新")).wait_for()
         expect(page.locator(".st-key-section-1_2").get_by_text(re.compile("数据已变更，本节待更新"))).to_be_visible()
         shot(page, "05-sections-stale")
+
+        # 4b. redraft the stale section from the figures page: the 章节 page runs it and shows it
+        page.get_by_role("link", name="数据").click()
+        page.get_by_role("button", name=re.compile("重新起草这些章节")).click()
+        page.get_by_text("已重新起草 1 个待更新章节。").wait_for()
+        settle(page)
+        expect(page.get_by_text(re.compile(r"以下 \d+ 个章节待更新"))).to_have_count(0)
+        expect(page.locator(".st-key-section-1_2").get_by_text(re.compile(r"第 3 版，共 3 版"))).to_be_visible()
+        shot(page, "05b-sections-redrafted")
 
         # 5. chat (the fake model answers in prose)
         page.get_by_role("link", name="对话").click()

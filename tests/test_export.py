@@ -16,7 +16,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from assistant.errors import InputError
-from assistant.export import export_docx, export_markdown, numbered_headings
+from assistant.export import export_docx, export_markdown, file_stem, markdown_text, numbered_headings
 from tests.test_store import ORG, make_report_draft, make_section
 
 REPO = Path(__file__).resolve().parent.parent
@@ -134,6 +134,19 @@ def test_markdown_export_and_wrong_suffix(tmp_path):
     assert "【待补充：阅读量】" in text
     with pytest.raises(InputError, match=r"扩展名应为 \.docx"):
         export_docx(make_report_draft(), tmp_path / "r.doc")
+
+
+def test_markdown_text_is_what_the_file_holds(tmp_path):
+    report = make_report_draft()
+    assert export_markdown(report, tmp_path / "r.md").read_text(encoding="utf-8") == markdown_text(report)
+
+
+@pytest.mark.parametrize("title, stem", [
+    ("某某局2026年度工作汇报", "某某局2026年度工作汇报"), ("a/b\\c: d*?", "a_b_c_d"), ("..报告\t 草稿..", "报告_草稿"),
+    ("", "report"), ("...", "report"), ("汇" * 100, "汇" * 80), ("甲\x00乙", "甲_乙"),
+])
+def test_file_stem(title, stem):
+    assert file_stem(title) == stem
 
 
 @pytest.mark.slow

@@ -180,6 +180,17 @@ def test_regenerate_touches_only_one_section(tmp_path):
     assert ws.history(rid, "1.2")[-1].instruction == "突出新媒体"
 
 
+def test_regenerate_records_the_engine_that_wrote_the_text(tmp_path):
+    # Regression: a model that failed hands the section to the offline engine; the history
+    # said 模型 because the caller passed author="model" whenever a model was configured.
+    ws, rid = new_workspace(tmp_path)
+    ws.regenerate(rid, "1.2", lambda section, spec, figures: make_section(section.id, engine="offline"))
+    assert ws.history(rid, "1.2")[-1].author == "offline"
+    ws.regenerate(rid, "1.2", lambda section, spec, figures: make_section(section.id, engine="model",
+                                                                          model="fake-model"))
+    assert ws.history(rid, "1.2")[-1].author == "model"
+
+
 def test_lock_refuses_changes_and_whole_redraft_keeps_locked_text(tmp_path):
     ws, rid = new_workspace(tmp_path)
     ws.lock(rid, "2")

@@ -99,6 +99,24 @@ def test_regenerate_with_model_streams_and_records_model(ws_report, monkeypatch)
     assert {k: v for k, v in after.items() if k != "1.2"} == {k: v for k, v in before.items() if k != "1.2"}
 
 
+def test_regenerate_with_a_failing_model_records_the_offline_engine(ws_report, monkeypatch):
+    # Regression: the command passed author="model" whenever a model was configured, so a
+    # section the offline engine wrote after the model failed was listed as 模型 in history.
+    from assistant.commands import workspace
+    from assistant.errors import ModelError
+    from assistant.model import FakeChatModel
+    ws, rid = ws_report
+    failing = FakeChatModel(name="fake-model",
+                            responder=lambda messages: (_ for _ in ()).throw(ModelError("无法连接模型服务。")))
+    monkeypatch.setattr(workspace, "_make_model", lambda settings, offline, name: failing)
+    result = run("regenerate", rid, "1.2")
+    assert result.exit_code == 0, result.output
+    assert ws.section(rid, "1.2").provenance.engine == "offline"
+    assert ws.history(rid, "1.2")[-1].author == "offline"
+    row = next(line for line in run("history", rid, "1.2").output.splitlines() if "▶" in line)
+    assert "离线" in row and "模型" not in row  # the current version, as the command lists it
+
+
 def test_locked_section_refuses_regenerate(ws_report, monkeypatch):
     from assistant.commands import workspace
     ws, rid = ws_report
@@ -173,6 +191,18 @@ def test_export_docx_and_md(ws_report, tmp_path):
     assert result.exit_code == 0 and (tmp_path / "r.md").read_text(encoding="utf-8").startswith("# ")
     result = run("export", rid, "--format", "pdf")
     assert isinstance(result.exception, InputError) and "不支持的导出格式" in str(result.exception)
+
+
+def test_export_counts_every_placeholder_form(ws_report, tmp_path):
+    # Regression: the command counted only 【待补充/【待核实 while the export highlights XX and
+    # ×× too; it now uses the check summaries, which know every form.
+    ws, rid = ws_report
+    ws.edit(rid, "2", "一是宣传形式还不够丰富，全年仅开展XX次；二是基层宣传力量相对薄弱。")
+    expected = sum(s.check.summary.placeholders for s in ws.current(rid).sections)
+    assert expected == 2  # 【待补充：阅读量】 in 1.2 and XX in 2
+    result = run("export", rid, "--format", "md", "--out", str(tmp_path / "r.md"))
+    assert result.exit_code == 0, result.output
+    assert f"稿中还有 {expected} 处待补充的占位" in result.output
 
 
 def test_unknown_report_message(ws_report):

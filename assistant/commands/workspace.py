@@ -7,7 +7,6 @@ assistant.export.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -41,9 +40,8 @@ def _workspace() -> "Workspace":
 def _open_kb(settings: "Settings"):
     """The knowledge base, or None when it is empty or cannot be opened (drafting goes on)."""
     try:
-        from assistant.retrieve import KnowledgeBase
-        kb = KnowledgeBase.open(settings)
-        return None if kb.is_empty() else kb
+        from assistant.retrieve import open_knowledge_base
+        return open_knowledge_base(settings)
     except Exception as err:  # noqa: BLE001 - a broken index must not stop a regeneration
         err_console.print(f"[yellow]知识库不可用，将不引用参考材料：{escape(str(err))}[/]")
         return None
@@ -73,8 +71,8 @@ def _regenerate(ws: "Workspace", report_id: str, section_id: str, *, settings: "
         return draft_section(section, spec, figures, kb, model, settings, instruction=instruction,
                              on_delta=on_delta if use_stream else None)
 
-    version = ws.regenerate(report_id, section_id, drafter, author="model" if model is not None else "offline",
-                            instruction=instruction, settings=settings)
+    # No author: the store records the engine that wrote the text (offline when the model failed).
+    version = ws.regenerate(report_id, section_id, drafter, instruction=instruction, settings=settings)
     if use_stream:
         console.print()
     return version
@@ -307,29 +305,26 @@ def refresh(report: str = REPORT,
         console.print(f"[yellow]仍需更新的章节：{escape('、'.join(left))}[/]")
 
 
-def _safe_name(title: str) -> str:
-    return (re.sub(r'[\\/:*?"<>|\s]+', "_", title).strip("._") or "report")[:80]
-
-
 @app.command()
 def export(report: str = REPORT,
            format_: str = typer.Option("docx", "--format", help="docx（GB/T 9704 版式的 Word 文件）或 md"),
            out: Optional[Path] = typer.Option(None, "--out", "-o", help="输出文件；默认 out/<标题>.<格式>")) -> None:
     """导出汇报的当前稿（Word 或 Markdown）。"""
-    from assistant.export import export_docx, export_markdown
+    from assistant.export import export_docx, export_markdown, file_stem
     fmt = format_.lower().lstrip(".")
     if fmt not in ("docx", "md"):
         raise InputError(f"不支持的导出格式“{format_}”（可用 docx 或 md）。", field="--format")
     ws = _workspace()
     draft = ws.current(report)
-    path = out or Path("out") / f"{_safe_name(draft.title)}.{fmt}"
+    path = out or Path("out") / f"{file_stem(draft.title)}.{fmt}"
     if path.suffix.lower() != f".{fmt}":
         raise InputError(f"输出文件的扩展名应为 .{fmt}。", file=str(path))
     written = export_docx(draft, path) if fmt == "docx" else export_markdown(draft, path)
-    placeholders = sum(s.text.count("【待补充") + s.text.count("【待核实") for s in draft.sections)
+    # The checker's count: it knows every placeholder form the export highlights (XX, ×× too).
+    placeholders = sum(s.check.summary.placeholders for s in draft.sections)
     console.print(f"已导出 {escape(str(written))}")
     if placeholders:
-        console.print(f"[yellow]稿中还有 {placeholders} 处【待补充/待核实】占位，导出文件中已用黄色标出。[/]")
+        console.print(f"[yellow]稿中还有 {placeholders} 处待补充的占位（【待补充】、XX 等），导出文件中已用黄色标出。[/]")
     stale_ids = ws.stale_sections(report)
     if stale_ids:
         console.print(f"[yellow]注意：章节 {escape('、'.join(stale_ids))} 用到的数据已变，尚未更新（huibao refresh）。[/]")

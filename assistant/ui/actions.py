@@ -83,11 +83,10 @@ def create_from_template(ws, title: str, organisation: str, year: int, achieveme
 
 # --- drafting --------------------------------------------------------------------------
 
-def _kb_or_none(kb_provider: Callable[[], object] | None):
-    if kb_provider is None:
-        return None
-    kb = kb_provider()
-    return None if kb is None or kb.is_empty() else kb
+def _kb(kb_provider: Callable[[], object] | None):
+    # The provider (assistant.ui.state.drafting_knowledge_base) already answers None for an
+    # empty or broken index; it is called only when an action needs passages.
+    return kb_provider() if kb_provider is not None else None
 
 
 def draft_all(ws, report_id: str, settings: Settings, model, kb_provider=None,
@@ -97,29 +96,29 @@ def draft_all(ws, report_id: str, settings: Settings, model, kb_provider=None,
     spec = ws.spec(report_id)
     # The snapshot read before drafting is the one the versions rest on (staleness).
     snapshot_id, figures = ws.figures_snapshot(report_id)
-    report = draft_report(spec, figures, _kb_or_none(kb_provider), model, settings, on_section=on_section)
+    report = draft_report(spec, figures, _kb(kb_provider), model, settings, on_section=on_section)
     ws.save_draft(report_id, report, settings=settings, snapshot_id=snapshot_id)
     return report
 
 
 def regenerate_section(ws, report_id: str, section_id: str, settings: Settings, model, kb_provider=None,
                        *, instruction: str | None = None, on_delta: Callable[[str], None] | None = None):
-    """Redraft one section and save it as a new version; other sections are untouched."""
+    """Redraft one section and save it as a new version (Workspace.regenerate); other sections
+    are untouched. Returns the new draft."""
     from assistant.draft import draft_section
-    if section_id in locked_sections(ws, report_id):
+    if section_id in ws.locked(report_id):
+        # The store's own refusal names the CLI command (huibao unlock); the page has a button.
         raise StoreError(f"章节 {section_id} 已锁定，解锁后才能重新起草。")
-    spec = ws.spec(report_id)
-    section = ws.section_spec(report_id, section_id)
-    snapshot_id, figures = ws.figures_snapshot(report_id)
-    draft = draft_section(section, spec, figures, _kb_or_none(kb_provider), model, settings,
-                          instruction=instruction or None, on_delta=on_delta)
-    ws.add_version(report_id, draft, author=draft.provenance.engine, instruction=instruction or None,
-                   settings=settings, snapshot_id=snapshot_id)
-    return draft
+    kb = _kb(kb_provider)
+    drafted = []
 
+    def drafter(section, spec, figures):
+        drafted.append(draft_section(section, spec, figures, kb, model, settings,
+                                     instruction=instruction or None, on_delta=on_delta))
+        return drafted[-1]
 
-def locked_sections(ws, report_id: str) -> set[str]:
-    return set(ws.locked(report_id))
+    ws.regenerate(report_id, section_id, drafter, instruction=instruction or None, settings=settings)
+    return drafted[-1]
 
 
 def save_hand_edit(ws, report_id: str, section_id: str, text: str) -> int:
@@ -318,7 +317,7 @@ class ReportActions:
         return ActionResult(msg, changed=True, sections=stale)
 
     def search(self, query: str, k: int = 3):
-        kb = _kb_or_none(self.kb_provider)
+        kb = _kb(self.kb_provider)
         return kb.search(query, k=k) if kb is not None else []
 
     def explain(self, section_id: str) -> ActionResult:
@@ -352,20 +351,16 @@ def explain_check(text: str, check, figures: Sequence) -> str:
 
 # --- export ------------------------------------------------------------------------------
 
-def export_stem(title: str) -> str:
-    """A download file name from the report title (no separators, not too long)."""
-    stem = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", title).strip(" .") or "汇报"
-    return stem[:80]
-
-
 def export_bytes(report, suffix: str, settings: Settings) -> bytes:
-    """The report as .docx or .md bytes, via the export stage (which writes to a path)."""
-    from assistant.export import export_docx, export_markdown
+    """The report as .docx or .md bytes. Markdown is text already; the .docx goes through the
+    export stage, which writes to a path."""
+    from assistant.export import export_docx, markdown_text
+    if suffix == ".md":
+        return markdown_text(report).encode("utf-8")
     folder = settings.data_dir / "tmp"
     folder.mkdir(parents=True, exist_ok=True)
     path = _temp_path(folder, suffix)
     try:
-        written = (export_docx if suffix == ".docx" else export_markdown)(report, path)
-        return Path(written or path).read_bytes()
+        return export_docx(report, path).read_bytes()
     finally:
         path.unlink(missing_ok=True)

@@ -36,8 +36,6 @@ CSS = """
 _STATUS_ZH = {"grounded": "有据", "invented": "无依据（未在数据中找到）", "placeholder": "待补充"}
 
 
-
-
 def mention_title(mention: NumberMention, figures: Mapping[str, object]) -> str:
     """The tooltip for one number: the figure it matches, or why it is flagged."""
     if mention.status == "grounded":
@@ -50,8 +48,14 @@ def mention_title(mention: NumberMention, figures: Mapping[str, object]) -> str:
     return "无依据：提供的数据中没有这个数字，请核实或改为【待补充】"
 
 
+def _no_line_breaks(html_text: str) -> str:
+    # A blank line ends an HTML block in Markdown: whatever follows it would be read as
+    # Markdown (st.markdown), so line breaks inside the markup become <br/>.
+    return html_text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br/>")
+
+
 def _paragraphs(html_text: str) -> str:
-    parts = [p for p in html_text.split("\n") if p.strip()]
+    parts = [p for p in html_text.splitlines() if p.strip()]
     return "".join(f"<p>{p}</p>" for p in parts) or "<p></p>"
 
 
@@ -88,7 +92,7 @@ def findings_html(text: str, findings: Iterable[StyleFinding]) -> str:
         items.append(line + "</li>")
     if not items:
         return '<p class="hb-findings">文风检查未发现问题。</p>'
-    return '<ul class="hb-findings">' + "".join(items) + "</ul>"
+    return '<ul class="hb-findings">' + _no_line_breaks("".join(items)) + "</ul>"
 
 
 def summary_line(check: CheckResult | None) -> str:
@@ -125,4 +129,4 @@ def diff_html(segments: Iterable[tuple[str, str]]) -> str:
             out.append(f'<ins class="hb-ins">{t}</ins>')
         else:
             out.append(t)
-    return '<div class="hb-diff">' + "".join(out).replace("\n", "<br/>") + "</div>"
+    return '<div class="hb-diff">' + _no_line_breaks("".join(out)) + "</div>"

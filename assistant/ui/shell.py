@@ -56,8 +56,6 @@ def frame() -> None:
                                   key=f"sidebar.report.{sess.report_id}")
             if chosen != sess.report_id:
                 sess.report_id = chosen
-                sess.editing.clear()
-                sess.stale_after_change = []
 
 
 def show_notices(sess: UiSession) -> None:

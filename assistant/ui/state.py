@@ -7,12 +7,14 @@ copy of the process settings): never in os.environ, files, the report or logs.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import streamlit as st
 from pydantic import SecretStr
 
+from assistant.errors import HuibaoError
 from assistant.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,8 +45,6 @@ class UiSession:
     report_id: str | None = None
     notices: list[Notice] = field(default_factory=list)        # shown once, on the next run
     connection: tuple[bool, str] | None = None                 # last 测试连接 result
-    stale_after_change: list[str] = field(default_factory=list)  # sections made stale by the last figure edit
-    editing: set[str] = field(default_factory=set)               # sections open in the hand editor
     uploader_generation: int = 0                                  # bumped to clear the file uploader
     figures_generation: int = 0                                   # bumped to reset the figure table's edits
     pending: PendingDraft | None = None
@@ -100,11 +100,34 @@ def open_workspace(settings: Settings) -> "Workspace":
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _knowledge_base(data_dir: str, knowledge_dir: str, embedding: str, _settings: Settings) -> "KnowledgeBase":
-    # Cached per data location: opening the index loads the embedder, which takes a while.
+def _knowledge_base(data_dir: str, knowledge_dir: str, embedder: tuple[str, ...],
+                    _settings: Settings) -> "KnowledgeBase":
+    # Cached per data location and embedder: opening the index loads the embedder, and the
+    # instance keeps its BM25 index and vectors, which take a while to build.
     from assistant.retrieve import KnowledgeBase
     return KnowledgeBase.open(_settings)
 
 
+def _embedder_key(settings: Settings) -> tuple[str, ...]:
+    """What decides the embedder the cached index searches with. For an OpenAI-compatible
+    endpoint that is the endpoint, the model and the key: otherwise the first session's key
+    would embed every other session's queries. The key enters only as a digest."""
+    if settings.embedding != "openai":
+        return (settings.embedding,)
+    key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
+    return ("openai", settings.embedding_base_url or settings.base_url or "", settings.embedding_model,
+            hashlib.sha256(key.encode("utf-8")).hexdigest())
+
+
 def knowledge_base(settings: Settings) -> "KnowledgeBase":
-    return _knowledge_base(str(settings.data_dir), str(settings.knowledge_dir), settings.embedding, settings)
+    return _knowledge_base(str(settings.data_dir), str(settings.knowledge_dir), _embedder_key(settings), settings)
+
+
+def drafting_knowledge_base(settings: Settings) -> "KnowledgeBase | None":
+    """The knowledge base to draft, chat or search with, or None when it is empty or cannot be
+    opened: drafting without passages beats not drafting at all (the 素材库 page shows why)."""
+    try:
+        kb = knowledge_base(settings)
+        return None if kb.is_empty() else kb
+    except HuibaoError:
+        return None

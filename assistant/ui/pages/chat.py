@@ -8,7 +8,7 @@ from assistant import chat
 from assistant.errors import HuibaoError
 from assistant.ui import actions
 from assistant.ui.shell import require_report, show_notices
-from assistant.ui.state import current_model, knowledge_base, open_workspace, session
+from assistant.ui.state import current_model, drafting_knowledge_base, open_workspace, session
 
 PLACEHOLDER = "输入要求，如：重写 1.2 更精炼 ／ 数据 新闻发布会 10 ／ 查找 新媒体 ／ 解释 1.2"
 
@@ -19,12 +19,8 @@ def render() -> None:
     report_id = require_report(sess)
     if report_id is None:
         return
-    try:
-        ws = open_workspace(sess.settings)
-        history = ws.chat_history(report_id)
-    except HuibaoError as err:
-        st.error(str(err))
-        return
+    ws = open_workspace(sess.settings)
+    history = ws.chat_history(report_id)
     show_notices(sess)
     if sess.settings.model_configured:
         st.caption(f"模型“{sess.settings.model}”会按您的要求修改章节、修改数据、查找素材或解释核对结果，并说明做了什么。")
@@ -42,17 +38,12 @@ def render() -> None:
     with st.chat_message("user"):
         st.markdown(prompt)
 
-    def kb():
-        try:
-            return knowledge_base(sess.settings)
-        except HuibaoError:
-            return None
-
     with st.chat_message("assistant"):
         try:
             ws.add_chat(report_id, "user", prompt)
             model = current_model(sess)
-            doer = actions.ReportActions(ws, report_id, sess.settings, model, kb)
+            doer = actions.ReportActions(ws, report_id, sess.settings, model,
+                                          lambda: drafting_knowledge_base(sess.settings))
             with st.spinner("正在处理…"):
                 if model is None:
                     reply = chat.offline_reply(prompt, doer)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.errors import HuibaoError
+from assistant.export import file_stem, markdown_text
 from assistant.ui import actions
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import open_workspace, session
@@ -17,12 +17,8 @@ def render() -> None:
     if report_id is None:
         return
     show_notices(sess)
-    try:
-        ws = open_workspace(sess.settings)
-        report = ws.current(report_id)
-    except HuibaoError as err:
-        st.error(str(err))
-        return
+    ws = open_workspace(sess.settings)
+    report = ws.current(report_id)
     if not report.sections:
         st.info("报告还没有起草，请先在“章节”页点击“起草全文”。")
         return
@@ -35,22 +31,21 @@ def render() -> None:
     if stale:
         st.warning(f"以下章节所用数据已变更，尚未更新：{'、'.join(stale)}。")
 
-    stem = actions.export_stem(report.title)
-    try:
-        docx_bytes = actions.export_bytes(report, ".docx", sess.settings)
-        md_bytes = actions.export_bytes(report, ".md", sess.settings)
-    except HuibaoError as err:
-        st.error(str(err))
-        return
+    stem = file_stem(report.title)
+    markdown = markdown_text(report)
     cols = st.columns([1, 1, 3])
-    cols[0].download_button("下载 Word（.docx）", docx_bytes, file_name=f"{stem}.docx", type="primary",
+    # The .docx is built now, not on click (a callable `data`): this page reruns only when it
+    # is opened (both buttons ignore clicks), and a failure shows here as a Chinese message
+    # instead of as a broken download.
+    cols[0].download_button("下载 Word（.docx）", actions.export_bytes(report, ".docx", sess.settings),
+                            file_name=f"{stem}.docx", type="primary",
                             mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                             key="export.docx", on_click="ignore")
-    cols[1].download_button("下载 Markdown", md_bytes, file_name=f"{stem}.md", mime="text/markdown",
+    cols[1].download_button("下载 Markdown", markdown, file_name=f"{stem}.md", mime="text/markdown",
                             key="export.md", on_click="ignore")
     st.subheader("预览")
     with st.container(border=True, height=600):
-        st.markdown(md_bytes.decode("utf-8"))
+        st.markdown(markdown)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from assistant.errors import HuibaoError
 from assistant.figures import format_value
 from assistant.ui import actions
 from assistant.ui.shell import require_report, show_notices
-from assistant.ui.state import UiSession, current_model, knowledge_base, open_workspace, session
+from assistant.ui.state import PendingDraft, UiSession, open_workspace, session
 
 COLUMN_CONFIG = {
     "id": st.column_config.TextColumn("编号", help="留空则自动编号（F01、F02…）"),
@@ -36,7 +36,6 @@ def _table(figures) -> pd.DataFrame:
 def _apply(sess: UiSession, ws, figures, how: str) -> None:
     before = set(ws.stale_sections(sess.report_id))
     stale = actions.update_figures(ws, sess.report_id, figures)
-    sess.stale_after_change = stale
     sess.figures_generation += 1  # a fresh table, showing what was saved
     newly = [s for s in stale if s not in before]
     msg = f"{how}，共 {len(figures)} 项。"
@@ -46,41 +45,14 @@ def _apply(sess: UiSession, ws, figures, how: str) -> None:
     sess.notify("success", msg)
 
 
-def _redraft(sess: UiSession, ws, section_ids: list[str]) -> None:
-    model = current_model(sess)
-    bar = st.progress(0.0, text="正在重新起草…")
-
-    def kb():
-        try:
-            return knowledge_base(sess.settings)
-        except HuibaoError:
-            return None
-
-    done = []
-    try:
-        for i, sid in enumerate(section_ids, start=1):
-            actions.regenerate_section(ws, sess.report_id, sid, sess.settings, model, kb)
-            done.append(sid)
-            bar.progress(i / len(section_ids), text=f"已重新起草 {sid}（{i}/{len(section_ids)}）")
-    except HuibaoError as err:
-        st.error(str(err))
-    bar.empty()
-    if done:
-        st.success(f"已重新起草：{'、'.join(done)}。可在“章节”页查看。")
-
-
 def render() -> None:
     sess = session()
     st.title("数据")
     report_id = require_report(sess)
     if report_id is None:
         return
-    try:
-        ws = open_workspace(sess.settings)
-        figures = ws.figures(report_id)
-    except HuibaoError as err:
-        st.error(str(err))
-        return
+    ws = open_workspace(sess.settings)
+    figures = ws.figures(report_id)
     show_notices(sess)
     st.caption("汇报中的每个数字都要在这里有依据。修改后点“保存数据”；用到变更数据的章节会标为待更新。")
 
@@ -106,10 +78,12 @@ def render() -> None:
             for s in stale:
                 st.markdown(f"- {s.section_id} {s.title}{'（已锁定，不会重新起草）' if s.locked else ''}："
                             + "；".join(s.reasons))
-            redraftable = [s.section_id for s in stale if not s.locked]
+            redraftable = tuple(s.section_id for s in stale if not s.locked)
             if redraftable and st.button(f"重新起草这些章节（{len(redraftable)} 个）", type="primary",
                                          key="figures.redraft"):
-                _redraft(sess, ws, redraftable)
+                # The 章节 page runs the job, with its progress bar, and shows the new text.
+                sess.pending = PendingDraft(None, only=redraftable)
+                st.switch_page("assistant/ui/pages/sections.py")
 
     st.divider()
     left, right = st.columns(2)
@@ -128,14 +102,14 @@ def render() -> None:
                 st.rerun()
     with right:
         st.markdown("**导出**")
-        try:
-            st.download_button("下载 CSV", actions.figures_file_bytes(figures, ".csv", sess.settings),
-                               file_name="数据.csv", mime="text/csv", key="figures.csv", on_click="ignore")
-            st.download_button("下载 Excel", actions.figures_file_bytes(figures, ".xlsx", sess.settings),
-                               file_name="数据.xlsx", key="figures.xlsx", on_click="ignore",
-                               mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        except HuibaoError as err:
-            st.error(str(err))
+        # Built on click (a callable `data`): every edit in the table reruns this page, and
+        # writing an .xlsx each time would slow typing down for a file rarely downloaded.
+        settings = sess.settings
+        st.download_button("下载 CSV", lambda: actions.figures_file_bytes(figures, ".csv", settings),
+                           file_name="数据.csv", mime="text/csv", key="figures.csv", on_click="ignore")
+        st.download_button("下载 Excel", lambda: actions.figures_file_bytes(figures, ".xlsx", settings),
+                           file_name="数据.xlsx", key="figures.xlsx", on_click="ignore",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 if __name__ == "__main__":

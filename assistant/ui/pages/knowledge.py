@@ -49,12 +49,8 @@ def render() -> None:
     sess = session()
     st.title("素材库")
     show_notices(sess)
-    try:
-        kb = knowledge_base(sess.settings)
-        documents = kb.documents()
-    except HuibaoError as err:
-        st.error(str(err))
-        return
+    kb = knowledge_base(sess.settings)
+    documents = kb.documents()
 
     st.subheader("上传文件")
     st.caption("支持 .txt、.md、.docx、.pdf，单个文件不超过 20 MB。往年汇报和政策文件越全，起草时可参考的素材越多。")

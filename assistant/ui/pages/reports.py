@@ -16,12 +16,8 @@ def render() -> None:
     sess = session()
     st.title("报告")
     show_notices(sess)
-    try:
-        ws = open_workspace(sess.settings)
-        reports = actions.list_reports(ws)
-    except HuibaoError as err:
-        st.error(str(err))
-        return
+    ws = open_workspace(sess.settings)
+    reports = actions.list_reports(ws)
 
     st.subheader("已保存的报告")
     if not reports:
@@ -34,8 +30,6 @@ def render() -> None:
         cols[0].caption(f"{ref.organisation} · {ref.year} 年度 · {ref.sections} 节 · 更新于 {ref.updated[:16]}{stale}")
         if cols[1].button("打开", key=f"open.{ref.id}", disabled=ref.id == sess.report_id):
             sess.report_id = ref.id
-            sess.editing.clear()
-            sess.stale_after_change = []
             st.switch_page("assistant/ui/pages/sections.py")
 
     st.subheader("新建报告")
@@ -55,7 +49,6 @@ def render() -> None:
             st.error(str(err))
         else:
             sess.report_id = report_id
-            sess.editing.clear()
             sess.notify("success", f"已新建报告“{title.strip()}”。")
             st.switch_page("assistant/ui/pages/sections.py")
 

@@ -7,14 +7,15 @@ import streamlit as st
 
 from assistant.draft import drafted_sections
 from assistant.errors import HuibaoError
+from assistant.store import AUTHOR_ZH
 from assistant.ui import actions
 from assistant.ui import render as html
 from assistant.ui.shell import require_report, show_notices
-from assistant.ui.state import PendingDraft, UiSession, current_model, knowledge_base, open_workspace, session
+from assistant.ui.state import (PendingDraft, UiSession, current_model, drafting_knowledge_base, open_workspace,
+                                session)
 from assistant.ui.streaming import StreamedCall
 
 PART_HEADINGS = {"intro": "导语", "closing": "结束语"}
-AUTHOR_ZH = {"model": "模型", "offline": "离线引擎", "hand": "手工修改", "revert": "回退"}
 
 
 # --- callbacks: run before the script, so the page renders the state they leave ----------
@@ -61,25 +62,22 @@ def _revert(sess: UiSession, section_id: str, version_key: str) -> None:
 
 def _kb_provider(sess: UiSession):
     # Opened here, on the script thread (st.cache_resource), not inside the drafting worker.
-    try:
-        kb = knowledge_base(sess.settings)
-    except HuibaoError:
-        kb = None  # drafting without passages beats not drafting at all
+    kb = drafting_knowledge_base(sess.settings)
     return lambda: kb
 
 
 def _run_full_draft(sess: UiSession, ws, total: int) -> None:
     job, sess.pending = sess.pending, None
     model = current_model(sess)
-    bar = st.progress(0.0, text="正在起草全文…")
+    bar = st.progress(0.0, text="正在重新起草待更新的章节…" if job.only else "正在起草全文…")
+    kb = _kb_provider(sess)
     try:
         if job.only:
             for i, sid in enumerate(job.only, start=1):
-                actions.regenerate_section(ws, sess.report_id, sid, sess.settings, model, _kb_provider(sess))
+                actions.regenerate_section(ws, sess.report_id, sid, sess.settings, model, kb)
                 bar.progress(i / len(job.only), text=f"已重新起草 {sid}（{i}/{len(job.only)}）")
             sess.notify("success", f"已重新起草 {len(job.only)} 个待更新章节。")
         else:
-            kb = _kb_provider(sess)
             call = StreamedCall(lambda emit: actions.draft_all(ws, sess.report_id, sess.settings, model,
                                                               kb, on_section=emit))
             for done, section in enumerate(call, start=1):
@@ -243,13 +241,9 @@ def render() -> None:
     if report_id is None:
         show_notices(sess)
         return
-    try:
-        ws = open_workspace(sess.settings)
-        spec = ws.spec(report_id)
-        infos = ws.sections(report_id)
-    except HuibaoError as err:
-        st.error(str(err))
-        return
+    ws = open_workspace(sess.settings)
+    spec = ws.spec(report_id)
+    infos = ws.sections(report_id)
     st.title(spec.title)
     st.caption(f"{spec.organisation} · {spec.year} 年度 · 报告编号 {report_id}")
 
@@ -259,13 +253,9 @@ def render() -> None:
         infos = ws.sections(report_id)
     show_notices(sess)
 
-    try:
-        current = ws.current(report_id)
-        figures = ws.figures(report_id)
-        stale = {s.section_id: s for s in ws.stale_report(report_id)}
-    except HuibaoError as err:
-        st.error(str(err))
-        return
+    current = ws.current(report_id)
+    figures = ws.figures(report_id)
+    stale = {s.section_id: s for s in ws.stale_report(report_id)}
     drafts = {d.section_id: d for d in current.sections}
 
     drafted = any(i.versions for i in infos)
@@ -276,9 +266,8 @@ def render() -> None:
         cols[2].caption("当前未配置模型，使用离线引擎起草。")
     # Filled after the sections: a section regenerated further down on this run is no longer stale.
     stale_banner = st.empty()
-    kb = _kb_provider(sess)()
-    if kb is not None and kb.is_empty():
-        st.caption("素材库为空：起草时不会参考往年汇报和政策文件。可在“素材库”页上传文件或同步示例素材。")
+    if drafting_knowledge_base(sess.settings) is None:
+        st.caption("素材库为空或暂时无法打开：起草时不会参考往年汇报和政策文件。可在“素材库”页上传文件或同步示例素材。")
     if drafted:
         st.markdown(html.LEGEND_HTML, unsafe_allow_html=True)
     regenerating = sess.pending is not None
