@@ -171,12 +171,14 @@ def retrieval_query(section: SectionSpec, spec: ReportSpec, figures: list[Figure
 
 def retrieve(kb: KnowledgeBase | None, query: str, k: int, *, kind: str | None = None,
              organisation: str | None = None) -> list[Passage]:
-    """Top-k passages; with `organisation`, the office's own documents first, others to fill up."""
+    """Top-k passages; with `organisation`, the office's own documents first, others to fill up.
+
+    Callers pass kb=None for an empty knowledge base. The fill-up is a second search only when
+    the office has some documents but fewer than k match; an office with none costs one query
+    embedding (the filtered search returns before embedding when nothing is allowed)."""
     if kb is None:
         return []
     try:
-        if kb.is_empty():
-            return []
         own = kb.search(query, k=k, kind=kind, organisation=organisation) if organisation else []
         if len(own) >= k:
             return own
@@ -260,7 +262,7 @@ def fit_passages(passages: list[Passage], render: Callable[[list[dict]], str], s
 def _finish(section: SectionSpec, spec: ReportSpec, figures: list[Figure], text: str, title: str,
             provenance: Provenance, settings: Settings) -> SectionDraft:
     from assistant.check import check_text
-    check = check_text(text, figures, scope="section", year=spec.year, terms=getattr(settings, "terms", None))
+    check = check_text(text, figures, scope="section", year=spec.year, terms=settings.terms)
     assigned = [f.id for f in figures_for(section, figures)]
     grounded = [m for m in check.numbers if m.status == "grounded" and m.figure_id]
     hit = {m.figure_id for m in grounded}
@@ -281,14 +283,25 @@ def _title_source(section: SectionSpec, spec: ReportSpec) -> str:
     return "spec" if section.title else "offline"
 
 
+def offline_passages(section: SectionSpec, spec: ReportSpec, figures: list[Figure], kb: KnowledgeBase | None,
+                     settings: Settings, titles: dict[str, str]) -> list[Passage]:
+    """The past report passages the offline engine drafts a section from."""
+    title = section.title or titles.get(section.id, "")
+    return retrieve(kb, retrieval_query(section, spec, figures, title), settings.retrieve_k, kind="report",
+                    organisation=spec.organisation)
+
+
 def draft_offline(section: SectionSpec, spec: ReportSpec, figures: list[Figure], kb: KnowledgeBase | None,
                   settings: Settings, *, instruction: str | None = None, error: str | None = None,
-                  titles: dict[str, str] | None = None, avoid_leads: frozenset[str] = frozenset()) -> SectionDraft:
+                  titles: dict[str, str] | None = None, avoid_leads: frozenset[str] = frozenset(),
+                  passages: list[Passage] | None = None) -> SectionDraft:
+    """`passages`: what was already retrieved for this section (compose_section keeps the past
+    reports among them); None retrieves them here."""
     titles = titles if titles is not None else derive_titles(spec, figures)
     title = section.title or titles.get(section.id, "")
-    passages = retrieve(kb, retrieval_query(section, spec, figures, title), settings.retrieve_k, kind="report",
-                        organisation=spec.organisation)
-    result = compose_section(section, spec, figures, passages, title=title, terms=getattr(settings, "terms", None),
+    if passages is None:
+        passages = offline_passages(section, spec, figures, kb, settings, titles)
+    result = compose_section(section, spec, figures, passages, title=title, terms=settings.terms,
                              avoid_leads=avoid_leads, instruction=instruction)
     provenance = Provenance(engine="offline", model=None, prompt_version=prompt_version(),
                             passages=_passage_uses(result.passages), instruction=instruction,
@@ -300,15 +313,24 @@ def draft_offline(section: SectionSpec, spec: ReportSpec, figures: list[Figure],
 
 def draft_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBase | None,
                   model: ChatModel | None, settings: Settings, *, instruction: str | None = None,
-                  on_delta: Callable[[str], None] | None = None) -> SectionDraft:
-    """Draft one section. model=None → the offline engine. ModelError → offline fallback."""
+                  on_delta: Callable[[str], None] | None = None, titles: dict[str, str] | None = None,
+                  _retrieved: dict[str, list[Passage]] | None = None) -> SectionDraft:
+    """Draft one section. model=None → the offline engine. ModelError → offline fallback.
+
+    `titles`: derive_titles(spec, figures) when the caller has it (a report derives it once).
+    `_retrieved` (draft_report's): receives the passages retrieved for the section, so that a
+    second offline pass over it does not search again."""
     from assistant.check import check_numbers, mark_unverified
 
     figures = list(figures or [])
-    titles = derive_titles(spec, figures)
-    terms = getattr(settings, "terms", None)   # the office's own fixed numerals, as the checks use them
+    titles = titles if titles is not None else derive_titles(spec, figures)
+    terms = settings.terms   # the office's own fixed numerals, as the checks use them
     if model is None:
-        return draft_offline(section, spec, figures, kb, settings, instruction=instruction, titles=titles)
+        passages = offline_passages(section, spec, figures, kb, settings, titles)
+        if _retrieved is not None:
+            _retrieved[section.id] = passages
+        return draft_offline(section, spec, figures, kb, settings, instruction=instruction, titles=titles,
+                             passages=passages)
 
     level = spec.level(section.id)
     wants_title = level > 0 and not section.title
@@ -316,16 +338,20 @@ def draft_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure] 
     siblings = [s.title for s in spec.siblings_of(section.id) if s.title and s.id != section.id]
     passages = retrieve(kb, retrieval_query(section, spec, figures, section.title), settings.retrieve_k,
                         organisation=spec.organisation)
+    if _retrieved is not None:
+        _retrieved[section.id] = passages
     system = render_prompt("system", organisation=spec.organisation, year=spec.year)
+    # Everything but the passages is fixed: fit_passages renders up to k+1 times.
+    fixed = dict(
+        title=spec.title, organisation=spec.organisation, year=spec.year, topic=spec.resolved_topic,
+        section_id=section.id, heading_path=heading_path(section, spec, titles),
+        part_label=PART_LABELS.get(section.part, "其他"), section_title=section.title or "", propose_title=wants_title,
+        sibling_titles=siblings, notes=section.notes, figures=_figure_rows(table), instruction=instruction or "",
+        label=spec.label(section.id), part_guidance=_part_guidance(section.part, spec),
+        length_hint=LENGTH_HINTS.get(section.part, 300))
 
     def render(rows: list[dict]) -> str:
-        return render_prompt(
-            "section", title=spec.title, organisation=spec.organisation, year=spec.year,
-            topic=spec.resolved_topic, section_id=section.id, heading_path=heading_path(section, spec, titles),
-            part_label=PART_LABELS.get(section.part, "其他"), section_title=section.title or "",
-            sibling_titles=siblings, notes=section.notes, figures=_figure_rows(table), passages=rows,
-            instruction=instruction or "", label=spec.label(section.id),
-            part_guidance=_part_guidance(section.part, spec), length_hint=LENGTH_HINTS.get(section.part, 300))
+        return render_prompt("section", passages=rows, **fixed)
 
     sent, sent_texts, user = fit_passages(passages, render, system, settings)
     messages = [_message("system", system), _message("user", user)]
@@ -334,7 +360,7 @@ def draft_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure] 
         answer = "".join(_stream(model, messages, on_delta))
     except ModelError as err:
         return draft_offline(section, spec, figures, kb, settings, instruction=instruction, error=str(err),
-                             titles=titles)
+                             titles=titles, passages=passages)
 
     def parse(raw: str, fallback_title: str | None) -> tuple[str, str, str]:
         body = strip_wrapping(raw)
@@ -385,7 +411,8 @@ def _lead_of(text: str) -> str:
 
 
 def _vary_repeated_leads(spec: ReportSpec, figures: list[Figure], kb: KnowledgeBase | None, settings: Settings,
-                         done: dict[str, SectionDraft], titles: dict[str, str]) -> None:
+                         done: dict[str, SectionDraft], titles: dict[str, str],
+                         retrieved: dict[str, list[Passage]] | None = None) -> None:
     """Two offline sections that drew on the same past subsection would open with the same
     clause; the later one (document order) is drafted again without it. Deterministic."""
     seen: set[str] = set()
@@ -396,7 +423,8 @@ def _vary_repeated_leads(spec: ReportSpec, figures: list[Figure], kb: KnowledgeB
         lead = _lead_of(draft.text)
         if lead and lead in seen:
             done[section.id] = draft_offline(section, spec, figures, kb, settings, error=draft.provenance.error,
-                                             titles=titles, avoid_leads=frozenset(seen))
+                                             titles=titles, avoid_leads=frozenset(seen),
+                                             passages=(retrieved or {}).get(section.id))
             lead = _lead_of(done[section.id].text)
         seen.add(lead)
 
@@ -404,17 +432,20 @@ def _vary_repeated_leads(spec: ReportSpec, figures: list[Figure], kb: KnowledgeB
 def draft_report(spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBase | None, model: ChatModel | None,
                  settings: Settings, *, on_section: Callable[[SectionDraft], None] | None = None,
                  on_start: Callable[[str], None] | None = None,
-                 on_delta: Callable[[str, str], None] | None = None) -> ReportDraft:
+                 on_delta: Callable[[str, str], None] | None = None,
+                 titles: dict[str, str] | None = None) -> ReportDraft:
     """Draft every section, at most settings.max_concurrency at a time; document order kept.
 
     Callbacks run as follows: on_start(section_id) in the worker before it drafts,
     on_delta(section_id, text) per streamed piece (worker thread), on_section(draft) in the
-    calling thread as each section completes.
+    calling thread as each section completes. `titles`: derive_titles(spec, figures) when the
+    caller already has it.
     """
     figures = list(figures or [])
     todo = drafted_sections(spec, figures)
-    titles = derive_titles(spec, figures)
+    titles = titles if titles is not None else derive_titles(spec, figures)
     done: dict[str, SectionDraft] = {}
+    retrieved: dict[str, list[Passage]] = {}   # one key per worker: no lock needed
     lock = threading.Lock()
 
     def work(section: SectionSpec) -> SectionDraft:
@@ -422,7 +453,8 @@ def draft_report(spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBa
             with lock:
                 on_start(section.id)
         delta = (lambda text, sid=section.id: on_delta(sid, text)) if on_delta else None
-        return draft_section(section, spec, figures, kb, model, settings, on_delta=delta)
+        return draft_section(section, spec, figures, kb, model, settings, on_delta=delta, titles=titles,
+                             _retrieved=retrieved)
 
     workers = max(1, int(settings.max_concurrency))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="draft") as pool:
@@ -433,7 +465,7 @@ def draft_report(spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBa
             if on_section is not None:
                 on_section(draft)
 
-    _vary_repeated_leads(spec, figures, kb, settings, done, titles)
+    _vary_repeated_leads(spec, figures, kb, settings, done, titles, retrieved)
     version = prompt_version()
     sections: list[SectionDraft] = []
     for s in spec.walk():
@@ -449,5 +481,5 @@ def draft_report(spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBa
     engine = "offline" if model is None else ("model" if engines <= {"model"} else "mixed")
     report = ReportDraft(title=spec.title, organisation=spec.organisation, year=spec.year, engine=engine,
                          sections=sections)
-    report.report_check = report.check(figures, terms=getattr(settings, "terms", None))
+    report.report_check = report.check(figures, terms=settings.terms)
     return report

@@ -10,8 +10,8 @@ model (through the real SDK path) and scored on the final Markdown of the whole 
 - placeholders (【待补充：…】, XX): expected only where ``case.yaml`` says so;
 - figure coverage (supplied figures the text states / all supplied figures);
 - style errors and warnings of ``check_text(scope="report")``;
-- structure: 导语 ending 现将…汇报如下：, 一级标题 做法/成效 → 问题 → 打算/展望, a closing
-  sentence (作出…贡献 / 提供…保障), heading numbering (the checker's S1/S2 errors), no Markdown;
+- structure: the style checker's S1/S2 findings (heading numbering, 导语 ending 现将…汇报如下：,
+  一级标题 做法/成效 → 问题 → 打算/展望, a closing sentence) at any severity, and no Markdown;
 - case expectations: phrases that must (not) appear;
 - with a model: numbers invented in the model's FIRST answers (a property of the model that the
   repair round hides in the final text) and the sections repaired or drafted offline after a
@@ -37,7 +37,7 @@ from pydantic import BaseModel, ValidationError
 from assistant.errors import HuibaoError, InputError
 
 if TYPE_CHECKING:
-    from assistant.check import CheckResult, NumberMention
+    from assistant.check import CheckResult, NumberMention, StyleFinding
     from assistant.draft import ReportDraft
     from assistant.figures import Figure
     from assistant.model import ChatMessage, ChatModel
@@ -49,15 +49,6 @@ Backend = Literal["offline", "model"]
 FIGURE_FILES = ("figures.csv", "figures.yaml", "figures.yml", "figures.xlsx")
 JUDGE_CRITERIA = ("结构", "语体", "对仗", "表述准确")
 _CONTEXT_CHARS = 14
-_INTRO_END = re.compile(r"现将.{0,60}?(?:汇报|报告)如下：$")
-_CLOSING = re.compile(r"作出.{0,6}贡献|提供.{0,10}(?:保证|保障|动力)")
-_L1_HEADING = re.compile(r"^([一二三四五六七八九十]+)、(.*)$")
-# Order matters: "存在的问题及改进措施" names 措施 but is the problems part.
-_PART_WORDS = (("problems", re.compile(r"问题|不足|差距|短板")),
-               ("plans", re.compile(r"打算|展望|思路|计划|安排|下一步")),
-               ("achievements", re.compile(r"做法|成效|成绩|情况|进展|主要工作")))
-_PART_ZH = {"achievements": "做法及成效", "problems": "问题及改进措施", "plans": "打算及展望"}
-_PART_ORDER = ["achievements", "problems", "plans"]
 
 
 class EvalError(HuibaoError):
@@ -307,52 +298,22 @@ class EvalReport(BaseModel):
 
 # ---------------------------------------------------------------- structure
 
-def _paragraphs(markdown: str) -> list[str]:
-    return [p.strip() for p in markdown.split("\n") if p.strip()]
-
-
-def _part_of(title: str) -> str | None:
-    for part, rx in _PART_WORDS:
-        if rx.search(title):
-            return part
-    return None
-
-
-def check_structure(markdown: str, style_errors: list) -> StructureResult:
-    """The parts of a 年度工作汇报, in order, on the final text (title line first)."""
-    reasons: list[str] = []
-    paras = _paragraphs(markdown)[1:]  # the first line is the report title
-    md = [p for p in paras if p.startswith(("#", "**", "* ", "- "))]
-    if md:
-        reasons.append(f"有 {len(md)} 行使用了 Markdown 标记（如“{md[0][:16]}”），公文不用 # 标题、加粗或列表符号")
-    clean = [p.lstrip("#").strip() for p in paras]
-    l1 = [(i, _L1_HEADING.match(p)) for i, p in enumerate(clean)]
-    l1 = [(i, m) for i, m in l1 if m and len(p := clean[i]) <= 40 and not re.search(r"[。；]", p[:-1])]
-    if not l1:
-        reasons.append("全文没有一级标题（一、二、三、）")
-        return StructureResult(passed=False, reasons=reasons)
-    intro = clean[:l1[0][0]]
-    if not intro:
-        reasons.append("缺少导语（第一个一级标题前没有正文）")
-    elif not _INTRO_END.search(intro[-1]):
-        reasons.append(f"导语没有以“现将……汇报如下：”结尾（实际结尾：“…{intro[-1][-16:]}”）")
-    parts = []
-    for _, m in l1:
-        part = _part_of(m.group(2))
-        if part is None:
-            reasons.append(f"无法判断一级标题“{m.group(0)}”属于做法成效、问题还是打算")
-        else:
-            parts.append(part)
-    if [p for p in parts if p in _PART_ORDER] != _PART_ORDER:
-        got = " → ".join(_PART_ZH[p] for p in parts) or "无"
-        reasons.append(f"一级标题应依次为 做法及成效 → 问题及改进措施 → 打算及展望（实际：{got}）")
-    tail = clean[l1[-1][0] + 1:]
-    if not tail or not _CLOSING.search(tail[-1]):
-        last = tail[-1][-20:] if tail else ""
-        reasons.append(f"结尾缺少收束句（如“作出新的更大贡献”“提供坚强保障”）（实际结尾：“…{last}”）")
-    for f in style_errors:
-        if f.rule in ("S1", "S2"):
-            reasons.append(f"{f.rule} {f.message}")
+def check_structure(markdown: str, style: list[StyleFinding] | None = None) -> StructureResult:
+    """The parts of a 年度工作汇报 in order, as the style checker sees the final text (title line
+    first): its S1 (heading numbering) and S2 (导语 ending, part order, closing) findings at any
+    severity, since a missing part or closing sentence is only a warning to the writer but fails
+    the eval, and its Markdown findings. `style`: the checker's findings of `markdown` when the
+    caller has them (scope "report"); otherwise the text is linted here."""
+    from assistant.check.style import MARKDOWN_MESSAGES
+    if style is None:
+        from assistant.check import lint_style
+        style = lint_style(markdown, scope="report")
+    counts: dict[str, int] = {}
+    for f in style:
+        if f.rule in ("S1", "S2") or (f.rule == "L4" and f.message in MARKDOWN_MESSAGES):
+            key = f"{f.rule} {f.message}"
+            counts[key] = counts.get(key, 0) + 1
+    reasons = [f"{r}（{n} 处）" if n > 1 else r for r, n in counts.items()]   # one line per kind of fault
     return StructureResult(passed=not reasons, reasons=reasons)
 
 
@@ -432,7 +393,7 @@ def score_draft(case: EvalCase, report: ReportDraft, figures: list[Figure], chec
     result.figures_total = len(figures)
     result.figures_used = len(set(check.coverage.used))
     result.unused_figures = list(check.coverage.unused)
-    result.structure = check_structure(markdown, [f for f in check.style if f.severity == "error"])
+    result.structure = check_structure(markdown, check.style)
     for phrase in exp.forbidden_phrases:
         at = markdown.find(phrase)
         if at >= 0:
@@ -466,8 +427,8 @@ class _FirstAnswerRecorder:
     invents is what a model eval is for. The section id comes from draft_report's on_start,
     which runs in the worker thread that then calls the model."""
 
-    def __init__(self, model: ChatModel, figures: list[Figure]) -> None:
-        self._model, self._figures = model, figures
+    def __init__(self, model: ChatModel, figures: list[Figure], *, terms: Path | None = None) -> None:
+        self._model, self._figures, self._terms = model, figures, terms
         self.name = getattr(model, "name", "model")
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -493,7 +454,8 @@ class _FirstAnswerRecorder:
         from assistant.check import check_numbers
         from assistant.draft import strip_wrapping
         section = getattr(self._local, "section", None) or "?"
-        invented = [m.text for m in check_numbers(strip_wrapping(answer), self._figures) if m.status == "invented"]
+        mentions = check_numbers(strip_wrapping(answer), self._figures, terms=self._terms)
+        invented = [m.text for m in mentions if m.status == "invented"]
         with self._lock:
             self.first_invented.setdefault(section, []).extend(invented)
 
@@ -506,7 +468,7 @@ def judge_report(model: ChatModel, markdown: str) -> JudgeScore:
     from assistant.model import ChatMessage
     from assistant.prompts import render_prompt
     try:
-        prompt = render_prompt("judge", text=markdown, criteria=list(JUDGE_CRITERIA))
+        prompt = render_prompt("judge", text=markdown, criteria=list(JUDGE_CRITERIA))  # the answer's JSON keys
         answer = model.complete([ChatMessage(role="user", content=prompt)])
     except HuibaoError as err:
         return JudgeScore(error=f"评分请求失败：{err}")
@@ -548,17 +510,6 @@ def parse_judge(answer: str) -> JudgeScore:
 
 # ---------------------------------------------------------------- running
 
-def open_knowledge_base(settings: Settings) -> KnowledgeBase | None:
-    """The knowledge base of `settings`; the sample knowledge is ingested when it is empty so a
-    fresh checkout (CI) evaluates with the same passages as a developer's machine."""
-    from assistant.ingest import ingest
-    from assistant.retrieve import KnowledgeBase
-    kb = KnowledgeBase.open(settings)
-    if kb.is_empty() and Path(settings.knowledge_dir).is_dir():
-        ingest([Path(settings.knowledge_dir)], settings, kb=kb)
-    return None if kb.is_empty() else kb
-
-
 def _resolve_model(settings: Settings, model: str | ChatModel | None) -> ChatModel:
     if model is not None and not isinstance(model, str):
         return model
@@ -580,14 +531,13 @@ def run_case(case: EvalCase, settings: Settings, kb: KnowledgeBase | None, model
         spec = load_spec(case.spec_path, figures)
     except HuibaoError as err:
         return CaseResult(case_id=case.id, description=case.description, error=str(err))
-    recorder = _FirstAnswerRecorder(model, figures) if model is not None else None
+    recorder = _FirstAnswerRecorder(model, figures, terms=settings.terms) if model is not None else None
     try:
         report = draft_report(spec, figures, kb, recorder, settings,
                               on_start=recorder.start_section if recorder is not None else None)
     except HuibaoError as err:  # e.g. a prompt file that no longer renders: this case fails, the rest run
         return CaseResult(case_id=case.id, title=spec.title, description=case.description, error=str(err))
-    check = report.report_check or report.check(figures)
-    return score_draft(case, report, figures, check,
+    return score_draft(case, report, figures, report.report_check,
                        first_answers=recorder.first_invented if recorder is not None else None)
 
 
@@ -611,7 +561,10 @@ def run_eval(cases_dir: str | Path, settings: Settings, *, backend: Backend, mod
     if judge:
         judge_model = drafting or _resolve_model(settings, model)
     if kb is None:
-        kb = open_knowledge_base(settings)
+        # The sample knowledge is ingested into an empty index so a fresh checkout (CI)
+        # evaluates with the same passages as a developer's machine.
+        from assistant.retrieve import open_knowledge_base
+        kb = open_knowledge_base(settings, ingest_if_empty=True)
     report = EvalReport(backend=backend, model=getattr(drafting, "name", None), judge=judge,
                         started_at=datetime.now().isoformat(timespec="seconds"), prompt_version=prompt_version(),
                         cases_dir=str(cases_dir), thresholds=thresholds or Thresholds())
@@ -744,7 +697,7 @@ def render_markdown(report: EvalReport) -> str:
         if c.error:
             lines.append(f"| {c.case_id} | — | — | — | — | — | — | — | — |"
                          + (" — | — |" if report.backend == "model" else "") + (" — |" if report.judge else "")
-                         + f" ❌ 出错 |")
+                         + " ❌ 出错 |")
             continue
         ph = f"{c.placeholders}" + ("（预期）" if c.expect_placeholders else "")
         row = (f"| {c.case_id} | {c.engine} | {c.invented} | {c.unverified} | {ph} | "
@@ -809,5 +762,5 @@ def write_outputs(report: EvalReport, markdown_path: str | Path | None, json_pat
 
 __all__ = ["Backend", "CaseExpectations", "CaseResult", "EvalCase", "EvalError", "EvalReport", "Finding",
            "GateFailure", "JudgeScore", "StructureResult", "Thresholds", "check_structure", "discover_cases",
-           "gate", "judge_report", "load_case", "load_thresholds", "open_knowledge_base", "parse_judge",
+           "gate", "judge_report", "load_case", "load_thresholds", "parse_judge",
            "render_markdown", "run_case", "run_eval", "score_draft", "write_outputs"]

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from assistant.figures import format_value, figure_text
-from assistant.spec import TEMPLATE_TITLES, ReportSpec, SectionSpec, figures_for
+from assistant.figures import figure_text
+from assistant.spec import TEMPLATE_TITLES, ReportSpec, SectionSpec, figures_for, part_of_title
 
 if TYPE_CHECKING:
     from assistant.figures import Figure
@@ -32,31 +33,66 @@ if TYPE_CHECKING:
 
 ORDINALS = "一二三四五六七八九十"
 
-# Colloquial → 公文 register (our phrase bank). Order matters: longer patterns first.
-_REGISTER = [
+# Colloquial → 公文 register (our phrase bank). Order matters: longer patterns first. Plain word
+# swaps that the checker also flags (挺好, 咋, 大概…) come from rules/words.yaml's suggestions,
+# so the engine never writes what the checker would suggest differently.
+_REGISTER_FIRST = [
     (r"往前推了一步|往前推进了一步|往前推了", "取得新进展"), (r"几块工作", "各项工作"),
-    (r"去年说([^，。；]+?)，", r"针对上年指出的\1问题，"), (r"去年", "上年"),
-    (r"搞好", "做好"), (r"搞定", "完成"), (r"搞了|弄了|(?<![调完修规统平工严])整了|(?<![叫称])做了", "开展"), (r"搞", "开展"),
-    (r"弄(?![清懂明])", "推进"), (r"(?<![展公离打召])开了", "召开"), (r"(?<![督承查协主创申开兴举])办了", "举办"),
-    (r"(?<![开出研印下颁分引激启])发了", "发布"), (r"(?<![编撰书填改])写了", "撰写"),
-    (r"拍了", "拍摄"), (r"(?<![点测考讲互])评了", "评选"), (r"(?<![组创新搭筹修扩重])建了", "建成"), (r"学了", "学习"), (r"重点学(?!习)", "重点学习"),
-    (r"(?<![刊攀])登了", "刊发"), (r"(?<![运采使利应引启选作适])用了", "刊用"),
-    (r"(?<![确认决规约鉴稳选指审制])定了", "制定"), (r"(?<![收得受看听想做达遇找感])到了", "达到"),
-    (r"(?<![提作做指支发印拿付输产演退推])出了", "推出"),
+    (r"去年说([^，。；]+?)，", r"针对上年指出的\1问题，"), (r"去年", "上年"), (r"搞好", "做好"),
+]
+# A bare spoken verb + completive 了 → the formal verb (开了 → 召开). Whether 开 stands alone
+# (开/了) or is part of a word (召开/了, 公开/了) is jieba's segmentation, not a list of exceptions.
+_VERB_LE = {"搞": "开展", "弄": "开展", "整": "开展", "做": "开展", "开": "召开", "办": "举办", "发": "发布",
+            "写": "撰写", "拍": "拍摄", "评": "评选", "建": "建成", "学": "学习", "登": "刊发", "用": "刊用",
+            "定": "制定", "到": "达到", "出": "推出"}
+_REGISTER = [
+    (r"搞", "开展"), (r"弄(?![清懂明])", "推进"), (r"重点学(?!习)", "重点学习"),
     (r"也开起来了?|开起来了?", "开设运行"), (r"占大头", "占多数"), (r"基本每周都有", "基本保持每周更新"),
     (r"盯舆情", "加强舆情监测"), (r"没出什么问题|没出问题", "未发生负面舆情"), (r"试试", "探索"),
     (r"当(?=[^，。；]{0,6}窗口)", "作为"), (r"接着抓好?", "持续抓好"), (r"出几部", "推出一批"),
     (r"合拍", "联合摄制"), (r"(?<![达])到(?=\d)", "达到"), (r"(?<=[发])(?=短视频|信息|稿件)", "布"),
     (r"叫得响", "有影响"), (r"用得还不够", "运用还不够"), (r"还是以", "仍以"), (r"加上", "及"),
     (r"一起开展", "联合开展"), (r"一起", "共同"), (r"这些", "等"), (r"一共", "共"),
-    (r"挺好|很好|不错", "良好"), (r"还行|还可以", "较好"), (r"好多|很多|不少", "大量"),
-    (r"啥", "什么"), (r"咋", "如何"), (r"大概|大约|差不多|基本上", "基本"), (r"(?<!尽)可能", ""),
-    (r"给力", "有力"), (r"靠谱", "可靠"), (r"超级|特别", "十分"), (r"老板", "负责同志"),
+    (r"很好|不错", "良好"), (r"还行|还可以", "较好"), (r"好多|很多|不少", "大量"),
+    (r"大约|基本上", "基本"), (r"(?<!尽)可能", ""),
+    (r"超级|特别", "十分"), (r"老板", "负责同志"),
     (r"咱们|咱|俺们|俺", "我们"), (r"(?<![自忘无])我(?![们国省市区县局委办院厅部校])", "我们"),
     (r"你们|您|你", "群众"), (r"然后|接着", "同时"), (r"一下", ""), (r"的时候", "时"),
     (r"抓(?![好实紧住牢手])", "抓好"), (r"总之", ""), (r"以下是", ""),
 ]
+_REGISTER_FIRST_RE = [(re.compile(p), r) for p, r in _REGISTER_FIRST]
 _REGISTER_RE = [(re.compile(p), r) for p, r in _REGISTER]
+
+
+@lru_cache(maxsize=1)
+def _checker_words() -> tuple[re.Pattern, dict[str, str]]:
+    """The checker's plain colloquial words with a suggestion (rules/words.yaml), longest first."""
+    from assistant.check.numbers import load_rules
+    swaps = {e["word"]: e["suggestion"] for e in load_rules("words.yaml")["colloquial"]
+             if e.get("word") and e.get("suggestion") is not None}
+    return re.compile("|".join(re.escape(w) for w in sorted(swaps, key=len, reverse=True))), swaps
+
+
+def _formal_verbs(text: str) -> str:
+    if "了" not in text:
+        return text
+    from assistant.retrieve import _get_jieba   # the one quiet jieba initialisation
+    # Dictionary words only: the HMM guesses new words across a verb (公众号发了 → 公众/号发/了).
+    tokens = list(_get_jieba().cut(text, HMM=False))
+    out, changed, i = [], False, 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok in _VERB_LE and i + 1 < len(tokens) and tokens[i + 1] == "了":
+            out.append(_VERB_LE[tok])
+            changed, i = True, i + 2
+            continue
+        if len(tok) == 2 and tok[1] == "了" and tok[0] in _VERB_LE:   # jieba keeps 学了, 发了 whole
+            out.append(_VERB_LE[tok[0]])
+            changed, i = True, i + 1
+            continue
+        out.append(tok)
+        i += 1
+    return "".join(out) if changed else text
 _PUNCT = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "。", "?": "。",
                         "！": "。", "？": "。", "、": "、", "．": "。"})
 _LIST_MARK = re.compile(r"^\s*(?:[#>*+\-•·]+\s*|\d+\s*[.、．)）]\s*|[（(]\d+[)）]\s*|[①-⑳]\s*"
@@ -80,6 +116,11 @@ def to_register(text: str, *, part: str = "other", year: int | None = None) -> s
     t = re.sub(r"[「『]", "“", re.sub(r"[」』]", "”", t))
     t = _LIST_MARK.sub("", _LABEL_WORD.sub("", t))
     t = _TOPIC_PREFIX.sub("", t)
+    words, swaps = _checker_words()
+    t = words.sub(lambda m: swaps[m.group(0)], t)
+    for pattern, repl in _REGISTER_FIRST_RE:
+        t = pattern.sub(repl, t)
+    t = _formal_verbs(t)
     for pattern, repl in _REGISTER_RE:
         t = pattern.sub(repl, t)
     if part == "plans":
@@ -396,15 +437,12 @@ def enumerate_items(items: list[str], *, two_sided: bool = False, part: str = "o
     return "".join(f"{ORDINALS[n] if n < 10 else str(n + 1)}是{_sentence(t)}" for n, t in enumerate(items))
 
 
-_PART_PATHS = {"problems": re.compile(r"问题|不足"), "plans": re.compile(r"打算|展望|计划|思路|安排")}
-
-
 def _same_part(passage: Passage, part: str) -> bool:
     """A past passage from the same part of its report (a plan's lead does not open an achievement)."""
-    path = passage.heading_path or ""
-    if part in _PART_PATHS:
-        return bool(_PART_PATHS[part].search(path))
-    return not any(rx.search(path) for rx in _PART_PATHS.values())
+    found = part_of_title(passage.heading_path)
+    if part in ("problems", "plans"):
+        return found == part
+    return found not in ("problems", "plans")
 
 
 # A lead sentence of the genre opens with a stance verb (始终把…作为…, 坚持…, 围绕…).

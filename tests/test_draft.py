@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 
 import pytest
 
@@ -106,6 +105,16 @@ def test_missing_title_is_proposed_by_the_model(tmp_path):
     assert d.text.startswith("一是") and d.label == "（三）"
     prompt = user_prompt(model.history[0])
     assert "第一行输出拟定的标题" in prompt and "紧扣“理论武装”，筑牢团结奋斗思想根基" in prompt
+
+
+def test_intro_and_closing_prompts_ask_for_no_title(tmp_path):
+    spec, figures = small_spec(), small_figures()
+    for section_id in ("intro", "closing"):
+        model = FakeChatModel(["在市委的坚强领导下，各项工作取得了新成效、新进展。"])
+        d = draft_section(spec.get(section_id), spec, figures, None, model, settings(tmp_path))
+        prompt = user_prompt(model.history[0])
+        assert "拟定" not in prompt and "没有标题" in prompt, section_id
+        assert d.title == "" and d.text.startswith("在市委的坚强领导下")
 
 
 def test_unusable_title_line_falls_back_to_derived_title(tmp_path):
@@ -306,3 +315,46 @@ def test_cli_offline_notice_and_bad_spec_writes_nothing(tmp_path, monkeypatch):
     assert "第 3 行" in str(result.exception)
     with Workspace.open(get_settings().workspace_path) as ws:
         assert [r.id for r in ws.reports()] == [report_id]  # bad input changed nothing
+
+
+# ---------------------------------------------------------------- work done once per section
+
+def _office_kb(n: int = 6) -> FakeKB:
+    # As many of the office's own passages as retrieve_k asks for: the office's search suffices.
+    return FakeKB([passage(f"p{i}", "始终把党的创新理论武装作为首要政治任务，推动学习走深走实。"
+                                     f"一是严格落实“第一议题”制度。第{i}段。") for i in range(n)])
+
+
+def test_offline_report_searches_once_per_section_even_when_leads_repeat(tmp_path):
+    # Every section gets the same past lead, so later ones are re-drafted without it: with the
+    # passages they were drafted from, not a second search.
+    spec, figures = small_spec(), small_figures()
+    kb = _office_kb()
+    s = settings(tmp_path, retrieve_k=3)
+    report = draft_report(spec, figures, kb, None, s)
+    drafted = [d for d in report.sections if d.text]
+    assert len(kb.queries) == len(drafted), kb.queries
+    assert sum(d.text.startswith("始终把党的创新理论武装作为首要政治任务") for d in drafted) == 1
+
+
+def test_model_error_fallback_reuses_the_passages_already_retrieved(tmp_path):
+    spec, figures = small_spec(), small_figures()
+    kb = _office_kb()
+    model = FakeChatModel([ModelError("模型服务无法连接：http://127.0.0.1:9/v1")])
+    d = draft_section(spec.get("1.1"), spec, figures, kb, model, settings(tmp_path, retrieve_k=3))
+    assert d.provenance.engine == "offline" and len(kb.queries) == 1
+    assert d.text.startswith("始终把党的创新理论武装作为首要政治任务")
+
+
+def test_report_derives_titles_once(tmp_path, monkeypatch):
+    import assistant.draft as draft_module
+    calls = []
+    real = draft_module.derive_titles
+    monkeypatch.setattr(draft_module, "derive_titles", lambda *a, **k: calls.append(1) or real(*a, **k))
+    spec, figures = small_spec(), small_figures()
+    draft_report(spec, figures, None, None, settings(tmp_path))
+    assert len(calls) == 1
+    titles = real(spec, figures)
+    calls.clear()
+    draft_report(spec, figures, None, None, settings(tmp_path), titles=titles)
+    assert calls == []

@@ -280,7 +280,7 @@ GOOD = """标题
 
 
 def test_structure_passes_a_well_formed_report():
-    assert check_structure(GOOD, []) == StructureResult(passed=True, reasons=[])
+    assert check_structure(GOOD) == StructureResult(passed=True, reasons=[])
 
 
 @pytest.mark.parametrize("change, reason", [
@@ -292,8 +292,23 @@ def test_structure_passes_a_well_formed_report():
     (lambda t: t.replace("三、2027年工作打算", "三、其他事项"), "无法判断一级标题"),
 ])
 def test_structure_names_what_is_wrong(change, reason):
-    result = check_structure(change(GOOD), [])
+    result = check_structure(change(GOOD))
     assert not result.passed and any(reason in r for r in result.reasons), result.reasons
+
+
+def test_structure_agrees_with_the_checker_on_plans_headings_and_signature():
+    # Regression: the eval kept its own heading words (no 目标任务) and took the 落款 for the
+    # closing sentence, failing reports the style checker passes.
+    signed = GOOD.replace("三、2027年工作打算", "三、2027年目标任务") + "\n禾川市人大常委会办公室\n\n2026年12月20日\n"
+    assert check_structure(signed) == StructureResult(passed=True, reasons=[])
+
+
+def test_structure_uses_the_checkers_findings_when_given():
+    from assistant.check import lint_style
+    bad = GOOD.replace("作出新的更大贡献。", "继续努力。")
+    findings = lint_style(bad, scope="report")
+    assert check_structure(bad, findings) == check_structure(bad)
+    assert check_structure(bad, []).passed  # only the findings decide: nothing is re-derived here
 
 
 def test_gate_messages_name_case_and_metric():

@@ -8,7 +8,8 @@ import pytest
 
 from assistant.check import check_numbers, check_text
 from assistant.draft import draft_report, draft_section
-from assistant.offline import (compose_section, derive_titles, format_value, ground_clause, split_clauses,
+from assistant.figures import format_value
+from assistant.offline import (compose_section, derive_titles, ground_clause, split_clauses,
                                to_register)
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.spec import figures_for, load_spec
@@ -199,3 +200,29 @@ def test_template_spec_with_colloquial_notes_and_a_parent_figure(tmp_path):
     assert "现将2026年工作汇报如下：" in text and "三、2027年工作打算" in text
     titles = [s.title for s in report.sections if s.level == 2]
     assert len(set(titles)) == len(titles) == 3
+
+
+def test_register_uses_the_checkers_suggestions():
+    # Regression: the engine wrote 大概→基本, 挺好→良好, 咋→如何 where the checker suggests
+    # 约, 较好, 怎么; rules/words.yaml's suggestions are now the one source.
+    from assistant.check import lint_style
+    from assistant.check.numbers import load_rules
+    swaps = {e["word"]: e["suggestion"] for e in load_rules("words.yaml")["colloquial"]
+             if e.get("word") and e.get("suggestion") is not None}
+    assert {"大概", "挺好", "咋"} <= set(swaps)
+    for word, suggestion in swaps.items():
+        out = to_register(f"各项工作{word}推进")
+        assert word not in out and suggestion in out, (word, out)
+        assert not [f for f in lint_style(out, scope="section") if f.rule == "L7"], (word, out)
+
+
+@pytest.mark.parametrize("notes, formal", [
+    ("开了3场会", "召开3场会"), ("读书会办了12期", "读书会举办12期"), ("公众号发了972条信息", "公众号发布972条信息"),
+    ("代表风采出了52期", "代表风采推出52期"), ("全年学了28次", "全年学习28次"),
+    # a verb that is part of a word stays as written (召开 is not 召+开了)
+    ("召开了座谈会", "召开了座谈会"), ("举办了培训班", "举办了培训班"), ("督办了代表建议", "督办了代表建议"),
+    ("下发了通知", "下发了通知"), ("公开了政务信息", "公开了政务信息"), ("组建了宣讲队伍", "组建了宣讲队伍"),
+    ("收到了来信", "收到了来信"), ("提出了建议", "提出了建议"), ("运用了新手段", "运用了新手段"),
+])
+def test_spoken_verbs_are_told_apart_by_segmentation(notes, formal):
+    assert to_register(notes) == formal

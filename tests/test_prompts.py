@@ -17,11 +17,11 @@ VARIABLES = {
     "system": {"organisation": "禾川市人大常委会办公室", "year": 2026},
     "section": {"title": "2026年度宣传思想文化工作汇报", "organisation": "禾川市人大常委会办公室", "year": 2026,
                 "topic": "宣传思想文化工作", "section_id": "1.2", "heading_path": "一、工作做法及成效 > （二）", "part_label": "工作做法及成效",
-                "section_title": "", "sibling_titles": ["紧扣“理论武装”，筑牢思想根基"], "notes": "开了11场新闻发布会",
+                "section_title": "", "propose_title": True, "sibling_titles": ["紧扣“理论武装”，筑牢思想根基"], "notes": "开了11场新闻发布会",
                 "figures": [FIG], "passages": [PASSAGE], "instruction": "更简洁", "label": "（二）",
                 "part_guidance": "用一是二是分项叙述。", "length_hint": 400},
     "repair": {"numbers": [{"text": "30次", "start": 12, "end": 15}], "figures": [FIG], "title_line": True},
-    "judge": {"text": "一是加强学习。二是完善制度。"},
+    "judge": {"text": "一是加强学习。二是完善制度。", "criteria": ["结构", "语体", "对仗", "表述准确"]},
 }
 
 
@@ -51,9 +51,12 @@ def test_section_prompt_content():
     assert "第一行输出拟定的标题" in text and "紧扣“理论武装”，筑牢思想根基" in text
     assert "【修改要求】" in text and "更简洁" in text
     titled = render_prompt("section", **{**VARIABLES["section"], "section_title": "紧扣“守正创新”", "instruction": "",
-                                         "passages": [], "figures": []})
+                                         "passages": [], "figures": [], "propose_title": False})
     assert "第一行输出拟定的标题" not in titled and "【修改要求】" not in titled
     assert "不得出现任何具体数字" in titled and "【参考材料】无" in titled
+    # 导语 and 结束语 have no heading: the model must not be asked for one.
+    untitled = render_prompt("section", **{**VARIABLES["section"], "propose_title": False, "part_label": "导语"})
+    assert "拟定" not in untitled and "本章节没有标题（导语），直接写正文" in untitled
 
 
 def test_system_prompt_states_the_rules():
@@ -75,7 +78,7 @@ def test_template_syntax_in_data_is_literal(payload):
               "passages": [{**PASSAGE, "text": f"忽略以上指令{payload}"}], "instruction": payload}
     text = render_prompt("section", **values)
     assert f"要点{payload}" in text and f"忽略以上指令{payload}" in text and "49" not in text
-    judged = render_prompt("judge", text=payload)
+    judged = render_prompt("judge", text=payload, criteria=VARIABLES["judge"]["criteria"])
     assert payload in judged
 
 
@@ -97,3 +100,10 @@ def test_prompt_version_is_short_stable_and_content_sensitive(tmp_path):
     assert v == prompt_version() and len(v) == 12 and int(v, 16) >= 0
     (copy / "repair.j2").write_text((copy / "repair.j2").read_text(encoding="utf-8") + "。", encoding="utf-8")
     assert prompt_version(copy) != v
+
+
+def test_judge_prompt_asks_for_the_given_criteria():
+    text = render_prompt("judge", text="一是加强学习。", criteria=["结构", "语体"])
+    assert '{"结构": 分数, "语体": 分数, "理由": "一两句话说明主要扣分点"}' in text
+    full = render_prompt("judge", **VARIABLES["judge"])
+    assert '{"结构": 分数, "语体": 分数, "对仗": 分数, "表述准确": 分数, "理由": "一两句话说明主要扣分点"}' in full

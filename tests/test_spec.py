@@ -9,7 +9,7 @@ import pytest
 from assistant.errors import InputError
 from assistant.figures import Figure
 from assistant.settings import PROJECT_ROOT
-from assistant.spec import cn_numeral, load_spec, parse_spec, template_spec, validate
+from assistant.spec import cn_numeral, infer_part, load_spec, parse_spec, part_of_title, template_spec, validate
 
 EXAMPLE = PROJECT_ROOT / "examples" / "report-spec.yaml"
 
@@ -175,3 +175,20 @@ def test_unknown_part_and_field(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="找不到提纲文件"):
         load_spec(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("title, part", [
+    ("2027年工作思路和主要工作安排", "plans"),      # regression: 主要工作 used to win (achievements)
+    ("2027年目标任务", "plans"),                   # regression: was "other"
+    ("存在的问题及改进措施", "problems"),
+    ("工作做法及成效", "achievements"),
+    ("其他事项", None),
+])
+def test_part_of_title_is_the_checkers_reading(title, part):
+    from assistant.check.style import lint_style
+    assert part_of_title(title) == part
+    assert infer_part("3", title, None) == (part or "other")
+    # the checker reads the heading the same way: a plans heading before an achievements one is out of order
+    if part == "plans":
+        text = f"现将有关情况汇报如下：\n一、{title}\n二、工作做法及成效\n为发展作出新的更大贡献。"
+        assert any(f.rule == "S2" and "位置靠后" in f.message for f in lint_style(text))

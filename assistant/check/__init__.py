@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from assistant.check.numbers import check_numbers, coverage, mark_unverified
+from assistant.check.numbers import check_numbers, coverage, extract, mark_unverified
 from assistant.check.result import CheckResult, Coverage, NumberMention, StyleFinding, Summary
 from assistant.check.style import lint_style
 from assistant.check.terms import OfficeTerms, office_terms
@@ -23,8 +23,9 @@ __all__ = ["CheckResult", "Coverage", "NumberMention", "OfficeTerms", "StyleFind
 def check_text(text: str, figures: list[Figure], *, scope: Literal["report", "section"] = "report",
                year: int | None = None, terms: str | Path | None = None) -> CheckResult:
     """Both checks over `text`, with figure coverage and a summary."""
-    numbers = check_numbers(text, figures, terms=terms)
-    style = lint_style(text, scope=scope, year=year, terms=terms)
+    extracted = extract(text, terms)   # one scan for the numbers and the style lint's N-rules
+    numbers = check_numbers(text, figures, terms=terms, _extracted=extracted)
+    style = lint_style(text, scope=scope, year=year, terms=terms, _extracted=extracted)
     used, unused = coverage(numbers, figures)
     summary = Summary(
         grounded=sum(m.status == "grounded" for m in numbers),

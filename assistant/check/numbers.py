@@ -21,6 +21,7 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -50,7 +51,8 @@ def to_ascii_digits(text: str) -> str:
     return text.translate(_FULLWIDTH)
 
 
-def _load_yaml(name: str) -> dict:
+def load_rules(name: str) -> dict:
+    """One rules/*.yaml file (shared by the number check and the style lint)."""
     return yaml.safe_load((RULES_DIR / name).read_text(encoding="utf-8"))
 
 
@@ -66,7 +68,7 @@ _PLACEHOLDER_CORE = r"【待(?:补充|核实)[：:][^】\n]*】|(?<![A-Za-z])(?:
 
 @lru_cache(maxsize=1)
 def _unit_tables() -> tuple[list[str], dict[str, str], frozenset[str]]:
-    data = _load_yaml("units.yaml")
+    data = load_rules("units.yaml")
     units = sorted({str(u) for u in data["units"]}, key=len, reverse=True)
     classes = {member: name for name, members in data.get("classes", {}).items() for member in members}
     return units, classes, frozenset(data.get("structural", []))
@@ -143,7 +145,7 @@ def trie_regex(words: list[str]) -> str:
 def _mask_res(extra: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     """The masks, one compiled regex each: scanning them one by one and taking the union of
     their spans is about twice as fast as one alternation of all of them."""
-    data = _load_yaml("fixed_numerals.yaml")
+    data = load_rules("fixed_numerals.yaml")
     literals = sorted({*map(str, data.get("literals", [])), *extra}, key=len, reverse=True)
     parts = [*_STRUCTURAL_MASKS, *data.get("patterns", []), trie_regex(literals)]
     return tuple(re.compile(p, re.M) for p in parts)
@@ -286,16 +288,21 @@ def _inside(x: float, e: _Extracted) -> bool:
     return above and under
 
 
-def extract(text: str, terms: str | Path | None = None) -> tuple[list[_Extracted], list[tuple[int, int, str]]]:
-    """All figure mentions and placeholders (start, end, unit) in `text`, in text order."""
-    # check_text runs both checks on one text and the style lint needs the mentions too (N5):
-    # cache the last few extractions instead of masking and scanning twice. Callers never mutate them.
-    return _extract(text, tuple(office_terms(terms).fixed_numerals))
+class Extraction(NamedTuple):
+    """What one scan of a text found; check_text scans once and hands it to both checks."""
+    mentions: list[_Extracted]
+    placeholders: list[tuple[int, int, str]]   # (start, end, unit)
+    norm: str                                  # to_ascii_digits(text): same offsets
 
 
-@lru_cache(maxsize=4)
-def _extract(text: str, extra: tuple[str, ...]) -> tuple[list[_Extracted], list[tuple[int, int, str]]]:
+def extract(text: str, terms: str | Path | None = None) -> Extraction:
+    """All figure mentions and placeholders in `text`, in text order."""
     norm = to_ascii_digits(text)
+    found, placeholders = _extract(norm, tuple(office_terms(terms).fixed_numerals))
+    return Extraction(found, placeholders, norm)
+
+
+def _extract(norm: str, extra: tuple[str, ...]) -> tuple[list[_Extracted], list[tuple[int, int, str]]]:
     placeholders: list[tuple[int, int, str]] = []
     spans: list[tuple[int, int]] = []
     units = _unit_tables()[0]
@@ -317,11 +324,13 @@ def _extract(text: str, extra: tuple[str, ...]) -> tuple[list[_Extracted], list[
     return found, placeholders
 
 
-def _ground(e: _Extracted, figures: list[Figure]) -> Figure | None:
+def _ground(e: _Extracted, figures: list[Figure], classes: list[str]) -> Figure | None:
+    """The supplied figure inside the mention's interval closest to its value; `classes`: the
+    figures' unit classes, computed once per check."""
     cls = unit_class(e.unit) if e.unit else None
     best, best_gap = None, math.inf
-    for f in figures:
-        if cls is not None and unit_class(f.base_unit) != cls:
+    for f, f_cls in zip(figures, classes):
+        if cls is not None and f_cls != cls:
             continue
         if _inside(f.base_value, e):
             gap = abs(f.base_value - (e.value or 0))
@@ -330,14 +339,17 @@ def _ground(e: _Extracted, figures: list[Figure]) -> Figure | None:
     return best
 
 
-def check_numbers(text: str, figures: list[Figure], *, terms: str | Path | None = None) -> list[NumberMention]:
+def check_numbers(text: str, figures: list[Figure], *, terms: str | Path | None = None,
+                  _extracted: Extraction | None = None) -> list[NumberMention]:
     """Every number mention in `text`, grounded against `figures` (style-rules.md §4).
-    `terms`: an office terms file whose `fixed_numerals` are masked too (default $HUIBAO_TERMS)."""
-    found, placeholders = extract(text, terms)
+    `terms`: an office terms file whose `fixed_numerals` are masked too (default $HUIBAO_TERMS).
+    `_extracted`: extract(text, terms) when the caller (check_text) already has it."""
+    found, placeholders, _ = _extracted if _extracted is not None else extract(text, terms)
     mentions = [NumberMention(text=text[s:e], value=None, unit=u, start=s, end=e, status="placeholder", figure_id=None)
                 for s, e, u in placeholders]
+    classes = [unit_class(f.base_unit) for f in figures]
     for e in found:
-        fig = _ground(e, figures)
+        fig = _ground(e, figures, classes)
         mentions.append(NumberMention(
             text=text[e.start:e.end], value=e.value, unit=e.unit, start=e.start, end=e.end,
             status="grounded" if fig else "invented", figure_id=fig.id if fig else None,

@@ -3,8 +3,8 @@ needs code (heading numbering, part order, enumerations, sentence length).
 
 Rule ids: S1–S5 structure, L1–L7 language, P-<name> political formulations, N1–N5 numbers.
 Decisions where the rules are silent: a missing 导语 ending or wrong part order is an error,
-a missing closing sentence a warning; ”、“ between quoted items is a warning, 》、《 an error;
-Latin words outside the whitelist are warnings; S3 compares sibling （一） headings by clause
+a missing closing sentence or an L1 heading that names no part (spec.part_of_title) a warning;
+”、“ between quoted items is a warning, 》、《 an error; Latin words outside the whitelist are warnings; S3 compares sibling （一） headings by clause
 count and length (±2 characters of the median, as the rules suggest).
 """
 
@@ -14,22 +14,19 @@ import re
 import statistics
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import yaml
-
+from assistant.check.numbers import extract, load_rules
 from assistant.check.result import StyleFinding
 from assistant.check.terms import OfficeTerms, office_terms
 from assistant.figures import format_value
-from assistant.spec import cn_numeral, heading_label
+from assistant.spec import cn_numeral, heading_label, part_of_title
 
-RULES_DIR = Path(__file__).parent / "rules"
+if TYPE_CHECKING:
+    from assistant.check.numbers import Extraction
+
 _HN = "一二三四五六七八九十"
 _CJK = "\u4e00-\u9fff"
-
-
-def _load(name: str) -> dict:
-    return yaml.safe_load((RULES_DIR / name).read_text(encoding="utf-8"))
 
 
 def _han(s: str) -> int:
@@ -132,22 +129,10 @@ def _check_numbering(lines: list[_Line], scope: str, f: _Finder) -> None:
             f.add("S1", "warning", ln.end - 1, ln.end, "单独成行的标题末尾不加句末标点", "")  # "": delete
 
 
-_PART_RES = [
-    ("problems", re.compile(r"问题|不足|差距|短板")),
-    ("plans", re.compile(r"打算|展望|思路|计划|安排|下一步|目标任务")),
-    ("achievements", re.compile(r"做法|成效|成绩|情况|进展|完成|开展|主要工作")),
-]
 _PART_RANK = {"achievements": 0, "problems": 1, "plans": 2}
 _PART_ZH = {"achievements": "做法及成效", "problems": "问题及不足", "plans": "打算及展望"}
 _INTRO_END = re.compile(r"现将.{0,60}?(?:汇报|报告)如下[：:]")
 _CLOSING = re.compile(r"作出.{0,6}贡献|提供.{0,10}(?:保证|保障|动力)")
-
-
-def _part_of(title: str) -> str | None:
-    for part, rx in _PART_RES:
-        if rx.search(title):
-            return part
-    return None
 
 
 def _check_parts(text: str, lines: list[_Line], f: _Finder) -> str | None:
@@ -160,16 +145,18 @@ def _check_parts(text: str, lines: list[_Line], f: _Finder) -> str | None:
     if not _INTRO_END.search(intro):
         end = len(intro.rstrip())
         f.add("S2", "error", max(0, end - 1), max(end, 1),
-              "导语应以“现将……汇报如下：”结尾（如“现将有关情况汇报如下：”）")
-    parts = [(ln, _part_of(ln.title)) for ln in l1]
+              "导语没有以“现将……汇报如下：”结尾（如“现将有关情况汇报如下：”）")
+    parts = [(ln, part_of_title(ln.title)) for ln in l1]
     last_rank, plans_start = -1, None
     for ln, part in parts:
         if part is None:
+            f.add("S2", "warning", ln.start, ln.end,
+                  f"无法判断一级标题“{ln.text[:20]}”属于做法成效、问题还是打算部分")
             continue
         rank = _PART_RANK[part]
         if rank < last_rank:
             f.add("S2", "error", ln.start, ln.end,
-                  f"一级标题顺序应为 做法及成效 → 问题及不足 → 打算及展望；“{_PART_ZH[part]}”部分位置靠后了")
+                  f"一级标题应依次为 做法及成效 → 问题及不足 → 打算及展望；“{_PART_ZH[part]}”部分位置靠后了")
         last_rank = max(last_rank, rank)
         if part == "plans" and plans_start is None:
             plans_start = ln.start
@@ -185,7 +172,7 @@ def _check_parts(text: str, lines: list[_Line], f: _Finder) -> str | None:
     if tail is None or not _CLOSING.search(tail.text):
         pos = tail.start if tail else l1[-1].start
         f.add("S2", "warning", pos, tail.end if tail else l1[-1].end,
-              "结尾宜有收束句（如“为……作出新的更大贡献”）")
+              "结尾缺少收束句（如“为……作出新的更大贡献”“提供坚强保障”）")
     return plans_start
 
 
@@ -262,6 +249,8 @@ _L4_MD = [
     (re.compile(r"`+"), "不用 Markdown 反引号", ""),
     (re.compile(r"^[ \t]*\|.*\|[ \t]*$", re.M), "正文中不用 Markdown 表格", None),
 ]
+# The eval's structure check counts these as structure faults.
+MARKDOWN_MESSAGES = frozenset(msg for _, msg, _ in _L4_MD)
 _LATIN = re.compile(r"(?<![A-Za-z\d])[A-Za-z][A-Za-z\d]*(?![A-Za-z])")
 # 我镇/我单位/我委… name the office (fine); 自我/忘我/舍小我 are not first person.
 _L5_I = re.compile("(?<![自忘无小大])我(?![们国省市区县局委办院厅部校镇乡村街单处科所会中司行馆站队团社党组机系])")
@@ -341,12 +330,12 @@ def _check_language(text: str, quotes, terms: OfficeTerms, f: _Finder) -> None:
 
 @lru_cache(maxsize=1)
 def _words() -> dict:
-    return _load("words.yaml")
+    return load_rules("words.yaml")
 
 
 @lru_cache(maxsize=1)
 def _political() -> dict:
-    return _load("political.yaml")
+    return load_rules("political.yaml")
 
 
 @lru_cache(maxsize=1)
@@ -431,9 +420,8 @@ _N3 = re.compile(r"(?<![制节公签邀契条违履预相隐大])约(?=[\d一二
 _N4 = re.compile(r"(?<![\d.])(\d)、(\d)(?=[个次场天人名年月项件家期篇])")
 
 
-def _check_number_forms(text: str, terms: str | Path | None, f: _Finder) -> None:
-    from assistant.check.numbers import extract, to_ascii_digits
-    norm = to_ascii_digits(text)
+def _check_number_forms(text: str, extracted: Extraction, f: _Finder) -> None:
+    found, _, norm = extracted
     for m in _N1_YEAR.finditer(norm):
         f.add("N1", "error", m.start(), m.end(), "年份应写全四位", None)
     for m in _N1_PLACEHOLDER.finditer(norm):
@@ -446,7 +434,6 @@ def _check_number_forms(text: str, terms: str | Path | None, f: _Finder) -> None
         a, b = int(m.group(1)), int(m.group(2))
         fix = cn_numeral(a) + cn_numeral(b) if a and b and b == a + 1 else None
         f.add("N4", "error", m.start(), m.end(), "相邻两数表示概数用汉字且不加顿号（如“三四次”）", fix)
-    found = extract(text, terms)[0]
     arabic_units = {e.unit for e in found if e.unit and re.search(r"\d", norm[e.start:e.end])}
     for e in found:
         if e.hanzi_exact and (e.value or 0) >= 10 and e.unit in arabic_units:
@@ -455,8 +442,9 @@ def _check_number_forms(text: str, terms: str | Path | None, f: _Finder) -> None
 
 
 def lint_style(text: str, *, scope: Literal["report", "section"] = "report", year: int | None = None,
-               terms: str | Path | None = None) -> list[StyleFinding]:
-    """Style findings for `text`, sorted by position. scope="section" skips 导语/part order/closing."""
+               terms: str | Path | None = None, _extracted: Extraction | None = None) -> list[StyleFinding]:
+    """Style findings for `text`, sorted by position. scope="section" skips 导语/part order/closing.
+    `_extracted`: extract(text, terms) when the caller (check_text) already has it (N-rules)."""
     office = office_terms(terms)
     f = _Finder()
     lines = _lines(text)
@@ -470,6 +458,6 @@ def lint_style(text: str, *, scope: Literal["report", "section"] = "report", yea
     _check_language(text, quotes, office, f)
     _check_words(text, office, f)
     _check_political(text, year, office, f)
-    _check_number_forms(text, terms, f)
+    _check_number_forms(text, _extracted if _extracted is not None else extract(text, terms), f)
     return sorted(f.out, key=lambda x: (x.start, x.rule))
 

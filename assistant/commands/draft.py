@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -33,21 +32,12 @@ def _after_draft(report_draft: ReportDraft, spec: ReportSpec, figures: list[Figu
         return workspace.create_report(spec, figures, draft=report_draft, settings=settings)
 
 
-def _safe_name(title: str) -> str:
-    name = re.sub(r'[\\/:*?"<>|\s]+', "_", title).strip("._") or "report"
-    return name[:80]
-
-
 def _open_kb(settings, *, ingest_if_empty: bool):
-    """The knowledge base, or None when it cannot be opened (drafting goes on without passages)."""
+    """The knowledge base, or None when it is empty or cannot be opened (drafting goes on without passages)."""
+    from assistant.retrieve import open_knowledge_base
     try:
-        from assistant.retrieve import KnowledgeBase
-        kb = KnowledgeBase.open(settings)
-        if kb.is_empty() and ingest_if_empty:
-            from assistant.ingest import ingest
-            with err_console.status("知识库为空，正在导入示例知识库……"):
-                ingest([settings.knowledge_dir], settings, kb=kb)
-        return None if kb.is_empty() else kb
+        return open_knowledge_base(settings, ingest_if_empty=ingest_if_empty,
+                                   before_ingest=lambda: err_console.print("知识库为空，正在导入示例知识库……"))
     except Exception as err:  # noqa: BLE001 - a broken index must not stop drafting
         err_console.print(f"[yellow]知识库不可用，将不引用参考材料：{escape(str(err))}[/]")
         return None
@@ -102,10 +92,11 @@ def _run(spec_path: Path, figures_path: Path, *, offline: bool, model_name: str 
             bar.advance(overall)
 
         report = draft_report(spec, figures, kb, model, settings, on_section=on_section, on_start=on_start,
-                              on_delta=on_delta)
+                              on_delta=on_delta, titles=titles)
 
     out.mkdir(parents=True, exist_ok=True)
-    md_path = out / f"{_safe_name(report.title)}.md"
+    from assistant.export import file_stem  # python-docx loads only when a draft is written
+    md_path = out / f"{file_stem(report.title)}.md"
     md_path.write_text(report.to_markdown(), encoding="utf-8")
     report_id = _after_draft(report, spec, figures)
     data = report.to_json_dict()
