@@ -46,11 +46,11 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from lxml import etree
 
-from assistant.errors import InputError
-from assistant.spec import heading_label
+from assistant.core.errors import InputError
+from assistant.drafting.spec import heading_label
 
 if TYPE_CHECKING:
-    from assistant.draft import ReportDraft
+    from assistant.drafting.draft import ReportDraft
 
 # --- the layout, in one place --------------------------------------------------------------
 

@@ -65,11 +65,11 @@ def time_server_start(data_dir: Path) -> float:
 
 def build_report(data_dir: Path, sections: int = 10, versions: int = 50) -> str:
     """A saved report: `sections` drafted sections, each with `versions` versions."""
-    from assistant.draft import draft_section
-    from assistant.figures import load_figures
-    from assistant.settings import Settings
-    from assistant.spec import ReportSpec, SectionSpec
-    from assistant.store import Workspace
+    from assistant.drafting.draft import draft_section
+    from assistant.core.figures import load_figures
+    from assistant.core.settings import Settings
+    from assistant.drafting.spec import ReportSpec, SectionSpec
+    from assistant.workspace.store import Workspace
 
     settings = Settings(data_dir=data_dir)
     figures = load_figures(ROOT / "examples" / "figures.csv")
@@ -98,7 +98,7 @@ def time_apptest(data_dir: Path, runs: int) -> dict[str, list[float]]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["HUIBAO_DATA_DIR"] = str(data_dir)
-    from assistant.settings import get_settings
+    from assistant.core.settings import get_settings
     get_settings.cache_clear()
     results: dict[str, list[float]] = {"first run (reports page)": [],
                                        "open the saved report (章节, first render)": [],

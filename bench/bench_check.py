@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.check import check_numbers, check_text, lint_style  # noqa: E402
-from assistant.figures import load_figures  # noqa: E402
+from assistant.core.figures import load_figures  # noqa: E402
 
 FIX = ROOT / "evals" / "fixtures"
 

@@ -53,8 +53,8 @@ def fake_responder(messages) -> str:
 
 
 def load_sample():
-    from assistant.figures import load_figures
-    from assistant.spec import load_spec
+    from assistant.core.figures import load_figures
+    from assistant.drafting.spec import load_spec
     examples = ROOT / "examples"
     figures_path = examples / "figures.xlsx" if (examples / "figures.xlsx").exists() else examples / "figures.csv"
     figures = load_figures(figures_path)
@@ -64,17 +64,17 @@ def load_sample():
 def open_kb(data_dir: Path, use_kb: bool):
     if not use_kb:
         return None
-    from assistant.retrieve import open_knowledge_base
-    from assistant.settings import Settings
+    from assistant.kb.retrieve import open_knowledge_base
+    from assistant.core.settings import Settings
     return open_knowledge_base(Settings(data_dir=data_dir), ingest_if_empty=True,
                                before_ingest=lambda: console.print("导入示例知识库……"))
 
 
 def bench_concurrency(delay: float, data_dir: Path, kb) -> None:
-    from assistant.draft import draft_report, drafted_sections
-    from assistant.model import make_model
-    from assistant.settings import Settings
-    from tests.fake_openai import FakeOpenAIServer, settings_for
+    from assistant.drafting.draft import draft_report, drafted_sections
+    from assistant.llm import make_model
+    from assistant.core.settings import Settings
+    from assistant.testing.openai_server import FakeOpenAIServer, settings_for
 
     spec, figures = load_sample()
     n = len(drafted_sections(spec, figures))
@@ -111,9 +111,9 @@ def bench_concurrency(delay: float, data_dir: Path, kb) -> None:
 
 
 def bench_pipeline(repeat: int, data_dir: Path, kb) -> None:
-    from assistant.draft import draft_section, drafted_sections
-    from assistant.model import FakeChatModel
-    from assistant.settings import Settings
+    from assistant.drafting.draft import draft_section, drafted_sections
+    from assistant.testing.fakes import FakeChatModel
+    from assistant.core.settings import Settings
 
     spec, figures = load_sample()
     settings = Settings(data_dir=data_dir)
@@ -135,7 +135,7 @@ def bench_pipeline(repeat: int, data_dir: Path, kb) -> None:
         table.add_row(label, str(len(times)), f"{p50:.1f}", f"{p95:.1f}", f"{times[-1]:.1f}",
                       "是" if p50 < 100 else "否")
     if kb is not None:  # the knowledge base's share of the above: the retrieval drafting runs
-        from assistant.draft import retrieval_query, retrieve
+        from assistant.drafting.draft import retrieval_query, retrieve
         times = []
         for _ in range(repeat):
             for s in sections:

@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from assistant import chunking, retrieve  # noqa: E402
-from assistant.embeddings import get_embedder  # noqa: E402
-from assistant.ingest import ingest  # noqa: E402
-from assistant.retrieve import KnowledgeBase  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.kb.embeddings import get_embedder  # noqa: E402
+from assistant.kb.ingest import ingest  # noqa: E402
+from assistant.kb.retrieve import KnowledgeBase  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
 from evals.retrieval.scoring import load_queries, score, unreachable_labels  # noqa: E402
 
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/fake_server.py --port 8765 --delay 0.5
 
-Same options as `python -m tests.fake_openai` (see tests/fake_openai.py); this file only
+Same options as `python -m assistant.testing.openai_server` (see assistant/testing/openai_server.py); this file only
 makes the repository root importable when run by path.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fake_openai import main  # noqa: E402
+from assistant.testing.openai_server import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -23,8 +23,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from assistant.check import check_numbers, lint_style  # noqa: E402
-from assistant.figures import Figure  # noqa: E402
-from assistant.textio import decode_text, normalise_newlines, split_front_matter  # noqa: E402
+from assistant.core.figures import Figure  # noqa: E402
+from assistant.core.textio import decode_text, normalise_newlines, split_front_matter  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TARGET_RECALL, TARGET_PRECISION, TARGET_CLEAN_ERRORS = 1.0, 0.98, 1.0

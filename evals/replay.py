@@ -2,7 +2,7 @@
 
     .venv/bin/python evals/replay.py [--expect-fail] [--report FILE] [--json FILE] [--judge]
 
-Starts tests/fake_openai.py's server on a free loopback port with `ReplayResponder`, points
+Starts assistant/testing/openai_server.py's server on a free loopback port with `ReplayResponder`, points
 Settings at it and runs `run_eval(backend="model")` over the cases that have a recording in
 evals/recorded/. The recorded answers are written to fail on purpose (Markdown headings,
 以下是…, 我, ！, invented percentages, a rounded figure beyond its interval, a wrong 政治表述),
@@ -60,7 +60,7 @@ class Recording:
 
 def load_recordings(recorded_dir: Path = RECORDED_DIR, cases_dir: Path = CASES_DIR) -> dict[str, Recording]:
     """Recordings by case id, with each case's spec (title, heading labels, notes) attached."""
-    from assistant.spec import load_spec
+    from assistant.drafting.spec import load_spec
 
     out: dict[str, Recording] = {}
     for path in sorted(Path(recorded_dir).glob("*.yaml")):
@@ -91,7 +91,7 @@ def _content(message: dict) -> str:
 
 
 class ReplayResponder:
-    """A `responder` for tests/fake_openai.py: request JSON -> the recorded answer.
+    """A `responder` for assistant/testing/openai_server.py: request JSON -> the recorded answer.
 
     Unknown case or section -> None (the fake then answers 500, the drafting engine falls back
     to offline for that section and the eval reports it). `served` logs (case, section,
@@ -163,8 +163,8 @@ def run_recorded(*, judge: bool = False, settings_overrides: dict[str, Any] | No
                  thresholds=None, cases_dir: Path = CASES_DIR, recorded_dir: Path = RECORDED_DIR):
     """Start the fake server, run the eval over the recorded cases, stop the server.
     Returns (EvalReport, ReplayResponder)."""
-    from assistant.evaluate import run_eval
-    from tests.fake_openai import FakeOpenAIServer, settings_for
+    from assistant.evaluation.runner import run_eval
+    from assistant.testing.openai_server import FakeOpenAIServer, settings_for
 
     recordings = load_recordings(recorded_dir, cases_dir)
     responder = ReplayResponder(recordings)
@@ -177,7 +177,7 @@ def run_recorded(*, judge: bool = False, settings_overrides: dict[str, Any] | No
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.evaluate import load_thresholds, write_outputs
+    from assistant.evaluation.runner import load_thresholds, write_outputs
 
     p = argparse.ArgumentParser(prog="evals/replay.py", description="用录制的模型回答跑评测（经真实 SDK 与本地假服务）。")
     p.add_argument("--expect-fail", action="store_true",

@@ -1,2 +1,2 @@
-"""Test package: makes `tests.fake_openai` importable from test modules, bench/ and
-`python -m tests.fake_openai`."""
+"""Test package: makes `assistant.testing.openai_server` importable from test modules, bench/ and
+`python -m assistant.testing.openai_server`."""

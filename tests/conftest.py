@@ -54,7 +54,7 @@ def isolated_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("HUIBAO_CONFIG", str(tmp_path / "no-such-huibao.toml"))
     monkeypatch.setenv("HUIBAO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
-    from assistant.settings import get_settings
+    from assistant.core.settings import get_settings
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

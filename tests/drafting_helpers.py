@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.figures import Figure
-from assistant.retrieve import Passage
-from assistant.spec import parse_spec
+from assistant.core.figures import Figure
+from assistant.kb.retrieve import Passage
+from assistant.drafting.spec import parse_spec
 
 SMALL_SPEC = """\
 title: 禾川市人大常委会办公室2026年度宣传思想文化工作汇报

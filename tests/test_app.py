@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant.model import FakeChatModel, ToolCall, ToolReply
-from assistant.settings import get_settings
-from assistant.store import Workspace
+from assistant.llm import ToolCall, ToolReply
+from assistant.testing.fakes import FakeChatModel
+from assistant.core.settings import get_settings
+from assistant.workspace.store import Workspace
 from assistant.ui import actions, state
 from assistant.ui.render import findings_html, section_html
-from tests.fake_openai import fake_openai  # noqa: F401  (fixture)
+from assistant.testing.openai_server import fake_openai  # noqa: F401  (fixture)
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = "assistant/ui/pages"
@@ -155,7 +156,7 @@ def test_regenerate_one_section_with_instruction_streams_and_leaves_the_rest(fak
 
 
 def test_model_failure_falls_back_to_offline_with_a_warning(fake_model):
-    from assistant.errors import ModelError
+    from assistant.core.errors import ModelError
     at = drafted_app()
     fake_model = fake_model()
     fake_model.enqueue(ModelError("无法连接模型服务 http://127.0.0.1:9/v1：连接被拒绝。"))
@@ -170,7 +171,7 @@ def test_model_failure_falls_back_to_offline_with_a_warning(fake_model):
 def test_regenerate_action_with_a_failing_model_records_the_offline_engine():
     # Regression: the page's action and the CLI both go through Workspace.regenerate, which
     # records the engine that wrote the text, not whether a model was configured.
-    from assistant.errors import ModelError, StoreError
+    from assistant.core.errors import ModelError, StoreError
     at = drafted_app()
     rid = ui(at).report_id
     ws = workspace()
@@ -396,7 +397,7 @@ def test_chat_with_model_uses_tools(fake_model):
 
 
 def test_chat_model_error_is_shown_and_page_keeps_working(fake_model):
-    from assistant.errors import ModelError
+    from assistant.core.errors import ModelError
     at = drafted_app()
     fake_model = fake_model()
     fake_model.enqueue(ModelError("模型服务暂时不可用（HTTP 503），请稍后重试。"))
@@ -455,7 +456,7 @@ def test_upload_names_are_sanitised(name, safe):
     ("..", 10, "文件名无效"),
 ])
 def test_upload_checks(name, size, fragment):
-    from assistant.errors import InputError
+    from assistant.core.errors import InputError
     with pytest.raises(InputError, match=fragment):
         actions.check_upload(name, size)
 
@@ -527,7 +528,7 @@ def test_settings_endpoint_down_is_a_clear_error():
 
 def test_section_html_escapes_text_and_marks_numbers():
     from assistant.check import check_text
-    from assistant.figures import Figure
+    from assistant.core.figures import Figure
     figures = [Figure(id="F01", item="新闻发布会", value=11, unit="次")]
     text = '<script>alert("x")</script>召开新闻发布会11次，发稿30篇，阅读量XX万人次。'
     html = section_html(text, check_text(text, figures, scope="section"), figures)
@@ -554,7 +555,7 @@ def test_knowledge_base_cache_is_per_embedding_endpoint_and_key(monkeypatch):
     # and the embedding kind only, so every session searched with the first session's key.
     from pydantic import SecretStr
 
-    from assistant import retrieve
+    from assistant.kb import retrieve
     monkeypatch.setattr(retrieve.KnowledgeBase, "open", classmethod(lambda cls, settings, embedder=None: settings))
     first = get_settings().model_copy(update={"embedding": "openai", "base_url": "http://127.0.0.1:9/v1",
                                               "api_key": SecretStr("sk-one")})
@@ -587,7 +588,7 @@ def test_streamed_call_yields_deltas_in_order_then_the_result():
 
 
 def test_streamed_call_reraises_the_producers_error_after_the_partial_text():
-    from assistant.errors import ModelError
+    from assistant.core.errors import ModelError
     from assistant.ui.streaming import StreamedCall
 
     def produce(emit):
@@ -630,7 +631,7 @@ def test_regenerating_a_stale_section_in_place_clears_the_banner():
 
 
 def test_draft_all_with_a_failing_model_says_which_sections_fell_back(fake_model):
-    from assistant.errors import ModelError
+    from assistant.core.errors import ModelError
     at = open_app("sections")
     fake = fake_model()
     fake.responder = lambda messages: (_ for _ in ()).throw(ModelError("无法连接模型服务。"))

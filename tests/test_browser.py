@@ -86,7 +86,7 @@ def wait_for_health(port: int, proc: subprocess.Popen, timeout: float) -> None:
 def servers(tmp_path):
     """The fake model server and the app, both on loopback, data in tmp."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HUIBAO_"))}
-    fake = subprocess.Popen([sys.executable, "-u", "-m", "tests.fake_openai", "--port", "0", "--responder", "clean"],
+    fake = subprocess.Popen([sys.executable, "-u", "-m", "assistant.testing.openai_server", "--port", "0", "--responder", "clean"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         url = wait_for_line(fake, r"listening on (\S+)", START_TIMEOUT_S).group(1)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from assistant.chat import (HELP_TEXT, TOOLS, ActionResult, Intent, format_passages, intent_from_tool_call,
+from assistant.workspace.chat import (HELP_TEXT, TOOLS, ActionResult, Intent, format_passages, intent_from_tool_call,
                             parse_command, run_intent, run_tool_call)
 
 
@@ -119,7 +119,7 @@ def test_format_passages_cites_and_truncates():
 
 
 def test_refused_action_is_reported():
-    from assistant.errors import StoreError
+    from assistant.core.errors import StoreError
 
     class Locked(FakeActions):
         def regenerate(self, section_id, instruction):
@@ -130,7 +130,7 @@ def test_refused_action_is_reported():
 
 
 def test_offline_reply_commands_and_questions():
-    from assistant.chat import NO_MODEL_NOTE, offline_reply
+    from assistant.workspace.chat import NO_MODEL_NOTE, offline_reply
     a = FakeActions()
     reply = offline_reply("重写 1.2 更精炼", a)
     assert reply.changed and "已重写 1.2" in reply.text and NO_MODEL_NOTE in reply.text
@@ -140,8 +140,9 @@ def test_offline_reply_commands_and_questions():
 
 
 def test_model_reply_runs_tool_calls_and_says_what_it_did():
-    from assistant.chat import model_reply
-    from assistant.model import FakeChatModel, ToolCall, ToolReply
+    from assistant.workspace.chat import model_reply
+    from assistant.llm import ToolCall, ToolReply
+    from assistant.testing.fakes import FakeChatModel
     model = FakeChatModel([
         ToolReply(tool_calls=[ToolCall(id="c1", name="regenerate_section",
                                        arguments={"section_id": "1.2", "instruction": "更精炼"})]),
@@ -158,7 +159,7 @@ def test_model_reply_runs_tool_calls_and_says_what_it_did():
 
 
 def test_model_reply_plain_answer():
-    from assistant.chat import model_reply
-    from assistant.model import FakeChatModel
+    from assistant.workspace.chat import model_reply
+    from assistant.testing.fakes import FakeChatModel
     reply = model_reply(FakeChatModel(["您好，有什么可以帮您？"]), "你好", FakeActions())
     assert reply.text == "您好，有什么可以帮您？" and not reply.actions

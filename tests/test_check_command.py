@@ -7,9 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import _register_commands, app
+from assistant.commands.main import app
 
-_register_commands()
 runner = CliRunner()
 
 CLEAN = ("2025年，在县委的坚强领导下，办公室各项工作取得新进展。现将有关情况汇报如下：\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.check import check_numbers, check_text, mark_unverified
-from assistant.figures import Figure
+from assistant.core.figures import Figure
 
 
 def fig(value, unit, fid="F01"):

@@ -35,7 +35,7 @@ def test_clean_prose_false_alarms():
 
 def test_clean_prose_numbers_all_grounded():
     from assistant.check import check_numbers
-    from assistant.figures import load_figures
+    from assistant.core.figures import load_figures
     fx = ROOT / "evals" / "fixtures"
     text = (fx / "clean_prose.md").read_text(encoding="utf-8")
     ms = check_numbers(text, load_figures(fx / "clean_prose_figures.yaml"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.check import lint_style
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 GOOD_REPORT = (
     "2025年，在县委的坚强领导下，办公室各项工作取得新进展。现将有关情况汇报如下：\n"

@@ -9,13 +9,13 @@ import threading
 
 import pytest
 
-from assistant.errors import ModelError
-from assistant.model import FakeChatModel
-from assistant.draft import draft_report, draft_section, fit_passages, split_title, strip_wrapping
-from assistant.settings import PROJECT_ROOT, Settings
-from assistant.tokens import count_tokens
+from assistant.core.errors import ModelError
+from assistant.testing.fakes import FakeChatModel
+from assistant.drafting.draft import draft_report, draft_section, fit_passages, split_title, strip_wrapping
+from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.core.tokens import count_tokens
 from tests.drafting_helpers import FakeKB, passage, small_figures, small_spec
-from tests.fake_openai import fake_openai, settings_for  # noqa: F401  (fixture)
+from assistant.testing.openai_server import fake_openai, settings_for  # noqa: F401  (fixture)
 
 CLEAN_12 = ("坚持守正创新，围绕重要节点做好新闻宣传。一是全年召开新闻发布会11次，编发新闻稿件418篇。"
             "二是用好新媒体平台，微信公众号总阅读量达52.6万人次。")
@@ -246,7 +246,7 @@ EXAMPLES = PROJECT_ROOT / "examples"
 
 
 def _http_responder(body: dict) -> str:
-    from assistant.model import ChatMessage
+    from assistant.llm import ChatMessage
     messages = [ChatMessage(role=m["role"], content=m["content"] if isinstance(m["content"], str) else
                             "".join(part.get("text", "") for part in m["content"])) for m in body["messages"]]
     return answer_for(messages)
@@ -256,8 +256,8 @@ def _http_responder(body: dict) -> str:
 def test_cli_draft_end_to_end_against_fake_server(fake_openai, tmp_path, monkeypatch):  # noqa: F811
     from typer.testing import CliRunner
 
-    from assistant.cli import _register_commands, app
-    from assistant.settings import get_settings
+    from assistant.commands.main import app
+    from assistant.core.settings import get_settings
 
     fake_openai.responder = _http_responder
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
@@ -265,7 +265,6 @@ def test_cli_draft_end_to_end_against_fake_server(fake_openai, tmp_path, monkeyp
     monkeypatch.setenv("HUIBAO_MODEL", "fake-model")
     monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(tmp_path / "no-knowledge"))
     get_settings.cache_clear()
-    _register_commands()
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["draft", "--spec", str(EXAMPLES / "report-spec.yaml"),
                                       "--figures", str(EXAMPLES / "figures.csv"), "--out", str(out), "--json"])
@@ -285,9 +284,8 @@ def test_cli_draft_end_to_end_against_fake_server(fake_openai, tmp_path, monkeyp
 def test_cli_offline_notice_and_bad_spec_writes_nothing(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from assistant.cli import _register_commands, app
+    from assistant.commands.main import app
     monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(tmp_path / "no-knowledge"))
-    _register_commands()
     out = tmp_path / "out"
     runner = CliRunner()
     result = runner.invoke(app, ["draft", "--spec", str(EXAMPLES / "report-spec.yaml"),
@@ -296,8 +294,8 @@ def test_cli_offline_notice_and_bad_spec_writes_nothing(tmp_path, monkeypatch):
     assert "未配置模型接口，已使用离线引擎（不调用任何模型）起草" in result.output
     assert (out / "report.json").exists()
     # The draft is saved in the workspace: every section as version 1, under the id it printed.
-    from assistant.settings import get_settings
-    from assistant.store import Workspace
+    from assistant.core.settings import get_settings
+    from assistant.workspace.store import Workspace
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     report_id = data["report_id"]
     assert f"汇报编号 {report_id}" in result.output.replace("\n", "")
@@ -347,7 +345,7 @@ def test_model_error_fallback_reuses_the_passages_already_retrieved(tmp_path):
 
 
 def test_report_derives_titles_once(tmp_path, monkeypatch):
-    import assistant.draft as draft_module
+    import assistant.drafting.draft as draft_module
     calls = []
     real = draft_module.derive_titles
     monkeypatch.setattr(draft_module, "derive_titles", lambda *a, **k: calls.append(1) or real(*a, **k))

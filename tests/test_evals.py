@@ -1,5 +1,5 @@
 """The eval suite: the offline run passes the gate; recorded model answers replayed through the
-real SDK path (tests/fake_openai.py) have every planted failure caught and fail the gate."""
+real SDK path (assistant/testing/openai_server.py) have every planted failure caught and fail the gate."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import os
 import pytest
 from typer.testing import CliRunner
 
-from assistant.evaluate import (CaseResult, StructureResult, Thresholds, check_structure, discover_cases, gate,
+from assistant.evaluation.runner import (CaseResult, StructureResult, Thresholds, check_structure, discover_cases, gate,
                                 judge_report, load_case, load_thresholds, parse_judge, run_eval, write_outputs)
-from assistant.errors import InputError
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.core.errors import InputError
+from assistant.core.settings import PROJECT_ROOT, Settings
 from evals.replay import ReplayResponder, load_recordings
-from tests.fake_openai import FakeOpenAIServer, fake_openai, model_for, settings_for  # noqa: F401
+from assistant.testing.openai_server import FakeOpenAIServer, fake_openai, model_for, settings_for  # noqa: F401
 
 CASES = PROJECT_ROOT / "evals" / "cases"
 THRESHOLDS = PROJECT_ROOT / "evals" / "thresholds.yaml"
@@ -24,8 +24,8 @@ THRESHOLDS = PROJECT_ROOT / "evals" / "thresholds.yaml"
 def shared_kb(tmp_path_factory):
     """The sample knowledge base, ingested once. conftest's HUIBAO_DATA_DIR is per test, so the
     settings name their data folder explicitly."""
-    from assistant.ingest import ingest
-    from assistant.retrieve import KnowledgeBase
+    from assistant.kb.ingest import ingest
+    from assistant.kb.retrieve import KnowledgeBase
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     settings = Settings(data_dir=tmp_path_factory.mktemp("eval-kb"), knowledge_dir=PROJECT_ROOT / "knowledge")
     kb = KnowledgeBase.open(settings)
@@ -62,8 +62,8 @@ def test_cases_are_complete_and_varied():
     assert len(cases) >= 6
     orgs = set()
     for case in cases:
-        from assistant.figures import load_figures
-        from assistant.spec import load_spec
+        from assistant.core.figures import load_figures
+        from assistant.drafting.spec import load_spec
         figures = load_figures(case.figures_path)
         spec = load_spec(case.spec_path, figures)      # figure ids in the spec exist
         assert spec.year == 2026 and case.description
@@ -211,8 +211,7 @@ def test_replay_script_expects_failure(shared_kb, tmp_path, capsys):
 # ---------------------------------------------------------------- the command
 
 def _cli():
-    from assistant.cli import _register_commands, app
-    _register_commands()
+    from assistant.commands.main import app
     from assistant.commands import evals  # noqa: F401  (registers `huibao eval` until cli.py imports it)
     return app
 
@@ -250,7 +249,7 @@ def test_cli_rejects_offline_with_model():
 
 
 def test_model_run_without_an_endpoint_is_a_clear_error(tmp_path):
-    from assistant.evaluate import EvalError
+    from assistant.evaluation.runner import EvalError
     with pytest.raises(EvalError, match="未配置模型接口"):
         run_eval(CASES, Settings(data_dir=tmp_path), backend="model", only=["renda-daibiao"], kb=None)
 

@@ -15,7 +15,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 from assistant.export import export_docx, export_markdown, file_stem, markdown_text, numbered_headings
 from tests.test_store import ORG, make_report_draft, make_section
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.errors import InputError
-from assistant.figures import Figure, format_value, load_figures, parse_figure_rows, write_figures
+from assistant.core.errors import InputError
+from assistant.core.figures import Figure, format_value, load_figures, parse_figure_rows, write_figures
 
 
 def _write(path, text, encoding="utf-8"):

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from assistant import tokens
-from assistant.settings import Settings
+from assistant.core import tokens
+from assistant.core.settings import Settings
 
 REFERENCE = "202x年，在市委和市人大常委会党组的坚强领导下，市人大常委会办公室紧扣宣传贯彻党的工作主线。"
 

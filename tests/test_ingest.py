@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from assistant.chunking import chunk_document, heading_level
-from assistant.ingest import SkipFile, chunks_for, decode_text, ingest, read_document
+from assistant.kb.chunking import chunk_document, heading_level
+from assistant.kb.ingest import SkipFile, chunks_for, decode_text, ingest, read_document
 from tests.kb_fixtures.helpers import FIXTURES, copy_corpus, embedder, make_settings, run_cli  # noqa: F401  (embedder: fixture)
 
 REPORT = FIXTURES / "past-reports" / "青石县人大常委会办公室2022年度宣传工作汇报.md"
@@ -18,7 +18,7 @@ SENTENCE_END = "。；！？;!?：:”）)"
 
 @pytest.fixture()
 def kb_env(tmp_path, embedder):
-    from assistant.retrieve import KnowledgeBase
+    from assistant.kb.retrieve import KnowledgeBase
     knowledge = copy_corpus(tmp_path / "knowledge")
     settings = make_settings(tmp_path, knowledge)
     return settings, knowledge, KnowledgeBase.open(settings, embedder=embedder)
@@ -241,7 +241,7 @@ def test_ingest_external_folder_does_not_touch_other_documents(kb_env, tmp_path)
 
 
 def test_ingest_missing_path_is_an_input_error(tmp_path):
-    from assistant.errors import InputError
+    from assistant.core.errors import InputError
     with pytest.raises(InputError, match="路径不存在"):
         ingest([tmp_path / "nope"], make_settings(tmp_path))
 
@@ -273,9 +273,9 @@ class _CountingEmbedder:
 
 
 def test_ingest_embeds_in_the_embedders_batches_and_warms_the_token_cache(tmp_path, monkeypatch):
-    from assistant import retrieve
-    from assistant.embeddings import Embedder
-    from assistant.retrieve import KnowledgeBase
+    from assistant.kb import retrieve
+    from assistant.kb.embeddings import Embedder
+    from assistant.kb.retrieve import KnowledgeBase
     emb = _CountingEmbedder()
     assert isinstance(emb, Embedder)
     settings = make_settings(tmp_path, copy_corpus(tmp_path / "knowledge"))

@@ -1,4 +1,4 @@
-"""assistant.model end to end: langchain-openai -> openai SDK -> httpx -> tests/fake_openai.py."""
+"""assistant.llm end to end: langchain-openai -> openai SDK -> httpx -> assistant/testing/openai_server.py."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ import urllib.request
 
 import pytest
 
-from assistant.errors import ModelError
-from assistant.model import (ChatMessage, ChatModel, FakeChatModel, ModelCallError, OpenAIChatModel, ToolCall,
-                             ToolReply, ToolSpec, count_message_tokens, embed_texts, list_models, make_model,
-                             test_connection)
-from assistant.settings import PROJECT_ROOT, Settings
-from tests.fake_openai import (FakeOpenAIServer, Reply, SleepRecorder, clean_responder, embed_text,  # noqa: F401
+from assistant.core.errors import ModelError
+from assistant.llm import ChatMessage, ChatModel, ModelCallError, OpenAIChatModel, ToolCall, ToolReply, ToolSpec, count_message_tokens, embed_texts, list_models, make_model, test_connection
+from assistant.testing.fakes import FakeChatModel
+from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.testing.openai_server import (FakeOpenAIServer, Reply, SleepRecorder, clean_responder, embed_text,  # noqa: F401
                                fake_openai, model_for, settings_for)
 
 TEXT = "一年来，我们坚持稳中求进工作总基调，统筹推进各项重点工作，各项任务取得新进展。"
@@ -396,8 +395,8 @@ def test_embed_texts_errors_are_translated(fake_openai):
 
 
 def test_embedding_endpoint_is_resolved_once_for_embedder_and_request(fake_openai):
-    from assistant.embeddings import get_embedder
-    from assistant.model import embedding_endpoint
+    from assistant.kb.embeddings import get_embedder
+    from assistant.llm import embedding_endpoint
     # the embeddings URL wins over the chat URL (here a closed port), for the request itself too
     settings = settings_for(fake_openai, base_url="http://127.0.0.1:9/v1", embedding_base_url=fake_openai.url,
                             embedding="openai", embedding_model="bge-m3", max_retries=0)
@@ -540,7 +539,7 @@ def test_clean_responder_quotes_only_supplied_figures():
 def test_standalone_server_runs(tmp_path):
     script = tmp_path / "replies.jsonl"
     script.write_text(json.dumps({"text": "脚本回答。"}, ensure_ascii=False) + "\n", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fake_openai", "--port", "0", "--script", str(script),
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.testing.openai_server", "--port", "0", "--script", str(script),
                              "--responder", "clean"], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

@@ -7,12 +7,12 @@ import re
 import pytest
 
 from assistant.check import check_numbers, check_text
-from assistant.draft import draft_report, draft_section
-from assistant.figures import format_value
-from assistant.offline import (compose_section, derive_titles, ground_clause, split_clauses,
+from assistant.drafting.draft import draft_report, draft_section
+from assistant.core.figures import format_value
+from assistant.drafting.offline import (compose_section, derive_titles, ground_clause, split_clauses,
                                to_register)
-from assistant.settings import PROJECT_ROOT, Settings
-from assistant.spec import figures_for, load_spec
+from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.drafting.spec import figures_for, load_spec
 from tests.drafting_helpers import FakeKB, passage, small_figures, small_spec
 
 EXAMPLES = PROJECT_ROOT / "examples"
@@ -171,7 +171,7 @@ def test_one_side_other_side_when_the_past_section_used_it(tmp_path):
 
 @pytest.mark.skipif(not (EXAMPLES / "report-spec.yaml").exists(), reason="examples/ not landed")
 def test_sample_report_offline(tmp_path):
-    from assistant.figures import load_figures
+    from assistant.core.figures import load_figures
     figures = load_figures(EXAMPLES / "figures.csv")
     spec = load_spec(EXAMPLES / "report-spec.yaml", figures)
     report = draft_report(spec, figures, None, None, settings(tmp_path))
@@ -181,8 +181,8 @@ def test_sample_report_offline(tmp_path):
 
 
 def test_template_spec_with_colloquial_notes_and_a_parent_figure(tmp_path):
-    from assistant.figures import Figure
-    from assistant.spec import template_spec
+    from assistant.core.figures import Figure
+    from assistant.drafting.spec import template_spec
     spec = template_spec("禾川市文化和旅游局2026年度工作总结", "禾川市文化和旅游局", 2026, {
         "intro": "我们局今年干得挺好!",
         "achievements": ["## 搞了**文旅融合**, 接待游客1200万人次(同比增长12.5%)", "- 办了3场招商会; 签约项目20个",

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from assistant.prompts import PROMPTS_DIR, PromptError, prompt_files, prompt_version, render_prompt
+from assistant.drafting.prompts import PROMPTS_DIR, PromptError, prompt_files, prompt_version, render_prompt
 
 FIG = {"id": "F01", "item": "新闻发布会", "value": "11", "unit": "次"}
 PASSAGE = {"label": "S1", "source": "past-reports/2023.md", "heading_path": "一、工作做法及成效 > （二）…",

@@ -10,13 +10,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.fake_openai import fake_openai  # noqa: F401  (pytest fixture)
+from assistant.testing.openai_server import fake_openai  # noqa: F401  (pytest fixture)
 
 import numpy as np
 import pytest
 
-from assistant.ingest import ingest
-from assistant.retrieve import KnowledgeBase, rrf, tokenize
+from assistant.kb.ingest import ingest
+from assistant.kb.retrieve import KnowledgeBase, rrf, tokenize
 from evals.retrieval import scoring
 from tests.kb_fixtures.helpers import copy_corpus, embedder, make_settings, run_cli  # noqa: F401  (embedder: fixture)
 
@@ -100,8 +100,8 @@ def test_documents_and_delete(tmp_path, embedder):
 
 
 def test_different_embedders_use_separate_collections(tmp_path):
-    from assistant.retrieve import collection_name
-    from assistant.settings import Settings
+    from assistant.kb.retrieve import collection_name
+    from assistant.core.settings import Settings
     s = Settings(data_dir=tmp_path)
     assert collection_name(s, "use") != collection_name(s, "e5")
     assert collection_name(s, "openai-bge-m3") == "knowledge-openai-bge-m3"
@@ -110,10 +110,10 @@ def test_different_embedders_use_separate_collections(tmp_path):
 # ---------------------------------------------------------------- OpenAI-compatible /embeddings
 
 def test_openai_compatible_embedder_over_http(fake_openai):  # noqa: F811
-    """bge-m3 on vLLM / Xinference: the real SDK path through assistant.model, against a real server."""
-    from assistant.embeddings import get_embedder
-    from assistant.errors import ModelError
-    from tests.fake_openai import embed_text, settings_for
+    """bge-m3 on vLLM / Xinference: the real SDK path through assistant.llm, against a real server."""
+    from assistant.kb.embeddings import get_embedder
+    from assistant.core.errors import ModelError
+    from assistant.testing.openai_server import embed_text, settings_for
 
     fake_openai.require_key = "test-key"
     settings = settings_for(fake_openai, embedding="openai", embedding_model="bge-m3", max_retries=1)
@@ -136,16 +136,16 @@ def test_openai_compatible_embedder_over_http(fake_openai):  # noqa: F811
 
 
 def test_embedder_name_is_known_before_the_model_loads(embedder, fake_openai):  # noqa: F811
-    from assistant.embeddings import embedder_name, get_embedder
-    from assistant.settings import Settings
-    from tests.fake_openai import settings_for
+    from assistant.kb.embeddings import embedder_name, get_embedder
+    from assistant.core.settings import Settings
+    from assistant.testing.openai_server import settings_for
     assert embedder.name == embedder_name(Settings(embedding="use")) == "use"
     openai = settings_for(fake_openai, embedding="openai", embedding_model="bge-m3")
     assert get_embedder(openai).name == embedder_name(openai) == "openai-bge-m3"
 
 
 def test_e5_embedder_uses_prefixes():
-    from assistant.embeddings import E5Embedder
+    from assistant.kb.embeddings import E5Embedder
     e5 = E5Embedder()
     q = np.array(e5.embed_query("新闻发布会"))
     p = np.array(e5.embed_documents(["新闻发布会"])[0])
@@ -192,7 +192,7 @@ def test_http_chroma_server(tmp_path, embedder):
 
 
 def test_http_chroma_unreachable_is_a_store_error(tmp_path):
-    from assistant.errors import StoreError
+    from assistant.core.errors import StoreError
     settings = make_settings(tmp_path, chroma_mode="http", chroma_port=_free_port())
     with pytest.raises(StoreError, match="无法连接 Chroma 服务"):
         KnowledgeBase.open(settings)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import InputError
-from assistant.figures import Figure
-from assistant.settings import PROJECT_ROOT
-from assistant.spec import cn_numeral, infer_part, load_spec, parse_spec, part_of_title, template_spec, validate
+from assistant.core.errors import InputError
+from assistant.core.figures import Figure
+from assistant.core.settings import PROJECT_ROOT
+from assistant.drafting.spec import cn_numeral, infer_part, load_spec, parse_spec, part_of_title, template_spec, validate
 
 EXAMPLE = PROJECT_ROOT / "examples" / "report-spec.yaml"
 
@@ -78,7 +78,7 @@ def test_spec_without_sections_uses_template(tmp_path):
 
 @pytest.mark.skipif(not EXAMPLE.exists(), reason="examples/ not landed")
 def test_example_spec_loads_with_its_figures():
-    from assistant.figures import load_figures
+    from assistant.core.figures import load_figures
     figures = load_figures(PROJECT_ROOT / "examples" / "figures.csv")
     spec = load_spec(EXAMPLE, figures)
     assert len([s for s in spec.walk() if s.is_leaf]) >= 8

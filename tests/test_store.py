@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from assistant.check.result import CheckResult, Coverage, NumberMention, Summary
-from assistant.draft import FigureUse, PassageUse, Provenance, ReportDraft, SectionDraft
-from assistant.errors import StoreError
-from assistant.figures import Figure
-from assistant.spec import ReportSpec, SectionSpec
-from assistant.store import SCHEMA_VERSION, Workspace, diff_segments, split_sentences
+from assistant.drafting.draft import FigureUse, PassageUse, Provenance, ReportDraft, SectionDraft
+from assistant.core.errors import StoreError
+from assistant.core.figures import Figure
+from assistant.drafting.spec import ReportSpec, SectionSpec
+from assistant.workspace.store import SCHEMA_VERSION, Workspace, diff_segments, split_sentences
 
 REPO = Path(__file__).resolve().parent.parent
 ORG = "禾川市人大常委会办公室"
@@ -142,7 +142,7 @@ def test_create_save_and_read_back(tmp_path):
 
 
 def test_versions_history_and_settings_without_key(tmp_path):
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
     ws, rid = new_workspace(tmp_path)
     settings = Settings(api_key="sk-top-secret-123", base_url="http://127.0.0.1:9/v1", model="qwen-plus")
     v2 = ws.add_version(rid, make_section("1.1", text="召开新闻发布会12次。", engine="model", model="qwen-plus"),
@@ -344,7 +344,7 @@ def test_not_a_workspace_is_refused(tmp_path):
 
 
 def test_migration_from_v1_keeps_every_version(tmp_path):
-    from assistant import store
+    from assistant.workspace import store
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)
     conn.executescript(store._SCHEMA_V1)
@@ -388,7 +388,7 @@ _WRITER = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, {repo!r})
     from tests.test_store import make_section
-    from assistant.store import Workspace
+    from assistant.workspace.store import Workspace
     path, rid, section, tag, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
     ws = Workspace.open(path)
     print("ready", flush=True)
@@ -497,7 +497,7 @@ def test_two_writers_serialise_without_duplicates(tmp_path):
 def test_failed_write_rolls_back_completely(tmp_path, monkeypatch):
     ws, rid = new_workspace(tmp_path)
     before = snapshot_state(ws, rid)
-    from assistant import store
+    from assistant.workspace import store
     real = store.Workspace._insert_version
     calls = []
 
@@ -520,7 +520,7 @@ _SLOW_DRAFTER = textwrap.dedent("""
     import time
     sys.path.insert(0, {repo!r})
     from tests.test_store import make_section
-    from assistant.store import Workspace
+    from assistant.workspace.store import Workspace
     ws = Workspace.open(sys.argv[1])
 
     def drafter(section, spec, figures):

@@ -7,20 +7,19 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import _register_commands, app
-from assistant.errors import InputError, StoreError
-from assistant.figures import write_figures
-from assistant.settings import get_settings
-from assistant.store import Workspace
+from assistant.commands.main import app
+from assistant.core.errors import InputError, StoreError
+from assistant.core.figures import write_figures
+from assistant.core.settings import get_settings
+from assistant.workspace.store import Workspace
 from tests.test_store import make_figures, make_report_draft, make_spec, snapshot_state
 
-_register_commands()
 
 
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
     # CliRunner is not a terminal: rich would wrap at 80 columns and cut table cells.
-    from assistant import cli
+    from assistant.commands import main as cli
     monkeypatch.setattr(cli.console, "_width", 200)
 
 
@@ -103,8 +102,8 @@ def test_regenerate_with_a_failing_model_records_the_offline_engine(ws_report, m
     # Regression: the command passed author="model" whenever a model was configured, so a
     # section the offline engine wrote after the model failed was listed as 模型 in history.
     from assistant.commands import workspace
-    from assistant.errors import ModelError
-    from assistant.model import FakeChatModel
+    from assistant.core.errors import ModelError
+    from assistant.testing.fakes import FakeChatModel
     ws, rid = ws_report
     failing = FakeChatModel(name="fake-model",
                             responder=lambda messages: (_ for _ in ()).throw(ModelError("无法连接模型服务。")))
@@ -219,7 +218,7 @@ def test_unknown_report_message(ws_report):
 def test_errors_reach_the_user_as_chinese_messages(ws_report, monkeypatch, capsys):
     import sys
 
-    from assistant import cli
+    from assistant.commands import main as cli
     monkeypatch.setattr(sys, "argv", ["huibao", "revert", "nope", "1", "1"])
     with pytest.raises(SystemExit) as exit_:
         cli.main()

@@ -14,7 +14,7 @@ from assistant.check.numbers import check_numbers, coverage, extract, mark_unver
 from assistant.check.result import CheckResult, Coverage, NumberMention, StyleFinding, Summary
 from assistant.check.style import lint_style
 from assistant.check.terms import OfficeTerms, office_terms
-from assistant.figures import Figure
+from assistant.core.figures import Figure
 
 __all__ = ["CheckResult", "Coverage", "NumberMention", "OfficeTerms", "StyleFinding", "Summary",
            "check_numbers", "check_text", "lint_style", "mark_unverified", "office_terms"]

@@ -27,7 +27,7 @@ import yaml
 
 from assistant.check.result import NumberMention
 from assistant.check.terms import office_terms
-from assistant.figures import SCALES, Figure
+from assistant.core.figures import SCALES, Figure
 
 _SCALE = "|".join(prefix for prefix, _ in SCALES)   # 万亿|亿|万, the one scale table
 _SCALE_FACTOR = dict(SCALES)

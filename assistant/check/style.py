@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Literal
 from assistant.check.numbers import extract, load_rules
 from assistant.check.result import StyleFinding
 from assistant.check.terms import OfficeTerms, office_terms
-from assistant.figures import format_value
-from assistant.spec import cn_numeral, heading_label, part_of_title
+from assistant.core.figures import format_value
+from assistant.drafting.spec import cn_numeral, heading_label, part_of_title
 
 if TYPE_CHECKING:
     from assistant.check.numbers import Extraction

@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 
 class BannedTerm(BaseModel):
@@ -58,7 +58,7 @@ def _terms_path() -> Path | None:
     raw = os.environ.get("HUIBAO_TERMS")
     if raw:
         return Path(raw)
-    from assistant.settings import get_settings
+    from assistant.core.settings import get_settings
     return get_settings().terms
 
 

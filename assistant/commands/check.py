@@ -9,9 +9,9 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from assistant.cli import app, console, err_console  # noqa: F401
-from assistant.errors import HuibaoError, InputError
-from assistant.textio import FRONT_MATTER, TextReadError, decode_text, normalise_newlines, read_docx
+from assistant.commands.base import app, console, err_console  # noqa: F401
+from assistant.core.errors import HuibaoError, InputError
+from assistant.core.textio import FRONT_MATTER, TextReadError, decode_text, normalise_newlines, read_docx
 
 _CONTEXT = 12  # characters shown either side of a finding
 
@@ -24,7 +24,7 @@ def _blank_front_matter(text: str) -> str:
 
 
 def read_draft(path: Path) -> str:
-    """Text of a .md/.txt or .docx draft, read as ingest reads knowledge files (assistant.textio):
+    """Text of a .md/.txt or .docx draft, read as ingest reads knowledge files (assistant.core.textio):
     encoding detected (GBK too), a .docx's tables included, newlines as Python's text mode reads them."""
     if not path.is_file():
         raise InputError("文件不存在。", file=str(path))
@@ -66,7 +66,7 @@ def check(
 ) -> None:
     """核对稿件中的数字是否都有数据来源，并检查公文格式与用语。"""
     from assistant.check import check_text
-    from assistant.figures import load_figures
+    from assistant.core.figures import load_figures
 
     try:
         if scope not in ("report", "section"):

@@ -11,12 +11,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.cli import app, console, err_console
+from assistant.commands.base import app, console, err_console
 
 if TYPE_CHECKING:
-    from assistant.draft import ReportDraft
-    from assistant.figures import Figure
-    from assistant.spec import ReportSpec
+    from assistant.drafting.draft import ReportDraft
+    from assistant.core.figures import Figure
+    from assistant.drafting.spec import ReportSpec
 
 OFFLINE_NOTICE = "未配置模型接口，已使用离线引擎（不调用任何模型）起草。"
 FORCED_OFFLINE_NOTICE = "按 --offline 要求，已使用离线引擎（不调用任何模型）起草。"
@@ -24,8 +24,8 @@ FORCED_OFFLINE_NOTICE = "按 --offline 要求，已使用离线引擎（不调�
 
 def _after_draft(report_draft: ReportDraft, spec: ReportSpec, figures: list[Figure]) -> str:
     """Save the report and version 1 of every section in one transaction; returns the report id."""
-    from assistant.settings import get_settings
-    from assistant.store import Workspace
+    from assistant.core.settings import get_settings
+    from assistant.workspace.store import Workspace
 
     settings = get_settings()
     with Workspace.open(settings.workspace_path) as workspace:
@@ -34,7 +34,7 @@ def _after_draft(report_draft: ReportDraft, spec: ReportSpec, figures: list[Figu
 
 def _open_kb(settings, *, ingest_if_empty: bool):
     """The knowledge base, or None when it is empty or cannot be opened (drafting goes on without passages)."""
-    from assistant.retrieve import open_knowledge_base
+    from assistant.kb.retrieve import open_knowledge_base
     try:
         return open_knowledge_base(settings, ingest_if_empty=ingest_if_empty,
                                    before_ingest=lambda: err_console.print("知识库为空，正在导入示例知识库……"))
@@ -45,18 +45,18 @@ def _open_kb(settings, *, ingest_if_empty: bool):
 
 def _run(spec_path: Path, figures_path: Path, *, offline: bool, model_name: str | None, out: Path,
          as_json: bool, ingest_if_empty: bool = False) -> None:
-    from assistant.draft import draft_report, drafted_sections
-    from assistant.offline import derive_titles
-    from assistant.figures import load_figures
-    from assistant.settings import get_settings
-    from assistant.spec import load_spec
+    from assistant.drafting.draft import draft_report, drafted_sections
+    from assistant.drafting.offline import derive_titles
+    from assistant.core.figures import load_figures
+    from assistant.core.settings import get_settings
+    from assistant.drafting.spec import load_spec
 
     settings = get_settings()
     figures = load_figures(figures_path)
     spec = load_spec(spec_path, figures)  # everything is validated before anything is written
     model = None
     if not offline and settings.model_configured:  # the SDK is imported only when it will be used
-        from assistant.model import make_model
+        from assistant.llm import make_model
         model = make_model(settings, model=model_name)
     notice = FORCED_OFFLINE_NOTICE if offline else (OFFLINE_NOTICE if model is None else None)
     show = err_console if as_json else console
@@ -166,7 +166,7 @@ def demo(offline: bool = typer.Option(False, "--offline", help="不调用模型�
          model: Optional[str] = typer.Option(None, "--model", help="模型名称（覆盖设置）"),
          out: Path = typer.Option(Path("out"), "--out", help="输出目录")) -> None:
     """起草示例汇报：examples/report-spec.yaml + examples/figures.xlsx，使用示例知识库。"""
-    from assistant.settings import PROJECT_ROOT
+    from assistant.core.settings import PROJECT_ROOT
 
     examples = PROJECT_ROOT / "examples"
     figures = examples / "figures.xlsx"

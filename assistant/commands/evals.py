@@ -1,4 +1,4 @@
-"""`huibao eval`: draft the eval cases and score them against the gate (logic: assistant.evaluate)."""
+"""`huibao eval`: draft the eval cases and score them against the gate (logic: assistant.evaluation.runner)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.cli import app, console, err_console
+from assistant.commands.base import app, console, err_console
 
 DEFAULT_CASES = Path("evals/cases")
 DEFAULT_THRESHOLDS = Path("evals/thresholds.yaml")
@@ -20,7 +20,7 @@ DEFAULT_JSON = Path("out/eval-report.json")
 def _project_default(path: Path, default: Path) -> Path:
     """A default path is looked up in the project when the current folder lacks it."""
     if path == default and not path.exists():
-        from assistant.settings import PROJECT_ROOT
+        from assistant.core.settings import PROJECT_ROOT
         return PROJECT_ROOT / default
     return path
 
@@ -72,9 +72,9 @@ def eval_command(
     judge: bool = typer.Option(False, "--judge", help="另请模型按评分细则给文风打分（仅供参考，不替代规则核对）"),
 ) -> None:
     """起草评测案例并核对（编造数字、待补充项、数据覆盖、公文规范、结构），未达门槛时以非零状态退出。"""
-    from assistant.errors import InputError
-    from assistant.evaluate import load_thresholds, run_eval, write_outputs
-    from assistant.settings import get_settings
+    from assistant.core.errors import InputError
+    from assistant.evaluation.runner import load_thresholds, run_eval, write_outputs
+    from assistant.core.settings import get_settings
 
     if offline and model:
         raise InputError("--offline 与 --model 不能同时使用。", field="--model")

@@ -12,14 +12,14 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.cli import app, console, err_console
+from assistant.commands.base import app, console, err_console
 
 
 @app.command()
 def ingest(paths: Optional[list[Path]] = typer.Argument(None, help="文件或目录；默认导入设置中的 knowledge/ 目录。")) -> None:
     """导入知识库：读取 .txt/.md/.docx/.pdf，按公文结构分块并建立索引（只处理新增或改动的文件）。"""
-    from assistant.ingest import ingest as run_ingest
-    from assistant.settings import get_settings
+    from assistant.kb.ingest import ingest as run_ingest
+    from assistant.core.settings import get_settings
 
     settings = get_settings()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -65,9 +65,9 @@ def search(query: str = typer.Argument(..., help="检索内容"),
            org: Optional[str] = typer.Option(None, "--org", help="单位名称（包含即可）"),
            as_json: bool = typer.Option(False, "--json", help="输出 JSON 数组")) -> None:
     """检索知识库：语义检索与关键词（BM25）检索融合，显示来源、标题层级、得分和原文。"""
-    from assistant.errors import InputError
-    from assistant.retrieve import EmptyKnowledgeBase, KnowledgeBase
-    from assistant.settings import get_settings
+    from assistant.core.errors import InputError
+    from assistant.kb.retrieve import EmptyKnowledgeBase, KnowledgeBase
+    from assistant.core.settings import get_settings
 
     if kind is not None and kind not in ("report", "policy", "other"):
         raise InputError("应为 report、policy 或 other 之一", field="--kind")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from assistant.cli import app, console
-from assistant.settings import get_settings
+from assistant.commands.base import app, console
+from assistant.core.settings import get_settings
 
 
 @app.command("models")
 def models_command() -> None:
     """列出所配置模型接口提供的模型（GET /models）。"""
-    from assistant.model import display_url, list_models
+    from assistant.llm import display_url, list_models
 
     settings = get_settings()
     if not settings.model_configured:

@@ -1,7 +1,7 @@
 """`huibao` commands for the workspace: saved reports, versions, regeneration, figures, export.
 
 reports · show · history · regenerate · revert · diff · lock · unlock · edit · figures · stale ·
-refresh · export. Wiring only: the work is done by assistant.store, assistant.draft and
+refresh · export. Wiring only: the work is done by assistant.workspace.store, assistant.drafting.draft and
 assistant.export.
 """
 
@@ -15,32 +15,32 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from assistant.cli import app, console, err_console
-from assistant.errors import InputError
-from assistant.figures import format_value
+from assistant.commands.base import app, console, err_console
+from assistant.core.errors import InputError
+from assistant.core.figures import format_value
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
-    from assistant.store import Workspace
+    from assistant.core.settings import Settings
+    from assistant.workspace.store import Workspace
 
 REPORT = typer.Argument(..., help="汇报编号（huibao reports 可查看）")
 SECTION = typer.Argument(..., help="章节编号，如 intro、1、1.1、closing")
 
 
 def _settings() -> "Settings":
-    from assistant.settings import get_settings
+    from assistant.core.settings import get_settings
     return get_settings()
 
 
 def _workspace() -> "Workspace":
-    from assistant.store import Workspace
+    from assistant.workspace.store import Workspace
     return Workspace.open(_settings().workspace_path)
 
 
 def _open_kb(settings: "Settings"):
     """The knowledge base, or None when it is empty or cannot be opened (drafting goes on)."""
     try:
-        from assistant.retrieve import open_knowledge_base
+        from assistant.kb.retrieve import open_knowledge_base
         return open_knowledge_base(settings)
     except Exception as err:  # noqa: BLE001 - a broken index must not stop a regeneration
         err_console.print(f"[yellow]知识库不可用，将不引用参考材料：{escape(str(err))}[/]")
@@ -51,7 +51,7 @@ def _make_model(settings: "Settings", offline: bool, model_name: str | None):
     if offline:
         err_console.print("[yellow]按 --offline 要求，使用离线引擎（不调用任何模型）。[/]")
         return None
-    from assistant.model import make_model
+    from assistant.llm import make_model
     model = make_model(settings, model=model_name)
     if model is None:
         err_console.print("[yellow]未配置模型接口，使用离线引擎（不调用任何模型）。[/]")
@@ -60,7 +60,7 @@ def _make_model(settings: "Settings", offline: bool, model_name: str | None):
 
 def _regenerate(ws: "Workspace", report_id: str, section_id: str, *, settings: "Settings", model, kb,
                 instruction: str | None, stream: bool) -> int:
-    from assistant.draft import draft_section
+    from assistant.drafting.draft import draft_section
 
     def on_delta(text: str) -> None:
         console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
@@ -134,7 +134,7 @@ def show(report: str = REPORT, section_id: Optional[str] = typer.Argument(None, 
 @app.command()
 def history(report: str = REPORT, section_id: str = SECTION) -> None:
     """列出一个章节的全部版本。"""
-    from assistant.store import AUTHOR_ZH
+    from assistant.workspace.store import AUTHOR_ZH
     ws = _workspace()
     rows = ws.history(report, section_id)
     table = Table(title=f"汇报 {escape(report)} 章节 {escape(section_id)} 的版本")
@@ -163,7 +163,7 @@ def regenerate(report: str = REPORT, section_id: str = SECTION,
     ws.section_spec(report, section_id)
     chat_model = _make_model(settings, offline, model)
     if chat_model is None and instruction:
-        from assistant.offline import parse_instruction
+        from assistant.drafting.offline import parse_instruction
         how = ("能做的调整已照办（“精炼”：删去概述句；“突出某项”：相关内容排在前面），其余要求需要模型"
                if parse_instruction(instruction).understood else "这条要求需要模型才能照办")
         err_console.print(f"[yellow]离线引擎按提纲要点和数据组稿：{how}。要求已记入版本历史。[/]")
@@ -247,7 +247,7 @@ def figures(report: str = REPORT,
     """显示汇报的数据；用 --set 更新数据并列出因此需要更新的章节。"""
     ws = _workspace()
     if set_ is not None:
-        from assistant.figures import load_figures
+        from assistant.core.figures import load_figures
         ws.update_figures(report, load_figures(set_))
         console.print(f"已更新汇报 {escape(report)} 的数据。")
         _print_stale(ws, report)

@@ -1,7 +1,7 @@
 """What the page's buttons do, as plain functions over the stage modules (no Streamlit).
 
 Each is a few calls into store / draft / figures / retrieve / check; keeping them here lets
-the chat (assistant.chat) and the pages share them, and lets tests call them directly.
+the chat (assistant.workspace.chat) and the pages share them, and lets tests call them directly.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from assistant.chat import ActionResult
-from assistant.errors import InputError, StoreError
-from assistant.figures import figure_text, format_value
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.workspace.chat import ActionResult
+from assistant.core.errors import InputError, StoreError
+from assistant.core.figures import figure_text, format_value
+from assistant.core.settings import PROJECT_ROOT, Settings
 
 EXAMPLES = PROJECT_ROOT / "examples"
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf")
@@ -44,8 +44,8 @@ def list_reports(ws) -> list[ReportRef]:
 
 def sample_inputs() -> tuple[object, list] | None:
     """The sample report's spec and figures from examples/, or None when they are missing."""
-    from assistant.figures import load_figures
-    from assistant.spec import load_spec
+    from assistant.core.figures import load_figures
+    from assistant.drafting.spec import load_spec
     spec_path = EXAMPLES / "report-spec.yaml"
     figures_path = next((p for p in (EXAMPLES / "figures.csv", EXAMPLES / "figures.xlsx", EXAMPLES / "figures.yaml")
                          if p.exists()), None)
@@ -68,7 +68,7 @@ def ensure_sample_report(ws, settings: Settings) -> str | None:
 
 
 def create_from_template(ws, title: str, organisation: str, year: int, achievements: str = "") -> str:
-    from assistant.spec import template_spec
+    from assistant.drafting.spec import template_spec
     title, organisation = title.strip(), organisation.strip()
     if not title:
         raise InputError("请填写报告标题。", field="标题")
@@ -92,7 +92,7 @@ def _kb(kb_provider: Callable[[], object] | None):
 def draft_all(ws, report_id: str, settings: Settings, model, kb_provider=None,
               on_section: Callable[[object], None] | None = None):
     """Draft every section (locked sections keep their text) and save it as the current draft."""
-    from assistant.draft import draft_report
+    from assistant.drafting.draft import draft_report
     spec = ws.spec(report_id)
     # The snapshot read before drafting is the one the versions rest on (staleness).
     snapshot_id, figures = ws.figures_snapshot(report_id)
@@ -105,7 +105,7 @@ def regenerate_section(ws, report_id: str, section_id: str, settings: Settings, 
                        *, instruction: str | None = None, on_delta: Callable[[str], None] | None = None):
     """Redraft one section and save it as a new version (Workspace.regenerate); other sections
     are untouched. Returns the new draft."""
-    from assistant.draft import draft_section
+    from assistant.drafting.draft import draft_section
     if section_id in ws.locked(report_id):
         # The store's own refusal names the CLI command (huibao unlock); the page has a button.
         raise StoreError(f"章节 {section_id} 已锁定，解锁后才能重新起草。")
@@ -150,7 +150,7 @@ def _cell(value):
 
 def figures_from_table(rows: Sequence[dict], source: str = "数据表"):
     """Rows edited in the page (pandas records) -> validated figures; InputError names row/field."""
-    from assistant.figures import parse_figure_rows
+    from assistant.core.figures import parse_figure_rows
     clean = [{k: _cell(v) for k, v in row.items()} for row in rows]
     return parse_figure_rows(clean, source)
 
@@ -164,7 +164,7 @@ def _temp_path(folder: Path, suffix: str) -> Path:
 
 def figures_file_bytes(figures: list, suffix: str, settings: Settings) -> bytes:
     """The figures as a .csv or .xlsx file's bytes (write_figures writes to a path)."""
-    from assistant.figures import write_figures
+    from assistant.core.figures import write_figures
     folder = settings.data_dir / "tmp"
     folder.mkdir(parents=True, exist_ok=True)
     path = _temp_path(folder, suffix)
@@ -177,7 +177,7 @@ def figures_file_bytes(figures: list, suffix: str, settings: Settings) -> bytes:
 
 def figures_from_upload(name: str, data: bytes, settings: Settings):
     """Figures from an uploaded .csv/.xlsx/.yaml file (load_figures reads a path)."""
-    from assistant.figures import load_figures
+    from assistant.core.figures import load_figures
     safe = safe_upload_name(name)
     suffix = Path(safe).suffix.lower()
     if suffix not in (".csv", ".xlsx", ".yaml", ".yml"):
@@ -210,7 +210,7 @@ def set_one_figure(ws, report_id: str, ref: str, value: float, unit: str | None)
     target = find_figure(figures, ref)
     if target is None:
         raise InputError(f"没有找到数据“{ref}”。请写数据编号（如 F03）或项目名称。", field="项目")
-    from assistant.figures import Figure
+    from assistant.core.figures import Figure
     changed = Figure(id=target.id, item=target.item, value=value, unit=unit or target.unit,
                      section=target.section, note=target.note)
     figures = [changed if f.id == target.id else f for f in figures]
@@ -281,7 +281,7 @@ def delete_document(kb, source: str, settings: Settings) -> None:
 # --- chat --------------------------------------------------------------------------------
 
 class ReportActions:
-    """assistant.chat.ChatActions over one open report."""
+    """assistant.workspace.chat.ChatActions over one open report."""
 
     def __init__(self, ws, report_id: str, settings: Settings, model, kb_provider=None,
                  on_delta: Callable[[str], None] | None = None) -> None:

@@ -10,7 +10,7 @@ from html import escape
 from typing import Iterable, Mapping, Sequence
 
 from assistant.check.result import CheckResult, NumberMention, StyleFinding
-from assistant.figures import figure_text
+from assistant.core.figures import figure_text
 
 # Fixed stylesheet; no user data in it.
 CSS = """

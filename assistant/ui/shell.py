@@ -7,7 +7,7 @@ import logging
 
 import streamlit as st
 
-from assistant.errors import HuibaoError
+from assistant.core.errors import HuibaoError
 from assistant.ui import actions, render
 from assistant.ui.state import UiSession, open_workspace, session
 

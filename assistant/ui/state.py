@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Literal
 import streamlit as st
 from pydantic import SecretStr
 
-from assistant.errors import HuibaoError
-from assistant.settings import Settings, get_settings
+from assistant.core.errors import HuibaoError
+from assistant.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from assistant.model import ChatModel
-    from assistant.retrieve import KnowledgeBase
-    from assistant.store import Workspace
+    from assistant.llm import ChatModel
+    from assistant.kb.retrieve import KnowledgeBase
+    from assistant.workspace.store import Workspace
 
 _SESSION_KEY = "huibao.session"
 
@@ -78,7 +78,7 @@ def session() -> UiSession:
 
 def model_factory(settings: Settings) -> "ChatModel | None":
     """Build the chat model for these settings; None means the offline engine."""
-    from assistant.model import make_model
+    from assistant.llm import make_model
     return make_model(settings)
 
 
@@ -91,7 +91,7 @@ def current_model(sess: UiSession) -> "ChatModel | None":
 def _workspace(path: str) -> "Workspace":
     # One connection per workspace file for the whole server: Workspace is thread-safe and
     # opening it runs the schema check, which need not happen on every rerun.
-    from assistant.store import Workspace
+    from assistant.workspace.store import Workspace
     return Workspace.open(path)
 
 
@@ -104,7 +104,7 @@ def _knowledge_base(data_dir: str, knowledge_dir: str, embedder: tuple[str, ...]
                     _settings: Settings) -> "KnowledgeBase":
     # Cached per data location and embedder: opening the index loads the embedder, and the
     # instance keeps its BM25 index and vectors, which take a while to build.
-    from assistant.retrieve import KnowledgeBase
+    from assistant.kb.retrieve import KnowledgeBase
     return KnowledgeBase.open(_settings)
 
 

@@ -20,7 +20,7 @@ def copy_corpus(dest: Path) -> Path:
 
 
 def make_settings(tmp_path: Path, knowledge: Path | None = None, **extra):
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
     return Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge or tmp_path / "knowledge", **extra)
 
 
@@ -28,8 +28,8 @@ def make_settings(tmp_path: Path, knowledge: Path | None = None, **extra):
 def embedder():
     """The bundled USE embedder (loaded once per process by get_embedder). Import it into a test
     module to use it as a fixture."""
-    from assistant.embeddings import get_embedder
-    from assistant.settings import Settings
+    from assistant.kb.embeddings import get_embedder
+    from assistant.core.settings import Settings
     return get_embedder(Settings(embedding="use"))
 
 
@@ -37,10 +37,9 @@ def run_cli(args: list[str], monkeypatch, knowledge: Path, data: Path):
     """`huibao <args>` in-process with the knowledge and data folders set through the environment."""
     from typer.testing import CliRunner
 
-    from assistant.cli import _register_commands, app
-    from assistant.settings import get_settings
+    from assistant.commands.main import app
+    from assistant.core.settings import get_settings
     monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(knowledge))
     monkeypatch.setenv("HUIBAO_DATA_DIR", str(data))
     get_settings.cache_clear()
-    _register_commands()
     return CliRunner().invoke(app, args)

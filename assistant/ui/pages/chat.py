@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant import chat
-from assistant.errors import HuibaoError
+from assistant.workspace import chat
+from assistant.core.errors import HuibaoError
 from assistant.ui import actions
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import current_model, drafting_knowledge_base, open_workspace, session

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from assistant.errors import HuibaoError
-from assistant.figures import format_value
+from assistant.core.errors import HuibaoError
+from assistant.core.figures import format_value
 from assistant.ui import actions
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import PendingDraft, UiSession, open_workspace, session

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.errors import HuibaoError
+from assistant.core.errors import HuibaoError
 from assistant.ui import actions, render as html
 from assistant.ui.shell import show_notices
 from assistant.ui.state import UiSession, knowledge_base, session
@@ -13,7 +13,7 @@ KIND_ZH = {"report": "往年汇报", "policy": "政策文件", "other": "其他"
 
 
 def _ingest(sess: UiSession, kb, paths, label: str) -> None:
-    from assistant.ingest import ingest
+    from assistant.kb.ingest import ingest
     bar = st.progress(0.0, text=f"正在导入{label}…")
 
     def progress(stage: str, done: int, total: int) -> None:

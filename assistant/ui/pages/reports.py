@@ -6,7 +6,7 @@ import datetime
 
 import streamlit as st
 
-from assistant.errors import HuibaoError
+from assistant.core.errors import HuibaoError
 from assistant.ui import actions
 from assistant.ui.shell import show_notices
 from assistant.ui.state import open_workspace, session

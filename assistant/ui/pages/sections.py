@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.draft import drafted_sections
-from assistant.errors import HuibaoError
-from assistant.store import AUTHOR_ZH
+from assistant.drafting.draft import drafted_sections
+from assistant.core.errors import HuibaoError
+from assistant.workspace.store import AUTHOR_ZH
 from assistant.ui import actions
 from assistant.ui import render as html
 from assistant.ui.shell import require_report, show_notices

@@ -25,7 +25,7 @@ def _clear_key(sess: UiSession) -> None:
 
 
 def _test(sess: UiSession) -> None:
-    from assistant.model import test_connection
+    from assistant.llm import test_connection
     sess.connection = test_connection(sess.settings.model_copy())
 
 

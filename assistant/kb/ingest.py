@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from assistant.chunking import Chunk, chunk_document, heading_level
-from assistant.errors import InputError
-from assistant.retrieve import KnowledgeBase, TokenCache, _search_text, text_key
-from assistant.settings import Settings
-from assistant.textio import TextReadError, decode_text, normalise_newlines, read_docx, split_front_matter
+from assistant.kb.chunking import Chunk, chunk_document, heading_level
+from assistant.core.errors import InputError
+from assistant.kb.retrieve import KnowledgeBase, TokenCache, _search_text, text_key
+from assistant.core.settings import Settings
+from assistant.core.textio import TextReadError, decode_text, normalise_newlines, read_docx, split_front_matter
 
 __all__ = ["Document", "IngestReport", "SkipFile", "read_document", "chunk_document", "decode_text",
            "ingest", "SUPPORTED_EXTENSIONS"]

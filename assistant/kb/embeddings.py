@@ -1,7 +1,7 @@
 """Embedders: the bundled offline models (USE, E5) and any OpenAI-compatible /embeddings endpoint.
 
 All embedders return L2-normalised float32 vectors so cosine similarity is a dot product. The
-OpenAI-compatible one calls assistant.model.embed_texts: only assistant/model.py talks to model endpoints.
+OpenAI-compatible one calls assistant.llm.embed_texts: only assistant/model.py talks to model endpoints.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 
 
 @runtime_checkable
@@ -100,7 +100,7 @@ class E5Embedder(_BaseEmbedder):
 class OpenAICompatibleEmbedder(_BaseEmbedder):
     """Any OpenAI-compatible POST /embeddings (bge-m3 on vLLM or Xinference, Ollama, …).
 
-    The call goes through assistant.model.embed_texts: the one module that talks to model
+    The call goes through assistant.llm.embed_texts: the one module that talks to model
     endpoints, with its retries, Retry-After handling, key scrubbing and Chinese messages.
     """
 
@@ -112,7 +112,7 @@ class OpenAICompatibleEmbedder(_BaseEmbedder):
         self.name = embedder_name(settings)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        from assistant.model import embed_texts
+        from assistant.llm import embed_texts
         vectors = embed_texts(self._settings, list(texts), batch_size=self.batch_size)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
@@ -124,7 +124,7 @@ _cache_lock = threading.Lock()
 def get_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name; model loading happens once per process."""
     if settings.embedding == "openai":
-        from assistant.model import embedding_endpoint   # raises the clear error when none is set
+        from assistant.llm import embedding_endpoint   # raises the clear error when none is set
         url, model = embedding_endpoint(settings)
         key = settings.api_key.get_secret_value() if settings.api_key is not None else None
         cache_key: tuple = ("openai", url, model, key)

@@ -34,15 +34,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from assistant.errors import HuibaoError, InputError
+from assistant.core.errors import HuibaoError, InputError
 
 if TYPE_CHECKING:
     from assistant.check import CheckResult, NumberMention, StyleFinding
-    from assistant.draft import ReportDraft
-    from assistant.figures import Figure
-    from assistant.model import ChatMessage, ChatModel
-    from assistant.retrieve import KnowledgeBase
-    from assistant.settings import Settings
+    from assistant.drafting.draft import ReportDraft
+    from assistant.core.figures import Figure
+    from assistant.llm import ChatMessage, ChatModel
+    from assistant.kb.retrieve import KnowledgeBase
+    from assistant.core.settings import Settings
 
 Backend = Literal["offline", "model"]
 
@@ -452,7 +452,7 @@ class _FirstAnswerRecorder:
 
     def _note(self, answer: str) -> None:
         from assistant.check import check_numbers
-        from assistant.draft import strip_wrapping
+        from assistant.drafting.draft import strip_wrapping
         section = getattr(self._local, "section", None) or "?"
         mentions = check_numbers(strip_wrapping(answer), self._figures, terms=self._terms)
         invented = [m.text for m in mentions if m.status == "invented"]
@@ -465,8 +465,8 @@ class _FirstAnswerRecorder:
 def judge_report(model: ChatModel, markdown: str) -> JudgeScore:
     """A model's rubric score (1–5 per criterion) of the report's style. Never raises: a
     failed or unreadable answer is recorded as the score's error."""
-    from assistant.model import ChatMessage
-    from assistant.prompts import render_prompt
+    from assistant.llm import ChatMessage
+    from assistant.drafting.prompts import render_prompt
     try:
         prompt = render_prompt("judge", text=markdown, criteria=list(JUDGE_CRITERIA))  # the answer's JSON keys
         answer = model.complete([ChatMessage(role="user", content=prompt)])
@@ -513,7 +513,7 @@ def parse_judge(answer: str) -> JudgeScore:
 def _resolve_model(settings: Settings, model: str | ChatModel | None) -> ChatModel:
     if model is not None and not isinstance(model, str):
         return model
-    from assistant.model import make_model
+    from assistant.llm import make_model
     made = make_model(settings, model=model)
     if made is None:
         raise EvalError("未配置模型接口，无法用模型评测。请设置 OPENAI_BASE_URL / OPENAI_API_KEY"
@@ -522,9 +522,9 @@ def _resolve_model(settings: Settings, model: str | ChatModel | None) -> ChatMod
 
 
 def run_case(case: EvalCase, settings: Settings, kb: KnowledgeBase | None, model: ChatModel | None) -> CaseResult:
-    from assistant.draft import draft_report
-    from assistant.figures import load_figures
-    from assistant.spec import load_spec
+    from assistant.drafting.draft import draft_report
+    from assistant.core.figures import load_figures
+    from assistant.drafting.spec import load_spec
 
     try:
         figures = load_figures(case.figures_path)
@@ -551,7 +551,7 @@ def run_eval(cases_dir: str | Path, settings: Settings, *, backend: Backend, mod
     model name / None for the configured one via make_model). judge=True additionally asks a
     model (the drafting model, or the configured one for an offline run) for a rubric score.
     """
-    from assistant.prompts import prompt_version
+    from assistant.drafting.prompts import prompt_version
 
     if backend not in ("offline", "model"):
         raise EvalError(f"未知的评测方式“{backend}”（可选：offline、model）。")
@@ -563,7 +563,7 @@ def run_eval(cases_dir: str | Path, settings: Settings, *, backend: Backend, mod
     if kb is None:
         # The sample knowledge is ingested into an empty index so a fresh checkout (CI)
         # evaluates with the same passages as a developer's machine.
-        from assistant.retrieve import open_knowledge_base
+        from assistant.kb.retrieve import open_knowledge_base
         kb = open_knowledge_base(settings, ingest_if_empty=True)
     report = EvalReport(backend=backend, model=getattr(drafting, "name", None), judge=judge,
                         started_at=datetime.now().isoformat(timespec="seconds"), prompt_version=prompt_version(),

@@ -28,18 +28,18 @@ from typing import TYPE_CHECKING, Callable, Literal
 from pydantic import BaseModel
 
 from assistant.check.result import CheckResult, Coverage
-from assistant.errors import ModelError
-from assistant.figures import format_value
-from assistant.offline import compose_section, derive_titles
-from assistant.prompts import prompt_version, render_prompt
-from assistant.spec import ReportSpec, SectionSpec, figures_for
-from assistant.tokens import count_tokens, truncate_to_tokens
+from assistant.core.errors import ModelError
+from assistant.core.figures import format_value
+from assistant.drafting.offline import compose_section, derive_titles
+from assistant.drafting.prompts import prompt_version, render_prompt
+from assistant.drafting.spec import ReportSpec, SectionSpec, figures_for
+from assistant.core.tokens import count_tokens, truncate_to_tokens
 
 if TYPE_CHECKING:
-    from assistant.figures import Figure
-    from assistant.model import ChatModel
-    from assistant.retrieve import KnowledgeBase, Passage
-    from assistant.settings import Settings
+    from assistant.core.figures import Figure
+    from assistant.llm import ChatModel
+    from assistant.kb.retrieve import KnowledgeBase, Passage
+    from assistant.core.settings import Settings
 
 
 class FigureUse(BaseModel):
@@ -216,7 +216,7 @@ def drop_repeated_heading(text: str, title: str) -> str:
 
 
 def _message(role: str, content: str):
-    from assistant.model import ChatMessage
+    from assistant.llm import ChatMessage
     return ChatMessage(role=role, content=content)
 
 

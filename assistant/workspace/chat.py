@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, Sequence
 
-from assistant.errors import HuibaoError
+from assistant.core.errors import HuibaoError
 
 IntentKind = Literal["regenerate", "set_figure", "search", "explain", "help"]
 
@@ -289,7 +289,7 @@ def model_reply(model, text: str, actions: ChatActions, *, history: Sequence[tup
                 outline: str = "", max_rounds: int = 3) -> ChatReply:
     """With a model: let it call TOOLS (possibly several rounds), run each call, and end with
     its answer plus a plain list of what was actually done (the model's prose may omit it)."""
-    from assistant.model import ChatMessage  # the model stage; kept out of the offline path
+    from assistant.llm import ChatMessage  # the model stage; kept out of the offline path
 
     messages = [ChatMessage.system(SYSTEM_PROMPT + ("\n\n" + outline if outline else ""))]
     for role, said in list(history)[-10:]:

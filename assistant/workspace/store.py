@@ -36,12 +36,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
 from pydantic import BaseModel
 
 from assistant.check.result import CheckResult, Summary
-from assistant.errors import StoreError
-from assistant.figures import Figure, figure_text
+from assistant.core.errors import StoreError
+from assistant.core.figures import Figure, figure_text
 
 if TYPE_CHECKING:  # the draft and spec models live in modules of their own stage
-    from assistant.draft import ReportDraft, SectionDraft
-    from assistant.spec import ReportSpec, SectionSpec
+    from assistant.drafting.draft import ReportDraft, SectionDraft
+    from assistant.drafting.spec import ReportSpec, SectionSpec
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
@@ -276,7 +276,7 @@ _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 
 def _draft_models():
     try:
-        from assistant.draft import ReportDraft, SectionDraft
+        from assistant.drafting.draft import ReportDraft, SectionDraft
     except ImportError as err:  # pragma: no cover - only while the draft stage is missing
         raise StoreError(f"起草模块不可用，无法读取工作区中的稿件：{err}") from None
     return SectionDraft, ReportDraft
@@ -284,7 +284,7 @@ def _draft_models():
 
 def _spec_model():
     try:
-        from assistant.spec import ReportSpec
+        from assistant.drafting.spec import ReportSpec
     except ImportError as err:  # pragma: no cover
         raise StoreError(f"提纲模块不可用，无法读取工作区中的提纲：{err}") from None
     return ReportSpec

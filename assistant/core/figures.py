@@ -20,8 +20,8 @@ from typing import Any, Iterable
 import yaml
 from pydantic import BaseModel, model_validator
 
-from assistant.errors import InputError
-from assistant.textio import TextReadError, decode_text
+from assistant.core.errors import InputError
+from assistant.core.textio import TextReadError, decode_text
 
 # Header aliases a Chinese office is likely to type.
 _ALIASES = {

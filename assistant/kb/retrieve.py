@@ -23,9 +23,9 @@ from typing import Callable, Literal
 import numpy as np
 from pydantic import BaseModel
 
-from assistant.embeddings import embedder_name
-from assistant.errors import HuibaoError, StoreError
-from assistant.settings import Settings
+from assistant.kb.embeddings import embedder_name
+from assistant.core.errors import HuibaoError, StoreError
+from assistant.core.settings import Settings
 
 Kind = Literal["report", "policy", "other"]
 # Fusion parameters, tuned on evals/retrieval (bench/bench_retrieval.py): with a small k the top
@@ -241,7 +241,7 @@ class KnowledgeBase:
     @property
     def embedder(self):
         if self._embedder is None:
-            from assistant.embeddings import get_embedder
+            from assistant.kb.embeddings import get_embedder
             self._embedder = get_embedder(self.settings)
         return self._embedder
 
@@ -418,7 +418,7 @@ def open_knowledge_base(settings: Settings, *, ingest_if_empty: bool = False,
     """
     kb = KnowledgeBase.open(settings)
     if kb.is_empty() and ingest_if_empty and settings.knowledge_dir.is_dir():
-        from assistant.ingest import ingest  # ingest imports this module
+        from assistant.kb.ingest import ingest  # ingest imports this module
         if before_ingest is not None:
             before_ingest()
         ingest([settings.knowledge_dir], settings, kb=kb)

@@ -39,10 +39,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 if TYPE_CHECKING:
-    from assistant.figures import Figure
+    from assistant.core.figures import Figure
 
 Part = Literal["intro", "achievements", "problems", "plans", "closing", "other"]
 PARTS: tuple[str, ...] = ("intro", "achievements", "problems", "plans", "closing", "other")

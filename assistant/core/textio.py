@@ -2,7 +2,7 @@
 
 Shared by ingest (knowledge files), figures (CSV/YAML data) and `huibao check` (drafts), so a GBK
 file reads the same everywhere. Kept light on purpose — no numpy, no Chroma — because `huibao
-check` and the figures loader import it and importing assistant.ingest costs ~150 ms.
+check` and the figures loader import it and importing assistant.kb.ingest costs ~150 ms.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 
-from assistant.errors import HuibaoError
-from assistant.settings import PROJECT_ROOT
+from assistant.core.errors import HuibaoError
+from assistant.core.settings import PROJECT_ROOT
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 

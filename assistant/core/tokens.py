@@ -13,7 +13,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.errors import HuibaoError
+from assistant.core.errors import HuibaoError
 
 # tiktoken caches a download under sha1(url); these are the sha1 names and the sha256 of the
 # content tiktoken expects (docs/offline.md).

@@ -1,7 +1,7 @@
 """The one module that talks to a language model (the only importer of langchain_openai / openai).
 
 Everything else receives a `ChatModel` and never sees the SDK: drafting, the UI chat and the
-evals are tested with `FakeChatModel` (in-process) or against `tests/fake_openai.py` (a real
+evals are tested with `FakeChatModel` (in-process) or against `assistant/testing/openai_server.py` (a real
 local HTTP server).
 
 Any OpenAI-compatible endpoint works. Set `HUIBAO_BASE_URL` (or `OPENAI_BASE_URL`),
@@ -49,11 +49,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, model_validator
 
-from assistant import tokens
-from assistant.errors import ModelError
-from assistant.settings import Settings
+from assistant.core import tokens
+from assistant.core.errors import ModelError
+from assistant.core.settings import Settings
 
 if TYPE_CHECKING:   # the SDK is imported lazily: drafting and the CLI load this module for
     import openai   # ChatMessage/FakeChatModel and should not pay ~0.5 s for the SDK
@@ -67,98 +66,8 @@ BACKOFF_CAP_S = 16.0
 T = TypeVar("T")
 
 
-# ---- messages and tools --------------------------------------------------------------------
-
-class ToolCall(BaseModel):
-    id: str
-    name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
-
-
-class ChatMessage(BaseModel):
-    role: Literal["system", "user", "assistant", "tool"]
-    content: str = ""
-    tool_calls: list[ToolCall] | None = None   # assistant message that asked for tools
-    tool_call_id: str | None = None            # tool message answering that call
-
-    @model_validator(mode="after")
-    def _tool_fields_fit_role(self) -> "ChatMessage":
-        if self.role == "tool" and not self.tool_call_id:
-            raise ValueError("a tool message needs tool_call_id")
-        if self.tool_calls and self.role != "assistant":
-            raise ValueError("only an assistant message carries tool_calls")
-        return self
-
-    @classmethod
-    def system(cls, content: str) -> "ChatMessage":
-        return cls(role="system", content=content)
-
-    @classmethod
-    def user(cls, content: str) -> "ChatMessage":
-        return cls(role="user", content=content)
-
-    @classmethod
-    def assistant(cls, content: str = "", tool_calls: list[ToolCall] | None = None) -> "ChatMessage":
-        return cls(role="assistant", content=content, tool_calls=tool_calls or None)
-
-    @classmethod
-    def tool(cls, tool_call_id: str, content: str) -> "ChatMessage":
-        return cls(role="tool", content=content, tool_call_id=tool_call_id)
-
-
-class ToolSpec(BaseModel):
-    name: str
-    description: str = ""
-    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
-
-
-class ToolReply(BaseModel):
-    content: str = ""
-    tool_calls: list[ToolCall] = Field(default_factory=list)
-
-    def as_message(self) -> ChatMessage:
-        """The assistant message to append to the conversation before the tool results."""
-        return ChatMessage.assistant(self.content, self.tool_calls)
-
-
-@runtime_checkable
-class ChatModel(Protocol):
-    name: str
-
-    def stream(self, messages: list[ChatMessage]) -> Iterator[str]: ...
-
-    def complete(self, messages: list[ChatMessage]) -> str: ...
-
-    def complete_with_tools(self, messages: list[ChatMessage], tools: Sequence[ToolSpec | dict]) -> ToolReply: ...
-
-
-def count_message_tokens(messages: Sequence[ChatMessage], encoding: str = "o200k_base") -> int:
-    """Prompt size estimate for budgets (OpenAI's chat accounting: ~3 tokens per message + 3).
-
-    An estimate for non-OpenAI models, whose tokenizers differ: budget with a margin.
-    """
-    total = 3
-    for m in messages:
-        total += 4 + tokens.count_tokens(m.content, encoding)
-        for call in m.tool_calls or []:
-            total += tokens.count_tokens(call.name + json.dumps(call.arguments, ensure_ascii=False), encoding)
-    return total
-
-
-# ---- errors ----------------------------------------------------------------------------------
-
-ErrorKind = Literal["unreachable", "auth", "not_found", "timeout", "cut_off", "length", "empty", "rate_limit",
-                    "server", "bad_request", "context_overflow", "bad_response", "bad_tool_call"]
-
-
-class ModelCallError(ModelError):
-    """A failed model call. `partial` holds text received before a stream broke off; it is
-    never returned as a complete answer."""
-
-    def __init__(self, message: str, *, kind: ErrorKind, partial: str = "", status: int | None = None,
-                 retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.kind, self.partial, self.status, self.retry_after = kind, partial, status, retry_after
+from assistant.llm.port import (ChatMessage, ChatModel, ErrorKind, ModelCallError, ToolCall, ToolReply,
+                                ToolSpec)
 
 
 def display_url(url: str | None) -> str:
@@ -688,89 +597,3 @@ def test_connection(settings: Settings, *, model: str | None = None) -> tuple[bo
 
 # Not a test function, whatever pytest's collector thinks of the name.
 test_connection.__test__ = False  # type: ignore[attr-defined]
-
-
-# ---- in-process fake -------------------------------------------------------------------------
-
-class FakeChatModel:
-    """Queue-based fake for unit tests (after simonw/llm's MockModel), thread-safe.
-
-    `enqueue(item)`: a str (the answer), a ToolReply (for complete_with_tools), or an
-    exception to raise; an exception with a non-empty `.partial` (a ModelCallError of kind
-    cut_off) makes `stream` yield that partial text first, as a real broken stream would.
-    When the queue is empty: `responder(messages)` if given, else `default` if given, else a
-    RuntimeError (a test that forgot to script an answer fails loudly, not with a fallback).
-    `history` holds every received message list, in arrival order; `tool_history` the tools.
-    """
-
-    def __init__(self, replies: Sequence[str | ToolReply | BaseException] = (), *, name: str = "fake-chat",
-                 delay: float = 0.0, chunk_chars: int = 4, default: str | None = None,
-                 responder: Callable[[list[ChatMessage]], str | ToolReply] | None = None) -> None:
-        self.name = name
-        self.delay = delay
-        self.chunk_chars = max(1, chunk_chars)
-        self.default = default
-        self.responder = responder
-        self.history: list[list[ChatMessage]] = []
-        self.tool_history: list[list[ToolSpec]] = []
-        self._queue: deque[str | ToolReply | BaseException] = deque(replies)
-        self._lock = threading.Lock()
-
-    def enqueue(self, item: str | ToolReply | BaseException) -> "FakeChatModel":
-        with self._lock:
-            self._queue.append(item)
-        return self
-
-    @property
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._queue)
-
-    def _take(self, messages: list[ChatMessage]) -> str | ToolReply | BaseException:
-        received = [m.model_copy(deep=True) for m in messages]
-        with self._lock:
-            self.history.append(received)
-            item = self._queue.popleft() if self._queue else None
-        if item is None:
-            if self.responder is not None:
-                item = self.responder(received)
-            elif self.default is not None:
-                item = self.default
-            else:
-                raise RuntimeError("FakeChatModel: no queued reply left — enqueue() one in the test")
-        if self.delay:
-            time.sleep(self.delay)   # outside the lock, so concurrent calls overlap like real ones
-        return item
-
-    def _chunks(self, text: str) -> Iterator[str]:
-        for i in range(0, len(text), self.chunk_chars):
-            yield text[i:i + self.chunk_chars]
-
-    def stream(self, messages: list[ChatMessage]) -> Iterator[str]:
-        item = self._take(messages)
-        if isinstance(item, BaseException):
-            yield from self._chunks(getattr(item, "partial", "") or "")
-            raise item
-        text = item.content if isinstance(item, ToolReply) else item
-        if not text.strip():
-            raise ModelCallError(f"模型“{self.name}”返回了空回答。请重试，或换用其他模型。", kind="empty")
-        yield from self._chunks(text)
-
-    def complete(self, messages: list[ChatMessage]) -> str:
-        item = self._take(messages)
-        if isinstance(item, BaseException):
-            raise item
-        text = item.content if isinstance(item, ToolReply) else item
-        if not text.strip():
-            raise ModelCallError(f"模型“{self.name}”返回了空回答。请重试，或换用其他模型。", kind="empty")
-        return text
-
-    def complete_with_tools(self, messages: list[ChatMessage], tools: Sequence[ToolSpec | dict]) -> ToolReply:
-        specs = [t if isinstance(t, ToolSpec) else ToolSpec.model_validate(
-            t["function"] if isinstance(t, dict) and t.get("type") == "function" else t) for t in tools]
-        with self._lock:
-            self.tool_history.append(specs)
-        item = self._take(messages)
-        if isinstance(item, BaseException):
-            raise item
-        return item if isinstance(item, ToolReply) else ToolReply(content=item)

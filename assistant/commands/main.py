@@ -6,29 +6,13 @@ from __future__ import annotations
 import os
 import sys
 
-import typer
-from rich.console import Console
+from assistant.commands import check, draft, evals, kb, models, workspace  # noqa: F401  (registers the commands)
+from assistant.commands.base import app, console, err_console
+from assistant.core.errors import HuibaoError
 
-from assistant.errors import HuibaoError
-
-app = typer.Typer(
-    name="huibao",
-    help="汇报起草助手：检索往年汇报与政策文件，按提供的数据起草年度工作汇报，并核对数字与公文规范。",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _register_commands() -> None:
-    # Each module adds its commands to `app` on import.
-    from assistant.commands import check, draft, evals, kb, models, workspace  # noqa: F401
-
+__all__ = ["app", "console", "err_console", "main"]
 
 def main() -> None:
-    _register_commands()
     try:
         app()
     except HuibaoError as err:

@@ -1,12 +1,12 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1 for tests, benchmarks and the browser e2e.
 
-Why a real server rather than mocks: `assistant.model` goes through langchain-openai, the
+Why a real server rather than mocks: `assistant.llm` goes through langchain-openai, the
 openai SDK and httpx; only a socket exercises all three (SSE framing, status mapping,
 Retry-After headers, a connection dropped mid-stream).
 
 In a test::
 
-    from tests.fake_openai import fake_openai, settings_for  # noqa: F401  (fixture)
+    from assistant.testing.openai_server import fake_openai, settings_for  # noqa: F401  (fixture)
 
     def test_something(fake_openai):
         fake_openai.enqueue("一、工作开展情况……")
@@ -20,7 +20,7 @@ hangs waiting for a reply nobody scripted.
 
 Standalone (browser e2e, benchmarks)::
 
-    python -m tests.fake_openai --port 8765 [--delay 0.5] [--script replies.jsonl] [--responder clean]
+    python -m assistant.testing.openai_server --port 8765 [--delay 0.5] [--script replies.jsonl] [--responder clean]
 
 Script lines (JSONL), also accepted as dicts from a responder:
     {"text": "…"}                                   a normal answer
@@ -569,7 +569,7 @@ class _Handler(BaseHTTPRequestHandler):
 def _token_ids_to_text(ids: list[int]) -> str:
     # langchain's OpenAIEmbeddings may send cl100k token ids instead of text.
     try:
-        from assistant.tokens import get_encoding
+        from assistant.core.tokens import get_encoding
         return get_encoding("cl100k_base").decode(ids)
     except Exception:
         return " ".join(map(str, ids))
@@ -579,7 +579,7 @@ def _token_ids_to_text(ids: list[int]) -> str:
 
 def settings_for(server: FakeOpenAIServer, **overrides: Any):
     """Settings pointing at the fake: key "test-key", model "fake-model", 5 s timeout, 2 retries."""
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
     values: dict[str, Any] = {"base_url": server.url, "api_key": "test-key", "model": "fake-model",
                               "request_timeout_s": 5.0, "max_retries": 2}
     values.update(overrides)
@@ -600,7 +600,7 @@ class SleepRecorder:
 
 def model_for(server: FakeOpenAIServer, *, sleep: Callable[[float], None] | None = None, **overrides: Any):
     """An OpenAIChatModel on the fake whose retry waits are recorded, not slept (fast tests)."""
-    from assistant.model import OpenAIChatModel
+    from assistant.llm import OpenAIChatModel
     return OpenAIChatModel(settings_for(server, **overrides), sleep=sleep or SleepRecorder(), seed=0)
 
 
@@ -667,7 +667,7 @@ def clean_responder(body: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m tests.fake_openai",
+    p = argparse.ArgumentParser(prog="python -m assistant.testing.openai_server",
                                 description="Local OpenAI-compatible server for e2e tests and benchmarks.")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0: pick a free port (printed)")

@@ -24,12 +24,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from assistant.figures import figure_text
-from assistant.spec import TEMPLATE_TITLES, ReportSpec, SectionSpec, figures_for, part_of_title
+from assistant.core.figures import figure_text
+from assistant.drafting.spec import TEMPLATE_TITLES, ReportSpec, SectionSpec, figures_for, part_of_title
 
 if TYPE_CHECKING:
-    from assistant.figures import Figure
-    from assistant.retrieve import Passage
+    from assistant.core.figures import Figure
+    from assistant.kb.retrieve import Passage
 
 ORDINALS = "一二三四五六七八九十"
 
@@ -76,7 +76,7 @@ def _checker_words() -> tuple[re.Pattern, dict[str, str]]:
 def _formal_verbs(text: str) -> str:
     if "了" not in text:
         return text
-    from assistant.retrieve import _get_jieba   # the one quiet jieba initialisation
+    from assistant.kb.retrieve import _get_jieba   # the one quiet jieba initialisation
     # Dictionary words only: the HMM guesses new words across a verb (公众号发了 → 公众/号发/了).
     tokens = list(_get_jieba().cut(text, HMM=False))
     out, changed, i = [], False, 0
