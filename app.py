@@ -19,14 +19,16 @@ PAGES = Path(__file__).parent / "assistant" / "ui" / "pages"
 
 st.set_page_config(page_title="汇报起草助手", page_icon=":material/edit_note:", layout="wide")
 
-navigation = st.navigation([
-    st.Page(PAGES / "reports.py", title="报告", icon=":material/folder_open:", url_path="reports", default=True),
-    st.Page(PAGES / "sections.py", title="章节", icon=":material/article:", url_path="sections"),
-    st.Page(PAGES / "figures.py", title="数据", icon=":material/table_chart:", url_path="figures"),
-    st.Page(PAGES / "chat.py", title="对话", icon=":material/chat:", url_path="chat"),
-    st.Page(PAGES / "knowledge.py", title="素材库", icon=":material/library_books:", url_path="knowledge"),
-    st.Page(PAGES / "export.py", title="导出", icon=":material/download:", url_path="export"),
-    st.Page(PAGES / "settings.py", title="设置", icon=":material/settings:", url_path="settings"),
-])
+navigation = st.navigation(
+    [
+        st.Page(PAGES / "reports.py", title="报告", icon=":material/folder_open:", url_path="reports", default=True),
+        st.Page(PAGES / "sections.py", title="章节", icon=":material/article:", url_path="sections"),
+        st.Page(PAGES / "figures.py", title="数据", icon=":material/table_chart:", url_path="figures"),
+        st.Page(PAGES / "chat.py", title="对话", icon=":material/chat:", url_path="chat"),
+        st.Page(PAGES / "knowledge.py", title="素材库", icon=":material/library_books:", url_path="knowledge"),
+        st.Page(PAGES / "export.py", title="导出", icon=":material/download:", url_path="export"),
+        st.Page(PAGES / "settings.py", title="设置", icon=":material/settings:", url_path="settings"),
+    ]
+)
 shell.frame()
 shell.run_page(navigation)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,15 +57,15 @@ if TYPE_CHECKING:
 PAGE_W_MM, PAGE_H_MM = 210, 297
 MARGIN_TOP_MM, MARGIN_BOTTOM_MM, MARGIN_LEFT_MM, MARGIN_RIGHT_MM = 37, 35, 28, 26
 LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
-BODY_PT = 16        # 三号
-TITLE_PT = 22       # 二号
+BODY_PT = 16  # 三号
+TITLE_PT = 22  # 二号
 PAGE_NUMBER_PT = 14  # 4号
 _PT_PER_MM = 72 / 25.4
-TYPE_AREA_W_PT = (PAGE_W_MM - MARGIN_LEFT_MM - MARGIN_RIGHT_MM) * _PT_PER_MM   # 442.2
-TYPE_AREA_H_PT = (PAGE_H_MM - MARGIN_TOP_MM - MARGIN_BOTTOM_MM) * _PT_PER_MM   # 637.8
-LINE_PT = int(TYPE_AREA_H_PT / LINES_PER_PAGE * 10) / 10                       # 28.9
-LINE_PITCH_TWIPS = int(TYPE_AREA_H_PT / LINES_PER_PAGE * 20)                  # 579
-CHAR_SPACING = math.floor((TYPE_AREA_W_PT / CHARS_PER_LINE - BODY_PT) * 20)   # -5 (twentieths of a point)
+TYPE_AREA_W_PT = (PAGE_W_MM - MARGIN_LEFT_MM - MARGIN_RIGHT_MM) * _PT_PER_MM  # 442.2
+TYPE_AREA_H_PT = (PAGE_H_MM - MARGIN_TOP_MM - MARGIN_BOTTOM_MM) * _PT_PER_MM  # 637.8
+LINE_PT = int(TYPE_AREA_H_PT / LINES_PER_PAGE * 10) / 10  # 28.9
+LINE_PITCH_TWIPS = int(TYPE_AREA_H_PT / LINES_PER_PAGE * 20)  # 579
+CHAR_SPACING = math.floor((TYPE_AREA_W_PT / CHARS_PER_LINE - BODY_PT) * 20)  # -5 (twentieths of a point)
 TITLE_LINE_PT = 35  # a two-line 二号 title needs more than the body's 28.9 pt
 # The 一字线 sits 7 mm below the type area: footer text top at 35 − 7 = 28 mm from the page
 # bottom; a 14 pt line is about 5 mm high, so the footer's bottom edge is at about 23 mm.
@@ -87,7 +87,7 @@ PLACEHOLDER_RE = re.compile(r"【待(?:补充|核实)[^】]*】|XX|xx|××")
 _LABEL_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.．、]|（\d+）)\s*")
 
 
-def numbered_headings(report: "ReportDraft") -> list[str | None]:
+def numbered_headings(report: ReportDraft) -> list[str | None]:
     """Each section's heading line (None for intro/closing).
 
     The draft's own ``label`` (一、 / （一）, from the outline) is used when it has one; a title
@@ -125,7 +125,7 @@ def _paragraphs(text: str, heading: str | None) -> list[str]:
 # --- Markdown -----------------------------------------------------------------------------
 
 
-def export_markdown(report: "ReportDraft", path: str | Path) -> Path:
+def export_markdown(report: ReportDraft, path: str | Path) -> Path:
     """The report as Markdown, UTF-8: ``#`` title, ``##`` 一、 headings, ``###`` （一） headings.
 
     The same text as ``ReportDraft.to_markdown()`` (plain text for copying), with Markdown
@@ -136,7 +136,7 @@ def export_markdown(report: "ReportDraft", path: str | Path) -> Path:
     return path
 
 
-def markdown_text(report: "ReportDraft") -> str:
+def markdown_text(report: ReportDraft) -> str:
     """Exactly what export_markdown writes: the page offers it for download and preview
     without a round trip through a file."""
     out = [f"# {report.title}", ""]
@@ -166,7 +166,7 @@ def _target(path: str | Path, suffix: str) -> Path:
 # --- Word -----------------------------------------------------------------------------------
 
 
-def export_docx(report: "ReportDraft", path: str | Path) -> Path:
+def export_docx(report: ReportDraft, path: str | Path) -> Path:
     """The report as a .docx in GB/T 9704 layout; returns the path written."""
     path = _target(path, ".docx")
     doc = Document()
@@ -195,7 +195,7 @@ def export_docx(report: "ReportDraft", path: str | Path) -> Path:
     props.identifier = props.version = ""
     props.language = "zh-CN"
     props.revision = 1
-    props.created = props.modified = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+    props.created = props.modified = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     doc.save(path)
     return path
 
@@ -227,11 +227,47 @@ def _page_setup(doc) -> None:
 
 
 # CT_RPr's child order (ECMA-376 §17.3.2.28), as python-docx declares it.
-_RPR_ORDER = ("w:rStyle", "w:rFonts", "w:b", "w:bCs", "w:i", "w:iCs", "w:caps", "w:smallCaps", "w:strike",
-              "w:dstrike", "w:outline", "w:shadow", "w:emboss", "w:imprint", "w:noProof", "w:snapToGrid", "w:vanish",
-              "w:webHidden", "w:color", "w:spacing", "w:w", "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight",
-              "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang",
-              "w:eastAsianLayout", "w:specVanish", "w:oMath")
+_RPR_ORDER = (
+    "w:rStyle",
+    "w:rFonts",
+    "w:b",
+    "w:bCs",
+    "w:i",
+    "w:iCs",
+    "w:caps",
+    "w:smallCaps",
+    "w:strike",
+    "w:dstrike",
+    "w:outline",
+    "w:shadow",
+    "w:emboss",
+    "w:imprint",
+    "w:noProof",
+    "w:snapToGrid",
+    "w:vanish",
+    "w:webHidden",
+    "w:color",
+    "w:spacing",
+    "w:w",
+    "w:kern",
+    "w:position",
+    "w:sz",
+    "w:szCs",
+    "w:highlight",
+    "w:u",
+    "w:effect",
+    "w:bdr",
+    "w:shd",
+    "w:fitText",
+    "w:vertAlign",
+    "w:rtl",
+    "w:cs",
+    "w:em",
+    "w:lang",
+    "w:eastAsianLayout",
+    "w:specVanish",
+    "w:oMath",
+)
 
 
 def _put(rpr, tag: str, **attrs: str):
@@ -242,7 +278,7 @@ def _put(rpr, tag: str, **attrs: str):
     for name, value in attrs.items():
         el.set(qn(f"w:{name}"), value)
     order = _RPR_ORDER
-    later = {qn(t) for t in order[order.index(tag) + 1:]}
+    later = {qn(t) for t in order[order.index(tag) + 1 :]}
     successor = next((child for child in rpr if child.tag in later), None)
     if successor is None:
         rpr.append(el)
@@ -347,7 +383,7 @@ def _add_paragraph(doc, text: str, style: str, font: str, size_pt: float, *, bol
     pos = 0
     for match in PLACEHOLDER_RE.finditer(text):
         if match.start() > pos:
-            _add_run(para, text[pos:match.start()], font, size_pt, bold)
+            _add_run(para, text[pos : match.start()], font, size_pt, bold)
         run = _add_run(para, match.group(), font, size_pt, bold)
         run.font.highlight_color = WD_COLOR_INDEX.YELLOW
         pos = match.end()
@@ -404,5 +440,13 @@ def _page_number(para, *, odd: bool) -> None:
     run(" —")
 
 
-__all__ = ["export_docx", "export_markdown", "file_stem", "markdown_text", "numbered_headings", "LINE_PT", "CHAR_SPACING",
-           "LINE_PITCH_TWIPS"]
+__all__ = [
+    "export_docx",
+    "export_markdown",
+    "file_stem",
+    "markdown_text",
+    "numbered_headings",
+    "LINE_PT",
+    "CHAR_SPACING",
+    "LINE_PITCH_TWIPS",
+]

@@ -38,9 +38,25 @@ def time_server_start(data_dir: Path) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HUIBAO_"))}
     env.update(HUIBAO_DATA_DIR=str(data_dir), ANONYMIZED_TELEMETRY="False")
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while True:
             if proc.poll() is not None:
@@ -65,22 +81,36 @@ def time_server_start(data_dir: Path) -> float:
 
 def build_report(data_dir: Path, sections: int = 10, versions: int = 50) -> str:
     """A saved report: `sections` drafted sections, each with `versions` versions."""
-    from assistant.drafting.draft import draft_section
     from assistant.core.figures import load_figures
     from assistant.core.settings import Settings
+    from assistant.drafting.draft import draft_section
     from assistant.drafting.spec import ReportSpec, SectionSpec
     from assistant.workspace.store import Workspace
 
     settings = Settings(data_dir=data_dir)
     figures = load_figures(ROOT / "examples" / "figures.csv")
     items = [SectionSpec(id="intro", part="intro", notes="全年工作稳中有进。")]
-    items += [SectionSpec(id=f"1.{i}", part="achievements", title=f"第{i}项工作",
-                          figures=[figures[(i - 1) % len(figures)].id], notes=f"第{i}项工作要点。")
-              for i in range(1, sections - 1)]
+    items += [
+        SectionSpec(
+            id=f"1.{i}",
+            part="achievements",
+            title=f"第{i}项工作",
+            figures=[figures[(i - 1) % len(figures)].id],
+            notes=f"第{i}项工作要点。",
+        )
+        for i in range(1, sections - 1)
+    ]
     items += [SectionSpec(id="closing", part="closing", notes="以上汇报，请批评指正。")]
-    spec = ReportSpec(title="基准测试单位2026年度工作汇报", organisation="基准测试单位", year=2026,
-                      sections=[items[0], SectionSpec(id="1", title="主要做法及成效", part="achievements",
-                                                      children=items[1:-1]), items[-1]])
+    spec = ReportSpec(
+        title="基准测试单位2026年度工作汇报",
+        organisation="基准测试单位",
+        year=2026,
+        sections=[
+            items[0],
+            SectionSpec(id="1", title="主要做法及成效", part="achievements", children=items[1:-1]),
+            items[-1],
+        ],
+    )
     ws = Workspace.open(settings.workspace_path)
     report_id = ws.create_report(spec, figures)
     for section in spec.walk():
@@ -99,11 +129,14 @@ def time_apptest(data_dir: Path, runs: int) -> dict[str, list[float]]:
 
     os.environ["HUIBAO_DATA_DIR"] = str(data_dir)
     from assistant.core.settings import get_settings
+
     get_settings.cache_clear()
-    results: dict[str, list[float]] = {"first run (reports page)": [],
-                                       "open the saved report (章节, first render)": [],
-                                       "sections page, tools closed": [],
-                                       "sections page, one history open": []}
+    results: dict[str, list[float]] = {
+        "first run (reports page)": [],
+        "open the saved report (章节, first render)": [],
+        "sections page, tools closed": [],
+        "sections page, one history open": [],
+    }
     for _ in range(runs):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         t = time.perf_counter()
@@ -140,8 +173,14 @@ def main() -> None:
         build_report(data_dir)
         print(f"(built a report with 10 sections × 50 versions in {time.perf_counter() - t:.1f} s)")
         for name, times in time_apptest(data_dir, args.runs).items():
-            rows.append((f"AppTest: {name}", statistics.median(times), max(times),
-                         "< 1 s" if name.startswith(("sections", "open")) else "—"))
+            rows.append(
+                (
+                    f"AppTest: {name}",
+                    statistics.median(times),
+                    max(times),
+                    "< 1 s" if name.startswith(("sections", "open")) else "—",
+                )
+            )
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure'.ljust(width)}  {'median s':>9}  {'max s':>7}  target   ({args.runs} runs)")
     print("-" * (width + 36))

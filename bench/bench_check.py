@@ -66,14 +66,17 @@ def main() -> None:
         ("check_text（合计）", lambda: check_text(text, figures, year=2025)),
     ]
     result = check_text(text, figures, year=2025)
-    print(f"文本 {len(text)} 字，数据 {len(figures)} 条，数字 {len(result.numbers)} 处，"
-          f"格式发现 {len(result.style)} 处；每项 {args.runs} 次")
+    print(
+        f"文本 {len(text)} 字，数据 {len(figures)} 条，数字 {len(result.numbers)} 处，"
+        f"格式发现 {len(result.style)} 处；每项 {args.runs} 次"
+    )
     print(f"{'阶段':<18}{'墙钟中位数ms':>12}{'墙钟p95':>10}{'CPU中位数ms':>12}{'CPU p95':>10}")
     for name, fn in rows:
         wm, wp, cm, cp = _time(fn, args.runs)
         print(f"{name:<18}{wm:>12.1f}{wp:>10.1f}{cm:>12.1f}{cp:>10.1f}")
     try:
         import os
+
         print(f"机器负载（1 分钟平均）：{os.getloadavg()[0]:.1f}，CPU 核数：{os.cpu_count()}")
     except OSError:
         pass

@@ -36,8 +36,10 @@ def answer(messages_text: str, title_needed: bool) -> str:
     rows = re.findall(r"^(\S+) \| (.+?) \| ([\d.]+) \| (\S+)$", messages_text, re.M)
     facts = "".join(f"{item}{value}{unit}，" for fid, item, value, unit in rows if fid != "编号")
     title = "紧扣“人民至上”，展现人大代表为民风采\n" if title_needed else ""
-    return (title + "坚持守正创新，统筹推进各项工作。"
-            f"一是扎实开展重点工作，{facts}工作成效明显。二是健全工作机制，推动工作规范化。")
+    return (
+        title + "坚持守正创新，统筹推进各项工作。"
+        f"一是扎实开展重点工作，{facts}工作成效明显。二是健全工作机制，推动工作规范化。"
+    )
 
 
 def http_responder(body: dict) -> str:
@@ -55,6 +57,7 @@ def fake_responder(messages) -> str:
 def load_sample():
     from assistant.core.figures import load_figures
     from assistant.drafting.spec import load_spec
+
     examples = ROOT / "examples"
     figures_path = examples / "figures.xlsx" if (examples / "figures.xlsx").exists() else examples / "figures.csv"
     figures = load_figures(figures_path)
@@ -64,23 +67,33 @@ def load_sample():
 def open_kb(data_dir: Path, use_kb: bool):
     if not use_kb:
         return None
-    from assistant.kb.retrieve import open_knowledge_base
     from assistant.core.settings import Settings
-    return open_knowledge_base(Settings(data_dir=data_dir), ingest_if_empty=True,
-                               before_ingest=lambda: console.print("导入示例知识库……"))
+    from assistant.kb.retrieve import open_knowledge_base
+
+    return open_knowledge_base(
+        Settings(data_dir=data_dir), ingest_if_empty=True, before_ingest=lambda: console.print("导入示例知识库……")
+    )
 
 
 def bench_concurrency(delay: float, data_dir: Path, kb) -> None:
+    from assistant.core.settings import Settings
     from assistant.drafting.draft import draft_report, drafted_sections
     from assistant.llm import make_model
-    from assistant.core.settings import Settings
     from assistant.testing.openai_server import FakeOpenAIServer, settings_for
 
     spec, figures = load_sample()
     n = len(drafted_sections(spec, figures))
     table = Table(title=f"并行起草：示例汇报经真实 SDK 调用本地假模型服务，每次回答前等待 D = {delay} 秒")
-    for col in ("并行上限", "章节数", "D (s)", "墙钟 (s)", "流水线自身 (s)", "D × 章节数 (s)", "峰值并发",
-                "目标：墙钟 < 1.5D + 流水线自身"):
+    for col in (
+        "并行上限",
+        "章节数",
+        "D (s)",
+        "墙钟 (s)",
+        "流水线自身 (s)",
+        "D × 章节数 (s)",
+        "峰值并发",
+        "目标：墙钟 < 1.5D + 流水线自身",
+    ):
         table.add_column(col, justify="right")
     # Warm every lazy load (rules, tokenizer, embedder, BM25 index) so the timings are steady state.
     draft_report(spec, figures, kb, None, Settings(data_dir=data_dir))
@@ -92,7 +105,7 @@ def bench_concurrency(delay: float, data_dir: Path, kb) -> None:
             server.delay = 0.0
             draft_report(spec, figures, kb, model, settings)  # warm the SDK's lazy imports and connections
             timings: dict[float, list[float]] = {0.0: [], delay: []}
-            rounds = 3 if concurrency >= n else 1   # a shared 2-core machine is noisy: median of 3
+            rounds = 3 if concurrency >= n else 1  # a shared 2-core machine is noisy: median of 3
             peak = 0
             for _ in range(rounds):
                 for d in (0.0, delay):  # D = 0 measures the pipeline's own time (retrieval, prompts, SDK, checks)
@@ -104,24 +117,36 @@ def bench_concurrency(delay: float, data_dir: Path, kb) -> None:
                     peak = max(peak, server.max_in_flight)
                     assert all(s.provenance.engine == "model" for s in report.sections if s.text)
             wall, own = statistics.median(timings[delay]), statistics.median(timings[0.0])
-            table.add_row(str(concurrency), str(n), f"{delay:.2f}", f"{wall:.2f}", f"{own:.2f}", f"{delay * n:.2f}",
-                          str(peak),
-                          ("达标" if wall < 1.5 * delay + own else "未达标") if concurrency >= n else "—（并行不足）")
+            table.add_row(
+                str(concurrency),
+                str(n),
+                f"{delay:.2f}",
+                f"{wall:.2f}",
+                f"{own:.2f}",
+                f"{delay * n:.2f}",
+                str(peak),
+                ("达标" if wall < 1.5 * delay + own else "未达标") if concurrency >= n else "—（并行不足）",
+            )
     console.print(table)
 
 
 def bench_pipeline(repeat: int, data_dir: Path, kb) -> None:
+    from assistant.core.settings import Settings
     from assistant.drafting.draft import draft_section, drafted_sections
     from assistant.testing.fakes import FakeChatModel
-    from assistant.core.settings import Settings
 
     spec, figures = load_sample()
     settings = Settings(data_dir=data_dir)
     sections = drafted_sections(spec, figures)
-    table = Table(title=f"每章节流水线耗时（检索、提示词、令牌预算、核对；不含模型），{len(sections)} 章节 × {repeat} 次")
+    table = Table(
+        title=f"每章节流水线耗时（检索、提示词、令牌预算、核对；不含模型），{len(sections)} 章节 × {repeat} 次"
+    )
     for col in ("引擎", "样本数", "p50 (ms)", "p95 (ms)", "最大 (ms)", "目标 p50 < 100 ms"):
         table.add_column(col, justify="right")
-    for label, model in (("模型（FakeChatModel，零延迟）", FakeChatModel(responder=fake_responder)), ("离线引擎", None)):
+    for label, model in (
+        ("模型（FakeChatModel，零延迟）", FakeChatModel(responder=fake_responder)),
+        ("离线引擎", None),
+    ):
         draft_section(sections[0], spec, figures, kb, model, settings)  # warm caches (jieba, rules, tokenizer)
         times = []
         for _ in range(repeat):
@@ -132,20 +157,29 @@ def bench_pipeline(repeat: int, data_dir: Path, kb) -> None:
         times.sort()
         p50 = statistics.median(times)
         p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-        table.add_row(label, str(len(times)), f"{p50:.1f}", f"{p95:.1f}", f"{times[-1]:.1f}",
-                      "是" if p50 < 100 else "否")
+        table.add_row(
+            label, str(len(times)), f"{p50:.1f}", f"{p95:.1f}", f"{times[-1]:.1f}", "是" if p50 < 100 else "否"
+        )
     if kb is not None:  # the knowledge base's share of the above: the retrieval drafting runs
         from assistant.drafting.draft import retrieval_query, retrieve
+
         times = []
         for _ in range(repeat):
             for s in sections:
                 t0 = time.perf_counter()
-                retrieve(kb, retrieval_query(s, spec, figures, s.title), settings.retrieve_k,
-                         organisation=spec.organisation)
+                retrieve(
+                    kb, retrieval_query(s, spec, figures, s.title), settings.retrieve_k, organisation=spec.organisation
+                )
                 times.append((time.perf_counter() - t0) * 1000)
         times.sort()
-        table.add_row("其中：知识库检索", str(len(times)), f"{statistics.median(times):.1f}",
-                      f"{times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]:.1f}", f"{times[-1]:.1f}", "")
+        table.add_row(
+            "其中：知识库检索",
+            str(len(times)),
+            f"{statistics.median(times):.1f}",
+            f"{times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]:.1f}",
+            f"{times[-1]:.1f}",
+            "",
+        )
     console.print(table)
 
 

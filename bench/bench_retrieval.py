@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from assistant import chunking, retrieve  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
 from assistant.kb.embeddings import get_embedder  # noqa: E402
 from assistant.kb.ingest import ingest  # noqa: E402
 from assistant.kb.retrieve import KnowledgeBase  # noqa: E402
-from assistant.core.settings import Settings  # noqa: E402
 from evals.retrieval.scoring import load_queries, score, unreachable_labels  # noqa: E402
 
 
@@ -41,13 +41,15 @@ def pct(values: list[float], p: float) -> float:
 def table(headers: list[str], rows: list[list]) -> str:
     def fmt(x):
         return f"{x:.3f}" if isinstance(x, float) else str(x)
+
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(fmt(x) for x in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
-def latency(kb: KnowledgeBase, queries: list[str], mode: str, filters: list[dict] | None = None,
-            repeats: int = 3) -> list[float]:
+def latency(
+    kb: KnowledgeBase, queries: list[str], mode: str, filters: list[dict] | None = None, repeats: int = 3
+) -> list[float]:
     times = []
     for _ in range(repeats):
         for i, q in enumerate(queries):
@@ -58,8 +60,9 @@ def latency(kb: KnowledgeBase, queries: list[str], mode: str, filters: list[dict
     return times
 
 
-def synthetic_kb(base: KnowledgeBase, n: int, data_dir: Path, embedder, seed: int = 7,
-                 fast_vectors: bool = False) -> tuple[KnowledgeBase, float]:
+def synthetic_kb(
+    base: KnowledgeBase, n: int, data_dir: Path, embedder, seed: int = 7, fast_vectors: bool = False
+) -> tuple[KnowledgeBase, float]:
     """A KB of n generated chunks: corpus sentences recombined into 300–450 character passages."""
     rec = base._load()
     sentences = []
@@ -79,14 +82,24 @@ def synthetic_kb(base: KnowledgeBase, n: int, data_dir: Path, embedder, seed: in
         text = "".join(parts)
         chunk_parts.append(parts)
         doc = i // 20
-        meta = {"source": f"synthetic/doc{doc:04d}.md", "sha256": f"{doc:064d}", "kind": kinds[doc % 3],
-                "year": years[doc % 5], "organisation": orgs[doc % 4], "heading_path": "一、工作做法及成效",
-                "start": 0, "end": len(text), "ord": i % 20, "origin": "knowledge"}
+        meta = {
+            "source": f"synthetic/doc{doc:04d}.md",
+            "sha256": f"{doc:064d}",
+            "kind": kinds[doc % 3],
+            "year": years[doc % 5],
+            "organisation": orgs[doc % 4],
+            "heading_path": "一、工作做法及成效",
+            "start": 0,
+            "end": len(text),
+            "ord": i % 20,
+            "origin": "knowledge",
+        }
         ids.append(f"synthetic/doc{doc:04d}.md#{i % 20:03d}")
         texts.append(text)
         metas.append(meta)
-    settings = Settings(data_dir=data_dir, knowledge_dir=data_dir / "none", embedding=base.settings.embedding,
-                        collection="synthetic")
+    settings = Settings(
+        data_dir=data_dir, knowledge_dir=data_dir / "none", embedding=base.settings.embedding, collection="synthetic"
+    )
     kb = KnowledgeBase.open(settings, embedder=embedder)
     t = time.perf_counter()
     if fast_vectors:
@@ -97,7 +110,7 @@ def synthetic_kb(base: KnowledgeBase, n: int, data_dir: Path, embedder, seed: in
         vecs = np.vstack([np.mean([sv[x] for x in parts], axis=0) for parts in chunk_parts])
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     else:
-        vecs = embedder.embed_documents_array(texts)   # batches by the embedder's own batch_size
+        vecs = embedder.embed_documents_array(texts)  # batches by the embedder's own batch_size
     embed_s = time.perf_counter() - t
     kb.add_chunks(ids, texts, metas, vecs)
     return kb, embed_s
@@ -109,8 +122,11 @@ def main() -> None:
     ap.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
     ap.add_argument("--queries", type=Path, default=ROOT / "evals" / "retrieval")
     ap.add_argument("--synthetic", type=int, default=10000, help="chunks in the generated KB (0: skip)")
-    ap.add_argument("--fast-vectors", action="store_true",
-                    help="generated KB: mean of sentence vectors instead of embedding every chunk")
+    ap.add_argument(
+        "--fast-vectors",
+        action="store_true",
+        help="generated KB: mean of sentence vectors instead of embedding every chunk",
+    )
     ap.add_argument("--max-chars", type=int, default=None, help="override the chunk size target")
     ap.add_argument("--rrf-k", type=int, default=None)
     ap.add_argument("--bm25-weight", type=float, default=None)
@@ -123,9 +139,13 @@ def main() -> None:
     if args.bm25_weight:
         retrieve.BM25_WEIGHT = args.bm25_weight
 
-    report: list[str] = [f"# Retrieval benchmark ({args.embedding})", "",
-                         f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, chunk max {chunking.TARGET_MAX} "
-                         f"chars, RRF k {retrieve.RRF_K}, BM25 weight {retrieve.BM25_WEIGHT}", ""]
+    report: list[str] = [
+        f"# Retrieval benchmark ({args.embedding})",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, chunk max {chunking.TARGET_MAX} "
+        f"chars, RRF k {retrieve.RRF_K}, BM25 weight {retrieve.BM25_WEIGHT}",
+        "",
+    ]
 
     def emit(title: str, text: str) -> None:
         print(f"\n## {title}\n{text}")
@@ -137,7 +157,7 @@ def main() -> None:
     settings = Settings(data_dir=tmp / "data", knowledge_dir=knowledge, embedding=args.embedding)
     t = time.perf_counter()
     embedder = get_embedder(settings)
-    embedder.embed_query("预热")     # loads the model
+    embedder.embed_query("预热")  # loads the model
     load_s = time.perf_counter() - t
     retrieve._get_jieba()
 
@@ -152,18 +172,44 @@ def main() -> None:
         reingest.append(time.perf_counter() - t)
         assert again.chunks == 0, "re-ingest of an unchanged KB wrote chunks"
     cli = []
-    env = dict(os.environ, HUIBAO_DATA_DIR=str(settings.data_dir), HUIBAO_KNOWLEDGE_DIR=str(knowledge),
-               HUIBAO_EMBEDDING=args.embedding)
+    env = dict(
+        os.environ,
+        HUIBAO_DATA_DIR=str(settings.data_dir),
+        HUIBAO_KNOWLEDGE_DIR=str(knowledge),
+        HUIBAO_EMBEDDING=args.embedding,
+    )
     huibao = Path(sys.executable).parent / "huibao"
     for _ in range(3):
         t = time.perf_counter()
         subprocess.run([str(huibao), "ingest"], env=env, capture_output=True, check=False)
         cli.append(time.perf_counter() - t)
-    emit("Ingest", table(
-        ["files", "skipped", "chunks", "model load s", "cold ingest s", "chunks/s",
-         "re-ingest unchanged s (in process)", "re-ingest unchanged s (`huibao ingest`, whole process)"],
-        [[len(first.added), len(first.skipped), first.total_chunks, load_s, ingest_s,
-          first.total_chunks / ingest_s, statistics.median(reingest), statistics.median(cli)]]))
+    emit(
+        "Ingest",
+        table(
+            [
+                "files",
+                "skipped",
+                "chunks",
+                "model load s",
+                "cold ingest s",
+                "chunks/s",
+                "re-ingest unchanged s (in process)",
+                "re-ingest unchanged s (`huibao ingest`, whole process)",
+            ],
+            [
+                [
+                    len(first.added),
+                    len(first.skipped),
+                    first.total_chunks,
+                    load_s,
+                    ingest_s,
+                    first.total_chunks / ingest_s,
+                    statistics.median(reingest),
+                    statistics.median(cli),
+                ]
+            ],
+        ),
+    )
     if first.skipped:
         print("skipped:", first.skipped)
 
@@ -177,11 +223,13 @@ def main() -> None:
     bad = unreachable_labels(queries, by_source)
     rows, scores = [], {}
     for mode in ("dense", "bm25", "hybrid"):
-        s = score(queries, lambda q, k, **f: kb.search(q, k, mode=mode, **f))
+        s = score(queries, lambda q, k, mode=mode, **f: kb.search(q, k, mode=mode, **f))
         scores[mode] = s
         rows.append([mode, s.queries, s.recall_at_5, s.mrr, len(s.misses)])
-    emit(f"Quality ({', '.join(f.name for f in files)})",
-         table(["retriever", "queries", "recall@5", "MRR", "queries with no hit in top 5"], rows))
+    emit(
+        f"Quality ({', '.join(f.name for f in files)})",
+        table(["retriever", "queries", "recall@5", "MRR", "queries with no hit in top 5"], rows),
+    )
     if bad:
         emit("Unreachable labels", "\n".join(f"- {b}" for b in bad))
     if scores["hybrid"].misses:
@@ -203,7 +251,7 @@ def main() -> None:
         big, embed_s = synthetic_kb(kb, args.synthetic, tmp / "synthetic", embedder, fast_vectors=args.fast_vectors)
         t = time.perf_counter()
         big._invalidate()
-        big.search(qtexts[0], 5)   # loads the chunk texts and builds the BM25 index
+        big.search(qtexts[0], 5)  # loads the chunk texts and builds the BM25 index
         build_s = time.perf_counter() - t
         # what a user sees after `huibao ingest`: the tokens are cached, only the chunk store loads
         t = time.perf_counter()
@@ -215,16 +263,40 @@ def main() -> None:
             lat_rows.append([f"generated ({args.synthetic} chunks)", mode, "none", pct(ms, 50), pct(ms, 95)])
         ms = latency(big, qtexts, "hybrid", filters, repeats=2)
         lat_rows.append([f"generated ({args.synthetic} chunks)", "hybrid", "mixed", pct(ms, 50), pct(ms, 95)])
-        emit("Generated KB", table(["chunks", "vectors", "embed s", "chunks/s",
-                                    "first search, tokens not cached (load + jieba + BM25 build) s",
-                                    "open + first search, tokens cached s"],
-                                   [[args.synthetic, "sentence means" if args.fast_vectors else "embedded",
-                                     embed_s, args.synthetic / embed_s, build_s, reopen_s]]))
-    emit("Query latency (ms, model loading excluded, k=5)",
-         table(["knowledge base", "retriever", "filters", "p50 ms", "p95 ms"], lat_rows))
+        emit(
+            "Generated KB",
+            table(
+                [
+                    "chunks",
+                    "vectors",
+                    "embed s",
+                    "chunks/s",
+                    "first search, tokens not cached (load + jieba + BM25 build) s",
+                    "open + first search, tokens cached s",
+                ],
+                [
+                    [
+                        args.synthetic,
+                        "sentence means" if args.fast_vectors else "embedded",
+                        embed_s,
+                        args.synthetic / embed_s,
+                        build_s,
+                        reopen_s,
+                    ]
+                ],
+            ),
+        )
+    emit(
+        "Query latency (ms, model loading excluded, k=5)",
+        table(["knowledge base", "retriever", "filters", "p50 ms", "p95 ms"], lat_rows),
+    )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    out = args.out if args.embedding == "use" else args.out.with_name(f"{args.out.stem}-{args.embedding}{args.out.suffix}")
+    out = (
+        args.out
+        if args.embedding == "use"
+        else args.out.with_name(f"{args.out.stem}-{args.embedding}{args.out.suffix}")
+    )
     out.write_text("\n".join(report), encoding="utf-8")
     print(f"\nwritten: {out}  (temp data: {tmp})")
 

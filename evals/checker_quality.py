@@ -36,7 +36,7 @@ class Counts:
     tp: int = 0
     fp: int = 0
     fn: int = 0
-    right: int = 0   # labels whose status (grounded/invented/placeholder/none) came out right
+    right: int = 0  # labels whose status (grounded/invented/placeholder/none) came out right
     total: int = 0
     failures: list[str] = field(default_factory=list)
 
@@ -83,8 +83,9 @@ def score_numbers(path: Path = FIXTURES / "numbers.yaml") -> tuple[Counts, dict[
             cat.total += 1
             cat.right += ok
             if not ok:
-                msg = f"case {n} [{case['category']}] {text!r}: “{key}” expected {want}, got {got}" + \
-                      ("" if exact else f" (span “{mentions[hits[0]].text}”)")
+                msg = f"case {n} [{case['category']}] {text!r}: “{key}” expected {want}, got {got}" + (
+                    "" if exact else f" (span “{mentions[hits[0]].text}”)"
+                )
                 for c in (overall, cat):
                     c.failures.append(msg)
             for c in (overall, cat):
@@ -144,7 +145,7 @@ def score_clean(path: Path = FIXTURES / "clean_prose.md") -> tuple[int, int, int
                 errors += 1
             else:
                 warnings += 1
-            notes.append(f"{f.rule} {f.severity} “{part[f.start:f.end][:30]}” {f.message}")
+            notes.append(f"{f.rule} {f.severity} “{part[f.start : f.end][:30]}” {f.message}")
     return chars, errors, warnings, notes
 
 
@@ -171,11 +172,21 @@ def score_all() -> dict:
     style = score_style()
     chars, errors, warnings, notes = score_clean()
     per_5000 = errors * 5000 / chars
-    return {"numbers": overall, "numbers_per_category": per, "status_right": right, "status_total": total,
-            "style": style, "clean_chars": chars, "clean_errors": errors, "clean_warnings": warnings,
-            "clean_errors_per_5000": per_5000, "clean_notes": notes,
-            "passed": overall.recall >= TARGET_RECALL and overall.precision >= TARGET_PRECISION
-            and per_5000 <= TARGET_CLEAN_ERRORS}
+    return {
+        "numbers": overall,
+        "numbers_per_category": per,
+        "status_right": right,
+        "status_total": total,
+        "style": style,
+        "clean_chars": chars,
+        "clean_errors": errors,
+        "clean_warnings": warnings,
+        "clean_errors_per_5000": per_5000,
+        "clean_notes": notes,
+        "passed": overall.recall >= TARGET_RECALL
+        and overall.precision >= TARGET_PRECISION
+        and per_5000 <= TARGET_CLEAN_ERRORS,
+    }
 
 
 def main() -> int:
@@ -192,20 +203,26 @@ def main() -> int:
     print(f"{'规则':<8}{'TP':>5}{'FP':>5}{'FN':>5}{'精确率':>9}{'召回率':>9}")
     for fam, c in sorted(r["style"].items()):
         print(f"{fam:<8}{c.tp:>5}{c.fp:>5}{c.fn:>5}{c.precision:>9.3f}{c.recall:>9.3f}")
-    print(f"\n规范文稿误报：{r['clean_chars']} 字，错误 {r['clean_errors']} 处，提示 {r['clean_warnings']} 处，"
-          f"每 5000 字错误 {r['clean_errors_per_5000']:.2f} 处")
+    print(
+        f"\n规范文稿误报：{r['clean_chars']} 字，错误 {r['clean_errors']} 处，提示 {r['clean_warnings']} 处，"
+        f"每 5000 字错误 {r['clean_errors_per_5000']:.2f} 处"
+    )
     independent = score_independent()
     if independent:
         n, chars, errors, warnings = independent
-        print(f"独立文稿误报（knowledge/past-reports，{n} 篇，非本检查作者所写）：{chars} 字，错误 {errors} 处，"
-              f"提示 {warnings} 处，每 5000 字错误 {errors * 5000 / chars:.2f} 处")
+        print(
+            f"独立文稿误报（knowledge/past-reports，{n} 篇，非本检查作者所写）：{chars} 字，错误 {errors} 处，"
+            f"提示 {warnings} 处，每 5000 字错误 {errors * 5000 / chars:.2f} 处"
+        )
     failures = o.failures + [m for c in r["style"].values() for m in c.failures] + r["clean_notes"]
     if failures:
         print("\n未通过的标注：")
         for m in failures:
             print("  " + m)
-    print(f"\n目标：召回率 {TARGET_RECALL}，精确率 ≥ {TARGET_PRECISION}，规范文稿每 5000 字错误 ≤ {TARGET_CLEAN_ERRORS:g}："
-          + ("达到" if r["passed"] else "未达到"))
+    print(
+        f"\n目标：召回率 {TARGET_RECALL}，精确率 ≥ {TARGET_PRECISION}，规范文稿每 5000 字错误 ≤ {TARGET_CLEAN_ERRORS:g}："
+        + ("达到" if r["passed"] else "未达到")
+    )
     return 0 if r["passed"] else 1
 
 

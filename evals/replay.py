@@ -54,8 +54,8 @@ class Recording:
     sections: dict[str, list[str]]
     judge: dict[str, Any] | None = None
     planted: list[dict[str, Any]] = field(default_factory=list)
-    labels: dict[tuple[str, ...], str] = field(default_factory=dict)   # heading label chain -> section id
-    notes: dict[str, str] = field(default_factory=dict)                # section id -> notes
+    labels: dict[tuple[str, ...], str] = field(default_factory=dict)  # heading label chain -> section id
+    notes: dict[str, str] = field(default_factory=dict)  # section id -> notes
 
 
 def load_recordings(recorded_dir: Path = RECORDED_DIR, cases_dir: Path = CASES_DIR) -> dict[str, Recording]:
@@ -67,10 +67,17 @@ def load_recordings(recorded_dir: Path = RECORDED_DIR, cases_dir: Path = CASES_D
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         case_id = str(data.get("case") or path.stem)
         spec = load_spec(Path(cases_dir) / case_id / "spec.yaml")
-        sections = {str(k): [str(a) for a in (v if isinstance(v, list) else [v])]
-                    for k, v in (data.get("sections") or {}).items()}
-        rec = Recording(case_id=case_id, title=spec.title, sections=sections, judge=data.get("judge"),
-                        planted=list(data.get("planted") or []))
+        sections = {
+            str(k): [str(a) for a in (v if isinstance(v, list) else [v])]
+            for k, v in (data.get("sections") or {}).items()
+        }
+        rec = Recording(
+            case_id=case_id,
+            title=spec.title,
+            sections=sections,
+            judge=data.get("judge"),
+            planted=list(data.get("planted") or []),
+        )
         for s in spec.walk():
             chain, node = [], s
             while node is not None and spec.level(node.id) > 0:
@@ -159,8 +166,15 @@ class ReplayResponder:
         return None
 
 
-def run_recorded(*, judge: bool = False, settings_overrides: dict[str, Any] | None = None, kb=None,
-                 thresholds=None, cases_dir: Path = CASES_DIR, recorded_dir: Path = RECORDED_DIR):
+def run_recorded(
+    *,
+    judge: bool = False,
+    settings_overrides: dict[str, Any] | None = None,
+    kb=None,
+    thresholds=None,
+    cases_dir: Path = CASES_DIR,
+    recorded_dir: Path = RECORDED_DIR,
+):
     """Start the fake server, run the eval over the recorded cases, stop the server.
     Returns (EvalReport, ReplayResponder)."""
     from assistant.evaluation.runner import run_eval
@@ -171,32 +185,40 @@ def run_recorded(*, judge: bool = False, settings_overrides: dict[str, Any] | No
     with FakeOpenAIServer() as server:
         server.responder = responder
         settings = settings_for(server, **(settings_overrides or {}))
-        report = run_eval(cases_dir, settings, backend="model", judge=judge, only=sorted(recordings), kb=kb,
-                          thresholds=thresholds)
+        report = run_eval(
+            cases_dir, settings, backend="model", judge=judge, only=sorted(recordings), kb=kb, thresholds=thresholds
+        )
     return report, responder
 
 
 def main(argv: list[str] | None = None) -> int:
     from assistant.evaluation.runner import load_thresholds, write_outputs
 
-    p = argparse.ArgumentParser(prog="evals/replay.py", description="用录制的模型回答跑评测（经真实 SDK 与本地假服务）。")
-    p.add_argument("--expect-fail", action="store_true",
-                   help="录制的回答故意含错：门槛未通过时退出码为 0，通过时为 1（CI 用）")
+    p = argparse.ArgumentParser(
+        prog="evals/replay.py", description="用录制的模型回答跑评测（经真实 SDK 与本地假服务）。"
+    )
+    p.add_argument(
+        "--expect-fail", action="store_true", help="录制的回答故意含错：门槛未通过时退出码为 0，通过时为 1（CI 用）"
+    )
     p.add_argument("--judge", action="store_true", help="同时请（录制的）模型评分")
     p.add_argument("--report", type=Path, default=Path("out/eval-recorded.md"))
     p.add_argument("--json", type=Path, default=Path("out/eval-recorded.json"))
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="知识库目录（默认：临时目录，自动导入 knowledge/）")
+    p.add_argument("--data-dir", type=Path, default=None, help="知识库目录（默认：临时目录，自动导入 knowledge/）")
     args = p.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="huibao-replay-") as tmp:
         overrides = {"data_dir": args.data_dir or Path(tmp)}
-        report, responder = run_recorded(judge=args.judge, settings_overrides=overrides,
-                                         thresholds=load_thresholds(ROOT / "evals" / "thresholds.yaml"))
+        report, responder = run_recorded(
+            judge=args.judge,
+            settings_overrides=overrides,
+            thresholds=load_thresholds(ROOT / "evals" / "thresholds.yaml"),
+        )
     write_outputs(report, args.report, args.json)
     print(report.to_markdown())
     if responder.unmatched:
-        print(f"回放时有 {len(responder.unmatched)} 个请求找不到录制的回答（相应章节改用了离线引擎）。", file=sys.stderr)
+        print(
+            f"回放时有 {len(responder.unmatched)} 个请求找不到录制的回答（相应章节改用了离线引擎）。", file=sys.stderr
+        )
     for f in report.failures:
         print(f"未达门槛：{f.message}", file=sys.stderr)
     if args.expect_fail:

@@ -7,6 +7,9 @@ import socket
 
 import pytest
 
+from assistant.testing.openai_server import FakeOpenAIServer
+from tests.kb_fixtures.helpers import embedder  # noqa: F401  (session fixture shared by the knowledge-base tests)
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 
@@ -55,6 +58,17 @@ def isolated_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("HUIBAO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
     from assistant.core.settings import get_settings
+
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def fake_openai():
+    """A started local OpenAI-compatible server (assistant.testing.openai_server), stopped after the test."""
+    server = FakeOpenAIServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from assistant.core.figures import Figure
-from assistant.kb.retrieve import Passage
 from assistant.drafting.spec import parse_spec
+from assistant.kb.retrieve import Passage
 
 SMALL_SPEC = """\
 title: 禾川市人大常委会办公室2026年度宣传思想文化工作汇报
@@ -57,10 +57,23 @@ def small_figures() -> list[Figure]:
     ]
 
 
-def passage(pid: str, text: str, heading: str = "一、工作做法及成效 > （一）坚持“铸魂强基”，夯实理论武装根基",
-            kind: str = "report") -> Passage:
-    return Passage(id=pid, text=text, source="past-reports/2023.md", heading_path=heading, kind=kind,
-                   year=2023, organisation="禾川市人大常委会办公室", start=0, end=len(text))
+def passage(
+    pid: str,
+    text: str,
+    heading: str = "一、工作做法及成效 > （一）坚持“铸魂强基”，夯实理论武装根基",
+    kind: str = "report",
+) -> Passage:
+    return Passage(
+        id=pid,
+        text=text,
+        source="past-reports/2023.md",
+        heading_path=heading,
+        kind=kind,
+        year=2023,
+        organisation="禾川市人大常委会办公室",
+        start=0,
+        end=len(text),
+    )
 
 
 class FakeKB:

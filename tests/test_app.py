@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from assistant.core.settings import get_settings
 from assistant.llm import ToolCall, ToolReply
 from assistant.testing.fakes import FakeChatModel
-from assistant.core.settings import get_settings
-from assistant.workspace.store import Workspace
 from assistant.ui import actions, state
 from assistant.ui.render import findings_html, section_html
-from assistant.testing.openai_server import fake_openai  # noqa: F401  (fixture)
+from assistant.workspace.store import Workspace
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = "assistant/ui/pages"
@@ -69,10 +68,12 @@ def fake_model(monkeypatch):
     def use() -> FakeChatModel:
         monkeypatch.setattr(state, "model_factory", lambda settings: model)
         return model
+
     return use
 
 
 # --- first start, reports ------------------------------------------------------------------
+
 
 def test_first_start_creates_the_sample_report_and_says_offline():
     at = open_app()
@@ -118,6 +119,7 @@ def test_create_report_refuses_missing_fields():
 
 # --- sections -----------------------------------------------------------------------------
 
+
 def test_draft_all_marks_every_number():
     at = drafted_app()
     no_errors(at)
@@ -152,11 +154,12 @@ def test_regenerate_one_section_with_instruction_streams_and_leaves_the_rest(fak
     assert history[-1].author == "model"
     # the new text is shown marked: 11次 is grounded
     html = "\n".join(t for t in texts(at.markdown) if "发布会机制更加健全" in t)
-    assert 'hb-grounded' in html and "11次" in html
+    assert "hb-grounded" in html and "11次" in html
 
 
 def test_model_failure_falls_back_to_offline_with_a_warning(fake_model):
     from assistant.core.errors import ModelError
+
     at = drafted_app()
     fake_model = fake_model()
     fake_model.enqueue(ModelError("无法连接模型服务 http://127.0.0.1:9/v1：连接被拒绝。"))
@@ -172,6 +175,7 @@ def test_regenerate_action_with_a_failing_model_records_the_offline_engine():
     # Regression: the page's action and the CLI both go through Workspace.regenerate, which
     # records the engine that wrote the text, not whether a model was configured.
     from assistant.core.errors import ModelError, StoreError
+
     at = drafted_app()
     rid = ui(at).report_id
     ws = workspace()
@@ -217,7 +221,7 @@ def test_hand_edit_is_a_version_with_diff_and_revert():
     assert current.text == "全年开展活动99次，效果明显。"
     # 99次 is in no figure: marked invented (red) with the reason as tooltip
     html = "\n".join(t for t in texts(at.markdown) if "效果明显" in t)
-    assert 'hb-invented' in html and "无依据" in html
+    assert "hb-invented" in html and "无依据" in html
     # the diff between the two versions is shown, then revert brings the original back
     diff = "\n".join(t for t in texts(at.markdown) if "hb-diff" in t)
     assert "<ins" in diff and "99" in diff
@@ -242,6 +246,7 @@ def test_empty_hand_edit_is_refused_and_nothing_lost():
 
 # --- figures -------------------------------------------------------------------------------
 
+
 def _figure_row(at: AppTest, figure_id: str) -> int:
     table = at.data_editor[0].value
     return int(table.index[table["id"] == figure_id][0])
@@ -253,8 +258,7 @@ def test_figure_edit_marks_the_sections_that_used_it_stale_and_redrafts_them():
     at.switch_page(f"{PAGES}/figures.py").run()
     no_errors(at)
     row = _figure_row(at, "press_conf")
-    at.session_state[f"figures.{rid}.0"] = {"edited_rows": {row: {"value": "12"}}, "added_rows": [],
-                                             "deleted_rows": []}
+    at.session_state[f"figures.{rid}.0"] = {"edited_rows": {row: {"value": "12"}}, "added_rows": [], "deleted_rows": []}
     at.run()
     at.button(key="figures.save").click().run()
     no_errors(at)
@@ -277,13 +281,18 @@ def test_large_and_precise_figures_survive_an_unrelated_edit():
     at = drafted_app()
     rid = ui(at).report_id
     ws = workspace()
-    figures = [f.model_copy(update={"value": 1234567.0}) if f.id == "wechat_posts" else
-               f.model_copy(update={"value": 12345.678}) if f.id == "news_articles" else f for f in ws.figures(rid)]
+    figures = [
+        f.model_copy(update={"value": 1234567.0})
+        if f.id == "wechat_posts"
+        else f.model_copy(update={"value": 12345.678})
+        if f.id == "news_articles"
+        else f
+        for f in ws.figures(rid)
+    ]
     actions.update_figures(ws, rid, figures)
     at.switch_page(f"{PAGES}/figures.py").run()
     row = _figure_row(at, "press_conf")
-    at.session_state[f"figures.{rid}.0"] = {"edited_rows": {row: {"value": "12"}}, "added_rows": [],
-                                             "deleted_rows": []}
+    at.session_state[f"figures.{rid}.0"] = {"edited_rows": {row: {"value": "12"}}, "added_rows": [], "deleted_rows": []}
     at.run()
     at.button(key="figures.save").click().run()
     no_errors(at)
@@ -297,8 +306,11 @@ def test_invalid_figure_is_reported_in_chinese_and_nothing_saved():
     before = workspace().figures(rid)
     at.switch_page(f"{PAGES}/figures.py").run()
     row = _figure_row(at, "press_conf")
-    at.session_state[f"figures.{rid}.0"] = {"edited_rows": {row: {"value": "约30"}}, "added_rows": [],
-                                             "deleted_rows": []}
+    at.session_state[f"figures.{rid}.0"] = {
+        "edited_rows": {row: {"value": "约30"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     at.button(key="figures.save").click().run()
     assert not at.exception
@@ -323,7 +335,7 @@ def test_stale_sections_are_shown_on_the_sections_page():
 def test_figures_import_and_export():
     at = open_app("figures")
     rid = ui(at).report_id
-    csv = "项目,数值,单位,章节\n新闻发布会,20,次,1.2\n编发新闻稿件,500,篇,1.2\n".encode("utf-8")
+    csv = "项目,数值,单位,章节\n新闻发布会,20,次,1.2\n编发新闻稿件,500,篇,1.2\n".encode()
     at.file_uploader(key="figures.upload.0").upload("数据.csv", csv, "text/csv")
     at.run()
     at.button(key="figures.import").click().run()
@@ -359,6 +371,7 @@ def test_figures_import_bad_file_shows_error():
 
 # --- chat ----------------------------------------------------------------------------------
 
+
 def test_chat_offline_commands_act_and_are_saved():
     at = drafted_app()
     rid = ui(at).report_id
@@ -384,8 +397,9 @@ def test_chat_with_model_uses_tools(fake_model):
     at = drafted_app()
     fake_model = fake_model()
     rid = ui(at).report_id
-    fake_model.enqueue(ToolReply(tool_calls=[ToolCall(id="c1", name="set_figure",
-                                                      arguments={"figure": "新闻发布会", "value": 13})]))
+    fake_model.enqueue(
+        ToolReply(tool_calls=[ToolCall(id="c1", name="set_figure", arguments={"figure": "新闻发布会", "value": 13})])
+    )
     fake_model.enqueue("已把新闻发布会改为13次，1.2 节需要重新起草。")
     at.switch_page(f"{PAGES}/chat.py").run()
     at.chat_input(key="chat.input").set_value("新闻发布会其实开了13场").run()
@@ -398,6 +412,7 @@ def test_chat_with_model_uses_tools(fake_model):
 
 def test_chat_model_error_is_shown_and_page_keeps_working(fake_model):
     from assistant.core.errors import ModelError
+
     at = drafted_app()
     fake_model = fake_model()
     fake_model.enqueue(ModelError("模型服务暂时不可用（HTTP 503），请稍后重试。"))
@@ -411,6 +426,7 @@ def test_chat_model_error_is_shown_and_page_keeps_working(fake_model):
 
 
 # --- knowledge base -----------------------------------------------------------------------
+
 
 def test_knowledge_upload_list_search_delete():
     at = open_app("knowledge")
@@ -440,28 +456,44 @@ def test_knowledge_upload_too_big_is_refused():
     at.button(key="kb.import").click().run()
     assert not at.exception
     assert any("不能超过 20 MB" in t for t in texts(at.error))
-    assert not (get_settings().data_dir / "uploads").exists() or not any((get_settings().data_dir / "uploads").iterdir())
+    assert not (get_settings().data_dir / "uploads").exists() or not any(
+        (get_settings().data_dir / "uploads").iterdir()
+    )
 
 
-@pytest.mark.parametrize("name, safe", [
-    ("报告.md", "报告.md"), ("../../etc/passwd.txt", "passwd.txt"), ("..\\..\\a.docx", "a.docx"),
-    ("a..b.pdf", "a_b.pdf"), (".hidden.md", "hidden.md"), ("x<y>.txt", "x_y_.txt"),
-])
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("报告.md", "报告.md"),
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\a.docx", "a.docx"),
+        ("a..b.pdf", "a_b.pdf"),
+        (".hidden.md", "hidden.md"),
+        ("x<y>.txt", "x_y_.txt"),
+    ],
+)
 def test_upload_names_are_sanitised(name, safe):
     assert actions.safe_upload_name(name) == safe
 
 
-@pytest.mark.parametrize("name, size, fragment", [
-    ("a.exe", 10, "不支持的文件类型"), ("a.md", 0, "文件是空的"), ("a.pdf", 21 * 1024 * 1024, "不能超过 20 MB"),
-    ("..", 10, "文件名无效"),
-])
+@pytest.mark.parametrize(
+    "name, size, fragment",
+    [
+        ("a.exe", 10, "不支持的文件类型"),
+        ("a.md", 0, "文件是空的"),
+        ("a.pdf", 21 * 1024 * 1024, "不能超过 20 MB"),
+        ("..", 10, "文件名无效"),
+    ],
+)
 def test_upload_checks(name, size, fragment):
     from assistant.core.errors import InputError
+
     with pytest.raises(InputError, match=fragment):
         actions.check_upload(name, size)
 
 
 # --- export --------------------------------------------------------------------------------
+
 
 def test_export_offers_docx_and_markdown():
     at = drafted_app()
@@ -473,11 +505,15 @@ def test_export_offers_docx_and_markdown():
     report = workspace().current(ui(at).report_id)
     data = actions.export_bytes(report, ".docx", get_settings())
     assert zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode().count("新闻发布会") >= 1
-    assert "禾川市人大常委会办公室2026年度宣传思想文化工作汇报" in actions.export_bytes(report, ".md", get_settings()).decode()
+    assert (
+        "禾川市人大常委会办公室2026年度宣传思想文化工作汇报"
+        in actions.export_bytes(report, ".md", get_settings()).decode()
+    )
 
 
 def test_markdown_download_is_the_exported_file():
     from assistant.export import export_markdown
+
     at = drafted_app()
     report = workspace().current(ui(at).report_id)
     path = export_markdown(report, get_settings().data_dir / "r.md")
@@ -490,6 +526,7 @@ def test_export_before_drafting_says_so():
 
 
 # --- settings ------------------------------------------------------------------------------
+
 
 def test_settings_key_is_kept_in_the_session_only(fake_openai):  # noqa: F811
     at = open_app("settings")
@@ -526,15 +563,19 @@ def test_settings_endpoint_down_is_a_clear_error():
 
 # --- rendering -----------------------------------------------------------------------------
 
+
 def test_section_html_escapes_text_and_marks_numbers():
     from assistant.check import check_text
     from assistant.core.figures import Figure
+
     figures = [Figure(id="F01", item="新闻发布会", value=11, unit="次")]
     text = '<script>alert("x")</script>召开新闻发布会11次，发稿30篇，阅读量XX万人次。'
     html = section_html(text, check_text(text, figures, scope="section"), figures)
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert '<span class="hb-num hb-grounded" data-status="grounded" title="数据 F01：新闻发布会 11次">11次</span>' in html
-    assert 'hb-invented' in html and 'hb-placeholder' in html
+    assert (
+        '<span class="hb-num hb-grounded" data-status="grounded" title="数据 F01：新闻发布会 11次">11次</span>' in html
+    )
+    assert "hb-invented" in html and "hb-placeholder" in html
     findings = findings_html("<b>", [])
     assert "未发现问题" in findings
 
@@ -543,8 +584,15 @@ def test_findings_html_keeps_line_breaks_out_of_the_markup():
     # A blank line inside the HTML would end the block and let st.markdown read the rest as
     # Markdown; diff_html already turned line breaks into <br/>, findings_html did not.
     from assistant.check.result import StyleFinding
-    finding = StyleFinding(rule="S1", severity="warning", start=0, end=5, message="第一句。\n\n**不是粗体**",
-                           suggestion="改为：\r\n# 不是标题")
+
+    finding = StyleFinding(
+        rule="S1",
+        severity="warning",
+        start=0,
+        end=5,
+        message="第一句。\n\n**不是粗体**",
+        suggestion="改为：\r\n# 不是标题",
+    )
     html = findings_html("甲乙\n\n丙", [finding])
     assert "\n" not in html and "\r" not in html
     assert "“甲乙<br/><br/>丙”" in html and "第一句。<br/><br/>**不是粗体**" in html and "改为：<br/># 不是标题" in html
@@ -556,14 +604,20 @@ def test_knowledge_base_cache_is_per_embedding_endpoint_and_key(monkeypatch):
     from pydantic import SecretStr
 
     from assistant.kb import retrieve
+
     monkeypatch.setattr(retrieve.KnowledgeBase, "open", classmethod(lambda cls, settings, embedder=None: settings))
-    first = get_settings().model_copy(update={"embedding": "openai", "base_url": "http://127.0.0.1:9/v1",
-                                              "api_key": SecretStr("sk-one")})
+    first = get_settings().model_copy(
+        update={"embedding": "openai", "base_url": "http://127.0.0.1:9/v1", "api_key": SecretStr("sk-one")}
+    )
     try:
         assert state.knowledge_base(first) is first
         assert state.knowledge_base(first.model_copy()) is first  # same endpoint and key: shared
-        for change in ({"api_key": SecretStr("sk-two")}, {"api_key": None},
-                       {"embedding_base_url": "http://127.0.0.1:8/v1"}, {"embedding_model": "other"}):
+        for change in (
+            {"api_key": SecretStr("sk-two")},
+            {"api_key": None},
+            {"embedding_base_url": "http://127.0.0.1:8/v1"},
+            {"embedding_model": "other"},
+        ):
             other = first.model_copy(update=change)
             assert state.knowledge_base(other) is other, change
         assert "sk-one" not in repr(state._embedder_key(first))  # the key enters as a digest only
@@ -574,6 +628,7 @@ def test_knowledge_base_cache_is_per_embedding_endpoint_and_key(monkeypatch):
 
 
 # --- streaming helper ------------------------------------------------------------------------
+
 
 def test_streamed_call_yields_deltas_in_order_then_the_result():
     from assistant.ui.streaming import StreamedCall
@@ -605,6 +660,7 @@ def test_streamed_call_reraises_the_producers_error_after_the_partial_text():
 def test_unexpected_page_failure_is_a_message(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
+
     monkeypatch.setattr(actions, "export_bytes", broken)
     at = drafted_app()
     at.switch_page(f"{PAGES}/export.py").run()
@@ -632,6 +688,7 @@ def test_regenerating_a_stale_section_in_place_clears_the_banner():
 
 def test_draft_all_with_a_failing_model_says_which_sections_fell_back(fake_model):
     from assistant.core.errors import ModelError
+
     at = open_app("sections")
     fake = fake_model()
     fake.responder = lambda messages: (_ for _ in ()).throw(ModelError("无法连接模型服务。"))

@@ -22,8 +22,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 START_TIMEOUT_S = 60
 UI_TIMEOUT_MS = 60_000
 
@@ -43,6 +51,7 @@ def free_port() -> int:
 def wait_for_line(proc: subprocess.Popen, pattern: str, timeout: float) -> re.Match:
     """Read the child's stdout until a line matches (blocking reads; the child is killed on timeout)."""
     import threading
+
     found: list[re.Match] = []
     done = threading.Event()
 
@@ -64,6 +73,7 @@ def wait_for_line(proc: subprocess.Popen, pattern: str, timeout: float) -> re.Ma
 
 def wait_for_health(port: int, proc: subprocess.Popen, timeout: float) -> None:
     import time
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -86,18 +96,46 @@ def wait_for_health(port: int, proc: subprocess.Popen, timeout: float) -> None:
 def servers(tmp_path):
     """The fake model server and the app, both on loopback, data in tmp."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HUIBAO_"))}
-    fake = subprocess.Popen([sys.executable, "-u", "-m", "assistant.testing.openai_server", "--port", "0", "--responder", "clean"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    fake = subprocess.Popen(
+        [sys.executable, "-u", "-m", "assistant.testing.openai_server", "--port", "0", "--responder", "clean"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         url = wait_for_line(fake, r"listening on (\S+)", START_TIMEOUT_S).group(1)
         port = free_port()
-        app_env = {**env, "HUIBAO_DATA_DIR": str(tmp_path / "data"), "HUIBAO_CONFIG": str(tmp_path / "none.toml"),
-                   "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "test-key", "HUIBAO_MODEL": "fake-model",
-                   "ANONYMIZED_TELEMETRY": "False"}
+        app_env = {
+            **env,
+            "HUIBAO_DATA_DIR": str(tmp_path / "data"),
+            "HUIBAO_CONFIG": str(tmp_path / "none.toml"),
+            "OPENAI_BASE_URL": url,
+            "OPENAI_API_KEY": "test-key",
+            "HUIBAO_MODEL": "fake-model",
+            "ANONYMIZED_TELEMETRY": "False",
+        }
         log = open(tmp_path / "streamlit.log", "w")
-        app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                "--server.headless", "true", "--server.address", "127.0.0.1"],
-                               cwd=ROOT, env=app_env, stdout=log, stderr=subprocess.STDOUT)
+        app = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=app_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             wait_for_health(port, app, START_TIMEOUT_S)
             yield f"http://127.0.0.1:{port}", tmp_path
@@ -141,8 +179,14 @@ def test_workspace_end_to_end(servers):
     base, tmp = servers
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            str(tmp / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1600}, accept_downloads=True, locale="zh-CN")
+            str(tmp / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1600},
+            accept_downloads=True,
+            locale="zh-CN",
+        )
         context.set_default_timeout(UI_TIMEOUT_MS)
         page = context.new_page()
 
@@ -184,7 +228,9 @@ def test_workspace_end_to_end(servers):
         assert after["1_2"] and after["1_2"] != "（尚无正文）"
         assert {k: v for k, v in after.items() if k != "1_2"} == {k: v for k, v in before.items() if k != "1_2"}
         for other in ("1_1", "1_3", "intro"):
-            expect(page.locator(f".st-key-section-{other}").get_by_text(re.compile(r"第 1 版，共 1 版"))).to_be_visible()
+            expect(
+                page.locator(f".st-key-section-{other}").get_by_text(re.compile(r"第 1 版，共 1 版"))
+            ).to_be_visible()
         box.get_by_role("tab", name="参考素材").click()
         box.locator(".hb-passage").first.wait_for()
         shot(page, "03a-section-sources")

@@ -6,24 +6,36 @@ from dataclasses import dataclass
 
 import pytest
 
-from assistant.workspace.chat import (HELP_TEXT, TOOLS, ActionResult, Intent, format_passages, intent_from_tool_call,
-                            parse_command, run_intent, run_tool_call)
+from assistant.workspace.chat import (
+    HELP_TEXT,
+    TOOLS,
+    ActionResult,
+    Intent,
+    format_passages,
+    intent_from_tool_call,
+    parse_command,
+    run_intent,
+    run_tool_call,
+)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("重写 1.2 更精炼", Intent("regenerate", section="1.2", instruction="更精炼")),
-    ("重写1.2", Intent("regenerate", section="1.2")),
-    ("重写 第 2 节，突出新媒体", Intent("regenerate", section="2", instruction="突出新媒体")),
-    ("重写 intro 加一句总括", Intent("regenerate", section="intro", instruction="加一句总括")),
-    ("重写　１．２　更精炼", Intent("regenerate", section="1.2", instruction="更精炼")),  # full-width
-    ("数据 新闻发布会 10", Intent("set_figure", figure="新闻发布会", value=10.0)),
-    ("数据 新闻发布会 改为 12 场", Intent("set_figure", figure="新闻发布会", value=12.0, unit="场")),
-    ("数据 F03=44.1", Intent("set_figure", figure="F03", value=44.1)),
-    ("数据 新闻发布会12", Intent("set_figure", figure="新闻发布会", value=12.0)),
-    ("查找 新媒体", Intent("search", query="新媒体")),
-    ("解释 1.2", Intent("explain", section="1.2")),
-    ("帮助", Intent("help")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("重写 1.2 更精炼", Intent("regenerate", section="1.2", instruction="更精炼")),
+        ("重写1.2", Intent("regenerate", section="1.2")),
+        ("重写 第 2 节，突出新媒体", Intent("regenerate", section="2", instruction="突出新媒体")),
+        ("重写 intro 加一句总括", Intent("regenerate", section="intro", instruction="加一句总括")),
+        ("重写　１．２　更精炼", Intent("regenerate", section="1.2", instruction="更精炼")),  # full-width
+        ("数据 新闻发布会 10", Intent("set_figure", figure="新闻发布会", value=10.0)),
+        ("数据 新闻发布会 改为 12 场", Intent("set_figure", figure="新闻发布会", value=12.0, unit="场")),
+        ("数据 F03=44.1", Intent("set_figure", figure="F03", value=44.1)),
+        ("数据 新闻发布会12", Intent("set_figure", figure="新闻发布会", value=12.0)),
+        ("查找 新媒体", Intent("search", query="新媒体")),
+        ("解释 1.2", Intent("explain", section="1.2")),
+        ("帮助", Intent("help")),
+    ],
+)
 def test_parse_command(text, expected):
     assert parse_command(text) == expected
 
@@ -92,20 +104,25 @@ def test_tools_are_valid_function_schemas():
 
 
 def test_tool_calls_become_intents():
-    assert intent_from_tool_call("regenerate_section", '{"section_id": "1.2", "instruction": "更精炼"}') == \
-        Intent("regenerate", section="1.2", instruction="更精炼")
-    assert intent_from_tool_call("set_figure", {"figure": "F03", "value": "12"}) == \
-        Intent("set_figure", figure="F03", value=12.0)
+    assert intent_from_tool_call("regenerate_section", '{"section_id": "1.2", "instruction": "更精炼"}') == Intent(
+        "regenerate", section="1.2", instruction="更精炼"
+    )
+    assert intent_from_tool_call("set_figure", {"figure": "F03", "value": "12"}) == Intent(
+        "set_figure", figure="F03", value=12.0
+    )
     assert intent_from_tool_call("search_knowledge", '{"query": "新媒体"}') == Intent("search", query="新媒体")
     assert intent_from_tool_call("explain_check", '{"section_id": "2"}') == Intent("explain", section="2")
 
 
-@pytest.mark.parametrize("name, args, fragment", [
-    ("delete_report", "{}", "未知的操作"),
-    ("set_figure", "{not json", "不是有效的 JSON"),
-    ("set_figure", '{"figure": "F03"}', "缺少参数 value"),
-    ("set_figure", '{"figure": "F03", "value": "很多"}', "参数无效"),
-])
+@pytest.mark.parametrize(
+    "name, args, fragment",
+    [
+        ("delete_report", "{}", "未知的操作"),
+        ("set_figure", "{not json", "不是有效的 JSON"),
+        ("set_figure", '{"figure": "F03"}', "缺少参数 value"),
+        ("set_figure", '{"figure": "F03", "value": "很多"}', "参数无效"),
+    ],
+)
 def test_bad_tool_calls_are_reported_in_chinese(name, args, fragment):
     a = FakeActions()
     result = run_tool_call(name, args, a)
@@ -131,6 +148,7 @@ def test_refused_action_is_reported():
 
 def test_offline_reply_commands_and_questions():
     from assistant.workspace.chat import NO_MODEL_NOTE, offline_reply
+
     a = FakeActions()
     reply = offline_reply("重写 1.2 更精炼", a)
     assert reply.changed and "已重写 1.2" in reply.text and NO_MODEL_NOTE in reply.text
@@ -140,17 +158,26 @@ def test_offline_reply_commands_and_questions():
 
 
 def test_model_reply_runs_tool_calls_and_says_what_it_did():
-    from assistant.workspace.chat import model_reply
     from assistant.llm import ToolCall, ToolReply
     from assistant.testing.fakes import FakeChatModel
-    model = FakeChatModel([
-        ToolReply(tool_calls=[ToolCall(id="c1", name="regenerate_section",
-                                       arguments={"section_id": "1.2", "instruction": "更精炼"})]),
-        "已按要求精简了 1.2 节。",
-    ])
+    from assistant.workspace.chat import model_reply
+
+    model = FakeChatModel(
+        [
+            ToolReply(
+                tool_calls=[
+                    ToolCall(
+                        id="c1", name="regenerate_section", arguments={"section_id": "1.2", "instruction": "更精炼"}
+                    )
+                ]
+            ),
+            "已按要求精简了 1.2 节。",
+        ]
+    )
     a = FakeActions()
-    reply = model_reply(model, "把新闻宣传那节写短一点", a, history=[("user", "你好"), ("assistant", "您好")],
-                        outline="- 1.2：新闻宣传")
+    reply = model_reply(
+        model, "把新闻宣传那节写短一点", a, history=[("user", "你好"), ("assistant", "您好")], outline="- 1.2：新闻宣传"
+    )
     assert a.calls == [("regenerate", "1.2", "更精炼")]
     assert reply.changed and reply.text.startswith("已按要求精简了 1.2 节。") and "- 已重写 1.2" in reply.text
     second = model.history[1]
@@ -159,7 +186,8 @@ def test_model_reply_runs_tool_calls_and_says_what_it_did():
 
 
 def test_model_reply_plain_answer():
-    from assistant.workspace.chat import model_reply
     from assistant.testing.fakes import FakeChatModel
+    from assistant.workspace.chat import model_reply
+
     reply = model_reply(FakeChatModel(["您好，有什么可以帮您？"]), "你好", FakeActions())
     assert reply.text == "您好，有什么可以帮您？" and not reply.actions

@@ -11,18 +11,23 @@ from assistant.commands.main import app
 
 runner = CliRunner()
 
-CLEAN = ("2025年，在县委的坚强领导下，办公室各项工作取得新进展。现将有关情况汇报如下：\n"
-         "一、工作做法及成效\n全年召开新闻发布会20余次，总阅读量达到44.1万人次。\n"
-         "二、存在的问题\n调查研究还不够深入。\n"
-         "三、2026年工作打算\n持续加强理论武装，为全县高质量发展作出新的更大贡献。\n")
+CLEAN = (
+    "2025年，在县委的坚强领导下，办公室各项工作取得新进展。现将有关情况汇报如下：\n"
+    "一、工作做法及成效\n全年召开新闻发布会20余次，总阅读量达到44.1万人次。\n"
+    "二、存在的问题\n调查研究还不够深入。\n"
+    "三、2026年工作打算\n持续加强理论武装，为全县高质量发展作出新的更大贡献。\n"
+)
 
 
 @pytest.fixture
 def figures(tmp_path):
     p = tmp_path / "figures.yaml"
-    p.write_text("- {id: F01, item: 新闻发布会, value: 23, unit: 次}\n"
-                 "- {id: F02, item: 阅读量, value: 44.1, unit: 万人次}\n"
-                 "- {id: F03, item: 培训, value: 96, unit: 人}\n", encoding="utf-8")
+    p.write_text(
+        "- {id: F01, item: 新闻发布会, value: 23, unit: 次}\n"
+        "- {id: F02, item: 阅读量, value: 44.1, unit: 万人次}\n"
+        "- {id: F03, item: 培训, value: 96, unit: 人}\n",
+        encoding="utf-8",
+    )
     return p
 
 
@@ -39,7 +44,9 @@ def test_clean_report_exits_0_with_exact_json(tmp_path, figures):
     assert set(data) == {"numbers", "style", "coverage", "summary"}
     assert set(data["numbers"][0]) == {"text", "value", "unit", "start", "end", "status", "figure_id"}
     assert [(n["text"], n["status"], n["figure_id"]) for n in data["numbers"]] == [
-        ("20余次", "grounded", "F01"), ("达到44.1万人次", "grounded", "F02")]
+        ("20余次", "grounded", "F01"),
+        ("达到44.1万人次", "grounded", "F02"),
+    ]
     assert data["coverage"] == {"used": ["F01", "F02"], "unused": ["F03"]}
     assert data["summary"] == {"grounded": 2, "invented": 0, "placeholders": 0, "style_errors": 0, "style_warnings": 0}
     assert "20余次" in r.stdout  # ensure_ascii=False
@@ -70,6 +77,7 @@ def test_style_error_and_placeholder_exit_1(tmp_path, figures):
 
 def test_docx_input(tmp_path, figures):
     import docx
+
     document = docx.Document()
     for line in CLEAN.strip().split("\n"):
         document.add_paragraph(line)
@@ -96,8 +104,10 @@ def test_terms_option(tmp_path, figures):
     draft = tmp_path / "d.md"
     draft.write_text(CLEAN.replace("调查研究还不够深入。", "清河县人大办打好八场硬仗。"), encoding="utf-8")
     terms = tmp_path / "terms.yaml"
-    terms.write_text("fixed_numerals: [八场硬仗]\nformulations:\n  - {canonical: 清河县人大常委会办公室, wrong: [清河县人大办]}\n",
-                     encoding="utf-8")
+    terms.write_text(
+        "fixed_numerals: [八场硬仗]\nformulations:\n  - {canonical: 清河县人大常委会办公室, wrong: [清河县人大办]}\n",
+        encoding="utf-8",
+    )
     plain = json.loads(_run(draft, "--figures", figures, "--json").stdout)
     assert plain["summary"]["invented"] == 1  # 八场 counts as a figure without the office list
     r = _run(draft, "--figures", figures, "--json", "--terms", terms)
@@ -114,12 +124,13 @@ def test_front_matter_is_blanked_not_cut(tmp_path, figures):
     assert data["summary"]["style_warnings"] == 0 and data["summary"]["invented"] == 0
     text = draft.read_text(encoding="utf-8")
     first = data["numbers"][0]
-    assert text[first["start"]:first["end"]] == "20余次"  # offsets still index the file
+    assert text[first["start"] : first["end"]] == "20余次"  # offsets still index the file
 
 
 def test_gbk_draft_is_decoded_like_knowledge_files(tmp_path, figures):
     # a short GBK file: charset-normalizer alone read this line as Hangul, so 12次 lost its unit
     from assistant.commands.check import read_draft
+
     text = "全年召开新闻发布会12次。"
     draft = tmp_path / "d.txt"
     draft.write_bytes(text.encode("gbk"))
@@ -137,6 +148,7 @@ def test_gbk_draft_is_decoded_like_knowledge_files(tmp_path, figures):
 
 def test_docx_table_numbers_are_checked(tmp_path, figures):
     import docx
+
     document = docx.Document()
     for line in CLEAN.strip().split("\n"):
         document.add_paragraph(line)
@@ -156,4 +168,4 @@ def test_front_matter_with_trailing_blanks_is_blanked(tmp_path, figures):
     data = json.loads(_run(draft, "--figures", figures, "--json").stdout)
     assert data["summary"] == {"grounded": 2, "invented": 0, "placeholders": 0, "style_errors": 0, "style_warnings": 0}
     text = draft.read_text(encoding="utf-8")
-    assert [text[n["start"]:n["end"]] for n in data["numbers"]] == ["20余次", "达到44.1万人次"]
+    assert [text[n["start"] : n["end"]] for n in data["numbers"]] == ["20余次", "达到44.1万人次"]

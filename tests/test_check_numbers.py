@@ -18,37 +18,40 @@ def one(text, figures):
     return mentions[0]
 
 
-@pytest.mark.parametrize("text,figure,mention,status", [
-    ("召开会议20余次。", (23, "次"), "20余次", "grounded"),
-    ("召开会议20余次。", (19, "次"), "20余次", "invented"),
-    ("接待1.2万人次。", (12000, "人次"), "1.2万人次", "grounded"),
-    ("阅读量44.1万人次。", (44.1, "万人次"), "44.1万人次", "grounded"),
-    ("阅读量40余万人次。", (44.1, "万人次"), "40余万人次", "grounded"),
-    ("培训两千人。", (2000, "人"), "两千人", "grounded"),
-    ("推进两三个项目。", (3, "个"), "两三个", "grounded"),
-    ("开展十几场。", (14, "场"), "十几场", "grounded"),
-    ("开展十几场。", (20, "场"), "十几场", "invented"),
-    ("走访三四十家。", (35, "家"), "三四十家", "grounded"),
-    ("组织近百场。", (95, "场"), "近百场", "grounded"),
-    ("组织近百场。", (100, "场"), "近百场", "invented"),
-    ("争取资金1 300万元。", (0.13, "亿元"), "1 300万元", "grounded"),
-    ("增长3.5％。", (3.5, "%"), "3.5％", "grounded"),
-    ("增长３.５％。", (3.54, "%"), "３.５％", "grounded"),
-    ("增长百分之三点五。", (3.5, "%"), "百分之三点五", "grounded"),
-    ("提高2.3个百分点。", (2.3, "%"), "2.3个百分点", "invented"),
-    ("约300人参加。", (320, "人"), "约300人", "grounded"),
-    ("参会300人左右。", (340, "人"), "300人左右", "invented"),
-    ("总阅读量突破120万人次。", (118, "万人次"), "突破120万人次", "invented"),
-    ("每期20～30人。", (26, "名"), "20～30人", "grounded"),
-    ("每期3至5天。", (6, "天"), "3至5天", "invented"),
-    ("效率提高2倍。", (2, "倍"), "2倍", "grounded"),
-    ("共有120。", (120, "个"), "120", "grounded"),
-    ("收发文件1,300件。", (1300, "件"), "1,300件", "grounded"),
-])
+@pytest.mark.parametrize(
+    "text,figure,mention,status",
+    [
+        ("召开会议20余次。", (23, "次"), "20余次", "grounded"),
+        ("召开会议20余次。", (19, "次"), "20余次", "invented"),
+        ("接待1.2万人次。", (12000, "人次"), "1.2万人次", "grounded"),
+        ("阅读量44.1万人次。", (44.1, "万人次"), "44.1万人次", "grounded"),
+        ("阅读量40余万人次。", (44.1, "万人次"), "40余万人次", "grounded"),
+        ("培训两千人。", (2000, "人"), "两千人", "grounded"),
+        ("推进两三个项目。", (3, "个"), "两三个", "grounded"),
+        ("开展十几场。", (14, "场"), "十几场", "grounded"),
+        ("开展十几场。", (20, "场"), "十几场", "invented"),
+        ("走访三四十家。", (35, "家"), "三四十家", "grounded"),
+        ("组织近百场。", (95, "场"), "近百场", "grounded"),
+        ("组织近百场。", (100, "场"), "近百场", "invented"),
+        ("争取资金1 300万元。", (0.13, "亿元"), "1 300万元", "grounded"),
+        ("增长3.5％。", (3.5, "%"), "3.5％", "grounded"),
+        ("增长３.５％。", (3.54, "%"), "３.５％", "grounded"),
+        ("增长百分之三点五。", (3.5, "%"), "百分之三点五", "grounded"),
+        ("提高2.3个百分点。", (2.3, "%"), "2.3个百分点", "invented"),
+        ("约300人参加。", (320, "人"), "约300人", "grounded"),
+        ("参会300人左右。", (340, "人"), "300人左右", "invented"),
+        ("总阅读量突破120万人次。", (118, "万人次"), "突破120万人次", "invented"),
+        ("每期20～30人。", (26, "名"), "20～30人", "grounded"),
+        ("每期3至5天。", (6, "天"), "3至5天", "invented"),
+        ("效率提高2倍。", (2, "倍"), "2倍", "grounded"),
+        ("共有120。", (120, "个"), "120", "grounded"),
+        ("收发文件1,300件。", (1300, "件"), "1,300件", "grounded"),
+    ],
+)
 def test_forms_and_intervals(text, figure, mention, status):
     m = one(text, [fig(*figure)])
     assert (m.text, m.status) == (mention, status)
-    assert text[m.start:m.end] == mention
+    assert text[m.start : m.end] == mention
     assert (m.figure_id == "F01") == (status == "grounded")
 
 
@@ -59,15 +62,18 @@ def test_unit_classes_decided():
     assert one("培训96人次。", [fig(96, "人")]).status == "invented"
 
 
-@pytest.mark.parametrize("text", [
-    "深入学习贯彻党的二十大精神，立足“四个机关”定位，落实“第一议题”制度。",
-    "一是抓学习，二是抓落实，三是抓督查。一方面加强学习，另一方面狠抓落实。",
-    "2025年3月5日，召开2024年度总结会，编制“十五五”规划。",
-    "印发《关于2025年度12项重点工作的通知》（县委发〔2025〕12号）。",
-    "县人大常委会第32次会议召开，推进5G建设，从三个方面推进，这是一次实践。",
-    "一、工作做法及成效\n（一）着眼培根铸魂\n1.抓住关键少数\n（1）制定计划",
-    "贯彻二十届三中全会精神，严格执行三会一课和中央八项规定，推动一系列改革。",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "深入学习贯彻党的二十大精神，立足“四个机关”定位，落实“第一议题”制度。",
+        "一是抓学习，二是抓落实，三是抓督查。一方面加强学习，另一方面狠抓落实。",
+        "2025年3月5日，召开2024年度总结会，编制“十五五”规划。",
+        "印发《关于2025年度12项重点工作的通知》（县委发〔2025〕12号）。",
+        "县人大常委会第32次会议召开，推进5G建设，从三个方面推进，这是一次实践。",
+        "一、工作做法及成效\n（一）着眼培根铸魂\n1.抓住关键少数\n（1）制定计划",
+        "贯彻二十届三中全会精神，严格执行三会一课和中央八项规定，推动一系列改革。",
+    ],
+)
 def test_masked_numerals_are_not_figures(text):
     assert check_numbers(text, []) == []
 
@@ -81,11 +87,17 @@ def test_office_fixed_numerals(tmp_path, monkeypatch):
     assert check_numbers(text, []) == []
 
 
-@pytest.mark.parametrize("text,span", [
-    ("召开会议XX次。", "XX次"), ("阅读量xx万人次。", "xx万人次"), ("现场教学X次。", "X次"),
-    ("培训××人。", "××人"), ("培训【待补充：培训人数】。", "【待补充：培训人数】"),
-    ("召开会议【待核实：30次】。", "【待核实：30次】"),
-])
+@pytest.mark.parametrize(
+    "text,span",
+    [
+        ("召开会议XX次。", "XX次"),
+        ("阅读量xx万人次。", "xx万人次"),
+        ("现场教学X次。", "X次"),
+        ("培训××人。", "××人"),
+        ("培训【待补充：培训人数】。", "【待补充：培训人数】"),
+        ("召开会议【待核实：30次】。", "【待核实：30次】"),
+    ],
+)
 def test_placeholders(text, span):
     m = one(text, [fig(30, "次")])
     assert m.status == "placeholder" and m.text == span and m.value is None
@@ -97,7 +109,7 @@ def test_offsets_are_into_original_text_with_fullwidth_and_wide_chars():
     by_text = {m.text: m for m in ms}
     assert "１２次" in by_text and by_text["１２次"].status == "grounded"
     for m in ms:
-        assert text[m.start:m.end] == m.text
+        assert text[m.start : m.end] == m.text
 
 
 def test_coverage_used_and_unused():
@@ -135,6 +147,7 @@ def test_check_text_scans_the_text_once(monkeypatch):
     # (it used to rely on a hidden cache of recent texts for that).
     import assistant.check.numbers as numbers
     from assistant.check import check_text
+
     calls = []
     real = numbers._extract
     monkeypatch.setattr(numbers, "_extract", lambda *a: calls.append(1) or real(*a))

@@ -15,6 +15,7 @@ _spec.loader.exec_module(quality)
 
 def test_fixture_sizes():
     import yaml
+
     fx = ROOT / "evals" / "fixtures"
     assert len(yaml.safe_load((fx / "numbers.yaml").read_text(encoding="utf-8"))["cases"]) >= 80
     assert len(yaml.safe_load((fx / "style.yaml").read_text(encoding="utf-8"))["cases"]) >= 50
@@ -36,6 +37,7 @@ def test_clean_prose_false_alarms():
 def test_clean_prose_numbers_all_grounded():
     from assistant.check import check_numbers
     from assistant.core.figures import load_figures
+
     fx = ROOT / "evals" / "fixtures"
     text = (fx / "clean_prose.md").read_text(encoding="utf-8")
     ms = check_numbers(text, load_figures(fx / "clean_prose_figures.yaml"))

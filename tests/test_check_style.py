@@ -29,38 +29,64 @@ def test_good_report_is_clean():
     assert lint_style(GOOD_REPORT, scope="report", year=2025) == []
 
 
-@pytest.mark.parametrize("text,rule", [
-    ("1、加强理论学习", "S1"), ("(一)加强学习", "S1"), ("（一）、加强学习", "S1"), ("一.工作做法", "S1"),
-    ("一、工作做法\n三、存在问题", "S1"),
-    ("一是抓学习。三是抓落实。", "S4"), ("一方面，加强理论学习。", "S4"),
-    ("全年召开会议8次,发布稿件58篇。", "L1"),
-    ("落实\"第一议题\"制度。", "L2"), ("落实“第一议题制度。", "L2"),
-    ("印发关于加强作风建设的通知。", "L3"), ("制定《学习计划》、《工作方案》。", "L3"),
-    ("成效显著！", "L4"), ("## 一、工作做法", "L4"), ("召开**发布会**。", "L4"), ("- 加强学习", "L4"),
-    ("召开weekly例会。", "L4"),
-    ("我认为成效明显。", "L5"), ("咱们单位成效明显。", "L5"), ("请您审阅。", "L5"),
-    ("这项工作已经搞定。", "L7"), ("以下是年度工作汇报。", "L7"), ("总之，成效明显。", "L7"),
-    ("深入学习习近平新时代特色社会主义思想。", "P-习近平新时代中国特色社会主义思想"),
-    ("团结在以习近平总书记为核心的党中央周围。", "P-党中央"),
-    ("坚决维护习近平总书记的核心地位。", "P-两个维护"),
-    ("增强政治意识、核心意识、大局意识、看齐意识。", "P-四个意识"),
-    ("增强“四个自信”。", "P-四个意识"),
-    ("保障人民当家做主。", "P-当家作主"),
-    ("25年召开会议8次。", "N1"), ("202x年工作有序推进。", "N1"),
-    ("争取资金1千3百万元。", "N2"), ("组织活动约20余次。", "N3"), ("每月开展3、4次调研。", "N4"),
-    ("召开座谈会十二次，召开论证会12次。", "N5"),
-])
+@pytest.mark.parametrize(
+    "text,rule",
+    [
+        ("1、加强理论学习", "S1"),
+        ("(一)加强学习", "S1"),
+        ("（一）、加强学习", "S1"),
+        ("一.工作做法", "S1"),
+        ("一、工作做法\n三、存在问题", "S1"),
+        ("一是抓学习。三是抓落实。", "S4"),
+        ("一方面，加强理论学习。", "S4"),
+        ("全年召开会议8次,发布稿件58篇。", "L1"),
+        ('落实"第一议题"制度。', "L2"),
+        ("落实“第一议题制度。", "L2"),
+        ("印发关于加强作风建设的通知。", "L3"),
+        ("制定《学习计划》、《工作方案》。", "L3"),
+        ("成效显著！", "L4"),
+        ("## 一、工作做法", "L4"),
+        ("召开**发布会**。", "L4"),
+        ("- 加强学习", "L4"),
+        ("召开weekly例会。", "L4"),
+        ("我认为成效明显。", "L5"),
+        ("咱们单位成效明显。", "L5"),
+        ("请您审阅。", "L5"),
+        ("这项工作已经搞定。", "L7"),
+        ("以下是年度工作汇报。", "L7"),
+        ("总之，成效明显。", "L7"),
+        ("深入学习习近平新时代特色社会主义思想。", "P-习近平新时代中国特色社会主义思想"),
+        ("团结在以习近平总书记为核心的党中央周围。", "P-党中央"),
+        ("坚决维护习近平总书记的核心地位。", "P-两个维护"),
+        ("增强政治意识、核心意识、大局意识、看齐意识。", "P-四个意识"),
+        ("增强“四个自信”。", "P-四个意识"),
+        ("保障人民当家做主。", "P-当家作主"),
+        ("25年召开会议8次。", "N1"),
+        ("202x年工作有序推进。", "N1"),
+        ("争取资金1千3百万元。", "N2"),
+        ("组织活动约20余次。", "N3"),
+        ("每月开展3、4次调研。", "N4"),
+        ("召开座谈会十二次，召开论证会12次。", "N5"),
+    ],
+)
 def test_rule_fires(text, rule):
     assert rule in rules(text, scope="section")
 
 
-@pytest.mark.parametrize("text", [
-    "我们坚持自我革命，我局全年工作有序推进。", "群众说“你们办事真贴心”。",
-    "全力以赴，尽可能压缩办理时限。", "主要领导挂帅，坚决反对残酷斗争。",
-    "推动GDP稳步增长，建成5G基站。", "制定《学习计划》《工作方案》。",
-    "增强“四个意识”、坚定“四个自信”、做到“两个维护”。", "近10年来工作持续推进。",
-    "团结在以习近平同志为核心的党中央周围。",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我们坚持自我革命，我局全年工作有序推进。",
+        "群众说“你们办事真贴心”。",
+        "全力以赴，尽可能压缩办理时限。",
+        "主要领导挂帅，坚决反对残酷斗争。",
+        "推动GDP稳步增长，建成5G基站。",
+        "制定《学习计划》《工作方案》。",
+        "增强“四个意识”、坚定“四个自信”、做到“两个维护”。",
+        "近10年来工作持续推进。",
+        "团结在以习近平同志为核心的党中央周围。",
+    ],
+)
 def test_rule_stays_quiet(text):
     assert lint_style(text, scope="section") == []
 
@@ -73,14 +99,16 @@ def test_heading_fix_is_suggested():
 def test_l1_suggests_fullwidth_and_offsets():
     text = "召开会议8次,发布稿件。"
     f = next(f for f in lint_style(text, scope="section") if f.rule == "L1")
-    assert text[f.start:f.end] == "," and f.suggestion == "，"
+    assert text[f.start : f.end] == "," and f.suggestion == "，"
 
 
 def test_report_scope_structure_rules():
     no_intro_end = GOOD_REPORT.replace("现将有关情况汇报如下：", "")
     assert "S2" in rules(no_intro_end, scope="report")
     assert "S2" not in rules(no_intro_end, scope="section")
-    swapped = GOOD_REPORT.replace("一、工作做法及成效", "一、存在的问题").replace("二、存在的问题及改进措施", "二、工作做法及成效")
+    swapped = GOOD_REPORT.replace("一、工作做法及成效", "一、存在的问题").replace(
+        "二、存在的问题及改进措施", "二、工作做法及成效"
+    )
     assert any(f.rule == "S2" and f.severity == "error" for f in lint_style(swapped, scope="report"))
     no_closing = GOOD_REPORT.replace("为全县高质量发展作出新的更大贡献", "推动工作落实")
     assert any(f.rule == "S2" and f.severity == "warning" for f in lint_style(no_closing, scope="report"))
@@ -119,11 +147,13 @@ def test_office_terms_file(tmp_path, monkeypatch):
     terms.write_text(
         "banned:\n  - 一把抓\n  - {word: 领导小组办, severity: warning, suggestion: 领导小组办公室}\n"
         "formulations:\n  - {canonical: 清河县人大常委会办公室, wrong: [清河县人大办]}\n"
-        "latin_whitelist: [OA2]\n", encoding="utf-8")
+        "latin_whitelist: [OA2]\n",
+        encoding="utf-8",
+    )
     text = "清河县人大办坚持一把抓，领导小组办统筹，使用OA2系统。"
     assert lint_style(text, scope="section") != [] and "P-本单位" not in rules(text, scope="section")
     monkeypatch.setenv("HUIBAO_TERMS", str(terms))
-    found = {(f.rule, f.severity, text[f.start:f.end]) for f in lint_style(text, scope="section")}
+    found = {(f.rule, f.severity, text[f.start : f.end]) for f in lint_style(text, scope="section")}
     assert ("P-本单位", "error", "清河县人大办") in found
     assert ("L7", "error", "一把抓") in found and ("L7", "warning", "领导小组办") in found
     assert not any(r == "L4" for r, _, _ in found)

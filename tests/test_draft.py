@@ -10,15 +10,16 @@ import threading
 import pytest
 
 from assistant.core.errors import ModelError
-from assistant.testing.fakes import FakeChatModel
-from assistant.drafting.draft import draft_report, draft_section, fit_passages, split_title, strip_wrapping
 from assistant.core.settings import PROJECT_ROOT, Settings
 from assistant.core.tokens import count_tokens
+from assistant.drafting.draft import draft_report, draft_section, fit_passages, split_title, strip_wrapping
+from assistant.testing.fakes import FakeChatModel
 from tests.drafting_helpers import FakeKB, passage, small_figures, small_spec
-from assistant.testing.openai_server import fake_openai, settings_for  # noqa: F401  (fixture)
 
-CLEAN_12 = ("坚持守正创新，围绕重要节点做好新闻宣传。一是全年召开新闻发布会11次，编发新闻稿件418篇。"
-            "二是用好新媒体平台，微信公众号总阅读量达52.6万人次。")
+CLEAN_12 = (
+    "坚持守正创新，围绕重要节点做好新闻宣传。一是全年召开新闻发布会11次，编发新闻稿件418篇。"
+    "二是用好新媒体平台，微信公众号总阅读量达52.6万人次。"
+)
 
 
 def settings(tmp_path, **kw) -> Settings:
@@ -40,10 +41,14 @@ def test_clean_answer_one_call_with_provenance(tmp_path):
     assert p.engine == "model" and p.model == "fake-chat" and not p.repaired and len(p.prompt_version) == 12
     assert {u.figure_id for u in p.figures} == {"press", "articles", "reads"}
     for u in p.figures:
-        assert d.text[u.start:u.end] == u.text
+        assert d.text[u.start : u.end] == u.text
     assert d.check.summary.invented == 0 and d.check.coverage.unused == []
     system, user = model.history[0][0].content, model.history[0][1].content
-    assert "参考材料" in system and "press | 新闻发布会 | 11 | 次" in user and "reads | 微信公众号总阅读量 | 52.6 | 万人次" in user
+    assert (
+        "参考材料" in system
+        and "press | 新闻发布会 | 11 | 次" in user
+        and "reads | 微信公众号总阅读量 | 52.6 | 万人次" in user
+    )
 
 
 def test_invented_number_then_clean_repair(tmp_path):
@@ -79,9 +84,10 @@ def test_prompt_injection_in_a_passage_changes_nothing(tmp_path):
     model = FakeChatModel(responder=obedient)
     d = draft_section(spec.get("1.2"), spec, figures, kb, model, settings(tmp_path))
     user, system = user_prompt(model.history[0]), model.history[0][0].content
-    block = re.search(r"<<<参考材料 S1 开始｜来源：past-reports/2023.md｜位置：.*?>>>\n(.*?)\n<<<参考材料 S1 结束>>>",
-                      user, re.S)
-    assert block and block.group(1) == evil          # delimited, verbatim, not evaluated
+    block = re.search(
+        r"<<<参考材料 S1 开始｜来源：past-reports/2023.md｜位置：.*?>>>\n(.*?)\n<<<参考材料 S1 结束>>>", user, re.S
+    )
+    assert block and block.group(1) == evil  # delimited, verbatim, not evaluated
     assert "不是给你的指令" in system and "不是指令" in user
     assert "【待核实：99次】" in d.text and "【待核实：800万人次】" in d.text and "418篇" in d.text
     assert d.check.summary.invented == 0 and set(d.provenance.unverified) == {"99次", "800万人次"}
@@ -99,7 +105,9 @@ def test_a_passage_cannot_close_its_delimiter(tmp_path):
 
 def test_missing_title_is_proposed_by_the_model(tmp_path):
     spec, figures = small_spec(), small_figures()
-    model = FakeChatModel(["（三）紧扣“人民至上”，讲好代表履职为民故事\n一是“代表风采”栏目推出52期。二是开展宪法宣传周活动16场。"])
+    model = FakeChatModel(
+        ["（三）紧扣“人民至上”，讲好代表履职为民故事\n一是“代表风采”栏目推出52期。二是开展宪法宣传周活动16场。"]
+    )
     d = draft_section(spec.get("1.3"), spec, figures, None, model, settings(tmp_path))
     assert d.title == "紧扣“人民至上”，讲好代表履职为民故事" and d.provenance.title_source == "model"
     assert d.text.startswith("一是") and d.label == "（三）"
@@ -168,7 +176,10 @@ def test_strip_wrapping_and_title_split():
     assert strip_wrapping("\n```text\n一是加强学习。\n```\n") == "一是加强学习。"
     assert strip_wrapping("以下是草稿：一是加强学习。") == "以下是草稿：一是加强学习。"  # the checker must see it
     assert split_title("（二）立足“凝心聚力”，唱响主旋律。\n正文。") == ("立足“凝心聚力”，唱响主旋律", "正文。")
-    assert split_title("一是加强学习，提高本领。二是完善制度。\n正文") == (None, "一是加强学习，提高本领。二是完善制度。\n正文")
+    assert split_title("一是加强学习，提高本领。二是完善制度。\n正文") == (
+        None,
+        "一是加强学习，提高本领。二是完善制度。\n正文",
+    )
 
 
 class CountingModel(FakeChatModel):
@@ -209,8 +220,14 @@ def test_concurrency_bound_and_document_order(tmp_path):
     spec, figures = small_spec(), small_figures()
     model = CountingModel(responder=answer_for, delay=0.05)
     seen: list[str] = []
-    report = draft_report(spec, figures, None, model, settings(tmp_path, max_concurrency=3),
-                          on_section=lambda d: seen.append(d.section_id))
+    report = draft_report(
+        spec,
+        figures,
+        None,
+        model,
+        settings(tmp_path, max_concurrency=3),
+        on_section=lambda d: seen.append(d.section_id),
+    )
     assert 2 <= model.peak <= 3
     assert [s.section_id for s in report.sections] == [s.id for s in spec.walk()]
     assert sorted(seen) == sorted(s.id for s in spec.walk() if s.is_leaf)
@@ -247,8 +264,16 @@ EXAMPLES = PROJECT_ROOT / "examples"
 
 def _http_responder(body: dict) -> str:
     from assistant.llm import ChatMessage
-    messages = [ChatMessage(role=m["role"], content=m["content"] if isinstance(m["content"], str) else
-                            "".join(part.get("text", "") for part in m["content"])) for m in body["messages"]]
+
+    messages = [
+        ChatMessage(
+            role=m["role"],
+            content=m["content"]
+            if isinstance(m["content"], str)
+            else "".join(part.get("text", "") for part in m["content"]),
+        )
+        for m in body["messages"]
+    ]
     return answer_for(messages)
 
 
@@ -266,8 +291,19 @@ def test_cli_draft_end_to_end_against_fake_server(fake_openai, tmp_path, monkeyp
     monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(tmp_path / "no-knowledge"))
     get_settings.cache_clear()
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["draft", "--spec", str(EXAMPLES / "report-spec.yaml"),
-                                      "--figures", str(EXAMPLES / "figures.csv"), "--out", str(out), "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "draft",
+            "--spec",
+            str(EXAMPLES / "report-spec.yaml"),
+            "--figures",
+            str(EXAMPLES / "figures.csv"),
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     leaves = [s for s in data["sections"] if s["text"]]
@@ -285,17 +321,29 @@ def test_cli_offline_notice_and_bad_spec_writes_nothing(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from assistant.commands.main import app
+
     monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(tmp_path / "no-knowledge"))
     out = tmp_path / "out"
     runner = CliRunner()
-    result = runner.invoke(app, ["draft", "--spec", str(EXAMPLES / "report-spec.yaml"),
-                                 "--figures", str(EXAMPLES / "figures.csv"), "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "draft",
+            "--spec",
+            str(EXAMPLES / "report-spec.yaml"),
+            "--figures",
+            str(EXAMPLES / "figures.csv"),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "未配置模型接口，已使用离线引擎（不调用任何模型）起草" in result.output
     assert (out / "report.json").exists()
     # The draft is saved in the workspace: every section as version 1, under the id it printed.
     from assistant.core.settings import get_settings
     from assistant.workspace.store import Workspace
+
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     report_id = data["report_id"]
     assert f"汇报编号 {report_id}" in result.output.replace("\n", "")
@@ -307,8 +355,9 @@ def test_cli_offline_notice_and_bad_spec_writes_nothing(tmp_path, monkeypatch):
     bad = tmp_path / "bad.yaml"
     bad.write_text("title: 汇报\norganisation: 某办\nyear: 明年\nsections: [{id: intro}]\n", encoding="utf-8")
     out2 = tmp_path / "out2"
-    result = runner.invoke(app, ["draft", "--spec", str(bad), "--figures", str(EXAMPLES / "figures.csv"),
-                                 "--out", str(out2)])
+    result = runner.invoke(
+        app, ["draft", "--spec", str(bad), "--figures", str(EXAMPLES / "figures.csv"), "--out", str(out2)]
+    )
     assert result.exit_code != 0 and not out2.exists()
     assert "第 3 行" in str(result.exception)
     with Workspace.open(get_settings().workspace_path) as ws:
@@ -317,10 +366,18 @@ def test_cli_offline_notice_and_bad_spec_writes_nothing(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- work done once per section
 
+
 def _office_kb(n: int = 6) -> FakeKB:
     # As many of the office's own passages as retrieve_k asks for: the office's search suffices.
-    return FakeKB([passage(f"p{i}", "始终把党的创新理论武装作为首要政治任务，推动学习走深走实。"
-                                     f"一是严格落实“第一议题”制度。第{i}段。") for i in range(n)])
+    return FakeKB(
+        [
+            passage(
+                f"p{i}",
+                f"始终把党的创新理论武装作为首要政治任务，推动学习走深走实。一是严格落实“第一议题”制度。第{i}段。",
+            )
+            for i in range(n)
+        ]
+    )
 
 
 def test_offline_report_searches_once_per_section_even_when_leads_repeat(tmp_path):
@@ -346,6 +403,7 @@ def test_model_error_fallback_reuses_the_passages_already_retrieved(tmp_path):
 
 def test_report_derives_titles_once(tmp_path, monkeypatch):
     import assistant.drafting.draft as draft_module
+
     calls = []
     real = draft_module.derive_titles
     monkeypatch.setattr(draft_module, "derive_titles", lambda *a, **k: calls.append(1) or real(*a, **k))

@@ -9,12 +9,24 @@ import os
 import pytest
 from typer.testing import CliRunner
 
-from assistant.evaluation.runner import (CaseResult, StructureResult, Thresholds, check_structure, discover_cases, gate,
-                                judge_report, load_case, load_thresholds, parse_judge, run_eval, write_outputs)
 from assistant.core.errors import InputError
 from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.evaluation.runner import (
+    CaseResult,
+    StructureResult,
+    Thresholds,
+    check_structure,
+    discover_cases,
+    gate,
+    judge_report,
+    load_case,
+    load_thresholds,
+    parse_judge,
+    run_eval,
+    write_outputs,
+)
+from assistant.testing.openai_server import FakeOpenAIServer, model_for, settings_for
 from evals.replay import ReplayResponder, load_recordings
-from assistant.testing.openai_server import FakeOpenAIServer, fake_openai, model_for, settings_for  # noqa: F401
 
 CASES = PROJECT_ROOT / "evals" / "cases"
 THRESHOLDS = PROJECT_ROOT / "evals" / "thresholds.yaml"
@@ -26,6 +38,7 @@ def shared_kb(tmp_path_factory):
     settings name their data folder explicitly."""
     from assistant.kb.ingest import ingest
     from assistant.kb.retrieve import KnowledgeBase
+
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     settings = Settings(data_dir=tmp_path_factory.mktemp("eval-kb"), knowledge_dir=PROJECT_ROOT / "knowledge")
     kb = KnowledgeBase.open(settings)
@@ -49,13 +62,21 @@ def recorded(shared_kb):
     with FakeOpenAIServer() as server:
         server.responder = responder
         model_settings = settings_for(server, data_dir=settings.data_dir, knowledge_dir=settings.knowledge_dir)
-        report = run_eval(CASES, model_settings, backend="model", judge=True, only=sorted(recordings), kb=kb,
-                          thresholds=load_thresholds(THRESHOLDS))
+        report = run_eval(
+            CASES,
+            model_settings,
+            backend="model",
+            judge=True,
+            only=sorted(recordings),
+            kb=kb,
+            thresholds=load_thresholds(THRESHOLDS),
+        )
         requests = list(server.chat_requests)
     return report, responder, requests, recordings
 
 
 # ---------------------------------------------------------------- the cases themselves
+
 
 def test_cases_are_complete_and_varied():
     cases = discover_cases(CASES)
@@ -64,8 +85,9 @@ def test_cases_are_complete_and_varied():
     for case in cases:
         from assistant.core.figures import load_figures
         from assistant.drafting.spec import load_spec
+
         figures = load_figures(case.figures_path)
-        spec = load_spec(case.spec_path, figures)      # figure ids in the spec exist
+        spec = load_spec(case.spec_path, figures)  # figure ids in the spec exist
         assert spec.year == 2026 and case.description
         assert [s.id for s in spec.sections][0] == "intro" and spec.sections[-1].id == "closing"
         assert {"achievements", "problems", "plans"} <= {s.part for s in spec.sections}
@@ -75,6 +97,7 @@ def test_cases_are_complete_and_varied():
 
 
 # ---------------------------------------------------------------- offline
+
 
 def test_offline_suite_passes_the_gate(offline_report):
     report = offline_report
@@ -91,7 +114,7 @@ def test_offline_missing_figures_case_shows_placeholders_never_numbers(offline_r
     case = next(c for c in offline_report.cases if c.case_id == "missing-figures")
     assert case.expect_placeholders and case.placeholders >= case.min_placeholders
     assert "【待补充：" in case.draft
-    for typed in ("48条", "31条", "120人次", "24期"):   # typed in the notes, not supplied
+    for typed in ("48条", "31条", "120人次", "24期"):  # typed in the notes, not supplied
         assert typed not in case.draft
     others = [c for c in offline_report.cases if not c.expect_placeholders]
     assert others and all(c.placeholders == 0 for c in others)
@@ -109,6 +132,7 @@ def test_reports_are_written_as_markdown_and_json(offline_report, tmp_path):
 
 
 # ---------------------------------------------------------------- recorded model answers
+
 
 def test_replay_served_every_section_through_the_sdk(recorded):
     report, responder, requests, recordings = recorded
@@ -143,19 +167,26 @@ def test_every_planted_failure_is_caught(recorded):
             sid, text, how = str(plant["section"]), plant.get("text", ""), plant["caught_as"]
             label = f"{rec.case_id} {sid} {plant['what']}"
             if how == "style_error":
-                hits = [f for f in case.findings if f.kind == "style_error" and f.section_id == sid
-                        and f.rule == plant["rule"] and (text in f.text or f.text in text)]
+                hits = [
+                    f
+                    for f in case.findings
+                    if f.kind == "style_error"
+                    and f.section_id == sid
+                    and f.rule == plant["rule"]
+                    and (text in f.text or f.text in text)
+                ]
                 assert hits, label
             elif how == "repaired":
                 prompts = _repair_prompts(requests, rec, sid)
-                assert any(f"“{text}”" in p for p in prompts), label     # the repair prompt named it
+                assert any(f"“{text}”" in p for p in prompts), label  # the repair prompt named it
                 assert sid in case.repaired_sections, label
-                assert text not in case.draft, label                           # the repair fixed it
+                assert text not in case.draft, label  # the repair fixed it
                 assert any(f.kind == "first_answer_invented" and f.text == text for f in case.findings), label
             elif how == "unverified":
                 assert f"【待核实：{text}】" in case.draft, label
-                assert any(f.kind == "unverified" and text in f.text and f.section_id == sid
-                           for f in case.findings), label
+                assert any(f.kind == "unverified" and text in f.text and f.section_id == sid for f in case.findings), (
+                    label
+                )
                 assert any(f"“{text}”" in p for p in _repair_prompts(requests, rec, sid)), label
             elif how == "structure":
                 assert any(plant["reason"] in r for r in case.structure.reasons), label
@@ -170,7 +201,7 @@ def test_recorded_gate_fails_naming_the_failing_cases(recorded):
     assert not report.passed
     failing = {f.case_id for f in report.failures if f.case_id}
     assert failing == {"renda-xuanchuan", "zhengxie-xuanchuan"}
-    assert not report.case_failures("renda-daibiao")            # the clean recording passes
+    assert not report.case_failures("renda-daibiao")  # the clean recording passes
     metrics = {(f.case_id, f.metric) for f in report.failures}
     assert ("renda-xuanchuan", "invented_numbers") in metrics
     assert ("renda-xuanchuan", "style_errors_per_case") in metrics
@@ -200,8 +231,16 @@ def test_first_answer_inventions_and_judge_are_reported_beside_the_rules(recorde
 
 def test_replay_script_expects_failure(shared_kb, tmp_path, capsys):
     from evals.replay import main
+
     settings, _ = shared_kb
-    args = ["--data-dir", str(settings.data_dir), "--report", str(tmp_path / "r.md"), "--json", str(tmp_path / "r.json")]
+    args = [
+        "--data-dir",
+        str(settings.data_dir),
+        "--report",
+        str(tmp_path / "r.md"),
+        "--json",
+        str(tmp_path / "r.json"),
+    ]
     assert main(args + ["--expect-fail"]) == 0
     assert "renda-xuanchuan" in capsys.readouterr().err
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
@@ -210,17 +249,31 @@ def test_replay_script_expects_failure(shared_kb, tmp_path, capsys):
 
 # ---------------------------------------------------------------- the command
 
+
 def _cli():
-    from assistant.commands.main import app
     from assistant.commands import evals  # noqa: F401  (registers `huibao eval` until cli.py imports it)
+    from assistant.commands.main import app
+
     return app
 
 
 def test_cli_eval_offline_passes_and_says_which_engine(shared_kb, tmp_path, monkeypatch):
     settings, _ = shared_kb
     monkeypatch.setenv("HUIBAO_DATA_DIR", str(settings.data_dir))
-    result = CliRunner().invoke(_cli(), ["eval", "--case", "missing-figures", "--case", "renda-daibiao",
-                                         "--report", str(tmp_path / "e.md"), "--json", str(tmp_path / "e.json")])
+    result = CliRunner().invoke(
+        _cli(),
+        [
+            "eval",
+            "--case",
+            "missing-figures",
+            "--case",
+            "renda-daibiao",
+            "--report",
+            str(tmp_path / "e.md"),
+            "--json",
+            str(tmp_path / "e.json"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "未配置模型接口，使用离线引擎" in result.output and "评测通过" in result.output
     assert (tmp_path / "e.md").is_file() and (tmp_path / "e.json").is_file()
@@ -234,8 +287,20 @@ def test_cli_eval_with_a_model_exits_non_zero_naming_the_case(shared_kb, tmp_pat
         monkeypatch.setenv("HUIBAO_DATA_DIR", str(settings.data_dir))
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         monkeypatch.setenv("OPENAI_API_KEY", "test-key")
-        result = CliRunner().invoke(_cli(), ["eval", "--model", "fake-model", "--case", "zhengxie-xuanchuan",
-                                             "--report", str(tmp_path / "e.md"), "--json", str(tmp_path / "e.json")])
+        result = CliRunner().invoke(
+            _cli(),
+            [
+                "eval",
+                "--model",
+                "fake-model",
+                "--case",
+                "zhengxie-xuanchuan",
+                "--report",
+                str(tmp_path / "e.md"),
+                "--json",
+                str(tmp_path / "e.json"),
+            ],
+        )
     assert result.exit_code == 1, result.output
     assert "使用模型 fake-model" in result.output
     assert "zhengxie-xuanchuan" in result.output and "编造数字" in result.output
@@ -250,6 +315,7 @@ def test_cli_rejects_offline_with_model():
 
 def test_model_run_without_an_endpoint_is_a_clear_error(tmp_path):
     from assistant.evaluation.runner import EvalError
+
     with pytest.raises(EvalError, match="未配置模型接口"):
         run_eval(CASES, Settings(data_dir=tmp_path), backend="model", only=["renda-daibiao"], kb=None)
 
@@ -282,14 +348,21 @@ def test_structure_passes_a_well_formed_report():
     assert check_structure(GOOD) == StructureResult(passed=True, reasons=[])
 
 
-@pytest.mark.parametrize("change, reason", [
-    (lambda t: t.replace("现将2026年工作汇报如下：", "特此汇报。"), "导语没有以“现将……汇报如下：”结尾"),
-    (lambda t: t.replace("二、存在的问题及改进措施", "二、2027年工作打算X").replace("三、2027年工作打算", "三、存在的问题"),
-     "一级标题应依次为"),
-    (lambda t: t.replace("作出新的更大贡献。", "继续努力。"), "结尾缺少收束句"),
-    (lambda t: t.replace("（一）强化学习", "## （一）强化学习"), "Markdown"),
-    (lambda t: t.replace("三、2027年工作打算", "三、其他事项"), "无法判断一级标题"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda t: t.replace("现将2026年工作汇报如下：", "特此汇报。"), "导语没有以“现将……汇报如下：”结尾"),
+        (
+            lambda t: t.replace("二、存在的问题及改进措施", "二、2027年工作打算X").replace(
+                "三、2027年工作打算", "三、存在的问题"
+            ),
+            "一级标题应依次为",
+        ),
+        (lambda t: t.replace("作出新的更大贡献。", "继续努力。"), "结尾缺少收束句"),
+        (lambda t: t.replace("（一）强化学习", "## （一）强化学习"), "Markdown"),
+        (lambda t: t.replace("三、2027年工作打算", "三、其他事项"), "无法判断一级标题"),
+    ],
+)
 def test_structure_names_what_is_wrong(change, reason):
     result = check_structure(change(GOOD))
     assert not result.passed and any(reason in r for r in result.reasons), result.reasons
@@ -304,6 +377,7 @@ def test_structure_agrees_with_the_checker_on_plans_headings_and_signature():
 
 def test_structure_uses_the_checkers_findings_when_given():
     from assistant.check import lint_style
+
     bad = GOOD.replace("作出新的更大贡献。", "继续努力。")
     findings = lint_style(bad, scope="report")
     assert check_structure(bad, findings) == check_structure(bad)
@@ -312,16 +386,33 @@ def test_structure_uses_the_checkers_findings_when_given():
 
 def test_gate_messages_name_case_and_metric():
     ok = CaseResult(case_id="a", structure=StructureResult(passed=True), figures_used=9, figures_total=10)
-    bad = CaseResult(case_id="b", structure=StructureResult(passed=False, reasons=["缺少导语"]), invented=1,
-                     placeholders=2, style_errors=3, figures_used=1, figures_total=4)
+    bad = CaseResult(
+        case_id="b",
+        structure=StructureResult(passed=False, reasons=["缺少导语"]),
+        invented=1,
+        placeholders=2,
+        style_errors=3,
+        figures_used=1,
+        figures_total=4,
+    )
     failures = gate([ok, bad], Thresholds())
     assert {f.case_id for f in failures} == {"b", None}
     metrics = {f.metric for f in failures if f.case_id == "b"}
-    assert metrics == {"invented_numbers", "style_errors_per_case", "structure", "min_figure_coverage",
-                       "placeholders_unexpected"}
+    assert metrics == {
+        "invented_numbers",
+        "style_errors_per_case",
+        "structure",
+        "min_figure_coverage",
+        "placeholders_unexpected",
+    }
     assert all(f.message.startswith("案例 b：") for f in failures if f.case_id)
-    expected = CaseResult(case_id="c", expect_placeholders=True, min_placeholders=3, placeholders=1,
-                          structure=StructureResult(passed=True))
+    expected = CaseResult(
+        case_id="c",
+        expect_placeholders=True,
+        min_placeholders=3,
+        placeholders=1,
+        structure=StructureResult(passed=True),
+    )
     assert [f.metric for f in gate([expected], Thresholds())] == ["placeholders_expected"]
 
 
@@ -349,13 +440,16 @@ def test_thresholds_file_loads_and_rejects_unknown_keys(tmp_path):
         load_thresholds(bad)
 
 
-@pytest.mark.parametrize("answer, error", [
-    ('```json\n{"结构": 4, "语体": 5, "对仗": 3, "表述准确": 4, "理由": "好"}\n```', None),
-    ('{"score": 4, "reason": "尚可"}', None),
-    ("写得很好。", "不是 JSON"),
-    ('{"结构": 4, "语体": 9, "对仗": 3, "表述准确": 4}', "不在 1～5 之间"),
-    ('{"结构": 4, "对仗": 3, "表述准确": 4}', "缺少“语体”"),
-])
+@pytest.mark.parametrize(
+    "answer, error",
+    [
+        ('```json\n{"结构": 4, "语体": 5, "对仗": 3, "表述准确": 4, "理由": "好"}\n```', None),
+        ('{"score": 4, "reason": "尚可"}', None),
+        ("写得很好。", "不是 JSON"),
+        ('{"结构": 4, "语体": 9, "对仗": 3, "表述准确": 4}', "不在 1～5 之间"),
+        ('{"结构": 4, "对仗": 3, "表述准确": 4}', "缺少“语体”"),
+    ],
+)
 def test_parse_judge(answer, error):
     score = parse_judge(answer)
     assert score.error == error if error is None else error in score.error

@@ -31,8 +31,13 @@ def _east_asia(run) -> str | None:
 def _long_report():
     """The test report, with enough text for two pages so that both footers are used."""
     report = make_report_draft()
-    long_text = "\n".join(["我办坚持以习近平新时代中国特色社会主义思想为指导，深入学习贯彻党的二十大精神，"
-                           "围绕中心、服务大局，扎实做好宣传思想文化工作，取得了新的成效。"] * 8)
+    long_text = "\n".join(
+        [
+            "我办坚持以习近平新时代中国特色社会主义思想为指导，深入学习贯彻党的二十大精神，"
+            "围绕中心、服务大局，扎实做好宣传思想文化工作，取得了新的成效。"
+        ]
+        * 8
+    )
     report.sections[4] = make_section("2", text=long_text)
     return report
 
@@ -41,6 +46,7 @@ def test_docx_page_fonts_indent_spacing_and_footer(tmp_path):
     path = export_docx(_long_report(), tmp_path / "out" / "汇报.docx")
     doc = Document(str(path))
     sec = doc.sections[0]
+
     def mm(length) -> float:  # stored in twips (1/1440 inch): compare to 0.1 mm
         return round(length.mm, 1)
 
@@ -63,8 +69,12 @@ def test_docx_page_fonts_indent_spacing_and_footer(tmp_path):
     def by_text(start: str):
         return next(p for p in paras if p.text.startswith(start))
 
-    expected = {texts[0]: ("方正小标宋简体", 22), "一、工作做法及成效": ("黑体", 16),
-                "（一）着眼": ("楷体_GB2312", 16), "全年召开新闻发布会": ("仿宋_GB2312", 16)}
+    expected = {
+        texts[0]: ("方正小标宋简体", 22),
+        "一、工作做法及成效": ("黑体", 16),
+        "（一）着眼": ("楷体_GB2312", 16),
+        "全年召开新闻发布会": ("仿宋_GB2312", 16),
+    }
     for start, (font, size) in expected.items():
         para = by_text(start)
         for run in para.runs:
@@ -122,8 +132,15 @@ def test_heading_numbering_from_label_title_or_counter():
     report.sections = [s.model_copy(update={"label": ""}) for s in report.sections]
     report.sections[1] = report.sections[1].model_copy(update={"title": "一、工作做法及成效"})
     headings = numbered_headings(report)
-    assert headings == [None, "一、工作做法及成效", "（一）着眼“培根铸魂”，筑牢理想信念之基",
-                        "（二）突出新媒体传播，扩大宣传覆盖面", "二、存在的问题", "三、2027年工作打算", None]
+    assert headings == [
+        None,
+        "一、工作做法及成效",
+        "（一）着眼“培根铸魂”，筑牢理想信念之基",
+        "（二）突出新媒体传播，扩大宣传覆盖面",
+        "二、存在的问题",
+        "三、2027年工作打算",
+        None,
+    ]
 
 
 def test_markdown_export_and_wrong_suffix(tmp_path):
@@ -141,10 +158,18 @@ def test_markdown_text_is_what_the_file_holds(tmp_path):
     assert export_markdown(report, tmp_path / "r.md").read_text(encoding="utf-8") == markdown_text(report)
 
 
-@pytest.mark.parametrize("title, stem", [
-    ("某某局2026年度工作汇报", "某某局2026年度工作汇报"), ("a/b\\c: d*?", "a_b_c_d"), ("..报告\t 草稿..", "报告_草稿"),
-    ("", "report"), ("...", "report"), ("汇" * 100, "汇" * 80), ("甲\x00乙", "甲_乙"),
-])
+@pytest.mark.parametrize(
+    "title, stem",
+    [
+        ("某某局2026年度工作汇报", "某某局2026年度工作汇报"),
+        ("a/b\\c: d*?", "a_b_c_d"),
+        ("..报告\t 草稿..", "报告_草稿"),
+        ("", "report"),
+        ("...", "report"),
+        ("汇" * 100, "汇" * 80),
+        ("甲\x00乙", "甲_乙"),
+    ],
+)
 def test_file_stem(title, stem):
     assert file_stem(title) == stem
 
@@ -153,18 +178,36 @@ def test_file_stem(title, stem):
 def test_docx_renders_in_libreoffice(tmp_path):
     soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
     if not soffice or not pdftoppm:
-        pytest.skip("未安装 LibreOffice（soffice）或 poppler（pdftoppm），跳过渲染检查；运行 scripts/system-deps.sh 安装")
+        pytest.skip(
+            "未安装 LibreOffice（soffice）或 poppler（pdftoppm），跳过渲染检查；运行 scripts/system-deps.sh 安装"
+        )
     docx_path = export_docx(_long_report(), tmp_path / "report.docx")
     profile = tmp_path / f"lo-profile-{uuid.uuid4().hex}"
     env = {**os.environ, "HOME": str(tmp_path)}
-    proc = subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
-                           "--outdir", str(tmp_path), str(docx_path)], capture_output=True, text=True, timeout=240,
-                          env=env)
+    proc = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(docx_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
     pdf = tmp_path / "report.pdf"
     assert pdf.exists(), proc.stdout + proc.stderr
     ARTIFACTS.mkdir(exist_ok=True)
-    subprocess.run([pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf),
-                    str(ARTIFACTS / "export-page1")], check=True, timeout=60)
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(ARTIFACTS / "export-page1")],
+        check=True,
+        timeout=60,
+    )
     png = ARTIFACTS / "export-page1.png"
     assert png.exists() and png.stat().st_size > 5000
     pdfinfo, pdftotext = shutil.which("pdfinfo"), shutil.which("pdftotext")
@@ -175,10 +218,12 @@ def test_docx_renders_in_libreoffice(tmp_path):
         size = next(line for line in info.splitlines() if line.startswith("Page size:"))
         assert "595" in size and "841" in size or "842" in size, size  # A4 in points
     if pdftotext:
+
         def page_text(n: int) -> str:
             # The character grid spreads glyphs, so pdftotext puts spaces between them: drop all whitespace.
-            out = subprocess.run([pdftotext, "-f", str(n), "-l", str(n), str(pdf), "-"], capture_output=True,
-                                 text=True, check=True).stdout
+            out = subprocess.run(
+                [pdftotext, "-f", str(n), "-l", str(n), str(pdf), "-"], capture_output=True, text=True, check=True
+            ).stdout
             return "".join(out.split())
 
         page1, page2 = page_text(1), page_text(2)

@@ -14,7 +14,10 @@ def _write(path, text, encoding="utf-8"):
 
 
 def test_yaml_list_and_mapping_forms(tmp_path):
-    a = _write(tmp_path / "a.yaml", "- {item: 新闻发布会, value: 23, unit: 次}\n- {item: 阅读量, value: 44.1, unit: 万人次, id: R1}\n")
+    a = _write(
+        tmp_path / "a.yaml",
+        "- {item: 新闻发布会, value: 23, unit: 次}\n- {item: 阅读量, value: 44.1, unit: 万人次, id: R1}\n",
+    )
     b = _write(tmp_path / "b.yml", "figures:\n  - item: 新闻发布会\n    value: 23\n    unit: 次\n")
     figs = load_figures(a)
     assert [f.id for f in figs] == ["F01", "R1"]
@@ -22,17 +25,26 @@ def test_yaml_list_and_mapping_forms(tmp_path):
     assert load_figures(b)[0].value == 23
 
 
-@pytest.mark.parametrize("value,unit,base,base_unit", [
-    (44.1, "万人次", 441000, "人次"), (1300, "万元", 13_000_000, "元"), (2.5, "亿元", 250_000_000, "元"),
-    (23, "次", 23, "次"), (95.6, "%", 95.6, "%"),
-])
+@pytest.mark.parametrize(
+    "value,unit,base,base_unit",
+    [
+        (44.1, "万人次", 441000, "人次"),
+        (1300, "万元", 13_000_000, "元"),
+        (2.5, "亿元", 250_000_000, "元"),
+        (23, "次", 23, "次"),
+        (95.6, "%", 95.6, "%"),
+    ],
+)
 def test_scale_folded_into_base(value, unit, base, base_unit):
     f = Figure(id="X", item="x", value=value, unit=unit)
     assert (f.base_value, f.base_unit) == (base, base_unit)
 
 
 def test_csv_utf8_bom_and_chinese_headers_and_separators(tmp_path):
-    p = _write(tmp_path / "f.csv", "\ufeff编号,项目,数值,单位,章节,备注\nA1,收发文件,\"1,300\",件,1.1,\nA2,增长率,３.５,%,,同比\n")
+    p = _write(
+        tmp_path / "f.csv",
+        '\ufeff编号,项目,数值,单位,章节,备注\nA1,收发文件,"1,300",件,1.1,\nA2,增长率,３.５,%,,同比\n',
+    )
     figs = load_figures(p)
     assert [(f.id, f.value, f.unit) for f in figs] == [("A1", 1300, "件"), ("A2", 3.5, "%")]
     assert figs[0].section == "1.1" and figs[1].note == "同比"
@@ -46,6 +58,7 @@ def test_csv_gbk(tmp_path):
 
 def test_xlsx_first_sheet(tmp_path):
     import openpyxl
+
     book = openpyxl.Workbook()
     sh = book.active
     sh.append(["项目", "数值", "单位"])
@@ -59,8 +72,10 @@ def test_xlsx_first_sheet(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".yaml", ".csv", ".xlsx"])
 def test_round_trip(tmp_path, suffix):
-    figs = [Figure(id="F01", item="新闻发布会", value=12, unit="次", section="1.1"),
-            Figure(id="F02", item="阅读量", value=44.1, unit="万人次", note="全平台")]
+    figs = [
+        Figure(id="F01", item="新闻发布会", value=12, unit="次", section="1.1"),
+        Figure(id="F02", item="阅读量", value=44.1, unit="万人次", note="全平台"),
+    ]
     path = tmp_path / f"out{suffix}"
     write_figures(figs, path)
     assert load_figures(path) == figs
@@ -84,7 +99,9 @@ def test_non_numeric_value(tmp_path):
 
 
 def test_duplicate_id(tmp_path):
-    e = _err(tmp_path, "f.yaml", "- {id: A, item: 会议, value: 1, unit: 次}\n- {id: A, item: 培训, value: 2, unit: 人}\n")
+    e = _err(
+        tmp_path, "f.yaml", "- {id: A, item: 会议, value: 1, unit: 次}\n- {id: A, item: 培训, value: 2, unit: 人}\n"
+    )
     assert e.line == 2 and e.field == "编号" and "重复" in str(e)
 
 
@@ -105,6 +122,7 @@ def test_missing_unit_column_and_missing_unit_cell(tmp_path):
 
 def test_xlsx_error_line_is_sheet_row(tmp_path):
     import openpyxl
+
     book = openpyxl.Workbook()
     sh = book.active
     sh.append(["item", "value", "unit"])
@@ -129,8 +147,17 @@ def test_nothing_written_on_error(tmp_path):
     assert not (tmp_path / "out.json").exists()
 
 
-@pytest.mark.parametrize("value, text", [(12.0, "12"), (52.6, "52.6"), (1234567.0, "1234567"),
-                                         (12345.678, "12345.678"), (1e16, "10000000000000000"), (1e-7, "0.0000001")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (12.0, "12"),
+        (52.6, "52.6"),
+        (1234567.0, "1234567"),
+        (12345.678, "12345.678"),
+        (1e16, "10000000000000000"),
+        (1e-7, "0.0000001"),
+    ],
+)
 def test_values_are_written_as_a_person_writes_them(value, text):
     assert format_value(value) == text
 
@@ -144,6 +171,6 @@ def test_short_gbk_csv_is_not_misread(tmp_path):
 
 def test_undecodable_file_is_an_input_error(tmp_path):
     p = _write(tmp_path / "f.csv", "item,value,unit\n会议,12,次\n", encoding="utf-16-le")
-    p.write_bytes(b"\xff\xfe" + p.read_bytes()[:-1])   # UTF-16 BOM, then an odd byte count
+    p.write_bytes(b"\xff\xfe" + p.read_bytes()[:-1])  # UTF-16 BOM, then an odd byte count
     with pytest.raises(InputError, match="f.csv"):
         load_figures(p)

@@ -15,7 +15,7 @@ REFERENCE = "202x年，在市委和市人大常委会党组的坚强领导下，
 
 def test_offline_tiktoken_reproduces_reference_counts(tmp_path):
     cache = tokens.ensure_offline_tiktoken(tmp_path / "tk")
-    for name, (sha1_name, sha256, _) in tokens.ENCODINGS.items():
+    for _name, (sha1_name, sha256, _) in tokens.ENCODINGS.items():
         assert hashlib.sha256((cache / sha1_name).read_bytes()).hexdigest() == sha256
     assert tokens.count_tokens(REFERENCE, "cl100k_base") == 59
     assert tokens.count_tokens(REFERENCE, "o200k_base") == 31
@@ -23,6 +23,7 @@ def test_offline_tiktoken_reproduces_reference_counts(tmp_path):
 
 def test_langchain_openai_counts_tokens_offline():
     from langchain_openai import ChatOpenAI
+
     tokens.ensure_offline_tiktoken()
     model = ChatOpenAI(model="gpt-4o", api_key="test", base_url="http://127.0.0.1:9/v1")
     assert model.get_num_tokens(REFERENCE) == 31

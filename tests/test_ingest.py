@@ -10,7 +10,7 @@ import pytest
 
 from assistant.kb.chunking import chunk_document, heading_level
 from assistant.kb.ingest import SkipFile, chunks_for, decode_text, ingest, read_document
-from tests.kb_fixtures.helpers import FIXTURES, copy_corpus, embedder, make_settings, run_cli  # noqa: F401  (embedder: fixture)
+from tests.kb_fixtures.helpers import FIXTURES, copy_corpus, make_settings, run_cli
 
 REPORT = FIXTURES / "past-reports" / "青石县人大常委会办公室2022年度宣传工作汇报.md"
 SENTENCE_END = "。；！？;!?：:”）)"
@@ -19,6 +19,7 @@ SENTENCE_END = "。；！？;!?：:”）)"
 @pytest.fixture()
 def kb_env(tmp_path, embedder):
     from assistant.kb.retrieve import KnowledgeBase
+
     knowledge = copy_corpus(tmp_path / "knowledge")
     settings = make_settings(tmp_path, knowledge)
     return settings, knowledge, KnowledgeBase.open(settings, embedder=embedder)
@@ -26,14 +27,19 @@ def kb_env(tmp_path, embedder):
 
 # ---------------------------------------------------------------- chunking
 
+
 def test_heading_levels_recognise_gongwen_markers():
     assert heading_level("一、工作做法及成效")[:2] == (1, "一、工作做法及成效")
-    assert heading_level("（二）抓新闻宣传，讲好人大故事。全年刊发稿件136篇。") == (2, "（二）抓新闻宣传，讲好人大故事", True)
-    assert heading_level("(一)着眼“培根铸魂”,筑牢理想信念之基")[0] == 2   # ASCII brackets from scraped text
+    assert heading_level("（二）抓新闻宣传，讲好人大故事。全年刊发稿件136篇。") == (
+        2,
+        "（二）抓新闻宣传，讲好人大故事",
+        True,
+    )
+    assert heading_level("(一)着眼“培根铸魂”,筑牢理想信念之基")[0] == 2  # ASCII brackets from scraped text
     assert heading_level("1.加强队伍建设。举办培训班。")[:2] == (3, "1.加强队伍建设")
     assert heading_level("（3）完善制度")[0] == 4
     assert heading_level("第二章 内容管理")[0] == 1
-    assert heading_level("1.5万人次参加活动。") is None       # a decimal is not a "1." heading
+    assert heading_level("1.5万人次参加活动。") is None  # a decimal is not a "1." heading
     assert heading_level("一是落实党组理论学习中心组制度。") is None
     assert heading_level("## 二、下一步打算")[:2] == (1, "二、下一步打算")
 
@@ -52,15 +58,16 @@ def test_report_chunks_carry_heading_paths_and_offsets():
     assert "1.加强队伍建设" in plans[0].text and "3.健全考核机制" in plans[0].text
     assert paths[0] == ""  # the 导语 precedes every heading
     for c in chunks:
-        assert doc.text[c.start:c.end] == c.text
+        assert doc.text[c.start : c.end] == c.text
         assert "青石县人大常委会办公室2022年度宣传工作汇报" not in c.text  # the title is metadata
     # a full-line heading is not repeated as chunk text
     assert not any(c.text.startswith("一、工作做法及成效") for c in chunks)
 
 
 def test_long_section_is_split_only_at_sentence_ends():
-    sentences = [f"第{i}项措施落实到位，群众满意度明显提升，相关经验在全县推广{'。' if i % 3 else '；'}"
-                 for i in range(1, 41)]
+    sentences = [
+        f"第{i}项措施落实到位，群众满意度明显提升，相关经验在全县推广{'。' if i % 3 else '；'}" for i in range(1, 41)
+    ]
     body = "".join(sentences[:20]) + "\n" + "".join(sentences[20:])
     text = "一、主要做法\n\n（一）强化落实\n\n" + body + "\n\n（二）短小节\n\n只有一句话。\n"
     chunks = chunk_document(text)
@@ -68,8 +75,8 @@ def test_long_section_is_split_only_at_sentence_ends():
     assert len(long) >= 3
     assert all(len(c.text) <= 500 for c in long)
     for c in long:
-        assert c.text[-1] in "。；"                                   # ends at a sentence end
-        assert text[c.start - 1] in "。；\n"                         # starts right after one
+        assert c.text[-1] in "。；"  # ends at a sentence end
+        assert text[c.start - 1] in "。；\n"  # starts right after one
     # together the pieces cover every sentence exactly once
     assert "".join(c.text.replace("\n", "") for c in long) == body.replace("\n", "")
     short = [c for c in chunks if c.heading_path == "一、主要做法 > （二）短小节"]
@@ -77,13 +84,16 @@ def test_long_section_is_split_only_at_sentence_ends():
 
 
 def test_reference_style_ascii_punctuation_is_chunked():
-    text = ("一、工作做法及成效\n\n(一)着眼“培根铸魂”,筑牢理想信念之基\n\n始终把理论学习作为首要任务,不断增强理论武装。"
-            "一是抓住关键少数。二是注重宣传教育;三是精心研究阐释。\n")
+    text = (
+        "一、工作做法及成效\n\n(一)着眼“培根铸魂”,筑牢理想信念之基\n\n始终把理论学习作为首要任务,不断增强理论武装。"
+        "一是抓住关键少数。二是注重宣传教育;三是精心研究阐释。\n"
+    )
     chunks = chunk_document(text)
     assert [c.heading_path for c in chunks] == ["一、工作做法及成效 > (一)着眼“培根铸魂”,筑牢理想信念之基"]
 
 
 # ---------------------------------------------------------------- metadata
+
 
 def test_metadata_from_title_front_matter_and_folder():
     doc = read_document(REPORT, source="past-reports/青石县人大常委会办公室2022年度宣传工作汇报.md")
@@ -92,7 +102,7 @@ def test_metadata_from_title_front_matter_and_folder():
     assert (fm.kind, fm.year, fm.organisation) == ("report", 2021, "政协青石县委员会办公室")  # front matter wins
     assert "kind:" not in fm.text and not fm.text.startswith("---")
     chunks = chunks_for(fm)
-    assert chunks[0].heading_path == "一、主要工作"            # two short subsections, one chunk
+    assert chunks[0].heading_path == "一、主要工作"  # two short subsections, one chunk
     assert "（一）服务委员履职" in chunks[0].text and "（二）提升提案质量" in chunks[0].text
     other = read_document(FIXTURES / "other" / "办公室例会记录.txt", source="other/办公室例会记录.txt")
     assert (other.kind, other.year, other.organisation) == ("other", None, None)
@@ -106,11 +116,12 @@ def test_year_from_file_name(tmp_path):
 
 # ---------------------------------------------------------------- reading formats
 
+
 def test_gbk_and_gb18030_text_is_decoded(tmp_path):
     text = "青石县人大常委会办公室2022年度宣传工作汇报\n\n一、工作做法及成效\n\n全年组织机关集中学习24次。\n"
     (tmp_path / "gbk.txt").write_bytes(text.encode("gbk"))
     assert read_document(tmp_path / "gbk.txt").text == text
-    rare = text + "䶮字辈的代表参加了座谈。\n"                  # U+4DAE is outside GBK: GB18030 four-byte
+    rare = text + "䶮字辈的代表参加了座谈。\n"  # U+4DAE is outside GBK: GB18030 four-byte
     with pytest.raises(UnicodeEncodeError):
         rare.encode("gbk")
     (tmp_path / "gb18030.txt").write_bytes(rare.encode("gb18030"))
@@ -120,6 +131,7 @@ def test_gbk_and_gb18030_text_is_decoded(tmp_path):
 
 def test_docx_is_read_in_body_order(tmp_path):
     import docx
+
     d = docx.Document()
     d.add_paragraph("青石县2023年度工作汇报")
     d.add_paragraph("一、工作做法及成效")
@@ -147,6 +159,7 @@ def test_pdf_is_read():
 
 def _encrypted_pdf(user_password: str) -> bytes:
     from pypdf import PdfWriter
+
     w = PdfWriter(clone_from=str(FIXTURES / "files" / "archive-rules.pdf"))
     w.encrypt(user_password=user_password, owner_password="owner-secret")
     out = io.BytesIO()
@@ -175,14 +188,16 @@ def test_unreadable_files_raise_skipfile_with_chinese_reason(tmp_path):
 
 # ---------------------------------------------------------------- ingest into the knowledge base
 
+
 def test_ingest_is_incremental(kb_env):
     settings, knowledge, kb = kb_env
     events = []
     first = ingest(None, settings, kb=kb, progress=lambda label, done, total: events.append((label, done, total)))
     assert ("chunks", first.embedded, first.embedded) in events and first.embedded == first.chunks
     assert {label for label, _, _ in events if label.startswith("file:")} >= {f"file:{s}" for s in first.added}
-    assert sorted(first.added) == sorted(p.relative_to(knowledge).as_posix()
-                                         for p in knowledge.rglob("*") if p.is_file())
+    assert sorted(first.added) == sorted(
+        p.relative_to(knowledge).as_posix() for p in knowledge.rglob("*") if p.is_file()
+    )
     assert first.ok and first.chunks == first.total_chunks == kb.count() > 5
     docs = {d.source: d for d in kb.documents()}
     assert docs["policies/青石县政务新媒体管理办法.md"].kind == "policy"
@@ -194,16 +209,18 @@ def test_ingest_is_incremental(kb_env):
 
     # change one paragraph of a report: that file is replaced, and only its changed chunk is embedded
     report = knowledge / "past-reports" / "青石县人大常委会办公室2022年度宣传工作汇报.md"
-    report.write_text(report.read_text(encoding="utf-8").replace("全年推送信息420条", "全年推送信息480条"),
-                      encoding="utf-8")
+    report.write_text(
+        report.read_text(encoding="utf-8").replace("全年推送信息420条", "全年推送信息480条"), encoding="utf-8"
+    )
     (knowledge / "policies" / "青石县政务新媒体管理办法.md").unlink()
-    (knowledge / "other" / "新增通知.txt").write_text("关于开展读书月活动的通知\n\n各科室要组织干部读书交流。\n",
-                                                    encoding="utf-8")
+    (knowledge / "other" / "新增通知.txt").write_text(
+        "关于开展读书月活动的通知\n\n各科室要组织干部读书交流。\n", encoding="utf-8"
+    )
     changed = ingest(None, settings, kb=kb)
     assert changed.updated == ["past-reports/青石县人大常委会办公室2022年度宣传工作汇报.md"]
     assert changed.removed == ["policies/青石县政务新媒体管理办法.md"]
     assert changed.added == ["other/新增通知.txt"]
-    assert changed.embedded == 2   # the edited chunk + the new file's chunk; the rest came from the cache
+    assert changed.embedded == 2  # the edited chunk + the new file's chunk; the rest came from the cache
     sources = {d.source for d in kb.documents()}
     assert "policies/青石县政务新媒体管理办法.md" not in sources and "other/新增通知.txt" in sources
     hits = kb.search("全年推送信息多少条", 3, kind="report")
@@ -242,6 +259,7 @@ def test_ingest_external_folder_does_not_touch_other_documents(kb_env, tmp_path)
 
 def test_ingest_missing_path_is_an_input_error(tmp_path):
     from assistant.core.errors import InputError
+
     with pytest.raises(InputError, match="路径不存在"):
         ingest([tmp_path / "nope"], make_settings(tmp_path))
 
@@ -257,6 +275,7 @@ class _CountingEmbedder:
 
     def embed_documents_array(self, texts):
         import numpy as np
+
         self.calls.append(len(texts))
         rng = [np.random.default_rng(abs(hash(t)) % 2**32).standard_normal(8) for t in texts]
         vecs = np.asarray(rng, dtype=np.float32)
@@ -276,6 +295,7 @@ def test_ingest_embeds_in_the_embedders_batches_and_warms_the_token_cache(tmp_pa
     from assistant.kb import retrieve
     from assistant.kb.embeddings import Embedder
     from assistant.kb.retrieve import KnowledgeBase
+
     emb = _CountingEmbedder()
     assert isinstance(emb, Embedder)
     settings = make_settings(tmp_path, copy_corpus(tmp_path / "knowledge"))
@@ -291,6 +311,7 @@ def test_ingest_embeds_in_the_embedders_batches_and_warms_the_token_cache(tmp_pa
 
 
 # ---------------------------------------------------------------- CLI
+
 
 def test_cli_ingest_summary_and_exit_codes(tmp_path, monkeypatch, embedder):
     knowledge = copy_corpus(tmp_path / "knowledge")

@@ -13,11 +13,30 @@ import urllib.request
 import pytest
 
 from assistant.core.errors import ModelError
-from assistant.llm import ChatMessage, ChatModel, ModelCallError, OpenAIChatModel, ToolCall, ToolReply, ToolSpec, count_message_tokens, embed_texts, list_models, make_model, test_connection
-from assistant.testing.fakes import FakeChatModel
 from assistant.core.settings import PROJECT_ROOT, Settings
-from assistant.testing.openai_server import (FakeOpenAIServer, Reply, SleepRecorder, clean_responder, embed_text,  # noqa: F401
-                               fake_openai, model_for, settings_for)
+from assistant.llm import (
+    ChatMessage,
+    ChatModel,
+    ModelCallError,
+    OpenAIChatModel,
+    ToolCall,
+    ToolReply,
+    ToolSpec,
+    count_message_tokens,
+    embed_texts,
+    list_models,
+    make_model,
+    test_connection,
+)
+from assistant.testing.fakes import FakeChatModel
+from assistant.testing.openai_server import (
+    Reply,
+    SleepRecorder,
+    clean_responder,
+    embed_text,
+    model_for,
+    settings_for,
+)
 
 TEXT = "一年来，我们坚持稳中求进工作总基调，统筹推进各项重点工作，各项任务取得新进展。"
 KEY = "sk-RECOGNISABLE-secret-0123456789abcdef"
@@ -42,19 +61,22 @@ def _no_key(err: BaseException) -> None:
 
 # ---- clean answers ---------------------------------------------------------------------------
 
+
 def test_stream_and_complete_return_the_answer(fake_openai):
     model = _model(fake_openai)
     fake_openai.enqueue(TEXT)
     deltas = list(model.stream(USER))
-    assert "".join(deltas) == TEXT and len(deltas) > 3   # really streamed, in pieces
+    assert "".join(deltas) == TEXT and len(deltas) > 3  # really streamed, in pieces
     fake_openai.enqueue(TEXT)
     assert model.complete(USER) == TEXT
 
     streamed, completed = fake_openai.chat_requests
     assert streamed.stream and not completed.stream
     assert streamed.json["model"] == "fake-model"
-    assert streamed.messages == [{"role": "system", "content": "你是公文写作助手。"},
-                                 {"role": "user", "content": "请起草“工作开展情况”一节。"}]
+    assert streamed.messages == [
+        {"role": "system", "content": "你是公文写作助手。"},
+        {"role": "user", "content": "请起草“工作开展情况”一节。"},
+    ]
     assert streamed.has_authorization and streamed.headers.get("authorization") == "<present>"
     assert isinstance(model, ChatModel) and model.name == "fake-model"
 
@@ -72,7 +94,7 @@ def test_make_model_is_none_without_an_endpoint():
 
 
 def test_endpoint_without_key_sends_placeholder_key(fake_openai):
-    fake_openai.require_key = "EMPTY"   # vLLM/Ollama ignore the key; the SDK insists on one
+    fake_openai.require_key = "EMPTY"  # vLLM/Ollama ignore the key; the SDK insists on one
     fake_openai.enqueue(TEXT)
     model = make_model(settings_for(fake_openai, api_key=None))
     assert model is not None and model.complete(USER) == TEXT
@@ -80,6 +102,7 @@ def test_endpoint_without_key_sends_placeholder_key(fake_openai):
 
 
 # ---- retries ---------------------------------------------------------------------------------
+
 
 def test_429_waits_exactly_retry_after_then_succeeds(fake_openai):
     sleep = SleepRecorder()
@@ -126,7 +149,7 @@ def test_persistent_500_gives_up_after_max_retries(fake_openai):
     assert isinstance(err, ModelError) and err.kind == "server" and err.status == 503
     assert "503" in str(err) and "upstream overloaded" in str(err) and "重试 2 次" in str(err)
     assert len(fake_openai.chat_requests) == 3
-    assert len(sleep.calls) == 2 and sleep.calls[1] > sleep.calls[0]   # exponential
+    assert len(sleep.calls) == 2 and sleep.calls[1] > sleep.calls[0]  # exponential
     assert fake_openai.pending == 0
 
 
@@ -149,6 +172,7 @@ def test_empty_queue_answers_500_with_a_clear_message(fake_openai):
 
 # ---- failures --------------------------------------------------------------------------------
 
+
 def test_timeout_names_the_seconds_and_is_not_retried(fake_openai):
     fake_openai.enqueue_timeout(5)
     with pytest.raises(ModelCallError) as info:
@@ -168,7 +192,7 @@ def test_stream_timeout_before_any_text(fake_openai):
 @pytest.mark.parametrize("clean_eof", [False, True], ids=["dropped", "closed-without-done"])
 def test_cut_stream_raises_with_partial_and_no_duplicates(fake_openai, clean_eof):
     fake_openai.enqueue_cut_stream(TEXT, after_chars=10, clean_eof=clean_eof)
-    fake_openai.enqueue(TEXT)   # must NOT be fetched: a retry would repeat the first 10 characters
+    fake_openai.enqueue(TEXT)  # must NOT be fetched: a retry would repeat the first 10 characters
     got: list[str] = []
     with pytest.raises(ModelCallError) as info:
         for delta in _model(fake_openai).stream(USER):
@@ -217,13 +241,13 @@ def test_answer_truncated_by_length_is_not_returned_as_complete(fake_openai, mod
 
 
 def test_bad_key_401_says_so_without_the_key(fake_openai):
-    fake_openai.require_key = "the-right-key"   # the fake echoes the wrong key in its error body
+    fake_openai.require_key = "the-right-key"  # the fake echoes the wrong key in its error body
     with pytest.raises(ModelCallError) as info:
         _model(fake_openai, api_key=KEY).complete(USER)
     err = info.value
     assert err.kind == "auth" and err.status == 401 and "API Key" in str(err) and "401" in str(err)
     _no_key(err)
-    assert len(fake_openai.chat_requests) == 1   # a wrong key is not retried
+    assert len(fake_openai.chat_requests) == 1  # a wrong key is not retried
 
 
 def test_forbidden_403(fake_openai):
@@ -258,7 +282,7 @@ def test_unreachable_endpoint_names_the_url():
         model.complete(USER)
     err = info.value
     assert err.kind == "unreachable" and url in str(err) and "连接被拒绝" in str(err)
-    assert len(sleep.calls) == 2   # connection errors are retried
+    assert len(sleep.calls) == 2  # connection errors are retried
     _no_key(err)
     with pytest.raises(ModelCallError) as info:
         list(model.stream(USER))
@@ -295,8 +319,15 @@ def test_key_never_in_error_messages(fake_openai, script):
 
 
 def test_context_overflow_is_explained(fake_openai):
-    fake_openai.enqueue_error(400, body={"error": {"message": "This model's maximum context length is 8192 tokens",
-                                                   "code": "context_length_exceeded"}})
+    fake_openai.enqueue_error(
+        400,
+        body={
+            "error": {
+                "message": "This model's maximum context length is 8192 tokens",
+                "code": "context_length_exceeded",
+            }
+        },
+    )
     with pytest.raises(ModelCallError) as info:
         _model(fake_openai).complete(USER)
     assert info.value.kind == "context_overflow" and "上下文" in str(info.value)
@@ -304,8 +335,11 @@ def test_context_overflow_is_explained(fake_openai):
 
 # ---- tool calling ----------------------------------------------------------------------------
 
-LOOKUP = ToolSpec(name="lookup_figure", description="按编号查询数据表中的一项数据",
-                  parameters={"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]})
+LOOKUP = ToolSpec(
+    name="lookup_figure",
+    description="按编号查询数据表中的一项数据",
+    parameters={"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]},
+)
 
 
 def test_tool_call_round_trip(fake_openai):
@@ -343,6 +377,7 @@ def test_tool_message_needs_an_id():
 
 # ---- listing and testing the connection -------------------------------------------------------
 
+
 def test_list_models_and_test_connection(fake_openai):
     settings = settings_for(fake_openai)
     assert list_models(settings) == ["fake-embedding", "fake-model"]
@@ -376,14 +411,15 @@ def test_test_connection_without_models_endpoint_pings_the_model(fake_openai):
 
 # ---- embeddings, tokens ----------------------------------------------------------------------
 
+
 def test_embed_texts_against_the_fake(fake_openai):
     settings = settings_for(fake_openai)
     texts = ["新闻发布会", "新闻发布会召开情况", "法规备案审查"]
     vectors = embed_texts(settings, texts, batch_size=2)
     assert len(vectors) == 3 and all(len(v) == 64 for v in vectors)
-    assert vectors[0] == pytest.approx(embed_text(texts[0]), abs=1e-6)   # base64 float32 round trip
+    assert vectors[0] == pytest.approx(embed_text(texts[0]), abs=1e-6)  # base64 float32 round trip
     sim = [sum(a * b for a, b in zip(vectors[0], v)) for v in vectors[1:]]
-    assert sim[0] > sim[1]   # shared characters -> closer vectors
+    assert sim[0] > sim[1]  # shared characters -> closer vectors
     assert [r.json["model"] for r in fake_openai.requests if r.path.endswith("/embeddings")] == ["bge-m3", "bge-m3"]
 
 
@@ -397,9 +433,16 @@ def test_embed_texts_errors_are_translated(fake_openai):
 def test_embedding_endpoint_is_resolved_once_for_embedder_and_request(fake_openai):
     from assistant.kb.embeddings import get_embedder
     from assistant.llm import embedding_endpoint
+
     # the embeddings URL wins over the chat URL (here a closed port), for the request itself too
-    settings = settings_for(fake_openai, base_url="http://127.0.0.1:9/v1", embedding_base_url=fake_openai.url,
-                            embedding="openai", embedding_model="bge-m3", max_retries=0)
+    settings = settings_for(
+        fake_openai,
+        base_url="http://127.0.0.1:9/v1",
+        embedding_base_url=fake_openai.url,
+        embedding="openai",
+        embedding_model="bge-m3",
+        max_retries=0,
+    )
     assert embedding_endpoint(settings) == (fake_openai.url, "bge-m3")
     assert len(embed_texts(settings, ["新闻发布会"])[0]) == 64
     assert len(get_embedder(settings).embed_query("新闻发布会")) == 64
@@ -419,6 +462,7 @@ def test_count_message_tokens():
 
 # ---- concurrency -----------------------------------------------------------------------------
 
+
 def test_one_model_serves_concurrent_requests(fake_openai):
     # The responder only answers once four requests are in flight together: proves overlap
     # without timing anything.
@@ -433,8 +477,9 @@ def test_one_model_serves_concurrent_requests(fake_openai):
     results: dict[int, str] = {}
 
     def work(i: int) -> None:
-        results[i] = "".join(model.stream([ChatMessage.user(str(i))])) if i % 2 else model.complete(
-            [ChatMessage.user(str(i))])
+        results[i] = (
+            "".join(model.stream([ChatMessage.user(str(i))])) if i % 2 else model.complete([ChatMessage.user(str(i))])
+        )
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
     for t in threads:
@@ -446,6 +491,7 @@ def test_one_model_serves_concurrent_requests(fake_openai):
 
 
 # ---- FakeChatModel ---------------------------------------------------------------------------
+
 
 def test_fake_chat_model_queue_history_and_errors():
     fake = FakeChatModel(["第一段。", "第二段内容较长一些。"], chunk_chars=3)
@@ -504,6 +550,7 @@ def test_fake_chat_model_is_thread_safe():
 
 # ---- the fake server itself -------------------------------------------------------------------
 
+
 def _post(url: str, body: dict) -> tuple[int, dict]:
     req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     try:
@@ -539,8 +586,22 @@ def test_clean_responder_quotes_only_supplied_figures():
 def test_standalone_server_runs(tmp_path):
     script = tmp_path / "replies.jsonl"
     script.write_text(json.dumps({"text": "脚本回答。"}, ensure_ascii=False) + "\n", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.testing.openai_server", "--port", "0", "--script", str(script),
-                             "--responder", "clean"], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "assistant.testing.openai_server",
+            "--port",
+            "0",
+            "--script",
+            str(script),
+            "--responder",
+            "clean",
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         assert "listening on" in line
@@ -556,6 +617,7 @@ def test_standalone_server_runs(tmp_path):
 
 
 # ---- hardening -------------------------------------------------------------------------------
+
 
 def test_stream_stalling_mid_way_times_out_with_partial(fake_openai):
     fake_openai.enqueue_stall(TEXT, after_chars=6, seconds=5)
@@ -612,6 +674,7 @@ def test_langsmith_tracing_in_the_environment_sends_nothing(fake_openai, monkeyp
     assert model.complete(USER) == TEXT and "".join(model.stream(USER)) == TEXT
     model.complete_with_tools(USER, [LOOKUP])
     from langchain_core.tracers.langchain import wait_for_all_tracers
+
     wait_for_all_tracers()
     assert looked_up == []
 

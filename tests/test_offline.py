@@ -7,11 +7,10 @@ import re
 import pytest
 
 from assistant.check import check_numbers, check_text
-from assistant.drafting.draft import draft_report, draft_section
 from assistant.core.figures import format_value
-from assistant.drafting.offline import (compose_section, derive_titles, ground_clause, split_clauses,
-                               to_register)
 from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.drafting.draft import draft_report, draft_section
+from assistant.drafting.offline import compose_section, derive_titles, ground_clause, split_clauses, to_register
 from assistant.drafting.spec import figures_for, load_spec
 from tests.drafting_helpers import FakeKB, passage, small_figures, small_spec
 
@@ -25,7 +24,7 @@ def settings(tmp_path) -> Settings:
 def assert_clean_report(report, figures):
     text = report.to_markdown()
     result = check_text(text, figures, scope="report", year=report.year)
-    errors = [(f.rule, text[f.start:f.end], f.message) for f in result.style if f.severity == "error"]
+    errors = [(f.rule, text[f.start : f.end], f.message) for f in result.style if f.severity == "error"]
     assert errors == []
     assert result.summary.invented == 0
     assigned = {f.id for s in report.sections for f in figures if f.section == s.section_id}
@@ -61,7 +60,7 @@ def test_sections_are_clean_one_by_one(tmp_path):
             assert set(d.check.coverage.unused) == set(), (s.id, d.check.coverage)
             assert {u.figure_id for u in d.provenance.figures} >= {f.id for f in figures_for(s, figures)}
             for use in d.provenance.figures:
-                assert d.text[use.start:use.end] == use.text
+                assert d.text[use.start : use.end] == use.text
 
 
 def test_deterministic(tmp_path):
@@ -73,7 +72,9 @@ def test_deterministic(tmp_path):
 
 def test_register_rewrite():
     assert to_register("搞了理论学习，开了3场会!") == "开展理论学习，召开3场会"
-    assert to_register("咱们要把舆情研判接着抓了", part="plans") == "要把舆情研判持续抓好"  # the subject goes: 一是要把…
+    assert (
+        to_register("咱们要把舆情研判接着抓了", part="plans") == "要把舆情研判持续抓好"
+    )  # the subject goes: 一是要把…
     assert to_register("- 1. 机关文化这块，读书会办了12期") == "读书会举办12期"
     assert to_register("今年是开局之年，明年换届", year=2026) == "2026年是开局之年，2027年换届"
     assert "我" not in to_register("我觉得挺好").replace("我们", "")
@@ -104,16 +105,23 @@ def test_derived_titles_follow_sibling_pattern():
     for sid in ("1.3", "1.4"):
         t = titles[sid]
         assert t.startswith("紧扣“") and "，" in t and not t.endswith("。"), t
-        assert abs(len(t) - 19) <= 2, t   # siblings are 19 characters
+        assert abs(len(t) - 19) <= 2, t  # siblings are 19 characters
     assert titles["1.3"] != titles["1.4"]
     assert "intro" not in titles and "1.1" not in titles
 
 
 def test_lead_follows_matching_past_section_and_records_it(tmp_path):
     spec, figures = small_spec(), small_figures()
-    kb = FakeKB([passage("p1", "（一）坚持“铸魂强基”，夯实理论武装根基\n始终把党的创新理论武装作为首要政治任务，推动学习走深走实。"
-                               "一是严格落实“第一议题”制度，全年学习23次。"),
-                 passage("p2", "2024年，将继续深化理论武装。", heading="三、2024年工作打算")])
+    kb = FakeKB(
+        [
+            passage(
+                "p1",
+                "（一）坚持“铸魂强基”，夯实理论武装根基\n始终把党的创新理论武装作为首要政治任务，推动学习走深走实。"
+                "一是严格落实“第一议题”制度，全年学习23次。",
+            ),
+            passage("p2", "2024年，将继续深化理论武装。", heading="三、2024年工作打算"),
+        ]
+    )
     d = draft_section(spec.get("1.1"), spec, figures, kb, None, settings(tmp_path))
     assert d.text.startswith("始终把党的创新理论武装作为首要政治任务，")
     assert "23次" not in d.text and [p.passage_id for p in d.provenance.passages] == ["p1"]
@@ -124,14 +132,21 @@ def test_lead_follows_matching_past_section_and_records_it(tmp_path):
 def test_sibling_sections_do_not_open_with_the_same_past_clause(tmp_path):
     # Every section retrieves the same past subsection: only the first may reuse its opening.
     spec, figures = small_spec(), small_figures()
-    kb = FakeKB([passage("p1", "始终把党的创新理论武装作为首要政治任务，推动学习走深走实。"
-                               "一是严格落实“第一议题”制度，全年学习23次。"),
-                 passage("p2", "坚持把新闻宣传作为展示人大工作的重要窗口，推动宣传提质增效。"
-                               "一是办好新闻发布会。")])
+    kb = FakeKB(
+        [
+            passage(
+                "p1",
+                "始终把党的创新理论武装作为首要政治任务，推动学习走深走实。一是严格落实“第一议题”制度，全年学习23次。",
+            ),
+            passage("p2", "坚持把新闻宣传作为展示人大工作的重要窗口，推动宣传提质增效。一是办好新闻发布会。"),
+        ]
+    )
     report = draft_report(spec, figures, kb, None, settings(tmp_path))
     leads = [re.split("[，。]", s.text)[0] for s in report.sections if s.text and s.section_id.startswith("1.")]
     assert len(leads) == 4 and len(set(leads)) == 4, leads
-    assert leads[0] == "始终把党的创新理论武装作为首要政治任务" and leads[1] == "坚持把新闻宣传作为展示人大工作的重要窗口"
+    assert (
+        leads[0] == "始终把党的创新理论武装作为首要政治任务" and leads[1] == "坚持把新闻宣传作为展示人大工作的重要窗口"
+    )
     assert_clean_report(report, figures)
     assert draft_report(spec, figures, kb, None, settings(tmp_path)).to_markdown() == report.to_markdown()
 
@@ -140,8 +155,7 @@ def test_offline_follows_concise_and_stress_instructions(tmp_path):
     spec, figures = small_spec(), small_figures()
     section = spec.get("1.2")
     before = draft_section(section, spec, figures, None, None, settings(tmp_path))
-    after = draft_section(section, spec, figures, None, None, settings(tmp_path),
-                          instruction="更精炼，突出新媒体数据")
+    after = draft_section(section, spec, figures, None, None, settings(tmp_path), instruction="更精炼，突出新媒体数据")
     assert len(after.text) < len(before.text)
     first_item = re.search(r"一是([^。]*)。", after.text).group(1)
     assert "公众号" in first_item or "抖音" in first_item, after.text
@@ -162,8 +176,15 @@ def test_instruction_the_offline_engine_cannot_follow_changes_nothing(tmp_path):
 
 def test_one_side_other_side_when_the_past_section_used_it(tmp_path):
     spec, figures = small_spec(), small_figures()
-    kb = FakeKB([passage("p1", "围绕重要节点做好宣传。一方面，抓好集中宣传。另一方面，拓展新媒体阵地。",
-                         heading="一、工作做法及成效 > （二）坚持“守正出新”，唱响人大主流声音")])
+    kb = FakeKB(
+        [
+            passage(
+                "p1",
+                "围绕重要节点做好宣传。一方面，抓好集中宣传。另一方面，拓展新媒体阵地。",
+                heading="一、工作做法及成效 > （二）坚持“守正出新”，唱响人大主流声音",
+            )
+        ]
+    )
     section = spec.get("1.2").model_copy(update={"notes": "开了新闻发布会，发稿418篇；公众号阅读量52.6万"})
     d = compose_section(section, spec, figures, kb.search("x"))
     assert "一方面，" in d.text and "另一方面，" in d.text and "一是" not in d.text
@@ -172,6 +193,7 @@ def test_one_side_other_side_when_the_past_section_used_it(tmp_path):
 @pytest.mark.skipif(not (EXAMPLES / "report-spec.yaml").exists(), reason="examples/ not landed")
 def test_sample_report_offline(tmp_path):
     from assistant.core.figures import load_figures
+
     figures = load_figures(EXAMPLES / "figures.csv")
     spec = load_spec(EXAMPLES / "report-spec.yaml", figures)
     report = draft_report(spec, figures, None, None, settings(tmp_path))
@@ -183,18 +205,32 @@ def test_sample_report_offline(tmp_path):
 def test_template_spec_with_colloquial_notes_and_a_parent_figure(tmp_path):
     from assistant.core.figures import Figure
     from assistant.drafting.spec import template_spec
-    spec = template_spec("禾川市文化和旅游局2026年度工作总结", "禾川市文化和旅游局", 2026, {
-        "intro": "我们局今年干得挺好!",
-        "achievements": ["## 搞了**文旅融合**, 接待游客1200万人次(同比增长12.5%)", "- 办了3场招商会; 签约项目20个",
-                         "我觉得服务质量还行吧?"],
-        "problems": "人手不够,经费紧张", "plans": "明年搞好全域旅游,要建了5个景区", "closing": "继续努力"})
-    figures = [Figure(id="visitors", item="接待游客", value=1200, unit="万人次", section="1.1"),
-               Figure(id="growth", item="游客同比增长", value=12.5, unit="%", section="1.1"),
-               Figure(id="projects", item="签约项目", value=20, unit="个", section="1.2"),
-               Figure(id="invest", item="重点项目投资", value=8, unit="亿元", section="1")]
+
+    spec = template_spec(
+        "禾川市文化和旅游局2026年度工作总结",
+        "禾川市文化和旅游局",
+        2026,
+        {
+            "intro": "我们局今年干得挺好!",
+            "achievements": [
+                "## 搞了**文旅融合**, 接待游客1200万人次(同比增长12.5%)",
+                "- 办了3场招商会; 签约项目20个",
+                "我觉得服务质量还行吧?",
+            ],
+            "problems": "人手不够,经费紧张",
+            "plans": "明年搞好全域旅游,要建了5个景区",
+            "closing": "继续努力",
+        },
+    )
+    figures = [
+        Figure(id="visitors", item="接待游客", value=1200, unit="万人次", section="1.1"),
+        Figure(id="growth", item="游客同比增长", value=12.5, unit="%", section="1.1"),
+        Figure(id="projects", item="签约项目", value=20, unit="个", section="1.2"),
+        Figure(id="invest", item="重点项目投资", value=8, unit="亿元", section="1"),
+    ]
     report = draft_report(spec, figures, None, None, settings(tmp_path))
     text = assert_clean_report(report, figures)
-    assert report.section("1").text and "8亿元" in report.section("1").text   # a parent with a figure is drafted
+    assert report.section("1").text and "8亿元" in report.section("1").text  # a parent with a figure is drafted
     assert "3场" not in text and "5个" not in text and text.count("【待补充：") == 2
     assert not re.search(r"[#*!?,;()]|搞|我(?!们)|吧", text)
     assert "现将2026年工作汇报如下：" in text and "三、2027年工作打算" in text
@@ -207,8 +243,12 @@ def test_register_uses_the_checkers_suggestions():
     # 约, 较好, 怎么; rules/words.yaml's suggestions are now the one source.
     from assistant.check import lint_style
     from assistant.check.numbers import load_rules
-    swaps = {e["word"]: e["suggestion"] for e in load_rules("words.yaml")["colloquial"]
-             if e.get("word") and e.get("suggestion") is not None}
+
+    swaps = {
+        e["word"]: e["suggestion"]
+        for e in load_rules("words.yaml")["colloquial"]
+        if e.get("word") and e.get("suggestion") is not None
+    }
     assert {"大概", "挺好", "咋"} <= set(swaps)
     for word, suggestion in swaps.items():
         out = to_register(f"各项工作{word}推进")
@@ -216,13 +256,25 @@ def test_register_uses_the_checkers_suggestions():
         assert not [f for f in lint_style(out, scope="section") if f.rule == "L7"], (word, out)
 
 
-@pytest.mark.parametrize("notes, formal", [
-    ("开了3场会", "召开3场会"), ("读书会办了12期", "读书会举办12期"), ("公众号发了972条信息", "公众号发布972条信息"),
-    ("代表风采出了52期", "代表风采推出52期"), ("全年学了28次", "全年学习28次"),
-    # a verb that is part of a word stays as written (召开 is not 召+开了)
-    ("召开了座谈会", "召开了座谈会"), ("举办了培训班", "举办了培训班"), ("督办了代表建议", "督办了代表建议"),
-    ("下发了通知", "下发了通知"), ("公开了政务信息", "公开了政务信息"), ("组建了宣讲队伍", "组建了宣讲队伍"),
-    ("收到了来信", "收到了来信"), ("提出了建议", "提出了建议"), ("运用了新手段", "运用了新手段"),
-])
+@pytest.mark.parametrize(
+    "notes, formal",
+    [
+        ("开了3场会", "召开3场会"),
+        ("读书会办了12期", "读书会举办12期"),
+        ("公众号发了972条信息", "公众号发布972条信息"),
+        ("代表风采出了52期", "代表风采推出52期"),
+        ("全年学了28次", "全年学习28次"),
+        # a verb that is part of a word stays as written (召开 is not 召+开了)
+        ("召开了座谈会", "召开了座谈会"),
+        ("举办了培训班", "举办了培训班"),
+        ("督办了代表建议", "督办了代表建议"),
+        ("下发了通知", "下发了通知"),
+        ("公开了政务信息", "公开了政务信息"),
+        ("组建了宣讲队伍", "组建了宣讲队伍"),
+        ("收到了来信", "收到了来信"),
+        ("提出了建议", "提出了建议"),
+        ("运用了新手段", "运用了新手段"),
+    ],
+)
 def test_spoken_verbs_are_told_apart_by_segmentation(notes, formal):
     assert to_register(notes) == formal

@@ -10,15 +10,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from assistant.testing.openai_server import fake_openai  # noqa: F401  (pytest fixture)
-
 import numpy as np
 import pytest
 
 from assistant.kb.ingest import ingest
 from assistant.kb.retrieve import KnowledgeBase, rrf, tokenize
 from evals.retrieval import scoring
-from tests.kb_fixtures.helpers import copy_corpus, embedder, make_settings, run_cli  # noqa: F401  (embedder: fixture)
+from tests.kb_fixtures.helpers import copy_corpus, make_settings, run_cli
 
 REPORT = "past-reports/青石县人大常委会办公室2022年度宣传工作汇报.md"
 ZHENGXIE = "past-reports/2021-zhengxie.md"
@@ -53,7 +51,7 @@ def test_filters_apply_to_every_arm(kb, mode):
     assert pol and {p.source for p in pol} == {POLICY}
     y = kb.search("委员视察调研", 10, year=2021, mode=mode)
     assert y and {p.source for p in y} == {ZHENGXIE}
-    org = kb.search("提案办理", 10, organisation="政协青石县", mode=mode)   # a part of the name is enough
+    org = kb.search("提案办理", 10, organisation="政协青石县", mode=mode)  # a part of the name is enough
     assert {p.source for p in org} == {ZHENGXIE}
     assert kb.search(query, 5, year=1999, mode=mode) == []
 
@@ -66,14 +64,14 @@ def test_hybrid_combines_keyword_and_semantic_hits(kb):
 
 def test_rrf_rewards_agreement():
     fused = rrf([[("a", 0.9), ("b", 0.8), ("c", 0.1)], [("d", 5.0), ("b", 4.0)]], k=60)
-    assert [cid for cid, _ in fused] == ["b", "a", "d", "c"]   # b is second in both: it wins
+    assert [cid for cid, _ in fused] == ["b", "a", "d", "c"]  # b is second in both: it wins
     assert fused[0][1] == pytest.approx(2 / 62)
     # a weighted arm's first place beats a chunk both arms rank low
     dense = [(f"d{i}", 1.0) for i in range(9)] + [("z", 1.0)]
     bm25 = [("a", 1.0)] + [(f"b{i}", 1.0) for i in range(8)] + [("z", 1.0)]
     weighted = rrf([dense, bm25], k=10, weights=[1, 2])
     assert weighted[0][0] == "a" and weighted[0][1] == pytest.approx(2 / 11)
-    assert [c for c, _ in rrf([dense, bm25], k=60)][0] == "z"   # plain RRF prefers the mediocre one
+    assert [c for c, _ in rrf([dense, bm25], k=60)][0] == "z"  # plain RRF prefers the mediocre one
 
 
 def test_tokenize_drops_punctuation_and_stop_words():
@@ -100,8 +98,9 @@ def test_documents_and_delete(tmp_path, embedder):
 
 
 def test_different_embedders_use_separate_collections(tmp_path):
-    from assistant.kb.retrieve import collection_name
     from assistant.core.settings import Settings
+    from assistant.kb.retrieve import collection_name
+
     s = Settings(data_dir=tmp_path)
     assert collection_name(s, "use") != collection_name(s, "e5")
     assert collection_name(s, "openai-bge-m3") == "knowledge-openai-bge-m3"
@@ -109,22 +108,23 @@ def test_different_embedders_use_separate_collections(tmp_path):
 
 # ---------------------------------------------------------------- OpenAI-compatible /embeddings
 
+
 def test_openai_compatible_embedder_over_http(fake_openai):  # noqa: F811
     """bge-m3 on vLLM / Xinference: the real SDK path through assistant.llm, against a real server."""
-    from assistant.kb.embeddings import get_embedder
     from assistant.core.errors import ModelError
+    from assistant.kb.embeddings import get_embedder
     from assistant.testing.openai_server import embed_text, settings_for
 
     fake_openai.require_key = "test-key"
     settings = settings_for(fake_openai, embedding="openai", embedding_model="bge-m3", max_retries=1)
     emb = get_embedder(settings)
     vecs = emb.embed_documents(["新闻发布会", "代表联络站"])
-    for text, vec in zip(["新闻发布会", "代表联络站"], vecs):   # order kept, unit length
+    for text, vec in zip(["新闻发布会", "代表联络站"], vecs):  # order kept, unit length
         expected = np.asarray(embed_text(text, fake_openai.embedding_dim), dtype=np.float32)
         assert np.allclose(vec, expected / np.linalg.norm(expected), atol=1e-5)
     request = fake_openai.requests[-1]
     assert request.path == "/v1/embeddings" and request.json["model"] == "bge-m3" and request.authorization_ok
-    fake_openai.enqueue_embedding_error(503)        # retried, then answered
+    fake_openai.enqueue_embedding_error(503)  # retried, then answered
     assert np.allclose(emb.embed_query("新闻发布会"), vecs[0], atol=1e-5)
     with pytest.raises(ModelError, match="API Key") as err:
         get_embedder(settings_for(fake_openai, api_key="wrong-key-123", embedding="openai")).embed_query("甲")
@@ -136,9 +136,10 @@ def test_openai_compatible_embedder_over_http(fake_openai):  # noqa: F811
 
 
 def test_embedder_name_is_known_before_the_model_loads(embedder, fake_openai):  # noqa: F811
-    from assistant.kb.embeddings import embedder_name, get_embedder
     from assistant.core.settings import Settings
+    from assistant.kb.embeddings import embedder_name, get_embedder
     from assistant.testing.openai_server import settings_for
+
     assert embedder.name == embedder_name(Settings(embedding="use")) == "use"
     openai = settings_for(fake_openai, embedding="openai", embedding_model="bge-m3")
     assert get_embedder(openai).name == embedder_name(openai) == "openai-bge-m3"
@@ -146,14 +147,16 @@ def test_embedder_name_is_known_before_the_model_loads(embedder, fake_openai):  
 
 def test_e5_embedder_uses_prefixes():
     from assistant.kb.embeddings import E5Embedder
+
     e5 = E5Embedder()
     q = np.array(e5.embed_query("新闻发布会"))
     p = np.array(e5.embed_documents(["新闻发布会"])[0])
     assert q.shape == (384,) and abs(np.linalg.norm(q) - 1) < 1e-4
-    assert not np.allclose(q, p)   # "query: " and "passage: " prefixes differ
+    assert not np.allclose(q, p)  # "query: " and "passage: " prefixes differ
 
 
 # ---------------------------------------------------------------- Chroma over HTTP
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -168,9 +171,21 @@ def test_http_chroma_server(tmp_path, embedder):
         pytest.skip("chroma CLI not installed")
     port = _free_port()
     env = dict(os.environ, ANONYMIZED_TELEMETRY="False")
-    proc = subprocess.Popen([str(chroma if chroma.exists() else "chroma"), "run", "--path", str(tmp_path / "srv"),
-                             "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        [
+            str(chroma if chroma.exists() else "chroma"),
+            "run",
+            "--path",
+            str(tmp_path / "srv"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     try:
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -185,7 +200,7 @@ def test_http_chroma_server(tmp_path, embedder):
         kb = KnowledgeBase.open(settings, embedder=embedder)
         assert ingest(None, settings, kb=kb).ok
         assert kb.search("委员视察调研", 3, year=2021)[0].source == ZHENGXIE
-        assert not (tmp_path / "data" / "chroma").exists()     # nothing embedded locally
+        assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded locally
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -193,12 +208,14 @@ def test_http_chroma_server(tmp_path, embedder):
 
 def test_http_chroma_unreachable_is_a_store_error(tmp_path):
     from assistant.core.errors import StoreError
+
     settings = make_settings(tmp_path, chroma_mode="http", chroma_port=_free_port())
     with pytest.raises(StoreError, match="无法连接 Chroma 服务"):
         KnowledgeBase.open(settings)
 
 
 # ---------------------------------------------------------------- CLI
+
 
 def test_cli_search_on_empty_knowledge_base(tmp_path, monkeypatch):
     res = run_cli(["search", "新闻发布会"], monkeypatch, tmp_path / "knowledge", tmp_path / "data")
@@ -222,25 +239,32 @@ def test_cli_search_prints_passages_and_json(tmp_path, monkeypatch, embedder):
 
 # ---------------------------------------------------------------- the labelled-query scorer
 
+
 def test_scorer_matches_by_source_and_phrase(tmp_path):
     from types import SimpleNamespace as P
+
     f = tmp_path / "queries-x.yaml"
-    f.write_text("- query: 新闻发布会\n  kind: report\n  relevant:\n"
-                 "    - {source: a.md, contains: 召开新闻发布会9次}\n    - {source: b.md, contains: 发布会 10 次}\n",
-                 encoding="utf-8")
+    f.write_text(
+        "- query: 新闻发布会\n  kind: report\n  relevant:\n"
+        "    - {source: a.md, contains: 召开新闻发布会9次}\n    - {source: b.md, contains: 发布会 10 次}\n",
+        encoding="utf-8",
+    )
     queries = scoring.load_queries([f])
     assert queries[0].filters == {"kind": "report"}
     seen = {}
 
     def search(q, k, **filters):
         seen.update(filters)
-        return [P(source="c.md", text="召开新闻发布会9次"),          # right phrase, wrong file
-                P(source="a.md", text="全年召开新闻发布会9次。"),
-                P(source="b.md", text="发布会10次")] + [P(source="z.md", text="")] * 7   # whitespace ignored
+        return [
+            P(source="c.md", text="召开新闻发布会9次"),  # right phrase, wrong file
+            P(source="a.md", text="全年召开新闻发布会9次。"),
+            P(source="b.md", text="发布会10次"),
+        ] + [P(source="z.md", text="")] * 7  # whitespace ignored
+
     s = scoring.score(queries, search)
     assert seen == {"kind": "report"}
     assert (s.recall_at_5, s.mrr) == (1.0, 0.5)
-    s = scoring.score(queries, lambda q, k, **f: search(q, k)[::-1])   # relevant ones now ranked 8 and 9
+    s = scoring.score(queries, lambda q, k, **f: search(q, k)[::-1])  # relevant ones now ranked 8 and 9
     assert s.recall_at_5 == 0.0 and s.mrr == pytest.approx(1 / 8) and s.misses == ["新闻发布会"]
     bad = tmp_path / "queries-bad.yaml"
     bad.write_text("- query: 无标注\n", encoding="utf-8")

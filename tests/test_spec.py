@@ -9,7 +9,15 @@ import pytest
 from assistant.core.errors import InputError
 from assistant.core.figures import Figure
 from assistant.core.settings import PROJECT_ROOT
-from assistant.drafting.spec import cn_numeral, infer_part, load_spec, parse_spec, part_of_title, template_spec, validate
+from assistant.drafting.spec import (
+    cn_numeral,
+    infer_part,
+    load_spec,
+    parse_spec,
+    part_of_title,
+    template_spec,
+    validate,
+)
 
 EXAMPLE = PROJECT_ROOT / "examples" / "report-spec.yaml"
 
@@ -51,17 +59,35 @@ def test_parses_tree_ids_parts_and_labels(tmp_path):
     spec = load_spec(write(tmp_path, GOOD), [fig("F01")])
     assert [s.id for s in spec.walk()] == ["intro", "1", "1.1", "1.2", "2", "3", "closing"]  # 1.1 not a float
     parts = {s.id: s.part for s in spec.walk()}
-    assert parts == {"intro": "intro", "1": "achievements", "1.1": "achievements", "1.2": "achievements",
-                     "2": "problems", "3": "plans", "closing": "closing"}
-    assert [spec.label(i) for i in ("intro", "1", "1.1", "1.2", "2", "3", "closing")] == \
-        ["", "一、", "（一）", "（二）", "二、", "三、", ""]
+    assert parts == {
+        "intro": "intro",
+        "1": "achievements",
+        "1.1": "achievements",
+        "1.2": "achievements",
+        "2": "problems",
+        "3": "plans",
+        "closing": "closing",
+    }
+    assert [spec.label(i) for i in ("intro", "1", "1.1", "1.2", "2", "3", "closing")] == [
+        "",
+        "一、",
+        "（一）",
+        "（二）",
+        "二、",
+        "三、",
+        "",
+    ]
     assert spec.get("1.2").title is None and spec.get("1.1").figures == ["F01"]
     assert spec.resolved_topic == "宣传思想文化工作"
 
 
 def test_template_spec_shape():
-    spec = template_spec("某办2026年度工作汇报", "禾川市人大常委会办公室", 2026,
-                         {"achievements": ["理论学习", "新闻宣传", "代表宣传"], "problems": "创新不够"})
+    spec = template_spec(
+        "某办2026年度工作汇报",
+        "禾川市人大常委会办公室",
+        2026,
+        {"achievements": ["理论学习", "新闻宣传", "代表宣传"], "problems": "创新不够"},
+    )
     assert [s.id for s in spec.walk()] == ["intro", "1", "1.1", "1.2", "1.3", "2", "3", "closing"]
     assert spec.get("3").title == "2027年工作打算"
     assert spec.get("1").title == "工作做法及成效" and spec.get("1.2").notes == "新闻宣传"
@@ -69,8 +95,10 @@ def test_template_spec_shape():
 
 
 def test_spec_without_sections_uses_template(tmp_path):
-    text = ("title: 2026年度工作汇报\norganisation: 禾川市人大常委会办公室\nyear: 2026\n"
-            "notes:\n  intro: 围绕中心\n  achievements:\n    - 理论学习\n    - 新闻宣传\n  plans: 继续抓学习\n")
+    text = (
+        "title: 2026年度工作汇报\norganisation: 禾川市人大常委会办公室\nyear: 2026\n"
+        "notes:\n  intro: 围绕中心\n  achievements:\n    - 理论学习\n    - 新闻宣传\n  plans: 继续抓学习\n"
+    )
     spec = load_spec(write(tmp_path, text))
     assert [s.id for s in spec.walk()] == ["intro", "1", "1.1", "1.2", "2", "3", "closing"]
     assert spec.get("3").notes == "继续抓学习"
@@ -79,6 +107,7 @@ def test_spec_without_sections_uses_template(tmp_path):
 @pytest.mark.skipif(not EXAMPLE.exists(), reason="examples/ not landed")
 def test_example_spec_loads_with_its_figures():
     from assistant.core.figures import load_figures
+
     figures = load_figures(PROJECT_ROOT / "examples" / "figures.csv")
     spec = load_spec(EXAMPLE, figures)
     assert len([s for s in spec.walk() if s.is_leaf]) >= 8
@@ -114,8 +143,10 @@ def test_non_integer_year_names_its_line(tmp_path):
 
 
 def test_duplicate_section_id_names_line(tmp_path):
-    text = ("title: 汇报\norganisation: 某办\nyear: 2026\nsections:\n  - id: intro\n  - id: '1'\n"
-            "    children:\n      - id: '1.1'\n      - id: '1.1'\n")
+    text = (
+        "title: 汇报\norganisation: 某办\nyear: 2026\nsections:\n  - id: intro\n  - id: '1'\n"
+        "    children:\n      - id: '1.1'\n      - id: '1.1'\n"
+    )
     with pytest.raises(InputError) as err:
         load_spec(write(tmp_path, text))
     assert err.value.line == 9 and err.value.field == "id" and "“1.1”重复" in str(err.value)
@@ -177,15 +208,19 @@ def test_missing_file(tmp_path):
         load_spec(tmp_path / "nope.yaml")
 
 
-@pytest.mark.parametrize("title, part", [
-    ("2027年工作思路和主要工作安排", "plans"),      # regression: 主要工作 used to win (achievements)
-    ("2027年目标任务", "plans"),                   # regression: was "other"
-    ("存在的问题及改进措施", "problems"),
-    ("工作做法及成效", "achievements"),
-    ("其他事项", None),
-])
+@pytest.mark.parametrize(
+    "title, part",
+    [
+        ("2027年工作思路和主要工作安排", "plans"),  # regression: 主要工作 used to win (achievements)
+        ("2027年目标任务", "plans"),  # regression: was "other"
+        ("存在的问题及改进措施", "problems"),
+        ("工作做法及成效", "achievements"),
+        ("其他事项", None),
+    ],
+)
 def test_part_of_title_is_the_checkers_reading(title, part):
     from assistant.check.style import lint_style
+
     assert part_of_title(title) == part
     assert infer_part("3", title, None) == (part or "other")
     # the checker reads the heading the same way: a plans heading before an achievements one is out of order

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from assistant.check.result import CheckResult, Coverage, NumberMention, Summary
-from assistant.drafting.draft import FigureUse, PassageUse, Provenance, ReportDraft, SectionDraft
 from assistant.core.errors import StoreError
 from assistant.core.figures import Figure
+from assistant.drafting.draft import FigureUse, PassageUse, Provenance, ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec
 from assistant.workspace.store import SCHEMA_VERSION, Workspace, diff_segments, split_sentences
 
@@ -46,23 +46,38 @@ def make_figures(**changes: tuple[float, str]) -> list[Figure]:
 
 
 def make_spec() -> ReportSpec:
-    return ReportSpec(title=f"{ORG}2026年度宣传工作汇报", organisation=ORG, year=2026, sections=[
-        SectionSpec(id="intro", part="intro", notes="市委领导"),
-        SectionSpec(id="1", title="工作做法及成效", part="achievements", children=[
-            SectionSpec(id="1.1", title="着眼“培根铸魂”，筑牢理想信念之基", part="achievements", figures=["F01", "F02"]),
-            SectionSpec(id="1.2", title="突出新媒体传播，扩大宣传覆盖面", part="achievements", figures=["F03"]),
-        ]),
-        SectionSpec(id="2", title="存在的问题", part="problems"),
-        SectionSpec(id="3", title="2027年工作打算", part="plans", figures=["F04"]),
-        SectionSpec(id="closing", part="closing"),
-    ])
+    return ReportSpec(
+        title=f"{ORG}2026年度宣传工作汇报",
+        organisation=ORG,
+        year=2026,
+        sections=[
+            SectionSpec(id="intro", part="intro", notes="市委领导"),
+            SectionSpec(
+                id="1",
+                title="工作做法及成效",
+                part="achievements",
+                children=[
+                    SectionSpec(
+                        id="1.1", title="着眼“培根铸魂”，筑牢理想信念之基", part="achievements", figures=["F01", "F02"]
+                    ),
+                    SectionSpec(id="1.2", title="突出新媒体传播，扩大宣传覆盖面", part="achievements", figures=["F03"]),
+                ],
+            ),
+            SectionSpec(id="2", title="存在的问题", part="problems"),
+            SectionSpec(id="3", title="2027年工作打算", part="plans", figures=["F04"]),
+            SectionSpec(id="closing", part="closing"),
+        ],
+    )
 
 
 _TEXTS = {
     "intro": ("", 0, "2026年，在市委的坚强领导下，我办紧扣中心工作，扎实开展宣传工作，现将有关情况汇报如下。"),
     "1": ("工作做法及成效", 1, "一年来，我办坚持守正创新，宣传工作取得新成效。"),
-    "1.1": ("着眼“培根铸魂”，筑牢理想信念之基", 2,
-            "全年召开新闻发布会12次，网络直播观看44.1万人次。我们坚持每周一学；深化理论武装。"),
+    "1.1": (
+        "着眼“培根铸魂”，筑牢理想信念之基",
+        2,
+        "全年召开新闻发布会12次，网络直播观看44.1万人次。我们坚持每周一学；深化理论武装。",
+    ),
     "1.2": ("突出新媒体传播，扩大宣传覆盖面", 2, "新媒体发稿860篇，阅读量【待补充：阅读量】。"),
     "2": ("存在的问题", 1, "一是宣传形式还不够丰富；二是基层宣传力量相对薄弱。"),
     "3": ("2027年工作打算", 1, "计划培训代表300人次，进一步提升宣传工作水平。"),
@@ -70,8 +85,15 @@ _TEXTS = {
 }
 
 
-def make_section(section_id: str, *, text: str | None = None, engine: str = "offline", model: str | None = None,
-                 figures: list[Figure] | None = None, instruction: str | None = None) -> SectionDraft:
+def make_section(
+    section_id: str,
+    *,
+    text: str | None = None,
+    engine: str = "offline",
+    model: str | None = None,
+    figures: list[Figure] | None = None,
+    instruction: str | None = None,
+) -> SectionDraft:
     title, level, default = _TEXTS[section_id]
     text = default if text is None else text
     figures = make_figures() if figures is None else figures
@@ -81,21 +103,52 @@ def make_section(section_id: str, *, text: str | None = None, engine: str = "off
         at = text.find(written)
         if at >= 0:
             uses.append(FigureUse(figure_id=f.id, start=at, end=at + len(written), text=written))
-            mentions.append(NumberMention(text=written, value=f.base_value, unit=f.base_unit, start=at,
-                                          end=at + len(written), status="grounded", figure_id=f.id))
+            mentions.append(
+                NumberMention(
+                    text=written,
+                    value=f.base_value,
+                    unit=f.base_unit,
+                    start=at,
+                    end=at + len(written),
+                    status="grounded",
+                    figure_id=f.id,
+                )
+            )
     placeholders = text.count("【待补充")
-    check = CheckResult(numbers=mentions, coverage=Coverage(used=[u.figure_id for u in uses]),
-                        summary=Summary(grounded=len(mentions), placeholders=placeholders))
-    prov = Provenance(engine=engine, model=model, prompt_version="p-abc123", figures=uses,
-                      passages=[PassageUse(passage_id="k1", source="2025年汇报.docx", heading_path="一、工作成效",
-                                           text="往年的素材")], instruction=instruction)
-    return SectionDraft(section_id=section_id, title=title, text=text, level=level, provenance=prov, check=check,
-                        label=make_spec().label(section_id))
+    check = CheckResult(
+        numbers=mentions,
+        coverage=Coverage(used=[u.figure_id for u in uses]),
+        summary=Summary(grounded=len(mentions), placeholders=placeholders),
+    )
+    prov = Provenance(
+        engine=engine,
+        model=model,
+        prompt_version="p-abc123",
+        figures=uses,
+        passages=[
+            PassageUse(passage_id="k1", source="2025年汇报.docx", heading_path="一、工作成效", text="往年的素材")
+        ],
+        instruction=instruction,
+    )
+    return SectionDraft(
+        section_id=section_id,
+        title=title,
+        text=text,
+        level=level,
+        provenance=prov,
+        check=check,
+        label=make_spec().label(section_id),
+    )
 
 
 def make_report_draft(engine: str = "offline", figures: list[Figure] | None = None) -> ReportDraft:
-    return ReportDraft(title=f"{ORG}2026年度宣传工作汇报", organisation=ORG, year=2026, engine=engine,
-                       sections=[make_section(sid, engine=engine, figures=figures) for sid in _TEXTS])
+    return ReportDraft(
+        title=f"{ORG}2026年度宣传工作汇报",
+        organisation=ORG,
+        year=2026,
+        engine=engine,
+        sections=[make_section(sid, engine=engine, figures=figures) for sid in _TEXTS],
+    )
 
 
 def new_workspace(tmp_path: Path, name: str = "ws.sqlite3") -> tuple[Workspace, str]:
@@ -109,11 +162,14 @@ def snapshot_state(ws: Workspace, rid: str) -> dict[str, tuple]:
     """Every section's current version number, lock and its stored row, bytes as written."""
     conn = sqlite3.connect(ws.path)
     try:
-        rows = conn.execute("SELECT s.section_id, s.current_version, s.locked, s.title, v.text, v.draft_json,"
-                            " v.check_json, v.created, (SELECT COUNT(*) FROM versions w WHERE w.report_id = s.report_id"
-                            " AND w.section_id = s.section_id) FROM sections s JOIN versions v"
-                            " ON v.report_id = s.report_id AND v.section_id = s.section_id"
-                            " AND v.version = s.current_version WHERE s.report_id = ?", (rid,)).fetchall()
+        rows = conn.execute(
+            "SELECT s.section_id, s.current_version, s.locked, s.title, v.text, v.draft_json,"
+            " v.check_json, v.created, (SELECT COUNT(*) FROM versions w WHERE w.report_id = s.report_id"
+            " AND w.section_id = s.section_id) FROM sections s JOIN versions v"
+            " ON v.report_id = s.report_id AND v.section_id = s.section_id"
+            " AND v.version = s.current_version WHERE s.report_id = ?",
+            (rid,),
+        ).fetchall()
     finally:
         conn.close()
     return {r[0]: tuple(r[1:]) for r in rows}
@@ -143,10 +199,16 @@ def test_create_save_and_read_back(tmp_path):
 
 def test_versions_history_and_settings_without_key(tmp_path):
     from assistant.core.settings import Settings
+
     ws, rid = new_workspace(tmp_path)
     settings = Settings(api_key="sk-top-secret-123", base_url="http://127.0.0.1:9/v1", model="qwen-plus")
-    v2 = ws.add_version(rid, make_section("1.1", text="召开新闻发布会12次。", engine="model", model="qwen-plus"),
-                        author="model", instruction="更精炼", settings=settings)
+    v2 = ws.add_version(
+        rid,
+        make_section("1.1", text="召开新闻发布会12次。", engine="model", model="qwen-plus"),
+        author="model",
+        instruction="更精炼",
+        settings=settings,
+    )
     assert v2 == 2
     hist = ws.history(rid, "1.1")
     assert [h.version for h in hist] == [1, 2] and [h.is_current for h in hist] == [False, True]
@@ -154,8 +216,11 @@ def test_versions_history_and_settings_without_key(tmp_path):
     assert hist[1].check.grounded == 1 and "数字核对 1" in hist[1].check_summary
     assert ws.section(rid, "1.1").text == "召开新闻发布会12次。"
     assert ws.get_version(rid, "1.1", 1).text == _TEXTS["1.1"][2]
-    stored = sqlite3.connect(tmp_path / "ws.sqlite3").execute(
-        "SELECT model_settings_json FROM versions WHERE version = 2").fetchone()[0]
+    stored = (
+        sqlite3.connect(tmp_path / "ws.sqlite3")
+        .execute("SELECT model_settings_json FROM versions WHERE version = 2")
+        .fetchone()[0]
+    )
     assert json.loads(stored)["model"] == "qwen-plus" and json.loads(stored)["temperature"] == 0.3
     ws.close()
     for f in tmp_path.iterdir():
@@ -186,8 +251,9 @@ def test_regenerate_records_the_engine_that_wrote_the_text(tmp_path):
     ws, rid = new_workspace(tmp_path)
     ws.regenerate(rid, "1.2", lambda section, spec, figures: make_section(section.id, engine="offline"))
     assert ws.history(rid, "1.2")[-1].author == "offline"
-    ws.regenerate(rid, "1.2", lambda section, spec, figures: make_section(section.id, engine="model",
-                                                                          model="fake-model"))
+    ws.regenerate(
+        rid, "1.2", lambda section, spec, figures: make_section(section.id, engine="model", model="fake-model")
+    )
     assert ws.history(rid, "1.2")[-1].author == "model"
 
 
@@ -195,11 +261,12 @@ def test_lock_refuses_changes_and_whole_redraft_keeps_locked_text(tmp_path):
     ws, rid = new_workspace(tmp_path)
     ws.lock(rid, "2")
     assert ws.locked(rid) == ["2"]
-    for attempt in (lambda: ws.add_version(rid, make_section("2", text="新"), author="offline"),
-                    lambda: ws.edit(rid, "2", "手改"),
-                    lambda: ws.revert(rid, "2", 1),
-                    lambda: ws.regenerate(rid, "2", lambda *a: pytest.fail("drafted a locked section"),
-                                          author="offline")):
+    for attempt in (
+        lambda: ws.add_version(rid, make_section("2", text="新"), author="offline"),
+        lambda: ws.edit(rid, "2", "手改"),
+        lambda: ws.revert(rid, "2", 1),
+        lambda: ws.regenerate(rid, "2", lambda *a: pytest.fail("drafted a locked section"), author="offline"),
+    ):
         with pytest.raises(StoreError, match=r"章节“2”（存在的问题）已锁定.*huibao unlock " + rid + " 2"):
             attempt()
     saved = ws.save_draft(rid, make_report_draft())
@@ -214,8 +281,11 @@ def test_lock_refuses_changes_and_whole_redraft_keeps_locked_text(tmp_path):
 
 def test_revert_edit_and_diff(tmp_path):
     ws, rid = new_workspace(tmp_path)
-    ws.add_version(rid, make_section("1.1", text="全年召开新闻发布会12次，网络直播观看44.1万人次。我们坚持每周一学；强化理论武装。"),
-                   author="offline")
+    ws.add_version(
+        rid,
+        make_section("1.1", text="全年召开新闻发布会12次，网络直播观看44.1万人次。我们坚持每周一学；强化理论武装。"),
+        author="offline",
+    )
     assert ws.revert(rid, "1.1", 1) == 3
     hist = ws.history(rid, "1.1")
     assert [h.author for h in hist] == ["offline", "offline", "revert"] and hist[2].reverted_from == 1
@@ -232,8 +302,14 @@ def test_revert_edit_and_diff(tmp_path):
     def checker(text, figures):
         assert [f.id for f in figures] == ["F01", "F02", "F03", "F04"]
         at = text.find("12次")
-        return CheckResult(numbers=[NumberMention(text="12次", value=12, unit="次", start=at, end=at + 3,
-                                                  status="grounded", figure_id="F01")], summary=Summary(grounded=1))
+        return CheckResult(
+            numbers=[
+                NumberMention(
+                    text="12次", value=12, unit="次", start=at, end=at + 3, status="grounded", figure_id="F01"
+                )
+            ],
+            summary=Summary(grounded=1),
+        )
 
     v = ws.edit(rid, "1.1", "今年共召开新闻发布会12次。\n", checker=checker)
     assert v == 4
@@ -271,8 +347,12 @@ def test_stale_sections_after_figure_changes(tmp_path):
     assert "新增数据 F05（理论文章 6篇）" in ws.stale_report(rid)[2].reasons
 
     # Regenerating against the newest figures clears it; the others stay stale.
-    ws.regenerate(rid, "1.1", lambda sec, spec, f: make_section(sec.id, text="网络直播观看45.2万人次。", figures=f),
-                  author="offline")
+    ws.regenerate(
+        rid,
+        "1.1",
+        lambda sec, spec, f: make_section(sec.id, text="网络直播观看45.2万人次。", figures=f),
+        author="offline",
+    )
     assert ws.stale_sections(rid) == ["1.2", "2"]
     # A unit change is a change, and an unrelated figure's change does not concern 1.1.
     ws.update_figures(rid, figs[:-1] + [Figure(id="F05", item="理论文章", value=6, unit="件", section="2")])
@@ -301,8 +381,10 @@ def test_chat_history(tmp_path):
     ws, rid = new_workspace(tmp_path)
     ws.add_chat(rid, "user", "第二部分再精炼些")
     ws.add_chat(rid, "assistant", "已重新生成第二部分。")
-    assert [(c.role, c.text) for c in ws.chat_history(rid)] == [("user", "第二部分再精炼些"),
-                                                               ("assistant", "已重新生成第二部分。")]
+    assert [(c.role, c.text) for c in ws.chat_history(rid)] == [
+        ("user", "第二部分再精炼些"),
+        ("assistant", "已重新生成第二部分。"),
+    ]
     with pytest.raises(StoreError, match="未知的对话角色"):
         ws.add_chat(rid, "robot", "x")
 
@@ -345,22 +427,34 @@ def test_not_a_workspace_is_refused(tmp_path):
 
 def test_migration_from_v1_keeps_every_version(tmp_path):
     from assistant.workspace import store
+
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)
     conn.executescript(store._SCHEMA_V1)
     spec = make_spec()
-    conn.execute("INSERT INTO reports VALUES ('old-1', ?, ?, 2026, ?, '2026-01-01', '2026-01-02')",
-                 (spec.title, ORG, spec.model_dump_json()))
-    conn.execute("INSERT INTO figure_snapshots(report_id, figures_json, created) VALUES ('old-1', ?, '2026-01-01')",
-                 (store._figures_json(make_figures()),))
+    conn.execute(
+        "INSERT INTO reports VALUES ('old-1', ?, ?, 2026, ?, '2026-01-01', '2026-01-02')",
+        (spec.title, ORG, spec.model_dump_json()),
+    )
+    conn.execute(
+        "INSERT INTO figure_snapshots(report_id, figures_json, created) VALUES ('old-1', ?, '2026-01-01')",
+        (store._figures_json(make_figures()),),
+    )
     conn.execute("INSERT INTO sections VALUES ('old-1', '1.1', '标题', 2, 0, 1, 2)")
     for n, text in ((1, "旧稿一。"), (2, "召开新闻发布会12次。")):
         sec = make_section("1.1", text=text)
-        conn.execute("INSERT INTO versions(report_id, section_id, version, text, title, level, author, model,"
-                     " instruction, prompt_version, passages_json, figures_json, check_json, snapshot_id, created)"
-                     " VALUES ('old-1', '1.1', ?, ?, '标题', 2, 'model', 'qwen', '更精炼', 'p1', ?, ?, ?, 1, '2026-01-02')",
-                     (n, text, json.dumps([p.model_dump() for p in sec.provenance.passages], ensure_ascii=False),
-                      json.dumps([f.model_dump() for f in sec.provenance.figures]), sec.check.model_dump_json()))
+        conn.execute(
+            "INSERT INTO versions(report_id, section_id, version, text, title, level, author, model,"
+            " instruction, prompt_version, passages_json, figures_json, check_json, snapshot_id, created)"
+            " VALUES ('old-1', '1.1', ?, ?, '标题', 2, 'model', 'qwen', '更精炼', 'p1', ?, ?, ?, 1, '2026-01-02')",
+            (
+                n,
+                text,
+                json.dumps([p.model_dump() for p in sec.provenance.passages], ensure_ascii=False),
+                json.dumps([f.model_dump() for f in sec.provenance.figures]),
+                sec.check.model_dump_json(),
+            ),
+        )
     conn.commit()
     conn.close()
 
@@ -406,15 +500,19 @@ _WRITER = textwrap.dedent("""
 """)
 
 
-def _start_writer(tmp_path: Path, path: Path, rid: str, section: str, tag: str, count: int,
-                  wait_for_go: bool = False) -> tuple:
+def _start_writer(
+    tmp_path: Path, path: Path, rid: str, section: str, tag: str, count: int, wait_for_go: bool = False
+) -> tuple:
     script = tmp_path / "writer.py"
     script.write_text(_WRITER.format(repo=str(REPO)), encoding="utf-8")
     out = tmp_path / f"writer-{tag}.out"
     handle = out.open("w")
-    proc = subprocess.Popen([sys.executable, str(script), str(path), rid, section, tag, str(count)]
-                            + (["wait"] if wait_for_go else []),
-                            stdout=handle, stderr=subprocess.PIPE, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(path), rid, section, tag, str(count)] + (["wait"] if wait_for_go else []),
+        stdout=handle,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
     return proc, out, handle
 
 
@@ -479,13 +577,13 @@ def test_two_writers_serialise_without_duplicates(tmp_path):
     for proc, out, _ in writers:
         _wait_ready(proc, out)
     Path(str(path) + ".go").touch()
-    for proc, out, handle in writers:
+    for proc, _out, handle in writers:
         assert proc.wait(timeout=180) == 0, proc.stderr.read().decode()
         handle.close()
     ws = Workspace.open(path)
     hist = ws.history(rid, "1.2")
     assert [h.version for h in hist] == list(range(1, 2 * n + 2))
-    for proc, out, handle in writers:
+    for _proc, out, _handle in writers:
         lines = _saved_lines(out)
         assert len(lines) == n
         for version, tag in lines:
@@ -498,6 +596,7 @@ def test_failed_write_rolls_back_completely(tmp_path, monkeypatch):
     ws, rid = new_workspace(tmp_path)
     before = snapshot_state(ws, rid)
     from assistant.workspace import store
+
     real = store.Workspace._insert_version
     calls = []
 
@@ -539,8 +638,9 @@ def test_kill_during_generation_holds_no_lock_and_saves_nothing(tmp_path):
     script.write_text(_SLOW_DRAFTER.format(repo=str(REPO)), encoding="utf-8")
     out = tmp_path / "slow.out"
     with out.open("w") as handle:
-        proc = subprocess.Popen([sys.executable, str(script), str(ws.path), rid], stdout=handle,
-                                stderr=subprocess.PIPE, cwd=REPO)
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(ws.path), rid], stdout=handle, stderr=subprocess.PIPE, cwd=REPO
+        )
         try:
             while "drafting" not in out.read_text(encoding="utf-8"):
                 if proc.poll() is not None:

@@ -15,17 +15,18 @@ from assistant.workspace.store import Workspace
 from tests.test_store import make_figures, make_report_draft, make_spec, snapshot_state
 
 
-
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch):
     # CliRunner is not a terminal: rich would wrap at 80 columns and cut table cells.
     from assistant.commands import main as cli
+
     monkeypatch.setattr(cli.console, "_width", 200)
 
 
 @pytest.fixture()
 def ws_report(monkeypatch):
     from assistant.commands import workspace
+
     monkeypatch.setattr(workspace, "_open_kb", lambda settings: None)  # no vector index in these tests
     ws = Workspace.open(get_settings().workspace_path)
     rid = ws.create_report(make_spec(), make_figures(), draft=make_report_draft())
@@ -75,7 +76,7 @@ class FakeModel:
     def stream(self, messages):
         self.calls += 1
         for i in range(0, len(self.answer), 5):
-            yield self.answer[i:i + 5]
+            yield self.answer[i : i + 5]
 
     def complete(self, messages):
         self.calls += 1
@@ -84,6 +85,7 @@ class FakeModel:
 
 def test_regenerate_with_model_streams_and_records_model(ws_report, monkeypatch):
     from assistant.commands import workspace
+
     ws, rid = ws_report
     fake = FakeModel("新媒体发稿860篇，传播力持续增强。")
     monkeypatch.setattr(workspace, "_make_model", lambda settings, offline, name: fake)
@@ -104,9 +106,11 @@ def test_regenerate_with_a_failing_model_records_the_offline_engine(ws_report, m
     from assistant.commands import workspace
     from assistant.core.errors import ModelError
     from assistant.testing.fakes import FakeChatModel
+
     ws, rid = ws_report
-    failing = FakeChatModel(name="fake-model",
-                            responder=lambda messages: (_ for _ in ()).throw(ModelError("无法连接模型服务。")))
+    failing = FakeChatModel(
+        name="fake-model", responder=lambda messages: (_ for _ in ()).throw(ModelError("无法连接模型服务。"))
+    )
     monkeypatch.setattr(workspace, "_make_model", lambda settings, offline, name: failing)
     result = run("regenerate", rid, "1.2")
     assert result.exit_code == 0, result.output
@@ -118,6 +122,7 @@ def test_regenerate_with_a_failing_model_records_the_offline_engine(ws_report, m
 
 def test_locked_section_refuses_regenerate(ws_report, monkeypatch):
     from assistant.commands import workspace
+
     ws, rid = ws_report
     assert run("lock", rid, "2").exit_code == 0
     made = []
@@ -135,7 +140,9 @@ def test_locked_section_refuses_regenerate(ws_report, monkeypatch):
 def test_history_revert_diff_and_edit(ws_report, tmp_path):
     ws, rid = ws_report
     edited = tmp_path / "1.1.txt"
-    edited.write_text("全年召开新闻发布会12次，网络直播观看44.1万人次。我们坚持每周一学；强化理论武装。\n", encoding="utf-8")
+    edited.write_text(
+        "全年召开新闻发布会12次，网络直播观看44.1万人次。我们坚持每周一学；强化理论武装。\n", encoding="utf-8"
+    )
     result = run("edit", rid, "1.1", "--file", str(edited))
     assert result.exit_code == 0, result.output
     assert "已保存手工修改为第 2 版" in result.output and "有据 2" in result.output
@@ -219,9 +226,9 @@ def test_errors_reach_the_user_as_chinese_messages(ws_report, monkeypatch, capsy
     import sys
 
     from assistant.commands import main as cli
+
     monkeypatch.setattr(sys, "argv", ["huibao", "revert", "nope", "1", "1"])
     with pytest.raises(SystemExit) as exit_:
         cli.main()
     assert exit_.value.code == 1
     assert "错误：" in capsys.readouterr().err
-

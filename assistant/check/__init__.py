@@ -1,8 +1,8 @@
 """Number grounding and 公文 style lint: pure functions over a text and the supplied figures.
 
-    from assistant.check import check_text
-    result = check_text(draft, figures, scope="report", year=2025)
-    result.clean, result.to_json_dict()
+from assistant.check import check_text
+result = check_text(draft, figures, scope="report", year=2025)
+result.clean, result.to_json_dict()
 """
 
 from __future__ import annotations
@@ -16,14 +16,31 @@ from assistant.check.style import lint_style
 from assistant.check.terms import OfficeTerms, office_terms
 from assistant.core.figures import Figure
 
-__all__ = ["CheckResult", "Coverage", "NumberMention", "OfficeTerms", "StyleFinding", "Summary",
-           "check_numbers", "check_text", "lint_style", "mark_unverified", "office_terms"]
+__all__ = [
+    "CheckResult",
+    "Coverage",
+    "NumberMention",
+    "OfficeTerms",
+    "StyleFinding",
+    "Summary",
+    "check_numbers",
+    "check_text",
+    "lint_style",
+    "mark_unverified",
+    "office_terms",
+]
 
 
-def check_text(text: str, figures: list[Figure], *, scope: Literal["report", "section"] = "report",
-               year: int | None = None, terms: str | Path | None = None) -> CheckResult:
+def check_text(
+    text: str,
+    figures: list[Figure],
+    *,
+    scope: Literal["report", "section"] = "report",
+    year: int | None = None,
+    terms: str | Path | None = None,
+) -> CheckResult:
     """Both checks over `text`, with figure coverage and a summary."""
-    extracted = extract(text, terms)   # one scan for the numbers and the style lint's N-rules
+    extracted = extract(text, terms)  # one scan for the numbers and the style lint's N-rules
     numbers = check_numbers(text, figures, terms=terms, _extracted=extracted)
     style = lint_style(text, scope=scope, year=year, terms=terms, _extracted=extracted)
     used, unused = coverage(numbers, figures)

@@ -29,13 +29,13 @@ from assistant.check.result import NumberMention
 from assistant.check.terms import office_terms
 from assistant.core.figures import SCALES, Figure
 
-_SCALE = "|".join(prefix for prefix, _ in SCALES)   # 万亿|亿|万, the one scale table
+_SCALE = "|".join(prefix for prefix, _ in SCALES)  # 万亿|亿|万, the one scale table
 _SCALE_FACTOR = dict(SCALES)
 
 RULES_DIR = Path(__file__).parent / "rules"
-DELTA = 0.1          # relative width of 约/近/左右 (style-rules.md §4 step 4; unsourced)
-PERCENT_TOL = 0.05   # absolute tolerance for percentages and 个百分点
-MASK = "\ue000"      # private-use character: masked text never matches a number
+DELTA = 0.1  # relative width of 约/近/左右 (style-rules.md §4 step 4; unsourced)
+PERCENT_TOL = 0.05  # absolute tolerance for percentages and 个百分点
+MASK = "\ue000"  # private-use character: masked text never matches a number
 
 # Full-width ASCII -> ASCII, one character for one character (NFKC would do the same for these,
 # but NFKC changes the length of other characters, e.g. ㎡ or …, and offsets must not move).
@@ -60,8 +60,10 @@ _HDIGIT = "一二两三四五六七八九"
 _HNUM = f"[零〇{_HDIGIT}十百千万亿]"
 _HDEC = f"(?:点[零〇{_HDIGIT}]+)?"
 _ARABIC = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d])|\d+)(?:\.\d+)?"
-_APPROX = (f"[{_HDIGIT}]?十几|几十|数十|几百|数百|几千|数千|几万|数万|成百上千|上百|上千|上万"
-           f"|[{_HDIGIT}][{_HDIGIT}][十百千万]?")
+_APPROX = (
+    f"[{_HDIGIT}]?十几|几十|数十|几百|数百|几千|数千|几万|数万|成百上千|上百|上千|上万"
+    f"|[{_HDIGIT}][{_HDIGIT}][十百千万]?"
+)
 _PREFIX = "约|近|将近|超过|超|逾|共计|共|累计|达到|达|突破|不少于|不到|不足"
 _PLACEHOLDER_CORE = r"【待(?:补充|核实)[：:][^】\n]*】|(?<![A-Za-z])(?:[Xx]{2,}|×{2,})(?![A-Za-z])"
 
@@ -88,35 +90,38 @@ def _mention_re() -> re.Pattern:
         rf"|(?P<a1>{_ARABIC})(?P<s1>{_SCALE})?%?\s*[~至到\-—–]\s*(?P<a2>{_ARABIC})"
         rf"|(?P<arabic>{_ARABIC})"
         rf"|(?P<hanzi>{_HNUM}+{_HDEC}))"
-        rf"(?P<suf1>余|多)?(?P<scale>{_SCALE})?(?P<suf2>余|多)?(?P<unit>{units})?(?P<suf3>左右|上下|以上|余|多)?")
+        rf"(?P<suf1>余|多)?(?P<scale>{_SCALE})?(?P<suf2>余|多)?(?P<unit>{units})?(?P<suf3>左右|上下|以上|余|多)?"
+    )
 
 
 @lru_cache(maxsize=1)
 def _placeholder_re() -> re.Pattern:
     units = "|".join(re.escape(u) for u in _unit_tables()[0])
     # "X次": a single X only counts as a placeholder when a unit follows.
-    return re.compile(rf"(?:{_PLACEHOLDER_CORE}|(?<![A-Za-z])X(?=(?:{_SCALE})?(?:{units})))(?:余|多)?(?:{_SCALE})?(?:{units})?")
+    return re.compile(
+        rf"(?:{_PLACEHOLDER_CORE}|(?<![A-Za-z])X(?=(?:{_SCALE})?(?:{units})))(?:余|多)?(?:{_SCALE})?(?:{units})?"
+    )
 
 
 _STRUCTURAL_MASKS = [
-    r"\d{4}\s*年(?:度)?",                                   # years
-    r"(?:19|20)\d{2}(?=\s*(?:版|届|级|学年|赛季))",              # 2025版, 2023级
+    r"\d{4}\s*年(?:度)?",  # years
+    r"(?:19|20)\d{2}(?=\s*(?:版|届|级|学年|赛季))",  # 2025版, 2023级
     r"(?:19|20)\d{2}\s*[-—–~至到]\s*(?:19|20)\d{2}(?:\s*学?年度?)?",  # 2024—2025年, 2024-2025学年
-    r"\d{1,2}\s*[-—–~至到]\s*\d{1,2}\s*月(?:份)?",              # 1至11月
-    r"\d+(?:\s*\+\s*[\dA-Za-z]+)+",                             # 1+N, 1+3+X policy systems
-    r"\d{3,}(?=(?:政务)?(?:服务)?(?:热线|专线|平台))",              # 12345热线
-    r"[A-Z]{2,}(?:/[A-Z])?\s*\d+(?:[.\-—]\d+)*",                 # GB/T 9704-2012
-    r"20\d[Xx]\s*年?",                                      # 202x年: a style finding (N1), not a figure
-    r"\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*日",       # dates
+    r"\d{1,2}\s*[-—–~至到]\s*\d{1,2}\s*月(?:份)?",  # 1至11月
+    r"\d+(?:\s*\+\s*[\dA-Za-z]+)+",  # 1+N, 1+3+X policy systems
+    r"\d{3,}(?=(?:政务)?(?:服务)?(?:热线|专线|平台))",  # 12345热线
+    r"[A-Z]{2,}(?:/[A-Z])?\s*\d+(?:[.\-—]\d+)*",  # GB/T 9704-2012
+    r"20\d[Xx]\s*年?",  # 202x年: a style finding (N1), not a figure
+    r"\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*日",  # dates
     r"\d{1,2}\s*[:：]\s*\d{2}|\d{1,2}\s*时(?:\s*\d{1,2}\s*分)?",  # times of day
-    r"[〔\[（(【]\s*\d{4}\s*[〕\]）)】]\s*\d+\s*号",            # document numbers
-    r"第\s*(?:\d+|[零〇一二两三四五六七八九十百千]+)",          # ordinals
-    r"《[^》\n]*》",                                         # titles
-    r"“[^”\n]{1,20}”|\"[^\"\n]{1,20}\"|‘[^’\n]{1,20}’",      # short quoted names and slogans
+    r"[〔\[（(【]\s*\d{4}\s*[〕\]）)】]\s*\d+\s*号",  # document numbers
+    r"第\s*(?:\d+|[零〇一二两三四五六七八九十百千]+)",  # ordinals
+    r"《[^》\n]*》",  # titles
+    r"“[^”\n]{1,20}”|\"[^\"\n]{1,20}\"|‘[^’\n]{1,20}’",  # short quoted names and slogans
     r"^[ \t]*(?:#+\s*)?(?:[一二三四五六七八九十]+[、.]|[（(](?:[一二三四五六七八九十]+|\d+)[）)]|\d+[.．、](?!\d))",
-    r"[（(]\d+[）)]|[①-⑳]",                                  # inline list numbers
-    r"[A-Za-z]+[\d][A-Za-z\d]*|\d+[A-Za-z][A-Za-z\d]*",      # 5G, H5, MP4
-    r"\d+(?:\.\d+)+\s*版",                                    # version numbers
+    r"[（(]\d+[）)]|[①-⑳]",  # inline list numbers
+    r"[A-Za-z]+[\d][A-Za-z\d]*|\d+[A-Za-z][A-Za-z\d]*",  # 5G, H5, MP4
+    r"\d+(?:\.\d+)+\s*版",  # version numbers
 ]
 
 
@@ -169,9 +174,18 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
 _HAN_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九")}
 _HAN_VALUES.update({"两": 2, "〇": 0})
 _APPROX_FIXED = {
-    "几十": (20, 90), "数十": (20, 90), "几百": (200, 900), "数百": (200, 900),
-    "几千": (2000, 9000), "数千": (2000, 9000), "几万": (20000, 90000), "数万": (20000, 90000),
-    "上百": (100, 199), "上千": (1000, 1999), "上万": (10000, 19999), "成百上千": (100, 9999),
+    "几十": (20, 90),
+    "数十": (20, 90),
+    "几百": (200, 900),
+    "数百": (200, 900),
+    "几千": (2000, 9000),
+    "数千": (2000, 9000),
+    "几万": (20000, 90000),
+    "数万": (20000, 90000),
+    "上百": (100, 199),
+    "上千": (1000, 1999),
+    "上万": (10000, 19999),
+    "成百上千": (100, 9999),
 }
 _MAGNITUDE = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
@@ -183,6 +197,7 @@ def hanzi_to_number(span: str) -> float | None:
         s = "一" + s
     try:
         import cn2an  # ~70 ms to import: only when a 汉字 numeral needs it
+
         return float(cn2an.cn2an(s, "normal"))
     except (ValueError, KeyError, IndexError):
         return None
@@ -290,9 +305,10 @@ def _inside(x: float, e: _Extracted) -> bool:
 
 class Extraction(NamedTuple):
     """What one scan of a text found; check_text scans once and hands it to both checks."""
+
     mentions: list[_Extracted]
-    placeholders: list[tuple[int, int, str]]   # (start, end, unit)
-    norm: str                                  # to_ascii_digits(text): same offsets
+    placeholders: list[tuple[int, int, str]]  # (start, end, unit)
+    norm: str  # to_ascii_digits(text): same offsets
 
 
 def extract(text: str, terms: str | Path | None = None) -> Extraction:
@@ -339,21 +355,33 @@ def _ground(e: _Extracted, figures: list[Figure], classes: list[str]) -> Figure 
     return best
 
 
-def check_numbers(text: str, figures: list[Figure], *, terms: str | Path | None = None,
-                  _extracted: Extraction | None = None) -> list[NumberMention]:
+def check_numbers(
+    text: str, figures: list[Figure], *, terms: str | Path | None = None, _extracted: Extraction | None = None
+) -> list[NumberMention]:
     """Every number mention in `text`, grounded against `figures` (style-rules.md §4).
     `terms`: an office terms file whose `fixed_numerals` are masked too (default $HUIBAO_TERMS).
     `_extracted`: extract(text, terms) when the caller (check_text) already has it."""
     found, placeholders, _ = _extracted if _extracted is not None else extract(text, terms)
-    mentions = [NumberMention(text=text[s:e], value=None, unit=u, start=s, end=e, status="placeholder", figure_id=None)
-                for s, e, u in placeholders]
+    mentions = [
+        NumberMention(text=text[s:e], value=None, unit=u, start=s, end=e, status="placeholder", figure_id=None)
+        for s, e, u in placeholders
+    ]
     classes = [unit_class(f.base_unit) for f in figures]
     for e in found:
         fig = _ground(e, figures, classes)
-        mentions.append(NumberMention(
-            text=text[e.start:e.end], value=e.value, unit=e.unit, start=e.start, end=e.end,
-            status="grounded" if fig else "invented", figure_id=fig.id if fig else None,
-            low=round(e.low, 6), high=round(e.high, 6)))
+        mentions.append(
+            NumberMention(
+                text=text[e.start : e.end],
+                value=e.value,
+                unit=e.unit,
+                start=e.start,
+                end=e.end,
+                status="grounded" if fig else "invented",
+                figure_id=fig.id if fig else None,
+                low=round(e.low, 6),
+                high=round(e.high, 6),
+            )
+        )
     mentions.sort(key=lambda m: m.start)
     return mentions
 
@@ -369,6 +397,5 @@ def mark_unverified(text: str, mentions: list[NumberMention]) -> str:
     """Wrap each invented mention as 【待核实：<original text>】, from the end so offsets hold."""
     out = text
     for m in sorted((m for m in mentions if m.status == "invented"), key=lambda m: m.start, reverse=True):
-        out = f"{out[:m.start]}【待核实：{out[m.start:m.end]}】{out[m.end:]}"
+        out = f"{out[: m.start]}【待核实：{out[m.start : m.end]}】{out[m.end :]}"
     return out
-

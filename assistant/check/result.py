@@ -8,10 +8,10 @@ from pydantic import BaseModel
 
 
 class NumberMention(BaseModel):
-    text: str                 # the mention as written in the draft: "20余次"
-    value: float | None       # the number it states, scale folded in (1.2万 -> 12000); None for placeholders
-    unit: str                 # base unit ("人次" for 1.2万人次); "" when the number has none
-    start: int                # offsets into the checked text
+    text: str  # the mention as written in the draft: "20余次"
+    value: float | None  # the number it states, scale folded in (1.2万 -> 12000); None for placeholders
+    unit: str  # base unit ("人次" for 1.2万人次); "" when the number has none
+    start: int  # offsets into the checked text
     end: int
     status: Literal["grounded", "invented", "placeholder"]
     figure_id: str | None = None
@@ -20,7 +20,7 @@ class NumberMention(BaseModel):
 
 
 class StyleFinding(BaseModel):
-    rule: str                 # "S1", "L5", "P-两个维护", "N2"
+    rule: str  # "S1", "L5", "P-两个维护", "N2"
     severity: Literal["error", "warning"]
     start: int
     end: int
@@ -31,8 +31,8 @@ class StyleFinding(BaseModel):
 
 
 class Coverage(BaseModel):
-    used: list[str] = []      # figure ids grounded by at least one mention
-    unused: list[str] = []    # supplied but never stated
+    used: list[str] = []  # figure ids grounded by at least one mention
+    unused: list[str] = []  # supplied but never stated
 
 
 class Summary(BaseModel):
@@ -57,8 +57,10 @@ class CheckResult(BaseModel):
     def to_json_dict(self) -> dict:
         """Exactly the object `huibao check --json` prints."""
         return {
-            "numbers": [m.model_dump(include={"text", "value", "unit", "start", "end", "status", "figure_id"})
-                        for m in self.numbers],
+            "numbers": [
+                m.model_dump(include={"text", "value", "unit", "start", "end", "status", "figure_id"})
+                for m in self.numbers
+            ],
             "style": [f.model_dump() for f in self.style],
             "coverage": self.coverage.model_dump(),
             "summary": self.summary.model_dump(),

@@ -45,8 +45,9 @@ class _Finder:
         self.out: list[StyleFinding] = []
 
     def add(self, rule: str, severity: str, start: int, end: int, message: str, suggestion: str | None = None):
-        self.out.append(StyleFinding(rule=rule, severity=severity, start=start, end=end,
-                                     message=message, suggestion=suggestion))
+        self.out.append(
+            StyleFinding(rule=rule, severity=severity, start=start, end=end, message=message, suggestion=suggestion)
+        )
 
 
 # ---------- structure ----------
@@ -98,7 +99,7 @@ def _classify_headings(lines: list[_Line], f: _Finder) -> None:
                 if m:
                     num = m.group(1)
                     ln.level, ln.number = level, int(num) if num.isdigit() else _han(num)
-                    ln.title = body[m.end():]
+                    ln.title = body[m.end() :]
                     ln.start = offset
                     break
 
@@ -110,15 +111,14 @@ def _check_numbering(lines: list[_Line], scope: str, f: _Finder) -> None:
         if not ln.level:
             continue
         lv = ln.level
-        parent_missing = lv > 1 and not seen_level[lv - 1] and (scope == "report" or any(seen_level[1:lv - 1]))
+        parent_missing = lv > 1 and not seen_level[lv - 1] and (scope == "report" or any(seen_level[1 : lv - 1]))
         if parent_missing:
             f.add("S1", "error", ln.start, ln.end, f"{lv}级标题前没有上级标题（层级跳跃）")
         expected = counters[lv] + 1
         free_start = scope == "section" and counters[lv] == 0 and not any(seen_level[1:lv])
         if ln.number != expected and not free_start:
             label = heading_label(lv, expected)
-            f.add("S1", "error", ln.start, ln.end,
-                  f"标题编号不连续：此处应为“{label}”", None)
+            f.add("S1", "error", ln.start, ln.end, f"标题编号不连续：此处应为“{label}”", None)
         counters[lv] = ln.number
         seen_level[lv] = True
         for deeper in range(lv + 1, 5):
@@ -141,22 +141,31 @@ def _check_parts(text: str, lines: list[_Line], f: _Finder) -> str | None:
     if not l1:
         f.add("S2", "warning", 0, min(len(text), 1), "全文没有一级标题（一、二、三、），不像完整的汇报结构")
         return None
-    intro = text[:l1[0].start]
+    intro = text[: l1[0].start]
     if not _INTRO_END.search(intro):
         end = len(intro.rstrip())
-        f.add("S2", "error", max(0, end - 1), max(end, 1),
-              "导语没有以“现将……汇报如下：”结尾（如“现将有关情况汇报如下：”）")
+        f.add(
+            "S2",
+            "error",
+            max(0, end - 1),
+            max(end, 1),
+            "导语没有以“现将……汇报如下：”结尾（如“现将有关情况汇报如下：”）",
+        )
     parts = [(ln, part_of_title(ln.title)) for ln in l1]
     last_rank, plans_start = -1, None
     for ln, part in parts:
         if part is None:
-            f.add("S2", "warning", ln.start, ln.end,
-                  f"无法判断一级标题“{ln.text[:20]}”属于做法成效、问题还是打算部分")
+            f.add("S2", "warning", ln.start, ln.end, f"无法判断一级标题“{ln.text[:20]}”属于做法成效、问题还是打算部分")
             continue
         rank = _PART_RANK[part]
         if rank < last_rank:
-            f.add("S2", "error", ln.start, ln.end,
-                  f"一级标题应依次为 做法及成效 → 问题及不足 → 打算及展望；“{_PART_ZH[part]}”部分位置靠后了")
+            f.add(
+                "S2",
+                "error",
+                ln.start,
+                ln.end,
+                f"一级标题应依次为 做法及成效 → 问题及不足 → 打算及展望；“{_PART_ZH[part]}”部分位置靠后了",
+            )
         last_rank = max(last_rank, rank)
         if part == "plans" and plans_start is None:
             plans_start = ln.start
@@ -171,8 +180,13 @@ def _check_parts(text: str, lines: list[_Line], f: _Finder) -> str | None:
     tail = body[-1] if body else None
     if tail is None or not _CLOSING.search(tail.text):
         pos = tail.start if tail else l1[-1].start
-        f.add("S2", "warning", pos, tail.end if tail else l1[-1].end,
-              "结尾缺少收束句（如“为……作出新的更大贡献”“提供坚强保障”）")
+        f.add(
+            "S2",
+            "warning",
+            pos,
+            tail.end if tail else l1[-1].end,
+            "结尾缺少收束句（如“为……作出新的更大贡献”“提供坚强保障”）",
+        )
     return plans_start
 
 
@@ -194,8 +208,13 @@ def _check_parallel(lines: list[_Line], f: _Finder) -> None:
             if c != common:
                 f.add("S3", "warning", ln.start, ln.end, "同级小标题宜结构对仗：分句数与其他小标题不一致")
             elif abs(len(ln.title) - median) > 2:
-                f.add("S3", "warning", ln.start, ln.end,
-                      f"同级小标题宜长短相近：本标题 {len(ln.title)} 字，同级中位数 {median:g} 字")
+                f.add(
+                    "S3",
+                    "warning",
+                    ln.start,
+                    ln.end,
+                    f"同级小标题宜长短相近：本标题 {len(ln.title)} 字，同级中位数 {median:g} 字",
+                )
 
 
 _ENUM = re.compile(rf"(?:^|(?<=[。；：，！？\s\u3000]))([{_HN}]+)是(?=[，、：:\u4e00-\u9fff“])", re.M)
@@ -215,8 +234,14 @@ def _check_enumeration(text: str, lines: list[_Line], f: _Finder) -> None:
                 prev = n
                 continue
             what = "重复" if n <= prev else "跳号"
-            f.add("S4", "error", s + m.start(1), s + m.end(), f"“一是、二是……”列举{what}：此处应为“{cn_numeral(prev + 1)}是”",
-                  f"{cn_numeral(prev + 1)}是")
+            f.add(
+                "S4",
+                "error",
+                s + m.start(1),
+                s + m.end(),
+                f"“一是、二是……”列举{what}：此处应为“{cn_numeral(prev + 1)}是”",
+                f"{cn_numeral(prev + 1)}是",
+            )
             prev = n
         for m in _ONE_SIDE.finditer(block):
             if not _OTHER_SIDE.search(block, m.end()):
@@ -236,7 +261,7 @@ def _check_plans_le(text: str, plans_start: int | None, f: _Finder) -> None:
 # ---------- language ----------
 _L1 = re.compile(rf"(?<=[{_CJK}“”《》（）])[,;:!?()]|[,;:!?()](?=[{_CJK}“《（])")
 _L1_MAP = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"}
-_L2_BAD = re.compile("[\"「」『』]")
+_L2_BAD = re.compile('["「」『』]')
 _L3_BARE = re.compile(r"关于[^《》\n，。；]{2,40}?的(?:通知|意见|方案|办法|决定)")
 _L3_TITLE_SEP = re.compile("》、《")
 _L3_QUOTE_SEP = re.compile("”、“")
@@ -292,7 +317,9 @@ def _check_language(text: str, quotes, terms: OfficeTerms, f: _Finder) -> None:
         pos += len(para) + 1
     titles = [m.span() for m in re.finditer(r"《[^》\n]*》", text)]
     for m in _L3_BARE.finditer(text):
-        if not _in_spans(m.start(), titles) and not text[max(0, m.start() - 2):m.start()].endswith(("作出", "审议", "通过", "出台")):
+        if not _in_spans(m.start(), titles) and not text[max(0, m.start() - 2) : m.start()].endswith(
+            ("作出", "审议", "通过", "出台")
+        ):
             f.add("L3", "warning", m.start(), m.end(), "文件名称应加书名号《》", f"《{m.group(0)}》")
     for m in _L3_TITLE_SEP.finditer(text):
         f.add("L3", "error", m.start() + 1, m.end() - 1, "并列书名号之间不用顿号", "")
@@ -380,28 +407,51 @@ def _check_political(text: str, year: int | None, terms: OfficeTerms, f: _Finder
     near, spelled, ordered, campaigns = _political_rules()
     for rx, e in near:
         for m in rx.finditer(text):
-            f.add(f"P-{e['id']}", e.get("severity", "error"), m.start(), m.end(),
-                  e.get("message") or f"规范表述应为“{e['canonical']}”", e["canonical"])
+            f.add(
+                f"P-{e['id']}",
+                e.get("severity", "error"),
+                m.start(),
+                m.end(),
+                e.get("message") or f"规范表述应为“{e['canonical']}”",
+                e["canonical"],
+            )
     for rx, e in spelled:
         for m in rx.finditer(text):
             if not text.startswith(e["canonical"], m.start()):
                 # the finding covers the wrongly worded clause, up to the next punctuation
                 end = min(_CLAUSE.match(text, m.start()).end(), m.start() + len(e["canonical"]) + 8)
-                f.add(f"P-{e['id']}", "error", m.start(), end,
-                      f"“{e['id']}”须按规范表述书写：{e['canonical']}", e["canonical"])
+                f.add(
+                    f"P-{e['id']}",
+                    "error",
+                    m.start(),
+                    end,
+                    f"“{e['id']}”须按规范表述书写：{e['canonical']}",
+                    e["canonical"],
+                )
     for rx, e in ordered:
         for m in rx.finditer(text):
             items = m.group(0).split("、")
             members = e["members"]
             if items != members:
-                f.add(f"P-{e['id']}", "error", m.start(), m.end(),
-                      f"“{e['id']}”的内容或顺序有误，应为：{'、'.join(members)}", "、".join(members))
+                f.add(
+                    f"P-{e['id']}",
+                    "error",
+                    m.start(),
+                    m.end(),
+                    f"“{e['id']}”的内容或顺序有误，应为：{'、'.join(members)}",
+                    "、".join(members),
+                )
     if year is not None:
         for rx, e in campaigns:
             if year not in e["years"]:
                 for m in rx.finditer(text):
-                    f.add("P-时效", "warning", m.start(), m.end(),
-                          f"“{m.group(0)}”是 {e['years'][0]} 年前后的专项活动，{year} 年的汇报中提及请核实是否过时")
+                    f.add(
+                        "P-时效",
+                        "warning",
+                        m.start(),
+                        m.end(),
+                        f"“{m.group(0)}”是 {e['years'][0]} 年前后的专项活动，{year} 年的汇报中提及请核实是否过时",
+                    )
     for form in terms.formulations:
         for wrong in form.wrong:
             for m in re.finditer(re.escape(wrong), text):
@@ -411,12 +461,17 @@ def _check_political(text: str, year: int | None, terms: OfficeTerms, f: _Finder
 
 # ---------- numbers ----------
 # A two-digit year: before 度/月/半年…, or opening a clause ("25年召开…"); not a duration (10年来).
-_N1_YEAR = re.compile(r"(?<![\d.])\d{2}年(?=度|\d{1,2}月|[上下]半年|全年|工作|以来|[，。；])"
-                      r"|(?:^|(?<=[，。；：\n]))\d{2}年(?!来|间|内|多|余|左右|以上|前|后|的|里|中)", re.M)
+_N1_YEAR = re.compile(
+    r"(?<![\d.])\d{2}年(?=度|\d{1,2}月|[上下]半年|全年|工作|以来|[，。；])"
+    r"|(?:^|(?<=[，。；：\n]))\d{2}年(?!来|间|内|多|余|左右|以上|前|后|的|里|中)",
+    re.M,
+)
 _N1_PLACEHOLDER = re.compile(r"(?<![\dA-Za-z])20\d?[xX](?![A-Za-z])")
 _N2 = re.compile(r"\d+[千百十](?![米克瓦分])")
-_N3 = re.compile(r"(?<![制节公签邀契条违履预相隐大])约(?=[\d一二两三四五六七八九十百千])[\d.,一二两三四五六七八九十百千万亿]+"
-                 r"[^\s，。；、\d]{0,6}?(?:余|多|左右|上下)|近[\d一二两三四五六七八九十百千]+[^\s，。；、\d]{0,6}?余")
+_N3 = re.compile(
+    r"(?<![制节公签邀契条违履预相隐大])约(?=[\d一二两三四五六七八九十百千])[\d.,一二两三四五六七八九十百千万亿]+"
+    r"[^\s，。；、\d]{0,6}?(?:余|多|左右|上下)|近[\d一二两三四五六七八九十百千]+[^\s，。；、\d]{0,6}?余"
+)
 _N4 = re.compile(r"(?<![\d.])(\d)、(\d)(?=[个次场天人名年月项件家期篇])")
 
 
@@ -425,7 +480,7 @@ def _check_number_forms(text: str, extracted: Extraction, f: _Finder) -> None:
     for m in _N1_YEAR.finditer(norm):
         f.add("N1", "error", m.start(), m.end(), "年份应写全四位", None)
     for m in _N1_PLACEHOLDER.finditer(norm):
-        f.add("N1", "error", m.start(), m.end(), f"年份未填写（“{text[m.start():m.end()]}”）", None)
+        f.add("N1", "error", m.start(), m.end(), f"年份未填写（“{text[m.start() : m.end()]}”）", None)
     for m in _N2.finditer(norm):
         f.add("N2", "error", m.start(), m.end(), "阿拉伯数字只与“万”“亿”连用，不与“千”“百”“十”连用", None)
     for m in _N3.finditer(norm):
@@ -434,15 +489,27 @@ def _check_number_forms(text: str, extracted: Extraction, f: _Finder) -> None:
         a, b = int(m.group(1)), int(m.group(2))
         fix = cn_numeral(a) + cn_numeral(b) if a and b and b == a + 1 else None
         f.add("N4", "error", m.start(), m.end(), "相邻两数表示概数用汉字且不加顿号（如“三四次”）", fix)
-    arabic_units = {e.unit for e in found if e.unit and re.search(r"\d", norm[e.start:e.end])}
+    arabic_units = {e.unit for e in found if e.unit and re.search(r"\d", norm[e.start : e.end])}
     for e in found:
         if e.hanzi_exact and (e.value or 0) >= 10 and e.unit in arabic_units:
-            f.add("N5", "warning", e.start, e.end,
-                  f"同类数字写法不一致：此处用汉字，文中别处用阿拉伯数字（{e.unit}）", f"{format_value(e.value)}{e.unit}")
+            f.add(
+                "N5",
+                "warning",
+                e.start,
+                e.end,
+                f"同类数字写法不一致：此处用汉字，文中别处用阿拉伯数字（{e.unit}）",
+                f"{format_value(e.value)}{e.unit}",
+            )
 
 
-def lint_style(text: str, *, scope: Literal["report", "section"] = "report", year: int | None = None,
-               terms: str | Path | None = None, _extracted: Extraction | None = None) -> list[StyleFinding]:
+def lint_style(
+    text: str,
+    *,
+    scope: Literal["report", "section"] = "report",
+    year: int | None = None,
+    terms: str | Path | None = None,
+    _extracted: Extraction | None = None,
+) -> list[StyleFinding]:
     """Style findings for `text`, sorted by position. scope="section" skips 导语/part order/closing.
     `_extracted`: extract(text, terms) when the caller (check_text) already has it (N-rules)."""
     office = office_terms(terms)
@@ -460,4 +527,3 @@ def lint_style(text: str, *, scope: Literal["report", "section"] = "report", yea
     _check_political(text, year, office, f)
     _check_number_forms(text, _extracted if _extracted is not None else extract(text, terms), f)
     return sorted(f.out, key=lambda x: (x.start, x.rule))
-

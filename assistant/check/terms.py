@@ -59,6 +59,7 @@ def _terms_path() -> Path | None:
     if raw:
         return Path(raw)
     from assistant.core.settings import get_settings
+
     return get_settings().terms
 
 
@@ -99,5 +100,9 @@ def _load(path: str, mtime: int) -> OfficeTerms:  # mtime in the key: an edited 
         if not isinstance(entry, dict) or not entry.get("canonical"):
             raise InputError(f"formulations 第 {i} 项缺少 canonical。", file=path, field="formulations")
         forms.append(Formulation(canonical=str(entry["canonical"]), wrong=[str(w) for w in entry.get("wrong") or []]))
-    return OfficeTerms(fixed_numerals=[str(x) for x in data.get("fixed_numerals") or []], banned=banned,
-                       formulations=forms, latin_whitelist=[str(x) for x in data.get("latin_whitelist") or []])
+    return OfficeTerms(
+        fixed_numerals=[str(x) for x in data.get("fixed_numerals") or []],
+        banned=banned,
+        formulations=forms,
+        latin_whitelist=[str(x) for x in data.get("latin_whitelist") or []],
+    )

@@ -20,7 +20,7 @@ def _blank_front_matter(text: str) -> str:
     # YAML front matter (title:, year:) is metadata, not report text; blank it rather than cut
     # it so that reported offsets and line numbers still point into the file as it is.
     m = FRONT_MATTER.match(text)
-    return re.sub(r"[^\n]", " ", m.group(0)) + text[m.end():] if m else text
+    return re.sub(r"[^\n]", " ", m.group(0)) + text[m.end() :] if m else text
 
 
 def read_draft(path: Path) -> str:
@@ -43,9 +43,9 @@ def read_draft(path: Path) -> str:
 
 
 def _context(text: str, start: int, end: int, style: str) -> str:
-    before = text[max(0, start - _CONTEXT):start].replace("\n", "⏎")
+    before = text[max(0, start - _CONTEXT) : start].replace("\n", "⏎")
     span = text[start:end].replace("\n", "⏎") or "∅"
-    after = text[end:end + _CONTEXT].replace("\n", "⏎")
+    after = text[end : end + _CONTEXT].replace("\n", "⏎")
     if len(span) > 40:
         span = span[:18] + "……" + span[-18:]
     return f"[dim]…{escape(before)}[/][{style}]{escape(span)}[/][dim]{escape(after)}…[/]"
@@ -60,7 +60,9 @@ def check(
     file: Path = typer.Argument(..., help="要核对的稿件（.md、.txt 或 .docx）"),
     figures: Path = typer.Option(..., "--figures", "-f", help="数据文件（.yaml、.csv 或 .xlsx）"),
     as_json: bool = typer.Option(False, "--json", help="只输出一个 JSON 对象"),
-    scope: str = typer.Option("report", "--scope", help="report：整篇汇报；section：单个章节（不查导语、结构顺序、结尾）"),
+    scope: str = typer.Option(
+        "report", "--scope", help="report：整篇汇报；section：单个章节（不查导语、结构顺序、结尾）"
+    ),
     year: int | None = typer.Option(None, "--year", help="汇报年度（用于核对时效性提法）"),
     terms: Path | None = typer.Option(None, "--terms", help="本单位术语表（YAML；默认读环境变量 HUIBAO_TERMS）"),
 ) -> None:
@@ -78,7 +80,7 @@ def check(
         result = check_text(text, figs, scope=scope, year=year, terms=terms)  # type: ignore[arg-type]
     except HuibaoError as err:
         err_console.print(f"[bold red]错误：[/]{escape(str(err))}", soft_wrap=True)
-        raise typer.Exit(2 if isinstance(err, InputError) else err.exit_code)
+        raise typer.Exit(2 if isinstance(err, InputError) else err.exit_code) from None
     if as_json:
         typer.echo(json.dumps(result.to_json_dict(), ensure_ascii=False))
     else:
@@ -93,23 +95,32 @@ def _print_report(text: str, result, file: Path) -> None:
 
     s = result.summary
     out(f"[bold]核对结果：{escape(str(file))}[/]")
-    out(f"数字：有据 {s.grounded} 处，[red]无据 {s.invented} 处[/]，待补充 {s.placeholders} 处；"
-                  f"格式用语：[red]错误 {s.style_errors} 处[/]，[yellow]提示 {s.style_warnings} 处[/]")
+    out(
+        f"数字：有据 {s.grounded} 处，[red]无据 {s.invented} 处[/]，待补充 {s.placeholders} 处；"
+        f"格式用语：[red]错误 {s.style_errors} 处[/]，[yellow]提示 {s.style_warnings} 处[/]"
+    )
     problems = [m for m in result.numbers if m.status != "grounded"]
     if problems:
         out("\n[bold]数字[/]")
         for m in problems:
             label = "[red]无数据来源[/]" if m.status == "invented" else "[yellow]待补充[/]"
-            out(f"  第 {_line_of(text, m.start)} 行 {label} “{escape(m.text)}”  "
-                          + _context(text, m.start, m.end, "bold red"))
+            out(
+                f"  第 {_line_of(text, m.start)} 行 {label} “{escape(m.text)}”  "
+                + _context(text, m.start, m.end, "bold red")
+            )
     if result.style:
         out("\n[bold]格式与用语[/]")
         for f in result.style:
             tag = "[red]错误[/]" if f.severity == "error" else "[yellow]提示[/]"
             fix = f"  建议：{escape(f.suggestion)}" if f.suggestion else ""
-            out(f"  第 {_line_of(text, f.start)} 行 {tag} {f.rule} {escape(f.message)}{fix}\n    "
-                          + _context(text, f.start, f.end, "bold yellow"))
+            out(
+                f"  第 {_line_of(text, f.start)} 行 {tag} {f.rule} {escape(f.message)}{fix}\n    "
+                + _context(text, f.start, f.end, "bold yellow")
+            )
     if result.coverage.unused:
         out(f"\n未使用的数据：{'、'.join(result.coverage.unused)}")
-    out("\n[green]通过：没有无据数字、待补充内容和格式错误。[/]" if result.clean
-                  else "\n[red]未通过：请修改上述问题。[/]")
+    out(
+        "\n[green]通过：没有无据数字、待补充内容和格式错误。[/]"
+        if result.clean
+        else "\n[red]未通过：请修改上述问题。[/]"
+    )

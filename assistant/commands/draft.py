@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -14,8 +14,8 @@ from rich.table import Table
 from assistant.commands.base import app, console, err_console
 
 if TYPE_CHECKING:
-    from assistant.drafting.draft import ReportDraft
     from assistant.core.figures import Figure
+    from assistant.drafting.draft import ReportDraft
     from assistant.drafting.spec import ReportSpec
 
 OFFLINE_NOTICE = "未配置模型接口，已使用离线引擎（不调用任何模型）起草。"
@@ -35,20 +35,32 @@ def _after_draft(report_draft: ReportDraft, spec: ReportSpec, figures: list[Figu
 def _open_kb(settings, *, ingest_if_empty: bool):
     """The knowledge base, or None when it is empty or cannot be opened (drafting goes on without passages)."""
     from assistant.kb.retrieve import open_knowledge_base
+
     try:
-        return open_knowledge_base(settings, ingest_if_empty=ingest_if_empty,
-                                   before_ingest=lambda: err_console.print("知识库为空，正在导入示例知识库……"))
+        return open_knowledge_base(
+            settings,
+            ingest_if_empty=ingest_if_empty,
+            before_ingest=lambda: err_console.print("知识库为空，正在导入示例知识库……"),
+        )
     except Exception as err:  # noqa: BLE001 - a broken index must not stop drafting
         err_console.print(f"[yellow]知识库不可用，将不引用参考材料：{escape(str(err))}[/]")
         return None
 
 
-def _run(spec_path: Path, figures_path: Path, *, offline: bool, model_name: str | None, out: Path,
-         as_json: bool, ingest_if_empty: bool = False) -> None:
-    from assistant.drafting.draft import draft_report, drafted_sections
-    from assistant.drafting.offline import derive_titles
+def _run(
+    spec_path: Path,
+    figures_path: Path,
+    *,
+    offline: bool,
+    model_name: str | None,
+    out: Path,
+    as_json: bool,
+    ingest_if_empty: bool = False,
+) -> None:
     from assistant.core.figures import load_figures
     from assistant.core.settings import get_settings
+    from assistant.drafting.draft import draft_report, drafted_sections
+    from assistant.drafting.offline import derive_titles
     from assistant.drafting.spec import load_spec
 
     settings = get_settings()
@@ -57,6 +69,7 @@ def _run(spec_path: Path, figures_path: Path, *, offline: bool, model_name: str 
     model = None
     if not offline and settings.model_configured:  # the SDK is imported only when it will be used
         from assistant.llm import make_model
+
         model = make_model(settings, model=model_name)
     notice = FORCED_OFFLINE_NOTICE if offline else (OFFLINE_NOTICE if model is None else None)
     show = err_console if as_json else console
@@ -68,11 +81,22 @@ def _run(spec_path: Path, figures_path: Path, *, offline: bool, model_name: str 
     todo = drafted_sections(spec, figures)
     titles = derive_titles(spec, figures)
     names = {"intro": "导语", "closing": "结束语"}
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
-                  TimeElapsedColumn(), console=err_console if as_json else console, transient=as_json) as bar:
-        tasks = {s.id: bar.add_task(
-            f"章节 {s.id} {escape((s.title or names.get(s.part) or titles.get(s.id, '') + '（待拟）')[:20])}",
-            total=1, status="等待") for s in todo}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=err_console if as_json else console,
+        transient=as_json,
+    ) as bar:
+        tasks = {
+            s.id: bar.add_task(
+                f"章节 {s.id} {escape((s.title or names.get(s.part) or titles.get(s.id, '') + '（待拟）')[:20])}",
+                total=1,
+                status="等待",
+            )
+            for s in todo
+        }
         overall = bar.add_task("[bold]全文", total=len(todo), status="")
         chars: dict[str, int] = {}
 
@@ -88,14 +112,26 @@ def _run(spec_path: Path, figures_path: Path, *, offline: bool, model_name: str 
             state = "完成" if draft.provenance.engine == "model" else "完成（离线）"
             if draft.provenance.error:
                 state = "模型出错，已离线起草" if draft.provenance.engine == "offline" else "修正数字时出错"
-            bar.update(tasks[draft.section_id], completed=1, status=f"{state}，数字 {s.grounded}/{s.invented}/{s.placeholders}")
+            bar.update(
+                tasks[draft.section_id], completed=1, status=f"{state}，数字 {s.grounded}/{s.invented}/{s.placeholders}"
+            )
             bar.advance(overall)
 
-        report = draft_report(spec, figures, kb, model, settings, on_section=on_section, on_start=on_start,
-                              on_delta=on_delta, titles=titles)
+        report = draft_report(
+            spec,
+            figures,
+            kb,
+            model,
+            settings,
+            on_section=on_section,
+            on_start=on_start,
+            on_delta=on_delta,
+            titles=titles,
+        )
 
     out.mkdir(parents=True, exist_ok=True)
     from assistant.export import file_stem  # python-docx loads only when a draft is written
+
     md_path = out / f"{file_stem(report.title)}.md"
     md_path.write_text(report.to_markdown(), encoding="utf-8")
     report_id = _after_draft(report, spec, figures)
@@ -108,8 +144,10 @@ def _run(spec_path: Path, figures_path: Path, *, offline: bool, model_name: str 
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     _print_summary(report)
-    console.print(f"已保存到工作区，汇报编号 [bold]{report_id}[/]"
-                  f"（查看：huibao show {report_id}；重写单节：huibao regenerate {report_id} 章节编号）")
+    console.print(
+        f"已保存到工作区，汇报编号 [bold]{report_id}[/]"
+        f"（查看：huibao show {report_id}；重写单节：huibao regenerate {report_id} 章节编号）"
+    )
     errors: dict[str, list[str]] = {}
     for s in report.sections:
         if s.provenance.error:
@@ -125,8 +163,14 @@ def _run(spec_path: Path, figures_path: Path, *, offline: bool, model_name: str 
 
 def _print_summary(report: ReportDraft) -> None:
     table = Table(title=f"起草结果：{report.title}", show_header=True)
-    for col, justify in (("章节", "left"), ("标题", "left"), ("引擎", "left"), ("数字 有据/编造/待补", "right"),
-                         ("规范错误", "right"), ("规范提示", "right")):
+    for col, justify in (
+        ("章节", "left"),
+        ("标题", "left"),
+        ("引擎", "left"),
+        ("数字 有据/编造/待补", "right"),
+        ("规范错误", "right"),
+        ("规范提示", "right"),
+    ):
         table.add_column(col, justify=justify)
     for s in report.sections:
         if not s.text:
@@ -137,34 +181,51 @@ def _print_summary(report: ReportDraft) -> None:
             engine += "（模型出错）"
         elif s.provenance.repaired:
             engine += "（已修正数字）"
-        table.add_row(s.section_id, escape((s.heading or "")[:24]), engine,
-                      f"{c.grounded}/{c.invented}/{c.placeholders}", str(c.style_errors), str(c.style_warnings))
+        table.add_row(
+            s.section_id,
+            escape((s.heading or "")[:24]),
+            engine,
+            f"{c.grounded}/{c.invented}/{c.placeholders}",
+            str(c.style_errors),
+            str(c.style_warnings),
+        )
     rc = report.report_check
     if rc is not None:
         c = rc.summary
         engine = {"model": "模型", "offline": "离线", "mixed": "模型＋离线"}.get(report.engine, report.engine)
-        table.add_row("全文", "", engine, f"{c.grounded}/{c.invented}/{c.placeholders}", str(c.style_errors),
-                      str(c.style_warnings), style="bold")
+        table.add_row(
+            "全文",
+            "",
+            engine,
+            f"{c.grounded}/{c.invented}/{c.placeholders}",
+            str(c.style_errors),
+            str(c.style_warnings),
+            style="bold",
+        )
         if rc.coverage.unused:
             console.print(f"[yellow]未用到的数据：{escape('、'.join(rc.coverage.unused))}[/]")
     console.print(table)
 
 
 @app.command()
-def draft(spec: Path = typer.Option(..., "--spec", help="提纲文件（.yaml）"),
-          figures: Path = typer.Option(..., "--figures", help="数据文件（.yaml/.csv/.xlsx）"),
-          offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
-          model: Optional[str] = typer.Option(None, "--model", help="模型名称（覆盖设置）"),
-          out: Path = typer.Option(Path("out"), "--out", help="输出目录"),
-          as_json: bool = typer.Option(False, "--json", help="把 report.json 的内容输出到标准输出")) -> None:
+def draft(
+    spec: Path = typer.Option(..., "--spec", help="提纲文件（.yaml）"),
+    figures: Path = typer.Option(..., "--figures", help="数据文件（.yaml/.csv/.xlsx）"),
+    offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
+    model: str | None = typer.Option(None, "--model", help="模型名称（覆盖设置）"),
+    out: Path = typer.Option(Path("out"), "--out", help="输出目录"),
+    as_json: bool = typer.Option(False, "--json", help="把 report.json 的内容输出到标准输出"),
+) -> None:
     """按提纲和数据起草年度工作汇报，写出 <标题>.md 和 report.json，并核对数字与公文规范。"""
     _run(spec, figures, offline=offline, model_name=model, out=out, as_json=as_json)
 
 
 @app.command()
-def demo(offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
-         model: Optional[str] = typer.Option(None, "--model", help="模型名称（覆盖设置）"),
-         out: Path = typer.Option(Path("out"), "--out", help="输出目录")) -> None:
+def demo(
+    offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
+    model: str | None = typer.Option(None, "--model", help="模型名称（覆盖设置）"),
+    out: Path = typer.Option(Path("out"), "--out", help="输出目录"),
+) -> None:
     """起草示例汇报：examples/report-spec.yaml + examples/figures.xlsx，使用示例知识库。"""
     from assistant.core.settings import PROJECT_ROOT
 
@@ -172,5 +233,12 @@ def demo(offline: bool = typer.Option(False, "--offline", help="不调用模型�
     figures = examples / "figures.xlsx"
     if not figures.is_file():
         figures = examples / "figures.csv"
-    _run(examples / "report-spec.yaml", figures, offline=offline, model_name=model, out=out, as_json=False,
-         ingest_if_empty=True)
+    _run(
+        examples / "report-spec.yaml",
+        figures,
+        offline=offline,
+        model_name=model,
+        out=out,
+        as_json=False,
+        ingest_if_empty=True,
+    )

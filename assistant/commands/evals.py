@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -21,6 +20,7 @@ def _project_default(path: Path, default: Path) -> Path:
     """A default path is looked up in the project when the current folder lacks it."""
     if path == default and not path.exists():
         from assistant.core.settings import PROJECT_ROOT
+
         return PROJECT_ROOT / default
     return path
 
@@ -43,19 +43,28 @@ def print_report(report) -> None:
         if c.error:
             table.add_row(escape(c.case_id), *["—"] * (len(cols) - 1), "[red]出错[/]")
             continue
-        row = [escape(c.case_id), str(c.invented_total),
-               f"{c.placeholders}{'*' if c.expect_placeholders else ''}",
-               f"{c.coverage:.0%}", str(c.style_errors), str(c.style_warnings),
-               "合规" if c.structure.passed else "[red]不合规[/]"]
+        row = [
+            escape(c.case_id),
+            str(c.invented_total),
+            f"{c.placeholders}{'*' if c.expect_placeholders else ''}",
+            f"{c.coverage:.0%}",
+            str(c.style_errors),
+            str(c.style_warnings),
+            "合规" if c.structure.passed else "[red]不合规[/]",
+        ]
         if report.backend == "model":
-            row += [str(c.first_answer_invented if c.first_answer_invented is not None else "—"),
-                    "、".join(c.repaired_sections) or "—"]
+            row += [
+                str(c.first_answer_invented if c.first_answer_invented is not None else "—"),
+                "、".join(c.repaired_sections) or "—",
+            ]
         if report.judge:
             row.append(str(c.judge.average) if c.judge and c.judge.average is not None else "—")
         table.add_row(*row, verdict)
     console.print(table)
-    console.print("[dim]编造：无依据的数字（含修正后仍无依据、已标注【待核实】的）；待补充带 * 为预期；"
-                  "覆盖：用到的数据占比；错误、提示：公文规范错误、提示。[/]")
+    console.print(
+        "[dim]编造：无依据的数字（含修正后仍无依据、已标注【待核实】的）；待补充带 * 为预期；"
+        "覆盖：用到的数据占比；错误、提示：公文规范错误、提示。[/]"
+    )
     for f in report.failures:
         err_console.print(f"[red]未达门槛：[/]{escape(f.message)}")
 
@@ -63,9 +72,9 @@ def print_report(report) -> None:
 @app.command("eval")
 def eval_command(
     offline: bool = typer.Option(False, "--offline", help="用离线引擎起草（不调用模型）"),
-    model: Optional[str] = typer.Option(None, "--model", help="用此模型起草（需配置模型接口）"),
+    model: str | None = typer.Option(None, "--model", help="用此模型起草（需配置模型接口）"),
     cases: Path = typer.Option(DEFAULT_CASES, "--cases", help="案例目录"),
-    case: Optional[list[str]] = typer.Option(None, "--case", help="只评测这些案例（可重复）"),
+    case: list[str] | None = typer.Option(None, "--case", help="只评测这些案例（可重复）"),
     report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Markdown 评测报告的输出路径"),
     json_path: Path = typer.Option(DEFAULT_JSON, "--json", help="JSON 评测结果的输出路径"),
     thresholds: Path = typer.Option(DEFAULT_THRESHOLDS, "--thresholds", help="门槛文件"),
@@ -73,8 +82,8 @@ def eval_command(
 ) -> None:
     """起草评测案例并核对（编造数字、待补充项、数据覆盖、公文规范、结构），未达门槛时以非零状态退出。"""
     from assistant.core.errors import InputError
-    from assistant.evaluation.runner import load_thresholds, run_eval, write_outputs
     from assistant.core.settings import get_settings
+    from assistant.evaluation.runner import load_thresholds, run_eval, write_outputs
 
     if offline and model:
         raise InputError("--offline 与 --model 不能同时使用。", field="--model")
@@ -93,12 +102,22 @@ def eval_command(
 
     def on_case(result) -> None:
         state = "出错" if result.error else ("结构合规" if result.structure.passed else "结构不合规")
-        console.print(f"  已完成 {escape(result.case_id)}：编造 {result.invented_total}，待补充 {result.placeholders}，"
-                      f"规范错误 {result.style_errors}，{state}")
+        console.print(
+            f"  已完成 {escape(result.case_id)}：编造 {result.invented_total}，待补充 {result.placeholders}，"
+            f"规范错误 {result.style_errors}，{state}"
+        )
 
     with console.status("正在起草和核对评测案例……"):
-        result = run_eval(cases_dir, settings, backend=backend, model=model, judge=judge, only=case or None,
-                          thresholds=limits, on_case=on_case)
+        result = run_eval(
+            cases_dir,
+            settings,
+            backend=backend,
+            model=model,
+            judge=judge,
+            only=case or None,
+            thresholds=limits,
+            on_case=on_case,
+        )
     write_outputs(result, report, json_path)
     print_report(result)
     console.print(f"已写入 {escape(str(report))} 和 {escape(str(json_path))}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -16,14 +15,22 @@ from assistant.commands.base import app, console, err_console
 
 
 @app.command()
-def ingest(paths: Optional[list[Path]] = typer.Argument(None, help="文件或目录；默认导入设置中的 knowledge/ 目录。")) -> None:
+def ingest(
+    paths: list[Path] | None = typer.Argument(None, help="文件或目录；默认导入设置中的 knowledge/ 目录。"),
+) -> None:
     """导入知识库：读取 .txt/.md/.docx/.pdf，按公文结构分块并建立索引（只处理新增或改动的文件）。"""
-    from assistant.kb.ingest import ingest as run_ingest
     from assistant.core.settings import get_settings
+    from assistant.kb.ingest import ingest as run_ingest
 
     settings = get_settings()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         files_task = bar.add_task("读取文件", total=None)
         chunks_task = None
 
@@ -31,8 +38,12 @@ def ingest(paths: Optional[list[Path]] = typer.Argument(None, help="文件或目
             nonlocal chunks_task
             if label.startswith("file:"):
                 name = label[5:]
-                bar.update(files_task, completed=done, total=total,
-                           description=f"读取文件 {escape(name[-40:])}" if name else "读取文件")
+                bar.update(
+                    files_task,
+                    completed=done,
+                    total=total,
+                    description=f"读取文件 {escape(name[-40:])}" if name else "读取文件",
+                )
             else:
                 if chunks_task is None:
                     chunks_task = bar.add_task("向量化分块", total=total)
@@ -45,29 +56,44 @@ def ingest(paths: Optional[list[Path]] = typer.Argument(None, help="文件或目
     table = Table(title="知识库导入结果", show_header=True)
     for col in ("新增", "更新", "删除", "未变", "跳过", "写入分块", "分块总数"):
         table.add_column(col, justify="right")
-    table.add_row(*(str(x) for x in (len(report.added), len(report.updated), len(report.removed),
-                                     len(report.unchanged), len(report.skipped), report.chunks,
-                                     report.total_chunks)))
+    table.add_row(
+        *(
+            str(x)
+            for x in (
+                len(report.added),
+                len(report.updated),
+                len(report.removed),
+                len(report.unchanged),
+                len(report.skipped),
+                report.chunks,
+                report.total_chunks,
+            )
+        )
+    )
     console.print(table)
     if report.ignored:
-        console.print(f"[dim]未处理不支持的文件类型 {len(report.ignored)} 个：{escape('、'.join(report.ignored[:5]))}"
-                      f"{' 等' if len(report.ignored) > 5 else ''}[/]")
+        console.print(
+            f"[dim]未处理不支持的文件类型 {len(report.ignored)} 个：{escape('、'.join(report.ignored[:5]))}"
+            f"{' 等' if len(report.ignored) > 5 else ''}[/]"
+        )
     console.print(f"用时 {report.seconds:.1f} 秒。")
     if report.skipped:
         raise typer.Exit(1)
 
 
 @app.command()
-def search(query: str = typer.Argument(..., help="检索内容"),
-           k: int = typer.Option(5, "--k", "-k", min=1, max=100, help="返回段落数"),
-           kind: Optional[str] = typer.Option(None, "--kind", help="report（往年汇报）| policy（政策文件）| other"),
-           year: Optional[int] = typer.Option(None, "--year", help="年份"),
-           org: Optional[str] = typer.Option(None, "--org", help="单位名称（包含即可）"),
-           as_json: bool = typer.Option(False, "--json", help="输出 JSON 数组")) -> None:
+def search(
+    query: str = typer.Argument(..., help="检索内容"),
+    k: int = typer.Option(5, "--k", "-k", min=1, max=100, help="返回段落数"),
+    kind: str | None = typer.Option(None, "--kind", help="report（往年汇报）| policy（政策文件）| other"),
+    year: int | None = typer.Option(None, "--year", help="年份"),
+    org: str | None = typer.Option(None, "--org", help="单位名称（包含即可）"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON 数组"),
+) -> None:
     """检索知识库：语义检索与关键词（BM25）检索融合，显示来源、标题层级、得分和原文。"""
     from assistant.core.errors import InputError
-    from assistant.kb.retrieve import EmptyKnowledgeBase, KnowledgeBase
     from assistant.core.settings import get_settings
+    from assistant.kb.retrieve import EmptyKnowledgeBase, KnowledgeBase
 
     if kind is not None and kind not in ("report", "policy", "other"):
         raise InputError("应为 report、policy 或 other 之一", field="--kind")
@@ -83,8 +109,16 @@ def search(query: str = typer.Argument(..., help="检索内容"),
         console.print("没有找到符合条件的段落。可以放宽筛选条件（--kind / --year / --org）再试。")
         return
     for i, p in enumerate(passages, start=1):
-        meta = " · ".join(x for x in (_KIND_ZH.get(p.kind, p.kind), f"{p.year}年" if p.year else "",
-                                      p.organisation or "", f"得分 {p.score:.4f}") if x)
+        meta = " · ".join(
+            x
+            for x in (
+                _KIND_ZH.get(p.kind, p.kind),
+                f"{p.year}年" if p.year else "",
+                p.organisation or "",
+                f"得分 {p.score:.4f}",
+            )
+            if x
+        )
         body = f"[dim]{escape(meta)}[/]\n" + (f"[cyan]{escape(p.heading_path)}[/]\n" if p.heading_path else "")
         console.print(Panel(body + escape(p.text), title=f"[bold]{i}. {escape(p.source)}[/]", title_align="left"))
 

@@ -12,6 +12,7 @@ from assistant.core.errors import HuibaoError
 
 __all__ = ["app", "console", "err_console", "main"]
 
+
 def main() -> None:
     try:
         app()

@@ -8,7 +8,7 @@ assistant.export.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -27,39 +27,52 @@ REPORT = typer.Argument(..., help="汇报编号（huibao reports 可查看）")
 SECTION = typer.Argument(..., help="章节编号，如 intro、1、1.1、closing")
 
 
-def _settings() -> "Settings":
+def _settings() -> Settings:
     from assistant.core.settings import get_settings
+
     return get_settings()
 
 
-def _workspace() -> "Workspace":
+def _workspace() -> Workspace:
     from assistant.workspace.store import Workspace
+
     return Workspace.open(_settings().workspace_path)
 
 
-def _open_kb(settings: "Settings"):
+def _open_kb(settings: Settings):
     """The knowledge base, or None when it is empty or cannot be opened (drafting goes on)."""
     try:
         from assistant.kb.retrieve import open_knowledge_base
+
         return open_knowledge_base(settings)
     except Exception as err:  # noqa: BLE001 - a broken index must not stop a regeneration
         err_console.print(f"[yellow]知识库不可用，将不引用参考材料：{escape(str(err))}[/]")
         return None
 
 
-def _make_model(settings: "Settings", offline: bool, model_name: str | None):
+def _make_model(settings: Settings, offline: bool, model_name: str | None):
     if offline:
         err_console.print("[yellow]按 --offline 要求，使用离线引擎（不调用任何模型）。[/]")
         return None
     from assistant.llm import make_model
+
     model = make_model(settings, model=model_name)
     if model is None:
         err_console.print("[yellow]未配置模型接口，使用离线引擎（不调用任何模型）。[/]")
     return model
 
 
-def _regenerate(ws: "Workspace", report_id: str, section_id: str, *, settings: "Settings", model, kb,
-                instruction: str | None, stream: bool) -> int:
+def _regenerate(
+    ws: Workspace,
+    report_id: str,
+    section_id: str,
+    *,
+    settings: Settings,
+    model,
+    kb,
+    instruction: str | None,
+    stream: bool,
+) -> int:
     from assistant.drafting.draft import draft_section
 
     def on_delta(text: str) -> None:
@@ -68,8 +81,16 @@ def _regenerate(ws: "Workspace", report_id: str, section_id: str, *, settings: "
     use_stream = stream and model is not None
 
     def drafter(section, spec, figures):
-        return draft_section(section, spec, figures, kb, model, settings, instruction=instruction,
-                             on_delta=on_delta if use_stream else None)
+        return draft_section(
+            section,
+            spec,
+            figures,
+            kb,
+            model,
+            settings,
+            instruction=instruction,
+            on_delta=on_delta if use_stream else None,
+        )
 
     # No author: the store records the engine that wrote the text (offline when the model failed).
     version = ws.regenerate(report_id, section_id, drafter, instruction=instruction, settings=settings)
@@ -78,12 +99,14 @@ def _regenerate(ws: "Workspace", report_id: str, section_id: str, *, settings: "
     return version
 
 
-def _print_section_result(ws: "Workspace", report_id: str, section_id: str, version: int) -> None:
+def _print_section_result(ws: Workspace, report_id: str, section_id: str, version: int) -> None:
     draft = ws.get_version(report_id, section_id, version)
     s = draft.check.summary
-    console.print(f"章节 [bold]{escape(section_id)}[/]（{escape(draft.title or '无标题')}）已保存为第 {version} 版；"
-                  f"数字 有据 {s.grounded} / 无来源 {s.invented} / 待补 {s.placeholders}。"
-                  f"其他章节未改动。")
+    console.print(
+        f"章节 [bold]{escape(section_id)}[/]（{escape(draft.title or '无标题')}）已保存为第 {version} 版；"
+        f"数字 有据 {s.grounded} / 无来源 {s.invented} / 待补 {s.placeholders}。"
+        f"其他章节未改动。"
+    )
     if getattr(draft.provenance, "error", None):
         console.print(f"[yellow]模型出错，本版由离线引擎起草：{escape(draft.provenance.error)}[/]")
 
@@ -101,17 +124,31 @@ def reports() -> None:
         console.print("工作区中还没有汇报。用 huibao draft 起草一份。")
         return
     table = Table(title=f"已保存的汇报（{escape(str(ws.path))}）")
-    for col, justify in (("编号", "left"), ("标题", "left"), ("年度", "right"), ("章节", "right"),
-                         ("最后更新", "left"), ("待更新", "right")):
+    for col, justify in (
+        ("编号", "left"),
+        ("标题", "left"),
+        ("年度", "right"),
+        ("章节", "right"),
+        ("最后更新", "left"),
+        ("待更新", "right"),
+    ):
         table.add_column(col, justify=justify)
     for r in infos:
-        table.add_row(r.id, escape(r.title), str(r.year), str(r.sections), _when(r.updated),
-                      f"[yellow]{r.stale}[/]" if r.stale else "0")
+        table.add_row(
+            r.id,
+            escape(r.title),
+            str(r.year),
+            str(r.sections),
+            _when(r.updated),
+            f"[yellow]{r.stale}[/]" if r.stale else "0",
+        )
     console.print(table)
 
 
 @app.command()
-def show(report: str = REPORT, section_id: Optional[str] = typer.Argument(None, help="章节编号；省略则列出全部章节")) -> None:
+def show(
+    report: str = REPORT, section_id: str | None = typer.Argument(None, help="章节编号；省略则列出全部章节")
+) -> None:
     """显示汇报的章节列表，或某一章节的当前正文。"""
     ws = _workspace()
     if section_id is None:
@@ -120,10 +157,22 @@ def show(report: str = REPORT, section_id: Optional[str] = typer.Argument(None, 
         for col in ("章节", "标题", "级别", "当前版本", "版本数", "状态"):
             table.add_column(col)
         for s in ws.sections(report):
-            state = "、".join(x for x in ("[cyan]已锁定[/]" if s.locked else "",
-                                         "[yellow]数据已变，待更新[/]" if s.section_id in stale else "") if x)
-            table.add_row(escape(s.section_id), escape(s.title or "（无标题）"), str(s.level), str(s.current_version),
-                          str(s.versions), state)
+            state = "、".join(
+                x
+                for x in (
+                    "[cyan]已锁定[/]" if s.locked else "",
+                    "[yellow]数据已变，待更新[/]" if s.section_id in stale else "",
+                )
+                if x
+            )
+            table.add_row(
+                escape(s.section_id),
+                escape(s.title or "（无标题）"),
+                str(s.level),
+                str(s.current_version),
+                str(s.versions),
+                state,
+            )
         console.print(table)
         return
     draft = ws.section(report, section_id)
@@ -135,6 +184,7 @@ def show(report: str = REPORT, section_id: Optional[str] = typer.Argument(None, 
 def history(report: str = REPORT, section_id: str = SECTION) -> None:
     """列出一个章节的全部版本。"""
     from assistant.workspace.store import AUTHOR_ZH
+
     ws = _workspace()
     rows = ws.history(report, section_id)
     table = Table(title=f"汇报 {escape(report)} 章节 {escape(section_id)} 的版本")
@@ -144,18 +194,28 @@ def history(report: str = REPORT, section_id: str = SECTION) -> None:
         source = AUTHOR_ZH.get(v.author, v.author) + (f"（自第 {v.reverted_from} 版）" if v.reverted_from else "")
         mark = "[bold green]▶ [/]" if v.is_current else "  "
         c = v.check
-        table.add_row(mark + str(v.version), source, escape(v.model or ""), escape(v.instruction or ""),
-                      _when(v.created), str(v.chars), f"{c.grounded}/{c.invented}/{c.placeholders}",
-                      f"{c.style_errors}/{c.style_warnings}")
+        table.add_row(
+            mark + str(v.version),
+            source,
+            escape(v.model or ""),
+            escape(v.instruction or ""),
+            _when(v.created),
+            str(v.chars),
+            f"{c.grounded}/{c.invented}/{c.placeholders}",
+            f"{c.style_errors}/{c.style_warnings}",
+        )
     console.print(table)
     console.print("▶ 为当前版本。回退：huibao revert 汇报 章节 版本；对比：huibao diff 汇报 章节 甲 乙")
 
 
 @app.command()
-def regenerate(report: str = REPORT, section_id: str = SECTION,
-               instruction: Optional[str] = typer.Option(None, "--instruction", "-i", help="修改要求，如“更精炼，突出新媒体数据”"),
-               offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
-               model: Optional[str] = typer.Option(None, "--model", help="本次使用的模型名称")) -> None:
+def regenerate(
+    report: str = REPORT,
+    section_id: str = SECTION,
+    instruction: str | None = typer.Option(None, "--instruction", "-i", help="修改要求，如“更精炼，突出新媒体数据”"),
+    offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
+    model: str | None = typer.Option(None, "--model", help="本次使用的模型名称"),
+) -> None:
     """重新生成一个章节（新增一个版本），其他章节不变。"""
     settings = _settings()
     ws = _workspace()
@@ -164,21 +224,27 @@ def regenerate(report: str = REPORT, section_id: str = SECTION,
     chat_model = _make_model(settings, offline, model)
     if chat_model is None and instruction:
         from assistant.drafting.offline import parse_instruction
-        how = ("能做的调整已照办（“精炼”：删去概述句；“突出某项”：相关内容排在前面），其余要求需要模型"
-               if parse_instruction(instruction).understood else "这条要求需要模型才能照办")
+
+        how = (
+            "能做的调整已照办（“精炼”：删去概述句；“突出某项”：相关内容排在前面），其余要求需要模型"
+            if parse_instruction(instruction).understood
+            else "这条要求需要模型才能照办"
+        )
         err_console.print(f"[yellow]离线引擎按提纲要点和数据组稿：{how}。要求已记入版本历史。[/]")
     kb = _open_kb(settings)
     previous = ws.section(report, section_id).text
-    version = _regenerate(ws, report, section_id, settings=settings, model=chat_model, kb=kb,
-                          instruction=instruction, stream=True)
+    version = _regenerate(
+        ws, report, section_id, settings=settings, model=chat_model, kb=kb, instruction=instruction, stream=True
+    )
     _print_section_result(ws, report, section_id, version)
     if ws.get_version(report, section_id, version).text == previous:
         console.print("新版本正文与上一版相同。")
 
 
 @app.command()
-def revert(report: str = REPORT, section_id: str = SECTION,
-           version: int = typer.Argument(..., help="要恢复的版本号")) -> None:
+def revert(
+    report: str = REPORT, section_id: str = SECTION, version: int = typer.Argument(..., help="要恢复的版本号")
+) -> None:
     """把某个旧版本恢复为当前版本（作为新版本保存，历史保留）。"""
     ws = _workspace()
     new = ws.revert(report, section_id, version)
@@ -186,17 +252,27 @@ def revert(report: str = REPORT, section_id: str = SECTION,
 
 
 @app.command()
-def diff(report: str = REPORT, section_id: str = SECTION,
-         a: int = typer.Argument(..., help="旧版本号"), b: int = typer.Argument(..., help="新版本号"),
-         unified: bool = typer.Option(False, "--unified", help="输出按句分行的 unified diff 文本")) -> None:
+def diff(
+    report: str = REPORT,
+    section_id: str = SECTION,
+    a: int = typer.Argument(..., help="旧版本号"),
+    b: int = typer.Argument(..., help="新版本号"),
+    unified: bool = typer.Option(False, "--unified", help="输出按句分行的 unified diff 文本"),
+) -> None:
     """对比一个章节的两个版本（删去的标红、新增的标绿）。"""
     ws = _workspace()
     if unified:
         text = ws.diff(report, section_id, a, b)
         for line in text.splitlines():
-            style = "red" if line.startswith("-") and not line.startswith("---") else \
-                "green" if line.startswith("+") and not line.startswith("+++") else \
-                "cyan" if line.startswith("@@") else None
+            style = (
+                "red"
+                if line.startswith("-") and not line.startswith("---")
+                else "green"
+                if line.startswith("+") and not line.startswith("+++")
+                else "cyan"
+                if line.startswith("@@")
+                else None
+            )
             console.print(Text(line, style=style or ""))
         if not text:
             console.print("两个版本的正文相同。")
@@ -226,8 +302,11 @@ def unlock(report: str = REPORT, section_id: str = SECTION) -> None:
 
 
 @app.command()
-def edit(report: str = REPORT, section_id: str = SECTION,
-         file: Path = typer.Option(..., "--file", "-f", help="修改后的正文（UTF-8 文本文件）")) -> None:
+def edit(
+    report: str = REPORT,
+    section_id: str = SECTION,
+    file: Path = typer.Option(..., "--file", "-f", help="修改后的正文（UTF-8 文本文件）"),
+) -> None:
     """用手工修改的正文保存一个新版本（重新核对数字）。"""
     if not file.is_file():
         raise InputError("文件不存在。", file=str(file))
@@ -238,16 +317,20 @@ def edit(report: str = REPORT, section_id: str = SECTION,
     ws = _workspace()
     version = ws.edit(report, section_id, text)
     s = ws.get_version(report, section_id, version).check.summary
-    console.print(f"已保存手工修改为第 {version} 版；数字 有据 {s.grounded} / 无来源 {s.invented} / 待补 {s.placeholders}。")
+    console.print(
+        f"已保存手工修改为第 {version} 版；数字 有据 {s.grounded} / 无来源 {s.invented} / 待补 {s.placeholders}。"
+    )
 
 
 @app.command()
-def figures(report: str = REPORT,
-            set_: Optional[Path] = typer.Option(None, "--set", help="新的数据文件（.yaml/.csv/.xlsx）")) -> None:
+def figures(
+    report: str = REPORT, set_: Path | None = typer.Option(None, "--set", help="新的数据文件（.yaml/.csv/.xlsx）")
+) -> None:
     """显示汇报的数据；用 --set 更新数据并列出因此需要更新的章节。"""
     ws = _workspace()
     if set_ is not None:
         from assistant.core.figures import load_figures
+
         ws.update_figures(report, load_figures(set_))
         console.print(f"已更新汇报 {escape(report)} 的数据。")
         _print_stale(ws, report)
@@ -256,11 +339,13 @@ def figures(report: str = REPORT,
     for col in ("编号", "项目", "数值", "单位", "章节", "备注"):
         table.add_column(col)
     for f in ws.figures(report):
-        table.add_row(f.id, escape(f.item), format_value(f.value), escape(f.unit), escape(f.section or ""), escape(f.note or ""))
+        table.add_row(
+            f.id, escape(f.item), format_value(f.value), escape(f.unit), escape(f.section or ""), escape(f.note or "")
+        )
     console.print(table)
 
 
-def _print_stale(ws: "Workspace", report: str) -> None:
+def _print_stale(ws: Workspace, report: str) -> None:
     stale = ws.stale_report(report)
     if not stale:
         console.print("没有章节需要更新。")
@@ -279,9 +364,11 @@ def stale(report: str = REPORT) -> None:
 
 
 @app.command()
-def refresh(report: str = REPORT,
-            offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
-            model: Optional[str] = typer.Option(None, "--model", help="本次使用的模型名称")) -> None:
+def refresh(
+    report: str = REPORT,
+    offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
+    model: str | None = typer.Option(None, "--model", help="本次使用的模型名称"),
+) -> None:
     """重新生成所有因数据变化而过时、且未锁定的章节。"""
     settings = _settings()
     ws = _workspace()
@@ -297,8 +384,9 @@ def refresh(report: str = REPORT,
     kb = _open_kb(settings)
     for s in todo:
         console.print(f"正在重新生成章节 [bold]{escape(s.section_id)}[/] {escape(s.title)} ……")
-        version = _regenerate(ws, report, s.section_id, settings=settings, model=chat_model, kb=kb,
-                              instruction=None, stream=False)
+        version = _regenerate(
+            ws, report, s.section_id, settings=settings, model=chat_model, kb=kb, instruction=None, stream=False
+        )
         _print_section_result(ws, report, s.section_id, version)
     left = ws.stale_sections(report)
     if left:
@@ -306,11 +394,14 @@ def refresh(report: str = REPORT,
 
 
 @app.command()
-def export(report: str = REPORT,
-           format_: str = typer.Option("docx", "--format", help="docx（GB/T 9704 版式的 Word 文件）或 md"),
-           out: Optional[Path] = typer.Option(None, "--out", "-o", help="输出文件；默认 out/<标题>.<格式>")) -> None:
+def export(
+    report: str = REPORT,
+    format_: str = typer.Option("docx", "--format", help="docx（GB/T 9704 版式的 Word 文件）或 md"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="输出文件；默认 out/<标题>.<格式>"),
+) -> None:
     """导出汇报的当前稿（Word 或 Markdown）。"""
     from assistant.export import export_docx, export_markdown, file_stem
+
     fmt = format_.lower().lstrip(".")
     if fmt not in ("docx", "md"):
         raise InputError(f"不支持的导出格式“{format_}”（可用 docx 或 md）。", field="--format")
@@ -324,7 +415,11 @@ def export(report: str = REPORT,
     placeholders = sum(s.check.summary.placeholders for s in draft.sections)
     console.print(f"已导出 {escape(str(written))}")
     if placeholders:
-        console.print(f"[yellow]稿中还有 {placeholders} 处待补充的占位（【待补充】、XX 等），导出文件中已用黄色标出。[/]")
+        console.print(
+            f"[yellow]稿中还有 {placeholders} 处待补充的占位（【待补充】、XX 等），导出文件中已用黄色标出。[/]"
+        )
     stale_ids = ws.stale_sections(report)
     if stale_ids:
-        console.print(f"[yellow]注意：章节 {escape('、'.join(stale_ids))} 用到的数据已变，尚未更新（huibao refresh）。[/]")
+        console.print(
+            f"[yellow]注意：章节 {escape('、'.join(stale_ids))} 用到的数据已变，尚未更新（huibao refresh）。[/]"
+        )

@@ -14,8 +14,9 @@ import io
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, model_validator
@@ -25,12 +26,24 @@ from assistant.core.textio import TextReadError, decode_text
 
 # Header aliases a Chinese office is likely to type.
 _ALIASES = {
-    "id": "id", "编号": "id", "序号": "id",
-    "item": "item", "项目": "item", "名称": "item", "事项": "item",
-    "value": "value", "数值": "value", "数量": "value", "数据": "value",
-    "unit": "unit", "单位": "unit",
-    "section": "section", "章节": "section",
-    "note": "note", "备注": "note", "说明": "note",
+    "id": "id",
+    "编号": "id",
+    "序号": "id",
+    "item": "item",
+    "项目": "item",
+    "名称": "item",
+    "事项": "item",
+    "value": "value",
+    "数值": "value",
+    "数量": "value",
+    "数据": "value",
+    "unit": "unit",
+    "单位": "unit",
+    "section": "section",
+    "章节": "section",
+    "note": "note",
+    "备注": "note",
+    "说明": "note",
 }
 _FIELD_ZH = {"id": "编号", "item": "项目", "value": "数值", "unit": "单位", "section": "章节", "note": "备注"}
 _COLUMNS = ["id", "item", "value", "unit", "section", "note"]
@@ -49,7 +62,7 @@ def split_scale(value: float, unit: str) -> tuple[float, str]:
     if unit not in _UNSCALED:
         for prefix, factor in SCALES:
             if unit.startswith(prefix) and len(unit) > len(prefix):
-                return _round(value * factor), unit[len(prefix):]
+                return _round(value * factor), unit[len(prefix) :]
     return float(value), unit
 
 
@@ -62,7 +75,7 @@ def format_value(value: float) -> str:
     return format(value, ".15f").rstrip("0").rstrip(".") if "e" in text else text
 
 
-def figure_text(fig: "Figure") -> str:
+def figure_text(fig: Figure) -> str:
     """Value and unit exactly as supplied: 52.6万人次."""
     return f"{format_value(fig.value)}{fig.unit}"
 
@@ -83,7 +96,7 @@ class Figure(BaseModel):
     base_unit: str = ""
 
     @model_validator(mode="after")
-    def _derive_base(self) -> "Figure":
+    def _derive_base(self) -> Figure:
         self.base_value, self.base_unit = split_scale(self.value, self.unit)
         return self
 
@@ -100,8 +113,12 @@ def _parse_value(raw: Any, source: str, line: int | None) -> float:
         raise InputError("缺少数值。", file=source, line=line, field="数值")
     compact = re.sub(r"(?<=\d)[,\s](?=\d{3}(?!\d))", "", text)  # 1,300 / 1 300; "1,30" stays wrong
     if not _NUMBER_RE.fullmatch(compact):
-        raise InputError(f"数值“{raw}”不是纯数字（只填数字，如 1300 或 44.1；“约”“余”等写在正文里，不写在数据里）。",
-                         file=source, line=line, field="数值")
+        raise InputError(
+            f"数值“{raw}”不是纯数字（只填数字，如 1300 或 44.1；“约”“余”等写在正文里，不写在数据里）。",
+            file=source,
+            line=line,
+            field="数值",
+        )
     return float(compact)
 
 
@@ -159,8 +176,16 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
             first = seen[fid]
             raise InputError(f"编号“{fid}”重复（第 {first} 行已使用）。", file=source, line=line, field="编号")
         seen[fid] = line
-        figures.append(Figure(id=fid, item=item, value=value, unit=unit,
-                              section=_cell(data.get("section")), note=_cell(data.get("note"))))
+        figures.append(
+            Figure(
+                id=fid,
+                item=item,
+                value=value,
+                unit=unit,
+                section=_cell(data.get("section")),
+                note=_cell(data.get("note")),
+            )
+        )
     if not figures:
         raise InputError("数据文件中没有任何数据行。", file=source)
     return figures
@@ -183,8 +208,9 @@ def _load_yaml(path: Path, source: str) -> tuple[list, list[int] | None]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        raise InputError(f"YAML 格式错误：{getattr(err, 'problem', err)}", file=source,
-                         line=mark.line + 1 if mark else None) from None
+        raise InputError(
+            f"YAML 格式错误：{getattr(err, 'problem', err)}", file=source, line=mark.line + 1 if mark else None
+        ) from None
     if data is None:
         raise InputError("文件为空。", file=source)
     if isinstance(data, dict) and "figures" in data:
@@ -213,12 +239,17 @@ def _check_header(header: Iterable, source: str) -> None:
     names = {_field(h) for h in header if h is not None}
     for required in ("item", "value", "unit"):
         if required not in names:
-            raise InputError(f"表头缺少“{_FIELD_ZH[required]}”列（可写 {required} 或 {_FIELD_ZH[required]}）。",
-                             file=source, line=1, field=_FIELD_ZH[required])
+            raise InputError(
+                f"表头缺少“{_FIELD_ZH[required]}”列（可写 {required} 或 {_FIELD_ZH[required]}）。",
+                file=source,
+                line=1,
+                field=_FIELD_ZH[required],
+            )
 
 
 def _load_xlsx(path: Path, source: str) -> tuple[list, list[int]]:
     import openpyxl
+
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises several types for a broken file
@@ -255,7 +286,9 @@ def load_figures(path: str | Path) -> list[Figure]:
     elif suffix == ".xlsx":
         rows, lines = _load_xlsx(path, source)
     else:
-        raise InputError(f"不支持的数据文件类型“{suffix or '无扩展名'}”（支持 .yaml、.yml、.csv、.xlsx）。", file=source)
+        raise InputError(
+            f"不支持的数据文件类型“{suffix or '无扩展名'}”（支持 .yaml、.yml、.csv、.xlsx）。", file=source
+        )
     return parse_figure_rows(rows, source, lines=lines)
 
 
@@ -281,6 +314,7 @@ def write_figures(figures: list[Figure], path: str | Path) -> None:
         path.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
     elif suffix == ".xlsx":
         import openpyxl
+
         book = openpyxl.Workbook()
         sheet = book.active
         sheet.title = "数据"
@@ -289,4 +323,6 @@ def write_figures(figures: list[Figure], path: str | Path) -> None:
             sheet.append([r[k] for k in _COLUMNS])
         book.save(path)
     else:
-        raise InputError(f"不支持的数据文件类型“{suffix or '无扩展名'}”（支持 .yaml、.yml、.csv、.xlsx）。", file=str(path))
+        raise InputError(
+            f"不支持的数据文件类型“{suffix or '无扩展名'}”（支持 .yaml、.yml、.csv、.xlsx）。", file=str(path)
+        )

@@ -10,8 +10,7 @@ from __future__ import annotations
 import io
 import re
 
-__all__ = ["TextReadError", "decode_text", "read_docx", "normalise_newlines", "FRONT_MATTER",
-           "split_front_matter"]
+__all__ = ["TextReadError", "decode_text", "read_docx", "normalise_newlines", "FRONT_MATTER", "split_front_matter"]
 
 # YAML front matter: "---" lines (trailing blanks allowed) around the block; the closing one may end the file.
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
@@ -49,6 +48,7 @@ def decode_text(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
+
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
         raise TextReadError("无法识别文件的文字编码（不是 UTF-8 或 GBK/GB18030），请另存为 UTF-8")
@@ -59,8 +59,11 @@ def _mostly_cjk(text: str) -> bool:
     letters = [c for c in text if not c.isspace() and not c.isascii()]
     if not letters:
         return True
-    cjk = sum(1 for c in letters if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
-              or c in "“”‘’…—·")
+    cjk = sum(
+        1
+        for c in letters
+        if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or c in "“”‘’…—·"
+    )
     return cjk / len(letters) > 0.8
 
 
@@ -73,11 +76,13 @@ def read_docx(data: bytes) -> str:
     """Text of a .docx: paragraphs and table rows (cells joined by tabs) in body order."""
     try:
         import docx
+
         document = docx.Document(io.BytesIO(data))
     except Exception as err:  # python-docx raises several types for a broken package
         raise TextReadError("不是有效的 Word 文档（.docx），文件可能已损坏") from err
     from docx.table import Table
     from docx.text.paragraph import Paragraph
+
     lines: list[str] = []
     # body order matters (heading paths, line numbers): walk paragraphs and tables as they appear
     for el in document.element.body.iterchildren():
@@ -101,10 +106,11 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     if not m:
         return {}, text
     import yaml
+
     try:
         meta = yaml.safe_load(m.group(1)) or {}
     except yaml.YAMLError as err:
         raise TextReadError(f"文件开头的元数据（--- … ---）不是有效的 YAML：{str(err).splitlines()[0]}") from err
     if not isinstance(meta, dict):
         raise TextReadError("文件开头的元数据（--- … ---）应为“键: 值”形式")
-    return meta, text[m.end():]
+    return meta, text[m.end() :]

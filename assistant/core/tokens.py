@@ -18,10 +18,16 @@ from assistant.core.errors import HuibaoError
 # tiktoken caches a download under sha1(url); these are the sha1 names and the sha256 of the
 # content tiktoken expects (docs/offline.md).
 ENCODINGS = {
-    "cl100k_base": ("9b5ad71b2ce5302211f9c61530b329a4922fc6a4",
-                    "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7", "cl100k.vocab"),
-    "o200k_base": ("fb374d419588a4632f3f557e76b4b70aebbca790",
-                   "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d", "o200k.vocab"),
+    "cl100k_base": (
+        "9b5ad71b2ce5302211f9c61530b329a4922fc6a4",
+        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        "cl100k.vocab",
+    ),
+    "o200k_base": (
+        "fb374d419588a4632f3f557e76b4b70aebbca790",
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+        "o200k.vocab",
+    ),
 }
 
 _lock = threading.Lock()
@@ -38,7 +44,7 @@ def _vocab_to_tiktoken(vocab: bytes) -> bytes:
     for _ in range(count):
         (length,) = struct.unpack_from("<H", vocab, pos)
         pos += 2
-        token = vocab[pos:pos + length]
+        token = vocab[pos : pos + length]
         pos += length
         (rank,) = struct.unpack_from("<I", vocab, pos)
         pos += 4
@@ -51,6 +57,7 @@ def default_cache_dir() -> Path:
     # Inside the package's own environment, next to the data it is derived from, so every
     # process (CLI, Streamlit, tests) finds it without a data-dir setting.
     import quicktok
+
     return Path(quicktok.__file__).resolve().parent.parent / "_huibao_tiktoken_cache"
 
 
@@ -74,7 +81,8 @@ def ensure_offline_tiktoken(cache_dir: Path | None = None) -> Path:
             if digest != sha256:
                 raise TokenizerError(
                     f"离线分词表 {name} 校验失败：sha256 应为 {sha256}，实际为 {digest}。"
-                    "请检查 quicktok-v1 的版本（应为 0.4.0）。")
+                    "请检查 quicktok-v1 的版本（应为 0.4.0）。"
+                )
             cache.mkdir(parents=True, exist_ok=True)
             tmp = target.with_suffix(".tmp")
             tmp.write_bytes(blob)
@@ -89,6 +97,7 @@ def get_encoding(name: str = "o200k_base"):
         raise TokenizerError(f"不支持的分词方案：{name}（可选 {'、'.join(ENCODINGS)}）")
     ensure_offline_tiktoken()
     import tiktoken
+
     return tiktoken.get_encoding(name)
 
 

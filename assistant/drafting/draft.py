@@ -21,25 +21,26 @@ from __future__ import annotations
 
 import re
 import threading
-from pathlib import Path
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import TYPE_CHECKING, Callable, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
 from assistant.check.result import CheckResult, Coverage
 from assistant.core.errors import ModelError
 from assistant.core.figures import format_value
+from assistant.core.tokens import count_tokens, truncate_to_tokens
 from assistant.drafting.offline import compose_section, derive_titles
 from assistant.drafting.prompts import prompt_version, render_prompt
 from assistant.drafting.spec import ReportSpec, SectionSpec, figures_for
-from assistant.core.tokens import count_tokens, truncate_to_tokens
 
 if TYPE_CHECKING:
     from assistant.core.figures import Figure
-    from assistant.llm import ChatModel
-    from assistant.kb.retrieve import KnowledgeBase, Passage
     from assistant.core.settings import Settings
+    from assistant.kb.retrieve import KnowledgeBase, Passage
+    from assistant.llm import ChatModel
 
 
 class FigureUse(BaseModel):
@@ -65,16 +66,16 @@ class Provenance(BaseModel):
     instruction: str | None = None
     repaired: bool = False
     title_source: Literal["spec", "model", "offline", "none"] = "spec"
-    unverified: list[str] = []      # numbers still invented after the repair, marked 【待核实：…】
-    error: str | None = None        # the model error that made this section fall back offline
+    unverified: list[str] = []  # numbers still invented after the repair, marked 【待核实：…】
+    error: str | None = None  # the model error that made this section fall back offline
 
 
 class SectionDraft(BaseModel):
     section_id: str
     title: str
     text: str
-    level: int                      # 0 intro/closing, 1 一、, 2 （一）, 3 1.
-    label: str = ""                 # the heading number: "一、", "（二）"
+    level: int  # 0 intro/closing, 1 一、, 2 （一）, 3 1.
+    label: str = ""  # the heading number: "一、", "（二）"
     part: str = "other"
     provenance: Provenance
     check: CheckResult
@@ -88,7 +89,7 @@ class ReportDraft(BaseModel):
     title: str
     organisation: str
     year: int
-    engine: str                     # "model", "offline" or "mixed" (some sections fell back)
+    engine: str  # "model", "offline" or "mixed" (some sections fell back)
     sections: list[SectionDraft]
     report_check: CheckResult | None = None
 
@@ -104,6 +105,7 @@ class ReportDraft(BaseModel):
     def check(self, figures: list[Figure], *, terms: str | Path | None = None) -> CheckResult:
         """The report-level check (scope "report") of the whole text."""
         from assistant.check import check_text
+
         return check_text(self.to_markdown(), figures, scope="report", year=self.year, terms=terms)
 
     def section(self, section_id: str) -> SectionDraft:
@@ -111,15 +113,26 @@ class ReportDraft(BaseModel):
 
     def to_json_dict(self) -> dict:
         return {
-            "title": self.title, "organisation": self.organisation, "year": self.year, "engine": self.engine,
-            "sections": [{**s.model_dump(exclude={"check"}), "heading": s.heading, "check": s.check.to_json_dict()}
-                         for s in self.sections],
+            "title": self.title,
+            "organisation": self.organisation,
+            "year": self.year,
+            "engine": self.engine,
+            "sections": [
+                {**s.model_dump(exclude={"check"}), "heading": s.heading, "check": s.check.to_json_dict()}
+                for s in self.sections
+            ],
             "check": self.report_check.to_json_dict() if self.report_check else None,
         }
 
 
-PART_LABELS = {"intro": "导语（开头段）", "achievements": "工作做法及成效", "problems": "存在的问题及改进措施",
-               "plans": "下一年工作打算", "closing": "结束语", "other": "其他"}
+PART_LABELS = {
+    "intro": "导语（开头段）",
+    "achievements": "工作做法及成效",
+    "problems": "存在的问题及改进措施",
+    "plans": "下一年工作打算",
+    "closing": "结束语",
+    "other": "其他",
+}
 LENGTH_HINTS = {"intro": 200, "achievements": 400, "problems": 400, "plans": 400, "closing": 100, "other": 300}
 
 
@@ -127,19 +140,19 @@ def _part_guidance(part: str, spec: ReportSpec) -> str:
     topic = spec.resolved_topic
     return {
         "intro": f"导语一段：以“{spec.year}年，在……的坚强领导下”开头，概括全年工作和总体成效，"
-                 f"最后一句为“现将{spec.year}年{topic}汇报如下：”（以全角冒号结尾）。",
+        f"最后一句为“现将{spec.year}年{topic}汇报如下：”（以全角冒号结尾）。",
         "achievements": "先写一句统领全段的引语，再用“一是……二是……三是……”分项叙述做法和成效，"
-                        "每项先概括、后展开，把数据写进相应的做法中。",
+        "每项先概括、后展开，把数据写进相应的做法中。",
         "problems": "先用“一是……二是……”写存在的问题；另起一段，以“针对上述问题，……将采取以下改进措施：”"
-                    "引出改进措施，同样分项叙述。",
-        "plans": f"先写一段{spec.year + 1}年的总体思路，再用“一是……二是……”分项写工作打算；"
-                 "打算是尚未做的事，不用“了”。",
+        "引出改进措施，同样分项叙述。",
+        "plans": f"先写一段{spec.year + 1}年的总体思路，再用“一是……二是……”分项写工作打算；打算是尚未做的事，不用“了”。",
         "closing": "结束语一段：表明决心，以“作出新的更大贡献”一类表述收尾。",
         "other": "用“一是……二是……”分项叙述。",
     }.get(part, "用“一是……二是……”分项叙述。")
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def _figure_rows(figures: list[Figure]) -> list[dict]:
     return [{"id": f.id, "item": f.item, "value": format_value(f.value), "unit": f.unit} for f in figures]
@@ -169,8 +182,9 @@ def retrieval_query(section: SectionSpec, spec: ReportSpec, figures: list[Figure
     return query or PART_LABELS.get(section.part, spec.resolved_topic)
 
 
-def retrieve(kb: KnowledgeBase | None, query: str, k: int, *, kind: str | None = None,
-             organisation: str | None = None) -> list[Passage]:
+def retrieve(
+    kb: KnowledgeBase | None, query: str, k: int, *, kind: str | None = None, organisation: str | None = None
+) -> list[Passage]:
     """Top-k passages; with `organisation`, the office's own documents first, others to fill up.
 
     Callers pass kb=None for an empty knowledge base. The fill-up is a second search only when
@@ -183,13 +197,15 @@ def retrieve(kb: KnowledgeBase | None, query: str, k: int, *, kind: str | None =
         if len(own) >= k:
             return own
         seen = {p.id for p in own}
-        return own + [p for p in kb.search(query, k=k, kind=kind) if p.id not in seen][:k - len(own)]
+        return own + [p for p in kb.search(query, k=k, kind=kind) if p.id not in seen][: k - len(own)]
     except Exception:  # noqa: BLE001 - a broken index must not stop drafting; drafts go on without passages
         return []
 
 
 _FENCE = re.compile(r"^\s*```[^\n]*\n(.*?)\n?```\s*$", re.S)
-_LABEL = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\(\s*[一二三四五六七八九十]+\s*\)|\d+[.．、])\s*")
+_LABEL = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\(\s*[一二三四五六七八九十]+\s*\)|\d+[.．、])\s*"
+)
 
 
 def strip_wrapping(text: str) -> str:
@@ -217,6 +233,7 @@ def drop_repeated_heading(text: str, title: str) -> str:
 
 def _message(role: str, content: str):
     from assistant.llm import ChatMessage
+
     return ChatMessage(role=role, content=content)
 
 
@@ -226,12 +243,20 @@ def _defuse(text: str) -> str:
 
 
 def _passage_rows(passages: list[Passage], texts: list[str] | None = None) -> list[dict]:
-    return [{"label": f"S{i}", "source": _defuse(p.source), "heading_path": _defuse(p.heading_path or "（无）"),
-             "text": _defuse(texts[i - 1] if texts else p.text)} for i, p in enumerate(passages, start=1)]
+    return [
+        {
+            "label": f"S{i}",
+            "source": _defuse(p.source),
+            "heading_path": _defuse(p.heading_path or "（无）"),
+            "text": _defuse(texts[i - 1] if texts else p.text),
+        }
+        for i, p in enumerate(passages, start=1)
+    ]
 
 
-def fit_passages(passages: list[Passage], render: Callable[[list[dict]], str], system: str,
-                 settings: Settings) -> tuple[list[Passage], list[str], str]:
+def fit_passages(
+    passages: list[Passage], render: Callable[[list[dict]], str], system: str, settings: Settings
+) -> tuple[list[Passage], list[str], str]:
     """Keep the highest-ranked passages that fit the budget (context − answer − the rest of
     the prompt); lower-ranked ones go first and whole. Only when the single best passage is
     too big on its own is it cut. Returns (passages, their texts as sent, rendered prompt)."""
@@ -259,22 +284,40 @@ def fit_passages(passages: list[Passage], render: Callable[[list[dict]], str], s
     return [top], [text], render(_passage_rows([top], [text]))
 
 
-def _finish(section: SectionSpec, spec: ReportSpec, figures: list[Figure], text: str, title: str,
-            provenance: Provenance, settings: Settings) -> SectionDraft:
+def _finish(
+    section: SectionSpec,
+    spec: ReportSpec,
+    figures: list[Figure],
+    text: str,
+    title: str,
+    provenance: Provenance,
+    settings: Settings,
+) -> SectionDraft:
     from assistant.check import check_text
+
     check = check_text(text, figures, scope="section", year=spec.year, terms=settings.terms)
     assigned = [f.id for f in figures_for(section, figures)]
     grounded = [m for m in check.numbers if m.status == "grounded" and m.figure_id]
     hit = {m.figure_id for m in grounded}
     check.coverage = Coverage(used=[f for f in assigned if f in hit], unused=[f for f in assigned if f not in hit])
     provenance.figures = [FigureUse(figure_id=m.figure_id, start=m.start, end=m.end, text=m.text) for m in grounded]
-    return SectionDraft(section_id=section.id, title=title, text=text, level=spec.level(section.id),
-                        label=spec.label(section.id), part=section.part, provenance=provenance, check=check)
+    return SectionDraft(
+        section_id=section.id,
+        title=title,
+        text=text,
+        level=spec.level(section.id),
+        label=spec.label(section.id),
+        part=section.part,
+        provenance=provenance,
+        check=check,
+    )
 
 
 def _passage_uses(passages: list[Passage], texts: list[str] | None = None) -> list[PassageUse]:
-    return [PassageUse(passage_id=p.id, source=p.source, heading_path=p.heading_path,
-                       text=texts[i] if texts else p.text) for i, p in enumerate(passages)]
+    return [
+        PassageUse(passage_id=p.id, source=p.source, heading_path=p.heading_path, text=texts[i] if texts else p.text)
+        for i, p in enumerate(passages)
+    ]
 
 
 def _title_source(section: SectionSpec, spec: ReportSpec) -> str:
@@ -283,38 +326,82 @@ def _title_source(section: SectionSpec, spec: ReportSpec) -> str:
     return "spec" if section.title else "offline"
 
 
-def offline_passages(section: SectionSpec, spec: ReportSpec, figures: list[Figure], kb: KnowledgeBase | None,
-                     settings: Settings, titles: dict[str, str]) -> list[Passage]:
+def offline_passages(
+    section: SectionSpec,
+    spec: ReportSpec,
+    figures: list[Figure],
+    kb: KnowledgeBase | None,
+    settings: Settings,
+    titles: dict[str, str],
+) -> list[Passage]:
     """The past report passages the offline engine drafts a section from."""
     title = section.title or titles.get(section.id, "")
-    return retrieve(kb, retrieval_query(section, spec, figures, title), settings.retrieve_k, kind="report",
-                    organisation=spec.organisation)
+    return retrieve(
+        kb,
+        retrieval_query(section, spec, figures, title),
+        settings.retrieve_k,
+        kind="report",
+        organisation=spec.organisation,
+    )
 
 
-def draft_offline(section: SectionSpec, spec: ReportSpec, figures: list[Figure], kb: KnowledgeBase | None,
-                  settings: Settings, *, instruction: str | None = None, error: str | None = None,
-                  titles: dict[str, str] | None = None, avoid_leads: frozenset[str] = frozenset(),
-                  passages: list[Passage] | None = None) -> SectionDraft:
+def draft_offline(
+    section: SectionSpec,
+    spec: ReportSpec,
+    figures: list[Figure],
+    kb: KnowledgeBase | None,
+    settings: Settings,
+    *,
+    instruction: str | None = None,
+    error: str | None = None,
+    titles: dict[str, str] | None = None,
+    avoid_leads: frozenset[str] = frozenset(),
+    passages: list[Passage] | None = None,
+) -> SectionDraft:
     """`passages`: what was already retrieved for this section (compose_section keeps the past
     reports among them); None retrieves them here."""
     titles = titles if titles is not None else derive_titles(spec, figures)
     title = section.title or titles.get(section.id, "")
     if passages is None:
         passages = offline_passages(section, spec, figures, kb, settings, titles)
-    result = compose_section(section, spec, figures, passages, title=title, terms=settings.terms,
-                             avoid_leads=avoid_leads, instruction=instruction)
-    provenance = Provenance(engine="offline", model=None, prompt_version=prompt_version(),
-                            passages=_passage_uses(result.passages), instruction=instruction,
-                            title_source=_title_source(section, spec), error=error)
+    result = compose_section(
+        section,
+        spec,
+        figures,
+        passages,
+        title=title,
+        terms=settings.terms,
+        avoid_leads=avoid_leads,
+        instruction=instruction,
+    )
+    provenance = Provenance(
+        engine="offline",
+        model=None,
+        prompt_version=prompt_version(),
+        passages=_passage_uses(result.passages),
+        instruction=instruction,
+        title_source=_title_source(section, spec),
+        error=error,
+    )
     return _finish(section, spec, figures, result.text, result.title, provenance, settings)
 
 
 # ---------------------------------------------------------------- the two entry points
 
-def draft_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBase | None,
-                  model: ChatModel | None, settings: Settings, *, instruction: str | None = None,
-                  on_delta: Callable[[str], None] | None = None, titles: dict[str, str] | None = None,
-                  _retrieved: dict[str, list[Passage]] | None = None) -> SectionDraft:
+
+def draft_section(
+    section: SectionSpec,
+    spec: ReportSpec,
+    figures: list[Figure] | None,
+    kb: KnowledgeBase | None,
+    model: ChatModel | None,
+    settings: Settings,
+    *,
+    instruction: str | None = None,
+    on_delta: Callable[[str], None] | None = None,
+    titles: dict[str, str] | None = None,
+    _retrieved: dict[str, list[Passage]] | None = None,
+) -> SectionDraft:
     """Draft one section. model=None → the offline engine. ModelError → offline fallback.
 
     `titles`: derive_titles(spec, figures) when the caller has it (a report derives it once).
@@ -324,31 +411,44 @@ def draft_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure] 
 
     figures = list(figures or [])
     titles = titles if titles is not None else derive_titles(spec, figures)
-    terms = settings.terms   # the office's own fixed numerals, as the checks use them
+    terms = settings.terms  # the office's own fixed numerals, as the checks use them
     if model is None:
         passages = offline_passages(section, spec, figures, kb, settings, titles)
         if _retrieved is not None:
             _retrieved[section.id] = passages
-        return draft_offline(section, spec, figures, kb, settings, instruction=instruction, titles=titles,
-                             passages=passages)
+        return draft_offline(
+            section, spec, figures, kb, settings, instruction=instruction, titles=titles, passages=passages
+        )
 
     level = spec.level(section.id)
     wants_title = level > 0 and not section.title
     table = prompt_figures(section, spec, figures)
     siblings = [s.title for s in spec.siblings_of(section.id) if s.title and s.id != section.id]
-    passages = retrieve(kb, retrieval_query(section, spec, figures, section.title), settings.retrieve_k,
-                        organisation=spec.organisation)
+    passages = retrieve(
+        kb, retrieval_query(section, spec, figures, section.title), settings.retrieve_k, organisation=spec.organisation
+    )
     if _retrieved is not None:
         _retrieved[section.id] = passages
     system = render_prompt("system", organisation=spec.organisation, year=spec.year)
     # Everything but the passages is fixed: fit_passages renders up to k+1 times.
     fixed = dict(
-        title=spec.title, organisation=spec.organisation, year=spec.year, topic=spec.resolved_topic,
-        section_id=section.id, heading_path=heading_path(section, spec, titles),
-        part_label=PART_LABELS.get(section.part, "其他"), section_title=section.title or "", propose_title=wants_title,
-        sibling_titles=siblings, notes=section.notes, figures=_figure_rows(table), instruction=instruction or "",
-        label=spec.label(section.id), part_guidance=_part_guidance(section.part, spec),
-        length_hint=LENGTH_HINTS.get(section.part, 300))
+        title=spec.title,
+        organisation=spec.organisation,
+        year=spec.year,
+        topic=spec.resolved_topic,
+        section_id=section.id,
+        heading_path=heading_path(section, spec, titles),
+        part_label=PART_LABELS.get(section.part, "其他"),
+        section_title=section.title or "",
+        propose_title=wants_title,
+        sibling_titles=siblings,
+        notes=section.notes,
+        figures=_figure_rows(table),
+        instruction=instruction or "",
+        label=spec.label(section.id),
+        part_guidance=_part_guidance(section.part, spec),
+        length_hint=LENGTH_HINTS.get(section.part, 300),
+    )
 
     def render(rows: list[dict]) -> str:
         return render_prompt("section", passages=rows, **fixed)
@@ -359,8 +459,17 @@ def draft_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure] 
     try:
         answer = "".join(_stream(model, messages, on_delta))
     except ModelError as err:
-        return draft_offline(section, spec, figures, kb, settings, instruction=instruction, error=str(err),
-                             titles=titles, passages=passages)
+        return draft_offline(
+            section,
+            spec,
+            figures,
+            kb,
+            settings,
+            instruction=instruction,
+            error=str(err),
+            titles=titles,
+            passages=passages,
+        )
 
     def parse(raw: str, fallback_title: str | None) -> tuple[str, str, str]:
         body = strip_wrapping(raw)
@@ -372,13 +481,19 @@ def draft_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure] 
         return section.title or "", drop_repeated_heading(body, section.title or ""), _title_source(section, spec)
 
     title, text, title_source = parse(answer, None)
-    provenance = Provenance(engine="model", model=name, prompt_version=prompt_version(),
-                            passages=_passage_uses(sent, sent_texts), instruction=instruction,
-                            title_source=title_source)
+    provenance = Provenance(
+        engine="model",
+        model=name,
+        prompt_version=prompt_version(),
+        passages=_passage_uses(sent, sent_texts),
+        instruction=instruction,
+        title_source=title_source,
+    )
     invented = [m for m in check_numbers(text, figures, terms=terms) if m.status == "invented"]
     if invented:
-        repair = render_prompt("repair", numbers=[m.model_dump() for m in invented], figures=_figure_rows(table),
-                               title_line=wants_title)
+        repair = render_prompt(
+            "repair", numbers=[m.model_dump() for m in invented], figures=_figure_rows(table), title_line=wants_title
+        )
         provenance.repaired = True
         try:
             second = model.complete(messages + [_message("assistant", answer), _message("user", repair)])
@@ -410,9 +525,15 @@ def _lead_of(text: str) -> str:
     return re.split(r"[，。；\n]", text.strip(), maxsplit=1)[0]
 
 
-def _vary_repeated_leads(spec: ReportSpec, figures: list[Figure], kb: KnowledgeBase | None, settings: Settings,
-                         done: dict[str, SectionDraft], titles: dict[str, str],
-                         retrieved: dict[str, list[Passage]] | None = None) -> None:
+def _vary_repeated_leads(
+    spec: ReportSpec,
+    figures: list[Figure],
+    kb: KnowledgeBase | None,
+    settings: Settings,
+    done: dict[str, SectionDraft],
+    titles: dict[str, str],
+    retrieved: dict[str, list[Passage]] | None = None,
+) -> None:
     """Two offline sections that drew on the same past subsection would open with the same
     clause; the later one (document order) is drafted again without it. Deterministic."""
     seen: set[str] = set()
@@ -422,18 +543,33 @@ def _vary_repeated_leads(spec: ReportSpec, figures: list[Figure], kb: KnowledgeB
             continue
         lead = _lead_of(draft.text)
         if lead and lead in seen:
-            done[section.id] = draft_offline(section, spec, figures, kb, settings, error=draft.provenance.error,
-                                             titles=titles, avoid_leads=frozenset(seen),
-                                             passages=(retrieved or {}).get(section.id))
+            done[section.id] = draft_offline(
+                section,
+                spec,
+                figures,
+                kb,
+                settings,
+                error=draft.provenance.error,
+                titles=titles,
+                avoid_leads=frozenset(seen),
+                passages=(retrieved or {}).get(section.id),
+            )
             lead = _lead_of(done[section.id].text)
         seen.add(lead)
 
 
-def draft_report(spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBase | None, model: ChatModel | None,
-                 settings: Settings, *, on_section: Callable[[SectionDraft], None] | None = None,
-                 on_start: Callable[[str], None] | None = None,
-                 on_delta: Callable[[str, str], None] | None = None,
-                 titles: dict[str, str] | None = None) -> ReportDraft:
+def draft_report(
+    spec: ReportSpec,
+    figures: list[Figure] | None,
+    kb: KnowledgeBase | None,
+    model: ChatModel | None,
+    settings: Settings,
+    *,
+    on_section: Callable[[SectionDraft], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
+    on_delta: Callable[[str, str], None] | None = None,
+    titles: dict[str, str] | None = None,
+) -> ReportDraft:
     """Draft every section, at most settings.max_concurrency at a time; document order kept.
 
     Callbacks run as follows: on_start(section_id) in the worker before it drafts,
@@ -445,7 +581,7 @@ def draft_report(spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBa
     todo = drafted_sections(spec, figures)
     titles = titles if titles is not None else derive_titles(spec, figures)
     done: dict[str, SectionDraft] = {}
-    retrieved: dict[str, list[Passage]] = {}   # one key per worker: no lock needed
+    retrieved: dict[str, list[Passage]] = {}  # one key per worker: no lock needed
     lock = threading.Lock()
 
     def work(section: SectionSpec) -> SectionDraft:
@@ -453,8 +589,9 @@ def draft_report(spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBa
             with lock:
                 on_start(section.id)
         delta = (lambda text, sid=section.id: on_delta(sid, text)) if on_delta else None
-        return draft_section(section, spec, figures, kb, model, settings, on_delta=delta, titles=titles,
-                             _retrieved=retrieved)
+        return draft_section(
+            section, spec, figures, kb, model, settings, on_delta=delta, titles=titles, _retrieved=retrieved
+        )
 
     workers = max(1, int(settings.max_concurrency))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="draft") as pool:
@@ -472,14 +609,27 @@ def draft_report(spec: ReportSpec, figures: list[Figure] | None, kb: KnowledgeBa
         if s.id in done:
             sections.append(done[s.id])
         else:  # a parent that only contributes its heading
-            sections.append(SectionDraft(
-                section_id=s.id, title=s.title or titles.get(s.id, ""), text="", level=spec.level(s.id),
-                label=spec.label(s.id), part=s.part, check=CheckResult(),
-                provenance=Provenance(engine="model" if model else "offline", model=getattr(model, "name", None),
-                                      prompt_version=version, title_source=_title_source(s, spec))))
+            sections.append(
+                SectionDraft(
+                    section_id=s.id,
+                    title=s.title or titles.get(s.id, ""),
+                    text="",
+                    level=spec.level(s.id),
+                    label=spec.label(s.id),
+                    part=s.part,
+                    check=CheckResult(),
+                    provenance=Provenance(
+                        engine="model" if model else "offline",
+                        model=getattr(model, "name", None),
+                        prompt_version=version,
+                        title_source=_title_source(s, spec),
+                    ),
+                )
+            )
     engines = {d.provenance.engine for d in done.values()}
     engine = "offline" if model is None else ("model" if engines <= {"model"} else "mixed")
-    report = ReportDraft(title=spec.title, organisation=spec.organisation, year=spec.year, engine=engine,
-                         sections=sections)
+    report = ReportDraft(
+        title=spec.title, organisation=spec.organisation, year=spec.year, engine=engine, sections=sections
+    )
     report.report_check = report.check(figures, terms=settings.terms)
     return report

@@ -37,28 +37,73 @@ ORDINALS = "一二三四五六七八九十"
 # swaps that the checker also flags (挺好, 咋, 大概…) come from rules/words.yaml's suggestions,
 # so the engine never writes what the checker would suggest differently.
 _REGISTER_FIRST = [
-    (r"往前推了一步|往前推进了一步|往前推了", "取得新进展"), (r"几块工作", "各项工作"),
-    (r"去年说([^，。；]+?)，", r"针对上年指出的\1问题，"), (r"去年", "上年"), (r"搞好", "做好"),
+    (r"往前推了一步|往前推进了一步|往前推了", "取得新进展"),
+    (r"几块工作", "各项工作"),
+    (r"去年说([^，。；]+?)，", r"针对上年指出的\1问题，"),
+    (r"去年", "上年"),
+    (r"搞好", "做好"),
 ]
 # A bare spoken verb + completive 了 → the formal verb (开了 → 召开). Whether 开 stands alone
 # (开/了) or is part of a word (召开/了, 公开/了) is jieba's segmentation, not a list of exceptions.
-_VERB_LE = {"搞": "开展", "弄": "开展", "整": "开展", "做": "开展", "开": "召开", "办": "举办", "发": "发布",
-            "写": "撰写", "拍": "拍摄", "评": "评选", "建": "建成", "学": "学习", "登": "刊发", "用": "刊用",
-            "定": "制定", "到": "达到", "出": "推出"}
+_VERB_LE = {
+    "搞": "开展",
+    "弄": "开展",
+    "整": "开展",
+    "做": "开展",
+    "开": "召开",
+    "办": "举办",
+    "发": "发布",
+    "写": "撰写",
+    "拍": "拍摄",
+    "评": "评选",
+    "建": "建成",
+    "学": "学习",
+    "登": "刊发",
+    "用": "刊用",
+    "定": "制定",
+    "到": "达到",
+    "出": "推出",
+}
 _REGISTER = [
-    (r"搞", "开展"), (r"弄(?![清懂明])", "推进"), (r"重点学(?!习)", "重点学习"),
-    (r"也开起来了?|开起来了?", "开设运行"), (r"占大头", "占多数"), (r"基本每周都有", "基本保持每周更新"),
-    (r"盯舆情", "加强舆情监测"), (r"没出什么问题|没出问题", "未发生负面舆情"), (r"试试", "探索"),
-    (r"当(?=[^，。；]{0,6}窗口)", "作为"), (r"接着抓好?", "持续抓好"), (r"出几部", "推出一批"),
-    (r"合拍", "联合摄制"), (r"(?<![达])到(?=\d)", "达到"), (r"(?<=[发])(?=短视频|信息|稿件)", "布"),
-    (r"叫得响", "有影响"), (r"用得还不够", "运用还不够"), (r"还是以", "仍以"), (r"加上", "及"),
-    (r"一起开展", "联合开展"), (r"一起", "共同"), (r"这些", "等"), (r"一共", "共"),
-    (r"很好|不错", "良好"), (r"还行|还可以", "较好"), (r"好多|很多|不少", "大量"),
-    (r"大约|基本上", "基本"), (r"(?<!尽)可能", ""),
-    (r"超级|特别", "十分"), (r"老板", "负责同志"),
-    (r"咱们|咱|俺们|俺", "我们"), (r"(?<![自忘无])我(?![们国省市区县局委办院厅部校])", "我们"),
-    (r"你们|您|你", "群众"), (r"然后|接着", "同时"), (r"一下", ""), (r"的时候", "时"),
-    (r"抓(?![好实紧住牢手])", "抓好"), (r"总之", ""), (r"以下是", ""),
+    (r"搞", "开展"),
+    (r"弄(?![清懂明])", "推进"),
+    (r"重点学(?!习)", "重点学习"),
+    (r"也开起来了?|开起来了?", "开设运行"),
+    (r"占大头", "占多数"),
+    (r"基本每周都有", "基本保持每周更新"),
+    (r"盯舆情", "加强舆情监测"),
+    (r"没出什么问题|没出问题", "未发生负面舆情"),
+    (r"试试", "探索"),
+    (r"当(?=[^，。；]{0,6}窗口)", "作为"),
+    (r"接着抓好?", "持续抓好"),
+    (r"出几部", "推出一批"),
+    (r"合拍", "联合摄制"),
+    (r"(?<![达])到(?=\d)", "达到"),
+    (r"(?<=[发])(?=短视频|信息|稿件)", "布"),
+    (r"叫得响", "有影响"),
+    (r"用得还不够", "运用还不够"),
+    (r"还是以", "仍以"),
+    (r"加上", "及"),
+    (r"一起开展", "联合开展"),
+    (r"一起", "共同"),
+    (r"这些", "等"),
+    (r"一共", "共"),
+    (r"很好|不错", "良好"),
+    (r"还行|还可以", "较好"),
+    (r"好多|很多|不少", "大量"),
+    (r"大约|基本上", "基本"),
+    (r"(?<!尽)可能", ""),
+    (r"超级|特别", "十分"),
+    (r"老板", "负责同志"),
+    (r"咱们|咱|俺们|俺", "我们"),
+    (r"(?<![自忘无])我(?![们国省市区县局委办院厅部校])", "我们"),
+    (r"你们|您|你", "群众"),
+    (r"然后|接着", "同时"),
+    (r"一下", ""),
+    (r"的时候", "时"),
+    (r"抓(?![好实紧住牢手])", "抓好"),
+    (r"总之", ""),
+    (r"以下是", ""),
 ]
 _REGISTER_FIRST_RE = [(re.compile(p), r) for p, r in _REGISTER_FIRST]
 _REGISTER_RE = [(re.compile(p), r) for p, r in _REGISTER]
@@ -68,15 +113,20 @@ _REGISTER_RE = [(re.compile(p), r) for p, r in _REGISTER]
 def _checker_words() -> tuple[re.Pattern, dict[str, str]]:
     """The checker's plain colloquial words with a suggestion (rules/words.yaml), longest first."""
     from assistant.check.numbers import load_rules
-    swaps = {e["word"]: e["suggestion"] for e in load_rules("words.yaml")["colloquial"]
-             if e.get("word") and e.get("suggestion") is not None}
+
+    swaps = {
+        e["word"]: e["suggestion"]
+        for e in load_rules("words.yaml")["colloquial"]
+        if e.get("word") and e.get("suggestion") is not None
+    }
     return re.compile("|".join(re.escape(w) for w in sorted(swaps, key=len, reverse=True))), swaps
 
 
 def _formal_verbs(text: str) -> str:
     if "了" not in text:
         return text
-    from assistant.kb.retrieve import _get_jieba   # the one quiet jieba initialisation
+    from assistant.kb.retrieve import _get_jieba  # the one quiet jieba initialisation
+
     # Dictionary words only: the HMM guesses new words across a verb (公众号发了 → 公众/号发/了).
     tokens = list(_get_jieba().cut(text, HMM=False))
     out, changed, i = [], False, 0
@@ -86,17 +136,34 @@ def _formal_verbs(text: str) -> str:
             out.append(_VERB_LE[tok])
             changed, i = True, i + 2
             continue
-        if len(tok) == 2 and tok[1] == "了" and tok[0] in _VERB_LE:   # jieba keeps 学了, 发了 whole
+        if len(tok) == 2 and tok[1] == "了" and tok[0] in _VERB_LE:  # jieba keeps 学了, 发了 whole
             out.append(_VERB_LE[tok[0]])
             changed, i = True, i + 1
             continue
         out.append(tok)
         i += 1
     return "".join(out) if changed else text
-_PUNCT = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "。", "?": "。",
-                        "！": "。", "？": "。", "、": "、", "．": "。"})
-_LIST_MARK = re.compile(r"^\s*(?:[#>*+\-•·]+\s*|\d+\s*[.、．)）]\s*|[（(]\d+[)）]\s*|[①-⑳]\s*"
-                        r"|[一二三四五六七八九十]+[是、]\s*|第[一二三四五六七八九十]+[，,、]?\s*)")
+
+
+_PUNCT = str.maketrans(
+    {
+        ",": "，",
+        ";": "；",
+        ":": "：",
+        "(": "（",
+        ")": "）",
+        "!": "。",
+        "?": "。",
+        "！": "。",
+        "？": "。",
+        "、": "、",
+        "．": "。",
+    }
+)
+_LIST_MARK = re.compile(
+    r"^\s*(?:[#>*+\-•·]+\s*|\d+\s*[.、．)）]\s*|[（(]\d+[)）]\s*|[①-⑳]\s*"
+    r"|[一二三四五六七八九十]+[是、]\s*|第[一二三四五六七八九十]+[，,、]?\s*)"
+)
 _SUBJECT = re.compile(r"^(?:我们单位|我们局|我们|我办|我局|本单位|办公室)?(?:觉得|认为|感觉)?(?:还|也|都)?")
 _LABEL_WORD = re.compile(r"^\s*(?:问题|存在问题|改进|措施|改进措施|表态|要点|打算|说明)[：:]\s*")
 _TOPIC_PREFIX = re.compile(r"^[^，。；]{0,10}(?:这块|这部分|这一块)[，,]?")
@@ -147,7 +214,7 @@ def split_clauses(notes: str) -> list[str]:
     while len(clauses) > 6:  # more than 六是 reads as a list, not a report; merge neighbours
         merged = []
         for i in range(0, len(clauses), 2):
-            merged.append("，".join(clauses[i:i + 2]))
+            merged.append("，".join(clauses[i : i + 2]))
         clauses = merged
     return clauses
 
@@ -167,7 +234,7 @@ def _phrase_before(text: str, start: int) -> str:
 @dataclass
 class GroundedClause:
     text: str
-    used: list[str] = field(default_factory=list)   # figure ids rendered in the clause
+    used: list[str] = field(default_factory=list)  # figure ids rendered in the clause
 
 
 def ground_clause(clause: str, figures: list[Figure], *, terms: str | Path | None = None) -> GroundedClause:
@@ -181,7 +248,7 @@ def ground_clause(clause: str, figures: list[Figure], *, terms: str | Path | Non
     for m in sorted(mentions, key=lambda m: m.start):
         if m.start < pos:
             continue
-        out.append(clause[pos:m.start])
+        out.append(clause[pos : m.start])
         fig = by_id.get(m.figure_id) if m.status == "grounded" and m.figure_id else None
         if fig is not None and not re.search(r"\d", m.text):
             out.append(m.text)  # a 汉字 count that happens to match (五次会议): prose, leave it
@@ -192,7 +259,7 @@ def ground_clause(clause: str, figures: list[Figure], *, terms: str | Path | Non
         elif m.status == "placeholder" and m.text.startswith("【"):
             out.append(m.text)
         else:
-            after = re.split(r"[，。；：、（）“”\s\d【]", clause[m.end:])[0][:6]
+            after = re.split(r"[，。；：、（）“”\s\d【]", clause[m.end :])[0][:6]
             phrase = (_phrase_before(clause, m.start) + after) or "相关数据"
             unit = f"（{m.unit}）" if m.unit else ""
             out.append(f"【待补充：{phrase}{unit}】")
@@ -202,7 +269,7 @@ def ground_clause(clause: str, figures: list[Figure], *, terms: str | Path | Non
 
 
 def _bigrams(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1)}
+    return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
 def place_figures(clauses: list[GroundedClause], figures: list[Figure]) -> list[Figure]:
@@ -239,6 +306,7 @@ def figures_sentence(figures: list[Figure]) -> str:
 
 # ---------------------------------------------------------------- phrase bank (our own writing)
 
+
 # Theme words → a 4-character slogan for a title's first clause, the noun the lead sentence
 # names, and the title's second clause in an 8- and a 10-character form (matched to siblings).
 class Theme(NamedTuple):
@@ -250,21 +318,40 @@ class Theme(NamedTuple):
 
 
 THEMES: list[Theme] = [
-    Theme(("理论", "学习", "第一议题", "中心组", "党课", "思想"), "学思践悟", "理论武装",
-          "筑牢思想理论根基", "夯实党员干部思想根基"),
-    Theme(("新媒体", "短视频", "抖音", "视频号", "公众号", "网络", "融媒体", "直播"), "融合创新", "新媒体传播",
-          "拓展网络传播阵地", "拓展人大网络传播阵地"),
-    Theme(("新闻", "宣传", "发布会", "稿件", "报道", "媒体"), "凝心聚力", "新闻宣传",
-          "提升新闻宣传实效", "提升人大新闻宣传实效"),
+    Theme(
+        ("理论", "学习", "第一议题", "中心组", "党课", "思想"),
+        "学思践悟",
+        "理论武装",
+        "筑牢思想理论根基",
+        "夯实党员干部思想根基",
+    ),
+    Theme(
+        ("新媒体", "短视频", "抖音", "视频号", "公众号", "网络", "融媒体", "直播"),
+        "融合创新",
+        "新媒体传播",
+        "拓展网络传播阵地",
+        "拓展人大网络传播阵地",
+    ),
+    Theme(
+        ("新闻", "宣传", "发布会", "稿件", "报道", "媒体"),
+        "凝心聚力",
+        "新闻宣传",
+        "提升新闻宣传实效",
+        "提升人大新闻宣传实效",
+    ),
     Theme(("代表", "联络站", "履职"), "人民至上", "代表工作宣传", "展现代表为民风采", "展现人大代表为民风采"),
-    Theme(("文化", "读书", "书香", "文明", "文体"), "以文化人", "机关文化建设",
-          "营造机关文化氛围", "营造机关浓厚文化氛围"),
-    Theme(("队伍", "培训", "人才", "通讯员", "业务能力"), "锤炼本领", "队伍建设",
-          "锻造过硬工作队伍", "锻造过硬宣传工作队伍"),
-    Theme(("意识形态", "阵地", "审核", "舆情"), "守土尽责", "意识形态工作",
-          "守牢意识形态阵地", "守牢人大意识形态阵地"),
-    Theme(("立法", "法治", "宪法", "普法", "法规"), "法治护航", "法治宣传",
-          "厚植法治文化土壤", "厚植基层法治文化土壤"),
+    Theme(
+        ("文化", "读书", "书香", "文明", "文体"), "以文化人", "机关文化建设", "营造机关文化氛围", "营造机关浓厚文化氛围"
+    ),
+    Theme(
+        ("队伍", "培训", "人才", "通讯员", "业务能力"),
+        "锤炼本领",
+        "队伍建设",
+        "锻造过硬工作队伍",
+        "锻造过硬宣传工作队伍",
+    ),
+    Theme(("意识形态", "阵地", "审核", "舆情"), "守土尽责", "意识形态工作", "守牢意识形态阵地", "守牢人大意识形态阵地"),
+    Theme(("立法", "法治", "宪法", "普法", "法规"), "法治护航", "法治宣传", "厚植法治文化土壤", "厚植基层法治文化土壤"),
     Theme(("制度", "机制", "规范", "考核"), "建章立制", "制度建设", "健全长效工作机制", "健全宣传工作长效机制"),
     Theme(("监督", "执法检查", "调研", "视察"), "务求实效", "监督工作", "推动决策部署落实", "推动决策部署落地见效"),
     Theme(("服务", "保障", "会务", "后勤"), "优质高效", "服务保障", "提升服务保障水平", "提升机关服务保障水平"),
@@ -287,8 +374,12 @@ LEADS = [
     "把{kw}摆在突出位置，建立健全工作机制，工作质效稳步提升。",
     "始终把{kw}作为重要抓手，持续用力、久久为功，取得了新的进展。",
 ]
-LEAD_TAILS = ["围绕{kw}持续用力，推动各项工作落地见效", "在{kw}上精准发力，工作质效稳步提升",
-              "着力抓好{kw}，各项任务扎实推进", "推动{kw}不断取得新进展"]
+LEAD_TAILS = [
+    "围绕{kw}持续用力，推动各项工作落地见效",
+    "在{kw}上精准发力，工作质效稳步提升",
+    "着力抓好{kw}，各项任务扎实推进",
+    "推动{kw}不断取得新进展",
+]
 MEASURES = [
     "加强统筹谋划，对照问题逐项研究改进办法，明确责任分工和完成时限",
     "强化能力建设，通过业务培训、交流研讨等方式，提升工作人员的专业素养",
@@ -355,12 +446,13 @@ def derive_titles(spec: ReportSpec, figures: list[Figure] | None = None) -> dict
 
 # ---------------------------------------------------------------- composing
 
+
 @dataclass
 class OfflineDraft:
     title: str
     text: str
-    passages: list[Passage] = field(default_factory=list)   # passages whose patterns were used
-    used: list[str] = field(default_factory=list)           # figure ids placed in the text
+    passages: list[Passage] = field(default_factory=list)  # passages whose patterns were used
+    used: list[str] = field(default_factory=list)  # figure ids placed in the text
 
 
 def _city(org: str) -> tuple[str, str]:
@@ -372,7 +464,7 @@ def _city(org: str) -> tuple[str, str]:
 def short_org(org: str) -> str:
     """禾川市人大常委会办公室 → 市人大常委会办公室 (how the body of a report names the org)."""
     name, level = _city(org)
-    return org[len(name):] if name and len(org) > len(name) + 3 else org
+    return org[len(name) :] if name and len(org) > len(name) + 3 else org
 
 
 _LEADER_IN_TEXT = re.compile(r"在(.{2,30}?)的?(?:坚强)?领导下")
@@ -412,7 +504,7 @@ def _sentence(text: str) -> str:
                 commas.append(i)
         mid = min(commas, key=lambda i: abs(i - len(text) / 2), default=None)
         if mid is not None and 20 < mid < len(text) - 10:
-            return _sentence(text[:mid]) + _sentence(text[mid + 1:])
+            return _sentence(text[:mid]) + _sentence(text[mid + 1 :])
     return text + "。" if text else ""
 
 
@@ -446,12 +538,15 @@ def _same_part(passage: Passage, part: str) -> bool:
 
 
 # A lead sentence of the genre opens with a stance verb (始终把…作为…, 坚持…, 围绕…).
-_LEAD_START = re.compile(r"^(?:始终|坚持|围绕|紧扣|紧紧围绕|注重|聚焦|立足|着眼|把|以|牢牢|全面|深入|持续|积极|扎实|切实|"
-                         r"不断|大力|着力|突出|强化|深化|推动|加强)")
+_LEAD_START = re.compile(
+    r"^(?:始终|坚持|围绕|紧扣|紧紧围绕|注重|聚焦|立足|着眼|把|以|牢牢|全面|深入|持续|积极|扎实|切实|"
+    r"不断|大力|着力|突出|强化|深化|推动|加强)"
+)
 
 
-def _lead_clause(passages: list[Passage], spec: ReportSpec, part: str = "achievements",
-                 avoid: frozenset[str] = frozenset()) -> tuple[str | None, Passage | None]:
+def _lead_clause(
+    passages: list[Passage], spec: ReportSpec, part: str = "achievements", avoid: frozenset[str] = frozenset()
+) -> tuple[str | None, Passage | None]:
     """The opening clause of the closest past subsection, when it is a reusable pattern and not
     one a sibling section already opens with (`avoid`)."""
     for p in passages:
@@ -461,15 +556,18 @@ def _lead_clause(passages: list[Passage], spec: ReportSpec, part: str = "achieve
         if p.heading_path:
             last = p.heading_path.split(">")[-1].strip()
             if last and body.startswith(last):
-                body = body[len(last):]
+                body = body[len(last) :]
         m = re.match(r"([^。；\n]*)[。；](\s*)(.*)", body.strip(), re.S)
         # A lead stands alone: its paragraph ends after it, or the enumeration starts right after.
         if m is None or not ("\n" in m.group(2) or m.group(3).startswith(("一是", "一方面"))):
             continue
         clause = m.group(1).split("，")[0].strip()
-        if (8 <= len(clause) <= 40 and _LEAD_START.match(clause)
-                and not re.search(r"[\dXx×]|[一二三四五六七八九十]是|一方面|年", clause)
-                and not clause.startswith(("（", "一、", "二、", "三、"))):
+        if (
+            8 <= len(clause) <= 40
+            and _LEAD_START.match(clause)
+            and not re.search(r"[\dXx×]|[一二三四五六七八九十]是|一方面|年", clause)
+            and not clause.startswith(("（", "一、", "二、", "三、"))
+        ):
             if p.organisation and p.organisation != spec.organisation:
                 clause = clause.replace(p.organisation, short_org(spec.organisation))
             if clause in avoid:
@@ -478,7 +576,7 @@ def _lead_clause(passages: list[Passage], spec: ReportSpec, part: str = "achieve
     return None, None
 
 
-_CONTEXT = re.compile(r"^\d{4}年是")          # "2027年是换届之年": a setting, not a task
+_CONTEXT = re.compile(r"^\d{4}年是")  # "2027年是换届之年": a setting, not a task
 _LEADER = re.compile(r"在[^，。；]{2,30}?领导下[，,]?")
 
 
@@ -506,8 +604,7 @@ class Instruction(NamedTuple):
 
 def parse_instruction(instruction: str | None) -> Instruction:
     text = instruction or ""
-    focus = tuple(w.removesuffix("数据").removesuffix("方面").removesuffix("工作") or w
-                  for w in _FOCUS.findall(text))
+    focus = tuple(w.removesuffix("数据").removesuffix("方面").removesuffix("工作") or w for w in _FOCUS.findall(text))
     return Instruction(concise=bool(_CONCISE.search(text)), focus=focus)
 
 
@@ -526,15 +623,21 @@ def _stress_first(items: list[str], focus: tuple[str, ...]) -> list[str]:
     first; the order is otherwise kept."""
     if not focus:
         return items
-    words = {w for f in focus
-             for w in FOCUS_WORDS.get(f) or [f] + [f[i:i + 2] for i in range(len(f) - 1)]}
+    words = {w for f in focus for w in FOCUS_WORDS.get(f) or [f] + [f[i : i + 2] for i in range(len(f) - 1)]}
     return sorted(items, key=lambda item: not any(w in item for w in words))
 
 
-def compose_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure],
-                    passages: list[Passage] | None = None, *, title: str | None = None,
-                    terms: str | Path | None = None, avoid_leads: frozenset[str] = frozenset(),
-                    instruction: str | None = None) -> OfflineDraft:
+def compose_section(
+    section: SectionSpec,
+    spec: ReportSpec,
+    figures: list[Figure],
+    passages: list[Passage] | None = None,
+    *,
+    title: str | None = None,
+    terms: str | Path | None = None,
+    avoid_leads: frozenset[str] = frozenset(),
+    instruction: str | None = None,
+) -> OfflineDraft:
     """Draft one section without a model. `figures` is every supplied figure; the section's
     own are those assigned to it (spec `figures:` or the figure's `section`)."""
     passages = [p for p in (passages or []) if p.kind == "report"]
@@ -544,8 +647,10 @@ def compose_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure
     title = title if title is not None else (section.title or derive_titles(spec, figures).get(section.id, ""))
 
     def grounded(notes: str, clause_part: str) -> list[GroundedClause]:
-        out = [ground_clause(to_register(c, part=clause_part, year=year), figures, terms=terms)
-               for c in split_clauses(notes)]
+        out = [
+            ground_clause(to_register(c, part=clause_part, year=year), figures, terms=terms)
+            for c in split_clauses(notes)
+        ]
         return [c for c in out if c.text]
 
     org, short = spec.organisation, short_org(spec.organisation)
@@ -573,9 +678,11 @@ def compose_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure
         items = [_SUBJECT.sub("", i) for i in items if i]
         body = "，".join(items) if items else "以习近平新时代中国特色社会主义思想为指导，紧紧围绕中心、服务大局"
         opening = "" if lead_context.startswith(f"{year}年") else f"{year}年，"
-        paragraphs = [f"{lead_context}{_sentence(f'{opening}在{leader}的坚强领导下，{org}{body}')}"
-                      f"{figures_sentence(left)}坚持守正创新、真抓实干，{topic}取得了新成效、新进展。"
-                      f"现将{year}年{topic}汇报如下："]
+        paragraphs = [
+            f"{lead_context}{_sentence(f'{opening}在{leader}的坚强领导下，{org}{body}')}"
+            f"{figures_sentence(left)}坚持守正创新、真抓实干，{topic}取得了新成效、新进展。"
+            f"现将{year}年{topic}汇报如下："
+        ]
     elif part == "closing":
         note = "，".join(items)
         if note and not note.startswith(("以", "将")):
@@ -588,15 +695,20 @@ def compose_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure
         paragraphs = [f"{lead_context}{figures_sentence(left)}{_sentence(f'{short}将{note.lstrip(chr(23558))}')}"]
     elif part == "problems":
         p_items = [c.text for c in problems if not _CONTEXT.match(c.text)]
-        m_items = [c.text for c in measures] or MEASURES[:max(2, min(len(p_items), 4))]
-        first = (f"一年来，{topic}虽然取得了一定成效，但对照新形势新任务新要求，仍存在一些不足。"
-                 + (enumerate_items(p_items, part=part) if p_items else "有的工作创新不够，有的工作落实还不够到位。"))
-        paragraphs = [lead_context + first + figures_sentence(left),
-                      f"针对上述问题，{short}将采取以下改进措施：" + enumerate_items(m_items, part="plans")]
+        m_items = [c.text for c in measures] or MEASURES[: max(2, min(len(p_items), 4))]
+        first = f"一年来，{topic}虽然取得了一定成效，但对照新形势新任务新要求，仍存在一些不足。" + (
+            enumerate_items(p_items, part=part) if p_items else "有的工作创新不够，有的工作落实还不够到位。"
+        )
+        paragraphs = [
+            lead_context + first + figures_sentence(left),
+            f"针对上述问题，{short}将采取以下改进措施：" + enumerate_items(m_items, part="plans"),
+        ]
     elif part == "plans":
         items = _stress_first(items, parse_instruction(instruction).focus)
-        lead = (f"{lead_context}{year + 1}年，{short}将继续以习近平新时代中国特色社会主义思想为指导，"
-                f"紧紧围绕{level or ''}委中心工作，统筹推进{topic}各项任务，努力在守正创新中取得新突破。")
+        lead = (
+            f"{lead_context}{year + 1}年，{short}将继续以习近平新时代中国特色社会主义思想为指导，"
+            f"紧紧围绕{level or ''}委中心工作，统筹推进{topic}各项任务，努力在守正创新中取得新突破。"
+        )
         paragraphs = [lead, enumerate_items(items, part=part) + figures_sentence(left)]
     else:
         clause, passage = _lead_clause(passages, spec, part, avoid_leads)
@@ -611,6 +723,8 @@ def compose_section(section: SectionSpec, spec: ReportSpec, figures: list[Figure
         if wanted.concise:  # the lead is the genre's general statement; the items carry the facts
             lead = ""
         two_sided = passage is not None and "另一方面" in passage.text
-        paragraphs = [lead_context + lead + enumerate_items(items, two_sided=two_sided, part=part) + figures_sentence(left)]
+        paragraphs = [
+            lead_context + lead + enumerate_items(items, two_sided=two_sided, part=part) + figures_sentence(left)
+        ]
     text = "\n\n".join(p for p in paragraphs if p)
     return OfflineDraft(title=title or "", text=text, passages=used_passages, used=used)

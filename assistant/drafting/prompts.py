@@ -27,9 +27,14 @@ class PromptError(HuibaoError):
 
 @lru_cache(maxsize=4)
 def _environment(directory: str) -> SandboxedEnvironment:
-    return SandboxedEnvironment(loader=FileSystemLoader(directory), undefined=StrictUndefined,
-                                autoescape=False, keep_trailing_newline=False,
-                                trim_blocks=False, lstrip_blocks=False)
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(directory),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
 
 
 def render_prompt(name: str, *, prompts_dir: Path | None = None, **variables: object) -> str:

@@ -56,7 +56,7 @@ class SectionSpec(BaseModel):
     notes: str = ""
     figures: list[str] = []
     part: Part = "other"
-    children: list["SectionSpec"] = []
+    children: list[SectionSpec] = []
 
     @property
     def is_leaf(self) -> bool:
@@ -127,7 +127,7 @@ class ReportSpec(BaseModel):
         t = self.title.replace(self.organisation, "")
         year = re.search(r"\d{4}\s*年度?", t)
         if year:  # what precedes the year names the office, in whatever form the title uses
-            t = t[year.end():]
+            t = t[year.end() :]
         t = re.sub(r"(的)?(情况)?(汇报|报告|总结)$", "", t).strip()
         return t or "工作"
 
@@ -163,8 +163,9 @@ def _split_entries(notes: Any) -> list[str]:
     return [line.strip() for line in str(notes).splitlines() if line.strip()]
 
 
-def template_spec(title: str, organisation: str, year: int, notes: dict[str, Any] | None = None,
-                  *, topic: str | None = None) -> ReportSpec:
+def template_spec(
+    title: str, organisation: str, year: int, notes: dict[str, Any] | None = None, *, topic: str | None = None
+) -> ReportSpec:
     """The shape of a 年度工作汇报: 导语, 一、做法及成效 (one subsection per achievements
     note), 二、问题及措施, 三、{year+1}年工作打算, 结束语."""
     notes = dict(notes or {})
@@ -177,20 +178,23 @@ def template_spec(title: str, organisation: str, year: int, notes: dict[str, Any
         return ""
 
     achievements = _split_entries(notes.get("achievements", notes.get("1")))
-    children = [SectionSpec(id=f"1.{i}", notes=n, part="achievements")
-                for i, n in enumerate(achievements or [""], start=1)]
+    children = [
+        SectionSpec(id=f"1.{i}", notes=n, part="achievements") for i, n in enumerate(achievements or [""], start=1)
+    ]
     sections = [
         SectionSpec(id="intro", notes=text("intro"), part="intro"),
         SectionSpec(id="1", title=TEMPLATE_TITLES["achievements"], part="achievements", children=children),
         SectionSpec(id="2", title=TEMPLATE_TITLES["problems"], notes=text("problems", "2"), part="problems"),
-        SectionSpec(id="3", title=TEMPLATE_TITLES["plans"].format(next_year=year + 1),
-                    notes=text("plans", "3"), part="plans"),
+        SectionSpec(
+            id="3", title=TEMPLATE_TITLES["plans"].format(next_year=year + 1), notes=text("plans", "3"), part="plans"
+        ),
         SectionSpec(id="closing", notes=text("closing"), part="closing"),
     ]
     return ReportSpec(title=title, organisation=organisation, year=year, topic=topic, sections=sections)
 
 
 # ---------------------------------------------------------------- loading
+
 
 def _line(node: yaml.Node | None) -> int | None:
     return node.start_mark.line + 1 if node is not None else None
@@ -227,13 +231,15 @@ def _notes_text(node: yaml.Node, source: str, field: str) -> str:
 # Which part of a 年度工作汇报 an L1 heading belongs to. One list for the spec, the checker, the
 # offline engine and the eval. Order matters: "存在的问题及改进措施" names 措施 but is the problems
 # part, and "2027年工作思路和主要工作安排" names 主要工作 but is the plans part.
-_TITLE_PARTS = (("problems", re.compile(r"问题|不足|差距|短板")),
-                ("plans", re.compile(r"打算|展望|思路|计划|安排|下一步|目标任务")),
-                ("achievements", re.compile(r"做法|成效|成绩|情况|进展|完成|开展|主要工作")))
+_TITLE_PARTS = (
+    ("problems", re.compile(r"问题|不足|差距|短板")),
+    ("plans", re.compile(r"打算|展望|思路|计划|安排|下一步|目标任务")),
+    ("achievements", re.compile(r"做法|成效|成绩|情况|进展|完成|开展|主要工作")),
+)
 
 
 def part_of_title(title: str | None) -> str | None:
-    """"achievements", "problems" or "plans" for an L1 heading's words; None when they name none."""
+    """ "achievements", "problems" or "plans" for an L1 heading's words; None when they name none."""
     if title:
         for part, rx in _TITLE_PARTS:
             if rx.search(title):
@@ -258,14 +264,19 @@ def _section(node: yaml.Node, source: str, parent_part: str | None, seen: dict[s
     if not sid:
         raise InputError("章节编号为空。", file=source, line=_line(id_node), field="id")
     if sid in seen:
-        raise InputError(f"章节编号“{sid}”重复（第 {seen[sid]} 行已使用）。", file=source,
-                         line=_line(id_node), field="id")
+        raise InputError(
+            f"章节编号“{sid}”重复（第 {seen[sid]} 行已使用）。", file=source, line=_line(id_node), field="id"
+        )
     seen[sid] = _line(id_node)
     unknown = set(fields) - {"id", "title", "notes", "figures", "part", "children"}
     if unknown:
         name = sorted(unknown)[0]
-        raise InputError(f"未知字段“{name}”（可用：id、title、notes、figures、part、children）。",
-                         file=source, line=_line(fields[name][0]), field=name)
+        raise InputError(
+            f"未知字段“{name}”（可用：id、title、notes、figures、part、children）。",
+            file=source,
+            line=_line(fields[name][0]),
+            field=name,
+        )
     title = _scalar_text(fields["title"][1], source, "title") if "title" in fields else None
     title = title or None
     notes = _notes_text(fields["notes"][1], source, "notes") if "notes" in fields else ""
@@ -283,8 +294,12 @@ def _section(node: yaml.Node, source: str, parent_part: str | None, seen: dict[s
     if "part" in fields:
         part = _scalar_text(fields["part"][1], source, "part")
         if part not in PARTS:
-            raise InputError(f"部分“{part}”无效（可选：{'、'.join(PARTS)}）。", file=source,
-                             line=_line(fields["part"][1]), field="part")
+            raise InputError(
+                f"部分“{part}”无效（可选：{'、'.join(PARTS)}）。",
+                file=source,
+                line=_line(fields["part"][1]),
+                field="part",
+            )
     else:
         part = infer_part(sid, title, parent_part)
     children: list[SectionSpec] = []
@@ -309,8 +324,7 @@ def parse_spec(text: str, source: str = "<提纲>") -> tuple[ReportSpec, dict[st
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         problem = getattr(err, "problem", None) or str(err)
-        raise InputError(f"YAML 格式错误：{problem}", file=source,
-                         line=mark.line + 1 if mark else None) from None
+        raise InputError(f"YAML 格式错误：{problem}", file=source, line=mark.line + 1 if mark else None) from None
     if root is None:
         raise InputError("文件为空。", file=source)
     fields = _mapping(root, source, "提纲文件")
@@ -339,8 +353,12 @@ def parse_spec(text: str, source: str = "<提纲>") -> tuple[ReportSpec, dict[st
             nnode = fields["notes"][1]
             for key, (knode, vnode) in _mapping(nnode, source, "notes").items():
                 if key not in PARTS and key not in ("1", "2", "3"):
-                    raise InputError(f"要点的键“{key}”无效（可用：intro、achievements、problems、plans、closing）。",
-                                     file=source, line=_line(knode), field=f"notes.{key}")
+                    raise InputError(
+                        f"要点的键“{key}”无效（可用：intro、achievements、problems、plans、closing）。",
+                        file=source,
+                        line=_line(knode),
+                        field=f"notes.{key}",
+                    )
                 if isinstance(vnode, yaml.SequenceNode):
                     notes[key] = [_scalar_text(n, source, f"notes.{key}") for n in vnode.value]
                 else:
@@ -350,8 +368,13 @@ def parse_spec(text: str, source: str = "<提纲>") -> tuple[ReportSpec, dict[st
     return spec, seen
 
 
-def validate(spec: ReportSpec, figures: list[Figure] | None, *, source: str | None = None,
-             lines: dict[str, int | None] | None = None) -> None:
+def validate(
+    spec: ReportSpec,
+    figures: list[Figure] | None,
+    *,
+    source: str | None = None,
+    lines: dict[str, int | None] | None = None,
+) -> None:
     """Cross-check spec and figures: every figure id a section names exists, and every
     figure's `section` names a section of the spec."""
     if figures is None:
@@ -362,13 +385,20 @@ def validate(spec: ReportSpec, figures: list[Figure] | None, *, source: str | No
         for fid in section.figures:
             if fid not in ids:
                 where = (lines or {}).get(f"{section.id}\0{fid}") or (lines or {}).get(section.id)
-                raise InputError(f"章节“{section.id}”引用的数据编号“{fid}”在数据文件中不存在。",
-                                 file=source, line=where, field="figures")
+                raise InputError(
+                    f"章节“{section.id}”引用的数据编号“{fid}”在数据文件中不存在。",
+                    file=source,
+                    line=where,
+                    field="figures",
+                )
     for fig in figures:
         if fig.section and fig.section not in section_ids:
-            raise InputError(f"数据“{fig.id}（{fig.item}）”所属章节“{fig.section}”在提纲中不存在"
-                             f"（提纲的章节编号：{'、'.join(s.id for s in spec.walk())}）。",
-                             file=source, field="章节")
+            raise InputError(
+                f"数据“{fig.id}（{fig.item}）”所属章节“{fig.section}”在提纲中不存在"
+                f"（提纲的章节编号：{'、'.join(s.id for s in spec.walk())}）。",
+                file=source,
+                field="章节",
+            )
 
 
 def load_spec(path: str | Path, figures: list[Figure] | None = None) -> ReportSpec:

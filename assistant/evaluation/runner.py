@@ -27,9 +27,10 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -38,11 +39,11 @@ from assistant.core.errors import HuibaoError, InputError
 
 if TYPE_CHECKING:
     from assistant.check import CheckResult, NumberMention, StyleFinding
-    from assistant.drafting.draft import ReportDraft
     from assistant.core.figures import Figure
-    from assistant.llm import ChatMessage, ChatModel
-    from assistant.kb.retrieve import KnowledgeBase
     from assistant.core.settings import Settings
+    from assistant.drafting.draft import ReportDraft
+    from assistant.kb.retrieve import KnowledgeBase
+    from assistant.llm import ChatMessage, ChatModel
 
 Backend = Literal["offline", "model"]
 
@@ -57,14 +58,15 @@ class EvalError(HuibaoError):
 
 # ---------------------------------------------------------------- cases and thresholds
 
+
 class CaseExpectations(BaseModel):
     model_config = {"extra": "forbid"}
 
     expect_placeholders: bool = False
-    min_placeholders: int = 1                 # only when expect_placeholders
-    forbidden_phrases: list[str] = []         # must not appear anywhere in the draft
-    required_phrases: list[str] = []          # must appear somewhere in the draft
-    thresholds: dict[str, float] = {}         # per-case overrides of evals/thresholds.yaml
+    min_placeholders: int = 1  # only when expect_placeholders
+    forbidden_phrases: list[str] = []  # must not appear anywhere in the draft
+    required_phrases: list[str] = []  # must appear somewhere in the draft
+    thresholds: dict[str, float] = {}  # per-case overrides of evals/thresholds.yaml
 
 
 class EvalCase(BaseModel):
@@ -78,16 +80,17 @@ class EvalCase(BaseModel):
 
 class Thresholds(BaseModel):
     """The gate. Per-case maxima/minima, and one suite-wide rate. See evals/thresholds.yaml."""
+
     model_config = {"extra": "forbid"}
 
-    invented_numbers: int = 0                 # max per case: invented + marked 【待核实】
+    invented_numbers: int = 0  # max per case: invented + marked 【待核实】
     style_errors_per_case: int = 0
     style_warnings_per_case: int | None = None  # None: reported, not gated
-    structure_pass_rate: float = 1.0          # min over the suite
-    min_figure_coverage: float = 0.9          # min per case
-    placeholders_unexpected: int = 0          # max per case without expect_placeholders
-    model_fallback_sections: int = 0          # max per case: sections drafted offline after a model error
-    judge_min_average: float | None = None    # None: the judge never gates
+    structure_pass_rate: float = 1.0  # min over the suite
+    min_figure_coverage: float = 0.9  # min per case
+    placeholders_unexpected: int = 0  # max per case without expect_placeholders
+    model_fallback_sections: int = 0  # max per case: sections drafted offline after a model error
+    judge_min_average: float | None = None  # None: the judge never gates
 
 
 def load_thresholds(path: str | Path | None) -> Thresholds:
@@ -135,8 +138,14 @@ def load_case(folder: str | Path) -> EvalCase:
     unknown = set(expectations.thresholds) - set(Thresholds.model_fields)
     if unknown:
         raise InputError(f"未知的门槛“{sorted(unknown)[0]}”。", file=str(case_file), field="expectations.thresholds")
-    return EvalCase(id=folder.name, path=folder, spec_path=spec_path, figures_path=figures_path,
-                    description=str(meta.get("description") or "").strip(), expectations=expectations)
+    return EvalCase(
+        id=folder.name,
+        path=folder,
+        spec_path=spec_path,
+        figures_path=figures_path,
+        description=str(meta.get("description") or "").strip(),
+        expectations=expectations,
+    )
 
 
 def discover_cases(cases_dir: str | Path, only: list[str] | None = None) -> list[EvalCase]:
@@ -147,8 +156,9 @@ def discover_cases(cases_dir: str | Path, only: list[str] | None = None) -> list
     if only:
         missing = [c for c in only if not (cases_dir / c / "spec.yaml").is_file()]
         if missing:
-            raise InputError(f"没有案例“{missing[0]}”（可用：{'、'.join(p.name for p in folders)}）。",
-                             file=str(cases_dir))
+            raise InputError(
+                f"没有案例“{missing[0]}”（可用：{'、'.join(p.name for p in folders)}）。", file=str(cases_dir)
+            )
         folders = [cases_dir / c for c in only]
     if not folders:
         raise EvalError(f"案例目录 {cases_dir} 中没有案例（每个案例是一个含 spec.yaml 的文件夹）。")
@@ -157,9 +167,18 @@ def discover_cases(cases_dir: str | Path, only: list[str] | None = None) -> list
 
 # ---------------------------------------------------------------- results
 
+
 class Finding(BaseModel):
-    kind: Literal["invented", "unverified", "placeholder", "style_error", "style_warning", "forbidden",
-                  "missing_phrase", "first_answer_invented"]
+    kind: Literal[
+        "invented",
+        "unverified",
+        "placeholder",
+        "style_error",
+        "style_warning",
+        "forbidden",
+        "missing_phrase",
+        "first_answer_invented",
+    ]
     section_id: str | None = None
     rule: str | None = None
     text: str
@@ -186,15 +205,15 @@ class CaseResult(BaseModel):
     case_id: str
     title: str = ""
     description: str = ""
-    engine: str = ""                          # offline / model / mixed
+    engine: str = ""  # offline / model / mixed
     expect_placeholders: bool = False
     min_placeholders: int = 1
-    invented: int = 0                         # unmarked invented numbers in the final text
-    unverified: int = 0                       # marked 【待核实：…】 after a failed repair
-    placeholders: int = 0                     # 【待补充：…】 / XX
+    invented: int = 0  # unmarked invented numbers in the final text
+    unverified: int = 0  # marked 【待核实：…】 after a failed repair
+    placeholders: int = 0  # 【待补充：…】 / XX
     first_answer_invented: int | None = None  # model runs: numbers invented in first answers
     repaired_sections: list[str] = []
-    fallback_sections: list[str] = []         # model error → drafted offline
+    fallback_sections: list[str] = []  # model error → drafted offline
     figures_used: int = 0
     figures_total: int = 0
     unused_figures: list[str] = []
@@ -205,8 +224,8 @@ class CaseResult(BaseModel):
     required_missing: list[str] = []
     findings: list[Finding] = []
     judge: JudgeScore | None = None
-    error: str | None = None                  # the case could not be loaded or drafted
-    draft: str = ""                           # the final Markdown
+    error: str | None = None  # the case could not be loaded or drafted
+    draft: str = ""  # the final Markdown
 
     @property
     def invented_total(self) -> int:
@@ -222,7 +241,7 @@ class CaseResult(BaseModel):
 
 
 class GateFailure(BaseModel):
-    case_id: str | None                       # None: a suite-wide metric
+    case_id: str | None  # None: a suite-wide metric
     metric: str
     value: float
     limit: float
@@ -230,11 +249,18 @@ class GateFailure(BaseModel):
 
 
 METRIC_ZH = {
-    "invented_numbers": "编造数字（含标注待核实的）", "style_errors_per_case": "规范错误",
-    "style_warnings_per_case": "规范提示", "structure_pass_rate": "结构合规率", "structure": "结构",
-    "min_figure_coverage": "数据覆盖率", "placeholders_unexpected": "意外的待补充项",
-    "placeholders_expected": "应有的待补充项", "model_fallback_sections": "模型出错改用离线起草的章节",
-    "judge_min_average": "模型评分均分", "forbidden_phrases": "不应出现的表述", "required_phrases": "应出现的表述",
+    "invented_numbers": "编造数字（含标注待核实的）",
+    "style_errors_per_case": "规范错误",
+    "style_warnings_per_case": "规范提示",
+    "structure_pass_rate": "结构合规率",
+    "structure": "结构",
+    "min_figure_coverage": "数据覆盖率",
+    "placeholders_unexpected": "意外的待补充项",
+    "placeholders_expected": "应有的待补充项",
+    "model_fallback_sections": "模型出错改用离线起草的章节",
+    "judge_min_average": "模型评分均分",
+    "forbidden_phrases": "不应出现的表述",
+    "required_phrases": "应出现的表述",
     "error": "案例运行出错",
 }
 
@@ -261,16 +287,21 @@ class EvalReport(BaseModel):
         judged = [c.judge.average for c in ok if c.judge and c.judge.average is not None]
         first = [c.first_answer_invented for c in ok if c.first_answer_invented is not None]
         return {
-            "cases": len(self.cases), "cases_passed": sum(1 for c in self.cases if not self.case_failures(c.case_id)),
+            "cases": len(self.cases),
+            "cases_passed": sum(1 for c in self.cases if not self.case_failures(c.case_id)),
             "errors": len(self.cases) - len(ok),
-            "invented": sum(c.invented for c in ok), "unverified": sum(c.unverified for c in ok),
+            "invented": sum(c.invented for c in ok),
+            "unverified": sum(c.unverified for c in ok),
             "first_answer_invented": sum(first) if first else None,
             "repaired_sections": sum(len(c.repaired_sections) for c in ok),
             "fallback_sections": sum(len(c.fallback_sections) for c in ok),
             "placeholders_expected": sum(c.placeholders for c in ok if c.expect_placeholders),
             "placeholders_unexpected": sum(c.unexpected_placeholders for c in ok),
-            "figure_coverage": round(used / total, 4) if total else 1.0, "figures_used": used, "figures_total": total,
-            "style_errors": sum(c.style_errors for c in ok), "style_warnings": sum(c.style_warnings for c in ok),
+            "figure_coverage": round(used / total, 4) if total else 1.0,
+            "figures_used": used,
+            "figures_total": total,
+            "style_errors": sum(c.style_errors for c in ok),
+            "style_warnings": sum(c.style_warnings for c in ok),
             "structure_pass_rate": round(sum(c.structure.passed for c in ok) / len(ok), 4) if ok else 0.0,
             "judge_average": round(sum(judged) / len(judged), 2) if judged else None,
         }
@@ -285,10 +316,13 @@ class EvalReport(BaseModel):
         data["cases"] = []
         for c in self.cases:
             item = c.model_dump(mode="json")
-            item.update(invented_total=c.invented_total, coverage=round(c.coverage, 4),
-                        unexpected_placeholders=c.unexpected_placeholders,
-                        judge_average=c.judge.average if c.judge else None,
-                        passed=not self.case_failures(c.case_id))
+            item.update(
+                invented_total=c.invented_total,
+                coverage=round(c.coverage, 4),
+                unexpected_placeholders=c.unexpected_placeholders,
+                judge_average=c.judge.average if c.judge else None,
+                passed=not self.case_failures(c.case_id),
+            )
             data["cases"].append(item)
         return data
 
@@ -298,6 +332,7 @@ class EvalReport(BaseModel):
 
 # ---------------------------------------------------------------- structure
 
+
 def check_structure(markdown: str, style: list[StyleFinding] | None = None) -> StructureResult:
     """The parts of a 年度工作汇报 in order, as the style checker sees the final text (title line
     first): its S1 (heading numbering) and S2 (导语 ending, part order, closing) findings at any
@@ -305,23 +340,26 @@ def check_structure(markdown: str, style: list[StyleFinding] | None = None) -> S
     the eval, and its Markdown findings. `style`: the checker's findings of `markdown` when the
     caller has them (scope "report"); otherwise the text is linted here."""
     from assistant.check.style import MARKDOWN_MESSAGES
+
     if style is None:
         from assistant.check import lint_style
+
         style = lint_style(markdown, scope="report")
     counts: dict[str, int] = {}
     for f in style:
         if f.rule in ("S1", "S2") or (f.rule == "L4" and f.message in MARKDOWN_MESSAGES):
             key = f"{f.rule} {f.message}"
             counts[key] = counts.get(key, 0) + 1
-    reasons = [f"{r}（{n} 处）" if n > 1 else r for r, n in counts.items()]   # one line per kind of fault
+    reasons = [f"{r}（{n} 处）" if n > 1 else r for r, n in counts.items()]  # one line per kind of fault
     return StructureResult(passed=not reasons, reasons=reasons)
 
 
 # ---------------------------------------------------------------- scoring one draft
 
+
 def _context(text: str, start: int, end: int) -> str:
-    before = text[max(0, start - _CONTEXT_CHARS):start]
-    after = text[end:end + _CONTEXT_CHARS]
+    before = text[max(0, start - _CONTEXT_CHARS) : start]
+    after = text[end : end + _CONTEXT_CHARS]
     span = text[start:end] or "∅"
     if len(span) > 40:
         span = span[:18] + "……" + span[-18:]
@@ -357,37 +395,75 @@ def _is_unverified(m: NumberMention) -> bool:
     return m.status == "placeholder" and m.text.startswith("【待核实")
 
 
-def score_draft(case: EvalCase, report: ReportDraft, figures: list[Figure], check: CheckResult,
-                *, first_answers: dict[str, list[str]] | None = None) -> CaseResult:
+def score_draft(
+    case: EvalCase,
+    report: ReportDraft,
+    figures: list[Figure],
+    check: CheckResult,
+    *,
+    first_answers: dict[str, list[str]] | None = None,
+) -> CaseResult:
     """Score one drafted report (its final Markdown and the check of it)."""
     markdown = report.to_markdown()
     spans = _section_spans(report, markdown)
     exp = case.expectations
-    result = CaseResult(case_id=case.id, title=report.title, description=case.description, engine=report.engine,
-                        expect_placeholders=exp.expect_placeholders, min_placeholders=exp.min_placeholders,
-                        draft=markdown)
+    result = CaseResult(
+        case_id=case.id,
+        title=report.title,
+        description=case.description,
+        engine=report.engine,
+        expect_placeholders=exp.expect_placeholders,
+        min_placeholders=exp.min_placeholders,
+        draft=markdown,
+    )
     findings: list[Finding] = []
     for m in check.numbers:
         sid = _section_at(spans, m.start)
         if m.status == "invented":
             result.invented += 1
-            findings.append(Finding(kind="invented", section_id=sid, text=m.text, context=_context(markdown, m.start, m.end),
-                                    message="数据表中找不到依据的数字"))
+            findings.append(
+                Finding(
+                    kind="invented",
+                    section_id=sid,
+                    text=m.text,
+                    context=_context(markdown, m.start, m.end),
+                    message="数据表中找不到依据的数字",
+                )
+            )
         elif _is_unverified(m):
             result.unverified += 1
-            findings.append(Finding(kind="unverified", section_id=sid, text=m.text,
-                                    context=_context(markdown, m.start, m.end),
-                                    message="模型编造、修正后仍未改正，已标注待核实"))
+            findings.append(
+                Finding(
+                    kind="unverified",
+                    section_id=sid,
+                    text=m.text,
+                    context=_context(markdown, m.start, m.end),
+                    message="模型编造、修正后仍未改正，已标注待核实",
+                )
+            )
         elif m.status == "placeholder":
             result.placeholders += 1
-            findings.append(Finding(kind="placeholder", section_id=sid, text=m.text,
-                                    context=_context(markdown, m.start, m.end),
-                                    message="应有的待补充项" if exp.expect_placeholders else "意外的待补充项"))
+            findings.append(
+                Finding(
+                    kind="placeholder",
+                    section_id=sid,
+                    text=m.text,
+                    context=_context(markdown, m.start, m.end),
+                    message="应有的待补充项" if exp.expect_placeholders else "意外的待补充项",
+                )
+            )
     for f in check.style:
         kind = "style_error" if f.severity == "error" else "style_warning"
-        findings.append(Finding(kind=kind, section_id=_section_at(spans, f.start), rule=f.rule,
-                                text=markdown[f.start:f.end], message=f.message,
-                                context=_context(markdown, f.start, f.end)))
+        findings.append(
+            Finding(
+                kind=kind,
+                section_id=_section_at(spans, f.start),
+                rule=f.rule,
+                text=markdown[f.start : f.end],
+                message=f.message,
+                context=_context(markdown, f.start, f.end),
+            )
+        )
     result.style_errors = check.summary.style_errors
     result.style_warnings = check.summary.style_warnings
     result.figures_total = len(figures)
@@ -398,8 +474,15 @@ def score_draft(case: EvalCase, report: ReportDraft, figures: list[Figure], chec
         at = markdown.find(phrase)
         if at >= 0:
             result.forbidden_found.append(phrase)
-            findings.append(Finding(kind="forbidden", section_id=_section_at(spans, at), text=phrase,
-                                    message="本案例不应出现的表述", context=_context(markdown, at, at + len(phrase))))
+            findings.append(
+                Finding(
+                    kind="forbidden",
+                    section_id=_section_at(spans, at),
+                    text=phrase,
+                    message="本案例不应出现的表述",
+                    context=_context(markdown, at, at + len(phrase)),
+                )
+            )
     for phrase in exp.required_phrases:
         if phrase not in markdown:
             result.required_missing.append(phrase)
@@ -413,13 +496,20 @@ def score_draft(case: EvalCase, report: ReportDraft, figures: list[Figure], chec
         result.first_answer_invented = sum(len(v) for v in first_answers.values())
         for sid, texts in first_answers.items():
             for t in texts:
-                findings.append(Finding(kind="first_answer_invented", section_id=sid, text=t,
-                                        message="模型初稿中编造的数字（随后进入修正轮）"))
+                findings.append(
+                    Finding(
+                        kind="first_answer_invented",
+                        section_id=sid,
+                        text=t,
+                        message="模型初稿中编造的数字（随后进入修正轮）",
+                    )
+                )
     result.findings = findings
     return result
 
 
 # ---------------------------------------------------------------- the model wrapper
+
 
 class _FirstAnswerRecorder:
     """Passes every call through to the model and notes, per section, the numbers the FIRST
@@ -453,6 +543,7 @@ class _FirstAnswerRecorder:
     def _note(self, answer: str) -> None:
         from assistant.check import check_numbers
         from assistant.drafting.draft import strip_wrapping
+
         section = getattr(self._local, "section", None) or "?"
         mentions = check_numbers(strip_wrapping(answer), self._figures, terms=self._terms)
         invented = [m.text for m in mentions if m.status == "invented"]
@@ -462,11 +553,13 @@ class _FirstAnswerRecorder:
 
 # ---------------------------------------------------------------- the judge
 
+
 def judge_report(model: ChatModel, markdown: str) -> JudgeScore:
     """A model's rubric score (1–5 per criterion) of the report's style. Never raises: a
     failed or unreadable answer is recorded as the score's error."""
-    from assistant.llm import ChatMessage
     from assistant.drafting.prompts import render_prompt
+    from assistant.llm import ChatMessage
+
     try:
         prompt = render_prompt("judge", text=markdown, criteria=list(JUDGE_CRITERIA))  # the answer's JSON keys
         answer = model.complete([ChatMessage(role="user", content=prompt)])
@@ -510,20 +603,24 @@ def parse_judge(answer: str) -> JudgeScore:
 
 # ---------------------------------------------------------------- running
 
+
 def _resolve_model(settings: Settings, model: str | ChatModel | None) -> ChatModel:
     if model is not None and not isinstance(model, str):
         return model
     from assistant.llm import make_model
+
     made = make_model(settings, model=model)
     if made is None:
-        raise EvalError("未配置模型接口，无法用模型评测。请设置 OPENAI_BASE_URL / OPENAI_API_KEY"
-                        "（或 HUIBAO_BASE_URL / HUIBAO_API_KEY），或改用 --offline。")
+        raise EvalError(
+            "未配置模型接口，无法用模型评测。请设置 OPENAI_BASE_URL / OPENAI_API_KEY"
+            "（或 HUIBAO_BASE_URL / HUIBAO_API_KEY），或改用 --offline。"
+        )
     return made
 
 
 def run_case(case: EvalCase, settings: Settings, kb: KnowledgeBase | None, model: ChatModel | None) -> CaseResult:
-    from assistant.drafting.draft import draft_report
     from assistant.core.figures import load_figures
+    from assistant.drafting.draft import draft_report
     from assistant.drafting.spec import load_spec
 
     try:
@@ -533,18 +630,32 @@ def run_case(case: EvalCase, settings: Settings, kb: KnowledgeBase | None, model
         return CaseResult(case_id=case.id, description=case.description, error=str(err))
     recorder = _FirstAnswerRecorder(model, figures, terms=settings.terms) if model is not None else None
     try:
-        report = draft_report(spec, figures, kb, recorder, settings,
-                              on_start=recorder.start_section if recorder is not None else None)
+        report = draft_report(
+            spec, figures, kb, recorder, settings, on_start=recorder.start_section if recorder is not None else None
+        )
     except HuibaoError as err:  # e.g. a prompt file that no longer renders: this case fails, the rest run
         return CaseResult(case_id=case.id, title=spec.title, description=case.description, error=str(err))
-    return score_draft(case, report, figures, report.report_check,
-                       first_answers=recorder.first_invented if recorder is not None else None)
+    return score_draft(
+        case,
+        report,
+        figures,
+        report.report_check,
+        first_answers=recorder.first_invented if recorder is not None else None,
+    )
 
 
-def run_eval(cases_dir: str | Path, settings: Settings, *, backend: Backend, model: str | ChatModel | None = None,
-             judge: bool = False, only: list[str] | None = None, kb: KnowledgeBase | None = None,
-             thresholds: Thresholds | None = None,
-             on_case: Callable[[CaseResult], None] | None = None) -> EvalReport:
+def run_eval(
+    cases_dir: str | Path,
+    settings: Settings,
+    *,
+    backend: Backend,
+    model: str | ChatModel | None = None,
+    judge: bool = False,
+    only: list[str] | None = None,
+    kb: KnowledgeBase | None = None,
+    thresholds: Thresholds | None = None,
+    on_case: Callable[[CaseResult], None] | None = None,
+) -> EvalReport:
     """Draft and score every case; the gate's failures are in the returned report.
 
     backend "offline" drafts with the offline engine; "model" with `model` (a ChatModel, or a
@@ -564,10 +675,17 @@ def run_eval(cases_dir: str | Path, settings: Settings, *, backend: Backend, mod
         # The sample knowledge is ingested into an empty index so a fresh checkout (CI)
         # evaluates with the same passages as a developer's machine.
         from assistant.kb.retrieve import open_knowledge_base
+
         kb = open_knowledge_base(settings, ingest_if_empty=True)
-    report = EvalReport(backend=backend, model=getattr(drafting, "name", None), judge=judge,
-                        started_at=datetime.now().isoformat(timespec="seconds"), prompt_version=prompt_version(),
-                        cases_dir=str(cases_dir), thresholds=thresholds or Thresholds())
+    report = EvalReport(
+        backend=backend,
+        model=getattr(drafting, "name", None),
+        judge=judge,
+        started_at=datetime.now().isoformat(timespec="seconds"),
+        prompt_version=prompt_version(),
+        cases_dir=str(cases_dir),
+        thresholds=thresholds or Thresholds(),
+    )
     for case in cases:
         result = run_case(case, settings, kb, drafting)
         if judge_model is not None and result.error is None:
@@ -580,6 +698,7 @@ def run_eval(cases_dir: str | Path, settings: Settings, *, backend: Backend, mod
 
 
 # ---------------------------------------------------------------- the gate
+
 
 def _limits(base: Thresholds, case: EvalCase | None) -> Thresholds:
     if case is None or not case.expectations.thresholds:
@@ -594,8 +713,15 @@ def gate(results: list[CaseResult], thresholds: Thresholds, cases: list[EvalCase
 
     def fail(case_id: str | None, metric: str, value: float, limit: float, detail: str) -> None:
         who = f"案例 {case_id}" if case_id else "全部案例"
-        out.append(GateFailure(case_id=case_id, metric=metric, value=value, limit=limit,
-                               message=f"{who}：{METRIC_ZH.get(metric, metric)}{detail}"))
+        out.append(
+            GateFailure(
+                case_id=case_id,
+                metric=metric,
+                value=value,
+                limit=limit,
+                message=f"{who}：{METRIC_ZH.get(metric, metric)}{detail}",
+            )
+        )
 
     for r in results:
         if r.error is not None:
@@ -604,48 +730,98 @@ def gate(results: list[CaseResult], thresholds: Thresholds, cases: list[EvalCase
         t = _limits(thresholds, by_id.get(r.case_id))
         if r.invented_total > t.invented_numbers:
             texts = "、".join(f.text for f in r.findings if f.kind in ("invented", "unverified"))
-            fail(r.case_id, "invented_numbers", r.invented_total, t.invented_numbers,
-                 f" {r.invented_total} 个，上限 {t.invented_numbers}（{texts}）")
+            fail(
+                r.case_id,
+                "invented_numbers",
+                r.invented_total,
+                t.invented_numbers,
+                f" {r.invented_total} 个，上限 {t.invented_numbers}（{texts}）",
+            )
         if r.style_errors > t.style_errors_per_case:
             rules = sorted({f.rule for f in r.findings if f.kind == "style_error" and f.rule})
-            fail(r.case_id, "style_errors_per_case", r.style_errors, t.style_errors_per_case,
-                 f" {r.style_errors} 处，上限 {t.style_errors_per_case}（规则：{'、'.join(rules)}）")
+            fail(
+                r.case_id,
+                "style_errors_per_case",
+                r.style_errors,
+                t.style_errors_per_case,
+                f" {r.style_errors} 处，上限 {t.style_errors_per_case}（规则：{'、'.join(rules)}）",
+            )
         if t.style_warnings_per_case is not None and r.style_warnings > t.style_warnings_per_case:
-            fail(r.case_id, "style_warnings_per_case", r.style_warnings, t.style_warnings_per_case,
-                 f" {r.style_warnings} 处，上限 {t.style_warnings_per_case}")
+            fail(
+                r.case_id,
+                "style_warnings_per_case",
+                r.style_warnings,
+                t.style_warnings_per_case,
+                f" {r.style_warnings} 处，上限 {t.style_warnings_per_case}",
+            )
         if not r.structure.passed:
             fail(r.case_id, "structure", 0, 1, "不合规：" + "；".join(r.structure.reasons))
         if r.coverage < t.min_figure_coverage:
-            fail(r.case_id, "min_figure_coverage", round(r.coverage, 4), t.min_figure_coverage,
-                 f" {r.coverage:.0%}，下限 {t.min_figure_coverage:.0%}（未用到：{'、'.join(r.unused_figures)}）")
+            fail(
+                r.case_id,
+                "min_figure_coverage",
+                round(r.coverage, 4),
+                t.min_figure_coverage,
+                f" {r.coverage:.0%}，下限 {t.min_figure_coverage:.0%}（未用到：{'、'.join(r.unused_figures)}）",
+            )
         if r.unexpected_placeholders > t.placeholders_unexpected:
-            fail(r.case_id, "placeholders_unexpected", r.unexpected_placeholders, t.placeholders_unexpected,
-                 f" {r.unexpected_placeholders} 个，上限 {t.placeholders_unexpected}（本案例数据齐全，不应有待补充项）")
+            fail(
+                r.case_id,
+                "placeholders_unexpected",
+                r.unexpected_placeholders,
+                t.placeholders_unexpected,
+                f" {r.unexpected_placeholders} 个，上限 {t.placeholders_unexpected}（本案例数据齐全，不应有待补充项）",
+            )
         if r.expect_placeholders and r.placeholders < r.min_placeholders:
-            fail(r.case_id, "placeholders_expected", r.placeholders, r.min_placeholders,
-                 f" {r.placeholders} 个，至少应有 {r.min_placeholders} 个（缺数据处应写【待补充：…】）")
+            fail(
+                r.case_id,
+                "placeholders_expected",
+                r.placeholders,
+                r.min_placeholders,
+                f" {r.placeholders} 个，至少应有 {r.min_placeholders} 个（缺数据处应写【待补充：…】）",
+            )
         if len(r.fallback_sections) > t.model_fallback_sections:
-            fail(r.case_id, "model_fallback_sections", len(r.fallback_sections), t.model_fallback_sections,
-                 f" {len(r.fallback_sections)} 节（{'、'.join(r.fallback_sections)}），上限 {t.model_fallback_sections}")
+            fail(
+                r.case_id,
+                "model_fallback_sections",
+                len(r.fallback_sections),
+                t.model_fallback_sections,
+                f" {len(r.fallback_sections)} 节（{'、'.join(r.fallback_sections)}），上限 {t.model_fallback_sections}",
+            )
         if r.forbidden_found:
             fail(r.case_id, "forbidden_phrases", len(r.forbidden_found), 0, "：" + "、".join(r.forbidden_found))
         if r.required_missing:
             fail(r.case_id, "required_phrases", len(r.required_missing), 0, "缺少：" + "、".join(r.required_missing))
-        if t.judge_min_average is not None and r.judge is not None and r.judge.average is not None \
-                and r.judge.average < t.judge_min_average:
-            fail(r.case_id, "judge_min_average", r.judge.average, t.judge_min_average,
-                 f" {r.judge.average:g}，下限 {t.judge_min_average:g}")
+        if (
+            t.judge_min_average is not None
+            and r.judge is not None
+            and r.judge.average is not None
+            and r.judge.average < t.judge_min_average
+        ):
+            fail(
+                r.case_id,
+                "judge_min_average",
+                r.judge.average,
+                t.judge_min_average,
+                f" {r.judge.average:g}，下限 {t.judge_min_average:g}",
+            )
     ok = [r for r in results if r.error is None]
     if ok:
         rate = sum(r.structure.passed for r in ok) / len(ok)
         if rate < thresholds.structure_pass_rate:
             bad = "、".join(r.case_id for r in ok if not r.structure.passed)
-            fail(None, "structure_pass_rate", round(rate, 4), thresholds.structure_pass_rate,
-                 f" {rate:.0%}，下限 {thresholds.structure_pass_rate:.0%}（不合规：{bad}）")
+            fail(
+                None,
+                "structure_pass_rate",
+                round(rate, 4),
+                thresholds.structure_pass_rate,
+                f" {rate:.0%}，下限 {thresholds.structure_pass_rate:.0%}（不合规：{bad}）",
+            )
     return out
 
 
 # ---------------------------------------------------------------- the Markdown report
+
 
 def _md_cell(text: str) -> str:
     return str(text).replace("|", "｜").replace("\n", " ")
@@ -659,27 +835,41 @@ def render_markdown(report: EvalReport) -> str:
     ov = report.overall()
     engine = "离线引擎" if report.backend == "offline" else f"模型 {report.model}"
     lines = [f"# 评测报告：{engine}", ""]
-    lines.append(f"- 结论：**{'通过' if report.passed else '未通过'}**（{ov['cases_passed']}/{ov['cases']} 个案例达到全部门槛）")
+    lines.append(
+        f"- 结论：**{'通过' if report.passed else '未通过'}**（{ov['cases_passed']}/{ov['cases']} 个案例达到全部门槛）"
+    )
     lines.append(f"- 时间：{report.started_at}；提示词版本：{report.prompt_version}；案例目录：{report.cases_dir}")
     if report.judge:
-        lines.append("- 模型评分（--judge）只作参考，与规则核对并列，不替代规则核对，也不计入门槛（除非设置了 judge_min_average）。")
+        lines.append(
+            "- 模型评分（--judge）只作参考，与规则核对并列，不替代规则核对，也不计入门槛（除非设置了 judge_min_average）。"
+        )
     t = report.thresholds
-    lines += ["", "## 总体", "", "| 指标 | 数值 | 门槛 |", "|---|---|---|",
-              f"| 编造数字（未标注） | {ov['invented']} | 每案例 ≤ {t.invented_numbers}（含待核实） |",
-              f"| 修正后仍编造、标注待核实 | {ov['unverified']} | 同上 |"]
+    lines += [
+        "",
+        "## 总体",
+        "",
+        "| 指标 | 数值 | 门槛 |",
+        "|---|---|---|",
+        f"| 编造数字（未标注） | {ov['invented']} | 每案例 ≤ {t.invented_numbers}（含待核实） |",
+        f"| 修正后仍编造、标注待核实 | {ov['unverified']} | 同上 |",
+    ]
     if ov["first_answer_invented"] is not None:
         lines.append(f"| 模型初稿编造数字 | {ov['first_answer_invented']} | 不设门槛（修正轮会处理） |")
         lines.append(f"| 进入修正轮的章节 | {ov['repaired_sections']} | 不设门槛 |")
         lines.append(f"| 模型出错改用离线的章节 | {ov['fallback_sections']} | 每案例 ≤ {t.model_fallback_sections} |")
-    lines += [f"| 待补充项（预期的） | {ov['placeholders_expected']} | 缺数据案例至少若干个 |",
-              f"| 待补充项（意外的） | {ov['placeholders_unexpected']} | 每案例 ≤ {t.placeholders_unexpected} |",
-              f"| 数据覆盖率 | {ov['figure_coverage']:.1%}（{ov['figures_used']}/{ov['figures_total']}） | 每案例 ≥ {t.min_figure_coverage:.0%} |",
-              f"| 规范错误 | {ov['style_errors']} | 每案例 ≤ {t.style_errors_per_case} |",
-              f"| 规范提示 | {ov['style_warnings']} | {'不设门槛' if t.style_warnings_per_case is None else f'每案例 ≤ {t.style_warnings_per_case}'} |",
-              f"| 结构合规率 | {ov['structure_pass_rate']:.0%} | ≥ {t.structure_pass_rate:.0%} |"]
+    lines += [
+        f"| 待补充项（预期的） | {ov['placeholders_expected']} | 缺数据案例至少若干个 |",
+        f"| 待补充项（意外的） | {ov['placeholders_unexpected']} | 每案例 ≤ {t.placeholders_unexpected} |",
+        f"| 数据覆盖率 | {ov['figure_coverage']:.1%}（{ov['figures_used']}/{ov['figures_total']}） | 每案例 ≥ {t.min_figure_coverage:.0%} |",
+        f"| 规范错误 | {ov['style_errors']} | 每案例 ≤ {t.style_errors_per_case} |",
+        f"| 规范提示 | {ov['style_warnings']} | {'不设门槛' if t.style_warnings_per_case is None else f'每案例 ≤ {t.style_warnings_per_case}'} |",
+        f"| 结构合规率 | {ov['structure_pass_rate']:.0%} | ≥ {t.structure_pass_rate:.0%} |",
+    ]
     if ov["judge_average"] is not None:
-        lines.append(f"| 模型评分均分（1～5） | {ov['judge_average']:g} | "
-                     f"{'不设门槛' if t.judge_min_average is None else f'≥ {t.judge_min_average:g}'} |")
+        lines.append(
+            f"| 模型评分均分（1～5） | {ov['judge_average']:g} | "
+            f"{'不设门槛' if t.judge_min_average is None else f'≥ {t.judge_min_average:g}'} |"
+        )
     lines += ["", "## 各案例", ""]
     head = "| 案例 | 引擎 | 编造 | 待核实 | 待补充 | 数据覆盖 | 规范错误 | 规范提示 | 结构 |"
     sep = "|---|---|---|---|---|---|---|---|---|"
@@ -695,17 +885,24 @@ def render_markdown(report: EvalReport) -> str:
     for c in report.cases:
         verdict = "✅ 通过" if not report.case_failures(c.case_id) else "❌ 未通过"
         if c.error:
-            lines.append(f"| {c.case_id} | — | — | — | — | — | — | — | — |"
-                         + (" — | — |" if report.backend == "model" else "") + (" — |" if report.judge else "")
-                         + " ❌ 出错 |")
+            lines.append(
+                f"| {c.case_id} | — | — | — | — | — | — | — | — |"
+                + (" — | — |" if report.backend == "model" else "")
+                + (" — |" if report.judge else "")
+                + " ❌ 出错 |"
+            )
             continue
         ph = f"{c.placeholders}" + ("（预期）" if c.expect_placeholders else "")
-        row = (f"| {c.case_id} | {c.engine} | {c.invented} | {c.unverified} | {ph} | "
-               f"{c.coverage:.0%}（{c.figures_used}/{c.figures_total}） | {c.style_errors} | {c.style_warnings} | "
-               f"{'合规' if c.structure.passed else '不合规'} |")
+        row = (
+            f"| {c.case_id} | {c.engine} | {c.invented} | {c.unverified} | {ph} | "
+            f"{c.coverage:.0%}（{c.figures_used}/{c.figures_total}） | {c.style_errors} | {c.style_warnings} | "
+            f"{'合规' if c.structure.passed else '不合规'} |"
+        )
         if report.backend == "model":
-            row += f" {c.first_answer_invented if c.first_answer_invented is not None else '—'} | " \
-                   f"{'、'.join(c.repaired_sections) or '—'} |"
+            row += (
+                f" {c.first_answer_invented if c.first_answer_invented is not None else '—'} | "
+                f"{'、'.join(c.repaired_sections) or '—'} |"
+            )
         if report.judge:
             row += f" {c.judge.average if c.judge and c.judge.average is not None else '—'} |"
         lines.append(row + f" {verdict} |")
@@ -734,10 +931,16 @@ def render_markdown(report: EvalReport) -> str:
             else:
                 detail = "，".join(f"{k} {v:g}" for k, v in c.judge.scores.items())
                 lines.append(f"- 模型评分（参考）：{detail}；均分 {c.judge.average:g}。{_md_cell(c.judge.reason)}")
-        groups = [("invented", "编造的数字"), ("unverified", "标注待核实的数字"),
-                  ("first_answer_invented", "模型初稿中编造的数字"), ("placeholder", "待补充项"),
-                  ("style_error", "规范错误"), ("style_warning", "规范提示（不计入门槛）"),
-                  ("forbidden", "不应出现的表述"), ("missing_phrase", "应出现而未出现的表述")]
+        groups = [
+            ("invented", "编造的数字"),
+            ("unverified", "标注待核实的数字"),
+            ("first_answer_invented", "模型初稿中编造的数字"),
+            ("placeholder", "待补充项"),
+            ("style_error", "规范错误"),
+            ("style_warning", "规范提示（不计入门槛）"),
+            ("forbidden", "不应出现的表述"),
+            ("missing_phrase", "应出现而未出现的表述"),
+        ]
         for kind, label in groups:
             items = [f for f in c.findings if f.kind == kind]
             if not items:
@@ -753,14 +956,37 @@ def render_markdown(report: EvalReport) -> str:
 
 
 def write_outputs(report: EvalReport, markdown_path: str | Path | None, json_path: str | Path | None) -> None:
-    for path, text in ((markdown_path, report.to_markdown() if markdown_path else ""),
-                       (json_path, json.dumps(report.to_json_dict(), ensure_ascii=False, indent=2) if json_path else "")):
+    for path, text in (
+        (markdown_path, report.to_markdown() if markdown_path else ""),
+        (json_path, json.dumps(report.to_json_dict(), ensure_ascii=False, indent=2) if json_path else ""),
+    ):
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(text, encoding="utf-8")
 
 
-__all__ = ["Backend", "CaseExpectations", "CaseResult", "EvalCase", "EvalError", "EvalReport", "Finding",
-           "GateFailure", "JudgeScore", "StructureResult", "Thresholds", "check_structure", "discover_cases",
-           "gate", "judge_report", "load_case", "load_thresholds", "parse_judge",
-           "render_markdown", "run_case", "run_eval", "score_draft", "write_outputs"]
+__all__ = [
+    "Backend",
+    "CaseExpectations",
+    "CaseResult",
+    "EvalCase",
+    "EvalError",
+    "EvalReport",
+    "Finding",
+    "GateFailure",
+    "JudgeScore",
+    "StructureResult",
+    "Thresholds",
+    "check_structure",
+    "discover_cases",
+    "gate",
+    "judge_report",
+    "load_case",
+    "load_thresholds",
+    "parse_judge",
+    "render_markdown",
+    "run_case",
+    "run_eval",
+    "score_draft",
+    "write_outputs",
+]

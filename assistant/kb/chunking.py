@@ -29,11 +29,11 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 # A sentence ends at 。！？；(and ASCII ; ! ?) plus any closing quotes/brackets right after it.
 _SENT_END = re.compile(r"[。！？；!?;]+[”’」』）)】]*")
 
-TARGET_MAX = 500     # chars: a section longer than this is split into roughly equal chunks
-TARGET_MIN = 150     # a chunk is not closed before it has this many chars (unless the section ends)
-HARD_MAX = 1000      # a single "sentence" longer than this (tables, PDF debris) is cut at ，or spaces
-RUNIN_MAX = 60       # the first sentence of a run-in heading is at most this long
-MERGE_BELOW = 100    # a section this short (an enumerated item, a one-line 要点) joins its neighbours
+TARGET_MAX = 500  # chars: a section longer than this is split into roughly equal chunks
+TARGET_MIN = 150  # a chunk is not closed before it has this many chars (unless the section ends)
+HARD_MAX = 1000  # a single "sentence" longer than this (tables, PDF debris) is cut at ，or spaces
+RUNIN_MAX = 60  # the first sentence of a run-in heading is at most this long
+MERGE_BELOW = 100  # a section this short (an enumerated item, a one-line 要点) joins its neighbours
 
 
 @dataclass
@@ -48,9 +48,9 @@ class Chunk:
 @dataclass
 class _Section:
     path: list[str]
-    start: int   # body start offset
+    start: int  # body start offset
     end: int
-    top_level: int = 0   # level of the last heading in path (0: none)
+    top_level: int = 0  # level of the last heading in path (0: none)
 
 
 def heading_level(line: str) -> tuple[int, str, bool] | None:
@@ -62,7 +62,7 @@ def heading_level(line: str) -> tuple[int, str, bool] | None:
     md_level = None
     if md:
         md_level, s = len(md.group(1)), md.group(2).strip()
-    for level, pat in _HEADING_PATTERNS:
+    for level, pat in _HEADING_PATTERNS:  # noqa: B007 - the matching level is used after the loop
         if pat.match(s):
             break
     else:
@@ -77,8 +77,8 @@ def heading_level(line: str) -> tuple[int, str, bool] | None:
             return (level, s, False)
         return (level, _first_clause(s), True) if level >= 2 else None
     if m.end() >= len(s) and md_level is not None:
-        return (level, s[:m.start()], False)
-    first = s[:m.start()]
+        return (level, s[: m.start()], False)
+    first = s[: m.start()]
     if len(first) <= RUNIN_MAX:
         return (level, first, True)
     return (level, _first_clause(s), True) if level >= 2 else None
@@ -86,7 +86,7 @@ def heading_level(line: str) -> tuple[int, str, bool] | None:
 
 def _first_clause(s: str) -> str:
     cut = re.search(r"[，,：:]", s)
-    head = s[:cut.start()] if cut and cut.start() <= RUNIN_MAX else s[:RUNIN_MAX] + "…"
+    head = s[: cut.start()] if cut and cut.start() <= RUNIN_MAX else s[:RUNIN_MAX] + "…"
     return head
 
 
@@ -117,7 +117,7 @@ def _cut_overlong(text: str, s: int, e: int) -> list[tuple[int, int]]:
         return [(s, e)]
     parts, pos = [], s
     while e - pos > HARD_MAX:
-        window = text[pos:pos + HARD_MAX]
+        window = text[pos : pos + HARD_MAX]
         cut = max(window.rfind("，"), window.rfind(","), window.rfind(" "), window.rfind("\t"))
         cut = pos + (cut + 1 if cut > HARD_MAX // 3 else HARD_MAX)
         parts.append((pos, cut))
@@ -166,7 +166,7 @@ def _sections(text: str, title: str | None) -> list[_Section]:
         # a run-in heading's line is body text; a full-line heading is not
         cur_start = m.start() if run_in else m.end()
     close(len(text))
-    return [s for s in sections if text[s.start:s.end].strip()]
+    return [s for s in sections if text[s.start : s.end].strip()]
 
 
 def _common(a: list[str], b: list[str]) -> list[str]:
@@ -187,14 +187,15 @@ def _merge_small(text: str, sections: list[_Section], max_chars: int) -> list[_S
     """
     out: list[_Section] = []
     for sec in sections:
-        size = len(text[sec.start:sec.end].strip())
+        size = len(text[sec.start : sec.end].strip())
         if out:
             prev = out[-1]
-            psize = len(text[prev.start:prev.end].strip())
+            psize = len(text[prev.start : prev.end].strip())
             common = _common(prev.path, sec.path)
             # never across a top-level (一、/第一章) boundary
             related = (common == sec.path[:-1] or (prev.path and common == prev.path)) and (
-                bool(common) or not sec.path or sec.top_level >= 2)
+                bool(common) or not sec.path or sec.top_level >= 2
+            )
             if related and min(size, psize) < MERGE_BELOW and psize + size <= max_chars:
                 out[-1] = _Section(common, prev.start, sec.end, sec.top_level if common == sec.path else 0)
                 continue
@@ -208,7 +209,7 @@ def chunk_document(text: str, *, title: str | None = None) -> list[Chunk]:
     A section no longer than TARGET_MAX is one chunk; a longer one is cut at sentence ends into
     ceil(len/TARGET_MAX) pieces of roughly equal length.
     """
-    max_chars, min_chars = TARGET_MAX, TARGET_MIN   # read at call time: the benchmark tunes them
+    max_chars, min_chars = TARGET_MAX, TARGET_MIN  # read at call time: the benchmark tunes them
     chunks: list[Chunk] = []
     for sec in _merge_small(text, _sections(text, title), max_chars):
         sents = split_sentences(text, sec.start, sec.end)

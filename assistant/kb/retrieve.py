@@ -18,14 +18,15 @@ import os
 import re
 import threading
 import warnings
-from typing import Callable, Literal
+from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
 
-from assistant.kb.embeddings import embedder_name
 from assistant.core.errors import HuibaoError, StoreError
 from assistant.core.settings import Settings
+from assistant.kb.embeddings import embedder_name
 
 Kind = Literal["report", "policy", "other"]
 # Fusion parameters, tuned on evals/retrieval (bench/bench_retrieval.py): with a small k the top
@@ -34,14 +35,14 @@ Kind = Literal["report", "policy", "other"]
 # sentence encoders blur. Standard RRF (k=60, equal weights) scored recall@5 0.88 vs 0.90 here.
 RRF_K = 10
 BM25_WEIGHT = 1.5
-CANDIDATES = 50      # each arm contributes its top-N to the fusion
+CANDIDATES = 50  # each arm contributes its top-N to the fusion
 
 
 class Passage(BaseModel):
     id: str
     text: str
-    source: str          # path relative to the knowledge root
-    heading_path: str    # "一、… > （二）…"
+    source: str  # path relative to the knowledge root
+    heading_path: str  # "一、… > （二）…"
     kind: Kind
     year: int | None = None
     organisation: str | None = None
@@ -66,9 +67,11 @@ _jieba_lock = threading.Lock()
 _jieba = None
 # Function words, enumeration markers, question words and the verbs every 公文 sentence uses: they
 # match everything and only add noise (measured: BM25 recall@5 0.858 -> 0.867 on evals/retrieval).
-_STOP = set("的 了 和 与 及 等 在 是 对 把 为 以 并 将 于 也 而 或 其 之 中 上 下 年 有 由 从 被 向 着 个 这 那 "
-            "我们 进一步 一步 不断 一是 二是 三是 四是 五是 一方面 另一方面 工作 方面 进行 开展 持续 加强 推进 "
-            "情况 如何 怎么 怎样 多少 哪些 什么 次数 有关 相关 主要 做好 提升 提高 坚持 围绕 全年 组织".split())
+_STOP = set(
+    "的 了 和 与 及 等 在 是 对 把 为 以 并 将 于 也 而 或 其 之 中 上 下 年 有 由 从 被 向 着 个 这 那 "
+    "我们 进一步 一步 不断 一是 二是 三是 四是 五是 一方面 另一方面 工作 方面 进行 开展 持续 加强 推进 "
+    "情况 如何 怎么 怎样 多少 哪些 什么 次数 有关 相关 主要 做好 提升 提高 坚持 围绕 全年 组织".split()
+)
 _KEEP = re.compile(r"[\w]", re.UNICODE)
 
 
@@ -100,6 +103,7 @@ def tokenize(text: str) -> list[str]:
 
 # ---------------------------------------------------------------- Chroma client
 
+
 def collection_name(settings: Settings, embedder: str) -> str:
     """One collection per embedder name: vectors of different models (and sizes) never mix."""
     name = re.sub(r"[^a-zA-Z0-9._-]", "-", f"{settings.collection}-{embedder}").strip("-._")
@@ -111,15 +115,18 @@ def make_client(settings: Settings):
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings as ChromaSettings
+
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_mode == "http":
         try:
             client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
             client.heartbeat()
         except Exception as err:
-            raise StoreError(f"无法连接 Chroma 服务 {settings.chroma_host}:{settings.chroma_port}（{type(err).__name__}）。"
-                             f"请确认服务已启动（chroma run --path <目录> --port {settings.chroma_port}），"
-                             "或把 chroma_mode 设为 embedded 使用本机知识库。") from err
+            raise StoreError(
+                f"无法连接 Chroma 服务 {settings.chroma_host}:{settings.chroma_port}（{type(err).__name__}）。"
+                f"请确认服务已启动（chroma run --path <目录> --port {settings.chroma_port}），"
+                "或把 chroma_mode 设为 embedded 使用本机知识库。"
+            ) from err
         return client
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -141,6 +148,7 @@ class TokenCache:
 
     def __init__(self, data_dir) -> None:
         import sqlite3
+
         data_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(data_dir / "bm25-tokens.sqlite3"), check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, toks TEXT)")
@@ -151,7 +159,7 @@ class TokenCache:
         keys = keys if keys is not None else [text_key(t) for t in texts]
         found: dict[str, list[str]] = {}
         for i in range(0, len(keys), 500):
-            part = keys[i:i + 500]
+            part = keys[i : i + 500]
             q = f"SELECT key, toks FROM tokens WHERE key IN ({','.join('?' * len(part))})"
             for k, toks in self._db.execute(q, part):
                 found[k] = toks.split(self.SEP) if toks else []
@@ -161,8 +169,9 @@ class TokenCache:
                 new[k] = tokenize(t)
         if new:
             with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?)",
-                                     [(k, self.SEP.join(v)) for k, v in new.items()])
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO tokens VALUES (?, ?)", [(k, self.SEP.join(v)) for k, v in new.items()]
+                )
         found.update(new)
         return [found[k] for k in keys]
 
@@ -187,6 +196,7 @@ class _Records:
         with self._lock:
             if self._bm25 is None and self.ids:
                 import bm25s
+
                 texts = [_search_text(d, m) for d, m in zip(self.docs, self.metas)]
                 cache = TokenCache(self._data_dir)
                 try:
@@ -224,14 +234,15 @@ class KnowledgeBase:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings, embedder=None) -> "KnowledgeBase":
+    def open(cls, settings: Settings, embedder=None) -> KnowledgeBase:
         """Open (creating if needed) the collection for the configured embedder. The model itself
         is loaded on first use, so listing documents never waits for it."""
         client = make_client(settings)
         name = collection_name(settings, embedder.name if embedder is not None else embedder_name(settings))
         try:
-            collection = client.get_or_create_collection(name, embedding_function=None,
-                                                         metadata={"hnsw:space": "cosine"})
+            collection = client.get_or_create_collection(
+                name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
         except Exception as err:
             raise StoreError(f"无法打开知识库集合“{name}”：{err}") from err
         return cls(settings, collection, embedder)
@@ -242,6 +253,7 @@ class KnowledgeBase:
     def embedder(self):
         if self._embedder is None:
             from assistant.kb.embeddings import get_embedder
+
             self._embedder = get_embedder(self.settings)
         return self._embedder
 
@@ -249,8 +261,9 @@ class KnowledgeBase:
         with self._lock:
             if self._records is None:
                 got = self._collection.get(include=["documents", "metadatas"])
-                self._records = _Records(list(got["ids"]), list(got["documents"] or []),
-                                         list(got["metadatas"] or []), self.settings.data_dir)
+                self._records = _Records(
+                    list(got["ids"]), list(got["documents"] or []), list(got["metadatas"] or []), self.settings.data_dir
+                )
             return self._records
 
     def _invalidate(self) -> None:
@@ -270,8 +283,9 @@ class KnowledgeBase:
         got = self._collection.get(include=["metadatas"])
         out: dict[str, dict] = {}
         for meta in got["metadatas"] or []:
-            out.setdefault(meta["source"], {"sha256": meta.get("sha256", ""),
-                                            "origin": meta.get("origin", "knowledge")})
+            out.setdefault(
+                meta["source"], {"sha256": meta.get("sha256", ""), "origin": meta.get("origin", "knowledge")}
+            )
         return out
 
     def documents(self) -> list[DocumentInfo]:
@@ -280,9 +294,15 @@ class KnowledgeBase:
         for meta in got["metadatas"] or []:
             src = meta["source"]
             if src not in docs:
-                docs[src] = DocumentInfo(source=src, kind=meta.get("kind", "other"), year=meta.get("year"),
-                                         organisation=meta.get("organisation"), title=meta.get("title"),
-                                         chunks=0, sha256=meta.get("sha256", ""))
+                docs[src] = DocumentInfo(
+                    source=src,
+                    kind=meta.get("kind", "other"),
+                    year=meta.get("year"),
+                    organisation=meta.get("organisation"),
+                    title=meta.get("title"),
+                    chunks=0,
+                    sha256=meta.get("sha256", ""),
+                )
             docs[src].chunks += 1
         return sorted(docs.values(), key=lambda d: d.source)
 
@@ -298,9 +318,12 @@ class KnowledgeBase:
         step = 1000
         try:
             for i in range(0, len(ids), step):
-                self._collection.add(ids=ids[i:i + step], documents=texts[i:i + step],
-                                     metadatas=metadatas[i:i + step],
-                                     embeddings=np.asarray(embeddings[i:i + step], dtype=np.float32))
+                self._collection.add(
+                    ids=ids[i : i + step],
+                    documents=texts[i : i + step],
+                    metadatas=metadatas[i : i + step],
+                    embeddings=np.asarray(embeddings[i : i + step], dtype=np.float32),
+                )
         except Exception as err:
             raise StoreError(f"写入知识库失败：{err}") from err
         self._invalidate()
@@ -311,7 +334,7 @@ class KnowledgeBase:
         if kind is None and year is None and organisation is None:
             return None
         key = (kind, None if year is None else int(year), organisation)
-        if key in rec.masks:   # both arms and repeated queries share the mask
+        if key in rec.masks:  # both arms and repeated queries share the mask
             return rec.masks[key]
         mask = np.ones(len(rec.ids), dtype=bool)
         for i, m in enumerate(rec.metas):
@@ -325,8 +348,9 @@ class KnowledgeBase:
             rec.masks[key] = mask
         return mask
 
-    def dense_ranking(self, query: str, n: int, *, kind=None, year=None, organisation=None,
-                      _rec: _Records | None = None) -> list[tuple[str, float]]:
+    def dense_ranking(
+        self, query: str, n: int, *, kind=None, year=None, organisation=None, _rec: _Records | None = None
+    ) -> list[tuple[str, float]]:
         rec = _rec or self._load()
         mask = self._allowed(rec, kind, year, organisation)
         available = int(mask.sum()) if mask is not None else len(rec.ids)
@@ -351,8 +375,9 @@ class KnowledgeBase:
     def _query_vector(self, query: str) -> np.ndarray:
         return self.embedder.embed_query_array(query)
 
-    def bm25_ranking(self, query: str, n: int, *, kind=None, year=None, organisation=None,
-                     _rec: _Records | None = None) -> list[tuple[str, float]]:
+    def bm25_ranking(
+        self, query: str, n: int, *, kind=None, year=None, organisation=None, _rec: _Records | None = None
+    ) -> list[tuple[str, float]]:
         rec = _rec or self._load()
         bm = rec.bm25()
         tokens = tokenize(query)
@@ -367,8 +392,16 @@ class KnowledgeBase:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(rec.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
-    def search(self, query: str, k: int = 5, *, kind: Kind | None = None, year: int | None = None,
-               organisation: str | None = None, mode: Literal["hybrid", "dense", "bm25"] = "hybrid") -> list[Passage]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        kind: Kind | None = None,
+        year: int | None = None,
+        organisation: str | None = None,
+        mode: Literal["hybrid", "dense", "bm25"] = "hybrid",
+    ) -> list[Passage]:
         """Top-k passages for the query; `score` is the fused RRF score (or the arm's own score)."""
         query = (query or "").strip()
         if not query or k <= 0:
@@ -383,21 +416,33 @@ class KnowledgeBase:
         elif mode == "bm25":
             fused = self.bm25_ranking(query, k, **filt, _rec=rec)
         else:
-            fused = rrf([self.dense_ranking(query, n, **filt, _rec=rec),
-                         self.bm25_ranking(query, n, **filt, _rec=rec)], weights=[1.0, BM25_WEIGHT])
+            fused = rrf(
+                [self.dense_ranking(query, n, **filt, _rec=rec), self.bm25_ranking(query, n, **filt, _rec=rec)],
+                weights=[1.0, BM25_WEIGHT],
+            )
         return [self._passage(rec, cid, score) for cid, score in fused[:k]]
 
     @staticmethod
     def _passage(rec: _Records, cid: str, score: float) -> Passage:
         i = rec.index[cid]
         m = rec.metas[i]
-        return Passage(id=cid, text=rec.docs[i], source=m["source"], heading_path=m.get("heading_path", ""),
-                       kind=m.get("kind", "other"), year=m.get("year"), organisation=m.get("organisation"),
-                       start=int(m.get("start", 0)), end=int(m.get("end", 0)), score=round(score, 6))
+        return Passage(
+            id=cid,
+            text=rec.docs[i],
+            source=m["source"],
+            heading_path=m.get("heading_path", ""),
+            kind=m.get("kind", "other"),
+            year=m.get("year"),
+            organisation=m.get("organisation"),
+            start=int(m.get("start", 0)),
+            end=int(m.get("end", 0)),
+            score=round(score, 6),
+        )
 
 
-def rrf(rankings: list[list[tuple[str, float]]], k: int | None = None,
-        weights: list[float] | None = None) -> list[tuple[str, float]]:
+def rrf(
+    rankings: list[list[tuple[str, float]]], k: int | None = None, weights: list[float] | None = None
+) -> list[tuple[str, float]]:
     """Weighted reciprocal rank fusion: sum of w/(k + rank) over the rankings a document appears in."""
     k = RRF_K if k is None else k
     weights = weights or [1.0] * len(rankings)
@@ -408,8 +453,9 @@ def rrf(rankings: list[list[tuple[str, float]]], k: int | None = None,
     return sorted(scores.items(), key=lambda x: (-x[1], x[0]))
 
 
-def open_knowledge_base(settings: Settings, *, ingest_if_empty: bool = False,
-                        before_ingest: Callable[[], None] | None = None) -> KnowledgeBase | None:
+def open_knowledge_base(
+    settings: Settings, *, ingest_if_empty: bool = False, before_ingest: Callable[[], None] | None = None
+) -> KnowledgeBase | None:
     """The knowledge base to draft with, or None when it holds nothing.
 
     With `ingest_if_empty` an empty index is first filled from settings.knowledge_dir, so a
@@ -419,6 +465,7 @@ def open_knowledge_base(settings: Settings, *, ingest_if_empty: bool = False,
     kb = KnowledgeBase.open(settings)
     if kb.is_empty() and ingest_if_empty and settings.knowledge_dir.is_dir():
         from assistant.kb.ingest import ingest  # ingest imports this module
+
         if before_ingest is not None:
             before_ingest()
         ingest([settings.knowledge_dir], settings, kb=kb)

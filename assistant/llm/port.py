@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, model_validator
 from assistant.core import tokens
 from assistant.core.errors import ModelError
 
-
 # ---- messages and tools --------------------------------------------------------------------
+
 
 class ToolCall(BaseModel):
     id: str
@@ -27,11 +27,11 @@ class ToolCall(BaseModel):
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
     content: str = ""
-    tool_calls: list[ToolCall] | None = None   # assistant message that asked for tools
-    tool_call_id: str | None = None            # tool message answering that call
+    tool_calls: list[ToolCall] | None = None  # assistant message that asked for tools
+    tool_call_id: str | None = None  # tool message answering that call
 
     @model_validator(mode="after")
-    def _tool_fields_fit_role(self) -> "ChatMessage":
+    def _tool_fields_fit_role(self) -> ChatMessage:
         if self.role == "tool" and not self.tool_call_id:
             raise ValueError("a tool message needs tool_call_id")
         if self.tool_calls and self.role != "assistant":
@@ -39,19 +39,19 @@ class ChatMessage(BaseModel):
         return self
 
     @classmethod
-    def system(cls, content: str) -> "ChatMessage":
+    def system(cls, content: str) -> ChatMessage:
         return cls(role="system", content=content)
 
     @classmethod
-    def user(cls, content: str) -> "ChatMessage":
+    def user(cls, content: str) -> ChatMessage:
         return cls(role="user", content=content)
 
     @classmethod
-    def assistant(cls, content: str = "", tool_calls: list[ToolCall] | None = None) -> "ChatMessage":
+    def assistant(cls, content: str = "", tool_calls: list[ToolCall] | None = None) -> ChatMessage:
         return cls(role="assistant", content=content, tool_calls=tool_calls or None)
 
     @classmethod
-    def tool(cls, tool_call_id: str, content: str) -> "ChatMessage":
+    def tool(cls, tool_call_id: str, content: str) -> ChatMessage:
         return cls(role="tool", content=content, tool_call_id=tool_call_id)
 
 
@@ -96,15 +96,35 @@ def count_message_tokens(messages: Sequence[ChatMessage], encoding: str = "o200k
 
 # ---- errors ----------------------------------------------------------------------------------
 
-ErrorKind = Literal["unreachable", "auth", "not_found", "timeout", "cut_off", "length", "empty", "rate_limit",
-                    "server", "bad_request", "context_overflow", "bad_response", "bad_tool_call"]
+ErrorKind = Literal[
+    "unreachable",
+    "auth",
+    "not_found",
+    "timeout",
+    "cut_off",
+    "length",
+    "empty",
+    "rate_limit",
+    "server",
+    "bad_request",
+    "context_overflow",
+    "bad_response",
+    "bad_tool_call",
+]
 
 
 class ModelCallError(ModelError):
     """A failed model call. `partial` holds text received before a stream broke off; it is
     never returned as a complete answer."""
 
-    def __init__(self, message: str, *, kind: ErrorKind, partial: str = "", status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: ErrorKind,
+        partial: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind, self.partial, self.status, self.retry_after = kind, partial, status, retry_after

@@ -21,9 +21,16 @@ class FakeChatModel:
     `history` holds every received message list, in arrival order; `tool_history` the tools.
     """
 
-    def __init__(self, replies: Sequence[str | ToolReply | BaseException] = (), *, name: str = "fake-chat",
-                 delay: float = 0.0, chunk_chars: int = 4, default: str | None = None,
-                 responder: Callable[[list[ChatMessage]], str | ToolReply] | None = None) -> None:
+    def __init__(
+        self,
+        replies: Sequence[str | ToolReply | BaseException] = (),
+        *,
+        name: str = "fake-chat",
+        delay: float = 0.0,
+        chunk_chars: int = 4,
+        default: str | None = None,
+        responder: Callable[[list[ChatMessage]], str | ToolReply] | None = None,
+    ) -> None:
         self.name = name
         self.delay = delay
         self.chunk_chars = max(1, chunk_chars)
@@ -34,7 +41,7 @@ class FakeChatModel:
         self._queue: deque[str | ToolReply | BaseException] = deque(replies)
         self._lock = threading.Lock()
 
-    def enqueue(self, item: str | ToolReply | BaseException) -> "FakeChatModel":
+    def enqueue(self, item: str | ToolReply | BaseException) -> FakeChatModel:
         with self._lock:
             self._queue.append(item)
         return self
@@ -57,12 +64,12 @@ class FakeChatModel:
             else:
                 raise RuntimeError("FakeChatModel: no queued reply left — enqueue() one in the test")
         if self.delay:
-            time.sleep(self.delay)   # outside the lock, so concurrent calls overlap like real ones
+            time.sleep(self.delay)  # outside the lock, so concurrent calls overlap like real ones
         return item
 
     def _chunks(self, text: str) -> Iterator[str]:
         for i in range(0, len(text), self.chunk_chars):
-            yield text[i:i + self.chunk_chars]
+            yield text[i : i + self.chunk_chars]
 
     def stream(self, messages: list[ChatMessage]) -> Iterator[str]:
         item = self._take(messages)
@@ -84,8 +91,12 @@ class FakeChatModel:
         return text
 
     def complete_with_tools(self, messages: list[ChatMessage], tools: Sequence[ToolSpec | dict]) -> ToolReply:
-        specs = [t if isinstance(t, ToolSpec) else ToolSpec.model_validate(
-            t["function"] if isinstance(t, dict) and t.get("type") == "function" else t) for t in tools]
+        specs = [
+            t
+            if isinstance(t, ToolSpec)
+            else ToolSpec.model_validate(t["function"] if isinstance(t, dict) and t.get("type") == "function" else t)
+            for t in tools
+        ]
         with self._lock:
             self.tool_history.append(specs)
         item = self._take(messages)

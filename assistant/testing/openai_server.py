@@ -47,9 +47,10 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 DEFAULT_MODELS = ["fake-model", "fake-embedding"]
 EMBEDDING_DIM = 64
@@ -64,17 +65,17 @@ class Reply:
     kind: ReplyKind = "text"
     text: str = ""
     status: int = 200
-    body: Any = None                      # error body (dict -> JSON, str -> sent as is)
+    body: Any = None  # error body (dict -> JSON, str -> sent as is)
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float | None = None            # seconds before answering; None -> server.delay
-    after_chars: int = 0                  # "cut"/"stall": characters streamed before the drop/pause
-    stall_s: float = 0.0                  # "stall": pause mid-stream (provokes a read timeout)
-    clean_eof: bool = False               # "cut": end the HTTP body properly, just no finish/[DONE]
+    delay: float | None = None  # seconds before answering; None -> server.delay
+    after_chars: int = 0  # "cut"/"stall": characters streamed before the drop/pause
+    stall_s: float = 0.0  # "stall": pause mid-stream (provokes a read timeout)
+    clean_eof: bool = False  # "cut": end the HTTP body properly, just no finish/[DONE]
     tool_calls: list[dict] = field(default_factory=list)  # [{"id", "name", "arguments": dict}]
-    finish_reason: str | None = None      # override ("length" to simulate a truncated answer)
+    finish_reason: str | None = None  # override ("length" to simulate a truncated answer)
 
     @classmethod
-    def coerce(cls, obj: Any) -> "Reply":
+    def coerce(cls, obj: Any) -> Reply:
         """str -> text answer; Reply -> itself; dict -> the script format in the module doc."""
         if isinstance(obj, Reply):
             return obj
@@ -83,24 +84,42 @@ class Reply:
         if not isinstance(obj, dict):
             raise TypeError(f"fake_openai: cannot turn {type(obj).__name__} into a reply")
         delay = obj.get("delay")
-        common = {"delay": float(delay) if delay is not None else None,
-                  "finish_reason": obj.get("finish_reason")}
+        common = {"delay": float(delay) if delay is not None else None, "finish_reason": obj.get("finish_reason")}
         if "error" in obj:
-            return cls(kind="error", status=int(obj["error"]), body=obj.get("body"),
-                       headers={str(k): str(v) for k, v in (obj.get("headers") or {}).items()}, **common)
+            return cls(
+                kind="error",
+                status=int(obj["error"]),
+                body=obj.get("body"),
+                headers={str(k): str(v) for k, v in (obj.get("headers") or {}).items()},
+                **common,
+            )
         if "timeout" in obj:
-            return cls(kind="timeout", text=obj.get("text", "迟到的回答。"), **{**common, "delay": float(obj["timeout"])})
+            return cls(
+                kind="timeout", text=obj.get("text", "迟到的回答。"), **{**common, "delay": float(obj["timeout"])}
+            )
         if "cut" in obj:
-            return cls(kind="cut", text=obj["cut"], after_chars=int(obj.get("after_chars", len(obj["cut"]) // 2)),
-                       clean_eof=bool(obj.get("clean_eof", False)), **common)
+            return cls(
+                kind="cut",
+                text=obj["cut"],
+                after_chars=int(obj.get("after_chars", len(obj["cut"]) // 2)),
+                clean_eof=bool(obj.get("clean_eof", False)),
+                **common,
+            )
         if "stall" in obj:
-            return cls(kind="stall", text=obj["stall"], after_chars=int(obj.get("after_chars", len(obj["stall"]) // 2)),
-                       stall_s=float(obj.get("seconds", 5)), **common)
+            return cls(
+                kind="stall",
+                text=obj["stall"],
+                after_chars=int(obj.get("after_chars", len(obj["stall"]) // 2)),
+                stall_s=float(obj.get("seconds", 5)),
+                **common,
+            )
         if obj.get("empty"):
             return cls(kind="empty", **common)
         if "tool_call" in obj or "tool_calls" in obj:
             calls = obj.get("tool_calls") or [obj["tool_call"]]
-            return cls(kind="tool_call", text=obj.get("text", ""), tool_calls=[_tool_call(**c) for c in calls], **common)
+            return cls(
+                kind="tool_call", text=obj.get("text", ""), tool_calls=[_tool_call(**c) for c in calls], **common
+            )
         if "text" in obj:
             return cls(text=obj["text"], **common)
         raise ValueError(f"fake_openai: unknown reply spec {obj!r}")
@@ -113,11 +132,11 @@ def _tool_call(name: str, arguments: dict | str, id: str | None = None) -> dict:
 @dataclass
 class RecordedRequest:
     method: str
-    path: str                    # as sent, e.g. "/v1/chat/completions"
-    headers: dict[str, str]      # Authorization's value replaced by "<present>"
-    json: Any                    # parsed body (None for GET or unparsable)
+    path: str  # as sent, e.g. "/v1/chat/completions"
+    headers: dict[str, str]  # Authorization's value replaced by "<present>"
+    json: Any  # parsed body (None for GET or unparsable)
     has_authorization: bool
-    authorization_ok: bool | None = None   # only decided when require_key is set
+    authorization_ok: bool | None = None  # only decided when require_key is set
 
     @property
     def messages(self) -> list[dict]:
@@ -153,7 +172,7 @@ def embed_text(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
     test can assert that the passage sharing the query's words ranks first.
     """
     vec = [0.0] * dim
-    grams = list(text) + [text[i:i + 2] for i in range(len(text) - 1)]
+    grams = list(text) + [text[i : i + 2] for i in range(len(text) - 1)]
     for gram in grams:
         if gram.isspace():
             continue
@@ -169,17 +188,24 @@ def embed_text(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
 class FakeOpenAIServer:
     """Threaded OpenAI-compatible server. `start()` binds a free port; `stop()` tears down."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, delay: float = 0.0,
-                 chunk_chars: int = 3, chunk_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        delay: float = 0.0,
+        chunk_chars: int = 3,
+        chunk_delay: float = 0.0,
+    ) -> None:
         self.host, self._port = host, port
-        self.delay = delay                 # seconds before every answer (benchmarks: concurrency)
-        self.chunk_chars = chunk_chars     # characters per SSE delta
-        self.chunk_delay = chunk_delay     # seconds between SSE deltas (UI streaming demos)
+        self.delay = delay  # seconds before every answer (benchmarks: concurrency)
+        self.chunk_chars = chunk_chars  # characters per SSE delta
+        self.chunk_delay = chunk_delay  # seconds between SSE deltas (UI streaming demos)
         self.responder: Callable[[dict], Any] | None = None
         self.require_key: str | None = None
         self.known_models: list[str] | None = None
-        self.models: list[str] = list(DEFAULT_MODELS)   # what GET /models lists
-        self.serve_models = True           # False: GET /models answers 404 (servers without it)
+        self.models: list[str] = list(DEFAULT_MODELS)  # what GET /models lists
+        self.serve_models = True  # False: GET /models answers 404 (servers without it)
         self.embedding_dim = EMBEDDING_DIM
         self.requests: list[RecordedRequest] = []
         self._queue: deque[Reply] = deque()
@@ -189,20 +215,21 @@ class FakeOpenAIServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._in_flight = 0
-        self.max_in_flight = 0             # peak concurrent chat requests (benchmarks)
+        self.max_in_flight = 0  # peak concurrent chat requests (benchmarks)
 
     # ---- lifecycle -------------------------------------------------------------------
-    def start(self) -> "FakeOpenAIServer":
+    def start(self) -> FakeOpenAIServer:
         self._stopping.clear()
         handler = type("Handler", (_Handler,), {"fake": self})
         self._httpd = _Server((self.host, self._port), handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-openai", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
+        )
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._stopping.set()   # wakes handlers sleeping in a delay/timeout
+        self._stopping.set()  # wakes handlers sleeping in a delay/timeout
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -211,7 +238,7 @@ class FakeOpenAIServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "FakeOpenAIServer":
+    def __enter__(self) -> FakeOpenAIServer:
         return self.start() if self._httpd is None else self
 
     def __exit__(self, *exc: object) -> None:
@@ -257,8 +284,9 @@ class FakeOpenAIServer:
     def enqueue_empty(self) -> None:
         self.enqueue(Reply(kind="empty"))
 
-    def enqueue_tool_call(self, name: str, arguments: dict | str, *, content: str = "",
-                          call_id: str | None = None) -> None:
+    def enqueue_tool_call(
+        self, name: str, arguments: dict | str, *, content: str = "", call_id: str | None = None
+    ) -> None:
         self.enqueue(Reply(kind="tool_call", text=content, tool_calls=[_tool_call(name, arguments, call_id)]))
 
     def enqueue_embedding_error(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
@@ -310,19 +338,30 @@ class _Server(ThreadingHTTPServer):
 
 
 def _error_body(status: int, message: str | None = None, code: str | None = None) -> dict:
-    defaults = {400: ("Bad request", "invalid_request_error"), 401: ("Incorrect API key provided", "invalid_api_key"),
-                403: ("Permission denied", "permission_denied"), 404: ("Not found", "not_found"),
-                429: ("Rate limit reached, please retry later", "rate_limit_exceeded"),
-                500: ("The server had an error while processing your request", "server_error"),
-                502: ("Bad gateway", "server_error"), 503: ("Service unavailable", "server_error")}
+    defaults = {
+        400: ("Bad request", "invalid_request_error"),
+        401: ("Incorrect API key provided", "invalid_api_key"),
+        403: ("Permission denied", "permission_denied"),
+        404: ("Not found", "not_found"),
+        429: ("Rate limit reached, please retry later", "rate_limit_exceeded"),
+        500: ("The server had an error while processing your request", "server_error"),
+        502: ("Bad gateway", "server_error"),
+        503: ("Service unavailable", "server_error"),
+    }
     msg, default_code = defaults.get(status, (f"HTTP {status}", "error"))
-    return {"error": {"message": message or msg, "type": "invalid_request_error" if status < 500 else "server_error",
-                      "param": None, "code": code or default_code}}
+    return {
+        "error": {
+            "message": message or msg,
+            "type": "invalid_request_error" if status < 500 else "server_error",
+            "param": None,
+            "code": code or default_code,
+        }
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):
-    fake: FakeOpenAIServer            # set on the subclass made in start()
-    protocol_version = "HTTP/1.1"     # keep-alive and chunked SSE, like real servers
+    fake: FakeOpenAIServer  # set on the subclass made in start()
+    protocol_version = "HTTP/1.1"  # keep-alive and chunked SSE, like real servers
     server_version = "fake-openai/1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet test output
@@ -349,7 +388,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         data = obj.encode("utf-8") if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json" if not isinstance(obj, str) else "text/plain; charset=utf-8")
+        self.send_header(
+            "Content-Type", "application/json" if not isinstance(obj, str) else "text/plain; charset=utf-8"
+        )
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -378,8 +419,10 @@ class _Handler(BaseHTTPRequestHandler):
         name = body.get("model") if isinstance(body, dict) else None
         if known is None or name in known:
             return False
-        self._send_json(404, _error_body(404, f"The model `{name}` does not exist or you do not have access to it.",
-                                         "model_not_found"))
+        self._send_json(
+            404,
+            _error_body(404, f"The model `{name}` does not exist or you do not have access to it.", "model_not_found"),
+        )
         return True
 
     # ---- endpoints -------------------------------------------------------------------
@@ -389,8 +432,15 @@ class _Handler(BaseHTTPRequestHandler):
             if self._auth_failed(rec):
                 return
             models = self.fake.known_models if self.fake.known_models is not None else self.fake.models
-            self._send_json(200, {"object": "list", "data": [
-                {"id": m, "object": "model", "created": 1700000000, "owned_by": "fake-openai"} for m in models]})
+            self._send_json(
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": m, "object": "model", "created": 1700000000, "owned_by": "fake-openai"} for m in models
+                    ],
+                },
+            )
         else:
             self._send_json(404, _error_body(404, f"no route {self.path}"))
 
@@ -433,8 +483,15 @@ class _Handler(BaseHTTPRequestHandler):
                 emb = vec
             data.append({"object": "embedding", "index": i, "embedding": emb})
         tokens = sum(len(t) for t in texts)
-        self._send_json(200, {"object": "list", "data": data, "model": body.get("model"),
-                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        self._send_json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
 
     def _chat(self, body: dict) -> None:
         fake = self.fake
@@ -444,9 +501,14 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             reply = fake._next_reply(body)
             if reply is None:
-                self._send_json(500, _error_body(
-                    500, "fake_openai: no scripted reply (queue empty and no responder) — "
-                         "enqueue() one in the test", "fake_queue_empty"))
+                self._send_json(
+                    500,
+                    _error_body(
+                        500,
+                        "fake_openai: no scripted reply (queue empty and no responder) — enqueue() one in the test",
+                        "fake_queue_empty",
+                    ),
+                )
                 return
             fake._wait(reply.delay if reply.delay is not None else fake.delay)
             if fake._stopping.is_set():
@@ -463,15 +525,29 @@ class _Handler(BaseHTTPRequestHandler):
                 fake._in_flight -= 1
 
     def _base(self, body: dict, obj: str) -> dict:
-        return {"id": "chatcmpl-fake", "object": obj, "created": int(time.time()), "model": body.get("model"),
-                "system_fingerprint": None}
+        return {
+            "id": "chatcmpl-fake",
+            "object": obj,
+            "created": int(time.time()),
+            "model": body.get("model"),
+            "system_fingerprint": None,
+        }
 
     @staticmethod
     def _wire_tool_calls(reply: Reply) -> list[dict]:
-        return [{"id": c["id"], "type": "function", "function": {
-            "name": c["name"],
-            "arguments": c["arguments"] if isinstance(c["arguments"], str) else json.dumps(c["arguments"], ensure_ascii=False)}}
-            for c in reply.tool_calls]
+        return [
+            {
+                "id": c["id"],
+                "type": "function",
+                "function": {
+                    "name": c["name"],
+                    "arguments": c["arguments"]
+                    if isinstance(c["arguments"], str)
+                    else json.dumps(c["arguments"], ensure_ascii=False),
+                },
+            }
+            for c in reply.tool_calls
+        ]
 
     def _complete(self, body: dict, reply: Reply) -> None:
         message: dict[str, Any] = {"role": "assistant", "content": "" if reply.kind == "empty" else reply.text}
@@ -481,10 +557,15 @@ class _Handler(BaseHTTPRequestHandler):
             message["content"] = reply.text or None
             finish = reply.finish_reason or "tool_calls"
         prompt_tokens = sum(len(_content_text(m.get("content"))) for m in body.get("messages") or [])
-        out = {**self._base(body, "chat.completion"),
-               "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-               "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(reply.text),
-                         "total_tokens": prompt_tokens + len(reply.text)}}
+        out = {
+            **self._base(body, "chat.completion"),
+            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": len(reply.text),
+                "total_tokens": prompt_tokens + len(reply.text),
+            },
+        }
         if reply.kind == "stall":
             self.fake._wait(reply.stall_s)
         if reply.kind == "cut":  # non-streaming cut: promise the whole body, send half, hang up
@@ -505,7 +586,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _event(self, obj: Any) -> None:
         text = obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False)
-        self._write_chunk(f"data: {text}\n\n".encode("utf-8"))
+        self._write_chunk(f"data: {text}\n\n".encode())
 
     def _hang_up(self) -> None:
         self.close_connection = True
@@ -532,11 +613,14 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.kind == "cut":
             text = text[: reply.after_chars]
         step = max(1, fake.chunk_chars)
-        pieces = [text[i:i + step] for i in range(0, len(text), step)]
-        if reply.kind == "stall":   # split exactly at after_chars, pause there
-            head, tail = text[:reply.after_chars], text[reply.after_chars:]
-            pieces = [head[i:i + step] for i in range(0, len(head), step)] + [None] + \
-                     [tail[i:i + step] for i in range(0, len(tail), step)]
+        pieces = [text[i : i + step] for i in range(0, len(text), step)]
+        if reply.kind == "stall":  # split exactly at after_chars, pause there
+            head, tail = text[: reply.after_chars], text[reply.after_chars :]
+            pieces = (
+                [head[i : i + step] for i in range(0, len(head), step)]
+                + [None]
+                + [tail[i : i + step] for i in range(0, len(tail), step)]
+            )
         for piece in pieces:
             if piece is None:
                 fake._wait(reply.stall_s)
@@ -560,8 +644,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._event(chunk({"tool_calls": [{"index": idx, **call}]}))
         self._event(chunk({}, finish))
         if (body.get("stream_options") or {}).get("include_usage"):
-            self._event({**base, "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": len(text),
-                                                          "total_tokens": 1 + len(text)}})
+            self._event(
+                {
+                    **base,
+                    "choices": [],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": len(text), "total_tokens": 1 + len(text)},
+                }
+            )
         self._event("[DONE]")
         self._write_chunk(b"")
 
@@ -570,6 +659,7 @@ def _token_ids_to_text(ids: list[int]) -> str:
     # langchain's OpenAIEmbeddings may send cl100k token ids instead of text.
     try:
         from assistant.core.tokens import get_encoding
+
         return get_encoding("cl100k_base").decode(ids)
     except Exception:
         return " ".join(map(str, ids))
@@ -577,11 +667,18 @@ def _token_ids_to_text(ids: list[int]) -> str:
 
 # ---- settings / fixtures -----------------------------------------------------------------
 
+
 def settings_for(server: FakeOpenAIServer, **overrides: Any):
     """Settings pointing at the fake: key "test-key", model "fake-model", 5 s timeout, 2 retries."""
     from assistant.core.settings import Settings
-    values: dict[str, Any] = {"base_url": server.url, "api_key": "test-key", "model": "fake-model",
-                              "request_timeout_s": 5.0, "max_retries": 2}
+
+    values: dict[str, Any] = {
+        "base_url": server.url,
+        "api_key": "test-key",
+        "model": "fake-model",
+        "request_timeout_s": 5.0,
+        "max_retries": 2,
+    }
     values.update(overrides)
     return Settings(**values)
 
@@ -601,23 +698,8 @@ class SleepRecorder:
 def model_for(server: FakeOpenAIServer, *, sleep: Callable[[float], None] | None = None, **overrides: Any):
     """An OpenAIChatModel on the fake whose retry waits are recorded, not slept (fast tests)."""
     from assistant.llm import OpenAIChatModel
+
     return OpenAIChatModel(settings_for(server, **overrides), sleep=sleep or SleepRecorder(), seed=0)
-
-
-try:
-    import pytest
-except ImportError:  # standalone use without pytest installed
-    pytest = None  # type: ignore[assignment]
-
-if pytest is not None:
-    @pytest.fixture
-    def fake_openai():
-        """A started FakeOpenAIServer, stopped after the test."""
-        server = FakeOpenAIServer().start()
-        try:
-            yield server
-        finally:
-            server.stop()
 
 
 # ---- standalone --------------------------------------------------------------------------
@@ -657,8 +739,9 @@ def clean_responder(body: dict) -> str:
         return JUDGE_ANSWER
     idx = int(hashlib.sha256(last.encode("utf-8")).hexdigest(), 16) % len(CLEAN_PARAGRAPHS)
     text = CLEAN_PARAGRAPHS[idx]
-    figures = [(m.group(2), _figure_value(m.group(3)), m.group(4)) for m in _FIGURE_ROW.finditer(last)
-               if m.group(1) != "编号"]
+    figures = [
+        (m.group(2), _figure_value(m.group(3)), m.group(4)) for m in _FIGURE_ROW.finditer(last) if m.group(1) != "编号"
+    ]
     if figures:
         text += "全年" + "，".join(f"{item}{value}{unit}" for item, value, unit in figures) + "。"
     if "第一行输出拟定的标题" in last:
@@ -667,15 +750,21 @@ def clean_responder(body: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m assistant.testing.openai_server",
-                                description="Local OpenAI-compatible server for e2e tests and benchmarks.")
+    p = argparse.ArgumentParser(
+        prog="python -m assistant.testing.openai_server",
+        description="Local OpenAI-compatible server for e2e tests and benchmarks.",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0: pick a free port (printed)")
     p.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
     p.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between streamed deltas")
     p.add_argument("--script", help="JSONL of replies, replayed in order")
-    p.add_argument("--responder", choices=["clean", "none"], default=None,
-                   help="answer after the script runs out (default: clean without --script, none with it)")
+    p.add_argument(
+        "--responder",
+        choices=["clean", "none"],
+        default=None,
+        help="answer after the script runs out (default: clean without --script, none with it)",
+    )
     p.add_argument("--require-key", default=None, help="answer 401 unless this key is sent")
     p.add_argument("--models", default=None, help="comma-separated known model names (others get 404)")
     args = p.parse_args(argv)

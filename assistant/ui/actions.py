@@ -10,14 +10,14 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
-from assistant.workspace.chat import ActionResult
 from assistant.core.errors import InputError, StoreError
 from assistant.core.figures import figure_text, format_value
 from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.workspace.chat import ActionResult
 
 EXAMPLES = PROJECT_ROOT / "examples"
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf")
@@ -37,18 +37,32 @@ class ReportRef:
 
 # --- reports ---------------------------------------------------------------------------
 
+
 def list_reports(ws) -> list[ReportRef]:
-    return [ReportRef(id=r.id, title=r.title, organisation=r.organisation, year=r.year, sections=r.sections,
-                      updated=r.updated.replace("T", " "), stale=r.stale) for r in ws.reports()]
+    return [
+        ReportRef(
+            id=r.id,
+            title=r.title,
+            organisation=r.organisation,
+            year=r.year,
+            sections=r.sections,
+            updated=r.updated.replace("T", " "),
+            stale=r.stale,
+        )
+        for r in ws.reports()
+    ]
 
 
 def sample_inputs() -> tuple[object, list] | None:
     """The sample report's spec and figures from examples/, or None when they are missing."""
     from assistant.core.figures import load_figures
     from assistant.drafting.spec import load_spec
+
     spec_path = EXAMPLES / "report-spec.yaml"
-    figures_path = next((p for p in (EXAMPLES / "figures.csv", EXAMPLES / "figures.xlsx", EXAMPLES / "figures.yaml")
-                         if p.exists()), None)
+    figures_path = next(
+        (p for p in (EXAMPLES / "figures.csv", EXAMPLES / "figures.xlsx", EXAMPLES / "figures.yaml") if p.exists()),
+        None,
+    )
     if not spec_path.exists() or figures_path is None:
         return None
     figures = load_figures(figures_path)
@@ -69,6 +83,7 @@ def ensure_sample_report(ws, settings: Settings) -> str | None:
 
 def create_from_template(ws, title: str, organisation: str, year: int, achievements: str = "") -> str:
     from assistant.drafting.spec import template_spec
+
     title, organisation = title.strip(), organisation.strip()
     if not title:
         raise InputError("请填写报告标题。", field="标题")
@@ -83,16 +98,19 @@ def create_from_template(ws, title: str, organisation: str, year: int, achieveme
 
 # --- drafting --------------------------------------------------------------------------
 
+
 def _kb(kb_provider: Callable[[], object] | None):
     # The provider (assistant.ui.state.drafting_knowledge_base) already answers None for an
     # empty or broken index; it is called only when an action needs passages.
     return kb_provider() if kb_provider is not None else None
 
 
-def draft_all(ws, report_id: str, settings: Settings, model, kb_provider=None,
-              on_section: Callable[[object], None] | None = None):
+def draft_all(
+    ws, report_id: str, settings: Settings, model, kb_provider=None, on_section: Callable[[object], None] | None = None
+):
     """Draft every section (locked sections keep their text) and save it as the current draft."""
     from assistant.drafting.draft import draft_report
+
     spec = ws.spec(report_id)
     # The snapshot read before drafting is the one the versions rest on (staleness).
     snapshot_id, figures = ws.figures_snapshot(report_id)
@@ -101,11 +119,21 @@ def draft_all(ws, report_id: str, settings: Settings, model, kb_provider=None,
     return report
 
 
-def regenerate_section(ws, report_id: str, section_id: str, settings: Settings, model, kb_provider=None,
-                       *, instruction: str | None = None, on_delta: Callable[[str], None] | None = None):
+def regenerate_section(
+    ws,
+    report_id: str,
+    section_id: str,
+    settings: Settings,
+    model,
+    kb_provider=None,
+    *,
+    instruction: str | None = None,
+    on_delta: Callable[[str], None] | None = None,
+):
     """Redraft one section and save it as a new version (Workspace.regenerate); other sections
     are untouched. Returns the new draft."""
     from assistant.drafting.draft import draft_section
+
     if section_id in ws.locked(report_id):
         # The store's own refusal names the CLI command (huibao unlock); the page has a button.
         raise StoreError(f"章节 {section_id} 已锁定，解锁后才能重新起草。")
@@ -113,8 +141,11 @@ def regenerate_section(ws, report_id: str, section_id: str, settings: Settings, 
     drafted = []
 
     def drafter(section, spec, figures):
-        drafted.append(draft_section(section, spec, figures, kb, model, settings,
-                                     instruction=instruction or None, on_delta=on_delta))
+        drafted.append(
+            draft_section(
+                section, spec, figures, kb, model, settings, instruction=instruction or None, on_delta=on_delta
+            )
+        )
         return drafted[-1]
 
     ws.regenerate(report_id, section_id, drafter, instruction=instruction or None, settings=settings)
@@ -151,6 +182,7 @@ def _cell(value):
 def figures_from_table(rows: Sequence[dict], source: str = "数据表"):
     """Rows edited in the page (pandas records) -> validated figures; InputError names row/field."""
     from assistant.core.figures import parse_figure_rows
+
     clean = [{k: _cell(v) for k, v in row.items()} for row in rows]
     return parse_figure_rows(clean, source)
 
@@ -165,6 +197,7 @@ def _temp_path(folder: Path, suffix: str) -> Path:
 def figures_file_bytes(figures: list, suffix: str, settings: Settings) -> bytes:
     """The figures as a .csv or .xlsx file's bytes (write_figures writes to a path)."""
     from assistant.core.figures import write_figures
+
     folder = settings.data_dir / "tmp"
     folder.mkdir(parents=True, exist_ok=True)
     path = _temp_path(folder, suffix)
@@ -178,6 +211,7 @@ def figures_file_bytes(figures: list, suffix: str, settings: Settings) -> bytes:
 def figures_from_upload(name: str, data: bytes, settings: Settings):
     """Figures from an uploaded .csv/.xlsx/.yaml file (load_figures reads a path)."""
     from assistant.core.figures import load_figures
+
     safe = safe_upload_name(name)
     suffix = Path(safe).suffix.lower()
     if suffix not in (".csv", ".xlsx", ".yaml", ".yml"):
@@ -211,8 +245,10 @@ def set_one_figure(ws, report_id: str, ref: str, value: float, unit: str | None)
     if target is None:
         raise InputError(f"没有找到数据“{ref}”。请写数据编号（如 F03）或项目名称。", field="项目")
     from assistant.core.figures import Figure
-    changed = Figure(id=target.id, item=target.item, value=value, unit=unit or target.unit,
-                     section=target.section, note=target.note)
+
+    changed = Figure(
+        id=target.id, item=target.item, value=value, unit=unit or target.unit, section=target.section, note=target.note
+    )
     figures = [changed if f.id == target.id else f for f in figures]
     return changed, update_figures(ws, report_id, figures)
 
@@ -227,6 +263,7 @@ def find_figure(figures: Sequence, ref: str):
 
 
 # --- knowledge base uploads --------------------------------------------------------------
+
 
 def safe_upload_name(name: str) -> str:
     """A file name that cannot leave the upload folder: no separators, no '..', no control chars."""
@@ -280,11 +317,19 @@ def delete_document(kb, source: str, settings: Settings) -> None:
 
 # --- chat --------------------------------------------------------------------------------
 
+
 class ReportActions:
     """assistant.workspace.chat.ChatActions over one open report."""
 
-    def __init__(self, ws, report_id: str, settings: Settings, model, kb_provider=None,
-                 on_delta: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        ws,
+        report_id: str,
+        settings: Settings,
+        model,
+        kb_provider=None,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> None:
         self.ws, self.report_id, self.settings, self.model = ws, report_id, settings, model
         self.kb_provider, self.on_delta = kb_provider, on_delta
 
@@ -297,23 +342,35 @@ class ReportActions:
                 return s.id
         titles = {s.id: (s.title or "") for s in sections}
         current = self.ws.current(self.report_id)
-        for d in (current.sections if current else []):
+        for d in current.sections if current else []:
             titles[d.section_id] = titles.get(d.section_id) or d.title
         hits = [sid for sid, title in titles.items() if ref and ref in title]
         return hits[0] if len(hits) == 1 else None
 
     def regenerate(self, section_id: str, instruction: str | None) -> ActionResult:
-        draft = regenerate_section(self.ws, self.report_id, section_id, self.settings, self.model,
-                                   self.kb_provider, instruction=instruction, on_delta=self.on_delta)
+        draft = regenerate_section(
+            self.ws,
+            self.report_id,
+            section_id,
+            self.settings,
+            self.model,
+            self.kb_provider,
+            instruction=instruction,
+            on_delta=self.on_delta,
+        )
         how = f"（要求：{instruction}）" if instruction else ""
-        return ActionResult(f"已重新起草 {section_id}「{draft.title}」{how}，并保存为新版本。",
-                            changed=True, sections=[section_id])
+        return ActionResult(
+            f"已重新起草 {section_id}「{draft.title}」{how}，并保存为新版本。", changed=True, sections=[section_id]
+        )
 
     def set_figure(self, figure: str, value: float, unit: str | None) -> ActionResult:
         changed, stale = set_one_figure(self.ws, self.report_id, figure, value, unit)
         msg = f"已将数据 {changed.id}「{changed.item}」改为 {format_value(value)}{changed.unit}。"
-        msg += (f"用到它的章节 {'、'.join(stale)} 已标为待更新，可发送“重写 {stale[0]}”重新起草。"
-                if stale else "没有章节用到这项数据。")
+        msg += (
+            f"用到它的章节 {'、'.join(stale)} 已标为待更新，可发送“重写 {stale[0]}”重新起草。"
+            if stale
+            else "没有章节用到这项数据。"
+        )
         return ActionResult(msg, changed=True, sections=stale)
 
     def search(self, query: str, k: int = 3):
@@ -334,14 +391,16 @@ def explain_check(text: str, check, figures: Sequence) -> str:
     for m in check.numbers:
         if m.status == "grounded":
             f = by_id.get(m.figure_id or "")
-            lines.append(f"- “{m.text}”有据：对应数据 {m.figure_id}" + (f"「{f.item} {figure_text(f)}」" if f else "") + "。")
+            lines.append(
+                f"- “{m.text}”有据：对应数据 {m.figure_id}" + (f"「{f.item} {figure_text(f)}」" if f else "") + "。"
+            )
         elif m.status == "invented":
             lines.append(f"- “{m.text}”无依据：提供的数据里没有这个数字，请核实，或改为【待补充】。")
         else:
             lines.append(f"- “{m.text}”是待补充的占位，请填入实际数据。")
     for f in check.style:
         label = "文风错误" if f.severity == "error" else "文风提示"
-        quoted = text[f.start:f.end] if 0 <= f.start < f.end <= len(text) else ""
+        quoted = text[f.start : f.end] if 0 <= f.start < f.end <= len(text) else ""
         line = f"- {label}" + (f"“{quoted}”" if quoted else "") + f"：{f.message}"
         if f.suggestion:
             line += f"（建议：{f.suggestion}）"
@@ -351,10 +410,12 @@ def explain_check(text: str, check, figures: Sequence) -> str:
 
 # --- export ------------------------------------------------------------------------------
 
+
 def export_bytes(report, suffix: str, settings: Settings) -> bytes:
     """The report as .docx or .md bytes. Markdown is text already; the .docx goes through the
     export stage, which writes to a path."""
     from assistant.export import export_docx, markdown_text
+
     if suffix == ".md":
         return markdown_text(report).encode("utf-8")
     folder = settings.data_dir / "tmp"

@@ -6,8 +6,8 @@ the fixed tags built here. The page passes the result to st.markdown(unsafe_allo
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
-from typing import Iterable, Mapping, Sequence
 
 from assistant.check.result import CheckResult, NumberMention, StyleFinding
 from assistant.core.figures import figure_text
@@ -69,9 +69,11 @@ def section_html(text: str, check: CheckResult | None, figures: Mapping[str, obj
     for m in mentions:
         if m.start < pos or m.end > len(text) or m.start >= m.end:
             continue  # overlapping or stale offsets: leave that text unmarked rather than garble it
-        out.append(escape(text[pos:m.start]))
-        out.append(f'<span class="hb-num hb-{m.status}" data-status="{m.status}" '
-                   f'title="{escape(mention_title(m, figures), quote=True)}">{escape(text[m.start:m.end])}</span>')
+        out.append(escape(text[pos : m.start]))
+        out.append(
+            f'<span class="hb-num hb-{m.status}" data-status="{m.status}" '
+            f'title="{escape(mention_title(m, figures), quote=True)}">{escape(text[m.start : m.end])}</span>'
+        )
         pos = m.end
     out.append(escape(text[pos:]))
     return f'<div class="hb-text">{_paragraphs("".join(out))}</div>'
@@ -82,7 +84,7 @@ def findings_html(text: str, findings: Iterable[StyleFinding]) -> str:
     items = []
     for f in findings:
         label = "错误" if f.severity == "error" else "提示"
-        quoted = text[f.start:f.end] if 0 <= f.start < f.end <= len(text) else ""
+        quoted = text[f.start : f.end] if 0 <= f.start < f.end <= len(text) else ""
         line = f'<li class="hb-{f.severity}"><b>{label}</b> '
         if quoted:
             line += f"“{escape(quoted[:40])}”："
@@ -100,13 +102,17 @@ def summary_line(check: CheckResult | None) -> str:
     if check is None:
         return "尚未核对"
     s = check.summary
-    return (f"有据数字 {s.grounded} 个 · 无依据 {s.invented} 个 · 待补充 {s.placeholders} 处 · "
-            f"文风错误 {s.style_errors} 条、提示 {s.style_warnings} 条")
+    return (
+        f"有据数字 {s.grounded} 个 · 无依据 {s.invented} 个 · 待补充 {s.placeholders} 处 · "
+        f"文风错误 {s.style_errors} 条、提示 {s.style_warnings} 条"
+    )
 
 
-LEGEND_HTML = ('<div class="hb-legend"><span class="hb-num hb-grounded">有据数字</span>'
-               '<span class="hb-num hb-invented">无依据数字</span>'
-               '<span class="hb-num hb-placeholder">待补充</span></div>')
+LEGEND_HTML = (
+    '<div class="hb-legend"><span class="hb-num hb-grounded">有据数字</span>'
+    '<span class="hb-num hb-invented">无依据数字</span>'
+    '<span class="hb-num hb-placeholder">待补充</span></div>'
+)
 
 
 def passage_html(source: str, heading_path: str, text: str, *, chars: int = 400) -> str:

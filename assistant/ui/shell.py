@@ -50,10 +50,14 @@ def frame() -> None:
         if reports:
             ids = [r.id for r in reports]
             titles = {r.id: r.title for r in reports}
-            chosen = st.selectbox("当前报告", ids, index=ids.index(sess.report_id),
-                                  format_func=lambda rid: titles.get(rid, rid),
-                                  # keyed by the open report so a report opened elsewhere shows here
-                                  key=f"sidebar.report.{sess.report_id}")
+            chosen = st.selectbox(
+                "当前报告",
+                ids,
+                index=ids.index(sess.report_id),
+                format_func=lambda rid: titles.get(rid, rid),
+                # keyed by the open report so a report opened elsewhere shows here
+                key=f"sidebar.report.{sess.report_id}",
+            )
             if chosen != sess.report_id:
                 sess.report_id = chosen
 

@@ -18,8 +18,8 @@ from assistant.core.errors import HuibaoError
 from assistant.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from assistant.llm import ChatModel
     from assistant.kb.retrieve import KnowledgeBase
+    from assistant.llm import ChatModel
     from assistant.workspace.store import Workspace
 
 _SESSION_KEY = "huibao.session"
@@ -34,19 +34,20 @@ class Notice:
 @dataclass(frozen=True)
 class PendingDraft:
     """A drafting job asked for by a button; the page runs it (streaming) on this run."""
-    section_id: str | None          # None: the whole report
+
+    section_id: str | None  # None: the whole report
     instruction: str | None = None
-    only: tuple[str, ...] = ()      # whole report: limit to these sections (the stale ones)
+    only: tuple[str, ...] = ()  # whole report: limit to these sections (the stale ones)
 
 
 @dataclass
 class UiSession:
     settings: Settings
     report_id: str | None = None
-    notices: list[Notice] = field(default_factory=list)        # shown once, on the next run
-    connection: tuple[bool, str] | None = None                 # last 测试连接 result
-    uploader_generation: int = 0                                  # bumped to clear the file uploader
-    figures_generation: int = 0                                   # bumped to reset the figure table's edits
+    notices: list[Notice] = field(default_factory=list)  # shown once, on the next run
+    connection: tuple[bool, str] | None = None  # last 测试连接 result
+    uploader_generation: int = 0  # bumped to clear the file uploader
+    figures_generation: int = 0  # bumped to reset the figure table's edits
     pending: PendingDraft | None = None
 
     def notify(self, kind: Literal["success", "info", "warning", "error"], text: str) -> None:
@@ -76,35 +77,38 @@ def session() -> UiSession:
 
 # --- seams: tests monkeypatch these module attributes ---------------------------------
 
-def model_factory(settings: Settings) -> "ChatModel | None":
+
+def model_factory(settings: Settings) -> ChatModel | None:
     """Build the chat model for these settings; None means the offline engine."""
     from assistant.llm import make_model
+
     return make_model(settings)
 
 
-def current_model(sess: UiSession) -> "ChatModel | None":
+def current_model(sess: UiSession) -> ChatModel | None:
     # A copy, so nothing the model adapter does can reach back into the session's settings.
     return model_factory(sess.settings.model_copy())
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _workspace(path: str) -> "Workspace":
+def _workspace(path: str) -> Workspace:
     # One connection per workspace file for the whole server: Workspace is thread-safe and
     # opening it runs the schema check, which need not happen on every rerun.
     from assistant.workspace.store import Workspace
+
     return Workspace.open(path)
 
 
-def open_workspace(settings: Settings) -> "Workspace":
+def open_workspace(settings: Settings) -> Workspace:
     return _workspace(str(settings.workspace_path))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _knowledge_base(data_dir: str, knowledge_dir: str, embedder: tuple[str, ...],
-                    _settings: Settings) -> "KnowledgeBase":
+def _knowledge_base(data_dir: str, knowledge_dir: str, embedder: tuple[str, ...], _settings: Settings) -> KnowledgeBase:
     # Cached per data location and embedder: opening the index loads the embedder, and the
     # instance keeps its BM25 index and vectors, which take a while to build.
     from assistant.kb.retrieve import KnowledgeBase
+
     return KnowledgeBase.open(_settings)
 
 
@@ -115,15 +119,19 @@ def _embedder_key(settings: Settings) -> tuple[str, ...]:
     if settings.embedding != "openai":
         return (settings.embedding,)
     key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
-    return ("openai", settings.embedding_base_url or settings.base_url or "", settings.embedding_model,
-            hashlib.sha256(key.encode("utf-8")).hexdigest())
+    return (
+        "openai",
+        settings.embedding_base_url or settings.base_url or "",
+        settings.embedding_model,
+        hashlib.sha256(key.encode("utf-8")).hexdigest(),
+    )
 
 
-def knowledge_base(settings: Settings) -> "KnowledgeBase":
+def knowledge_base(settings: Settings) -> KnowledgeBase:
     return _knowledge_base(str(settings.data_dir), str(settings.knowledge_dir), _embedder_key(settings), settings)
 
 
-def drafting_knowledge_base(settings: Settings) -> "KnowledgeBase | None":
+def drafting_knowledge_base(settings: Settings) -> KnowledgeBase | None:
     """The knowledge base to draft, chat or search with, or None when it is empty or cannot be
     opened: drafting without passages beats not drafting at all (the 素材库 page shows why)."""
     try:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, Sequence
+from typing import Any, Literal, Protocol
 
 from assistant.core.errors import HuibaoError
 
@@ -24,17 +25,18 @@ IntentKind = Literal["regenerate", "set_figure", "search", "explain", "help"]
 @dataclass(frozen=True)
 class Intent:
     kind: IntentKind
-    section: str | None = None        # a section reference as typed: "1.2", "（二）", a title fragment
-    instruction: str | None = None    # regenerate: what to change
-    figure: str | None = None         # set_figure: figure id or item name
+    section: str | None = None  # a section reference as typed: "1.2", "（二）", a title fragment
+    instruction: str | None = None  # regenerate: what to change
+    figure: str | None = None  # set_figure: figure id or item name
     value: float | None = None
     unit: str | None = None
-    query: str | None = None          # search
+    query: str | None = None  # search
 
 
 @dataclass
 class ActionResult:
     """What one action did, in Chinese, plus whether it changed the report."""
+
     message: str
     changed: bool = False
     sections: list[str] = field(default_factory=list)  # section ids touched or made stale
@@ -85,7 +87,7 @@ def _normalise(text: str) -> str:
 def _strip_verb(text: str, verbs: Sequence[str]) -> str | None:
     for verb in sorted(verbs, key=len, reverse=True):
         if text.lower().startswith(verb.lower()):
-            rest = text[len(verb):]
+            rest = text[len(verb) :]
             return rest.lstrip(" :：，,")
     return None
 
@@ -114,8 +116,9 @@ def parse_command(text: str) -> Intent | None:
         # the figure name ends at a separator, a space, or where the digits start after Chinese
         m = re.match(rf"(.+?)(?:\s*(?:改为|改成|为|=|:|：)\s*|\s+|(?<=[^\dA-Za-z.]))({_NUMBER})\s*([^\d\s]*)$", rest)
         if m and m.group(1).strip():
-            return Intent("set_figure", figure=m.group(1).strip(), value=float(m.group(2)),
-                          unit=m.group(3).strip() or None)
+            return Intent(
+                "set_figure", figure=m.group(1).strip(), value=float(m.group(2)), unit=m.group(3).strip() or None
+            )
         return None
 
     rest = _strip_verb(text, _VERBS_SEARCH)
@@ -176,38 +179,72 @@ def _run_intent(intent: Intent, actions: ChatActions) -> ActionResult:
 # --- model tool calling ---------------------------------------------------------------
 
 TOOLS: list[dict[str, Any]] = [
-    {"type": "function", "function": {
-        "name": "regenerate_section",
-        "description": "按要求重新起草汇报中的一节（其余章节不变）。",
-        "parameters": {"type": "object", "properties": {
-            "section_id": {"type": "string", "description": "章节编号，如 1.2、intro、closing"},
-            "instruction": {"type": "string", "description": "修改要求，如“更精炼”“突出新媒体”"},
-        }, "required": ["section_id"]}}},
-    {"type": "function", "function": {
-        "name": "set_figure",
-        "description": "修改一项数据的数值（用到它的章节会标为待更新）。",
-        "parameters": {"type": "object", "properties": {
-            "figure": {"type": "string", "description": "数据编号或项目名称，如 F03 或 新闻发布会"},
-            "value": {"type": "number"},
-            "unit": {"type": "string", "description": "单位，可省略（沿用原单位）"},
-        }, "required": ["figure", "value"]}}},
-    {"type": "function", "function": {
-        "name": "search_knowledge",
-        "description": "在素材库（往年汇报、政策文件）中检索段落，回答时须注明出处。",
-        "parameters": {"type": "object", "properties": {
-            "query": {"type": "string"},
-        }, "required": ["query"]}}},
-    {"type": "function", "function": {
-        "name": "explain_check",
-        "description": "说明某一节的核对结果：哪些数字无依据、哪些待补充、有哪些文风问题。",
-        "parameters": {"type": "object", "properties": {
-            "section_id": {"type": "string"},
-        }, "required": ["section_id"]}}},
+    {
+        "type": "function",
+        "function": {
+            "name": "regenerate_section",
+            "description": "按要求重新起草汇报中的一节（其余章节不变）。",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "section_id": {"type": "string", "description": "章节编号，如 1.2、intro、closing"},
+                    "instruction": {"type": "string", "description": "修改要求，如“更精炼”“突出新媒体”"},
+                },
+                "required": ["section_id"],
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "set_figure",
+            "description": "修改一项数据的数值（用到它的章节会标为待更新）。",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "figure": {"type": "string", "description": "数据编号或项目名称，如 F03 或 新闻发布会"},
+                    "value": {"type": "number"},
+                    "unit": {"type": "string", "description": "单位，可省略（沿用原单位）"},
+                },
+                "required": ["figure", "value"],
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "search_knowledge",
+            "description": "在素材库（往年汇报、政策文件）中检索段落，回答时须注明出处。",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string"},
+                },
+                "required": ["query"],
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "explain_check",
+            "description": "说明某一节的核对结果：哪些数字无依据、哪些待补充、有哪些文风问题。",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "section_id": {"type": "string"},
+                },
+                "required": ["section_id"],
+            },
+        },
+    },
 ]
 
 _TOOL_TO_INTENT: dict[str, IntentKind] = {
-    "regenerate_section": "regenerate", "set_figure": "set_figure",
-    "search_knowledge": "search", "explain_check": "explain",
+    "regenerate_section": "regenerate",
+    "set_figure": "set_figure",
+    "search_knowledge": "search",
+    "explain_check": "explain",
 }
 
 
@@ -263,9 +300,10 @@ def outline_for_prompt(sections: Sequence[tuple[str, str]]) -> str:
 
 # --- one chat turn ------------------------------------------------------------------------
 
+
 @dataclass
 class ChatReply:
-    text: str                                   # what the assistant says (Markdown)
+    text: str  # what the assistant says (Markdown)
     actions: list[ActionResult] = field(default_factory=list)
 
     @property
@@ -278,15 +316,22 @@ def offline_reply(text: str, actions: ChatActions) -> ChatReply:
     intent = parse_command(text)
     if intent is None:
         passages = actions.search(text.strip())
-        body = ("离线引擎无法理解自由提问，以下是素材库中与问题最相关的段落：\n\n" + format_passages(passages))
+        body = "离线引擎无法理解自由提问，以下是素材库中与问题最相关的段落：\n\n" + format_passages(passages)
         return ChatReply(body + "\n\n" + NO_MODEL_NOTE + "\n\n输入“帮助”查看可用指令。")
     result = run_intent(intent, actions)
     note = "" if intent.kind == "help" else "\n\n" + NO_MODEL_NOTE
     return ChatReply(result.message + note, [result] if intent.kind != "help" else [])
 
 
-def model_reply(model, text: str, actions: ChatActions, *, history: Sequence[tuple[str, str]] = (),
-                outline: str = "", max_rounds: int = 3) -> ChatReply:
+def model_reply(
+    model,
+    text: str,
+    actions: ChatActions,
+    *,
+    history: Sequence[tuple[str, str]] = (),
+    outline: str = "",
+    max_rounds: int = 3,
+) -> ChatReply:
     """With a model: let it call TOOLS (possibly several rounds), run each call, and end with
     its answer plus a plain list of what was actually done (the model's prose may omit it)."""
     from assistant.llm import ChatMessage  # the model stage; kept out of the offline path

@@ -28,10 +28,11 @@ import re
 import secrets
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -51,8 +52,7 @@ _AUTHORS = ("model", "offline", "hand", "revert")
 AUTHOR_ZH = {"model": "模型", "offline": "离线", "hand": "手工修改", "revert": "回退"}
 
 # Settings worth recording beside a version: they change the output. Never the key.
-_SAFE_SETTINGS = ("model", "temperature", "context_tokens", "answer_tokens", "retrieve_k", "embedding",
-                  "tokenizer")
+_SAFE_SETTINGS = ("model", "temperature", "context_tokens", "answer_tokens", "retrieve_k", "embedding", "tokenizer")
 
 # --- schema -------------------------------------------------------------------------------
 
@@ -128,20 +128,31 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
     columns, so no version disappears or changes text.
     """
     conn.execute("ALTER TABLE versions ADD COLUMN draft_json TEXT")
-    rows = conn.execute("SELECT id, section_id, text, title, level, author, model, instruction, prompt_version,"
-                        " passages_json, figures_json, check_json FROM versions").fetchall()
+    rows = conn.execute(
+        "SELECT id, section_id, text, title, level, author, model, instruction, prompt_version,"
+        " passages_json, figures_json, check_json FROM versions"
+    ).fetchall()
     for r in rows:
         engine = "model" if r["author"] == "model" or (r["model"] and r["author"] != "offline") else "offline"
         draft = {
-            "section_id": r["section_id"], "title": r["title"], "text": r["text"], "level": r["level"],
-            "provenance": {"engine": engine, "model": r["model"], "prompt_version": r["prompt_version"] or "",
-                           "figures": json.loads(r["figures_json"] or "[]"),
-                           "passages": json.loads(r["passages_json"] or "[]"),
-                           "instruction": r["instruction"], "repaired": False},
+            "section_id": r["section_id"],
+            "title": r["title"],
+            "text": r["text"],
+            "level": r["level"],
+            "provenance": {
+                "engine": engine,
+                "model": r["model"],
+                "prompt_version": r["prompt_version"] or "",
+                "figures": json.loads(r["figures_json"] or "[]"),
+                "passages": json.loads(r["passages_json"] or "[]"),
+                "instruction": r["instruction"],
+                "repaired": False,
+            },
             "check": json.loads(r["check_json"]),
         }
-        conn.execute("UPDATE versions SET draft_json = ? WHERE id = ?",
-                     (json.dumps(draft, ensure_ascii=False), r["id"]))
+        conn.execute(
+            "UPDATE versions SET draft_json = ? WHERE id = ?", (json.dumps(draft, ensure_ascii=False), r["id"])
+        )
 
 
 # from_version -> step that brings the file to from_version + 1
@@ -263,8 +274,9 @@ def diff_segments(old: str, new: str) -> list[tuple[str, str]]:
 
 
 def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
-    lines = difflib.unified_diff(split_sentences(old), split_sentences(new), fromfile=old_name, tofile=new_name,
-                                 lineterm="", n=2)
+    lines = difflib.unified_diff(
+        split_sentences(old), split_sentences(new), fromfile=old_name, tofile=new_name, lineterm="", n=2
+    )
     return "\n".join(lines)
 
 
@@ -320,7 +332,7 @@ class Workspace:
     # --- opening and migrating ---------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, clock: Callable[[], str] | None = None) -> "Workspace":
+    def open(cls, path: str | Path, *, clock: Callable[[], str] | None = None) -> Workspace:
         """Open (creating or migrating) the workspace file at ``path``.
 
         A file written by a newer huibao is refused before anything is written to it.
@@ -353,7 +365,7 @@ class Workspace:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> "Workspace":
+    def __enter__(self) -> Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -398,40 +410,63 @@ class Workspace:
         row = conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
         if row is None:
             ids = [r[0] for r in conn.execute("SELECT id FROM reports ORDER BY updated DESC")]
-            raise StoreError(f"工作区中没有编号为“{report_id}”的汇报。已有汇报：{_brief(ids)}。"
-                             "可用 huibao reports 查看。")
+            raise StoreError(
+                f"工作区中没有编号为“{report_id}”的汇报。已有汇报：{_brief(ids)}。可用 huibao reports 查看。"
+            )
         return row
 
     def _section_row(self, conn: sqlite3.Connection, report_id: str, section_id: str) -> sqlite3.Row:
         self._report_row(conn, report_id)
-        row = conn.execute("SELECT * FROM sections WHERE report_id = ? AND section_id = ?",
-                           (report_id, section_id)).fetchone()
+        row = conn.execute(
+            "SELECT * FROM sections WHERE report_id = ? AND section_id = ?", (report_id, section_id)
+        ).fetchone()
         if row is None:
-            ids = [r[0] for r in conn.execute("SELECT section_id FROM sections WHERE report_id = ? ORDER BY position",
-                                              (report_id,))]
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT section_id FROM sections WHERE report_id = ? ORDER BY position", (report_id,)
+                )
+            ]
             raise StoreError(f"汇报“{report_id}”中没有编号为“{section_id}”的章节。可用的章节编号：{_brief(ids, 30)}。")
         return row
 
     def _version_row(self, conn: sqlite3.Connection, report_id: str, section_id: str, version: int) -> sqlite3.Row:
         sec = self._section_row(conn, report_id, section_id)
-        row = conn.execute("SELECT * FROM versions WHERE report_id = ? AND section_id = ? AND version = ?",
-                           (report_id, section_id, version)).fetchone()
+        row = conn.execute(
+            "SELECT * FROM versions WHERE report_id = ? AND section_id = ? AND version = ?",
+            (report_id, section_id, version),
+        ).fetchone()
         if row is None:
-            n = conn.execute("SELECT MAX(version) FROM versions WHERE report_id = ? AND section_id = ?",
-                             (report_id, section_id)).fetchone()[0] or 0
+            n = (
+                conn.execute(
+                    "SELECT MAX(version) FROM versions WHERE report_id = ? AND section_id = ?", (report_id, section_id)
+                ).fetchone()[0]
+                or 0
+            )
             valid = f"有效版本为 1–{n}" if n else "该章节还没有任何版本"
-            raise StoreError(f"汇报“{report_id}”章节“{section_id}”（{sec['title'] or '无标题'}）没有第 {version} 版；{valid}。")
+            raise StoreError(
+                f"汇报“{report_id}”章节“{section_id}”（{sec['title'] or '无标题'}）没有第 {version} 版；{valid}。"
+            )
         return row
 
     def _refuse_locked(self, sec: sqlite3.Row) -> None:
         if sec["locked"]:
-            raise StoreError(f"章节“{sec['section_id']}”（{sec['title'] or '无标题'}）已锁定，不能生成或修改新版本。"
-                             f"如需修改，请先解锁：huibao unlock {sec['report_id']} {sec['section_id']}")
+            raise StoreError(
+                f"章节“{sec['section_id']}”（{sec['title'] or '无标题'}）已锁定，不能生成或修改新版本。"
+                f"如需修改，请先解锁：huibao unlock {sec['report_id']} {sec['section_id']}"
+            )
 
     # --- reports --------------------------------------------------------------------------
 
-    def create_report(self, spec: "ReportSpec", figures: list[Figure], report_id: str | None = None, *,
-                      draft: "ReportDraft | None" = None, settings: Any = None) -> str:
+    def create_report(
+        self,
+        spec: ReportSpec,
+        figures: list[Figure],
+        report_id: str | None = None,
+        *,
+        draft: ReportDraft | None = None,
+        settings: Any = None,
+    ) -> str:
         """Save a new report's outline and figures; returns the id the user types later.
 
         With ``draft`` (made from these figures) its sections are saved as version 1 in the
@@ -445,17 +480,30 @@ class Workspace:
                 raise StoreError(f"汇报编号“{report_id}”无效：只能用字母、数字、“-”“_”“.”，不超过 40 个字符。")
             elif conn.execute("SELECT 1 FROM reports WHERE id = ?", (report_id,)).fetchone():
                 raise StoreError(f"工作区中已有编号为“{report_id}”的汇报，请换一个编号。")
-            conn.execute("INSERT INTO reports(id, title, organisation, year, spec_json, created, updated)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (report_id, spec.title, spec.organisation, spec.year, spec.model_dump_json(), now, now))
-            conn.execute("INSERT INTO figure_snapshots(report_id, figures_json, created) VALUES (?, ?, ?)",
-                         (report_id, _figures_json(figures), now))
+            conn.execute(
+                "INSERT INTO reports(id, title, organisation, year, spec_json, created, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (report_id, spec.title, spec.organisation, spec.year, spec.model_dump_json(), now, now),
+            )
+            conn.execute(
+                "INSERT INTO figure_snapshots(report_id, figures_json, created) VALUES (?, ?, ?)",
+                (report_id, _figures_json(figures), now),
+            )
             for position, (sec, level) in enumerate(_walk_levels(spec.sections)):
-                conn.execute("INSERT INTO sections(report_id, section_id, title, level, position)"
-                             " VALUES (?, ?, ?, ?, ?)", (report_id, sec.id, sec.title or "", level, position))
+                conn.execute(
+                    "INSERT INTO sections(report_id, section_id, title, level, position) VALUES (?, ?, ?, ?, ?)",
+                    (report_id, sec.id, sec.title or "", level, position),
+                )
             for sec in draft.sections if draft is not None else []:
-                self._insert_version(conn, report_id, sec, author=sec.provenance.engine,
-                                     instruction=sec.provenance.instruction, settings=settings, snapshot_id=None)
+                self._insert_version(
+                    conn,
+                    report_id,
+                    sec,
+                    author=sec.provenance.engine,
+                    instruction=sec.provenance.instruction,
+                    settings=settings,
+                    snapshot_id=None,
+                )
         return report_id
 
     def _new_id(self, conn: sqlite3.Connection, year: int) -> str:
@@ -467,20 +515,32 @@ class Workspace:
 
     def reports(self) -> list[ReportInfo]:
         with self._read() as conn:
-            rows = conn.execute("SELECT r.*, (SELECT COUNT(*) FROM sections s WHERE s.report_id = r.id) AS n"
-                                " FROM reports r ORDER BY r.updated DESC, r.id").fetchall()
-            out = [ReportInfo(id=r["id"], title=r["title"], organisation=r["organisation"], year=r["year"],
-                              sections=r["n"], created=r["created"], updated=r["updated"]) for r in rows]
+            rows = conn.execute(
+                "SELECT r.*, (SELECT COUNT(*) FROM sections s WHERE s.report_id = r.id) AS n"
+                " FROM reports r ORDER BY r.updated DESC, r.id"
+            ).fetchall()
+            out = [
+                ReportInfo(
+                    id=r["id"],
+                    title=r["title"],
+                    organisation=r["organisation"],
+                    year=r["year"],
+                    sections=r["n"],
+                    created=r["created"],
+                    updated=r["updated"],
+                )
+                for r in rows
+            ]
         for info in out:
             info.stale = len(self.stale_sections(info.id))
         return out
 
-    def spec(self, report_id: str) -> "ReportSpec":
+    def spec(self, report_id: str) -> ReportSpec:
         with self._read() as conn:
             row = self._report_row(conn, report_id)
         return _spec_model().model_validate_json(row["spec_json"])
 
-    def section_spec(self, report_id: str, section_id: str) -> "SectionSpec":
+    def section_spec(self, report_id: str, section_id: str) -> SectionSpec:
         spec = self.spec(report_id)
         for sec in spec.walk():
             if sec.id == section_id:
@@ -492,12 +552,24 @@ class Workspace:
     def sections(self, report_id: str) -> list[SectionInfo]:
         with self._read() as conn:
             self._report_row(conn, report_id)
-            rows = conn.execute("SELECT s.*, (SELECT COUNT(*) FROM versions v WHERE v.report_id = s.report_id"
-                                " AND v.section_id = s.section_id) AS n FROM sections s WHERE s.report_id = ?"
-                                " ORDER BY s.position", (report_id,)).fetchall()
-        return [SectionInfo(section_id=r["section_id"], title=r["title"], level=r["level"], position=r["position"],
-                            locked=bool(r["locked"]), current_version=r["current_version"], versions=r["n"])
-                for r in rows]
+            rows = conn.execute(
+                "SELECT s.*, (SELECT COUNT(*) FROM versions v WHERE v.report_id = s.report_id"
+                " AND v.section_id = s.section_id) AS n FROM sections s WHERE s.report_id = ?"
+                " ORDER BY s.position",
+                (report_id,),
+            ).fetchall()
+        return [
+            SectionInfo(
+                section_id=r["section_id"],
+                title=r["title"],
+                level=r["level"],
+                position=r["position"],
+                locked=bool(r["locked"]),
+                current_version=r["current_version"],
+                versions=r["n"],
+            )
+            for r in rows
+        ]
 
     # --- figures --------------------------------------------------------------------------
 
@@ -508,8 +580,10 @@ class Workspace:
         """(snapshot id, figures) of the newest snapshot: what a new draft is made against."""
         with self._read() as conn:
             self._report_row(conn, report_id)
-            row = conn.execute("SELECT id, figures_json FROM figure_snapshots WHERE report_id = ?"
-                               " ORDER BY id DESC LIMIT 1", (report_id,)).fetchone()
+            row = conn.execute(
+                "SELECT id, figures_json FROM figure_snapshots WHERE report_id = ? ORDER BY id DESC LIMIT 1",
+                (report_id,),
+            ).fetchone()
         return row["id"], _figures_from_json(row["figures_json"])
 
     def update_figures(self, report_id: str, figures: list[Figure]) -> int:
@@ -517,20 +591,32 @@ class Workspace:
         data = _figures_json(figures)
         with self._write() as conn:
             self._report_row(conn, report_id)
-            last = conn.execute("SELECT id, figures_json FROM figure_snapshots WHERE report_id = ?"
-                                " ORDER BY id DESC LIMIT 1", (report_id,)).fetchone()
+            last = conn.execute(
+                "SELECT id, figures_json FROM figure_snapshots WHERE report_id = ? ORDER BY id DESC LIMIT 1",
+                (report_id,),
+            ).fetchone()
             if last is not None and last["figures_json"] == data:
                 return last["id"]
             now = self._clock()
-            cur = conn.execute("INSERT INTO figure_snapshots(report_id, figures_json, created) VALUES (?, ?, ?)",
-                               (report_id, data, now))
+            cur = conn.execute(
+                "INSERT INTO figure_snapshots(report_id, figures_json, created) VALUES (?, ?, ?)",
+                (report_id, data, now),
+            )
             conn.execute("UPDATE reports SET updated = ? WHERE id = ?", (now, report_id))
             return int(cur.lastrowid)
 
     # --- versions -------------------------------------------------------------------------
 
-    def save_draft(self, report_id: str, draft: "ReportDraft", *, author: Author | None = None,
-                   settings: Any = None, snapshot_id: int | None = None, skip_locked: bool = True) -> dict[str, int]:
+    def save_draft(
+        self,
+        report_id: str,
+        draft: ReportDraft,
+        *,
+        author: Author | None = None,
+        settings: Any = None,
+        snapshot_id: int | None = None,
+        skip_locked: bool = True,
+    ) -> dict[str, int]:
         """Add a version of every section of a drafted report, all in one transaction.
 
         ``author`` defaults to each section's engine. A locked section keeps its current
@@ -541,20 +627,35 @@ class Workspace:
         with self._write() as conn:
             self._report_row(conn, report_id)
             for sec in draft.sections:
-                row = conn.execute("SELECT * FROM sections WHERE report_id = ? AND section_id = ?",
-                                   (report_id, sec.section_id)).fetchone()
+                row = conn.execute(
+                    "SELECT * FROM sections WHERE report_id = ? AND section_id = ?", (report_id, sec.section_id)
+                ).fetchone()
                 if row is not None and row["locked"]:
                     if skip_locked:
                         continue
                     self._refuse_locked(row)
                 saved[sec.section_id] = self._insert_version(
-                    conn, report_id, sec, author=author or sec.provenance.engine,
-                    instruction=sec.provenance.instruction, settings=settings, snapshot_id=snapshot_id)
+                    conn,
+                    report_id,
+                    sec,
+                    author=author or sec.provenance.engine,
+                    instruction=sec.provenance.instruction,
+                    settings=settings,
+                    snapshot_id=snapshot_id,
+                )
         return saved
 
-    def add_version(self, report_id: str, draft: "SectionDraft", *, author: Author,
-                    instruction: str | None = None, settings: Any = None, snapshot_id: int | None = None,
-                    reverted_from: int | None = None) -> int:
+    def add_version(
+        self,
+        report_id: str,
+        draft: SectionDraft,
+        *,
+        author: Author,
+        instruction: str | None = None,
+        settings: Any = None,
+        snapshot_id: int | None = None,
+        reverted_from: int | None = None,
+    ) -> int:
         """Add one version of one section and make it current; returns its version number.
 
         ``snapshot_id`` is the figures snapshot the draft was made from (read it with
@@ -563,65 +664,109 @@ class Workspace:
         with self._write() as conn:
             sec = self._section_row(conn, report_id, draft.section_id)
             self._refuse_locked(sec)
-            return self._insert_version(conn, report_id, draft, author=author,
-                                        instruction=instruction if instruction is not None
-                                        else draft.provenance.instruction,
-                                        settings=settings, snapshot_id=snapshot_id, reverted_from=reverted_from)
+            return self._insert_version(
+                conn,
+                report_id,
+                draft,
+                author=author,
+                instruction=instruction if instruction is not None else draft.provenance.instruction,
+                settings=settings,
+                snapshot_id=snapshot_id,
+                reverted_from=reverted_from,
+            )
 
-    def _insert_version(self, conn: sqlite3.Connection, report_id: str, draft: "SectionDraft", *, author: str,
-                        instruction: str | None, settings: Any, snapshot_id: int | None,
-                        reverted_from: int | None = None) -> int:
+    def _insert_version(
+        self,
+        conn: sqlite3.Connection,
+        report_id: str,
+        draft: SectionDraft,
+        *,
+        author: str,
+        instruction: str | None,
+        settings: Any,
+        snapshot_id: int | None,
+        reverted_from: int | None = None,
+    ) -> int:
         if author not in _AUTHORS:
             raise StoreError(f"未知的版本来源“{author}”（应为 {'、'.join(_AUTHORS)}）。")
         if snapshot_id is None:
-            snapshot_id = conn.execute("SELECT MAX(id) FROM figure_snapshots WHERE report_id = ?",
-                                       (report_id,)).fetchone()[0]
-        elif not conn.execute("SELECT 1 FROM figure_snapshots WHERE id = ? AND report_id = ?",
-                              (snapshot_id, report_id)).fetchone():
+            snapshot_id = conn.execute(
+                "SELECT MAX(id) FROM figure_snapshots WHERE report_id = ?", (report_id,)
+            ).fetchone()[0]
+        elif not conn.execute(
+            "SELECT 1 FROM figure_snapshots WHERE id = ? AND report_id = ?", (snapshot_id, report_id)
+        ).fetchone():
             raise StoreError(f"汇报“{report_id}”没有编号为 {snapshot_id} 的数据快照。")
-        row = conn.execute("SELECT * FROM sections WHERE report_id = ? AND section_id = ?",
-                           (report_id, draft.section_id)).fetchone()
+        row = conn.execute(
+            "SELECT * FROM sections WHERE report_id = ? AND section_id = ?", (report_id, draft.section_id)
+        ).fetchone()
         if row is None:  # a section the outline did not list: keep it, after the others
-            position = conn.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM sections WHERE report_id = ?",
-                                    (report_id,)).fetchone()[0]
-            conn.execute("INSERT INTO sections(report_id, section_id, title, level, position) VALUES (?, ?, ?, ?, ?)",
-                         (report_id, draft.section_id, draft.title, draft.level, position))
+            position = conn.execute(
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM sections WHERE report_id = ?", (report_id,)
+            ).fetchone()[0]
+            conn.execute(
+                "INSERT INTO sections(report_id, section_id, title, level, position) VALUES (?, ?, ?, ?, ?)",
+                (report_id, draft.section_id, draft.title, draft.level, position),
+            )
         # Computed under the write lock taken by BEGIN IMMEDIATE: no other writer can interleave.
-        number = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE report_id = ?"
-                              " AND section_id = ?", (report_id, draft.section_id)).fetchone()[0]
+        number = conn.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE report_id = ? AND section_id = ?",
+            (report_id, draft.section_id),
+        ).fetchone()[0]
         prov = draft.provenance
         now = self._clock()
         conn.execute(
             "INSERT INTO versions(report_id, section_id, version, text, title, level, author, model,"
             " model_settings_json, instruction, prompt_version, passages_json, figures_json, check_json,"
             " snapshot_id, reverted_from, created, draft_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (report_id, draft.section_id, number, draft.text, draft.title, draft.level, author,
-             prov.model,
-             json.dumps(model_settings_of(settings), ensure_ascii=False), instruction, prov.prompt_version,
-             json.dumps([p.model_dump(mode="json") for p in prov.passages], ensure_ascii=False),
-             json.dumps([f.model_dump(mode="json") for f in prov.figures], ensure_ascii=False),
-             draft.check.model_dump_json(), snapshot_id, reverted_from, now, draft.model_dump_json()))
-        conn.execute("UPDATE sections SET current_version = ?, title = ?, level = ? WHERE report_id = ?"
-                     " AND section_id = ?", (number, draft.title, draft.level, report_id, draft.section_id))
+            (
+                report_id,
+                draft.section_id,
+                number,
+                draft.text,
+                draft.title,
+                draft.level,
+                author,
+                prov.model,
+                json.dumps(model_settings_of(settings), ensure_ascii=False),
+                instruction,
+                prov.prompt_version,
+                json.dumps([p.model_dump(mode="json") for p in prov.passages], ensure_ascii=False),
+                json.dumps([f.model_dump(mode="json") for f in prov.figures], ensure_ascii=False),
+                draft.check.model_dump_json(),
+                snapshot_id,
+                reverted_from,
+                now,
+                draft.model_dump_json(),
+            ),
+        )
+        conn.execute(
+            "UPDATE sections SET current_version = ?, title = ?, level = ? WHERE report_id = ? AND section_id = ?",
+            (number, draft.title, draft.level, report_id, draft.section_id),
+        )
         conn.execute("UPDATE reports SET updated = ? WHERE id = ?", (now, report_id))
         return int(number)
 
-    def current(self, report_id: str) -> "ReportDraft":
+    def current(self, report_id: str) -> ReportDraft:
         """The report as it stands: the current version of each section, in outline order."""
         SectionDraft, ReportDraft = _draft_models()
         with self._read() as conn:
             rep = self._report_row(conn, report_id)
-            rows = conn.execute("SELECT v.draft_json FROM sections s JOIN versions v ON v.report_id = s.report_id"
-                                " AND v.section_id = s.section_id AND v.version = s.current_version"
-                                " WHERE s.report_id = ? ORDER BY s.position", (report_id,)).fetchall()
+            rows = conn.execute(
+                "SELECT v.draft_json FROM sections s JOIN versions v ON v.report_id = s.report_id"
+                " AND v.section_id = s.section_id AND v.version = s.current_version"
+                " WHERE s.report_id = ? ORDER BY s.position",
+                (report_id,),
+            ).fetchall()
         sections = [SectionDraft.model_validate_json(r[0]) for r in rows]
         # As draft_report names it: one engine throughout, or "mixed".
         engines = {s.provenance.engine for s in sections}
         engine = engines.pop() if len(engines) == 1 else ("mixed" if engines else "offline")
-        return ReportDraft(title=rep["title"], organisation=rep["organisation"], year=rep["year"], engine=engine,
-                           sections=sections)
+        return ReportDraft(
+            title=rep["title"], organisation=rep["organisation"], year=rep["year"], engine=engine, sections=sections
+        )
 
-    def section(self, report_id: str, section_id: str) -> "SectionDraft":
+    def section(self, report_id: str, section_id: str) -> SectionDraft:
         """The current version of one section."""
         with self._read() as conn:
             sec = self._section_row(conn, report_id, section_id)
@@ -630,7 +775,7 @@ class Workspace:
             row = self._version_row(conn, report_id, section_id, sec["current_version"])
         return _draft_models()[0].model_validate_json(row["draft_json"])
 
-    def get_version(self, report_id: str, section_id: str, version: int) -> "SectionDraft":
+    def get_version(self, report_id: str, section_id: str, version: int) -> SectionDraft:
         with self._read() as conn:
             row = self._version_row(conn, report_id, section_id, version)
         return _draft_models()[0].model_validate_json(row["draft_json"])
@@ -638,17 +783,30 @@ class Workspace:
     def history(self, report_id: str, section_id: str) -> list[VersionInfo]:
         with self._read() as conn:
             sec = self._section_row(conn, report_id, section_id)
-            rows = conn.execute("SELECT version, author, model, instruction, created, check_json, reverted_from,"
-                                " snapshot_id, length(text) AS chars FROM versions WHERE report_id = ?"
-                                " AND section_id = ? ORDER BY version", (report_id, section_id)).fetchall()
+            rows = conn.execute(
+                "SELECT version, author, model, instruction, created, check_json, reverted_from,"
+                " snapshot_id, length(text) AS chars FROM versions WHERE report_id = ?"
+                " AND section_id = ? ORDER BY version",
+                (report_id, section_id),
+            ).fetchall()
         out = []
         for r in rows:
             summary = CheckResult.model_validate_json(r["check_json"]).summary
-            out.append(VersionInfo(version=r["version"], author=r["author"], model=r["model"],
-                                   instruction=r["instruction"], created=r["created"], check=summary,
-                                   check_summary=check_summary_zh(summary),
-                                   is_current=r["version"] == sec["current_version"],
-                                   reverted_from=r["reverted_from"], snapshot_id=r["snapshot_id"], chars=r["chars"]))
+            out.append(
+                VersionInfo(
+                    version=r["version"],
+                    author=r["author"],
+                    model=r["model"],
+                    instruction=r["instruction"],
+                    created=r["created"],
+                    check=summary,
+                    check_summary=check_summary_zh(summary),
+                    is_current=r["version"] == sec["current_version"],
+                    reverted_from=r["reverted_from"],
+                    snapshot_id=r["snapshot_id"],
+                    chars=r["chars"],
+                )
+            )
         return out
 
     def revert(self, report_id: str, section_id: str, version: int) -> int:
@@ -658,12 +816,24 @@ class Workspace:
             self._refuse_locked(sec)
             row = self._version_row(conn, report_id, section_id, version)
             draft = _draft_models()[0].model_validate_json(row["draft_json"])
-            return self._insert_version(conn, report_id, draft, author="revert", instruction=None,
-                                        settings=json.loads(row["model_settings_json"] or "{}"),
-                                        snapshot_id=row["snapshot_id"], reverted_from=version)
+            return self._insert_version(
+                conn,
+                report_id,
+                draft,
+                author="revert",
+                instruction=None,
+                settings=json.loads(row["model_settings_json"] or "{}"),
+                snapshot_id=row["snapshot_id"],
+                reverted_from=version,
+            )
 
-    def edit(self, report_id: str, section_id: str, text: str,
-             checker: Callable[[str, list[Figure]], CheckResult] | None = None) -> int:
+    def edit(
+        self,
+        report_id: str,
+        section_id: str,
+        text: str,
+        checker: Callable[[str, list[Figure]], CheckResult] | None = None,
+    ) -> int:
         """Save a hand-edited text as a new version (author "hand"), re-checked against the figures."""
         text = text.strip("\n")
         if not text.strip():
@@ -674,8 +844,11 @@ class Workspace:
         year = self.spec_year(report_id)
         check = (checker or _default_checker(year))(text, figures)
         # Figure uses are re-derived from the new check: the old offsets no longer fit the text.
-        figure_uses = [{"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
-                       for m in check.numbers if m.status == "grounded" and m.figure_id]
+        figure_uses = [
+            {"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
+            for m in check.numbers
+            if m.status == "grounded" and m.figure_id
+        ]
         data = json.loads(base.model_dump_json())
         data["text"] = text
         data["check"] = json.loads(check.model_dump_json())
@@ -688,9 +861,16 @@ class Workspace:
         with self._read() as conn:
             return int(self._report_row(conn, report_id)["year"])
 
-    def regenerate(self, report_id: str, section_id: str,
-                   drafter: Callable[["SectionSpec", "ReportSpec", list[Figure]], "SectionDraft"], *,
-                   author: Author | None = None, instruction: str | None = None, settings: Any = None) -> int:
+    def regenerate(
+        self,
+        report_id: str,
+        section_id: str,
+        drafter: Callable[[SectionSpec, ReportSpec, list[Figure]], SectionDraft],
+        *,
+        author: Author | None = None,
+        instruction: str | None = None,
+        settings: Any = None,
+    ) -> int:
         """Draft one section again and save it as a new version; no other section is touched.
 
         ``drafter(section_spec, spec, figures)`` does the (slow) drafting outside any
@@ -706,8 +886,14 @@ class Workspace:
         draft = drafter(section_spec, spec, figures)
         if draft.section_id != section_id:
             raise StoreError(f"重新生成的章节编号“{draft.section_id}”与请求的“{section_id}”不一致，未保存。")
-        return self.add_version(report_id, draft, author=author or draft.provenance.engine, instruction=instruction,
-                                settings=settings, snapshot_id=snapshot_id)
+        return self.add_version(
+            report_id,
+            draft,
+            author=author or draft.provenance.engine,
+            instruction=instruction,
+            settings=settings,
+            snapshot_id=snapshot_id,
+        )
 
     def diff(self, report_id: str, section_id: str, a: int, b: int) -> str:
         """Unified diff of two versions, one sentence per line."""
@@ -722,8 +908,10 @@ class Workspace:
     def lock(self, report_id: str, section_id: str, locked: bool = True) -> None:
         with self._write() as conn:
             self._section_row(conn, report_id, section_id)
-            conn.execute("UPDATE sections SET locked = ? WHERE report_id = ? AND section_id = ?",
-                         (int(locked), report_id, section_id))
+            conn.execute(
+                "UPDATE sections SET locked = ? WHERE report_id = ? AND section_id = ?",
+                (int(locked), report_id, section_id),
+            )
 
     def unlock(self, report_id: str, section_id: str) -> None:
         self.lock(report_id, section_id, locked=False)
@@ -746,13 +934,18 @@ class Workspace:
     def stale_report(self, report_id: str) -> list[StaleSection]:
         with self._read() as conn:
             self._report_row(conn, report_id)
-            snaps = {r["id"]: r["figures_json"] for r in conn.execute(
-                "SELECT id, figures_json FROM figure_snapshots WHERE report_id = ?", (report_id,))}
+            snaps = {
+                r["id"]: r["figures_json"]
+                for r in conn.execute("SELECT id, figures_json FROM figure_snapshots WHERE report_id = ?", (report_id,))
+            }
             newest_id = max(snaps)
-            rows = conn.execute("SELECT s.section_id, s.title, s.locked, v.snapshot_id, v.figures_json"
-                                " FROM sections s JOIN versions v ON v.report_id = s.report_id"
-                                " AND v.section_id = s.section_id AND v.version = s.current_version"
-                                " WHERE s.report_id = ? ORDER BY s.position", (report_id,)).fetchall()
+            rows = conn.execute(
+                "SELECT s.section_id, s.title, s.locked, v.snapshot_id, v.figures_json"
+                " FROM sections s JOIN versions v ON v.report_id = s.report_id"
+                " AND v.section_id = s.section_id AND v.version = s.current_version"
+                " WHERE s.report_id = ? ORDER BY s.position",
+                (report_id,),
+            ).fetchall()
             spec_json = self._report_row(conn, report_id)["spec_json"]
         spec_figures = _spec_figure_ids(json.loads(spec_json))
         newest = {f.id: f for f in _figures_from_json(snaps[newest_id])}
@@ -793,14 +986,17 @@ class Workspace:
             raise StoreError(f"未知的对话角色“{role}”（应为 user、assistant 或 system）。")
         with self._write() as conn:
             self._report_row(conn, report_id)
-            conn.execute("INSERT INTO chat_messages(report_id, role, text, created) VALUES (?, ?, ?, ?)",
-                         (report_id, role, text, self._clock()))
+            conn.execute(
+                "INSERT INTO chat_messages(report_id, role, text, created) VALUES (?, ?, ?, ?)",
+                (report_id, role, text, self._clock()),
+            )
 
     def chat_history(self, report_id: str) -> list[ChatEntry]:
         with self._read() as conn:
             self._report_row(conn, report_id)
-            rows = conn.execute("SELECT role, text, created FROM chat_messages WHERE report_id = ? ORDER BY id",
-                                (report_id,)).fetchall()
+            rows = conn.execute(
+                "SELECT role, text, created FROM chat_messages WHERE report_id = ? ORDER BY id", (report_id,)
+            ).fetchall()
         return [ChatEntry(role=r["role"], text=r["text"], created=r["created"]) for r in rows]
 
 
@@ -825,8 +1021,10 @@ def _refuse_unusable(path: Path) -> None:
     if found == -1:
         raise StoreError(f"{path} 是 SQLite 文件，但不是 huibao 工作区；请换一个路径（HUIBAO_DATA_DIR）。")
     if found > SCHEMA_VERSION:
-        raise StoreError(f"工作区文件版本（{found}）高于本程序支持的版本（{SCHEMA_VERSION}），请升级 huibao。"
-                         f"文件 {path} 未作任何改动。")
+        raise StoreError(
+            f"工作区文件版本（{found}）高于本程序支持的版本（{SCHEMA_VERSION}），请升级 huibao。"
+            f"文件 {path} 未作任何改动。"
+        )
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
@@ -897,4 +1095,5 @@ def _default_checker(year: int) -> Callable[[str, list[Figure]], CheckResult]:
         except ImportError:  # check stage not installed yet: an empty result rather than no version
             return CheckResult()
         return check_text(text, figures, scope="section", year=year)
+
     return check

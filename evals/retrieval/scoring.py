@@ -62,7 +62,7 @@ class Score:
     recall_at_5: float
     mrr: float
     queries: int
-    misses: list[str]   # queries with no relevant passage in the top 5
+    misses: list[str]  # queries with no relevant passage in the top 5
 
 
 def score(queries: Sequence[Query], search: Callable[..., list], *, k: int = 5, mrr_depth: int = 10) -> Score:
@@ -73,7 +73,9 @@ def score(queries: Sequence[Query], search: Callable[..., list], *, k: int = 5, 
         top = hits[:k]
         found = sum(1 for lab in q.relevant if any(matches(p, lab) for p in top))
         recalls.append(found / len(q.relevant))
-        rank = next((i for i, p in enumerate(hits[:mrr_depth], start=1) if any(matches(p, lab) for lab in q.relevant)), None)
+        rank = next(
+            (i for i, p in enumerate(hits[:mrr_depth], start=1) if any(matches(p, lab) for lab in q.relevant)), None
+        )
         rrs.append(1.0 / rank if rank else 0.0)
         if found == 0:
             misses.append(q.query)

@@ -21,6 +21,7 @@ def copy_corpus(dest: Path) -> Path:
 
 def make_settings(tmp_path: Path, knowledge: Path | None = None, **extra):
     from assistant.core.settings import Settings
+
     return Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge or tmp_path / "knowledge", **extra)
 
 
@@ -28,8 +29,9 @@ def make_settings(tmp_path: Path, knowledge: Path | None = None, **extra):
 def embedder():
     """The bundled USE embedder (loaded once per process by get_embedder). Import it into a test
     module to use it as a fixture."""
-    from assistant.kb.embeddings import get_embedder
     from assistant.core.settings import Settings
+    from assistant.kb.embeddings import get_embedder
+
     return get_embedder(Settings(embedding="use"))
 
 
@@ -39,6 +41,7 @@ def run_cli(args: list[str], monkeypatch, knowledge: Path, data: Path):
 
     from assistant.commands.main import app
     from assistant.core.settings import get_settings
+
     monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(knowledge))
     monkeypatch.setenv("HUIBAO_DATA_DIR", str(data))
     get_settings.cache_clear()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.workspace import chat
 from assistant.core.errors import HuibaoError
 from assistant.ui import actions
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import current_model, drafting_knowledge_base, open_workspace, session
+from assistant.workspace import chat
 
 PLACEHOLDER = "输入要求，如：重写 1.2 更精炼 ／ 数据 新闻发布会 10 ／ 查找 新媒体 ／ 解释 1.2"
 
@@ -23,10 +23,14 @@ def render() -> None:
     history = ws.chat_history(report_id)
     show_notices(sess)
     if sess.settings.model_configured:
-        st.caption(f"模型“{sess.settings.model}”会按您的要求修改章节、修改数据、查找素材或解释核对结果，并说明做了什么。")
+        st.caption(
+            f"模型“{sess.settings.model}”会按您的要求修改章节、修改数据、查找素材或解释核对结果，并说明做了什么。"
+        )
     else:
-        st.info("当前未配置模型，使用离线引擎：可用固定指令（输入“帮助”查看），其他问题按素材库检索作答。"
-                "配置模型后能理解更多说法。")
+        st.info(
+            "当前未配置模型，使用离线引擎：可用固定指令（输入“帮助”查看），其他问题按素材库检索作答。"
+            "配置模型后能理解更多说法。"
+        )
 
     for entry in history:
         with st.chat_message("user" if entry.role == "user" else "assistant"):
@@ -42,15 +46,17 @@ def render() -> None:
         try:
             ws.add_chat(report_id, "user", prompt)
             model = current_model(sess)
-            doer = actions.ReportActions(ws, report_id, sess.settings, model,
-                                          lambda: drafting_knowledge_base(sess.settings))
+            doer = actions.ReportActions(
+                ws, report_id, sess.settings, model, lambda: drafting_knowledge_base(sess.settings)
+            )
             with st.spinner("正在处理…"):
                 if model is None:
                     reply = chat.offline_reply(prompt, doer)
                 else:
                     outline = chat.outline_for_prompt([(s.section_id, s.title) for s in ws.sections(report_id)])
-                    reply = chat.model_reply(model, prompt, doer, outline=outline,
-                                             history=[(e.role, e.text) for e in history])
+                    reply = chat.model_reply(
+                        model, prompt, doer, outline=outline, history=[(e.role, e.text) for e in history]
+                    )
         except HuibaoError as err:
             text = f"出错了：{err}"
             st.error(text)

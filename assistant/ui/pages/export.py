@@ -37,12 +37,18 @@ def render() -> None:
     # The .docx is built now, not on click (a callable `data`): this page reruns only when it
     # is opened (both buttons ignore clicks), and a failure shows here as a Chinese message
     # instead of as a broken download.
-    cols[0].download_button("下载 Word（.docx）", actions.export_bytes(report, ".docx", sess.settings),
-                            file_name=f"{stem}.docx", type="primary",
-                            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                            key="export.docx", on_click="ignore")
-    cols[1].download_button("下载 Markdown", markdown, file_name=f"{stem}.md", mime="text/markdown",
-                            key="export.md", on_click="ignore")
+    cols[0].download_button(
+        "下载 Word（.docx）",
+        actions.export_bytes(report, ".docx", sess.settings),
+        file_name=f"{stem}.docx",
+        type="primary",
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        key="export.docx",
+        on_click="ignore",
+    )
+    cols[1].download_button(
+        "下载 Markdown", markdown, file_name=f"{stem}.md", mime="text/markdown", key="export.md", on_click="ignore"
+    )
     st.subheader("预览")
     with st.container(border=True, height=600):
         st.markdown(markdown)

@@ -56,8 +56,14 @@ def render() -> None:
     show_notices(sess)
     st.caption("汇报中的每个数字都要在这里有依据。修改后点“保存数据”；用到变更数据的章节会标为待更新。")
 
-    edited = st.data_editor(_table(figures), key=f"figures.{report_id}.{sess.figures_generation}",
-                            column_config=COLUMN_CONFIG, num_rows="dynamic", hide_index=True, width="stretch")
+    edited = st.data_editor(
+        _table(figures),
+        key=f"figures.{report_id}.{sess.figures_generation}",
+        column_config=COLUMN_CONFIG,
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+    )
     cols = st.columns([1, 1, 4])
     if cols[0].button("保存数据", type="primary", key="figures.save"):
         try:
@@ -76,11 +82,14 @@ def render() -> None:
         with st.container(border=True):
             st.markdown("**待更新的章节**（所用数据已变更）")
             for s in stale:
-                st.markdown(f"- {s.section_id} {s.title}{'（已锁定，不会重新起草）' if s.locked else ''}："
-                            + "；".join(s.reasons))
+                st.markdown(
+                    f"- {s.section_id} {s.title}{'（已锁定，不会重新起草）' if s.locked else ''}："
+                    + "；".join(s.reasons)
+                )
             redraftable = tuple(s.section_id for s in stale if not s.locked)
-            if redraftable and st.button(f"重新起草这些章节（{len(redraftable)} 个）", type="primary",
-                                         key="figures.redraft"):
+            if redraftable and st.button(
+                f"重新起草这些章节（{len(redraftable)} 个）", type="primary", key="figures.redraft"
+            ):
                 # The 章节 page runs the job, with its progress bar, and shows the new text.
                 sess.pending = PendingDraft(None, only=redraftable)
                 st.switch_page("assistant/ui/pages/sections.py")
@@ -89,8 +98,12 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**从文件导入**（.csv、.xlsx、.yaml；替换当前数据）")
-        upload = st.file_uploader("数据文件", type=["csv", "xlsx", "yaml", "yml"],
-                                  key=f"figures.upload.{sess.uploader_generation}", label_visibility="collapsed")
+        upload = st.file_uploader(
+            "数据文件",
+            type=["csv", "xlsx", "yaml", "yml"],
+            key=f"figures.upload.{sess.uploader_generation}",
+            label_visibility="collapsed",
+        )
         if upload is not None and st.button("导入", key="figures.import"):
             try:
                 new = actions.figures_from_upload(upload.name, upload.getvalue(), sess.settings)
@@ -105,11 +118,22 @@ def render() -> None:
         # Built on click (a callable `data`): every edit in the table reruns this page, and
         # writing an .xlsx each time would slow typing down for a file rarely downloaded.
         settings = sess.settings
-        st.download_button("下载 CSV", lambda: actions.figures_file_bytes(figures, ".csv", settings),
-                           file_name="数据.csv", mime="text/csv", key="figures.csv", on_click="ignore")
-        st.download_button("下载 Excel", lambda: actions.figures_file_bytes(figures, ".xlsx", settings),
-                           file_name="数据.xlsx", key="figures.xlsx", on_click="ignore",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        st.download_button(
+            "下载 CSV",
+            lambda: actions.figures_file_bytes(figures, ".csv", settings),
+            file_name="数据.csv",
+            mime="text/csv",
+            key="figures.csv",
+            on_click="ignore",
+        )
+        st.download_button(
+            "下载 Excel",
+            lambda: actions.figures_file_bytes(figures, ".xlsx", settings),
+            file_name="数据.xlsx",
+            key="figures.xlsx",
+            on_click="ignore",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
 
 
 if __name__ == "__main__":

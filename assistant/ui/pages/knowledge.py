@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.core.errors import HuibaoError
-from assistant.ui import actions, render as html
+from assistant.ui import actions
+from assistant.ui import render as html
 from assistant.ui.shell import show_notices
 from assistant.ui.state import UiSession, knowledge_base, session
 
@@ -14,6 +15,7 @@ KIND_ZH = {"report": "往年汇报", "policy": "政策文件", "other": "其他"
 
 def _ingest(sess: UiSession, kb, paths, label: str) -> None:
     from assistant.kb.ingest import ingest
+
     bar = st.progress(0.0, text=f"正在导入{label}…")
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -54,8 +56,13 @@ def render() -> None:
 
     st.subheader("上传文件")
     st.caption("支持 .txt、.md、.docx、.pdf，单个文件不超过 20 MB。往年汇报和政策文件越全，起草时可参考的素材越多。")
-    uploads = st.file_uploader("选择文件", type=["txt", "md", "docx", "pdf"], accept_multiple_files=True,
-                               key=f"kb.upload.{sess.uploader_generation}", label_visibility="collapsed")
+    uploads = st.file_uploader(
+        "选择文件",
+        type=["txt", "md", "docx", "pdf"],
+        accept_multiple_files=True,
+        key=f"kb.upload.{sess.uploader_generation}",
+        label_visibility="collapsed",
+    )
     if uploads and st.button("导入", type="primary", key="kb.import"):
         try:
             paths = actions.save_uploads([(u.name, u.getvalue()) for u in uploads], sess.settings)
@@ -64,8 +71,9 @@ def render() -> None:
         else:
             sess.uploader_generation += 1
             _ingest(sess, kb, paths, f" {len(paths)} 个文件")
-    if st.button(f"同步示例素材目录（{sess.settings.knowledge_dir.name}/）", key="kb.sync",
-                 help="导入或更新该目录中的全部文件"):
+    if st.button(
+        f"同步示例素材目录（{sess.settings.knowledge_dir.name}/）", key="kb.sync", help="导入或更新该目录中的全部文件"
+    ):
         _ingest(sess, kb, None, "示例素材")
 
     st.subheader(f"已导入的文件（{len(documents)} 个）")

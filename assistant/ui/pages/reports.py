@@ -33,13 +33,13 @@ def render() -> None:
             st.switch_page("assistant/ui/pages/sections.py")
 
     st.subheader("新建报告")
-    st.caption("按内置的年度工作汇报模板新建：导语；一、工作做法及成效；二、存在的问题及改进措施；"
-               "三、下一年工作打算；结束语。")
+    st.caption(
+        "按内置的年度工作汇报模板新建：导语；一、工作做法及成效；二、存在的问题及改进措施；三、下一年工作打算；结束语。"
+    )
     with st.form("new-report", clear_on_submit=False):
         title = st.text_input("标题", placeholder="如：某某局2026年度工作汇报")
         organisation = st.text_input("单位", placeholder="如：某某市某某局")
-        year = st.number_input("年度", min_value=1949, max_value=2100, step=1,
-                               value=datetime.date.today().year)
+        year = st.number_input("年度", min_value=1949, max_value=2100, step=1, value=datetime.date.today().year)
         achievements = st.text_area("主要工作要点（每行一项，每项成为“一、”下的一个小节，可不填）", height=120)
         submitted = st.form_submit_button("新建", type="primary")
     if submitted:

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.drafting.draft import drafted_sections
 from assistant.core.errors import HuibaoError
-from assistant.workspace.store import AUTHOR_ZH
+from assistant.drafting.draft import drafted_sections
 from assistant.ui import actions
 from assistant.ui import render as html
 from assistant.ui.shell import require_report, show_notices
-from assistant.ui.state import (PendingDraft, UiSession, current_model, drafting_knowledge_base, open_workspace,
-                                session)
+from assistant.ui.state import PendingDraft, UiSession, current_model, drafting_knowledge_base, open_workspace, session
 from assistant.ui.streaming import StreamedCall
+from assistant.workspace.store import AUTHOR_ZH
 
 PART_HEADINGS = {"intro": "导语", "closing": "结束语"}
 
 
 # --- callbacks: run before the script, so the page renders the state they leave ----------
+
 
 def _ask_regenerate(sess: UiSession, section_id: str, instruction_key: str) -> None:
     instruction = (st.session_state.get(instruction_key) or "").strip()
@@ -40,8 +40,9 @@ def _toggle_lock(sess: UiSession, section_id: str, locked: bool) -> None:
 
 def _save_edit(sess: UiSession, section_id: str, text_key: str) -> None:
     try:
-        version = actions.save_hand_edit(open_workspace(sess.settings), sess.report_id, section_id,
-                                         st.session_state.get(text_key) or "")
+        version = actions.save_hand_edit(
+            open_workspace(sess.settings), sess.report_id, section_id, st.session_state.get(text_key) or ""
+        )
     except HuibaoError as err:
         sess.notify("error", str(err))
     else:
@@ -59,6 +60,7 @@ def _revert(sess: UiSession, section_id: str, version_key: str) -> None:
 
 
 # --- drafting jobs -------------------------------------------------------------------------
+
 
 def _kb_provider(sess: UiSession):
     # Opened here, on the script thread (st.cache_resource), not inside the drafting worker.
@@ -78,8 +80,9 @@ def _run_full_draft(sess: UiSession, ws, total: int) -> None:
                 bar.progress(i / len(job.only), text=f"已重新起草 {sid}（{i}/{len(job.only)}）")
             sess.notify("success", f"已重新起草 {len(job.only)} 个待更新章节。")
         else:
-            call = StreamedCall(lambda emit: actions.draft_all(ws, sess.report_id, sess.settings, model,
-                                                              kb, on_section=emit))
+            call = StreamedCall(
+                lambda emit: actions.draft_all(ws, sess.report_id, sess.settings, model, kb, on_section=emit)
+            )
             for done, section in enumerate(call, start=1):
                 bar.progress(min(done / max(total, 1), 1.0), text=f"已完成：{section.title}（{done}/{total}）")
             report = call.result
@@ -87,8 +90,10 @@ def _run_full_draft(sess: UiSession, ws, total: int) -> None:
             sess.notify("success", f"全文已起草（{engine}），共 {len(report.sections)} 节；锁定的章节保持不变。")
             if report.engine == "mixed":
                 fell_back = [s.section_id for s in report.sections if s.provenance.engine == "offline"]
-                sess.notify("warning", f"模型未能完成章节 {'、'.join(fell_back)}，这些章节已改用离线引擎起草。"
-                                       "请在“设置”中测试连接。")
+                sess.notify(
+                    "warning",
+                    f"模型未能完成章节 {'、'.join(fell_back)}，这些章节已改用离线引擎起草。请在“设置”中测试连接。",
+                )
     except HuibaoError as err:
         sess.notify("error", str(err))
     bar.empty()
@@ -99,8 +104,11 @@ def _stream_section(sess: UiSession, ws, section_id: str, slot) -> object | None
     job, sess.pending = sess.pending, None
     model = current_model(sess)
     kb = _kb_provider(sess)
-    call = StreamedCall(lambda emit: actions.regenerate_section(
-        ws, sess.report_id, section_id, sess.settings, model, kb, instruction=job.instruction, on_delta=emit))
+    call = StreamedCall(
+        lambda emit: actions.regenerate_section(
+            ws, sess.report_id, section_id, sess.settings, model, kb, instruction=job.instruction, on_delta=emit
+        )
+    )
     try:
         with slot.container():
             st.caption("正在重新起草…" + (f"（要求：{job.instruction}）" if job.instruction else ""))
@@ -119,6 +127,7 @@ def _stream_section(sess: UiSession, ws, section_id: str, slot) -> object | None
 
 
 # --- one section ---------------------------------------------------------------------------
+
 
 def _render_section(sess: UiSession, ws, spec, info, draft, figures, stale, draftable: set[str]) -> None:
     sid = info.section_id
@@ -142,7 +151,10 @@ def _render_section(sess: UiSession, ws, spec, info, draft, figures, stale, draf
             if new is not None:
                 draft, stale = new, None
                 info = next((i for i in ws.sections(sess.report_id) if i.section_id == sid), info)
-        st.caption(f"章节 {sid}" + (f" · 第 {info.current_version} 版，共 {info.versions} 版" if info.versions else " · 尚未起草"))
+        st.caption(
+            f"章节 {sid}"
+            + (f" · 第 {info.current_version} 版，共 {info.versions} 版" if info.versions else " · 尚未起草")
+        )
         if stale is not None:
             st.warning("数据已变更，本节待更新：" + "；".join(stale.reasons))
         left, right = st.columns([3, 2])
@@ -169,22 +181,34 @@ def _render_tools(sess: UiSession, ws, sid: str, info, draft) -> None:
             key = f"instruction.{sid}"
             st.text_input("修改要求（可不填）", key=key, placeholder="如：更精炼；突出新媒体工作；压缩到200字")
             cols = st.columns([1, 1, 3])
-            cols[0].button("重新起草", key=f"regen.{sid}", type="primary", disabled=info.locked,
-                           on_click=_ask_regenerate, args=(sess, sid, key))
+            cols[0].button(
+                "重新起草",
+                key=f"regen.{sid}",
+                type="primary",
+                disabled=info.locked,
+                on_click=_ask_regenerate,
+                args=(sess, sid, key),
+            )
             if info.locked:
                 cols[1].button("解锁", key=f"unlock.{sid}", on_click=_toggle_lock, args=(sess, sid, False))
                 st.caption("本节已锁定：重新起草全文时保持不变，解锁后才能重新起草或修改。")
             else:
-                cols[1].button("锁定", key=f"lock.{sid}", on_click=_toggle_lock, args=(sess, sid, True),
-                               help="锁定后，重新起草全文时本节保持不变")
+                cols[1].button(
+                    "锁定",
+                    key=f"lock.{sid}",
+                    on_click=_toggle_lock,
+                    args=(sess, sid, True),
+                    help="锁定后，重新起草全文时本节保持不变",
+                )
         with edit:
             if draft is None:
                 st.caption("尚未起草，起草后可手工修改。")
             else:
                 key = f"edit.{sid}.{info.current_version}"
                 st.text_area("正文", value=draft.text, key=key, height=220, disabled=info.locked)
-                st.button("保存修改", key=f"save.{sid}", disabled=info.locked,
-                          on_click=_save_edit, args=(sess, sid, key))
+                st.button(
+                    "保存修改", key=f"save.{sid}", disabled=info.locked, on_click=_save_edit, args=(sess, sid, key)
+                )
         with history:
             _render_history(sess, ws, sid, info)
         with sources:
@@ -208,18 +232,32 @@ def _render_history(sess: UiSession, ws, sid: str, info) -> None:
     for v in versions:
         extra = f" · 要求：{v.instruction}" if v.instruction else ""
         extra += f" · 回退自第 {v.reverted_from} 版" if v.reverted_from else ""
-        labels[v.version] = (f"第 {v.version} 版 · {AUTHOR_ZH.get(v.author, v.author)} · {v.created[:16]}"
-                             f"{extra}{'（当前）' if v.is_current else ''}")
+        labels[v.version] = (
+            f"第 {v.version} 版 · {AUTHOR_ZH.get(v.author, v.author)} · {v.created[:16]}"
+            f"{extra}{'（当前）' if v.is_current else ''}"
+        )
     numbers = [v.version for v in versions]
-    st.dataframe([{"版本": v.version, "来源": AUTHOR_ZH.get(v.author, v.author), "时间": v.created[:19],
-                   "要求": v.instruction or "", "核对": v.check_summary, "当前": "是" if v.is_current else ""}
-                  for v in reversed(versions)], hide_index=True, width="stretch")
+    st.dataframe(
+        [
+            {
+                "版本": v.version,
+                "来源": AUTHOR_ZH.get(v.author, v.author),
+                "时间": v.created[:19],
+                "要求": v.instruction or "",
+                "核对": v.check_summary,
+                "当前": "是" if v.is_current else "",
+            }
+            for v in reversed(versions)
+        ],
+        hide_index=True,
+        width="stretch",
+    )
     if len(numbers) >= 2:
         cols = st.columns(2)
-        a = cols[0].selectbox("对比：旧版本", numbers, index=len(numbers) - 2, key=f"diff-a.{sid}",
-                              format_func=labels.get)
-        b = cols[1].selectbox("新版本", numbers, index=len(numbers) - 1, key=f"diff-b.{sid}",
-                              format_func=labels.get)
+        a = cols[0].selectbox(
+            "对比：旧版本", numbers, index=len(numbers) - 2, key=f"diff-a.{sid}", format_func=labels.get
+        )
+        b = cols[1].selectbox("新版本", numbers, index=len(numbers) - 1, key=f"diff-b.{sid}", format_func=labels.get)
         if a != b:
             try:
                 segments = ws.diff_segments(sess.report_id, sid, a, b)
@@ -234,6 +272,7 @@ def _render_history(sess: UiSession, ws, sid: str, info) -> None:
 
 
 # --- the page ------------------------------------------------------------------------------
+
 
 def render() -> None:
     sess = session()
@@ -260,8 +299,14 @@ def render() -> None:
 
     drafted = any(i.versions for i in infos)
     cols = st.columns([1, 1, 4])
-    cols[0].button("重新起草全文" if drafted else "起草全文", key="draft-all", type="secondary" if drafted else "primary",
-                   on_click=_ask_draft_all, args=(sess,), help="锁定的章节保持不变")
+    cols[0].button(
+        "重新起草全文" if drafted else "起草全文",
+        key="draft-all",
+        type="secondary" if drafted else "primary",
+        on_click=_ask_draft_all,
+        args=(sess,),
+        help="锁定的章节保持不变",
+    )
     if not sess.settings.model_configured:
         cols[2].caption("当前未配置模型，使用离线引擎起草。")
     # Filled after the sections: a section regenerated further down on this run is no longer stale.
@@ -272,8 +317,9 @@ def render() -> None:
         st.markdown(html.LEGEND_HTML, unsafe_allow_html=True)
     regenerating = sess.pending is not None
     for info in infos:
-        _render_section(sess, ws, spec, info, drafts.get(info.section_id), figures, stale.get(info.section_id),
-                        draftable)
+        _render_section(
+            sess, ws, spec, info, drafts.get(info.section_id), figures, stale.get(info.section_id), draftable
+        )
     if regenerating:
         stale = {s.section_id: s for s in ws.stale_report(report_id)}
     if stale:
@@ -283,11 +329,18 @@ def render() -> None:
 def _render_stale_banner(sess: UiSession, slot, stale: dict) -> None:
     redraftable = tuple(sid for sid, s in stale.items() if not s.locked)
     with slot.container(border=True):
-        st.warning(f"数据已变更，以下 {len(stale)} 个章节待更新：" +
-                   "、".join(f"{sid}{'（已锁定）' if s.locked else ''}" for sid, s in stale.items()))
+        st.warning(
+            f"数据已变更，以下 {len(stale)} 个章节待更新："
+            + "、".join(f"{sid}{'（已锁定）' if s.locked else ''}" for sid, s in stale.items())
+        )
         if redraftable:
-            st.button(f"重新起草待更新的章节（{len(redraftable)} 个）", key="redraft-stale", type="primary",
-                      on_click=_ask_draft_all, args=(sess, redraftable))
+            st.button(
+                f"重新起草待更新的章节（{len(redraftable)} 个）",
+                key="redraft-stale",
+                type="primary",
+                on_click=_ask_draft_all,
+                args=(sess, redraftable),
+            )
 
 
 if __name__ == "__main__":

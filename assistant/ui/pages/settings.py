@@ -26,6 +26,7 @@ def _clear_key(sess: UiSession) -> None:
 
 def _test(sess: UiSession) -> None:
     from assistant.llm import test_connection
+
     sess.connection = test_connection(sess.settings.model_copy())
 
 
@@ -35,17 +36,28 @@ def render() -> None:
     show_notices(sess)
     settings = sess.settings
     if not settings.model_configured:
-        st.info(OFFLINE_BANNER + "。离线引擎按要点和数据生成规范的段落，不编造数字；配置模型后文字更自然，对话也能理解更多说法。")
+        st.info(
+            OFFLINE_BANNER
+            + "。离线引擎按要点和数据生成规范的段落，不编造数字；配置模型后文字更自然，对话也能理解更多说法。"
+        )
 
     st.subheader("模型服务")
     st.caption("任何兼容 OpenAI 接口的服务均可：本单位部署的 vLLM、Ollama、Xinference，或云端服务。")
-    st.text_input("服务地址（Base URL）", value=settings.base_url or "", key="settings.base_url",
-                  placeholder="如：http://192.168.1.10:8000/v1")
+    st.text_input(
+        "服务地址（Base URL）",
+        value=settings.base_url or "",
+        key="settings.base_url",
+        placeholder="如：http://192.168.1.10:8000/v1",
+    )
     st.text_input("模型名称", value=settings.model, key="settings.model")
     has_key = settings.api_key is not None
-    st.text_input("API Key", type="password", key="settings.api_key",
-                  placeholder="已设置（留空则保持不变）" if has_key else "未设置（本地服务可不填）",
-                  help="只保存在当前浏览器会话中，不写入文件、报告或日志，保存后不再显示。")
+    st.text_input(
+        "API Key",
+        type="password",
+        key="settings.api_key",
+        placeholder="已设置（留空则保持不变）" if has_key else "未设置（本地服务可不填）",
+        help="只保存在当前浏览器会话中，不写入文件、报告或日志，保存后不再显示。",
+    )
     cols = st.columns([1, 1, 1, 3])
     cols[0].button("保存", type="primary", key="settings.save", on_click=_save, args=(sess,))
     cols[1].button("测试连接", key="settings.test", on_click=_test, args=(sess,))
