@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import threading
 import traceback
 import urllib.request
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,6 +30,7 @@ from assistant.llm import (
     make_model,
     test_connection,
 )
+from assistant.llm.openai_compat import openai_client
 from assistant.testing.fakes import FakeChatModel
 from assistant.testing.openai_server import (
     Reply,
@@ -128,6 +131,27 @@ def test_very_long_retry_after_is_reported_not_waited(fake_openai):
         _model(fake_openai, sleep).complete(USER)
     assert info.value.kind == "rate_limit" and "3600" in str(info.value) and "HUIBAO_MAX_CONCURRENCY" in str(info.value)
     assert sleep.calls == [] and len(fake_openai.chat_requests) == 1
+
+
+def test_retry_after_as_an_http_date(fake_openai):
+    sleep = SleepRecorder()
+    when = datetime.now(UTC) + timedelta(seconds=30)
+    fake_openai.enqueue_error(503, headers={"Retry-After": email.utils.format_datetime(when, usegmt=True)})
+    fake_openai.enqueue(TEXT)
+    assert _model(fake_openai, sleep).complete(USER) == TEXT
+    assert len(sleep.calls) == 1 and 20.0 <= sleep.calls[0] <= 30.0  # whole seconds, minus the time taken
+
+
+def test_408_is_retried_other_4xx_are_not(fake_openai):
+    sleep = SleepRecorder()
+    fake_openai.enqueue_error(408)
+    fake_openai.enqueue(TEXT)
+    assert _model(fake_openai, sleep).complete(USER) == TEXT
+    fake_openai.enqueue_error(409)  # the SDK's own policy would retry this; ours reports it
+    fake_openai.enqueue(TEXT)
+    with pytest.raises(ModelCallError):
+        _model(fake_openai, sleep).complete(USER)
+    assert len(sleep.calls) == 1 and len(fake_openai.chat_requests) == 3 and fake_openai.pending == 1
 
 
 def test_500_then_success_backs_off_with_jitter(fake_openai):
@@ -428,6 +452,24 @@ def test_embed_texts_errors_are_translated(fake_openai):
     with pytest.raises(ModelCallError) as info:
         embed_texts(settings_for(fake_openai), ["x"])
     assert info.value.kind == "not_found" and "bge-m3" in str(info.value)
+
+
+def test_embed_texts_retries_like_chat(fake_openai):
+    sleep = SleepRecorder()
+    fake_openai.enqueue_embedding_error(429, headers={"retry-after-ms": "500"})
+    assert len(embed_texts(settings_for(fake_openai), ["x"], sleep=sleep)) == 1
+    assert sleep.calls == [0.5]
+
+
+def test_one_configured_client_without_sdk_retries(fake_openai):
+    settings = settings_for(fake_openai, request_timeout_s=7)
+    client = openai_client(settings)
+    assert str(client.base_url).rstrip("/") == fake_openai.url and client.timeout == 7
+    assert client.max_retries == 0  # RetryPolicy retries; the SDK would also retry timeouts
+    assert str(openai_client(settings, base_url="http://127.0.0.1:9/v1").base_url).startswith("http://127.0.0.1:9/")
+    chat = _model(fake_openai)._llm  # ChatOpenAI sends through a client from the same factory
+    assert chat.root_client.max_retries == 0 and str(chat.root_client.base_url) == str(client.base_url)
+    assert chat.client is not None and chat.client._client is chat.root_client
 
 
 def test_embedding_endpoint_is_resolved_once_for_embedder_and_request(fake_openai):
