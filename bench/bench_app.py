@@ -83,7 +83,9 @@ def build_report(data_dir: Path, sections: int = 10, versions: int = 50) -> str:
     """A saved report: `sections` drafted sections, each with `versions` versions."""
     from assistant.core.figures import load_figures
     from assistant.core.settings import Settings
+    from assistant.drafting.context import DraftContext, SectionRequest
     from assistant.drafting.draft import draft_section
+    from assistant.drafting.engines import OfflineEngine
     from assistant.drafting.spec import ReportSpec, SectionSpec
     from assistant.workspace.store import Workspace
 
@@ -116,7 +118,9 @@ def build_report(data_dir: Path, sections: int = 10, versions: int = 50) -> str:
     for section in spec.walk():
         if section.children:
             continue
-        draft = draft_section(section, spec, figures, None, None, settings)
+        draft = draft_section(
+            DraftContext.create(spec, figures, None, settings), SectionRequest(section), OfflineEngine()
+        )
         ws.add_version(report_id, draft, author="offline")
         for n in range(2, versions + 1):
             edited = draft.model_copy(update={"text": draft.text + f"（第{n}次修改）"})

@@ -77,7 +77,9 @@ def open_kb(data_dir: Path, use_kb: bool):
 
 def bench_concurrency(delay: float, data_dir: Path, kb) -> None:
     from assistant.core.settings import Settings
+    from assistant.drafting.context import DraftContext
     from assistant.drafting.draft import draft_report, drafted_sections
+    from assistant.drafting.engines import ModelEngine, OfflineEngine
     from assistant.llm import make_model
     from assistant.testing.openai_server import FakeOpenAIServer, settings_for
 
@@ -96,14 +98,16 @@ def bench_concurrency(delay: float, data_dir: Path, kb) -> None:
     ):
         table.add_column(col, justify="right")
     # Warm every lazy load (rules, tokenizer, embedder, BM25 index) so the timings are steady state.
-    draft_report(spec, figures, kb, None, Settings(data_dir=data_dir))
+    draft_report(DraftContext.create(spec, figures, kb, Settings(data_dir=data_dir)), OfflineEngine())
     with FakeOpenAIServer(delay=delay) as server:
         server.responder = http_responder
         for concurrency in sorted({n, 4, 1}, reverse=True):
             settings = settings_for(server, data_dir=data_dir, max_concurrency=concurrency)
             model = make_model(settings)
+            assert model is not None
+            engine = ModelEngine(model)
             server.delay = 0.0
-            draft_report(spec, figures, kb, model, settings)  # warm the SDK's lazy imports and connections
+            draft_report(DraftContext.create(spec, figures, kb, settings), engine)  # warm the SDK's lazy imports
             timings: dict[float, list[float]] = {0.0: [], delay: []}
             rounds = 3 if concurrency >= n else 1  # a shared 2-core machine is noisy: median of 3
             peak = 0
@@ -112,7 +116,7 @@ def bench_concurrency(delay: float, data_dir: Path, kb) -> None:
                     server.delay = d
                     server.max_in_flight = 0
                     t0 = time.perf_counter()
-                    report = draft_report(spec, figures, kb, model, settings)
+                    report = draft_report(DraftContext.create(spec, figures, kb, settings), engine)
                     timings[d].append(time.perf_counter() - t0)
                     peak = max(peak, server.max_in_flight)
                     assert all(s.provenance.engine == "model" for s in report.sections if s.text)
@@ -132,7 +136,9 @@ def bench_concurrency(delay: float, data_dir: Path, kb) -> None:
 
 def bench_pipeline(repeat: int, data_dir: Path, kb) -> None:
     from assistant.core.settings import Settings
+    from assistant.drafting.context import DraftContext, SectionRequest
     from assistant.drafting.draft import draft_section, drafted_sections
+    from assistant.drafting.engines import ModelEngine, OfflineEngine
     from assistant.testing.fakes import FakeChatModel
 
     spec, figures = load_sample()
@@ -143,16 +149,17 @@ def bench_pipeline(repeat: int, data_dir: Path, kb) -> None:
     )
     for col in ("引擎", "样本数", "p50 (ms)", "p95 (ms)", "最大 (ms)", "目标 p50 < 100 ms"):
         table.add_column(col, justify="right")
-    for label, model in (
-        ("模型（FakeChatModel，零延迟）", FakeChatModel(responder=fake_responder)),
-        ("离线引擎", None),
+    for label, engine in (
+        ("模型（FakeChatModel，零延迟）", ModelEngine(FakeChatModel(responder=fake_responder))),
+        ("离线引擎", OfflineEngine()),
     ):
-        draft_section(sections[0], spec, figures, kb, model, settings)  # warm caches (jieba, rules, tokenizer)
+        # warm caches (jieba, rules, tokenizer)
+        draft_section(DraftContext.create(spec, figures, kb, settings), SectionRequest(sections[0]), engine)
         times = []
         for _ in range(repeat):
             for s in sections:
-                t0 = time.perf_counter()
-                draft_section(s, spec, figures, kb, model, settings)
+                t0 = time.perf_counter()  # the context (titles derived) per section, as a regeneration does
+                draft_section(DraftContext.create(spec, figures, kb, settings), SectionRequest(s), engine)
                 times.append((time.perf_counter() - t0) * 1000)
         times.sort()
         p50 = statistics.median(times)
@@ -161,7 +168,7 @@ def bench_pipeline(repeat: int, data_dir: Path, kb) -> None:
             label, str(len(times)), f"{p50:.1f}", f"{p95:.1f}", f"{times[-1]:.1f}", "是" if p50 < 100 else "否"
         )
     if kb is not None:  # the knowledge base's share of the above: the retrieval drafting runs
-        from assistant.drafting.draft import retrieval_query, retrieve
+        from assistant.drafting.context import retrieval_query, retrieve
 
         times = []
         for _ in range(repeat):

@@ -9,7 +9,9 @@ import pytest
 from assistant.check import check_numbers, check_text
 from assistant.core.figures import format_value
 from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.drafting.context import DraftContext, SectionRequest
 from assistant.drafting.draft import draft_report, draft_section
+from assistant.drafting.engines import OfflineEngine
 from assistant.drafting.offline import compose_section, derive_titles, ground_clause, split_clauses, to_register
 from assistant.drafting.spec import figures_for, load_spec
 from tests.drafting_helpers import FakeKB, passage, small_figures, small_spec
@@ -38,7 +40,7 @@ def assert_clean_report(report, figures):
 
 def test_small_report_offline_is_grounded_complete_and_clean(tmp_path):
     spec, figures = small_spec(), small_figures()
-    report = draft_report(spec, figures, None, None, settings(tmp_path))
+    report = draft_report(DraftContext.create(spec, figures, None, settings(tmp_path)), OfflineEngine())
     text = assert_clean_report(report, figures)
     assert report.engine == "offline"
     # every figure assigned through the spec's `figures:` list is used too
@@ -55,7 +57,9 @@ def test_sections_are_clean_one_by_one(tmp_path):
     spec, figures = small_spec(), small_figures()
     for s in spec.walk():
         if s.is_leaf:
-            d = draft_section(s, spec, figures, None, None, settings(tmp_path))
+            d = draft_section(
+                DraftContext.create(spec, figures, None, settings(tmp_path)), SectionRequest(s), OfflineEngine()
+            )
             assert d.check.summary.style_errors == 0 and d.check.summary.invented == 0, (s.id, d.text)
             assert set(d.check.coverage.unused) == set(), (s.id, d.check.coverage)
             assert {u.figure_id for u in d.provenance.figures} >= {f.id for f in figures_for(s, figures)}
@@ -65,8 +69,8 @@ def test_sections_are_clean_one_by_one(tmp_path):
 
 def test_deterministic(tmp_path):
     spec, figures = small_spec(), small_figures()
-    a = draft_report(spec, figures, None, None, settings(tmp_path)).to_markdown()
-    b = draft_report(spec, figures, None, None, settings(tmp_path)).to_markdown()
+    a = draft_report(DraftContext.create(spec, figures, None, settings(tmp_path)), OfflineEngine()).to_markdown()
+    b = draft_report(DraftContext.create(spec, figures, None, settings(tmp_path)), OfflineEngine()).to_markdown()
     assert a == b
 
 
@@ -122,7 +126,9 @@ def test_lead_follows_matching_past_section_and_records_it(tmp_path):
             passage("p2", "2024年，将继续深化理论武装。", heading="三、2024年工作打算"),
         ]
     )
-    d = draft_section(spec.get("1.1"), spec, figures, kb, None, settings(tmp_path))
+    d = draft_section(
+        DraftContext.create(spec, figures, kb, settings(tmp_path)), SectionRequest(spec.get("1.1")), OfflineEngine()
+    )
     assert d.text.startswith("始终把党的创新理论武装作为首要政治任务，")
     assert "23次" not in d.text and [p.passage_id for p in d.provenance.passages] == ["p1"]
     assert kb.queries and kb.queries[0][1] == "report"
@@ -141,21 +147,30 @@ def test_sibling_sections_do_not_open_with_the_same_past_clause(tmp_path):
             passage("p2", "坚持把新闻宣传作为展示人大工作的重要窗口，推动宣传提质增效。一是办好新闻发布会。"),
         ]
     )
-    report = draft_report(spec, figures, kb, None, settings(tmp_path))
+    report = draft_report(DraftContext.create(spec, figures, kb, settings(tmp_path)), OfflineEngine())
     leads = [re.split("[，。]", s.text)[0] for s in report.sections if s.text and s.section_id.startswith("1.")]
     assert len(leads) == 4 and len(set(leads)) == 4, leads
     assert (
         leads[0] == "始终把党的创新理论武装作为首要政治任务" and leads[1] == "坚持把新闻宣传作为展示人大工作的重要窗口"
     )
     assert_clean_report(report, figures)
-    assert draft_report(spec, figures, kb, None, settings(tmp_path)).to_markdown() == report.to_markdown()
+    assert (
+        draft_report(DraftContext.create(spec, figures, kb, settings(tmp_path)), OfflineEngine()).to_markdown()
+        == report.to_markdown()
+    )
 
 
 def test_offline_follows_concise_and_stress_instructions(tmp_path):
     spec, figures = small_spec(), small_figures()
     section = spec.get("1.2")
-    before = draft_section(section, spec, figures, None, None, settings(tmp_path))
-    after = draft_section(section, spec, figures, None, None, settings(tmp_path), instruction="更精炼，突出新媒体数据")
+    before = draft_section(
+        DraftContext.create(spec, figures, None, settings(tmp_path)), SectionRequest(section), OfflineEngine()
+    )
+    after = draft_section(
+        DraftContext.create(spec, figures, None, settings(tmp_path)),
+        SectionRequest(section, instruction="更精炼，突出新媒体数据"),
+        OfflineEngine(),
+    )
     assert len(after.text) < len(before.text)
     first_item = re.search(r"一是([^。]*)。", after.text).group(1)
     assert "公众号" in first_item or "抖音" in first_item, after.text
@@ -169,8 +184,14 @@ def test_offline_follows_concise_and_stress_instructions(tmp_path):
 def test_instruction_the_offline_engine_cannot_follow_changes_nothing(tmp_path):
     spec, figures = small_spec(), small_figures()
     section = spec.get("1.2")
-    before = draft_section(section, spec, figures, None, None, settings(tmp_path))
-    after = draft_section(section, spec, figures, None, None, settings(tmp_path), instruction="换一种说法")
+    before = draft_section(
+        DraftContext.create(spec, figures, None, settings(tmp_path)), SectionRequest(section), OfflineEngine()
+    )
+    after = draft_section(
+        DraftContext.create(spec, figures, None, settings(tmp_path)),
+        SectionRequest(section, instruction="换一种说法"),
+        OfflineEngine(),
+    )
     assert after.text == before.text
 
 
@@ -196,7 +217,7 @@ def test_sample_report_offline(tmp_path):
 
     figures = load_figures(EXAMPLES / "figures.csv")
     spec = load_spec(EXAMPLES / "report-spec.yaml", figures)
-    report = draft_report(spec, figures, None, None, settings(tmp_path))
+    report = draft_report(DraftContext.create(spec, figures, None, settings(tmp_path)), OfflineEngine())
     assert_clean_report(report, figures)
     assert report.report_check.coverage.unused == []
     assert report.report_check.summary.invented == 0 and report.report_check.summary.style_errors == 0
@@ -228,7 +249,7 @@ def test_template_spec_with_colloquial_notes_and_a_parent_figure(tmp_path):
         Figure(id="projects", item="签约项目", value=20, unit="个", section="1.2"),
         Figure(id="invest", item="重点项目投资", value=8, unit="亿元", section="1"),
     ]
-    report = draft_report(spec, figures, None, None, settings(tmp_path))
+    report = draft_report(DraftContext.create(spec, figures, None, settings(tmp_path)), OfflineEngine())
     text = assert_clean_report(report, figures)
     assert report.section("1").text and "8亿元" in report.section("1").text  # a parent with a figure is drafted
     assert "3场" not in text and "5个" not in text and text.count("【待补充：") == 2

@@ -59,8 +59,9 @@ def _run(
 ) -> None:
     from assistant.core.figures import load_figures
     from assistant.core.settings import get_settings
+    from assistant.drafting.context import DraftContext
     from assistant.drafting.draft import draft_report, drafted_sections
-    from assistant.drafting.offline import derive_titles
+    from assistant.drafting.engines import make_engine
     from assistant.drafting.spec import load_spec
 
     settings = get_settings()
@@ -71,15 +72,19 @@ def _run(
         from assistant.llm import make_model
 
         model = make_model(settings, model=model_name)
-    notice = FORCED_OFFLINE_NOTICE if offline else (OFFLINE_NOTICE if model is None else None)
+    engine = make_engine(model)
+    notice = FORCED_OFFLINE_NOTICE if offline else (OFFLINE_NOTICE if engine.kind == "offline" else None)
     show = err_console if as_json else console
     if notice:
         show.print(f"[bold yellow]{notice}[/]")
     else:
-        show.print(f"使用模型 [bold]{escape(model.name)}[/] 起草，最多 {settings.max_concurrency} 个章节并行。")
+        show.print(
+            f"使用模型 [bold]{escape(engine.model_name or '')}[/] 起草，最多 {settings.max_concurrency} 个章节并行。"
+        )
     kb = _open_kb(settings, ingest_if_empty=ingest_if_empty)
+    ctx = DraftContext.create(spec, figures, kb, settings)
     todo = drafted_sections(spec, figures)
-    titles = derive_titles(spec, figures)
+    titles = ctx.titles
     names = {"intro": "导语", "closing": "结束语"}
     with Progress(
         TextColumn("{task.description}"),
@@ -117,17 +122,7 @@ def _run(
             )
             bar.advance(overall)
 
-        report = draft_report(
-            spec,
-            figures,
-            kb,
-            model,
-            settings,
-            on_section=on_section,
-            on_start=on_start,
-            on_delta=on_delta,
-            titles=titles,
-        )
+        report = draft_report(ctx, engine, on_section=on_section, on_start=on_start, on_delta=on_delta)
 
     out.mkdir(parents=True, exist_ok=True)
     from assistant.export import file_stem  # python-docx loads only when a draft is written

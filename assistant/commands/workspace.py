@@ -68,29 +68,22 @@ def _regenerate(
     section_id: str,
     *,
     settings: Settings,
-    model,
+    engine,
     kb,
     instruction: str | None,
     stream: bool,
 ) -> int:
+    from assistant.drafting.context import DraftContext, SectionRequest
     from assistant.drafting.draft import draft_section
 
     def on_delta(text: str) -> None:
         console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
 
-    use_stream = stream and model is not None
+    use_stream = stream and engine.streams
 
     def drafter(section, spec, figures):
-        return draft_section(
-            section,
-            spec,
-            figures,
-            kb,
-            model,
-            settings,
-            instruction=instruction,
-            on_delta=on_delta if use_stream else None,
-        )
+        request = SectionRequest(section, instruction=instruction, on_delta=on_delta if use_stream else None)
+        return draft_section(DraftContext.create(spec, figures, kb, settings), request, engine)
 
     # No author: the store records the engine that wrote the text (offline when the model failed).
     version = ws.regenerate(report_id, section_id, drafter, instruction=instruction, settings=settings)
@@ -221,8 +214,10 @@ def regenerate(
     ws = _workspace()
     ws.ensure_unlocked(report, section_id)  # unknown ids and locks fail before any model is called
     ws.section_spec(report, section_id)
-    chat_model = _make_model(settings, offline, model)
-    if chat_model is None and instruction:
+    from assistant.drafting.engines import make_engine
+
+    engine = make_engine(_make_model(settings, offline, model))
+    if not engine.follows_instructions and instruction:
         from assistant.drafting.offline import parse_instruction
 
         how = (
@@ -234,7 +229,7 @@ def regenerate(
     kb = _open_kb(settings)
     previous = ws.section(report, section_id).text
     version = _regenerate(
-        ws, report, section_id, settings=settings, model=chat_model, kb=kb, instruction=instruction, stream=True
+        ws, report, section_id, settings=settings, engine=engine, kb=kb, instruction=instruction, stream=True
     )
     _print_section_result(ws, report, section_id, version)
     if ws.get_version(report, section_id, version).text == previous:
@@ -380,12 +375,14 @@ def refresh(
     if not todo:
         console.print("没有需要重新生成的章节。")
         return
-    chat_model = _make_model(settings, offline, model)
+    from assistant.drafting.engines import make_engine
+
+    engine = make_engine(_make_model(settings, offline, model))
     kb = _open_kb(settings)
     for s in todo:
         console.print(f"正在重新生成章节 [bold]{escape(s.section_id)}[/] {escape(s.title)} ……")
         version = _regenerate(
-            ws, report, s.section_id, settings=settings, model=chat_model, kb=kb, instruction=None, stream=False
+            ws, report, s.section_id, settings=settings, engine=engine, kb=kb, instruction=None, stream=False
         )
         _print_section_result(ws, report, s.section_id, version)
     left = ws.stale_sections(report)

@@ -19,17 +19,17 @@ composes a section from the spec's notes (要点) and the supplied figures:
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-from assistant.core.figures import figure_text
+from assistant.check import check_numbers
+from assistant.check.numbers import load_rules
+from assistant.core.figures import Figure, figure_text
 from assistant.drafting.spec import TEMPLATE_TITLES, ReportSpec, SectionSpec, figures_for, part_of_title
-
-if TYPE_CHECKING:
-    from assistant.core.figures import Figure
-    from assistant.kb.retrieve import Passage
+from assistant.kb.retrieve import Passage, _get_jieba
 
 ORDINALS = "一二三四五六七八九十"
 
@@ -112,8 +112,6 @@ _REGISTER_RE = [(re.compile(p), r) for p, r in _REGISTER]
 @lru_cache(maxsize=1)
 def _checker_words() -> tuple[re.Pattern, dict[str, str]]:
     """The checker's plain colloquial words with a suggestion (rules/words.yaml), longest first."""
-    from assistant.check.numbers import load_rules
-
     swaps = {
         e["word"]: e["suggestion"]
         for e in load_rules("words.yaml")["colloquial"]
@@ -125,10 +123,8 @@ def _checker_words() -> tuple[re.Pattern, dict[str, str]]:
 def _formal_verbs(text: str) -> str:
     if "了" not in text:
         return text
-    from assistant.kb.retrieve import _get_jieba  # the one quiet jieba initialisation
-
     # Dictionary words only: the HMM guesses new words across a verb (公众号发了 → 公众/号发/了).
-    tokens = list(_get_jieba().cut(text, HMM=False))
+    tokens = list(_get_jieba().cut(text, HMM=False))  # the one quiet jieba initialisation
     out, changed, i = [], False, 0
     while i < len(tokens):
         tok = tokens[i]
@@ -240,8 +236,6 @@ class GroundedClause:
 def ground_clause(clause: str, figures: list[Figure], *, terms: str | Path | None = None) -> GroundedClause:
     """Replace every number of a notes clause: a supplied figure → its value and unit as
     supplied; anything else → 【待补充：…】. No number of the notes survives as typed."""
-    from assistant.check import check_numbers
-
     by_id = {f.id: f for f in figures}
     mentions = check_numbers(clause, figures, terms=terms)
     out, pos, used = [], 0, []
@@ -388,7 +382,7 @@ MEASURES = [
 ]
 
 
-def theme_of(text: str, exclude: set[str] = frozenset()) -> Theme:
+def theme_of(text: str, exclude: AbstractSet[str] = frozenset()) -> Theme:
     scored = [(sum(text.count(w) for w in t.words), -i, t) for i, t in enumerate(THEMES) if t.slogan not in exclude]
     best = max(scored, default=None, key=lambda x: (x[0], x[1]))
     if best is None or best[0] == 0:
@@ -713,7 +707,7 @@ def compose_section(
     else:
         clause, passage = _lead_clause(passages, spec, part, avoid_leads)
         index = next((i for i, s in enumerate(spec.siblings_of(section.id)) if s.id == section.id), 0)
-        if clause is not None:
+        if clause is not None and passage is not None:  # _lead_clause returns both or neither
             lead = _sentence(f"{clause}，{LEAD_TAILS[index % len(LEAD_TAILS)].format(kw=kw)}")
             used_passages.append(passage)
         else:

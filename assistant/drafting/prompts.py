@@ -21,6 +21,11 @@ from assistant.core.settings import PROJECT_ROOT
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
 
+def prompts_directory(prompts_dir: Path | None = None) -> Path:
+    """Where the prompt files are read from: the one place that locates them (tests pass their own)."""
+    return Path(prompts_dir) if prompts_dir is not None else PROMPTS_DIR
+
+
 class PromptError(HuibaoError):
     """A prompt file is missing or could not be rendered (a variable was not given)."""
 
@@ -39,18 +44,18 @@ def _environment(directory: str) -> SandboxedEnvironment:
 
 def render_prompt(name: str, *, prompts_dir: Path | None = None, **variables: object) -> str:
     """Render prompts/<name>.j2 with the given variables; any missing variable is an error."""
-    directory = str(prompts_dir or PROMPTS_DIR)
+    directory = prompts_directory(prompts_dir)
     try:
-        template = _environment(directory).get_template(f"{name}.j2")
+        template = _environment(str(directory)).get_template(f"{name}.j2")
         return template.render(**variables).strip() + "\n"
     except TemplateNotFound:
-        raise PromptError(f"找不到提示词文件 {Path(directory) / (name + '.j2')}。") from None
+        raise PromptError(f"找不到提示词文件 {directory / (name + '.j2')}。") from None
     except TemplateError as err:
         raise PromptError(f"提示词 {name}.j2 渲染失败：{err}") from err
 
 
 def prompt_files(prompts_dir: Path | None = None) -> list[Path]:
-    return sorted(Path(prompts_dir or PROMPTS_DIR).glob("*.j2"))
+    return sorted(prompts_directory(prompts_dir).glob("*.j2"))
 
 
 def prompt_version(prompts_dir: Path | None = None) -> str:

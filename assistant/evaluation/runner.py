@@ -542,7 +542,7 @@ class _FirstAnswerRecorder:
 
     def _note(self, answer: str) -> None:
         from assistant.check import check_numbers
-        from assistant.drafting.draft import strip_wrapping
+        from assistant.drafting.section_prompt import strip_wrapping
 
         section = getattr(self._local, "section", None) or "?"
         mentions = check_numbers(strip_wrapping(answer), self._figures, terms=self._terms)
@@ -620,7 +620,9 @@ def _resolve_model(settings: Settings, model: str | ChatModel | None) -> ChatMod
 
 def run_case(case: EvalCase, settings: Settings, kb: KnowledgeBase | None, model: ChatModel | None) -> CaseResult:
     from assistant.core.figures import load_figures
+    from assistant.drafting.context import DraftContext
     from assistant.drafting.draft import draft_report
+    from assistant.drafting.engines import make_engine
     from assistant.drafting.spec import load_spec
 
     try:
@@ -631,7 +633,9 @@ def run_case(case: EvalCase, settings: Settings, kb: KnowledgeBase | None, model
     recorder = _FirstAnswerRecorder(model, figures, terms=settings.terms) if model is not None else None
     try:
         report = draft_report(
-            spec, figures, kb, recorder, settings, on_start=recorder.start_section if recorder is not None else None
+            DraftContext.create(spec, figures, kb, settings),
+            make_engine(recorder),
+            on_start=recorder.start_section if recorder is not None else None,
         )
     except HuibaoError as err:  # e.g. a prompt file that no longer renders: this case fails, the rest run
         return CaseResult(case_id=case.id, title=spec.title, description=case.description, error=str(err))

@@ -109,12 +109,15 @@ def draft_all(
     ws, report_id: str, settings: Settings, model, kb_provider=None, on_section: Callable[[object], None] | None = None
 ):
     """Draft every section (locked sections keep their text) and save it as the current draft."""
+    from assistant.drafting.context import DraftContext
     from assistant.drafting.draft import draft_report
+    from assistant.drafting.engines import make_engine
 
     spec = ws.spec(report_id)
     # The snapshot read before drafting is the one the versions rest on (staleness).
     snapshot_id, figures = ws.figures_snapshot(report_id)
-    report = draft_report(spec, figures, _kb(kb_provider), model, settings, on_section=on_section)
+    ctx = DraftContext.create(spec, figures, _kb(kb_provider), settings)
+    report = draft_report(ctx, make_engine(model), on_section=on_section)
     ws.save_draft(report_id, report, settings=settings, snapshot_id=snapshot_id)
     return report
 
@@ -132,20 +135,20 @@ def regenerate_section(
 ):
     """Redraft one section and save it as a new version (Workspace.regenerate); other sections
     are untouched. Returns the new draft."""
+    from assistant.drafting.context import DraftContext, SectionRequest
     from assistant.drafting.draft import draft_section
+    from assistant.drafting.engines import make_engine
 
     if section_id in ws.locked(report_id):
         # The store's own refusal names the CLI command (huibao unlock); the page has a button.
         raise StoreError(f"章节 {section_id} 已锁定，解锁后才能重新起草。")
     kb = _kb(kb_provider)
+    engine = make_engine(model)
     drafted = []
 
     def drafter(section, spec, figures):
-        drafted.append(
-            draft_section(
-                section, spec, figures, kb, model, settings, instruction=instruction or None, on_delta=on_delta
-            )
-        )
+        request = SectionRequest(section, instruction=instruction or None, on_delta=on_delta)
+        drafted.append(draft_section(DraftContext.create(spec, figures, kb, settings), request, engine))
         return drafted[-1]
 
     ws.regenerate(report_id, section_id, drafter, instruction=instruction or None, settings=settings)

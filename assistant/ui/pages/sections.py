@@ -121,7 +121,7 @@ def _stream_section(sess: UiSession, ws, section_id: str, slot) -> object | None
     draft = call.result
     how = f"（要求：{job.instruction}）" if job.instruction else ""
     st.success(f"章节 {section_id} 已重新起草{how}并保存为新版本。")
-    if model is not None and draft.provenance.engine == "offline":
+    if draft.provenance.fell_back:
         st.warning("模型未能完成这一节，已改用离线引擎起草。请在“设置”中测试连接。")
     return draft
 
