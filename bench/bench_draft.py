@@ -68,10 +68,14 @@ def open_kb(data_dir: Path, use_kb: bool):
     if not use_kb:
         return None
     from assistant.core.settings import Settings
-    from assistant.kb.retrieve import open_knowledge_base
+    from assistant.kb.ingest import open_knowledge_base
+    from assistant.llm.embeddings import make_embedder
 
     return open_knowledge_base(
-        Settings(data_dir=data_dir), ingest_if_empty=True, before_ingest=lambda: console.print("导入示例知识库……")
+        Settings(data_dir=data_dir),
+        make_embedder=make_embedder,
+        ingest_if_empty=True,
+        before_ingest=lambda: console.print("导入示例知识库……"),
     )
 
 

@@ -26,11 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from assistant import chunking, retrieve  # noqa: E402
 from assistant.core.settings import Settings  # noqa: E402
-from assistant.kb.embeddings import get_embedder  # noqa: E402
+from assistant.kb import chunking, retrieve  # noqa: E402
 from assistant.kb.ingest import ingest  # noqa: E402
 from assistant.kb.retrieve import KnowledgeBase  # noqa: E402
+from assistant.kb.search_text import get_jieba  # noqa: E402
+from assistant.llm.embeddings import make_embedder  # noqa: E402
 from evals.retrieval.scoring import load_queries, score, unreachable_labels  # noqa: E402
 
 
@@ -156,10 +157,10 @@ def main() -> None:
     knowledge = Path(shutil.copytree(args.knowledge, tmp / "knowledge"))
     settings = Settings(data_dir=tmp / "data", knowledge_dir=knowledge, embedding=args.embedding)
     t = time.perf_counter()
-    embedder = get_embedder(settings)
+    embedder = make_embedder(settings)
     embedder.embed_query("预热")  # loads the model
     load_s = time.perf_counter() - t
-    retrieve._get_jieba()
+    get_jieba()
 
     kb = KnowledgeBase.open(settings, embedder=embedder)
     t = time.perf_counter()

@@ -605,7 +605,7 @@ def test_knowledge_base_cache_is_per_embedding_endpoint_and_key(monkeypatch):
 
     from assistant.kb import retrieve
 
-    monkeypatch.setattr(retrieve.KnowledgeBase, "open", classmethod(lambda cls, settings, embedder=None: settings))
+    monkeypatch.setattr(retrieve.KnowledgeBase, "open", classmethod(lambda cls, settings, embedder=None, **_: settings))
     first = get_settings().model_copy(
         update={"embedding": "openai", "base_url": "http://127.0.0.1:9/v1", "api_key": SecretStr("sk-one")}
     )

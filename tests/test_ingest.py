@@ -8,8 +8,11 @@ import shutil
 
 import pytest
 
+from assistant.kb import cache
 from assistant.kb.chunking import chunk_document, heading_level
+from assistant.kb.embeddings import Embedder
 from assistant.kb.ingest import SkipFile, chunks_for, decode_text, ingest, read_document
+from assistant.kb.retrieve import KnowledgeBase
 from tests.kb_fixtures.helpers import FIXTURES, copy_corpus, make_settings, run_cli
 
 REPORT = FIXTURES / "past-reports" / "青石县人大常委会办公室2022年度宣传工作汇报.md"
@@ -18,8 +21,6 @@ SENTENCE_END = "。；！？;!?：:”）)"
 
 @pytest.fixture()
 def kb_env(tmp_path, embedder):
-    from assistant.kb.retrieve import KnowledgeBase
-
     knowledge = copy_corpus(tmp_path / "knowledge")
     settings = make_settings(tmp_path, knowledge)
     return settings, knowledge, KnowledgeBase.open(settings, embedder=embedder)
@@ -292,10 +293,6 @@ class _CountingEmbedder:
 
 
 def test_ingest_embeds_in_the_embedders_batches_and_warms_the_token_cache(tmp_path, monkeypatch):
-    from assistant.kb import retrieve
-    from assistant.kb.embeddings import Embedder
-    from assistant.kb.retrieve import KnowledgeBase
-
     emb = _CountingEmbedder()
     assert isinstance(emb, Embedder)
     settings = make_settings(tmp_path, copy_corpus(tmp_path / "knowledge"))
@@ -306,7 +303,7 @@ def test_ingest_embeds_in_the_embedders_batches_and_warms_the_token_cache(tmp_pa
     assert emb.calls and max(emb.calls) == emb.batch_size and sum(emb.calls) == report.embedded
     assert [d for label, d in ticks if label == "chunks"][:3] == [0, 5, 10]
     # the BM25 tokens were cached at ingest under the same keys that opening the index looks up
-    monkeypatch.setattr(retrieve, "tokenize", lambda text: pytest.fail("chunk tokenised again"))
+    monkeypatch.setattr(cache, "tokenize", lambda text: pytest.fail("chunk tokenised again"))
     assert kb._load().bm25() is not None
 
 

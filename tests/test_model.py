@@ -473,8 +473,8 @@ def test_one_configured_client_without_sdk_retries(fake_openai):
 
 
 def test_embedding_endpoint_is_resolved_once_for_embedder_and_request(fake_openai):
-    from assistant.kb.embeddings import get_embedder
     from assistant.llm import embedding_endpoint
+    from assistant.llm.embeddings import make_embedder
 
     # the embeddings URL wins over the chat URL (here a closed port), for the request itself too
     settings = settings_for(
@@ -487,11 +487,11 @@ def test_embedding_endpoint_is_resolved_once_for_embedder_and_request(fake_opena
     )
     assert embedding_endpoint(settings) == (fake_openai.url, "bge-m3")
     assert len(embed_texts(settings, ["新闻发布会"])[0]) == 64
-    assert len(get_embedder(settings).embed_query("新闻发布会")) == 64
+    assert len(make_embedder(settings).embed_query("新闻发布会")) == 64
     assert embedding_endpoint(settings.model_copy(update={"embedding_base_url": None}))[0] == "http://127.0.0.1:9/v1"
     # neither URL: the same clear error from the embedder and from a direct call (no api.openai.com default)
     bare = Settings(api_key="k", embedding="openai")
-    for call in (lambda: get_embedder(bare), lambda: embed_texts(bare, ["x"])):
+    for call in (lambda: make_embedder(bare), lambda: embed_texts(bare, ["x"])):
         with pytest.raises(ModelError, match="embedding_base_url"):
             call()
 

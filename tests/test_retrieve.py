@@ -13,8 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.kb.ingest import ingest
-from assistant.kb.retrieve import KnowledgeBase, rrf, tokenize
+from assistant.core.errors import HuibaoError, ModelError, StoreError
+from assistant.core.settings import Settings
+from assistant.kb.embeddings import E5Embedder, embedder_name, get_embedder
+from assistant.kb.ingest import ingest, open_knowledge_base
+from assistant.kb.retrieve import KnowledgeBase, collection_name, rrf
+from assistant.kb.search_text import tokenize
+from assistant.llm.embeddings import make_embedder
+from assistant.testing.openai_server import embed_text, settings_for
 from evals.retrieval import scoring
 from tests.kb_fixtures.helpers import copy_corpus, make_settings, run_cli
 
@@ -97,10 +103,44 @@ def test_documents_and_delete(tmp_path, embedder):
     assert again.count() == kb.count() and not again.is_empty()
 
 
-def test_different_embedders_use_separate_collections(tmp_path):
-    from assistant.core.settings import Settings
-    from assistant.kb.retrieve import collection_name
+def test_rankings_are_the_arms_of_search(kb):
+    query = "政务新媒体信息发布审核"
+    dense = kb.dense_ranking(query, 5, kind="report")
+    assert [cid for cid, _ in dense] == [p.id for p in kb.search(query, 5, kind="report", mode="dense")]
+    bm25 = kb.bm25_ranking(query, 5, year=2022)
+    assert [cid for cid, _ in bm25] == [p.id for p in kb.search(query, 5, year=2022, mode="bm25")]
+    assert bm25 and all(score > 0 for _, score in bm25)
 
+
+def test_opening_the_knowledge_base_does_not_load_the_embedder(tmp_path, embedder):
+    built = []
+
+    def make(settings):
+        built.append(settings.embedding)
+        return embedder
+
+    settings = make_settings(tmp_path, copy_corpus(tmp_path / "knowledge"))
+    kb = KnowledgeBase.open(settings, make_embedder=make)
+    assert kb.is_empty() and kb.documents() == [] and kb.manifest() == {}
+    assert not built  # listing waits for no model
+    assert ingest(None, settings, kb=kb).ok and built == ["use"]
+    assert KnowledgeBase.open(settings, make_embedder=make).search("委员视察调研", 3, mode="bm25")
+    assert built == ["use"]  # keyword search needs no vectors either
+
+
+def test_open_knowledge_base_fills_an_empty_index_when_asked(tmp_path, embedder):
+    settings = make_settings(tmp_path, copy_corpus(tmp_path / "knowledge"))
+    assert open_knowledge_base(settings, make_embedder=lambda s: embedder) is None
+    notices = []
+    kb = open_knowledge_base(
+        settings, make_embedder=lambda s: embedder, ingest_if_empty=True, before_ingest=lambda: notices.append(1)
+    )
+    assert kb is not None and notices == [1] and kb.count() > 0
+    assert open_knowledge_base(settings, ingest_if_empty=True, before_ingest=lambda: notices.append(2)) is not None
+    assert notices == [1]  # not empty any more: nothing ingested again
+
+
+def test_different_embedders_use_separate_collections(tmp_path):
     s = Settings(data_dir=tmp_path)
     assert collection_name(s, "use") != collection_name(s, "e5")
     assert collection_name(s, "openai-bge-m3") == "knowledge-openai-bge-m3"
@@ -111,13 +151,10 @@ def test_different_embedders_use_separate_collections(tmp_path):
 
 def test_openai_compatible_embedder_over_http(fake_openai):  # noqa: F811
     """bge-m3 on vLLM / Xinference: the real SDK path through assistant.llm, against a real server."""
-    from assistant.core.errors import ModelError
-    from assistant.kb.embeddings import get_embedder
-    from assistant.testing.openai_server import embed_text, settings_for
-
     fake_openai.require_key = "test-key"
     settings = settings_for(fake_openai, embedding="openai", embedding_model="bge-m3", max_retries=1)
-    emb = get_embedder(settings)
+    emb = make_embedder(settings)
+    assert make_embedder(settings) is emb  # one per endpoint, model and key
     vecs = emb.embed_documents(["新闻发布会", "代表联络站"])
     for text, vec in zip(["新闻发布会", "代表联络站"], vecs):  # order kept, unit length
         expected = np.asarray(embed_text(text, fake_openai.embedding_dim), dtype=np.float32)
@@ -127,27 +164,30 @@ def test_openai_compatible_embedder_over_http(fake_openai):  # noqa: F811
     fake_openai.enqueue_embedding_error(503)  # retried, then answered
     assert np.allclose(emb.embed_query("新闻发布会"), vecs[0], atol=1e-5)
     with pytest.raises(ModelError, match="API Key") as err:
-        get_embedder(settings_for(fake_openai, api_key="wrong-key-123", embedding="openai")).embed_query("甲")
+        make_embedder(settings_for(fake_openai, api_key="wrong-key-123", embedding="openai")).embed_query("甲")
     assert "wrong-key-123" not in str(err.value)
     closed = settings_for(fake_openai, api_key="other-key", embedding="openai", max_retries=0)
     fake_openai.stop()
     with pytest.raises(ModelError, match="无法连接"):
-        get_embedder(closed).embed_query("甲")
+        make_embedder(closed).embed_query("甲")
 
 
 def test_embedder_name_is_known_before_the_model_loads(embedder, fake_openai):  # noqa: F811
-    from assistant.core.settings import Settings
-    from assistant.kb.embeddings import embedder_name, get_embedder
-    from assistant.testing.openai_server import settings_for
-
     assert embedder.name == embedder_name(Settings(embedding="use")) == "use"
     openai = settings_for(fake_openai, embedding="openai", embedding_model="bge-m3")
-    assert get_embedder(openai).name == embedder_name(openai) == "openai-bge-m3"
+    assert make_embedder(openai).name == embedder_name(openai) == "openai-bge-m3"
+
+
+def test_the_model_layer_wires_the_openai_embedder(embedder, fake_openai):  # noqa: F811
+    # the bundled models need no model layer; an endpoint does, and the knowledge base says so
+    assert make_embedder(Settings(embedding="use")) is get_embedder(Settings(embedding="use")) is embedder
+    openai = settings_for(fake_openai, embedding="openai", embedding_model="bge-m3")
+    with pytest.raises(HuibaoError, match="make_embedder"):
+        get_embedder(openai)
+    assert get_embedder(openai, remote=make_embedder) is make_embedder(openai)
 
 
 def test_e5_embedder_uses_prefixes():
-    from assistant.kb.embeddings import E5Embedder
-
     e5 = E5Embedder()
     q = np.array(e5.embed_query("新闻发布会"))
     p = np.array(e5.embed_documents(["新闻发布会"])[0])
@@ -207,8 +247,6 @@ def test_http_chroma_server(tmp_path, embedder):
 
 
 def test_http_chroma_unreachable_is_a_store_error(tmp_path):
-    from assistant.core.errors import StoreError
-
     settings = make_settings(tmp_path, chroma_mode="http", chroma_port=_free_port())
     with pytest.raises(StoreError, match="无法连接 Chroma 服务"):
         KnowledgeBase.open(settings)

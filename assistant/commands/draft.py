@@ -34,11 +34,13 @@ def _after_draft(report_draft: ReportDraft, spec: ReportSpec, figures: list[Figu
 
 def _open_kb(settings, *, ingest_if_empty: bool):
     """The knowledge base, or None when it is empty or cannot be opened (drafting goes on without passages)."""
-    from assistant.kb.retrieve import open_knowledge_base
+    from assistant.kb.ingest import open_knowledge_base
+    from assistant.llm.embeddings import make_embedder
 
     try:
         return open_knowledge_base(
             settings,
+            make_embedder=make_embedder,
             ingest_if_empty=ingest_if_empty,
             before_ingest=lambda: err_console.print("知识库为空，正在导入示例知识库……"),
         )

@@ -21,6 +21,7 @@ def ingest(
     """导入知识库：读取 .txt/.md/.docx/.pdf，按公文结构分块并建立索引（只处理新增或改动的文件）。"""
     from assistant.core.settings import get_settings
     from assistant.kb.ingest import ingest as run_ingest
+    from assistant.llm.embeddings import make_embedder
 
     settings = get_settings()
     with Progress(
@@ -49,7 +50,7 @@ def ingest(
                     chunks_task = bar.add_task("向量化分块", total=total)
                 bar.update(chunks_task, completed=done, total=total)
 
-        report = run_ingest(list(paths) if paths else None, settings, progress=progress)
+        report = run_ingest(list(paths) if paths else None, settings, make_embedder=make_embedder, progress=progress)
 
     for source, reason in report.skipped:
         err_console.print(f"[yellow]已跳过[/] {escape(source)}：{escape(reason)}")
@@ -94,10 +95,11 @@ def search(
     from assistant.core.errors import InputError
     from assistant.core.settings import get_settings
     from assistant.kb.retrieve import EmptyKnowledgeBase, KnowledgeBase
+    from assistant.llm.embeddings import make_embedder
 
     if kind is not None and kind not in ("report", "policy", "other"):
         raise InputError("应为 report、policy 或 other 之一", field="--kind")
-    kb = KnowledgeBase.open(get_settings())
+    kb = KnowledgeBase.open(get_settings(), make_embedder=make_embedder)
     if kb.is_empty():
         err_console.print(f"[bold red]错误：[/]{EmptyKnowledgeBase()}")
         raise typer.Exit(1)

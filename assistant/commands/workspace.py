@@ -42,9 +42,10 @@ def _workspace() -> Workspace:
 def _open_kb(settings: Settings):
     """The knowledge base, or None when it is empty or cannot be opened (drafting goes on)."""
     try:
-        from assistant.kb.retrieve import open_knowledge_base
+        from assistant.kb.ingest import open_knowledge_base
+        from assistant.llm.embeddings import make_embedder
 
-        return open_knowledge_base(settings)
+        return open_knowledge_base(settings, make_embedder=make_embedder)
     except Exception as err:  # noqa: BLE001 - a broken index must not stop a regeneration
         err_console.print(f"[yellow]知识库不可用，将不引用参考材料：{escape(str(err))}[/]")
         return None

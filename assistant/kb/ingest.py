@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,8 +22,11 @@ from pydantic import BaseModel
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings
 from assistant.core.textio import TextReadError, decode_text, normalise_newlines, read_docx, split_front_matter
+from assistant.kb.cache import EmbeddingCache, TokenCache, text_key
 from assistant.kb.chunking import Chunk, chunk_document, heading_level
-from assistant.kb.retrieve import KnowledgeBase, TokenCache, _search_text, text_key
+from assistant.kb.embeddings import EmbedderFactory, get_embedder
+from assistant.kb.retrieve import KnowledgeBase
+from assistant.kb.search_text import search_text
 
 __all__ = [
     "Document",
@@ -35,6 +36,7 @@ __all__ = [
     "chunk_document",
     "decode_text",
     "ingest",
+    "open_knowledge_base",
     "SUPPORTED_EXTENSIONS",
 ]
 
@@ -91,15 +93,15 @@ def _read_bytes(path: Path) -> bytes:
 
 def _read_pdf(data: bytes) -> str:
     try:
-        from pypdf import PdfReader
+        from pypdf import PdfReader  # heavy: imported only when a PDF is read
 
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             # owner-password-only PDFs open with an empty user password
             try:
-                ok = reader.decrypt("")
+                ok = bool(reader.decrypt(""))  # PasswordType.NOT_DECRYPTED is 0
             except Exception:
-                ok = 0
+                ok = False
             if not ok:
                 raise SkipFile("PDF 已加密（设有打开密码），无法读取；请提供未加密的文件")
         pages = [page.extract_text() or "" for page in reader.pages]
@@ -213,41 +215,6 @@ def chunks_for(doc: Document) -> list[Chunk]:
     return chunk_document(doc.text, title=doc.title)
 
 
-# ---------------------------------------------------------------- embedding cache
-
-
-class EmbeddingCache:
-    """sha256(embedded text) -> vector, per embedder, in SQLite under data_dir."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, dim INTEGER, vec BLOB, PRIMARY KEY (model, key))"
-        )
-        self._lock = threading.Lock()
-
-    def get_many(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        with self._lock:
-            for i in range(0, len(keys), 500):
-                part = keys[i : i + 500]
-                q = f"SELECT key, vec FROM vectors WHERE model = ? AND key IN ({','.join('?' * len(part))})"
-                for key, blob in self._db.execute(q, [model, *part]):
-                    out[key] = np.frombuffer(blob, dtype=np.float32)
-        return out
-
-    def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
-        with self._lock, self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
-                [(model, k, len(v), np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
-            )
-
-    def close(self) -> None:
-        self._db.close()
-
-
 # ---------------------------------------------------------------- ingest
 
 
@@ -322,18 +289,24 @@ def chunk_metadata(doc: Document, chunk: Chunk, origin: str) -> dict:
 
 
 def ingest(
-    paths: list[Path] | None, settings: Settings, *, kb: KnowledgeBase | None = None, progress: Progress | None = None
+    paths: list[Path] | None,
+    settings: Settings,
+    *,
+    kb: KnowledgeBase | None = None,
+    make_embedder: EmbedderFactory = get_embedder,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Bring the knowledge base in line with the given files/folders (default: settings.knowledge_dir).
 
-    progress(label, done, total) is called with label "file:<source>" while files are read and
-    "chunks" while chunks are embedded.
+    `kb`: the open knowledge base to write to; without one it is opened here with `make_embedder`
+    (see KnowledgeBase.open). progress(label, done, total) is called with label "file:<source>"
+    while files are read and "chunks" while chunks are embedded.
     """
     t0 = time.perf_counter()
     paths = [Path(p) for p in (paths or [settings.knowledge_dir])]
     report = IngestReport()
     files, scopes, report.ignored = _collect(paths, settings.knowledge_dir)
-    kb = kb or KnowledgeBase.open(settings)
+    kb = kb or KnowledgeBase.open(settings, make_embedder=make_embedder)
     manifest = kb.manifest()
     tick = progress or (lambda label, done, total: None)
 
@@ -363,11 +336,10 @@ def ingest(
     if pending:
         embedder = kb.embedder
         texts = [
-            _search_text(c.text, {"title": d.title, "heading_path": c.heading_path}) for d, cs, _ in pending for c in cs
+            search_text(c.text, {"title": d.title, "heading_path": c.heading_path}) for d, cs, _ in pending for c in cs
         ]
         keys = [text_key(t) for t in texts]
-        cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite3")
-        try:
+        with EmbeddingCache(settings.data_dir) as cache:
             vectors = cache.get_many(embedder.name, list(set(keys)))
             todo = sorted({k: t for k, t in zip(keys, texts) if k not in vectors}.items())
             total = len(todo)
@@ -381,14 +353,9 @@ def ingest(
                 vectors.update(new)
                 tick("chunks", min(j + step, total), total)
             report.embedded = total
-        finally:
-            cache.close()
         # tokenise for BM25 now, so that the first search after an ingest does not wait for jieba
-        tokens = TokenCache(settings.data_dir)
-        try:
+        with TokenCache(settings.data_dir) as tokens:
             tokens.tokens_for(texts, keys)
-        finally:
-            tokens.close()
         pos = 0
         for doc, chunks, f in pending:
             vecs = np.vstack([vectors[keys[pos + n]] for n in range(len(chunks))])
@@ -413,3 +380,25 @@ def ingest(
     report.total_chunks = kb.count()
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
+
+
+def open_knowledge_base(
+    settings: Settings,
+    *,
+    make_embedder: EmbedderFactory = get_embedder,
+    ingest_if_empty: bool = False,
+    before_ingest: Callable[[], None] | None = None,
+) -> KnowledgeBase | None:
+    """The knowledge base to draft with, or None when it holds nothing.
+
+    With `ingest_if_empty` an empty index is first filled from settings.knowledge_dir, so a
+    fresh checkout (CI, a new office) drafts with the same passages as a working one.
+    `make_embedder` as for KnowledgeBase.open (assistant.llm.embeddings.make_embedder for any setting).
+    Errors opening the index propagate: each caller decides whether drafting goes on without.
+    """
+    kb = KnowledgeBase.open(settings, make_embedder=make_embedder)
+    if kb.is_empty() and ingest_if_empty and settings.knowledge_dir.is_dir():
+        if before_ingest is not None:
+            before_ingest()
+        ingest([settings.knowledge_dir], settings, kb=kb)
+    return None if kb.is_empty() else kb

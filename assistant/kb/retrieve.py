@@ -12,21 +12,20 @@ the kind / year / organisation filters apply to both arms.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
 import re
 import threading
-import warnings
-from collections.abc import Callable
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel
 
 from assistant.core.errors import HuibaoError, StoreError
 from assistant.core.settings import Settings
-from assistant.kb.embeddings import embedder_name
+from assistant.kb.cache import TokenCache
+from assistant.kb.embeddings import Embedder, EmbedderFactory, embedder_name, get_embedder
+from assistant.kb.search_text import get_jieba, search_text, tokenize
 
 Kind = Literal["report", "policy", "other"]
 # Fusion parameters, tuned on evals/retrieval (bench/bench_retrieval.py): with a small k the top
@@ -61,45 +60,7 @@ class DocumentInfo(BaseModel):
     sha256: str
 
 
-# ---------------------------------------------------------------- BM25 tokenisation
-
-_jieba_lock = threading.Lock()
-_jieba = None
-# Function words, enumeration markers, question words and the verbs every 公文 sentence uses: they
-# match everything and only add noise (measured: BM25 recall@5 0.858 -> 0.867 on evals/retrieval).
-_STOP = set(
-    "的 了 和 与 及 等 在 是 对 把 为 以 并 将 于 也 而 或 其 之 中 上 下 年 有 由 从 被 向 着 个 这 那 "
-    "我们 进一步 一步 不断 一是 二是 三是 四是 五是 一方面 另一方面 工作 方面 进行 开展 持续 加强 推进 "
-    "情况 如何 怎么 怎样 多少 哪些 什么 次数 有关 相关 主要 做好 提升 提高 坚持 围绕 全年 组织".split()
-)
-_KEEP = re.compile(r"[\w]", re.UNICODE)
-
-
-def _get_jieba():
-    """jieba, initialised once and quietly (it logs its dictionary loading to stderr)."""
-    global _jieba
-    with _jieba_lock:
-        if _jieba is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # jieba imports the deprecated pkg_resources
-                import jieba
-            jieba.setLogLevel(logging.WARNING)
-            logging.getLogger("jieba").setLevel(logging.WARNING)
-            jieba.initialize()
-            _jieba = jieba
-    return _jieba
-
-
-def tokenize(text: str) -> list[str]:
-    """Search-mode jieba tokens, lower-cased, without punctuation, whitespace and stop words."""
-    jieba = _get_jieba()
-    out = []
-    for tok in jieba.cut_for_search(text):
-        tok = tok.strip().lower()
-        if tok and _KEEP.search(tok) and tok not in _STOP:
-            out.append(tok)
-    return out
-
+_get_jieba = get_jieba  # drafting.offline still imports it from here; search_text.get_jieba is the name
 
 # ---------------------------------------------------------------- Chroma client
 
@@ -110,11 +71,11 @@ def collection_name(settings: Settings, embedder: str) -> str:
     return name if len(name) >= 3 else name + "-kb"
 
 
-def make_client(settings: Settings):
+def make_client(settings: Settings) -> Any:
     # chromadb reads this when it is imported: it must be set before, whoever opens the store
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+    import chromadb  # heavy: ~1 s to import, only when the store is opened
+    from chromadb.config import Settings as ChromaSettings  # heavy: part of chromadb, as above
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_mode == "http":
@@ -135,80 +96,37 @@ def make_client(settings: Settings):
         raise StoreError(f"无法打开知识库目录 {settings.chroma_dir}：{err}") from err
 
 
-def text_key(text: str) -> str:
-    """Cache key of a search text (BM25 tokens here, vectors in ingest's embedding cache)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class TokenCache:
-    """sha256(search text) -> BM25 tokens, in SQLite under data_dir: jieba is the slow part of opening
-    a large knowledge base (~10 s for 10,000 chunks), so each chunk is tokenised once, at ingest."""
-
-    SEP = "\x1f"
-
-    def __init__(self, data_dir) -> None:
-        import sqlite3
-
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(data_dir / "bm25-tokens.sqlite3"), check_same_thread=False)
-        self._db.execute("CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, toks TEXT)")
-
-    def tokens_for(self, texts: list[str], keys: list[str] | None = None) -> list[list[str]]:
-        """Tokens of each text, from the cache or computed (and then cached). `keys`: the texts'
-        text_key() when the caller already has them (ingest hashes them for the embedding cache)."""
-        keys = keys if keys is not None else [text_key(t) for t in texts]
-        found: dict[str, list[str]] = {}
-        for i in range(0, len(keys), 500):
-            part = keys[i : i + 500]
-            q = f"SELECT key, toks FROM tokens WHERE key IN ({','.join('?' * len(part))})"
-            for k, toks in self._db.execute(q, part):
-                found[k] = toks.split(self.SEP) if toks else []
-        new = {}
-        for k, t in zip(keys, texts):
-            if k not in found and k not in new:
-                new[k] = tokenize(t)
-        if new:
-            with self._db:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO tokens VALUES (?, ?)", [(k, self.SEP.join(v)) for k, v in new.items()]
-                )
-        found.update(new)
-        return [found[k] for k in keys]
-
-    def close(self) -> None:
-        self._db.close()
+Mask = np.ndarray | None  # chunks a filtered query may return; None: no filter, all of them
 
 
 class _Records:
     """All chunks of the collection in memory (text + metadata) with the BM25 index over them, and
     (loaded on the first filtered query) their vectors."""
 
-    def __init__(self, ids: list[str], docs: list[str], metas: list[dict], data_dir) -> None:
+    def __init__(self, ids: list[str], docs: list[str], metas: list[dict], data_dir: Path) -> None:
         self.ids, self.docs, self.metas = ids, docs, metas
         self.index = {cid: i for i, cid in enumerate(ids)}
         self._data_dir = data_dir
-        self._bm25 = None
+        self._bm25: Any = None
         self._vectors: np.ndarray | None = None
-        self.masks: dict[tuple, np.ndarray] = {}
+        self._masks: dict[tuple[str | None, int | None, str | None], np.ndarray] = {}
         self._lock = threading.Lock()
 
-    def bm25(self):
+    def bm25(self) -> Any:
+        """The BM25 index over the chunks' search texts (None when there are no chunks)."""
         with self._lock:
             if self._bm25 is None and self.ids:
-                import bm25s
+                import bm25s  # heavy: imports scipy, only when BM25 is first used
 
-                texts = [_search_text(d, m) for d, m in zip(self.docs, self.metas)]
-                cache = TokenCache(self._data_dir)
-                try:
+                texts = [search_text(d, m) for d, m in zip(self.docs, self.metas)]
+                with TokenCache(self._data_dir) as cache:
                     corpus = cache.tokens_for(texts)
-                finally:
-                    cache.close()
                 bm = bm25s.BM25()
                 bm.index([toks or ["\u0000"] for toks in corpus], show_progress=False)
                 self._bm25 = bm
             return self._bm25
 
-    def vectors(self, collection) -> np.ndarray:
+    def vectors(self, collection: Any) -> np.ndarray:
         with self._lock:
             if self._vectors is None:
                 got = collection.get(include=["embeddings"])
@@ -218,25 +136,49 @@ class _Records:
                 self._vectors = vecs
             return self._vectors
 
-
-def _search_text(text: str, meta: dict) -> str:
-    """What is embedded and BM25-indexed: the title and heading path give a chunk its context."""
-    head = " ".join(x for x in (meta.get("title"), meta.get("heading_path")) if x)
-    return f"{head}\n{text}" if head else text
+    def mask(self, kind: str | None, year: int | None, organisation: str | None) -> Mask:
+        """Which chunks the kind / year / organisation filters allow."""
+        if kind is None and year is None and organisation is None:
+            return None
+        key = (kind, None if year is None else int(year), organisation)
+        if key in self._masks:  # both arms and repeated queries share the mask
+            return self._masks[key]
+        mask = np.ones(len(self.ids), dtype=bool)
+        for i, m in enumerate(self.metas):
+            if kind is not None and m.get("kind") != kind:
+                mask[i] = False
+            elif year is not None and m.get("year") != int(year):
+                mask[i] = False
+            elif organisation is not None and organisation not in (m.get("organisation") or ""):
+                mask[i] = False
+        if len(self._masks) < 64:
+            self._masks[key] = mask
+        return mask
 
 
 class KnowledgeBase:
-    def __init__(self, settings: Settings, collection, embedder=None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        collection: Any,
+        embedder: Embedder | None = None,
+        make_embedder: EmbedderFactory = get_embedder,
+    ) -> None:
         self.settings = settings
         self._collection = collection
         self._embedder = embedder
+        self._make_embedder = make_embedder
         self._records: _Records | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings, embedder=None) -> KnowledgeBase:
+    def open(
+        cls, settings: Settings, embedder: Embedder | None = None, *, make_embedder: EmbedderFactory = get_embedder
+    ) -> KnowledgeBase:
         """Open (creating if needed) the collection for the configured embedder. The model itself
-        is loaded on first use, so listing documents never waits for it."""
+        is loaded on first use (by `embedder`, or else by `make_embedder(settings)`), so listing
+        documents never waits for it. Pass assistant.llm.embeddings.make_embedder for an
+        OpenAI-compatible embedding endpoint; the default builds the bundled models only."""
         client = make_client(settings)
         name = collection_name(settings, embedder.name if embedder is not None else embedder_name(settings))
         try:
@@ -245,16 +187,14 @@ class KnowledgeBase:
             )
         except Exception as err:
             raise StoreError(f"无法打开知识库集合“{name}”：{err}") from err
-        return cls(settings, collection, embedder)
+        return cls(settings, collection, embedder, make_embedder)
 
     # ------------------------------------------------------------ properties
 
     @property
-    def embedder(self):
+    def embedder(self) -> Embedder:
         if self._embedder is None:
-            from assistant.kb.embeddings import get_embedder
-
-            self._embedder = get_embedder(self.settings)
+            self._embedder = self._make_embedder(self.settings)
         return self._embedder
 
     def _load(self) -> _Records:
@@ -276,7 +216,7 @@ class KnowledgeBase:
         return self._collection.count() == 0
 
     def count(self) -> int:
-        return self._collection.count()
+        return int(self._collection.count())
 
     def manifest(self) -> dict[str, dict]:
         """source -> {"sha256", "origin"} read from the chunk metadata (no text, fast)."""
@@ -330,33 +270,37 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------ search
 
-    def _allowed(self, rec: _Records, kind, year, organisation) -> np.ndarray | None:
-        if kind is None and year is None and organisation is None:
-            return None
-        key = (kind, None if year is None else int(year), organisation)
-        if key in rec.masks:  # both arms and repeated queries share the mask
-            return rec.masks[key]
-        mask = np.ones(len(rec.ids), dtype=bool)
-        for i, m in enumerate(rec.metas):
-            if kind is not None and m.get("kind") != kind:
-                mask[i] = False
-            elif year is not None and m.get("year") != int(year):
-                mask[i] = False
-            elif organisation is not None and organisation not in (m.get("organisation") or ""):
-                mask[i] = False
-        if len(rec.masks) < 64:
-            rec.masks[key] = mask
-        return mask
-
     def dense_ranking(
-        self, query: str, n: int, *, kind=None, year=None, organisation=None, _rec: _Records | None = None
+        self,
+        query: str,
+        n: int,
+        *,
+        kind: Kind | None = None,
+        year: int | None = None,
+        organisation: str | None = None,
     ) -> list[tuple[str, float]]:
-        rec = _rec or self._load()
-        mask = self._allowed(rec, kind, year, organisation)
+        """The dense arm alone: (chunk id, cosine similarity), best first."""
+        rec = self._load()
+        return self._dense(rec, query, n, rec.mask(kind, year, organisation))
+
+    def bm25_ranking(
+        self,
+        query: str,
+        n: int,
+        *,
+        kind: Kind | None = None,
+        year: int | None = None,
+        organisation: str | None = None,
+    ) -> list[tuple[str, float]]:
+        """The BM25 arm alone: (chunk id, BM25 score), best first, only chunks sharing a term."""
+        rec = self._load()
+        return self._bm25(rec, query, n, rec.mask(kind, year, organisation))
+
+    def _dense(self, rec: _Records, query: str, n: int, mask: Mask) -> list[tuple[str, float]]:
         available = int(mask.sum()) if mask is not None else len(rec.ids)
         if available == 0:
             return []
-        qvec = self._query_vector(query)
+        qvec = self.embedder.embed_query_array(query)
         if mask is not None:
             # Filtered: exact search over the allowed chunks in memory. Chroma's filtered query costs
             # 25-35 ms at 10,000 chunks (p95 > 100 ms on a busy machine); a matrix product costs ~2 ms.
@@ -372,19 +316,13 @@ class KnowledgeBase:
             raise StoreError(f"知识库检索失败：{err}") from err
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
-    def _query_vector(self, query: str) -> np.ndarray:
-        return self.embedder.embed_query_array(query)
-
-    def bm25_ranking(
-        self, query: str, n: int, *, kind=None, year=None, organisation=None, _rec: _Records | None = None
-    ) -> list[tuple[str, float]]:
-        rec = _rec or self._load()
+    @staticmethod
+    def _bm25(rec: _Records, query: str, n: int, mask: Mask) -> list[tuple[str, float]]:
         bm = rec.bm25()
         tokens = tokenize(query)
         if bm is None or not tokens:
             return []
         scores = np.asarray(bm.get_scores(tokens), dtype=np.float64)
-        mask = self._allowed(rec, kind, year, organisation)
         if mask is not None:
             scores = np.where(mask, scores, -1.0)
         n = min(n, len(scores))
@@ -409,17 +347,14 @@ class KnowledgeBase:
         rec = self._load()
         if not rec.ids:
             return []
-        filt = dict(kind=kind, year=year, organisation=organisation)
+        mask = rec.mask(kind, year, organisation)
         n = max(CANDIDATES, k * 4)
         if mode == "dense":
-            fused = self.dense_ranking(query, k, **filt, _rec=rec)
+            fused = self._dense(rec, query, k, mask)
         elif mode == "bm25":
-            fused = self.bm25_ranking(query, k, **filt, _rec=rec)
+            fused = self._bm25(rec, query, k, mask)
         else:
-            fused = rrf(
-                [self.dense_ranking(query, n, **filt, _rec=rec), self.bm25_ranking(query, n, **filt, _rec=rec)],
-                weights=[1.0, BM25_WEIGHT],
-            )
+            fused = rrf([self._dense(rec, query, n, mask), self._bm25(rec, query, n, mask)], weights=[1.0, BM25_WEIGHT])
         return [self._passage(rec, cid, score) for cid, score in fused[:k]]
 
     @staticmethod
@@ -451,25 +386,6 @@ def rrf(
         for rank, (cid, _) in enumerate(ranking, start=1):
             scores[cid] = scores.get(cid, 0.0) + w / (k + rank)
     return sorted(scores.items(), key=lambda x: (-x[1], x[0]))
-
-
-def open_knowledge_base(
-    settings: Settings, *, ingest_if_empty: bool = False, before_ingest: Callable[[], None] | None = None
-) -> KnowledgeBase | None:
-    """The knowledge base to draft with, or None when it holds nothing.
-
-    With `ingest_if_empty` an empty index is first filled from settings.knowledge_dir, so a
-    fresh checkout (CI, a new office) drafts with the same passages as a working one.
-    Errors opening the index propagate: each caller decides whether drafting goes on without.
-    """
-    kb = KnowledgeBase.open(settings)
-    if kb.is_empty() and ingest_if_empty and settings.knowledge_dir.is_dir():
-        from assistant.kb.ingest import ingest  # ingest imports this module
-
-        if before_ingest is not None:
-            before_ingest()
-        ingest([settings.knowledge_dir], settings, kb=kb)
-    return None if kb.is_empty() else kb
 
 
 class EmptyKnowledgeBase(HuibaoError):

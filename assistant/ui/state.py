@@ -108,8 +108,9 @@ def _knowledge_base(data_dir: str, knowledge_dir: str, embedder: tuple[str, ...]
     # Cached per data location and embedder: opening the index loads the embedder, and the
     # instance keeps its BM25 index and vectors, which take a while to build.
     from assistant.kb.retrieve import KnowledgeBase
+    from assistant.llm.embeddings import make_embedder
 
-    return KnowledgeBase.open(_settings)
+    return KnowledgeBase.open(_settings, make_embedder=make_embedder)
 
 
 def _embedder_key(settings: Settings) -> tuple[str, ...]:

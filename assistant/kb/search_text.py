@@ -1,0 +1,55 @@
+"""What a chunk is searched by: its search text (embedded and BM25-indexed) and the BM25 terms.
+
+Ingest and retrieval must agree on both, byte for byte: the caches are keyed by the search text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import warnings
+from types import ModuleType
+
+_jieba_lock = threading.Lock()
+_jieba: ModuleType | None = None
+# Function words, enumeration markers, question words and the verbs every 公文 sentence uses: they
+# match everything and only add noise (measured: BM25 recall@5 0.858 -> 0.867 on evals/retrieval).
+_STOP = set(
+    "的 了 和 与 及 等 在 是 对 把 为 以 并 将 于 也 而 或 其 之 中 上 下 年 有 由 从 被 向 着 个 这 那 "
+    "我们 进一步 一步 不断 一是 二是 三是 四是 五是 一方面 另一方面 工作 方面 进行 开展 持续 加强 推进 "
+    "情况 如何 怎么 怎样 多少 哪些 什么 次数 有关 相关 主要 做好 提升 提高 坚持 围绕 全年 组织".split()
+)
+_KEEP = re.compile(r"[\w]", re.UNICODE)
+
+
+def search_text(text: str, meta: dict) -> str:
+    """What is embedded and BM25-indexed: the title and heading path give a chunk its context."""
+    head = " ".join(x for x in (meta.get("title"), meta.get("heading_path")) if x)
+    return f"{head}\n{text}" if head else text
+
+
+def get_jieba() -> ModuleType:
+    """jieba, initialised once and quietly (it logs its dictionary loading to stderr)."""
+    global _jieba
+    with _jieba_lock:
+        if _jieba is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # jieba imports the deprecated pkg_resources
+                import jieba  # heavy: loads its dictionary machinery, only when BM25 is first used
+
+            jieba.setLogLevel(logging.WARNING)
+            logging.getLogger("jieba").setLevel(logging.WARNING)
+            jieba.initialize()
+            _jieba = jieba
+    return _jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens, lower-cased, without punctuation, whitespace and stop words."""
+    out = []
+    for tok in get_jieba().cut_for_search(text):
+        tok = tok.strip().lower()
+        if tok and _KEEP.search(tok) and tok not in _STOP:
+            out.append(tok)
+    return out
