@@ -29,7 +29,8 @@ from assistant.check import check_numbers
 from assistant.check.numbers import load_rules
 from assistant.core.figures import Figure, figure_text
 from assistant.drafting.spec import TEMPLATE_TITLES, ReportSpec, SectionSpec, figures_for, part_of_title
-from assistant.kb.retrieve import Passage, _get_jieba
+from assistant.kb.retrieve import Passage
+from assistant.kb.search_text import get_jieba
 
 ORDINALS = "一二三四五六七八九十"
 
@@ -124,7 +125,7 @@ def _formal_verbs(text: str) -> str:
     if "了" not in text:
         return text
     # Dictionary words only: the HMM guesses new words across a verb (公众号发了 → 公众/号发/了).
-    tokens = list(_get_jieba().cut(text, HMM=False))  # the one quiet jieba initialisation
+    tokens = list(get_jieba().cut(text, HMM=False))  # the one quiet jieba initialisation
     out, changed, i = [], False, 0
     while i < len(tokens):
         tok = tokens[i]

@@ -25,7 +25,7 @@ from assistant.core.errors import HuibaoError, StoreError
 from assistant.core.settings import Settings
 from assistant.kb.cache import TokenCache
 from assistant.kb.embeddings import Embedder, EmbedderFactory, embedder_name, get_embedder
-from assistant.kb.search_text import get_jieba, search_text, tokenize
+from assistant.kb.search_text import search_text, tokenize
 
 Kind = Literal["report", "policy", "other"]
 # Fusion parameters, tuned on evals/retrieval (bench/bench_retrieval.py): with a small k the top
@@ -60,7 +60,6 @@ class DocumentInfo(BaseModel):
     sha256: str
 
 
-_get_jieba = get_jieba  # drafting.offline still imports it from here; search_text.get_jieba is the name
 
 # ---------------------------------------------------------------- Chroma client
 
