@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.commands.base import app, console, err_console
+from assistant.gongwen import PART_NAMES
 
 if TYPE_CHECKING:
     from assistant.core.figures import Figure
@@ -80,7 +81,7 @@ def _run(
     kb = _open_kb(settings, ingest_if_empty=ingest_if_empty)
     todo = drafted_sections(spec, figures)
     titles = derive_titles(spec, figures)
-    names = {"intro": "导语", "closing": "结束语"}
+    names = {part: PART_NAMES[part] for part in ("intro", "closing")}
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -35,6 +35,7 @@ from assistant.core.tokens import count_tokens, truncate_to_tokens
 from assistant.drafting.offline import compose_section, derive_titles
 from assistant.drafting.prompts import prompt_version, render_prompt
 from assistant.drafting.spec import ReportSpec, SectionSpec, figures_for
+from assistant.gongwen import PART_LABELS, strip_label
 
 if TYPE_CHECKING:
     from assistant.core.figures import Figure
@@ -125,14 +126,6 @@ class ReportDraft(BaseModel):
         }
 
 
-PART_LABELS = {
-    "intro": "导语（开头段）",
-    "achievements": "工作做法及成效",
-    "problems": "存在的问题及改进措施",
-    "plans": "下一年工作打算",
-    "closing": "结束语",
-    "other": "其他",
-}
 LENGTH_HINTS = {"intro": 200, "achievements": 400, "problems": 400, "plans": 400, "closing": 100, "other": 300}
 
 
@@ -203,9 +196,6 @@ def retrieve(
 
 
 _FENCE = re.compile(r"^\s*```[^\n]*\n(.*?)\n?```\s*$", re.S)
-_LABEL = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\(\s*[一二三四五六七八九十]+\s*\)|\d+[.．、])\s*"
-)
 
 
 def strip_wrapping(text: str) -> str:
@@ -218,7 +208,7 @@ def split_title(text: str) -> tuple[str | None, str]:
     """First line = proposed heading (numbering and end punctuation removed) when it looks
     like one; otherwise (None, text)."""
     lines = text.split("\n", 1)
-    first = _LABEL.sub("", lines[0]).strip().strip("。；：:;").strip()
+    first = strip_label(lines[0]).strip().strip("。；：:;").strip()
     if len(lines) < 2 or not (2 <= len(first) <= 40) or re.search(r"[。；！？]", first):
         return None, text
     return first, lines[1].strip()
@@ -226,7 +216,7 @@ def split_title(text: str) -> tuple[str | None, str]:
 
 def drop_repeated_heading(text: str, title: str) -> str:
     lines = text.split("\n", 1)
-    if len(lines) == 2 and _LABEL.sub("", lines[0]).strip().strip("。") == title.strip():
+    if len(lines) == 2 and strip_label(lines[0]).strip().strip("。") == title.strip():
         return lines[1].strip()
     return text
 
