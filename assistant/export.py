@@ -25,9 +25,10 @@ each GB2312-era name an ``w:altName`` (仿宋_GB2312 → 仿宋, 楷体_GB2312 �
 宋体) so a machine without the 方正/GB2312 fonts falls back to the Windows fonts of the same
 face instead of to the default font.
 
-Placeholders (【待补充：…】, 【待核实：…】, XX, ××) stay in the text, highlighted yellow, so
-nobody prints a report with a hole in it unnoticed. The core properties carry the title and
-the organisation only: no model, no key, no settings.
+Placeholders (gongwen.PLACEHOLDER: 【待补充：…】, 【待补充】, 【待核实：…】, XX, ××, as the checker
+counts them) stay in the text, highlighted yellow, so nobody prints a report with a hole in it
+unnoticed. The core properties carry the title and the organisation only: no model, no key, no
+settings.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from docx.shared import Mm, Pt
 from lxml import etree
 
 from assistant.core.errors import InputError
-from assistant.drafting.spec import heading_label
+from assistant.gongwen import LABEL, PLACEHOLDER, heading_label, strip_label
 
 if TYPE_CHECKING:
     from assistant.drafting.draft import ReportDraft
@@ -83,9 +84,6 @@ FALLBACKS = {FONT_TITLE: "宋体", FONT_BODY: "仿宋", FONT_L2: "楷体", FONT_
 STYLE_TITLE, STYLE_L1, STYLE_L2, STYLE_L3 = "公文标题", "一级标题", "二级标题", "三级标题"
 _HEADING = {1: (STYLE_L1, FONT_L1, False), 2: (STYLE_L2, FONT_L2, False), 3: (STYLE_L3, FONT_BODY, True)}
 
-PLACEHOLDER_RE = re.compile(r"【待(?:补充|核实)[^】]*】|XX|xx|××")
-_LABEL_RE = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.．、]|（\d+）)\s*")
-
 
 def numbered_headings(report: ReportDraft) -> list[str | None]:
     """Each section's heading line (None for intro/closing).
@@ -106,7 +104,7 @@ def numbered_headings(report: ReportDraft) -> list[str | None]:
         label = getattr(sec, "label", "") or ""
         if not title:  # as SectionDraft.heading: no title, no heading line
             out.append(None)
-        elif _LABEL_RE.match(title):
+        elif LABEL.match(title):
             out.append(title)
         else:
             out.append((label or heading_label(sec.level, counters[sec.level])) + title)
@@ -117,7 +115,7 @@ def _paragraphs(text: str, heading: str | None) -> list[str]:
     lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
     lines = [line for line in lines if line]
     # Some drafts repeat their heading as the first line; the heading is written once.
-    if heading and lines and _LABEL_RE.sub("", lines[0]).rstrip("。") == _LABEL_RE.sub("", heading).rstrip("。"):
+    if heading and lines and strip_label(lines[0]).rstrip("。") == strip_label(heading).rstrip("。"):
         lines = lines[1:]
     return lines
 
@@ -381,7 +379,7 @@ def _font_table(doc) -> None:
 def _add_paragraph(doc, text: str, style: str, font: str, size_pt: float, *, bold: bool = False):
     para = doc.add_paragraph(style=style)
     pos = 0
-    for match in PLACEHOLDER_RE.finditer(text):
+    for match in PLACEHOLDER.finditer(text):
         if match.start() > pos:
             _add_run(para, text[pos : match.start()], font, size_pt, bold)
         run = _add_run(para, match.group(), font, size_pt, bold)

@@ -9,15 +9,8 @@ import pytest
 from assistant.core.errors import InputError
 from assistant.core.figures import Figure
 from assistant.core.settings import PROJECT_ROOT
-from assistant.drafting.spec import (
-    cn_numeral,
-    infer_part,
-    load_spec,
-    parse_spec,
-    part_of_title,
-    template_spec,
-    validate,
-)
+from assistant.drafting.spec import infer_part, load_spec, parse_spec, template_spec, validate
+from assistant.gongwen import part_of_title
 
 EXAMPLE = PROJECT_ROOT / "examples" / "report-spec.yaml"
 
@@ -111,10 +104,6 @@ def test_example_spec_loads_with_its_figures():
     figures = load_figures(PROJECT_ROOT / "examples" / "figures.csv")
     spec = load_spec(EXAMPLE, figures)
     assert len([s for s in spec.walk() if s.is_leaf]) >= 8
-
-
-def test_cn_numeral():
-    assert [cn_numeral(n) for n in (1, 10, 11, 20, 23)] == ["一", "十", "十一", "二十", "二十三"]
 
 
 BAD = [

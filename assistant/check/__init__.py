@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from assistant.check.numbers import check_numbers, coverage, extract, mark_unverified
+from assistant.check.numbers import Extraction, check_numbers, coverage, extract, mark_unverified
 from assistant.check.result import CheckResult, Coverage, NumberMention, StyleFinding, Summary
 from assistant.check.style import lint_style
 from assistant.check.terms import OfficeTerms, office_terms
@@ -19,12 +19,14 @@ from assistant.core.figures import Figure
 __all__ = [
     "CheckResult",
     "Coverage",
+    "Extraction",
     "NumberMention",
     "OfficeTerms",
     "StyleFinding",
     "Summary",
     "check_numbers",
     "check_text",
+    "extract",
     "lint_style",
     "mark_unverified",
     "office_terms",
@@ -40,9 +42,9 @@ def check_text(
     terms: str | Path | None = None,
 ) -> CheckResult:
     """Both checks over `text`, with figure coverage and a summary."""
-    extracted = extract(text, terms)  # one scan for the numbers and the style lint's N-rules
-    numbers = check_numbers(text, figures, terms=terms, _extracted=extracted)
-    style = lint_style(text, scope=scope, year=year, terms=terms, _extracted=extracted)
+    extraction = extract(text, terms)  # one scan for the numbers and the style lint's N-rules
+    numbers = check_numbers(text, figures, terms=terms, extraction=extraction)
+    style = lint_style(text, scope=scope, year=year, terms=terms, extraction=extraction)
     used, unused = coverage(numbers, figures)
     summary = Summary(
         grounded=sum(m.status == "grounded" for m in numbers),

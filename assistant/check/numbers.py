@@ -28,6 +28,7 @@ import yaml
 from assistant.check.result import NumberMention
 from assistant.check.terms import office_terms
 from assistant.core.figures import SCALES, Figure
+from assistant.gongwen import LABEL_FORM, PLACEHOLDER, from_hanzi, unverified
 
 _SCALE = "|".join(prefix for prefix, _ in SCALES)  # 万亿|亿|万, the one scale table
 _SCALE_FACTOR = dict(SCALES)
@@ -65,7 +66,6 @@ _APPROX = (
     f"|[{_HDIGIT}][{_HDIGIT}][十百千万]?"
 )
 _PREFIX = "约|近|将近|超过|超|逾|共计|共|累计|达到|达|突破|不少于|不到|不足"
-_PLACEHOLDER_CORE = r"【待(?:补充|核实)[：:][^】\n]*】|(?<![A-Za-z])(?:[Xx]{2,}|×{2,})(?![A-Za-z])"
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +99,7 @@ def _placeholder_re() -> re.Pattern:
     units = "|".join(re.escape(u) for u in _unit_tables()[0])
     # "X次": a single X only counts as a placeholder when a unit follows.
     return re.compile(
-        rf"(?:{_PLACEHOLDER_CORE}|(?<![A-Za-z])X(?=(?:{_SCALE})?(?:{units})))(?:余|多)?(?:{_SCALE})?(?:{units})?"
+        rf"(?:{PLACEHOLDER.pattern}|(?<![A-Za-z])X(?=(?:{_SCALE})?(?:{units})))(?:余|多)?(?:{_SCALE})?(?:{units})?"
     )
 
 
@@ -118,7 +118,7 @@ _STRUCTURAL_MASKS = [
     r"第\s*(?:\d+|[零〇一二两三四五六七八九十百千]+)",  # ordinals
     r"《[^》\n]*》",  # titles
     r"“[^”\n]{1,20}”|\"[^\"\n]{1,20}\"|‘[^’\n]{1,20}’",  # short quoted names and slogans
-    r"^[ \t]*(?:#+\s*)?(?:[一二三四五六七八九十]+[、.]|[（(](?:[一二三四五六七八九十]+|\d+)[）)]|\d+[.．、](?!\d))",
+    rf"^[ \t]*(?:#+\s*)?{LABEL_FORM}",  # heading numbers
     r"[（(]\d+[）)]|[①-⑳]",  # inline list numbers
     r"[A-Za-z]+[\d][A-Za-z\d]*|\d+[A-Za-z][A-Za-z\d]*",  # 5G, H5, MP4
     r"\d+(?:\.\d+)+\s*版",  # version numbers
@@ -171,8 +171,6 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-_HAN_VALUES = {c: i for i, c in enumerate("零一二三四五六七八九")}
-_HAN_VALUES.update({"两": 2, "〇": 0})
 _APPROX_FIXED = {
     "几十": (20, 90),
     "数十": (20, 90),
@@ -190,26 +188,18 @@ _APPROX_FIXED = {
 _MAGNITUDE = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 
-def hanzi_to_number(span: str) -> float | None:
-    """Convert an extracted 汉字 numeral; 两 and bare 百/千/万 are handled here (cn2an refuses them)."""
-    s = span.replace("两", "二").replace("〇", "零")
-    if s and s[0] in "百千万亿":
-        s = "一" + s
-    try:
-        import cn2an  # ~70 ms to import: only when a 汉字 numeral needs it
-
-        return float(cn2an.cn2an(s, "normal"))
-    except (ValueError, KeyError, IndexError):
-        return None
+def _digit(ch: str) -> int | None:
+    value = from_hanzi(ch)
+    return None if value is None else int(value)
 
 
 def _approx_interval(span: str) -> tuple[float, float] | None:
     if span in _APPROX_FIXED:
         return _APPROX_FIXED[span]
     if span.endswith("十几"):
-        tens = _HAN_VALUES[span[0]] * 10 if len(span) == 3 else 10
+        tens = (_digit(span[0]) or 0) * 10 if len(span) == 3 else 10
         return tens + 1, tens + 9
-    a, b = _HAN_VALUES.get(span[0]), _HAN_VALUES.get(span[1])
+    a, b = _digit(span[0]), _digit(span[1])
     if a is None or b is None or b <= a:
         return None  # "二二", "五四": not an approximation
     scale = _MAGNITUDE.get(span[2], 1) if len(span) == 3 else 1
@@ -220,7 +210,10 @@ def _step(n: float) -> float:
     return 10 ** math.floor(math.log10(n)) if n > 0 else 1.0
 
 
-class _Extracted:
+class NumberReading:
+    """A figure as the text states it: its value and unit, and the interval of true values it
+    allows (约/近/余/以上 widen it; an open end excludes the bound)."""
+
     __slots__ = ("start", "end", "value", "unit", "low", "high", "low_open", "high_open", "hanzi_exact")
 
     def __init__(self, start, end, value, unit, low, high, low_open=False, high_open=False, hanzi_exact=False):
@@ -233,7 +226,7 @@ def _arabic(s: str) -> float:
     return float(s.replace(",", "").replace(" ", ""))
 
 
-def _interpret(m: re.Match) -> _Extracted | None:
+def _interpret(m: re.Match) -> NumberReading | None:
     g = m.groupdict()
     unit = g["unit"] or ""
     scale = _SCALE_FACTOR.get(g["scale"] or "", 1.0)
@@ -245,7 +238,7 @@ def _interpret(m: re.Match) -> _Extracted | None:
     hanzi_exact = False
     if g["pct"]:
         raw = g["pctnum"]
-        value = _arabic(raw) if raw[0].isdigit() else hanzi_to_number(raw)
+        value = _arabic(raw) if raw[0].isdigit() else from_hanzi(raw)
         if value is None:
             return None
         unit, low, high = "%", value, value
@@ -259,18 +252,18 @@ def _interpret(m: re.Match) -> _Extracted | None:
         value = (low + high) / 2
         if about:
             low, high = low * (1 - DELTA), high * (1 + DELTA)
-        return _Extracted(m.start(), m.end(), round(value, 6), unit, low, high)
+        return NumberReading(m.start(), m.end(), round(value, 6), unit, low, high)
     elif g["a1"]:
         s1 = _SCALE_FACTOR.get(g["s1"] or "", scale)
         low, high = _arabic(g["a1"]) * s1, _arabic(g["a2"]) * scale
         if high < low:
             return None
-        return _Extracted(m.start(), m.end(), round((low + high) / 2, 6), unit, low, high)
+        return NumberReading(m.start(), m.end(), round((low + high) / 2, 6), unit, low, high)
     elif g["arabic"]:
         value = _arabic(g["arabic"]) * scale
         low = high = value
     else:
-        value = hanzi_to_number(g["hanzi"])
+        value = from_hanzi(g["hanzi"])
         if value is None or not unit:
             return None
         if value * scale == 1 and not (more or about or below):
@@ -293,10 +286,10 @@ def _interpret(m: re.Match) -> _Extracted | None:
         low, high = value * (1 - DELTA), value * (1 + DELTA)
     if unit in ("%", "个百分点"):
         low, high = low - PERCENT_TOL, high + PERCENT_TOL
-    return _Extracted(m.start(), m.end(), value, unit, low, high, low_open, high_open, hanzi_exact)
+    return NumberReading(m.start(), m.end(), value, unit, low, high, low_open, high_open, hanzi_exact)
 
 
-def _inside(x: float, e: _Extracted) -> bool:
+def _inside(x: float, e: NumberReading) -> bool:
     eps = 1e-9 * max(1.0, abs(x))
     above = x > e.low + eps if e.low_open else x >= e.low - eps
     under = x < e.high - eps if e.high_open else x <= e.high + eps
@@ -306,7 +299,7 @@ def _inside(x: float, e: _Extracted) -> bool:
 class Extraction(NamedTuple):
     """What one scan of a text found; check_text scans once and hands it to both checks."""
 
-    mentions: list[_Extracted]
+    mentions: list[NumberReading]
     placeholders: list[tuple[int, int, str]]  # (start, end, unit)
     norm: str  # to_ascii_digits(text): same offsets
 
@@ -318,7 +311,7 @@ def extract(text: str, terms: str | Path | None = None) -> Extraction:
     return Extraction(found, placeholders, norm)
 
 
-def _extract(norm: str, extra: tuple[str, ...]) -> tuple[list[_Extracted], list[tuple[int, int, str]]]:
+def _extract(norm: str, extra: tuple[str, ...]) -> tuple[list[NumberReading], list[tuple[int, int, str]]]:
     placeholders: list[tuple[int, int, str]] = []
     spans: list[tuple[int, int]] = []
     units = _unit_tables()[0]
@@ -340,7 +333,7 @@ def _extract(norm: str, extra: tuple[str, ...]) -> tuple[list[_Extracted], list[
     return found, placeholders
 
 
-def _ground(e: _Extracted, figures: list[Figure], classes: list[str]) -> Figure | None:
+def _ground(e: NumberReading, figures: list[Figure], classes: list[str]) -> Figure | None:
     """The supplied figure inside the mention's interval closest to its value; `classes`: the
     figures' unit classes, computed once per check."""
     cls = unit_class(e.unit) if e.unit else None
@@ -356,12 +349,12 @@ def _ground(e: _Extracted, figures: list[Figure], classes: list[str]) -> Figure 
 
 
 def check_numbers(
-    text: str, figures: list[Figure], *, terms: str | Path | None = None, _extracted: Extraction | None = None
+    text: str, figures: list[Figure], *, terms: str | Path | None = None, extraction: Extraction | None = None
 ) -> list[NumberMention]:
     """Every number mention in `text`, grounded against `figures` (style-rules.md §4).
     `terms`: an office terms file whose `fixed_numerals` are masked too (default $HUIBAO_TERMS).
-    `_extracted`: extract(text, terms) when the caller (check_text) already has it."""
-    found, placeholders, _ = _extracted if _extracted is not None else extract(text, terms)
+    `extraction`: extract(text, terms) when the caller already has it (check_text scans once)."""
+    found, placeholders, _ = extraction if extraction is not None else extract(text, terms)
     mentions = [
         NumberMention(text=text[s:e], value=None, unit=u, start=s, end=e, status="placeholder", figure_id=None)
         for s, e, u in placeholders
@@ -394,8 +387,8 @@ def coverage(mentions: list[NumberMention], figures: list[Figure]) -> tuple[list
 
 
 def mark_unverified(text: str, mentions: list[NumberMention]) -> str:
-    """Wrap each invented mention as 【待核实：<original text>】, from the end so offsets hold."""
+    """Mark each invented mention 【待核实：<original text>】 (gongwen.unverified), from the end so offsets hold."""
     out = text
     for m in sorted((m for m in mentions if m.status == "invented"), key=lambda m: m.start, reverse=True):
-        out = f"{out[: m.start]}【待核实：{out[m.start : m.end]}】{out[m.end :]}"
+        out = f"{out[: m.start]}{unverified(out[m.start : m.end])}{out[m.end :]}"
     return out

@@ -3,7 +3,7 @@ needs code (heading numbering, part order, enumerations, sentence length).
 
 Rule ids: S1–S5 structure, L1–L7 language, P-<name> political formulations, N1–N5 numbers.
 Decisions where the rules are silent: a missing 导语 ending or wrong part order is an error,
-a missing closing sentence or an L1 heading that names no part (spec.part_of_title) a warning;
+a missing closing sentence or an L1 heading that names no part (gongwen.part_of_title) a warning;
 ”、“ between quoted items is a warning, 》、《 an error; Latin words outside the whitelist are warnings; S3 compares sibling （一） headings by clause
 count and length (±2 characters of the median, as the rules suggest).
 """
@@ -14,30 +14,26 @@ import re
 import statistics
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from assistant.check.numbers import extract, load_rules
+from assistant.check.numbers import Extraction, extract, load_rules
 from assistant.check.result import StyleFinding
 from assistant.check.terms import OfficeTerms, office_terms
 from assistant.core.figures import format_value
-from assistant.drafting.spec import cn_numeral, heading_label, part_of_title
+from assistant.gongwen import (
+    HAN_DIGITS,
+    PART_NAMES,
+    PARTS,
+    SENTENCE_END,
+    from_hanzi,
+    heading_label,
+    part_of_title,
+    read_heading,
+    sentences,
+    to_hanzi,
+)
 
-if TYPE_CHECKING:
-    from assistant.check.numbers import Extraction
-
-_HN = "一二三四五六七八九十"
 _CJK = "\u4e00-\u9fff"
-
-
-def _han(s: str) -> int:
-    """一..九十九 -> int (heading and enumeration numbers are small)."""
-    v = {c: i + 1 for i, c in enumerate("一二三四五六七八九")}
-    if s == "十":
-        return 10
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        return (v.get(tens, 1) if tens else 1) * 10 + (v.get(ones, 0) if ones else 0)
-    return v.get(s, 0)
 
 
 class _Finder:
@@ -51,20 +47,15 @@ class _Finder:
 
 
 # ---------- structure ----------
-_HEAD_RES = [
-    (1, re.compile(rf"([{_HN}]+)、")),
-    (2, re.compile(rf"（([{_HN}]+)）(?!、)")),
-    (3, re.compile(r"(\d+)[.．](?!\d)")),
-    (4, re.compile(r"（(\d+)）")),
-]
+# Heading numbers in a wrong form (the right ones: gongwen.read_heading).
 _WRONG_HEADS = [
     (re.compile(r"(\d+)、"), "三级标题应写作“1.”，不用“1、”", lambda m: f"{m.group(1)}."),
-    (re.compile(rf"\(([{_HN}]+)\)"), "二级标题应使用全角括号“（一）”", lambda m: f"（{m.group(1)}）"),
-    (re.compile(rf"（([{_HN}]+)）、"), "“（一）”后不加顿号", lambda m: f"（{m.group(1)}）"),
-    (re.compile(rf"([{_HN}]+)[.．]"), "一级标题应写作“一、”", lambda m: f"{m.group(1)}、"),
+    (re.compile(rf"\(([{HAN_DIGITS}]+)\)"), "二级标题应使用全角括号“（一）”", lambda m: f"（{m.group(1)}）"),
+    (re.compile(rf"（([{HAN_DIGITS}]+)）、"), "“（一）”后不加顿号", lambda m: f"（{m.group(1)}）"),
+    (re.compile(rf"([{HAN_DIGITS}]+)[.．]"), "一级标题应写作“一、”", lambda m: f"{m.group(1)}、"),
     (re.compile(r"\((\d+)\)"), "四级标题应使用全角括号“（1）”", lambda m: f"（{m.group(1)}）"),
 ]
-_LEAD_WS = re.compile(r"^[ \t\u3000]*")
+_LEAD_WS = " \t\u3000"  # indentation before a line's text
 
 
 class _Line:
@@ -78,7 +69,7 @@ class _Line:
 def _lines(text: str) -> list[_Line]:
     out, pos = [], 0
     for raw in text.split("\n"):
-        lead = _LEAD_WS.match(raw).end()
+        lead = len(raw) - len(raw.lstrip(_LEAD_WS))
         out.append(_Line(pos + lead, pos + len(raw), raw[lead:].rstrip()))
         pos += len(raw) + 1
     return out
@@ -94,14 +85,10 @@ def _classify_headings(lines: list[_Line], f: _Finder) -> None:
                 f.add("S1", "error", offset, offset + m.end(), msg, fix(m))
                 break
         else:
-            for level, rx in _HEAD_RES:
-                m = rx.match(body)
-                if m:
-                    num = m.group(1)
-                    ln.level, ln.number = level, int(num) if num.isdigit() else _han(num)
-                    ln.title = body[m.end() :]
-                    ln.start = offset
-                    break
+            heading = read_heading(body)
+            if heading is not None:
+                ln.level, ln.number, ln.title = heading
+                ln.start = offset
 
 
 def _check_numbering(lines: list[_Line], scope: str, f: _Finder) -> None:
@@ -129,14 +116,13 @@ def _check_numbering(lines: list[_Line], scope: str, f: _Finder) -> None:
             f.add("S1", "warning", ln.end - 1, ln.end, "单独成行的标题末尾不加句末标点", "")  # "": delete
 
 
-_PART_RANK = {"achievements": 0, "problems": 1, "plans": 2}
-_PART_ZH = {"achievements": "做法及成效", "problems": "问题及不足", "plans": "打算及展望"}
+_PART_ORDER = " → ".join(PART_NAMES[p] for p in ("achievements", "problems", "plans"))
 _INTRO_END = re.compile(r"现将.{0,60}?(?:汇报|报告)如下[：:]")
 _CLOSING = re.compile(r"作出.{0,6}贡献|提供.{0,10}(?:保证|保障|动力)")
 
 
-def _check_parts(text: str, lines: list[_Line], f: _Finder) -> str | None:
-    """S2 for a whole report; returns the offset range where the 展望 part begins (for S5)."""
+def _check_parts(text: str, lines: list[_Line], f: _Finder) -> int | None:
+    """S2 for a whole report; returns the offset where the 展望 part begins (for S5)."""
     l1 = [ln for ln in lines if ln.level == 1]
     if not l1:
         f.add("S2", "warning", 0, min(len(text), 1), "全文没有一级标题（一、二、三、），不像完整的汇报结构")
@@ -157,14 +143,14 @@ def _check_parts(text: str, lines: list[_Line], f: _Finder) -> str | None:
         if part is None:
             f.add("S2", "warning", ln.start, ln.end, f"无法判断一级标题“{ln.text[:20]}”属于做法成效、问题还是打算部分")
             continue
-        rank = _PART_RANK[part]
+        rank = PARTS.index(part)
         if rank < last_rank:
             f.add(
                 "S2",
                 "error",
                 ln.start,
                 ln.end,
-                f"一级标题应依次为 做法及成效 → 问题及不足 → 打算及展望；“{_PART_ZH[part]}”部分位置靠后了",
+                f"一级标题应依次为 {_PART_ORDER}；“{PART_NAMES[part]}”部分位置靠后了",
             )
         last_rank = max(last_rank, rank)
         if part == "plans" and plans_start is None:
@@ -172,7 +158,7 @@ def _check_parts(text: str, lines: list[_Line], f: _Finder) -> str | None:
     present = {p for _, p in parts}
     for part in ("problems", "plans"):
         if part not in present:
-            f.add("S2", "warning", l1[-1].start, l1[-1].end, f"缺少“{_PART_ZH[part]}”部分")
+            f.add("S2", "warning", l1[-1].start, l1[-1].end, f"缺少“{PART_NAMES[part]}”部分")
     body = [ln for ln in lines if ln.text and ln.start > l1[-1].start]
     # Skip a 落款 (office name, date): short trailing lines without a full stop.
     while len(body) > 1 and len(body[-1].text) <= 30 and "。" not in body[-1].text and not body[-1].level:
@@ -217,7 +203,7 @@ def _check_parallel(lines: list[_Line], f: _Finder) -> None:
                 )
 
 
-_ENUM = re.compile(rf"(?:^|(?<=[。；：，！？\s\u3000]))([{_HN}]+)是(?=[，、：:\u4e00-\u9fff“])", re.M)
+_ENUM = re.compile(rf"(?:^|(?<=[。；：，！？\s\u3000]))([{HAN_DIGITS}]+)是(?=[，、：:\u4e00-\u9fff“])", re.M)
 _ONE_SIDE = re.compile("(?<!另)一方面")
 _OTHER_SIDE = re.compile("另一方面")
 
@@ -229,7 +215,7 @@ def _check_enumeration(text: str, lines: list[_Line], f: _Finder) -> None:
         block = text[s:e]
         prev = 0
         for m in _ENUM.finditer(block):
-            n = _han(m.group(1))
+            n = int(from_hanzi(m.group(1)) or 0)
             if n == 1 or n == prev + 1:
                 prev = n
                 continue
@@ -239,8 +225,8 @@ def _check_enumeration(text: str, lines: list[_Line], f: _Finder) -> None:
                 "error",
                 s + m.start(1),
                 s + m.end(),
-                f"“一是、二是……”列举{what}：此处应为“{cn_numeral(prev + 1)}是”",
-                f"{cn_numeral(prev + 1)}是",
+                f"“一是、二是……”列举{what}：此处应为“{to_hanzi(prev + 1)}是”",
+                f"{to_hanzi(prev + 1)}是",
             )
             prev = n
         for m in _ONE_SIDE.finditer(block):
@@ -282,7 +268,6 @@ _L5_I = re.compile("(?<![自忘无小大])我(?![们国省市区县局委办院�
 _L5_OTHER = re.compile("咱们|咱|俺|你们|你|您")
 # Idioms that contain 你/我 but are not addressed to anyone.
 _L5_IDIOMS = re.compile("你追我赶|你争我赶|你中有我|我中有你|你来我往|你我")
-_SENTENCE = re.compile(r"[^。；！？\n]+")
 _QUOTE_SPAN = re.compile(r"“[^”\n]*”|‘[^’\n]*’")
 
 
@@ -347,12 +332,14 @@ def _check_language(text: str, quotes, terms: OfficeTerms, f: _Finder) -> None:
         if not _in_spans(m.start(), skip):
             w = m.group(0)
             f.add("L5", "error", m.start(), m.end(), f"汇报不用“{w}”", "我们" if w.startswith(("咱", "俺")) else None)
-    for m in _SENTENCE.finditer(text):
-        n = len(m.group(0).strip())
+    for start, end in sentences(text):
+        stop = SENTENCE_END.search(text, start, end)
+        end = stop.start() if stop else end  # the length counts the words, not the end marks
+        n = len(text[start:end].strip())
         if n > 180:
-            f.add("L6", "error", m.start(), m.end(), f"句子过长（{n} 字，上限 180 字），宜拆分")
+            f.add("L6", "error", start, end, f"句子过长（{n} 字，上限 180 字），宜拆分")
         elif n > 120:
-            f.add("L6", "warning", m.start(), m.end(), f"句子较长（{n} 字，建议不超过 120 字）")
+            f.add("L6", "warning", start, end, f"句子较长（{n} 字，建议不超过 120 字）")
 
 
 @lru_cache(maxsize=1)
@@ -387,7 +374,7 @@ def _check_words(text: str, terms: OfficeTerms, f: _Finder) -> None:
             f.add("L7", t.severity, m.start(), m.end(), t.message or f"本单位规定不用“{t.word}”", t.suggestion)
 
 
-_CLAUSE = re.compile(r"[^，。；：\n]*")
+_CLAUSE_END = re.compile(r"[，。；：\n]")
 
 
 @lru_cache(maxsize=1)
@@ -419,7 +406,8 @@ def _check_political(text: str, year: int | None, terms: OfficeTerms, f: _Finder
         for m in rx.finditer(text):
             if not text.startswith(e["canonical"], m.start()):
                 # the finding covers the wrongly worded clause, up to the next punctuation
-                end = min(_CLAUSE.match(text, m.start()).end(), m.start() + len(e["canonical"]) + 8)
+                stop = _CLAUSE_END.search(text, m.start())
+                end = min(stop.start() if stop else len(text), m.start() + len(e["canonical"]) + 8)
                 f.add(
                     f"P-{e['id']}",
                     "error",
@@ -487,7 +475,7 @@ def _check_number_forms(text: str, extracted: Extraction, f: _Finder) -> None:
         f.add("N3", "error", m.start(), m.end(), "概数不要叠用（“约”与“余/多/左右”不同时使用）", None)
     for m in _N4.finditer(norm):
         a, b = int(m.group(1)), int(m.group(2))
-        fix = cn_numeral(a) + cn_numeral(b) if a and b and b == a + 1 else None
+        fix = to_hanzi(a) + to_hanzi(b) if a and b and b == a + 1 else None
         f.add("N4", "error", m.start(), m.end(), "相邻两数表示概数用汉字且不加顿号（如“三四次”）", fix)
     arabic_units = {e.unit for e in found if e.unit and re.search(r"\d", norm[e.start : e.end])}
     for e in found:
@@ -508,10 +496,10 @@ def lint_style(
     scope: Literal["report", "section"] = "report",
     year: int | None = None,
     terms: str | Path | None = None,
-    _extracted: Extraction | None = None,
+    extraction: Extraction | None = None,
 ) -> list[StyleFinding]:
     """Style findings for `text`, sorted by position. scope="section" skips 导语/part order/closing.
-    `_extracted`: extract(text, terms) when the caller (check_text) already has it (N-rules)."""
+    `extraction`: extract(text, terms) when the caller already has it (the N-rules use it)."""
     office = office_terms(terms)
     f = _Finder()
     lines = _lines(text)
@@ -525,5 +513,5 @@ def lint_style(
     _check_language(text, quotes, office, f)
     _check_words(text, office, f)
     _check_political(text, year, office, f)
-    _check_number_forms(text, _extracted if _extracted is not None else extract(text, terms), f)
+    _check_number_forms(text, extraction if extraction is not None else extract(text, terms), f)
     return sorted(f.out, key=lambda x: (x.start, x.rule))

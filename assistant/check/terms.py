@@ -31,6 +31,7 @@ import yaml
 from pydantic import BaseModel
 
 from assistant.core.errors import InputError
+from assistant.core.settings import get_settings
 
 
 class BannedTerm(BaseModel):
@@ -58,8 +59,6 @@ def _terms_path() -> Path | None:
     raw = os.environ.get("HUIBAO_TERMS")
     if raw:
         return Path(raw)
-    from assistant.core.settings import get_settings
-
     return get_settings().terms
 
 

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.commands.base import app, console, err_console
+from assistant.gongwen import PART_NAMES
 
 if TYPE_CHECKING:
     from assistant.core.figures import Figure
@@ -87,7 +88,7 @@ def _run(
     ctx = DraftContext.create(spec, figures, kb, settings)
     todo = drafted_sections(spec, figures)
     titles = ctx.titles
-    names = {"intro": "导语", "closing": "结束语"}
+    names = {part: PART_NAMES[part] for part in ("intro", "closing")}
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -14,17 +14,8 @@ from assistant.core.settings import Settings
 from assistant.drafting.drafts import FigureUse, PassageUse, Provenance, SectionDraft
 from assistant.drafting.offline import derive_titles
 from assistant.drafting.spec import ReportSpec, SectionSpec, figures_for
+from assistant.gongwen import PART_LABELS
 from assistant.kb.retrieve import Kind, KnowledgeBase, Passage
-
-# What a section without title, notes or figures searches for.
-PART_LABELS = {
-    "intro": "导语（开头段）",
-    "achievements": "工作做法及成效",
-    "problems": "存在的问题及改进措施",
-    "plans": "下一年工作打算",
-    "closing": "结束语",
-    "other": "其他",
-}
 
 
 @dataclass(frozen=True)

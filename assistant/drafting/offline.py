@@ -28,11 +28,10 @@ from typing import NamedTuple
 from assistant.check import check_numbers
 from assistant.check.numbers import load_rules
 from assistant.core.figures import Figure, figure_text
-from assistant.drafting.spec import TEMPLATE_TITLES, ReportSpec, SectionSpec, figures_for, part_of_title
+from assistant.drafting.spec import ReportSpec, SectionSpec, figures_for
+from assistant.gongwen import HAN_DIGITS, TEMPLATE_TITLES, part_of_title, to_fill, to_hanzi
 from assistant.kb.retrieve import Passage
 from assistant.kb.search_text import get_jieba
-
-ORDINALS = "一二三四五六七八九十"
 
 # Colloquial → 公文 register (our phrase bank). Order matters: longer patterns first. Plain word
 # swaps that the checker also flags (挺好, 咋, 大概…) come from rules/words.yaml's suggestions,
@@ -159,7 +158,7 @@ _PUNCT = str.maketrans(
 )
 _LIST_MARK = re.compile(
     r"^\s*(?:[#>*+\-•·]+\s*|\d+\s*[.、．)）]\s*|[（(]\d+[)）]\s*|[①-⑳]\s*"
-    r"|[一二三四五六七八九十]+[是、]\s*|第[一二三四五六七八九十]+[，,、]?\s*)"
+    rf"|[{HAN_DIGITS}]+[是、]\s*|第[{HAN_DIGITS}]+[，,、]?\s*)"
 )
 _SUBJECT = re.compile(r"^(?:我们单位|我们局|我们|我办|我局|本单位|办公室)?(?:觉得|认为|感觉)?(?:还|也|都)?")
 _LABEL_WORD = re.compile(r"^\s*(?:问题|存在问题|改进|措施|改进措施|表态|要点|打算|说明)[：:]\s*")
@@ -257,7 +256,7 @@ def ground_clause(clause: str, figures: list[Figure], *, terms: str | Path | Non
             after = re.split(r"[，。；：、（）“”\s\d【]", clause[m.end :])[0][:6]
             phrase = (_phrase_before(clause, m.start) + after) or "相关数据"
             unit = f"（{m.unit}）" if m.unit else ""
-            out.append(f"【待补充：{phrase}{unit}】")
+            out.append(to_fill(f"{phrase}{unit}"))
         pos = m.end
     out.append(clause[pos:])
     return GroundedClause("".join(out), used)
@@ -521,7 +520,7 @@ def enumerate_items(items: list[str], *, two_sided: bool = False, part: str = "o
         return _sentence(items[0])
     if two_sided and len(items) == 2:
         return f"一方面，{_sentence(items[0])}另一方面，{_sentence(items[1])}"
-    return "".join(f"{ORDINALS[n] if n < 10 else str(n + 1)}是{_sentence(t)}" for n, t in enumerate(items))
+    return "".join(f"{to_hanzi(n) if n <= 10 else n}是{_sentence(t)}" for n, t in enumerate(items, start=1))
 
 
 def _same_part(passage: Passage, part: str) -> bool:
@@ -560,7 +559,7 @@ def _lead_clause(
         if (
             8 <= len(clause) <= 40
             and _LEAD_START.match(clause)
-            and not re.search(r"[\dXx×]|[一二三四五六七八九十]是|一方面|年", clause)
+            and not re.search(rf"[\dXx×]|[{HAN_DIGITS}]是|一方面|年", clause)
             and not clause.startswith(("（", "一、", "二、", "三、"))
         ):
             if p.organisation and p.organisation != spec.organisation:

@@ -17,9 +17,10 @@ from assistant.check import NumberMention
 from assistant.core.figures import Figure, format_value
 from assistant.core.settings import Settings
 from assistant.core.tokens import count_tokens, truncate_to_tokens
-from assistant.drafting.context import PART_LABELS, DraftContext, SectionRequest
+from assistant.drafting.context import DraftContext, SectionRequest
 from assistant.drafting.prompts import render_prompt
 from assistant.drafting.spec import ReportSpec, SectionSpec, figures_for
+from assistant.gongwen import PART_LABELS, strip_label
 from assistant.kb.retrieve import Passage
 
 LENGTH_HINTS = {"intro": 200, "achievements": 400, "problems": 400, "plans": 400, "closing": 100, "other": 300}
@@ -168,9 +169,6 @@ def repair_prompt(prompt: SectionPrompt, invented: list[NumberMention]) -> str:
 # ---------------------------------------------------------------- reading the answer
 
 _FENCE = re.compile(r"^\s*```[^\n]*\n(.*?)\n?```\s*$", re.S)
-_LABEL = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\(\s*[一二三四五六七八九十]+\s*\)|\d+[.．、])\s*"
-)
 
 
 def strip_wrapping(text: str) -> str:
@@ -183,7 +181,7 @@ def split_title(text: str) -> tuple[str | None, str]:
     """First line = proposed heading (numbering and end punctuation removed) when it looks
     like one; otherwise (None, text)."""
     lines = text.split("\n", 1)
-    first = _LABEL.sub("", lines[0]).strip().strip("。；：:;").strip()
+    first = strip_label(lines[0]).strip().strip("。；：:;").strip()
     if len(lines) < 2 or not (2 <= len(first) <= 40) or re.search(r"[。；！？]", first):
         return None, text
     return first, lines[1].strip()
@@ -191,6 +189,6 @@ def split_title(text: str) -> tuple[str | None, str]:
 
 def drop_repeated_heading(text: str, title: str) -> str:
     lines = text.split("\n", 1)
-    if len(lines) == 2 and _LABEL.sub("", lines[0]).strip().strip("。") == title.strip():
+    if len(lines) == 2 and strip_label(lines[0]).strip().strip("。") == title.strip():
         return lines[1].strip()
     return text

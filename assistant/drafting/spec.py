@@ -34,20 +34,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel
 
 from assistant.core.errors import InputError
+from assistant.gongwen import PARTS, TEMPLATE_TITLES, Part, heading_label, part_of_title
 
 if TYPE_CHECKING:
     from assistant.core.figures import Figure
-
-Part = Literal["intro", "achievements", "problems", "plans", "closing", "other"]
-PARTS: tuple[str, ...] = ("intro", "achievements", "problems", "plans", "closing", "other")
-
-_CN_NUMERALS = "一二三四五六七八九十"
 
 
 class SectionSpec(BaseModel):
@@ -132,27 +128,7 @@ class ReportSpec(BaseModel):
         return t or "工作"
 
 
-def cn_numeral(n: int) -> str:
-    """1..99 as 汉字 numerals for headings (一, 十, 十一, 二十)."""
-    if n <= 10:
-        return _CN_NUMERALS[n - 1]
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 1 else _CN_NUMERALS[tens - 1]
-    return head + "十" + (_CN_NUMERALS[ones - 1] if ones else "")
-
-
-def heading_label(level: int, index: int) -> str:
-    """The index-th heading number of a level (GB/T 9704): 一、 / （一） / 1. / （1）."""
-    return {1: f"{cn_numeral(index)}、", 2: f"（{cn_numeral(index)}）", 3: f"{index}."}.get(level, f"（{index}）")
-
-
 # ---------------------------------------------------------------- template
-
-TEMPLATE_TITLES = {
-    "achievements": "工作做法及成效",
-    "problems": "存在的问题及改进措施",
-    "plans": "{next_year}年工作打算",
-}
 
 
 def _split_entries(notes: Any) -> list[str]:
@@ -226,25 +202,6 @@ def _notes_text(node: yaml.Node, source: str, field: str) -> str:
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
         return ""
     return _scalar_text(node, source, field)
-
-
-# Which part of a 年度工作汇报 an L1 heading belongs to. One list for the spec, the checker, the
-# offline engine and the eval. Order matters: "存在的问题及改进措施" names 措施 but is the problems
-# part, and "2027年工作思路和主要工作安排" names 主要工作 but is the plans part.
-_TITLE_PARTS = (
-    ("problems", re.compile(r"问题|不足|差距|短板")),
-    ("plans", re.compile(r"打算|展望|思路|计划|安排|下一步|目标任务")),
-    ("achievements", re.compile(r"做法|成效|成绩|情况|进展|完成|开展|主要工作")),
-)
-
-
-def part_of_title(title: str | None) -> str | None:
-    """ "achievements", "problems" or "plans" for an L1 heading's words; None when they name none."""
-    if title:
-        for part, rx in _TITLE_PARTS:
-            if rx.search(title):
-                return part
-    return None
 
 
 def infer_part(section_id: str, title: str | None, parent_part: str | None) -> str:

@@ -36,6 +36,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from assistant.core.errors import HuibaoError, InputError
+from assistant.gongwen import is_unverified
 
 if TYPE_CHECKING:
     from assistant.check import CheckResult, NumberMention, StyleFinding
@@ -392,7 +393,7 @@ def _section_at(spans: list[tuple[int, int, str]], offset: int) -> str | None:
 
 
 def _is_unverified(m: NumberMention) -> bool:
-    return m.status == "placeholder" and m.text.startswith("【待核实")
+    return m.status == "placeholder" and is_unverified(m.text)
 
 
 def score_draft(

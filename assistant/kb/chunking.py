@@ -15,19 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CN_NUM = "一二三四五六七八九十百零〇两"
-_HEADING_PATTERNS: list[tuple[int, re.Pattern[str]]] = [
-    (1, re.compile(rf"^第[{CN_NUM}\d]+章")),
-    (2, re.compile(rf"^第[{CN_NUM}\d]+节")),
-    (1, re.compile(rf"^[{CN_NUM}]+[、．.]")),
-    (2, re.compile(rf"^[（(][{CN_NUM}]+[）)]")),
-    (4, re.compile(r"^[（(]\d{1,2}[）)]")),
-    (3, re.compile(r"^\d{1,2}(?:[、．]|\.(?!\d))")),
-]
-_ARTICLE = re.compile(rf"^第[{CN_NUM}\d]+条")
+from assistant.gongwen import ARTICLE, HEADING_FORMS, SENTENCE_END, sentences
+
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-# A sentence ends at 。！？；(and ASCII ; ! ?) plus any closing quotes/brackets right after it.
-_SENT_END = re.compile(r"[。！？；!?;]+[”’」』）)】]*")
 
 TARGET_MAX = 500  # chars: a section longer than this is split into roughly equal chunks
 TARGET_MIN = 150  # a chunk is not closed before it has this many chars (unless the section ends)
@@ -62,7 +52,7 @@ def heading_level(line: str) -> tuple[int, str, bool] | None:
     md_level = None
     if md:
         md_level, s = len(md.group(1)), md.group(2).strip()
-    for level, pat in _HEADING_PATTERNS:  # noqa: B007 - the matching level is used after the loop
+    for level, pat in HEADING_FORMS:  # noqa: B007 - the matching level is used after the loop
         if pat.match(s):
             break
     else:
@@ -70,7 +60,7 @@ def heading_level(line: str) -> tuple[int, str, bool] | None:
             # a markdown heading without a 公文 marker: "#" is the title (level 0), "##" level 1, ...
             return (md_level - 1, s.rstrip("。"), False)
         return None
-    m = _SENT_END.search(s)
+    m = SENTENCE_END.search(s)
     if m is None:
         # no sentence end: a full-line heading (a long unpunctuated line still heads what follows)
         if len(s) <= RUNIN_MAX or md_level is not None:
@@ -91,18 +81,10 @@ def _first_clause(s: str) -> str:
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans (absolute offsets) in text[start:end]; newlines also end a sentence."""
-    spans: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text[start:end]):
-        ls, le = start + line.start(), start + line.end()
-        pos = ls
-        for m in _SENT_END.finditer(text, ls, le):
-            spans.append((pos, m.end()))
-            pos = m.end()
-        if pos < le:
-            spans.append((pos, le))
+    """Sentence spans (absolute offsets) in text[start:end] (gongwen.sentences), without their
+    surrounding spaces; an overlong one is cut."""
     out = []
-    for s, e in spans:
+    for s, e in sentences(text, start, end):
         while s < e and text[s].isspace():
             s += 1
         while e > s and text[e - 1].isspace():
@@ -147,7 +129,7 @@ def _sections(text: str, title: str | None) -> list[_Section]:
                 continue
         h = heading_level(line)
         if h is None:
-            if _ARTICLE.match(line.strip()) and stack and not stack[-1][1].startswith("第"):
+            if ARTICLE.match(line.strip()) and stack and not stack[-1][1].startswith("第"):
                 # a new article ends the enumeration (（一）…；（二）…) of the previous one
                 close(m.start())
                 while stack and not stack[-1][1].startswith("第"):

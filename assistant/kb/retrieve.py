@@ -60,7 +60,6 @@ class DocumentInfo(BaseModel):
     sha256: str
 
 
-
 # ---------------------------------------------------------------- Chroma client
 
 

@@ -39,6 +39,7 @@ from pydantic import BaseModel
 from assistant.check.result import CheckResult, Summary
 from assistant.core.errors import StoreError
 from assistant.core.figures import Figure, figure_text
+from assistant.gongwen import sentences
 
 if TYPE_CHECKING:  # the draft and spec models live in modules of their own stage
     from assistant.drafting.draft import ReportDraft, SectionDraft
@@ -230,12 +231,10 @@ def model_settings_of(settings: Any) -> dict[str, Any]:
 
 # --- sentence diff -------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<=[。；！？!?;])|\n")
-
 
 def split_sentences(text: str) -> list[str]:
-    """Lines for a readable diff of Chinese prose: one per sentence (after 。；！？) or line."""
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+    """Lines for a readable diff of Chinese prose: one per sentence (gongwen.sentences)."""
+    return [text[start:end] for start, end in sentences(text)]
 
 
 def diff_segments(old: str, new: str) -> list[tuple[str, str]]:

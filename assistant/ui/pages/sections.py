@@ -7,6 +7,7 @@ import streamlit as st
 
 from assistant.core.errors import HuibaoError
 from assistant.drafting.draft import drafted_sections
+from assistant.gongwen import PART_NAMES
 from assistant.ui import actions
 from assistant.ui import render as html
 from assistant.ui.shell import require_report, show_notices
@@ -14,7 +15,7 @@ from assistant.ui.state import PendingDraft, UiSession, current_model, drafting_
 from assistant.ui.streaming import StreamedCall
 from assistant.workspace.store import AUTHOR_ZH
 
-PART_HEADINGS = {"intro": "导语", "closing": "结束语"}
+PART_HEADINGS = {part: PART_NAMES[part] for part in ("intro", "closing")}
 
 
 # --- callbacks: run before the script, so the page renders the state they leave ----------

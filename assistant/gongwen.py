@@ -1,0 +1,202 @@
+"""公文 conventions, in one place: heading numbers, 汉字 numerals, placeholders, sentences and
+the parts of a 年度工作汇报. Everything that writes, checks, cuts or exports a report reads
+them from here, so the drafting engine, the checker, the chunker and the export agree.
+
+Headings (GB/T 9704): level 1 一、 2 （一） 3 1. 4 （1）. ``heading_label`` writes them,
+``read_heading`` reads a line written that way; ``LABEL`` finds a heading number in any form
+drafts and received documents use (also 1、 (一) 一.), for stripping and masking;
+``HEADING_FORMS`` adds 第一章/第一节 for cutting received documents.
+
+Placeholders: 【待补充：…】 or 【待补充】 (data to be supplied), 【待核实：…】 (a number kept but
+unverified), and XX / xx / ×× (two or more). The checker counts what ``PLACEHOLDER`` finds, the
+export highlights the same, the eval counts the checker's placeholders.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, NamedTuple, get_args
+
+# ---------------------------------------------------------------- 汉字 numerals
+
+HAN_DIGITS = "一二三四五六七八九十"  # what heading numbers and 一是、二是 enumerations are written with
+NUMERALS = "一二三四五六七八九十百零〇两"  # any 汉字 numeral a received document numbers with (第一百零二条)
+
+
+def to_hanzi(n: int) -> str:
+    """n as a 汉字 numeral: 1 → 一, 10 → 十, 11 → 十一, 20 → 二十, 101 → 一百零一."""
+    import cn2an  # ~70 ms to import: only once a numeral is written or read
+
+    return cn2an.an2cn(n)
+
+
+def from_hanzi(text: str) -> float | None:
+    """A 汉字 numeral's value (二十三 → 23, 三点五 → 3.5); 两, 〇 and a bare 百/千/万 (cn2an refuses
+    those) are read too. None when `text` is not a numeral."""
+    s = text.replace("两", "二").replace("〇", "零")
+    if s and s[0] in "百千万亿":
+        s = "一" + s
+    try:
+        import cn2an  # ~70 ms to import: only once a numeral is written or read
+
+        return float(cn2an.cn2an(s, "normal"))
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
+# ---------------------------------------------------------------- headings
+
+_HAN = f"[{HAN_DIGITS}]+"
+# A heading written the 公文 way, by level; group 1 is the number. （一）、 is not a level-2 heading
+# (the checker reports it as a wrong form), nor is 1.5 a level-3 one.
+_HEADINGS = (
+    (1, re.compile(rf"({_HAN})、")),
+    (2, re.compile(rf"（({_HAN})）(?!、)")),
+    (3, re.compile(r"(\d+)[.．](?!\d)")),
+    (4, re.compile(r"（(\d+)）")),
+)
+
+
+class Heading(NamedTuple):
+    level: int  # 1 一、 2 （一） 3 1. 4 （1）
+    number: int  # 三 → 3; 0 when the 汉字 do not make a numeral
+    title: str  # the words after the number
+
+
+def heading_label(level: int, index: int) -> str:
+    """The index-th heading number of a level (GB/T 9704): 一、 / （一） / 1. / （1）."""
+    if level == 1:
+        return f"{to_hanzi(index)}、"
+    if level == 2:
+        return f"（{to_hanzi(index)}）"
+    return f"{index}." if level == 3 else f"（{index}）"
+
+
+def read_heading(line: str) -> Heading | None:
+    """The heading `line` starts with when it is numbered the 公文 way, else None."""
+    for level, rx in _HEADINGS:
+        m = rx.match(line)
+        if m:
+            number = m.group(1)
+            value = int(number) if number.isdigit() else int(from_hanzi(number) or 0)
+            return Heading(level, value, line[m.end() :])
+    return None
+
+
+_NUM = f"[{NUMERALS}]+"
+# A heading number as drafts and received documents write it (full-width or ASCII brackets, 1、,
+# 一.), by level; read_heading decides whether its form is right.
+_LABEL_FORMS = (
+    (1, rf"{_NUM}[、．.]"),
+    (2, rf"[（(]{_NUM}[）)]"),
+    (4, r"[（(]\d{1,2}[）)]"),
+    (3, r"\d{1,2}(?:[、．]|\.(?!\d))"),
+)
+# Any of those forms, as regex source for composing (the checker masks it after a Markdown #).
+LABEL_FORM = f"(?:{'|'.join(form for _, form in _LABEL_FORMS)})"
+_SPACE = r"[^\S\n]*"  # whitespace within a line
+# The heading number a line starts with, with the spaces around it.
+LABEL = re.compile(rf"^{_SPACE}{LABEL_FORM}{_SPACE}")
+# Heading numbers of received documents, by level: chapters and sections too (第一章, 第一节).
+HEADING_FORMS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (1, re.compile(rf"^第[{NUMERALS}\d]+章")),
+    (2, re.compile(rf"^第[{NUMERALS}\d]+节")),
+    *((level, re.compile(f"^{form}")) for level, form in _LABEL_FORMS),
+)
+ARTICLE = re.compile(rf"^第[{NUMERALS}\d]+条")  # an article of a regulation: body text, not a heading
+
+
+def strip_label(line: str) -> str:
+    """`line` without the heading number it starts with (一、标题 → 标题)."""
+    return LABEL.sub("", line, count=1)
+
+
+# ---------------------------------------------------------------- placeholders
+
+_LATIN = "A-Za-zＡ-Ｚａ-ｚ"
+PLACEHOLDER = re.compile(rf"【待(?:补充|核实)[^】\n]*】|(?<![{_LATIN}])(?:[XxＸｘ]{{2,}}|×{{2,}})(?![{_LATIN}])")
+
+
+def to_fill(what: str) -> str:
+    """The placeholder for data to be supplied: 【待补充：what】."""
+    return f"【待补充：{what}】"
+
+
+def unverified(text: str) -> str:
+    """`text` (a number no supplied figure grounds) marked for checking: 【待核实：text】."""
+    return f"【待核实：{text}】"
+
+
+def is_unverified(text: str) -> bool:
+    """True for a 【待核实：…】 mark."""
+    return text.startswith("【待核实")
+
+
+# ---------------------------------------------------------------- sentences
+
+# A sentence ends at 。！？；(and ASCII ; ! ?) with the closing quotes or brackets right after it.
+SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』）)】]*")
+
+
+def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans (absolute offsets) in text[start:end]; a line end ends a sentence too.
+    Spans keep their spaces; a span of spaces only is left out."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        ls, le = start + line.start(), start + line.end()
+        pos = ls
+        for m in SENTENCE_END.finditer(text, ls, le):
+            spans.append((pos, m.end()))
+            pos = m.end()
+        if pos < le:
+            spans.append((pos, le))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+# ---------------------------------------------------------------- the parts of a report
+
+Part = Literal["intro", "achievements", "problems", "plans", "closing", "other"]
+PARTS: tuple[Part, ...] = get_args(Part)  # in report order
+# Short names, as messages name the parts.
+PART_NAMES = {
+    "intro": "导语",
+    "achievements": "做法及成效",
+    "problems": "问题及不足",
+    "plans": "打算及展望",
+    "closing": "结束语",
+    "other": "其他",
+}
+# What a prompt and a heading path call each part.
+PART_LABELS = {
+    "intro": "导语（开头段）",
+    "achievements": "工作做法及成效",
+    "problems": "存在的问题及改进措施",
+    "plans": "下一年工作打算",
+    "closing": "结束语",
+    "other": "其他",
+}
+# The L1 titles of the built-in 年度工作汇报 template.
+TEMPLATE_TITLES = {
+    "achievements": "工作做法及成效",
+    "problems": "存在的问题及改进措施",
+    "plans": "{next_year}年工作打算",
+}
+
+# Which part of a 年度工作汇报 an L1 heading belongs to, by its words. Order matters:
+# "存在的问题及改进措施" names 措施 but is the problems part, and "2027年工作思路和主要工作安排"
+# names 主要工作 but is the plans part.
+_TITLE_PARTS = (
+    ("problems", re.compile(r"问题|不足|差距|短板")),
+    ("plans", re.compile(r"打算|展望|思路|计划|安排|下一步|目标任务")),
+    ("achievements", re.compile(r"做法|成效|成绩|情况|进展|完成|开展|主要工作")),
+)
+
+
+def part_of_title(title: str | None) -> str | None:
+    """ "achievements", "problems" or "plans" for an L1 heading's words; None when they name none."""
+    if title:
+        for part, rx in _TITLE_PARTS:
+            if rx.search(title):
+                return part
+    return None
