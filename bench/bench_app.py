@@ -87,7 +87,7 @@ def build_report(data_dir: Path, sections: int = 10, versions: int = 50) -> str:
     from assistant.drafting.draft import draft_section
     from assistant.drafting.engines import OfflineEngine
     from assistant.drafting.spec import ReportSpec, SectionSpec
-    from assistant.workspace.store import Workspace
+    from assistant.workspace.service import Workspace
 
     settings = Settings(data_dir=data_dir)
     figures = load_figures(ROOT / "examples" / "figures.csv")

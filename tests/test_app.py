@@ -19,7 +19,7 @@ from assistant.llm import ToolCall, ToolReply
 from assistant.testing.fakes import FakeChatModel
 from assistant.ui import actions, state
 from assistant.ui.render import findings_html, section_html
-from assistant.workspace.store import Workspace
+from assistant.workspace.service import Workspace
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = "assistant/ui/pages"

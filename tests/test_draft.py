@@ -354,7 +354,7 @@ def test_cli_offline_notice_and_bad_spec_writes_nothing(tmp_path, monkeypatch):
     assert (out / "report.json").exists()
     # The draft is saved in the workspace: every section as version 1, under the id it printed.
     from assistant.core.settings import get_settings
-    from assistant.workspace.store import Workspace
+    from assistant.workspace.service import Workspace
 
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     report_id = data["report_id"]

@@ -1,4 +1,5 @@
-"""The workspace store: versions, locks, reverts, diffs, stale figures, schema, atomicity.
+"""The workspace (store and service): versions, locks, reverts, hand edits, diffs, stale
+figures, schema, atomicity.
 
 The builders at the top (make_spec, make_figures, make_report_draft, make_section) are also
 used by test_export.py and test_workspace_cli.py and by the writer subprocesses below.
@@ -24,7 +25,9 @@ from assistant.core.errors import StoreError
 from assistant.core.figures import Figure
 from assistant.drafting.draft import FigureUse, PassageUse, Provenance, ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec
-from assistant.workspace.store import SCHEMA_VERSION, Workspace, diff_segments, split_sentences
+from assistant.workspace import store
+from assistant.workspace.service import Workspace, diff_segments, split_sentences
+from assistant.workspace.store import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parent.parent
 ORG = "禾川市人大常委会办公室"
@@ -321,6 +324,47 @@ def test_revert_edit_and_diff(tmp_path):
         ws.edit(rid, "1.1", "  \n")
 
 
+def test_hand_edit_is_always_saved_with_its_check(tmp_path, monkeypatch):
+    # Regression: the store imported the checker behind an ImportError guard, so a broken
+    # check package would have saved a hand edit with an empty check. The service checks
+    # every edit with the real checker, and the saved version carries the result.
+    ws, rid = new_workspace(tmp_path)
+    v = ws.edit(rid, "1.1", "全年召开新闻发布会99次，网络直播观看44.1万人次。")
+    saved = ws.get_version(rid, "1.1", v)
+    assert saved.check.summary.invented == 1 and saved.check.summary.grounded == 1
+    assert [m.text for m in saved.check.numbers if m.status == "invented"] == ["99次"]
+    assert [u.figure_id for u in saved.provenance.figures] == ["F02"]  # re-derived from the new check
+    last = ws.history(rid, "1.1")[-1]
+    assert last.author == "hand" and last.check.invented == 1 and "无来源 1" in last.check_summary
+    stored = sqlite3.connect(ws.path).execute("SELECT check_json FROM versions WHERE version = ?", (v,)).fetchone()
+    assert CheckResult.model_validate_json(stored[0]) == saved.check
+
+    # The check is on the save path, not beside it: when it fails, nothing is saved.
+    from assistant.workspace import service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("checker broke")
+
+    monkeypatch.setattr(service, "check_text", broken)
+    before = snapshot_state(ws, rid)
+    with pytest.raises(RuntimeError, match="checker broke"):
+        ws.edit(rid, "1.1", "召开新闻发布会12次。")
+    assert snapshot_state(ws, rid) == before
+
+
+def test_revert_records_no_instruction_and_keeps_the_old_snapshot(tmp_path):
+    ws, rid = new_workspace(tmp_path)
+    first = ws.figures_snapshot(rid)[0]
+    ws.update_figures(rid, make_figures(F03=(900, "篇")))
+    ws.add_version(rid, make_section("1.2", text="新媒体发稿900篇。", instruction="更新数据"), author="offline")
+    assert ws.history(rid, "1.2")[-1].instruction == "更新数据"  # the draft's own instruction by default
+    assert ws.revert(rid, "1.2", 1) == 3
+    last = ws.history(rid, "1.2")[-1]
+    assert last.author == "revert" and last.instruction is None and last.reverted_from == 1
+    assert last.snapshot_id == ws.history(rid, "1.2")[0].snapshot_id == first
+    assert ws.stale_sections(rid) == ["1.2"]  # the old text rests on the old figures again
+
+
 def test_sentence_split_and_diff_segments_on_chinese():
     assert split_sentences("第一句。第二句；第三句！\n第四") == ["第一句。", "第二句；", "第三句！", "第四"]
     segs = diff_segments("召开发布会12次。其他不变。", "召开发布会15次。其他不变。")
@@ -426,8 +470,6 @@ def test_not_a_workspace_is_refused(tmp_path):
 
 
 def test_migration_from_v1_keeps_every_version(tmp_path):
-    from assistant.workspace import store
-
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)
     conn.executescript(store._SCHEMA_V1)
@@ -482,7 +524,7 @@ _WRITER = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, {repo!r})
     from tests.test_store import make_section
-    from assistant.workspace.store import Workspace
+    from assistant.workspace.service import Workspace
     path, rid, section, tag, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
     ws = Workspace.open(path)
     print("ready", flush=True)
@@ -595,9 +637,7 @@ def test_two_writers_serialise_without_duplicates(tmp_path):
 def test_failed_write_rolls_back_completely(tmp_path, monkeypatch):
     ws, rid = new_workspace(tmp_path)
     before = snapshot_state(ws, rid)
-    from assistant.workspace import store
-
-    real = store.Workspace._insert_version
+    real = store.Store._insert_version
     calls = []
 
     def failing(self, conn, report_id, draft, **kw):
@@ -606,10 +646,10 @@ def test_failed_write_rolls_back_completely(tmp_path, monkeypatch):
             conn.execute("INSERT INTO versions(report_id) VALUES (NULL)")  # NOT NULL constraint
         return real(self, conn, report_id, draft, **kw)
 
-    monkeypatch.setattr(store.Workspace, "_insert_version", failing)
+    monkeypatch.setattr(store.Store, "_insert_version", failing)
     with pytest.raises(StoreError, match="写入工作区失败，本次操作未保存任何改动"):
         ws.save_draft(rid, make_report_draft())
-    monkeypatch.setattr(store.Workspace, "_insert_version", real)
+    monkeypatch.setattr(store.Store, "_insert_version", real)
     assert snapshot_state(ws, rid) == before  # the two sections written before the failure are gone too
     assert ws.add_version(rid, make_section("1.1"), author="offline") == 2  # and the connection still works
 
@@ -619,7 +659,7 @@ _SLOW_DRAFTER = textwrap.dedent("""
     import time
     sys.path.insert(0, {repo!r})
     from tests.test_store import make_section
-    from assistant.workspace.store import Workspace
+    from assistant.workspace.service import Workspace
     ws = Workspace.open(sys.argv[1])
 
     def drafter(section, spec, figures):

@@ -11,7 +11,7 @@ from assistant.commands.main import app
 from assistant.core.errors import InputError, StoreError
 from assistant.core.figures import write_figures
 from assistant.core.settings import get_settings
-from assistant.workspace.store import Workspace
+from assistant.workspace.service import Workspace
 from tests.test_store import make_figures, make_report_draft, make_spec, snapshot_state
 
 

@@ -26,7 +26,7 @@ FORCED_OFFLINE_NOTICE = "按 --offline 要求，已使用离线引擎（不调�
 def _after_draft(report_draft: ReportDraft, spec: ReportSpec, figures: list[Figure]) -> str:
     """Save the report and version 1 of every section in one transaction; returns the report id."""
     from assistant.core.settings import get_settings
-    from assistant.workspace.store import Workspace
+    from assistant.workspace.service import Workspace
 
     settings = get_settings()
     with Workspace.open(settings.workspace_path) as workspace:

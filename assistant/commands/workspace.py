@@ -1,7 +1,7 @@
 """`huibao` commands for the workspace: saved reports, versions, regeneration, figures, export.
 
 reports · show · history · regenerate · revert · diff · lock · unlock · edit · figures · stale ·
-refresh · export. Wiring only: the work is done by assistant.workspace.store, assistant.drafting.draft and
+refresh · export. Wiring only: the work is done by assistant.workspace.service, assistant.drafting.draft and
 assistant.export.
 """
 
@@ -21,7 +21,7 @@ from assistant.core.figures import format_value
 
 if TYPE_CHECKING:
     from assistant.core.settings import Settings
-    from assistant.workspace.store import Workspace
+    from assistant.workspace.service import Workspace
 
 REPORT = typer.Argument(..., help="汇报编号（huibao reports 可查看）")
 SECTION = typer.Argument(..., help="章节编号，如 intro、1、1.1、closing")
@@ -34,7 +34,7 @@ def _settings() -> Settings:
 
 
 def _workspace() -> Workspace:
-    from assistant.workspace.store import Workspace
+    from assistant.workspace.service import Workspace
 
     return Workspace.open(_settings().workspace_path)
 

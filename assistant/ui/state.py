@@ -20,7 +20,7 @@ from assistant.core.settings import Settings, get_settings
 if TYPE_CHECKING:  # pragma: no cover
     from assistant.kb.retrieve import KnowledgeBase
     from assistant.llm import ChatModel
-    from assistant.workspace.store import Workspace
+    from assistant.workspace.service import Workspace
 
 _SESSION_KEY = "huibao.session"
 
@@ -94,7 +94,7 @@ def current_model(sess: UiSession) -> ChatModel | None:
 def _workspace(path: str) -> Workspace:
     # One connection per workspace file for the whole server: Workspace is thread-safe and
     # opening it runs the schema check, which need not happen on every rerun.
-    from assistant.workspace.store import Workspace
+    from assistant.workspace.service import Workspace
 
     return Workspace.open(path)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from assistant.core.errors import HuibaoError
+from assistant.llm.port import ChatMessage, ChatModel
 
 IntentKind = Literal["regenerate", "set_figure", "search", "explain", "help"]
 
@@ -324,7 +325,7 @@ def offline_reply(text: str, actions: ChatActions) -> ChatReply:
 
 
 def model_reply(
-    model,
+    model: ChatModel,
     text: str,
     actions: ChatActions,
     *,
@@ -334,8 +335,6 @@ def model_reply(
 ) -> ChatReply:
     """With a model: let it call TOOLS (possibly several rounds), run each call, and end with
     its answer plus a plain list of what was actually done (the model's prose may omit it)."""
-    from assistant.llm import ChatMessage  # the model stage; kept out of the offline path
-
     messages = [ChatMessage.system(SYSTEM_PROMPT + ("\n\n" + outline if outline else ""))]
     for role, said in list(history)[-10:]:
         messages.append(ChatMessage.user(said) if role == "user" else ChatMessage.assistant(said))

@@ -1,10 +1,16 @@
-"""The workspace: saved reports, every version of every section, figure snapshots, chat.
+"""The workspace store: SQL, schema, migrations and transactions, nothing else.
 
-One SQLite file (``settings.workspace_path``). Nothing is deleted by normal operations: a
-regeneration, a hand edit or a revert each add a new version and move the section's
-"current" pointer. Drafts and checks are stored as the pydantic models' own JSON
-(``model_dump_json``) so the store keeps working when those models gain fields; a few
-fields are copied into columns only so that history can be listed without parsing JSON.
+One SQLite file (``settings.workspace_path``) holds saved reports, every version of every
+section, figure snapshots and the chat. ``Store`` reads and writes domain objects (ReportSpec,
+SectionDraft, ReportDraft, Figure); the rules that decide *what* to write (regenerate, hand
+edit re-check, revert, staleness, diffs) live in ``assistant.workspace.service``, whose
+``Workspace`` is what callers open. Nothing here drafts or checks a text.
+
+Nothing is deleted by normal operations: a regeneration, a hand edit or a revert each add a
+new version and move the section's "current" pointer. Drafts and checks are stored as the
+pydantic models' own JSON (``model_dump_json``) so the store keeps working when those models
+gain fields; a few fields are copied into columns only so that history can be listed without
+parsing JSON.
 
 Durability and concurrency:
 
@@ -12,17 +18,20 @@ Durability and concurrency:
   process; ``FULL`` also keeps the last commit across a power cut. A version is written
   once after a model call that takes seconds, so one extra fsync per commit costs nothing
   a user notices, and "saved" then really means saved.
-* Every operation is one ``BEGIN IMMEDIATE`` transaction. The write lock is taken at the
+* Every write is one ``BEGIN IMMEDIATE`` transaction. The write lock is taken at the
   start, so the next version number is computed and inserted under the same lock, and a
   second process waits (busy timeout) instead of failing. A UNIQUE constraint on
-  (report, section, version) backs this up.
-* Drafting happens outside any transaction: only the insert of the finished version is
-  inside one, so killing the process mid-generation loses nothing that was saved.
+  (report, section, version) backs this up. A locked section is refused inside that same
+  transaction, so a lock set by another process while a draft was being written still holds.
+* The store never drafts: the service drafts outside any transaction and only the insert
+  of the finished version is inside one, so killing the process mid-generation loses
+  nothing that was saved.
+* A file written by a newer huibao is refused before anything is written to it; an older
+  one is copied to ``<name>.v<N>.bak`` before it is migrated.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import secrets
@@ -30,20 +39,18 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from assistant.check.result import CheckResult, Summary
 from assistant.core.errors import StoreError
-from assistant.core.figures import Figure, figure_text
-from assistant.gongwen import sentences
-
-if TYPE_CHECKING:  # the draft and spec models live in modules of their own stage
-    from assistant.drafting.draft import ReportDraft, SectionDraft
-    from assistant.drafting.spec import ReportSpec, SectionSpec
+from assistant.core.figures import Figure
+from assistant.drafting.drafts import ReportDraft, SectionDraft
+from assistant.drafting.spec import ReportSpec, SectionSpec
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
@@ -170,7 +177,7 @@ class ReportInfo(BaseModel):
     sections: int
     created: str
     updated: str
-    stale: int = 0
+    stale: int = 0  # filled in by the service (staleness is a rule, not a column)
 
 
 class SectionInfo(BaseModel):
@@ -197,17 +204,40 @@ class VersionInfo(BaseModel):
     chars: int = 0
 
 
-class StaleSection(BaseModel):
-    section_id: str
-    title: str
-    locked: bool
-    reasons: list[str]  # Chinese, one per changed figure
-
-
 class ChatEntry(BaseModel):
     role: str
     text: str
     created: str
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A version as stored: the draft plus what was recorded beside it."""
+
+    draft: SectionDraft
+    settings: dict[str, Any]  # model_settings_of() at the time: never a key or an endpoint
+    snapshot_id: int | None  # the figures snapshot the draft was made from
+
+
+@dataclass(frozen=True)
+class SectionBasis:
+    """A section's current version, reduced to what staleness looks at."""
+
+    section_id: str
+    title: str
+    locked: bool
+    snapshot_id: int | None  # None only in rows of old files that recorded no snapshot
+    figures_used: frozenset[str]  # figure ids the text states (provenance figure uses)
+
+
+@dataclass(frozen=True)
+class FigureBasis:
+    """One consistent read of a report's outline, figures snapshots and current versions."""
+
+    spec: ReportSpec
+    newest_snapshot_id: int
+    snapshots: dict[int, list[Figure]]  # the newest and each one a current version rests on
+    sections: list[SectionBasis]  # in outline order
 
 
 def check_summary_zh(summary: Summary) -> str:
@@ -229,76 +259,10 @@ def model_settings_of(settings: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in _SAFE_SETTINGS and isinstance(v, (str, int, float, bool))}
 
 
-# --- sentence diff -------------------------------------------------------------------------
-
-
-def split_sentences(text: str) -> list[str]:
-    """Lines for a readable diff of Chinese prose: one per sentence (gongwen.sentences)."""
-    return [text[start:end] for start, end in sentences(text)]
-
-
-def diff_segments(old: str, new: str) -> list[tuple[str, str]]:
-    """Structured diff: (op, text) with op in equal/delete/insert, in reading order.
-
-    Sentences are aligned first; inside a changed block the characters are compared, so
-    a one-word edit shows as one word, not as two whole sentences.
-    """
-    a, b = split_sentences(old), split_sentences(new)
-    out: list[tuple[str, str]] = []
-
-    def emit(op: str, text: str) -> None:
-        if not text:
-            return
-        if out and out[-1][0] == op:
-            out[-1] = (op, out[-1][1] + text)
-        else:
-            out.append((op, text))
-
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            emit("equal", "\n".join(a[i1:i2]) + "\n")
-        elif tag == "delete":
-            emit("delete", "\n".join(a[i1:i2]) + "\n")
-        elif tag == "insert":
-            emit("insert", "\n".join(b[j1:j2]) + "\n")
-        else:
-            x, y = "\n".join(a[i1:i2]) + "\n", "\n".join(b[j1:j2]) + "\n"
-            for t2, k1, k2, l1, l2 in difflib.SequenceMatcher(None, x, y, autojunk=False).get_opcodes():
-                if t2 == "equal":
-                    emit("equal", x[k1:k2])
-                else:
-                    emit("delete", x[k1:k2])
-                    emit("insert", y[l1:l2])
-    return out
-
-
-def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
-    lines = difflib.unified_diff(
-        split_sentences(old), split_sentences(new), fromfile=old_name, tofile=new_name, lineterm="", n=2
-    )
-    return "\n".join(lines)
-
-
 # --- helpers -------------------------------------------------------------------------------
 
 _ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: the id is typed by hand
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
-
-
-def _draft_models():
-    try:
-        from assistant.drafting.draft import ReportDraft, SectionDraft
-    except ImportError as err:  # pragma: no cover - only while the draft stage is missing
-        raise StoreError(f"起草模块不可用，无法读取工作区中的稿件：{err}") from None
-    return SectionDraft, ReportDraft
-
-
-def _spec_model():
-    try:
-        from assistant.drafting.spec import ReportSpec
-    except ImportError as err:  # pragma: no cover
-        raise StoreError(f"提纲模块不可用，无法读取工作区中的提纲：{err}") from None
-    return ReportSpec
 
 
 def _now() -> str:
@@ -319,8 +283,11 @@ def _read_schema_version(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
-class Workspace:
-    """A workspace file. Open with ``Workspace.open(path)``; safe to share between threads."""
+class Store:
+    """The workspace file's tables. Open with ``Store.open(path)``; safe to share between threads.
+
+    Callers normally open ``assistant.workspace.service.Workspace``, which wraps a Store.
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], str] = _now) -> None:
         self._conn = conn
@@ -331,7 +298,7 @@ class Workspace:
     # --- opening and migrating ---------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, clock: Callable[[], str] | None = None) -> Workspace:
+    def open(cls, path: str | Path, *, clock: Callable[[], str] | None = None) -> Store:
         """Open (creating or migrating) the workspace file at ``path``.
 
         A file written by a newer huibao is refused before anything is written to it.
@@ -364,7 +331,7 @@ class Workspace:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> Workspace:
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -488,10 +455,10 @@ class Workspace:
                 "INSERT INTO figure_snapshots(report_id, figures_json, created) VALUES (?, ?, ?)",
                 (report_id, _figures_json(figures), now),
             )
-            for position, (sec, level) in enumerate(_walk_levels(spec.sections)):
+            for position, (outline, level) in enumerate(_walk_levels(spec.sections)):
                 conn.execute(
                     "INSERT INTO sections(report_id, section_id, title, level, position) VALUES (?, ?, ?, ?, ?)",
-                    (report_id, sec.id, sec.title or "", level, position),
+                    (report_id, outline.id, outline.title or "", level, position),
                 )
             for sec in draft.sections if draft is not None else []:
                 self._insert_version(
@@ -530,14 +497,12 @@ class Workspace:
                 )
                 for r in rows
             ]
-        for info in out:
-            info.stale = len(self.stale_sections(info.id))
         return out
 
     def spec(self, report_id: str) -> ReportSpec:
         with self._read() as conn:
             row = self._report_row(conn, report_id)
-        return _spec_model().model_validate_json(row["spec_json"])
+        return ReportSpec.model_validate_json(row["spec_json"])
 
     def section_spec(self, report_id: str, section_id: str) -> SectionSpec:
         spec = self.spec(report_id)
@@ -602,7 +567,8 @@ class Workspace:
                 (report_id, data, now),
             )
             conn.execute("UPDATE reports SET updated = ? WHERE id = ?", (now, report_id))
-            return int(cur.lastrowid)
+            assert cur.lastrowid is not None  # set by every INSERT
+            return cur.lastrowid
 
     # --- versions -------------------------------------------------------------------------
 
@@ -650,15 +616,17 @@ class Workspace:
         draft: SectionDraft,
         *,
         author: Author,
-        instruction: str | None = None,
+        instruction: str | None,
         settings: Any = None,
         snapshot_id: int | None = None,
         reverted_from: int | None = None,
     ) -> int:
         """Add one version of one section and make it current; returns its version number.
 
-        ``snapshot_id`` is the figures snapshot the draft was made from (read it with
-        ``figures_snapshot`` before drafting); it defaults to the newest one.
+        ``instruction`` is stored as given (a revert records none). ``snapshot_id`` is the
+        figures snapshot the draft was made from (read it with ``figures_snapshot`` before
+        drafting); it defaults to the newest one. A locked section is refused here, under the
+        write lock.
         """
         with self._write() as conn:
             sec = self._section_row(conn, report_id, draft.section_id)
@@ -668,7 +636,7 @@ class Workspace:
                 report_id,
                 draft,
                 author=author,
-                instruction=instruction if instruction is not None else draft.provenance.instruction,
+                instruction=instruction,
                 settings=settings,
                 snapshot_id=snapshot_id,
                 reverted_from=reverted_from,
@@ -748,7 +716,6 @@ class Workspace:
 
     def current(self, report_id: str) -> ReportDraft:
         """The report as it stands: the current version of each section, in outline order."""
-        SectionDraft, ReportDraft = _draft_models()
         with self._read() as conn:
             rep = self._report_row(conn, report_id)
             rows = conn.execute(
@@ -772,12 +739,12 @@ class Workspace:
             if not sec["current_version"]:
                 raise StoreError(f"汇报“{report_id}”章节“{section_id}”还没有任何版本。")
             row = self._version_row(conn, report_id, section_id, sec["current_version"])
-        return _draft_models()[0].model_validate_json(row["draft_json"])
+        return SectionDraft.model_validate_json(row["draft_json"])
 
     def get_version(self, report_id: str, section_id: str, version: int) -> SectionDraft:
         with self._read() as conn:
             row = self._version_row(conn, report_id, section_id, version)
-        return _draft_models()[0].model_validate_json(row["draft_json"])
+        return SectionDraft.model_validate_json(row["draft_json"])
 
     def history(self, report_id: str, section_id: str) -> list[VersionInfo]:
         with self._read() as conn:
@@ -808,101 +775,19 @@ class Workspace:
             )
         return out
 
-    def revert(self, report_id: str, section_id: str, version: int) -> int:
-        """Make version ``version`` current again as a new version (history is kept)."""
-        with self._write() as conn:
-            sec = self._section_row(conn, report_id, section_id)
-            self._refuse_locked(sec)
+    def version_record(self, report_id: str, section_id: str, version: int) -> StoredVersion:
+        """One version with what was stored beside it (settings, figures snapshot)."""
+        with self._read() as conn:
             row = self._version_row(conn, report_id, section_id, version)
-            draft = _draft_models()[0].model_validate_json(row["draft_json"])
-            return self._insert_version(
-                conn,
-                report_id,
-                draft,
-                author="revert",
-                instruction=None,
-                settings=json.loads(row["model_settings_json"] or "{}"),
-                snapshot_id=row["snapshot_id"],
-                reverted_from=version,
-            )
-
-    def edit(
-        self,
-        report_id: str,
-        section_id: str,
-        text: str,
-        checker: Callable[[str, list[Figure]], CheckResult] | None = None,
-    ) -> int:
-        """Save a hand-edited text as a new version (author "hand"), re-checked against the figures."""
-        text = text.strip("\n")
-        if not text.strip():
-            raise StoreError(f"修改后的章节“{section_id}”正文为空，未保存。")
-        self.ensure_unlocked(report_id, section_id)
-        base = self.section(report_id, section_id)
-        snapshot_id, figures = self.figures_snapshot(report_id)
-        year = self.spec_year(report_id)
-        check = (checker or _default_checker(year))(text, figures)
-        # Figure uses are re-derived from the new check: the old offsets no longer fit the text.
-        figure_uses = [
-            {"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
-            for m in check.numbers
-            if m.status == "grounded" and m.figure_id
-        ]
-        data = json.loads(base.model_dump_json())
-        data["text"] = text
-        data["check"] = json.loads(check.model_dump_json())
-        data["provenance"]["figures"] = figure_uses
-        data["provenance"]["instruction"] = None
-        draft = type(base).model_validate(data)
-        return self.add_version(report_id, draft, author="hand", snapshot_id=snapshot_id)
+        return StoredVersion(
+            draft=SectionDraft.model_validate_json(row["draft_json"]),
+            settings=json.loads(row["model_settings_json"] or "{}"),
+            snapshot_id=row["snapshot_id"],
+        )
 
     def spec_year(self, report_id: str) -> int:
         with self._read() as conn:
             return int(self._report_row(conn, report_id)["year"])
-
-    def regenerate(
-        self,
-        report_id: str,
-        section_id: str,
-        drafter: Callable[[SectionSpec, ReportSpec, list[Figure]], SectionDraft],
-        *,
-        author: Author | None = None,
-        instruction: str | None = None,
-        settings: Any = None,
-    ) -> int:
-        """Draft one section again and save it as a new version; no other section is touched.
-
-        ``drafter(section_spec, spec, figures)`` does the (slow) drafting outside any
-        transaction; the lock is checked before drafting (to fail fast) and again when saving.
-        ``author`` defaults to the engine that actually wrote the text: a model that failed
-        hands the section to the offline engine, and the history must say so.
-        """
-        with self._read() as conn:
-            self._refuse_locked(self._section_row(conn, report_id, section_id))
-        spec = self.spec(report_id)
-        section_spec = self.section_spec(report_id, section_id)
-        snapshot_id, figures = self.figures_snapshot(report_id)
-        draft = drafter(section_spec, spec, figures)
-        if draft.section_id != section_id:
-            raise StoreError(f"重新生成的章节编号“{draft.section_id}”与请求的“{section_id}”不一致，未保存。")
-        return self.add_version(
-            report_id,
-            draft,
-            author=author or draft.provenance.engine,
-            instruction=instruction,
-            settings=settings,
-            snapshot_id=snapshot_id,
-        )
-
-    def diff(self, report_id: str, section_id: str, a: int, b: int) -> str:
-        """Unified diff of two versions, one sentence per line."""
-        old, new = self.get_version(report_id, section_id, a), self.get_version(report_id, section_id, b)
-        return unified_diff(old.text, new.text, f"第 {a} 版", f"第 {b} 版")
-
-    def diff_segments(self, report_id: str, section_id: str, a: int, b: int) -> list[tuple[str, str]]:
-        """Structured diff of two versions for colouring: [(equal|delete|insert, text)]."""
-        old, new = self.get_version(report_id, section_id, a), self.get_version(report_id, section_id, b)
-        return diff_segments(old.text, new.text)
 
     def lock(self, report_id: str, section_id: str, locked: bool = True) -> None:
         with self._write() as conn:
@@ -924,20 +809,17 @@ class Workspace:
         """Ids of the locked sections, in outline order."""
         return [s.section_id for s in self.sections(report_id) if s.locked]
 
-    # --- staleness --------------------------------------------------------------------------
+    # --- what the current versions rest on -----------------------------------------------
 
-    def stale_sections(self, report_id: str) -> list[str]:
-        """Sections whose current version rests on figures that changed since it was drafted."""
-        return [s.section_id for s in self.stale_report(report_id)]
-
-    def stale_report(self, report_id: str) -> list[StaleSection]:
+    def figure_basis(self, report_id: str) -> FigureBasis:
+        """The outline, the newest figures and the snapshot each current version was drafted
+        from, read in one transaction: the input of the staleness rules (service.py)."""
         with self._read() as conn:
-            self._report_row(conn, report_id)
+            rep = self._report_row(conn, report_id)
             snaps = {
                 r["id"]: r["figures_json"]
                 for r in conn.execute("SELECT id, figures_json FROM figure_snapshots WHERE report_id = ?", (report_id,))
             }
-            newest_id = max(snaps)
             rows = conn.execute(
                 "SELECT s.section_id, s.title, s.locked, v.snapshot_id, v.figures_json"
                 " FROM sections s JOIN versions v ON v.report_id = s.report_id"
@@ -945,38 +827,24 @@ class Workspace:
                 " WHERE s.report_id = ? ORDER BY s.position",
                 (report_id,),
             ).fetchall()
-            spec_json = self._report_row(conn, report_id)["spec_json"]
-        spec_figures = _spec_figure_ids(json.loads(spec_json))
-        newest = {f.id: f for f in _figures_from_json(snaps[newest_id])}
-        parsed: dict[int, dict[str, Figure]] = {}
-        out = []
-        for r in rows:
-            if r["snapshot_id"] is None or r["snapshot_id"] == newest_id:
-                continue
-            if r["snapshot_id"] not in parsed:
-                parsed[r["snapshot_id"]] = {f.id: f for f in _figures_from_json(snaps[r["snapshot_id"]])}
-            old = parsed[r["snapshot_id"]]
-            sid = r["section_id"]
-            used = {u["figure_id"] for u in json.loads(r["figures_json"] or "[]")}
-            # The figures this section is meant to state, in the snapshot it was drafted from and now.
-            mine_old = {fid for fid, f in old.items() if f.section == sid} | spec_figures.get(sid, set())
-            mine_new = {fid for fid, f in newest.items() if f.section == sid} | spec_figures.get(sid, set())
-            reasons = []
-            for fid in sorted(used | mine_old | mine_new):
-                before, after = old.get(fid), newest.get(fid)
-                if before is None and after is None:
-                    continue
-                if after is None:
-                    reasons.append(f"数据 {fid}（{before.item}）已删除")
-                elif before is None:
-                    reasons.append(f"新增数据 {fid}（{after.item} {figure_text(after)}）")
-                elif (before.value, before.unit) != (after.value, after.unit):
-                    reasons.append(f"数据 {fid}（{after.item}）由 {figure_text(before)} 改为 {figure_text(after)}")
-                elif fid in mine_old and after.section not in (sid, None) and fid not in spec_figures.get(sid, set()):
-                    reasons.append(f"数据 {fid}（{after.item}）已改归章节 {after.section}")
-            if reasons:
-                out.append(StaleSection(section_id=sid, title=r["title"], locked=bool(r["locked"]), reasons=reasons))
-        return out
+        newest_id = max(snaps)
+        # Only the snapshots something rests on are parsed: a report keeps every old snapshot.
+        wanted = {newest_id} | {r["snapshot_id"] for r in rows if r["snapshot_id"] is not None}
+        return FigureBasis(
+            spec=ReportSpec.model_validate_json(rep["spec_json"]),
+            newest_snapshot_id=newest_id,
+            snapshots={sid: _figures_from_json(snaps[sid]) for sid in sorted(wanted)},
+            sections=[
+                SectionBasis(
+                    section_id=r["section_id"],
+                    title=r["title"],
+                    locked=bool(r["locked"]),
+                    snapshot_id=r["snapshot_id"],
+                    figures_used=frozenset(u["figure_id"] for u in json.loads(r["figures_json"] or "[]")),
+                )
+                for r in rows
+            ],
+        )
 
     # --- chat -------------------------------------------------------------------------------
 
@@ -1067,32 +935,9 @@ def _figures_from_json(data: str) -> list[Figure]:
     return [Figure.model_validate(d) for d in json.loads(data)]
 
 
-def _walk_levels(sections: list, depth: int = 0) -> Iterator[tuple[Any, int]]:
+def _walk_levels(sections: list[SectionSpec], depth: int = 0) -> Iterator[tuple[SectionSpec, int]]:
     """Outline order with the heading level a section will have: 0 intro/closing, 1 一、, 2 （一）."""
     for sec in sections:
         level = 0 if depth == 0 and sec.part in ("intro", "closing") else depth + 1
         yield sec, level
         yield from _walk_levels(sec.children, depth + 1)
-
-
-def _spec_figure_ids(spec: dict) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-
-    def walk(items: list[dict]) -> None:
-        for s in items:
-            out[s["id"]] = set(s.get("figures") or [])
-            walk(s.get("children") or [])
-
-    walk(spec.get("sections") or [])
-    return out
-
-
-def _default_checker(year: int) -> Callable[[str, list[Figure]], CheckResult]:
-    def check(text: str, figures: list[Figure]) -> CheckResult:
-        try:
-            from assistant.check import check_text
-        except ImportError:  # check stage not installed yet: an empty result rather than no version
-            return CheckResult()
-        return check_text(text, figures, scope="section", year=year)
-
-    return check

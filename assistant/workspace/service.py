@@ -1,0 +1,422 @@
+"""The workspace rules: what a regeneration, a hand edit or a revert saves, and what is stale.
+
+``Workspace`` is what callers open (``Workspace.open(path)``): it wraps a ``Store``
+(store.py: SQL, schema, migrations, transactions) and adds the rules, so that a page or a
+command never has to remember them:
+
+* regenerate: a section is drafted again through a drafter passed in (the drafting stage,
+  called outside any transaction) and saved as a new version; a locked section is refused
+  before drafting and again, under the write lock, when saving.
+* edit: a hand-edited text is always checked (``assistant.check.check_text``) before it is
+  saved, and the saved version carries that check; the figure uses are re-derived from it.
+* revert: an old version becomes current again as a new version; history is kept.
+* staleness: a section is stale when a figure it states, or is meant to state, changed
+  since the snapshot its current version was drafted from.
+* diffs: versions are compared sentence by sentence, then character by character.
+
+Reads and writes that involve no rule pass straight through to the store.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from assistant.check import check_text
+from assistant.check.result import CheckResult
+from assistant.core.errors import StoreError
+from assistant.core.figures import Figure, figure_text
+from assistant.drafting.drafts import ReportDraft, SectionDraft
+from assistant.drafting.spec import ReportSpec, SectionSpec
+from assistant.gongwen import sentences
+from assistant.workspace.store import (
+    Author,
+    ChatEntry,
+    FigureBasis,
+    ReportInfo,
+    SectionInfo,
+    Store,
+    VersionInfo,
+)
+
+# drafter(section_spec, spec, figures) -> the new draft of that section. The drafting stage
+# (assistant.drafting.draft.draft_section with its model, knowledge base and settings bound).
+Drafter = Callable[[SectionSpec, ReportSpec, list[Figure]], SectionDraft]
+# checker(text, figures) -> the check of a hand-edited section.
+Checker = Callable[[str, list[Figure]], CheckResult]
+
+
+class StaleSection(BaseModel):
+    section_id: str
+    title: str
+    locked: bool
+    reasons: list[str]  # Chinese, one per changed figure
+
+
+# --- rules as plain functions ----------------------------------------------------------------
+
+
+def section_checker(year: int) -> Checker:
+    """The check a hand-edited section gets: numbers against the figures, and 公文 style."""
+
+    def check(text: str, figures: list[Figure]) -> CheckResult:
+        return check_text(text, figures, scope="section", year=year)
+
+    return check
+
+
+def find_stale(basis: FigureBasis) -> list[StaleSection]:
+    """Sections whose current version rests on figures that changed since it was drafted.
+
+    A section is compared on the figures its text states, the figures the outline gives it
+    and the figures assigned to it (then or now): a value or unit changed, a figure removed,
+    a figure added for it, or one of its figures moved to another section.
+    """
+    spec_figures = {s.id: set(s.figures) for s in basis.spec.walk()}
+    newest_id = basis.newest_snapshot_id
+    newest = {f.id: f for f in basis.snapshots[newest_id]}
+    parsed: dict[int, dict[str, Figure]] = {}
+    out = []
+    for sec in basis.sections:
+        if sec.snapshot_id is None or sec.snapshot_id == newest_id:
+            continue
+        if sec.snapshot_id not in parsed:
+            parsed[sec.snapshot_id] = {f.id: f for f in basis.snapshots[sec.snapshot_id]}
+        old = parsed[sec.snapshot_id]
+        sid = sec.section_id
+        planned = spec_figures.get(sid, set())
+        # The figures this section is meant to state, in the snapshot it was drafted from and now.
+        mine_old = {fid for fid, f in old.items() if f.section == sid} | planned
+        mine_new = {fid for fid, f in newest.items() if f.section == sid} | planned
+        reasons = []
+        for fid in sorted(sec.figures_used | mine_old | mine_new):
+            before, after = old.get(fid), newest.get(fid)
+            if after is None:
+                if before is not None:
+                    reasons.append(f"数据 {fid}（{before.item}）已删除")
+            elif before is None:
+                reasons.append(f"新增数据 {fid}（{after.item} {figure_text(after)}）")
+            elif (before.value, before.unit) != (after.value, after.unit):
+                reasons.append(f"数据 {fid}（{after.item}）由 {figure_text(before)} 改为 {figure_text(after)}")
+            elif fid in mine_old and after.section not in (sid, None) and fid not in planned:
+                reasons.append(f"数据 {fid}（{after.item}）已改归章节 {after.section}")
+        if reasons:
+            out.append(StaleSection(section_id=sid, title=sec.title, locked=sec.locked, reasons=reasons))
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    """Lines for a readable diff of Chinese prose: one per sentence (gongwen.sentences)."""
+    return [text[start:end] for start, end in sentences(text)]
+
+
+def diff_segments(old: str, new: str) -> list[tuple[str, str]]:
+    """Structured diff: (op, text) with op in equal/delete/insert, in reading order.
+
+    Sentences are aligned first; inside a changed block the characters are compared, so
+    a one-word edit shows as one word, not as two whole sentences.
+    """
+    a, b = split_sentences(old), split_sentences(new)
+    out: list[tuple[str, str]] = []
+
+    def emit(op: str, text: str) -> None:
+        if not text:
+            return
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + text)
+        else:
+            out.append((op, text))
+
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            emit("equal", "\n".join(a[i1:i2]) + "\n")
+        elif tag == "delete":
+            emit("delete", "\n".join(a[i1:i2]) + "\n")
+        elif tag == "insert":
+            emit("insert", "\n".join(b[j1:j2]) + "\n")
+        else:
+            x, y = "\n".join(a[i1:i2]) + "\n", "\n".join(b[j1:j2]) + "\n"
+            for t2, k1, k2, l1, l2 in difflib.SequenceMatcher(None, x, y, autojunk=False).get_opcodes():
+                if t2 == "equal":
+                    emit("equal", x[k1:k2])
+                else:
+                    emit("delete", x[k1:k2])
+                    emit("insert", y[l1:l2])
+    return out
+
+
+def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
+    lines = difflib.unified_diff(
+        split_sentences(old), split_sentences(new), fromfile=old_name, tofile=new_name, lineterm="", n=2
+    )
+    return "\n".join(lines)
+
+
+# --- the workspace -----------------------------------------------------------------------------
+
+
+class Workspace:
+    """A workspace file with its rules. Open with ``Workspace.open(path)``; safe to share
+    between threads (the store serialises its connection)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @classmethod
+    def open(cls, path: str | Path, *, clock: Callable[[], str] | None = None) -> Workspace:
+        """Open (creating or migrating) the workspace file at ``path``; see ``Store.open``."""
+        return cls(Store.open(path, clock=clock))
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    @property
+    def schema_version(self) -> int:
+        return self.store.schema_version
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- reports and outline ------------------------------------------------------------------
+
+    def create_report(
+        self,
+        spec: ReportSpec,
+        figures: list[Figure],
+        report_id: str | None = None,
+        *,
+        draft: ReportDraft | None = None,
+        settings: Any = None,
+    ) -> str:
+        """Save a new report's outline and figures (and its first draft, in the same transaction)."""
+        return self.store.create_report(spec, figures, report_id, draft=draft, settings=settings)
+
+    def reports(self) -> list[ReportInfo]:
+        """Every saved report, newest first, with how many of its sections are stale."""
+        out = self.store.reports()
+        for info in out:
+            info.stale = len(self.stale_sections(info.id))
+        return out
+
+    def spec(self, report_id: str) -> ReportSpec:
+        return self.store.spec(report_id)
+
+    def section_spec(self, report_id: str, section_id: str) -> SectionSpec:
+        return self.store.section_spec(report_id, section_id)
+
+    def sections(self, report_id: str) -> list[SectionInfo]:
+        return self.store.sections(report_id)
+
+    def spec_year(self, report_id: str) -> int:
+        return self.store.spec_year(report_id)
+
+    # --- figures ------------------------------------------------------------------------------
+
+    def figures(self, report_id: str) -> list[Figure]:
+        return self.store.figures(report_id)
+
+    def figures_snapshot(self, report_id: str) -> tuple[int, list[Figure]]:
+        """(snapshot id, figures) of the newest snapshot: what a new draft is made against."""
+        return self.store.figures_snapshot(report_id)
+
+    def update_figures(self, report_id: str, figures: list[Figure]) -> int:
+        """Record a new figures snapshot (unless identical to the newest); returns its id.
+
+        Nothing is redrafted: the sections resting on a changed figure become stale
+        (``stale_sections``) until they are regenerated or edited.
+        """
+        return self.store.update_figures(report_id, figures)
+
+    # --- versions -----------------------------------------------------------------------------
+
+    def current(self, report_id: str) -> ReportDraft:
+        """The report as it stands: the current version of each section, in outline order."""
+        return self.store.current(report_id)
+
+    def section(self, report_id: str, section_id: str) -> SectionDraft:
+        """The current version of one section."""
+        return self.store.section(report_id, section_id)
+
+    def get_version(self, report_id: str, section_id: str, version: int) -> SectionDraft:
+        return self.store.get_version(report_id, section_id, version)
+
+    def history(self, report_id: str, section_id: str) -> list[VersionInfo]:
+        return self.store.history(report_id, section_id)
+
+    def save_draft(
+        self,
+        report_id: str,
+        draft: ReportDraft,
+        *,
+        author: Author | None = None,
+        settings: Any = None,
+        snapshot_id: int | None = None,
+        skip_locked: bool = True,
+    ) -> dict[str, int]:
+        """Add a version of every section of a drafted report, all in one transaction.
+
+        A locked section keeps its current version; with ``skip_locked=False`` the whole
+        save is refused instead. Returns section id -> new version number.
+        """
+        return self.store.save_draft(
+            report_id, draft, author=author, settings=settings, snapshot_id=snapshot_id, skip_locked=skip_locked
+        )
+
+    def add_version(
+        self,
+        report_id: str,
+        draft: SectionDraft,
+        *,
+        author: Author,
+        instruction: str | None = None,
+        settings: Any = None,
+        snapshot_id: int | None = None,
+    ) -> int:
+        """Add one version of one section and make it current; returns its version number.
+
+        ``instruction`` defaults to the one the draft was made with. ``snapshot_id`` is the
+        figures snapshot the draft was made from; it defaults to the newest one.
+        """
+        return self.store.add_version(
+            report_id,
+            draft,
+            author=author,
+            instruction=instruction if instruction is not None else draft.provenance.instruction,
+            settings=settings,
+            snapshot_id=snapshot_id,
+        )
+
+    def regenerate(
+        self,
+        report_id: str,
+        section_id: str,
+        drafter: Drafter,
+        *,
+        author: Author | None = None,
+        instruction: str | None = None,
+        settings: Any = None,
+    ) -> int:
+        """Draft one section again and save it as a new version; no other section is touched.
+
+        ``drafter(section_spec, spec, figures)`` does the (slow) drafting outside any
+        transaction; the lock is checked before drafting (to fail fast) and again when saving.
+        ``author`` defaults to the engine that actually wrote the text: a model that failed
+        hands the section to the offline engine, and the history must say so.
+        """
+        self.store.ensure_unlocked(report_id, section_id)
+        spec = self.store.spec(report_id)
+        section_spec = self.store.section_spec(report_id, section_id)
+        # Read before drafting: the version rests on the figures it was drafted from.
+        snapshot_id, figures = self.store.figures_snapshot(report_id)
+        draft = drafter(section_spec, spec, figures)
+        if draft.section_id != section_id:
+            raise StoreError(f"重新生成的章节编号“{draft.section_id}”与请求的“{section_id}”不一致，未保存。")
+        return self.add_version(
+            report_id,
+            draft,
+            author=author or draft.provenance.engine,
+            instruction=instruction,
+            settings=settings,
+            snapshot_id=snapshot_id,
+        )
+
+    def edit(self, report_id: str, section_id: str, text: str, checker: Checker | None = None) -> int:
+        """Save a hand-edited text as a new version (author "hand"), checked against the figures.
+
+        The check is never skipped: ``checker`` only replaces the standard one
+        (``section_checker``), and the saved version carries its result.
+        """
+        text = text.strip("\n")
+        if not text.strip():
+            raise StoreError(f"修改后的章节“{section_id}”正文为空，未保存。")
+        self.store.ensure_unlocked(report_id, section_id)
+        base = self.store.section(report_id, section_id)
+        snapshot_id, figures = self.store.figures_snapshot(report_id)
+        check = (checker or section_checker(self.store.spec_year(report_id)))(text, figures)
+        # Figure uses are re-derived from the new check: the old offsets no longer fit the text.
+        figure_uses = [
+            {"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
+            for m in check.numbers
+            if m.status == "grounded" and m.figure_id
+        ]
+        data = json.loads(base.model_dump_json())
+        data["text"] = text
+        data["check"] = json.loads(check.model_dump_json())
+        data["provenance"]["figures"] = figure_uses
+        data["provenance"]["instruction"] = None
+        draft = SectionDraft.model_validate(data)
+        return self.add_version(report_id, draft, author="hand", snapshot_id=snapshot_id)
+
+    def revert(self, report_id: str, section_id: str, version: int) -> int:
+        """Make version ``version`` current again as a new version (history is kept).
+
+        The copy keeps the old version's settings and figures snapshot, so staleness judges
+        it by the figures it was really drafted from.
+        """
+        self.store.ensure_unlocked(report_id, section_id)
+        old = self.store.version_record(report_id, section_id, version)
+        return self.store.add_version(
+            report_id,
+            old.draft,
+            author="revert",
+            instruction=None,
+            settings=old.settings,
+            snapshot_id=old.snapshot_id,
+            reverted_from=version,
+        )
+
+    def diff(self, report_id: str, section_id: str, a: int, b: int) -> str:
+        """Unified diff of two versions, one sentence per line."""
+        old, new = self.get_version(report_id, section_id, a), self.get_version(report_id, section_id, b)
+        return unified_diff(old.text, new.text, f"第 {a} 版", f"第 {b} 版")
+
+    def diff_segments(self, report_id: str, section_id: str, a: int, b: int) -> list[tuple[str, str]]:
+        """Structured diff of two versions for colouring: [(equal|delete|insert, text)]."""
+        old, new = self.get_version(report_id, section_id, a), self.get_version(report_id, section_id, b)
+        return diff_segments(old.text, new.text)
+
+    # --- locks --------------------------------------------------------------------------------
+
+    def lock(self, report_id: str, section_id: str, locked: bool = True) -> None:
+        self.store.lock(report_id, section_id, locked)
+
+    def unlock(self, report_id: str, section_id: str) -> None:
+        self.store.lock(report_id, section_id, locked=False)
+
+    def ensure_unlocked(self, report_id: str, section_id: str) -> None:
+        """StoreError when the report or section is unknown or the section is locked."""
+        self.store.ensure_unlocked(report_id, section_id)
+
+    def locked(self, report_id: str) -> list[str]:
+        """Ids of the locked sections, in outline order."""
+        return self.store.locked(report_id)
+
+    # --- staleness ----------------------------------------------------------------------------
+
+    def stale_sections(self, report_id: str) -> list[str]:
+        """Sections whose current version rests on figures that changed since it was drafted."""
+        return [s.section_id for s in self.stale_report(report_id)]
+
+    def stale_report(self, report_id: str) -> list[StaleSection]:
+        """The stale sections with the reasons, in Chinese, one per changed figure."""
+        return find_stale(self.store.figure_basis(report_id))
+
+    # --- chat ---------------------------------------------------------------------------------
+
+    def add_chat(self, report_id: str, role: str, text: str) -> None:
+        self.store.add_chat(report_id, role, text)
+
+    def chat_history(self, report_id: str) -> list[ChatEntry]:
+        return self.store.chat_history(report_id)
