@@ -1,6 +1,6 @@
 """Speed of the Streamlit workspace. Prints a table; asserts nothing.
 
-    .venv/bin/python bench/bench_app.py [--runs 5]
+    .venv/bin/python -m bench.bench_app [--runs 5]   # from the project folder
 
 1. `streamlit run app.py` start until /_stcore/health answers "ok" (target < 5 s).
 2. AppTest: one run of the 章节 page for a saved report with 10 drafted sections and
@@ -23,8 +23,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+from assistant.core.figures import load_figures
+from assistant.core.settings import Settings, get_settings
+from assistant.drafting.context import DraftContext, SectionRequest
+from assistant.drafting.draft import draft_section
+from assistant.drafting.engines import OfflineEngine
+from assistant.drafting.spec import ReportSpec, SectionSpec
+from assistant.workspace.service import Workspace
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def free_port() -> int:
@@ -81,14 +88,6 @@ def time_server_start(data_dir: Path) -> float:
 
 def build_report(data_dir: Path, sections: int = 10, versions: int = 50) -> str:
     """A saved report: `sections` drafted sections, each with `versions` versions."""
-    from assistant.core.figures import load_figures
-    from assistant.core.settings import Settings
-    from assistant.drafting.context import DraftContext, SectionRequest
-    from assistant.drafting.draft import draft_section
-    from assistant.drafting.engines import OfflineEngine
-    from assistant.drafting.spec import ReportSpec, SectionSpec
-    from assistant.workspace.service import Workspace
-
     settings = Settings(data_dir=data_dir)
     figures = load_figures(ROOT / "examples" / "figures.csv")
     items = [SectionSpec(id="intro", part="intro", notes="全年工作稳中有进。")]
@@ -129,11 +128,9 @@ def build_report(data_dir: Path, sections: int = 10, versions: int = 50) -> str:
 
 
 def time_apptest(data_dir: Path, runs: int) -> dict[str, list[float]]:
-    from streamlit.testing.v1 import AppTest
+    from streamlit.testing.v1 import AppTest  # heavy: only this benchmark needs it
 
     os.environ["HUIBAO_DATA_DIR"] = str(data_dir)
-    from assistant.core.settings import get_settings
-
     get_settings.cache_clear()
     results: dict[str, list[float]] = {
         "first run (reports page)": [],

@@ -1,6 +1,6 @@
 """Speed of the two checks over a ~30,000-character report.
 
-    .venv/bin/python bench/bench_check.py [--runs 20] [--chars 30000]
+    .venv/bin/python -m bench.bench_check [--runs 20] [--chars 30000]   # from the project folder
 
 The report is the clean fixture prose (three reports) repeated, each copy's headings kept,
 with one invented figure and a few style slips per copy so that every code path runs.
@@ -10,18 +10,16 @@ Prints median and p95 milliseconds per stage. Target: check_text < 200 ms.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
-import sys
 import time
 from pathlib import Path
 
+from assistant.check import check_numbers, check_text, lint_style
+from assistant.core.figures import load_figures
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from assistant.check import check_numbers, check_text, lint_style  # noqa: E402
-from assistant.core.figures import load_figures  # noqa: E402
-
 FIX = ROOT / "evals" / "fixtures"
 
 
@@ -75,8 +73,6 @@ def main() -> None:
         wm, wp, cm, cp = _time(fn, args.runs)
         print(f"{name:<18}{wm:>12.1f}{wp:>10.1f}{cm:>12.1f}{cp:>10.1f}")
     try:
-        import os
-
         print(f"机器负载（1 分钟平均）：{os.getloadavg()[0]:.1f}，CPU 核数：{os.cpu_count()}")
     except OSError:
         pass

@@ -7,7 +7,7 @@
 2. Pipeline time per section (retrieval, prompts, token budget, checks), model excluded: the
    in-process FakeChatModel with zero delay; also the offline engine.
 
-    .venv/bin/python bench/bench_draft.py [--delay 0.5] [--repeat 5] [--no-kb]
+    .venv/bin/python -m bench.bench_draft [--delay 0.5] [--repeat 5] [--no-kb]   # from the project folder
 """
 
 from __future__ import annotations
@@ -21,13 +21,23 @@ import tempfile
 import time
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
+
+from assistant.core.figures import load_figures
+from assistant.core.settings import Settings
+from assistant.drafting.context import DraftContext, SectionRequest, retrieval_query, retrieve
+from assistant.drafting.draft import draft_report, draft_section, drafted_sections
+from assistant.drafting.engines import ModelEngine, OfflineEngine
+from assistant.drafting.spec import load_spec
+from assistant.kb.ingest import open_knowledge_base
+from assistant.llm import make_model
+from assistant.llm.embeddings import make_embedder
+from assistant.testing.fakes import FakeChatModel
+from assistant.testing.openai_server import FakeOpenAIServer, settings_for
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # before the knowledge base loads chromadb
 console = Console(width=160)  # the tables' Chinese headers need the room
 
 
@@ -55,9 +65,6 @@ def fake_responder(messages) -> str:
 
 
 def load_sample():
-    from assistant.core.figures import load_figures
-    from assistant.drafting.spec import load_spec
-
     examples = ROOT / "examples"
     figures_path = examples / "figures.xlsx" if (examples / "figures.xlsx").exists() else examples / "figures.csv"
     figures = load_figures(figures_path)
@@ -67,10 +74,6 @@ def load_sample():
 def open_kb(data_dir: Path, use_kb: bool):
     if not use_kb:
         return None
-    from assistant.core.settings import Settings
-    from assistant.kb.ingest import open_knowledge_base
-    from assistant.llm.embeddings import make_embedder
-
     return open_knowledge_base(
         Settings(data_dir=data_dir),
         make_embedder=make_embedder,
@@ -80,13 +83,6 @@ def open_kb(data_dir: Path, use_kb: bool):
 
 
 def bench_concurrency(delay: float, data_dir: Path, kb) -> None:
-    from assistant.core.settings import Settings
-    from assistant.drafting.context import DraftContext
-    from assistant.drafting.draft import draft_report, drafted_sections
-    from assistant.drafting.engines import ModelEngine, OfflineEngine
-    from assistant.llm import make_model
-    from assistant.testing.openai_server import FakeOpenAIServer, settings_for
-
     spec, figures = load_sample()
     n = len(drafted_sections(spec, figures))
     table = Table(title=f"并行起草：示例汇报经真实 SDK 调用本地假模型服务，每次回答前等待 D = {delay} 秒")
@@ -139,12 +135,6 @@ def bench_concurrency(delay: float, data_dir: Path, kb) -> None:
 
 
 def bench_pipeline(repeat: int, data_dir: Path, kb) -> None:
-    from assistant.core.settings import Settings
-    from assistant.drafting.context import DraftContext, SectionRequest
-    from assistant.drafting.draft import draft_section, drafted_sections
-    from assistant.drafting.engines import ModelEngine, OfflineEngine
-    from assistant.testing.fakes import FakeChatModel
-
     spec, figures = load_sample()
     settings = Settings(data_dir=data_dir)
     sections = drafted_sections(spec, figures)
@@ -172,8 +162,6 @@ def bench_pipeline(repeat: int, data_dir: Path, kb) -> None:
             label, str(len(times)), f"{p50:.1f}", f"{p95:.1f}", f"{times[-1]:.1f}", "是" if p50 < 100 else "否"
         )
     if kb is not None:  # the knowledge base's share of the above: the retrieval drafting runs
-        from assistant.drafting.context import retrieval_query, retrieve
-
         times = []
         for _ in range(repeat):
             for s in sections:

@@ -1,6 +1,6 @@
 """Measured quality of the two checkers on the labelled fixtures.
 
-    .venv/bin/python evals/checker_quality.py
+    .venv/bin/python -m evals.checker_quality   # from the project folder
 
 Prints precision/recall of invented-number detection (overall and per number form), per
 style rule family, and style errors per 5,000 characters of clean prose. Exits 1 when a
@@ -18,14 +18,11 @@ from pathlib import Path
 
 import yaml
 
+from assistant.check import check_numbers, lint_style
+from assistant.core.figures import Figure
+from assistant.core.textio import decode_text, normalise_newlines, split_front_matter
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from assistant.check import check_numbers, lint_style  # noqa: E402
-from assistant.core.figures import Figure  # noqa: E402
-from assistant.core.textio import decode_text, normalise_newlines, split_front_matter  # noqa: E402
-
 FIXTURES = Path(__file__).parent / "fixtures"
 TARGET_RECALL, TARGET_PRECISION, TARGET_CLEAN_ERRORS = 1.0, 0.98, 1.0
 SEPARATOR = re.compile(r"\n<!-- .*? -->\n")

@@ -1,6 +1,6 @@
 """Replay recorded model answers through the real SDK path and run the eval on them.
 
-    .venv/bin/python evals/replay.py [--expect-fail] [--report FILE] [--json FILE] [--judge]
+    .venv/bin/python -m evals.replay [--expect-fail] [--report FILE] [--json FILE] [--judge]   # from the project folder
 
 Starts assistant/testing/openai_server.py's server on a free loopback port with `ReplayResponder`, points
 Settings at it and runs `run_eval(backend="model")` over the cases that have a recording in
@@ -30,14 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import yaml
 
-import yaml  # noqa: E402
+from assistant.drafting.spec import load_spec
+from assistant.evaluation import EvalReport, Thresholds, load_thresholds, run_eval, write_outputs
+from assistant.kb.retrieve import KnowledgeBase
+from assistant.testing.openai_server import FakeOpenAIServer, settings_for
 
-RECORDED_DIR = Path(__file__).parent / "recorded"
-CASES_DIR = Path(__file__).parent / "cases"
+HERE = Path(__file__).resolve().parent
+RECORDED_DIR = HERE / "recorded"
+CASES_DIR = HERE / "cases"
+THRESHOLDS = HERE / "thresholds.yaml"
 JUDGE_MARKER = "<<<待评文字开始>>>"
 _SECTION_ID_LINE = re.compile(r"^章节编号[：:]\s*(\S+)\s*$", re.M)
 _POSITION_LINE = re.compile(r"^所在位置[：:]\s*(.+?)\s*$", re.M)
@@ -60,8 +63,6 @@ class Recording:
 
 def load_recordings(recorded_dir: Path = RECORDED_DIR, cases_dir: Path = CASES_DIR) -> dict[str, Recording]:
     """Recordings by case id, with each case's spec (title, heading labels, notes) attached."""
-    from assistant.drafting.spec import load_spec
-
     out: dict[str, Recording] = {}
     for path in sorted(Path(recorded_dir).glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -170,16 +171,12 @@ def run_recorded(
     *,
     judge: bool = False,
     settings_overrides: dict[str, Any] | None = None,
-    kb=None,
-    thresholds=None,
+    kb: KnowledgeBase | None = None,
+    thresholds: Thresholds | None = None,
     cases_dir: Path = CASES_DIR,
     recorded_dir: Path = RECORDED_DIR,
-):
-    """Start the fake server, run the eval over the recorded cases, stop the server.
-    Returns (EvalReport, ReplayResponder)."""
-    from assistant.evaluation.runner import run_eval
-    from assistant.testing.openai_server import FakeOpenAIServer, settings_for
-
+) -> tuple[EvalReport, ReplayResponder]:
+    """Start the fake server, run the eval over the recorded cases, stop the server."""
     recordings = load_recordings(recorded_dir, cases_dir)
     responder = ReplayResponder(recordings)
     with FakeOpenAIServer() as server:
@@ -192,10 +189,8 @@ def run_recorded(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.evaluation.runner import load_thresholds, write_outputs
-
     p = argparse.ArgumentParser(
-        prog="evals/replay.py", description="用录制的模型回答跑评测（经真实 SDK 与本地假服务）。"
+        prog="python -m evals.replay", description="用录制的模型回答跑评测（经真实 SDK 与本地假服务）。"
     )
     p.add_argument(
         "--expect-fail", action="store_true", help="录制的回答故意含错：门槛未通过时退出码为 0，通过时为 1（CI 用）"
@@ -211,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         report, responder = run_recorded(
             judge=args.judge,
             settings_overrides=overrides,
-            thresholds=load_thresholds(ROOT / "evals" / "thresholds.yaml"),
+            thresholds=load_thresholds(THRESHOLDS),
         )
     write_outputs(report, args.report, args.json)
     print(report.to_markdown())

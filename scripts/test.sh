@@ -13,7 +13,7 @@ echo "== 评测（离线引擎）"
 HUIBAO_DATA_DIR="$eval_data" .venv/bin/huibao eval --offline \
   --report test-artifacts/eval-offline.md --json test-artifacts/eval-offline.json
 echo "== 评测（回放录制的模型回答：植入的错误必须全部被发现）"
-HUIBAO_DATA_DIR="$eval_data" .venv/bin/python evals/replay.py --expect-fail --judge \
+HUIBAO_DATA_DIR="$eval_data" .venv/bin/python -m evals.replay --expect-fail --judge \
   --data-dir "$eval_data" --report test-artifacts/eval-recorded.md --json test-artifacts/eval-recorded.json
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

@@ -1,2 +1,3 @@
-"""Test package: makes `assistant.testing.openai_server` importable from test modules, bench/ and
-`python -m assistant.testing.openai_server`."""
+"""The test suite, a package so that test modules share helpers (`tests.drafting_helpers`,
+`tests.kb_fixtures`). The fakes and the local OpenAI-compatible server that tests, evals and
+benchmarks share live in `assistant.testing`."""

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
+import yaml
+
+from assistant.check import check_numbers
+from assistant.core.figures import load_figures
+from evals import checker_quality as quality
+
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("checker_quality", ROOT / "evals" / "checker_quality.py")
-quality = importlib.util.module_from_spec(_spec)
-sys.modules["checker_quality"] = quality  # dataclasses look the module up while building the class
-_spec.loader.exec_module(quality)
 
 
 def test_fixture_sizes():
-    import yaml
-
     fx = ROOT / "evals" / "fixtures"
     assert len(yaml.safe_load((fx / "numbers.yaml").read_text(encoding="utf-8"))["cases"]) >= 80
     assert len(yaml.safe_load((fx / "style.yaml").read_text(encoding="utf-8"))["cases"]) >= 50
@@ -35,9 +33,6 @@ def test_clean_prose_false_alarms():
 
 
 def test_clean_prose_numbers_all_grounded():
-    from assistant.check import check_numbers
-    from assistant.core.figures import load_figures
-
     fx = ROOT / "evals" / "fixtures"
     text = (fx / "clean_prose.md").read_text(encoding="utf-8")
     ms = check_numbers(text, load_figures(fx / "clean_prose_figures.yaml"))

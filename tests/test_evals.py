@@ -9,10 +9,17 @@ import os
 import pytest
 from typer.testing import CliRunner
 
+from assistant.check import lint_style
+from assistant.commands.main import app
 from assistant.core.errors import InputError
+from assistant.core.figures import load_figures
 from assistant.core.settings import PROJECT_ROOT, Settings
-from assistant.evaluation.runner import (
+from assistant.drafting.spec import load_spec
+from assistant.evaluation import (
+    METRICS,
     CaseResult,
+    EvalError,
+    Metric,
     StructureResult,
     Thresholds,
     check_structure,
@@ -25,8 +32,11 @@ from assistant.evaluation.runner import (
     run_eval,
     write_outputs,
 )
+from assistant.kb.ingest import ingest
+from assistant.kb.retrieve import KnowledgeBase
 from assistant.testing.openai_server import FakeOpenAIServer, model_for, settings_for
 from evals.replay import ReplayResponder, load_recordings
+from evals.replay import main as replay_main
 
 CASES = PROJECT_ROOT / "evals" / "cases"
 THRESHOLDS = PROJECT_ROOT / "evals" / "thresholds.yaml"
@@ -36,9 +46,6 @@ THRESHOLDS = PROJECT_ROOT / "evals" / "thresholds.yaml"
 def shared_kb(tmp_path_factory):
     """The sample knowledge base, ingested once. conftest's HUIBAO_DATA_DIR is per test, so the
     settings name their data folder explicitly."""
-    from assistant.kb.ingest import ingest
-    from assistant.kb.retrieve import KnowledgeBase
-
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     settings = Settings(data_dir=tmp_path_factory.mktemp("eval-kb"), knowledge_dir=PROJECT_ROOT / "knowledge")
     kb = KnowledgeBase.open(settings)
@@ -83,9 +90,6 @@ def test_cases_are_complete_and_varied():
     assert len(cases) >= 6
     orgs = set()
     for case in cases:
-        from assistant.core.figures import load_figures
-        from assistant.drafting.spec import load_spec
-
         figures = load_figures(case.figures_path)
         spec = load_spec(case.spec_path, figures)  # figure ids in the spec exist
         assert spec.year == 2026 and case.description
@@ -230,8 +234,6 @@ def test_first_answer_inventions_and_judge_are_reported_beside_the_rules(recorde
 
 
 def test_replay_script_expects_failure(shared_kb, tmp_path, capsys):
-    from evals.replay import main
-
     settings, _ = shared_kb
     args = [
         "--data-dir",
@@ -241,7 +243,7 @@ def test_replay_script_expects_failure(shared_kb, tmp_path, capsys):
         "--json",
         str(tmp_path / "r.json"),
     ]
-    assert main(args + ["--expect-fail"]) == 0
+    assert replay_main(args + ["--expect-fail"]) == 0
     assert "renda-xuanchuan" in capsys.readouterr().err
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["passed"] is False and data["backend"] == "model"
@@ -250,18 +252,11 @@ def test_replay_script_expects_failure(shared_kb, tmp_path, capsys):
 # ---------------------------------------------------------------- the command
 
 
-def _cli():
-    from assistant.commands import evals  # noqa: F401  (registers `huibao eval` until cli.py imports it)
-    from assistant.commands.main import app
-
-    return app
-
-
 def test_cli_eval_offline_passes_and_says_which_engine(shared_kb, tmp_path, monkeypatch):
     settings, _ = shared_kb
     monkeypatch.setenv("HUIBAO_DATA_DIR", str(settings.data_dir))
     result = CliRunner().invoke(
-        _cli(),
+        app,
         [
             "eval",
             "--case",
@@ -288,7 +283,7 @@ def test_cli_eval_with_a_model_exits_non_zero_naming_the_case(shared_kb, tmp_pat
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         monkeypatch.setenv("OPENAI_API_KEY", "test-key")
         result = CliRunner().invoke(
-            _cli(),
+            app,
             [
                 "eval",
                 "--model",
@@ -308,14 +303,12 @@ def test_cli_eval_with_a_model_exits_non_zero_naming_the_case(shared_kb, tmp_pat
 
 
 def test_cli_rejects_offline_with_model():
-    result = CliRunner().invoke(_cli(), ["eval", "--offline", "--model", "x"])
+    result = CliRunner().invoke(app, ["eval", "--offline", "--model", "x"])
     assert result.exit_code != 0
     assert isinstance(result.exception, InputError) and "不能同时使用" in str(result.exception)
 
 
 def test_model_run_without_an_endpoint_is_a_clear_error(tmp_path):
-    from assistant.evaluation.runner import EvalError
-
     with pytest.raises(EvalError, match="未配置模型接口"):
         run_eval(CASES, Settings(data_dir=tmp_path), backend="model", only=["renda-daibiao"], kb=None)
 
@@ -376,8 +369,6 @@ def test_structure_agrees_with_the_checker_on_plans_headings_and_signature():
 
 
 def test_structure_uses_the_checkers_findings_when_given():
-    from assistant.check import lint_style
-
     bad = GOOD.replace("作出新的更大贡献。", "继续努力。")
     findings = lint_style(bad, scope="report")
     assert check_structure(bad, findings) == check_structure(bad)
@@ -414,6 +405,64 @@ def test_gate_messages_name_case_and_metric():
         structure=StructureResult(passed=True),
     )
     assert [f.metric for f in gate([expected], Thresholds())] == ["placeholders_expected"]
+
+
+class DraftLength(Metric):
+    """A metric that exists only in this test: one class, nothing else edited."""
+
+    name = "min_draft_chars"
+    label = "正文字数"
+    direction = "min"
+    threshold = "min_draft_chars"
+    default = 0
+    unit = "字"
+
+    def value(self, result):
+        return len(result.draft)
+
+
+@pytest.fixture
+def draft_length():
+    metric = DraftLength()
+    METRICS.append(metric)
+    yield metric
+    METRICS.remove(metric)
+
+
+def test_a_new_metric_is_one_class(draft_length, offline_report, tmp_path):
+    limits_file = tmp_path / "thresholds.yaml"
+    limits_file.write_text(THRESHOLDS.read_text(encoding="utf-8") + "min_draft_chars: 100000\n", encoding="utf-8")
+    limits = load_thresholds(limits_file)  # the thresholds file accepts its key
+    assert limits.get("min_draft_chars") == 100000 and Thresholds().get("min_draft_chars") == 0
+
+    cases = discover_cases(CASES)
+    failures = gate(offline_report.cases, limits, cases)
+    mine = [f for f in failures if f.metric == "min_draft_chars"]
+    assert len(mine) == len(offline_report.cases) == len(failures)  # every case, and only this metric
+    shortest = min(offline_report.cases, key=lambda c: len(c.draft))
+    assert f"案例 {shortest.case_id}：正文字数 {len(shortest.draft)} 字，下限 100000" in [f.message for f in mine]
+
+    report = offline_report.model_copy(update={"thresholds": limits, "failures": failures})
+    write_outputs(report, tmp_path / "r.md", tmp_path / "r.json")
+    md = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert f"| 正文字数 | {len(shortest.draft)} | 每案例 ≥ 100000 |" in md  # the summary: the worst case
+    assert "| 结构 | 正文字数 | 结果 |" in md  # a column in the table of cases
+    assert f"- 案例 {shortest.case_id}：正文字数 {len(shortest.draft)} 字，下限 100000" in md
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data["thresholds"]["min_draft_chars"] == 100000
+    assert data["overall"]["min_draft_chars"] == len(shortest.draft)
+    assert [c["min_draft_chars"] for c in data["cases"]] == [len(c.draft) for c in offline_report.cases]
+    assert {f["metric"] for f in data["failures"]} == {"min_draft_chars"} and data["passed"] is False
+
+    # A case may override its limit like any other threshold.
+    case = cases[0].model_copy(deep=True)
+    case.expectations.thresholds = {"min_draft_chars": 10}
+    assert [f.case_id for f in gate(offline_report.cases[:1], limits, [case])] == []
+
+
+def test_the_registry_drives_the_thresholds():
+    assert list(Thresholds().model_dump()) == [m.threshold for m in METRICS if m.threshold]
+    assert len({m.name for m in METRICS}) == len(METRICS)
 
 
 def test_case_threshold_override(tmp_path):

@@ -83,7 +83,7 @@ def eval_command(
     """起草评测案例并核对（编造数字、待补充项、数据覆盖、公文规范、结构），未达门槛时以非零状态退出。"""
     from assistant.core.errors import InputError
     from assistant.core.settings import get_settings
-    from assistant.evaluation.runner import load_thresholds, run_eval, write_outputs
+    from assistant.evaluation import load_thresholds, run_eval, write_outputs
 
     if offline and model:
         raise InputError("--offline 与 --model 不能同时使用。", field="--model")

@@ -1,0 +1,1 @@
+"""Labelled retrieval queries and their scorer (scoring.py); see README.md."""
