@@ -31,19 +31,20 @@ echo "== 在空目录中运行 huibao demo --offline、huibao ingest、huibao de
 mkdir "$work/empty"
 cd "$work/empty"
 # Nothing may lead back to the checkout or the caller's settings: a bare environment.
-run() { env -i HOME="$HOME" PATH=/usr/bin:/bin LANG=C.UTF-8 ANONYMIZED_TELEMETRY=False "$@"; }
-location=$(run "$work/venv/bin/python" -c "import assistant; print(assistant.__file__)")
+# (An array, not a function: `env` execs the command, so the server's $! is the server itself.)
+run=(env -i HOME="$HOME" PATH=/usr/bin:/bin LANG=C.UTF-8 ANONYMIZED_TELEMETRY=False)
+location=$("${run[@]}" "$work/venv/bin/python" -c "import assistant; print(assistant.__file__)")
 case "$location" in
   "$work/venv/"*) ;;
   *) echo "导入的不是安装的包：$location" >&2; exit 1 ;;
 esac
-run "$work/venv/bin/huibao" demo --offline
-run "$work/venv/bin/huibao" ingest
-run "$work/venv/bin/python" -u -m assistant.testing.openai_server --port 0 --responder clean >"$work/server.log" 2>&1 &
+"${run[@]}" "$work/venv/bin/huibao" demo --offline
+"${run[@]}" "$work/venv/bin/huibao" ingest
+"${run[@]}" "$work/venv/bin/python" -u -m assistant.testing.openai_server --port 0 --responder clean >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.2; done
 url=$(grep -o "http://[^ ]*" "$work/server.log") || { cat "$work/server.log"; exit 1; }
-run OPENAI_BASE_URL="$url" OPENAI_API_KEY=test-key HUIBAO_MODEL=fake-model \
+"${run[@]}" OPENAI_BASE_URL="$url" OPENAI_API_KEY=test-key HUIBAO_MODEL=fake-model \
   "$work/venv/bin/huibao" demo --out out-model >"$work/demo-model.log" 2>&1 || { cat "$work/demo-model.log"; exit 1; }
 
 fail=0
