@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.commands.base import app, console, err_console
+from assistant.core.resources import resource_dir
 from assistant.gongwen import PART_NAMES
 
 if TYPE_CHECKING:
@@ -225,9 +226,7 @@ def demo(
     out: Path = typer.Option(Path("out"), "--out", help="输出目录"),
 ) -> None:
     """起草示例汇报：examples/report-spec.yaml + examples/figures.xlsx，使用示例知识库。"""
-    from assistant.core.settings import PROJECT_ROOT
-
-    examples = PROJECT_ROOT / "examples"
+    examples = resource_dir("examples")
     figures = examples / "figures.xlsx"
     if not figures.is_file():
         figures = examples / "figures.csv"

@@ -215,7 +215,8 @@ def _load_yaml(path: Path, source: str) -> tuple[list, list[int] | None]:
         raise InputError("文件为空。", file=source)
     if isinstance(data, dict) and "figures" in data:
         data = data["figures"]
-        node = next((v for k, v in node.value if k.value == "figures"), None)
+        pairs = node.value if isinstance(node, yaml.MappingNode) else []
+        node = next((v for k, v in pairs if k.value == "figures"), None)
     if not isinstance(data, list):
         raise InputError("YAML 应为数据列表，或含 figures: 列表的映射。", file=source)
     lines = [n.start_mark.line + 1 for n in node.value] if node is not None and hasattr(node, "value") else None

@@ -15,7 +15,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+from assistant.core.resources import PROJECT_ROOT as PROJECT_ROOT  # re-exported: tests and evals use it
+from assistant.core.resources import default_data_dir, resource_dir
 
 
 def _toml_path() -> Path:
@@ -25,9 +26,11 @@ def _toml_path() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUIBAO_", extra="ignore", populate_by_name=True)
 
-    # Where the index, workspace and caches live. Git-ignored by default.
-    data_dir: Path = PROJECT_ROOT / "data"
-    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    # Where the index, workspace and caches live: the project's git-ignored data/ in a checkout,
+    # ./data of the working folder for an installed copy.
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # The sample knowledge base that ships with huibao, until an office points to its own.
+    knowledge_dir: Path = Field(default_factory=lambda: resource_dir("knowledge"))
     # The office's own terms for the checks (its name, leaders' titles, banned words, fixed numerals).
     terms: Path | None = None
 

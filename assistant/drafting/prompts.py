@@ -16,9 +16,9 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNot
 from jinja2.sandbox import SandboxedEnvironment
 
 from assistant.core.errors import HuibaoError
-from assistant.core.settings import PROJECT_ROOT
+from assistant.core.resources import resource_dir
 
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+PROMPTS_DIR = resource_dir("prompts")
 
 
 def prompts_directory(prompts_dir: Path | None = None) -> Path:

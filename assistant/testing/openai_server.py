@@ -83,19 +83,23 @@ class Reply:
             return cls(text=obj)
         if not isinstance(obj, dict):
             raise TypeError(f"fake_openai: cannot turn {type(obj).__name__} into a reply")
-        delay = obj.get("delay")
-        common = {"delay": float(delay) if delay is not None else None, "finish_reason": obj.get("finish_reason")}
+        delay = float(obj["delay"]) if obj.get("delay") is not None else None
+        finish_reason = obj.get("finish_reason")
         if "error" in obj:
             return cls(
                 kind="error",
                 status=int(obj["error"]),
                 body=obj.get("body"),
                 headers={str(k): str(v) for k, v in (obj.get("headers") or {}).items()},
-                **common,
+                delay=delay,
+                finish_reason=finish_reason,
             )
         if "timeout" in obj:
             return cls(
-                kind="timeout", text=obj.get("text", "迟到的回答。"), **{**common, "delay": float(obj["timeout"])}
+                kind="timeout",
+                text=obj.get("text", "迟到的回答。"),
+                delay=float(obj["timeout"]),
+                finish_reason=finish_reason,
             )
         if "cut" in obj:
             return cls(
@@ -103,7 +107,8 @@ class Reply:
                 text=obj["cut"],
                 after_chars=int(obj.get("after_chars", len(obj["cut"]) // 2)),
                 clean_eof=bool(obj.get("clean_eof", False)),
-                **common,
+                delay=delay,
+                finish_reason=finish_reason,
             )
         if "stall" in obj:
             return cls(
@@ -111,17 +116,22 @@ class Reply:
                 text=obj["stall"],
                 after_chars=int(obj.get("after_chars", len(obj["stall"]) // 2)),
                 stall_s=float(obj.get("seconds", 5)),
-                **common,
+                delay=delay,
+                finish_reason=finish_reason,
             )
         if obj.get("empty"):
-            return cls(kind="empty", **common)
+            return cls(kind="empty", delay=delay, finish_reason=finish_reason)
         if "tool_call" in obj or "tool_calls" in obj:
             calls = obj.get("tool_calls") or [obj["tool_call"]]
             return cls(
-                kind="tool_call", text=obj.get("text", ""), tool_calls=[_tool_call(**c) for c in calls], **common
+                kind="tool_call",
+                text=obj.get("text", ""),
+                tool_calls=[_tool_call(**c) for c in calls],
+                delay=delay,
+                finish_reason=finish_reason,
             )
         if "text" in obj:
-            return cls(text=obj["text"], **common)
+            return cls(text=obj["text"], delay=delay, finish_reason=finish_reason)
         raise ValueError(f"fake_openai: unknown reply spec {obj!r}")
 
 
@@ -613,7 +623,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.kind == "cut":
             text = text[: reply.after_chars]
         step = max(1, fake.chunk_chars)
-        pieces = [text[i : i + step] for i in range(0, len(text), step)]
+        pieces: list[str | None] = [text[i : i + step] for i in range(0, len(text), step)]
         if reply.kind == "stall":  # split exactly at after_chars, pause there
             head, tail = text[: reply.after_chars], text[reply.after_chars :]
             pieces = (

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from assistant.core.errors import InputError, StoreError
 from assistant.core.figures import figure_text, format_value
-from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.core.resources import resource_dir
+from assistant.core.settings import Settings
 from assistant.workspace.chat import ActionResult
 
-EXAMPLES = PROJECT_ROOT / "examples"
+EXAMPLES = resource_dir("examples")
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 

@@ -1,0 +1,31 @@
+"""Where the folders that ship with huibao are: prompts/, examples/ and the sample knowledge base.
+
+In a source checkout (plain or `pip install -e .`) they are the top-level folders of the project,
+where a newcomer edits them. A built wheel carries copies under `assistant/bundled/` (setup.py
+copies them in at build time), so an installed huibao drafts from any working folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+BUNDLED = Path(__file__).resolve().parent.parent / "bundled"
+
+Resource = Literal["prompts", "examples", "knowledge"]
+
+
+def installed() -> bool:
+    """True in an installed wheel, False in a source checkout (editable installs included)."""
+    return BUNDLED.is_dir()
+
+
+def resource_dir(name: Resource) -> Path:
+    """The folder holding the shipped prompts, example report or sample knowledge base."""
+    return BUNDLED / name if installed() else PROJECT_ROOT / name
+
+
+def default_data_dir() -> Path:
+    """The project's data/ in a checkout; ./data of the working folder when installed."""
+    return Path.cwd() / "data" if installed() else PROJECT_ROOT / "data"
