@@ -39,14 +39,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from docx import Document
-from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
-from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
-from lxml import etree
-
 from assistant.core.errors import InputError
 from assistant.gongwen import LABEL, PLACEHOLDER, heading_label, strip_label
 
@@ -166,6 +158,9 @@ def _target(path: str | Path, suffix: str) -> Path:
 
 def export_docx(report: ReportDraft, path: str | Path) -> Path:
     """The report as a .docx in GB/T 9704 layout; returns the path written."""
+    from docx import Document  # heavy: loaded only when a .docx is written
+    from docx.oxml.ns import qn  # heavy: loaded only when a .docx is written
+
     path = _target(path, ".docx")
     doc = Document()
     _drop_template_thumbnail(doc)
@@ -194,7 +189,7 @@ def export_docx(report: ReportDraft, path: str | Path) -> Path:
     props.language = "zh-CN"
     props.revision = 1
     props.created = props.modified = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-    doc.save(path)
+    doc.save(str(path))
     return path
 
 
@@ -207,6 +202,10 @@ def _drop_template_thumbnail(doc) -> None:
 
 
 def _page_setup(doc) -> None:
+    from docx.oxml import OxmlElement  # heavy: loaded only when a .docx is written
+    from docx.oxml.ns import qn  # heavy: loaded only when a .docx is written
+    from docx.shared import Mm  # heavy: loaded only when a .docx is written
+
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(PAGE_W_MM), Mm(PAGE_H_MM)
     section.top_margin, section.bottom_margin = Mm(MARGIN_TOP_MM), Mm(MARGIN_BOTTOM_MM)
@@ -270,6 +269,9 @@ _RPR_ORDER = (
 
 def _put(rpr, tag: str, **attrs: str):
     """Replace ``tag`` in a w:rPr, inserted in schema order (Word rejects out-of-order children)."""
+    from docx.oxml import OxmlElement  # heavy: loaded only when a .docx is written
+    from docx.oxml.ns import qn  # heavy: loaded only when a .docx is written
+
     for old in rpr.findall(qn(tag)):
         rpr.remove(old)
     el = OxmlElement(tag)
@@ -287,6 +289,8 @@ def _put(rpr, tag: str, **attrs: str):
 
 def _set_fonts(rpr_owner, east_asia: str, size_pt: float, *, bold: bool = False, latin: str = LATIN_FONT) -> None:
     """Latin and East Asian font names and size on a run or a style (its w:rPr)."""
+    from docx.oxml.ns import qn  # heavy: loaded only when a .docx is written
+
     rpr = rpr_owner.get_or_add_rPr()
     # No theme font attributes: they would override the names.
     _put(rpr, "w:rFonts", ascii=latin, hAnsi=latin, cs=latin, eastAsia=east_asia, hint="eastAsia")
@@ -303,12 +307,21 @@ def _set_fonts(rpr_owner, east_asia: str, size_pt: float, *, bold: bool = False,
 
 
 def _indent_two_chars(pf, p_pr) -> None:
+    from docx.oxml.ns import qn  # heavy: loaded only when a .docx is written
+    from docx.shared import Pt  # heavy: loaded only when a .docx is written
+
     pf.first_line_indent = Pt(2 * BODY_PT)
     ind = p_pr.find(qn("w:ind"))
     ind.set(qn("w:firstLineChars"), "200")
 
 
 def _styles(doc) -> None:
+    from docx.enum.style import WD_STYLE_TYPE  # heavy: loaded only when a .docx is written
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING  # heavy: loaded only when a .docx is written
+    from docx.oxml import OxmlElement  # heavy: loaded only when a .docx is written
+    from docx.oxml.ns import qn  # heavy: loaded only when a .docx is written
+    from docx.shared import Pt  # heavy: loaded only when a .docx is written
+
     styles = doc.styles
     # Document defaults: Chinese language, so Word picks East Asian line breaking rules.
     defaults = styles.element.find(qn("w:docDefaults"))
@@ -355,6 +368,9 @@ def _styles(doc) -> None:
 
 
 def _outline_level(style, level: int) -> None:
+    from docx.oxml import OxmlElement  # heavy: loaded only when a .docx is written
+    from docx.oxml.ns import qn  # heavy: loaded only when a .docx is written
+
     # Word's navigation pane and table of contents read the outline level.
     ppr = style.element.get_or_add_pPr()
     el = OxmlElement("w:outlineLvl")
@@ -363,6 +379,10 @@ def _outline_level(style, level: int) -> None:
 
 
 def _font_table(doc) -> None:
+    from docx.oxml import OxmlElement, parse_xml  # heavy: loaded only when a .docx is written
+    from docx.oxml.ns import qn  # heavy: loaded only when a .docx is written
+    from lxml import etree  # heavy: loaded only when a .docx is written
+
     part = next(p for p in doc.part.package.iter_parts() if p.partname == "/word/fontTable.xml")
     root = parse_xml(part.blob)
     for name, alt in FALLBACKS.items():
@@ -377,6 +397,8 @@ def _font_table(doc) -> None:
 
 
 def _add_paragraph(doc, text: str, style: str, font: str, size_pt: float, *, bold: bool = False):
+    from docx.enum.text import WD_COLOR_INDEX  # heavy: loaded only when a .docx is written
+
     para = doc.add_paragraph(style=style)
     pos = 0
     for match in PLACEHOLDER.finditer(text):
@@ -407,6 +429,11 @@ def _footers(doc) -> None:
 
 def _page_number(para, *, odd: bool) -> None:
     """— N — at the outside edge, one character (14 pt) in from the type area's edge."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING  # heavy: loaded only when a .docx is written
+    from docx.oxml import OxmlElement  # heavy: loaded only when a .docx is written
+    from docx.oxml.ns import qn  # heavy: loaded only when a .docx is written
+    from docx.shared import Pt  # heavy: loaded only when a .docx is written
+
     pf = para.paragraph_format
     pf.alignment = WD_ALIGN_PARAGRAPH.RIGHT if odd else WD_ALIGN_PARAGRAPH.LEFT
     pf.first_line_indent = Pt(0)

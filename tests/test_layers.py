@@ -41,6 +41,7 @@ HEAVY = {
     "cn2an",
     "cv2",
     "docx",
+    "jinja2",
     "jieba",
     "langchain_core",
     "langchain_openai",

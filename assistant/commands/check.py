@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.markup import escape
 
-from assistant.commands.base import app, console, err_console  # noqa: F401
+from assistant.check import CheckResult, check_text
+from assistant.commands.base import app, console, err_console
 from assistant.core.errors import HuibaoError, InputError
+from assistant.core.figures import load_figures
 from assistant.core.textio import FRONT_MATTER, TextReadError, decode_text, normalise_newlines, read_docx
 
 _CONTEXT = 12  # characters shown either side of a finding
+_SCOPES: dict[str, Literal["report", "section"]] = {"report": "report", "section": "section"}
 
 
 def _blank_front_matter(text: str) -> str:
@@ -67,17 +71,15 @@ def check(
     terms: Path | None = typer.Option(None, "--terms", help="本单位术语表（YAML；默认读环境变量 HUIBAO_TERMS）"),
 ) -> None:
     """核对稿件中的数字是否都有数据来源，并检查公文格式与用语。"""
-    from assistant.check import check_text
-    from assistant.core.figures import load_figures
-
     try:
-        if scope not in ("report", "section"):
+        checked_scope = _SCOPES.get(scope)
+        if checked_scope is None:
             raise InputError("--scope 只能是 report 或 section。", field="scope")
         text = read_draft(file)
         figs = load_figures(figures)
         if terms is not None and not terms.is_file():
             raise InputError("术语表文件不存在。", file=str(terms), field="--terms")
-        result = check_text(text, figs, scope=scope, year=year, terms=terms)  # type: ignore[arg-type]
+        result = check_text(text, figs, scope=checked_scope, year=year, terms=terms)
     except HuibaoError as err:
         err_console.print(f"[bold red]错误：[/]{escape(str(err))}", soft_wrap=True)
         raise typer.Exit(2 if isinstance(err, InputError) else err.exit_code) from None
@@ -88,7 +90,7 @@ def check(
     raise typer.Exit(0 if result.clean else 1)
 
 
-def _print_report(text: str, result, file: Path) -> None:
+def _print_report(text: str, result: CheckResult, file: Path) -> None:
     # Long finding lines are not re-wrapped: the highlighted context must stay on one line.
     def out(msg: str = "") -> None:
         console.print(msg, soft_wrap=True)

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
+from rich.console import JustifyMethod
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.commands.base import app, console, err_console
+from assistant.core.figures import Figure, load_figures
 from assistant.core.resources import resource_dir
+from assistant.core.settings import Settings, get_settings
+from assistant.drafting.context import DraftContext
+from assistant.drafting.draft import draft_report, drafted_sections
+from assistant.drafting.drafts import ReportDraft, SectionDraft
+from assistant.drafting.engines import make_engine
+from assistant.drafting.spec import ReportSpec, load_spec
+from assistant.export import file_stem
 from assistant.gongwen import PART_NAMES
-
-if TYPE_CHECKING:
-    from assistant.core.figures import Figure
-    from assistant.drafting.draft import ReportDraft
-    from assistant.drafting.spec import ReportSpec
+from assistant.kb.ingest import open_knowledge_base
+from assistant.kb.retrieve import KnowledgeBase
+from assistant.llm import make_model
+from assistant.llm.embeddings import make_embedder
+from assistant.workspace.service import Workspace
 
 OFFLINE_NOTICE = "未配置模型接口，已使用离线引擎（不调用任何模型）起草。"
 FORCED_OFFLINE_NOTICE = "按 --offline 要求，已使用离线引擎（不调用任何模型）起草。"
@@ -26,19 +34,13 @@ FORCED_OFFLINE_NOTICE = "按 --offline 要求，已使用离线引擎（不调�
 
 def _after_draft(report_draft: ReportDraft, spec: ReportSpec, figures: list[Figure]) -> str:
     """Save the report and version 1 of every section in one transaction; returns the report id."""
-    from assistant.core.settings import get_settings
-    from assistant.workspace.service import Workspace
-
     settings = get_settings()
     with Workspace.open(settings.workspace_path) as workspace:
         return workspace.create_report(spec, figures, draft=report_draft, settings=settings)
 
 
-def _open_kb(settings, *, ingest_if_empty: bool):
+def _open_kb(settings: Settings, *, ingest_if_empty: bool) -> KnowledgeBase | None:
     """The knowledge base, or None when it is empty or cannot be opened (drafting goes on without passages)."""
-    from assistant.kb.ingest import open_knowledge_base
-    from assistant.llm.embeddings import make_embedder
-
     try:
         return open_knowledge_base(
             settings,
@@ -61,22 +63,10 @@ def _run(
     as_json: bool,
     ingest_if_empty: bool = False,
 ) -> None:
-    from assistant.core.figures import load_figures
-    from assistant.core.settings import get_settings
-    from assistant.drafting.context import DraftContext
-    from assistant.drafting.draft import draft_report, drafted_sections
-    from assistant.drafting.engines import make_engine
-    from assistant.drafting.spec import load_spec
-
     settings = get_settings()
     figures = load_figures(figures_path)
     spec = load_spec(spec_path, figures)  # everything is validated before anything is written
-    model = None
-    if not offline and settings.model_configured:  # the SDK is imported only when it will be used
-        from assistant.llm import make_model
-
-        model = make_model(settings, model=model_name)
-    engine = make_engine(model)
+    engine = make_engine(None if offline else make_model(settings, model=model_name))
     notice = FORCED_OFFLINE_NOTICE if offline else (OFFLINE_NOTICE if engine.kind == "offline" else None)
     show = err_console if as_json else console
     if notice:
@@ -116,7 +106,7 @@ def _run(
             chars[section_id] = chars.get(section_id, 0) + len(text)
             bar.update(tasks[section_id], status=f"已生成 {chars[section_id]} 字")
 
-        def on_section(draft) -> None:
+        def on_section(draft: SectionDraft) -> None:
             s = draft.check.summary
             state = "完成" if draft.provenance.engine == "model" else "完成（离线）"
             if draft.provenance.error:
@@ -129,8 +119,6 @@ def _run(
         report = draft_report(ctx, engine, on_section=on_section, on_start=on_start, on_delta=on_delta)
 
     out.mkdir(parents=True, exist_ok=True)
-    from assistant.export import file_stem  # python-docx loads only when a draft is written
-
     md_path = out / f"{file_stem(report.title)}.md"
     md_path.write_text(report.to_markdown(), encoding="utf-8")
     report_id = _after_draft(report, spec, figures)
@@ -162,14 +150,15 @@ def _run(
 
 def _print_summary(report: ReportDraft) -> None:
     table = Table(title=f"起草结果：{report.title}", show_header=True)
-    for col, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("章节", "left"),
         ("标题", "left"),
         ("引擎", "left"),
         ("数字 有据/编造/待补", "right"),
         ("规范错误", "right"),
         ("规范提示", "right"),
-    ):
+    )
+    for col, justify in columns:
         table.add_column(col, justify=justify)
     for s in report.sections:
         if not s.text:

@@ -9,6 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from assistant.commands.base import app, console, err_console
+from assistant.core.errors import InputError
+from assistant.core.settings import PROJECT_ROOT, get_settings
+from assistant.evaluation import Backend, CaseResult, EvalReport, load_thresholds, run_eval, write_outputs
 
 DEFAULT_CASES = Path("evals/cases")
 DEFAULT_THRESHOLDS = Path("evals/thresholds.yaml")
@@ -19,13 +22,11 @@ DEFAULT_JSON = Path("out/eval-report.json")
 def _project_default(path: Path, default: Path) -> Path:
     """A default path is looked up in the project when the current folder lacks it."""
     if path == default and not path.exists():
-        from assistant.core.settings import PROJECT_ROOT
-
         return PROJECT_ROOT / default
     return path
 
 
-def print_report(report) -> None:
+def print_report(report: EvalReport) -> None:
     """One row per case; short headers so the table fits an 80-column CI log."""
     table = Table(title="评测结果" + ("（离线引擎）" if report.backend == "offline" else f"（模型 {report.model}）"))
     table.add_column("案例", no_wrap=True)
@@ -35,8 +36,8 @@ def print_report(report) -> None:
     if report.judge:
         cols.append("评分")
     cols.append("结果")
-    for c in cols:
-        table.add_column(c, justify="right", overflow="fold")
+    for col in cols:
+        table.add_column(col, justify="right", overflow="fold")
     for c in report.cases:
         ok = not report.case_failures(c.case_id)
         verdict = "[green]通过[/]" if ok else "[red]未通过[/]"
@@ -81,13 +82,10 @@ def eval_command(
     judge: bool = typer.Option(False, "--judge", help="另请模型按评分细则给文风打分（仅供参考，不替代规则核对）"),
 ) -> None:
     """起草评测案例并核对（编造数字、待补充项、数据覆盖、公文规范、结构），未达门槛时以非零状态退出。"""
-    from assistant.core.errors import InputError
-    from assistant.core.settings import get_settings
-    from assistant.evaluation import load_thresholds, run_eval, write_outputs
-
     if offline and model:
         raise InputError("--offline 与 --model 不能同时使用。", field="--model")
     settings = get_settings()
+    backend: Backend
     if offline:
         backend = "offline"
         console.print("[bold]按 --offline 要求，使用离线引擎起草评测案例。[/]")
@@ -100,7 +98,7 @@ def eval_command(
     cases_dir = _project_default(cases, DEFAULT_CASES)
     limits = load_thresholds(_project_default(thresholds, DEFAULT_THRESHOLDS))
 
-    def on_case(result) -> None:
+    def on_case(result: CaseResult) -> None:
         state = "出错" if result.error else ("结构合规" if result.structure.passed else "结构不合规")
         console.print(
             f"  已完成 {escape(result.case_id)}：编造 {result.invented_total}，待补充 {result.placeholders}，"

@@ -12,6 +12,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from assistant.commands.base import app, console, err_console
+from assistant.core.errors import InputError
+from assistant.core.settings import get_settings
+from assistant.kb.ingest import ingest as run_ingest
+from assistant.kb.retrieve import EmptyKnowledgeBase, Kind, KnowledgeBase
+from assistant.llm.embeddings import make_embedder
+
+_KIND_ZH: dict[Kind, str] = {"report": "往年汇报", "policy": "政策文件", "other": "其他"}
 
 
 @app.command()
@@ -19,10 +26,6 @@ def ingest(
     paths: list[Path] | None = typer.Argument(None, help="文件或目录；默认导入设置中的 knowledge/ 目录。"),
 ) -> None:
     """导入知识库：读取 .txt/.md/.docx/.pdf，按公文结构分块并建立索引（只处理新增或改动的文件）。"""
-    from assistant.core.settings import get_settings
-    from assistant.kb.ingest import ingest as run_ingest
-    from assistant.llm.embeddings import make_embedder
-
     settings = get_settings()
     with Progress(
         TextColumn("{task.description}"),
@@ -92,18 +95,14 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON 数组"),
 ) -> None:
     """检索知识库：语义检索与关键词（BM25）检索融合，显示来源、标题层级、得分和原文。"""
-    from assistant.core.errors import InputError
-    from assistant.core.settings import get_settings
-    from assistant.kb.retrieve import EmptyKnowledgeBase, KnowledgeBase
-    from assistant.llm.embeddings import make_embedder
-
-    if kind is not None and kind not in ("report", "policy", "other"):
+    wanted = next((k for k in _KIND_ZH if k == kind), None)
+    if kind is not None and wanted is None:
         raise InputError("应为 report、policy 或 other 之一", field="--kind")
     kb = KnowledgeBase.open(get_settings(), make_embedder=make_embedder)
     if kb.is_empty():
         err_console.print(f"[bold red]错误：[/]{EmptyKnowledgeBase()}")
         raise typer.Exit(1)
-    passages = kb.search(query, k, kind=kind, year=year, organisation=org)
+    passages = kb.search(query, k, kind=wanted, year=year, organisation=org)
     if as_json:
         print(json.dumps([p.model_dump() for p in passages], ensure_ascii=False, indent=2))
         return
@@ -123,6 +122,3 @@ def search(
         )
         body = f"[dim]{escape(meta)}[/]\n" + (f"[cyan]{escape(p.heading_path)}[/]\n" if p.heading_path else "")
         console.print(Panel(body + escape(p.text), title=f"[bold]{i}. {escape(p.source)}[/]", title_align="left"))
-
-
-_KIND_ZH = {"report": "往年汇报", "policy": "政策文件", "other": "其他"}

@@ -7,13 +7,12 @@ from rich.table import Table
 
 from assistant.commands.base import app, console
 from assistant.core.settings import get_settings
+from assistant.llm import display_url, list_models
 
 
 @app.command("models")
 def models_command() -> None:
     """列出所配置模型接口提供的模型（GET /models）。"""
-    from assistant.llm import display_url, list_models
-
     settings = get_settings()
     if not settings.model_configured:
         console.print("未配置模型接口（OPENAI_BASE_URL / OPENAI_API_KEY），当前使用离线引擎起草。")

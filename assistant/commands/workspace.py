@@ -8,55 +8,56 @@ assistant.export.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
+from rich.console import JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from assistant.commands.base import app, console, err_console
 from assistant.core.errors import InputError
-from assistant.core.figures import format_value
-
-if TYPE_CHECKING:
-    from assistant.core.settings import Settings
-    from assistant.workspace.service import Workspace
+from assistant.core.figures import Figure, format_value, load_figures
+from assistant.core.settings import Settings, get_settings
+from assistant.drafting.context import DraftContext, SectionRequest
+from assistant.drafting.draft import draft_section
+from assistant.drafting.drafts import SectionDraft
+from assistant.drafting.engines import Engine, make_engine
+from assistant.drafting.offline import parse_instruction
+from assistant.drafting.spec import ReportSpec, SectionSpec
+from assistant.export import export_docx, export_markdown, file_stem
+from assistant.kb.ingest import open_knowledge_base
+from assistant.kb.retrieve import KnowledgeBase
+from assistant.llm import ChatModel, make_model
+from assistant.llm.embeddings import make_embedder
+from assistant.workspace.service import Workspace
+from assistant.workspace.store import AUTHOR_ZH
 
 REPORT = typer.Argument(..., help="汇报编号（huibao reports 可查看）")
 SECTION = typer.Argument(..., help="章节编号，如 intro、1、1.1、closing")
 
 
 def _settings() -> Settings:
-    from assistant.core.settings import get_settings
-
     return get_settings()
 
 
 def _workspace() -> Workspace:
-    from assistant.workspace.service import Workspace
-
     return Workspace.open(_settings().workspace_path)
 
 
-def _open_kb(settings: Settings):
+def _open_kb(settings: Settings) -> KnowledgeBase | None:
     """The knowledge base, or None when it is empty or cannot be opened (drafting goes on)."""
     try:
-        from assistant.kb.ingest import open_knowledge_base
-        from assistant.llm.embeddings import make_embedder
-
         return open_knowledge_base(settings, make_embedder=make_embedder)
     except Exception as err:  # noqa: BLE001 - a broken index must not stop a regeneration
         err_console.print(f"[yellow]知识库不可用，将不引用参考材料：{escape(str(err))}[/]")
         return None
 
 
-def _make_model(settings: Settings, offline: bool, model_name: str | None):
+def _make_model(settings: Settings, offline: bool, model_name: str | None) -> ChatModel | None:
     if offline:
         err_console.print("[yellow]按 --offline 要求，使用离线引擎（不调用任何模型）。[/]")
         return None
-    from assistant.llm import make_model
-
     model = make_model(settings, model=model_name)
     if model is None:
         err_console.print("[yellow]未配置模型接口，使用离线引擎（不调用任何模型）。[/]")
@@ -69,20 +70,17 @@ def _regenerate(
     section_id: str,
     *,
     settings: Settings,
-    engine,
-    kb,
+    engine: Engine,
+    kb: KnowledgeBase | None,
     instruction: str | None,
     stream: bool,
 ) -> int:
-    from assistant.drafting.context import DraftContext, SectionRequest
-    from assistant.drafting.draft import draft_section
-
     def on_delta(text: str) -> None:
         console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
 
     use_stream = stream and engine.streams
 
-    def drafter(section, spec, figures):
+    def drafter(section: SectionSpec, spec: ReportSpec, figures: list[Figure]) -> SectionDraft:
         request = SectionRequest(section, instruction=instruction, on_delta=on_delta if use_stream else None)
         return draft_section(DraftContext.create(spec, figures, kb, settings), request, engine)
 
@@ -101,8 +99,9 @@ def _print_section_result(ws: Workspace, report_id: str, section_id: str, versio
         f"数字 有据 {s.grounded} / 无来源 {s.invented} / 待补 {s.placeholders}。"
         f"其他章节未改动。"
     )
-    if getattr(draft.provenance, "error", None):
-        console.print(f"[yellow]模型出错，本版由离线引擎起草：{escape(draft.provenance.error)}[/]")
+    error = draft.provenance.error
+    if error:
+        console.print(f"[yellow]模型出错，本版由离线引擎起草：{escape(error)}[/]")
 
 
 def _when(stamp: str) -> str:
@@ -118,14 +117,15 @@ def reports() -> None:
         console.print("工作区中还没有汇报。用 huibao draft 起草一份。")
         return
     table = Table(title=f"已保存的汇报（{escape(str(ws.path))}）")
-    for col, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("编号", "left"),
         ("标题", "left"),
         ("年度", "right"),
         ("章节", "right"),
         ("最后更新", "left"),
         ("待更新", "right"),
-    ):
+    )
+    for col, justify in columns:
         table.add_column(col, justify=justify)
     for r in infos:
         table.add_row(
@@ -177,8 +177,6 @@ def show(
 @app.command()
 def history(report: str = REPORT, section_id: str = SECTION) -> None:
     """列出一个章节的全部版本。"""
-    from assistant.workspace.store import AUTHOR_ZH
-
     ws = _workspace()
     rows = ws.history(report, section_id)
     table = Table(title=f"汇报 {escape(report)} 章节 {escape(section_id)} 的版本")
@@ -215,12 +213,8 @@ def regenerate(
     ws = _workspace()
     ws.ensure_unlocked(report, section_id)  # unknown ids and locks fail before any model is called
     ws.section_spec(report, section_id)
-    from assistant.drafting.engines import make_engine
-
     engine = make_engine(_make_model(settings, offline, model))
     if not engine.follows_instructions and instruction:
-        from assistant.drafting.offline import parse_instruction
-
         how = (
             "能做的调整已照办（“精炼”：删去概述句；“突出某项”：相关内容排在前面），其余要求需要模型"
             if parse_instruction(instruction).understood
@@ -325,8 +319,6 @@ def figures(
     """显示汇报的数据；用 --set 更新数据并列出因此需要更新的章节。"""
     ws = _workspace()
     if set_ is not None:
-        from assistant.core.figures import load_figures
-
         ws.update_figures(report, load_figures(set_))
         console.print(f"已更新汇报 {escape(report)} 的数据。")
         _print_stale(ws, report)
@@ -376,8 +368,6 @@ def refresh(
     if not todo:
         console.print("没有需要重新生成的章节。")
         return
-    from assistant.drafting.engines import make_engine
-
     engine = make_engine(_make_model(settings, offline, model))
     kb = _open_kb(settings)
     for s in todo:
@@ -398,8 +388,6 @@ def export(
     out: Path | None = typer.Option(None, "--out", "-o", help="输出文件；默认 out/<标题>.<格式>"),
 ) -> None:
     """导出汇报的当前稿（Word 或 Markdown）。"""
-    from assistant.export import export_docx, export_markdown, file_stem
-
     fmt = format_.lower().lstrip(".")
     if fmt not in ("docx", "md"):
         raise InputError(f"不支持的导出格式“{format_}”（可用 docx 或 md）。", field="--format")

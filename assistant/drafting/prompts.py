@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING
 
 from assistant.core.errors import HuibaoError
 from assistant.core.resources import resource_dir
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
 
 PROMPTS_DIR = resource_dir("prompts")
 
@@ -32,6 +33,9 @@ class PromptError(HuibaoError):
 
 @lru_cache(maxsize=4)
 def _environment(directory: str) -> SandboxedEnvironment:
+    from jinja2 import FileSystemLoader, StrictUndefined  # heavy: ~12 ms; every CLI command loads this module
+    from jinja2.sandbox import SandboxedEnvironment  # heavy: as above, only a prompt needs it
+
     return SandboxedEnvironment(
         loader=FileSystemLoader(directory),
         undefined=StrictUndefined,
@@ -44,6 +48,8 @@ def _environment(directory: str) -> SandboxedEnvironment:
 
 def render_prompt(name: str, *, prompts_dir: Path | None = None, **variables: object) -> str:
     """Render prompts/<name>.j2 with the given variables; any missing variable is an error."""
+    from jinja2 import TemplateError, TemplateNotFound  # heavy: ~12 ms; every CLI command loads this module
+
     directory = prompts_directory(prompts_dir)
     try:
         template = _environment(str(directory)).get_template(f"{name}.j2")

@@ -13,11 +13,12 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Self
 
 from assistant.kb.search_text import tokenize
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _BATCH = 500  # keys per SELECT: SQLite caps the number of bound parameters
 
@@ -98,10 +99,14 @@ class EmbeddingCache(_ContentCache):
         )
 
     def get_many(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
         rows = self._select("SELECT key, vec FROM vectors WHERE model = ? AND key IN", [model], keys)
         return {key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows}
 
     def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
         self._insert(
             "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
             [(model, k, len(v), np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],

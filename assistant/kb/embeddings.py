@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from assistant.core.errors import HuibaoError
 from assistant.core.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @runtime_checkable
@@ -41,6 +42,8 @@ def embedder_name(settings: Settings) -> str:
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:
+    import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
     matrix = np.asarray(matrix, dtype=np.float32)
     if matrix.ndim == 1:
         matrix = matrix[None, :]
@@ -59,6 +62,8 @@ class BaseEmbedder:
         raise NotImplementedError
 
     def embed_documents_array(self, texts: list[str]) -> np.ndarray:
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         parts = [self._encode(texts[i : i + self.batch_size], False) for i in range(0, len(texts), self.batch_size)]
@@ -87,6 +92,8 @@ class USEEmbedder(BaseEmbedder):
         self._lock = threading.Lock()  # the numpy backend keeps per-call state; serialise calls
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
         with self._lock:
             return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
 
@@ -103,6 +110,8 @@ class E5Embedder(BaseEmbedder):
         self._lock = threading.Lock()
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
         with self._lock:
             out = self._model.query(list(texts)) if is_query else self._model.passage(list(texts))
         return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from pydantic import BaseModel
 
 from assistant.core.errors import InputError
@@ -302,6 +301,8 @@ def ingest(
     (see KnowledgeBase.open). progress(label, done, total) is called with label "file:<source>"
     while files are read and "chunks" while chunks are embedded.
     """
+    import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
     t0 = time.perf_counter()
     paths = [Path(p) for p in (paths or [settings.knowledge_dir])]
     report = IngestReport()

@@ -16,9 +16,8 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 from pydantic import BaseModel
 
 from assistant.core.errors import HuibaoError, StoreError
@@ -26,6 +25,11 @@ from assistant.core.settings import Settings
 from assistant.kb.cache import TokenCache
 from assistant.kb.embeddings import Embedder, EmbedderFactory, embedder_name, get_embedder
 from assistant.kb.search_text import search_text, tokenize
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    Mask = np.ndarray | None  # chunks a filtered query may return; None: no filter, all of them
 
 Kind = Literal["report", "policy", "other"]
 # Fusion parameters, tuned on evals/retrieval (bench/bench_retrieval.py): with a small k the top
@@ -94,9 +98,6 @@ def make_client(settings: Settings) -> Any:
         raise StoreError(f"无法打开知识库目录 {settings.chroma_dir}：{err}") from err
 
 
-Mask = np.ndarray | None  # chunks a filtered query may return; None: no filter, all of them
-
-
 class _Records:
     """All chunks of the collection in memory (text + metadata) with the BM25 index over them, and
     (loaded on the first filtered query) their vectors."""
@@ -125,6 +126,8 @@ class _Records:
             return self._bm25
 
     def vectors(self, collection: Any) -> np.ndarray:
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
         with self._lock:
             if self._vectors is None:
                 got = collection.get(include=["embeddings"])
@@ -136,6 +139,8 @@ class _Records:
 
     def mask(self, kind: str | None, year: int | None, organisation: str | None) -> Mask:
         """Which chunks the kind / year / organisation filters allow."""
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
         if kind is None and year is None and organisation is None:
             return None
         key = (kind, None if year is None else int(year), organisation)
@@ -253,6 +258,8 @@ class KnowledgeBase:
 
     def add_chunks(self, ids: list[str], texts: list[str], metadatas: list[dict], embeddings: np.ndarray) -> None:
         """Write chunks with precomputed vectors (batched: Chroma caps one add)."""
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
         step = 1000
         try:
             for i in range(0, len(ids), step):
@@ -295,6 +302,8 @@ class KnowledgeBase:
         return self._bm25(rec, query, n, rec.mask(kind, year, organisation))
 
     def _dense(self, rec: _Records, query: str, n: int, mask: Mask) -> list[tuple[str, float]]:
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
         available = int(mask.sum()) if mask is not None else len(rec.ids)
         if available == 0:
             return []
@@ -316,6 +325,8 @@ class KnowledgeBase:
 
     @staticmethod
     def _bm25(rec: _Records, query: str, n: int, mask: Mask) -> list[tuple[str, float]]:
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
         bm = rec.bm25()
         tokens = tokenize(query)
         if bm is None or not tokens:

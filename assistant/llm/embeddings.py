@@ -9,12 +9,14 @@ opens it passes `make_embedder` in (KnowledgeBase.open, ingest and open_knowledg
 from __future__ import annotations
 
 import threading
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from assistant.core.settings import Settings
 from assistant.kb.embeddings import BaseEmbedder, Embedder, embedder_name, get_embedder
 from assistant.llm.openai_compat import embed_texts, embedding_endpoint
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class OpenAICompatibleEmbedder(BaseEmbedder):
@@ -29,6 +31,8 @@ class OpenAICompatibleEmbedder(BaseEmbedder):
         self.name = embedder_name(settings)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
         vectors = embed_texts(self._settings, list(texts), batch_size=self.batch_size)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 

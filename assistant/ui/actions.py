@@ -15,9 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.core.errors import InputError, StoreError
-from assistant.core.figures import figure_text, format_value
+from assistant.core.figures import Figure, figure_text, format_value, load_figures, parse_figure_rows, write_figures
 from assistant.core.resources import resource_dir
 from assistant.core.settings import Settings
+from assistant.drafting.context import DraftContext, SectionRequest
+from assistant.drafting.draft import draft_report, draft_section
+from assistant.drafting.drafts import ReportDraft, SectionDraft
+from assistant.drafting.engines import make_engine
+from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec, template_spec
+from assistant.export import export_docx, markdown_text
 from assistant.workspace.chat import ActionResult
 
 EXAMPLES = resource_dir("examples")
@@ -54,11 +60,8 @@ def list_reports(ws) -> list[ReportRef]:
     ]
 
 
-def sample_inputs() -> tuple[object, list] | None:
+def sample_inputs() -> tuple[ReportSpec, list[Figure]] | None:
     """The sample report's spec and figures from examples/, or None when they are missing."""
-    from assistant.core.figures import load_figures
-    from assistant.drafting.spec import load_spec
-
     spec_path = EXAMPLES / "report-spec.yaml"
     figures_path = next(
         (p for p in (EXAMPLES / "figures.csv", EXAMPLES / "figures.xlsx", EXAMPLES / "figures.yaml") if p.exists()),
@@ -83,8 +86,6 @@ def ensure_sample_report(ws, settings: Settings) -> str | None:
 
 
 def create_from_template(ws, title: str, organisation: str, year: int, achievements: str = "") -> str:
-    from assistant.drafting.spec import template_spec
-
     title, organisation = title.strip(), organisation.strip()
     if not title:
         raise InputError("请填写报告标题。", field="标题")
@@ -107,13 +108,14 @@ def _kb(kb_provider: Callable[[], object] | None):
 
 
 def draft_all(
-    ws, report_id: str, settings: Settings, model, kb_provider=None, on_section: Callable[[object], None] | None = None
-):
+    ws,
+    report_id: str,
+    settings: Settings,
+    model,
+    kb_provider=None,
+    on_section: Callable[[SectionDraft], None] | None = None,
+) -> ReportDraft:
     """Draft every section (locked sections keep their text) and save it as the current draft."""
-    from assistant.drafting.context import DraftContext
-    from assistant.drafting.draft import draft_report
-    from assistant.drafting.engines import make_engine
-
     spec = ws.spec(report_id)
     # The snapshot read before drafting is the one the versions rest on (staleness).
     snapshot_id, figures = ws.figures_snapshot(report_id)
@@ -133,21 +135,17 @@ def regenerate_section(
     *,
     instruction: str | None = None,
     on_delta: Callable[[str], None] | None = None,
-):
+) -> SectionDraft:
     """Redraft one section and save it as a new version (Workspace.regenerate); other sections
     are untouched. Returns the new draft."""
-    from assistant.drafting.context import DraftContext, SectionRequest
-    from assistant.drafting.draft import draft_section
-    from assistant.drafting.engines import make_engine
-
     if section_id in ws.locked(report_id):
         # The store's own refusal names the CLI command (huibao unlock); the page has a button.
         raise StoreError(f"章节 {section_id} 已锁定，解锁后才能重新起草。")
     kb = _kb(kb_provider)
     engine = make_engine(model)
-    drafted = []
+    drafted: list[SectionDraft] = []
 
-    def drafter(section, spec, figures):
+    def drafter(section: SectionSpec, spec: ReportSpec, figures: list[Figure]) -> SectionDraft:
         request = SectionRequest(section, instruction=instruction or None, on_delta=on_delta)
         drafted.append(draft_section(DraftContext.create(spec, figures, kb, settings), request, engine))
         return drafted[-1]
@@ -183,10 +181,8 @@ def _cell(value):
     return value
 
 
-def figures_from_table(rows: Sequence[dict], source: str = "数据表"):
+def figures_from_table(rows: Sequence[dict], source: str = "数据表") -> list[Figure]:
     """Rows edited in the page (pandas records) -> validated figures; InputError names row/field."""
-    from assistant.core.figures import parse_figure_rows
-
     clean = [{k: _cell(v) for k, v in row.items()} for row in rows]
     return parse_figure_rows(clean, source)
 
@@ -200,8 +196,6 @@ def _temp_path(folder: Path, suffix: str) -> Path:
 
 def figures_file_bytes(figures: list, suffix: str, settings: Settings) -> bytes:
     """The figures as a .csv or .xlsx file's bytes (write_figures writes to a path)."""
-    from assistant.core.figures import write_figures
-
     folder = settings.data_dir / "tmp"
     folder.mkdir(parents=True, exist_ok=True)
     path = _temp_path(folder, suffix)
@@ -212,10 +206,8 @@ def figures_file_bytes(figures: list, suffix: str, settings: Settings) -> bytes:
         path.unlink(missing_ok=True)
 
 
-def figures_from_upload(name: str, data: bytes, settings: Settings):
+def figures_from_upload(name: str, data: bytes, settings: Settings) -> list[Figure]:
     """Figures from an uploaded .csv/.xlsx/.yaml file (load_figures reads a path)."""
-    from assistant.core.figures import load_figures
-
     safe = safe_upload_name(name)
     suffix = Path(safe).suffix.lower()
     if suffix not in (".csv", ".xlsx", ".yaml", ".yml"):
@@ -242,14 +234,12 @@ def update_figures(ws, report_id: str, figures: list) -> list[str]:
     return list(ws.stale_sections(report_id))
 
 
-def set_one_figure(ws, report_id: str, ref: str, value: float, unit: str | None) -> tuple[object, list[str]]:
+def set_one_figure(ws, report_id: str, ref: str, value: float, unit: str | None) -> tuple[Figure, list[str]]:
     """Change one figure found by id or item name; returns (the figure, stale sections)."""
     figures = list(ws.figures(report_id))
     target = find_figure(figures, ref)
     if target is None:
         raise InputError(f"没有找到数据“{ref}”。请写数据编号（如 F03）或项目名称。", field="项目")
-    from assistant.core.figures import Figure
-
     changed = Figure(
         id=target.id, item=target.item, value=value, unit=unit or target.unit, section=target.section, note=target.note
     )
@@ -418,8 +408,6 @@ def explain_check(text: str, check, figures: Sequence) -> str:
 def export_bytes(report, suffix: str, settings: Settings) -> bytes:
     """The report as .docx or .md bytes. Markdown is text already; the .docx goes through the
     export stage, which writes to a path."""
-    from assistant.export import export_docx, markdown_text
-
     if suffix == ".md":
         return markdown_text(report).encode("utf-8")
     folder = settings.data_dir / "tmp"

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 
 from assistant.check.result import CheckResult, NumberMention, StyleFinding
-from assistant.core.figures import figure_text
+from assistant.core.figures import Figure, figure_text
 
 # Fixed stylesheet; no user data in it.
 CSS = """
@@ -36,7 +36,7 @@ CSS = """
 _STATUS_ZH = {"grounded": "有据", "invented": "无依据（未在数据中找到）", "placeholder": "待补充"}
 
 
-def mention_title(mention: NumberMention, figures: Mapping[str, object]) -> str:
+def mention_title(mention: NumberMention, figures: Mapping[str, Figure]) -> str:
     """The tooltip for one number: the figure it matches, or why it is flagged."""
     if mention.status == "grounded":
         fig = figures.get(mention.figure_id or "")
@@ -59,7 +59,7 @@ def _paragraphs(html_text: str) -> str:
     return "".join(f"<p>{p}</p>" for p in parts) or "<p></p>"
 
 
-def section_html(text: str, check: CheckResult | None, figures: Mapping[str, object] | Sequence = ()) -> str:
+def section_html(text: str, check: CheckResult | None, figures: Mapping[str, Figure] | Sequence[Figure] = ()) -> str:
     """The section text as escaped HTML, each number mention wrapped in a marked span."""
     if not isinstance(figures, Mapping):
         figures = {f.id: f for f in figures}

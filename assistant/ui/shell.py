@@ -45,21 +45,22 @@ def frame() -> None:
         except HuibaoError as err:
             st.error(str(err))
             return
-        if reports and (sess.report_id is None or sess.report_id not in {r.id for r in reports}):
-            sess.report_id = reports[0].id
-        if reports:
-            ids = [r.id for r in reports]
-            titles = {r.id: r.title for r in reports}
-            chosen = st.selectbox(
-                "当前报告",
-                ids,
-                index=ids.index(sess.report_id),
-                format_func=lambda rid: titles.get(rid, rid),
-                # keyed by the open report so a report opened elsewhere shows here
-                key=f"sidebar.report.{sess.report_id}",
-            )
-            if chosen != sess.report_id:
-                sess.report_id = chosen
+        if not reports:
+            return
+        ids = [r.id for r in reports]
+        current = sess.report_id if sess.report_id in ids else ids[0]
+        sess.report_id = current
+        titles = {r.id: r.title for r in reports}
+        chosen = st.selectbox(
+            "当前报告",
+            ids,
+            index=ids.index(current),
+            format_func=lambda rid: titles.get(rid, rid),
+            # keyed by the open report so a report opened elsewhere shows here
+            key=f"sidebar.report.{current}",
+        )
+        if chosen != current:
+            sess.report_id = chosen
 
 
 def show_notices(sess: UiSession) -> None:

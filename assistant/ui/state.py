@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import streamlit as st
 from pydantic import SecretStr
 
 from assistant.core.errors import HuibaoError
 from assistant.core.settings import Settings, get_settings
-
-if TYPE_CHECKING:  # pragma: no cover
-    from assistant.kb.retrieve import KnowledgeBase
-    from assistant.llm import ChatModel
-    from assistant.workspace.service import Workspace
+from assistant.kb.retrieve import KnowledgeBase
+from assistant.llm import ChatModel, make_model
+from assistant.llm.embeddings import make_embedder
+from assistant.workspace.service import Workspace
 
 _SESSION_KEY = "huibao.session"
 
@@ -80,8 +79,6 @@ def session() -> UiSession:
 
 def model_factory(settings: Settings) -> ChatModel | None:
     """Build the chat model for these settings; None means the offline engine."""
-    from assistant.llm import make_model
-
     return make_model(settings)
 
 
@@ -94,8 +91,6 @@ def current_model(sess: UiSession) -> ChatModel | None:
 def _workspace(path: str) -> Workspace:
     # One connection per workspace file for the whole server: Workspace is thread-safe and
     # opening it runs the schema check, which need not happen on every rerun.
-    from assistant.workspace.service import Workspace
-
     return Workspace.open(path)
 
 
@@ -107,9 +102,6 @@ def open_workspace(settings: Settings) -> Workspace:
 def _knowledge_base(data_dir: str, knowledge_dir: str, embedder: tuple[str, ...], _settings: Settings) -> KnowledgeBase:
     # Cached per data location and embedder: opening the index loads the embedder, and the
     # instance keeps its BM25 index and vectors, which take a while to build.
-    from assistant.kb.retrieve import KnowledgeBase
-    from assistant.llm.embeddings import make_embedder
-
     return KnowledgeBase.open(_settings, make_embedder=make_embedder)
 
 

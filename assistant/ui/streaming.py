@@ -23,7 +23,7 @@ class StreamedCall(Generic[T]):
     is yielded in order on the consuming (script) thread, where Streamlit calls are allowed.
     """
 
-    def __init__(self, producer: Callable[[Callable[[str], None]], T]) -> None:
+    def __init__(self, producer: Callable[[Callable[[Any], None]], T]) -> None:
         self._producer = producer
         self._queue: queue.Queue[Any] = queue.Queue()
         self._result: T | None = None

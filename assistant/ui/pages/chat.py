@@ -50,6 +50,8 @@ def render() -> None:
                 ws, report_id, sess.settings, model, lambda: drafting_knowledge_base(sess.settings)
             )
             with st.spinner("正在处理…"):
+                # Not a drafting choice (the actions draft with make_engine(model)): without a
+                # model the chat reads its fixed command grammar, with one the model calls tools.
                 if model is None:
                     reply = chat.offline_reply(prompt, doer)
                 else:

@@ -7,10 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from assistant.core.errors import HuibaoError
-from assistant.core.figures import format_value
+from assistant.core.figures import Figure, format_value
 from assistant.ui import actions
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import PendingDraft, UiSession, open_workspace, session
+from assistant.workspace.service import Workspace
 
 COLUMN_CONFIG = {
     "id": st.column_config.TextColumn("编号", help="留空则自动编号（F01、F02…）"),
@@ -33,9 +34,9 @@ def _table(figures) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=actions.FIGURE_COLUMNS)
 
 
-def _apply(sess: UiSession, ws, figures, how: str) -> None:
-    before = set(ws.stale_sections(sess.report_id))
-    stale = actions.update_figures(ws, sess.report_id, figures)
+def _apply(sess: UiSession, ws: Workspace, report_id: str, figures: list[Figure], how: str) -> None:
+    before = set(ws.stale_sections(report_id))
+    stale = actions.update_figures(ws, report_id, figures)
     sess.figures_generation += 1  # a fresh table, showing what was saved
     newly = [s for s in stale if s not in before]
     msg = f"{how}，共 {len(figures)} 项。"
@@ -68,7 +69,7 @@ def render() -> None:
     if cols[0].button("保存数据", type="primary", key="figures.save"):
         try:
             new = actions.figures_from_table(edited.to_dict("records"))
-            _apply(sess, ws, new, "数据已保存")
+            _apply(sess, ws, report_id, new, "数据已保存")
         except HuibaoError as err:
             st.error(str(err))  # the table keeps the user's edits; nothing was saved
         else:
@@ -107,7 +108,7 @@ def render() -> None:
         if upload is not None and st.button("导入", key="figures.import"):
             try:
                 new = actions.figures_from_upload(upload.name, upload.getvalue(), sess.settings)
-                _apply(sess, ws, new, f"已从 {actions.safe_upload_name(upload.name)} 导入数据")
+                _apply(sess, ws, report_id, new, f"已从 {actions.safe_upload_name(upload.name)} 导入数据")
             except HuibaoError as err:
                 st.error(str(err))
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.core.errors import HuibaoError
+from assistant.kb.ingest import ingest
 from assistant.ui import actions
 from assistant.ui import render as html
 from assistant.ui.shell import show_notices
@@ -14,8 +15,6 @@ KIND_ZH = {"report": "往年汇报", "policy": "政策文件", "other": "其他"
 
 
 def _ingest(sess: UiSession, kb, paths, label: str) -> None:
-    from assistant.kb.ingest import ingest
-
     bar = st.progress(0.0, text=f"正在导入{label}…")
 
     def progress(stage: str, done: int, total: int) -> None:

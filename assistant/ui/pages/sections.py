@@ -7,12 +7,14 @@ import streamlit as st
 
 from assistant.core.errors import HuibaoError
 from assistant.drafting.draft import drafted_sections
+from assistant.drafting.drafts import SectionDraft
 from assistant.gongwen import PART_NAMES
 from assistant.ui import actions
 from assistant.ui import render as html
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import PendingDraft, UiSession, current_model, drafting_knowledge_base, open_workspace, session
 from assistant.ui.streaming import StreamedCall
+from assistant.workspace.service import Workspace
 from assistant.workspace.store import AUTHOR_ZH
 
 PART_HEADINGS = {part: PART_NAMES[part] for part in ("intro", "closing")}
@@ -30,19 +32,19 @@ def _ask_draft_all(sess: UiSession, only: tuple[str, ...] = ()) -> None:
     sess.pending = PendingDraft(section_id=None, only=only)
 
 
-def _toggle_lock(sess: UiSession, section_id: str, locked: bool) -> None:
+def _toggle_lock(sess: UiSession, report_id: str, section_id: str, locked: bool) -> None:
     try:
-        open_workspace(sess.settings).lock(sess.report_id, section_id, locked)
+        open_workspace(sess.settings).lock(report_id, section_id, locked)
     except HuibaoError as err:
         sess.notify("error", str(err))
     else:
         sess.notify("success", f"章节 {section_id} 已{'锁定' if locked else '解锁'}。")
 
 
-def _save_edit(sess: UiSession, section_id: str, text_key: str) -> None:
+def _save_edit(sess: UiSession, report_id: str, section_id: str, text_key: str) -> None:
     try:
         version = actions.save_hand_edit(
-            open_workspace(sess.settings), sess.report_id, section_id, st.session_state.get(text_key) or ""
+            open_workspace(sess.settings), report_id, section_id, st.session_state.get(text_key) or ""
         )
     except HuibaoError as err:
         sess.notify("error", str(err))
@@ -50,10 +52,10 @@ def _save_edit(sess: UiSession, section_id: str, text_key: str) -> None:
         sess.notify("success", f"章节 {section_id} 的修改已保存为第 {version} 版。")
 
 
-def _revert(sess: UiSession, section_id: str, version_key: str) -> None:
-    version = st.session_state.get(version_key)
+def _revert(sess: UiSession, report_id: str, section_id: str, version_key: str) -> None:
+    version = int(st.session_state[version_key])  # the 回退到 selectbox beside the button
     try:
-        new = open_workspace(sess.settings).revert(sess.report_id, section_id, int(version))
+        new = open_workspace(sess.settings).revert(report_id, section_id, version)
     except HuibaoError as err:
         sess.notify("error", str(err))
     else:
@@ -69,20 +71,19 @@ def _kb_provider(sess: UiSession):
     return lambda: kb
 
 
-def _run_full_draft(sess: UiSession, ws, total: int) -> None:
-    job, sess.pending = sess.pending, None
+def _run_full_draft(sess: UiSession, ws: Workspace, report_id: str, job: PendingDraft, total: int) -> None:
     model = current_model(sess)
     bar = st.progress(0.0, text="正在重新起草待更新的章节…" if job.only else "正在起草全文…")
     kb = _kb_provider(sess)
     try:
         if job.only:
             for i, sid in enumerate(job.only, start=1):
-                actions.regenerate_section(ws, sess.report_id, sid, sess.settings, model, kb)
+                actions.regenerate_section(ws, report_id, sid, sess.settings, model, kb)
                 bar.progress(i / len(job.only), text=f"已重新起草 {sid}（{i}/{len(job.only)}）")
             sess.notify("success", f"已重新起草 {len(job.only)} 个待更新章节。")
         else:
             call = StreamedCall(
-                lambda emit: actions.draft_all(ws, sess.report_id, sess.settings, model, kb, on_section=emit)
+                lambda emit: actions.draft_all(ws, report_id, sess.settings, model, kb, on_section=emit)
             )
             for done, section in enumerate(call, start=1):
                 bar.progress(min(done / max(total, 1), 1.0), text=f"已完成：{section.title}（{done}/{total}）")
@@ -100,14 +101,15 @@ def _run_full_draft(sess: UiSession, ws, total: int) -> None:
     bar.empty()
 
 
-def _stream_section(sess: UiSession, ws, section_id: str, slot) -> object | None:
+def _stream_section(
+    sess: UiSession, ws: Workspace, report_id: str, section_id: str, job: PendingDraft, slot
+) -> SectionDraft | None:
     """Regenerate one section, showing the text as the model writes it."""
-    job, sess.pending = sess.pending, None
     model = current_model(sess)
     kb = _kb_provider(sess)
     call = StreamedCall(
         lambda emit: actions.regenerate_section(
-            ws, sess.report_id, section_id, sess.settings, model, kb, instruction=job.instruction, on_delta=emit
+            ws, report_id, section_id, sess.settings, model, kb, instruction=job.instruction, on_delta=emit
         )
     )
     try:
@@ -130,7 +132,9 @@ def _stream_section(sess: UiSession, ws, section_id: str, slot) -> object | None
 # --- one section ---------------------------------------------------------------------------
 
 
-def _render_section(sess: UiSession, ws, spec, info, draft, figures, stale, draftable: set[str]) -> None:
+def _render_section(
+    sess: UiSession, ws: Workspace, report_id: str, spec, info, draft, figures, stale, draftable: set[str]
+) -> None:
     sid = info.section_id
     section_spec = next((s for s in spec.walk() if s.id == sid), None)
     is_leaf = section_spec is None or sid in draftable  # "leaf": a section with text of its own
@@ -147,11 +151,13 @@ def _render_section(sess: UiSession, ws, spec, info, draft, figures, stale, draf
         else:
             st.markdown(f"**{heading}**{lock_mark}")
         slot = st.empty()
-        if sess.pending and sess.pending.section_id == sid:
-            new = _stream_section(sess, ws, sid, slot)
+        job = sess.pending
+        if job is not None and job.section_id == sid:
+            sess.pending = None
+            new = _stream_section(sess, ws, report_id, sid, job, slot)
             if new is not None:
                 draft, stale = new, None
-                info = next((i for i in ws.sections(sess.report_id) if i.section_id == sid), info)
+                info = next((i for i in ws.sections(report_id) if i.section_id == sid), info)
         st.caption(
             f"章节 {sid}"
             + (f" · 第 {info.current_version} 版，共 {info.versions} 版" if info.versions else " · 尚未起草")
@@ -169,10 +175,10 @@ def _render_section(sess: UiSession, ws, spec, info, draft, figures, stale, draf
                 st.caption(html.summary_line(draft.check))
                 st.markdown(html.findings_html(draft.text, draft.check.style), unsafe_allow_html=True)
         if is_leaf:
-            _render_tools(sess, ws, sid, info, draft)
+            _render_tools(sess, ws, report_id, sid, info, draft)
 
 
-def _render_tools(sess: UiSession, ws, sid: str, info, draft) -> None:
+def _render_tools(sess: UiSession, ws: Workspace, report_id: str, sid: str, info, draft) -> None:
     tools = st.expander("修改 · 历史 · 参考素材", key=f"tools.{sid}", on_change="rerun")
     if not tools.open:
         return  # lazy: history and sources are read only for the sections a user opens
@@ -191,14 +197,14 @@ def _render_tools(sess: UiSession, ws, sid: str, info, draft) -> None:
                 args=(sess, sid, key),
             )
             if info.locked:
-                cols[1].button("解锁", key=f"unlock.{sid}", on_click=_toggle_lock, args=(sess, sid, False))
+                cols[1].button("解锁", key=f"unlock.{sid}", on_click=_toggle_lock, args=(sess, report_id, sid, False))
                 st.caption("本节已锁定：重新起草全文时保持不变，解锁后才能重新起草或修改。")
             else:
                 cols[1].button(
                     "锁定",
                     key=f"lock.{sid}",
                     on_click=_toggle_lock,
-                    args=(sess, sid, True),
+                    args=(sess, report_id, sid, True),
                     help="锁定后，重新起草全文时本节保持不变",
                 )
         with edit:
@@ -208,10 +214,14 @@ def _render_tools(sess: UiSession, ws, sid: str, info, draft) -> None:
                 key = f"edit.{sid}.{info.current_version}"
                 st.text_area("正文", value=draft.text, key=key, height=220, disabled=info.locked)
                 st.button(
-                    "保存修改", key=f"save.{sid}", disabled=info.locked, on_click=_save_edit, args=(sess, sid, key)
+                    "保存修改",
+                    key=f"save.{sid}",
+                    disabled=info.locked,
+                    on_click=_save_edit,
+                    args=(sess, report_id, sid, key),
                 )
         with history:
-            _render_history(sess, ws, sid, info)
+            _render_history(sess, ws, report_id, sid, info)
         with sources:
             passages = draft.provenance.passages if draft is not None else []
             if not passages:
@@ -220,9 +230,9 @@ def _render_tools(sess: UiSession, ws, sid: str, info, draft) -> None:
                 st.markdown(html.passage_html(p.source, p.heading_path, p.text), unsafe_allow_html=True)
 
 
-def _render_history(sess: UiSession, ws, sid: str, info) -> None:
+def _render_history(sess: UiSession, ws: Workspace, report_id: str, sid: str, info) -> None:
     try:
-        versions = ws.history(sess.report_id, sid)
+        versions = ws.history(report_id, sid)
     except HuibaoError as err:
         st.error(str(err))
         return
@@ -256,20 +266,24 @@ def _render_history(sess: UiSession, ws, sid: str, info) -> None:
     if len(numbers) >= 2:
         cols = st.columns(2)
         a = cols[0].selectbox(
-            "对比：旧版本", numbers, index=len(numbers) - 2, key=f"diff-a.{sid}", format_func=labels.get
+            "对比：旧版本", numbers, index=len(numbers) - 2, key=f"diff-a.{sid}", format_func=labels.__getitem__
         )
-        b = cols[1].selectbox("新版本", numbers, index=len(numbers) - 1, key=f"diff-b.{sid}", format_func=labels.get)
+        b = cols[1].selectbox(
+            "新版本", numbers, index=len(numbers) - 1, key=f"diff-b.{sid}", format_func=labels.__getitem__
+        )
         if a != b:
             try:
-                segments = ws.diff_segments(sess.report_id, sid, a, b)
+                segments = ws.diff_segments(report_id, sid, a, b)
             except HuibaoError as err:
                 st.error(str(err))
             else:
                 st.markdown(html.diff_html(segments), unsafe_allow_html=True)
         key = f"revert-to.{sid}"
-        cols = st.columns([2, 1])
-        cols[0].selectbox("回退到", numbers, index=0, key=key, format_func=labels.get)
-        cols[1].button("回退", key=f"revert.{sid}", disabled=info.locked, on_click=_revert, args=(sess, sid, key))
+        target, button = st.columns([2, 1])
+        target.selectbox("回退到", numbers, index=0, key=key, format_func=labels.__getitem__)
+        button.button(
+            "回退", key=f"revert.{sid}", disabled=info.locked, on_click=_revert, args=(sess, report_id, sid, key)
+        )
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -288,8 +302,10 @@ def render() -> None:
     st.caption(f"{spec.organisation} · {spec.year} 年度 · 报告编号 {report_id}")
 
     draftable = {s.id for s in drafted_sections(spec)}
-    if sess.pending and sess.pending.section_id is None:
-        _run_full_draft(sess, ws, len(draftable))
+    job = sess.pending
+    if job is not None and job.section_id is None:
+        sess.pending = None
+        _run_full_draft(sess, ws, report_id, job, len(draftable))
         infos = ws.sections(report_id)
     show_notices(sess)
 
@@ -319,7 +335,7 @@ def render() -> None:
     regenerating = sess.pending is not None
     for info in infos:
         _render_section(
-            sess, ws, spec, info, drafts.get(info.section_id), figures, stale.get(info.section_id), draftable
+            sess, ws, report_id, spec, info, drafts.get(info.section_id), figures, stale.get(info.section_id), draftable
         )
     if regenerating:
         stale = {s.section_id: s for s in ws.stale_report(report_id)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assistant.llm import test_connection
 from assistant.ui.shell import OFFLINE_BANNER, show_notices
 from assistant.ui.state import UiSession, session
 
@@ -25,8 +26,6 @@ def _clear_key(sess: UiSession) -> None:
 
 
 def _test(sess: UiSession) -> None:
-    from assistant.llm import test_connection
-
     sess.connection = test_connection(sess.settings.model_copy())
 
 
