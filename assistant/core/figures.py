@@ -249,7 +249,7 @@ def _check_header(header: Iterable, source: str) -> None:
 
 
 def _load_xlsx(path: Path, source: str) -> tuple[list, list[int]]:
-    import openpyxl
+    import openpyxl  # heavy: ~150 ms, only for .xlsx files
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -314,7 +314,7 @@ def write_figures(figures: list[Figure], path: str | Path) -> None:
         # BOM so that Excel opens the Chinese text correctly.
         path.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
     elif suffix == ".xlsx":
-        import openpyxl
+        import openpyxl  # heavy: ~150 ms, only for .xlsx files
 
         book = openpyxl.Workbook()
         sheet = book.active

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import re
 
+import yaml
+
 __all__ = ["TextReadError", "decode_text", "read_docx", "normalise_newlines", "FRONT_MATTER", "split_front_matter"]
 
 # YAML front matter: "---" lines (trailing blanks allowed) around the block; the closing one may end the file.
@@ -47,7 +49,7 @@ def decode_text(data: bytes) -> str:
             return text
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
+    from charset_normalizer import from_bytes  # heavy: only when a file is not UTF-8 or GB18030
 
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
@@ -75,13 +77,13 @@ def normalise_newlines(text: str) -> str:
 def read_docx(data: bytes) -> str:
     """Text of a .docx: paragraphs and table rows (cells joined by tabs) in body order."""
     try:
-        import docx
+        import docx  # heavy: python-docx and lxml, only for .docx files
 
         document = docx.Document(io.BytesIO(data))
     except Exception as err:  # python-docx raises several types for a broken package
         raise TextReadError("不是有效的 Word 文档（.docx），文件可能已损坏") from err
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
+    from docx.table import Table  # heavy: as above
+    from docx.text.paragraph import Paragraph  # heavy: as above
 
     lines: list[str] = []
     # body order matters (heading paths, line numbers): walk paragraphs and tables as they appear
@@ -105,7 +107,6 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     m = FRONT_MATTER.match(text)
     if not m:
         return {}, text
-    import yaml
 
     try:
         meta = yaml.safe_load(m.group(1)) or {}

@@ -56,7 +56,7 @@ def _vocab_to_tiktoken(vocab: bytes) -> bytes:
 def default_cache_dir() -> Path:
     # Inside the package's own environment, next to the data it is derived from, so every
     # process (CLI, Streamlit, tests) finds it without a data-dir setting.
-    import quicktok
+    import quicktok  # heavy: its vocabularies load only when a tokenizer is first needed
 
     return Path(quicktok.__file__).resolve().parent.parent / "_huibao_tiktoken_cache"
 
@@ -67,7 +67,7 @@ def ensure_offline_tiktoken(cache_dir: Path | None = None) -> Path:
     Idempotent and cheap after the first call. Raises TokenizerError on a checksum mismatch
     rather than letting tiktoken fall back to a download.
     """
-    import quicktok
+    import quicktok  # heavy: as above
 
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     data = Path(quicktok.__file__).resolve().parent / "data"
@@ -96,7 +96,7 @@ def get_encoding(name: str = "o200k_base"):
     if name not in ENCODINGS:
         raise TokenizerError(f"不支持的分词方案：{name}（可选 {'、'.join(ENCODINGS)}）")
     ensure_offline_tiktoken()
-    import tiktoken
+    import tiktoken  # heavy: only after its offline files are in place (it would download otherwise)
 
     return tiktoken.get_encoding(name)
 

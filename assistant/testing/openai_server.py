@@ -52,6 +52,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from assistant.core.settings import Settings
+from assistant.core.tokens import get_encoding
+from assistant.llm import OpenAIChatModel
+
 DEFAULT_MODELS = ["fake-model", "fake-embedding"]
 EMBEDDING_DIM = 64
 
@@ -668,8 +672,6 @@ class _Handler(BaseHTTPRequestHandler):
 def _token_ids_to_text(ids: list[int]) -> str:
     # langchain's OpenAIEmbeddings may send cl100k token ids instead of text.
     try:
-        from assistant.core.tokens import get_encoding
-
         return get_encoding("cl100k_base").decode(ids)
     except Exception:
         return " ".join(map(str, ids))
@@ -680,8 +682,6 @@ def _token_ids_to_text(ids: list[int]) -> str:
 
 def settings_for(server: FakeOpenAIServer, **overrides: Any):
     """Settings pointing at the fake: key "test-key", model "fake-model", 5 s timeout, 2 retries."""
-    from assistant.core.settings import Settings
-
     values: dict[str, Any] = {
         "base_url": server.url,
         "api_key": "test-key",
@@ -707,8 +707,6 @@ class SleepRecorder:
 
 def model_for(server: FakeOpenAIServer, *, sleep: Callable[[float], None] | None = None, **overrides: Any):
     """An OpenAIChatModel on the fake whose retry waits are recorded, not slept (fast tests)."""
-    from assistant.llm import OpenAIChatModel
-
     return OpenAIChatModel(settings_for(server, **overrides), sleep=sleep or SleepRecorder(), seed=0)
 
 
