@@ -15,6 +15,7 @@ export highlights the same, the eval counts the checker's placeholders.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal, NamedTuple, get_args
 
 # ---------------------------------------------------------------- 汉字 numerals
@@ -23,6 +24,7 @@ HAN_DIGITS = "一二三四五六七八九十"  # what heading numbers and 一是
 NUMERALS = "一二三四五六七八九十百零〇两"  # any 汉字 numeral a received document numbers with (第一百零二条)
 
 
+@lru_cache(maxsize=1024)  # pure, and cn2an is slow per call: headings repeat the same few numbers
 def to_hanzi(n: int) -> str:
     """n as a 汉字 numeral: 1 → 一, 10 → 十, 11 → 十一, 20 → 二十, 101 → 一百零一."""
     import cn2an  # ~70 ms to import: only once a numeral is written or read
@@ -30,6 +32,7 @@ def to_hanzi(n: int) -> str:
     return cn2an.an2cn(n)
 
 
+@lru_cache(maxsize=4096)  # pure, and cn2an is slow per call
 def from_hanzi(text: str) -> float | None:
     """A 汉字 numeral's value (二十三 → 23, 三点五 → 3.5); 两, 〇 and a bare 百/千/万 (cn2an refuses
     those) are read too. None when `text` is not a numeral."""
