@@ -1,6 +1,6 @@
 """Retrieval benchmark: quality (recall@5, MRR per arm), latency, ingest throughput, re-ingest time.
 
-    .venv/bin/python bench/bench_retrieval.py [--embedding use|e5] [--synthetic 10000]
+    .venv/bin/python -m bench.bench_retrieval [--embedding use|e5] [--synthetic 10000]
 
 Ingests knowledge/ into a temporary data dir, scores every evals/retrieval/queries-*.yaml file,
 measures query latency (model loading excluded) on the sample KB and on a generated KB of
@@ -21,18 +21,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
+from assistant.core.settings import Settings
+from assistant.kb import chunking, retrieve
+from assistant.kb.ingest import ingest
+from assistant.kb.retrieve import KnowledgeBase
+from assistant.kb.search_text import get_jieba
+from assistant.llm.embeddings import make_embedder
+from evals.retrieval.scoring import load_queries, score, unreachable_labels
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-
-from assistant.core.settings import Settings  # noqa: E402
-from assistant.kb import chunking, retrieve  # noqa: E402
-from assistant.kb.ingest import ingest  # noqa: E402
-from assistant.kb.retrieve import KnowledgeBase  # noqa: E402
-from assistant.kb.search_text import get_jieba  # noqa: E402
-from assistant.llm.embeddings import make_embedder  # noqa: E402
-from evals.retrieval.scoring import load_queries, score, unreachable_labels  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:

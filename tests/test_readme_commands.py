@@ -3,22 +3,36 @@ command the CLI offers is in the table (names and options stay as documented).""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
 from typer.main import get_command
 
-from assistant.commands.main import app
+from assistant.commands.main import COMMANDS, app
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def _cli_commands() -> dict[str, set[str]]:
     group = get_command(app)
+    ctx = group.make_context("huibao", ["--help"], resilient_parsing=True)
     out = {}
-    for name, command in group.commands.items():  # type: ignore[attr-defined]
+    for name in group.list_commands(ctx):  # type: ignore[attr-defined]
+        command = group.get_command(ctx, name)  # type: ignore[attr-defined]
+        assert command is not None, f"huibao {name}: listed but its module does not define it"
         out[name] = {opt for param in command.params for opt in getattr(param, "opts", []) if opt.startswith("--")}
     return out
+
+
+def test_lazy_command_table_names_every_command_of_every_module():
+    # main.COMMANDS maps each command to its module; a command added to a module must be added there too
+    for module in set(COMMANDS.values()):
+        registered = {
+            info.name or info.callback.__name__  # type: ignore[union-attr]
+            for info in importlib.import_module(f"assistant.commands.{module}").app.registered_commands
+        }
+        assert registered == {name for name, m in COMMANDS.items() if m == module}, module
 
 
 def _readme_rows() -> list[str]:

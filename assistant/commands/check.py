@@ -11,10 +11,12 @@ import typer
 from rich.markup import escape
 
 from assistant.check import CheckResult, check_text
-from assistant.commands.base import app, console, err_console
+from assistant.commands.base import command_app, console, err_console
 from assistant.core.errors import HuibaoError, InputError
 from assistant.core.figures import load_figures
 from assistant.core.textio import FRONT_MATTER, TextReadError, decode_text, normalise_newlines, read_docx
+
+app = command_app()
 
 _CONTEXT = 12  # characters shown either side of a finding
 _SCOPES: dict[str, Literal["report", "section"]] = {"report": "report", "section": "section"}

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.commands.base import app, console, err_console
+from assistant.commands.base import command_app, console, err_console
 from assistant.core.figures import Figure, load_figures
 from assistant.core.resources import resource_dir
 from assistant.core.settings import Settings, get_settings
@@ -27,6 +27,8 @@ from assistant.kb.retrieve import KnowledgeBase
 from assistant.llm import make_model
 from assistant.llm.embeddings import make_embedder
 from assistant.workspace.service import Workspace
+
+app = command_app()
 
 OFFLINE_NOTICE = "未配置模型接口，已使用离线引擎（不调用任何模型）起草。"
 FORCED_OFFLINE_NOTICE = "按 --offline 要求，已使用离线引擎（不调用任何模型）起草。"

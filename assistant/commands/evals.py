@@ -8,10 +8,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.commands.base import app, console, err_console
+from assistant.commands.base import command_app, console, err_console
 from assistant.core.errors import InputError
 from assistant.core.settings import PROJECT_ROOT, get_settings
 from assistant.evaluation import Backend, CaseResult, EvalReport, load_thresholds, run_eval, write_outputs
+
+app = command_app()
 
 DEFAULT_CASES = Path("evals/cases")
 DEFAULT_THRESHOLDS = Path("evals/thresholds.yaml")

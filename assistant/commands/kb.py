@@ -11,12 +11,14 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.commands.base import app, console, err_console
+from assistant.commands.base import command_app, console, err_console
 from assistant.core.errors import InputError
 from assistant.core.settings import get_settings
 from assistant.kb.ingest import ingest as run_ingest
 from assistant.kb.retrieve import EmptyKnowledgeBase, Kind, KnowledgeBase
 from assistant.llm.embeddings import make_embedder
+
+app = command_app()
 
 _KIND_ZH: dict[Kind, str] = {"report": "往年汇报", "policy": "政策文件", "other": "其他"}
 

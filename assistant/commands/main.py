@@ -1,16 +1,83 @@
 """The `huibao` command. Wiring only: each command parses its inputs, calls a stage module
-and prints the result. Commands live in the `assistant.commands` modules, one per stage."""
+and prints the result. Commands live in the `assistant.commands` modules, one per stage; a
+module is imported only when one of its commands runs (start-up time: `huibao ingest` need not
+load drafting, the checks or the eval)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from typing import Any
 
-from assistant.commands import check, draft, evals, kb, models, workspace  # noqa: F401  (registers the commands)
-from assistant.commands.base import app, console, err_console
+import typer
+from typer.core import TyperGroup
+
+from assistant.commands.base import HELP, console, err_console
 from assistant.core.errors import HuibaoError
 
-__all__ = ["app", "console", "err_console", "main"]
+__all__ = ["COMMANDS", "app", "console", "err_console", "main"]
+
+# Command name -> the module that defines it, in the order `huibao --help` lists them.
+COMMANDS: dict[str, str] = {
+    "check": "check",
+    "draft": "draft",
+    "demo": "draft",
+    "eval": "evals",
+    "ingest": "kb",
+    "search": "kb",
+    "models": "models",
+    "config": "models",
+    "reports": "workspace",
+    "show": "workspace",
+    "history": "workspace",
+    "regenerate": "workspace",
+    "revert": "workspace",
+    "diff": "workspace",
+    "lock": "workspace",
+    "unlock": "workspace",
+    "edit": "workspace",
+    "figures": "workspace",
+    "stale": "workspace",
+    "refresh": "workspace",
+    "export": "workspace",
+}
+
+
+class LazyCommands(TyperGroup):
+    """Loads a command's module on first use (click's documented lazy-group pattern)."""
+
+    # ctx and the commands are typer's own (vendored) click types, which it does not export.
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        commands = typer.main.get_command(importlib.import_module(f"assistant.commands.{module}").app)
+        if isinstance(commands, TyperGroup):  # a module with several commands
+            return commands.get_command(ctx, cmd_name)
+        return commands if commands.name == cmd_name else None
+
+
+app = typer.Typer(
+    name="huibao",
+    help=HELP,
+    cls=LazyCommands,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    # A callback makes Typer build a group even though no command is registered here.
+    pass
+
+
+_root.__doc__ = HELP
 
 
 def main() -> None:

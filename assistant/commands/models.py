@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from assistant.commands.base import app, console
+from assistant.commands.base import command_app, console
 from assistant.core.settings import get_settings
 from assistant.llm import display_url, list_models
+
+app = command_app()
 
 
 @app.command("models")

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from assistant.commands.base import app, console, err_console
+from assistant.commands.base import command_app, console, err_console
 from assistant.core.errors import InputError
 from assistant.core.figures import Figure, format_value, load_figures
 from assistant.core.settings import Settings, get_settings
@@ -32,6 +32,8 @@ from assistant.llm import ChatModel, make_model
 from assistant.llm.embeddings import make_embedder
 from assistant.workspace.service import Workspace
 from assistant.workspace.store import AUTHOR_ZH
+
+app = command_app()
 
 REPORT = typer.Argument(..., help="汇报编号（huibao reports 可查看）")
 SECTION = typer.Argument(..., help="章节编号，如 intro、1、1.1、closing")
