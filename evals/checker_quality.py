@@ -3,10 +3,12 @@
     .venv/bin/python -m evals.checker_quality   # from the project folder
 
 Prints precision/recall of flagged-number detection (invented or misattributed; overall and
-per number form), per
-style rule family, and style errors per 5,000 characters of clean prose. Exits 1 when a
-target is missed: invented recall 1.0, invented precision ≥ 0.98, ≤ 1 error per 5,000 clean
-characters. tests/test_check_quality.py asserts the same targets through `score_all()`.
+per number form), item-aware grounding on the published paragraphs of evals/grounding/
+(score_grounding), per style rule family, and style errors per 5,000 characters of clean
+prose. Exits 1 when a target is missed: invented recall 1.0, invented precision ≥ 0.98, ≤ 1
+error per 5,000 clean characters; on the published paragraphs ≥ 90 % of swapped figures
+misattributed, none on the originals, every planted wrong derived number flagged.
+tests/test_check_quality.py asserts the same targets through `score_all()`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from assistant.core.textio import decode_text, normalise_newlines, split_front_m
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 TARGET_RECALL, TARGET_PRECISION, TARGET_CLEAN_ERRORS = 1.0, 0.98, 1.0
+# Item-aware grounding on the published paragraphs (issue 10): swapped figures caught as
+# misattributed, no misattribution on the untouched originals, every planted wrong derived number
+# flagged.
+TARGET_SWAP_RECALL = 0.9
 SEPARATOR = re.compile(r"\n<!-- .*? -->\n")
 
 
@@ -218,6 +224,14 @@ class Grounding:
     def derived_accuracy(self) -> float:
         return self.derived_right / self.derived if self.derived else 1.0
 
+    @property
+    def passed(self) -> bool:
+        return (
+            self.swap_recall >= TARGET_SWAP_RECALL
+            and self.plain_misattributed == 0
+            and self.wrong_derived_flagged == self.wrong_derived
+        )
+
 
 def _paragraph_figures(p: dict) -> list[Figure]:
     """The paragraph's figures table as an office would supply it. A row the text gives only a
@@ -391,7 +405,9 @@ def score_all() -> dict:
     style = score_style()
     chars, errors, warnings, notes = score_clean()
     per_5000 = errors * 5000 / chars
+    grounding = score_grounding()
     return {
+        "grounding": grounding,
         "numbers": overall,
         "numbers_per_category": per,
         "status_right": right,
@@ -404,7 +420,8 @@ def score_all() -> dict:
         "clean_notes": notes,
         "passed": overall.recall >= TARGET_RECALL
         and overall.precision >= TARGET_PRECISION
-        and per_5000 <= TARGET_CLEAN_ERRORS,
+        and per_5000 <= TARGET_CLEAN_ERRORS
+        and (grounding is None or grounding.passed),
     }
 
 
@@ -433,13 +450,32 @@ def main() -> int:
             f"独立文稿误报（knowledge/past-reports，{n} 篇，非本检查作者所写）：{chars} 字，错误 {errors} 处，"
             f"提示 {warnings} 处，每 5000 字错误 {errors * 5000 / chars:.2f} 处"
         )
+    g = r["grounding"]
+    if g is not None:
+        print(f"\n项目归属（evals/grounding，{g.paragraphs} 段公开文稿）")
+        print(
+            f"原文：普通数字 {g.plain} 处，对应正确数据 {g.plain_right} 处，对应到同值的其他数据 {g.plain_other} 处，"
+            f"无据 {g.plain_invented} 处，错配 {g.plain_misattributed} 处（目标 0）；"
+            f"未标注而被标出 {g.extra_flagged} 处"
+        )
+        print(
+            f"原文：推算数字 {g.derived} 处，判为有据 {g.derived_right} 处（{g.derived_accuracy:.1%}），"
+            f"误判 {g.derived_wrong} 处；原文自身不符 {g.inconsistent} 处，标出 {g.inconsistent_flagged} 处"
+        )
+        print(
+            f"植入互换：{g.swaps} 处，判为错配 {g.swaps_misattributed} 处（{g.swap_recall:.1%}，目标 ≥ "
+            f"{TARGET_SWAP_RECALL:.0%}），标出（错配或无据）{g.swaps_flagged} 处；其中“分别”列表 "
+            f"{g.respectively_swaps} 处，标出 {g.respectively_caught} 处"
+        )
+        print(f"植入错误推算：{g.wrong_derived} 处，标出 {g.wrong_derived_flagged} 处（目标全部）")
     failures = o.failures + [m for c in r["style"].values() for m in c.failures] + r["clean_notes"]
     if failures:
         print("\n未通过的标注：")
         for m in failures:
             print("  " + m)
     print(
-        f"\n目标：召回率 {TARGET_RECALL}，精确率 ≥ {TARGET_PRECISION}，规范文稿每 5000 字错误 ≤ {TARGET_CLEAN_ERRORS:g}："
+        f"\n目标：召回率 {TARGET_RECALL}，精确率 ≥ {TARGET_PRECISION}，规范文稿每 5000 字错误 ≤ {TARGET_CLEAN_ERRORS:g}，"
+        f"互换判为错配 ≥ {TARGET_SWAP_RECALL:.0%}、原文零错配、植入错误推算全部标出："
         + ("达到" if r["passed"] else "未达到")
     )
     return 0 if r["passed"] else 1

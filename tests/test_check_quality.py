@@ -37,3 +37,13 @@ def test_clean_prose_numbers_all_grounded():
     text = (fx / "clean_prose.md").read_text(encoding="utf-8")
     ms = check_numbers(text, load_figures(fx / "clean_prose_figures.yaml"))
     assert len(ms) > 50 and [m.text for m in ms if m.status != "grounded"] == []
+
+
+def test_item_aware_grounding_on_published_paragraphs():
+    g = quality.score_grounding()
+    assert g is not None, "evals/grounding/paragraphs.yaml is missing"
+    assert g.plain_misattributed == 0, [f for f in g.failures if "misattributed:" in f]
+    assert g.swap_recall >= quality.TARGET_SWAP_RECALL, g.swap_recall
+    assert g.wrong_derived_flagged == g.wrong_derived, [f for f in g.failures if f.startswith("wrong")]
+    assert g.derived_accuracy >= 0.99, [f for f in g.failures if ") got" in f and not f.startswith(("swap", "wrong"))]
+    assert g.respectively_caught >= 8 and g.inconsistent_flagged == g.inconsistent

@@ -267,3 +267,108 @@ def test_negative_figures_ground_like_positive_ones():
 
 def test_names_are_compiled_once_per_set_of_figures(sample):
     assert figure_names(sample) is figure_names(list(sample))
+
+
+# ---------------------------------------------------------------- classes of text found in published reports
+
+
+def test_a_derived_number_is_about_the_item_the_number_before_it_counts():
+    # the clause "增长2.7%" names nothing: it is about what 37.90亿元 is the figure of
+    figs = [
+        Figure(id="gross", item="农林牧渔业总产值", value=69.93, unit="亿元", last_year=68.22),
+        Figure(id="added", item="农林牧渔业增加值", value=37.90, unit="亿元", last_year=36.9),
+    ]
+    ms = by_text("全市实现农林牧渔业总产值69.93亿元,比上年增长2.5%,增加值37.90亿元,增长2.7%。", figs)
+    assert ms["2.7%"].status == "grounded" and ms["2.7%"].derivation.figure_ids == ["added"]
+    assert ms["2.5%"].derivation.figure_ids == ["gross"]
+
+
+def test_growth_before_the_value_it_reached():
+    figs = [
+        Figure(id="gdp", item="地区生产总值", value=92.9, unit="亿元", last_year=82.5),
+        Figure(id="first", item="第一产业增加值", value=21.2, unit="亿元", last_year=19.43),
+    ]
+    ms = by_text("全县地区生产总值增长12.6%达92.9亿元,第一产业增长9.1%达21.2亿元。", figs)
+    assert ms["9.1%"].derivation.figure_ids == ["first"] and ms["达92.9亿元"].figure_id == "gdp"
+
+
+def test_respectively_after_the_numbers_it_refers_to():
+    figs = [
+        Figure(id="male", item="户籍男性人口", value=45.01, unit="万人", part_of="total"),
+        Figure(id="female", item="户籍女性人口", value=41.91, unit="万人", part_of="total"),
+        Figure(id="total", item="户籍总人口", value=86.92, unit="万人"),
+    ]
+    ms = check_numbers("总人口86.92万人,男性人口45.01万人,女性人口41.91万人,分别占总人口的51.8%和48.2%。", figs)
+    shares = [m for m in ms if m.derivation]
+    assert [(m.text, m.derivation.figure_ids) for m in shares] == [
+        ("51.8%", ["male", "total"]),
+        ("48.2%", ["female", "total"]),
+    ]
+
+
+def test_an_enumeration_orders_a_shared_name():
+    figs = [
+        Figure(id="hlj", item="黑龙江粮食总产量", value=5571, unit="万吨"),
+        Figure(id="hn", item="河南粮食总产量", value=5543, unit="万吨"),
+    ]
+    text = "黑龙江、河南粮食生产更上一层楼,粮食总产量分别达到{}万吨和{}万吨,双双登上5500万吨新台阶。"
+    assert [m.status for m in check_numbers(text.format(5571, 5543), figs)] == ["grounded"] * 3
+    swapped = check_numbers(text.format(5543, 5571), figs)
+    assert [m.status for m in swapped[:2]] == ["misattributed", "misattributed"]
+
+
+def test_an_ambiguous_clause_is_not_misattributed():
+    # 个体工商户 is a piece of both items: the clause may be about either
+    figs = [
+        Figure(id="new", item="新设个体工商户", value=24992, unit="户"),
+        Figure(id="all", item="年末在册个体工商户", value=131382, unit="户"),
+    ]
+    ms = by_text("其中企业49010户,个体工商户131382户。", figs + [Figure(id="e", item="企业", value=49010, unit="户")])
+    assert ms["131382户"].status == "grounded" and ms["131382户"].figure_id == "all"
+
+
+def test_rates_and_ratio_lists_are_shares():
+    figs = [
+        Figure(id="gdp", item="地区生产总值", value=875.14, unit="亿元"),
+        Figure(id="p1", item="第一产业增加值", value=23.70, unit="亿元", part_of="gdp"),
+        Figure(id="p2", item="第二产业增加值", value=353.96, unit="亿元", part_of="gdp"),
+        Figure(id="p3", item="第三产业增加值", value=497.48, unit="亿元", part_of="gdp"),
+        Figure(id="filed", item="提交提案原件", value=187, unit="件"),
+        Figure(id="accepted", item="立案提案", value=175, unit="件", part_of="filed"),
+    ]
+    ratio = [m for m in check_numbers("三次产业结构为2.7:40.4:56.8。", figs)]
+    assert [(m.text, m.status, m.derivation.kind) for m in ratio] == [
+        ("2.7", "grounded", "share"),
+        ("40.4", "grounded", "share"),
+        ("56.8", "grounded", "share"),
+    ]
+    rate = by_text("共提交提案原件187件,经审查立案175件,立案率93.6%。", figs)["93.6%"]
+    assert rate.status == "grounded" and rate.derivation.formula == "175/187 = 93.6%"
+
+
+def test_a_supplied_rate_named_in_the_clause_is_its_item():
+    # rate-only figures (统计公报): a rate equal to another item's rate is misattributed
+    figs = [
+        Figure(id="cpi", item="居民消费价格总水平", value=1.4, unit="%"),
+        Figure(id="food", item="食品烟酒类价格", value=1.1, unit="%"),
+    ]
+    assert by_text("食品烟酒类价格上涨1.1%。", figs)["1.1%"].status == "grounded"
+    assert by_text("食品烟酒类价格上涨1.4%。", figs)["1.4%"].status == "misattributed"
+
+
+def test_a_percentage_agrees_at_the_digits_written():
+    figs = [Figure(id="r", item="规上工业增加值增速", value=0.62, unit="%")]
+    assert only("增速0.62%。", figs).status == "grounded"
+    assert only("增速0.65%。", figs).status == "invented"  # within ±0.05, but not 0.62 written to 2 decimals
+    assert only("较上年增长18.04%。", [Figure(id="g", item="增长", value=18, unit="%")]).status == "grounded"
+
+
+def test_published_typography():
+    figs = [Figure(id="v", item="蔬菜播种面积", value=3938, unit="公顷", last_year=3884)]
+    ms = by_text("全年蔬菜播种面积3938公顷,比上年增长1.4 %,增加 54公顷。", figs)
+    assert ms["1.4 %"].status == "grounded" and ms["54公顷"].derivation.kind == "difference"
+    assert only("交通通信类价格上涨2·9%。", [Figure(id="t", item="交通通信类价格", value=2.9, unit="%")]).value == 2.9
+    assert (
+        check_numbers("全年生产总值[2]875亿元,漳电2×100万千瓦、资源二期、县卫健局负责的第17、18件。", [])[0].text
+        == "875亿元"
+    )

@@ -202,6 +202,58 @@ def _figure_names(spec: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
     return _compile(tuple(names))
 
 
+LOOSE_MIN = 8  # characters: a shorter item is named in full, by an alias or by a long piece of it
+LOOSE_SHARE = 0.85  # of a long item's characters a clause must hold, in runs of two or more
+_LOOSE_PREFILTER = 0.6  # of its character pairs (those across the joints of runs are lost)
+
+
+class _LongItems(NamedTuple):
+    items: dict[int, str]  # figure index -> normalised item, for items of LOOSE_MIN or more, no digit
+    pairs: dict[int, int]  # figure index -> how many distinct character pairs its item has
+    postings: dict[str, tuple[int, ...]]  # character pair -> figure indices whose item has it
+
+
+@lru_cache(maxsize=16)
+def _long_items(items: tuple[str, ...]) -> _LongItems:
+    long = {k: item for k, item in enumerate(items) if len(item) >= LOOSE_MIN and not _DIGIT.search(item)}
+    postings: dict[str, list[int]] = {}
+    pairs = {}
+    for k, item in long.items():
+        grams = {item[m : m + 2] for m in range(len(item) - 1)}
+        pairs[k] = len(grams)
+        for g in grams:
+            postings.setdefault(g, []).append(k)
+    return _LongItems(long, pairs, {g: tuple(v) for g, v in postings.items()})
+
+
+def long_items(figures: Sequence[Figure]) -> _LongItems:
+    """The items loose_names looks for, indexed once per set of figures."""
+    return _long_items(tuple(normalise_name(f.item) for f in figures))
+
+
+def loose_names(text: str, start: int, end: int, long: _LongItems, named: set[int]) -> list[Occurrence]:
+    """Long items a clause states in its own words, their pieces scattered: most of the item's
+    characters in runs of two or more ("已经解决或已被采纳的提案" in "提案所提问题已经解决或所提
+    建议已被采纳的156件"). Items sharing too few character pairs with the clause are never tried."""
+    if not long.items:
+        return []
+    clause = text[start:end]
+    hits: Counter[int] = Counter()
+    for g in {clause[k : k + 2] for k in range(len(clause) - 1)}:
+        hits.update(long.postings.get(g, ()))
+    out = []
+    for f, count in hits.items():
+        if f in named or count < _LOOSE_PREFILTER * long.pairs[f]:
+            continue
+        item = long.items[f]
+        runs = covered(item, clause)
+        if sum(b - a for a, b, _ in runs) >= LOOSE_SHARE * len(item):
+            first = min(at for _, _, at in runs)
+            last = max(at + b - a for a, b, at in runs)
+            out.append(Occurrence(start + first, start + last, (f,), False))
+    return out
+
+
 def names_in(text: str, start: int, end: int, keys: _Keys) -> list[Occurrence]:
     """The names inside text[start:end] (a clause), quotes and spaces ignored, overlapping ones
     included (drop_contained narrows them)."""

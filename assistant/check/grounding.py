@@ -25,9 +25,10 @@ from bisect import bisect_right
 from assistant.check.attribution import (
     Occurrence,
     beyond,
-    covered,
     drop_contained,
     figure_names,
+    long_items,
+    loose_names,
     names_in,
     nearest,
     normalise_name,
@@ -51,8 +52,6 @@ _ATTACH_GAP = re.compile(r"[共达为有的]?")
 _REACHED = ("达", "达到", "为", "至")
 # The clause after a 分别 list of derived numbers that gives the values: "分别达43366元和13835元".
 _REACHED_LIST = re.compile(r"^\s*分别(?:达到|达|为|是)")
-LOOSE_MIN = 8  # characters: a shorter item is named in full, by an alias or by a long piece of it
-LOOSE_SHARE = 0.85  # of a long item's characters the clause must hold, in runs of two or more
 
 
 class Grounder:
@@ -73,11 +72,10 @@ class Grounder:
         self.by_id = {f.id: f for f in figures}
         self.index = {f.id: k for k, f in enumerate(figures)}
         self.keys = figure_names(figures, extra)
-        self.long_items = {}
-        for k, f in enumerate(figures):
-            item = normalise_name(f.item)
-            if len(item) >= LOOSE_MIN:
-                self.long_items[k] = (item, {item[m : m + 2] for m in range(len(item) - 1)})
+        self.long = long_items(figures)
+        self._of_unit_class: dict[str | None, list[int]] = {}
+        self._before: dict[int, list[int]] = {}
+        self.fig_digits = [len(format_value(f.value).partition(".")[2]) for f in figures]
         self.spans = clauses(norm)
         starts = [s for s, _ in self.spans]
         self.clause_of = [max(0, bisect_right(starts, e.start) - 1) for e in found]
@@ -106,26 +104,9 @@ class Grounder:
         if ci not in self._names:
             s, e = self.spans[ci]
             found = names_in(self.norm, s, e, self.keys) if self.figures else []
-            self._names[ci] = found + self.loose_names(s, e, {f for o in found for f in o.figures})
+            named = {f for o in found for f in o.figures}
+            self._names[ci] = found + loose_names(self.norm, s, e, self.long, named)
         return self._names[ci]
-
-    def loose_names(self, start: int, end: int, named: set[int]) -> list[Occurrence]:
-        """Long items the clause states in its own words, their pieces scattered: most of the
-        item's characters in runs of two or more ("已经解决或已被采纳的提案" in "提案所提问题已经
-        解决或所提建议已被采纳的156件")."""
-        clause = self.norm[start:end]
-        grams = {clause[k : k + 2] for k in range(len(clause) - 1)}
-        out = []
-        for f, (item, item_grams) in self.long_items.items():
-            # a cheap test first: pairs of characters (those across the joints of runs are lost)
-            if f in named or len(item_grams & grams) < 0.6 * len(item_grams):
-                continue
-            runs = covered(item, clause)
-            if sum(b - a for a, b, _ in runs) >= LOOSE_SHARE * len(item):
-                first = min(at for _, _, at in runs)
-                last = max(at + b - a for a, b, at in runs)
-                out.append(Occurrence(start + first, start + last, (f,), False))
-        return out
 
     def of_class(self, occs: list[Occurrence], cls: str | None) -> list[Occurrence]:
         """The names of figures in unit class `cls` (all when the number has no unit), a name
@@ -141,6 +122,11 @@ class Grounder:
 
     def same_sentence_before(self, ci: int) -> list[int]:
         """The clauses before clause ci in its sentence, nearest first."""
+        if ci not in self._before:
+            self._before[ci] = self._sentence_before(ci)
+        return self._before[ci]
+
+    def _sentence_before(self, ci: int) -> list[int]:
         out = []
         while ci > 0:
             gap = self.norm[self.spans[ci - 1][1] : self.spans[ci][0]]
@@ -166,7 +152,7 @@ class Grounder:
         best, best_gap = None, math.inf
         for f in indices:
             value = self.figures[f].base_value
-            if inside(value, e) and same_digits(self.figures[f], e):
+            if inside(value, e) and self.same_digits(f, e):
                 gap = abs(value - (e.value or 0))
                 if gap < best_gap:
                     best, best_gap = f, gap
@@ -174,7 +160,20 @@ class Grounder:
 
     def of_unit_class(self, e: NumberReading) -> list[int]:
         cls = _class_of(e)
-        return [k for k, c in enumerate(self.classes) if cls is None or c == cls]
+        if cls not in self._of_unit_class:
+            self._of_unit_class[cls] = [k for k, c in enumerate(self.classes) if cls is None or c == cls]
+        return self._of_unit_class[cls]
+
+    def same_digits(self, f: int, e: NumberReading) -> bool:
+        """A percentage written to as many decimals as the figure, or more, rounds to the figure
+        (18.04% is 18%; 0.65% is not 0.62%, though within the ±0.05 of a percentage); one written
+        to fewer decimals is the figure rounded (18% for 18.04%)."""
+        if e.unit not in ("%", "个百分点") or e.digits is None or e.value is None:
+            return True
+        fig, fig_digits = self.figures[f], self.fig_digits[f]
+        if e.digits >= fig_digits:
+            return round_half_up(e.value, fig_digits) == round_half_up(fig.value, fig_digits)
+        return round_half_up(fig.value, e.digits) == round_half_up(e.value, e.digits)
 
     def by_value(self, i: int) -> int | None:
         if i not in self._by_value:
@@ -183,7 +182,7 @@ class Grounder:
 
     def all_fitting(self, e: NumberReading, indices, first: int | None = None) -> tuple[int, ...]:
         """Every figure among `indices` the mention's value fits, `first` first."""
-        fits = [f for f in indices if inside(self.figures[f].base_value, e) and same_digits(self.figures[f], e)]
+        fits = [f for f in indices if inside(self.figures[f].base_value, e) and self.same_digits(f, e)]
         return tuple(dict.fromkeys([*([first] if first is not None else []), *fits]))
 
     # ---------------------------------------------------------------- results
@@ -613,18 +612,6 @@ class Grounder:
                     message=f"按{outcome.basis}计算：{outcome.derivation.formula}",
                 )
         return None
-
-
-def same_digits(fig: Figure, e: NumberReading) -> bool:
-    """A percentage written to as many decimals as the figure, or more, rounds to the figure
-    (18.04% is 18%; 0.65% is not 0.62%, though within the ±0.05 of a percentage); one written to
-    fewer decimals is the figure rounded (18% for 18.04%)."""
-    if e.unit not in ("%", "个百分点") or e.digits is None or e.value is None:
-        return True
-    fig_digits = len(format_value(fig.value).partition(".")[2])
-    if e.digits >= fig_digits:
-        return round_half_up(e.value, fig_digits) == round_half_up(fig.value, fig_digits)
-    return round_half_up(fig.value, e.digits) == round_half_up(e.value, e.digits)
 
 
 def _class_of(e: NumberReading) -> str | None:
