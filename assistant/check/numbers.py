@@ -81,6 +81,9 @@ _PREFIX = "约|近|将近|超过|超|逾|共计|共|累计|达到|达|突破|不
 # 成 after a digit that is not a share: 一成不变, 三五成群 (masked), 两成员 …
 _NOT_CHENG = "不变|群|员|本|果|效|绩|功|就|交|熟|品|立|型|事|语|规|色|全|家|才|分|份|为|长|年|都"
 _FRACTION_DEN = "[二三四五六七八九十]"
+# Every character a number mention can start with: digits, 汉字 numerals, 几/数/上/成 of
+# approximations, the first characters of the prefixes, 百分之, 翻一番, a minus.
+_FIRST = "[0-9零〇一二两三四五六七八九十百千万亿几数上成约近将超逾共累达突不翻\\-−]"
 
 
 @lru_cache(maxsize=1)
@@ -95,7 +98,8 @@ def _mention_re() -> re.Pattern:
         rf"(?P<wsuf>以上|左右|多)?"
     )
     return re.compile(
-        rf"{words}|"
+        # a cheap look at the first character: most positions of a text start no number
+        rf"(?={_FIRST})(?:{words}|"
         rf"(?P<pre>{_PREFIX})?"
         rf"(?:(?P<pct>百分之)(?P<pctnum>{_ARABIC}|{_HNUM}+{_HDEC})"
         rf"|(?P<approx>{_APPROX})"
@@ -104,7 +108,7 @@ def _mention_re() -> re.Pattern:
         rf"|(?P<hanzi>{_HNUM}+{_HDEC}))"
         # one space before a scale or unit belongs to the number ("1.4 %", "394.8 亿元")
         rf"(?: (?=(?:余|多)?(?:{_SCALE})?(?:余|多)?(?:{units})))?"
-        rf"(?P<suf1>余|多)?(?P<scale>{_SCALE})?(?P<suf2>余|多)?(?P<unit>{units})?(?P<suf3>左右|上下|以上|余|多)?"
+        rf"(?P<suf1>余|多)?(?P<scale>{_SCALE})?(?P<suf2>余|多)?(?P<unit>{units})?(?P<suf3>左右|上下|以上|余|多)?)"
     )
 
 
