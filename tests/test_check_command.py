@@ -188,3 +188,27 @@ def test_front_matter_with_trailing_blanks_is_blanked(tmp_path, figures):
     }
     text = draft.read_text(encoding="utf-8")
     assert [text[n["start"] : n["end"]] for n in data["numbers"]] == ["20余次", "达到44.1万人次"]
+
+
+def test_json_carries_item_attribution_derivation_and_misattributed_fails(tmp_path):
+    figures = tmp_path / "figures.csv"
+    figures.write_text(
+        "编号,项目,数值,单位,上年\nP,新闻发布会,11,次,8\nS,涉人大网络舆情研判,12,次,\n",
+        encoding="utf-8",
+    )
+    draft = tmp_path / "d.md"
+    draft.write_text(
+        CLEAN.replace("全年召开新闻发布会20余次", "全年召开新闻发布会11次，同比增长37.5%，网络舆情研判11次"),
+        encoding="utf-8",
+    )
+    r = _run(draft, "--figures", figures, "--json")
+    assert r.exit_code == 1, r.output
+    data = json.loads(r.stdout)
+    first, growth = data["numbers"][0], data["numbers"][1]
+    assert (first["text"], first["status"], first["item"]) == ("11次", "grounded", "新闻发布会")
+    assert (growth["status"], growth["attribution"]) == ("grounded", "item")
+    assert growth["derivation"] == {"kind": "growth", "figure_ids": ["P"], "formula": "(11−8)/8 = 37.5%"}
+    swapped = [n for n in data["numbers"] if n["status"] == "misattributed"]
+    assert [(n["text"], n["item"]) for n in swapped] == [("11次", "涉人大网络舆情研判")]
+    assert swapped[0]["message"].startswith("“11次”所在句子说的是“涉人大网络舆情研判”，数据为12次")
+    assert data["summary"]["misattributed"] == 1 and data["summary"]["unverified"] == 0
