@@ -13,6 +13,7 @@ import pytest
 from assistant.check import check_numbers, check_text, derived_values, mark_unverified
 from assistant.check.attribution import figure_names
 from assistant.core.figures import Figure, load_figures
+from assistant.gongwen import clauses
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -372,3 +373,9 @@ def test_published_typography():
         check_numbers("全年生产总值[2]875亿元,漳电2×100万千瓦、资源二期、县卫健局负责的第17、18件。", [])[0].text
         == "875亿元"
     )
+
+
+def test_clauses_end_at_the_clause_marks_not_at_the_enumeration_comma():
+    text = "A、B分别增长10%、20%，收发文件1,300件；完成1234亿元。增长7.3%"
+    spans = [text[s:e] for s, e in clauses(text)]
+    assert spans == ["A、B分别增长10%、20%", "收发文件1,300件", "完成1234亿元", "增长7.3%"]
