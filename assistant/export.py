@@ -26,8 +26,9 @@ each GB2312-era name an ``w:altName`` (仿宋_GB2312 → 仿宋, 楷体_GB2312 �
 face instead of to the default font.
 
 Placeholders (gongwen.PLACEHOLDER: 【待补充：…】, 【待补充】, 【待核实：…】, XX, ××, as the checker
-counts them) stay in the text, highlighted yellow, so nobody prints a report with a hole in it
-unnoticed. The core properties carry the title and the organisation only: no model, no key, no
+counts them: 【待核实】 as unverified, the others as placeholders) stay in the text, highlighted
+yellow, so nobody prints a report with a hole in it unnoticed; `export_notes` says what is left
+to settle. The core properties carry the title and the organisation only: no model, no key, no
 settings.
 """
 
@@ -35,10 +36,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.check.result import Summary
 from assistant.core.errors import InputError
 from assistant.gongwen import LABEL, PLACEHOLDER, heading_label, strip_label
 
@@ -75,6 +78,26 @@ FALLBACKS = {FONT_TITLE: "宋体", FONT_BODY: "仿宋", FONT_L2: "楷体", FONT_
 
 STYLE_TITLE, STYLE_L1, STYLE_L2, STYLE_L3 = "公文标题", "一级标题", "二级标题", "三级标题"
 _HEADING = {1: (STYLE_L1, FONT_L1, False), 2: (STYLE_L2, FONT_L2, False), 3: (STYLE_L3, FONT_BODY, True)}
+
+
+def export_notes(summaries: Iterable[Summary]) -> list[str]:
+    """What a person must settle before printing, from the check summaries of the exported
+    sections: the 【待核实】 and 【待补充】/XX marks the export highlights, counted apart, and
+    numbers flagged in the text but not marked (a hand edit is checked, never marked)."""
+    unverified = placeholders = flagged = 0
+    for s in summaries:
+        unverified += s.unverified
+        placeholders += s.placeholders
+        flagged += s.invented + s.misattributed
+    marks = []
+    if unverified:
+        marks.append(f"{unverified} 处待核实的数字（【待核实】）")
+    if placeholders:
+        marks.append(f"{placeholders} 处待补充的占位（【待补充】、XX 等）")
+    lines = [f"稿中还有 {' 和 '.join(marks)}，导出文件中已用黄色标出。"] if marks else []
+    if flagged:
+        lines.append(f"另有 {flagged} 个数字无依据或与所说事项不符，未加标注，导出前请核实。")
+    return lines
 
 
 def numbered_headings(report: ReportDraft) -> list[str | None]:
@@ -468,6 +491,7 @@ def _page_number(para, *, odd: bool) -> None:
 __all__ = [
     "export_docx",
     "export_markdown",
+    "export_notes",
     "file_stem",
     "markdown_text",
     "numbered_headings",

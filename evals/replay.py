@@ -5,8 +5,9 @@
 Starts assistant/testing/openai_server.py's server on a free loopback port with `ReplayResponder`, points
 Settings at it and runs `run_eval(backend="model")` over the cases that have a recording in
 evals/recorded/. The recorded answers are written to fail on purpose (Markdown headings,
-以下是…, 我, ！, invented percentages, a rounded figure beyond its interval, a wrong 政治表述),
-so the gate is expected to fail: `--expect-fail` inverts the exit status for CI, which then
+以下是…, 我, ！, invented percentages, a growth rate computed wrong from last_year, two figures
+of one unit swapped, a rounded figure beyond its interval, a wrong 政治表述), so the gate is
+expected to fail: `--expect-fail` inverts the exit status for CI, which then
 goes red when the suite stops catching a planted failure. Without it the exit status is the
 gate's (0 passed, 1 failed).
 

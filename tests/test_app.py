@@ -20,6 +20,7 @@ from assistant.testing.fakes import FakeChatModel
 from assistant.ui import actions, state
 from assistant.ui.render import findings_html, section_html
 from assistant.workspace.service import Workspace
+from tests.drafting_helpers import checker_is_item_aware, needs_item_aware_checker
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = "assistant/ui/pages"
@@ -126,8 +127,11 @@ def test_draft_all_marks_every_number():
     assert any("全文已起草（离线引擎）" in t for t in texts(at.success))
     html = "\n".join(t for t in texts(at.markdown) if "hb-text" in t)
     assert 'class="hb-num hb-grounded"' in html
-    # the tooltip names the figure and its value
-    assert 'title="数据 press_conf：新闻发布会 11次"' in html
+    # the tooltip names the figure and its value (hover), and so does the popover (click)
+    assert 'title="数据 press_conf：新闻发布会 11次' in html and 'data-tip="数据 press_conf：新闻发布会 11次' in html
+    assert 'tabindex="0"' in html
+    legend = next(t for t in texts(at.markdown) if 'class="hb-legend"' in t)
+    assert "错配" in legend and "待核实" in legend and "待补充" in legend
     rid = ui(at).report_id
     assert all(s.versions == 1 for s in workspace().sections(rid))
 
@@ -230,6 +234,36 @@ def test_hand_edit_is_a_version_with_diff_and_revert():
     no_errors(at)
     assert workspace().current(rid).section("1.4").text == original
     assert [v.author for v in workspace().history(rid, "1.4")] == ["offline", "hand", "revert"]
+
+
+@needs_item_aware_checker
+def test_hand_edit_with_another_items_figure_shows_why_on_hover():
+    # 12次 is 涉人大网络舆情研判's figure; the sentence is about 新闻发布会 (11次).
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.session_state["tools.1.4"] = True
+    at.run()
+    edit_key = next(t.key for t in at.text_area if t.key and t.key.startswith("edit.1.4."))
+    at.text_area(key=edit_key).set_value("全年召开新闻发布会12次，效果明显。")
+    at.button(key="save.1.4").click().run()
+    no_errors(at)
+    assert workspace().current(rid).section("1.4").check.summary.misattributed == 1
+    html = "\n".join(t for t in texts(at.markdown) if "效果明显" in t)
+    assert 'class="hb-num hb-misattributed"' in html  # the invented colour (CSS)
+    tip = "错配：“12次”所在句子说的是“新闻发布会”，数据为11次"
+    assert f'title="{tip}' in html and f'data-tip="{tip}' in html
+    assert any("错配 1 个" in t for t in texts(at.caption))
+
+
+def test_export_page_counts_unverified_apart_from_placeholders():
+    at = drafted_app()
+    rid = ui(at).report_id
+    ws = workspace()
+    ws.edit(rid, "1.4", "全年开展调研【待核实：30次】，培训【待补充：培训人数】。")
+    at.switch_page(f"{PAGES}/export.py").run()
+    no_errors(at)
+    warning = next(t for t in texts(at.warning) if "导出前请核实" in t)
+    assert "待核实 1 处" in warning and "待补充 1 处" in warning
 
 
 def test_empty_hand_edit_is_refused_and_nothing_lost():
@@ -343,6 +377,73 @@ def test_figures_import_and_export():
     assert [(f.item, f.value) for f in workspace().figures(rid)] == [("新闻发布会", 20.0), ("编发新闻稿件", 500.0)]
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["下载 CSV", "下载 Excel"]
+
+
+def test_figures_table_edits_aliases_last_year_and_part_of():
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.switch_page(f"{PAGES}/figures.py").run()
+    no_errors(at)
+    table = at.data_editor[0].value
+    assert list(table.columns)[-3:] == ["aliases", "last_year", "part_of"]
+    assert set(table["last_year"]) == {""} and set(table["part_of"]) == {""}  # empty cells, not None
+    press, prov = _figure_row(at, "press_conf"), _figure_row(at, "provincial_media")
+    at.session_state[f"figures.{rid}.0"] = {
+        "edited_rows": {
+            press: {"aliases": "发布会、新闻发布", "last_year": "8"},
+            prov: {"part_of": "news_articles"},
+        },
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key="figures.save").click().run()
+    no_errors(at)
+    saved = {f.id: f for f in workspace().figures(rid)}
+    assert saved["press_conf"].aliases == ["发布会", "新闻发布"] and saved["press_conf"].last_year == 8
+    assert saved["provincial_media"].part_of == "news_articles"
+    # the fresh table shows them back: aliases joined with 、
+    table = at.data_editor[0].value
+    row = table[table["id"] == "press_conf"].iloc[0]
+    assert (row["aliases"], row["last_year"]) == ("发布会、新闻发布", "8")
+    assert table[table["id"] == "provincial_media"].iloc[0]["part_of"] == "news_articles"
+
+
+def test_figures_table_refuses_part_of_an_unknown_id():
+    at = drafted_app()
+    rid = ui(at).report_id
+    before = workspace().figures(rid)
+    at.switch_page(f"{PAGES}/figures.py").run()
+    row = _figure_row(at, "provincial_media")
+    at.session_state[f"figures.{rid}.0"] = {
+        "edited_rows": {row: {"part_of": "nope"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key="figures.save").click().run()
+    errors = texts(at.error)
+    assert errors and "所属" in errors[0] and "“nope”" in errors[0] and f"第 {row + 1} 行" in errors[0]
+    assert workspace().figures(rid) == before
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_figure_files_keep_aliases_last_year_and_part_of(suffix):
+    from assistant.core.figures import Figure
+
+    figures = [
+        Figure(id="F01", item="编发新闻稿件", value=418, unit="篇", aliases=["新闻稿件", "稿件"], last_year=380),
+        Figure(id="F02", item="省级以上媒体刊发稿件", value=68, unit="篇", part_of="F01"),
+    ]
+    settings = get_settings()
+    data = actions.figures_file_bytes(figures, suffix, settings)
+    assert actions.figures_from_upload(f"数据{suffix}", data, settings) == figures
+    # and a figure changed from the chat keeps them
+    ws = workspace()
+    rid = actions.create_from_template(ws, "某局2026年度工作汇报", "某局", 2026)
+    actions.update_figures(ws, rid, figures)
+    changed, _ = actions.set_one_figure(ws, rid, "F01", 420, None)
+    assert (changed.aliases, changed.last_year, changed.base_value) == (["新闻稿件", "稿件"], 380, 420)
 
 
 def test_figure_downloads_are_built_on_click_not_on_every_rerun(monkeypatch):
@@ -573,11 +674,93 @@ def test_section_html_escapes_text_and_marks_numbers():
     html = section_html(text, check_text(text, figures, scope="section"), figures)
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert (
-        '<span class="hb-num hb-grounded" data-status="grounded" title="数据 F01：新闻发布会 11次">11次</span>' in html
+        '<span class="hb-num hb-grounded" data-status="grounded" tabindex="0" title="数据 F01：新闻发布会 11次' in html
     )
     assert "hb-invented" in html and "hb-placeholder" in html
+    if checker_is_item_aware():  # the clause names the item: no "by value" note
+        tip = "数据 F01：新闻发布会 11次"
+        assert f'tabindex="0" title="{tip}" data-tip="{tip}">11次</span>' in html
     findings = findings_html("<b>", [])
     assert "未发现问题" in findings
+
+
+def test_every_number_carries_its_provenance():
+    from assistant.check.result import CheckResult, Derivation, NumberMention, Summary
+    from assistant.core.figures import Figure
+
+    figures = [
+        Figure(id="F01", item="新闻发布会", value=11, unit="次", last_year=8),
+        Figure(id="F02", item="涉人大网络舆情研判", value=12, unit="次"),
+    ]
+    text = "召开新闻发布会12次，比上年增长37.5%，研判11次，约谈<3>次【待核实：30次】。"
+
+    def at(written: str, status: str, **kw) -> NumberMention:
+        start = text.index(written)
+        return NumberMention(
+            text=written, value=None, unit="", start=start, end=start + len(written), status=status, **kw
+        )
+
+    swapped = "“12次”所在句子说的是“新闻发布会”，数据为11次；12次是“涉人大网络舆情研判”的数据"
+    numbers = [
+        at("12次", "misattributed", item="新闻发布会", attribution="item", message=swapped),
+        at(
+            "37.5%",
+            "grounded",
+            figure_id="F01",
+            attribution="item",
+            derivation=Derivation(kind="growth", figure_ids=["F01"], formula="(11−8)/8 = 37.5%"),
+        ),
+        at("11次", "grounded", figure_id="F01", attribution="value"),
+        at("【待核实：30次】", "unverified", message="待核实：这个数字未能在数据中核实"),
+    ]
+    html = section_html(text, CheckResult(numbers=numbers, summary=Summary(misattributed=1)), figures)
+    assert "\n" not in html  # line breaks in a tooltip are character references, not paragraph breaks
+    spans = html.split("<span ")[1:]
+    wrong, growth, by_value, mark = spans
+    # misattributed: the invented colour, and why it is wrong with the right item and value
+    assert 'class="hb-num hb-misattributed"' in wrong
+    assert f'title="错配：{swapped}"' in wrong.replace("&quot;", '"').replace("&#x27;", "'")
+    # derived: the formula, then the figure it comes from with last year's value
+    assert 'title="增减幅度：(11−8)/8 = 37.5%&#10;数据 F01：新闻发布会 11次（上年8次）"' in growth
+    assert 'data-tip="增减幅度：(11−8)/8 = 37.5%&#10;数据 F01：新闻发布会 11次（上年8次）"' in growth
+    assert 'title="数据 F01：新闻发布会 11次&#10;句中未写明项目，按数值对应"' in by_value
+    # 【待核实】: its own status and colour, the label not said twice
+    assert 'class="hb-num hb-unverified"' in mark and 'title="待核实：这个数字未能在数据中核实"' in mark
+    assert "&lt;3&gt;" in html
+
+
+def test_summary_line_and_legend_name_misattributed_and_unverified():
+    from assistant.check.result import CheckResult, Summary
+    from assistant.ui.render import LEGEND_HTML, summary_line
+
+    line = summary_line(CheckResult(summary=Summary(grounded=3, invented=1, misattributed=2, unverified=1)))
+    assert "无依据 1 个 · 错配 2 个 · 待核实 1 处 · 待补充 0 处" in line
+    assert "hb-misattributed" in LEGEND_HTML and "错配" in LEGEND_HTML and "hb-unverified" in LEGEND_HTML
+
+
+def test_explain_check_names_the_right_item():
+    from assistant.check.result import CheckResult, Derivation, NumberMention
+    from assistant.core.figures import Figure
+
+    figures = [Figure(id="F01", item="新闻发布会", value=11, unit="次", last_year=8)]
+    message = "“12次”所在句子说的是“新闻发布会”，数据为11次"
+    numbers = [
+        NumberMention(text="12次", value=12, unit="次", start=0, end=3, status="misattributed", message=message),
+        NumberMention(
+            text="37.5%",
+            value=37.5,
+            unit="%",
+            start=4,
+            end=9,
+            status="grounded",
+            derivation=Derivation(kind="growth", figure_ids=["F01"], formula="(11−8)/8 = 37.5%"),
+        ),
+        NumberMention(text="【待核实：30次】", value=None, unit="", start=10, end=19, status="unverified"),
+    ]
+    out = actions.explain_check("", CheckResult(numbers=numbers), figures)
+    assert f"- “12次”错配：{message}，请改为句中事项的数据。" in out
+    assert "- “37.5%”有据：由数据 F01「新闻发布会」算出，(11−8)/8 = 37.5%。" in out
+    assert "- “【待核实：30次】”待核实" in out
 
 
 def test_findings_html_keeps_line_breaks_out_of_the_markup():

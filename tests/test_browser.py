@@ -215,6 +215,15 @@ def test_workspace_end_to_end(servers):
         assert before["1_2"] and before["1_1"]
         shot(page, "02-sections-drafted")
 
+        # 2b. a number's provenance: its title on hover; on click, the popover the stylesheet draws
+        number = page.locator(".hb-text .hb-grounded").first
+        assert (number.get_attribute("title") or "").startswith("数据 ")
+        number.click()
+        popover = number.evaluate("el => getComputedStyle(el, '::after').content")  # a CSS string: "…\\a …"
+        assert popover.strip('"').replace("\\a ", "\n") == number.get_attribute("data-tip")
+        assert popover.startswith('"数据 ')
+        shot(page, "02b-number-provenance")
+
         # 3. regenerate one section with an instruction: only that section changes
         box = page.locator(".st-key-section-1_2")
         box.get_by_text("修改 · 历史 · 参考素材").click()

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.commands.main import app
+from tests.drafting_helpers import needs_item_aware_checker
 
 runner = CliRunner()
 
@@ -212,3 +213,64 @@ def test_json_carries_item_attribution_derivation_and_misattributed_fails(tmp_pa
     assert [(n["text"], n["item"]) for n in swapped] == [("11次", "涉人大网络舆情研判")]
     assert swapped[0]["message"].startswith("“11次”所在句子说的是“涉人大网络舆情研判”，数据为12次")
     assert data["summary"]["misattributed"] == 1 and data["summary"]["unverified"] == 0
+
+
+# ---------------------------------------------------------------- issue 10: misattributed, unverified
+
+
+@needs_item_aware_checker
+def test_misattributed_number_exits_1_and_names_the_right_item(tmp_path):
+    figs = tmp_path / "f.yaml"
+    figs.write_text(
+        "- {id: F01, item: 新闻发布会, value: 11, unit: 次}\n- {id: F02, item: 涉人大网络舆情研判, value: 12, unit: 次}\n",
+        encoding="utf-8",
+    )
+    draft = tmp_path / "d.md"
+    draft.write_text("全年召开新闻发布会12次，开展涉人大网络舆情研判12次。", encoding="utf-8")
+    r = _run(draft, "--figures", figs, "--scope", "section", "--json")
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    first, second = data["numbers"]
+    assert (first["status"], first["item"], first["attribution"]) == ("misattributed", "新闻发布会", "item")
+    assert "数据为11次" in first["message"] and second["status"] == "grounded" and second["figure_id"] == "F02"
+    assert data["summary"]["misattributed"] == 1 and data["summary"]["invented"] == 0
+    r = _run(draft, "--figures", figs, "--scope", "section")
+    assert r.exit_code == 1
+    assert "错配 1 处" in r.output and "与所说事项不符 “12次”：“12次”所在句子说的是“新闻发布会”，数据为11次" in r.output
+    assert "未通过" in r.output
+
+
+def test_unverified_and_placeholder_are_listed_apart_and_exit_1(tmp_path, figures):
+    draft = tmp_path / "d.md"
+    draft.write_text(
+        CLEAN.replace(
+            "调查研究还不够深入。", "调查研究还不够深入，开展调研【待核实：30次】，培训【待补充：培训人数】。"
+        ),
+        encoding="utf-8",
+    )
+    data = json.loads(_run(draft, "--figures", figures, "--json").stdout)
+    assert (data["summary"]["unverified"], data["summary"]["placeholders"]) == (1, 1)
+    assert [n["status"] for n in data["numbers"] if n["text"].startswith("【")] == ["unverified", "placeholder"]
+    r = _run(draft, "--figures", figures)
+    assert r.exit_code == 1
+    assert "待核实 1 处，待补充 1 处" in r.output
+    listed = r.output.split("\n待核实\n")[1]
+    waiting, to_fill = listed.split("\n待补充\n")
+    assert "待核实 “【待核实：30次】”" in waiting and "待补充 “" not in waiting
+    assert "待补充 “【待补充：培训人数】”" in to_fill
+
+
+@needs_item_aware_checker
+def test_wrong_growth_rate_is_listed_with_the_computed_value(tmp_path):
+    figs = tmp_path / "f.yaml"
+    figs.write_text("- {id: F01, item: 新闻发布会, value: 11, unit: 次, last_year: 8}\n", encoding="utf-8")
+    draft = tmp_path / "d.md"
+    draft.write_text("全年召开新闻发布会11次，比上年增长40%。", encoding="utf-8")
+    data = json.loads(_run(draft, "--figures", figs, "--scope", "section", "--json").stdout)
+    growth = data["numbers"][-1]
+    assert growth["status"] == "invented" and growth["derivation"]["kind"] == "growth"
+    assert growth["derivation"]["formula"] == "(11−8)/8 = 37.5%"
+    r = _run(draft, "--figures", figs, "--scope", "section")
+    assert r.exit_code == 1 and "推算不符 “40%”：" in r.output and "37.5%" in r.output
+    draft.write_text("全年召开新闻发布会11次，比上年增长37.5%。", encoding="utf-8")
+    assert _run(draft, "--figures", figs, "--scope", "section").exit_code == 0

@@ -10,6 +10,7 @@ import threading
 import pytest
 
 from assistant.core.errors import ModelError
+from assistant.core.figures import Figure
 from assistant.core.settings import PROJECT_ROOT, Settings
 from assistant.core.tokens import count_tokens
 from assistant.drafting.context import DraftContext, SectionRequest
@@ -17,7 +18,7 @@ from assistant.drafting.draft import SectionDraft, draft_report, draft_section
 from assistant.drafting.engines import ModelEngine, OfflineEngine, make_engine
 from assistant.drafting.section_prompt import fit_passages, split_title, strip_wrapping
 from assistant.testing.fakes import FakeChatModel
-from tests.drafting_helpers import FakeKB, passage, small_figures, small_spec
+from tests.drafting_helpers import FakeKB, needs_item_aware_checker, passage, small_figures, small_spec
 
 CLEAN_12 = (
     "坚持守正创新，围绕重要节点做好新闻宣传。一是全年召开新闻发布会11次，编发新闻稿件418篇。"
@@ -64,7 +65,7 @@ def test_invented_number_then_clean_repair(tmp_path):
     d = draft_one("1.2", model, settings(tmp_path))
     assert len(model.history) == 2
     repair = model.history[1][-1].content
-    assert "“30次”" in repair and "418篇" not in repair.split("数据表")[0]
+    assert "“30次”" in repair and "418篇" not in repair.split("\n数据表（")[0]
     assert model.history[1][-2].role == "assistant" and "30次" in model.history[1][-2].content
     assert d.text == CLEAN_12 and d.provenance.repaired and d.provenance.unverified == []
     assert d.check.summary.invented == 0
@@ -77,6 +78,46 @@ def test_invented_twice_is_marked_unverified(tmp_path):
     assert len(model.history) == 2 and d.provenance.repaired
     assert "【待核实：30次】" in d.text and d.provenance.unverified == ["30次"]
     assert d.check.summary.invented == 0 and d.check.summary.unverified == 1 and not d.check.clean
+
+
+@needs_item_aware_checker
+def test_misattributed_number_is_repaired_with_the_right_item_and_value(tmp_path):
+    # 28次 is a figure (“第一议题”学习), but not the one the clause names (新闻发布会 = 11次):
+    # it counts like an invented number, and the repair prompt says which item and value are right.
+    swapped = CLEAN_12.replace("11次", "28次")
+    model = FakeChatModel([swapped, CLEAN_12])
+    d = draft_one("1.2", model, settings(tmp_path))
+    assert len(model.history) == 2 and d.provenance.repaired
+    repair = model.history[1][-1].content
+    listed = repair.split("\n数据表（")[0]
+    assert "“28次”" in listed and "“新闻发布会”" in listed and "数据为11次" in listed and "“第一议题”学习" in listed
+    assert d.text == CLEAN_12 and d.provenance.unverified == [] and d.check.clean
+
+
+@needs_item_aware_checker
+def test_misattributed_twice_is_marked_unverified(tmp_path):
+    swapped = CLEAN_12.replace("11次", "28次")
+    model = FakeChatModel([swapped, swapped])
+    d = draft_one("1.2", model, settings(tmp_path))
+    assert "【待核实：28次】" in d.text and d.provenance.unverified == ["28次"]
+    s = d.check.summary
+    assert (s.invented, s.misattributed, s.unverified) == (0, 0, 1) and not d.check.clean
+
+
+@needs_item_aware_checker
+def test_wrong_growth_rate_is_repaired_from_the_computed_value(tmp_path):
+    figures = [f.model_copy(update={"last_year": 8.0}) if f.id == "press" else f for f in small_figures()]
+    figures = [Figure.model_validate(f.model_dump()) for f in figures]  # base_last_year derived again
+    good = CLEAN_12.replace("新闻发布会11次，", "新闻发布会11次，比上年增长37.5%，")
+    model = FakeChatModel([good.replace("37.5%", "40%"), good])
+    ctx = DraftContext.create(small_spec(), figures, None, settings(tmp_path))
+    d = draft_section(ctx, SectionRequest(ctx.spec.get("1.2")), ModelEngine(model))
+    assert "比上年增长37.5%" in user_prompt(model.history[0])  # the prompt gave the computed value
+    repair = model.history[1][-1].content.split("\n数据表（")[0]
+    assert "“40%”" in repair and "37.5%" in repair and "(11−8)/8" in repair
+    assert d.text == good and d.check.clean
+    growth = next(m for m in d.check.numbers if m.text.endswith("37.5%"))
+    assert growth.derivation is not None and growth.derivation.kind == "growth"
 
 
 def test_prompt_injection_in_a_passage_changes_nothing(tmp_path):

@@ -15,8 +15,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from assistant.check.result import Summary
 from assistant.core.errors import InputError
-from assistant.export import export_docx, export_markdown, file_stem, markdown_text, numbered_headings
+from assistant.export import export_docx, export_markdown, export_notes, file_stem, markdown_text, numbered_headings
 from tests.test_store import ORG, make_report_draft, make_section
 
 REPO = Path(__file__).resolve().parent.parent
@@ -151,6 +152,31 @@ def test_markdown_export_and_wrong_suffix(tmp_path):
     assert "【待补充：阅读量】" in text
     with pytest.raises(InputError, match=r"扩展名应为 \.docx"):
         export_docx(make_report_draft(), tmp_path / "r.doc")
+
+
+def test_unverified_marks_are_highlighted_like_placeholders(tmp_path):
+    report = make_report_draft()
+    report.sections[3] = make_section("1.2", text="新媒体发稿【待核实：900篇】，阅读量【待补充：阅读量】。")
+    doc = Document(str(export_docx(report, tmp_path / "r.docx")))
+    para = next(p for p in doc.paragraphs if p.text.startswith("新媒体发稿"))
+    marked = {r.text: r.font.highlight_color for r in para.runs if r.text.startswith("【")}
+    assert marked == {"【待核实：900篇】": WD_COLOR_INDEX.YELLOW, "【待补充：阅读量】": WD_COLOR_INDEX.YELLOW}
+    assert all(r.font.highlight_color is None for r in para.runs if not r.text.startswith("【"))
+
+
+def test_export_notes_count_unverified_and_placeholders_apart():
+    assert export_notes([Summary(grounded=3)]) == []
+    assert export_notes([Summary(placeholders=2)]) == [
+        "稿中还有 2 处待补充的占位（【待补充】、XX 等），导出文件中已用黄色标出。"
+    ]
+    notes = export_notes([Summary(unverified=1, placeholders=1), Summary(unverified=2)])
+    assert notes == [
+        "稿中还有 3 处待核实的数字（【待核实】） 和 1 处待补充的占位（【待补充】、XX 等），导出文件中已用黄色标出。"
+    ]
+    # a number flagged but not marked (a hand edit): invented and misattributed alike
+    assert export_notes([Summary(invented=1), Summary(misattributed=1)]) == [
+        "另有 2 个数字无依据或与所说事项不符，未加标注，导出前请核实。"
+    ]
 
 
 def test_markdown_text_is_what_the_file_holds(tmp_path):

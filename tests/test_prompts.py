@@ -7,9 +7,16 @@ import shutil
 
 import pytest
 
+from assistant.check.derived import derived_values
+from assistant.core.figures import Figure
+from assistant.core.settings import Settings
+from assistant.drafting.context import DraftContext, SectionRequest
 from assistant.drafting.prompts import PROMPTS_DIR, PromptError, prompt_files, prompt_version, render_prompt
+from assistant.drafting.section_prompt import repair_prompt, section_prompt
+from tests.drafting_helpers import small_spec
 
 FIG = {"id": "F01", "item": "新闻发布会", "value": "11", "unit": "次"}
+DERIVED = {"ids": "F01", "item": "新闻发布会", "text": "比上年增长37.5%", "formula": "(11−8)/8 = 37.5%"}
 PASSAGE = {
     "label": "S1",
     "source": "past-reports/2023.md",
@@ -32,13 +39,27 @@ VARIABLES = {
         "sibling_titles": ["紧扣“理论武装”，筑牢思想根基"],
         "notes": "开了11场新闻发布会",
         "figures": [FIG],
+        "derived": [DERIVED],
         "passages": [PASSAGE],
         "instruction": "更简洁",
         "label": "（二）",
         "part_guidance": "用一是二是分项叙述。",
         "length_hint": 400,
     },
-    "repair": {"numbers": [{"text": "30次", "start": 12, "end": 15}], "figures": [FIG], "title_line": True},
+    "repair": {
+        "numbers": [
+            {"text": "30次", "start": 12, "end": 15, "message": ""},
+            {
+                "text": "12次",
+                "start": 20,
+                "end": 23,
+                "message": "“12次”所在句子说的是“新闻发布会”，数据为11次；12次是“涉人大网络舆情研判”的数据",
+            },
+        ],
+        "figures": [FIG],
+        "derived": [DERIVED],
+        "title_line": True,
+    },
     "judge": {"text": "一是加强学习。二是完善制度。", "criteria": ["结构", "语体", "对仗", "表述准确"]},
 }
 
@@ -103,7 +124,47 @@ def test_system_prompt_states_the_rules():
 
 def test_repair_prompt_lists_the_numbers():
     text = render_prompt("repair", **VARIABLES["repair"])
-    assert "“30次”（正文第 12 至 15 字）" in text and "【待补充：" in text and "第一行仍输出标题" in text
+    assert "“30次”（正文第 12 至 15 字）\n" in text and "【待补充：" in text and "第一行仍输出标题" in text
+    # a misattributed number comes with the checker's message: the right item and its value
+    assert "- “12次”（正文第 20 至 23 字）：“12次”所在句子说的是“新闻发布会”，数据为11次；" in text
+    assert "F01 | 新闻发布会 | 比上年增长37.5% | (11−8)/8 = 37.5%" in text and "或计算结果" in text
+    plain = render_prompt("repair", **{**VARIABLES["repair"], "derived": []})
+    assert "计算结果" not in plain and "F01 | 新闻发布会 | 11 | 次" in plain
+
+
+def test_section_prompt_lists_the_computed_values():
+    # The model copies growth, differences and shares from the table; it never does arithmetic.
+    text = render_prompt("section", **VARIABLES["section"])
+    table = text.split("【计算结果】")[1].split("【参考材料】")[0]
+    assert "编号 | 事项 | 写法 | 算式\nF01 | 新闻发布会 | 比上年增长37.5% | (11−8)/8 = 37.5%\n" in table
+    assert "照抄" in table and "不要自己计算" in table
+    assert "数据表和计算结果之外不得出现任何数字" in text and "不要自行计算增幅" in text
+    assert "张冠李戴" in text  # each number stays with its own item
+    # no computed values: no such block, and the figures table reads as before
+    plain = render_prompt("section", **{**VARIABLES["section"], "derived": []})
+    assert "计算结果" not in plain and "数据表之外不得出现任何数字" in plain
+    assert "F01 | 新闻发布会 | 11 | 次\n\n【参考材料】" in plain
+
+
+def test_section_prompt_gets_the_derived_values_code_computed(tmp_path):
+    # derived_values (assistant/check/derived.py) is the checker's; it fills the block above.
+    figures = [
+        Figure(id="press", item="新闻发布会", value=11, unit="次", section="1.2", last_year=8),
+        Figure(id="articles", item="编发新闻稿件", value=400, unit="篇", section="1.1"),
+        Figure(id="prov", item="省级以上媒体刊发稿件", value=68, unit="篇", section="1.2", part_of="articles"),
+    ]
+    if not derived_values(figures):
+        pytest.skip("derived_values is still the stub on this branch (the checker's branch computes it)")
+    spec = small_spec()
+    ctx = DraftContext.create(spec, figures, None, Settings(data_dir=tmp_path))
+    prompt = section_prompt(ctx, SectionRequest(spec.get("1.2")), [])
+    block = prompt.user.split("【计算结果】")[1].split("【参考材料】")[0]
+    assert "press | 新闻发布会 | 比上年增长37.5% | (11−8)/8 = 37.5%" in block
+    assert "比上年增加3次" in block
+    # the share's whole (稿件, another section's figure) is found among all the figures
+    assert "prov、articles | 省级以上媒体刊发稿件 | 占编发新闻稿件的17% | 68/400 = 17%" in block
+    assert all(d.figure_ids[0] in {"press", "prov"} for d in prompt.derived)
+    assert "比上年增长37.5%" in repair_prompt(prompt, [])
 
 
 @pytest.mark.parametrize(

@@ -232,3 +232,24 @@ def test_errors_reach_the_user_as_chinese_messages(ws_report, monkeypatch, capsy
         cli.main()
     assert exit_.value.code == 1
     assert "错误：" in capsys.readouterr().err
+
+
+def test_counts_show_misattributed_as_invented_and_unverified_apart(ws_report, tmp_path):
+    from assistant.check.result import Summary
+    from assistant.commands.base import NUMBER_COUNTS_HEADER, number_counts, number_line
+
+    s = Summary(grounded=5, invented=1, misattributed=2, unverified=3, placeholders=4)
+    assert (NUMBER_COUNTS_HEADER, number_counts(s)) == ("数字 有据/编造/待核实/待补", "5/3/3/4")
+    assert number_line(s) == "有据 5 / 编造 3 / 待核实 3 / 待补 4"
+
+    ws, rid = ws_report
+    edited = tmp_path / "1.1.txt"
+    edited.write_text("全年召开新闻发布会12次，开展调研【待核实：30次】，网络直播观看50万人次。\n", encoding="utf-8")
+    result = run("edit", rid, "1.1", "--file", str(edited))
+    assert result.exit_code == 0 and "数字 有据 1 / 编造 1 / 待核实 1 / 待补 0" in result.output
+    result = run("history", rid, "1.1")
+    assert "有据/编造/待核实/待补" in result.output and "1/1/1/0" in result.output
+    result = run("export", rid, "--format", "md", "--out", str(tmp_path / "r.md"))
+    assert result.exit_code == 0, result.output
+    assert "稿中还有 1 处待核实的数字（【待核实】） 和 1 处待补充的占位" in result.output
+    assert "另有 1 个数字无依据或与所说事项不符" in result.output

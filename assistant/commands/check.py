@@ -20,6 +20,12 @@ app = command_app()
 
 _CONTEXT = 12  # characters shown either side of a finding
 _SCOPES: dict[str, Literal["report", "section"]] = {"report": "report", "section": "section"}
+_LABELS = {
+    "invented": "[red]无数据来源[/]",
+    "misattributed": "[red]与所说事项不符[/]",
+    "unverified": "[yellow]待核实[/]",
+    "placeholder": "[yellow]待补充[/]",
+}
 
 
 def _blank_front_matter(text: str) -> str:
@@ -100,17 +106,25 @@ def _print_report(text: str, result: CheckResult, file: Path) -> None:
     s = result.summary
     out(f"[bold]核对结果：{escape(str(file))}[/]")
     out(
-        f"数字：有据 {s.grounded} 处，[red]无据 {s.invented} 处[/]，待补充 {s.placeholders} 处；"
+        f"数字：有据 {s.grounded} 处，[red]无据 {s.invented} 处[/]，[red]错配 {s.misattributed} 处[/]，"
+        f"[yellow]待核实 {s.unverified} 处[/]，待补充 {s.placeholders} 处；"
         f"格式用语：[red]错误 {s.style_errors} 处[/]，[yellow]提示 {s.style_warnings} 处[/]"
     )
-    problems = [m for m in result.numbers if m.status != "grounded"]
-    if problems:
-        out("\n[bold]数字[/]")
-        for m in problems:
-            label = "[red]无数据来源[/]" if m.status == "invented" else "[yellow]待补充[/]"
+    # Flagged numbers first (they must be fixed), then the marks a person still has to settle.
+    for title, status in (
+        ("数字", ("invented", "misattributed")),
+        ("待核实", ("unverified",)),
+        ("待补充", ("placeholder",)),
+    ):
+        listed = [m for m in result.numbers if m.status in status]
+        if listed:
+            out(f"\n[bold]{title}[/]")
+        for m in listed:
+            why = f"：{escape(m.message)}" if m.message and m.flagged else ""
+            label = "[red]推算不符[/]" if m.status == "invented" and m.derivation else _LABELS[m.status]
             out(
-                f"  第 {_line_of(text, m.start)} 行 {label} “{escape(m.text)}”  "
-                + _context(text, m.start, m.end, "bold red")
+                f"  第 {_line_of(text, m.start)} 行 {label} “{escape(m.text)}”{why}  "
+                + _context(text, m.start, m.end, "bold red" if m.flagged else "bold yellow")
             )
     if result.style:
         out("\n[bold]格式与用语[/]")
@@ -124,7 +138,7 @@ def _print_report(text: str, result: CheckResult, file: Path) -> None:
     if result.coverage.unused:
         out(f"\n未使用的数据：{'、'.join(result.coverage.unused)}")
     out(
-        "\n[green]通过：没有无据数字、待补充内容和格式错误。[/]"
+        "\n[green]通过：没有无据或错配的数字、待核实和待补充内容，也没有格式错误。[/]"
         if result.clean
         else "\n[red]未通过：请修改上述问题。[/]"
     )

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.commands.base import command_app, console, err_console
+from assistant.commands.base import NUMBER_COUNTS_HEADER, command_app, console, err_console, number_counts
 from assistant.core.figures import Figure, load_figures
 from assistant.core.resources import resource_dir
 from assistant.core.settings import Settings, get_settings
@@ -113,9 +113,7 @@ def _run(
             state = "完成" if draft.provenance.engine == "model" else "完成（离线）"
             if draft.provenance.error:
                 state = "模型出错，已离线起草" if draft.provenance.engine == "offline" else "修正数字时出错"
-            bar.update(
-                tasks[draft.section_id], completed=1, status=f"{state}，数字 {s.grounded}/{s.invented}/{s.placeholders}"
-            )
+            bar.update(tasks[draft.section_id], completed=1, status=f"{state}，数字 {number_counts(s)}")
             bar.advance(overall)
 
         report = draft_report(ctx, engine, on_section=on_section, on_start=on_start, on_delta=on_delta)
@@ -156,7 +154,7 @@ def _print_summary(report: ReportDraft) -> None:
         ("章节", "left"),
         ("标题", "left"),
         ("引擎", "left"),
-        ("数字 有据/编造/待补", "right"),
+        (NUMBER_COUNTS_HEADER, "right"),
         ("规范错误", "right"),
         ("规范提示", "right"),
     )
@@ -175,7 +173,7 @@ def _print_summary(report: ReportDraft) -> None:
             s.section_id,
             escape((s.heading or "")[:24]),
             engine,
-            f"{c.grounded}/{c.invented}/{c.placeholders}",
+            number_counts(c),
             str(c.style_errors),
             str(c.style_warnings),
         )
@@ -187,7 +185,7 @@ def _print_summary(report: ReportDraft) -> None:
             "全文",
             "",
             engine,
-            f"{c.grounded}/{c.invented}/{c.placeholders}",
+            number_counts(c),
             str(c.style_errors),
             str(c.style_warnings),
             style="bold",

@@ -15,7 +15,14 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from assistant.commands.base import command_app, console, err_console
+from assistant.commands.base import (
+    NUMBER_COUNTS_HEADER,
+    command_app,
+    console,
+    err_console,
+    number_counts,
+    number_line,
+)
 from assistant.core.errors import InputError
 from assistant.core.figures import Figure, format_value, load_figures
 from assistant.core.settings import Settings, get_settings
@@ -25,7 +32,7 @@ from assistant.drafting.drafts import SectionDraft
 from assistant.drafting.engines import Engine, make_engine
 from assistant.drafting.offline import parse_instruction
 from assistant.drafting.spec import ReportSpec, SectionSpec
-from assistant.export import export_docx, export_markdown, file_stem
+from assistant.export import export_docx, export_markdown, export_notes, file_stem
 from assistant.kb.ingest import open_knowledge_base
 from assistant.kb.retrieve import KnowledgeBase
 from assistant.llm import ChatModel, make_model
@@ -98,7 +105,7 @@ def _print_section_result(ws: Workspace, report_id: str, section_id: str, versio
     s = draft.check.summary
     console.print(
         f"章节 [bold]{escape(section_id)}[/]（{escape(draft.title or '无标题')}）已保存为第 {version} 版；"
-        f"数字 有据 {s.grounded} / 无来源 {s.invented} / 待补 {s.placeholders}。"
+        f"数字 {number_line(s)}。"
         f"其他章节未改动。"
     )
     error = draft.provenance.error
@@ -182,7 +189,7 @@ def history(report: str = REPORT, section_id: str = SECTION) -> None:
     ws = _workspace()
     rows = ws.history(report, section_id)
     table = Table(title=f"汇报 {escape(report)} 章节 {escape(section_id)} 的版本")
-    for col in ("版本", "来源", "模型", "修改要求", "时间", "字数", "数字 有据/无源/待补", "规范 错/提示"):
+    for col in ("版本", "来源", "模型", "修改要求", "时间", "字数", NUMBER_COUNTS_HEADER, "规范 错/提示"):
         table.add_column(col)
     for v in rows:
         source = AUTHOR_ZH.get(v.author, v.author) + (f"（自第 {v.reverted_from} 版）" if v.reverted_from else "")
@@ -195,7 +202,7 @@ def history(report: str = REPORT, section_id: str = SECTION) -> None:
             escape(v.instruction or ""),
             _when(v.created),
             str(v.chars),
-            f"{c.grounded}/{c.invented}/{c.placeholders}",
+            number_counts(c),
             f"{c.style_errors}/{c.style_warnings}",
         )
     console.print(table)
@@ -309,9 +316,7 @@ def edit(
     ws = _workspace()
     version = ws.edit(report, section_id, text)
     s = ws.get_version(report, section_id, version).check.summary
-    console.print(
-        f"已保存手工修改为第 {version} 版；数字 有据 {s.grounded} / 无来源 {s.invented} / 待补 {s.placeholders}。"
-    )
+    console.print(f"已保存手工修改为第 {version} 版；数字 {number_line(s)}。")
 
 
 @app.command()
@@ -399,13 +404,9 @@ def export(
     if path.suffix.lower() != f".{fmt}":
         raise InputError(f"输出文件的扩展名应为 .{fmt}。", file=str(path))
     written = export_docx(draft, path) if fmt == "docx" else export_markdown(draft, path)
-    # The checker's count: it knows every placeholder form the export highlights (XX, ×× too).
-    placeholders = sum(s.check.summary.placeholders for s in draft.sections)
     console.print(f"已导出 {escape(str(written))}")
-    if placeholders:
-        console.print(
-            f"[yellow]稿中还有 {placeholders} 处待补充的占位（【待补充】、XX 等），导出文件中已用黄色标出。[/]"
-        )
+    for line in export_notes([s.check.summary for s in draft.sections]):
+        console.print(f"[yellow]{escape(line)}[/]")
     stale_ids = ws.stale_sections(report)
     if stale_ids:
         console.print(

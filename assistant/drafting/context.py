@@ -117,7 +117,9 @@ def finish_section(
 ) -> SectionDraft:
     """Check the final text and record the figures it uses (coverage lists the assigned ones)."""
     spec, figures = ctx.spec, ctx.figures
-    check = check_text(text, figures, scope="section", year=spec.year, terms=ctx.settings.terms)
+    check = check_text(
+        text, figures, scope="section", year=spec.year, terms=ctx.settings.terms, notes=section.notes or None
+    )
     assigned = [f.id for f in figures_for(section, figures)]
     grounded = [m for m in check.numbers if m.status == "grounded" and m.figure_id]
     hit = {m.figure_id for m in grounded}

@@ -3,12 +3,13 @@ make_engine, and travels as an object; nothing below it asks whether there is a 
 
 - OfflineEngine composes the section from its outline notes, its figures and the office's
   past reports (assistant.drafting.offline); it calls no model.
-- ModelEngine asks a ChatModel (retrieve → prompt → model → number check → one repair). An
-  invented number gets ONE repair round; what is still invented after it is kept and wrapped
-  【待核实：…】 by mark_unverified, so nothing unverified looks verified. When the model fails
-  for a section (ModelError), that section falls back to the offline engine:
-  provenance.engine = "offline", provenance.error holds the model's message. Nothing is lost
-  and the report stays complete.
+- ModelEngine asks a ChatModel (retrieve → prompt → model → number check → one repair). A
+  flagged number (invented, or another item's figure: misattributed) gets ONE repair round,
+  whose prompt carries the checker's message naming the right item and value; what is still
+  flagged after it is kept and wrapped 【待核实：…】 by mark_unverified, so nothing unverified
+  looks verified. When the model fails for a section (ModelError), that section falls back to
+  the offline engine: provenance.engine = "offline", provenance.error holds the model's
+  message. Nothing is lost and the report stays complete.
 """
 
 from __future__ import annotations
@@ -161,9 +162,10 @@ class ModelEngine:
             instruction=request.instruction,
             title_source=source,
         )
-        invented = [m for m in check_numbers(text, figures, terms=terms) if m.status == "invented"]
-        if invented:
-            repair = repair_prompt(prompt, invented)
+        notes = section.notes or None  # words the notes tie to a figure name it in the text
+        flagged = [m for m in check_numbers(text, figures, terms=terms, notes=notes) if m.flagged]
+        if flagged:
+            repair = repair_prompt(prompt, flagged)
             provenance.repaired = True
             try:
                 second = self.model.complete(
@@ -173,10 +175,10 @@ class ModelEngine:
                 title, text, provenance.title_source = t2, text2, src2 if src2 == "model" else source
             except ModelError as err:
                 provenance.error = f"修正数字时模型出错，保留初稿并标注待核实：{err}"
-            invented = [m for m in check_numbers(text, figures, terms=terms) if m.status == "invented"]
-            if invented:
-                provenance.unverified = [m.text for m in invented]
-                text = mark_unverified(text, invented)
+            mentions = check_numbers(text, figures, terms=terms, notes=notes)
+            if any(m.flagged for m in mentions):
+                provenance.unverified = [m.text for m in mentions if m.flagged]
+                text = mark_unverified(text, mentions)
         return finish_section(ctx, section, text, title, provenance)
 
 

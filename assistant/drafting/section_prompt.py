@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.check import NumberMention
+from assistant.check.derived import DerivedValue, derived_values
 from assistant.core.figures import Figure, format_value
 from assistant.core.settings import Settings
 from assistant.core.tokens import count_tokens, truncate_to_tokens
@@ -43,6 +44,18 @@ def part_guidance(part: str, spec: ReportSpec) -> str:
 
 def figure_rows(figures: list[Figure]) -> list[dict]:
     return [{"id": f.id, "item": f.item, "value": format_value(f.value), "unit": f.unit} for f in figures]
+
+
+def prompt_derived(table: list[Figure], figures: list[Figure]) -> list[DerivedValue]:
+    """The values code computed for the figures of the table (growth, difference, share...),
+    so that the model copies them instead of doing arithmetic. Computed over all figures (a
+    share's whole may belong to another section), kept when the table holds the figure."""
+    ids = {f.id for f in table}
+    return [d for d in derived_values(figures) if d.figure_ids and d.figure_ids[0] in ids]
+
+
+def derived_rows(derived: list[DerivedValue]) -> list[dict]:
+    return [{"ids": "、".join(d.figure_ids), "item": d.item, "text": d.text, "formula": d.formula} for d in derived]
 
 
 def prompt_figures(section: SectionSpec, spec: ReportSpec, figures: list[Figure]) -> list[Figure]:
@@ -120,6 +133,7 @@ class SectionPrompt:
     sent_texts: list[str]  # their texts as sent (the best one may be cut)
     table: list[Figure]  # the figures table (the repair prompt repeats it)
     wants_title: bool  # the outline has no title: the model proposes one on the first line
+    derived: tuple[DerivedValue, ...] = ()  # the values computed from the table (repeated too)
 
 
 def section_prompt(ctx: DraftContext, request: SectionRequest, passages: list[Passage]) -> SectionPrompt:
@@ -127,6 +141,7 @@ def section_prompt(ctx: DraftContext, request: SectionRequest, passages: list[Pa
     section, spec = request.section, ctx.spec
     wants_title = spec.level(section.id) > 0 and not section.title
     table = prompt_figures(section, spec, ctx.figures)
+    derived = prompt_derived(table, ctx.figures)
     siblings = [s.title for s in spec.siblings_of(section.id) if s.title and s.id != section.id]
     system = render_prompt("system", organisation=spec.organisation, year=spec.year)
     # Everything but the passages is fixed: fit_passages renders up to k+1 times.
@@ -143,6 +158,7 @@ def section_prompt(ctx: DraftContext, request: SectionRequest, passages: list[Pa
         sibling_titles=siblings,
         notes=section.notes,
         figures=figure_rows(table),
+        derived=derived_rows(derived),
         instruction=request.instruction or "",
         label=spec.label(section.id),
         part_guidance=part_guidance(section.part, spec),
@@ -153,15 +169,18 @@ def section_prompt(ctx: DraftContext, request: SectionRequest, passages: list[Pa
         return render_prompt("section", passages=rows, **fixed)
 
     sent, sent_texts, user = fit_passages(passages, render, system, ctx.settings)
-    return SectionPrompt(system, user, sent, sent_texts, table, wants_title)
+    return SectionPrompt(system, user, sent, sent_texts, table, wants_title, tuple(derived))
 
 
-def repair_prompt(prompt: SectionPrompt, invented: list[NumberMention]) -> str:
-    """The second-round request: the invented numbers, the figures table again."""
+def repair_prompt(prompt: SectionPrompt, flagged: list[NumberMention]) -> str:
+    """The second-round request: the flagged numbers (invented, or another item's figure), each
+    with the checker's message naming the right item and value; the figures table and the
+    computed values again."""
     return render_prompt(
         "repair",
-        numbers=[m.model_dump() for m in invented],
+        numbers=[{"text": m.text, "start": m.start, "end": m.end, "message": m.message or ""} for m in flagged],
         figures=figure_rows(prompt.table),
+        derived=derived_rows(list(prompt.derived)),
         title_line=prompt.wants_title,
     )
 

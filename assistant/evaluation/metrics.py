@@ -169,11 +169,12 @@ class SuiteMetric(Metric):
 
 
 class InventedNumbers(Metric):
-    """Numbers no supplied figure supports, unmarked or marked 【待核实：…】 after a failed repair:
-    a marked number is safe to read but still not a true number."""
+    """Numbers no supplied figure supports, or another item's figure (misattributed), unmarked
+    or marked 【待核实：…】 after a failed repair: a marked number is safe to read but still not a
+    true number."""
 
     name = "invented_numbers"
-    label = "编造数字（含标注待核实的）"
+    label = "编造数字（含错配、标注待核实的）"
     threshold = "invented_numbers"
     default = 0
     unit = "个"
@@ -182,23 +183,28 @@ class InventedNumbers(Metric):
         return result.invented_total
 
     def evidence(self, result: CaseResult) -> str | None:
-        return "、".join(f.text for f in result.findings if f.kind in ("invented", "unverified"))
+        return "、".join(f.text for f in result.findings if f.kind in ("invented", "misattributed", "unverified"))
 
     def summary(self, results: list[CaseResult]) -> dict[str, Any]:
-        return {"invented": sum(r.invented for r in results), "unverified": sum(r.unverified for r in results)}
+        return {
+            "invented": sum(r.invented for r in results),
+            "misattributed": sum(r.misattributed for r in results),
+            "unverified": sum(r.unverified for r in results),
+        }
 
     def summary_rows(self, overall: dict[str, Any], limits: Thresholds) -> list[tuple[str, str, str]]:
         limit = self.configured_limit(limits)
         return [
-            ("编造数字（未标注）", str(overall["invented"]), f"{self.limit_text(limit)}（含待核实）"),
-            ("修正后仍编造、标注待核实", str(overall["unverified"]), "同上"),
+            ("编造数字（未标注）", str(overall["invented"]), f"{self.limit_text(limit)}（含错配、待核实）"),
+            ("错配数字（另一事项的数据，未标注）", str(overall["misattributed"]), "同上"),
+            ("修正后仍编造或错配、标注待核实", str(overall["unverified"]), "同上"),
         ]
 
     def columns(self) -> list[str]:
-        return ["编造", "待核实"]
+        return ["编造", "错配", "待核实"]
 
     def cells(self, result: CaseResult) -> list[str]:
-        return [str(result.invented), str(result.unverified)]
+        return [str(result.invented), str(result.misattributed), str(result.unverified)]
 
     def case_json(self, result: CaseResult) -> dict[str, Any]:
         return {"invented_total": result.invented_total}

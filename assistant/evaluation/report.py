@@ -39,6 +39,7 @@ REPORT_ORDER = (
 # The details list a case's findings by kind, in this order.
 FINDING_GROUPS: list[tuple[str, str]] = [
     ("invented", "编造的数字"),
+    ("misattributed", "错配的数字（另一事项的数据）"),
     ("unverified", "标注待核实的数字"),
     ("first_answer_invented", "模型初稿中编造的数字"),
     ("placeholder", "待补充项"),

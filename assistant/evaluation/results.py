@@ -22,6 +22,7 @@ class JudgeScore(BaseModel):
 class Finding(BaseModel):
     kind: Literal[
         "invented",
+        "misattributed",
         "unverified",
         "placeholder",
         "style_error",
@@ -50,6 +51,7 @@ class CaseResult(BaseModel):
     expect_placeholders: bool = False
     min_placeholders: int = 1
     invented: int = 0  # unmarked invented numbers in the final text
+    misattributed: int = 0  # unmarked numbers that are another item's figure (count as invented)
     unverified: int = 0  # marked 【待核实：…】 after a failed repair
     placeholders: int = 0  # 【待补充：…】 / XX
     first_answer_invented: int | None = None  # model runs: numbers invented in first answers
@@ -70,7 +72,7 @@ class CaseResult(BaseModel):
 
     @property
     def invented_total(self) -> int:
-        return self.invented + self.unverified
+        return self.invented + self.misattributed + self.unverified
 
     @property
     def coverage(self) -> float:

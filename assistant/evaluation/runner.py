@@ -71,7 +71,7 @@ class _FirstAnswerRecorder:
     def _note(self, answer: str) -> None:
         section = getattr(self._local, "section", None) or "?"
         mentions = check_numbers(strip_wrapping(answer), self._figures, terms=self._terms)
-        invented = [m.text for m in mentions if m.status == "invented"]
+        invented = [m.text for m in mentions if m.flagged]  # misattributed counts as invented
         with self._lock:
             self.first_invented.setdefault(section, []).extend(invented)
 

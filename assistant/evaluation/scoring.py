@@ -7,13 +7,12 @@ little context, for the report's details.
 
 from __future__ import annotations
 
-from assistant.check import CheckResult, NumberMention, StyleFinding, lint_style
+from assistant.check import CheckResult, StyleFinding, lint_style
 from assistant.check.style import MARKDOWN_MESSAGES
 from assistant.core.figures import Figure
 from assistant.drafting.draft import ReportDraft
 from assistant.evaluation.cases import EvalCase
 from assistant.evaluation.results import CaseResult, Finding, StructureResult
-from assistant.gongwen import is_unverified
 
 _CONTEXT_CHARS = 14
 
@@ -75,10 +74,6 @@ def _section_at(spans: list[tuple[int, int, str]], offset: int) -> str | None:
     return None
 
 
-def _is_unverified(m: NumberMention) -> bool:
-    return m.status == "unverified" or (m.status == "placeholder" and is_unverified(m.text))
-
-
 def score_draft(
     case: EvalCase,
     report: ReportDraft,
@@ -111,10 +106,21 @@ def score_draft(
                     section_id=sid,
                     text=m.text,
                     context=_context(markdown, m.start, m.end),
-                    message="数据表中找不到依据的数字",
+                    message=m.message or "数据表中找不到依据的数字",
                 )
             )
-        elif _is_unverified(m):
+        elif m.status == "misattributed":
+            result.misattributed += 1
+            findings.append(
+                Finding(
+                    kind="misattributed",
+                    section_id=sid,
+                    text=m.text,
+                    context=_context(markdown, m.start, m.end),
+                    message=m.message or "另一事项的数据，写在了这一事项上",
+                )
+            )
+        elif m.status == "unverified":
             result.unverified += 1
             findings.append(
                 Finding(
@@ -122,7 +128,7 @@ def score_draft(
                     section_id=sid,
                     text=m.text,
                     context=_context(markdown, m.start, m.end),
-                    message="模型编造、修正后仍未改正，已标注待核实",
+                    message="模型编造或错配、修正后仍未改正，已标注待核实",
                 )
             )
         elif m.status == "placeholder":

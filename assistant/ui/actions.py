@@ -162,12 +162,29 @@ def save_hand_edit(ws, report_id: str, section_id: str, text: str) -> int:
 
 # --- figures ---------------------------------------------------------------------------
 
-FIGURE_COLUMNS = ["id", "item", "value", "unit", "section", "note"]
-FIGURE_HEADERS = {"id": "编号", "item": "项目", "value": "数值", "unit": "单位", "section": "章节", "note": "备注"}
+FIGURE_COLUMNS = ["id", "item", "value", "unit", "section", "note", "aliases", "last_year", "part_of"]
+FIGURE_HEADERS = {
+    "id": "编号",
+    "item": "项目",
+    "value": "数值",
+    "unit": "单位",
+    "section": "章节",
+    "note": "备注",
+    "aliases": "别名",
+    "last_year": "上年",
+    "part_of": "所属",
+}
 
 
 def figure_rows(figures: Sequence) -> list[dict]:
-    return [{c: getattr(f, c) for c in FIGURE_COLUMNS} for f in figures]
+    """One row per figure, in FIGURE_COLUMNS; 别名 as one cell joined with 、 (what a person
+    types back, and what parse_figure_rows splits)."""
+    rows = []
+    for f in figures:
+        row = {c: getattr(f, c) for c in FIGURE_COLUMNS}
+        row["aliases"] = "、".join(f.aliases)
+        rows.append(row)
+    return rows
 
 
 def _cell(value):
@@ -240,9 +257,8 @@ def set_one_figure(ws, report_id: str, ref: str, value: float, unit: str | None)
     target = find_figure(figures, ref)
     if target is None:
         raise InputError(f"没有找到数据“{ref}”。请写数据编号（如 F03）或项目名称。", field="项目")
-    changed = Figure(
-        id=target.id, item=target.item, value=value, unit=unit or target.unit, section=target.section, note=target.note
-    )
+    # A copy, so that 别名, 上年 and 所属 stay; base_value is derived again from value and unit.
+    changed = Figure.model_validate({**target.model_dump(), "value": value, "unit": unit or target.unit})
     figures = [changed if f.id == target.id else f for f in figures]
     return changed, update_figures(ws, report_id, figures)
 
@@ -383,13 +399,23 @@ def explain_check(text: str, check, figures: Sequence) -> str:
     by_id = {f.id: f for f in figures}
     lines = []
     for m in check.numbers:
-        if m.status == "grounded":
+        if m.status == "grounded" and m.derivation is not None:
+            d = m.derivation
+            named = "、".join(f"{i}「{by_id[i].item}」" if i in by_id else i for i in d.figure_ids)
+            lines.append(f"- “{m.text}”有据：由数据 {named}算出，{d.formula}。")
+        elif m.status == "grounded":
             f = by_id.get(m.figure_id or "")
             lines.append(
                 f"- “{m.text}”有据：对应数据 {m.figure_id}" + (f"「{f.item} {figure_text(f)}」" if f else "") + "。"
             )
         elif m.status == "invented":
-            lines.append(f"- “{m.text}”无依据：提供的数据里没有这个数字，请核实，或改为【待补充】。")
+            why = m.message or "提供的数据里没有这个数字，请核实，或改为【待补充】"
+            lines.append(f"- “{m.text}”无依据：{why.rstrip('。')}。")
+        elif m.status == "misattributed":
+            why = m.message or "这是另一事项的数据"
+            lines.append(f"- “{m.text}”错配：{why.rstrip('。')}，请改为句中事项的数据。")
+        elif m.status == "unverified":
+            lines.append(f"- “{m.text}”待核实：修正后仍未能在数据中核实，请核对后改为数据中的数字。")
         else:
             lines.append(f"- “{m.text}”是待补充的占位，请填入实际数据。")
     for f in check.style:

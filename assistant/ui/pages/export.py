@@ -23,11 +23,16 @@ def render() -> None:
         st.info("报告还没有起草，请先在“章节”页点击“起草全文”。")
         return
 
-    invented = sum(s.check.summary.invented for s in report.sections)
-    placeholders = sum(s.check.summary.placeholders for s in report.sections)
+    summaries = [s.check.summary for s in report.sections]
+    flagged = sum(s.invented + s.misattributed for s in summaries)
+    unverified = sum(s.unverified for s in summaries)
+    placeholders = sum(s.placeholders for s in summaries)
     stale = ws.stale_sections(report_id)
-    if invented or placeholders:
-        st.warning(f"导出前请核实：无依据的数字 {invented} 个，待补充 {placeholders} 处（见“章节”页的标记）。")
+    if flagged or unverified or placeholders:
+        st.warning(
+            f"导出前请核实：无依据或错配的数字 {flagged} 个，待核实 {unverified} 处，"
+            f"待补充 {placeholders} 处（见“章节”页的标记）。"
+        )
     if stale:
         st.warning(f"以下章节所用数据已变更，尚未更新：{'、'.join(stale)}。")
 

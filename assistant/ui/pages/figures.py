@@ -22,6 +22,11 @@ COLUMN_CONFIG = {
     "unit": st.column_config.TextColumn("单位", required=True),
     "section": st.column_config.TextColumn("章节", help="用到这项数据的章节编号，如 1.2"),
     "note": st.column_config.TextColumn("备注"),
+    "aliases": st.column_config.TextColumn("别名", help="正文里对这一项的其他叫法，多个用“、”分隔"),
+    "last_year": st.column_config.TextColumn(
+        "上年", help="上年同一项的数值，单位与“单位”列相同；填了才能核对“比上年增长…”一类的数字"
+    ),
+    "part_of": st.column_config.TextColumn("所属", help="包含这一项的那一行的编号，用于核对“占……的X%”"),
 }
 
 
@@ -29,7 +34,8 @@ def _table(figures) -> pd.DataFrame:
     rows = actions.figure_rows(figures)
     for row in rows:
         row["value"] = format_value(row["value"])
-        for column in ("section", "note"):
+        row["last_year"] = "" if row["last_year"] is None else format_value(row["last_year"])
+        for column in ("section", "note", "part_of"):
             row[column] = row[column] or ""  # an empty cell, not the word None
     return pd.DataFrame(rows, columns=actions.FIGURE_COLUMNS)
 
