@@ -42,13 +42,24 @@ def test_clean_report_exits_0_with_exact_json(tmp_path, figures):
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert set(data) == {"numbers", "style", "coverage", "summary"}
-    assert set(data["numbers"][0]) == {"text", "value", "unit", "start", "end", "status", "figure_id"}
+    assert set(data["numbers"][0]) == {
+        *("text", "value", "unit", "start", "end", "status", "figure_id"),
+        *("item", "attribution", "derivation", "message"),
+    }
     assert [(n["text"], n["status"], n["figure_id"]) for n in data["numbers"]] == [
         ("20余次", "grounded", "F01"),
         ("达到44.1万人次", "grounded", "F02"),
     ]
     assert data["coverage"] == {"used": ["F01", "F02"], "unused": ["F03"]}
-    assert data["summary"] == {"grounded": 2, "invented": 0, "placeholders": 0, "style_errors": 0, "style_warnings": 0}
+    assert data["summary"] == {
+        "grounded": 2,
+        "invented": 0,
+        "misattributed": 0,
+        "unverified": 0,
+        "placeholders": 0,
+        "style_errors": 0,
+        "style_warnings": 0,
+    }
     assert "20余次" in r.stdout  # ensure_ascii=False
 
 
@@ -166,6 +177,14 @@ def test_front_matter_with_trailing_blanks_is_blanked(tmp_path, figures):
     draft = tmp_path / "d.md"
     draft.write_text("--- \ntitle: 报告\nyear: 2025\n---  \n" + CLEAN, encoding="utf-8")
     data = json.loads(_run(draft, "--figures", figures, "--json").stdout)
-    assert data["summary"] == {"grounded": 2, "invented": 0, "placeholders": 0, "style_errors": 0, "style_warnings": 0}
+    assert data["summary"] == {
+        "grounded": 2,
+        "invented": 0,
+        "misattributed": 0,
+        "unverified": 0,
+        "placeholders": 0,
+        "style_errors": 0,
+        "style_warnings": 0,
+    }
     text = draft.read_text(encoding="utf-8")
     assert [text[n["start"] : n["end"]] for n in data["numbers"]] == ["20余次", "达到44.1万人次"]

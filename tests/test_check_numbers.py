@@ -95,12 +95,20 @@ def test_office_fixed_numerals(tmp_path, monkeypatch):
         ("现场教学X次。", "X次"),
         ("培训××人。", "××人"),
         ("培训【待补充：培训人数】。", "【待补充：培训人数】"),
-        ("召开会议【待核实：30次】。", "【待核实：30次】"),
     ],
 )
 def test_placeholders(text, span):
     m = one(text, [fig(30, "次")])
     assert m.status == "placeholder" and m.text == span and m.value is None
+
+
+def test_unverified_mark_is_its_own_status_and_count():
+    # a 【待核实】 mark is a number kept but unchecked, not data to be supplied (issue 10, item 6)
+    m = one("召开会议【待核实：30次】。", [fig(30, "次")])
+    assert (m.status, m.text, m.value, m.flagged) == ("unverified", "【待核实：30次】", None, False)
+    r = check_text("召开会议【待核实：30次】，培训××人。", [fig(30, "次")], scope="section")
+    assert (r.summary.unverified, r.summary.placeholders, r.summary.invented) == (1, 1, 0)
+    assert not r.clean
 
 
 def test_offsets_are_into_original_text_with_fullwidth_and_wide_chars():
@@ -126,7 +134,7 @@ def test_mark_unverified_round_trip():
     marked = mark_unverified(text, ms)
     assert marked == "召开会议【待核实：30次】，座谈会20余次，培训【待核实：96人】。"
     again = check_numbers(marked, figs)
-    assert [m.status for m in again] == ["placeholder", "grounded", "placeholder"]
+    assert [m.status for m in again] == ["unverified", "grounded", "unverified"]
     assert not any(m.status == "invented" for m in again)
 
 

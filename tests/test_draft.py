@@ -76,7 +76,7 @@ def test_invented_twice_is_marked_unverified(tmp_path):
     d = draft_one("1.2", model, settings(tmp_path))
     assert len(model.history) == 2 and d.provenance.repaired
     assert "【待核实：30次】" in d.text and d.provenance.unverified == ["30次"]
-    assert d.check.summary.invented == 0 and d.check.summary.placeholders == 1 and not d.check.clean
+    assert d.check.summary.invented == 0 and d.check.summary.unverified == 1 and not d.check.clean
 
 
 def test_prompt_injection_in_a_passage_changes_nothing(tmp_path):

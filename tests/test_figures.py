@@ -174,3 +174,65 @@ def test_undecodable_file_is_an_input_error(tmp_path):
     p.write_bytes(b"\xff\xfe" + p.read_bytes()[:-1])  # UTF-16 BOM, then an odd byte count
     with pytest.raises(InputError, match="f.csv"):
         load_figures(p)
+
+
+# ---------------------------------------------------------------- aliases, last_year, part_of (issue 10)
+
+
+def test_optional_columns_aliases_last_year_part_of(tmp_path):
+    p = _write(
+        tmp_path / "f.csv",
+        "编号,项目,数值,单位,别名,上年,所属\n"
+        "news,编发新闻稿件,418,篇,新闻稿件、稿件,380,\n"
+        "prov,省级以上媒体刊发稿件,68,篇,省级媒体;省级以上媒体；央媒,,news\n"
+        "reads,微信公众号总阅读量,52.6,万人次,,41.2,\n",
+    )
+    news, prov, reads = load_figures(p)
+    assert news.aliases == ["新闻稿件", "稿件"] and news.last_year == 380 and news.part_of is None
+    assert prov.aliases == ["省级媒体", "省级以上媒体", "央媒"] and prov.last_year is None and prov.part_of == "news"
+    assert reads.base_last_year == 412000 and reads.base_value == 526000  # scale folded in, like value
+
+
+def test_yaml_aliases_as_list_and_zero_last_year(tmp_path):
+    p = _write(
+        tmp_path / "f.yaml",
+        "- {id: A, item: 新闻发布会, value: 11, unit: 次, aliases: [发布会, 新闻发布], last_year: 0}\n",
+    )
+    (fig,) = load_figures(p)
+    assert fig.aliases == ["发布会", "新闻发布"] and fig.last_year == 0 and fig.base_last_year == 0
+
+
+def test_part_of_must_name_an_existing_id(tmp_path):
+    e = _err(tmp_path, "f.csv", "编号,项目,数值,单位,所属\nA,稿件,418,篇,\nB,省级稿件,68,篇,C\n")
+    assert e.line == 3 and e.field == "所属" and "“C”" in str(e) and "f.csv" in str(e)
+    e = _err(tmp_path, "g.csv", "编号,项目,数值,单位,所属\nA,稿件,418,篇,A\n")
+    assert e.line == 2 and e.field == "所属"
+
+
+def test_last_year_must_be_a_number(tmp_path):
+    e = _err(tmp_path, "f.csv", "项目,数值,单位,上年\n会议,12,次,约10\n")
+    assert e.line == 2 and e.field == "上年" and "约10" in str(e)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".csv", ".xlsx"])
+def test_round_trip_with_optional_columns(tmp_path, suffix):
+    figs = [
+        Figure(id="F01", item="编发新闻稿件", value=418, unit="篇", aliases=["新闻稿件", "稿件"], last_year=380),
+        Figure(id="F02", item="省级以上媒体刊发稿件", value=68, unit="篇", part_of="F01"),
+        Figure(id="F03", item="阅读量", value=52.6, unit="万人次", last_year=41.2),
+    ]
+    path = tmp_path / f"out{suffix}"
+    write_figures(figs, path)
+    assert load_figures(path) == figs
+
+
+def test_files_without_optional_columns_are_written_as_before(tmp_path):
+    figs = [Figure(id="F01", item="新闻发布会", value=12, unit="次")]
+    write_figures(figs, tmp_path / "a.csv")
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8-sig").splitlines()[0] == "id,item,value,unit,section,note"
+    write_figures(figs, tmp_path / "a.yaml")
+    assert "aliases" not in (tmp_path / "a.yaml").read_text(encoding="utf-8")
+    # only the columns some figure fills
+    write_figures([*figs, Figure(id="F02", item="会议", value=3, unit="次", last_year=2)], tmp_path / "b.csv")
+    header = (tmp_path / "b.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header == "id,item,value,unit,section,note,last_year"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from assistant.check.numbers import Extraction, check_numbers, coverage, extract, mark_unverified
-from assistant.check.result import CheckResult, Coverage, NumberMention, StyleFinding, Summary
+from assistant.check.result import CheckResult, Coverage, Derivation, NumberMention, Status, StyleFinding, Summary
 from assistant.check.style import lint_style
 from assistant.check.terms import OfficeTerms, office_terms
 from assistant.core.figures import Figure
@@ -19,9 +19,11 @@ from assistant.core.figures import Figure
 __all__ = [
     "CheckResult",
     "Coverage",
+    "Derivation",
     "Extraction",
     "NumberMention",
     "OfficeTerms",
+    "Status",
     "StyleFinding",
     "Summary",
     "check_numbers",
@@ -40,15 +42,18 @@ def check_text(
     scope: Literal["report", "section"] = "report",
     year: int | None = None,
     terms: str | Path | None = None,
+    notes: str | None = None,
 ) -> CheckResult:
     """Both checks over `text`, with figure coverage and a summary."""
     extraction = extract(text, terms)  # one scan for the numbers and the style lint's N-rules
-    numbers = check_numbers(text, figures, terms=terms, extraction=extraction)
+    numbers = check_numbers(text, figures, terms=terms, extraction=extraction, notes=notes)
     style = lint_style(text, scope=scope, year=year, terms=terms, extraction=extraction)
     used, unused = coverage(numbers, figures)
     summary = Summary(
         grounded=sum(m.status == "grounded" for m in numbers),
         invented=sum(m.status == "invented" for m in numbers),
+        misattributed=sum(m.status == "misattributed" for m in numbers),
+        unverified=sum(m.status == "unverified" for m in numbers),
         placeholders=sum(m.status == "placeholder" for m in numbers),
         style_errors=sum(s.severity == "error" for s in style),
         style_warnings=sum(s.severity == "warning" for s in style),

@@ -28,7 +28,7 @@ import yaml
 from assistant.check.result import NumberMention
 from assistant.check.terms import office_terms
 from assistant.core.figures import SCALES, Figure
-from assistant.gongwen import LABEL_FORM, PLACEHOLDER, from_hanzi, unverified
+from assistant.gongwen import LABEL_FORM, PLACEHOLDER, from_hanzi, is_unverified, unverified
 
 _SCALE = "|".join(prefix for prefix, _ in SCALES)  # 万亿|亿|万, the one scale table
 _SCALE_FACTOR = dict(SCALES)
@@ -349,14 +349,28 @@ def _ground(e: NumberReading, figures: list[Figure], classes: list[str]) -> Figu
 
 
 def check_numbers(
-    text: str, figures: list[Figure], *, terms: str | Path | None = None, extraction: Extraction | None = None
+    text: str,
+    figures: list[Figure],
+    *,
+    terms: str | Path | None = None,
+    extraction: Extraction | None = None,
+    notes: str | None = None,
 ) -> list[NumberMention]:
     """Every number mention in `text`, grounded against `figures` (style-rules.md §4).
     `terms`: an office terms file whose `fixed_numerals` are masked too (default $HUIBAO_TERMS).
-    `extraction`: extract(text, terms) when the caller already has it (check_text scans once)."""
+    `extraction`: extract(text, terms) when the caller already has it (check_text scans once).
+    `notes`: the section's notes, whose words may tie a clause to a figure."""
     found, placeholders, _ = extraction if extraction is not None else extract(text, terms)
     mentions = [
-        NumberMention(text=text[s:e], value=None, unit=u, start=s, end=e, status="placeholder", figure_id=None)
+        NumberMention(
+            text=text[s:e],
+            value=None,
+            unit=u,
+            start=s,
+            end=e,
+            status="unverified" if is_unverified(text[s:e]) else "placeholder",
+            figure_id=None,
+        )
         for s, e, u in placeholders
     ]
     classes = [unit_class(f.base_unit) for f in figures]
@@ -387,8 +401,9 @@ def coverage(mentions: list[NumberMention], figures: list[Figure]) -> tuple[list
 
 
 def mark_unverified(text: str, mentions: list[NumberMention]) -> str:
-    """Mark each invented mention 【待核实：<original text>】 (gongwen.unverified), from the end so offsets hold."""
+    """Mark each flagged mention (invented or misattributed) 【待核实：<original text>】
+    (gongwen.unverified), from the end so offsets hold."""
     out = text
-    for m in sorted((m for m in mentions if m.status == "invented"), key=lambda m: m.start, reverse=True):
+    for m in sorted((m for m in mentions if m.flagged), key=lambda m: m.start, reverse=True):
         out = f"{out[: m.start]}{unverified(out[m.start : m.end])}{out[m.end :]}"
     return out

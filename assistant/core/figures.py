@@ -1,8 +1,10 @@
 """Supplied figures (数据): the numbers a report may state, loaded from YAML, CSV or XLSX.
 
 A figure file is a table with the columns ``item`` (项目), ``value`` (数值) and ``unit`` (单位),
-optionally ``id`` (编号), ``section`` (章节) and ``note`` (备注). YAML may be a list of
-mappings or ``{figures: [...]}``. Values are plain numbers ("1,300" and full-width digits are
+optionally ``id`` (编号), ``section`` (章节), ``note`` (备注), ``aliases`` (别名: other names the
+text may use for the item, separated by 、 or ;), ``last_year`` (上年: last year's value, in the
+same unit) and ``part_of`` (所属: the id of the figure that includes this one). YAML may be a
+list of mappings or ``{figures: [...]}``. Values are plain numbers ("1,300" and full-width digits are
 accepted; "约30" is not: an approximation is something the draft writes, not a figure).
 Any problem raises ``InputError`` naming the file, the line a person sees and the field.
 """
@@ -44,9 +46,29 @@ _ALIASES = {
     "note": "note",
     "备注": "note",
     "说明": "note",
+    "aliases": "aliases",
+    "别名": "aliases",
+    "last_year": "last_year",
+    "上年": "last_year",
+    "上年数值": "last_year",
+    "part_of": "part_of",
+    "所属": "part_of",
 }
-_FIELD_ZH = {"id": "编号", "item": "项目", "value": "数值", "unit": "单位", "section": "章节", "note": "备注"}
+_FIELD_ZH = {
+    "id": "编号",
+    "item": "项目",
+    "value": "数值",
+    "unit": "单位",
+    "section": "章节",
+    "note": "备注",
+    "aliases": "别名",
+    "last_year": "上年",
+    "part_of": "所属",
+}
 _COLUMNS = ["id", "item", "value", "unit", "section", "note"]
+# Optional columns a file gets only when some figure fills them, so older files round-trip unchanged.
+_OPTIONAL_COLUMNS = ["aliases", "last_year", "part_of"]
+_ALIAS_SEPARATORS = re.compile(r"[、;；]")
 
 # Scale prefixes folded into the base value; longest first so 万亿 wins over 万.
 SCALES = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4))  # longest first
@@ -92,34 +114,48 @@ class Figure(BaseModel):
     unit: str
     section: str | None = None
     note: str | None = None
+    aliases: list[str] = []  # other names the text may use for the item
+    last_year: float | None = None  # last year's value, in the same unit as value
+    part_of: str | None = None  # id of the figure that includes this one (shares)
     base_value: float = 0.0
     base_unit: str = ""
+    base_last_year: float | None = None  # last_year with the scale folded in, like base_value
 
     @model_validator(mode="after")
     def _derive_base(self) -> Figure:
         self.base_value, self.base_unit = split_scale(self.value, self.unit)
+        self.base_last_year = None if self.last_year is None else split_scale(self.last_year, self.unit)[0]
         return self
 
 
-def _parse_value(raw: Any, source: str, line: int | None) -> float:
+def _parse_value(raw: Any, source: str, line: int | None, field: str = "数值") -> float:
     if isinstance(raw, bool):
-        raise InputError("数值应为数字，不能是真/假值。", file=source, line=line, field="数值")
+        raise InputError(f"{field}应为数字，不能是真/假值。", file=source, line=line, field=field)
     if isinstance(raw, (int, float)):
         if isinstance(raw, float) and not math.isfinite(raw):
-            raise InputError("数值不是有限的数字。", file=source, line=line, field="数值")
+            raise InputError(f"{field}不是有限的数字。", file=source, line=line, field=field)
         return float(raw)
     text = unicodedata.normalize("NFKC", str(raw)).strip()
     if not text:
-        raise InputError("缺少数值。", file=source, line=line, field="数值")
+        raise InputError(f"缺少{field}。", file=source, line=line, field=field)
     compact = re.sub(r"(?<=\d)[,\s](?=\d{3}(?!\d))", "", text)  # 1,300 / 1 300; "1,30" stays wrong
     if not _NUMBER_RE.fullmatch(compact):
         raise InputError(
-            f"数值“{raw}”不是纯数字（只填数字，如 1300 或 44.1；“约”“余”等写在正文里，不写在数据里）。",
+            f"{field}“{raw}”不是纯数字（只填数字，如 1300 或 44.1；“约”“余”等写在正文里，不写在数据里）。",
             file=source,
             line=line,
-            field="数值",
+            field=field,
         )
     return float(compact)
+
+
+def _parse_aliases(raw: Any) -> list[str]:
+    """别名: a YAML list, or one cell with the names separated by 、 or ;."""
+    if raw is None:
+        return []
+    cells = raw if isinstance(raw, (list, tuple)) else _ALIAS_SEPARATORS.split(str(raw))
+    names = [unicodedata.normalize("NFKC", str(c)).strip() for c in cells if c is not None]
+    return list(dict.fromkeys(n for n in names if n))
 
 
 def _cell(raw: Any) -> str | None:
@@ -153,6 +189,7 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
     YAML line); without it rows are numbered from 1.
     """
     figures: list[Figure] = []
+    part_lines: list[int | None] = []  # each figure's line, for errors in 所属 found after all rows
     seen: dict[str, int | None] = {}
     for index, row in enumerate(rows, start=1):
         line = lines[index - 1] if lines else index
@@ -176,6 +213,7 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
             first = seen[fid]
             raise InputError(f"编号“{fid}”重复（第 {first} 行已使用）。", file=source, line=line, field="编号")
         seen[fid] = line
+        last_year = _cell(data.get("last_year"))
         figures.append(
             Figure(
                 id=fid,
@@ -184,10 +222,26 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
                 unit=unit,
                 section=_cell(data.get("section")),
                 note=_cell(data.get("note")),
+                aliases=_parse_aliases(data.get("aliases")),
+                last_year=None if last_year is None else _parse_value(data["last_year"], source, line, "上年"),
+                part_of=_cell(data.get("part_of")),
             )
         )
+        part_lines.append(line)
     if not figures:
         raise InputError("数据文件中没有任何数据行。", file=source)
+    for fig, fig_line in zip(figures, part_lines):
+        if fig.part_of is None:
+            continue
+        if fig.part_of == fig.id:
+            raise InputError(f"“所属”不能是本行自己的编号“{fig.id}”。", file=source, line=fig_line, field="所属")
+        if fig.part_of not in seen:
+            raise InputError(
+                f"“所属”填写的编号“{fig.part_of}”不存在（应填包含本项的那一行的编号）。",
+                file=source,
+                line=fig_line,
+                field="所属",
+            )
     return figures
 
 
@@ -297,17 +351,31 @@ def _plain(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+def _column_value(fig: Figure, column: str, *, table: bool) -> Any:
+    """One cell as written: numbers as a person writes them, aliases joined by 、 in a table
+    (CSV/XLSX) and as a list in YAML; None for an empty cell."""
+    value = getattr(fig, column)
+    if column in ("value", "last_year") and value is not None:
+        return _plain(value)
+    if column == "aliases":
+        return ("、".join(value) if table else list(value)) or None
+    return value
+
+
 def write_figures(figures: list[Figure], path: str | Path) -> None:
-    """Write figures as .yaml/.yml/.csv/.xlsx (the columns load_figures reads back)."""
+    """Write figures as .yaml/.yml/.csv/.xlsx (the columns load_figures reads back). The optional
+    columns (别名, 上年, 所属) are written only when some figure fills them."""
     path = Path(path)
     suffix = path.suffix.lower()
-    rows = [{k: (_plain(f.value) if k == "value" else getattr(f, k)) for k in _COLUMNS} for f in figures]
+    columns = _COLUMNS + [c for c in _OPTIONAL_COLUMNS if any(getattr(f, c) not in (None, []) for f in figures)]
+    table = suffix != ".yaml" and suffix != ".yml"
+    rows = [{k: _column_value(f, k, table=table) for k in columns} for f in figures]
     if suffix in (".yaml", ".yml"):
         clean = [{k: v for k, v in r.items() if v is not None} for r in rows]
         path.write_text(yaml.safe_dump({"figures": clean}, allow_unicode=True, sort_keys=False), encoding="utf-8")
     elif suffix == ".csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for r in rows:
             writer.writerow({k: "" if v is None else v for k, v in r.items()})
@@ -319,9 +387,9 @@ def write_figures(figures: list[Figure], path: str | Path) -> None:
         book = openpyxl.Workbook()
         sheet = book.active
         sheet.title = "数据"
-        sheet.append(_COLUMNS)
+        sheet.append(columns)
         for r in rows:
-            sheet.append([r[k] for k in _COLUMNS])
+            sheet.append([r[k] for k in columns])
         book.save(path)
     else:
         raise InputError(

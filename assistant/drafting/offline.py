@@ -250,7 +250,7 @@ def ground_clause(clause: str, figures: list[Figure], *, terms: str | Path | Non
             prefix = re.match(_EXACT_PREFIX, m.text)
             out.append((prefix.group(0) if prefix else "") + figure_text(fig))
             used.append(fig.id)
-        elif m.status == "placeholder" and m.text.startswith("【"):
+        elif m.status in ("placeholder", "unverified") and m.text.startswith("【"):
             out.append(m.text)
         else:
             after = re.split(r"[，。；：、（）“”\s\d【]", clause[m.end :])[0][:6]

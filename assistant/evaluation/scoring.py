@@ -76,7 +76,7 @@ def _section_at(spans: list[tuple[int, int, str]], offset: int) -> str | None:
 
 
 def _is_unverified(m: NumberMention) -> bool:
-    return m.status == "placeholder" and is_unverified(m.text)
+    return m.status == "unverified" or (m.status == "placeholder" and is_unverified(m.text))
 
 
 def score_draft(
