@@ -157,6 +157,29 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[i
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
+# A clause ends at ，；。！？ (and ASCII , ; ! ?; a comma between digit groups, 1,300, does not
+# end one). 、 does not: "A、B分别增长x%、y%" is one clause.
+CLAUSE_END = re.compile(r"[，；。！？;!?\n]|,(?!\d{3}(?!\d))")
+# What ends a clause without ending its sentence: the clause after it may continue the subject
+# ("完成地区生产总值1234亿元，增长7.3%").
+CLAUSE_CONTINUES = frozenset("，,")
+
+
+def clauses(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Clause spans (absolute offsets, without the mark that ends them) in text[start:end]; an
+    empty span between two marks is left out."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in CLAUSE_END.finditer(text, start, end):
+        if m.start() > pos:
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if pos < end:
+        spans.append((pos, end))
+    return spans
+
+
 # ---------------------------------------------------------------- the parts of a report
 
 Part = Literal["intro", "achievements", "problems", "plans", "closing", "other"]

@@ -2,7 +2,8 @@
 
     .venv/bin/python -m evals.checker_quality   # from the project folder
 
-Prints precision/recall of invented-number detection (overall and per number form), per
+Prints precision/recall of flagged-number detection (invented or misattributed; overall and
+per number form), per
 style rule family, and style errors per 5,000 characters of clean prose. Exits 1 when a
 target is missed: invented recall 1.0, invented precision ≥ 0.98, ≤ 1 error per 5,000 clean
 characters. tests/test_check_quality.py asserts the same targets through `score_all()`.
@@ -46,22 +47,36 @@ class Counts:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
 
-def parse_figures(specs: list[str]) -> list[Figure]:
+def parse_figures(specs: list) -> list[Figure]:
+    """Fixture figures: "value unit" (item 数据N), "value unit item", or a mapping with any of
+    id, item, value, unit, aliases, last_year, part_of. Ids are F01, F02… unless given."""
     figs = []
     for i, spec in enumerate(specs, start=1):
-        value, unit = str(spec).split(None, 1)
-        figs.append(Figure(id=f"F{i:02d}", item=f"数据{i}", value=float(value), unit=unit.strip('"')))
+        if isinstance(spec, dict):
+            data = {"id": f"F{i:02d}", "item": f"数据{i}", **spec}
+            data["value"] = float(data["value"])
+            data["unit"] = str(data["unit"])
+            figs.append(Figure(**data))
+            continue
+        value, rest = str(spec).split(None, 1)
+        unit, _, item = rest.partition(" ")
+        figs.append(Figure(id=f"F{i:02d}", item=item.strip() or f"数据{i}", value=float(value), unit=unit.strip('"')))
     return figs
 
 
+FLAGGED = {"invented", "misattributed"}  # what a draft must not keep; the detection target
+
+
 def score_numbers(path: Path = FIXTURES / "numbers.yaml") -> tuple[Counts, dict[str, Counts], int, int]:
-    """Invented-number detection counts (overall, per category) and status accuracy (right, total)."""
+    """Flagged-number detection counts (invented or misattributed; overall, per category) and
+    status accuracy (right, total): a misattributed number labelled invented is detected but
+    its status is wrong."""
     cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
     overall, per = Counts(), defaultdict(Counts)
     right = total = 0
     for n, case in enumerate(cases, start=1):
         text = case["text"]
-        mentions = check_numbers(text, parse_figures(case.get("figures") or []))
+        mentions = check_numbers(text, parse_figures(case.get("figures") or []), notes=case.get("notes"))
         claimed: set[int] = set()
         cat = per[case["category"]]
         for key, want in case["expect"].items():
@@ -86,17 +101,17 @@ def score_numbers(path: Path = FIXTURES / "numbers.yaml") -> tuple[Counts, dict[
                 for c in (overall, cat):
                     c.failures.append(msg)
             for c in (overall, cat):
-                if want == "invented" and got == "invented":
+                if want in FLAGGED and got in FLAGGED:
                     c.tp += 1
-                elif want == "invented":
+                elif want in FLAGGED:
                     c.fn += 1
-                elif got == "invented":
+                elif got in FLAGGED:
                     c.fp += 1
         for i, m in enumerate(mentions):
-            if i not in claimed and m.status == "invented":
+            if i not in claimed and m.status in FLAGGED:
                 for c in (overall, cat):
                     c.fp += 1
-                    c.failures.append(f"case {n} [{case['category']}] {text!r}: unexpected invented “{m.text}”")
+                    c.failures.append(f"case {n} [{case['category']}] {text!r}: unexpected {m.status} “{m.text}”")
     return overall, dict(per), right, total
 
 
@@ -189,7 +204,7 @@ def score_all() -> dict:
 def main() -> int:
     r = score_all()
     o = r["numbers"]
-    print("数字核对：无据数字检出（invented）")
+    print("数字核对：问题数字检出（invented 无据 + misattributed 错配）")
     print(f"{'类别':<10}{'TP':>5}{'FP':>5}{'FN':>5}{'精确率':>9}{'召回率':>9}{'标注正确':>10}")
     for cat, c in sorted(r["numbers_per_category"].items()):
         print(f"{cat:<10}{c.tp:>5}{c.fp:>5}{c.fn:>5}{c.precision:>9.3f}{c.recall:>9.3f}{f'{c.right}/{c.total}':>10}")

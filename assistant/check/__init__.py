@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from assistant.check.derived import DerivedValue, derived_values
 from assistant.check.numbers import Extraction, check_numbers, coverage, extract, mark_unverified
 from assistant.check.result import CheckResult, Coverage, Derivation, NumberMention, Status, StyleFinding, Summary
 from assistant.check.style import lint_style
@@ -20,6 +21,7 @@ __all__ = [
     "CheckResult",
     "Coverage",
     "Derivation",
+    "DerivedValue",
     "Extraction",
     "NumberMention",
     "OfficeTerms",
@@ -28,6 +30,7 @@ __all__ = [
     "Summary",
     "check_numbers",
     "check_text",
+    "derived_values",
     "extract",
     "lint_style",
     "mark_unverified",

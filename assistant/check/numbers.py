@@ -12,30 +12,48 @@ Decisions where style-rules.md is silent (documented for the lead):
   in prose) or below 10 before a structural classifier (三个方面, 五项措施).
 - An Arabic number without a unit is a figure; it is grounded by any figure whose base
   value lies in its interval, whatever that figure's unit.
-- Text in “” is masked only when short (≤ 20 characters: a name or slogan, not a quotation).
+- A number inside “” is checked like any other (issue 10): names with numerals are masked
+  by the fixed-expression table wherever they stand, and 《》 titles are masked whole. Only an
+  exact 汉字 count below 10 inside a short quote is a slogan's word, not a figure (“两张皮”,
+  “一张网”), like the structural classifiers below.
+- Word forms are numbers (issue 10, item 5): N成 = N×10 % ± 5 points, 近N成 = [N×10 − 10,
+  N×10) %; M分之N as a percentage (± 5 points: a fraction is a coarse statement); 翻一番 /
+  翻两番 as the ratio 2 / 4 (unit 倍); 一倍 (增加一倍) is read; a 汉字 number with 万/亿 is read
+  without a unit (十万); 百分之百 is 100 %.
+- A leading minus is part of an Arabic number (结余-35.5万元) when no digit or letter is
+  right before it (3-5天 stays a range).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-import yaml
-
-from assistant.check.result import NumberMention
+from assistant.check.attribution import Occurrence, figure_names, names_in, nearest, pair_in_order, respectively
+from assistant.check.derived import Cue, candidate, compute, compute_sum, find_cue, has_data
+from assistant.check.reading import (
+    DELTA,
+    PERCENT_TOL,
+    NumberReading,
+    counters,
+    inside,
+    load_rules,
+    trie_regex,
+    unit_class,
+    unit_tables,
+)
+from assistant.check.result import NumberMention, Status
 from assistant.check.terms import office_terms
-from assistant.core.figures import SCALES, Figure
-from assistant.gongwen import LABEL_FORM, PLACEHOLDER, from_hanzi, is_unverified, unverified
+from assistant.core.figures import SCALES, Figure, figure_text
+from assistant.gongwen import CLAUSE_CONTINUES, LABEL_FORM, PLACEHOLDER, clauses, from_hanzi, is_unverified, unverified
 
 _SCALE = "|".join(prefix for prefix, _ in SCALES)  # 万亿|亿|万, the one scale table
 _SCALE_FACTOR = dict(SCALES)
 
-RULES_DIR = Path(__file__).parent / "rules"
-DELTA = 0.1  # relative width of 约/近/左右 (style-rules.md §4 step 4; unsourced)
-PERCENT_TOL = 0.05  # absolute tolerance for percentages and 个百分点
 MASK = "\ue000"  # private-use character: masked text never matches a number
 
 # Full-width ASCII -> ASCII, one character for one character (NFKC would do the same for these,
@@ -52,11 +70,6 @@ def to_ascii_digits(text: str) -> str:
     return text.translate(_FULLWIDTH)
 
 
-def load_rules(name: str) -> dict:
-    """One rules/*.yaml file (shared by the number check and the style lint)."""
-    return yaml.safe_load((RULES_DIR / name).read_text(encoding="utf-8"))
-
-
 _HDIGIT = "一二两三四五六七八九"
 _HNUM = f"[零〇{_HDIGIT}十百千万亿]"
 _HDEC = f"(?:点[零〇{_HDIGIT}]+)?"
@@ -66,29 +79,29 @@ _APPROX = (
     f"|[{_HDIGIT}][{_HDIGIT}][十百千万]?"
 )
 _PREFIX = "约|近|将近|超过|超|逾|共计|共|累计|达到|达|突破|不少于|不到|不足"
-
-
-@lru_cache(maxsize=1)
-def _unit_tables() -> tuple[list[str], dict[str, str], frozenset[str]]:
-    data = load_rules("units.yaml")
-    units = sorted({str(u) for u in data["units"]}, key=len, reverse=True)
-    classes = {member: name for name, members in data.get("classes", {}).items() for member in members}
-    return units, classes, frozenset(data.get("structural", []))
-
-
-def unit_class(unit: str) -> str:
-    return _unit_tables()[1].get(unit, unit)
+# 成 after a digit that is not a share: 一成不变, 三五成群 (masked), 两成员 …
+_NOT_CHENG = "不变|群|员|本|果|效|绩|功|就|交|熟|品|立|型|事|语|规|色|全|家|才|分|份|为|长|年|都"
+_FRACTION_DEN = "[二三四五六七八九十]"
 
 
 @lru_cache(maxsize=1)
 def _mention_re() -> re.Pattern:
-    units = "|".join(re.escape(u) for u in _unit_tables()[0])
+    units = "|".join(re.escape(u) for u in unit_tables()[0])
+    # Word forms first, as whole alternatives: what follows them is never their unit (近三成人员).
+    words = (
+        rf"(?P<wpre>{_PREFIX})?"
+        rf"(?:(?P<cheng>[{_HDIGIT}])成(?!{_NOT_CHENG})"
+        rf"|(?P<fden>{_FRACTION_DEN})分之(?P<fnum>[{_HDIGIT}十]+)"
+        rf"|(?P<fan>翻了?(?P<fann>[一两二三四])番|翻番))"
+        rf"(?P<wsuf>以上|左右|多)?"
+    )
     return re.compile(
+        rf"{words}|"
         rf"(?P<pre>{_PREFIX})?"
         rf"(?:(?P<pct>百分之)(?P<pctnum>{_ARABIC}|{_HNUM}+{_HDEC})"
         rf"|(?P<approx>{_APPROX})"
         rf"|(?P<a1>{_ARABIC})(?P<s1>{_SCALE})?%?\s*[~至到\-—–]\s*(?P<a2>{_ARABIC})"
-        rf"|(?P<arabic>{_ARABIC})"
+        rf"|(?P<neg>(?<![\dA-Za-z.%])[-−])?(?P<arabic>{_ARABIC})"
         rf"|(?P<hanzi>{_HNUM}+{_HDEC}))"
         rf"(?P<suf1>余|多)?(?P<scale>{_SCALE})?(?P<suf2>余|多)?(?P<unit>{units})?(?P<suf3>左右|上下|以上|余|多)?"
     )
@@ -96,7 +109,7 @@ def _mention_re() -> re.Pattern:
 
 @lru_cache(maxsize=1)
 def _placeholder_re() -> re.Pattern:
-    units = "|".join(re.escape(u) for u in _unit_tables()[0])
+    units = "|".join(re.escape(u) for u in unit_tables()[0])
     # "X次": a single X only counts as a placeholder when a unit follows.
     return re.compile(
         rf"(?:{PLACEHOLDER.pattern}|(?<![A-Za-z])X(?=(?:{_SCALE})?(?:{units})))(?:余|多)?(?:{_SCALE})?(?:{units})?"
@@ -109,7 +122,7 @@ _STRUCTURAL_MASKS = [
     r"(?:19|20)\d{2}\s*[-—–~至到]\s*(?:19|20)\d{2}(?:\s*学?年度?)?",  # 2024—2025年, 2024-2025学年
     r"\d{1,2}\s*[-—–~至到]\s*\d{1,2}\s*月(?:份)?",  # 1至11月
     r"\d+(?:\s*\+\s*[\dA-Za-z]+)+",  # 1+N, 1+3+X policy systems
-    r"\d{3,}(?=(?:政务)?(?:服务)?(?:热线|专线|平台))",  # 12345热线
+    r"\d{3,}(?=[”\"’]?(?:政务)?(?:服务)?(?:热线|专线|平台))",  # 12345热线, “12345”热线
     r"[A-Z]{2,}(?:/[A-Z])?\s*\d+(?:[.\-—]\d+)*",  # GB/T 9704-2012
     r"20\d[Xx]\s*年?",  # 202x年: a style finding (N1), not a figure
     r"\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*日",  # dates
@@ -117,33 +130,11 @@ _STRUCTURAL_MASKS = [
     r"[〔\[（(【]\s*\d{4}\s*[〕\]）)】]\s*\d+\s*号",  # document numbers
     r"第\s*(?:\d+|[零〇一二两三四五六七八九十百千]+)",  # ordinals
     r"《[^》\n]*》",  # titles
-    r"“[^”\n]{1,20}”|\"[^\"\n]{1,20}\"|‘[^’\n]{1,20}’",  # short quoted names and slogans
     rf"^[ \t]*(?:#+\s*)?{LABEL_FORM}",  # heading numbers
     r"[（(]\d+[）)]|[①-⑳]",  # inline list numbers
     r"[A-Za-z]+[\d][A-Za-z\d]*|\d+[A-Za-z][A-Za-z\d]*",  # 5G, H5, MP4
     r"\d+(?:\.\d+)+\s*版",  # version numbers
 ]
-
-
-def trie_regex(words: list[str]) -> str:
-    """One regex for many literals, as a character trie (a flat alternation of ~150 words makes
-    the regex engine try each word at every position; the trie tries one branch per character)."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        ends = "" in node
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if ends else body
-
-    return build(trie) if words else "(?!)"
 
 
 @lru_cache(maxsize=8)
@@ -171,15 +162,15 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-_APPROX_FIXED = {
-    "几十": (20, 90),
-    "数十": (20, 90),
-    "几百": (200, 900),
-    "数百": (200, 900),
-    "几千": (2000, 9000),
-    "数千": (2000, 9000),
-    "几万": (20000, 90000),
-    "数万": (20000, 90000),
+_APPROX_FIXED = {  # 数十 = 20–99 (issue 10): "some tens" runs up to the next hundred
+    "几十": (20, 99),
+    "数十": (20, 99),
+    "几百": (200, 999),
+    "数百": (200, 999),
+    "几千": (2000, 9999),
+    "数千": (2000, 9999),
+    "几万": (20000, 99999),
+    "数万": (20000, 99999),
     "上百": (100, 199),
     "上千": (1000, 1999),
     "上万": (10000, 19999),
@@ -210,24 +201,56 @@ def _step(n: float) -> float:
     return 10 ** math.floor(math.log10(n)) if n > 0 else 1.0
 
 
-class NumberReading:
-    """A figure as the text states it: its value and unit, and the interval of true values it
-    allows (约/近/余/以上 widen it; an open end excludes the bound)."""
-
-    __slots__ = ("start", "end", "value", "unit", "low", "high", "low_open", "high_open", "hanzi_exact")
-
-    def __init__(self, start, end, value, unit, low, high, low_open=False, high_open=False, hanzi_exact=False):
-        self.start, self.end, self.value, self.unit = start, end, value, unit
-        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
-        self.hanzi_exact = hanzi_exact
-
-
 def _arabic(s: str) -> float:
     return float(s.replace(",", "").replace(" ", ""))
 
 
+def _decimals(raw: str) -> int:
+    return len(raw.split(".", 1)[1]) if "." in raw else 0
+
+
+_CHENG_HALF = 5.0  # N成 = N×10 % ± 5 points
+_FRACTION_HALF = 5.0  # M分之N: a coarse share, ± 5 points
+
+
+def _word_form(m: re.Match, g: dict) -> NumberReading | None:
+    """两成, 近四成, 三分之一, 翻一番 (issue 10, item 5)."""
+    pre, suf = g["wpre"] or "", g["wsuf"] or ""
+    more = pre in ("超", "超过", "逾", "突破") or suf == "多"
+    at_least = suf == "以上" or pre == "不少于"
+    below = pre in ("近", "将近", "不到", "不足")
+    about = pre == "约" or suf == "左右"
+    if g["fan"]:
+        times = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4}[g["fann"]] if g["fann"] else 1
+        value = float(2**times)
+        low, high = value * (1 - DELTA), value * (1 + DELTA)  # a word form is an approximation
+        return NumberReading(m.start(), m.end(), value, "倍", low, high, ratio=True)
+    if g["cheng"]:
+        digit = _digit(g["cheng"])
+        if digit is None:
+            return None
+        value, half = digit * 10.0, _CHENG_HALF
+    else:
+        den, num = from_hanzi(g["fden"]), from_hanzi(g["fnum"])
+        if not den or num is None or num >= den:
+            return None
+        value, half = round(num / den * 100, 6), _FRACTION_HALF
+    low, high, low_open, high_open = value - half, value + half, False, False
+    if below:
+        low, high, high_open = value - 2 * half, value, True  # 近四成 = [30, 40)
+    elif more:
+        low, high, low_open = value, value + 2 * half, True
+    elif at_least:
+        low, high = value, 100.0
+    elif about:
+        low, high = value - half, value + half
+    return NumberReading(m.start(), m.end(), value, "%", low, high, low_open, high_open)
+
+
 def _interpret(m: re.Match) -> NumberReading | None:
     g = m.groupdict()
+    if g["cheng"] or g["fden"] or g["fan"]:
+        return _word_form(m, g)
     unit = g["unit"] or ""
     scale = _SCALE_FACTOR.get(g["scale"] or "", 1.0)
     pre = g["pre"] or ""
@@ -236,11 +259,13 @@ def _interpret(m: re.Match) -> NumberReading | None:
     about = pre == "约" or g["suf3"] in ("左右", "上下")
     below = pre in ("近", "将近", "不到", "不足")
     hanzi_exact = False
+    digits: int | None = None
     if g["pct"]:
         raw = g["pctnum"]
         value = _arabic(raw) if raw[0].isdigit() else from_hanzi(raw)
         if value is None:
             return None
+        digits = _decimals(raw) if raw[0].isdigit() else None
         unit, low, high = "%", value, value
     elif g["approx"]:
         if not unit:
@@ -260,20 +285,26 @@ def _interpret(m: re.Match) -> NumberReading | None:
             return None
         return NumberReading(m.start(), m.end(), round((low + high) / 2, 6), unit, low, high)
     elif g["arabic"]:
-        value = _arabic(g["arabic"]) * scale
+        value = _arabic(g["arabic"]) * scale * (-1 if g["neg"] else 1)
+        digits = _decimals(g["arabic"])
         low = high = value
     else:
-        value = from_hanzi(g["hanzi"])
-        if value is None or not unit:
+        raw = g["hanzi"]
+        value = from_hanzi(raw)
+        if value is None:
             return None
-        if value * scale == 1 and not (more or about or below):
-            return None  # 一个/一次: an article, not a count
-        _, _, structural = _unit_tables()
+        if not unit and not _bare_hanzi_figure(raw, value * scale):
+            return None
+        if raw in ("万", "亿"):
+            return None  # 万家, 万人: idioms, not counts (百场, 千名 are counts)
+        if value * scale == 1 and unit != "倍" and not (more or about or below):
+            return None  # 一个/一次: an article, not a count (一倍 is a multiple: 增加一倍)
+        _, _, structural = unit_tables()
         if value < 10 and unit in structural and not (more or about or below):
             return None  # 三个方面, 五项措施
         value *= scale
         low = high = value
-        hanzi_exact = not (more or about or below or at_least)
+        hanzi_exact = bool(unit) and not (more or about or below or at_least)
     value = round(value, 6)
     low_open = high_open = False
     if more:
@@ -286,14 +317,26 @@ def _interpret(m: re.Match) -> NumberReading | None:
         low, high = value * (1 - DELTA), value * (1 + DELTA)
     if unit in ("%", "个百分点"):
         low, high = low - PERCENT_TOL, high + PERCENT_TOL
-    return NumberReading(m.start(), m.end(), value, unit, low, high, low_open, high_open, hanzi_exact)
+    exact = not (more or about or below or at_least)
+    return NumberReading(
+        m.start(),
+        m.end(),
+        value,
+        unit,
+        low,
+        high,
+        low_open,
+        high_open,
+        hanzi_exact,
+        digits=digits if exact else None,
+        scale=scale,
+    )
 
 
-def _inside(x: float, e: NumberReading) -> bool:
-    eps = 1e-9 * max(1.0, abs(x))
-    above = x > e.low + eps if e.low_open else x >= e.low - eps
-    under = x < e.high - eps if e.high_open else x <= e.high + eps
-    return above and under
+def _bare_hanzi_figure(raw: str, value: float) -> bool:
+    """A 汉字 number without a unit is a figure when it is a count of 万/亿 written from a digit
+    (十万, 两万, 三亿); 千万/万万/亿万/百万 open adverbs and idioms (千万不要), not counts."""
+    return raw[-1] in "万亿" and raw[0] in "一二两三四五六七八九十" and value >= 10000
 
 
 class Extraction(NamedTuple):
@@ -314,7 +357,7 @@ def extract(text: str, terms: str | Path | None = None) -> Extraction:
 def _extract(norm: str, extra: tuple[str, ...]) -> tuple[list[NumberReading], list[tuple[int, int, str]]]:
     placeholders: list[tuple[int, int, str]] = []
     spans: list[tuple[int, int]] = []
-    units = _unit_tables()[0]
+    units = unit_tables()[0]
     for m in _placeholder_re().finditer(norm):
         tail = m.group(0)
         unit = next((u for u in units if tail.endswith(u) and not tail.startswith("【")), "")
@@ -324,28 +367,23 @@ def _extract(norm: str, extra: tuple[str, ...]) -> tuple[list[NumberReading], li
         spans.extend(m.span() for m in rx.finditer(norm))
     masked = _mask(norm, spans)
     found = []
+    quotes: list[tuple[int, int]] | None = None
     for m in _mention_re().finditer(masked):
         if m.start() == m.end():
             continue
         ex = _interpret(m)
-        if ex is not None:
-            found.append(ex)
+        if ex is None:
+            continue
+        if ex.hanzi_exact and ex.value < 10:
+            if quotes is None:
+                quotes = [q.span() for q in _SHORT_QUOTE.finditer(norm)]
+            if any(a <= ex.start and ex.end <= b for a, b in quotes):
+                continue  # “两张皮”, “一张网”: a slogan's small 汉字 count names, it does not count
+        found.append(ex)
     return found, placeholders
 
 
-def _ground(e: NumberReading, figures: list[Figure], classes: list[str]) -> Figure | None:
-    """The supplied figure inside the mention's interval closest to its value; `classes`: the
-    figures' unit classes, computed once per check."""
-    cls = unit_class(e.unit) if e.unit else None
-    best, best_gap = None, math.inf
-    for f, f_cls in zip(figures, classes):
-        if cls is not None and f_cls != cls:
-            continue
-        if _inside(f.base_value, e):
-            gap = abs(f.base_value - (e.value or 0))
-            if gap < best_gap:
-                best, best_gap = f, gap
-    return best
+_SHORT_QUOTE = re.compile(r"“[^”\n]{1,20}”|\"[^\"\n]{1,20}\"|‘[^’\n]{1,20}’")
 
 
 def check_numbers(
@@ -356,11 +394,13 @@ def check_numbers(
     extraction: Extraction | None = None,
     notes: str | None = None,
 ) -> list[NumberMention]:
-    """Every number mention in `text`, grounded against `figures` (style-rules.md §4).
+    """Every number mention in `text`, grounded against `figures` (style-rules.md §4) and tied
+    to the item its clause names (issue 10): grounded, invented, misattributed, unverified or
+    placeholder, with the item, how it was attributed and, for a derived number, its formula.
     `terms`: an office terms file whose `fixed_numerals` are masked too (default $HUIBAO_TERMS).
     `extraction`: extract(text, terms) when the caller already has it (check_text scans once).
     `notes`: the section's notes, whose words may tie a clause to a figure."""
-    found, placeholders, _ = extraction if extraction is not None else extract(text, terms)
+    found, placeholders, norm = extraction if extraction is not None else extract(text, terms)
     mentions = [
         NumberMention(
             text=text[s:e],
@@ -370,31 +410,387 @@ def check_numbers(
             end=e,
             status="unverified" if is_unverified(text[s:e]) else "placeholder",
             figure_id=None,
+            message=_UNVERIFIED_MESSAGE if is_unverified(text[s:e]) else _PLACEHOLDER_MESSAGE,
         )
         for s, e, u in placeholders
     ]
-    classes = [unit_class(f.base_unit) for f in figures]
-    for e in found:
-        fig = _ground(e, figures, classes)
-        mentions.append(
-            NumberMention(
-                text=text[e.start : e.end],
-                value=e.value,
-                unit=e.unit,
-                start=e.start,
-                end=e.end,
-                status="grounded" if fig else "invented",
-                figure_id=fig.id if fig else None,
-                low=round(e.low, 6),
-                high=round(e.high, 6),
-            )
-        )
+    if found:
+        extra = _notes_names(notes, figures, terms) if notes and figures else None
+        mentions.extend(_Grounder(text, norm, figures, found, extra).mentions())
     mentions.sort(key=lambda m: m.start)
     return mentions
 
 
+_PLACEHOLDER_MESSAGE = "待补充：请填入实际数据"
+_UNVERIFIED_MESSAGE = "待核实：这个数字未能在数据中核实，请核对后改为数据中的数字"
+_NOT_IN_FIGURES = "提供的数据中没有这个数字，请核实，或改为【待补充】"
+# Words before a number in the notes that are not part of what it counts.
+_NOTES_LEAD = re.compile(r"^(?:全年|今年|本年|共计|共|累计|其中|召开|开展|举办|组织|完成|达到|达|全市|全县|全区)+")
+
+
+def _notes_names(notes: str, figures: list[Figure], terms: str | Path | None) -> dict[int, list[str]]:
+    """Phrases the section's notes tie to a figure: in a notes clause, the words right before a
+    number that only one figure's value fits ("发布会11次" ties 发布会 to 新闻发布会 = 11次)."""
+    found, _, norm = extract(notes, terms)
+    classes = [unit_class(f.base_unit) for f in figures]
+    extra: dict[int, list[str]] = {}
+    for e in found:
+        if not e.unit:
+            continue
+        cls = unit_class(e.unit)
+        fits = [i for i, f in enumerate(figures) if classes[i] == cls and inside(f.base_value, e)]
+        if len(fits) != 1:
+            continue
+        lead = re.search(r"[\u4e00-\u9fff]+$", norm[max(0, e.start - 16) : e.start])
+        phrase = _NOTES_LEAD.sub("", lead.group(0)) if lead else ""
+        if 2 <= len(phrase) <= 12:
+            extra.setdefault(fits[0], []).append(phrase)
+    return extra
+
+
+_LIST_GAP = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
+# What may stand between an item and the number counting it: 共/达/为 (the mention itself
+# takes 共计/达到/约), 的 ("10个的").
+_ATTACH_GAP = re.compile(r"[共达为有的]?")
+
+
+class _Grounder:
+    """One check's grounding: the figures' names compiled once, the text's clauses split once,
+    each clause's names found once, on demand."""
+
+    def __init__(
+        self,
+        text: str,
+        norm: str,
+        figures: list[Figure],
+        found: list[NumberReading],
+        extra: dict[int, list[str]] | None,
+    ):
+        self.text, self.norm, self.figures, self.found = text, norm, figures, found
+        self.classes = [unit_class(f.base_unit) for f in figures]
+        self.by_id = {f.id: f for f in figures}
+        self.index = {f.id: k for k, f in enumerate(figures)}
+        self.keys = figure_names(figures, extra)
+        self.spans = clauses(norm)
+        starts = [s for s, _ in self.spans]
+        self.clause_of = [max(0, bisect_right(starts, e.start) - 1) for e in found]
+        self.in_clause: dict[int, list[int]] = {}
+        for i, ci in enumerate(self.clause_of):
+            self.in_clause.setdefault(ci, []).append(i)
+        self._names: dict[int, list[Occurrence]] = {}
+        self.results: list[NumberMention] = []
+        self.cues: list[Cue | None] = []  # per reading, in order
+
+    # ---- clauses and names
+
+    def names(self, ci: int) -> list[Occurrence]:
+        if ci not in self._names:
+            s, e = self.spans[ci]
+            self._names[ci] = names_in(self.norm, s, e, self.keys) if self.figures else []
+        return self._names[ci]
+
+    def same_sentence_before(self, ci: int) -> list[int]:
+        """The clauses before clause ci in its sentence, nearest first."""
+        out = []
+        while ci > 0:
+            gap = self.norm[self.spans[ci - 1][1] : self.spans[ci][0]]
+            if not gap or any(ch not in CLAUSE_CONTINUES for ch in gap):
+                break
+            ci -= 1
+            out.append(ci)
+        return out
+
+    def of_class(self, occs: list[Occurrence], cls: str | None) -> list[Occurrence]:
+        if cls is None:
+            return occs
+        out = []
+        for o in occs:
+            figs = tuple(f for f in o.figures if self.classes[f] == cls)
+            if figs:
+                out.append(o._replace(figures=figs))
+        return out
+
+    def fitting(self, e: NumberReading, indices: tuple[int, ...] | list[int]) -> int | None:
+        """The figure among `indices` inside the mention's interval closest to its value."""
+        best, best_gap = None, math.inf
+        for f in indices:
+            value = self.figures[f].base_value
+            if inside(value, e):
+                gap = abs(value - (e.value or 0))
+                if gap < best_gap:
+                    best, best_gap = f, gap
+        return best
+
+    def by_value(self, e: NumberReading) -> int | None:
+        cls = unit_class(e.unit) if e.unit else None
+        return self.fitting(e, [i for i, c in enumerate(self.classes) if cls is None or c == cls])
+
+    # ---- results
+
+    def mentions(self) -> list[NumberMention]:
+        for i in range(len(self.found)):
+            self.results.append(self.ground(i))
+        return self.results
+
+    def _mention(self, e: NumberReading, status: Status, **fields) -> NumberMention:
+        return NumberMention(
+            text=self.text[e.start : e.end],
+            value=e.value,
+            unit=e.unit,
+            start=e.start,
+            end=e.end,
+            status=status,
+            low=round(e.low, 6),
+            high=round(e.high, 6),
+            **fields,
+        )
+
+    def grounded(self, e: NumberReading, f: int, *, named: bool) -> NumberMention:
+        fig = self.figures[f]
+        return self._mention(
+            e,
+            "grounded",
+            figure_id=fig.id,
+            item=fig.item if named else None,
+            attribution="item" if named else "value",
+            message=f"数据“{fig.item}”为{figure_text(fig)}" + ("" if named else "（句中未写明项目，按数值对应）"),
+        )
+
+    def ground(self, i: int) -> NumberMention:
+        e = self.found[i]
+        ci = self.clause_of[i]
+        cs, ce = self.spans[ci]
+        cls = unit_class(e.unit) if e.unit else None
+        written = self.text[e.start : e.end]
+        occs = self.names(ci)
+        before = self.norm[max(cs, e.start - 40) : e.start]
+        cue = find_cue(before, self.sentence_text(ci, e.start), self.norm[e.start : e.end], e)
+        if cue is None:
+            cue = self.listed_cue(i)
+        self.cues.append(cue)
+        if cue is not None and cue.kind != "sum":
+            derived = self.derived(i, e, cue, ci, occs)
+            if derived is not None:
+                return derived
+        same = self.of_class(occs, cls)
+        paired = self.pairs(ci, cls, same).get(i)
+        if paired:
+            fit = self.fitting(e, paired)
+            if fit is not None:
+                return self.grounded(e, fit, named=True)
+        claimed = {f for j, figs in self.pairs(ci, cls, same).items() if j != i for f in figs}
+        direct = self.fitting(e, [f for o in same for f in o.figures if f not in claimed])
+        if direct is not None:
+            return self.grounded(e, direct, named=True)
+        if cue is not None and cue.kind == "sum":
+            summed = self.summed(i, e, ci, same)
+            if summed is not None:
+                return summed
+        if not paired:
+            paired = self.attached(e, occs)
+        if paired:
+            fig = self.figures[paired[0]]
+            said = f"“{written}”所在句子说的是“{fig.item}”，数据为{figure_text(fig)}"
+            other = self.by_value(e)
+            if other is not None and other not in paired:
+                wrong = self.figures[other]
+                return self._mention(
+                    e,
+                    "misattributed",
+                    item=fig.item,
+                    attribution="item",
+                    message=f"{said}；{written}是“{wrong.item}”的数据",
+                )
+            return self._mention(e, "invented", item=fig.item, attribution="item", message=said)
+        fit = self.by_value(e)
+        if fit is not None:
+            return self.grounded(e, fit, named=False)
+        return self._mention(e, "invented", message=_NOT_IN_FIGURES)
+
+    def listed_cue(self, i: int) -> Cue | None:
+        """A number listed after another ("分别增长10%、37.5%") is what the one before it is."""
+        j = i - 1
+        if j < 0 or self.clause_of[j] != self.clause_of[i] or self.found[j].unit != self.found[i].unit:
+            return None
+        gap = self.norm[self.found[j].end : self.found[i].start]
+        return self.cues[j] if _LIST_GAP.fullmatch(gap) else None
+
+    def attached(self, e: NumberReading, occs: list[Occurrence]) -> tuple[int, ...] | None:
+        """An item counted in another classifier written right before or after the number
+        ("宪法宣传周活动10个", the item counted in 场): the number counts that item."""
+        count = counters()
+        if e.unit not in count:
+            return None
+        for o in occs:
+            figs = tuple(f for f in o.figures if self.figures[f].base_unit in count)
+            if not figs:
+                continue
+            gap = self.norm[o.end : e.start] if o.end <= e.start else self.norm[e.end : o.start]
+            if len(gap) <= 2 and _ATTACH_GAP.fullmatch(gap):
+                return figs
+        return None
+
+    def sentence_text(self, ci: int, upto: int) -> str:
+        back = self.same_sentence_before(ci)
+        start = self.spans[back[-1]][0] if back else self.spans[ci][0]
+        return self.norm[start:upto]
+
+    def pairs(self, ci: int, cls: str | None, same: list[Occurrence]) -> dict[int, tuple[int, ...]]:
+        """Reading index -> the figures its clause pairs it with (same unit class)."""
+        key = (ci, cls)
+        cache = self.__dict__.setdefault("_pairs", {})
+        if key in cache:
+            return cache[key]
+        members = [
+            j for j in self.in_clause[ci] if (unit_class(self.found[j].unit) if self.found[j].unit else None) == cls
+        ]
+        readings = [self.found[j] for j in members]
+        cs, ce = self.spans[ci]
+        out: dict[int, tuple[int, ...]] = {}
+        listed = respectively(self.norm[cs:ce], cs, same, readings)
+        if listed is not None:
+            out = {members[k]: figs for k, figs in listed.items()}
+        else:
+            everyone = [self.found[j] for j in self.in_clause[ci]]
+            for j in members:
+                o = nearest(self.found[j], same, everyone, self.norm)
+                if o is not None:
+                    out[j] = o.figures
+        cache[key] = out
+        return out
+
+    def summed(self, i: int, e: NumberReading, ci: int, same: list[Occurrence]) -> NumberMention | None:
+        """合计/共 N: the same-class items named before it in the clause, and the figures the
+        sentence's earlier numbers were grounded to."""
+        cls = unit_class(e.unit) if e.unit else None
+        parts: list[int] = []
+        sentence = set(self.same_sentence_before(ci)) | {ci}
+        for j in range(i):
+            m = self.results[j]
+            if self.clause_of[j] in sentence and m.status == "grounded" and m.figure_id and not m.derivation:
+                f = self.index[m.figure_id]
+                if cls is None or self.classes[f] == cls:
+                    parts.append(f)
+        for o in same:
+            if o.end <= e.start and len(o.figures) == 1:
+                parts.append(o.figures[0])
+        parts = list(dict.fromkeys(parts))
+        outcome = compute_sum(e, [self.figures[f] for f in parts])
+        if outcome is None or not outcome.ok:
+            return None
+        return self._mention(
+            e,
+            "grounded",
+            figure_id=None,
+            attribution="item",
+            derivation=outcome.derivation,
+            message=f"按{outcome.basis}合计：{outcome.derivation.formula}",
+        )
+
+    def target(self, i: int, e: NumberReading, cue: Cue, ci: int, occs: list[Occurrence]) -> Occurrence | None:
+        """The item a derived number is about: named in its clause (分别 lists in order), else in
+        the nearest preceding clause of the same sentence."""
+        cls = unit_class(e.unit) if e.unit else None
+        limit = e.start
+        if cue.kind == "share":
+            zhan = self.norm.rfind("占", self.spans[ci][0], e.start)
+            if zhan >= 0:
+                limit = zhan  # the whole is named after 占, the part before it
+
+        def usable(os: list[Occurrence], upto: int | None) -> list[Occurrence]:
+            out = []
+            for o in os:
+                if upto is not None and o.end > upto:
+                    continue
+                figs = tuple(f for f in o.figures if candidate(cue.kind, self.figures[f], cls))
+                if figs:
+                    out.append(o._replace(figures=figs))
+            return out
+
+        here = usable(occs, limit)
+        cs, ce = self.spans[ci]
+        clause = self.norm[cs:ce]
+        if "分别" in clause:
+            at = cs + clause.find("分别")
+            mates = [j for j in self.in_clause[ci] if self.found[j].start >= at and self.found[j].unit == e.unit]
+            items = [o for o in sorted(here, key=lambda o: o.start) if o.end <= at]
+            if not items:
+                for back in self.same_sentence_before(ci):
+                    items = sorted(usable(self.names(back), None), key=lambda o: o.start)
+                    if items:
+                        break
+            figs = list(dict.fromkeys(o.figures for o in items))
+            order = pair_in_order(figs, len(mates))
+            if order is not None and i in mates:
+                picked = order[mates.index(i)]
+                return next(o for o in items if o.figures == picked)
+        if here:
+            return max(here, key=lambda o: o.end)
+        for back in self.same_sentence_before(ci):
+            there = usable(self.names(back), None)
+            if there:
+                return max(there, key=lambda o: o.end)
+        return None
+
+    def derived(self, i: int, e: NumberReading, cue: Cue, ci: int, occs: list[Occurrence]) -> NumberMention | None:
+        o = self.target(i, e, cue, ci, occs)
+        if o is None:
+            return None
+        with_data = [f for f in o.figures if has_data(cue.kind, self.figures[f])]
+        target = self.figures[(with_data or list(o.figures))[0]]
+        written = self.text[e.start : e.end]
+        whole = None
+        if cue.kind == "share":
+            whole = self.by_id.get(target.part_of or "")
+            if whole is None:
+                zhan = self.norm.rfind("占", self.spans[ci][0], e.start)
+                inner = [x for x in occs if zhan >= 0 and x.start > zhan and x.end <= e.start]
+                inner_figs = [f for x in inner for f in x.figures if self.figures[f].id != target.id]
+                if inner_figs and unit_class(self.figures[inner_figs[0]].base_unit) == unit_class(target.base_unit):
+                    whole = self.figures[inner_figs[0]]
+        outcome = compute(cue, e, target, whole)
+        if outcome is None:
+            fit = self.by_value(e)
+            if fit is not None:
+                return self.grounded(e, fit, named=False).model_copy(update={"item": target.item})
+            if not cue.strong:
+                return None
+            if cue.kind == "share":
+                why = f"“{target.item}”没有填写“所属”（包含它的总数），无法核对占比“{written}”"
+            elif target.base_last_year == 0:
+                why = f"“{target.item}”上年为0，无法计算“{written}”"
+            else:
+                why = f"“{target.item}”缺少上年数据，无法核对“{written}”"
+            return self._mention(e, "invented", item=target.item, attribution="item", message=why)
+        if outcome.ok:
+            return self._mention(
+                e,
+                "grounded",
+                figure_id=target.id,
+                item=target.item,
+                attribution="item",
+                derivation=outcome.derivation,
+                message=f"按{outcome.basis}计算：{outcome.derivation.formula}",
+            )
+        cls = unit_class(e.unit) if e.unit else None
+        supplied = self.fitting(e, [f for x in self.of_class(occs, cls) for f in x.figures])
+        if supplied is not None:
+            return self.grounded(e, supplied, named=True)
+        if not cue.strong:
+            return None
+        return self._mention(
+            e,
+            "invented",
+            item=target.item,
+            attribution="item",
+            derivation=outcome.derivation,
+            message=f"“{written}”与数据不符：按{outcome.basis}计算，应为{outcome.expected}（{outcome.derivation.formula}）",
+        )
+
+
 def coverage(mentions: list[NumberMention], figures: list[Figure]) -> tuple[list[str], list[str]]:
-    used_ids = {m.figure_id for m in mentions if m.figure_id}
+    used_ids = {m.figure_id for m in mentions if m.figure_id and m.status == "grounded"}
+    used_ids |= {fid for m in mentions if m.status == "grounded" and m.derivation for fid in m.derivation.figure_ids}
     used = [f.id for f in figures if f.id in used_ids]
     unused = [f.id for f in figures if f.id not in used_ids]
     return used, unused

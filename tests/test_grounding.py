@@ -1,0 +1,269 @@
+"""Item-aware grounding (issue 10): every number belongs to the item its clause names.
+
+What a user checks: the status, the item, the message, and for a derived number its formula.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.check import check_numbers, check_text, derived_values, mark_unverified
+from assistant.check.attribution import figure_names
+from assistant.core.figures import Figure, load_figures
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """The sample report's figures: 新闻发布会 = 11次, 涉人大网络舆情研判 = 12次, 基层立法联系点 = 10个."""
+    return load_figures(ROOT / "examples" / "figures.csv")
+
+
+def only(text, figures, **kw):
+    ms = check_numbers(text, figures, **kw)
+    assert len(ms) == 1, [(m.text, m.status) for m in ms]
+    return ms[0]
+
+
+def by_text(text, figures, **kw):
+    return {m.text: m for m in check_numbers(text, figures, **kw)}
+
+
+# ---------------------------------------------------------------- the two repros of the issue
+
+
+def test_repro_press_conferences_swapped_with_sentiment_reviews(sample):
+    m = only("全年召开12次新闻发布会。", sample)
+    assert m.status == "misattributed" and m.flagged
+    assert m.item == "新闻发布会" and m.attribution == "item" and m.figure_id is None
+    assert m.message.startswith("“12次”所在句子说的是“新闻发布会”，数据为11次")
+    assert "涉人大网络舆情研判" in m.message  # the message names both items
+    assert only("全年召开新闻发布会12次。", sample).status == "misattributed"
+    ok = only("全年召开新闻发布会11次。", sample)
+    assert (ok.status, ok.figure_id, ok.item, ok.attribution) == ("grounded", "press_conf", "新闻发布会", "item")
+
+
+def test_repro_constitution_week_counted_as_legislative_points(sample):
+    m = only("开展宪法宣传周活动10个。", sample)
+    assert m.status == "misattributed" and m.item == "宪法宣传周活动"
+    assert m.message.startswith("“10个”所在句子说的是“宪法宣传周活动”，数据为16场")
+    assert "基层立法联系点" in m.message
+    right = only("设立基层立法联系点10个。", sample)
+    assert (right.status, right.figure_id) == ("grounded", "legislative_points")
+
+
+def test_misattributed_counts_like_invented_everywhere(sample):
+    text = "全年召开12次新闻发布会，发布短视频188条。"
+    r = check_text(text, sample, scope="section")
+    assert (r.summary.misattributed, r.summary.invented, r.summary.grounded) == (1, 0, 1)
+    assert not r.clean
+    assert mark_unverified(text, r.numbers) == "全年召开【待核实：12次】新闻发布会，发布短视频188条。"
+    assert "sentiment_reviews" not in r.coverage.used  # a misattributed number grounds nothing
+    first = r.to_json_dict()["numbers"][0]
+    assert first["status"] == "misattributed" and first["item"] == "新闻发布会"
+    assert first["attribution"] == "item" and first["derivation"] is None
+    json.dumps(r.to_json_dict(), ensure_ascii=False)
+
+
+def test_a_clause_that_names_no_item_falls_back_to_the_value(sample):
+    m = only("全年召开各类会议12次。", sample)
+    assert (m.status, m.attribution, m.item, m.figure_id) == ("grounded", "value", None, "sentiment_reviews")
+
+
+def test_a_shortened_item_still_names_the_figure(sample):
+    # 涉人大网络舆情研判 written 网络舆情研判: a long enough piece of the item names it
+    m = only("按月开展网络舆情研判11次。", sample)
+    assert (m.status, m.item) == ("misattributed", "涉人大网络舆情研判")
+
+
+def test_a_person_count_is_not_about_an_event_item(sample):
+    # 132人次 in a clause naming 宪法宣传周活动 (counted in 场) is about people, not the events
+    m = only("参加宪法宣传周活动的群众达132人次。", sample)
+    assert (m.status, m.figure_id, m.attribution) == ("grounded", "training_participants", "value")
+
+
+def test_two_items_in_one_clause_each_take_their_own_number(sample):
+    ms = by_text("召开新闻发布会11次、开展网络舆情研判12次。", sample)
+    assert ms["11次"].figure_id == "press_conf" and ms["12次"].figure_id == "sentiment_reviews"
+    swapped = by_text("召开新闻发布会12次、开展网络舆情研判11次。", sample)
+    assert {m.status for m in swapped.values()} == {"misattributed"}
+
+
+def test_respectively_pairs_in_order(sample):
+    ms = check_numbers("新闻发布会、网络舆情研判分别为11次、12次。", sample)
+    assert [(m.status, m.item) for m in ms] == [("grounded", "新闻发布会"), ("grounded", "涉人大网络舆情研判")]
+    ms = check_numbers("新闻发布会、网络舆情研判分别为12次、11次。", sample)
+    assert [m.status for m in ms] == ["misattributed", "misattributed"]
+
+
+def test_aliases_and_notes_name_a_figure():
+    figs = [
+        Figure(id="P", item="新闻发布会", value=11, unit="次", aliases=["发布会"]),
+        Figure(id="S", item="涉人大网络舆情研判", value=12, unit="次"),
+    ]
+    assert only("全年召开发布会12次。", figs).status == "misattributed"
+    plain = [f.model_copy(update={"aliases": []}) for f in figs]
+    assert only("全年召开发布会12次。", plain).status == "grounded"  # names nothing: value match
+    m = only("全年召开发布会12次。", plain, notes="发布会11次（含人代会期间）。")
+    assert (m.status, m.item) == ("misattributed", "新闻发布会")
+
+
+# ---------------------------------------------------------------- derived figures
+
+
+@pytest.fixture
+def yearly():
+    return [
+        Figure(id="press", item="新闻发布会", value=11, unit="次", last_year=8),
+        Figure(id="news", item="编发新闻稿件", value=418, unit="篇", last_year=380),
+        Figure(id="prov", item="省级以上媒体刊发稿件", value=68, unit="篇", part_of="news"),
+        Figure(id="reads", item="微信公众号总阅读量", value=52.6, unit="万人次", last_year=41.2),
+        Figure(id="rate", item="网民留言按时回复率", value=98, unit="%", last_year=95.5),
+        Figure(id="points", item="基层立法联系点", value=10, unit="个", last_year=5),
+        Figure(id="gdp", item="地区生产总值", value=1234, unit="亿元", last_year=1150),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, mention, kind, formula",
+    [
+        ("全年召开新闻发布会11次，同比增长37.5%。", "37.5%", "growth", "(11−8)/8 = 37.5%"),
+        ("全年召开新闻发布会11次，同比增长38%。", "38%", "growth", "(11−8)/8 = 37.5%"),
+        ("完成地区生产总值1234亿元，增长7.3%。", "7.3%", "growth", "(1234−1150)/1150 = 7.3%"),
+        ("微信公众号总阅读量52.6万人次，较上年增长27.7%。", "27.7%", "growth", "(52.6−41.2)/41.2 = 27.7%"),
+        ("新闻发布会11次，比上年增加3次。", "3次", "difference", "11−8 = 3次"),
+        ("网民留言按时回复率98%，比上年提高2.5个百分点。", "2.5个百分点", "points", "98−95.5 = 2.5个百分点"),
+        ("基层立法联系点10个，是上年的2倍。", "2倍", "multiple", "10/5 = 2倍"),
+        ("基层立法联系点数量翻了一番。", "翻了一番", "multiple", "10/5 = 2倍"),
+        ("基层立法联系点比上年增加一倍。", "一倍", "multiple", "10/5 = 2倍"),
+        ("省级以上媒体刊发稿件68篇，占编发新闻稿件的16.3%。", "16.3%", "share", "68/418 = 16.3%"),
+    ],
+)
+def test_derived_numbers_are_grounded_with_their_formula(yearly, text, mention, kind, formula):
+    m = by_text(text, yearly)[mention]
+    assert m.status == "grounded" and m.attribution == "item"
+    assert m.derivation is not None and (m.derivation.kind, m.derivation.formula) == (kind, formula)
+    assert formula in m.message
+
+
+def test_a_wrong_growth_rate_is_invented_with_the_computed_value(yearly):
+    m = by_text("全年召开新闻发布会11次，同比增长40%。", yearly)["40%"]
+    assert (m.status, m.item) == ("invented", "新闻发布会")
+    assert "37.5%" in m.message and m.derivation.formula == "(11−8)/8 = 37.5%"
+    down = by_text("全年召开新闻发布会11次，比上年下降37.5%。", yearly)["37.5%"]
+    assert down.status == "invented" and "增长37.5%" in down.message
+
+
+def test_growth_without_last_year_says_so(sample):
+    m = by_text("全年召开新闻发布会11次，同比增长37.5%。", sample)["37.5%"]
+    assert (m.status, m.item) == ("invented", "新闻发布会")
+    assert "缺少上年数据" in m.message
+
+
+def test_respectively_growth_rates_pair_with_their_items(yearly):
+    ms = check_numbers("编发新闻稿件和召开新闻发布会分别增长10%、37.5%。", yearly)
+    assert [(m.status, m.item, m.derivation.formula) for m in ms] == [
+        ("grounded", "编发新闻稿件", "(418−380)/380 = 10%"),
+        ("grounded", "新闻发布会", "(11−8)/8 = 37.5%"),
+    ]
+    swapped = check_numbers("编发新闻稿件和召开新闻发布会分别增长37.5%、10%。", yearly)
+    assert [m.status for m in swapped] == ["invented", "invented"]
+
+
+def test_sum_of_named_parts(sample):
+    m = by_text("召开新闻发布会11次、开展网络舆情研判12次，共计23次。", sample)["共计23次"]
+    assert m.status == "grounded" and m.derivation.kind == "sum"
+    assert m.derivation.formula == "11+12 = 23次" and m.derivation.figure_ids == ["press_conf", "sentiment_reviews"]
+    assert by_text("召开新闻发布会11次、开展网络舆情研判12次，共计25次。", sample)["共计25次"].status == "invented"
+
+
+def test_a_supplied_growth_rate_still_grounds_by_value():
+    figs = [
+        Figure(id="reads", item="微信公众号总阅读量", value=52.6, unit="万人次"),
+        Figure(id="growth", item="微信公众号阅读量增长率", value=27.7, unit="%"),
+    ]
+    m = only("微信公众号阅读量同比增长27.7%。", figs)
+    assert (m.status, m.figure_id) == ("grounded", "growth")
+
+
+def test_derived_values_for_the_prompt(yearly):
+    values = {(d.kind, d.figure_ids[0]): d for d in derived_values(yearly)}
+    growth = values[("growth", "press")]
+    assert (growth.value, growth.unit, growth.formula, growth.text) == (
+        37.5,
+        "%",
+        "(11−8)/8 = 37.5%",
+        "比上年增长37.5%",
+    )
+    assert values[("difference", "press")].text == "比上年增加3次"
+    assert values[("points", "rate")].text == "比上年提高2.5个百分点"
+    assert ("growth", "rate") not in values  # a rate changes in points, not in per cent
+    assert values[("multiple", "points")].text == "是上年的2倍"
+    share = values[("share", "prov")]
+    assert (share.figure_ids, share.formula, share.text) == (
+        ["prov", "news"],
+        "68/418 = 16.3%",
+        "占编发新闻稿件的16.3%",
+    )
+    # every value the prompt lists is one the checker grounds when written as listed
+    for d in derived_values(yearly):
+        if d.kind in ("growth", "difference", "points", "multiple"):
+            text = f"{d.item}{d.text}。"
+            m = [x for x in check_numbers(text, yearly) if x.derivation]
+            assert m and m[0].status == "grounded", (text, [(x.text, x.status, x.message) for x in m])
+
+
+# ---------------------------------------------------------------- word forms and known misses
+
+
+def test_the_model_answer_of_the_issue_is_flagged(sample):
+    text = "宣传影响力翻了一番，其中近四成来自基层，总阅读量突破十万大关，互动量提升两成。"
+    ms = check_numbers(text, sample)
+    assert [m.text for m in ms] == ["翻了一番", "近四成", "突破十万", "两成"]
+    assert all(m.flagged for m in ms)
+
+
+@pytest.mark.parametrize(
+    "text, mention, value, low, high",
+    [
+        ("占两成。", "两成", 20, 15, 25),
+        ("占近四成。", "近四成", 40, 30, 40),
+        ("约三分之一的建议。", "约三分之一", 33.333333, 28.333333, 38.333333),
+        ("百分之百完成。", "百分之百", 100, 99.95, 100.05),
+        ("突破十万大关。", "突破十万", 100000, 100000, 200000),
+        ("服务数十家企业。", "数十家", 59.5, 20, 99),
+        ("组织上百场活动。", "上百场", 149.5, 100, 199),
+    ],
+)
+def test_word_forms_are_numbers(text, mention, value, low, high):
+    m = only(text, [])
+    assert (m.text, m.status) == (mention, "invented")
+    assert (round(m.value, 4), round(m.low, 4), round(m.high, 4)) == (round(value, 4), round(low, 4), round(high, 4))
+
+
+def test_quoted_numbers_are_checked_unless_fixed_or_titles():
+    m = only("开展“百场宣讲进基层”活动。", [Figure(id="A", item="宣讲", value=100, unit="场")])
+    assert (m.text, m.status) == ("百场", "grounded")
+    assert check_numbers("推进“两重”建设，编制“十五五”规划，印发《关于2025年12项重点工作的通知》。", []) == []
+
+
+def test_project_phases_are_not_figures():
+    assert check_numbers("青禾古镇二期、云岭湿地公园建成开放，项目一期、二期工程全部完工。", []) == []
+    assert only("举办读书分享会三期。", [Figure(id="A", item="读书分享会", value=3, unit="期")]).status == "grounded"
+
+
+def test_negative_figures_ground_like_positive_ones():
+    m = only("年度结余-35.5万元。", [Figure(id="A", item="结余", value=-35.5, unit="万元")])
+    assert (m.status, m.value, m.item) == ("grounded", -355000, "结余")
+    assert only("每次会议3-5天。", []).text == "3-5天"  # a range, not a negative number
+
+
+# ---------------------------------------------------------------- speed
+
+
+def test_names_are_compiled_once_per_set_of_figures(sample):
+    assert figure_names(sample) is figure_names(list(sample))
