@@ -48,8 +48,9 @@ import json
 import random
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,9 @@ MISSES = HERE / "grounding" / "misses.md"
 SEED = 10  # issue 10
 TARGET_CAUGHT = 0.90
 TARGET_DERIVED = 1.0
+# A swapped-in value is written in A's unit only when that takes at most 4 decimals and 7 integer digits
+# (18320 元 into 亿元 would read 0.0001832亿元; 92.9亿元 into 元, 9290000000元: nobody writes either).
+MAX_DECIMALS, MAX_INTEGER_DIGITS = 4, 7
 # Label kind -> the Derivation.kind a checker can give (the contract has no "gap").
 EXPECTED_KIND = {"gap": "points"}
 _NUMBER = re.compile(r"\d+(?:[.·]\d+)?")
@@ -209,9 +213,7 @@ def load(path: Path = PARAGRAPHS) -> tuple[Paragraph, ...]:
                     scope=_scope(m, raw, kept),
                 )
             )
-        paragraphs.append(
-            Paragraph(p["id"], p["text"], figures, raw, labels, list(p.get("not_figures") or []), [])
-        )
+        paragraphs.append(Paragraph(p["id"], p["text"], figures, raw, labels, list(p.get("not_figures") or []), []))
         paragraphs[-1].lists = _lists(p["text"], labels)
     return tuple(paragraphs)
 
@@ -289,11 +291,15 @@ def _decimals(written: str) -> int:
     return len(parts[1]) if len(parts) > 1 else 0
 
 
-def _write(value: float, decimals: int, sep: str = ".") -> str:
+def _in_scale(value: float, scale: float) -> Decimal:
+    """A base value written in a unit with `scale` folded in (18320 元 in 万元 -> 1.832), exactly."""
+    return (Decimal(format_value(value)) / Decimal(format_value(scale))).normalize()
+
+
+def _write(value: Decimal, decimals: int, sep: str = ".") -> str:
     """`value` with at least `decimals` decimals (more when the value needs them)."""
-    need = _decimals(format_value(round(value, 6)))
-    text = f"{value:.{max(decimals, need)}f}"
-    return text.replace(".", sep)
+    need = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
+    return f"{value:.{max(decimals, need)}f}".replace(".", sep)
 
 
 def _sep(written: str) -> str:
@@ -377,12 +383,18 @@ def build_swaps(paragraphs: tuple[Paragraph, ...], seed: int = SEED) -> tuple[li
                     stats.skipped["A is not written in digits"] += 1
                     continue
                 scale = split_scale(1.0, fa.unit)[0]
-                new_value = round(fb.base_value / scale, 6)
+                new_value = _in_scale(fb.base_value, scale)
                 if fb.base_value == fa.base_value:
                     stats.skipped["equal values"] += 1
                     continue
+                if max(0, -new_value.as_tuple().exponent) > MAX_DECIMALS or abs(new_value) >= 10**MAX_INTEGER_DIGITS:  # type: ignore[operator]
+                    stats.skipped["B's value not writable in A's unit (元 into 亿元 or back)"] += 1
+                    continue
+                if p.text[a.num_start - 1 : a.num_start] in ("-", "−"):
+                    stats.skipped["A written with a minus sign"] += 1
+                    continue
                 tol = 0.5 * 10 ** -_decimals(a.written) + (_PERCENT_TOL if _is_percent(fa) else 0)
-                if abs(new_value - fa.value) <= tol + 1e-9:
+                if abs(float(new_value) - fa.value) <= tol + 1e-9:
                     stats.skipped["B's value within A's written interval"] += 1
                     continue
                 valid.append((b, new_value))
@@ -411,7 +423,13 @@ def build_swaps(paragraphs: tuple[Paragraph, ...], seed: int = SEED) -> tuple[li
                         continue
                     text, shifts, news = _replace(p, [(a, b.written), (b, a.written)])
                     swaps.append(
-                        Swap(p.pid, text, [(a.index, news[0], str(b.index)), (b.index, news[1], str(a.index))], shifts, True)
+                        Swap(
+                            p.pid,
+                            text,
+                            [(a.index, news[0], str(b.index)), (b.index, news[1], str(a.index))],
+                            shifts,
+                            True,
+                        )
                     )
     return swaps, stats
 
@@ -456,7 +474,8 @@ class Perturbed:
 def build_wrong(paragraphs: tuple[Paragraph, ...], seed: int = SEED) -> tuple[list[Perturbed], Counter]:
     """Each scored derived mention with its written number moved clearly outside its rounding."""
     rng = random.Random(seed + 1)
-    out, skipped = [], Counter()
+    out: list[Perturbed] = []
+    skipped: Counter = Counter()
     for p in paragraphs:
         legit = _legit_values(p)
         for lab in p.labels:
@@ -709,6 +728,14 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     return lines
 
 
+def _miss_reason(o: Outcome) -> str:
+    if o.status == "grounded":
+        return "grounded by value (clause names no item)" if not o.item else "grounded through a named item"
+    if o.status == "invented":
+        return "invented (flagged, not as misattributed)"
+    return o.status
+
+
 def report(m: Measurement) -> str:
     h = m.headline()
     lines = ["# Item-aware grounding on published paragraphs (evals/grounding_quality.py)", ""]
@@ -737,10 +764,20 @@ def report(m: Measurement) -> str:
         ["derived wrong judged invented", _pct(wr, wn), "100%"],
         ["originals: misattributed", str(h["originals_misattributed"]), "0"],
         ["originals: wrongly derived (right derived number flagged)", str(h["originals_wrongly_derived"]), "0"],
-        ["originals: plain mentions grounded to their figure", _pct(h["originals_plain_ok"], h["originals_plain_n"]), ""],
+        [
+            "originals: plain mentions grounded to their figure",
+            _pct(h["originals_plain_ok"], h["originals_plain_n"]),
+            "",
+        ],
     ]
     lines += _table(rows, ["measure", "value", "target"])
     lines += ["", "Targets: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in m.targets_met().items())]
+    for set_ in ("swapped", "分别"):
+        why = Counter(_miss_reason(o) for o in m.of(set_) if not o.ok)
+        if why:
+            lines += [
+                f"{set_} not caught, by what the checker said: " + ", ".join(f"{k} {v}" for k, v in why.most_common())
+            ]
 
     # per set counts
     lines += ["", "## Per set", ""]
@@ -763,14 +800,20 @@ def report(m: Measurement) -> str:
     alarms = m.originals_alarms()
     rows = []
     for status in ("misattributed", "invented"):
-        rows.append([status, *(str(alarms.get((status, w), 0)) for w in ("plain", "derived", "unlabelled", "not_figures"))])
+        rows.append(
+            [status, *(str(alarms.get((status, w), 0)) for w in ("plain", "derived", "unlabelled", "not_figures"))]
+        )
     lines += _table(rows, ["status", "labelled plain", "labelled derived", "unlabelled number", "not_figures"])
     other = Counter(
         "grounded, other figure" if o.status == "grounded" else o.status
         for o in m.of("originals")
         if not o.ok and o.status not in ("misattributed", "invented")
     )
-    lines += ["", "Other misses on originals (not false alarms): " + (", ".join(f"{k} {v}" for k, v in sorted(other.items())) or "none")]
+    lines += [
+        "",
+        "Other misses on originals (not false alarms): "
+        + (", ".join(f"{k} {v}" for k, v in sorted(other.items())) or "none"),
+    ]
 
     # per derived kind
     lines += ["", "## Derived mentions by kind", ""]
@@ -789,11 +832,24 @@ def report(m: Measurement) -> str:
                 _pct(msg, len(wrong)),
             ]
         )
-    lines += _table(rows, ["kind", "right judged right", "wrong judged invented", "wrong flagged at all", "message gives the computed value"])
+    lines += _table(
+        rows,
+        [
+            "kind",
+            "right judged right",
+            "wrong judged invented",
+            "wrong flagged at all",
+            "message gives the computed value",
+        ],
+    )
 
     inc = m.of("inconsistent")
     if inc:
-        lines += ["", "Published inconsistent number (p032 占5.8%, 5/87 = 5.75%) flagged: " + _pct(sum(o.ok for o in inc), len(inc))]
+        lines += [
+            "",
+            "Published inconsistent number (p032 占5.8%, 5/87 = 5.75%) flagged: "
+            + _pct(sum(o.ok for o in inc), len(inc)),
+        ]
 
     # generation
     s = m.swap_stats
@@ -847,9 +903,25 @@ def misses_md(m: Measurement) -> str:
             ]
             for o in outs
         ]
-        lines += _table(rows, ["paragraph", "mention", "label", "expected", "status", "item", "figure", "derivation", "message"])
+        lines += _table(
+            rows, ["paragraph", "mention", "label", "expected", "status", "item", "figure", "derivation", "message"]
+        )
         lines.append("")
     return "\n".join(lines)
+
+
+def progress_line(m: Measurement, label: str = "") -> str:
+    """One line of headline numbers, for a log the checker's author can follow."""
+    h = m.headline()
+    return (
+        f"{label}misattributed caught {h['misattributed_caught']:.1%} of {h['swapped_mentions']} "
+        f"(分别 {h['fenbie_caught']:.1%} of {h['fenbie_mentions']}; flagged at all {h['swapped_flagged']:.1%}; "
+        f"precision {h['misattributed_precision']:.1%}) | derived right {h['derived_right']:.1%} of "
+        f"{h['derived_right_n']}, wrong {h['derived_wrong_right']:.1%} of {h['derived_wrong_n']} | originals: "
+        f"misattributed {h['originals_misattributed']}, wrongly derived {h['originals_wrongly_derived']}, "
+        f"plain grounded to their figure {h['originals_plain_ok']}/{h['originals_plain_n']}, "
+        f"unlabelled flagged {h['originals_unlabelled_flagged']}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -857,10 +929,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the headline numbers and every outcome as JSON")
     ap.add_argument("--report", type=Path, help="write the tables as Markdown")
     ap.add_argument("--misses", type=Path, default=MISSES, help=f"where the misses go (default {MISSES})")
+    ap.add_argument("--progress", type=Path, help="append one line of headline numbers to this file")
+    ap.add_argument("--label", default="", help="what was measured (e.g. a commit), for --progress")
     args = ap.parse_args(argv)
     m = measure()
     text = report(m)
     print(text)
+    if args.progress:
+        with args.progress.open("a", encoding="utf-8") as fh:
+            fh.write(progress_line(m, args.label) + "\n")
     if args.report:
         args.report.write_text(text, encoding="utf-8")
     args.misses.write_text(misses_md(m), encoding="utf-8")
