@@ -728,6 +728,13 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     return lines
 
 
+def _gives_computed(o: Outcome) -> bool:
+    """Whether a wrong derived number's message names the computed value: the published number
+    (which the computed value rounds to), possibly with more digits."""
+    published = o.note.split()[-1].replace("·", ".")
+    return bool(o.message and re.search(rf"(?<![\d.]){re.escape(published)}\d*(?![\d])", o.message))
+
+
 def _miss_reason(o: Outcome) -> str:
     if o.status == "grounded":
         return "grounded by value (clause names no item)" if not o.item else "grounded through a named item"
@@ -822,7 +829,7 @@ def report(m: Measurement) -> str:
     for k in kinds:
         right = [o for o in m.of("derived-right") if o.label_kind == k]
         wrong = [o for o in m.of("derived-wrong") if o.label_kind == k]
-        msg = sum(bool(o.message and o.note.split()[-1] in o.message) for o in wrong)
+        msg = sum(_gives_computed(o) for o in wrong)
         rows.append(
             [
                 k + (f" (expected as {EXPECTED_KIND[k]})" if k in EXPECTED_KIND else ""),
