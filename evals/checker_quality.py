@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from assistant.check import check_numbers, lint_style
-from assistant.core.figures import Figure
+from assistant.core.figures import Figure, format_value
 from assistant.core.textio import decode_text, normalise_newlines, split_front_matter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,6 +177,213 @@ def score_independent(folder: Path = ROOT / "knowledge" / "past-reports") -> tup
             errors += f.severity == "error"
             warnings += f.severity == "warning"
     return len(files), chars, errors, warnings
+
+
+GROUNDING = ROOT / "evals" / "grounding" / "paragraphs.yaml"
+_FIRST_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+@dataclass
+class Grounding:
+    """Item-aware grounding on published paragraphs (evals/grounding/): the untouched originals,
+    planted swaps (a plain number replaced by another same-unit item's value of its paragraph,
+    分别 lists included) and planted wrong derived numbers (the last written digit moved by 3)."""
+
+    paragraphs: int = 0
+    plain: int = 0  # plain labelled mentions checked on the originals
+    plain_right: int = 0  # grounded to the labelled figure
+    plain_other: int = 0  # grounded, but to another figure
+    plain_invented: int = 0
+    plain_misattributed: int = 0  # must be 0
+    derived: int = 0  # derived labelled mentions on the originals
+    derived_right: int = 0  # grounded
+    derived_wrong: int = 0  # flagged: must be 0
+    inconsistent: int = 0  # published numbers that do not add up
+    inconsistent_flagged: int = 0
+    extra_flagged: int = 0  # unlabelled numbers flagged on the originals
+    swaps: int = 0
+    swaps_misattributed: int = 0
+    swaps_flagged: int = 0  # misattributed or invented
+    respectively_swaps: int = 0
+    respectively_caught: int = 0
+    wrong_derived: int = 0
+    wrong_derived_flagged: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def swap_recall(self) -> float:
+        return self.swaps_misattributed / self.swaps if self.swaps else 1.0
+
+    @property
+    def derived_accuracy(self) -> float:
+        return self.derived_right / self.derived if self.derived else 1.0
+
+
+def _paragraph_figures(p: dict) -> list[Figure]:
+    """The paragraph's figures table as an office would supply it. A row the text gives only a
+    rate for (value null, "固定资产投资增长13.5%") is supplied as that rate, a % figure; an
+    approximate-only row is left out (nothing exact to supply)."""
+    # the rate as written: "下降2.2%" is 2.2, "-0.7%" is -0.7
+    growth = {
+        m["figures"][0]: float(m["value"]) if "-" in m["text"] else abs(float(m["value"]))
+        for m in p["mentions"]
+        if m.get("derived") == "growth"
+    }
+    ids = {f["id"] for f in p["figures"] if f.get("value") is not None or f["id"] in growth}
+    figs = []
+    for f in p["figures"]:
+        if f["id"] not in ids:
+            continue
+        value, unit, last_year = f.get("value"), f.get("unit") or "", f.get("last_year")
+        if value is None:
+            value, unit, last_year = growth[f["id"]], "%", None
+        figs.append(
+            Figure(
+                id=str(f["id"]),
+                item=str(f["item"]),
+                value=float(value),
+                unit=str(unit),
+                aliases=[str(a) for a in f.get("aliases") or []],
+                last_year=None if last_year is None else float(last_year),
+                part_of=f.get("part_of") if f.get("part_of") in ids else None,
+            )
+        )
+    return figs
+
+
+def _span(text: str, mention: dict) -> tuple[int, int]:
+    pos = -1
+    for _ in range(mention.get("occurrence", 1)):
+        pos = text.find(mention["text"], pos + 1)
+    return pos, pos + len(mention["text"])
+
+
+def _hit(mentions: list, s: int, e: int):
+    return next((m for m in mentions if m.start < e and s < m.end), None)
+
+
+def score_grounding(path: Path = GROUNDING) -> Grounding | None:
+    """Measure item-aware grounding on the published paragraphs, when the set is there."""
+    if not path.is_file():
+        return None
+    paras = yaml.safe_load(path.read_text(encoding="utf-8"))["paragraphs"]
+    g = Grounding(paragraphs=len(paras))
+    for p in paras:
+        text, figs = p["text"], _paragraph_figures(p)
+        by_id = {f.id: f for f in figs}
+        found = check_numbers(text, figs)
+        labelled: list[tuple[int, int]] = []
+        for m in p["mentions"]:
+            s, e = _span(text, m)
+            labelled.append((s, e))
+            got = _hit(found, s, e)
+            status = got.status if got else "none"
+            where = f"{p['id']} “{m['text']}”"
+            if m.get("inconsistent"):
+                g.inconsistent += 1
+                g.inconsistent_flagged += status in FLAGGED
+                continue
+            if m.get("approx") or m.get("alt_unit") or m.get("of") or m.get("base") or m.get("derived") == "gap":
+                continue
+            if "derived" in m:
+                if not all(x in by_id for x in m["figures"]):
+                    continue
+                g.derived += 1
+                if status == "grounded":
+                    g.derived_right += 1
+                else:
+                    g.derived_wrong += status in FLAGGED
+                    g.failures.append(f"{where} ({m['derived']}) got {status}: {got.message if got else ''}")
+                continue
+            if m["figure"] not in by_id:
+                continue
+            g.plain += 1
+            if status == "grounded" and got is not None and got.figure_id == m["figure"]:
+                g.plain_right += 1
+            elif status == "grounded":
+                g.plain_other += 1
+            elif status == "misattributed":
+                g.plain_misattributed += 1
+                g.failures.append(f"{where} misattributed: {got.message if got else ''}")
+            else:
+                g.plain_invented += 1
+                g.failures.append(f"{where} {status}: {got.message if got else ''}")
+        for m in found:
+            if m.status in FLAGGED and not any(m.start < e and s < m.end for s, e in labelled):
+                g.extra_flagged += 1
+                g.failures.append(f"{p['id']} unlabelled “{m.text}” {m.status}: {m.message}")
+        _plant_swaps(p, text, figs, g)
+        _plant_wrong_derived(p, text, figs, g)
+    return g
+
+
+def _replace_number(text: str, s: int, e: int, new: str) -> str | None:
+    m = _FIRST_NUMBER.search(text, s, e)
+    return None if m is None else text[: m.start()] + new + text[m.end() :]
+
+
+def _plant_swaps(p: dict, text: str, figs: list[Figure], g: Grounding) -> None:
+    by_id = {f.id: f for f in figs}
+    plain = [m for m in p["mentions"] if "figure" in m and "derived" not in m and not (m.get("approx") or m.get("of"))]
+    plain = [m for m in plain if m["figure"] in by_id and not m.get("alt_unit")]
+    in_list = _respectively_mentions(p, text)
+    for m in plain:
+        fa = by_id[m["figure"]]
+        s, e = _span(text, m)
+        for other in plain:
+            fb = by_id[other["figure"]]
+            if fb.id == fa.id or fb.unit != fa.unit or fb.value == fa.value:
+                continue
+            if any(f.value == fb.value for f in figs if f.id != fb.id and f.unit == fb.unit):
+                continue  # the value is two items' figure: no swap can be told
+            planted = _replace_number(text, s, e, format_value(fb.value))
+            if planted is None:
+                continue
+            delta = len(planted) - len(text)
+            got = _hit(check_numbers(planted, figs), s, e + delta)
+            status = got.status if got else "none"
+            g.swaps += 1
+            g.swaps_misattributed += status == "misattributed"
+            g.swaps_flagged += status in FLAGGED
+            if (s, e) in in_list and (_span(text, other) in in_list):
+                g.respectively_swaps += 1
+                g.respectively_caught += status in FLAGGED
+            if status != "misattributed":
+                g.failures.append(f"swap {p['id']} “{m['text']}”→{format_value(fb.value)} ({fb.item}) got {status}")
+
+
+def _respectively_mentions(p: dict, text: str) -> set[tuple[int, int]]:
+    spans = set()
+    for mo in re.finditer("分别", text):
+        stop = min([x for x in (text.find(c, mo.end()) for c in "。;；") if x >= 0] or [len(text)])
+        for m in p["mentions"]:
+            s, e = _span(text, m)
+            if mo.end() <= s < stop:
+                spans.add((s, e))
+    return spans
+
+
+def _plant_wrong_derived(p: dict, text: str, figs: list[Figure], g: Grounding) -> None:
+    ids = {f.id for f in figs}
+    for m in p["mentions"]:
+        kind = m.get("derived")
+        if kind not in ("growth", "difference", "points", "share", "sum", "multiple") or m.get("approx"):
+            continue
+        if m.get("inconsistent") or m.get("base") or not all(x in ids for x in m["figures"]):
+            continue
+        s, e = _span(text, m)
+        num = _FIRST_NUMBER.search(text, s, e)
+        if num is None:
+            continue
+        digits = len(num.group(0).split(".")[1]) if "." in num.group(0) else 0
+        wrong = f"{float(num.group(0)) + 3 * 10**-digits:.{digits}f}"  # as many decimals as written
+        planted = text[: num.start()] + wrong + text[num.end() :]
+        got = _hit(check_numbers(planted, figs), s, e + len(planted) - len(text))
+        g.wrong_derived += 1
+        flagged = got is not None and got.status in FLAGGED
+        g.wrong_derived_flagged += flagged
+        if not flagged:
+            g.failures.append(f"wrong {kind} {p['id']} “{m['text']}”→{wrong} got {got.status if got else 'none'}")
 
 
 def score_all() -> dict:

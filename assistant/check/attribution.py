@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
@@ -61,7 +62,16 @@ GENERIC_WORDS = (
     "各级",
     "参加",
     "参与",
+    "收到",
+    "提出",
+    "办理",
+    "实现",
+    "全年",
+    "年末",
+    "累计",
 )
+# Words an item may start or end with that a text leaves out ("收到的集体提案" written 集体提案).
+_EDGE_WORDS = re.compile("^(?:" + "|".join(GENERIC_WORDS) + "|的)+|(?:" + "|".join(GENERIC_WORDS) + "|的)+$")
 _GENERIC_RE = re.compile("|".join(GENERIC_WORDS) + "|[的和及与、等]")
 FUZZY_MIN_ITEM = 6  # shorter items are named only in full or by an alias
 FUZZY_MIN_RUN = 4  # characters
@@ -125,21 +135,76 @@ def _compile(names: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]) -> _Key
     return _Keys(pattern, {k: tuple(dict.fromkeys(v)) for k, v in figures.items()}, exact, prefixes)
 
 
+_DIGIT = re.compile(r"\d")
+_QUALIFIER = re.compile(r"[（(][^）)]*[）)]")
+
+
+def _distinctive(items: Sequence[str]) -> list[str | None]:
+    """Per item, what tells it from its siblings: items sharing a suffix or prefix of at least
+    two characters with two or more others ("工业经济方面建议", "农业经济方面建议", … share
+    方面建议) are named by the rest ("工业经济"): the rest must be three characters or more, or
+    two when the shared part is three or more (综合 of 综合类建议; not 代表 of 代表建议)."""
+    suffixes = Counter(item[-k:] for item in set(items) for k in range(2, len(item)))
+    prefixes = Counter(item[:k] for item in set(items) for k in range(2, len(item)))
+    out: list[str | None] = []
+    for item in items:
+        best = None
+        for k in range(len(item) - 2, 1, -1):  # the longest shared part first
+            for shared, rest, counts in ((item[-k:], item[:-k], suffixes), (item[:k], item[k:], prefixes)):
+                if counts[shared] - 1 < 2:
+                    continue
+                if (len(rest) >= 3 or (len(rest) >= 2 and k >= 3)) and len(_GENERIC_RE.sub("", rest)) >= 2:
+                    best = rest
+                    break
+            if best:
+                break
+        out.append(best)
+    return out
+
+
 def figure_names(figures: Sequence[Figure], extra: dict[int, list[str]] | None = None) -> _Keys:
     """The compiled search keys of `figures`; `extra`: more exact names per figure index (from
-    the section's notes)."""
+    the section's notes). Besides the item and its aliases: the item without a bracketed
+    qualifier (人均生产总值（按常住人口）), and what tells it from sibling items (_distinctive)."""
+    spec = tuple((f.item, tuple(f.aliases), tuple((extra or {}).get(i, []))) for i, f in enumerate(figures))
+    return _figure_names(spec)
+
+
+@lru_cache(maxsize=16)
+def _figure_names(spec: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]) -> _Keys:
+    items = [normalise_name(item) for item, _, _ in spec]
+    plain = [_QUALIFIER.sub("", item) for item in items]
+    distinct = _distinctive(plain)
     names = []
-    for index, fig in enumerate(figures):
-        item = normalise_name(fig.item)
-        whole = [item, *(normalise_name(a) for a in fig.aliases), *(extra or {}).get(index, [])]
+    for index, (_, aliases, noted) in enumerate(spec):
+        item = items[index]
+        core = _EDGE_WORDS.sub("", plain[index])
+        own = distinct[index]
+        whole: list[str] = [
+            item,
+            plain[index],
+            *([core] if len(core) >= 4 else []),
+            *(normalise_name(a) for a in aliases),
+            *noted,
+            *([own] if own else []),
+        ]
         whole = [w for w in dict.fromkeys(whole) if len(w) >= 2]
-        names.append((tuple(whole), tuple(r for r in _fuzzy_runs(item) if r not in whole)))
+        # the item, its aliases and the notes' words name it in full; the rest are pieces of it,
+        # never with a digit in them (a piece "12次" of 文稿数据“12次” would name every 12次)
+        full = {item, *(normalise_name(a) for a in aliases), *noted}
+        pieces = [w for w in whole if w not in full] + _fuzzy_runs(plain[index])
+        names.append(
+            (
+                tuple(w for w in whole if w in full),
+                tuple(dict.fromkeys(w for w in pieces if not _DIGIT.search(w))),
+            )
+        )
     return _compile(tuple(names))
 
 
 def names_in(text: str, start: int, end: int, keys: _Keys) -> list[Occurrence]:
-    """The names inside text[start:end] (a clause), quotes and spaces ignored; a name inside a
-    longer name of other figures is dropped (基层立法联系点 inside 基层立法联系点征集…)."""
+    """The names inside text[start:end] (a clause), quotes and spaces ignored, overlapping ones
+    included (drop_contained narrows them)."""
     if not keys.figures or start >= end:
         return []
     span = text[start:end]
@@ -158,10 +223,13 @@ def names_in(text: str, start: int, end: int, keys: _Keys) -> list[Occurrence]:
             else:
                 a, b = pos[a], pos[b - 1] + 1
             found.append(Occurrence(a, b, keys.figures[key], keys.exact[key]))
-    return _drop_contained(found)
+    return found
 
 
-def _drop_contained(found: list[Occurrence]) -> list[Occurrence]:
+def drop_contained(found: list[Occurrence]) -> list[Occurrence]:
+    """The names without those inside a longer name of other figures (理论文章 inside
+    省级人大刊物刊发理论文章), one per figures and place. The caller narrows to one unit class
+    first: a name inside a name of another class still counts."""
     if len(found) < 2:
         return found
     found.sort(key=lambda o: (o.start, -(o.end - o.start)))
@@ -205,9 +273,68 @@ def respectively(
     return dict(zip(after, items))
 
 
-def pair_in_order(items: list[tuple[int, ...]], count: int) -> list[tuple[int, ...]] | None:
-    """分别 lists: the items pair with the numbers in order when they are as many (two or more)."""
-    return items if len(items) >= 2 and len(items) == count else None
+def specific_in(name: str, other: str, text: str) -> bool:
+    """Whether what `name` says beyond `other` (its characters outside runs shared with other)
+    is in `text`, each such character inside a run of two or more found
+    there ("农业产值" against "农林牧渔服务业产值": 农 is only found alone: no)."""
+    shared = [False] * len(name)
+    for a, b, _ in covered(name, other):
+        shared[a:b] = [True] * (b - a)
+    found = [False] * len(name)
+    for a, b, _ in covered(name, text):
+        found[a:b] = [True] * (b - a)
+    return all(s or f for s, f in zip(shared, found))
+
+
+def beyond(name: str, other: str) -> list[str]:
+    """The parts of `name` not in `other`, runs of two or more characters of `name` found in
+    `other` taken greedily from the left; generic words left out."""
+    parts, current, i, n = [], "", 0, len(name)
+    while i < n:
+        for size in range(n - i, 1, -1):
+            if name[i : i + size] in other:
+                if current:
+                    parts.append(current)
+                current = ""
+                i += size
+                break
+        else:
+            current += name[i]
+            i += 1
+    if current:
+        parts.append(current)
+    return [p for p in (_GENERIC_RE.sub("", part) for part in parts) if p]
+
+
+def covered(name: str, text: str) -> list[tuple[int, int, int]]:
+    """Runs of two or more characters of `name` found in `text`, taken greedily from the left:
+    (start in name, end in name, start in text)."""
+    runs, n, i = [], len(name), 0
+    while i < n:
+        for size in range(n - i, 1, -1):
+            at = text.find(name[i : i + size])
+            if at >= 0:
+                runs.append((i, i + size, at))
+                i += size
+                break
+        else:
+            i += 1
+    return runs
+
+
+def coverage(name: str, text: str) -> float:
+    """The share of `name` found in `text` as runs of two or more characters, taken greedily
+    from the left ("国务院各部门承办的人大代表建议" in "国务院各部门共承办…的人大代表建议": 1.0)."""
+    n, i, covered = len(name), 0, 0
+    while i < n:
+        for size in range(n - i, 1, -1):
+            if name[i : i + size] in text:
+                covered += size
+                i += size
+                break
+        else:
+            i += 1
+    return covered / n if n else 0.0
 
 
 def nearest(
@@ -226,7 +353,7 @@ def nearest(
             return o
     before = [o for o in occs if o.end <= reading.start and clear(o.end, reading.start)]
     if before:
-        return max(before, key=lambda o: o.end)
+        return max(before, key=lambda o: (o.end, o.end - o.start))
     after = [o for o in occs if o.start >= reading.end and clear(reading.end, o.start)]
     if after:
         return min(after, key=lambda o: o.start)

@@ -35,14 +35,18 @@ COMPARE = re.compile(
     r"同比|环比上年|比上年|较上年|比去年|较去年|与上年相比|与去年相比|同上年相比|比上一年|较上一年"
     r"|比(?:19|20)\d{2}年|较(?:19|20)\d{2}年"
 )
-_UP = "增长|提高|上升|增加|提升|增多|扩大|上涨|攀升"
-_DOWN = "下降|降低|减少|回落|下滑|缩小|下跌|减小"
+_UP = "增长|提高|上升|增加|提升|增多|扩大|上涨|攀升|增产|增收|多增"
+_DOWN = "下降|降低|减少|回落|下滑|缩小|下跌|减小|减低|减产|减收|少增"
 _UP_SET = frozenset(_UP.split("|"))
 _GROWTH_VERB = re.compile(rf"(?P<verb>{_UP}|{_DOWN})了?$")
-_RATE_WORD = re.compile(r"(?:增幅|降幅|增速|涨幅|增长率|增长幅度|下降幅度|下降率)(?:为|达到|达|是)?$")
+_RATE_WORD = re.compile(r"(?:增幅|降幅|增速|涨幅|增长率|增长幅度|下降幅度|下降率)(?:分别)?(?:为|达到|达|是)?$")
+# A rate that is a share of two figures: 立案率, 完成率, 满意率, 败诉率 ("办理结果满意率分别达到98.5%").
+_SHARE_RATE = re.compile(r"(?<!增长|下降|增速)率(?:分别)?(?:为|达到|达|是)?$")
+_RATIO_BEFORE = re.compile(r"\d[:：]$")
+_RATIO_AFTER = re.compile(r"^[:：]\d")
 _MULTIPLE_OF = re.compile(r"(?:是|为|相当于|达到|达)(?:上年|去年|上一年)(?:同期)?(?:水平)?的$")
 _MULTIPLE_UP = re.compile(rf"(?:{_UP})了?$")
-_SHARE = re.compile(r"(?:占(?P<whole>[^，。；]{0,24}?)的?(?:比重|比例)?|占比|比重|比例)(?:为|达到|达|是)?$")
+_SHARE = re.compile(r"(?:占(?P<whole>[^，。；,;]{0,24}?)的?(?:比重|比例)?|占比|比重|比例)(?:分别)?(?:为|达到|达|是)?$")
 _DIFFERENCE = re.compile(rf"(?P<verb>{_UP}|{_DOWN}|多|少|新增)了?$")
 _SUM = re.compile(r"(?:合计|共计|总计|一共|总共|共|累计)(?:为|达到|达|是)?$")
 _SUM_PREFIX = ("共计", "共", "累计")
@@ -56,12 +60,17 @@ class Cue(NamedTuple):
     strong: bool  # a mismatch is a wrong derived number (False: maybe not derived at all)
     offset: float = 0.0  # multiple: the ratio is N + offset (增长N倍 → 1; 是上年的N倍 → 0)
     whole: str = ""  # share: the words between 占 and the number
+    ratio: bool = False  # share: one number of a ratio list (2.7:40.4:56.8)
 
 
-def find_cue(before: str, sentence_before: str, mention: str, e: NumberReading) -> Cue | None:
+def find_cue(before: str, sentence_before: str, mention: str, e: NumberReading, after: str = "") -> Cue | None:
     """The derivation the words suggest. `before`: the clause up to the number; `sentence_before`:
-    the sentence up to the number (for 比上年 said earlier); `mention`: the number as written."""
+    the sentence up to the number (for 比上年 said earlier); `mention`: the number as written;
+    `after`: a few characters after it (a ratio list)."""
     unit = e.unit
+    before = before.rstrip()  # "增加 39公顷"
+    if not unit and (_RATIO_BEFORE.search(before) or _RATIO_AFTER.match(after)):
+        return Cue("share", 0, True, ratio=True)
     if unit == "个百分点":
         m = _GROWTH_VERB.search(before)
         return Cue("points", _sign(m.group("verb")) if m else 0, True)
@@ -82,6 +91,8 @@ def find_cue(before: str, sentence_before: str, mention: str, e: NumberReading) 
         s = _SHARE.search(before)
         if s:
             return Cue("share", 0, True, whole=s.group("whole") or "")
+        if _SHARE_RATE.search(before):
+            return Cue("share", 0, False)
         return None
     m = _DIFFERENCE.search(before)
     if m:

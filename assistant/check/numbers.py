@@ -28,28 +28,25 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from assistant.check.attribution import Occurrence, figure_names, names_in, nearest, pair_in_order, respectively
-from assistant.check.derived import Cue, candidate, compute, compute_sum, find_cue, has_data
+from assistant.check.grounding import Grounder
 from assistant.check.reading import (
     DELTA,
     PERCENT_TOL,
     NumberReading,
-    counters,
     inside,
     load_rules,
     trie_regex,
     unit_class,
     unit_tables,
 )
-from assistant.check.result import NumberMention, Status
+from assistant.check.result import NumberMention
 from assistant.check.terms import office_terms
-from assistant.core.figures import SCALES, Figure, figure_text
-from assistant.gongwen import CLAUSE_CONTINUES, LABEL_FORM, PLACEHOLDER, clauses, from_hanzi, is_unverified, unverified
+from assistant.core.figures import SCALES, Figure
+from assistant.gongwen import LABEL_FORM, PLACEHOLDER, from_hanzi, is_unverified, unverified
 
 _SCALE = "|".join(prefix for prefix, _ in SCALES)  # 万亿|亿|万, the one scale table
 _SCALE_FACTOR = dict(SCALES)
@@ -73,7 +70,9 @@ def to_ascii_digits(text: str) -> str:
 _HDIGIT = "一二两三四五六七八九"
 _HNUM = f"[零〇{_HDIGIT}十百千万亿]"
 _HDEC = f"(?:点[零〇{_HDIGIT}]+)?"
-_ARABIC = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d])|\d+)(?:\.\d+)?"
+_ARABIC = (
+    r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d])|\d+)(?:[.·]\d+)?"  # 2·9%: a middle dot as decimal point
+)
 _APPROX = (
     f"[{_HDIGIT}]?十几|几十|数十|几百|数百|几千|数千|几万|数万|成百上千|上百|上千|上万"
     f"|[{_HDIGIT}][{_HDIGIT}][十百千万]?"
@@ -103,6 +102,8 @@ def _mention_re() -> re.Pattern:
         rf"|(?P<a1>{_ARABIC})(?P<s1>{_SCALE})?%?\s*[~至到\-—–]\s*(?P<a2>{_ARABIC})"
         rf"|(?P<neg>(?<![\dA-Za-z.%])[-−])?(?P<arabic>{_ARABIC})"
         rf"|(?P<hanzi>{_HNUM}+{_HDEC}))"
+        # one space before a scale or unit belongs to the number ("1.4 %", "394.8 亿元")
+        rf"(?: (?=(?:余|多)?(?:{_SCALE})?(?:余|多)?(?:{units})))?"
         rf"(?P<suf1>余|多)?(?P<scale>{_SCALE})?(?P<suf2>余|多)?(?P<unit>{units})?(?P<suf3>左右|上下|以上|余|多)?"
     )
 
@@ -126,9 +127,12 @@ _STRUCTURAL_MASKS = [
     r"[A-Z]{2,}(?:/[A-Z])?\s*\d+(?:[.\-—]\d+)*",  # GB/T 9704-2012
     r"20\d[Xx]\s*年?",  # 202x年: a style finding (N1), not a figure
     r"\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*日",  # dates
-    r"\d{1,2}\s*[:：]\s*\d{2}|\d{1,2}\s*时(?:\s*\d{1,2}\s*分)?",  # times of day
+    r"(?<![\d.])\d{1,2}\s*[:：]\s*\d{2}(?![\d.])|\d{1,2}\s*时(?:\s*\d{1,2}\s*分)?",  # times of day
     r"[〔\[（(【]\s*\d{4}\s*[〕\]）)】]\s*\d+\s*号",  # document numbers
-    r"第\s*(?:\d+|[零〇一二两三四五六七八九十百千]+)",  # ordinals
+    r"第\s*(?:\d+|[零〇一二两三四五六七八九十百千]+)(?:\s*[、,，和]\s*\d+(?=\s*[件项条个次]))*",  # ordinals, 第17、18件
+    r"\[\d{1,2}\]",  # footnote markers
+    r"“\d+”",  # a quoted bare number is a name (“3820”战略, “12345”)
+    r"\d+\s*[×xX*]\s*\d+(?:\.\d+)?\s*(?:万|亿)?",  # 2×100万千瓦: a specification
     r"《[^》\n]*》",  # titles
     rf"^[ \t]*(?:#+\s*)?{LABEL_FORM}",  # heading numbers
     r"[（(]\d+[）)]|[①-⑳]",  # inline list numbers
@@ -202,13 +206,15 @@ def _step(n: float) -> float:
 
 
 def _arabic(s: str) -> float:
-    return float(s.replace(",", "").replace(" ", ""))
+    return float(s.replace(",", "").replace(" ", "").replace("·", "."))
 
 
 def _decimals(raw: str) -> int:
+    raw = raw.replace("·", ".")
     return len(raw.split(".", 1)[1]) if "." in raw else 0
 
 
+_THRESHOLD = ("新台阶", "台阶", "大关")  # a level passed: the figure is at least the number
 _CHENG_HALF = 5.0  # N成 = N×10 % ± 5 points
 _FRACTION_HALF = 5.0  # M分之N: a coarse share, ± 5 points
 
@@ -317,6 +323,9 @@ def _interpret(m: re.Match) -> NumberReading | None:
         low, high = value * (1 - DELTA), value * (1 + DELTA)
     if unit in ("%", "个百分点"):
         low, high = low - PERCENT_TOL, high + PERCENT_TOL
+    if not (more or about or below or at_least) and m.string.startswith(_THRESHOLD, m.end()):
+        low, high, high_open = value, value + _step(value), True  # 登上5500万吨新台阶: at least
+        at_least = True
     exact = not (more or about or below or at_least)
     return NumberReading(
         m.start(),
@@ -416,14 +425,13 @@ def check_numbers(
     ]
     if found:
         extra = _notes_names(notes, figures, terms) if notes and figures else None
-        mentions.extend(_Grounder(text, norm, figures, found, extra).mentions())
+        mentions.extend(Grounder(text, norm, figures, found, extra).mentions())
     mentions.sort(key=lambda m: m.start)
     return mentions
 
 
 _PLACEHOLDER_MESSAGE = "待补充：请填入实际数据"
 _UNVERIFIED_MESSAGE = "待核实：这个数字未能在数据中核实，请核对后改为数据中的数字"
-_NOT_IN_FIGURES = "提供的数据中没有这个数字，请核实，或改为【待补充】"
 # Words before a number in the notes that are not part of what it counts.
 _NOTES_LEAD = re.compile(r"^(?:全年|今年|本年|共计|共|累计|其中|召开|开展|举办|组织|完成|达到|达|全市|全县|全区)+")
 
@@ -446,346 +454,6 @@ def _notes_names(notes: str, figures: list[Figure], terms: str | Path | None) ->
         if 2 <= len(phrase) <= 12:
             extra.setdefault(fits[0], []).append(phrase)
     return extra
-
-
-_LIST_GAP = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
-# What may stand between an item and the number counting it: 共/达/为 (the mention itself
-# takes 共计/达到/约), 的 ("10个的").
-_ATTACH_GAP = re.compile(r"[共达为有的]?")
-
-
-class _Grounder:
-    """One check's grounding: the figures' names compiled once, the text's clauses split once,
-    each clause's names found once, on demand."""
-
-    def __init__(
-        self,
-        text: str,
-        norm: str,
-        figures: list[Figure],
-        found: list[NumberReading],
-        extra: dict[int, list[str]] | None,
-    ):
-        self.text, self.norm, self.figures, self.found = text, norm, figures, found
-        self.classes = [unit_class(f.base_unit) for f in figures]
-        self.by_id = {f.id: f for f in figures}
-        self.index = {f.id: k for k, f in enumerate(figures)}
-        self.keys = figure_names(figures, extra)
-        self.spans = clauses(norm)
-        starts = [s for s, _ in self.spans]
-        self.clause_of = [max(0, bisect_right(starts, e.start) - 1) for e in found]
-        self.in_clause: dict[int, list[int]] = {}
-        for i, ci in enumerate(self.clause_of):
-            self.in_clause.setdefault(ci, []).append(i)
-        self._names: dict[int, list[Occurrence]] = {}
-        self.results: list[NumberMention] = []
-        self.cues: list[Cue | None] = []  # per reading, in order
-
-    # ---- clauses and names
-
-    def names(self, ci: int) -> list[Occurrence]:
-        if ci not in self._names:
-            s, e = self.spans[ci]
-            self._names[ci] = names_in(self.norm, s, e, self.keys) if self.figures else []
-        return self._names[ci]
-
-    def same_sentence_before(self, ci: int) -> list[int]:
-        """The clauses before clause ci in its sentence, nearest first."""
-        out = []
-        while ci > 0:
-            gap = self.norm[self.spans[ci - 1][1] : self.spans[ci][0]]
-            if not gap or any(ch not in CLAUSE_CONTINUES for ch in gap):
-                break
-            ci -= 1
-            out.append(ci)
-        return out
-
-    def of_class(self, occs: list[Occurrence], cls: str | None) -> list[Occurrence]:
-        if cls is None:
-            return occs
-        out = []
-        for o in occs:
-            figs = tuple(f for f in o.figures if self.classes[f] == cls)
-            if figs:
-                out.append(o._replace(figures=figs))
-        return out
-
-    def fitting(self, e: NumberReading, indices: tuple[int, ...] | list[int]) -> int | None:
-        """The figure among `indices` inside the mention's interval closest to its value."""
-        best, best_gap = None, math.inf
-        for f in indices:
-            value = self.figures[f].base_value
-            if inside(value, e):
-                gap = abs(value - (e.value or 0))
-                if gap < best_gap:
-                    best, best_gap = f, gap
-        return best
-
-    def by_value(self, e: NumberReading) -> int | None:
-        cls = unit_class(e.unit) if e.unit else None
-        return self.fitting(e, [i for i, c in enumerate(self.classes) if cls is None or c == cls])
-
-    # ---- results
-
-    def mentions(self) -> list[NumberMention]:
-        for i in range(len(self.found)):
-            self.results.append(self.ground(i))
-        return self.results
-
-    def _mention(self, e: NumberReading, status: Status, **fields) -> NumberMention:
-        return NumberMention(
-            text=self.text[e.start : e.end],
-            value=e.value,
-            unit=e.unit,
-            start=e.start,
-            end=e.end,
-            status=status,
-            low=round(e.low, 6),
-            high=round(e.high, 6),
-            **fields,
-        )
-
-    def grounded(self, e: NumberReading, f: int, *, named: bool) -> NumberMention:
-        fig = self.figures[f]
-        return self._mention(
-            e,
-            "grounded",
-            figure_id=fig.id,
-            item=fig.item if named else None,
-            attribution="item" if named else "value",
-            message=f"数据“{fig.item}”为{figure_text(fig)}" + ("" if named else "（句中未写明项目，按数值对应）"),
-        )
-
-    def ground(self, i: int) -> NumberMention:
-        e = self.found[i]
-        ci = self.clause_of[i]
-        cs, ce = self.spans[ci]
-        cls = unit_class(e.unit) if e.unit else None
-        written = self.text[e.start : e.end]
-        occs = self.names(ci)
-        before = self.norm[max(cs, e.start - 40) : e.start]
-        cue = find_cue(before, self.sentence_text(ci, e.start), self.norm[e.start : e.end], e)
-        if cue is None:
-            cue = self.listed_cue(i)
-        self.cues.append(cue)
-        if cue is not None and cue.kind != "sum":
-            derived = self.derived(i, e, cue, ci, occs)
-            if derived is not None:
-                return derived
-        same = self.of_class(occs, cls)
-        paired = self.pairs(ci, cls, same).get(i)
-        if paired:
-            fit = self.fitting(e, paired)
-            if fit is not None:
-                return self.grounded(e, fit, named=True)
-        claimed = {f for j, figs in self.pairs(ci, cls, same).items() if j != i for f in figs}
-        direct = self.fitting(e, [f for o in same for f in o.figures if f not in claimed])
-        if direct is not None:
-            return self.grounded(e, direct, named=True)
-        if cue is not None and cue.kind == "sum":
-            summed = self.summed(i, e, ci, same)
-            if summed is not None:
-                return summed
-        if not paired:
-            paired = self.attached(e, occs)
-        if paired:
-            fig = self.figures[paired[0]]
-            said = f"“{written}”所在句子说的是“{fig.item}”，数据为{figure_text(fig)}"
-            other = self.by_value(e)
-            if other is not None and other not in paired:
-                wrong = self.figures[other]
-                return self._mention(
-                    e,
-                    "misattributed",
-                    item=fig.item,
-                    attribution="item",
-                    message=f"{said}；{written}是“{wrong.item}”的数据",
-                )
-            return self._mention(e, "invented", item=fig.item, attribution="item", message=said)
-        fit = self.by_value(e)
-        if fit is not None:
-            return self.grounded(e, fit, named=False)
-        return self._mention(e, "invented", message=_NOT_IN_FIGURES)
-
-    def listed_cue(self, i: int) -> Cue | None:
-        """A number listed after another ("分别增长10%、37.5%") is what the one before it is."""
-        j = i - 1
-        if j < 0 or self.clause_of[j] != self.clause_of[i] or self.found[j].unit != self.found[i].unit:
-            return None
-        gap = self.norm[self.found[j].end : self.found[i].start]
-        return self.cues[j] if _LIST_GAP.fullmatch(gap) else None
-
-    def attached(self, e: NumberReading, occs: list[Occurrence]) -> tuple[int, ...] | None:
-        """An item counted in another classifier written right before or after the number
-        ("宪法宣传周活动10个", the item counted in 场): the number counts that item."""
-        count = counters()
-        if e.unit not in count:
-            return None
-        for o in occs:
-            figs = tuple(f for f in o.figures if self.figures[f].base_unit in count)
-            if not figs:
-                continue
-            gap = self.norm[o.end : e.start] if o.end <= e.start else self.norm[e.end : o.start]
-            if len(gap) <= 2 and _ATTACH_GAP.fullmatch(gap):
-                return figs
-        return None
-
-    def sentence_text(self, ci: int, upto: int) -> str:
-        back = self.same_sentence_before(ci)
-        start = self.spans[back[-1]][0] if back else self.spans[ci][0]
-        return self.norm[start:upto]
-
-    def pairs(self, ci: int, cls: str | None, same: list[Occurrence]) -> dict[int, tuple[int, ...]]:
-        """Reading index -> the figures its clause pairs it with (same unit class)."""
-        key = (ci, cls)
-        cache = self.__dict__.setdefault("_pairs", {})
-        if key in cache:
-            return cache[key]
-        members = [
-            j for j in self.in_clause[ci] if (unit_class(self.found[j].unit) if self.found[j].unit else None) == cls
-        ]
-        readings = [self.found[j] for j in members]
-        cs, ce = self.spans[ci]
-        out: dict[int, tuple[int, ...]] = {}
-        listed = respectively(self.norm[cs:ce], cs, same, readings)
-        if listed is not None:
-            out = {members[k]: figs for k, figs in listed.items()}
-        else:
-            everyone = [self.found[j] for j in self.in_clause[ci]]
-            for j in members:
-                o = nearest(self.found[j], same, everyone, self.norm)
-                if o is not None:
-                    out[j] = o.figures
-        cache[key] = out
-        return out
-
-    def summed(self, i: int, e: NumberReading, ci: int, same: list[Occurrence]) -> NumberMention | None:
-        """合计/共 N: the same-class items named before it in the clause, and the figures the
-        sentence's earlier numbers were grounded to."""
-        cls = unit_class(e.unit) if e.unit else None
-        parts: list[int] = []
-        sentence = set(self.same_sentence_before(ci)) | {ci}
-        for j in range(i):
-            m = self.results[j]
-            if self.clause_of[j] in sentence and m.status == "grounded" and m.figure_id and not m.derivation:
-                f = self.index[m.figure_id]
-                if cls is None or self.classes[f] == cls:
-                    parts.append(f)
-        for o in same:
-            if o.end <= e.start and len(o.figures) == 1:
-                parts.append(o.figures[0])
-        parts = list(dict.fromkeys(parts))
-        outcome = compute_sum(e, [self.figures[f] for f in parts])
-        if outcome is None or not outcome.ok:
-            return None
-        return self._mention(
-            e,
-            "grounded",
-            figure_id=None,
-            attribution="item",
-            derivation=outcome.derivation,
-            message=f"按{outcome.basis}合计：{outcome.derivation.formula}",
-        )
-
-    def target(self, i: int, e: NumberReading, cue: Cue, ci: int, occs: list[Occurrence]) -> Occurrence | None:
-        """The item a derived number is about: named in its clause (分别 lists in order), else in
-        the nearest preceding clause of the same sentence."""
-        cls = unit_class(e.unit) if e.unit else None
-        limit = e.start
-        if cue.kind == "share":
-            zhan = self.norm.rfind("占", self.spans[ci][0], e.start)
-            if zhan >= 0:
-                limit = zhan  # the whole is named after 占, the part before it
-
-        def usable(os: list[Occurrence], upto: int | None) -> list[Occurrence]:
-            out = []
-            for o in os:
-                if upto is not None and o.end > upto:
-                    continue
-                figs = tuple(f for f in o.figures if candidate(cue.kind, self.figures[f], cls))
-                if figs:
-                    out.append(o._replace(figures=figs))
-            return out
-
-        here = usable(occs, limit)
-        cs, ce = self.spans[ci]
-        clause = self.norm[cs:ce]
-        if "分别" in clause:
-            at = cs + clause.find("分别")
-            mates = [j for j in self.in_clause[ci] if self.found[j].start >= at and self.found[j].unit == e.unit]
-            items = [o for o in sorted(here, key=lambda o: o.start) if o.end <= at]
-            if not items:
-                for back in self.same_sentence_before(ci):
-                    items = sorted(usable(self.names(back), None), key=lambda o: o.start)
-                    if items:
-                        break
-            figs = list(dict.fromkeys(o.figures for o in items))
-            order = pair_in_order(figs, len(mates))
-            if order is not None and i in mates:
-                picked = order[mates.index(i)]
-                return next(o for o in items if o.figures == picked)
-        if here:
-            return max(here, key=lambda o: o.end)
-        for back in self.same_sentence_before(ci):
-            there = usable(self.names(back), None)
-            if there:
-                return max(there, key=lambda o: o.end)
-        return None
-
-    def derived(self, i: int, e: NumberReading, cue: Cue, ci: int, occs: list[Occurrence]) -> NumberMention | None:
-        o = self.target(i, e, cue, ci, occs)
-        if o is None:
-            return None
-        with_data = [f for f in o.figures if has_data(cue.kind, self.figures[f])]
-        target = self.figures[(with_data or list(o.figures))[0]]
-        written = self.text[e.start : e.end]
-        whole = None
-        if cue.kind == "share":
-            whole = self.by_id.get(target.part_of or "")
-            if whole is None:
-                zhan = self.norm.rfind("占", self.spans[ci][0], e.start)
-                inner = [x for x in occs if zhan >= 0 and x.start > zhan and x.end <= e.start]
-                inner_figs = [f for x in inner for f in x.figures if self.figures[f].id != target.id]
-                if inner_figs and unit_class(self.figures[inner_figs[0]].base_unit) == unit_class(target.base_unit):
-                    whole = self.figures[inner_figs[0]]
-        outcome = compute(cue, e, target, whole)
-        if outcome is None:
-            fit = self.by_value(e)
-            if fit is not None:
-                return self.grounded(e, fit, named=False).model_copy(update={"item": target.item})
-            if not cue.strong:
-                return None
-            if cue.kind == "share":
-                why = f"“{target.item}”没有填写“所属”（包含它的总数），无法核对占比“{written}”"
-            elif target.base_last_year == 0:
-                why = f"“{target.item}”上年为0，无法计算“{written}”"
-            else:
-                why = f"“{target.item}”缺少上年数据，无法核对“{written}”"
-            return self._mention(e, "invented", item=target.item, attribution="item", message=why)
-        if outcome.ok:
-            return self._mention(
-                e,
-                "grounded",
-                figure_id=target.id,
-                item=target.item,
-                attribution="item",
-                derivation=outcome.derivation,
-                message=f"按{outcome.basis}计算：{outcome.derivation.formula}",
-            )
-        cls = unit_class(e.unit) if e.unit else None
-        supplied = self.fitting(e, [f for x in self.of_class(occs, cls) for f in x.figures])
-        if supplied is not None:
-            return self.grounded(e, supplied, named=True)
-        if not cue.strong:
-            return None
-        return self._mention(
-            e,
-            "invented",
-            item=target.item,
-            attribution="item",
-            derivation=outcome.derivation,
-            message=f"“{written}”与数据不符：按{outcome.basis}计算，应为{outcome.expected}（{outcome.derivation.formula}）",
-        )
 
 
 def coverage(mentions: list[NumberMention], figures: list[Figure]) -> tuple[list[str], list[str]]:

@@ -1,0 +1,631 @@
+"""One check's grounding (issue 10): each number read from a text is tied to the item its
+clause names and checked against that item's figure, or against what the figures compute.
+
+For a number, in this order:
+1. Derived words around it (增长 X%, 比上年增加 N, 占 X%, 是上年的N倍 …, derived.find_cue): its
+   target is the item it is about (target()); the value computed from that item's last_year or
+   part_of must agree (derived.compute).
+2. The item its clause pairs it with (分别 lists in order, else attribution.nearest), of the
+   same unit class: its value is that item's figure → grounded (attribution "item").
+3. A figure of an item the clause names that no other number of the clause took → grounded.
+4. 合计/共 N: the sum of the items named before it in its sentence → grounded.
+5. Paired, but the value is another item's figure → misattributed, unless that other item is
+   named in the clause as well (it shares the piece of name that paired the number, or most of
+   its name is in the clause: the clause is ambiguous, not wrong) → grounded to it.
+   Paired, value matches no figure → invented, with the item.
+6. Not paired: today's value match (attribution "value"), else invented.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+
+from assistant.check.attribution import (
+    Occurrence,
+    beyond,
+    covered,
+    drop_contained,
+    figure_names,
+    names_in,
+    nearest,
+    normalise_name,
+    respectively,
+    specific_in,
+)
+from assistant.check.derived import Cue, candidate, compute, compute_sum, find_cue, has_data
+from assistant.check.reading import NumberReading, counters, inside, round_half_up, unit_class
+from assistant.check.result import NumberMention, Status
+from assistant.core.figures import Figure, figure_text, format_value
+from assistant.gongwen import CLAUSE_CONTINUES, clauses
+
+NOT_IN_FIGURES = "提供的数据中没有这个数字，请核实，或改为【待补充】"
+RESPECTIVELY = "分别"
+# A number listed after another ("分别增长10%、37.5%") is what the one before it is.
+_LIST_GAP = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
+# What may stand between an item and the number counting it: 共/达/为 (the mention itself
+# takes 共计/达到/约), 的 ("10个的").
+_ATTACH_GAP = re.compile(r"[共达为有的]?")
+# A derived number followed by the value it reached: "增长12.6%达92.9亿元".
+_REACHED = ("达", "达到", "为", "至")
+# The clause after a 分别 list of derived numbers that gives the values: "分别达43366元和13835元".
+_REACHED_LIST = re.compile(r"^\s*分别(?:达到|达|为|是)")
+LOOSE_MIN = 8  # characters: a shorter item is named in full, by an alias or by a long piece of it
+LOOSE_SHARE = 0.85  # of a long item's characters the clause must hold, in runs of two or more
+
+
+class Grounder:
+    """The figures' names compiled once, the text's clauses split once, each clause's names
+    found once, on demand; the numbers grounded in text order (a derived number's target may be
+    the item an earlier number was about)."""
+
+    def __init__(
+        self,
+        text: str,
+        norm: str,
+        figures: list[Figure],
+        found: list[NumberReading],
+        extra: dict[int, list[str]] | None = None,
+    ):
+        self.text, self.norm, self.figures, self.found = text, norm, figures, found
+        self.classes = [unit_class(f.base_unit) for f in figures]
+        self.by_id = {f.id: f for f in figures}
+        self.index = {f.id: k for k, f in enumerate(figures)}
+        self.keys = figure_names(figures, extra)
+        self.long_items = {}
+        for k, f in enumerate(figures):
+            item = normalise_name(f.item)
+            if len(item) >= LOOSE_MIN:
+                self.long_items[k] = (item, {item[m : m + 2] for m in range(len(item) - 1)})
+        self.spans = clauses(norm)
+        starts = [s for s, _ in self.spans]
+        self.clause_of = [max(0, bisect_right(starts, e.start) - 1) for e in found]
+        self.in_clause: dict[int, list[int]] = {}
+        for i, ci in enumerate(self.clause_of):
+            self.in_clause.setdefault(ci, []).append(i)
+        self._names: dict[int, list[Occurrence]] = {}
+        self._pairs: dict[tuple[int, str | None], tuple[dict[int, tuple[int, ...]], int | None]] = {}
+        self._by_value: dict[int, int | None] = {}
+        self.results: list[NumberMention] = []
+        self.cues: list[Cue | None] = []
+        # the figures each number is about (several when one value fits several named items), for
+        # the targets of later derived numbers
+        self.subjects: list[tuple[int, ...]] = []
+
+    def mentions(self) -> list[NumberMention]:
+        for i in range(len(self.found)):
+            mention, subject = self.ground(i)
+            self.results.append(mention)
+            self.subjects.append(subject)
+        return self.results
+
+    # ---------------------------------------------------------------- clauses and names
+
+    def names(self, ci: int) -> list[Occurrence]:
+        if ci not in self._names:
+            s, e = self.spans[ci]
+            found = names_in(self.norm, s, e, self.keys) if self.figures else []
+            self._names[ci] = found + self.loose_names(s, e, {f for o in found for f in o.figures})
+        return self._names[ci]
+
+    def loose_names(self, start: int, end: int, named: set[int]) -> list[Occurrence]:
+        """Long items the clause states in its own words, their pieces scattered: most of the
+        item's characters in runs of two or more ("已经解决或已被采纳的提案" in "提案所提问题已经
+        解决或所提建议已被采纳的156件")."""
+        clause = self.norm[start:end]
+        grams = {clause[k : k + 2] for k in range(len(clause) - 1)}
+        out = []
+        for f, (item, item_grams) in self.long_items.items():
+            # a cheap test first: pairs of characters (those across the joints of runs are lost)
+            if f in named or len(item_grams & grams) < 0.6 * len(item_grams):
+                continue
+            runs = covered(item, clause)
+            if sum(b - a for a, b, _ in runs) >= LOOSE_SHARE * len(item):
+                first = min(at for _, _, at in runs)
+                last = max(at + b - a for a, b, at in runs)
+                out.append(Occurrence(start + first, start + last, (f,), False))
+        return out
+
+    def of_class(self, occs: list[Occurrence], cls: str | None) -> list[Occurrence]:
+        """The names of figures in unit class `cls` (all when the number has no unit), a name
+        inside a longer name of the same class dropped (理论文章 inside 省级刊物刊发理论文章)."""
+        if cls is None:
+            return drop_contained(list(occs))
+        out = []
+        for o in occs:
+            figs = tuple(f for f in o.figures if self.classes[f] == cls)
+            if figs:
+                out.append(o._replace(figures=figs))
+        return drop_contained(out)
+
+    def same_sentence_before(self, ci: int) -> list[int]:
+        """The clauses before clause ci in its sentence, nearest first."""
+        out = []
+        while ci > 0:
+            gap = self.norm[self.spans[ci - 1][1] : self.spans[ci][0]]
+            if not gap or any(ch not in CLAUSE_CONTINUES for ch in gap):
+                break
+            ci -= 1
+            out.append(ci)
+        return out
+
+    def sentence_start(self, ci: int) -> int:
+        back = self.same_sentence_before(ci)
+        return self.spans[back[-1]][0] if back else self.spans[ci][0]
+
+    def respectively_at(self, ci: int) -> int:
+        """Where 分别 stands in clause ci, or -1."""
+        cs, ce = self.spans[ci]
+        return self.norm.find(RESPECTIVELY, cs, ce)
+
+    # ---------------------------------------------------------------- values
+
+    def fitting(self, e: NumberReading, indices) -> int | None:
+        """The figure among `indices` inside the mention's interval closest to its value."""
+        best, best_gap = None, math.inf
+        for f in indices:
+            value = self.figures[f].base_value
+            if inside(value, e) and same_digits(self.figures[f], e):
+                gap = abs(value - (e.value or 0))
+                if gap < best_gap:
+                    best, best_gap = f, gap
+        return best
+
+    def of_unit_class(self, e: NumberReading) -> list[int]:
+        cls = _class_of(e)
+        return [k for k, c in enumerate(self.classes) if cls is None or c == cls]
+
+    def by_value(self, i: int) -> int | None:
+        if i not in self._by_value:
+            self._by_value[i] = self.fitting(self.found[i], self.of_unit_class(self.found[i]))
+        return self._by_value[i]
+
+    def all_fitting(self, e: NumberReading, indices, first: int | None = None) -> tuple[int, ...]:
+        """Every figure among `indices` the mention's value fits, `first` first."""
+        fits = [f for f in indices if inside(self.figures[f].base_value, e) and same_digits(self.figures[f], e)]
+        return tuple(dict.fromkeys([*([first] if first is not None else []), *fits]))
+
+    # ---------------------------------------------------------------- results
+
+    def _mention(self, e: NumberReading, status: Status, **fields) -> NumberMention:
+        return NumberMention(
+            text=self.text[e.start : e.end],
+            value=e.value,
+            unit=e.unit,
+            start=e.start,
+            end=e.end,
+            status=status,
+            low=round(e.low, 6),
+            high=round(e.high, 6),
+            **fields,
+        )
+
+    def grounded(self, e: NumberReading, f: int, *, named: bool, item: str | None = None) -> NumberMention:
+        fig = self.figures[f]
+        return self._mention(
+            e,
+            "grounded",
+            figure_id=fig.id,
+            item=fig.item if named else item,
+            attribution="item" if named else "value",
+            message=f"数据“{fig.item}”为{figure_text(fig)}" + ("" if named else "（句中未写明项目，按数值对应）"),
+        )
+
+    def ground(self, i: int) -> tuple[NumberMention, tuple[int, ...]]:
+        e = self.found[i]
+        ci = self.clause_of[i]
+        cs, _ = self.spans[ci]
+        occs = self.names(ci)
+        cue = find_cue(
+            self.norm[max(cs, e.start - 40) : e.start],
+            self.norm[self.sentence_start(ci) : e.start],
+            self.norm[e.start : e.end],
+            e,
+            self.norm[e.end : e.end + 2],
+        )
+        if cue is None:
+            cue = self.listed_cue(i)
+        self.cues.append(cue)
+        if cue is not None and cue.kind != "sum":
+            derived = self.derived(i, e, cue, ci, occs)
+            if derived is not None:
+                fid = derived.figure_id if derived.status == "grounded" and derived.derivation is None else None
+                return derived, self.all_fitting(e, [self.index[fid]]) if fid else ()
+        return self.plain(i, e, cue, ci, occs)
+
+    def plain(
+        self, i: int, e: NumberReading, cue: Cue | None, ci: int, occs: list[Occurrence]
+    ) -> tuple[NumberMention, tuple[int, ...]]:
+        cls = unit_class(e.unit) if e.unit else None
+        same = self.of_class(occs, cls)
+        pairs, listed_from = self.pairs(ci, cls, same)
+        paired = pairs.get(i)
+        if paired:
+            fit = self.fitting(e, paired)
+            if fit is not None:
+                return self.grounded(e, fit, named=True), self.all_fitting(e, self.of_unit_class(e), fit)
+        claimed = {f for j, figs in pairs.items() if j != i for f in figs}
+        unclaimed = [f for o in same for f in o.figures if f not in claimed]
+        direct = self.fitting(e, unclaimed)
+        if direct is not None:
+            return self.grounded(e, direct, named=True), self.all_fitting(e, self.of_unit_class(e), direct)
+        if cue is not None and cue.kind == "sum":
+            summed = self.summed(i, e, ci, same)
+            if summed is not None:
+                return summed, ()
+        occurrence = None
+        if paired:
+            occurrence = next((o for o in same if o.figures == paired), None)
+        elif listed_from is None or e.start < listed_from:
+            attached = self.attached(e, occs)
+            if attached is not None:
+                occurrence, paired = attached, attached.figures
+        if paired:
+            fig = self.figures[paired[0]]
+            written = self.text[e.start : e.end]
+            said = f"“{written}”所在句子说的是“{fig.item}”，数据为{figure_text(fig)}"
+            other = self.by_value(i)
+            if other is not None and other not in paired:
+                if other not in claimed and self.also_named(other, paired[0], ci, occurrence):
+                    return self.grounded(e, other, named=True), (other,)
+                wrong = self.figures[other]
+                message = f"{said}；{written}是“{wrong.item}”的数据"
+                return self._mention(e, "misattributed", item=fig.item, attribution="item", message=message), paired
+            return self._mention(e, "invented", item=fig.item, attribution="item", message=said), paired
+        fit = self.by_value(i)
+        if fit is not None:
+            return self.grounded(e, fit, named=False), self.all_fitting(e, self.of_unit_class(e), fit)
+        return self._mention(e, "invented", message=NOT_IN_FIGURES), ()
+
+    def pairs(self, ci: int, cls: str | None, same: list[Occurrence]) -> tuple[dict[int, tuple[int, ...]], int | None]:
+        """Reading index -> the figures its clause pairs it with (one unit class), and where a
+        分别 list starts (after it only the order pairs: a number is not paired by nearness)."""
+        key = (ci, cls)
+        if key not in self._pairs:
+            members = [j for j in self.in_clause[ci] if _class_of(self.found[j]) == cls]
+            cs, ce = self.spans[ci]
+            listed = respectively(self.norm[cs:ce], cs, same, [self.found[j] for j in members])
+            at = self.respectively_at(ci)
+            out: dict[int, tuple[int, ...]] = {}
+            if listed is not None:
+                out = {members[k]: figs for k, figs in listed.items()}
+            elif at >= 0:
+                after = [j for j in members if self.found[j].start >= at]
+                everyone = [o for o in self.names(ci) if cls is None or all(self.classes[f] == cls for f in o.figures)]
+                order = self.enumerated(ci, at, everyone, len(after))
+                if order is not None:
+                    out = {j: (f,) for j, f in zip(after, order)}
+            # only a number of the same class stands between an item and its number: a growth
+            # rate does not ("地区生产总值增长12.6%达92.9亿元")
+            rivals = [self.found[j] for j in members]
+            for j in members:
+                if j in out or (at >= 0 and self.found[j].start >= at):
+                    continue
+                o = nearest(self.found[j], same, rivals, self.norm)
+                if o is not None:
+                    out[j] = o.figures
+            self._pairs[key] = (out, at if at >= 0 else None)
+        return self._pairs[key]
+
+    def enumerated(self, ci: int, at: int, names: list[Occurrence], count: int) -> list[int] | None:
+        """ "黑龙江、河南粮食总产量分别达到…", "一、二、三档医疗参保人数分别为…": one name before 分别
+        fits `count` items, and what tells each of them from the others stands, in some order,
+        earlier in the sentence: that order pairs them with the numbers."""
+        start = self.sentence_start(ci)
+        for o in names:
+            if o.end > at or len(o.figures) != count or count < 2:
+                continue
+            items = [normalise_name(self.figures[f].item) for f in o.figures]
+            where = []
+            for k, f in enumerate(o.figures):
+                others = "".join(x for m, x in enumerate(items) if m != k)
+                tokens = beyond(items[k], others)
+                if len(tokens) != 1:
+                    break
+                pos = self.norm.rfind(tokens[0], start, o.end)
+                if pos < 0:
+                    break
+                where.append((pos, f))
+            if len(where) == count and len({p for p, _ in where}) == count:
+                return [f for _, f in sorted(where)]
+        return None
+
+    def also_named(self, f: int, paired: int, ci: int, occurrence: Occurrence | None) -> bool:
+        """Whether the clause may be about figure f rather than the paired one: f's name holds
+        the piece of name that paired the number, or what f's name says beyond the paired
+        item's name is in the clause too ("国务院各部门承办的人大代表建议" against "全国两会期间
+        提出的人大代表建议总数": 国务院各部门…承办 is in the clause)."""
+        item = normalise_name(self.figures[f].item)
+        if occurrence is not None and not occurrence.exact:
+            piece = normalise_name(self.norm[occurrence.start : occurrence.end])
+            if piece and piece in item:
+                return True
+        cs, ce = self.spans[ci]
+        return specific_in(item, normalise_name(self.figures[paired].item), normalise_name(self.norm[cs:ce]))
+
+    def listed_cue(self, i: int) -> Cue | None:
+        j = i - 1
+        if j < 0 or self.clause_of[j] != self.clause_of[i] or self.found[j].unit != self.found[i].unit:
+            return None
+        gap = self.norm[self.found[j].end : self.found[i].start]
+        return self.cues[j] if _LIST_GAP.fullmatch(gap) else None
+
+    def attached(self, e: NumberReading, occs: list[Occurrence]) -> Occurrence | None:
+        """An item counted in another classifier written right before or after the number
+        ("宪法宣传周活动10个", the item counted in 场): the number counts that item."""
+        count = counters()
+        if e.unit not in count:
+            return None
+        for o in occs:
+            figs = tuple(f for f in o.figures if self.figures[f].base_unit in count)
+            if not figs:
+                continue
+            gap = self.norm[o.end : e.start] if o.end <= e.start else self.norm[e.end : o.start]
+            if len(gap) <= 2 and _ATTACH_GAP.fullmatch(gap):
+                return o._replace(figures=figs)
+        return None
+
+    def summed(self, i: int, e: NumberReading, ci: int, same: list[Occurrence]) -> NumberMention | None:
+        """合计/共 N: the same-class items named before it in the clause, and the figures the
+        sentence's earlier numbers were about."""
+        cls = _class_of(e)
+        start = self.sentence_start(ci)
+        parts: list[int] = []
+        for j in range(i):
+            subject = self.subjects[j]
+            if self.found[j].start >= start and self.results[j].status == "grounded" and subject:
+                if cls is None or self.classes[subject[0]] == cls:
+                    parts.append(subject[0])
+        for o in same:
+            if o.end <= e.start and len(o.figures) == 1:
+                parts.append(o.figures[0])
+        parts = list(dict.fromkeys(parts))
+        outcome = compute_sum(e, [self.figures[f] for f in parts])
+        if outcome is None or not outcome.ok:
+            return None
+        return self._mention(
+            e,
+            "grounded",
+            attribution="item",
+            derivation=outcome.derivation,
+            message=f"按{outcome.basis}合计：{outcome.derivation.formula}",
+        )
+
+    # ---------------------------------------------------------------- derived numbers
+
+    def usable(self, occs: list[Occurrence], cue: Cue, cls: str | None, upto: int | None) -> list[Occurrence]:
+        out = []
+        for o in occs:
+            if upto is not None and o.end > upto:
+                continue
+            figs = tuple(f for f in o.figures if candidate(cue.kind, self.figures[f], cls))
+            if figs:
+                out.append(o._replace(figures=figs))
+        return out
+
+    def about(self, j: int, cue: Cue, cls: str | None) -> tuple[int, ...]:
+        """The figures an earlier plain number j was about that can be this derived number's target."""
+        if self.results[j].derivation is not None:
+            return ()
+        return tuple(f for f in self.subjects[j] if candidate(cue.kind, self.figures[f], cls))
+
+    def target(self, i: int, e: NumberReading, cue: Cue, ci: int, occs: list[Occurrence]) -> tuple[int, ...] | None:
+        """The figures a derived number is about, in this order:
+        分别 lists: the items named before 分别 in its clause, or the items the sentence's last
+        numbers were about, or the values the next clause gives (分别达…), or the items named in
+        the clause before, paired in order;
+        else: the item named before it in its clause (for a share, before 占), the value it
+        reached ("增长12.6%达92.9亿元"), the item the sentence's nearest earlier number was
+        about, the item named in the nearest earlier clause of the sentence."""
+        cls = _class_of(e)
+        cs, ce = self.spans[ci]
+        limit = e.start
+        if cue.kind == "share":
+            zhan = self.norm.rfind("占", cs, e.start)
+            if zhan >= 0:
+                limit = zhan  # the whole is named after 占, the part before it
+        here = self.usable(occs, cue, cls, limit)
+        at = self.respectively_at(ci)
+        if 0 <= at < e.start:
+            mates = [j for j in self.in_clause[ci] if self.found[j].start > at and self.found[j].unit == e.unit]
+            k, index = len(mates), mates.index(i) if i in mates else -1
+            if index >= 0 and k >= 2:
+                picked = self._listed_target(i, e, cue, ci, here, at, k, index)
+                if picked is not None:
+                    return picked
+        if here:
+            return max(here, key=lambda o: (o.end, o.end - o.start)).figures
+        reached = self._reached(i, ci, cue, cls)
+        if reached is not None:
+            return (reached,)
+        start = self.sentence_start(ci)
+        for j in range(i - 1, -1, -1):
+            if self.found[j].start < start:
+                break
+            about = self.about(j, cue, cls)
+            if about:
+                return about
+        for back in self.same_sentence_before(ci):
+            there = self.usable(self.names(back), cue, cls, None)
+            if there:
+                return max(there, key=lambda o: (o.end, o.end - o.start)).figures
+        return None
+
+    def _listed_target(
+        self, i: int, e: NumberReading, cue: Cue, ci: int, here: list[Occurrence], at: int, k: int, index: int
+    ) -> tuple[int, ...] | None:
+        """A 分别 list's k-th number: the items named before 分别 (as many as the numbers), the
+        values the next clause gives (分别达…), the items the sentence's last numbers before 分别
+        were about, the items named in the nearest earlier clause."""
+        cls = _class_of(e)
+        items = list(dict.fromkeys(o.figures for o in sorted(here, key=lambda o: o.start) if o.end <= at))
+        if len(items) == k:
+            return items[index]
+        after = [c for c in range(ci + 1, min(ci + 2, len(self.spans))) if ci in self.same_sentence_before(c)]
+        for c in after:
+            cs2, ce2 = self.spans[c]
+            if _REACHED_LIST.match(self.norm[cs2:ce2]):
+                values = [self.by_value(j) for j in self.in_clause.get(c, [])]
+                if len(values) == k and values[index] is not None:
+                    return (values[index],)  # type: ignore[return-value]
+        start = self.sentence_start(ci)
+        earlier = [
+            self.about(j, cue, cls) for j in range(i) if start <= self.found[j].start < at and self.about(j, cue, cls)
+        ]
+        if len(earlier) >= k:
+            return earlier[len(earlier) - k + index]
+        for back in self.same_sentence_before(ci):
+            there = sorted(self.usable(self.names(back), cue, cls, None), key=lambda o: o.start)
+            items = list(dict.fromkeys(o.figures for o in there))
+            if len(items) == k:
+                return items[index]
+            if there:
+                break
+        return None
+
+    def _reached(self, i: int, ci: int, cue: Cue, cls: str | None) -> int | None:
+        """ "增长12.6%达92.9亿元": the value right after the derived number, in its clause."""
+        j = i + 1
+        if j >= len(self.found) or self.clause_of[j] != ci:
+            return None
+        nxt = self.found[j]
+        gap = self.norm[self.found[i].end : nxt.start]
+        written = self.norm[nxt.start : nxt.end]
+        if gap in _REACHED or (gap == "" and written.startswith(_REACHED)):
+            f = self.by_value(j)
+            return f if f is not None and candidate(cue.kind, self.figures[f], cls) else None
+        return None
+
+    def derived(self, i: int, e: NumberReading, cue: Cue, ci: int, occs: list[Occurrence]) -> NumberMention | None:
+        if cue.ratio:
+            return self.ratio_share(i, e)
+        figs = self.target(i, e, cue, ci, occs)
+        if figs is None:
+            return None
+        with_data = [f for f in figs if has_data(cue.kind, self.figures[f])] or list(figs)
+        written = self.text[e.start : e.end]
+        target, outcome = self.figures[with_data[0]], None
+        for f in with_data:  # one value may fit several items: the one the computation agrees with
+            fig = self.figures[f]
+            part_whole = None
+            if cue.kind == "share":
+                part_whole = (
+                    self.by_id.get(fig.part_of or "")
+                    or self.whole_named(e, ci, occs, fig)
+                    or (None if cue.strong else self.whole_fitting(e, fig))
+                )
+            result = compute(cue, e, fig, part_whole)
+            if outcome is None or (result is not None and result.ok and not outcome.ok):
+                target, outcome = fig, result
+            if outcome is not None and outcome.ok:
+                break
+        if outcome is None:
+            rates = [f for f in figs if self.classes[f] == _class_of(e)]
+            if rates:  # the office supplied the rate itself ("食品烟酒类价格" = 1.1%)
+                fit = self.fitting(e, rates)
+                if fit is not None:
+                    return self.grounded(e, fit, named=True)
+                other = self.by_value(i)
+                if other is not None and not self.also_named(other, rates[0], ci, None):
+                    rate = self.figures[rates[0]]
+                    said = f"“{written}”所在句子说的是“{rate.item}”，数据为{figure_text(rate)}"
+                    message = f"{said}；{written}是“{self.figures[other].item}”的数据"
+                    return self._mention(e, "misattributed", item=rate.item, attribution="item", message=message)
+            fit = self.by_value(i)
+            if fit is not None:
+                return self.grounded(e, fit, named=False, item=target.item)
+            if not cue.strong:
+                return None
+            if cue.kind == "share":
+                why = f"“{target.item}”没有填写“所属”（包含它的总数），无法核对占比“{written}”"
+            elif target.base_last_year == 0:
+                why = f"“{target.item}”上年为0，无法计算“{written}”"
+            else:
+                why = f"“{target.item}”缺少上年数据，无法核对“{written}”"
+            return self._mention(e, "invented", item=target.item, attribution="item", message=why)
+        if outcome.ok:
+            return self._mention(
+                e,
+                "grounded",
+                figure_id=target.id,
+                item=target.item,
+                attribution="item",
+                derivation=outcome.derivation,
+                message=f"按{outcome.basis}计算：{outcome.derivation.formula}",
+            )
+        supplied = self.fitting(e, [f for x in self.of_class(occs, _class_of(e)) for f in x.figures])
+        if supplied is not None:
+            return self.grounded(e, supplied, named=True)
+        if not cue.strong:
+            return None
+        return self._mention(
+            e,
+            "invented",
+            item=target.item,
+            attribution="item",
+            derivation=outcome.derivation,
+            message=f"“{written}”与数据不符：按{outcome.basis}计算，应为{outcome.expected}（{outcome.derivation.formula}）",
+        )
+
+    def whole_named(self, e: NumberReading, ci: int, occs: list[Occurrence], part: Figure) -> Figure | None:
+        """A share's whole when the part has no part_of: the item named between 占 and the number."""
+        zhan = self.norm.rfind("占", self.spans[ci][0], e.start)
+        if zhan < 0:
+            return None
+        for o in occs:
+            if o.start > zhan and o.end <= e.start:
+                for f in o.figures:
+                    fig = self.figures[f]
+                    if fig.id != part.id and unit_class(fig.base_unit) == unit_class(part.base_unit):
+                        return fig
+        return None
+
+    def whole_fitting(self, e: NumberReading, part: Figure) -> Figure | None:
+        """A rate of two figures the table does not link ("年度投资完成率110.8%": completed over
+        planned): the one figure of the part's unit class that makes the stated share."""
+        cue = Cue("share", 0, True)
+        fits = []
+        for k, fig in enumerate(self.figures):
+            if fig.id != part.id and self.classes[k] == unit_class(part.base_unit):
+                outcome = compute(cue, e, part, fig)
+                if outcome is not None and outcome.ok:
+                    fits.append(fig)
+        return fits[0] if len(fits) == 1 else None
+
+    def ratio_share(self, i: int, e: NumberReading) -> NumberMention | None:
+        """A number of a ratio list ("三次产业结构为2.7:40.4:56.8"): the share of some part in
+        its part_of whole that the number states."""
+        cue = Cue("share", 0, True)
+        for fig in self.figures:
+            whole = self.by_id.get(fig.part_of or "")
+            if whole is None:
+                continue
+            outcome = compute(cue, e, fig, whole)
+            if outcome is not None and outcome.ok:
+                return self._mention(
+                    e,
+                    "grounded",
+                    figure_id=fig.id,
+                    item=fig.item,
+                    attribution="value",
+                    derivation=outcome.derivation,
+                    message=f"按{outcome.basis}计算：{outcome.derivation.formula}",
+                )
+        return None
+
+
+def same_digits(fig: Figure, e: NumberReading) -> bool:
+    """A percentage written to as many decimals as the figure, or more, rounds to the figure
+    (18.04% is 18%; 0.65% is not 0.62%, though within the ±0.05 of a percentage); one written to
+    fewer decimals is the figure rounded (18% for 18.04%)."""
+    if e.unit not in ("%", "个百分点") or e.digits is None or e.value is None:
+        return True
+    fig_digits = len(format_value(fig.value).partition(".")[2])
+    if e.digits >= fig_digits:
+        return round_half_up(e.value, fig_digits) == round_half_up(fig.value, fig_digits)
+    return round_half_up(fig.value, e.digits) == round_half_up(e.value, e.digits)
+
+
+def _class_of(e: NumberReading) -> str | None:
+    return unit_class(e.unit) if e.unit else None
