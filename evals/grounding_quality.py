@@ -356,7 +356,10 @@ def _swappable_plain(lab: Label) -> bool:
     return not lab.derived or (lab.kind == "sum" and lab.figure is not None)
 
 
-def build_swaps(paragraphs: tuple[Paragraph, ...], seed: int = SEED) -> tuple[list[Swap], SwapStats]:
+def build_swaps(
+    paragraphs: tuple[Paragraph, ...], seed: int = SEED, *, all_pairs: bool = False
+) -> tuple[list[Swap], SwapStats]:
+    """Plain swaps (one B per A drawn with `seed`, or every valid B with `all_pairs`) and 分别 swaps."""
     rng = random.Random(seed)
     stats = SwapStats()
     swaps: list[Swap] = []
@@ -401,10 +404,10 @@ def build_swaps(paragraphs: tuple[Paragraph, ...], seed: int = SEED) -> tuple[li
             if not valid:
                 continue
             stats.eligible_a += 1
-            b, new_value = rng.choice(valid)
-            number = _write(new_value, _decimals(a.written), _sep(a.written))
-            text, shifts, news = _replace(p, [(a, number)])
-            swaps.append(Swap(p.pid, text, [(a.index, news[0], b.figure or "")], shifts, False))
+            for b, new_value in valid if all_pairs else [rng.choice(valid)]:
+                number = _write(new_value, _decimals(a.written), _sep(a.written))
+                text, shifts, news = _replace(p, [(a, number)])
+                swaps.append(Swap(p.pid, text, [(a.index, news[0], b.figure or "")], shifts, False))
         for members in p.lists:
             labs = [p.labels[i] for i in members]
             for i in range(len(labs)):
@@ -520,6 +523,8 @@ class Measurement:
     wrong_skipped: Counter
     scope: Counter  # out-of-scope labels by reason
     counts: dict[str, int]
+    seed: int = SEED
+    all_pairs: bool = False
 
     def of(self, set_: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.set == set_]
@@ -632,7 +637,9 @@ def _unlabelled(p: Paragraph, text: str, mentions: list[NumberMention], set_: st
     return out
 
 
-def measure(path: Path = PARAGRAPHS, seed: int = SEED) -> Measurement:
+def measure(path: Path = PARAGRAPHS, seed: int = SEED, *, all_pairs: bool = False) -> Measurement:
+    """All three sets. `seed` draws the swaps' B and the wrong numbers' moves; `all_pairs` swaps
+    every valid (A, B) instead of one B per A (slower; for a check that does not hinge on the draw)."""
     paragraphs = load(path)
     outcomes: list[Outcome] = []
     scope: Counter = Counter()
@@ -666,7 +673,7 @@ def measure(path: Path = PARAGRAPHS, seed: int = SEED) -> Measurement:
                 outcomes.append(right)
         outcomes.extend(_unlabelled(p, p.text, ms, "unlabelled"))
     # swapped
-    swaps, stats = build_swaps(paragraphs, seed)
+    swaps, stats = build_swaps(paragraphs, seed, all_pairs=all_pairs)
     for sw in swaps:
         p = by_pid[sw.pid]
         ms = _check(p, sw.text)
@@ -712,7 +719,7 @@ def measure(path: Path = PARAGRAPHS, seed: int = SEED) -> Measurement:
         "fenbie_variants": sum(s.in_list for s in swaps),
         "wrong_variants": len(wrong),
     }
-    return Measurement(outcomes, stats, wrong_skipped, scope, counts)
+    return Measurement(outcomes, stats, wrong_skipped, scope, counts, seed, all_pairs)
 
 
 # ---------------------------------------------------------------- reports
@@ -867,7 +874,7 @@ def report(m: Measurement) -> str:
         f"Plain swaps: {s.candidate_pairs} ordered candidate pairs (A, B: plain mentions of different figures "
         f"of the same unit class); skipped: "
         + (", ".join(f"{k} {v}" for k, v in s.skipped.most_common()) or "none")
-        + f"; {s.eligible_a} mentions A had a valid B, one B drawn for each (seed {SEED}) = {m.counts['swap_variants']} variants.",
+        + f"; {s.eligible_a} mentions A had a valid B, {'every valid B' if m.all_pairs else f'one B drawn for each (seed {m.seed})'} = {m.counts['swap_variants']} variants.",
         f"分别 lists: {s.list_pairs} pairs inside lists; skipped: "
         + (", ".join(f"{k} {v}" for k, v in s.list_skipped.most_common()) or "none")
         + f"; {m.counts['fenbie_variants']} variants, each swapping two values ({len(m.of('分别'))} mentions).",
@@ -936,15 +943,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the headline numbers and every outcome as JSON")
     ap.add_argument("--report", type=Path, help="write the tables as Markdown")
     ap.add_argument("--misses", type=Path, default=MISSES, help=f"where the misses go (default {MISSES})")
+    ap.add_argument("--seed", type=int, default=SEED, help=f"draws the swaps and wrong numbers (default {SEED})")
+    ap.add_argument("--all-pairs", action="store_true", help="swap every valid pair, not one B per mention")
     ap.add_argument("--progress", type=Path, help="append one line of headline numbers to this file")
     ap.add_argument("--label", default="", help="what was measured (e.g. a commit), for --progress")
     args = ap.parse_args(argv)
-    m = measure()
+    m = measure(seed=args.seed, all_pairs=args.all_pairs)
     text = report(m)
     print(text)
     if args.progress:
+        line = progress_line(m, args.label)
+        if not args.all_pairs:  # the same swaps over every valid pair: a draw-independent check
+            every = measure(seed=args.seed, all_pairs=True)
+            caught, n = every.caught(("swapped",))
+            line += f" | all pairs: plain swaps caught {caught / n:.1%} of {n}"
         with args.progress.open("a", encoding="utf-8") as fh:
-            fh.write(progress_line(m, args.label) + "\n")
+            fh.write(line + "\n")
     if args.report:
         args.report.write_text(text, encoding="utf-8")
     args.misses.write_text(misses_md(m), encoding="utf-8")
