@@ -1,6 +1,9 @@
 """Item-aware grounding measured on published text (issue 10, "Measure").
 
     python -m evals.grounding_quality [--json F] [--report F]     # from the project folder
+    python -m evals.grounding_quality --all-pairs | --seed N       # the same, without the seeded draw
+
+Writes the misses (what was expected, what the checker said) to evals/grounding/misses.md.
 
 The labelled set is evals/grounding/paragraphs.yaml: 109 paragraphs from published documents,
 each with the figures table an office would have supplied and a label for every number
@@ -773,6 +776,7 @@ def report(m: Measurement) -> str:
         ["  of which plain swaps", _pct(sc, sn), ""],
         ["  of which 分别 lists", _pct(lc, ln), f"≥ {TARGET_CAUGHT:.0%}"],
         ["swapped flagged at all (misattributed or invented)", _pct(fl, n), ""],
+        ["  of which 分别 lists", _pct(*m.flagged(("分别",))), ""],
         ["misattributed precision (swapped variants)", _pct(tp, called), ""],
         ["derived right judged right", _pct(rr, rn), "100%"],
         ["derived wrong judged invented", _pct(wr, wn), "100%"],
