@@ -61,11 +61,12 @@ class StaleSection(BaseModel):
 # --- rules as plain functions ----------------------------------------------------------------
 
 
-def section_checker(year: int) -> Checker:
-    """The check a hand-edited section gets: numbers against the figures, and 公文 style."""
+def section_checker(year: int, notes: str = "") -> Checker:
+    """The check a hand-edited section gets: numbers against the figures (the section's notes
+    tie words to figures, as when it was drafted), and 公文 style."""
 
     def check(text: str, figures: list[Figure]) -> CheckResult:
-        return check_text(text, figures, scope="section", year=year)
+        return check_text(text, figures, scope="section", year=year, notes=notes or None)
 
     return check
 
@@ -344,7 +345,10 @@ class Workspace:
         self.store.ensure_unlocked(report_id, section_id)
         base = self.store.section(report_id, section_id)
         snapshot_id, figures = self.store.figures_snapshot(report_id)
-        check = (checker or section_checker(self.store.spec_year(report_id)))(text, figures)
+        if checker is None:
+            notes = self.store.section_spec(report_id, section_id).notes
+            checker = section_checker(self.store.spec_year(report_id), notes)
+        check = checker(text, figures)
         # Figure uses are re-derived from the new check: the old offsets no longer fit the text.
         figure_uses = [
             {"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}

@@ -242,7 +242,12 @@ class FigureBasis:
 
 def check_summary_zh(summary: Summary) -> str:
     """One line a person reads in a history table."""
-    parts = [f"数字核对 {summary.grounded}", f"无来源 {summary.invented}", f"占位 {summary.placeholders}"]
+    parts = [f"数字核对 {summary.grounded}", f"无来源 {summary.invented}"]
+    if summary.misattributed:
+        parts.append(f"错配 {summary.misattributed}")
+    if summary.unverified:
+        parts.append(f"待核实 {summary.unverified}")
+    parts.append(f"占位 {summary.placeholders}")
     if summary.style_errors or summary.style_warnings:
         parts.append(f"规范 {summary.style_errors} 错/{summary.style_warnings} 提示")
     return "，".join(parts)
