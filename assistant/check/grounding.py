@@ -35,7 +35,7 @@ from assistant.check.attribution import (
     respectively,
     specific_in,
 )
-from assistant.check.derived import Cue, candidate, compute, compute_sum, find_cue, has_data
+from assistant.check.derived import Cue, Outcome, candidate, compute, compute_sum, find_cue, has_data
 from assistant.check.reading import NumberReading, counters, inside, round_half_up, unit_class
 from assistant.check.result import NumberMention, Status
 from assistant.core.figures import Figure, figure_text, format_value
@@ -558,6 +558,21 @@ class Grounder:
             return self.grounded(e, supplied, named=True)
         if not cue.strong:
             return None
+        swapped = self.sibling_fits(i, e, cue, ci, occs, target)
+        if swapped is not None:
+            other, right = swapped
+            message = (
+                f"“{written}”所在句子说的是“{target.item}”，按{outcome.basis}计算应为{outcome.expected}"
+                f"（{outcome.derivation.formula}）；{written}是“{other.item}”的{right.derivation.formula}"
+            )
+            return self._mention(
+                e,
+                "misattributed",
+                item=target.item,
+                attribution="item",
+                derivation=outcome.derivation,
+                message=message,
+            )
         return self._mention(
             e,
             "invented",
@@ -566,6 +581,42 @@ class Grounder:
             derivation=outcome.derivation,
             message=f"“{written}”与数据不符：按{outcome.basis}计算，应为{outcome.expected}（{outcome.derivation.formula}）",
         )
+
+    def sibling_fits(
+        self, i: int, e: NumberReading, cue: Cue, ci: int, occs: list[Occurrence], target: Figure
+    ) -> tuple[Figure, Outcome] | None:
+        """A 分别 list's derived number that is wrong for its own item but is what another item
+        of the same list computes to ("城乡居民收入分别增长13%、12%", the two rates swapped):
+        that item and its computation; None when no other item, or more than one, fits."""
+        at = self.respectively_at(ci)
+        if not 0 <= at < e.start:
+            return None
+        mates = [j for j in self.in_clause[ci] if self.found[j].start > at and self.found[j].unit == e.unit]
+        if i not in mates or len(mates) < 2:
+            return None
+        cls = _class_of(e)
+        limit = e.start
+        if cue.kind == "share":
+            zhan = self.norm.rfind("占", self.spans[ci][0], e.start)
+            limit = zhan if zhan >= 0 else limit
+        here = self.usable(occs, cue, cls, limit)
+        fits: list[tuple[Figure, Outcome]] = []
+        for k, j in enumerate(mates):
+            if j == i:
+                continue
+            figs = self._listed_target(i, e, cue, ci, here, at, len(mates), k)
+            for f in figs or ():
+                fig = self.figures[f]
+                if fig.id == target.id or not has_data(cue.kind, fig):
+                    continue
+                whole = None
+                if cue.kind == "share":
+                    whole = self.by_id.get(fig.part_of or "") or self.whole_named(e, ci, occs, fig)
+                result = compute(cue, e, fig, whole)
+                if result is not None and result.ok:
+                    fits.append((fig, result))
+                    break
+        return fits[0] if len(fits) == 1 else None
 
     def whole_named(self, e: NumberReading, ci: int, occs: list[Occurrence], part: Figure) -> Figure | None:
         """A share's whole when the part has no part_of: the item named between 占 and the number."""
