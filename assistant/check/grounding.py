@@ -25,6 +25,7 @@ from bisect import bisect_right
 from assistant.check.attribution import (
     Occurrence,
     beyond,
+    coverage,
     drop_contained,
     figure_names,
     long_items,
@@ -48,6 +49,11 @@ _LIST_GAP = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
 # What may stand between an item and the number counting it: 共/达/为 (the mention itself
 # takes 共计/达到/约), 的 ("10个的").
 _ATTACH_GAP = re.compile(r"[共达为有的]?")
+# Elliptical clauses: the share of an item the sentence must hold, and its lead over the next item.
+ELLIPSIS_MIN = 0.5  # of the item's characters
+ELLIPSIS_LEAD = 2  # characters
+_WORD = re.compile(r"[\u4e00-\u9fff]")
+_QUALIFIER = re.compile(r"[（(][^）)]*[）)]")
 # A derived number followed by the value it reached: "增长12.6%达92.9亿元".
 _REACHED = ("达", "达到", "为", "至")
 # The clause after a 分别 list of derived numbers that gives the values: "分别达43366元和13835元".
@@ -70,6 +76,7 @@ class Grounder:
         self.text, self.norm, self.figures, self.found = text, norm, figures, found
         self.classes = [unit_class(f.base_unit) for f in figures]
         self.by_id = {f.id: f for f in figures}
+        self.plain_items = [_QUALIFIER.sub("", normalise_name(f.item)) for f in figures]
         self.index = {f.id: k for k, f in enumerate(figures)}
         self.keys = figure_names(figures, extra)
         self.long = long_items(figures)
@@ -273,9 +280,63 @@ class Grounder:
                 return self._mention(e, "misattributed", item=fig.item, attribution="item", message=message), paired
             return self._mention(e, "invented", item=fig.item, attribution="item", message=said), paired
         fit = self.by_value(i)
+        guess = self.elliptical(i, e, ci)
+        if guess is not None:
+            if self.fitting(e, [guess]) is not None:
+                return self.grounded(e, guess, named=True), self.all_fitting(e, self.of_unit_class(e), guess)
+            if fit is not None:
+                fig, wrong = self.figures[guess], self.figures[fit]
+                written = self.text[e.start : e.end]
+                message = (
+                    f"“{written}”所在句子说的是“{fig.item}”，数据为{figure_text(fig)}；{written}是“{wrong.item}”的数据"
+                )
+                return self._mention(e, "misattributed", item=fig.item, attribution="item", message=message), (guess,)
         if fit is not None:
             return self.grounded(e, fit, named=False), self.all_fitting(e, self.of_unit_class(e), fit)
         return self._mention(e, "invented", message=NOT_IN_FIGURES), ()
+
+    def elliptical(self, i: int, e: NumberReading, ci: int) -> int | None:
+        """A clause that names no item but goes on with the sentence's subject ("蔬菜播种面积
+        3938公顷，比上年增长1.4%，产量106551吨": 蔬菜产量): the figure of the number's unit class
+        whose item the sentence holds most of (runs of two or more characters), between the
+        previous number of that class and this one, by a clear lead over every other figure,
+        and that no earlier number of the sentence was tied to by its item; part of that item
+        must stand in an earlier clause (a clause alone names an item in full). Not tried when words
+        follow the number in its clause (the item may come after it: "15个集体") or in a 分别 list."""
+        cls = _class_of(e)
+        if cls is None:
+            return None
+        pool = self.of_unit_class(e)
+        cs, ce = self.spans[ci]
+        if len(pool) < 2 or self.respectively_at(ci) >= 0 or _WORD.search(self.norm, e.end, ce):
+            return None
+        start = self.sentence_start(ci)
+        taken: set[int] = set()
+        for j in range(i):
+            if self.found[j].start < start:
+                continue
+            if _class_of(self.found[j]) == cls:
+                start = self.found[j].end  # the text before belongs to that number
+            if self.results[j].attribution == "item":
+                taken.update(self.subjects[j][:1])
+        if start >= cs:
+            return None  # the sentence's earlier clauses are not in the window: nothing to continue
+        window = normalise_name(self.norm[start : e.start])
+        scored = []
+        for f in pool:
+            if f in taken:
+                continue
+            item = self.plain_items[f]
+            share = coverage(item, window)
+            scored.append((round(share * len(item)), share, f))
+        scored.sort(reverse=True)
+        if not scored or scored[0][1] < ELLIPSIS_MIN:
+            return None
+        if coverage(self.plain_items[scored[0][2]], normalise_name(self.norm[start:cs])) == 0:
+            return None  # the subject must come from an earlier clause
+        if len(scored) > 1 and scored[0][0] - scored[1][0] < ELLIPSIS_LEAD:
+            return None
+        return scored[0][2]
 
     def pairs(self, ci: int, cls: str | None, same: list[Occurrence]) -> tuple[dict[int, tuple[int, ...]], int | None]:
         """Reading index -> the figures its clause pairs it with (one unit class), and where a
