@@ -559,7 +559,7 @@ class Grounder:
 
     def derived(self, i: int, e: NumberReading, cue: Cue, ci: int, occs: list[Occurrence]) -> NumberMention | None:
         if cue.ratio:
-            return self.ratio_share(i, e)
+            return self.ratio_order(i, e) or self.ratio_share(i, e)
         figs = self.target(i, e, cue, ci, occs)
         if figs is None:
             return None
@@ -703,6 +703,62 @@ class Grounder:
                 if outcome is not None and outcome.ok:
                     fits.append(fig)
         return fits[0] if len(fits) == 1 else None
+
+    def ratio_order(self, i: int, e: NumberReading) -> NumberMention | None:
+        """A ratio list ("三次产业结构为15.3:31.3:53.4") of figures the table gives in that order
+        (one, two, three): the k-th number is the k-th of the run of adjacent same-unit figures
+        its values fit; a value of another member of the run is misattributed."""
+        group = self.ratio_group(i)
+        if len(group) < 2:
+            return None
+        fits = [self.fitting(self.found[j], self.of_unit_class(self.found[j])) for j in group]
+        family = {f for f in fits if f is not None}
+        if len(family) < len(group) - 1 or not family:
+            return None
+        run = self.adjacent_run(min(family), max(family), len(group))
+        if run is None or not family <= set(run):
+            return None
+        k = group.index(i)
+        own, fit = run[k], fits[k]
+        if fit == own or (fit is not None and self.fitting(e, [own]) is not None):
+            return self.grounded(e, own, named=True)
+        if fit is None:
+            return None
+        fig, wrong = self.figures[own], self.figures[fit]
+        written = self.text[e.start : e.end]
+        message = (
+            f"“{written}”在比例中的位置对应“{fig.item}”，数据为{figure_text(fig)}；{written}是“{wrong.item}”的数据"
+        )
+        return self._mention(e, "misattributed", item=fig.item, attribution="item", message=message)
+
+    def ratio_group(self, i: int) -> list[int]:
+        """The numbers of the ratio list number i stands in (joined by : or ：), in order."""
+
+        def joined(a: int, b: int) -> bool:
+            return self.norm[self.found[a].end : self.found[b].start] in (":", "：", "︰")
+
+        lo = i
+        while lo > 0 and joined(lo - 1, lo):
+            lo -= 1
+        hi = i
+        while hi + 1 < len(self.found) and joined(hi, hi + 1):
+            hi += 1
+        return list(range(lo, hi + 1))
+
+    def adjacent_run(self, lo: int, hi: int, n: int) -> list[int] | None:
+        """n figures adjacent in the table, of one unit, from lo to hi (extended by one on either
+        side when one value of the list is missing)."""
+        unit = self.figures[lo].unit
+        if any(self.figures[f].unit != unit for f in range(lo, hi + 1)):
+            return None
+        while hi - lo + 1 < n:
+            if hi + 1 < len(self.figures) and self.figures[hi + 1].unit == unit:
+                hi += 1
+            elif lo > 0 and self.figures[lo - 1].unit == unit:
+                lo -= 1
+            else:
+                return None
+        return list(range(lo, hi + 1)) if hi - lo + 1 == n else None
 
     def ratio_share(self, i: int, e: NumberReading) -> NumberMention | None:
         """A number of a ratio list ("三次产业结构为2.7:40.4:56.8"): the share of some part in
