@@ -397,12 +397,19 @@ class Grounder:
         item's name is in the clause too ("国务院各部门承办的人大代表建议" against "全国两会期间
         提出的人大代表建议总数": 国务院各部门…承办 is in the clause)."""
         item = normalise_name(self.figures[f].item)
+        cs, ce = self.spans[ci]
+        clause = normalise_name(self.norm[cs:ce])
         if occurrence is not None and not occurrence.exact:
             piece = normalise_name(self.norm[occurrence.start : occurrence.end])
             if piece and piece in item:
                 return True
-        cs, ce = self.spans[ci]
-        return specific_in(item, normalise_name(self.figures[paired].item), normalise_name(self.norm[cs:ce]))
+        elif occurrence is not None and item not in clause and self.plain_items[f] not in clause:
+            # the paired item is written in full and f's name only in pieces of it
+            # ("农林牧渔业总产值" holds 渔业…产值, "猪牛羊禽肉总产量" holds 禽肉…产量): not f
+            inner = normalise_name(self.norm[occurrence.start : occurrence.end])
+            if coverage(item, inner) >= coverage(item, clause):
+                return False
+        return specific_in(item, normalise_name(self.figures[paired].item), clause)
 
     def listed_cue(self, i: int) -> Cue | None:
         j = i - 1
