@@ -76,6 +76,7 @@ class Grounder:
         self.text, self.norm, self.figures, self.found = text, norm, figures, found
         self.classes = [unit_class(f.base_unit) for f in figures]
         self.by_id = {f.id: f for f in figures}
+        self.item_index = {f.item: k for k, f in reversed(list(enumerate(figures)))}
         self.plain_items = [_QUALIFIER.sub("", normalise_name(f.item)) for f in figures]
         self.index = {f.id: k for k, f in enumerate(figures)}
         self.keys = figure_names(figures, extra)
@@ -353,7 +354,7 @@ class Grounder:
             elif at >= 0:
                 after = [j for j in members if self.found[j].start >= at]
                 everyone = [o for o in self.names(ci) if cls is None or all(self.classes[f] == cls for f in o.figures)]
-                order = self.enumerated(ci, at, everyone, len(after))
+                order = self.enumerated(ci, at, everyone, len(after)) or self.continued(ci, len(after))
                 if order is not None:
                     out = {j: (f,) for j, f in zip(after, order)}
             # only a number of the same class stands between an item and its number: a growth
@@ -390,6 +391,27 @@ class Grounder:
             if len(where) == count and len({p for p, _ in where}) == count:
                 return [f for _, f in sorted(where)]
         return None
+
+    def continued(self, ci: int, count: int) -> list[int] | None:
+        """ "城乡居民收入分别增长12%和13%，分别达43366元和13835元": a clause that opens with 分别
+        and names nothing goes on with the 分别 list of the clause before: the items that list's
+        numbers were about, in order."""
+        cs, ce = self.spans[ci]
+        back = self.same_sentence_before(ci)
+        if not back or not _REACHED_LIST.match(self.norm[cs:ce]) or self.names(ci):
+            return None
+        prev = back[0]
+        at = self.respectively_at(prev)
+        if at < 0:
+            return None
+        items = []
+        for j in self.in_clause.get(prev, []):
+            if self.found[j].start > at and j < len(self.results):
+                f = self.item_index.get(self.results[j].item or "")
+                if f is None:
+                    return None
+                items.append(f)
+        return items if len(items) == count and len(set(items)) == count else None
 
     def also_named(self, f: int, paired: int, ci: int, occurrence: Occurrence | None) -> bool:
         """Whether the clause may be about figure f rather than the paired one: f's name holds
@@ -529,6 +551,10 @@ class Grounder:
         items = list(dict.fromkeys(o.figures for o in sorted(here, key=lambda o: o.start) if o.end <= at))
         if len(items) == k:
             return items[index]
+        if len(items) == 1 and len(items[0]) == k and max(items[0]) - min(items[0]) == k - 1:
+            # one name fits the list's items, adjacent in the table ("城乡居民收入分别增长…"):
+            # the table's order
+            return (sorted(items[0])[index],)
         after = [c for c in range(ci + 1, min(ci + 2, len(self.spans))) if ci in self.same_sentence_before(c)]
         for c in after:
             cs2, ce2 = self.spans[c]
