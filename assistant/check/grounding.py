@@ -50,6 +50,7 @@ _LIST_GAP = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
 # takes 共计/达到/约), 的 ("10个的").
 _ATTACH_GAP = re.compile(r"[共达为有的]?")
 # Elliptical clauses: the share of an item the sentence must hold, and its lead over the next item.
+MOSTLY_NAMED = 0.75  # of an item's characters in a clause paired by a piece of another name
 ELLIPSIS_MIN = 0.5  # of the item's characters
 ELLIPSIS_LEAD = 2  # characters
 _WORD = re.compile(r"[\u4e00-\u9fff]")
@@ -424,6 +425,10 @@ class Grounder:
         if occurrence is not None and not occurrence.exact:
             piece = normalise_name(self.norm[occurrence.start : occurrence.end])
             if piece and piece in item:
+                return True
+            if coverage(item, clause) >= MOSTLY_NAMED:
+                # paired by a piece of a name, while most of f's name stands in the clause
+                # ("稻谷、小麦、玉米三大作物总产量超5亿吨": 三大粮食作物总产量)
                 return True
         elif occurrence is not None and item not in clause and self.plain_items[f] not in clause:
             # the paired item is written in full and f's name only in pieces of it
