@@ -9,6 +9,7 @@ import pytest
 
 from evals import grounding_quality as quality
 
+
 @pytest.fixture(scope="module")
 def measured() -> quality.Measurement:
     return quality.measure()
