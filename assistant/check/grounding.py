@@ -659,10 +659,10 @@ class Grounder:
             return None
         swapped = self.sibling_fits(i, e, cue, ci, occs, target)
         if swapped is not None:
-            other, right = swapped
+            sibling, right = swapped
             message = (
                 f"“{written}”所在句子说的是“{target.item}”，按{outcome.basis}计算应为{outcome.expected}"
-                f"（{outcome.derivation.formula}）；{written}是“{other.item}”的{right.derivation.formula}"
+                f"（{outcome.derivation.formula}）；{written}是“{sibling.item}”的{right.derivation.formula}"
             )
             return self._mention(
                 e,
