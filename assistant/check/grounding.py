@@ -4,16 +4,21 @@ clause names and checked against that item's figure, or against what the figures
 For a number, in this order:
 1. Derived words around it (增长 X%, 比上年增加 N, 占 X%, 是上年的N倍 …, derived.find_cue): its
    target is the item it is about (target()); the value computed from that item's last_year or
-   part_of must agree (derived.compute).
-2. The item its clause pairs it with (分别 lists in order, else attribution.nearest), of the
-   same unit class: its value is that item's figure → grounded (attribution "item").
+   part_of must agree (derived.compute). A wrong derived number of a 分别 list that is what
+   another item of the list computes to → misattributed (sibling_fits). A ratio list
+   ("15.3:31.3:53.4") pairs in order with the figures the table gives in a row (ratio_order).
+2. The item its clause pairs it with (分别 lists in order; a clause opening with 分别 that names
+   nothing goes on with the list before it; else attribution.nearest), of the same unit class:
+   its value is that item's figure → grounded (attribution "item").
 3. A figure of an item the clause names that no other number of the clause took → grounded.
 4. 合计/共 N: the sum of the items named before it in its sentence → grounded.
 5. Paired, but the value is another item's figure → misattributed, unless that other item is
    named in the clause as well (it shares the piece of name that paired the number, or most of
    its name is in the clause: the clause is ambiguous, not wrong) → grounded to it.
    Paired, value matches no figure → invented, with the item.
-6. Not paired: today's value match (attribution "value"), else invented.
+6. Not paired: an elliptical clause goes on with the item an earlier clause of its sentence
+   names ("蔬菜播种面积3938公顷，…，产量106551吨", elliptical()), paired as in 2 and 5; else
+   today's value match (attribution "value"), else invented.
 """
 
 from __future__ import annotations
