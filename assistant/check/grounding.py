@@ -28,6 +28,7 @@ import re
 from bisect import bisect_right
 
 from assistant.check.attribution import (
+    GENERIC_WORDS,
     Occurrence,
     beyond,
     coverage,
@@ -55,10 +56,14 @@ _LIST_GAP = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
 # takes 共计/达到/约), 的 ("10个的").
 _ATTACH_GAP = re.compile(r"[共达为有的]?")
 # Elliptical clauses: the share of an item the sentence must hold, and its lead over the next item.
+PIECE_MAX = 8  # characters right before a number tried as a piece of an item's name
+_ADJACENT_GAP = frozenset("共达为有的 ")
+_DIGIT_OR_MARK = re.compile(r"[\d，,；;：:、（）()“”]")
 MOSTLY_NAMED = 0.75  # of an item's characters in a clause paired by a piece of another name
 ELLIPSIS_MIN = 0.5  # of the item's characters
 ELLIPSIS_LEAD = 2  # characters
 _WORD = re.compile(r"[\u4e00-\u9fff]")
+_GENERIC = re.compile("|".join(GENERIC_WORDS))
 _QUALIFIER = re.compile(r"[（(][^）)]*[）)]")
 # A derived number followed by the value it reached: "增长12.6%达92.9亿元".
 _REACHED = ("达", "达到", "为", "至")
@@ -287,7 +292,9 @@ class Grounder:
                 return self._mention(e, "misattributed", item=fig.item, attribution="item", message=message), paired
             return self._mention(e, "invented", item=fig.item, attribution="item", message=said), paired
         fit = self.by_value(i)
-        guess = self.elliptical(i, e, ci)
+        guess = self.adjacent_piece(e, ci)
+        if guess is None:
+            guess = self.elliptical(i, e, ci)
         if guess is not None:
             if self.fitting(e, [guess]) is not None:
                 return self.grounded(e, guess, named=True), self.all_fitting(e, self.of_unit_class(e), guess)
@@ -301,6 +308,37 @@ class Grounder:
         if fit is not None:
             return self.grounded(e, fit, named=False), self.all_fitting(e, self.of_unit_class(e), fit)
         return self._mention(e, "invented", message=NOT_IN_FIGURES), ()
+
+    def adjacent_piece(self, e: NumberReading, ci: int) -> int | None:
+        """The words right before the number are a piece of one item of its unit class and of
+        no other ("经审查立案323件": 立案提案; "败诉38件": 行政诉讼败诉; "不予立案的17件"): the
+        longest such run of two or more characters, not only generic words, decides, when the
+        rest of that item is words its siblings share."""
+        if _class_of(e) is None:
+            return None
+        pool = self.of_unit_class(e)
+        if len(pool) < 2:
+            return None
+        cs, _ = self.spans[ci]
+        end = e.start
+        while end > cs and self.norm[end - 1] in _ADJACENT_GAP:
+            end -= 1
+        for size in range(min(PIECE_MAX, end - cs), 1, -1):
+            piece = self.norm[end - size : end]
+            if _DIGIT_OR_MARK.search(piece):
+                continue
+            owners = [f for f in pool if piece in self.plain_items[f]]
+            if not owners:
+                continue
+            if len(owners) == 1 and len(_GENERIC.sub("", piece)) >= 2:
+                # the rest of the item is what its siblings share (立案|提案 against 提出提案):
+                # the piece is what tells it from them
+                f = owners[0]
+                rest = self.plain_items[f].replace(piece, "", 1)
+                others = "".join(self.plain_items[g] for g in pool if g != f)
+                return f if not beyond(rest, others) else None
+            return None
+        return None
 
     def elliptical(self, i: int, e: NumberReading, ci: int) -> int | None:
         """A clause that names no item but goes on with the sentence's subject ("蔬菜播种面积
