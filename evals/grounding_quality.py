@@ -29,9 +29,12 @@ Decisions where the labels go beyond the data contract (core/figures.py Figure):
   figure is dropped with it.
 * `alt_units` (the same quantity in a second unit) and `last_period` (环比) have no column:
   `alt_unit` mentions and `base: last_period` statements are out of scope.
-* `gap` ("高于全省增速1.1个百分点": one item's growth rate minus another's % figure) is not a
-  kind of the contract's Derivation; it is expected as kind `points` (a difference of two
-  percentages) and is scored with the others.
+* `gap` ("高于全省增速1.1个百分点": one item's growth rate minus another region's % figure) is
+  out of scope: the data model cannot express it (a figure's `last_year` is its own previous
+  value, not another region's rate; the contract's Derivation has no such kind), so a checker
+  that does not ground it is not "wrongly deriving"; its mentions are reported, not scored.
+* A share of a sum of parts (p098 "案胜率" = (f4 + f5) / f3) is out of scope for the same
+  reason: `part_of` links one part to its whole.
 * A total labelled both as a figure and `derived: sum` is right when it is grounded to its own
   figure or as a sum.
 * `of: last_year` mentions (a previous-year value stated in the text) are plain mentions of
@@ -167,7 +170,11 @@ def _scope(m: dict, raw: dict[str, dict], kept: set[str]) -> str:
     if m.get("of") == "last_year" and raw[m["figure"]].get("last_year") is None:
         return "no last_year"
     kind = m.get("derived")
-    if kind in ("growth", "difference", "points", "multiple", "gap") and raw[refs[0]].get("last_year") is None:
+    if kind == "gap":
+        return "gap (against another region's rate)"
+    if kind == "share" and len(refs) > 2:
+        return "share of a sum of parts"
+    if kind in ("growth", "difference", "points", "multiple") and raw[refs[0]].get("last_year") is None:
         return "no last_year"
     return ""
 

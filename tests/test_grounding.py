@@ -171,8 +171,17 @@ def test_respectively_growth_rates_pair_with_their_items(yearly):
         ("grounded", "编发新闻稿件", "(418−380)/380 = 10%"),
         ("grounded", "新闻发布会", "(11−8)/8 = 37.5%"),
     ]
+    # swapped: each rate is wrong for its own item and right for the other item of the list
     swapped = check_numbers("编发新闻稿件和召开新闻发布会分别增长37.5%、10%。", yearly)
-    assert [m.status for m in swapped] == ["invented", "invented"]
+    assert [(m.status, m.item) for m in swapped] == [
+        ("misattributed", "编发新闻稿件"),
+        ("misattributed", "新闻发布会"),
+    ]
+    assert "应为增长10%" in swapped[0].message and "“新闻发布会”" in swapped[0].message
+    assert "(11−8)/8 = 37.5%" in swapped[1].message and "“编发新闻稿件”" in swapped[1].message
+    # a rate that fits no item of the list stays invented
+    wrong = check_numbers("编发新闻稿件和召开新闻发布会分别增长12%、37.5%。", yearly)
+    assert [m.status for m in wrong] == ["invented", "grounded"]
 
 
 def test_sum_of_named_parts(sample):

@@ -9,13 +9,6 @@ import pytest
 
 from evals import grounding_quality as quality
 
-# The lead removes this at merge once the targets are met (see evals/grounding/misses.md).
-CHECKER_NOT_FINISHED = pytest.mark.xfail(
-    strict=False,
-    reason="item-aware checker (issue 10, branch grounding) not finished: targets not yet met, "
-    "misses in evals/grounding/misses.md",
-)
-
 
 @pytest.fixture(scope="module")
 def measured() -> quality.Measurement:
@@ -73,7 +66,6 @@ def test_a_wrong_derived_number_keeps_its_form_and_leaves_the_rounding():
         assert re.sub(r"[\d.·]", "", w.mention) == re.sub(r"[\d.·]", "", w.label.text)  # same words, sign
 
 
-@CHECKER_NOT_FINISHED
 def test_misattributed_caught(measured):
     caught, n = measured.caught()
     assert caught / n >= quality.TARGET_CAUGHT, _misses(measured.of("swapped") + measured.of("分别"))
@@ -81,14 +73,12 @@ def test_misattributed_caught(measured):
     assert lc / ln >= quality.TARGET_CAUGHT, _misses(measured.of("分别"))
 
 
-@CHECKER_NOT_FINISHED
 def test_derived_judged_right_on_right_and_wrong(measured):
     for set_ in ("derived-right", "derived-wrong"):
         right, n = measured.derived_right(set_)
         assert right == n, f"{set_}: " + _misses(measured.of(set_))
 
 
-@CHECKER_NOT_FINISHED
 def test_no_misattributed_or_wrongly_derived_on_originals(measured):
     originals = measured.of("originals")
     assert measured.originals_misattributed() == 0, _misses([o for o in originals if o.status == "misattributed"])

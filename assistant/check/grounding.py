@@ -4,16 +4,21 @@ clause names and checked against that item's figure, or against what the figures
 For a number, in this order:
 1. Derived words around it (增长 X%, 比上年增加 N, 占 X%, 是上年的N倍 …, derived.find_cue): its
    target is the item it is about (target()); the value computed from that item's last_year or
-   part_of must agree (derived.compute).
-2. The item its clause pairs it with (分别 lists in order, else attribution.nearest), of the
-   same unit class: its value is that item's figure → grounded (attribution "item").
+   part_of must agree (derived.compute). A wrong derived number of a 分别 list that is what
+   another item of the list computes to → misattributed (sibling_fits). A ratio list
+   ("15.3:31.3:53.4") pairs in order with the figures the table gives in a row (ratio_order).
+2. The item its clause pairs it with (分别 lists in order; a clause opening with 分别 that names
+   nothing goes on with the list before it; else attribution.nearest), of the same unit class:
+   its value is that item's figure → grounded (attribution "item").
 3. A figure of an item the clause names that no other number of the clause took → grounded.
 4. 合计/共 N: the sum of the items named before it in its sentence → grounded.
 5. Paired, but the value is another item's figure → misattributed, unless that other item is
    named in the clause as well (it shares the piece of name that paired the number, or most of
    its name is in the clause: the clause is ambiguous, not wrong) → grounded to it.
    Paired, value matches no figure → invented, with the item.
-6. Not paired: today's value match (attribution "value"), else invented.
+6. Not paired: an elliptical clause goes on with the item an earlier clause of its sentence
+   names ("蔬菜播种面积3938公顷，…，产量106551吨", elliptical()), paired as in 2 and 5; else
+   today's value match (attribution "value"), else invented.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ import re
 from bisect import bisect_right
 
 from assistant.check.attribution import (
+    GENERIC_WORDS,
     Occurrence,
     beyond,
+    coverage,
     drop_contained,
     figure_names,
     long_items,
@@ -35,7 +42,7 @@ from assistant.check.attribution import (
     respectively,
     specific_in,
 )
-from assistant.check.derived import Cue, candidate, compute, compute_sum, find_cue, has_data
+from assistant.check.derived import Cue, Outcome, candidate, compute, compute_sum, find_cue, has_data
 from assistant.check.reading import NumberReading, counters, inside, round_half_up, unit_class
 from assistant.check.result import NumberMention, Status
 from assistant.core.figures import Figure, figure_text, format_value
@@ -48,6 +55,16 @@ _LIST_GAP = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
 # What may stand between an item and the number counting it: 共/达/为 (the mention itself
 # takes 共计/达到/约), 的 ("10个的").
 _ATTACH_GAP = re.compile(r"[共达为有的]?")
+# Elliptical clauses: the share of an item the sentence must hold, and its lead over the next item.
+PIECE_MAX = 8  # characters right before a number tried as a piece of an item's name
+_ADJACENT_GAP = frozenset("共达为有的 ")
+_DIGIT_OR_MARK = re.compile(r"[\d，,；;：:、（）()“”]")
+MOSTLY_NAMED = 0.75  # of an item's characters in a clause paired by a piece of another name
+ELLIPSIS_MIN = 0.5  # of the item's characters
+ELLIPSIS_LEAD = 2  # characters
+_WORD = re.compile(r"[\u4e00-\u9fff]")
+_GENERIC = re.compile("|".join(GENERIC_WORDS))
+_QUALIFIER = re.compile(r"[（(][^）)]*[）)]")
 # A derived number followed by the value it reached: "增长12.6%达92.9亿元".
 _REACHED = ("达", "达到", "为", "至")
 # The clause after a 分别 list of derived numbers that gives the values: "分别达43366元和13835元".
@@ -70,6 +87,8 @@ class Grounder:
         self.text, self.norm, self.figures, self.found = text, norm, figures, found
         self.classes = [unit_class(f.base_unit) for f in figures]
         self.by_id = {f.id: f for f in figures}
+        self.item_index = {f.item: k for k, f in reversed(list(enumerate(figures)))}
+        self.plain_items = [_QUALIFIER.sub("", normalise_name(f.item)) for f in figures]
         self.index = {f.id: k for k, f in enumerate(figures)}
         self.keys = figure_names(figures, extra)
         self.long = long_items(figures)
@@ -273,9 +292,96 @@ class Grounder:
                 return self._mention(e, "misattributed", item=fig.item, attribution="item", message=message), paired
             return self._mention(e, "invented", item=fig.item, attribution="item", message=said), paired
         fit = self.by_value(i)
+        guess = self.adjacent_piece(e, ci)
+        if guess is None:
+            guess = self.elliptical(i, e, ci)
+        if guess is not None:
+            if self.fitting(e, [guess]) is not None:
+                return self.grounded(e, guess, named=True), self.all_fitting(e, self.of_unit_class(e), guess)
+            if fit is not None:
+                fig, wrong = self.figures[guess], self.figures[fit]
+                written = self.text[e.start : e.end]
+                message = (
+                    f"“{written}”所在句子说的是“{fig.item}”，数据为{figure_text(fig)}；{written}是“{wrong.item}”的数据"
+                )
+                return self._mention(e, "misattributed", item=fig.item, attribution="item", message=message), (guess,)
         if fit is not None:
             return self.grounded(e, fit, named=False), self.all_fitting(e, self.of_unit_class(e), fit)
         return self._mention(e, "invented", message=NOT_IN_FIGURES), ()
+
+    def adjacent_piece(self, e: NumberReading, ci: int) -> int | None:
+        """The words right before the number are a piece of one item of its unit class and of
+        no other ("经审查立案323件": 立案提案; "败诉38件": 行政诉讼败诉; "不予立案的17件"): the
+        longest such run of two or more characters, not only generic words, decides, when the
+        rest of that item is words its siblings share."""
+        if _class_of(e) is None:
+            return None
+        pool = self.of_unit_class(e)
+        if len(pool) < 2:
+            return None
+        cs, _ = self.spans[ci]
+        end = e.start
+        while end > cs and self.norm[end - 1] in _ADJACENT_GAP:
+            end -= 1
+        for size in range(min(PIECE_MAX, end - cs), 1, -1):
+            piece = self.norm[end - size : end]
+            if _DIGIT_OR_MARK.search(piece):
+                continue
+            owners = [f for f in pool if piece in self.plain_items[f]]
+            if not owners:
+                continue
+            if len(owners) == 1 and len(_GENERIC.sub("", piece)) >= 2:
+                # the rest of the item is what its siblings share (立案|提案 against 提出提案):
+                # the piece is what tells it from them
+                f = owners[0]
+                rest = self.plain_items[f].replace(piece, "", 1)
+                others = "".join(self.plain_items[g] for g in pool if g != f)
+                return f if not beyond(rest, others) else None
+            return None
+        return None
+
+    def elliptical(self, i: int, e: NumberReading, ci: int) -> int | None:
+        """A clause that names no item but goes on with the sentence's subject ("蔬菜播种面积
+        3938公顷，比上年增长1.4%，产量106551吨": 蔬菜产量): the figure of the number's unit class
+        whose item the sentence holds most of (runs of two or more characters), between the
+        previous number of that class and this one, by a clear lead over every other figure,
+        and that no earlier number of the sentence was tied to by its item; part of that item
+        must stand in an earlier clause (a clause alone names an item in full). Not tried when words
+        follow the number in its clause (the item may come after it: "15个集体") or in a 分别 list."""
+        cls = _class_of(e)
+        if cls is None:
+            return None
+        pool = self.of_unit_class(e)
+        cs, ce = self.spans[ci]
+        if len(pool) < 2 or self.respectively_at(ci) >= 0 or _WORD.search(self.norm, e.end, ce):
+            return None
+        start = self.sentence_start(ci)
+        taken: set[int] = set()
+        for j in range(i):
+            if self.found[j].start < start:
+                continue
+            if _class_of(self.found[j]) == cls:
+                start = self.found[j].end  # the text before belongs to that number
+            if self.results[j].attribution == "item":
+                taken.update(self.subjects[j][:1])
+        if start >= cs:
+            return None  # the sentence's earlier clauses are not in the window: nothing to continue
+        window = normalise_name(self.norm[start : e.start])
+        scored = []
+        for f in pool:
+            if f in taken:
+                continue
+            item = self.plain_items[f]
+            share = coverage(item, window)
+            scored.append((round(share * len(item)), share, f))
+        scored.sort(reverse=True)
+        if not scored or scored[0][1] < ELLIPSIS_MIN:
+            return None
+        if coverage(self.plain_items[scored[0][2]], normalise_name(self.norm[start:cs])) == 0:
+            return None  # the subject must come from an earlier clause
+        if len(scored) > 1 and scored[0][0] - scored[1][0] < ELLIPSIS_LEAD:
+            return None
+        return scored[0][2]
 
     def pairs(self, ci: int, cls: str | None, same: list[Occurrence]) -> tuple[dict[int, tuple[int, ...]], int | None]:
         """Reading index -> the figures its clause pairs it with (one unit class), and where a
@@ -292,7 +398,7 @@ class Grounder:
             elif at >= 0:
                 after = [j for j in members if self.found[j].start >= at]
                 everyone = [o for o in self.names(ci) if cls is None or all(self.classes[f] == cls for f in o.figures)]
-                order = self.enumerated(ci, at, everyone, len(after))
+                order = self.enumerated(ci, at, everyone, len(after)) or self.continued(ci, len(after))
                 if order is not None:
                     out = {j: (f,) for j, f in zip(after, order)}
             # only a number of the same class stands between an item and its number: a growth
@@ -330,18 +436,50 @@ class Grounder:
                 return [f for _, f in sorted(where)]
         return None
 
+    def continued(self, ci: int, count: int) -> list[int] | None:
+        """ "城乡居民收入分别增长12%和13%，分别达43366元和13835元": a clause that opens with 分别
+        and names nothing goes on with the 分别 list of the clause before: the items that list's
+        numbers were about, in order."""
+        cs, ce = self.spans[ci]
+        back = self.same_sentence_before(ci)
+        if not back or not _REACHED_LIST.match(self.norm[cs:ce]) or self.names(ci):
+            return None
+        prev = back[0]
+        at = self.respectively_at(prev)
+        if at < 0:
+            return None
+        items = []
+        for j in self.in_clause.get(prev, []):
+            if self.found[j].start > at and j < len(self.results):
+                f = self.item_index.get(self.results[j].item or "")
+                if f is None:
+                    return None
+                items.append(f)
+        return items if len(items) == count and len(set(items)) == count else None
+
     def also_named(self, f: int, paired: int, ci: int, occurrence: Occurrence | None) -> bool:
         """Whether the clause may be about figure f rather than the paired one: f's name holds
         the piece of name that paired the number, or what f's name says beyond the paired
         item's name is in the clause too ("国务院各部门承办的人大代表建议" against "全国两会期间
         提出的人大代表建议总数": 国务院各部门…承办 is in the clause)."""
         item = normalise_name(self.figures[f].item)
+        cs, ce = self.spans[ci]
+        clause = normalise_name(self.norm[cs:ce])
         if occurrence is not None and not occurrence.exact:
             piece = normalise_name(self.norm[occurrence.start : occurrence.end])
             if piece and piece in item:
                 return True
-        cs, ce = self.spans[ci]
-        return specific_in(item, normalise_name(self.figures[paired].item), normalise_name(self.norm[cs:ce]))
+            if coverage(item, clause) >= MOSTLY_NAMED:
+                # paired by a piece of a name, while most of f's name stands in the clause
+                # ("稻谷、小麦、玉米三大作物总产量超5亿吨": 三大粮食作物总产量)
+                return True
+        elif occurrence is not None and item not in clause and self.plain_items[f] not in clause:
+            # the paired item is written in full and f's name only in pieces of it
+            # ("农林牧渔业总产值" holds 渔业…产值, "猪牛羊禽肉总产量" holds 禽肉…产量): not f
+            inner = normalise_name(self.norm[occurrence.start : occurrence.end])
+            if coverage(item, inner) >= coverage(item, clause):
+                return False
+        return specific_in(item, normalise_name(self.figures[paired].item), clause)
 
     def listed_cue(self, i: int) -> Cue | None:
         j = i - 1
@@ -461,6 +599,10 @@ class Grounder:
         items = list(dict.fromkeys(o.figures for o in sorted(here, key=lambda o: o.start) if o.end <= at))
         if len(items) == k:
             return items[index]
+        if len(items) == 1 and len(items[0]) == k and max(items[0]) - min(items[0]) == k - 1:
+            # one name fits the list's items, adjacent in the table ("城乡居民收入分别增长…"):
+            # the table's order
+            return (sorted(items[0])[index],)
         after = [c for c in range(ci + 1, min(ci + 2, len(self.spans))) if ci in self.same_sentence_before(c)]
         for c in after:
             cs2, ce2 = self.spans[c]
@@ -498,7 +640,7 @@ class Grounder:
 
     def derived(self, i: int, e: NumberReading, cue: Cue, ci: int, occs: list[Occurrence]) -> NumberMention | None:
         if cue.ratio:
-            return self.ratio_share(i, e)
+            return self.ratio_order(i, e) or self.ratio_share(i, e)
         figs = self.target(i, e, cue, ci, occs)
         if figs is None:
             return None
@@ -558,6 +700,21 @@ class Grounder:
             return self.grounded(e, supplied, named=True)
         if not cue.strong:
             return None
+        swapped = self.sibling_fits(i, e, cue, ci, occs, target)
+        if swapped is not None:
+            sibling, right = swapped
+            message = (
+                f"“{written}”所在句子说的是“{target.item}”，按{outcome.basis}计算应为{outcome.expected}"
+                f"（{outcome.derivation.formula}）；{written}是“{sibling.item}”的{right.derivation.formula}"
+            )
+            return self._mention(
+                e,
+                "misattributed",
+                item=target.item,
+                attribution="item",
+                derivation=outcome.derivation,
+                message=message,
+            )
         return self._mention(
             e,
             "invented",
@@ -566,6 +723,42 @@ class Grounder:
             derivation=outcome.derivation,
             message=f"“{written}”与数据不符：按{outcome.basis}计算，应为{outcome.expected}（{outcome.derivation.formula}）",
         )
+
+    def sibling_fits(
+        self, i: int, e: NumberReading, cue: Cue, ci: int, occs: list[Occurrence], target: Figure
+    ) -> tuple[Figure, Outcome] | None:
+        """A 分别 list's derived number that is wrong for its own item but is what another item
+        of the same list computes to ("城乡居民收入分别增长13%、12%", the two rates swapped):
+        that item and its computation; None when no other item, or more than one, fits."""
+        at = self.respectively_at(ci)
+        if not 0 <= at < e.start:
+            return None
+        mates = [j for j in self.in_clause[ci] if self.found[j].start > at and self.found[j].unit == e.unit]
+        if i not in mates or len(mates) < 2:
+            return None
+        cls = _class_of(e)
+        limit = e.start
+        if cue.kind == "share":
+            zhan = self.norm.rfind("占", self.spans[ci][0], e.start)
+            limit = zhan if zhan >= 0 else limit
+        here = self.usable(occs, cue, cls, limit)
+        fits: list[tuple[Figure, Outcome]] = []
+        for k, j in enumerate(mates):
+            if j == i:
+                continue
+            figs = self._listed_target(i, e, cue, ci, here, at, len(mates), k)
+            for f in figs or ():
+                fig = self.figures[f]
+                if fig.id == target.id or not has_data(cue.kind, fig):
+                    continue
+                whole = None
+                if cue.kind == "share":
+                    whole = self.by_id.get(fig.part_of or "") or self.whole_named(e, ci, occs, fig)
+                result = compute(cue, e, fig, whole)
+                if result is not None and result.ok:
+                    fits.append((fig, result))
+                    break
+        return fits[0] if len(fits) == 1 else None
 
     def whole_named(self, e: NumberReading, ci: int, occs: list[Occurrence], part: Figure) -> Figure | None:
         """A share's whole when the part has no part_of: the item named between 占 and the number."""
@@ -591,6 +784,62 @@ class Grounder:
                 if outcome is not None and outcome.ok:
                     fits.append(fig)
         return fits[0] if len(fits) == 1 else None
+
+    def ratio_order(self, i: int, e: NumberReading) -> NumberMention | None:
+        """A ratio list ("三次产业结构为15.3:31.3:53.4") of figures the table gives in that order
+        (one, two, three): the k-th number is the k-th of the run of adjacent same-unit figures
+        its values fit; a value of another member of the run is misattributed."""
+        group = self.ratio_group(i)
+        if len(group) < 2:
+            return None
+        fits = [self.fitting(self.found[j], self.of_unit_class(self.found[j])) for j in group]
+        family = {f for f in fits if f is not None}
+        if len(family) < len(group) - 1 or not family:
+            return None
+        run = self.adjacent_run(min(family), max(family), len(group))
+        if run is None or not family <= set(run):
+            return None
+        k = group.index(i)
+        own, fit = run[k], fits[k]
+        if fit == own or (fit is not None and self.fitting(e, [own]) is not None):
+            return self.grounded(e, own, named=True)
+        if fit is None:
+            return None
+        fig, wrong = self.figures[own], self.figures[fit]
+        written = self.text[e.start : e.end]
+        message = (
+            f"“{written}”在比例中的位置对应“{fig.item}”，数据为{figure_text(fig)}；{written}是“{wrong.item}”的数据"
+        )
+        return self._mention(e, "misattributed", item=fig.item, attribution="item", message=message)
+
+    def ratio_group(self, i: int) -> list[int]:
+        """The numbers of the ratio list number i stands in (joined by : or ：), in order."""
+
+        def joined(a: int, b: int) -> bool:
+            return self.norm[self.found[a].end : self.found[b].start] in (":", "：", "︰")
+
+        lo = i
+        while lo > 0 and joined(lo - 1, lo):
+            lo -= 1
+        hi = i
+        while hi + 1 < len(self.found) and joined(hi, hi + 1):
+            hi += 1
+        return list(range(lo, hi + 1))
+
+    def adjacent_run(self, lo: int, hi: int, n: int) -> list[int] | None:
+        """n figures adjacent in the table, of one unit, from lo to hi (extended by one on either
+        side when one value of the list is missing)."""
+        unit = self.figures[lo].unit
+        if any(self.figures[f].unit != unit for f in range(lo, hi + 1)):
+            return None
+        while hi - lo + 1 < n:
+            if hi + 1 < len(self.figures) and self.figures[hi + 1].unit == unit:
+                hi += 1
+            elif lo > 0 and self.figures[lo - 1].unit == unit:
+                lo -= 1
+            else:
+                return None
+        return list(range(lo, hi + 1)) if hi - lo + 1 == n else None
 
     def ratio_share(self, i: int, e: NumberReading) -> NumberMention | None:
         """A number of a ratio list ("三次产业结构为2.7:40.4:56.8"): the share of some part in
