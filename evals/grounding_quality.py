@@ -958,14 +958,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all-pairs", action="store_true", help="swap every valid pair, not one B per mention")
     ap.add_argument("--progress", type=Path, help="append one line of headline numbers to this file")
     ap.add_argument("--label", default="", help="what was measured (e.g. a commit), for --progress")
+    ap.add_argument(
+        "--paragraphs",
+        type=Path,
+        default=PARAGRAPHS,
+        help="the labelled set (default: the development set; evals/grounding/heldout.yaml is held out)",
+    )
     args = ap.parse_args(argv)
-    m = measure(seed=args.seed, all_pairs=args.all_pairs)
+    m = measure(args.paragraphs, seed=args.seed, all_pairs=args.all_pairs)
     text = report(m)
     print(text)
     if args.progress:
         line = progress_line(m, args.label)
         if not args.all_pairs:  # the same swaps over every valid pair: a draw-independent check
-            every = measure(seed=args.seed, all_pairs=True)
+            every = measure(args.paragraphs, seed=args.seed, all_pairs=True)
             caught, n = every.caught(("swapped",))
             line += f" | all pairs: plain swaps caught {caught / n:.1%} of {n}"
         with args.progress.open("a", encoding="utf-8") as fh:
