@@ -23,7 +23,7 @@ from assistant.commands.base import (
     number_counts,
     number_line,
 )
-from assistant.core.errors import InputError
+from assistant.core.errors import InputError, Unchanged
 from assistant.core.figures import Figure, format_value, load_figures
 from assistant.core.settings import Settings, get_settings
 from assistant.drafting.context import DraftContext, SectionRequest
@@ -93,11 +93,13 @@ def _regenerate(
         request = SectionRequest(section, instruction=instruction, on_delta=on_delta if use_stream else None)
         return draft_section(DraftContext.create(spec, figures, kb, settings), request, engine)
 
-    # No author: the store records the engine that wrote the text (offline when the model failed).
-    version = ws.regenerate(report_id, section_id, drafter, instruction=instruction, settings=settings)
-    if use_stream:
-        console.print()
-    return version
+    # No author: the store records the engine that wrote the text. A model failure (ModelError,
+    # exit 4) or a text identical to the current version (Unchanged) saves nothing.
+    try:
+        return ws.regenerate(report_id, section_id, drafter, instruction=instruction, settings=settings)
+    finally:
+        if use_stream:
+            console.print()
 
 
 def _print_section_result(ws: Workspace, report_id: str, section_id: str, version: int) -> None:
@@ -109,8 +111,8 @@ def _print_section_result(ws: Workspace, report_id: str, section_id: str, versio
         f"其他章节未改动。"
     )
     error = draft.provenance.error
-    if error:
-        console.print(f"[yellow]模型出错，本版由离线引擎起草：{escape(error)}[/]")
+    if error:  # a failed number repair: the model's first draft is kept, its numbers marked
+        console.print(f"[yellow]{escape(error)}[/]")
 
 
 def _when(stamp: str) -> str:
@@ -232,9 +234,13 @@ def regenerate(
         err_console.print(f"[yellow]离线引擎按提纲要点和数据组稿：{how}。要求已记入版本历史。[/]")
     kb = _open_kb(settings)
     previous = ws.section(report, section_id).text
-    version = _regenerate(
-        ws, report, section_id, settings=settings, engine=engine, kb=kb, instruction=instruction, stream=True
-    )
+    try:
+        version = _regenerate(
+            ws, report, section_id, settings=settings, engine=engine, kb=kb, instruction=instruction, stream=True
+        )
+    except Unchanged as same:
+        console.print(escape(str(same)))
+        return
     _print_section_result(ws, report, section_id, version)
     if ws.get_version(report, section_id, version).text == previous:
         console.print("新版本正文与上一版相同。")
@@ -379,9 +385,13 @@ def refresh(
     kb = _open_kb(settings)
     for s in todo:
         console.print(f"正在重新生成章节 [bold]{escape(s.section_id)}[/] {escape(s.title)} ……")
-        version = _regenerate(
-            ws, report, s.section_id, settings=settings, engine=engine, kb=kb, instruction=None, stream=False
-        )
+        try:
+            version = _regenerate(
+                ws, report, s.section_id, settings=settings, engine=engine, kb=kb, instruction=None, stream=False
+            )
+        except Unchanged as same:
+            console.print(escape(str(same)))
+            continue
         _print_section_result(ws, report, s.section_id, version)
     left = ws.stale_sections(report)
     if left:
