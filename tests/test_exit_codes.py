@@ -6,6 +6,7 @@ and the in-process FakeChatModel."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 
@@ -77,6 +78,32 @@ def test_regenerate_with_a_failing_model_saves_nothing_and_exits_4(ws_report, mo
     assert exit_code_of(monkeypatch, "regenerate", rid, "1.2") == EXIT_MODEL
     assert [h.version for h in ws.history(rid, "1.2")] == [1]
     assert ws.section(rid, "1.2") == before
+
+
+def test_a_cut_stream_is_discarded_not_kept_on_screen(ws_report, monkeypatch, fake_openai):
+    # Old code: the partial text stayed on screen above an offline stand-in saved as version 2.
+    ws, rid = ws_report
+    use_server(monkeypatch, fake_openai)
+    fake_openai.enqueue_cut_stream("新媒体发稿860篇，传播力持续增强。", after_chars=6)
+    result = run("regenerate", rid, "1.2")
+    assert isinstance(result.exception, ModelError), result.output
+    assert "以上部分输出作废，未保存" in result.output  # not a terminal: it cannot be erased
+    assert [h.version for h in ws.history(rid, "1.2")] == [1]
+
+
+def test_on_a_terminal_the_streamed_rows_are_erased(monkeypatch):
+    from rich.console import Console
+
+    from assistant.commands import workspace
+
+    screen = io.StringIO()
+    monkeypatch.setattr(workspace, "console", Console(file=screen, force_terminal=True, width=10))
+    workspace._discard_streamed("一二三四五六七\n八")  # 14 cells on 10 columns: 2 rows, then 1
+    assert screen.getvalue() == "\x1b[2F\x1b[J"
+    screen.truncate(0)
+    screen.seek(0)
+    workspace._discard_streamed("一二")
+    assert screen.getvalue() == "\r\x1b[J"
 
 
 def test_offline_regenerate_still_saves(ws_report):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.cells import cell_len
 from rich.console import JustifyMethod
 from rich.markup import escape
 from rich.table import Table
@@ -84,7 +85,10 @@ def _regenerate(
     instruction: str | None,
     stream: bool,
 ) -> int:
+    streamed: list[str] = []
+
     def on_delta(text: str) -> None:
+        streamed.append(text)
         console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
 
     use_stream = stream and engine.streams
@@ -96,10 +100,32 @@ def _regenerate(
     # No author: the store records the engine that wrote the text. A model failure (ModelError,
     # exit 4) or a text identical to the current version (Unchanged) saves nothing.
     try:
-        return ws.regenerate(report_id, section_id, drafter, instruction=instruction, settings=settings)
-    finally:
+        version = ws.regenerate(report_id, section_id, drafter, instruction=instruction, settings=settings)
+    except Unchanged:
         if use_stream:
             console.print()
+        raise
+    except Exception:
+        if streamed:  # a cut stream: its partial text must not pass for the new version
+            _discard_streamed("".join(streamed))
+        raise
+    if use_stream:
+        console.print()
+    return version
+
+
+def _discard_streamed(text: str) -> None:
+    """Clear text streamed to the terminal (the cursor still on its last line); elsewhere (a
+    pipe, a log) it cannot be taken back, so say that it does not count."""
+    if not console.is_terminal:
+        console.print()
+        console.print("（模型中断，以上部分输出作废，未保存。）")
+        return
+    width = max(console.width, 1)
+    rows = sum(max(1, -(-cell_len(line) // width)) for line in text.split("\n"))
+    up = f"\x1b[{rows - 1}F" if rows > 1 else "\r"  # to the start of the first streamed row
+    console.file.write(up + "\x1b[J")  # then erase to the end of the screen
+    console.file.flush()
 
 
 def _print_section_result(ws: Workspace, report_id: str, section_id: str, version: int) -> None:
