@@ -144,6 +144,24 @@ def test_regenerate_with_a_working_model_saves(ws_report, monkeypatch, fake_open
     assert ws.history(rid, "1.2")[-1].author == "model"
 
 
+def test_refresh_with_a_failing_model_saves_nothing_tries_every_section_and_exits_4(ws_report, monkeypatch):
+    # Old code: saved offline stand-ins for the stale sections and exited 0.
+    from assistant.commands import workspace
+
+    ws, rid = ws_report
+    failing = FakeChatModel(
+        name="fake-model", responder=lambda messages: (_ for _ in ()).throw(ModelError("无法连接模型服务。"))
+    )
+    monkeypatch.setattr(workspace, "_make_model", lambda settings, offline, name: failing)
+    ws.update_figures(rid, make_figures(F02=(45.2, "万人次"), F04=(320, "人次")))
+    assert ws.stale_sections(rid) == ["1.1", "3"]
+    result = run("refresh", rid)
+    assert result.exit_code == EXIT_MODEL, result.output
+    assert "章节 1.1、3 未更新" in result.output
+    assert ws.stale_sections(rid) == ["1.1", "3"]
+    assert [h.version for h in ws.history(rid, "1.1")] == [1] and [h.version for h in ws.history(rid, "3")] == [1]
+
+
 # ---- the page's regenerate --------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from assistant.commands.base import (
     number_counts,
     number_line,
 )
-from assistant.core.errors import InputError, Unchanged
+from assistant.core.errors import EXIT_MODEL, InputError, ModelError, Unchanged
 from assistant.core.figures import Figure, format_value, load_figures
 from assistant.core.settings import Settings, get_settings
 from assistant.drafting.context import DraftContext, SectionRequest
@@ -409,6 +409,7 @@ def refresh(
         return
     engine = make_engine(_make_model(settings, offline, model))
     kb = _open_kb(settings)
+    failed: list[str] = []
     for s in todo:
         console.print(f"正在重新生成章节 [bold]{escape(s.section_id)}[/] {escape(s.title)} ……")
         try:
@@ -418,10 +419,17 @@ def refresh(
         except Unchanged as same:
             console.print(escape(str(same)))
             continue
+        except ModelError as err:  # nothing saved for this section; the others still get their turn
+            err_console.print(f"[bold red]错误：[/]{escape(str(err))}")
+            failed.append(s.section_id)
+            continue
         _print_section_result(ws, report, s.section_id, version)
     left = ws.stale_sections(report)
     if left:
         console.print(f"[yellow]仍需更新的章节：{escape('、'.join(left))}[/]")
+    if failed:
+        err_console.print(f"[bold red]模型出错：[/]章节 {escape('、'.join(failed))} 未更新，退出码 {EXIT_MODEL}。")
+        raise typer.Exit(EXIT_MODEL)
 
 
 @app.command()
