@@ -161,7 +161,8 @@ def test_regenerate_one_section_with_instruction_streams_and_leaves_the_rest(fak
     assert "hb-grounded" in html and "11次" in html
 
 
-def test_model_failure_falls_back_to_offline_with_a_warning(fake_model):
+def test_model_failure_shows_the_error_and_saves_nothing(fake_model):
+    # Issue 11: a regeneration the model failed is not done by an offline stand-in.
     from assistant.core.errors import ModelError
 
     at = drafted_app()
@@ -171,20 +172,23 @@ def test_model_failure_falls_back_to_offline_with_a_warning(fake_model):
     at.run()
     at.button(key="regen.1.1").click().run()
     assert not at.exception
-    assert any("已改用离线引擎" in t for t in texts(at.warning))
-    assert len(workspace().history(ui(at).report_id, "1.1")) == 2  # nothing lost, a version added
+    assert any("无法连接模型服务" in t and "未保存" in t for t in texts(at.error))
+    assert len(workspace().history(ui(at).report_id, "1.1")) == 1  # nothing lost, nothing added
 
 
-def test_regenerate_action_with_a_failing_model_records_the_offline_engine():
-    # Regression: the page's action and the CLI both go through Workspace.regenerate, which
-    # records the engine that wrote the text, not whether a model was configured.
+def test_regenerate_action_with_a_failing_model_saves_nothing():
+    # The page's action and the CLI both go through Workspace.regenerate, which refuses to save
+    # an offline stand-in when the model failed (issue 11).
     from assistant.core.errors import ModelError, StoreError
 
     at = drafted_app()
     rid = ui(at).report_id
     ws = workspace()
     failing = FakeChatModel(responder=lambda messages: (_ for _ in ()).throw(ModelError("无法连接模型服务。")))
-    draft = actions.regenerate_section(ws, rid, "1.1", get_settings(), failing, instruction="更精炼")
+    with pytest.raises(ModelError, match="未保存任何版本"):
+        actions.regenerate_section(ws, rid, "1.1", get_settings(), failing, instruction="更精炼")
+    assert len(ws.history(rid, "1.1")) == 1
+    draft = actions.regenerate_section(ws, rid, "1.1", get_settings(), None, instruction="更精炼")
     assert draft.section_id == "1.1" and draft.provenance.engine == "offline"
     assert ws.current(rid).section("1.1").text == draft.text
     last = ws.history(rid, "1.1")[-1]

@@ -252,10 +252,17 @@ def test_regenerate_records_the_engine_that_wrote_the_text(tmp_path):
     # Regression: a model that failed hands the section to the offline engine; the history
     # said 模型 because the caller passed author="model" whenever a model was configured.
     ws, rid = new_workspace(tmp_path)
-    ws.regenerate(rid, "1.2", lambda section, spec, figures: make_section(section.id, engine="offline"))
+    # Distinct texts: a version identical to the current one is never saved (Unchanged).
+    ws.regenerate(
+        rid, "1.2", lambda section, spec, figures: make_section(section.id, engine="offline", text="新媒体发稿860篇。")
+    )
     assert ws.history(rid, "1.2")[-1].author == "offline"
     ws.regenerate(
-        rid, "1.2", lambda section, spec, figures: make_section(section.id, engine="model", model="fake-model")
+        rid,
+        "1.2",
+        lambda section, spec, figures: make_section(
+            section.id, engine="model", model="fake-model", text="全年新媒体发稿860篇。"
+        ),
     )
     assert ws.history(rid, "1.2")[-1].author == "model"
 

@@ -100,9 +100,9 @@ def test_regenerate_with_model_streams_and_records_model(ws_report, monkeypatch)
     assert {k: v for k, v in after.items() if k != "1.2"} == {k: v for k, v in before.items() if k != "1.2"}
 
 
-def test_regenerate_with_a_failing_model_records_the_offline_engine(ws_report, monkeypatch):
-    # Regression: the command passed author="model" whenever a model was configured, so a
-    # section the offline engine wrote after the model failed was listed as 模型 in history.
+def test_regenerate_with_a_failing_model_saves_nothing(ws_report, monkeypatch):
+    # Issue 11: the command used to save the offline stand-in (exit 0); now nothing is saved
+    # and the ModelError (exit code 4) names the failure.
     from assistant.commands import workspace
     from assistant.core.errors import ModelError
     from assistant.testing.fakes import FakeChatModel
@@ -113,11 +113,11 @@ def test_regenerate_with_a_failing_model_records_the_offline_engine(ws_report, m
     )
     monkeypatch.setattr(workspace, "_make_model", lambda settings, offline, name: failing)
     result = run("regenerate", rid, "1.2")
-    assert result.exit_code == 0, result.output
-    assert ws.section(rid, "1.2").provenance.engine == "offline"
-    assert ws.history(rid, "1.2")[-1].author == "offline"
+    assert isinstance(result.exception, ModelError) and result.exception.exit_code == 4
+    assert "无法连接模型服务" in str(result.exception) and "未保存" in str(result.exception)
+    assert [h.version for h in ws.history(rid, "1.2")] == [1]
     row = next(line for line in run("history", rid, "1.2").output.splitlines() if "▶" in line)
-    assert "离线" in row and "模型" not in row  # the current version, as the command lists it
+    assert "1" in row.split()[:3]  # version 1 is still current
 
 
 def test_locked_section_refuses_regenerate(ws_report, monkeypatch):

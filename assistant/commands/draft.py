@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.commands.base import NUMBER_COUNTS_HEADER, command_app, console, err_console, number_counts
+from assistant.core.errors import EXIT_MODEL
 from assistant.core.figures import Figure, load_figures
 from assistant.core.resources import resource_dir
 from assistant.core.settings import Settings, get_settings
@@ -127,8 +128,10 @@ def _run(
     data["report_id"] = report_id
     (out / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
+    fell_back = [s.section_id for s in report.sections if s.provenance.fell_back]
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
+        _exit_if_fell_back(fell_back)
         return
     _print_summary(report)
     console.print(
@@ -146,6 +149,17 @@ def _run(
     if notice:
         console.print(f"[bold yellow]{notice}[/]")
     console.print(f"已写入 {escape(str(md_path))} 和 {escape(str(out / 'report.json'))}")
+    _exit_if_fell_back(fell_back)
+
+
+def _exit_if_fell_back(section_ids: list[str]) -> None:
+    """The draft is saved either way; exit code 4 tells a script the model failed for some sections."""
+    if section_ids:
+        err_console.print(
+            f"[bold red]模型出错：[/]章节 {escape('、'.join(section_ids))} 由离线引擎代为起草"
+            f"（已保存，已在表中标出），退出码 {EXIT_MODEL}。"
+        )
+        raise typer.Exit(EXIT_MODEL)
 
 
 def _print_summary(report: ReportDraft) -> None:

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from assistant.commands.base import HELP, console, err_console
-from assistant.core.errors import HuibaoError
+from assistant.core.errors import EXIT_INTERNAL, HuibaoError
 
 __all__ = ["COMMANDS", "app", "console", "err_console", "main"]
 
@@ -93,7 +93,7 @@ def main() -> None:
         if os.environ.get("HUIBAO_DEBUG"):
             raise
         err_console.print(f"[bold red]内部错误：[/]{type(err).__name__}: {err}\n设置 HUIBAO_DEBUG=1 可查看详细信息。")
-        sys.exit(3)
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.cells import cell_len
 from rich.console import JustifyMethod
 from rich.markup import escape
 from rich.table import Table
@@ -23,7 +24,7 @@ from assistant.commands.base import (
     number_counts,
     number_line,
 )
-from assistant.core.errors import InputError
+from assistant.core.errors import EXIT_MODEL, InputError, ModelError, Unchanged
 from assistant.core.figures import Figure, format_value, load_figures
 from assistant.core.settings import Settings, get_settings
 from assistant.drafting.context import DraftContext, SectionRequest
@@ -84,7 +85,10 @@ def _regenerate(
     instruction: str | None,
     stream: bool,
 ) -> int:
+    streamed: list[str] = []
+
     def on_delta(text: str) -> None:
+        streamed.append(text)
         console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
 
     use_stream = stream and engine.streams
@@ -93,11 +97,35 @@ def _regenerate(
         request = SectionRequest(section, instruction=instruction, on_delta=on_delta if use_stream else None)
         return draft_section(DraftContext.create(spec, figures, kb, settings), request, engine)
 
-    # No author: the store records the engine that wrote the text (offline when the model failed).
-    version = ws.regenerate(report_id, section_id, drafter, instruction=instruction, settings=settings)
+    # No author: the store records the engine that wrote the text. A model failure (ModelError,
+    # exit 4) or a text identical to the current version (Unchanged) saves nothing.
+    try:
+        version = ws.regenerate(report_id, section_id, drafter, instruction=instruction, settings=settings)
+    except Unchanged:
+        if use_stream:
+            console.print()
+        raise
+    except Exception:
+        if streamed:  # a cut stream: its partial text must not pass for the new version
+            _discard_streamed("".join(streamed))
+        raise
     if use_stream:
         console.print()
     return version
+
+
+def _discard_streamed(text: str) -> None:
+    """Clear text streamed to the terminal (the cursor still on its last line); elsewhere (a
+    pipe, a log) it cannot be taken back, so say that it does not count."""
+    if not console.is_terminal:
+        console.print()
+        console.print("（模型中断，以上部分输出作废，未保存。）")
+        return
+    width = max(console.width, 1)
+    rows = sum(max(1, -(-cell_len(line) // width)) for line in text.split("\n"))
+    up = f"\x1b[{rows - 1}F" if rows > 1 else "\r"  # to the start of the first streamed row
+    console.file.write(up + "\x1b[J")  # then erase to the end of the screen
+    console.file.flush()
 
 
 def _print_section_result(ws: Workspace, report_id: str, section_id: str, version: int) -> None:
@@ -109,8 +137,8 @@ def _print_section_result(ws: Workspace, report_id: str, section_id: str, versio
         f"其他章节未改动。"
     )
     error = draft.provenance.error
-    if error:
-        console.print(f"[yellow]模型出错，本版由离线引擎起草：{escape(error)}[/]")
+    if error:  # a failed number repair: the model's first draft is kept, its numbers marked
+        console.print(f"[yellow]{escape(error)}[/]")
 
 
 def _when(stamp: str) -> str:
@@ -232,9 +260,13 @@ def regenerate(
         err_console.print(f"[yellow]离线引擎按提纲要点和数据组稿：{how}。要求已记入版本历史。[/]")
     kb = _open_kb(settings)
     previous = ws.section(report, section_id).text
-    version = _regenerate(
-        ws, report, section_id, settings=settings, engine=engine, kb=kb, instruction=instruction, stream=True
-    )
+    try:
+        version = _regenerate(
+            ws, report, section_id, settings=settings, engine=engine, kb=kb, instruction=instruction, stream=True
+        )
+    except Unchanged as same:
+        console.print(escape(str(same)))
+        return
     _print_section_result(ws, report, section_id, version)
     if ws.get_version(report, section_id, version).text == previous:
         console.print("新版本正文与上一版相同。")
@@ -377,15 +409,27 @@ def refresh(
         return
     engine = make_engine(_make_model(settings, offline, model))
     kb = _open_kb(settings)
+    failed: list[str] = []
     for s in todo:
         console.print(f"正在重新生成章节 [bold]{escape(s.section_id)}[/] {escape(s.title)} ……")
-        version = _regenerate(
-            ws, report, s.section_id, settings=settings, engine=engine, kb=kb, instruction=None, stream=False
-        )
+        try:
+            version = _regenerate(
+                ws, report, s.section_id, settings=settings, engine=engine, kb=kb, instruction=None, stream=False
+            )
+        except Unchanged as same:
+            console.print(escape(str(same)))
+            continue
+        except ModelError as err:  # nothing saved for this section; the others still get their turn
+            err_console.print(f"[bold red]错误：[/]{escape(str(err))}")
+            failed.append(s.section_id)
+            continue
         _print_section_result(ws, report, s.section_id, version)
     left = ws.stale_sections(report)
     if left:
         console.print(f"[yellow]仍需更新的章节：{escape('、'.join(left))}[/]")
+    if failed:
+        err_console.print(f"[bold red]模型出错：[/]章节 {escape('、'.join(failed))} 未更新，退出码 {EXIT_MODEL}。")
+        raise typer.Exit(EXIT_MODEL)
 
 
 @app.command()

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+# Exit codes of every `huibao` command (the README lists them): 0 success, 1 problems found,
+# 2 unusable input, 3 internal error, 4 the model failed. Scripts tell an outage from a result by 4.
+EXIT_PROBLEMS = 1
+EXIT_INPUT = 2
+EXIT_INTERNAL = 3
+EXIT_MODEL = 4
+
 
 class HuibaoError(Exception):
     """Base class: `str(err)` is a complete Chinese message fit to show the user."""
 
-    exit_code = 1
+    exit_code = EXIT_PROBLEMS
 
 
 class InputError(HuibaoError):
     """Unusable user input (a file, a row, a field). Nothing was written."""
 
-    exit_code = 2
+    exit_code = EXIT_INPUT
 
     def __init__(
         self, message: str, *, file: str | None = None, line: int | None = None, field: str | None = None
@@ -31,6 +38,15 @@ class InputError(HuibaoError):
 class ModelError(HuibaoError):
     """The model endpoint failed (unreachable, bad key, unknown model, timeout)."""
 
+    exit_code = EXIT_MODEL
+
 
 class StoreError(HuibaoError):
     """The workspace refused an operation (unknown report, locked section, newer schema)."""
+
+
+class Unchanged(HuibaoError):
+    """The operation would save a version identical to the current one, so nothing was saved.
+    Not a failure: the command says so and exits 0."""
+
+    exit_code = 0

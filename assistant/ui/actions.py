@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.core.errors import InputError, StoreError
+from assistant.core.errors import InputError, StoreError, Unchanged
 from assistant.core.figures import Figure, figure_text, format_value, load_figures, parse_figure_rows, write_figures
 from assistant.core.resources import resource_dir
 from assistant.core.settings import Settings
@@ -137,7 +137,8 @@ def regenerate_section(
     on_delta: Callable[[str], None] | None = None,
 ) -> SectionDraft:
     """Redraft one section and save it as a new version (Workspace.regenerate); other sections
-    are untouched. Returns the new draft."""
+    are untouched. Returns the new draft. Raises ModelError when the model failed and Unchanged
+    when the text is the current one: in both cases nothing is saved."""
     if section_id in ws.locked(report_id):
         # The store's own refusal names the CLI command (huibao unlock); the page has a button.
         raise StoreError(f"章节 {section_id} 已锁定，解锁后才能重新起草。")
@@ -358,16 +359,19 @@ class ReportActions:
         return hits[0] if len(hits) == 1 else None
 
     def regenerate(self, section_id: str, instruction: str | None) -> ActionResult:
-        draft = regenerate_section(
-            self.ws,
-            self.report_id,
-            section_id,
-            self.settings,
-            self.model,
-            self.kb_provider,
-            instruction=instruction,
-            on_delta=self.on_delta,
-        )
+        try:
+            draft = regenerate_section(
+                self.ws,
+                self.report_id,
+                section_id,
+                self.settings,
+                self.model,
+                self.kb_provider,
+                instruction=instruction,
+                on_delta=self.on_delta,
+            )
+        except Unchanged as same:  # not a failure: nothing new to save
+            return ActionResult(str(same))
         how = f"（要求：{instruction}）" if instruction else ""
         return ActionResult(
             f"已重新起草 {section_id}「{draft.title}」{how}，并保存为新版本。", changed=True, sections=[section_id]

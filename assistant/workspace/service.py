@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from assistant.check import check_text
 from assistant.check.result import CheckResult
-from assistant.core.errors import StoreError
+from assistant.core.errors import ModelError, StoreError, Unchanged
 from assistant.core.figures import Figure, figure_text
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec
@@ -315,6 +315,10 @@ class Workspace:
         transaction; the lock is checked before drafting (to fail fast) and again when saving.
         ``author`` defaults to the engine that actually wrote the text: a model that failed
         hands the section to the offline engine, and the history must say so.
+
+        Nothing is saved when the model failed and the section fell back offline (ModelError,
+        exit code 4: a regeneration asked of the model is not done by an offline stand-in), nor
+        when the new version would be identical to the current one (Unchanged).
         """
         self.store.ensure_unlocked(report_id, section_id)
         spec = self.store.spec(report_id)
@@ -324,6 +328,10 @@ class Workspace:
         draft = drafter(section_spec, spec, figures)
         if draft.section_id != section_id:
             raise StoreError(f"重新生成的章节编号“{draft.section_id}”与请求的“{section_id}”不一致，未保存。")
+        if draft.provenance.fell_back:
+            raise ModelError(f"模型出错，章节 {section_id} 未重新起草，未保存任何版本：{draft.provenance.error}")
+        if self._same_as_current(report_id, section_id, draft, snapshot_id):
+            raise Unchanged(f"章节 {section_id} 重新起草的结果与当前版本相同，未保存。")
         return self.add_version(
             report_id,
             draft,
@@ -332,6 +340,16 @@ class Workspace:
             settings=settings,
             snapshot_id=snapshot_id,
         )
+
+    def _same_as_current(self, report_id: str, section_id: str, draft: SectionDraft, snapshot_id: int | None) -> bool:
+        """Same title and text, drafted from the same figures snapshot (a stale section redrafted
+        to the same words still moves onto the new figures, so it is saved)."""
+        current = next((v for v in self.store.history(report_id, section_id) if v.is_current), None)
+        if current is None:
+            return False
+        record = self.store.version_record(report_id, section_id, current.version)
+        old = record.draft
+        return (old.title, old.text) == (draft.title, draft.text) and record.snapshot_id == snapshot_id
 
     def edit(self, report_id: str, section_id: str, text: str, checker: Checker | None = None) -> int:
         """Save a hand-edited text as a new version (author "hand"), checked against the figures.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.core.errors import HuibaoError
+from assistant.core.errors import HuibaoError, Unchanged
 from assistant.drafting.draft import drafted_sections
 from assistant.drafting.drafts import SectionDraft
 from assistant.gongwen import PART_NAMES
@@ -116,7 +116,11 @@ def _stream_section(
         with slot.container():
             st.caption("正在重新起草…" + (f"（要求：{job.instruction}）" if job.instruction else ""))
             st.write_stream(call)
-    except HuibaoError as err:
+    except Unchanged as same:  # not a failure: nothing new to save
+        slot.empty()
+        st.info(str(same))
+        return None
+    except HuibaoError as err:  # a model failure included: nothing was saved
         slot.empty()
         st.error(str(err))
         return None
@@ -124,8 +128,6 @@ def _stream_section(
     draft = call.result
     how = f"（要求：{job.instruction}）" if job.instruction else ""
     st.success(f"章节 {section_id} 已重新起草{how}并保存为新版本。")
-    if draft.provenance.fell_back:
-        st.warning("模型未能完成这一节，已改用离线引擎起草。请在“设置”中测试连接。")
     return draft
 
 
