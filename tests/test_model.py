@@ -433,6 +433,18 @@ def test_test_connection_without_models_endpoint_pings_the_model(fake_openai):
     assert fake_openai.chat_requests[0].json["model"] == "fake-model"
 
 
+def test_answers_are_bounded_by_answer_tokens(fake_openai):
+    # vLLM, Ollama and llama.cpp read max_tokens; ChatOpenAI alone would send max_completion_tokens.
+    model = _model(fake_openai, answer_tokens=321)
+    fake_openai.enqueue(TEXT)
+    fake_openai.enqueue(TEXT)
+    model.complete(USER)
+    list(model.stream(USER))
+    for request in fake_openai.chat_requests:
+        assert request.json["max_tokens"] == 321
+        assert "max_completion_tokens" not in request.json
+
+
 # ---- embeddings, tokens ----------------------------------------------------------------------
 
 

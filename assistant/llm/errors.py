@@ -11,8 +11,8 @@ import email.utils
 import re
 import time
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
+from assistant.core.settings import masked_url
 from assistant.llm.port import ModelCallError
 
 if TYPE_CHECKING:
@@ -24,16 +24,7 @@ PLACEHOLDER_KEY = "EMPTY"  # vLLM / Ollama / llama.cpp accept any key
 
 def display_url(url: str | None) -> str:
     """The base URL as shown to users: no user:password, no query string (tokens hide there)."""
-    if not url:
-        return OPENAI_DEFAULT_BASE_URL
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, "", ""))
-    except ValueError:
-        return "（地址格式无效）"
+    return masked_url(url) if url else OPENAI_DEFAULT_BASE_URL
 
 
 def retry_after_seconds(err: BaseException) -> float | None:
