@@ -111,6 +111,8 @@ def _print_section_result(ws: Workspace, report_id: str, section_id: str, versio
     error = draft.provenance.error
     if error:
         console.print(f"[yellow]模型出错，本版由离线引擎起草：{escape(error)}[/]")
+    for warning in draft.provenance.warnings:
+        console.print(f"[yellow]{escape(warning)}[/]")
 
 
 def _when(stamp: str) -> str:

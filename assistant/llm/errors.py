@@ -215,7 +215,7 @@ class ErrorTranslator:
     def length(self, partial: str) -> ModelCallError:
         return ModelCallError(
             f"模型“{self.model}”的回答达到长度上限被截断（已收到 {len(partial)} 个字），未作为完整结果使用。"
-            "请精简要点，或调大服务端的最大输出长度后重试。",
+            "请精简要点，或调大 HUIBAO_ANSWER_TOKENS（及服务端的最大输出长度）后重试。",
             kind="length",
             partial=partial,
         )

@@ -126,6 +126,8 @@ def _stream_section(
     st.success(f"章节 {section_id} 已重新起草{how}并保存为新版本。")
     if draft.provenance.fell_back:
         st.warning("模型未能完成这一节，已改用离线引擎起草。请在“设置”中测试连接。")
+    for warning in draft.provenance.warnings:
+        st.warning(warning)
     return draft
 
 
