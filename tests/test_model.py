@@ -425,6 +425,25 @@ def test_test_connection_failures(fake_openai):
     assert not ok and url in message
 
 
+def test_credentials_in_the_address_are_never_shown(fake_openai, monkeypatch):
+    from typer.testing import CliRunner
+
+    from assistant.commands.main import app
+    from assistant.core.settings import get_settings
+    from assistant.llm.errors import ErrorTranslator
+
+    url = f"http://user:pw-SECRET@127.0.0.1:{_free_closed_port()}/v1?token=tok-SECRET"
+    ok, message = test_connection(Settings(base_url=url))
+    assert not ok and "SECRET" not in message and "127.0.0.1" in message
+    monkeypatch.setenv("HUIBAO_BASE_URL", url)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["models"], env={"COLUMNS": "300"})
+    shown = result.output + str(result.exception)  # main() prints the error; here it is raised
+    assert result.exit_code != 0 and "127.0.0.1" in shown and "SECRET" not in shown
+    quoted = ErrorTranslator(url, "m", 5, None).scrub(f"upstream {url}&access_token=at-SECRET failed")
+    assert "SECRET" not in quoted and "127.0.0.1" in quoted
+
+
 def test_test_connection_without_models_endpoint_pings_the_model(fake_openai):
     fake_openai.serve_models = False
     fake_openai.enqueue("好")

@@ -71,6 +71,8 @@ class ErrorTranslator:
         if self._key and self._key != PLACEHOLDER_KEY:
             text = text.replace(self._key, "***")
         text = re.sub(r"(?i)\b(sk|key|bearer)[-_ ]?[A-Za-z0-9_\-]{12,}", r"\1-***", text)  # other key-like strings
+        text = re.sub(r"(?i)(://)[^/@\s]+@", r"\1", text)  # user:password in a quoted URL
+        text = re.sub(r"(?i)([?&][\w.-]*(?:token|key|secret|password|sig)[\w.-]*=)[^&#\s]+", r"\1***", text)
         text = re.sub(r"<[^>]{1,200}>", " ", text)  # an HTML error page from a proxy
         text = " ".join(text.split())
         return text if len(text) <= limit else text[:limit] + "…"
