@@ -697,6 +697,14 @@ def test_settings_test_uses_the_typed_address_and_never_sends_the_configured_key
         assert ui(at).settings.base_url == other.url and ui(at).settings.api_key is None
         assert any("不会发送" in t for t in texts(at.warning))
 
+        # Back at the configured address, the configured key returns; 清除 Key would have kept it gone.
+        at.text_input(key="settings.base_url").set_value(fake_openai.url)
+        at.button(key="settings.save").click().run()
+        assert ui(at).settings.api_key.get_secret_value() == ADMIN_KEY
+        at.text_input(key="settings.base_url").set_value(other.url)
+        at.button(key="settings.save").click().run()
+        assert ui(at).settings.api_key is None
+
         # A key the user types is the user's to send.
         at.text_input(key="settings.api_key").set_value("sk-users-own")
         other.require_key = "sk-users-own"
@@ -704,6 +712,20 @@ def test_settings_test_uses_the_typed_address_and_never_sends_the_configured_key
         assert any("连接成功" in t for t in texts(at.success)), texts(at.error)
         assert other.requests[-1].authorization_ok
     assert not any(r.authorization_ok is False for r in fake_openai.requests)
+
+
+def test_the_configured_key_follows_only_the_configured_address():
+    from assistant.core.settings import Settings
+
+    sess = state.UiSession(settings=Settings(base_url="http://127.0.0.1:1/v1", api_key=ADMIN_KEY))
+    settings, note = sess.endpoint_settings("http://127.0.0.1:1/v1/", "m", "")
+    assert settings.api_key.get_secret_value() == ADMIN_KEY and note is None  # same address
+    assert sess.set_endpoint("http://127.0.0.1:2/v1", None, None) and sess.settings.api_key is None
+    sess.clear_key()  # cleared on purpose: going back does not bring it back
+    assert sess.set_endpoint("http://127.0.0.1:1/v1", None, None) is None and sess.settings.api_key is None
+    sess.set_endpoint("http://127.0.0.1:2/v1", None, "sk-own")
+    assert sess.set_endpoint("http://127.0.0.1:3/v1", None, None) is None  # the user's own key: theirs
+    assert sess.settings.api_key.get_secret_value() == "sk-own"
 
 
 def test_settings_page_masks_credentials_in_the_address(monkeypatch):

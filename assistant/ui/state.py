@@ -60,6 +60,7 @@ class UiSession:
     pending: PendingDraft | None = None
     # What the administrator configured (the process settings): its key goes only to its address.
     configured: Settings | None = None
+    key_withheld: bool = False  # the configured key was dropped for another address: back there, it returns
 
     def __post_init__(self) -> None:
         if self.configured is None:
@@ -87,11 +88,14 @@ class UiSession:
         elif self._holds_configured_key() and not _same_address(typed_url, self._configured().base_url):
             update["api_key"] = None
             note = KEY_WITHHELD
+        elif self.key_withheld and _same_address(typed_url, self._configured().base_url):
+            update["api_key"] = self._configured().api_key
         return self.settings.model_copy(update=update), note
 
     def set_endpoint(self, base_url: str | None, model: str | None, api_key: str | None) -> str | None:
         """Change the endpoint for this session only; returns endpoint_settings' note."""
         self.settings, note = self.endpoint_settings(base_url, model, api_key)
+        self.key_withheld = note is not None or (self.key_withheld and self.settings.api_key is None)
         self.connection = None
         return note
 
@@ -104,6 +108,7 @@ class UiSession:
 
     def clear_key(self) -> None:
         self.settings = self.settings.model_copy(update={"api_key": None})
+        self.key_withheld = False
         self.connection = None
 
 
