@@ -459,6 +459,9 @@ def test_answers_are_bounded_by_answer_tokens(fake_openai):
     fake_openai.enqueue(TEXT)
     model.complete(USER)
     list(model.stream(USER))
+    fake_openai.enqueue(TEXT)
+    model.complete_with_tools(USER, [LOOKUP])  # chat's tool calls are bounded too
+    assert len(fake_openai.chat_requests) == 3
     for request in fake_openai.chat_requests:
         assert request.json["max_tokens"] == 321
         assert "max_completion_tokens" not in request.json
