@@ -666,6 +666,87 @@ def test_settings_endpoint_down_is_a_clear_error():
     assert at.error and "127.0.0.1:9" in at.error[0].value
 
 
+ADMIN_KEY = "sk-ADMIN-configured-0123456789"
+
+
+def test_settings_test_uses_the_typed_address_and_never_sends_the_configured_key_elsewhere(
+    fake_openai,  # noqa: F811
+    monkeypatch,
+):
+    from assistant.testing.openai_server import FakeOpenAIServer
+
+    fake_openai.require_key = ADMIN_KEY
+    monkeypatch.setenv("HUIBAO_BASE_URL", fake_openai.url)
+    monkeypatch.setenv("HUIBAO_API_KEY", ADMIN_KEY)
+    monkeypatch.setenv("HUIBAO_MODEL", "fake-model")
+    get_settings.cache_clear()
+    with FakeOpenAIServer() as other:
+        other.require_key = "EMPTY"  # the placeholder: anything else was a leaked key
+        at = open_app("settings")
+        at.button(key="settings.test").click().run()
+        assert any("连接成功" in t for t in texts(at.success)), texts(at.error)
+        assert fake_openai.requests and all(r.authorization_ok for r in fake_openai.requests)
+
+        # Typed, not saved: the test goes to the typed address, without the configured key.
+        at.text_input(key="settings.base_url").set_value(other.url)
+        at.button(key="settings.test").click().run()
+        no_errors(at)
+        assert other.requests and all(r.authorization_ok for r in other.requests)
+        shown = " ".join(texts(at.success))
+        assert "连接成功" in shown and "不会发送" in shown and other.url in shown
+        assert ui(at).settings.base_url == fake_openai.url  # nothing saved by a test
+
+        # Saving the other address does not carry the configured key there either.
+        at.button(key="settings.save").click().run()
+        assert ui(at).settings.base_url == other.url and ui(at).settings.api_key is None
+        assert any("不会发送" in t for t in texts(at.warning))
+
+        # Back at the configured address, the configured key returns; 清除 Key would have kept it gone.
+        at.text_input(key="settings.base_url").set_value(fake_openai.url)
+        at.button(key="settings.save").click().run()
+        assert ui(at).settings.api_key.get_secret_value() == ADMIN_KEY
+        at.text_input(key="settings.base_url").set_value(other.url)
+        at.button(key="settings.save").click().run()
+        assert ui(at).settings.api_key is None
+
+        # A key the user types is the user's to send.
+        at.text_input(key="settings.api_key").set_value("sk-users-own")
+        other.require_key = "sk-users-own"
+        at.button(key="settings.test").click().run()
+        assert any("连接成功" in t for t in texts(at.success)), texts(at.error)
+        assert other.requests[-1].authorization_ok
+    assert not any(r.authorization_ok is False for r in fake_openai.requests)
+
+
+def test_the_configured_key_follows_only_the_configured_address():
+    from assistant.core.settings import Settings
+
+    sess = state.UiSession(settings=Settings(base_url="http://127.0.0.1:1/v1", api_key=ADMIN_KEY))
+    settings, note = sess.endpoint_settings("http://127.0.0.1:1/v1/", "m", "")
+    assert settings.api_key.get_secret_value() == ADMIN_KEY and note is None  # same address
+    assert sess.set_endpoint("http://127.0.0.1:2/v1", None, None) and sess.settings.api_key is None
+    sess.clear_key()  # cleared on purpose: going back does not bring it back
+    assert sess.set_endpoint("http://127.0.0.1:1/v1", None, None) is None and sess.settings.api_key is None
+    sess.set_endpoint("http://127.0.0.1:2/v1", None, "sk-own")
+    assert sess.set_endpoint("http://127.0.0.1:3/v1", None, None) is None  # the user's own key: theirs
+    assert sess.settings.api_key.get_secret_value() == "sk-own"
+
+
+def test_settings_page_masks_credentials_in_the_address(monkeypatch):
+    monkeypatch.setenv("HUIBAO_BASE_URL", "http://user:pw-SECRET@127.0.0.1:9/v1?token=tok-SECRET")
+    get_settings.cache_clear()
+    at = open_app("settings")
+    no_errors(at)
+    assert at.text_input(key="settings.base_url").value == "http://127.0.0.1:9/v1"
+    page = " ".join(
+        str(x) for x in [*texts(at.markdown), *texts(at.caption), *texts(at.info), at.dataframe[0].value.to_string()]
+    )
+    assert "SECRET" not in page and "http://127.0.0.1:9/v1" in page
+    # Saving the shown (masked) address keeps the configured one, credentials included.
+    at.button(key="settings.save").click().run()
+    assert ui(at).settings.base_url == "http://user:pw-SECRET@127.0.0.1:9/v1?token=tok-SECRET"
+
+
 # --- rendering -----------------------------------------------------------------------------
 
 

@@ -370,6 +370,32 @@ def test_cli_draft_end_to_end_against_fake_server(fake_openai, tmp_path, monkeyp
 
 
 @pytest.mark.skipif(not (EXAMPLES / "report-spec.yaml").exists(), reason="examples/ not landed")
+def test_answers_are_bounded_and_an_overlong_section_is_saved_with_a_warning(fake_openai, tmp_path, monkeypatch):  # noqa: F811
+    from typer.testing import CliRunner
+
+    from assistant.commands.main import app
+    from assistant.core.settings import get_settings
+
+    fake_openai.responder = _http_responder  # the fake ignores max_tokens, as some servers do
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("HUIBAO_MODEL", "fake-model")
+    monkeypatch.setenv("HUIBAO_ANSWER_TOKENS", "20")  # bound: 80 characters
+    monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(tmp_path / "no-knowledge"))
+    get_settings.cache_clear()
+    out = tmp_path / "out"
+    args = ["draft", "--spec", str(EXAMPLES / "report-spec.yaml"), "--figures", str(EXAMPLES / "figures.csv")]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert all(r.json["max_tokens"] == 20 for r in fake_openai.chat_requests)
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    long = [s for s in data["sections"] if len(s["text"]) > 80 and s["provenance"]["engine"] == "model"]
+    assert long and all("模型回答过长" in s["provenance"]["warnings"][0] for s in long)
+    assert all(s["provenance"]["warnings"] == [] for s in data["sections"] if len(s["text"]) <= 80)
+    assert "模型回答过长" in result.output and long[0]["text"] in (out / f"{data['title']}.md").read_text("utf-8")
+
+
+@pytest.mark.skipif(not (EXAMPLES / "report-spec.yaml").exists(), reason="examples/ not landed")
 def test_cli_offline_notice_and_bad_spec_writes_nothing(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from assistant.core import tokens
-from assistant.core.settings import Settings
+from assistant.core.settings import Settings, get_settings
 
 REFERENCE = "202x年，在市委和市人大常委会党组的坚强领导下，市人大常委会办公室紧扣宣传贯彻党的工作主线。"
 
@@ -60,3 +60,17 @@ def test_guard_refuses_non_loopback():
             sock.connect(("93.184.216.34", 80))
     finally:
         sock.close()
+
+
+def test_config_masks_credentials_in_urls(monkeypatch):
+    from typer.testing import CliRunner
+
+    from assistant.commands.main import app
+
+    monkeypatch.setenv("HUIBAO_BASE_URL", "http://user:pw-SECRET@127.0.0.1:8000/v1?token=tok-SECRET")
+    monkeypatch.setenv("HUIBAO_EMBEDDING_BASE_URL", "http://u:p-SECRET@127.0.0.1:8001/v1?key=k-SECRET")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["config"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "SECRET" not in result.output
+    assert "http://127.0.0.1:8000/v1" in result.output and "http://127.0.0.1:8001/v1" in result.output

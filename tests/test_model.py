@@ -425,12 +425,46 @@ def test_test_connection_failures(fake_openai):
     assert not ok and url in message
 
 
+def test_credentials_in_the_address_are_never_shown(fake_openai, monkeypatch):
+    from typer.testing import CliRunner
+
+    from assistant.commands.main import app
+    from assistant.core.settings import get_settings
+    from assistant.llm.errors import ErrorTranslator
+
+    url = f"http://user:pw-SECRET@127.0.0.1:{_free_closed_port()}/v1?token=tok-SECRET"
+    ok, message = test_connection(Settings(base_url=url))
+    assert not ok and "SECRET" not in message and "127.0.0.1" in message
+    monkeypatch.setenv("HUIBAO_BASE_URL", url)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["models"], env={"COLUMNS": "300"})
+    shown = result.output + str(result.exception)  # main() prints the error; here it is raised
+    assert result.exit_code != 0 and "127.0.0.1" in shown and "SECRET" not in shown
+    quoted = ErrorTranslator(url, "m", 5, None).scrub(f"upstream {url}&access_token=at-SECRET failed")
+    assert "SECRET" not in quoted and "127.0.0.1" in quoted
+
+
 def test_test_connection_without_models_endpoint_pings_the_model(fake_openai):
     fake_openai.serve_models = False
     fake_openai.enqueue("好")
     ok, message = test_connection(settings_for(fake_openai))
     assert ok and "fake-model" in message
     assert fake_openai.chat_requests[0].json["model"] == "fake-model"
+
+
+def test_answers_are_bounded_by_answer_tokens(fake_openai):
+    # vLLM, Ollama and llama.cpp read max_tokens; ChatOpenAI alone would send max_completion_tokens.
+    model = _model(fake_openai, answer_tokens=321)
+    fake_openai.enqueue(TEXT)
+    fake_openai.enqueue(TEXT)
+    model.complete(USER)
+    list(model.stream(USER))
+    fake_openai.enqueue(TEXT)
+    model.complete_with_tools(USER, [LOOKUP])  # chat's tool calls are bounded too
+    assert len(fake_openai.chat_requests) == 3
+    for request in fake_openai.chat_requests:
+        assert request.json["max_tokens"] == 321
+        assert "max_completion_tokens" not in request.json
 
 
 # ---- embeddings, tokens ----------------------------------------------------------------------

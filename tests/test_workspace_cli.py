@@ -100,6 +100,22 @@ def test_regenerate_with_model_streams_and_records_model(ws_report, monkeypatch)
     assert {k: v for k, v in after.items() if k != "1.2"} == {k: v for k, v in before.items() if k != "1.2"}
 
 
+def test_regenerate_saves_an_overlong_answer_with_a_warning(ws_report, monkeypatch):
+    from assistant.commands import workspace
+
+    ws, rid = ws_report
+    monkeypatch.setenv("HUIBAO_ANSWER_TOKENS", "10")  # bound: 40 characters
+    get_settings.cache_clear()
+    answer = "新媒体发稿860篇，传播力持续增强。" * 4
+    monkeypatch.setattr(workspace, "_make_model", lambda settings, offline, name: FakeModel(answer))
+    result = run("regenerate", rid, "1.2")
+    assert result.exit_code == 0, result.output
+    assert ws.section(rid, "1.2").text == answer  # saved as written, not cut
+    assert "模型回答过长" in result.output
+    latest = ws.history(rid, "1.2")[-1].version
+    assert "模型回答过长" in ws.get_version(rid, "1.2", latest).provenance.warnings[0]
+
+
 def test_regenerate_with_a_failing_model_saves_nothing(ws_report, monkeypatch):
     # Issue 11: the command used to save the offline stand-in (exit 0); now nothing is saved
     # and the ModelError (exit code 4) names the failure.

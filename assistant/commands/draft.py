@@ -146,6 +146,9 @@ def _run(
         fell_back = [i for i in ids if report.section(i).provenance.engine == "offline"]
         what = "已改用离线引擎起草，" if fell_back else ""
         console.print(f"[yellow]章节 {escape('、'.join(ids))}：模型调用失败，{what}请核对。原因：{escape(message)}[/]")
+    for s in report.sections:
+        for warning in s.provenance.warnings:
+            console.print(f"[yellow]章节 {escape(s.section_id)}：{escape(warning)}[/]")
     if notice:
         console.print(f"[bold yellow]{notice}[/]")
     console.print(f"已写入 {escape(str(md_path))} 和 {escape(str(out / 'report.json'))}")

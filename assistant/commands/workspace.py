@@ -139,6 +139,8 @@ def _print_section_result(ws: Workspace, report_id: str, section_id: str, versio
     error = draft.provenance.error
     if error:  # a failed number repair: the model's first draft is kept, its numbers marked
         console.print(f"[yellow]{escape(error)}[/]")
+    for warning in draft.provenance.warnings:
+        console.print(f"[yellow]{escape(warning)}[/]")
 
 
 def _when(stamp: str) -> str:

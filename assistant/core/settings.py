@@ -11,12 +11,25 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from assistant.core.resources import PROJECT_ROOT as PROJECT_ROOT  # re-exported: tests and evals use it
 from assistant.core.resources import default_data_dir, resource_dir
+
+
+def masked_url(url: str) -> str:
+    """A URL as shown to users: no user:password, no query or fragment (tokens hide there)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    except ValueError:
+        return "（地址格式无效）"
 
 
 def _toml_path() -> Path:
@@ -87,9 +100,12 @@ class Settings(BaseSettings):
         return self.data_dir / "workspace.sqlite3"
 
     def describe(self) -> dict[str, object]:
-        """What may be shown to a user: everything but the key's value."""
+        """What may be shown to a user: everything but the key's value and credentials in URLs."""
         shown = self.model_dump(exclude={"api_key"})
         shown["api_key"] = "已设置" if self.api_key is not None else "未设置"
+        for name in ("base_url", "embedding_base_url"):
+            if shown.get(name):
+                shown[name] = masked_url(shown[name])
         return {k: str(v) if isinstance(v, Path) else v for k, v in shown.items()}
 
 

@@ -41,6 +41,7 @@ class Provenance(BaseModel):
     title_source: Literal["spec", "model", "offline", "none"] = "spec"
     unverified: list[str] = []  # numbers still invented after the repair, marked 【待核实：…】
     error: str | None = None  # the model error that made this section fall back offline
+    warnings: list[str] = []  # saved as written but worth a look, e.g. an answer over the length bound
 
     @property
     def fell_back(self) -> bool:

@@ -179,7 +179,23 @@ class ModelEngine:
             if any(m.flagged for m in mentions):
                 provenance.unverified = [m.text for m in mentions if m.flagged]
                 text = mark_unverified(text, mentions)
+        bound = long_answer_chars(ctx.settings.answer_tokens)
+        if bound and len(text) > bound:
+            provenance.warnings.append(
+                f"模型回答过长（{len(text)} 字，上限约 {bound} 字，即 HUIBAO_ANSWER_TOKENS={ctx.settings.answer_tokens}"
+                f" 的 {CHARS_PER_ANSWER_TOKEN} 倍），已照原文保存，请精简。"
+            )
         return finish_section(ctx, section, text, title, provenance)
+
+
+# A section longer than this many characters per answer token is saved, but with a warning: the
+# endpoint ignored max_tokens, or the answer is far longer than a section should be.
+CHARS_PER_ANSWER_TOKEN = 4
+
+
+def long_answer_chars(answer_tokens: int) -> int:
+    """The length (characters) over which a model's section is saved with a warning; 0: no bound."""
+    return max(0, answer_tokens) * CHARS_PER_ANSWER_TOKEN
 
 
 def _stream(model: ChatModel, messages: list[ChatMessage], on_delta: Callable[[str], None] | None) -> Iterator[str]:

@@ -11,8 +11,8 @@ import email.utils
 import re
 import time
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
+from assistant.core.settings import masked_url
 from assistant.llm.port import ModelCallError
 
 if TYPE_CHECKING:
@@ -24,16 +24,7 @@ PLACEHOLDER_KEY = "EMPTY"  # vLLM / Ollama / llama.cpp accept any key
 
 def display_url(url: str | None) -> str:
     """The base URL as shown to users: no user:password, no query string (tokens hide there)."""
-    if not url:
-        return OPENAI_DEFAULT_BASE_URL
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, "", ""))
-    except ValueError:
-        return "（地址格式无效）"
+    return masked_url(url) if url else OPENAI_DEFAULT_BASE_URL
 
 
 def retry_after_seconds(err: BaseException) -> float | None:
@@ -80,6 +71,8 @@ class ErrorTranslator:
         if self._key and self._key != PLACEHOLDER_KEY:
             text = text.replace(self._key, "***")
         text = re.sub(r"(?i)\b(sk|key|bearer)[-_ ]?[A-Za-z0-9_\-]{12,}", r"\1-***", text)  # other key-like strings
+        text = re.sub(r"(?i)(://)[^/@\s]+@", r"\1", text)  # user:password in a quoted URL
+        text = re.sub(r"(?i)([?&][\w.-]*(?:token|key|secret|password|sig)[\w.-]*=)[^&#\s]+", r"\1***", text)
         text = re.sub(r"<[^>]{1,200}>", " ", text)  # an HTML error page from a proxy
         text = " ".join(text.split())
         return text if len(text) <= limit else text[:limit] + "…"
@@ -224,7 +217,7 @@ class ErrorTranslator:
     def length(self, partial: str) -> ModelCallError:
         return ModelCallError(
             f"模型“{self.model}”的回答达到长度上限被截断（已收到 {len(partial)} 个字），未作为完整结果使用。"
-            "请精简要点，或调大服务端的最大输出长度后重试。",
+            "请精简要点，或调大 HUIBAO_ANSWER_TOKENS（及服务端的最大输出长度）后重试。",
             kind="length",
             partial=partial,
         )

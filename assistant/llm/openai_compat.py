@@ -47,6 +47,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from assistant.core import tokens
 from assistant.core.errors import ModelError
@@ -87,6 +88,18 @@ def openai_client(settings: Settings, *, base_url: str | None = None) -> openai.
 
 
 # ---- the real model --------------------------------------------------------------------------
+
+
+def _answer_bound(base_url: str, answer_tokens: int) -> dict[str, object]:
+    """ChatOpenAI arguments that bound an answer to `answer_tokens`. ChatOpenAI sends its own
+    max_tokens as `max_completion_tokens`, which OpenAI wants; vLLM, Ollama and llama.cpp read
+    `max_tokens`, so any other endpoint gets that field through the request body."""
+    if answer_tokens <= 0:
+        return {}
+    if urlsplit(base_url).hostname == urlsplit(OPENAI_DEFAULT_BASE_URL).hostname:
+        return {"max_tokens": answer_tokens}
+    return {"extra_body": {"max_tokens": answer_tokens}}
+
 
 _tiktoken_ready = threading.Event()
 
@@ -196,6 +209,7 @@ class OpenAIChatModel:
             max_retries=0,
             stream_usage=False,
             use_responses_api=False,
+            **_answer_bound(self.base_url, settings.answer_tokens),
         )
         # `streaming` is deliberately left unset: set to False it would turn .stream() into
         # one non-streamed call; unset, .invoke() is non-streaming and .stream() streams.

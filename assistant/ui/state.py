@@ -15,13 +15,23 @@ import streamlit as st
 from pydantic import SecretStr
 
 from assistant.core.errors import HuibaoError
-from assistant.core.settings import Settings, get_settings
+from assistant.core.settings import Settings, get_settings, masked_url
 from assistant.kb.retrieve import KnowledgeBase
 from assistant.llm import ChatModel, make_model
 from assistant.llm.embeddings import make_embedder
+from assistant.llm.errors import OPENAI_DEFAULT_BASE_URL
 from assistant.workspace.service import Workspace
 
 _SESSION_KEY = "huibao.session"
+
+KEY_WITHHELD = (
+    "新地址不是管理员配置的服务地址，服务器上配置的 API Key 不会发送到该地址（改用占位 Key）。"
+    "如该服务需要 Key，请在“API Key”中填写。"
+)
+
+
+def _same_address(a: str | None, b: str | None) -> bool:
+    return (a or OPENAI_DEFAULT_BASE_URL).strip().rstrip("/") == (b or OPENAI_DEFAULT_BASE_URL).strip().rstrip("/")
 
 
 @dataclass
@@ -48,22 +58,57 @@ class UiSession:
     uploader_generation: int = 0  # bumped to clear the file uploader
     figures_generation: int = 0  # bumped to reset the figure table's edits
     pending: PendingDraft | None = None
+    # What the administrator configured (the process settings): its key goes only to its address.
+    configured: Settings | None = None
+    key_withheld: bool = False  # the configured key was dropped for another address: back there, it returns
+
+    def __post_init__(self) -> None:
+        if self.configured is None:
+            self.configured = self.settings.model_copy()
 
     def notify(self, kind: Literal["success", "info", "warning", "error"], text: str) -> None:
         self.notices.append(Notice(kind, text))
 
-    def set_endpoint(self, base_url: str | None, model: str | None, api_key: str | None) -> None:
-        """Change the endpoint for this session only. An empty key field keeps the key already set."""
-        update: dict[str, object] = {"base_url": (base_url or "").strip() or None}
+    def endpoint_settings(
+        self, base_url: str | None, model: str | None, api_key: str | None
+    ) -> tuple[Settings, str | None]:
+        """The settings these typed values give, and a Chinese note when the configured key was
+        withheld. An empty key field keeps the key already set, except that the administrator's
+        key is never sent to an address the administrator did not configure."""
+        typed_url = (base_url or "").strip() or None
+        current = self.settings.base_url
+        if typed_url is not None and current and typed_url == masked_url(current):
+            typed_url = current  # the field shows the address without credentials: unchanged
+        update: dict[str, object] = {"base_url": typed_url}
         if model and model.strip():
             update["model"] = model.strip()
-        if api_key:
+        note = None
+        if api_key and api_key.strip():
             update["api_key"] = SecretStr(api_key.strip())
-        self.settings = self.settings.model_copy(update=update)
+        elif self._holds_configured_key() and not _same_address(typed_url, self._configured().base_url):
+            update["api_key"] = None
+            note = KEY_WITHHELD
+        elif self.key_withheld and _same_address(typed_url, self._configured().base_url):
+            update["api_key"] = self._configured().api_key
+        return self.settings.model_copy(update=update), note
+
+    def set_endpoint(self, base_url: str | None, model: str | None, api_key: str | None) -> str | None:
+        """Change the endpoint for this session only; returns endpoint_settings' note."""
+        self.settings, note = self.endpoint_settings(base_url, model, api_key)
+        self.key_withheld = note is not None or (self.key_withheld and self.settings.api_key is None)
         self.connection = None
+        return note
+
+    def _configured(self) -> Settings:
+        return self.configured if self.configured is not None else self.settings
+
+    def _holds_configured_key(self) -> bool:
+        key, configured = self.settings.api_key, self._configured().api_key
+        return key is not None and configured is not None and key.get_secret_value() == configured.get_secret_value()
 
     def clear_key(self) -> None:
         self.settings = self.settings.model_copy(update={"api_key": None})
+        self.key_withheld = False
         self.connection = None
 
 

@@ -128,6 +128,8 @@ def _stream_section(
     draft = call.result
     how = f"（要求：{job.instruction}）" if job.instruction else ""
     st.success(f"章节 {section_id} 已重新起草{how}并保存为新版本。")
+    for warning in draft.provenance.warnings:
+        st.warning(warning)
     return draft
 
 

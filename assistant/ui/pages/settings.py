@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assistant.core.settings import masked_url
 from assistant.llm import test_connection
 from assistant.ui.shell import OFFLINE_BANNER, show_notices
 from assistant.ui.state import UiSession, session
@@ -14,10 +15,12 @@ from assistant.ui.state import UiSession, session
 
 def _save(sess: UiSession) -> None:
     state = st.session_state
-    sess.set_endpoint(state.get("settings.base_url"), state.get("settings.model"), state.get("settings.api_key"))
+    note = sess.set_endpoint(state.get("settings.base_url"), state.get("settings.model"), state.get("settings.api_key"))
     # Drop the typed key from the widget state at once: from here on only Settings holds it.
     state["settings.api_key"] = ""
     sess.notify("success", "设置已保存（仅对当前浏览器会话有效）。")
+    if note:
+        sess.notify("warning", note)
 
 
 def _clear_key(sess: UiSession) -> None:
@@ -26,7 +29,14 @@ def _clear_key(sess: UiSession) -> None:
 
 
 def _test(sess: UiSession) -> None:
-    sess.connection = test_connection(sess.settings.model_copy())
+    # What is typed, not what was saved: the user tests before saving. The typed key is not
+    # cleared here; 保存 does that.
+    state = st.session_state
+    settings, note = sess.endpoint_settings(
+        state.get("settings.base_url"), state.get("settings.model"), state.get("settings.api_key")
+    )
+    ok, message = test_connection(settings)
+    sess.connection = (ok, f"{message}\n\n{note}" if note else message)
 
 
 def render() -> None:
@@ -44,7 +54,7 @@ def render() -> None:
     st.caption("任何兼容 OpenAI 接口的服务均可：本单位部署的 vLLM、Ollama、Xinference，或云端服务。")
     st.text_input(
         "服务地址（Base URL）",
-        value=settings.base_url or "",
+        value=masked_url(settings.base_url) if settings.base_url else "",
         key="settings.base_url",
         placeholder="如：http://192.168.1.10:8000/v1",
     )
