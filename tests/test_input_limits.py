@@ -195,10 +195,18 @@ def test_workspace_with_a_stored_null_value_opens_and_is_repaired(ws_report, tmp
         db.execute("UPDATE figure_snapshots SET figures_json = ? WHERE id = ?", (json.dumps(figures), snap_id))
     db.close()
 
-    for args in (("reports",), ("show", rid), ("figures", rid), ("stale", rid)):
+    for args in (
+        ("reports",),
+        ("show", rid),
+        ("figures", rid),
+        ("stale", rid),
+        ("history", rid, "1.1"),
+        ("export", rid, "--format", "docx", "--out", str(tmp_path / "broken.docx")),
+    ):
         result = run(*args)
         assert result.exit_code == 0, (args, result.output)
-    assert "无效数值" in run("figures", rid).output
+    listing = run("figures", rid).output
+    assert "无效数值" in listing and "F02" in listing and "--set" in listing  # says what is wrong and how to fix it
 
     path = tmp_path / "good.csv"
     write_figures(make_figures(), path)
@@ -206,6 +214,9 @@ def test_workspace_with_a_stored_null_value_opens_and_is_repaired(ws_report, tmp
     assert result.exit_code == 0, result.output
     listing = run("figures", rid).output
     assert "无效数值" not in listing and "44.1" in listing
+    result = run("refresh", rid, "--offline")
+    assert result.exit_code == 0, result.output
+    assert ws.stale_sections(rid) == []
     assert run("export", rid, "--format", "md", "--out", str(tmp_path / "r.md")).exit_code == 0
 
 
