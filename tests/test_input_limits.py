@@ -290,3 +290,22 @@ def test_outline_text_control_characters_removed_and_nul_refused(tmp_path):
 
 def test_outline_file_over_5_mb_refused(tmp_path):
     assert "过大" in str(spec_refused(tmp_path, HEAD + "#" + " " * (5 * 1024 * 1024) + "\n"))
+
+
+def test_every_page_opens_on_a_workspace_holding_a_null_value():
+    from tests.test_app import PAGES, drafted_app, ui
+
+    at = drafted_app()
+    rid = ui(at).report_id
+    db = sqlite3.connect(get_settings().workspace_path)
+    with db:
+        (snap_id, data) = db.execute(
+            "SELECT id, figures_json FROM figure_snapshots WHERE report_id = ? ORDER BY id DESC LIMIT 1", (rid,)
+        ).fetchone()
+        figures = json.loads(data)
+        figures[0]["value"] = figures[0]["base_value"] = None
+        db.execute("UPDATE figure_snapshots SET figures_json = ? WHERE id = ?", (json.dumps(figures), snap_id))
+    db.close()
+    for page in ("reports", "sections", "figures", "export", "chat"):
+        at.switch_page(f"{PAGES}/{page}.py").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
