@@ -309,3 +309,17 @@ def test_every_page_opens_on_a_workspace_holding_a_null_value():
     for page in ("reports", "sections", "figures", "export", "chat"):
         at.switch_page(f"{PAGES}/{page}.py").run()
         assert not at.exception, (page, [e.value for e in at.exception])
+
+
+def test_outline_built_in_code_is_bounded_before_it_is_stored(ws_report, tmp_path):
+    from assistant.drafting.spec import template_spec
+
+    ws, _ = ws_report
+    before = len(ws.reports())
+    notes = {"achievements": [f"第{i}项工作" for i in range(110)]}
+    with pytest.raises(InputError, match="同一层的章节过多"):
+        ws.create_report(template_spec("某局2026年度工作汇报", "某局", 2026, notes), [])
+    assert len(ws.reports()) == before
+    text = HEAD + "notes:\n  achievements:\n" + "".join(f"    - 第{i}项工作\n" for i in range(31))
+    err = spec_refused(tmp_path, text)  # the template form of a file: one subsection per achievements note
+    assert "成效要点过多" in str(err) and err.field == "notes.achievements"

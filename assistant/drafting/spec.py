@@ -408,6 +408,31 @@ def validate(
             )
 
 
+def check_outline(spec: ReportSpec, source: str | None = None) -> None:
+    """The outline limits on a spec built in code (the page's template form, a stored outline):
+    siblings per level, sections in all and nesting depth. Files are checked while parsed,
+    with the line of the offending section."""
+    limits = input_limits()
+
+    def visit(items: list[SectionSpec], depth: int, field: str) -> None:
+        if depth > limits.max_outline_depth:
+            raise InputError(f"章节层级过深（最多 {limits.max_outline_depth} 层）。", file=source, field=field)
+        if len(items) > limits.max_sibling_sections:
+            raise InputError(
+                f"同一层的章节过多：{len(items)} 个（最多 {limits.max_sibling_sections} 个）。",
+                file=source,
+                field=field,
+            )
+        for item in items:
+            if item.children:
+                visit(item.children, depth + 1, f"{item.id} 的子章节")
+
+    visit(spec.sections, 1, "章节")
+    total = len(spec.walk())
+    if total > limits.max_sections:
+        raise InputError(f"章节总数过多：{total} 个（最多 {limits.max_sections} 个）。", file=source)
+
+
 def load_spec(path: str | Path, figures: list[Figure] | None = None) -> ReportSpec:
     """Load and validate a spec file (.yaml/.yml). Raises InputError; writes nothing."""
     path = Path(path)

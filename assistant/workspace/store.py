@@ -52,7 +52,7 @@ from assistant.core.errors import StoreError
 from assistant.core.figures import Figure, check_figure
 from assistant.core.settings import input_limits
 from assistant.drafting.drafts import ReportDraft, SectionDraft
-from assistant.drafting.spec import ReportSpec, SectionSpec
+from assistant.drafting.spec import ReportSpec, SectionSpec, check_outline
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
@@ -445,9 +445,10 @@ class Store:
         With ``draft`` (made from these figures) its sections are saved as version 1 in the
         same transaction, so a crash never leaves a report without its text.
         """
+        check_outline(spec)  # the one validation boundary: no outline or figure out of range is ever written
         limits = input_limits()
         for fig in figures:
-            check_figure(fig, limits=limits)  # the one validation boundary: nothing out of range is ever written
+            check_figure(fig, limits=limits)
         now = self._clock()
         with self._write() as conn:
             if report_id is None:
