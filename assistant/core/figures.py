@@ -5,7 +5,10 @@ optionally ``id`` (编号), ``section`` (章节), ``note`` (备注), ``aliases``
 text may use for the item, separated by 、 or ;), ``last_year`` (上年: last year's value, in the
 same unit) and ``part_of`` (所属: the id of the figure that includes this one). YAML may be a
 list of mappings or ``{figures: [...]}``. Values are plain numbers ("1,300" and full-width digits are
-accepted; "约30" is not: an approximation is something the draft writes, not a figure).
+accepted; "98%" is value 98, unit %; "约30" is not: an approximation is something the draft writes,
+not a figure). A unit is stored without spaces ("万 人次" is 万人次); control characters are removed
+from text and NUL is refused. Values, rows, file size and YAML depth are bounded by the settings
+(``max_figure_value`` after folding 万/亿 into the value, ``max_figure_rows``, ...).
 Any problem raises ``InputError`` naming the file, the line a person sees and the field.
 """
 
