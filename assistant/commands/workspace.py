@@ -7,6 +7,7 @@ assistant.export.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -367,11 +368,18 @@ def figures(
     table = Table(title=f"汇报 {escape(report)} 的数据")
     for col in ("编号", "项目", "数值", "单位", "章节", "备注"):
         table.add_column(col)
-    for f in ws.figures(report):
+    figures = ws.figures(report)
+    for f in figures:
         table.add_row(
             f.id, escape(f.item), format_value(f.value), escape(f.unit), escape(f.section or ""), escape(f.note or "")
         )
     console.print(table)
+    invalid = [f.id for f in figures if not math.isfinite(f.value)]
+    if invalid:  # stored by a version that did not check values; setting the figures again repairs it
+        console.print(
+            f"[yellow]数据 {escape('、'.join(invalid))} 的数值无效，"
+            f"请改正数据文件后运行 huibao figures {escape(report)} --set <数据文件>。[/]"
+        )
 
 
 def _print_stale(ws: Workspace, report: str) -> None:

@@ -5,7 +5,10 @@ optionally ``id`` (编号), ``section`` (章节), ``note`` (备注), ``aliases``
 text may use for the item, separated by 、 or ;), ``last_year`` (上年: last year's value, in the
 same unit) and ``part_of`` (所属: the id of the figure that includes this one). YAML may be a
 list of mappings or ``{figures: [...]}``. Values are plain numbers ("1,300" and full-width digits are
-accepted; "约30" is not: an approximation is something the draft writes, not a figure).
+accepted; "98%" is value 98, unit %; "约30" is not: an approximation is something the draft writes,
+not a figure). A unit is stored without spaces ("万 人次" is 万人次); control characters are removed
+from text and NUL is refused. Values, rows, file size and YAML depth are bounded by the settings
+(``max_figure_value`` after folding 万/亿 into the value, ``max_figure_rows``, ...).
 Any problem raises ``InputError`` naming the file, the line a person sees and the field.
 """
 
@@ -24,7 +27,8 @@ import yaml
 from pydantic import BaseModel, model_validator
 
 from assistant.core.errors import InputError
-from assistant.core.textio import TextReadError, decode_text
+from assistant.core.settings import Settings, input_limits
+from assistant.core.textio import TextReadError, decode_text, strip_controls, yaml_too_deep
 
 # Header aliases a Chinese office is likely to type.
 _ALIASES = {
@@ -91,6 +95,8 @@ def split_scale(value: float, unit: str) -> tuple[float, str]:
 def format_value(value: float) -> str:
     """A figure's value as a person writes it: 12.0 -> "12", 52.6 -> "52.6", never 1.3e+06."""
     value = float(value)
+    if not math.isfinite(value):
+        return "无效数值"  # only a workspace written before values were checked holds one
     if value.is_integer():
         return str(int(value))
     text = repr(value)
@@ -104,6 +110,8 @@ def figure_text(fig: Figure) -> str:
 
 def _round(x: float) -> float:
     # 44.1 * 1e4 is 440999.99999999994 in binary floating point; keep what a person means.
+    if not math.isfinite(x):
+        return x  # 1e308 万亿: check_figure refuses it with a message
     return float(round(x, 6))
 
 
@@ -128,33 +136,93 @@ class Figure(BaseModel):
         return self
 
 
-def _parse_value(raw: Any, source: str, line: int | None, field: str = "数值") -> float:
+def _parse_value(
+    raw: Any, source: str, line: int | None, field: str = "数值", bound: float = 1e16
+) -> tuple[float, str | None]:
+    """The number and, when typed with it ("98%"), the unit."""
     if isinstance(raw, bool):
         raise InputError(f"{field}应为数字，不能是真/假值。", file=source, line=line, field=field)
     if isinstance(raw, (int, float)):
-        if isinstance(raw, float) and not math.isfinite(raw):
-            raise InputError(f"{field}不是有限的数字。", file=source, line=line, field=field)
-        return float(raw)
+        return _finite(raw, source, line, field, bound), None
     text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if "\x00" in text:
+        raise InputError(f"{field}含有空字符（NUL）。", file=source, line=line, field=field)
+    text = strip_controls(text).strip()
     if not text:
         raise InputError(f"缺少{field}。", file=source, line=line, field=field)
+    unit = None
+    if text.endswith("%"):  # "98%": a share as people type it
+        text, unit = text[:-1].strip(), "%"
     compact = re.sub(r"(?<=\d)[,\s](?=\d{3}(?!\d))", "", text)  # 1,300 / 1 300; "1,30" stays wrong
     if not _NUMBER_RE.fullmatch(compact):
         raise InputError(
-            f"{field}“{raw}”不是纯数字（只填数字，如 1300 或 44.1；“约”“余”等写在正文里，不写在数据里）。",
+            f"{field}“{_shown(raw)}”不是纯数字（只填数字，如 1300 或 44.1；“约”“余”等写在正文里，不写在数据里）。",
             file=source,
             line=line,
             field=field,
         )
-    return float(compact)
+    return _finite(float(compact), source, line, field, bound), unit
 
 
-def _parse_aliases(raw: Any) -> list[str]:
+def _shown(raw: Any, limit: int = 40) -> str:
+    """A cell quoted in a message: controls removed, long text cut."""
+    text = strip_controls(str(raw))
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _finite(raw: int | float, source: str, line: int | None, field: str, bound: float) -> float:
+    try:
+        value = float(raw)
+    except OverflowError:  # a 400-digit integer
+        value = math.inf
+    if not math.isfinite(value):
+        if math.isnan(value):
+            raise InputError(f"{field}不是有限的数字。", file=source, line=line, field=field)
+        raise InputError(f"{field}过大（绝对值不能超过 {_limit_text(bound)}）。", file=source, line=line, field=field)
+    return value
+
+
+def _limit_text(bound: float) -> str:
+    return f"{bound:.0e}".replace("e+", "×10^")
+
+
+def check_figure(
+    fig: Figure, source: str | None = None, line: int | None = None, *, limits: Settings | None = None
+) -> None:
+    """Refuse a figure whose value or 上年, with 万/亿 folded in, is beyond the configured bound."""
+    bound = (limits or input_limits()).max_figure_value
+    for field, value in (("数值", fig.base_value), ("上年", fig.base_last_year)):
+        if value is not None and not (math.isfinite(value) and abs(value) <= bound):
+            raise InputError(
+                f"{field}“{_short_number(getattr(fig, 'value' if field == '数值' else 'last_year'))}{fig.unit}”"
+                f"过大（按单位折算后绝对值不能超过 {_limit_text(bound)}）。",
+                file=source,
+                line=line,
+                field=field,
+            )
+
+
+def _short_number(value: float) -> str:
+    return format_value(value) if abs(value) < 1e18 else f"{value:.3g}"
+
+
+def _text_cell(raw: Any, source: str, line: int | None, field: str, *, multiline: bool = False) -> str | None:
+    """A text cell: NUL refused, other control characters removed, blank -> None."""
+    if raw is None:
+        return None
+    text = str(raw)
+    if "\x00" in text:
+        raise InputError("含有空字符（NUL）。", file=source, line=line, field=field)
+    return strip_controls(text, multiline=multiline).strip() or None
+
+
+def _parse_aliases(raw: Any, source: str = "", line: int | None = None) -> list[str]:
     """别名: a YAML list, or one cell with the names separated by 、 or ;."""
     if raw is None:
         return []
     cells = raw if isinstance(raw, (list, tuple)) else _ALIAS_SEPARATORS.split(str(raw))
-    names = [unicodedata.normalize("NFKC", str(c)).strip() for c in cells if c is not None]
+    texts = [_text_cell(unicodedata.normalize("NFKC", str(c)), source, line, "别名") for c in cells if c is not None]
+    names = [t for t in texts if t]
     return list(dict.fromkeys(n for n in names if n))
 
 
@@ -191,6 +259,8 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
     figures: list[Figure] = []
     part_lines: list[int | None] = []  # each figure's line, for errors in 所属 found after all rows
     seen: dict[str, int | None] = {}
+    limits = input_limits()
+    limit, bound = limits.max_figure_rows, limits.max_figure_value
     for index, row in enumerate(rows, start=1):
         line = lines[index - 1] if lines else index
         if not isinstance(row, dict):
@@ -198,35 +268,55 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
         data = _normalise_keys(row)
         if all(_cell(v) is None for v in data.values()):
             continue  # blank spreadsheet row
-        item = _cell(data.get("item"))
+        if len(figures) >= limit:
+            raise InputError(f"数据行过多（最多 {limit} 行）。", file=source, line=line)
+        cells = {
+            k: _text_cell(data.get(k), source, line, _FIELD_ZH[k], multiline=k == "note")
+            for k in ("item", "unit", "id", "section", "note", "part_of")
+        }
+        item = cells["item"]
         if item is None:
             raise InputError("缺少项目名称。", file=source, line=line, field="项目")
         if _cell(data.get("value")) is None:
             raise InputError("缺少数值。", file=source, line=line, field="数值")
-        value = _parse_value(data["value"], source, line)
-        unit = _cell(data.get("unit"))
-        if unit is None:
+        value, typed_unit = _parse_value(data["value"], source, line, bound=bound)
+        unit = cells["unit"]
+        # a unit is stored as written without spaces: "万 人次" and "万人次" are one unit
+        unit = re.sub(r"\s+", "", unicodedata.normalize("NFKC", unit)) if unit is not None else None
+        if typed_unit is not None:
+            if unit not in (None, typed_unit):
+                raise InputError(
+                    f"数值写成“{_shown(data['value'])}”，但单位是“{unit}”（带 % 的数值单位应为 %）。",
+                    file=source,
+                    line=line,
+                    field="单位",
+                )
+            unit = typed_unit
+        if not unit:
             raise InputError("缺少单位（如 次、人次、万元、%）。", file=source, line=line, field="单位")
-        unit = unicodedata.normalize("NFKC", unit)
-        fid = _cell(data.get("id")) or f"F{index:02d}"
+        fid = cells["id"] or f"F{index:02d}"
         if fid in seen:
             first = seen[fid]
             raise InputError(f"编号“{fid}”重复（第 {first} 行已使用）。", file=source, line=line, field="编号")
         seen[fid] = line
-        last_year = _cell(data.get("last_year"))
-        figures.append(
-            Figure(
-                id=fid,
-                item=item,
-                value=value,
-                unit=unit,
-                section=_cell(data.get("section")),
-                note=_cell(data.get("note")),
-                aliases=_parse_aliases(data.get("aliases")),
-                last_year=None if last_year is None else _parse_value(data["last_year"], source, line, "上年"),
-                part_of=_cell(data.get("part_of")),
-            )
+        last_year = None
+        if _cell(data.get("last_year")) is not None:
+            last_year, last_unit = _parse_value(data["last_year"], source, line, "上年", bound)
+            if last_unit is not None and last_unit != unit:
+                raise InputError(f"上年写成带 %，但单位是“{unit}”。", file=source, line=line, field="上年")
+        fig = Figure(
+            id=fid,
+            item=item,
+            value=value,
+            unit=unit,
+            section=cells["section"],
+            note=cells["note"],
+            aliases=_parse_aliases(data.get("aliases"), source, line),
+            last_year=last_year,
+            part_of=cells["part_of"],
         )
+        check_figure(fig, source, line, limits=limits)
+        figures.append(fig)
         part_lines.append(line)
     if not figures:
         raise InputError("数据文件中没有任何数据行。", file=source)
@@ -257,6 +347,10 @@ def _read_text(path: Path) -> str:
 
 def _load_yaml(path: Path, source: str) -> tuple[list, list[int] | None]:
     text = _read_text(path)
+    max_depth = input_limits().max_yaml_depth
+    deep = yaml_too_deep(text, max_depth)
+    if deep is not None:
+        raise InputError(f"YAML 嵌套过深（最多 {max_depth} 层）。", file=source, line=deep)
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -325,6 +419,13 @@ def _load_xlsx(path: Path, source: str) -> tuple[list, list[int]]:
     return rows, lines
 
 
+def check_file_size(size: int, source: str) -> None:
+    """Refuse a figures or outline file over the configured size, before reading it."""
+    limit = input_limits().max_input_file_bytes
+    if size > limit:
+        raise InputError(f"文件过大（{size / 2**20:.1f} MB，最多 {limit / 2**20:g} MB）。", file=source)
+
+
 def load_figures(path: str | Path) -> list[Figure]:
     """Load figures from .yaml/.yml/.csv/.xlsx; raise InputError naming file/row/field."""
     path = Path(path)
@@ -332,8 +433,10 @@ def load_figures(path: str | Path) -> list[Figure]:
     if not path.is_file():
         raise InputError("数据文件不存在。", file=source)
     suffix = path.suffix.lower()
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise InputError("文件为空。", file=source)
+    check_file_size(size, source)
     if suffix in (".yaml", ".yml"):
         rows, lines = _load_yaml(path, source)
     elif suffix == ".csv":

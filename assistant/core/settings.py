@@ -75,6 +75,15 @@ class Settings(BaseSettings):
     collection: str = "knowledge"
     retrieve_k: int = 6
 
+    # Input limits: anything beyond them is refused with a Chinese message naming file, row and field.
+    max_figure_value: float = 1e16  # |value| and |上年| after folding 万/亿 into the value
+    max_figure_rows: int = 2000
+    max_input_file_bytes: int = 5 * 1024 * 1024  # figures and outline files
+    max_yaml_depth: int = 20
+    max_sibling_sections: int = 30
+    max_sections: int = 200
+    max_outline_depth: int = 4
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -107,6 +116,12 @@ class Settings(BaseSettings):
             if shown.get(name):
                 shown[name] = masked_url(shown[name])
         return {k: str(v) if isinstance(v, Path) else v for k, v in shown.items()}
+
+
+def input_limits() -> Settings:
+    """Settings read afresh, for the input limits: one load of a file reads them once, and does not
+    warm (or depend on) the cached settings of a process whose environment may change later."""
+    return Settings()
 
 
 @lru_cache(maxsize=1)

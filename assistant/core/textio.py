@@ -12,7 +12,22 @@ import re
 
 import yaml
 
-__all__ = ["TextReadError", "decode_text", "read_docx", "normalise_newlines", "FRONT_MATTER", "split_front_matter"]
+__all__ = [
+    "TextReadError",
+    "decode_text",
+    "read_docx",
+    "normalise_newlines",
+    "FRONT_MATTER",
+    "split_front_matter",
+    "strip_controls",
+    "yaml_too_deep",
+]
+
+# ESC/CSI sequences (colours, cursor moves) as a whole, then any other control character, lone
+# surrogate or non-character: none of them is text a person typed, and Word refuses them.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_LINE_CONTROLS = re.compile(r"[\t\n\r\u2028\u2029]")
 
 # YAML front matter: "---" lines (trailing blanks allowed) around the block; the closing one may end the file.
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
@@ -115,3 +130,29 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     if not isinstance(meta, dict):
         raise TextReadError("文件开头的元数据（--- … ---）应为“键: 值”形式")
     return meta, text[m.end() :]
+
+
+def strip_controls(text: str, *, multiline: bool = False) -> str:
+    """Text with control characters removed (NUL included: callers that must refuse NUL check
+    for it first). A one-line field also loses tabs and line breaks (each becomes a space)."""
+    text = _CONTROLS.sub("", _ANSI.sub("", text))
+    if not multiline:
+        text = _LINE_CONTROLS.sub(" ", text)
+    return text
+
+
+def yaml_too_deep(text: str, limit: int) -> int | None:
+    """The line where YAML nesting first goes deeper than ``limit``, or None. Uses the event
+    stream, which is not recursive, so a 300-level file cannot raise RecursionError here."""
+    depth = 0
+    try:
+        for event in yaml.parse(text):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > limit:
+                    return event.start_mark.line + 1 if event.start_mark else 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # a syntax error: the caller's own parse reports it with its line
+    return None

@@ -40,6 +40,9 @@ import yaml
 from pydantic import BaseModel
 
 from assistant.core.errors import InputError
+from assistant.core.figures import check_file_size
+from assistant.core.settings import Settings, input_limits
+from assistant.core.textio import strip_controls, yaml_too_deep
 from assistant.gongwen import PARTS, TEMPLATE_TITLES, Part, heading_label, part_of_title
 
 if TYPE_CHECKING:
@@ -192,7 +195,10 @@ def _mapping(node: yaml.Node, source: str, what: str) -> dict[str, tuple[yaml.No
 def _scalar_text(node: yaml.Node, source: str, field: str) -> str:
     if not isinstance(node, yaml.ScalarNode):
         raise InputError("应为文字，不能是列表或映射。", file=source, line=_line(node), field=field)
-    return str(node.value).strip()
+    text = str(node.value)
+    if "\x00" in text:
+        raise InputError("含有空字符（NUL）。", file=source, line=_line(node), field=field)
+    return strip_controls(text, multiline=field.startswith("notes")).strip()
 
 
 def _notes_text(node: yaml.Node, source: str, field: str) -> str:
@@ -212,7 +218,29 @@ def infer_part(section_id: str, title: str | None, parent_part: str | None) -> s
     return part_of_title(title) or "other"
 
 
-def _section(node: yaml.Node, source: str, parent_part: str | None, seen: dict[str, int | None]) -> SectionSpec:
+def _check_siblings(
+    nodes: list[yaml.Node], source: str, seen: dict[str, int | None], depth: int, limits: Settings
+) -> None:
+    """Outline limits, checked before any section is built, let alone drafted."""
+    if depth > limits.max_outline_depth:
+        raise InputError(
+            f"章节层级过深（最多 {limits.max_outline_depth} 层）。", file=source, line=_line(nodes[0]), field="children"
+        )
+    if len(nodes) > limits.max_sibling_sections:
+        raise InputError(
+            f"同一层的章节过多：{len(nodes)} 个（最多 {limits.max_sibling_sections} 个）。",
+            file=source,
+            line=_line(nodes[limits.max_sibling_sections]),
+            field="sections" if depth == 1 else "children",
+        )
+    total = sum(1 for key in seen if "\0" not in key) + len(nodes)
+    if total > limits.max_sections:
+        raise InputError(f"章节总数过多（最多 {limits.max_sections} 个）。", file=source, line=_line(nodes[0]))
+
+
+def _section(
+    node: yaml.Node, source: str, parent_part: str | None, seen: dict[str, int | None], limits: Settings, depth: int = 1
+) -> SectionSpec:
     fields = _mapping(node, source, "每个章节")
     if "id" not in fields:
         raise InputError("章节缺少编号（如 intro、1、1.1、closing）。", file=source, line=_line(node), field="id")
@@ -264,7 +292,9 @@ def _section(node: yaml.Node, source: str, parent_part: str | None, seen: dict[s
         cnode = fields["children"][1]
         if not isinstance(cnode, yaml.SequenceNode):
             raise InputError("子章节应为列表。", file=source, line=_line(cnode), field="children")
-        children = [_section(c, source, part, seen) for c in cnode.value]
+        if cnode.value:
+            _check_siblings(cnode.value, source, seen, depth + 1, limits)
+        children = [_section(c, source, part, seen, limits, depth + 1) for c in cnode.value]
     return SectionSpec(id=sid, title=title, notes=notes, figures=figures, part=part, children=children)
 
 
@@ -276,6 +306,14 @@ def _required(fields: dict, name: str, zh: str, source: str, root: yaml.Node) ->
 
 def parse_spec(text: str, source: str = "<提纲>") -> tuple[ReportSpec, dict[str, int | None]]:
     """Parse spec YAML text; return the spec and the line of each section id (for messages)."""
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError("含有空字符（NUL）。", file=source, line=line)
+    limits = input_limits()
+    max_depth = limits.max_yaml_depth
+    deep = yaml_too_deep(text, max_depth)
+    if deep is not None:
+        raise InputError(f"YAML 嵌套过深（最多 {max_depth} 层）。", file=source, line=deep)
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as err:
@@ -302,7 +340,8 @@ def parse_spec(text: str, source: str = "<提纲>") -> tuple[ReportSpec, dict[st
         snode = fields["sections"][1]
         if not isinstance(snode, yaml.SequenceNode) or not snode.value:
             raise InputError("章节应为非空列表。", file=source, line=_line(snode), field="sections")
-        sections = [_section(s, source, None, seen) for s in snode.value]
+        _check_siblings(snode.value, source, seen, 1, limits)
+        sections = [_section(s, source, None, seen, limits) for s in snode.value]
         spec = ReportSpec(title=title, organisation=org, year=year, topic=topic, sections=sections)
     else:
         notes: dict[str, Any] = {}
@@ -322,6 +361,17 @@ def parse_spec(text: str, source: str = "<提纲>") -> tuple[ReportSpec, dict[st
                     notes[key] = _notes_text(vnode, source, f"notes.{key}")
         spec = template_spec(title, org, year, notes, topic=topic)
         seen = {s.id: None for s in spec.walk()}
+        siblings = len(spec.get("1").children)
+        if siblings > limits.max_sibling_sections:
+            raise InputError(
+                f"成效要点过多：{siblings} 条（每条成为一个小节，最多 {limits.max_sibling_sections} 条）。",
+                file=source,
+                line=_line(fields["notes"][1]),
+                field="notes.achievements",
+            )
+    total = len(spec.walk())
+    if total > limits.max_sections:
+        raise InputError(f"章节总数过多：{total} 个（最多 {limits.max_sections} 个）。", file=source)
     return spec, seen
 
 
@@ -358,6 +408,31 @@ def validate(
             )
 
 
+def check_outline(spec: ReportSpec, source: str | None = None) -> None:
+    """The outline limits on a spec built in code (the page's template form, a stored outline):
+    siblings per level, sections in all and nesting depth. Files are checked while parsed,
+    with the line of the offending section."""
+    limits = input_limits()
+
+    def visit(items: list[SectionSpec], depth: int, field: str) -> None:
+        if depth > limits.max_outline_depth:
+            raise InputError(f"章节层级过深（最多 {limits.max_outline_depth} 层）。", file=source, field=field)
+        if len(items) > limits.max_sibling_sections:
+            raise InputError(
+                f"同一层的章节过多：{len(items)} 个（最多 {limits.max_sibling_sections} 个）。",
+                file=source,
+                field=field,
+            )
+        for item in items:
+            if item.children:
+                visit(item.children, depth + 1, f"{item.id} 的子章节")
+
+    visit(spec.sections, 1, "章节")
+    total = len(spec.walk())
+    if total > limits.max_sections:
+        raise InputError(f"章节总数过多：{total} 个（最多 {limits.max_sections} 个）。", file=source)
+
+
 def load_spec(path: str | Path, figures: list[Figure] | None = None) -> ReportSpec:
     """Load and validate a spec file (.yaml/.yml). Raises InputError; writes nothing."""
     path = Path(path)
@@ -366,6 +441,7 @@ def load_spec(path: str | Path, figures: list[Figure] | None = None) -> ReportSp
         raise InputError(f"不支持的提纲文件类型“{path.suffix or '无扩展名'}”（应为 .yaml 或 .yml）。", file=source)
     if not path.is_file():
         raise InputError("找不到提纲文件。", file=source)
+    check_file_size(path.stat().st_size, source)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

@@ -33,6 +33,7 @@ Durability and concurrency:
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 import sqlite3
@@ -44,13 +45,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from assistant.check.result import CheckResult, Summary
 from assistant.core.errors import StoreError
-from assistant.core.figures import Figure
+from assistant.core.figures import Figure, check_figure
+from assistant.core.settings import input_limits
 from assistant.drafting.drafts import ReportDraft, SectionDraft
-from assistant.drafting.spec import ReportSpec, SectionSpec
+from assistant.drafting.spec import ReportSpec, SectionSpec, check_outline
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
@@ -443,6 +445,10 @@ class Store:
         With ``draft`` (made from these figures) its sections are saved as version 1 in the
         same transaction, so a crash never leaves a report without its text.
         """
+        check_outline(spec)  # the one validation boundary: no outline or figure out of range is ever written
+        limits = input_limits()
+        for fig in figures:
+            check_figure(fig, limits=limits)
         now = self._clock()
         with self._write() as conn:
             if report_id is None:
@@ -557,6 +563,9 @@ class Store:
 
     def update_figures(self, report_id: str, figures: list[Figure]) -> int:
         """Record a new figures snapshot (unless identical to the newest); returns its id."""
+        limits = input_limits()
+        for fig in figures:
+            check_figure(fig, limits=limits)  # before anything is written
         data = _figures_json(figures)
         with self._write() as conn:
             self._report_row(conn, report_id)
@@ -937,7 +946,21 @@ def _figures_json(figures: list[Figure]) -> str:
 
 
 def _figures_from_json(data: str) -> list[Figure]:
-    return [Figure.model_validate(d) for d in json.loads(data)]
+    return [_stored_figure(d) for d in json.loads(data)]
+
+
+def _stored_figure(data: dict) -> Figure:
+    """A stored figure. A value that is not a number (null, written by versions that did not bound
+    values) reads as NaN, shown as 无效数值, so the workspace opens and new figures can repair it."""
+    try:
+        return Figure.model_validate(data)
+    except ValidationError:
+        fixed = dict(data)
+        for key, fallback in (("value", math.nan), ("base_value", math.nan), ("last_year", None)):
+            if not isinstance(fixed.get(key), (int, float)) or isinstance(fixed.get(key), bool):
+                fixed[key] = fallback
+        fixed.pop("base_last_year", None)
+        return Figure.model_validate(fixed)
 
 
 def _walk_levels(sections: list[SectionSpec], depth: int = 0) -> Iterator[tuple[SectionSpec, int]]:
