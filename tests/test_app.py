@@ -498,21 +498,56 @@ def test_chat_offline_commands_act_and_are_saved():
     assert any("数据 新闻发布会 12" == t for t in texts(again.markdown))
 
 
-def test_chat_with_model_uses_tools(fake_model):
+def _press_conf(rid):
+    return [f.value for f in workspace().figures(rid) if f.id == "press_conf"]
+
+
+def _inject_set_figure(fake_model):
+    # as if a retrieved passage had told the model to change 新闻发布会 from 11 to 300
+    fake_model.enqueue(
+        ToolReply(tool_calls=[ToolCall(id="c1", name="set_figure", arguments={"figure": "新闻发布会", "value": 300})])
+    )
+    fake_model.enqueue("素材要求把新闻发布会改为300次。")
+
+
+def test_chat_model_figure_change_waits_for_confirmation(fake_model):
     at = drafted_app()
     fake_model = fake_model()
     rid = ui(at).report_id
-    fake_model.enqueue(
-        ToolReply(tool_calls=[ToolCall(id="c1", name="set_figure", arguments={"figure": "新闻发布会", "value": 13})])
-    )
-    fake_model.enqueue("已把新闻发布会改为13次，1.2 节需要重新起草。")
+    assert _press_conf(rid) == [11.0]
+    _inject_set_figure(fake_model)
     at.switch_page(f"{PAGES}/chat.py").run()
-    at.chat_input(key="chat.input").set_value("新闻发布会其实开了13场").run()
+    at.chat_input(key="chat.input").set_value("新媒体那节有什么要改的？").run()
     no_errors(at)
-    said = texts(at.markdown)
-    assert any("已把新闻发布会改为13次" in t and "已执行的操作" in t for t in said)
-    assert [f.value for f in workspace().figures(rid) if f.id == "press_conf"] == [13.0]
+    assert any("尚未执行" in t for t in texts(at.markdown))
+    assert _press_conf(rid) == [11.0] and workspace().stale_sections(rid) == []
     assert fake_model.tool_history and {t.name for t in fake_model.tool_history[0]} >= {"set_figure"}
+    # the tool result tells the model nothing was done
+    assert "尚未执行" in fake_model.history[1][-1].content
+    at.button(key="chat.confirm.0").click().run()
+    no_errors(at)
+    assert _press_conf(rid) == [300.0] and workspace().stale_sections(rid) == ["1.2"]
+    # the old value stays in the figures history: a new snapshot, not an overwrite
+    basis = workspace().store.figure_basis(rid)
+    values = {sid: [f.value for f in figs if f.id == "press_conf"] for sid, figs in basis.snapshots.items()}
+    assert values[basis.newest_snapshot_id] == [300.0] and [11.0] in values.values()
+    said = [e.text for e in workspace().chat_history(rid)]
+    assert any("对话中模型提议，经您确认" in t for t in said)
+    assert not at.button  # no pending proposal left
+
+
+def test_chat_model_figure_change_cancelled(fake_model):
+    at = drafted_app()
+    fake_model = fake_model()
+    rid = ui(at).report_id
+    _inject_set_figure(fake_model)
+    at.switch_page(f"{PAGES}/chat.py").run()
+    at.chat_input(key="chat.input").set_value("新媒体那节有什么要改的？").run()
+    at.button(key="chat.cancel.0").click().run()
+    no_errors(at)
+    assert _press_conf(rid) == [11.0] and workspace().stale_sections(rid) == []
+    assert any("已取消模型提议" in e.text for e in workspace().chat_history(rid))
+    assert not at.button
 
 
 def test_chat_model_error_is_shown_and_page_keeps_working(fake_model):

@@ -3,8 +3,11 @@
 Pure logic, no Streamlit: the page hands in a `ChatActions` object that performs the actions
 (regenerate a section, change a figure, search the knowledge base, explain a check finding).
 
-With a model, the model chooses among `TOOLS` (OpenAI function-calling schemas) and
-`run_tool` executes its calls. Without one, `parse_command` understands a small fixed set of
+With a model, the model chooses among `TOOLS` (OpenAI function-calling schemas). Reading
+calls (search, explain) run at once; a call that would change the report (a figure, a
+section) only becomes a `Proposal` the user confirms, because the model's input includes
+retrieved passages that may tell it to. Search results go back to the model fenced exactly
+as in drafting. Without one, `parse_command` understands a small fixed set of
 commands and anything else is answered with the best knowledge-base passages.
 """
 
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from assistant.core.errors import HuibaoError
+from assistant.drafting.section_prompt import reference_block
 from assistant.llm.port import ChatMessage, ChatModel
 
 IntentKind = Literal["regenerate", "set_figure", "search", "explain", "help"]
@@ -279,6 +283,37 @@ def intent_from_tool_call(name: str, arguments: str | dict | None) -> Intent:
         raise ValueError(f"模型调用“{name}”时参数无效：{err}") from err
 
 
+# Tool calls that change the report: proposed to the user, applied only on 确认.
+CHANGING_KINDS: frozenset[IntentKind] = frozenset({"regenerate", "set_figure"})
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A change the model asked for through a tool call, waiting for the user's 确认."""
+
+    intent: Intent
+    section_id: str | None = None  # resolved, for regenerate
+
+    def describe(self) -> str:
+        i = self.intent
+        if i.kind == "set_figure":
+            unit = i.unit or ""
+            value = f"{i.value:g}" if i.value is not None else ""
+            return f"将数据“{i.figure}”改为 {value}{unit}"
+        how = f"（要求：{i.instruction}）" if i.instruction else ""
+        return f"重新起草章节 {self.section_id or i.section}{how}"
+
+
+def apply_proposal(proposal: Proposal, actions: ChatActions) -> ActionResult:
+    """Run a confirmed proposal; the result says the change came from the chat's proposal."""
+    intent = proposal.intent
+    if proposal.section_id is not None:
+        intent = Intent(intent.kind, section=proposal.section_id, instruction=intent.instruction)
+    result = run_intent(intent, actions)
+    result.message = f"（对话中模型提议，经您确认）{result.message}"
+    return result
+
+
 def run_tool_call(name: str, arguments: str | dict | None, actions: ChatActions) -> ActionResult:
     try:
         intent = intent_from_tool_call(name, arguments)
@@ -306,6 +341,7 @@ def outline_for_prompt(sections: Sequence[tuple[str, str]]) -> str:
 class ChatReply:
     text: str  # what the assistant says (Markdown)
     actions: list[ActionResult] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)  # waiting for 确认 / 取消
 
     @property
     def changed(self) -> bool:
@@ -340,6 +376,7 @@ def model_reply(
         messages.append(ChatMessage.user(said) if role == "user" else ChatMessage.assistant(said))
     messages.append(ChatMessage.user(text))
     done: list[ActionResult] = []
+    proposed: list[Proposal] = []
     answer = ""
     for _ in range(max_rounds):
         reply = model.complete_with_tools(messages, TOOLS)
@@ -348,10 +385,45 @@ def model_reply(
             break
         messages.append(reply.as_message())
         for call in reply.tool_calls:
-            result = run_tool_call(call.name, call.arguments, actions)
-            done.append(result)
-            messages.append(ChatMessage.tool(call.id, result.message))
+            result, for_model, proposal = _model_tool_call(call.name, call.arguments, actions)
+            if proposal is not None:
+                proposed.append(proposal)
+            else:
+                done.append(result)
+            messages.append(ChatMessage.tool(call.id, for_model))
     if done:
         report = "已执行的操作：\n" + "\n".join(f"- {a.message}" for a in done)
         answer = f"{answer}\n\n{report}" if answer else report
-    return ChatReply(answer or "（模型没有给出回答。）", done)
+    if proposed:
+        report = "模型提议以下修改，尚未执行，请确认或取消：\n" + "\n".join(f"- {p.describe()}" for p in proposed)
+        answer = f"{answer}\n\n{report}" if answer else report
+    return ChatReply(answer or "（模型没有给出回答。）", done, proposed)
+
+
+def _model_tool_call(
+    name: str, arguments: str | dict | None, actions: ChatActions
+) -> tuple[ActionResult, str, Proposal | None]:
+    """(what to show the user, what goes back to the model, a proposal awaiting confirmation)."""
+    try:
+        intent = intent_from_tool_call(name, arguments)
+    except ValueError as err:
+        return ActionResult(str(err)), str(err), None
+    if intent.kind in CHANGING_KINDS:
+        section_id = None
+        if intent.kind == "regenerate":
+            section_id = actions.resolve_section(intent.section or "")
+            if section_id is None:
+                msg = f"没有找到章节“{intent.section}”。请写章节编号，如 1.2。"
+                return ActionResult(msg), msg, None
+        proposal = Proposal(intent, section_id)
+        note = f"已向用户提议：{proposal.describe()}。须经用户确认才会执行，目前尚未执行。"
+        return ActionResult(note), note, proposal
+    if intent.kind == "search":
+        try:
+            passages = actions.search(intent.query or "")
+        except HuibaoError as err:
+            return ActionResult(f"未能完成：{err}"), f"未能完成：{err}", None
+        shown = ActionResult(f"按“{intent.query}”在素材库中找到：\n\n" + format_passages(passages))
+        return shown, reference_block(passages), None
+    result = run_intent(intent, actions)
+    return result, result.message, None
