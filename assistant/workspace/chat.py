@@ -283,8 +283,9 @@ def intent_from_tool_call(name: str, arguments: str | dict | None) -> Intent:
         raise ValueError(f"模型调用“{name}”时参数无效：{err}") from err
 
 
-# Tool calls that change the report: proposed to the user, applied only on 确认.
-CHANGING_KINDS: frozenset[IntentKind] = frozenset({"regenerate", "set_figure"})
+# Tool calls that only read run at once; any other (a figure, a section, and whatever tool is
+# added later) is proposed to the user and applied only on 确认.
+READING_KINDS: frozenset[IntentKind] = frozenset({"search", "explain", "help"})
 
 
 @dataclass(frozen=True)
@@ -300,8 +301,10 @@ class Proposal:
             unit = i.unit or ""
             value = f"{i.value:g}" if i.value is not None else ""
             return f"将数据“{i.figure}”改为 {value}{unit}"
-        how = f"（要求：{i.instruction}）" if i.instruction else ""
-        return f"重新起草章节 {self.section_id or i.section}{how}"
+        if i.kind == "regenerate":
+            how = f"（要求：{i.instruction}）" if i.instruction else ""
+            return f"重新起草章节 {self.section_id or i.section}{how}"
+        return f"执行操作“{i.kind}”"  # pragma: no cover - every changing tool is named above
 
 
 def apply_proposal(proposal: Proposal, actions: ChatActions) -> ActionResult:
@@ -408,7 +411,7 @@ def _model_tool_call(
         intent = intent_from_tool_call(name, arguments)
     except ValueError as err:
         return ActionResult(str(err)), str(err), None
-    if intent.kind in CHANGING_KINDS:
+    if intent.kind not in READING_KINDS:
         section_id = None
         if intent.kind == "regenerate":
             section_id = actions.resolve_section(intent.section or "")
