@@ -363,6 +363,13 @@ def offline_reply(text: str, actions: ChatActions) -> ChatReply:
     return ChatReply(result.message + note, [result] if intent.kind != "help" else [])
 
 
+def _without_excerpts(said: str) -> str:
+    """An earlier answer as the model sees it again: the passage excerpts it showed the user
+    (format_passages quotes them as "> " lines) are dropped, so retrieved text never comes
+    back unfenced, in the assistant's own voice."""
+    return re.sub(r"(?m)^> .*$", "> （素材摘录，已略去）", said)
+
+
 def model_reply(
     model: ChatModel,
     text: str,
@@ -376,7 +383,7 @@ def model_reply(
     its answer plus a plain list of what was actually done (the model's prose may omit it)."""
     messages = [ChatMessage.system(SYSTEM_PROMPT + ("\n\n" + outline if outline else ""))]
     for role, said in list(history)[-10:]:
-        messages.append(ChatMessage.user(said) if role == "user" else ChatMessage.assistant(said))
+        messages.append(ChatMessage.user(said) if role == "user" else ChatMessage.assistant(_without_excerpts(said)))
     messages.append(ChatMessage.user(text))
     done: list[ActionResult] = []
     proposed: list[Proposal] = []
