@@ -411,12 +411,37 @@ def _load_xlsx(path: Path, source: str) -> tuple[list, list[int]]:
             raise InputError("文件为空。", file=source)
         _check_header(header, source)
         rows, lines = [], []
+        empty: list[tuple[int, int]] = []  # (row, column) of empty cells: a formula never calculated reads as None
         for n, values in enumerate(it, start=2):
             rows.append({h: v for h, v in zip(header, values) if h is not None})
             lines.append(n)
+            empty += [(n, i) for i, (h, v) in enumerate(zip(header, values)) if h is not None and v is None]
     finally:
         book.close()
+    if empty:
+        _refuse_uncalculated(path, source, header, empty)
     return rows, lines
+
+
+def _refuse_uncalculated(path: Path, source: str, header: tuple, empty: list[tuple[int, int]]) -> None:
+    """A formula cell with no cached result (the file was written by a program, never opened and
+    saved in Excel) reads as empty with data_only=True; read the formulas to tell it from a blank."""
+    import openpyxl  # heavy: ~150 ms, only for .xlsx files
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        wanted = set(empty)
+        for n, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            for i, v in enumerate(values):
+                if (n, i) in wanted and isinstance(v, str) and v.startswith("="):
+                    raise InputError(
+                        f"公式未计算（{v}）：文件中没有保存公式的结果，请在 Excel 中打开并保存后重试，或改填数值。",
+                        file=source,
+                        line=n,
+                        field=str(header[i]),
+                    )
+    finally:
+        book.close()
 
 
 def check_file_size(size: int, source: str) -> None:
