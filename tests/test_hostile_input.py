@@ -130,3 +130,10 @@ def test_xlsx_with_blank_optional_cells_still_loads(tmp_path):
     sheet.append(["press", "新闻发布会", 11, "次", None])
     book.save(tmp_path / "f.xlsx")
     assert [f.value for f in load_figures(tmp_path / "f.xlsx")] == [11]
+
+
+def test_csv_with_lone_carriage_returns_loads_as_lines(tmp_path):
+    # Found by the fuzz suite: csv raised "new-line character seen in unquoted field".
+    path = tmp_path / "f.csv"
+    path.write_bytes("id,item,value,unit\rpress,新闻发布会,11,次\r".encode())
+    assert [(f.id, f.value) for f in load_figures(path)] == [("press", 11)]

@@ -28,7 +28,7 @@ from pydantic import BaseModel, model_validator
 
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings, input_limits
-from assistant.core.textio import TextReadError, decode_text, strip_controls, yaml_too_deep
+from assistant.core.textio import TextReadError, decode_text, normalise_newlines, strip_controls, yaml_too_deep
 
 # Header aliases a Chinese office is likely to type.
 _ALIASES = {
@@ -372,14 +372,18 @@ def _load_yaml(path: Path, source: str) -> tuple[list, list[int] | None]:
 
 
 def _load_csv(path: Path, source: str) -> tuple[list, list[int]]:
-    text = _read_text(path)
+    # A lone \r (old Mac exports) is a line end, as in text mode; csv refuses it inside an unquoted field.
+    text = normalise_newlines(_read_text(path))
     if not text.strip():
         raise InputError("文件为空。", file=source)
     reader = csv.DictReader(io.StringIO(text))
     rows, lines = [], []
-    for row in reader:
-        rows.append(row)
-        lines.append(reader.line_num)  # physical line where the row ends = what a person sees
+    try:
+        for row in reader:
+            rows.append(row)
+            lines.append(reader.line_num)  # physical line where the row ends = what a person sees
+    except csv.Error as err:
+        raise InputError(f"CSV 格式错误：{err}", file=source, line=reader.line_num or None) from None
     _check_header(reader.fieldnames or [], source)
     return rows, lines
 
