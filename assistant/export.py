@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 
 from assistant.check.result import Summary
 from assistant.core.errors import InputError
+from assistant.core.textio import strip_controls
 from assistant.gongwen import LABEL, PLACEHOLDER, heading_label, strip_label
 
 if TYPE_CHECKING:
@@ -196,17 +197,19 @@ def export_docx(report: ReportDraft, path: str | Path) -> Path:
     for p in list(body.iterchildren(qn("w:p"))):  # the template's empty first paragraph
         body.remove(p)
 
-    _add_paragraph(doc, report.title, STYLE_TITLE, FONT_TITLE, TITLE_PT)
+    # A last guard: a version saved before control characters were stripped on the way in would
+    # make python-docx refuse the whole file ("All strings must be XML compatible").
+    _add_paragraph(doc, strip_controls(report.title), STYLE_TITLE, FONT_TITLE, TITLE_PT)
     for sec, heading in zip(report.sections, numbered_headings(report)):
         if heading:
             style, font, bold = _HEADING.get(sec.level, (STYLE_L3, FONT_BODY, False))
-            _add_paragraph(doc, heading, style, font, BODY_PT, bold=bold)
+            _add_paragraph(doc, strip_controls(heading), style, font, BODY_PT, bold=bold)
         for para in _paragraphs(sec.text, heading):
-            _add_paragraph(doc, para, "Normal", FONT_BODY, BODY_PT)
+            _add_paragraph(doc, strip_controls(para, multiline=True), "Normal", FONT_BODY, BODY_PT)
 
     props = doc.core_properties
-    props.title = report.title
-    props.author = props.last_modified_by = report.organisation
+    props.title = strip_controls(report.title)
+    props.author = props.last_modified_by = strip_controls(report.organisation)
     props.subject = props.keywords = props.comments = props.category = props.content_status = ""
     props.identifier = props.version = ""
     props.language = "zh-CN"

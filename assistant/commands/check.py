@@ -136,7 +136,7 @@ def _print_report(text: str, result: CheckResult, file: Path) -> None:
                 + _context(text, f.start, f.end, "bold yellow")
             )
     if result.coverage.unused:
-        out(f"\n未使用的数据：{'、'.join(result.coverage.unused)}")
+        out(f"\n未使用的数据：{escape('、'.join(result.coverage.unused))}")
     out(
         "\n[green]通过：没有无据或错配的数字、待核实和待补充内容，也没有格式错误。[/]"
         if result.clean

@@ -166,7 +166,7 @@ def _exit_if_fell_back(section_ids: list[str]) -> None:
 
 
 def _print_summary(report: ReportDraft) -> None:
-    table = Table(title=f"起草结果：{report.title}", show_header=True)
+    table = Table(title=f"起草结果：{escape(report.title)}", show_header=True)
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("章节", "left"),
         ("标题", "left"),
@@ -187,7 +187,7 @@ def _print_summary(report: ReportDraft) -> None:
         elif s.provenance.repaired:
             engine += "（已修正数字）"
         table.add_row(
-            s.section_id,
+            escape(s.section_id),
             escape((s.heading or "")[:24]),
             engine,
             number_counts(c),

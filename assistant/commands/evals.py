@@ -30,7 +30,9 @@ def _project_default(path: Path, default: Path) -> Path:
 
 def print_report(report: EvalReport) -> None:
     """One row per case; short headers so the table fits an 80-column CI log."""
-    table = Table(title="评测结果" + ("（离线引擎）" if report.backend == "offline" else f"（模型 {report.model}）"))
+    table = Table(
+        title="评测结果" + ("（离线引擎）" if report.backend == "offline" else f"（模型 {escape(report.model or '')}）")
+    )
     table.add_column("案例", no_wrap=True)
     cols = ["编造", "待补充", "覆盖", "错误", "提示", "结构"]
     if report.backend == "model":
@@ -58,7 +60,7 @@ def print_report(report: EvalReport) -> None:
         if report.backend == "model":
             row += [
                 str(c.first_answer_invented if c.first_answer_invented is not None else "—"),
-                "、".join(c.repaired_sections) or "—",
+                escape("、".join(c.repaired_sections)) or "—",
             ]
         if report.judge:
             row.append(str(c.judge.average) if c.judge and c.judge.average is not None else "—")

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from assistant.commands.base import HELP, console, err_console
@@ -84,7 +85,7 @@ def main() -> None:
     try:
         app()
     except HuibaoError as err:
-        err_console.print(f"[bold red]错误：[/]{err}")
+        err_console.print(f"[bold red]错误：[/]{escape(str(err))}")
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         err_console.print("[yellow]已中断。已保存的内容不受影响。[/]")
@@ -92,7 +93,9 @@ def main() -> None:
     except Exception as err:  # never a bare traceback for the user
         if os.environ.get("HUIBAO_DEBUG"):
             raise
-        err_console.print(f"[bold red]内部错误：[/]{type(err).__name__}: {err}\n设置 HUIBAO_DEBUG=1 可查看详细信息。")
+        err_console.print(
+            f"[bold red]内部错误：[/]{escape(f'{type(err).__name__}: {err}')}\n设置 HUIBAO_DEBUG=1 可查看详细信息。"
+        )
         sys.exit(EXIT_INTERNAL)
 
 

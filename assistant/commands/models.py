@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.commands.base import command_app, console
@@ -20,10 +21,10 @@ def models_command() -> None:
         console.print("未配置模型接口（OPENAI_BASE_URL / OPENAI_API_KEY），当前使用离线引擎起草。")
         raise typer.Exit(1)
     names = list_models(settings)
-    console.print(f"模型接口 {display_url(settings.base_url)} 提供 {len(names)} 个模型：")
+    console.print(f"模型接口 {escape(display_url(settings.base_url))} 提供 {len(names)} 个模型：")
     for name in names:
         mark = "  ← 当前" if name == settings.model else ""
-        console.print(f"  {name}{mark}")
+        console.print(f"  {escape(name)}{mark}")
 
 
 @app.command("config")
@@ -31,5 +32,5 @@ def config_command() -> None:
     """显示当前生效的设置（不显示密钥内容）。"""
     table = Table("设置", "值")
     for key, value in get_settings().describe().items():
-        table.add_row(key, str(value))
+        table.add_row(escape(key), escape(str(value)))
     console.print(table)

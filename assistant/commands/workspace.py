@@ -28,6 +28,7 @@ from assistant.commands.base import (
 from assistant.core.errors import EXIT_MODEL, InputError, ModelError, Unchanged
 from assistant.core.figures import Figure, format_value, load_figures
 from assistant.core.settings import Settings, get_settings
+from assistant.core.textio import strip_controls
 from assistant.drafting.context import DraftContext, SectionRequest
 from assistant.drafting.draft import draft_section
 from assistant.drafting.drafts import SectionDraft
@@ -90,7 +91,8 @@ def _regenerate(
 
     def on_delta(text: str) -> None:
         streamed.append(text)
-        console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
+        # A model's ESC sequences would drive the terminal (colours, cursor moves): never echo them.
+        console.print(strip_controls(text, multiline=True), end="", markup=False, highlight=False, soft_wrap=True)
 
     use_stream = stream and engine.streams
 
@@ -169,7 +171,7 @@ def reports() -> None:
         table.add_column(col, justify=justify)
     for r in infos:
         table.add_row(
-            r.id,
+            escape(r.id),
             escape(r.title),
             str(r.year),
             str(r.sections),
@@ -371,7 +373,12 @@ def figures(
     figures = ws.figures(report)
     for f in figures:
         table.add_row(
-            f.id, escape(f.item), format_value(f.value), escape(f.unit), escape(f.section or ""), escape(f.note or "")
+            escape(f.id),
+            escape(f.item),
+            format_value(f.value),
+            escape(f.unit),
+            escape(f.section or ""),
+            escape(f.note or ""),
         )
     console.print(table)
     invalid = [f.id for f in figures if not math.isfinite(f.value)]

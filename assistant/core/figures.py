@@ -28,7 +28,7 @@ from pydantic import BaseModel, model_validator
 
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings, input_limits
-from assistant.core.textio import TextReadError, decode_text, strip_controls, yaml_too_deep
+from assistant.core.textio import TextReadError, decode_text, normalise_newlines, strip_controls, yaml_too_deep
 
 # Header aliases a Chinese office is likely to type.
 _ALIASES = {
@@ -372,14 +372,18 @@ def _load_yaml(path: Path, source: str) -> tuple[list, list[int] | None]:
 
 
 def _load_csv(path: Path, source: str) -> tuple[list, list[int]]:
-    text = _read_text(path)
+    # A lone \r (old Mac exports) is a line end, as in text mode; csv refuses it inside an unquoted field.
+    text = normalise_newlines(_read_text(path))
     if not text.strip():
         raise InputError("文件为空。", file=source)
     reader = csv.DictReader(io.StringIO(text))
     rows, lines = [], []
-    for row in reader:
-        rows.append(row)
-        lines.append(reader.line_num)  # physical line where the row ends = what a person sees
+    try:
+        for row in reader:
+            rows.append(row)
+            lines.append(reader.line_num)  # physical line where the row ends = what a person sees
+    except csv.Error as err:
+        raise InputError(f"CSV 格式错误：{err}", file=source, line=reader.line_num or None) from None
     _check_header(reader.fieldnames or [], source)
     return rows, lines
 
@@ -411,12 +415,37 @@ def _load_xlsx(path: Path, source: str) -> tuple[list, list[int]]:
             raise InputError("文件为空。", file=source)
         _check_header(header, source)
         rows, lines = [], []
+        empty: list[tuple[int, int]] = []  # (row, column) of empty cells: a formula never calculated reads as None
         for n, values in enumerate(it, start=2):
             rows.append({h: v for h, v in zip(header, values) if h is not None})
             lines.append(n)
+            empty += [(n, i) for i, (h, v) in enumerate(zip(header, values)) if h is not None and v is None]
     finally:
         book.close()
+    if empty:
+        _refuse_uncalculated(path, source, header, empty)
     return rows, lines
+
+
+def _refuse_uncalculated(path: Path, source: str, header: tuple, empty: list[tuple[int, int]]) -> None:
+    """A formula cell with no cached result (the file was written by a program, never opened and
+    saved in Excel) reads as empty with data_only=True; read the formulas to tell it from a blank."""
+    import openpyxl  # heavy: ~150 ms, only for .xlsx files
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        wanted = set(empty)
+        for n, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            for i, v in enumerate(values):
+                if (n, i) in wanted and isinstance(v, str) and v.startswith("="):
+                    raise InputError(
+                        f"公式未计算（{v}）：文件中没有保存公式的结果，请在 Excel 中打开并保存后重试，或改填数值。",
+                        file=source,
+                        line=n,
+                        field=str(header[i]),
+                    )
+    finally:
+        book.close()
 
 
 def check_file_size(size: int, source: str) -> None:

@@ -17,6 +17,7 @@ from assistant.check import NumberMention
 from assistant.check.derived import DerivedValue, derived_values
 from assistant.core.figures import Figure, format_value
 from assistant.core.settings import Settings
+from assistant.core.textio import strip_controls
 from assistant.core.tokens import count_tokens, truncate_to_tokens
 from assistant.drafting.context import DraftContext, SectionRequest
 from assistant.drafting.prompts import render_prompt
@@ -211,9 +212,10 @@ _FENCE = re.compile(r"^\s*```[^\n]*\n(.*?)\n?```\s*$", re.S)
 
 
 def strip_wrapping(text: str) -> str:
-    """Only a wrapping code fence and outer whitespace go; the checker sees the rest as written."""
+    """Only a wrapping code fence, outer whitespace and control characters (ESC sequences, \x0b:
+    Word refuses them) go; the checker sees the rest as written."""
     m = _FENCE.match(text)
-    return (m.group(1) if m else text).strip()
+    return strip_controls(m.group(1) if m else text, multiline=True).strip()
 
 
 def split_title(text: str) -> tuple[str | None, str]:

@@ -29,8 +29,9 @@ from pydantic import BaseModel
 
 from assistant.check import check_text
 from assistant.check.result import CheckResult
-from assistant.core.errors import ModelError, StoreError, Unchanged
+from assistant.core.errors import InputError, ModelError, StoreError, Unchanged
 from assistant.core.figures import Figure, figure_text
+from assistant.core.textio import strip_controls
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec
 from assistant.gongwen import sentences
@@ -357,7 +358,10 @@ class Workspace:
         The check is never skipped: ``checker`` only replaces the standard one
         (``section_checker``), and the saved version carries its result.
         """
-        text = text.strip("\n")
+        if "\x00" in text:
+            raise InputError(f"修改后的章节“{section_id}”正文含有空字符（NUL），未保存，请删除后重试。")
+        # Other control characters (pasted ESC sequences, \x0b) would be saved and make Word refuse the file.
+        text = strip_controls(text, multiline=True).strip("\n")
         if not text.strip():
             raise StoreError(f"修改后的章节“{section_id}”正文为空，未保存。")
         self.store.ensure_unlocked(report_id, section_id)
