@@ -1,0 +1,135 @@
+"""Ingest under hostile or broken input: links, unreadable files, NUL bytes, one-line documents, progress."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.kb.ingest import chunks_for, ingest, read_document
+from assistant.kb.retrieve import KnowledgeBase
+from tests.kb_fixtures.helpers import FIXTURES, copy_corpus, make_settings, run_cli
+
+
+@pytest.fixture()
+def kb_env(tmp_path, embedder):
+    knowledge = copy_corpus(tmp_path / "knowledge")
+    settings = make_settings(tmp_path, knowledge)
+    return settings, knowledge, KnowledgeBase.open(settings, embedder=embedder)
+
+
+def test_symlink_leading_outside_the_folder_is_refused_and_the_rest_ingested(kb_env, tmp_path):
+    settings, knowledge, kb = kb_env
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("机密材料\n\n不应进入知识库的内容。\n", encoding="utf-8")
+    (knowledge / "other" / "link.txt").symlink_to(secret)
+    (knowledge / "other" / "dirlink").symlink_to(secret.parent, target_is_directory=True)
+    report = ingest(None, settings, kb=kb)
+    skipped = dict(report.skipped)
+    assert "目录之外" in skipped["other/link.txt"] and "目录之外" in skipped["other/dirlink"]
+    assert len(report.added) == 4
+    assert not any("机密" in p.text for p in kb.search("机密材料", 5))
+
+
+def test_symlink_inside_the_folder_is_read(kb_env):
+    settings, knowledge, kb = kb_env
+    (knowledge / "other" / "same.md").symlink_to(knowledge / "other" / os.listdir(knowledge / "other")[0])
+    report = ingest(None, settings, kb=kb)
+    assert report.ok and "other/same.md" in report.added
+
+
+def test_symlink_loop_is_reported_not_silently_skipped(kb_env):
+    settings, knowledge, kb = kb_env
+    (knowledge / "other" / "a.txt").symlink_to(knowledge / "other" / "b.txt")
+    (knowledge / "other" / "b.txt").symlink_to(knowledge / "other" / "a.txt")
+    report = ingest(None, settings, kb=kb)
+    skipped = dict(report.skipped)
+    assert "循环" in skipped["other/a.txt"] and "循环" in skipped["other/b.txt"]
+    assert len(report.added) == 4
+
+
+def test_permission_denied_is_a_chinese_reason(kb_env, monkeypatch):
+    settings, knowledge, kb = kb_env
+    locked = knowledge / "other" / "locked.txt"
+    locked.write_text("内容\n", encoding="utf-8")
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:  # chmod 0 does not stop root, who runs CI here
+        if self.name == "locked.txt":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    report = ingest(None, settings, kb=kb)
+    reason = dict(report.skipped)["other/locked.txt"]
+    assert "没有读取权限" in reason and "Permission" not in reason
+    assert len(report.added) == 4
+
+
+def test_pdf_warnings_do_not_reach_the_user(tmp_path, capsys):
+    data = (FIXTURES / "files" / "archive-rules.pdf").read_bytes()
+    path = tmp_path / "odd.pdf"
+    path.write_bytes(data)
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep()
+    logging.getLogger("pypdf").addHandler(handler)
+    try:
+        import pypdf._reader as reader_module
+
+        real = reader_module.PdfReader.__init__
+
+        def noisy(self, *args, **kwargs):  # what pypdf logs for a file with a wrong xref offset
+            logging.getLogger("pypdf._reader").warning("incorrect startxref pointer(1)")
+            real(self, *args, **kwargs)
+
+        reader_module.PdfReader.__init__ = noisy
+        try:
+            doc = read_document(path)
+        finally:
+            reader_module.PdfReader.__init__ = real
+    finally:
+        logging.getLogger("pypdf").removeHandler(handler)
+    assert doc.text.strip()
+    assert not records
+    out = capsys.readouterr()
+    assert "startxref" not in out.err + out.out
+
+
+def test_nul_bytes_are_stripped_with_a_warning(kb_env):
+    settings, knowledge, kb = kb_env
+    (knowledge / "other" / "nul.txt").write_bytes("档案工作\n\n全年整理档案\x00三百卷。\x00\n".encode())
+    report = ingest(None, settings, kb=kb)
+    assert "other/nul.txt" in report.added
+    assert dict(report.warnings)["other/nul.txt"].startswith("已删除文中的 2 个空字符")
+    assert not any("\x00" in p.text for p in kb.search("整理档案", 10))
+
+
+def test_one_line_document_is_ingested(kb_env, tmp_path):
+    path = tmp_path / "note.txt"
+    path.write_text("关于做好年度档案移交工作的通知\n", encoding="utf-8")
+    doc = read_document(path)
+    assert [c.text for c in chunks_for(doc)] == ["关于做好年度档案移交工作的通知"]
+    settings, knowledge, kb = kb_env
+    shutil.copy(path, knowledge / "other" / "note.txt")
+    report = ingest(None, settings, kb=kb)
+    assert report.ok and "other/note.txt" in report.added
+
+
+def test_cli_progress_is_plain_lines_when_not_a_terminal(tmp_path, monkeypatch, embedder):
+    knowledge = copy_corpus(tmp_path / "knowledge")
+    (knowledge / "other" / "nul.txt").write_bytes("档案工作\n\n全年整理档案\x00三百卷。\n".encode())
+    res = run_cli(["ingest"], monkeypatch, knowledge, tmp_path / "data")
+    assert res.exit_code == 0, res.output
+    assert "读取文件 0/5" in res.output and "读取文件 5/5" in res.output
+    assert "向量化分块 0/" in res.output and "\x1b" not in res.output
+    assert "注意 other/nul.txt：已删除文中的 1 个空字符" in res.output
