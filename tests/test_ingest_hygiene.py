@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.errors import InputError
 from assistant.kb.ingest import chunks_for, ingest, read_document
 from assistant.kb.retrieve import KnowledgeBase
+from assistant.ui.actions import safe_upload_name, save_uploads
 from tests.kb_fixtures.helpers import FIXTURES, copy_corpus, make_settings, run_cli
 
 
@@ -133,3 +135,32 @@ def test_cli_progress_is_plain_lines_when_not_a_terminal(tmp_path, monkeypatch, 
     assert "读取文件 0/5" in res.output and "读取文件 5/5" in res.output
     assert "向量化分块 0/" in res.output and "\x1b" not in res.output
     assert "注意 other/nul.txt：已删除文中的 1 个空字符" in res.output
+
+
+# ---------------------------------------------------------------- uploads (the knowledge page)
+
+
+def test_upload_matching_a_stored_document_is_refused_naming_it(tmp_path):
+    settings = make_settings(tmp_path, tmp_path / "knowledge")
+    save_uploads([("总结.md", "工作总结\n\n全年完成任务。\n".encode())], settings)
+    # same text, another name and encoding: refused, the stored one named, nothing written
+    with pytest.raises(InputError, match="总结.md"):
+        save_uploads([("副本.txt", "工作总结\r\n\r\n全年完成任务。\r\n".encode("gb18030"))], settings)
+    assert sorted(p.name for p in (settings.data_dir / "uploads").iterdir()) == ["总结.md"]
+
+
+def test_a_different_file_under_a_name_in_use_gets_a_unique_name(tmp_path):
+    settings = make_settings(tmp_path, tmp_path / "knowledge")
+    first = save_uploads([("总结.md", "今年的总结\n\n完成任务。\n".encode())], settings)
+    second = save_uploads(
+        [("总结.md", "去年的总结\n\n也完成了任务。\n".encode()), ("总结.md", "前年的总结\n\n任务。\n".encode())],
+        settings,
+    )
+    assert [p.name for p in first + second] == ["总结.md", "总结（2）.md", "总结（3）.md"]
+    assert "今年" in first[0].read_text(encoding="utf-8")
+
+
+def test_long_upload_names_keep_their_extension():
+    name = "很长的文件名" * 30 + ".docx"
+    safe = safe_upload_name(name)
+    assert safe.endswith(".docx") and len(safe) == 120
