@@ -15,6 +15,7 @@ from assistant.kb.ingest import chunks_for, ingest, read_document
 from assistant.kb.retrieve import KnowledgeBase
 from assistant.ui.actions import safe_upload_name, save_uploads
 from tests.kb_fixtures.helpers import FIXTURES, copy_corpus, make_settings, run_cli
+from tests.test_app import no_errors, open_app, texts
 
 
 @pytest.fixture()
@@ -164,3 +165,13 @@ def test_long_upload_names_keep_their_extension():
     name = "很长的文件名" * 30 + ".docx"
     safe = safe_upload_name(name)
     assert safe.endswith(".docx") and len(safe) == 120
+
+
+def test_the_knowledge_page_shows_ingest_warnings():
+    at = open_app("knowledge")
+    doc = "# 某局工作总结\n\n全年运营政务新媒体矩阵，\x00留言回复及时。\n".encode()
+    at.file_uploader(key="kb.upload.0").upload("总结.md", doc, "text/markdown")
+    at.run()
+    at.button(key="kb.import").click().run()
+    no_errors(at)
+    assert any("总结.md 已导入，但已删除文中的 1 个空字符" in t for t in texts(at.warning))
