@@ -74,6 +74,26 @@ def test_permission_denied_is_a_chinese_reason(kb_env, monkeypatch):
     assert len(report.added) == 4
 
 
+def test_unreadable_folder_is_reported(kb_env, monkeypatch):
+    settings, knowledge, kb = kb_env
+    (knowledge / "other" / "closed").mkdir()
+    (knowledge / "other" / "closed" / "a.txt").write_text("内容\n", encoding="utf-8")
+    real = os.access
+    # chmod does not stop root, who runs CI here; the folder is made to look unreadable
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p).name != "closed" and real(p, mode))
+    monkeypatch.setattr(Path, "rglob", _rglob_without(Path.rglob, "closed"))
+    report = ingest(None, settings, kb=kb)
+    assert "没有读取权限" in dict(report.skipped)["other/closed"]
+    assert len(report.added) == 4
+
+
+def _rglob_without(rglob, name):
+    def without(self, pattern):
+        return [p for p in rglob(self, pattern) if name not in p.parent.parts]
+
+    return without
+
+
 def test_pdf_warnings_do_not_reach_the_user(tmp_path, capsys):
     data = (FIXTURES / "files" / "archive-rules.pdf").read_bytes()
     path = tmp_path / "odd.pdf"

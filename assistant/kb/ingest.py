@@ -12,6 +12,7 @@ import errno
 import hashlib
 import io
 import logging
+import os
 import re
 import time
 import warnings
@@ -321,6 +322,10 @@ def _collect(
                     if problem:
                         refused.append((src, problem))
                         continue
+                if p.is_dir() and not p.is_symlink() and not os.access(p, os.R_OK | os.X_OK):
+                    # rglob passes over a folder it cannot list; the user is told, as for a file
+                    refused.append((src, "没有读取权限，此目录中的文件未导入"))
+                    continue
                 if not p.is_file():
                     continue  # folders; a link to a folder inside is read where it lies
             else:
