@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -13,7 +15,8 @@ from rich.table import Table
 
 from assistant.commands.base import command_app, console, err_console
 from assistant.core.errors import InputError
-from assistant.core.settings import get_settings
+from assistant.core.settings import Settings, get_settings
+from assistant.kb.ingest import IngestReport
 from assistant.kb.ingest import ingest as run_ingest
 from assistant.kb.retrieve import EmptyKnowledgeBase, Kind, KnowledgeBase
 from assistant.llm.embeddings import make_embedder
@@ -29,36 +32,17 @@ def ingest(
 ) -> None:
     """导入知识库：读取 .txt/.md/.docx/.pdf，按公文结构分块并建立索引（只处理新增或改动的文件）。"""
     settings = get_settings()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        files_task = bar.add_task("读取文件", total=None)
-        chunks_task = None
-
-        def progress(label: str, done: int, total: int) -> None:
-            nonlocal chunks_task
-            if label.startswith("file:"):
-                name = label[5:]
-                bar.update(
-                    files_task,
-                    completed=done,
-                    total=total,
-                    description=f"读取文件 {escape(name[-40:])}" if name else "读取文件",
-                )
-            else:
-                if chunks_task is None:
-                    chunks_task = bar.add_task("向量化分块", total=total)
-                bar.update(chunks_task, completed=done, total=total)
-
-        report = run_ingest(list(paths) if paths else None, settings, make_embedder=make_embedder, progress=progress)
+    targets = list(paths) if paths else None
+    if err_console.is_terminal:
+        report = _ingest_with_bar(targets, settings)
+    else:
+        # a log or a pipe gets plain lines: a live bar there is either nothing or control codes
+        report = run_ingest(targets, settings, make_embedder=make_embedder, progress=_plain_progress())
 
     for source, reason in report.skipped:
         err_console.print(f"[yellow]已跳过[/] {escape(source)}：{escape(reason)}")
+    for source, note in report.warnings:
+        err_console.print(f"[yellow]注意[/] {escape(source)}：{escape(note)}")
     table = Table(title="知识库导入结果", show_header=True)
     for col in ("新增", "更新", "删除", "未变", "跳过", "写入分块", "分块总数"):
         table.add_column(col, justify="right")
@@ -85,6 +69,54 @@ def ingest(
     console.print(f"用时 {report.seconds:.1f} 秒。")
     if report.skipped:
         raise typer.Exit(1)
+
+
+def _ingest_with_bar(targets: list[Path] | None, settings: Settings) -> IngestReport:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        files_task = bar.add_task("读取文件", total=None)
+        chunks_task = None
+
+        def progress(label: str, done: int, total: int) -> None:
+            nonlocal chunks_task
+            if label.startswith("file:"):
+                name = label[5:]
+                bar.update(
+                    files_task,
+                    completed=done,
+                    total=total,
+                    description=f"读取文件 {escape(name[-40:])}" if name else "读取文件",
+                )
+            else:
+                if chunks_task is None:
+                    chunks_task = bar.add_task("向量化分块", total=total)
+                bar.update(chunks_task, completed=done, total=total)
+
+        return run_ingest(targets, settings, make_embedder=make_embedder, progress=progress)
+
+
+def _plain_progress(every_s: float = 2.0) -> Callable[[str, int, int], None]:
+    """progress() printing one line per phase start and end, and at most one every `every_s` between."""
+    last: dict[str, float] = {}
+    printed: set[tuple[str, int, int]] = set()
+
+    def progress(label: str, done: int, total: int) -> None:
+        phase = "读取文件" if label.startswith("file:") else "向量化分块"
+        now = time.monotonic()
+        if (phase, done, total) in printed:
+            return
+        if done in (0, total) or now - last.get(phase, 0.0) >= every_s:
+            last[phase] = now
+            printed.add((phase, done, total))
+            err_console.print(f"{phase} {done}/{total}", markup=False, highlight=False)
+
+    return progress
 
 
 @app.command()

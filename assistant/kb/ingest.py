@@ -8,10 +8,14 @@ re-ingesting an edited file embeds only the chunks that actually changed.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import logging
+import os
 import re
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +62,7 @@ class IngestReport(BaseModel):
     removed: list[str] = []
     unchanged: list[str] = []
     skipped: list[tuple[str, str]] = []  # (source, reason_zh)
+    warnings: list[tuple[str, str]] = []  # (source, note_zh): ingested, but something was changed
     ignored: list[str] = []  # unsupported extensions, not errors
     chunks: int = 0  # chunks written in this run
     embedded: int = 0  # of those, chunks that needed the model (not cached)
@@ -78,19 +83,48 @@ class Document:
     year: int | None = None
     organisation: str | None = None
     title: str | None = None
+    warnings: list[str] | None = None  # Chinese notes: what reading changed (NUL bytes removed)
 
 
 # ---------------------------------------------------------------- reading
+
+
+# the OS's own messages are English ("Permission denied"); the user reads Chinese
+_OS_REASONS = {
+    errno.EACCES: "没有读取权限",
+    errno.EPERM: "没有读取权限",
+    errno.ENOENT: "文件不存在（可能已被移走或删除）",
+    errno.ELOOP: "符号链接形成循环，无法读取",
+    errno.EISDIR: "这是一个目录，不是文件",
+}
+
+
+def _os_reason(err: OSError) -> str:
+    return _OS_REASONS.get(err.errno or 0, f"系统错误，错误码 {err.errno}")
 
 
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as err:
-        raise SkipFile(f"无法读取文件（{err.strerror or type(err).__name__}）") from err
+        raise SkipFile(f"无法读取文件（{_os_reason(err)}）") from err
 
 
 def _read_pdf(data: bytes) -> str:
+    # pypdf reports oddities of a readable file as English log records and warnings, which would
+    # reach the user's terminal; a file it cannot read raises, and that becomes a Chinese reason
+    pypdf_log = logging.getLogger("pypdf")  # its modules log as pypdf.<module>, inheriting this level
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.CRITICAL + 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _read_pdf_quietly(data)
+    finally:
+        pypdf_log.setLevel(level)
+
+
+def _read_pdf_quietly(data: bytes) -> str:
     try:
         from pypdf import PdfReader  # heavy: imported only when a PDF is read
 
@@ -195,6 +229,11 @@ def read_document(
         meta, body = split_front_matter(raw) if ext in (".md", ".markdown", ".txt") else ({}, raw)
     except TextReadError as err:
         raise SkipFile(err.reason) from err
+    notes: list[str] = []
+    if "\x00" in body:
+        # NUL bytes (a stray binary tail, a UTF-16 file saved oddly) would be indexed and shown
+        notes.append(f"已删除文中的 {body.count(chr(0))} 个空字符（NUL）")
+        body = body.replace("\x00", "")
     if not body.strip():
         raise SkipFile("文件中没有可提取的文字" + ("（可能是扫描件，需要先做文字识别）" if ext == ".pdf" else ""))
     title = str(meta["title"]).strip() if meta.get("title") else _guess_title(body)
@@ -206,12 +245,14 @@ def read_document(
         year=_infer_year(source, title, meta),
         organisation=_infer_org(title, meta),
         title=title,
+        warnings=notes or None,
     )
 
 
 def chunks_for(doc: Document) -> list[Chunk]:
-    # a title line opening the text is left out of the chunks: it is metadata, embedded as context
-    return chunk_document(doc.text, title=doc.title)
+    # a title line opening the text is left out of the chunks: it is metadata, embedded as context;
+    # a document that is only that line is chunked whole, so a one-line note is still found
+    return chunk_document(doc.text, title=doc.title) or chunk_document(doc.text)
 
 
 # ---------------------------------------------------------------- ingest
@@ -224,15 +265,33 @@ class _File:
     origin: str  # "knowledge" (under the knowledge root) or "external"
 
 
-def _collect(paths: list[Path], knowledge_dir: Path) -> tuple[list[_File], list[tuple[str, str]], list[str]]:
-    """Files to ingest, removal scopes (origin, source prefix) and ignored files."""
+def _symlink_problem(p: Path, folder: Path) -> str | None:
+    """Why a symlink found in `folder` is not followed, or None when its target is inside the folder."""
+    try:
+        target = p.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 raises this for a loop
+        return "符号链接形成循环，无法读取"
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "符号链接形成循环，无法读取"
+        return "符号链接指向的文件不存在"
+    if not target.is_relative_to(folder):
+        # a link can carry anything on the machine into the index: only the folder itself is read
+        return "符号链接指向导入目录之外，已拒绝导入"
+    return None
+
+
+def _collect(
+    paths: list[Path], knowledge_dir: Path
+) -> tuple[list[_File], list[tuple[str, str]], list[str], list[tuple[str, str]]]:
+    """Files to ingest, removal scopes (origin, source prefix), ignored files and refused entries."""
     root = knowledge_dir.resolve()
     files: dict[str, _File] = {}
     scopes: list[tuple[str, str]] = []
     ignored: list[str] = []
+    refused: list[tuple[str, str]] = []
 
-    def source_of(p: Path, base: Path) -> tuple[str, str]:
-        rp = p.resolve()
+    def source_of(rp: Path, base: Path) -> tuple[str, str]:
         if rp.is_relative_to(root):
             return rp.relative_to(root).as_posix(), "knowledge"
         return rp.relative_to(base).as_posix(), "external"
@@ -242,23 +301,40 @@ def _collect(paths: list[Path], knowledge_dir: Path) -> tuple[list[_File], list[
         if not arg.exists():
             raise InputError("路径不存在", file=str(arg))
         if arg.is_dir():
-            base = arg.resolve().parent
-            prefix, origin = source_of(arg, base)
+            folder = arg.resolve()
+            base = folder.parent
+            prefix, origin = source_of(folder, base)
             scopes.append((origin, "" if prefix == "." else prefix))
-            candidates = sorted(p for p in arg.rglob("*") if p.is_file())
+            candidates = sorted(arg.rglob("*"))
         else:
+            folder = None
             base = arg.resolve().parent
             candidates = [arg]
         for p in candidates:
-            rel_parts = p.relative_to(arg).parts if arg.is_dir() else ()
+            rel_parts = p.relative_to(arg).parts if folder else ()
             if any(part.startswith(".") for part in rel_parts) or p.name.startswith(("~$", ".")):
                 continue  # hidden files, Office lock files
-            src, origin = source_of(p, base)
+            if folder is not None:
+                # the entry's own place in the folder names it, not where a link leads
+                src, origin = source_of(folder.joinpath(*rel_parts), base)
+                if p.is_symlink():
+                    problem = _symlink_problem(p, folder)
+                    if problem:
+                        refused.append((src, problem))
+                        continue
+                if p.is_dir() and not p.is_symlink() and not os.access(p, os.R_OK | os.X_OK):
+                    # rglob passes over a folder it cannot list; the user is told, as for a file
+                    refused.append((src, "没有读取权限，此目录中的文件未导入"))
+                    continue
+                if not p.is_file():
+                    continue  # folders; a link to a folder inside is read where it lies
+            else:
+                src, origin = source_of(p.resolve(), base)
             if p.suffix.lower() not in SUPPORTED_EXTENSIONS:
                 ignored.append(src)
                 continue
             files[src] = _File(p, src, origin)
-    return list(files.values()), scopes, ignored
+    return list(files.values()), scopes, ignored, refused
 
 
 def _in_scope(source: str, origin: str, scopes: list[tuple[str, str]]) -> bool:
@@ -306,13 +382,13 @@ def ingest(
     t0 = time.perf_counter()
     paths = [Path(p) for p in (paths or [settings.knowledge_dir])]
     report = IngestReport()
-    files, scopes, report.ignored = _collect(paths, settings.knowledge_dir)
+    files, scopes, report.ignored, report.skipped = _collect(paths, settings.knowledge_dir)
     kb = kb or KnowledgeBase.open(settings, make_embedder=make_embedder)
     manifest = kb.manifest()
     tick = progress or (lambda label, done, total: None)
 
     pending: list[tuple[Document, list[Chunk], _File]] = []
-    seen: set[str] = set()
+    seen: set[str] = {source for source, _ in report.skipped}  # refused entries keep what is indexed
     for i, f in enumerate(files, start=1):
         tick(f"file:{f.source}", i - 1, len(files))
         seen.add(f.source)
@@ -327,6 +403,7 @@ def ingest(
             chunks = chunks_for(doc)
             if not chunks:
                 raise SkipFile("文件中没有可提取的文字")
+            report.warnings.extend((f.source, note) for note in doc.warnings or [])
         except SkipFile as skip:
             report.skipped.append((f.source, skip.reason))
             continue

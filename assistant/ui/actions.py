@@ -24,11 +24,13 @@ from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.engines import make_engine
 from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec, template_spec
 from assistant.export import export_docx, markdown_text
+from assistant.kb.ingest import SkipFile, read_document
 from assistant.workspace.chat import ActionResult
 
 EXAMPLES = resource_dir("examples")
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_NAME = 120  # characters, extension included
 
 
 @dataclass
@@ -284,7 +286,12 @@ def safe_upload_name(name: str) -> str:
     name = name.replace("..", "_")
     if not name or not Path(name).stem:
         raise InputError("文件名无效。", file=name or "(空)")
-    return name[:120]
+    if len(name) > MAX_UPLOAD_NAME:
+        # the stem is cut, not the extension: the extension decides how the file is read
+        suffix = Path(name).suffix
+        suffix = suffix if len(suffix) < MAX_UPLOAD_NAME // 2 else ""
+        name = name[: MAX_UPLOAD_NAME - len(suffix)].rstrip() + suffix
+    return name
 
 
 def check_upload(name: str, size: int) -> str:
@@ -298,13 +305,56 @@ def check_upload(name: str, size: int) -> str:
     return safe
 
 
+def _upload_text(name: str, data: bytes) -> str | None:
+    """The text an upload would be indexed with, whitespace-insensitive; None when it cannot be read."""
+    try:
+        text = read_document(Path(name), data=data).text
+    except SkipFile:
+        return None  # ingest reports why, with the file named
+    return re.sub(r"\s+", "", text)
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    stem, suffix = Path(name).stem, Path(name).suffix
+    n = 2
+    while name in taken:
+        tail = f"（{n}）{suffix}"
+        name = stem[: MAX_UPLOAD_NAME - len(tail)] + tail
+        n += 1
+    return name
+
+
 def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings) -> list[Path]:
-    """Check every file first, then write them; a bad file means none is written."""
+    """Check every file first, then write them; a bad file means none is written.
+
+    An upload whose text is already stored (in the upload folder, or earlier in this batch) is
+    refused, naming that document; a different file under a name in use gets a unique name, so
+    it never overwrites another upload and its indexed passages.
+    """
     checked = [(check_upload(name, len(data)), data) for name, data in files]
     folder = settings.data_dir / "uploads"
+    stored: dict[str, str] = {}  # text -> stored name
+    taken: set[str] = set()
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            taken.add(path.name)
+            if path.is_file() and path.suffix.lower() in UPLOAD_TYPES:
+                text = _upload_text(path.name, path.read_bytes())
+                if text:
+                    stored.setdefault(text, path.name)
+    planned = []
+    for name, data in checked:
+        text = _upload_text(name, data)
+        if text and text in stored:
+            raise InputError(f"与已导入的文档“{stored[text]}”内容相同，无需重复上传。", file=name)
+        name = _unique_name(name, taken)
+        taken.add(name)
+        if text:
+            stored[text] = name
+        planned.append((name, data))
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, data in checked:
+    for name, data in planned:
         path = folder / name
         path.write_bytes(data)
         paths.append(path)

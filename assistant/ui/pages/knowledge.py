@@ -34,6 +34,8 @@ def _ingest(sess: UiSession, kb, paths, label: str) -> None:
     sess.notify("success", msg)
     for source, reason in report.skipped:
         sess.notify("warning", f"{source} 未导入：{reason}")
+    for source, note in report.warnings:
+        sess.notify("warning", f"{source} 已导入，但{note}")
     st.rerun()
 
 
