@@ -58,7 +58,7 @@ _ALIASES = {
     "part_of": "part_of",
     "所属": "part_of",
 }
-_FIELD_ZH = {
+FIELD_ZH = {
     "id": "编号",
     "item": "项目",
     "value": "数值",
@@ -69,9 +69,9 @@ _FIELD_ZH = {
     "last_year": "上年",
     "part_of": "所属",
 }
-_COLUMNS = ["id", "item", "value", "unit", "section", "note"]
+COLUMNS = ["id", "item", "value", "unit", "section", "note"]
 # Optional columns a file gets only when some figure fills them, so older files round-trip unchanged.
-_OPTIONAL_COLUMNS = ["aliases", "last_year", "part_of"]
+OPTIONAL_COLUMNS = ["aliases", "last_year", "part_of"]
 _ALIAS_SEPARATORS = re.compile(r"[、;；]")
 
 # Scale prefixes folded into the base value; longest first so 万亿 wins over 万.
@@ -271,7 +271,7 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
         if len(figures) >= limit:
             raise InputError(f"数据行过多（最多 {limit} 行）。", file=source, line=line)
         cells = {
-            k: _text_cell(data.get(k), source, line, _FIELD_ZH[k], multiline=k == "note")
+            k: _text_cell(data.get(k), source, line, FIELD_ZH[k], multiline=k == "note")
             for k in ("item", "unit", "id", "section", "note", "part_of")
         }
         item = cells["item"]
@@ -393,10 +393,10 @@ def _check_header(header: Iterable, source: str) -> None:
     for required in ("item", "value", "unit"):
         if required not in names:
             raise InputError(
-                f"表头缺少“{_FIELD_ZH[required]}”列（可写 {required} 或 {_FIELD_ZH[required]}）。",
+                f"表头缺少“{FIELD_ZH[required]}”列（可写 {required} 或 {FIELD_ZH[required]}）。",
                 file=source,
                 line=1,
-                field=_FIELD_ZH[required],
+                field=FIELD_ZH[required],
             )
 
 
@@ -499,7 +499,7 @@ def write_figures(figures: list[Figure], path: str | Path) -> None:
     columns (别名, 上年, 所属) are written only when some figure fills them."""
     path = Path(path)
     suffix = path.suffix.lower()
-    columns = _COLUMNS + [c for c in _OPTIONAL_COLUMNS if any(getattr(f, c) not in (None, []) for f in figures)]
+    columns = COLUMNS + [c for c in OPTIONAL_COLUMNS if any(getattr(f, c) not in (None, []) for f in figures)]
     table = suffix != ".yaml" and suffix != ".yml"
     rows = [{k: _column_value(f, k, table=table) for k in columns} for f in figures]
     if suffix in (".yaml", ".yml"):

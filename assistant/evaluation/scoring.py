@@ -74,6 +74,14 @@ def _section_at(spans: list[tuple[int, int, str]], offset: int) -> str | None:
     return None
 
 
+_COUNTER = {
+    "invented": "invented",
+    "misattributed": "misattributed",
+    "unverified": "unverified",
+    "placeholder": "placeholders",
+}
+
+
 def score_draft(
     case: EvalCase,
     report: ReportDraft,
@@ -96,52 +104,27 @@ def score_draft(
         draft=markdown,
     )
     findings: list[Finding] = []
+    # Each flagged status: the counter it adds to and the message when the checker gives none.
+    number_findings = {
+        "invented": "数据表中找不到依据的数字",
+        "misattributed": "另一事项的数据，写在了这一事项上",
+        "unverified": "模型编造或错配、修正后仍未改正，已标注待核实",
+        "placeholder": "应有的待补充项" if exp.expect_placeholders else "意外的待补充项",
+    }
     for m in check.numbers:
-        sid = _section_at(spans, m.start)
-        if m.status == "invented":
-            result.invented += 1
-            findings.append(
-                Finding(
-                    kind="invented",
-                    section_id=sid,
-                    text=m.text,
-                    context=_context(markdown, m.start, m.end),
-                    message=m.message or "数据表中找不到依据的数字",
-                )
+        if m.status not in number_findings:
+            continue
+        setattr(result, _COUNTER[m.status], getattr(result, _COUNTER[m.status]) + 1)
+        own_message = m.status in ("invented", "misattributed") and m.message
+        findings.append(
+            Finding(
+                kind=m.status,
+                section_id=_section_at(spans, m.start),
+                text=m.text,
+                context=_context(markdown, m.start, m.end),
+                message=own_message or number_findings[m.status],
             )
-        elif m.status == "misattributed":
-            result.misattributed += 1
-            findings.append(
-                Finding(
-                    kind="misattributed",
-                    section_id=sid,
-                    text=m.text,
-                    context=_context(markdown, m.start, m.end),
-                    message=m.message or "另一事项的数据，写在了这一事项上",
-                )
-            )
-        elif m.status == "unverified":
-            result.unverified += 1
-            findings.append(
-                Finding(
-                    kind="unverified",
-                    section_id=sid,
-                    text=m.text,
-                    context=_context(markdown, m.start, m.end),
-                    message="模型编造或错配、修正后仍未改正，已标注待核实",
-                )
-            )
-        elif m.status == "placeholder":
-            result.placeholders += 1
-            findings.append(
-                Finding(
-                    kind="placeholder",
-                    section_id=sid,
-                    text=m.text,
-                    context=_context(markdown, m.start, m.end),
-                    message="应有的待补充项" if exp.expect_placeholders else "意外的待补充项",
-                )
-            )
+        )
     for f in check.style:
         kind = "style_error" if f.severity == "error" else "style_warning"
         findings.append(

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.core.errors import InputError, StoreError, Unchanged
-from assistant.core.figures import Figure, figure_text, format_value, load_figures, parse_figure_rows, write_figures
+from assistant.core.figures import (
+    COLUMNS,
+    OPTIONAL_COLUMNS,
+    Figure,
+    figure_text,
+    format_value,
+    load_figures,
+    parse_figure_rows,
+    write_figures,
+)
 from assistant.core.resources import resource_dir
 from assistant.core.settings import Settings
 from assistant.drafting.context import DraftContext, SectionRequest
@@ -165,18 +174,7 @@ def save_hand_edit(ws, report_id: str, section_id: str, text: str) -> int:
 
 # --- figures ---------------------------------------------------------------------------
 
-FIGURE_COLUMNS = ["id", "item", "value", "unit", "section", "note", "aliases", "last_year", "part_of"]
-FIGURE_HEADERS = {
-    "id": "编号",
-    "item": "项目",
-    "value": "数值",
-    "unit": "单位",
-    "section": "章节",
-    "note": "备注",
-    "aliases": "别名",
-    "last_year": "上年",
-    "part_of": "所属",
-}
+FIGURE_COLUMNS = COLUMNS + OPTIONAL_COLUMNS  # the page's table shows every column
 
 
 def figure_rows(figures: Sequence) -> list[dict]:
