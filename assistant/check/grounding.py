@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
+from typing import Literal
 
 from assistant.check.attribution import (
     GENERIC_WORDS,
@@ -217,6 +218,20 @@ class Grounder:
             low=round(e.low, 6),
             high=round(e.high, 6),
             **fields,
+        )
+
+    def _derived(
+        self, e: NumberReading, fig: Figure, outcome: Outcome, *, attribution: Literal["item", "value"]
+    ) -> NumberMention:
+        """A derived number that computes right from `fig`: grounded, with its formula."""
+        return self._mention(
+            e,
+            "grounded",
+            figure_id=fig.id,
+            item=fig.item,
+            attribution=attribution,
+            derivation=outcome.derivation,
+            message=f"按{outcome.basis}计算：{outcome.derivation.formula}",
         )
 
     def grounded(self, e: NumberReading, f: int, *, named: bool, item: str | None = None) -> NumberMention:
@@ -686,15 +701,7 @@ class Grounder:
                 why = f"“{target.item}”缺少上年数据，无法核对“{written}”"
             return self._mention(e, "invented", item=target.item, attribution="item", message=why)
         if outcome.ok:
-            return self._mention(
-                e,
-                "grounded",
-                figure_id=target.id,
-                item=target.item,
-                attribution="item",
-                derivation=outcome.derivation,
-                message=f"按{outcome.basis}计算：{outcome.derivation.formula}",
-            )
+            return self._derived(e, target, outcome, attribution="item")
         supplied = self.fitting(e, [f for x in self.of_class(occs, _class_of(e)) for f in x.figures])
         if supplied is not None:
             return self.grounded(e, supplied, named=True)
@@ -851,15 +858,7 @@ class Grounder:
                 continue
             outcome = compute(cue, e, fig, whole)
             if outcome is not None and outcome.ok:
-                return self._mention(
-                    e,
-                    "grounded",
-                    figure_id=fig.id,
-                    item=fig.item,
-                    attribution="value",
-                    derivation=outcome.derivation,
-                    message=f"按{outcome.basis}计算：{outcome.derivation.formula}",
-                )
+                return self._derived(e, fig, outcome, attribution="value")
         return None
 
 
