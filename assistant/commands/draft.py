@@ -149,8 +149,6 @@ def _run(
     for s in report.sections:
         for warning in s.provenance.warnings:
             console.print(f"[yellow]章节 {escape(s.section_id)}：{escape(warning)}[/]")
-    if notice:
-        console.print(f"[bold yellow]{notice}[/]")
     console.print(f"已写入 {escape(str(md_path))} 和 {escape(str(out / 'report.json'))}")
     _exit_if_fell_back(fell_back)
 
