@@ -508,7 +508,7 @@ def test_migration_from_v1_keeps_every_version(tmp_path):
     conn.close()
 
     ws = Workspace.open(path)
-    assert ws.schema_version == 2
+    assert ws.schema_version == SCHEMA_VERSION  # migrated step by step to the newest layout
     assert (tmp_path / "old.sqlite3.v1.bak").exists()  # the pre-migration copy
     assert [h.version for h in ws.history("old-1", "1.1")] == [1, 2]
     old = ws.get_version("old-1", "1.1", 1)
@@ -520,7 +520,7 @@ def test_migration_from_v1_keeps_every_version(tmp_path):
     assert ws.add_version("old-1", make_section("1.1"), author="offline") == 3
     ws.close()
     # Opening again does not migrate twice.
-    assert Workspace.open(path).schema_version == 2
+    assert Workspace.open(path).schema_version == SCHEMA_VERSION
 
 
 # --- atomicity with real processes ------------------------------------------------------------

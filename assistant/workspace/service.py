@@ -38,6 +38,7 @@ from assistant.gongwen import sentences
 from assistant.workspace.store import (
     Author,
     ChatEntry,
+    CommentEntry,
     FigureBasis,
     ReportInfo,
     SectionInfo,
@@ -390,6 +391,39 @@ class Workspace:
         data["provenance"]["instruction"] = None
         draft = SectionDraft.model_validate(data)
         return self.add_version(report_id, draft, author="hand", snapshot_id=snapshot_id)
+
+    def add_imported(
+        self,
+        report_id: str,
+        texts: dict[str, tuple[str, CheckResult]],
+        comments: list[CommentEntry],
+        *,
+        source: str,
+        snapshot_id: int | None,
+    ) -> list[tuple[str, int]]:
+        """Save what a marked-up Word file changed (``assistant.markup`` plans it): one version
+        per section, each from its current version with the new text and its check, and the
+        file's comments, all in one transaction. Locked sections are included on purpose."""
+        drafts = []
+        for section_id, (text, check) in texts.items():
+            text = strip_controls(text, multiline=True).strip("\n")
+            if "\x00" in text or not text.strip():
+                raise InputError(f"导入后章节“{section_id}”正文为空或含空字符，未保存任何内容。")
+            base = self.store.section(report_id, section_id)
+            data = json.loads(base.model_dump_json())
+            data["text"] = text
+            data["check"] = json.loads(check.model_dump_json())
+            data["provenance"]["figures"] = [
+                {"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
+                for m in check.numbers
+                if m.status == "grounded" and m.figure_id
+            ]
+            data["provenance"]["instruction"] = None
+            drafts.append(SectionDraft.model_validate(data))
+        return self.store.add_imported(report_id, drafts, comments, source=source, snapshot_id=snapshot_id)
+
+    def comments(self, report_id: str, section_id: str | None = None) -> list[CommentEntry]:
+        return self.store.comments(report_id, section_id)
 
     def revert(self, report_id: str, section_id: str, version: int) -> int:
         """Make version ``version`` current again as a new version (history is kept).
