@@ -15,13 +15,12 @@ the -shm files, which live in memory and are rebuilt from the WAL.
 
 from __future__ import annotations
 
+import _sqlite3
 import ctypes
 import random
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import _sqlite3
 
 SQLITE_OK = 0
 SQLITE_IOERR = 10
