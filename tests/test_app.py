@@ -621,15 +621,16 @@ def test_upload_names_are_sanitised(name, safe):
     [
         ("a.exe", 10, "不支持的文件类型"),
         ("a.md", 0, "文件是空的"),
-        ("a.pdf", 21 * 1024 * 1024, "不能超过 20 MB"),
+        ("a.pdf", 2049, "网页上传的单个文件不能超过 2 KB"),
         ("..", 10, "文件名无效"),
     ],
 )
 def test_upload_checks(name, size, fragment):
     from assistant.core.errors import InputError
 
+    settings = get_settings().model_copy(update={"max_upload_bytes": 2048})
     with pytest.raises(InputError, match=fragment):
-        actions.check_upload(name, size)
+        actions.check_upload(name, b"x" * size, settings)
 
 
 # --- export --------------------------------------------------------------------------------
