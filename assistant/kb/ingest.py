@@ -487,17 +487,19 @@ def open_knowledge_base(
     make_embedder: EmbedderFactory = get_embedder,
     ingest_if_empty: bool = False,
     before_ingest: Callable[[], None] | None = None,
+    progress: Progress | None = None,
 ) -> KnowledgeBase | None:
     """The knowledge base to draft with, or None when it holds nothing.
 
     With `ingest_if_empty` an empty index is first filled from settings.knowledge_dir, so a
     fresh checkout (CI, a new office) drafts with the same passages as a working one.
-    `make_embedder` as for KnowledgeBase.open (assistant.llm.embeddings.make_embedder for any setting).
+    `make_embedder` as for KnowledgeBase.open (assistant.llm.embeddings.make_embedder for any setting);
+    `progress` as for ingest().
     Errors opening the index propagate: each caller decides whether drafting goes on without.
     """
     kb = KnowledgeBase.open(settings, make_embedder=make_embedder)
     if kb.is_empty() and ingest_if_empty and settings.knowledge_dir.is_dir():
         if before_ingest is not None:
             before_ingest()
-        ingest([settings.knowledge_dir], settings, kb=kb)
+        ingest([settings.knowledge_dir], settings, kb=kb, progress=progress)
     return None if kb.is_empty() else kb
