@@ -263,3 +263,29 @@ def test_a_figures_xlsx_counts_unpacked(tmp_path, monkeypatch):
     monkeypatch.setenv("HUIBAO_MAX_INPUT_FILE_BYTES", str(64 * 1024))
     with pytest.raises(InputError, match=r"figures\.xlsx.*解压后过大"):
         load_figures(path)
+
+
+def test_upload_matching_any_stored_document_is_refused_naming_it(kb_env):
+    # the knowledge folder's documents count too, not only earlier uploads
+    settings, knowledge, kb = kb_env
+    ingest(None, settings, kb=kb)
+    stored = (knowledge / "policies" / "青石县政务新媒体管理办法.md").read_text(encoding="utf-8")
+    copy = stored.replace("\n", "\r\n").encode("gb18030")  # another name, encoding and line ends
+    with pytest.raises(InputError, match=r"管理办法副本\.txt.*policies/青石县政务新媒体管理办法\.md"):
+        save_uploads([("管理办法副本.txt", copy)], settings, kb)
+    assert not (settings.data_dir / "uploads").exists()
+    edited = stored.replace("。", "。\n新增一句说明。\n", 1).encode()
+    assert [p.name for p in save_uploads([("管理办法修订稿.md", edited)], settings, kb)] == ["管理办法修订稿.md"]
+
+
+def test_the_knowledge_page_refuses_an_upload_repeating_an_indexed_document():
+    at = open_app("knowledge")
+    doc = "# 某局工作总结\n\n全年运营政务新媒体矩阵，留言回复及时。\n".encode()
+    at.file_uploader(key="kb.upload.0").upload("总结.md", doc, "text/markdown")
+    at.run()
+    at.button(key="kb.import").click().run()
+    no_errors(at)
+    at.file_uploader(key="kb.upload.1").upload("副本.txt", doc.replace(b"\n", b"\r\n"), "text/plain")
+    at.run()
+    at.button(key="kb.import").click().run()
+    assert any("副本.txt" in t and "“总结.md”内容相同" in t for t in texts(at.error))

@@ -35,7 +35,7 @@ from assistant.core.textio import (
 from assistant.kb.cache import EmbeddingCache, TokenCache, text_key
 from assistant.kb.chunking import Chunk, chunk_document, heading_level
 from assistant.kb.embeddings import EmbedderFactory, get_embedder
-from assistant.kb.retrieve import KnowledgeBase
+from assistant.kb.retrieve import KnowledgeBase, indexed_key
 from assistant.kb.search_text import search_text
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "IngestReport",
     "SkipFile",
     "read_document",
+    "same_document",
     "chunk_document",
     "decode_text",
     "ingest",
@@ -269,6 +270,18 @@ def chunks_for(doc: Document) -> list[Chunk]:
     # a title line opening the text is left out of the chunks: it is metadata, embedded as context;
     # a document that is only that line is chunked whole, so a one-line note is still found
     return chunk_document(doc.text, title=doc.title) or chunk_document(doc.text)
+
+
+def same_document(kb: KnowledgeBase, path: Path | str, data: bytes) -> str | None:
+    """The source of a stored document (anywhere in the knowledge base) whose indexed text this
+    file repeats, whitespace and encoding aside; None when it repeats none or cannot be read
+    (ingest then says why)."""
+    try:
+        doc = read_document(path, data=data)
+    except SkipFile:
+        return None
+    key = indexed_key(doc.title, [c.text for c in chunks_for(doc)])
+    return next((source for source, stored in kb.indexed_texts().items() if stored == key), None)
 
 
 # ---------------------------------------------------------------- ingest

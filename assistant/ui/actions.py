@@ -34,7 +34,7 @@ from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.engines import make_engine
 from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec, template_spec
 from assistant.export import export_docx, markdown_text
-from assistant.kb.ingest import SkipFile, read_document
+from assistant.kb.ingest import SkipFile, read_document, same_document
 from assistant.workspace.chat import ActionResult
 
 EXAMPLES = resource_dir("examples")
@@ -326,14 +326,19 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return name
 
 
-def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings) -> list[Path]:
+def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings, kb=None) -> list[Path]:
     """Check every file first, then write them; a bad file means none is written.
 
-    An upload whose text is already stored (in the upload folder, or earlier in this batch) is
-    refused, naming that document; a different file under a name in use gets a unique name, so
-    it never overwrites another upload and its indexed passages.
+    An upload whose text is already stored (any document of the knowledge base `kb`, a file in
+    the upload folder, or one earlier in this batch) is refused, naming that document; a
+    different file under a name in use gets a unique name, so it never overwrites another upload
+    and its indexed passages.
     """
     checked = [(check_upload(name, data, settings), data) for name, data in files]
+    for name, data in checked if kb is not None else []:
+        source = same_document(kb, name, data)
+        if source is not None:
+            raise InputError(f"与知识库中已有的文档“{source}”内容相同，无需重复上传。", file=name)
     folder = settings.data_dir / "uploads"
     stored: dict[str, str] = {}  # text -> stored name
     taken: set[str] = set()

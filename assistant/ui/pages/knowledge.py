@@ -70,7 +70,7 @@ def render() -> None:
     )
     if uploads and st.button("导入", type="primary", key="kb.import"):
         try:
-            paths = actions.save_uploads([(u.name, u.getvalue()) for u in uploads], sess.settings)
+            paths = actions.save_uploads([(u.name, u.getvalue()) for u in uploads], sess.settings, kb)
         except HuibaoError as err:
             st.error(str(err))
         else:
