@@ -524,7 +524,7 @@ def test_chat_model_figure_change_waits_for_confirmation(fake_model):
     assert fake_model.tool_history and {t.name for t in fake_model.tool_history[0]} >= {"set_figure"}
     # the tool result tells the model nothing was done
     assert "尚未执行" in fake_model.history[1][-1].content
-    at.button(key="chat.confirm.0").click().run()
+    at.button(key="chat.confirm.1").click().run()
     no_errors(at)
     assert _press_conf(rid) == [300.0] and workspace().stale_sections(rid) == ["1.2"]
     # the old value stays in the figures history: a new snapshot, not an overwrite
@@ -536,6 +536,29 @@ def test_chat_model_figure_change_waits_for_confirmation(fake_model):
     assert not at.button  # no pending proposal left
 
 
+def test_a_pending_proposal_survives_a_reload_and_is_applied_once(fake_model):
+    # Old code kept proposals in st.session_state: a reload (a new session) lost them.
+    at = drafted_app()
+    fake_model = fake_model()
+    rid = ui(at).report_id
+    _inject_set_figure(fake_model)
+    at.switch_page(f"{PAGES}/chat.py").run()
+    at.chat_input(key="chat.input").set_value("新媒体那节有什么要改的？").run()
+    assert at.button(key="chat.confirm.1")
+    reloaded = open_app("chat")  # a fresh browser session
+    assert any("模型提议：将数据“新闻发布会”改为 300" in t for t in texts(reloaded.warning))
+    reloaded.button(key="chat.confirm.1").click().run()
+    no_errors(reloaded)
+    assert _press_conf(rid) == [300.0]
+    assert "chat.confirm.1" not in [b.key for b in reloaded.button]  # settled: no longer offered
+    # the first tab's stale button does nothing a second time
+    at.button(key="chat.confirm.1").click().run()
+    no_errors(at)
+    said = [e.text for e in workspace().chat_history(rid)]
+    assert sum("对话中模型提议，经您确认" in t for t in said) == 1
+    assert [status for _, _, status in workspace().store.proposal_log(rid)] == ["confirmed"]
+
+
 def test_chat_model_figure_change_cancelled(fake_model):
     at = drafted_app()
     fake_model = fake_model()
@@ -543,7 +566,7 @@ def test_chat_model_figure_change_cancelled(fake_model):
     _inject_set_figure(fake_model)
     at.switch_page(f"{PAGES}/chat.py").run()
     at.chat_input(key="chat.input").set_value("新媒体那节有什么要改的？").run()
-    at.button(key="chat.cancel.0").click().run()
+    at.button(key="chat.cancel.1").click().run()
     no_errors(at)
     assert _press_conf(rid) == [11.0] and workspace().stale_sections(rid) == []
     assert any("已取消模型提议" in e.text for e in workspace().chat_history(rid))
