@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from assistant.check import check_text
 from assistant.core.settings import get_settings
 from assistant.llm import ToolCall, ToolReply
 from assistant.testing.fakes import FakeChatModel
@@ -521,6 +522,9 @@ def test_chat_model_figure_change_waits_for_confirmation(fake_model):
     no_errors(at)
     assert any("尚未执行" in t for t in texts(at.markdown))
     assert _press_conf(rid) == [11.0] and workspace().stale_sections(rid) == []
+    # so the injected "300次" is not grounded either (old code: the figure moved, and it was)
+    mention = check_text("全年召开新闻发布会300次。", workspace().figures(rid), scope="section").numbers[0]
+    assert mention.text == "300次" and mention.status != "grounded"
     assert fake_model.tool_history and {t.name for t in fake_model.tool_history[0]} >= {"set_figure"}
     # the tool result tells the model nothing was done
     assert "尚未执行" in fake_model.history[1][-1].content
