@@ -35,6 +35,7 @@ from assistant.core.textio import strip_controls
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec
 from assistant.gongwen import sentences
+from assistant.workspace.chat import Proposal
 from assistant.workspace.store import (
     Author,
     ChatEntry,
@@ -492,6 +493,18 @@ class Workspace:
         return find_stale(self.store.figure_basis(report_id))
 
     # --- chat ---------------------------------------------------------------------------------
+
+    def propose(self, report_id: str, proposals: list[Proposal]) -> list[int]:
+        """Keep changes the chat's model proposed until the user confirms or cancels them, in the
+        workspace (not the browser session): a reload or another tab still shows them."""
+        return self.store.add_proposals(report_id, [p.to_json() for p in proposals])
+
+    def pending_proposals(self, report_id: str) -> list[tuple[int, Proposal]]:
+        return [(pid, Proposal.from_json(data)) for pid, data in self.store.pending_proposals(report_id)]
+
+    def settle_proposal(self, report_id: str, proposal_id: int, *, confirmed: bool) -> bool:
+        """True when this call settled it (then apply it if confirmed); False when it no longer waits."""
+        return self.store.settle_proposal(report_id, proposal_id, "confirmed" if confirmed else "cancelled")
 
     def add_chat(self, report_id: str, role: str, text: str) -> None:
         self.store.add_chat(report_id, role, text)

@@ -54,7 +54,7 @@ from assistant.core.settings import input_limits
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec, check_outline
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
 
 Author = Literal["model", "offline", "hand", "revert", "import"]
@@ -166,7 +166,21 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
 
 
 def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
-    """v3 keeps the comments a marked-up Word file brought back (``huibao import``), per section."""
+    """v3 keeps the changes a chat's model proposed (waiting for 确认 / 取消, then settled), so a
+    proposal outlives a page reload and the record of who proposed a change stays."""
+    conn.execute(
+        "CREATE TABLE chat_proposals ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " report_id TEXT NOT NULL REFERENCES reports(id),"
+        " proposal_json TEXT NOT NULL,"
+        " status TEXT NOT NULL DEFAULT 'pending',"  # pending | confirmed | cancelled
+        " created TEXT NOT NULL,"
+        " settled TEXT)"
+    )
+
+
+def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
+    """v4 keeps the comments a marked-up Word file brought back (``huibao import``), per section."""
     # one statement at a time: executescript would commit the migration's transaction
     conn.execute(
         "CREATE TABLE comments ("
@@ -183,7 +197,11 @@ def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
 
 
 # from_version -> step that brings the file to from_version + 1
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
+}
 
 # --- public value objects ------------------------------------------------------------------
 
@@ -958,6 +976,53 @@ class Store:
                 "SELECT role, text, created FROM chat_messages WHERE report_id = ? ORDER BY id", (report_id,)
             ).fetchall()
         return [ChatEntry(role=r["role"], text=r["text"], created=r["created"]) for r in rows]
+
+    # --- chat proposals (JSON written and read by workspace.chat) ----------------------------
+
+    def add_proposals(self, report_id: str, proposals_json: list[str]) -> list[int]:
+        """Keep proposals waiting for 确认 / 取消; returns their ids."""
+        with self._write() as conn:
+            self._report_row(conn, report_id)
+            now = self._clock()
+            return [
+                int(
+                    conn.execute(
+                        "INSERT INTO chat_proposals(report_id, proposal_json, created) VALUES (?, ?, ?)",
+                        (report_id, data, now),
+                    ).lastrowid
+                    or 0
+                )
+                for data in proposals_json
+            ]
+
+    def pending_proposals(self, report_id: str) -> list[tuple[int, str]]:
+        """(id, proposal JSON) of the proposals still waiting, oldest first."""
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            rows = conn.execute(
+                "SELECT id, proposal_json FROM chat_proposals WHERE report_id = ? AND status = 'pending' ORDER BY id",
+                (report_id,),
+            ).fetchall()
+        return [(int(r["id"]), r["proposal_json"]) for r in rows]
+
+    def settle_proposal(self, report_id: str, proposal_id: int, status: Literal["confirmed", "cancelled"]) -> bool:
+        """Mark a waiting proposal confirmed or cancelled; False when it no longer waits (settled
+        in another tab, or a double click), so that it is applied at most once."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE chat_proposals SET status = ?, settled = ? WHERE id = ? AND report_id = ? AND status = 'pending'",
+                (status, self._clock(), proposal_id, report_id),
+            )
+            return cur.rowcount == 1
+
+    def proposal_log(self, report_id: str) -> list[tuple[int, str, str]]:
+        """(id, proposal JSON, status) of every proposal the chat made for this report, oldest first."""
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            rows = conn.execute(
+                "SELECT id, proposal_json, status FROM chat_proposals WHERE report_id = ? ORDER BY id", (report_id,)
+            ).fetchall()
+        return [(int(r["id"]), r["proposal_json"], r["status"]) for r in rows]
 
 
 # --- module helpers ----------------------------------------------------------------------
