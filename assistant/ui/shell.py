@@ -27,9 +27,10 @@ def run_page(navigation) -> None:
         navigation.run()
     except HuibaoError as err:
         st.error(str(err))
-    except Exception as err:  # noqa: BLE001 - last line of defence for the page
+    except Exception:  # noqa: BLE001 - last line of defence for the page
         log.exception("page failed")
-        st.error(f"内部错误（{type(err).__name__}）：{err}。已保存的内容不受影响，可刷新页面重试。")
+        # The exception's own text is English (and may hold paths): it goes to the log only.
+        st.error("内部错误：页面出了意外问题，详细信息已写入服务器日志。已保存的内容不受影响，可刷新页面重试。")
 
 
 def frame() -> None:
