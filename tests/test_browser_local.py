@@ -270,6 +270,10 @@ def test_nothing_leaves_the_machine_and_every_page_is_chinese(local_ui):
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / f"page-{width}-{name}.png"), full_page=True)
 
+        # The app menu (toolbarMode minimal): no menu, no deploy button, nothing English up there.
+        expect(page.locator("[data-testid='stMainMenu'], [data-testid='stAppDeployButton']")).to_have_count(0)
+        assert not english_on_screen(page.locator("[data-testid='stHeader']").evaluate(VISIBLE_TEXT_JS), NAMES)
+
         # An unknown address: the dialog says so in Chinese and the first page opens.
         page.goto(base + "/no-such-page")
         dialog = page.get_by_role("dialog")
