@@ -3,9 +3,16 @@
 Used when no model endpoint is configured (make_model() returns None) and with --offline. It
 composes a section from the spec's notes (要点) and the supplied figures:
 
-- the notes are rewritten into 公文 register mechanically (colloquial words replaced,
-  full-width punctuation, Markdown and list markers dropped) and developed as
-  一是…二是…三是… (or 一方面…另一方面… when the matching past section used that pattern);
+- notes to self (这两个数还要和省里核对, 年底再定, 先空着 …) never reach the text: the clause is
+  kept as a to-do (OfflineDraft.todos → SectionDraft.todos → report.json ``todos``);
+- the notes are rewritten into 公文 register mechanically with the phrase tables of
+  prompts/offline-register.yaml (spoken words and structures: 发稿 → 编发稿件, X里 → X中,
+  在省里 → 在全省, X也要跟上 → 同步做好X; full-width punctuation, Markdown and list markers
+  dropped) and developed as 一是…二是…三是… (or 一方面…另一方面… when the matching past
+  section used that pattern). Each item has a verb before its number (a bare metric takes 达),
+  a summarising lead where its theme allows (一是抓实理论学习。…), never the same lead twice;
+  problems keep their own short lead and get measures (the notes' own, else ones matched to
+  their words); plans are tasks, verb first;
 - every number in the notes is run through the number check: a number that matches a
   supplied figure is rendered exactly as supplied (value + unit), one that matches none
   becomes 【待补充：<the notes' words>（<unit>）】 — a number is never copied from the notes;
@@ -281,8 +288,10 @@ def item_lead(item: str, part: str, used: set[str]) -> str | None:
 
 
 def _says(item: str, lead: str) -> bool:
-    """The item already says what the lead would: half its character pairs, or most of its characters."""
-    return len(_bigrams(lead) & _bigrams(item)) * 2 >= len(_bigrams(lead)) or len(set(lead) & set(item)) * 2 > len(
+    """The item already says what the lead would: half the lead's character pairs anywhere in it,
+    or most of the lead's characters in its opening clause (做好换届选举宣传 / 抓好换届宣传)."""
+    opening = item.split("，", 1)[0]
+    return len(_bigrams(lead) & _bigrams(item)) * 2 >= len(_bigrams(lead)) or len(set(lead) & set(opening)) * 2 > len(
         set(lead)
     )
 

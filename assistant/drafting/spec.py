@@ -20,7 +20,12 @@ A spec file is YAML::
 
 ``part`` may be given per section; otherwise it follows from the id (intro, closing), from
 the L1 title (``part_of_title``: 问题 → problems, 打算/展望/目标任务 → plans, 做法/成效 →
-achievements) or from the parent.
+achievements), from the parent, or, for an untitled top-level section, from its number
+(1 / 1.x achievements, 2 problems, 3 plans).
+
+A minimal outline (title, unit, year and notes per part, ids ``intro, 1.1, 1.2, 2, 3``) is
+completed to the template's shape by ``complete_outline``: 1.1 and 1.2 go under a parent 1,
+a missing 导语 or 结束语 is added, a missing part is added without notes.
 
 A spec with no ``sections:`` uses the built-in template of a 年度工作汇报; its ``notes:``
 are keyed by part (intro, achievements, problems, plans, closing) or by section id. The
