@@ -388,3 +388,81 @@ def test_clauses_end_at_the_clause_marks_not_at_the_enumeration_comma():
     text = "A、B分别增长10%、20%，收发文件1,300件；完成1234亿元。增长7.3%"
     spans = [text[s:e] for s, e in clauses(text)]
     assert spans == ["A、B分别增长10%、20%", "收发文件1,300件", "完成1234亿元", "增长7.3%"]
+
+
+# ---------------------------------------------------------------- classes found on the held-out set
+
+
+def _figs(*rows):
+    return [Figure(id=r[0], item=r[1], value=r[2], unit=r[3], **(r[4] if len(r) > 4 else {})) for r in rows]
+
+
+def test_a_unit_written_once_for_a_list_belongs_to_each_number():
+    figures = _figs(
+        ("a", "工业用地占比", 30.0, "%", {"last_year": 32.5}),
+        ("b", "住宅用地占比", 40.0, "%", {"last_year": 41.2}),
+    )
+    ms = check_numbers("工业用地占比、住宅用地占比分别下降2.5和1.2个百分点。", figures)
+    assert [(m.text, m.status, m.unit) for m in ms] == [
+        ("2.5", "grounded", "个百分点"),
+        ("1.2个百分点", "grounded", "个百分点"),
+    ]
+    # the verb before the list gives the second number its sign too
+    assert ms[1].derivation is not None and ms[1].derivation.kind == "points"
+    swapped = check_numbers("工业用地占比、住宅用地占比分别下降1.2和2.5个百分点。", figures)
+    assert [m.status for m in swapped] != ["grounded", "grounded"]
+
+
+def test_a_shortened_item_before_its_number_names_the_item_it_begins():
+    """立案 is the head of 立案提案; 不予立案提案 has 不予 before it, which the text does not say."""
+    figures = _figs(
+        ("recv", "收到建议", 300, "件"),
+        ("filed", "立案建议", 280, "件"),
+        ("merged", "并案建议", 9, "件"),
+        ("rejected", "不予立案建议", 11, "件"),
+    )
+    m = only("经审查立案9件。", figures)
+    assert m.status == "misattributed" and m.item == "立案建议"
+    assert only("经审查立案280件。", figures).figure_id == "filed"
+    assert only("不予立案11件。", figures).figure_id == "rejected"
+
+
+def test_an_item_without_its_qualifier_is_named_in_full():
+    figures = _figs(("week", "受理来电(周)", 5000, "件"), ("daily", "日均受理来电", 714, "件"))
+    m = only("热线共受理来电714件。", figures)
+    assert m.status == "misattributed" and m.item == "受理来电(周)"
+
+
+def test_a_supplied_percentage_point_figure_is_checked_as_that_figure():
+    figures = _figs(
+        ("p1", "消费拉动经济增长", 1.8, "个百分点"),
+        ("p2", "投资拉动经济增长", 2.6, "个百分点"),
+    )
+    assert only("消费拉动经济增长1.8个百分点。", figures).figure_id == "p1"
+    m = only("消费拉动经济增长2.6个百分点。", figures)
+    assert m.status == "misattributed" and m.item == "消费拉动经济增长"
+
+
+def test_one_name_for_a_list_pairs_in_table_order():
+    figures = _figs(
+        ("s1", "第一产业对增长的贡献率", 8.1, "%"),
+        ("s2", "第二产业对增长的贡献率", 41.5, "%"),
+        ("s3", "第三产业对增长的贡献率", 50.4, "%"),
+    )
+    ok = check_numbers("三次产业对增长的贡献率分别为8.1%、41.5%和50.4%。", figures)
+    assert [m.figure_id for m in ok] == ["s1", "s2", "s3"]
+    bad = check_numbers("三次产业对增长的贡献率分别为41.5%、8.1%和50.4%。", figures)
+    assert [m.status for m in bad] == ["misattributed", "misattributed", "grounded"]
+
+
+def test_an_ordinal_list_writing_di_once_names_each_item():
+    figures = _figs(
+        ("p1", "第一产业拉动增长", 0.4, "个百分点"),
+        ("p2", "第二产业拉动增长", 1.9, "个百分点"),
+        ("p3", "第三产业拉动增长", 3.0, "个百分点"),
+    )
+    ok = check_numbers("第二、三产业分别拉动增长1.9和3.0个百分点。", figures)
+    assert [(m.status, m.figure_id) for m in ok] == [("grounded", "p2"), ("grounded", "p3")]
+    bad = check_numbers("第二、三产业分别拉动增长3.0和1.9个百分点。", figures)
+    assert [m.status for m in bad] == ["misattributed", "misattributed"]
+    assert bad[0].item == "第二产业拉动增长"

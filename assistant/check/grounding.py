@@ -59,6 +59,9 @@ _ATTACH_GAP = re.compile(r"[共达为有的]?")
 # Elliptical clauses: the share of an item the sentence must hold, and its lead over the next item.
 PIECE_MAX = 8  # characters right before a number tried as a piece of an item's name
 _ADJACENT_GAP = frozenset("共达为有的 ")
+_ORDINAL_LIST = re.compile("第[一二三四五六七八九十](?:[、和及与][一二三四五六七八九十])+(?![一二三四五六七八九十])")
+_ORDINAL = re.compile("[一二三四五六七八九十]")
+_EDGE_HEAD = re.compile("^(?:" + "|".join(GENERIC_WORDS) + "|的)+")
 _DIGIT_OR_MARK = re.compile(r"[\d，,；;：:、（）()“”]")
 MOSTLY_NAMED = 0.75  # of an item's characters in a clause paired by a piece of another name
 ELLIPSIS_MIN = 0.5  # of the item's characters
@@ -124,18 +127,37 @@ class Grounder:
         if ci not in self._names:
             s, e = self.spans[ci]
             found = names_in(self.norm, s, e, self.keys) if self.figures else []
+            if self.figures:
+                found += self.ordinal_names(s, e)
             named = {f for o in found for f in o.figures}
             self._names[ci] = found + loose_names(self.norm, s, e, self.long, named)
         return self._names[ci]
 
+    def ordinal_names(self, s: int, e: int) -> list[Occurrence]:
+        """ "第二、三产业": an ordinal list writes 第 once; each bare ordinal names what 第N with
+        the words after the list would name (第三产业…), placed at that ordinal."""
+        out = []
+        for m in _ORDINAL_LIST.finditer(self.norm, s, e):
+            tail = self.norm[m.end() : e]
+            for n in _ORDINAL.finditer(m.group(0), 2):
+                virtual = f"第{n.group(0)}{tail}"
+                at = m.start() + n.start()
+                for o in names_in(virtual, 0, len(virtual), self.keys):
+                    if o.start == 0 and o.end >= 2:
+                        out.append(Occurrence(at, at + 1, o.figures, o.exact, o.whole))
+        return out
+
     def of_class(self, occs: list[Occurrence], cls: str | None) -> list[Occurrence]:
         """The names of figures in unit class `cls` (all when the number has no unit), a name
         inside a longer name of the same class dropped (理论文章 inside 省级刊物刊发理论文章)."""
-        if cls is None:
-            return drop_contained(list(occs))
         out = []
         for o in occs:
-            figs = tuple(f for f in o.figures if self.classes[f] == cls)
+            figs = tuple(f for f in o.figures if cls is None or self.classes[f] == cls)
+            # a figure's whole name beats a piece of another's ("受理来电" is 受理来电(周), not a
+            # piece of 日均受理来电), within the unit class
+            whole = tuple(f for f in figs if f in o.whole)
+            if whole:
+                figs = whole
             if figs:
                 out.append(o._replace(figures=figs))
         return drop_contained(out)
@@ -259,13 +281,39 @@ class Grounder:
         )
         if cue is None:
             cue = self.listed_cue(i)
+        elif cue.sign == 0 and cue.kind in ("points", "growth", "difference"):
+            # "分别回落2.16和1.66个百分点": the verb before the list says the sign of each
+            listed = self.listed_cue(i)
+            if listed is not None and listed.kind == cue.kind:
+                cue = listed
         self.cues.append(cue)
-        if cue is not None and cue.kind != "sum":
+        if cue is not None and cue.kind != "sum" and not self.supplied_rate(i, e, cue, occs):
             derived = self.derived(i, e, cue, ci, occs)
             if derived is not None:
                 fid = derived.figure_id if derived.status == "grounded" and derived.derivation is None else None
                 return derived, self.all_fitting(e, [self.index[fid]]) if fid else ()
         return self.plain(i, e, cue, ci, occs)
+
+    def supplied_rate(self, i: int, e: NumberReading, cue: Cue, occs: list[Occurrence]) -> bool:
+        """The clause names, next to the number, an item the office supplied in the number's own
+        unit with nothing to compute it from ("第一产业拉动GDP增长0.7个百分点" with that item =
+        0.7个百分点): the number is that figure, checked as a plain one."""
+        if not e.unit:
+            return False
+        ci = self.clause_of[i]
+        paired = self.pairs(ci, _class_of(e), self.of_class(occs, _class_of(e)))[0].get(i)
+        if paired and self.respectively_at(ci) >= 0:
+            # a 分别 list pairs it ("第二、三产业分别拉动增长2.1和2.4个百分点")
+            return all(self.figures[f].base_unit == e.unit and not has_data(cue.kind, self.figures[f]) for f in paired)
+        mine = [
+            o._replace(figures=figs)
+            for o in occs
+            if (figs := tuple(f for f in o.figures if self.figures[f].base_unit == e.unit))
+        ]
+        if not mine:
+            return False
+        o = nearest(e, drop_contained(mine), [self.found[j] for j in self.in_clause[self.clause_of[i]]], self.norm)
+        return o is not None and not any(has_data(cue.kind, self.figures[f]) for f in o.figures)
 
     def plain(
         self, i: int, e: NumberReading, cue: Cue | None, ci: int, occs: list[Occurrence]
@@ -345,6 +393,12 @@ class Grounder:
             owners = [f for f in pool if piece in self.plain_items[f]]
             if not owners:
                 continue
+            if len(owners) > 1:
+                # 立案 of 立案提案, not of 不予立案提案: an item whose words before the piece the
+                # text does not have is a narrower one
+                heads = [f for f in owners if _EDGE_HEAD.sub("", self.plain_items[f]).startswith(piece)]
+                if len(heads) == 1:
+                    owners = heads
             if len(owners) == 1 and len(_GENERIC.sub("", piece)) >= 2:
                 # the rest of the item is what its siblings share (立案|提案 against 提出提案):
                 # the piece is what tells it from them
@@ -413,7 +467,11 @@ class Grounder:
             elif at >= 0:
                 after = [j for j in members if self.found[j].start >= at]
                 everyone = [o for o in self.names(ci) if cls is None or all(self.classes[f] == cls for f in o.figures)]
-                order = self.enumerated(ci, at, everyone, len(after)) or self.continued(ci, len(after))
+                order = (
+                    self.enumerated(ci, at, everyone, len(after))
+                    or self.continued(ci, len(after))
+                    or self.table_order(at, everyone, len(after))
+                )
                 if order is not None:
                     out = {j: (f,) for j, f in zip(after, order)}
             # only a number of the same class stands between an item and its number: a growth
@@ -449,6 +507,18 @@ class Grounder:
                 where.append((pos, f))
             if len(where) == count and len({p for p, _ in where}) == count:
                 return [f for _, f in sorted(where)]
+        return None
+
+    @staticmethod
+    def table_order(at: int, names: list[Occurrence], count: int) -> list[int] | None:
+        """ "三次产业对GDP增长的贡献率分别为…": one name before 分别 fits as many items as the list
+        has numbers, adjacent in the table: the table's order pairs them."""
+        fits = [o.figures for o in names if o.end <= at]
+        if len(set(fits)) != 1 or count < 2:
+            return None
+        figs = sorted(fits[0])
+        if len(figs) == count and figs[-1] - figs[0] == count - 1:
+            return figs
         return None
 
     def continued(self, ci: int, count: int) -> list[int] | None:
@@ -577,7 +647,7 @@ class Grounder:
             zhan = self.norm.rfind("占", cs, e.start)
             if zhan >= 0:
                 limit = zhan  # the whole is named after 占, the part before it
-        here = self.usable(occs, cue, cls, limit)
+        here = drop_contained(self.usable(occs, cue, cls, limit))
         at = self.respectively_at(ci)
         if 0 <= at < e.start:
             mates = [j for j in self.in_clause[ci] if self.found[j].start > at and self.found[j].unit == e.unit]

@@ -324,6 +324,12 @@ class Workspace:
         self.store.ensure_unlocked(report_id, section_id)
         spec = self.store.spec(report_id)
         section_spec = self.store.section_spec(report_id, section_id)
+        if not section_spec.is_leaf:
+            children = "、".join(c.id for c in section_spec.children)
+            raise InputError(
+                f"章节 {section_id}（{section_spec.title}）只有标题，正文在其下各节中，不能单独重新起草；"
+                f"请重新起草其下的章节（{children}）。"
+            )
         # Read before drafting: the version rests on the figures it was drafted from.
         snapshot_id, figures = self.store.figures_snapshot(report_id)
         draft = drafter(section_spec, spec, figures)
@@ -402,6 +408,18 @@ class Workspace:
             snapshot_id=old.snapshot_id,
             reverted_from=version,
         )
+
+    def diff_pair(self, report_id: str, section_id: str, a: int | None = None, b: int | None = None) -> tuple[int, int]:
+        """Which versions `huibao diff` compares: none given, the one before the current with the
+        current; one given, that one with the current; two, those two."""
+        history = self.history(report_id, section_id)
+        current = next((h.version for h in history if h.is_current), max((h.version for h in history), default=0))
+        if a is None:
+            earlier = [h.version for h in history if h.version < current]
+            if not earlier:
+                raise InputError(f"章节 {section_id} 只有当前这一个版本，没有可对比的旧版本。")
+            return max(earlier), current
+        return (a, current) if b is None else (a, b)
 
     def diff(self, report_id: str, section_id: str, a: int, b: int) -> str:
         """Unified diff of two versions, one sentence per line."""
