@@ -326,7 +326,9 @@ def offline_drafts() -> str:
     minimal_spec = load_spec(DRAFTS / "minimal-spec.yaml", minimal_figures)
     rows = []
     if REFERENCE.exists():
-        rows.append(("参考稿（/work/shared/reference）", score(REFERENCE.read_text(encoding="utf-8"))))
+        # The scrape writes its years 202x: read as a year, so that only the prose is judged.
+        reference = REFERENCE.read_text(encoding="utf-8").replace("202x", "2024")
+        rows.append(("参考稿（/work/shared/reference）", score(reference, year=2024)))
     for name, label, figs, sp in (
         ("before.md", "示例汇报 改进前", figures, spec),
         ("after.md", "示例汇报 改进后", figures, spec),
@@ -347,7 +349,7 @@ COMPARISON_HEAD = """# 离线引擎：改进前后的两稿（评分细则见 ..
   `minimal-figures.csv`；`minimal-before.md`、`minimal-after.md`）。
 
 “改进前”是 issue 12 之前 main 分支的离线引擎。自动评分各项满分 5 分；参考稿的数字是 XX，不评数字一项，
-它的“语体”扣分来自原文的 202x 年份写法与抓取的英文标点，列出只为看清尺度。自动评分只是细则的一部分，
+它的年份 202x 按 2024 读，英文标点换成中文标点后再评，列出只为看清尺度。自动评分只是细则的一部分，
 请对照下面的逐段对照，按 `../rubric.md` 的人工评分表自己打分。
 
 ## 自动评分
