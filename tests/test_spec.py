@@ -290,3 +290,11 @@ def test_an_outline_of_another_shape_is_left_as_written():
 )
 def test_untitled_ids_1_2_3_are_the_parts_of_the_template(sid, title, part):
     assert infer_part(sid, title, None) == part
+
+
+def test_a_parent_written_after_its_children_takes_them_and_no_id_repeats():
+    text = MINIMAL.replace('  - id: "1.2"', '  - id: "1"\n  - id: "1.2"')
+    spec, _ = parse_spec(text, "minimal.yaml")
+    ids = [s.id for s in spec.walk()]
+    assert len(ids) == len(set(ids))
+    assert [c.id for c in spec.get("1").children] == ["1.1", "1.2"]

@@ -254,12 +254,14 @@ def complete_outline(spec: ReportSpec) -> ReportSpec:
         pid = m.group(1)
         parent = parents.get(pid)
         if parent is None:
-            existing = next((x for x in out if x.id == pid), None)
-            if existing is not None and (existing.children or existing.notes.strip() or existing.figures):
-                out.append(s)  # a parent with text of its own keeps its place; so does 1.1
+            existing = next((x for x in sections if x.id == pid), None)
+            busy = existing is not None and (existing.children or existing.notes.strip() or existing.figures)
+            if busy or (existing is None and pid in ids):
+                out.append(s)  # a parent with text of its own (or one deeper in the tree) keeps 1.1 where it is
                 continue
             parent = existing or SectionSpec(id=pid, part=s.part)
             if existing is None:
+                ids.add(pid)
                 out.append(parent)
             parents[pid] = parent
         parent.children = [*parent.children, s]
