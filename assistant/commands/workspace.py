@@ -239,9 +239,7 @@ def history(report: str = REPORT, section_id: str = SECTION) -> None:
             f"{c.style_errors}/{c.style_warnings}",
         )
     console.print(table)
-    console.print(
-        "▶ 为当前版本。回退：huibao revert 汇报 章节 版本；对比：huibao diff 汇报 章节 [甲 [乙]]（不写版本号即上一版对当前版）"
-    )
+    console.print("▶ 为当前版本。回退：huibao revert 汇报 章节 版本；对比：huibao diff 汇报 章节 [甲 [乙]]（不写版本号即上一版对当前版）")
 
 
 @app.command()
