@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from assistant.check import check_text
 from assistant.core.settings import get_settings
 from assistant.llm import ToolCall, ToolReply
 from assistant.testing.fakes import FakeChatModel
@@ -521,10 +522,13 @@ def test_chat_model_figure_change_waits_for_confirmation(fake_model):
     no_errors(at)
     assert any("尚未执行" in t for t in texts(at.markdown))
     assert _press_conf(rid) == [11.0] and workspace().stale_sections(rid) == []
+    # so the injected "300次" is not grounded either (old code: the figure moved, and it was)
+    mention = check_text("全年召开新闻发布会300次。", workspace().figures(rid), scope="section").numbers[0]
+    assert mention.text == "300次" and mention.status != "grounded"
     assert fake_model.tool_history and {t.name for t in fake_model.tool_history[0]} >= {"set_figure"}
     # the tool result tells the model nothing was done
     assert "尚未执行" in fake_model.history[1][-1].content
-    at.button(key="chat.confirm.0").click().run()
+    at.button(key="chat.confirm.1").click().run()
     no_errors(at)
     assert _press_conf(rid) == [300.0] and workspace().stale_sections(rid) == ["1.2"]
     # the old value stays in the figures history: a new snapshot, not an overwrite
@@ -536,6 +540,29 @@ def test_chat_model_figure_change_waits_for_confirmation(fake_model):
     assert not at.button  # no pending proposal left
 
 
+def test_a_pending_proposal_survives_a_reload_and_is_applied_once(fake_model):
+    # Old code kept proposals in st.session_state: a reload (a new session) lost them.
+    at = drafted_app()
+    fake_model = fake_model()
+    rid = ui(at).report_id
+    _inject_set_figure(fake_model)
+    at.switch_page(f"{PAGES}/chat.py").run()
+    at.chat_input(key="chat.input").set_value("新媒体那节有什么要改的？").run()
+    assert at.button(key="chat.confirm.1")
+    reloaded = open_app("chat")  # a fresh browser session
+    assert any("模型提议：将数据“新闻发布会”改为 300" in t for t in texts(reloaded.warning))
+    reloaded.button(key="chat.confirm.1").click().run()
+    no_errors(reloaded)
+    assert _press_conf(rid) == [300.0]
+    assert "chat.confirm.1" not in [b.key for b in reloaded.button]  # settled: no longer offered
+    # the first tab's stale button does nothing a second time
+    at.button(key="chat.confirm.1").click().run()
+    no_errors(at)
+    said = [e.text for e in workspace().chat_history(rid)]
+    assert sum("对话中模型提议，经您确认" in t for t in said) == 1
+    assert [status for _, _, status in workspace().store.proposal_log(rid)] == ["confirmed"]
+
+
 def test_chat_model_figure_change_cancelled(fake_model):
     at = drafted_app()
     fake_model = fake_model()
@@ -543,7 +570,7 @@ def test_chat_model_figure_change_cancelled(fake_model):
     _inject_set_figure(fake_model)
     at.switch_page(f"{PAGES}/chat.py").run()
     at.chat_input(key="chat.input").set_value("新媒体那节有什么要改的？").run()
-    at.button(key="chat.cancel.0").click().run()
+    at.button(key="chat.cancel.1").click().run()
     no_errors(at)
     assert _press_conf(rid) == [11.0] and workspace().stale_sections(rid) == []
     assert any("已取消模型提议" in e.text for e in workspace().chat_history(rid))
@@ -621,15 +648,16 @@ def test_upload_names_are_sanitised(name, safe):
     [
         ("a.exe", 10, "不支持的文件类型"),
         ("a.md", 0, "文件是空的"),
-        ("a.pdf", 21 * 1024 * 1024, "不能超过 20 MB"),
+        ("a.pdf", 2049, "网页上传的单个文件不能超过 2 KB"),
         ("..", 10, "文件名无效"),
     ],
 )
 def test_upload_checks(name, size, fragment):
     from assistant.core.errors import InputError
 
+    settings = get_settings().model_copy(update={"max_upload_bytes": 2048})
     with pytest.raises(InputError, match=fragment):
-        actions.check_upload(name, size)
+        actions.check_upload(name, b"x" * size, settings)
 
 
 # --- export --------------------------------------------------------------------------------

@@ -466,3 +466,76 @@ def test_an_ordinal_list_writing_di_once_names_each_item():
     bad = check_numbers("第二、三产业分别拉动增长3.0和1.9个百分点。", figures)
     assert [m.status for m in bad] == ["misattributed", "misattributed"]
     assert bad[0].item == "第二产业拉动增长"
+
+
+# ---------------------------------------------------------------- classes found on the second held-out set
+
+
+def test_a_permille_rate_changes_in_thousandth_points():
+    figures = _figs(("birth", "出生率", 7.21, "‰", {"last_year": 7.9}))
+    m = check_numbers("出生率为7.21‰，比上年下降0.69个千分点。", figures)[1]
+    assert (m.status, m.derivation.kind) == ("grounded", "points")
+    assert "个千分点" in m.message
+    wrong = check_numbers("出生率为7.21‰，比上年下降0.96个千分点。", figures)[1]
+    assert wrong.status == "invented" and "0.69个千分点" in wrong.message
+
+
+def test_an_item_written_around_its_number():
+    figures = _figs(("res", "作出决议", 2, "项"), ("insp", "执法检查", 6, "项"))
+    assert only("作出2项决议。", figures).figure_id == "res"
+    m = only("作出6项决议。", figures)
+    assert m.status == "misattributed" and m.item == "作出决议"
+    assert only("开展6项执法检查。", figures).figure_id == "insp"
+
+
+def test_listed_heads_share_the_words_written_after_the_last():
+    figures = _figs(
+        ("a", "0-14岁常住人口", 210, "万人"),
+        ("b", "15-59岁常住人口", 640, "万人"),
+        ("c", "60岁及以上常住人口", 230, "万人"),
+    )
+    ok = check_numbers("0-14岁、15-59岁、60岁及以上常住人口分别为210万人、640万人和230万人。", figures)
+    assert [(m.text, m.status, m.figure_id) for m in ok] == [
+        ("210万人", "grounded", "a"),
+        ("640万人", "grounded", "b"),
+        ("230万人", "grounded", "c"),
+    ]
+    bad = check_numbers("0-14岁、15-59岁、60岁及以上常住人口分别为640万人、210万人和230万人。", figures)
+    assert [m.status for m in bad] == ["misattributed", "misattributed", "grounded"]
+    two = _figs(("u", "城镇居民人均可支配收入", 52000, "元"), ("r", "农村居民人均可支配收入", 26000, "元"))
+    swapped = check_numbers("城镇和农村居民人均可支配收入分别为26000元和52000元。", two)
+    assert [m.status for m in swapped] == ["misattributed", "misattributed"]
+
+
+def test_a_target_met_is_a_share_of_the_target():
+    figures = _figs(
+        ("goal", "新增就业年度目标", 8000, "人"),
+        ("jobs", "新增就业", 8240, "人", {"part_of": "goal"}),
+    )
+    ms = check_numbers("实现新增就业8240人，完成年度目标8000人的103%。", figures)
+    assert (ms[2].status, ms[2].derivation.kind) == ("grounded", "share")
+    wrong = check_numbers("实现新增就业8240人，完成年度目标8000人的97%。", figures)[2]
+    assert wrong.status == "invented" and "103%" in wrong.message
+
+
+def test_a_bracketed_comparison_is_an_aside():
+    figures = _figs(
+        ("city", "本市居民人均可支配收入", 41200, "元", {"last_year": 39000}),
+        ("prov", "全省居民人均可支配收入", 45800, "元", {"last_year": 43700}),
+    )
+    ms = check_numbers("本市居民人均可支配收入41200元（全省45800元），同比增长5.6%（全省增长4.8%）。", figures)
+    assert [(m.text, m.status, m.figure_id) for m in ms] == [
+        ("41200元", "grounded", "city"),
+        ("45800元", "grounded", "prov"),
+        ("5.6%", "grounded", "city"),
+        ("4.8%", "grounded", "prov"),
+    ]
+
+
+def test_a_piece_of_an_item_that_leaves_out_what_the_clause_contradicts():
+    figures = _figs(
+        ("city", "本市居民人均可支配收入", 41200, "元", {"last_year": 39000}),
+        ("prov_rate", "全省居民人均可支配收入增速", 4.8, "%"),
+    )
+    m = check_numbers("本市居民人均可支配收入增速5.6%。", figures)[0]
+    assert (m.status, m.figure_id) == ("grounded", "city")

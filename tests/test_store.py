@@ -508,7 +508,7 @@ def test_migration_from_v1_keeps_every_version(tmp_path):
     conn.close()
 
     ws = Workspace.open(path)
-    assert ws.schema_version == 2
+    assert ws.schema_version == SCHEMA_VERSION  # migrated step by step to the newest layout
     assert (tmp_path / "old.sqlite3.v1.bak").exists()  # the pre-migration copy
     assert [h.version for h in ws.history("old-1", "1.1")] == [1, 2]
     old = ws.get_version("old-1", "1.1", 1)
@@ -520,7 +520,7 @@ def test_migration_from_v1_keeps_every_version(tmp_path):
     assert ws.add_version("old-1", make_section("1.1"), author="offline") == 3
     ws.close()
     # Opening again does not migrate twice.
-    assert Workspace.open(path).schema_version == 2
+    assert Workspace.open(path).schema_version == SCHEMA_VERSION
 
 
 # --- atomicity with real processes ------------------------------------------------------------
@@ -701,3 +701,22 @@ def test_kill_during_generation_holds_no_lock_and_saves_nothing(tmp_path):
     assert [h.version for h in ws.history(rid, "1.1")] == [1]
     assert ws.section(rid, "1.1").text == _TEXTS["1.1"][2]
     assert ws.add_version(rid, make_section("1.1", text="之后照常写入。"), author="offline") == 2
+
+
+def test_chat_proposals_wait_in_the_workspace_and_settle_once(tmp_path):
+    from assistant.workspace.chat import Intent, Proposal
+
+    ws, rid = new_workspace(tmp_path)
+    proposals = [
+        Proposal(Intent("set_figure", figure="新闻发布会", value=300.0)),
+        Proposal(Intent("regenerate", section="新媒体", instruction="更精炼"), "1.2"),
+    ]
+    ids = ws.propose(rid, proposals)
+    ws.close()
+    ws = Workspace.open(tmp_path / "ws.sqlite3")  # another process, a reloaded page
+    assert ws.pending_proposals(rid) == list(zip(ids, proposals))
+    assert ws.settle_proposal(rid, ids[0], confirmed=True)
+    assert not ws.settle_proposal(rid, ids[0], confirmed=True)  # a second click applies nothing
+    assert ws.settle_proposal(rid, ids[1], confirmed=False)
+    assert ws.pending_proposals(rid) == []
+    assert [s for _, _, s in ws.store.proposal_log(rid)] == ["confirmed", "cancelled"]

@@ -411,6 +411,9 @@ def nearest(
     def clear(a: int, b: int) -> bool:
         return not any(o is not reading and a < o.end and o.start < b for o in others)
 
+    # a name written around another number ("抽取了1025个乡(镇、街道)") is that number's item
+    occs = [o for o in occs if not any(r is not reading and o.start < r.start and r.end < o.end for r in others)]
+
     for o in occs:
         gap = text[reading.end : o.start] if o.start >= reading.end else None
         if gap is not None and gap in ("", "的"):

@@ -33,6 +33,7 @@ from assistant.check.attribution import (
     Occurrence,
     beyond,
     coverage,
+    covered,
     drop_contained,
     figure_names,
     long_items,
@@ -44,7 +45,7 @@ from assistant.check.attribution import (
     specific_in,
 )
 from assistant.check.derived import Cue, Outcome, candidate, compute, compute_sum, find_cue, has_data
-from assistant.check.reading import NumberReading, counters, inside, round_half_up, unit_class
+from assistant.check.reading import RATE_UNITS, NumberReading, counters, inside, round_half_up, unit_class
 from assistant.check.result import NumberMention, Status
 from assistant.core.figures import Figure, figure_text, format_value
 from assistant.gongwen import CLAUSE_CONTINUES, clauses
@@ -61,6 +62,12 @@ PIECE_MAX = 8  # characters right before a number tried as a piece of an item's 
 _ADJACENT_GAP = frozenset("共达为有的 ")
 _ORDINAL_LIST = re.compile("第[一二三四五六七八九十](?:[、和及与][一二三四五六七八九十])+(?![一二三四五六七八九十])")
 _ORDINAL = re.compile("[一二三四五六七八九十]")
+_CONJUNCTIONS = frozenset("、和及与")
+_DIGIT = re.compile(r"\d")
+_ASIDE = re.compile(r"[（(][^（()）]{1,40}[）)]")
+_LIST_MARK = re.compile(r"[、，,；;]|\d")
+_CONJUNCT_STOP = frozenset('、和及与，,；;。：:（(“"')
+_CONJUNCT_MAX = 12  # characters of one listed head
 _EDGE_HEAD = re.compile("^(?:" + "|".join(GENERIC_WORDS) + "|的)+")
 _DIGIT_OR_MARK = re.compile(r"[\d，,；;：:、（）()“”]")
 MOSTLY_NAMED = 0.75  # of an item's characters in a clause paired by a piece of another name
@@ -101,11 +108,17 @@ class Grounder:
         self.fig_digits = [len(format_value(f.value).partition(".")[2]) for f in figures]
         self.spans = clauses(norm)
         starts = [s for s, _ in self.spans]
+        self._names: dict[int, list[Occurrence]] = {}
+        self._asides: list[tuple[int, int]] | None = None
+        if any(_DIGIT.search(f.item) for f in figures):
+            # a number inside an item's name is part of the name ("60岁及以上人口", "0-14岁、
+            # 15-59岁…人口"), not a figure
+            found = [e for e in found if not self.in_a_name(e, max(0, bisect_right(starts, e.start) - 1))]
+            self.found = found
         self.clause_of = [max(0, bisect_right(starts, e.start) - 1) for e in found]
         self.in_clause: dict[int, list[int]] = {}
         for i, ci in enumerate(self.clause_of):
             self.in_clause.setdefault(ci, []).append(i)
-        self._names: dict[int, list[Occurrence]] = {}
         self._pairs: dict[tuple[int, str | None], tuple[dict[int, tuple[int, ...]], int | None]] = {}
         self._by_value: dict[int, int | None] = {}
         self.results: list[NumberMention] = []
@@ -123,12 +136,53 @@ class Grounder:
 
     # ---------------------------------------------------------------- clauses and names
 
+    def without_conflicting_pieces(self, found: list[Occurrence], s: int, e: int) -> list[Occurrence]:
+        """A piece of an item that overlaps another item written whole, while the words the piece
+        leaves out are not in the clause, is not that item ("商洛居民人均可支配收入增速" holds the
+        piece 居民人均可支配收入增速 of 全省居民人均可支配收入增速, but not 全省)."""
+        wholes = [o for o in found if o.whole]
+        if not wholes:
+            return found
+        clause = normalise_name(self.norm[s:e])
+        out = []
+        for o in found:
+            if not o.whole and any(
+                w.start < o.end and o.start < w.end and not set(w.whole) & set(o.figures) for w in wholes
+            ):
+                figs = tuple(
+                    f
+                    for f in o.figures
+                    if sum(b - a for a, b, _ in covered(self.plain_items[f], clause)) == len(self.plain_items[f])
+                )
+                if not figs:
+                    continue
+                o = o._replace(figures=figs)
+            out.append(o)
+        return out
+
+    def aside(self, pos: int) -> tuple[int, int] | None:
+        """The bracketed aside around `pos` ("（全省32128元）"), if any."""
+        if self._asides is None:
+            self._asides = [m.span() for m in _ASIDE.finditer(self.norm)]
+        for a, b in self._asides:
+            if a < pos < b:
+                return (a, b)
+        return None
+
+    def in_a_name(self, e: NumberReading, ci: int) -> bool:
+        return any(
+            o.whole and o.start <= e.start and e.end <= o.end and _DIGIT.search(self.norm[o.start : o.end])
+            for o in self.names(ci)
+        )
+
     def names(self, ci: int) -> list[Occurrence]:
         if ci not in self._names:
             s, e = self.spans[ci]
             found = names_in(self.norm, s, e, self.keys) if self.figures else []
             if self.figures:
                 found += self.ordinal_names(s, e)
+                found += self.coordinated(s, found)
+            found = self.without_conflicting_pieces(found, s, e)
             named = {f for o in found for f in o.figures}
             self._names[ci] = found + loose_names(self.norm, s, e, self.long, named)
         return self._names[ci]
@@ -145,6 +199,33 @@ class Grounder:
                 for o in names_in(virtual, 0, len(virtual), self.keys):
                     if o.start == 0 and o.end >= 2:
                         out.append(Occurrence(at, at + 1, o.figures, o.exact, o.whole))
+        return out
+
+    def coordinated(self, s: int, found: list[Occurrence]) -> list[Occurrence]:
+        """ "0-17岁、18-34岁、35-59岁、60岁及以上户籍人口", "城镇和农村居民人均可支配收入": items listed
+        with their shared words written once, after the last. Each earlier conjunct, with the
+        words after the matching head of the last item, names an item of its own."""
+        out: list[Occurrence] = []
+        for o in found:
+            if not o.whole or o.start - 1 <= s or self.norm[o.start - 1] not in _CONJUNCTIONS:
+                continue
+            key = normalise_name(self.norm[o.start : o.end])
+            pos = o.start - 1
+            while pos > s and self.norm[pos] in _CONJUNCTIONS:
+                begin = pos
+                while begin > s and self.norm[begin - 1] not in _CONJUNCT_STOP and pos - begin < _CONJUNCT_MAX:
+                    begin -= 1
+                conjunct = normalise_name(self.norm[begin:pos])
+                if not conjunct or (begin > s and self.norm[begin - 1] not in _CONJUNCT_STOP):
+                    break
+                for k in range(1, len(key)):
+                    figs = self.keys.whole.get(conjunct + key[k:])
+                    if figs:
+                        out.append(Occurrence(begin, pos, figs, True, figs))
+                        break
+                else:
+                    break
+                pos = begin - 1
         return out
 
     def of_class(self, occs: list[Occurrence], cls: str | None) -> list[Occurrence]:
@@ -210,7 +291,7 @@ class Grounder:
         """A percentage written to as many decimals as the figure, or more, rounds to the figure
         (18.04% is 18%; 0.65% is not 0.62%, though within the ±0.05 of a percentage); one written
         to fewer decimals is the figure rounded (18% for 18.04%)."""
-        if e.unit not in ("%", "个百分点") or e.digits is None or e.value is None:
+        if e.unit not in RATE_UNITS or e.digits is None or e.value is None:
             return True
         fig, fig_digits = self.figures[f], self.fig_digits[f]
         if e.digits >= fig_digits:
@@ -315,12 +396,53 @@ class Grounder:
         o = nearest(e, drop_contained(mine), [self.found[j] for j in self.in_clause[self.clause_of[i]]], self.norm)
         return o is not None and not any(has_data(cue.kind, self.figures[f]) for f in o.figures)
 
+    def split_name(self, e: NumberReading, ci: int, cls: str | None) -> tuple[int, ...] | None:
+        """An item written around the number ("作出3项决议": 作出决议; "召开了12次新闻发布会"): with
+        the number taken out, a whole item or alias of the number's unit class runs across the gap,
+        with two or more characters on each side. Not in a 分别 list."""
+        if cls is None or self.respectively_at(ci) >= 0:
+            return None
+        around = [
+            f
+            for o in self.names(ci)
+            if o.start + 2 <= e.start
+            and e.end + 2 <= o.end
+            and not _LIST_MARK.search(_QUALIFIER.sub("", self.norm[e.end : o.end]))  # not "…4525件、政协提案"
+            for f in o.figures
+            if self.classes[f] == cls
+        ]
+        if around:
+            return tuple(dict.fromkeys(around))
+        cs, ce = self.spans[ci]
+        left = self.norm[cs : e.start].rstrip("了")
+        right = self.norm[e.end : ce]
+        right = right[1:] if right.startswith("的") else right
+        if len(left) < 2 or len(right) < 2:
+            return None
+        window = left[-PIECE_MAX:] + right[:PIECE_MAX]
+        joint = min(len(left), PIECE_MAX)
+        best: Occurrence | None = None
+        for o in names_in(window, 0, len(window), self.keys):
+            if not o.whole or not (o.start <= joint - 2 and o.end >= joint + 2):
+                continue
+            if best is None or o.end - o.start > best.end - best.start:
+                best = o
+        if best is None:
+            return None
+        figs = tuple(f for f in best.whole if self.classes[f] == cls)
+        return figs or None
+
     def plain(
         self, i: int, e: NumberReading, cue: Cue | None, ci: int, occs: list[Occurrence]
     ) -> tuple[NumberMention, tuple[int, ...]]:
         cls = unit_class(e.unit) if e.unit else None
         same = self.of_class(occs, cls)
-        pairs, listed_from = self.pairs(ci, cls, same)
+        split = self.split_name(e, ci, cls)
+        if split is not None:
+            # the item is written around the number: it is what the number counts
+            pairs, listed_from = {i: split}, None
+        else:
+            pairs, listed_from = self.pairs(ci, cls, same)
         paired = pairs.get(i)
         if paired:
             fit = self.fitting(e, paired)
@@ -328,7 +450,7 @@ class Grounder:
                 return self.grounded(e, fit, named=True), self.all_fitting(e, self.of_unit_class(e), fit)
         claimed = {f for j, figs in pairs.items() if j != i for f in figs}
         unclaimed = [f for o in same for f in o.figures if f not in claimed]
-        direct = self.fitting(e, unclaimed)
+        direct = self.fitting(e, unclaimed) if split is None else None
         if direct is not None:
             return self.grounded(e, direct, named=True), self.all_fitting(e, self.of_unit_class(e), direct)
         if cue is not None and cue.kind == "sum":
@@ -644,9 +766,9 @@ class Grounder:
         cs, ce = self.spans[ci]
         limit = e.start
         if cue.kind == "share":
-            zhan = self.norm.rfind("占", cs, e.start)
+            zhan = max(self.norm.rfind("占", cs, e.start), self.norm.rfind("完成", cs, e.start))
             if zhan >= 0:
-                limit = zhan  # the whole is named after 占, the part before it
+                limit = zhan  # the whole is named after 占 (or 完成: the target), the part before it
         here = drop_contained(self.usable(occs, cue, cls, limit))
         at = self.respectively_at(ci)
         if 0 <= at < e.start:
@@ -662,9 +784,16 @@ class Grounder:
         if reached is not None:
             return (reached,)
         start = self.sentence_start(ci)
-        for j in range(i - 1, -1, -1):
-            if self.found[j].start < start:
-                break
+        mine = self.aside(e.start)
+        earlier = [j for j in range(i - 1, -1, -1) if self.found[j].start >= start]
+        if mine is not None:
+            # "(全省32128元)，增长7.7%(全省增长6.7%)": an aside goes on with the aside before it
+            earlier = [j for j in earlier if self.aside(self.found[j].start) is not None] + earlier
+        for j in earlier:
+            if self.found[j].start >= limit:
+                continue  # "完成年目标任务12500人的98.5%": the whole's number, not the part's
+            if mine is None and self.aside(self.found[j].start) is not None:
+                continue  # "21196元(全省32128元)，增长7.7%": the bracket is an aside
             about = self.about(j, cue, cls)
             if about:
                 return about

@@ -36,6 +36,7 @@ from assistant.check.grounding import Grounder
 from assistant.check.reading import (
     DELTA,
     PERCENT_TOL,
+    RATE_UNITS,
     NumberReading,
     inside,
     load_rules,
@@ -325,7 +326,7 @@ def _interpret(m: re.Match) -> NumberReading | None:
         low, high, high_open = value * (1 - DELTA), value, True
     elif about:
         low, high = value * (1 - DELTA), value * (1 + DELTA)
-    if unit in ("%", "个百分点"):
+    if unit in RATE_UNITS:
         low, high = low - PERCENT_TOL, high + PERCENT_TOL
     if not (more or about or below or at_least) and m.string.startswith(_THRESHOLD, m.end()):
         low, high, high_open = value, value + _step(value), True  # 登上5500万吨新台阶: at least
@@ -410,7 +411,7 @@ def _borrow_units(norm: str, found: list[NumberReading]) -> list[NumberReading]:
             continue
         value = round(e.value * nxt.scale, 6)
         low = high = value
-        if nxt.unit in ("%", "个百分点"):
+        if nxt.unit in RATE_UNITS:
             low, high = low - PERCENT_TOL, high + PERCENT_TOL
         found[k] = NumberReading(e.start, e.end, value, nxt.unit, low, high, digits=e.digits, scale=nxt.scale)
     return found

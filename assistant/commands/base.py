@@ -5,6 +5,8 @@ only when one of its commands runs, so `huibao ingest` does not import drafting 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import typer
@@ -17,6 +19,47 @@ HELP = "汇报起草助手：检索往年汇报与政策文件，按提供的数
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def live_progress(out: Console) -> bool:
+    """Whether a live progress bar can be drawn on `out`: only on a terminal. Elsewhere (a log, a
+    pipe, CI) a bar prints nothing until it ends, or control codes: use PlainProgress there."""
+    return out.is_terminal
+
+
+def ingest_phase(label: str) -> str:
+    """The phase of an ingest progress label ("file:<source>" while reading, "chunks" while embedding)."""
+    return "读取文件" if label.startswith("file:") else "向量化分块"
+
+
+class PlainProgress:
+    """Progress as plain lines ("读取文件 3/12"), for every long command whose output is not a
+    terminal: a line when a phase starts and when it ends, and at most one every `every_s` seconds
+    between. Call it as progress(phase, done, total)."""
+
+    def __init__(
+        self,
+        out: Console | None = None,
+        every_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        phase: Callable[[str], str] = str,
+    ) -> None:
+        self._out = out or err_console
+        self._phase = phase  # a caller's label -> the phase named in the line
+        self._every_s = every_s
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._printed: set[tuple[str, int, int]] = set()
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        phase = self._phase(label)
+        if (phase, done, total) in self._printed:
+            return
+        now = self._clock()
+        if done in (0, total) or now - self._last.get(phase, float("-inf")) >= self._every_s:
+            self._last[phase] = now
+            self._printed.add((phase, done, total))
+            self._out.print(f"{phase} {done}/{total}", markup=False, highlight=False)
 
 
 def command_app(**options: object) -> typer.Typer:

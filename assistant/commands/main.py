@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "stale": "workspace",
     "refresh": "workspace",
     "export": "workspace",
+    "import": "markup",
 }
 
 

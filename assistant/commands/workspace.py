@@ -19,6 +19,7 @@ from rich.text import Text
 
 from assistant.commands.base import (
     NUMBER_COUNTS_HEADER,
+    PlainProgress,
     command_app,
     console,
     err_console,
@@ -239,7 +240,9 @@ def history(report: str = REPORT, section_id: str = SECTION) -> None:
             f"{c.style_errors}/{c.style_warnings}",
         )
     console.print(table)
-    console.print("▶ 为当前版本。回退：huibao revert 汇报 章节 版本；对比：huibao diff 汇报 章节 [甲 [乙]]（不写版本号即上一版对当前版）")
+    console.print(
+        "▶ 为当前版本。回退：huibao revert 汇报 章节 版本；对比：huibao diff 汇报 章节 [甲 [乙]]（不写版本号即上一版对当前版）"
+    )
 
 
 @app.command()
@@ -432,7 +435,9 @@ def refresh(
     engine = make_engine(_make_model(settings, offline, model))
     kb = _open_kb(settings)
     failed: list[str] = []
-    for s in todo:
+    lines = PlainProgress()  # a line per section is printed anyway: the count shows how far it is
+    for done, s in enumerate(todo):
+        lines("重新生成章节", done, len(todo))
         console.print(f"正在重新生成章节 [bold]{escape(s.section_id)}[/] {escape(s.title)} ……")
         try:
             version = _regenerate(
@@ -446,6 +451,7 @@ def refresh(
             failed.append(s.section_id)
             continue
         _print_section_result(ws, report, s.section_id, version)
+    lines("重新生成章节", len(todo), len(todo))
     left = ws.stale_sections(report)
     if left:
         console.print(f"[yellow]仍需更新的章节：{escape('、'.join(left))}[/]")

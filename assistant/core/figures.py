@@ -28,7 +28,14 @@ from pydantic import BaseModel, model_validator
 
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings, input_limits
-from assistant.core.textio import TextReadError, decode_text, normalise_newlines, strip_controls, yaml_too_deep
+from assistant.core.textio import (
+    TextReadError,
+    decode_text,
+    normalise_newlines,
+    strip_controls,
+    too_large,
+    yaml_too_deep,
+)
 
 # Header aliases a Chinese office is likely to type.
 _ALIASES = {
@@ -448,11 +455,12 @@ def _refuse_uncalculated(path: Path, source: str, header: tuple, empty: list[tup
         book.close()
 
 
-def check_file_size(size: int, source: str) -> None:
-    """Refuse a figures or outline file over the configured size, before reading it."""
-    limit = input_limits().max_input_file_bytes
-    if size > limit:
-        raise InputError(f"文件过大（{size / 2**20:.1f} MB，最多 {limit / 2**20:g} MB）。", file=source)
+def check_file_size(path: Path, source: str) -> None:
+    """Refuse a figures or outline file over the configured size (an .xlsx by its unpacked size),
+    before reading it."""
+    reason = too_large(path, input_limits().max_input_file_bytes)
+    if reason:
+        raise InputError(f"{reason}。", file=source)
 
 
 def load_figures(path: str | Path) -> list[Figure]:
@@ -465,7 +473,7 @@ def load_figures(path: str | Path) -> list[Figure]:
     size = path.stat().st_size
     if size == 0:
         raise InputError("文件为空。", file=source)
-    check_file_size(size, source)
+    check_file_size(path, source)
     if suffix in (".yaml", ".yml"):
         rows, lines = _load_yaml(path, source)
     elif suffix == ".csv":

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     max_sibling_sections: int = 30
     max_sections: int = 200
     max_outline_depth: int = 4
+    # A knowledge-base file (an office's .docx/.xlsx by its unpacked size, against zip bombs):
+    max_kb_file_bytes: int = 100 * 1024 * 1024  # through `huibao ingest` and the folder sync
+    max_upload_bytes: int = 20 * 1024 * 1024  # through the page's upload (Streamlit's own cap is 20 MB)
 
     @classmethod
     def settings_customise_sources(

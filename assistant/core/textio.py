@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
+from pathlib import Path
 
 import yaml
 
@@ -21,7 +23,13 @@ __all__ = [
     "split_front_matter",
     "strip_controls",
     "yaml_too_deep",
+    "ZIP_PACKAGES",
+    "size_zh",
+    "too_large",
 ]
+
+# Office files that are zip packages: their unpacked size is what counts against a limit.
+ZIP_PACKAGES = (".docx", ".xlsx")
 
 # ESC/CSI sequences (colours, cursor moves) as a whole, then any other control character, lone
 # surrogate or non-character: none of them is text a person typed, and Word refuses them.
@@ -155,4 +163,40 @@ def yaml_too_deep(text: str, limit: int) -> int | None:
                 depth -= 1
     except yaml.YAMLError:
         return None  # a syntax error: the caller's own parse reports it with its line
+    return None
+
+
+def size_zh(n: int | float) -> str:
+    """A byte count as a person reads it: 20 MB, 1.5 MB, 3.2 KB, 800 字节."""
+    if n >= 2**20:
+        mb = n / 2**20
+        return f"{mb:.0f} MB" if mb == int(mb) else f"{mb:.1f} MB"
+    if n >= 1024:
+        kb = n / 1024
+        return f"{kb:.0f} KB" if kb == int(kb) else f"{kb:.1f} KB"
+    return f"{int(n)} 字节"
+
+
+def too_large(path: str | Path, limit: int, data: bytes | None = None) -> str | None:
+    """Why a user file is over `limit` bytes (a Chinese phrase, no closing 。), or None when it is not.
+
+    A .docx/.xlsx counts with its parts' unpacked size, so that a small file that unpacks to
+    gigabytes (a zip bomb) is refused before anything unpacks it. These are the sizes the archive
+    declares; zipfile never returns more of a part than it declares (a longer part fails its CRC
+    check), so a package cannot lie its way past the limit. `data`: the file's bytes, when the
+    caller already has them (an upload); otherwise only the zip directory is read from `path`.
+    """
+    path = Path(path)
+    raw = len(data) if data is not None else path.stat().st_size
+    if raw > limit:
+        return f"文件过大（{size_zh(raw)}，最多 {size_zh(limit)}）"
+    if path.suffix.lower() not in ZIP_PACKAGES:
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as package:
+            unpacked = sum(info.file_size for info in package.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None  # not a zip package: reading it fails later, with its own reason
+    if unpacked > limit:
+        return f"文件解压后过大（{path.suffix.lower()} 按解压后的大小计：{size_zh(unpacked)}，最多 {size_zh(limit)}）"
     return None

@@ -511,7 +511,7 @@ def load_spec(path: str | Path, figures: list[Figure] | None = None) -> ReportSp
         raise InputError(f"不支持的提纲文件类型“{path.suffix or '无扩展名'}”（应为 .yaml 或 .yml）。", file=source)
     if not path.is_file():
         raise InputError("找不到提纲文件。", file=source)
-    check_file_size(path.stat().st_size, source)
+    check_file_size(path, source)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

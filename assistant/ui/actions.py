@@ -27,18 +27,18 @@ from assistant.core.figures import (
 )
 from assistant.core.resources import resource_dir
 from assistant.core.settings import Settings
+from assistant.core.textio import size_zh, too_large
 from assistant.drafting.context import DraftContext, SectionRequest
 from assistant.drafting.draft import draft_report, draft_section
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.engines import make_engine
 from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec, template_spec
 from assistant.export import export_docx, markdown_text
-from assistant.kb.ingest import SkipFile, read_document
+from assistant.kb.ingest import SkipFile, read_document, same_document
 from assistant.workspace.chat import ActionResult
 
 EXAMPLES = resource_dir("examples")
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf")
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_NAME = 120  # characters, extension included
 
 
@@ -230,8 +230,8 @@ def figures_from_upload(name: str, data: bytes, settings: Settings) -> list[Figu
     suffix = Path(safe).suffix.lower()
     if suffix not in (".csv", ".xlsx", ".yaml", ".yml"):
         raise InputError("数据文件只能是 .csv、.xlsx 或 .yaml。", file=safe)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError("文件过大，不能超过 20 MB。", file=safe)
+    if len(data) > settings.max_upload_bytes:  # load_figures applies the figures file limit itself
+        raise InputError(f"文件过大，不能超过 {size_zh(settings.max_upload_bytes)}。", file=safe)
     folder = settings.data_dir / "tmp"
     folder.mkdir(parents=True, exist_ok=True)
     path = _temp_path(folder, suffix)
@@ -292,13 +292,17 @@ def safe_upload_name(name: str) -> str:
     return name
 
 
-def check_upload(name: str, size: int) -> str:
+def check_upload(name: str, data: bytes, settings: Settings) -> str:
+    """The name an upload is stored under; InputError naming the file when it cannot be taken
+    (over settings.max_upload_bytes, a .docx by its unpacked size)."""
     safe = safe_upload_name(name)
     if Path(safe).suffix.lower() not in UPLOAD_TYPES:
         raise InputError("不支持的文件类型，只能上传 .txt、.md、.docx、.pdf 文件。", file=safe)
-    if size > MAX_UPLOAD_BYTES:
-        raise InputError(f"文件过大（{size / 1024 / 1024:.1f} MB），单个文件不能超过 20 MB。", file=safe)
-    if size == 0:
+    reason = too_large(safe, settings.max_upload_bytes, data)
+    if reason:
+        limit = size_zh(settings.max_upload_bytes)
+        raise InputError(f"{reason}，网页上传的单个文件不能超过 {limit}。", file=safe)
+    if not data:
         raise InputError("文件是空的。", file=safe)
     return safe
 
@@ -322,14 +326,19 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return name
 
 
-def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings) -> list[Path]:
+def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings, kb=None) -> list[Path]:
     """Check every file first, then write them; a bad file means none is written.
 
-    An upload whose text is already stored (in the upload folder, or earlier in this batch) is
-    refused, naming that document; a different file under a name in use gets a unique name, so
-    it never overwrites another upload and its indexed passages.
+    An upload whose text is already stored (any document of the knowledge base `kb`, a file in
+    the upload folder, or one earlier in this batch) is refused, naming that document; a
+    different file under a name in use gets a unique name, so it never overwrites another upload
+    and its indexed passages.
     """
-    checked = [(check_upload(name, len(data)), data) for name, data in files]
+    checked = [(check_upload(name, data, settings), data) for name, data in files]
+    for name, data in checked if kb is not None else []:
+        source = same_document(kb, name, data)
+        if source is not None:
+            raise InputError(f"与知识库中已有的文档“{source}”内容相同，无需重复上传。", file=name)
     folder = settings.data_dir / "uploads"
     stored: dict[str, str] = {}  # text -> stored name
     taken: set[str] = set()

@@ -17,7 +17,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 from assistant.core.errors import HuibaoError
@@ -305,6 +305,15 @@ class Proposal:
             how = f"（要求：{i.instruction}）" if i.instruction else ""
             return f"重新起草章节 {self.section_id or i.section}{how}"
         return f"执行操作“{i.kind}”"  # pragma: no cover - every changing tool is named above
+
+    def to_json(self) -> str:
+        """How the workspace keeps a proposal while it waits (Workspace.propose)."""
+        return json.dumps({"intent": asdict(self.intent), "section_id": self.section_id}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: str) -> Proposal:
+        raw = json.loads(data)
+        return cls(Intent(**raw["intent"]), raw.get("section_id"))
 
 
 def apply_proposal(proposal: Proposal, actions: ChatActions) -> ActionResult:

@@ -35,9 +35,11 @@ from assistant.core.textio import strip_controls
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec
 from assistant.gongwen import sentences
+from assistant.workspace.chat import Proposal
 from assistant.workspace.store import (
     Author,
     ChatEntry,
+    CommentEntry,
     FigureBasis,
     ReportInfo,
     SectionInfo,
@@ -391,6 +393,39 @@ class Workspace:
         draft = SectionDraft.model_validate(data)
         return self.add_version(report_id, draft, author="hand", snapshot_id=snapshot_id)
 
+    def add_imported(
+        self,
+        report_id: str,
+        texts: dict[str, tuple[str, CheckResult]],
+        comments: list[CommentEntry],
+        *,
+        source: str,
+        snapshot_id: int | None,
+    ) -> list[tuple[str, int]]:
+        """Save what a marked-up Word file changed (``assistant.markup`` plans it): one version
+        per section, each from its current version with the new text and its check, and the
+        file's comments, all in one transaction. Locked sections are included on purpose."""
+        drafts = []
+        for section_id, (text, check) in texts.items():
+            text = strip_controls(text, multiline=True).strip("\n")
+            if "\x00" in text or not text.strip():
+                raise InputError(f"导入后章节“{section_id}”正文为空或含空字符，未保存任何内容。")
+            base = self.store.section(report_id, section_id)
+            data = json.loads(base.model_dump_json())
+            data["text"] = text
+            data["check"] = json.loads(check.model_dump_json())
+            data["provenance"]["figures"] = [
+                {"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
+                for m in check.numbers
+                if m.status == "grounded" and m.figure_id
+            ]
+            data["provenance"]["instruction"] = None
+            drafts.append(SectionDraft.model_validate(data))
+        return self.store.add_imported(report_id, drafts, comments, source=source, snapshot_id=snapshot_id)
+
+    def comments(self, report_id: str, section_id: str | None = None) -> list[CommentEntry]:
+        return self.store.comments(report_id, section_id)
+
     def revert(self, report_id: str, section_id: str, version: int) -> int:
         """Make version ``version`` current again as a new version (history is kept).
 
@@ -458,6 +493,18 @@ class Workspace:
         return find_stale(self.store.figure_basis(report_id))
 
     # --- chat ---------------------------------------------------------------------------------
+
+    def propose(self, report_id: str, proposals: list[Proposal]) -> list[int]:
+        """Keep changes the chat's model proposed until the user confirms or cancels them, in the
+        workspace (not the browser session): a reload or another tab still shows them."""
+        return self.store.add_proposals(report_id, [p.to_json() for p in proposals])
+
+    def pending_proposals(self, report_id: str) -> list[tuple[int, Proposal]]:
+        return [(pid, Proposal.from_json(data)) for pid, data in self.store.pending_proposals(report_id)]
+
+    def settle_proposal(self, report_id: str, proposal_id: int, *, confirmed: bool) -> bool:
+        """True when this call settled it (then apply it if confirmed); False when it no longer waits."""
+        return self.store.settle_proposal(report_id, proposal_id, "confirmed" if confirmed else "cancelled")
 
     def add_chat(self, report_id: str, role: str, text: str) -> None:
         self.store.add_chat(report_id, role, text)

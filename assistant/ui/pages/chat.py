@@ -37,10 +37,9 @@ def render() -> None:
             st.markdown(entry.text)
 
     model = current_model(sess)
-    pending_key = f"chat.pending.{report_id}"
-    pending: list[chat.Proposal] = st.session_state.setdefault(pending_key, [])
-    for i, proposal in enumerate(list(pending)):
-        _show_proposal(i, proposal, pending, ws, report_id, sess, model)
+    # kept in the workspace, not the session: a reload or another tab still shows them
+    for pid, proposal in ws.pending_proposals(report_id):
+        _show_proposal(pid, proposal, ws, report_id, sess, model)
 
     prompt = st.chat_input(PLACEHOLDER, key="chat.input")
     if not prompt:
@@ -77,30 +76,31 @@ def render() -> None:
         if reply.changed:
             st.caption("报告已更新，可在“章节”页查看。")
     if reply.proposals:
-        pending.extend(reply.proposals)
+        ws.propose(report_id, reply.proposals)
         st.rerun()  # the 确认 / 取消 buttons are drawn above the input
 
 
-def _show_proposal(i: int, proposal: chat.Proposal, pending: list, ws, report_id: str, sess, model) -> None:
-    """A change the model proposed: nothing happens until 确认; 取消 drops it."""
+def _show_proposal(pid: int, proposal: chat.Proposal, ws, report_id: str, sess, model) -> None:
+    """A change the model proposed: nothing happens until 确认; 取消 drops it. Settling it first
+    makes a double click or a second tab apply it at most once."""
     with st.chat_message("assistant"):
         st.warning(f"模型提议：{proposal.describe()}。确认后才会执行。")
         left, right = st.columns(2)
-        if left.button("确认", key=f"chat.confirm.{i}"):
-            doer = actions.ReportActions(
-                ws, report_id, sess.settings, model, lambda: drafting_knowledge_base(sess.settings)
-            )
-            try:
-                with st.spinner("正在处理…"):
-                    result = chat.apply_proposal(proposal, doer)
-            except HuibaoError as err:
-                result = chat.ActionResult(f"未能完成：{err}")
-            pending.remove(proposal)
-            ws.add_chat(report_id, "assistant", result.message)
+        if left.button("确认", key=f"chat.confirm.{pid}"):
+            if ws.settle_proposal(report_id, pid, confirmed=True):
+                doer = actions.ReportActions(
+                    ws, report_id, sess.settings, model, lambda: drafting_knowledge_base(sess.settings)
+                )
+                try:
+                    with st.spinner("正在处理…"):
+                        result = chat.apply_proposal(proposal, doer)
+                except HuibaoError as err:
+                    result = chat.ActionResult(f"未能完成：{err}")
+                ws.add_chat(report_id, "assistant", result.message)
             st.rerun()
-        if right.button("取消", key=f"chat.cancel.{i}"):
-            pending.remove(proposal)
-            ws.add_chat(report_id, "assistant", f"已取消模型提议：{proposal.describe()}。")
+        if right.button("取消", key=f"chat.cancel.{pid}"):
+            if ws.settle_proposal(report_id, pid, confirmed=False):
+                ws.add_chat(report_id, "assistant", f"已取消模型提议：{proposal.describe()}。")
             st.rerun()
 
 
