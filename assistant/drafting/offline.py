@@ -316,10 +316,12 @@ def with_leads(items: list[str], part: str, *, own_first: bool = False) -> list[
             used.add(own[0])
             out.append(f"{own[0]}。{own[1]}")
             continue
-        rich = not own_first and (part == "plans" or "，" in item or _NUMBER_OR_GAP.search(item))
-        lead = item_lead(item, part, used) if not own_first else None  # an item saying its theme takes it
-        lead = lead if rich else None
-        if lead is None:
+        if own_first:  # a problem or measure: its own words or no lead
+            out.append(item)
+            continue
+        lead = item_lead(item, part, used)  # also marks taken a theme the item states itself
+        rich = part == "plans" or "，" in item or _NUMBER_OR_GAP.search(item)
+        if lead is None or not rich:
             out.append(item)
             continue
         used.add(lead)
