@@ -499,6 +499,44 @@ def test_chat_offline_commands_act_and_are_saved():
     assert any("数据 新闻发布会 12" == t for t in texts(again.markdown))
 
 
+def test_chat_explain_follows_the_current_figures_and_undo_restores_them():
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.switch_page(f"{PAGES}/chat.py").run()
+    before = _press_conf(rid)
+    at.chat_input(key="chat.input").set_value("数据 新闻发布会 十").run()
+    no_errors(at)
+    assert _press_conf(rid) == [10]
+    said = "\n".join(texts(at.markdown))
+    assert "press_conf" not in said and "「新闻发布会」由 11次 改为 10次" in said
+    at.chat_input(key="chat.input").set_value("解释 1.2").run()
+    said = next(t for t in texts(at.markdown) if "核对结果" in t)
+    assert "数据已修改" in said and "重写 1.2" in said  # the stale notice
+    assert "“11次”" in said and "数据为10次" in said  # checked against the new value, not the saved check
+    assert "press_conf" not in said
+    at.chat_input(key="chat.input").set_value("撤销").run()
+    no_errors(at)
+    assert _press_conf(rid) == before == [11]
+    assert workspace().stale_sections(rid) == []
+    assert any("已撤销：数据「新闻发布会」恢复为 11次" in t for t in texts(at.markdown))
+    at.chat_input(key="chat.input").set_value("撤销").run()
+    assert any("没有可撤销的修改" in t for t in texts(at.markdown))
+
+
+def test_chat_undo_takes_back_a_regeneration_as_a_new_version():
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.switch_page(f"{PAGES}/chat.py").run()
+    original = workspace().section(rid, "1.1").text
+    at.chat_input(key="chat.input").set_value("重写 1.1 更精炼").run()
+    no_errors(at)
+    at.chat_input(key="chat.input").set_value("撤销").run()
+    no_errors(at)
+    history = workspace().history(rid, "1.1")
+    assert len(history) == 3 and history[-1].author == "revert"  # nothing lost
+    assert workspace().section(rid, "1.1").text == original
+
+
 def _press_conf(rid):
     return [f.value for f in workspace().figures(rid) if f.id == "press_conf"]
 
@@ -802,7 +840,7 @@ def test_settings_page_masks_credentials_in_the_address(monkeypatch):
     no_errors(at)
     assert at.text_input(key="settings.base_url").value == "http://127.0.0.1:9/v1"
     page = " ".join(
-        str(x) for x in [*texts(at.markdown), *texts(at.caption), *texts(at.info), at.dataframe[0].value.to_string()]
+        str(x) for x in [*texts(at.markdown), *texts(at.caption), *texts(at.info), at.table[0].value.to_string()]
     )
     assert "SECRET" not in page and "http://127.0.0.1:9/v1" in page
     # Saving the shown (masked) address keeps the configured one, credentials included.
@@ -907,7 +945,7 @@ def test_explain_check_names_the_right_item():
     ]
     out = actions.explain_check("", CheckResult(numbers=numbers), figures)
     assert f"- “12次”错配：{message}，请改为句中事项的数据。" in out
-    assert "- “37.5%”有据：由数据 F01「新闻发布会」算出，(11−8)/8 = 37.5%。" in out
+    assert "- “37.5%”有据：由数据「新闻发布会」算出，(11−8)/8 = 37.5%。" in out  # item names, not ids
     assert "- “【待核实：30次】”待核实" in out
 
 
@@ -996,7 +1034,9 @@ def test_unexpected_page_failure_is_a_message(monkeypatch):
     at = drafted_app()
     at.switch_page(f"{PAGES}/export.py").run()
     assert not at.exception
-    assert any("内部错误（RuntimeError）" in t and "已保存的内容不受影响" in t for t in texts(at.error))
+    (message,) = [t for t in texts(at.error) if "内部错误" in t]
+    assert "已保存的内容不受影响" in message and "日志" in message
+    assert "RuntimeError" not in message and "boom" not in message  # English stays in the log
     at.switch_page(f"{PAGES}/sections.py").run()  # the rest keeps working
     no_errors(at)
 

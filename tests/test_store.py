@@ -386,7 +386,7 @@ def test_stale_sections_after_figure_changes(tmp_path):
     ws.update_figures(rid, make_figures(F02=(45.2, "万人次")))
     stale = ws.stale_report(rid)
     assert [s.section_id for s in stale] == ["1.1"]
-    assert stale[0].reasons == ["数据 F02（网络直播观看）由 44.1万人次 改为 45.2万人次"]
+    assert stale[0].reasons == ["数据「网络直播观看」由 44.1万人次 改为 45.2万人次"]  # item names, never ids
     assert ws.reports()[0].stale == 1
 
     # A figure removed, and a figure added for a section, also make it stale.
@@ -394,8 +394,8 @@ def test_stale_sections_after_figure_changes(tmp_path):
     figs.append(Figure(id="F05", item="理论文章", value=6, unit="篇", section="2"))
     ws.update_figures(rid, figs)
     assert ws.stale_sections(rid) == ["1.1", "1.2", "2"]
-    assert "数据 F03（新媒体发稿）已删除" in ws.stale_report(rid)[1].reasons
-    assert "新增数据 F05（理论文章 6篇）" in ws.stale_report(rid)[2].reasons
+    assert "数据「新媒体发稿」已删除" in ws.stale_report(rid)[1].reasons
+    assert "新增数据「理论文章」6篇" in ws.stale_report(rid)[2].reasons
 
     # Regenerating against the newest figures clears it; the others stay stale.
     ws.regenerate(

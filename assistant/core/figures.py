@@ -34,6 +34,7 @@ from assistant.core.textio import (
     normalise_newlines,
     strip_controls,
     too_large,
+    yaml_error_message,
     yaml_too_deep,
 )
 
@@ -362,10 +363,8 @@ def _load_yaml(path: Path, source: str) -> tuple[list, list[int] | None]:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError(
-            f"YAML 格式错误：{getattr(err, 'problem', err)}", file=source, line=mark.line + 1 if mark else None
-        ) from None
+        message, line = yaml_error_message(err)
+        raise InputError(message, file=source, line=line) from None
     if data is None:
         raise InputError("文件为空。", file=source)
     if isinstance(data, dict) and "figures" in data:

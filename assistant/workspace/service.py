@@ -102,13 +102,13 @@ def find_stale(basis: FigureBasis) -> list[StaleSection]:
             before, after = old.get(fid), newest.get(fid)
             if after is None:
                 if before is not None:
-                    reasons.append(f"数据 {fid}（{before.item}）已删除")
+                    reasons.append(f"数据「{before.item}」已删除")
             elif before is None:
-                reasons.append(f"新增数据 {fid}（{after.item} {figure_text(after)}）")
+                reasons.append(f"新增数据「{after.item}」{figure_text(after)}")
             elif (before.value, before.unit) != (after.value, after.unit):
-                reasons.append(f"数据 {fid}（{after.item}）由 {figure_text(before)} 改为 {figure_text(after)}")
+                reasons.append(f"数据「{after.item}」由 {figure_text(before)} 改为 {figure_text(after)}")
             elif fid in mine_old and after.section not in (sid, None) and fid not in planned:
-                reasons.append(f"数据 {fid}（{after.item}）已改归章节 {after.section}")
+                reasons.append(f"数据「{after.item}」已改归章节 {after.section}")
         if reasons:
             out.append(StaleSection(section_id=sid, title=sec.title, locked=sec.locked, reasons=reasons))
     return out

@@ -10,7 +10,7 @@ from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import current_model, drafting_knowledge_base, open_workspace, session
 from assistant.workspace import chat
 
-PLACEHOLDER = "输入要求，如：重写 1.2 更精炼 ／ 数据 新闻发布会 10 ／ 查找 新媒体 ／ 解释 1.2"
+PLACEHOLDER = "输入要求，如：重写 1.2 更精炼 ／ 数据 新闻发布会 10 ／ 查找 新媒体 ／ 解释 1.2 ／ 撤销"
 
 
 def render() -> None:
@@ -50,13 +50,30 @@ def render() -> None:
     with st.chat_message("assistant"):
         try:
             ws.add_chat(report_id, "user", prompt)
+            streamed = st.empty()
+            written: list[str] = []
+
+            def show(delta: str) -> None:  # a regeneration's text as it is written
+                written.append(delta)
+                streamed.markdown("".join(written))
+
             doer = actions.ReportActions(
-                ws, report_id, sess.settings, model, lambda: drafting_knowledge_base(sess.settings)
+                ws,
+                report_id,
+                sess.settings,
+                model,
+                lambda: drafting_knowledge_base(sess.settings),
+                on_delta=show,
+                undo_stack=sess.chat_undo.setdefault(report_id, []),
             )
+            typed = chat.typed_command(prompt)
             with st.spinner("正在处理…"):
                 # Not a drafting choice (the actions draft with make_engine(model)): without a
-                # model the chat reads its fixed command grammar, with one the model calls tools.
-                if model is None:
+                # model the chat reads its fixed command grammar, with one the model calls tools;
+                # a command the user typed (撤销, 数据 …, 重写 1.2) runs at once either way.
+                if typed is not None and typed.kind == "help":
+                    reply = chat.ChatReply(chat.help_text(model is not None))
+                elif model is None or typed is not None:
                     reply = chat.offline_reply(prompt, doer)
                 else:
                     outline = chat.outline_for_prompt([(s.section_id, s.title) for s in ws.sections(report_id)])
@@ -71,6 +88,7 @@ def render() -> None:
             except HuibaoError:
                 pass
             return
+        streamed.empty()
         st.markdown(reply.text)
         ws.add_chat(report_id, "assistant", reply.text)
         if reply.changed:
@@ -89,7 +107,12 @@ def _show_proposal(pid: int, proposal: chat.Proposal, ws, report_id: str, sess, 
         if left.button("确认", key=f"chat.confirm.{pid}"):
             if ws.settle_proposal(report_id, pid, confirmed=True):
                 doer = actions.ReportActions(
-                    ws, report_id, sess.settings, model, lambda: drafting_knowledge_base(sess.settings)
+                    ws,
+                    report_id,
+                    sess.settings,
+                    model,
+                    lambda: drafting_knowledge_base(sess.settings),
+                    undo_stack=sess.chat_undo.setdefault(report_id, []),
                 )
                 try:
                     with st.spinner("正在处理…"):

@@ -8,7 +8,7 @@ import streamlit as st
 
 from assistant.core.errors import HuibaoError
 from assistant.ui import actions
-from assistant.ui.shell import show_notices
+from assistant.ui.shell import SECTIONS_PAGE, show_notices
 from assistant.ui.state import open_workspace, session
 
 
@@ -30,7 +30,7 @@ def render() -> None:
         cols[0].caption(f"{ref.organisation} · {ref.year} 年度 · {ref.sections} 节 · 更新于 {ref.updated[:16]}{stale}")
         if cols[1].button("打开", key=f"open.{ref.id}", disabled=ref.id == sess.report_id):
             sess.report_id = ref.id
-            st.switch_page("assistant/ui/pages/sections.py")
+            st.switch_page(SECTIONS_PAGE)
 
     st.subheader("新建报告")
     st.caption(
@@ -50,7 +50,7 @@ def render() -> None:
         else:
             sess.report_id = report_id
             sess.notify("success", f"已新建报告“{title.strip()}”。")
-            st.switch_page("assistant/ui/pages/sections.py")
+            st.switch_page(SECTIONS_PAGE)
 
 
 if __name__ == "__main__":
