@@ -168,6 +168,8 @@ def _render_section(
         )
         if stale is not None:
             st.warning("数据已变更，本节待更新：" + "；".join(stale.reasons))
+        for todo in draft.todos if draft is not None else []:
+            st.info(f"待办（要点里的备注，未写入正文）：{todo}")
         left, right = st.columns([3, 2])
         with left:
             if draft is not None and draft.text.strip():
