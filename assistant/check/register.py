@@ -11,7 +11,8 @@ finding. Four classes, one rule id each:
 (*) an R3 entry is an error where its wording has no formal reading; the YAML says which.
 
 Not findings: text inside “” quotes and 《》 titles (R1–R3: quoted speech and names may be
-spoken), anything inside a 【…】 placeholder (the official marker for a missing item), and any
+spoken), anything inside a 【待补充：…】/【待核实：…】 placeholder (the official markers; any other
+【…】 note is checked like the text around it), and any
 wording the office accepts in its terms file (`允许用语:`; see check/terms.py).
 `merge_register()` is how style.lint_style() adds these findings; words an L5/L7 finding already
 covers are reported once. `lint_register()` alone is what evals/register_quality.py measures.
@@ -26,6 +27,7 @@ from functools import lru_cache
 from assistant.check.reading import load_rules
 from assistant.check.result import StyleFinding
 from assistant.check.terms import OfficeTerms
+from assistant.gongwen import PLACEHOLDER
 
 RULE_IDS = ("R1", "R2", "R3", "R4")
 # A note to self is checked first: where a note and a spoken word overlap, the note is reported.
@@ -34,7 +36,6 @@ _ORDER = {"R4": 0, "R1": 1, "R2": 2, "R3": 3}
 # reported once, by the older rule.
 _ALREADY = ("L5", "L7")
 _QUOTED = re.compile(r"“[^”\n]*”|‘[^’\n]*’|《[^》\n]*》")
-_PLACEHOLDER = re.compile(r"【[^】\n]*】")
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFind
     """Register findings for `text` (rule R1–R4), sorted by position; one finding per stretch of
     words (the first class in R4, R1, R2, R3 order wins where two patterns overlap)."""
     quoted = _spans(_QUOTED, text)
-    placeholders = _spans(_PLACEHOLDER, text)
+    placeholders = _spans(PLACEHOLDER, text)
     accepted = allowed_spans(text, terms) if terms else []
     taken: list[tuple[int, int]] = []
     out: list[StyleFinding] = []
