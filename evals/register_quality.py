@@ -110,7 +110,7 @@ def published() -> dict[str, dict]:
     return out
 
 
-SETS = ("planted.yaml", "heldout.yaml", "fresh.yaml")
+SETS = ("planted.yaml", "heldout.yaml", "fresh.yaml", "blind.yaml")
 
 
 def planted(paragraphs: dict[str, dict] | None = None, files: tuple[str, ...] = SETS) -> list[Planted]:

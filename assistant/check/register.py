@@ -30,8 +30,7 @@ from assistant.check.terms import OfficeTerms
 from assistant.gongwen import PLACEHOLDER
 
 RULE_IDS = ("R1", "R2", "R3", "R4")
-# A note to self is checked first: where a note and a spoken word overlap, the note is reported.
-_ORDER = {"R4": 0, "R1": 1, "R2": 2, "R3": 3}
+_ORDER = {"R4": 0, "R1": 1, "R2": 2, "R3": 3}  # the order of the YAML's classes, for reading
 # Style rules that already report some spoken words (L5 咱们/俺, L7 搞定/啥): those words are
 # reported once, by the older rule.
 _ALREADY = ("L5", "L7")
@@ -92,32 +91,34 @@ def allowed_spans(text: str, terms: OfficeTerms) -> list[tuple[int, int]]:
 
 def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFinding]:
     """Register findings for `text` (rule R1–R4), sorted by position; one finding per stretch of
-    words (the first class in R4, R1, R2, R3 order wins where two patterns overlap)."""
+    words: where patterns overlap, a note to self wins, then the longer match (大伙儿 over 儿)."""
     quoted = _spans(_QUOTED, text)
     placeholders = _spans(PLACEHOLDER, text)
     accepted = allowed_spans(text, terms) if terms else []
-    taken: list[tuple[int, int]] = []
-    out: list[StyleFinding] = []
+    candidates: list[tuple[RegisterRule, int, int]] = []
     for r in register_rules():
         for m in r.pattern.finditer(text):
             start, end = m.span()
-            if end <= start or _overlaps(start, end, placeholders) or _overlaps(start, end, taken):
+            if end <= start or _overlaps(start, end, placeholders) or _overlaps(start, end, accepted):
                 continue
             if r.rule != "R4" and _inside(start, end, quoted):
                 continue
-            if _overlaps(start, end, accepted):
-                continue
-            word = m.group(0)
-            message = (r.message or f"口语“{{w}}”（{r.name}）").replace("{w}", word)
-            if r.rule != "R4" and r.message is None:
-                message += "，汇报宜用书面语"
-            suggestion = r.suggestion.replace("{w}", word) if r.suggestion is not None else None
-            out.append(
-                StyleFinding(
-                    rule=r.rule, severity=r.severity, start=start, end=end, message=message, suggestion=suggestion
-                )
-            )
-            taken.append((start, end))
+            candidates.append((r, start, end))
+    candidates.sort(key=lambda c: (c[0].rule != "R4", c[1] - c[2], c[1]))
+    taken: list[tuple[int, int]] = []
+    out: list[StyleFinding] = []
+    for r, start, end in candidates:
+        if _overlaps(start, end, taken):
+            continue
+        taken.append((start, end))
+        word = text[start:end]
+        message = (r.message or f"口语“{{w}}”（{r.name}）").replace("{w}", word)
+        if r.rule != "R4" and r.message is None:
+            message += "，汇报宜用书面语"
+        suggestion = r.suggestion.replace("{w}", word) if r.suggestion is not None else None
+        out.append(
+            StyleFinding(rule=r.rule, severity=r.severity, start=start, end=end, message=message, suggestion=suggestion)
+        )
     return sorted(out, key=lambda f: (f.start, f.rule))
 
 
