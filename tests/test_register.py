@@ -34,7 +34,9 @@ def covered(text: str, phrase: str, findings) -> bool:
     """Every occurrence of `phrase` in `text` is overlapped by a register finding."""
     starts = [i for i in range(len(text)) if text.startswith(phrase, i)]
     assert starts, f"“{phrase}” not in the text"
-    return all(any(f.rule.startswith("R") and f.start < s + len(phrase) and s < f.end for f in findings) for s in starts)
+    return all(
+        any(f.rule.startswith("R") and f.start < s + len(phrase) and s < f.end for f in findings) for s in starts
+    )
 
 
 SPOKEN = [
@@ -202,7 +204,10 @@ def _offline_draft(tmp_path, spec_path, figures_path) -> str:
     ("spec", "figures"),
     [
         (PROJECT_ROOT / "examples" / "report-spec.yaml", PROJECT_ROOT / "examples" / "figures.csv"),
-        (PROJECT_ROOT / "evals/cases/missing-figures/spec.yaml", PROJECT_ROOT / "evals/cases/missing-figures/figures.csv"),
+        (
+            PROJECT_ROOT / "evals/cases/missing-figures/spec.yaml",
+            PROJECT_ROOT / "evals/cases/missing-figures/figures.csv",
+        ),
     ],
 )
 def test_no_named_leftover_in_an_offline_draft_goes_unflagged(tmp_path, spec, figures):
