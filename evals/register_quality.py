@@ -187,7 +187,7 @@ def misses_markdown(s: Score) -> str:
     lines = [
         "# Register rules: misses and false alarms",
         "",
-        "Written by `python -m evals.register_quality --write`. Leftovers in `planted.yaml` that no",
+        "Written by `python -m evals.register_quality --write`. Planted leftovers (all four sets) that no",
         "register finding overlaps, and every register finding on untouched published prose.",
         "",
         f"## Missed leftovers ({len(s.misses)} of {s.items})",

@@ -3,17 +3,18 @@
 The rules are data (rules/register.yaml); this module only runs them and decides what is not a
 finding. Four classes, one rule id each:
 
-    R1 口语词      spoken verbs, degree adverbs, particles (啥, 蛮好, 特别特别, 搞定)     error
+    R1 口语词      spoken verbs, degree adverbs, particles (啥, 蛮好, 特别特别, 搞定)     error*
     R2 口语称谓    spoken pronouns and nouns (俺们, 人家, 哥几个)                      error
     R3 口语句式    spoken structures (…那一块, 386名代表里, 在省里, 基本靠转发)          warning*
     R4 起草备注    notes to self (待确认, 先空着, 数还没统计, 年底再定)                 error
 
-(*) an R3 entry is an error where its wording has no formal reading; the YAML says which.
+(*) the class default; an entry whose wording has formal look-alikes is a warning (发稿, 估计)
+and an R3 entry with no formal reading is an error (那一块, 一大半): the YAML says which.
 
 Not findings: text inside “” quotes and 《》 titles (R1–R3: quoted speech and names may be
 spoken), anything inside a 【待补充：…】/【待核实：…】 placeholder (the official markers; any other
-【…】 note is checked like the text around it), and any
-wording the office accepts in its terms file (`允许用语:`; see check/terms.py).
+【…】 note is checked like the text around it), and any wording the office accepts in its terms
+file (`允许用语:`; see check/terms.py).
 `merge_register()` is how style.lint_style() adds these findings; words an L5/L7 finding already
 covers are reported once. `lint_register()` alone is what evals/register_quality.py measures.
 """
@@ -30,7 +31,6 @@ from assistant.check.terms import OfficeTerms
 from assistant.gongwen import PLACEHOLDER
 
 RULE_IDS = ("R1", "R2", "R3", "R4")
-_ORDER = {"R4": 0, "R1": 1, "R2": 2, "R3": 3}  # the order of the YAML's classes, for reading
 # Style rules that already report some spoken words (L5 咱们/俺, L7 搞定/啥): those words are
 # reported once, by the older rule.
 _ALREADY = ("L5", "L7")
@@ -49,7 +49,7 @@ class RegisterRule:
 
 @lru_cache(maxsize=1)
 def register_rules() -> tuple[RegisterRule, ...]:
-    """The rules of rules/register.yaml, notes to self first."""
+    """The rules of rules/register.yaml, in file order."""
     data = load_rules("register.yaml")
     classes = data["classes"]
     out = []
@@ -65,7 +65,7 @@ def register_rules() -> tuple[RegisterRule, ...]:
                 message=e.get("message"),
             )
         )
-    return tuple(sorted(out, key=lambda r: _ORDER[r.rule]))
+    return tuple(out)
 
 
 def _spans(rx: re.Pattern, text: str) -> list[tuple[int, int]]:
