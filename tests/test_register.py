@@ -119,6 +119,10 @@ FORMAL = [
     "请予审议。再接再厉，一以贯之，还未定型的做法继续试点。",
     # particles after words that are not particles
     "整治网吧和酒吧。走访寺庙喇嘛。",
+    # from published government work reports (evals/style corpus): 挺 as a verb, an abbreviation
+    # with 儿, a doubled-looking pair across two words, 不确定 as a description
+    "支持这些行业企业挺得住、过难关、有奔头。首儿所附属儿童医院项目已取得施工许可。",
+    "积极支持纪委监委监督执纪问责。外部环境更趋复杂严峻和不确定，不确定难预料因素增多。",
 ]
 
 
