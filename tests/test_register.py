@@ -219,8 +219,10 @@ def test_no_named_leftover_in_an_offline_draft_goes_unflagged(tmp_path, spec, fi
     # in its draft must be flagged by the check the draft is scored with.
     text = _offline_draft(tmp_path, spec, figures)
     findings = check_text(text, [], scope="report", year=2026).style
+    # a formal wording may hold a leftover's characters (编发稿件 holds 发稿): not a leftover
+    plain = text.replace("编发稿件", "编发稿件".replace("发稿", "××"))
     for _, leftover in DEMO_SENTENCES:
-        if leftover in text:
+        if leftover in plain:
             assert covered(text, leftover, findings), leftover
 
 
