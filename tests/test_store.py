@@ -508,7 +508,7 @@ def test_migration_from_v1_keeps_every_version(tmp_path):
     conn.close()
 
     ws = Workspace.open(path)
-    assert ws.schema_version == 2
+    assert ws.schema_version == SCHEMA_VERSION
     assert (tmp_path / "old.sqlite3.v1.bak").exists()  # the pre-migration copy
     assert [h.version for h in ws.history("old-1", "1.1")] == [1, 2]
     old = ws.get_version("old-1", "1.1", 1)
@@ -518,9 +518,16 @@ def test_migration_from_v1_keeps_every_version(tmp_path):
     assert ws.locked("old-1") == ["1.1"]
     ws.unlock("old-1", "1.1")
     assert ws.add_version("old-1", make_section("1.1"), author="offline") == 3
+    # the v3 additions work on the migrated file: listed live, renamed, binned and restored
+    assert [r.id for r in ws.reports()] == ["old-1"] and ws.reports()[0].deleted_at is None
+    ws.rename("old-1", "新标题")
+    ws.delete("old-1")
+    assert ws.reports() == [] and [r.id for r in ws.reports(deleted=True)] == ["old-1"]
+    ws.restore("old-1")
+    assert ws.current("old-1").title == "新标题" and ws.last_batch("old-1") is None
     ws.close()
     # Opening again does not migrate twice.
-    assert Workspace.open(path).schema_version == 2
+    assert Workspace.open(path).schema_version == SCHEMA_VERSION
 
 
 # --- atomicity with real processes ------------------------------------------------------------

@@ -30,6 +30,9 @@ COMMANDS: dict[str, str] = {
     "models": "models",
     "config": "models",
     "reports": "workspace",
+    "rename": "workspace",
+    "delete": "workspace",
+    "restore": "workspace",
     "show": "workspace",
     "history": "workspace",
     "regenerate": "workspace",
@@ -41,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "figures": "workspace",
     "stale": "workspace",
     "refresh": "workspace",
+    "undo": "workspace",
     "export": "workspace",
 }
 

@@ -50,12 +50,14 @@ def frame() -> None:
         ids = [r.id for r in reports]
         current = sess.report_id if sess.report_id in ids else ids[0]
         sess.report_id = current
-        titles = {r.id: r.title for r in reports}
+        # The options are ids. Streamlit maps a choice back through its label, so each label
+        # carries the id: two reports with one title stay two choices.
+        labels = {r.id: r.label for r in reports}
         chosen = st.selectbox(
             "当前报告",
             ids,
             index=ids.index(current),
-            format_func=lambda rid: titles.get(rid, rid),
+            format_func=lambda rid: labels.get(rid, rid),
             # keyed by the open report so a report opened elsewhere shows here
             key=f"sidebar.report.{current}",
         )
