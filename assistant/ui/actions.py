@@ -96,7 +96,7 @@ def sample_inputs() -> tuple[ReportSpec, list[Figure]] | None:
 def ensure_sample_report(ws, settings: Settings) -> str | None:
     """On first start (empty workspace) create the sample report, undrafted: drafting is one
     click (起草全文) and shows its progress, instead of a silent wait before the first page."""
-    if ws.reports():
+    if ws.reports() or ws.reports(deleted=True):  # a workspace whose reports are all in the 回收站 is not new
         return None
     inputs = sample_inputs()
     if inputs is None:
