@@ -146,7 +146,9 @@ def draft_all(
     snapshot_id, figures = ws.figures_snapshot(report_id)
     ctx = DraftContext.create(spec, figures, _kb(kb_provider), settings)
     report = draft_report(ctx, make_engine(model), on_section=on_section)
-    ws.save_draft(report_id, report, settings=settings, snapshot_id=snapshot_id, include=include, batch="draft_all")
+    # A first draft replaces nothing: only a confirmed redraft is recorded as an undoable action.
+    batch = "draft_all" if include is not None else None
+    ws.save_draft(report_id, report, settings=settings, snapshot_id=snapshot_id, include=include, batch=batch)
     return report
 
 

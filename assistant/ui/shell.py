@@ -63,6 +63,9 @@ def frame() -> None:
         )
         if chosen != current:
             sess.report_id = chosen
+        # A long title hides the rest of the label: the id and the last update stay in sight.
+        shown = next(r for r in reports if r.id == sess.report_id)
+        st.caption(f"编号 {shown.id} · 更新于 {shown.updated[:16]}")
 
 
 def show_notices(sess: UiSession) -> None:
