@@ -368,6 +368,13 @@ def drafted_sample(copies: int = 1) -> tuple[Workspace, list[str]]:
     return ws, ids
 
 
+def open_report_id(page) -> str:
+    """The report id the 章节 page says it shows, once the run has finished."""
+    settle(page)
+    caption = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']", has_text="报告编号")
+    return re.search(r"报告编号 (\S+)", caption.first.inner_text()).group(1)
+
+
 def open_tools(page, section_id: str):
     box = page.locator(f".st-key-section-{section_id.replace('.', '_')}")
     box.get_by_text("修改 · 历史 · 参考素材").click()
@@ -386,12 +393,11 @@ def test_same_title_reports_regenerating_the_older_one_changes_only_it(servers):
         for rid in (older, newer):  # one title, two rows, each with its id
             expect(page.locator(f".st-key-report-{rid}").get_by_text(f"编号 {rid}")).to_be_visible()
         page.locator(f".st-key-report-{older}").get_by_role("button", name="打开").click()
-        page.get_by_text(f"报告编号 {older}").wait_for()
-        settle(page)
+        page.locator(".st-key-section-1_2").wait_for()
+        assert open_report_id(page) == older
         # a rerun (opening another section's tools) keeps the report that was opened
         open_tools(page, "1.1")
-        settle(page)
-        expect(page.get_by_text(f"报告编号 {older}")).to_be_visible()
+        assert open_report_id(page) == older
         picker = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']")
         assert f"· {older} ·" in (picker.inner_text() + (picker.locator("input").first.input_value() or ""))
         box = open_tools(page, "1.2")
