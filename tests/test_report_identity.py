@@ -319,6 +319,7 @@ def test_reports_page_renames_deletes_and_restores():
 def test_redraft_all_asks_keeps_the_hand_edit_and_undoes_in_one_click():
     at = drafted_app()
     rid = ui(at).report_id
+    assert not [b for b in at.button if b.key == "undo-batch"]  # a first draft replaced nothing
     ws = workspace()
     ws.edit(rid, "1.4", "全年开展活动，效果明显。")
     before = {s.section_id: s.text for s in ws.current(rid).sections}
