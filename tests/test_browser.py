@@ -405,8 +405,18 @@ def test_same_title_reports_regenerating_the_older_one_changes_only_it(servers):
         page.get_by_text("章节 1.2 已重新起草").wait_for()
         settle(page)
         shot(page, "10-same-title-regenerated")
-    assert [v.version for v in ws.history(older, "1.2")] == [1, 2]
-    assert snapshot_state(ws, newer) == newer_before
+        assert [v.version for v in ws.history(older, "1.2")] == [1, 2]
+        assert snapshot_state(ws, newer) == newer_before
+        # delete the newer one into the 回收站, then restore it: nothing lost
+        page.get_by_role("link", name="报告").click()
+        page.locator(f".st-key-report-{newer}").get_by_role("button", name="删除").click()
+        page.locator(f".st-key-trash-{newer}").get_by_role("button", name="恢复").wait_for()
+        assert [r.id for r in ws.reports()] == [older]
+        settle(page)
+        shot(page, "14-reports-trash")
+        page.locator(f".st-key-trash-{newer}").get_by_role("button", name="恢复").click()
+        page.locator(f".st-key-report-{newer}").wait_for()
+    assert {r.id for r in ws.reports()} == {older, newer} and snapshot_state(ws, newer) == newer_before
 
 
 def test_redraft_all_asks_keeps_the_hand_edit_and_undoes_in_one_click(servers):

@@ -15,7 +15,7 @@ from assistant.ui.state import UiSession, open_workspace, session
 # --- callbacks ------------------------------------------------------------------------------
 
 
-def _start_rename(sess: UiSession, report_id: str) -> None:
+def _start_rename(sess: UiSession, report_id: str | None) -> None:
     sess.renaming = report_id
 
 
@@ -63,39 +63,29 @@ def render() -> None:
     if not reports:
         st.caption("还没有报告。")
     for ref in reports:
-        with st.container(key=f"report-{ref.id}"):
-            cols = st.columns([6, 1, 1, 1])
+        with st.container(key=f"report-{ref.id}", border=True):
             marker = "（当前）" if ref.id == sess.report_id else ""
-            cols[0].markdown(f"**{ref.title}**{marker}")
+            st.markdown(f"**{ref.title}**{marker}")
             stale = f" · {ref.stale} 节待更新" if ref.stale else ""
-            cols[0].caption(
+            st.caption(
                 f"编号 {ref.id} · {ref.organisation} · {ref.year} 年度 · {ref.sections} 节"
                 f" · 更新于 {ref.updated[:16]}{stale}"
             )
-            # Always enabled: 打开 on the report already open still goes to its sections.
-            if cols[1].button("打开", key=f"open.{ref.id}", type="primary" if marker else "secondary"):
-                sess.report_id = ref.id
-                st.switch_page("assistant/ui/pages/sections.py")
-            cols[2].button("改名", key=f"rename.{ref.id}", on_click=_start_rename, args=(sess, ref.id))
-            cols[3].button("删除", key=f"delete.{ref.id}", on_click=_delete, args=(sess, ref.id, ref.title))
+            with st.container(horizontal=True):  # buttons as wide as their labels, never cut
+                # Always enabled: 打开 on the report already open still goes to its sections.
+                if st.button("打开", key=f"open.{ref.id}", type="primary" if marker else "secondary"):
+                    sess.report_id = ref.id
+                    st.switch_page("assistant/ui/pages/sections.py")
+                st.button("改名", key=f"rename.{ref.id}", on_click=_start_rename, args=(sess, ref.id))
+                st.button("删除", key=f"delete.{ref.id}", on_click=_delete, args=(sess, ref.id, ref.title))
             if sess.renaming == ref.id:
                 key = f"rename-title.{ref.id}"
                 if key not in st.session_state:
                     st.session_state[key] = ref.title
-                field, save, cancel = st.columns([6, 1, 1], vertical_alignment="bottom")
-                field.text_input("新标题", key=key)
-                save.button("保存标题", key=f"rename-save.{ref.id}", on_click=_rename, args=(sess, ref.id, key))
-                cancel.button("取消", key=f"rename-cancel.{ref.id}", on_click=_start_rename, args=(sess, None))
-
-    deleted = actions.list_reports(ws, deleted=True)
-    with st.expander(f"回收站（{len(deleted)} 份）", key="trash"):
-        if not deleted:
-            st.caption("回收站是空的。删除的报告连同全部版本保留在这里，可以恢复。")
-        for ref in deleted:
-            cols = st.columns([7, 1])
-            cols[0].markdown(f"**{ref.title}**")
-            cols[0].caption(f"编号 {ref.id} · {ref.organisation} · {ref.year} 年度 · 删除于 {ref.deleted_at[:16]}")
-            cols[1].button("恢复", key=f"restore.{ref.id}", on_click=_restore, args=(sess, ref.id, ref.title))
+                st.text_input("新标题", key=key)
+                with st.container(horizontal=True):
+                    st.button("保存标题", key=f"rename-save.{ref.id}", on_click=_rename, args=(sess, ref.id, key))
+                    st.button("取消", key=f"rename-cancel.{ref.id}", on_click=_start_rename, args=(sess, None))
 
     st.subheader("新建报告")
     st.caption(
@@ -116,6 +106,16 @@ def render() -> None:
             sess.report_id = report_id
             sess.notify("success", f"已新建报告“{title.strip()}”。")
             st.switch_page("assistant/ui/pages/sections.py")
+
+    deleted = actions.list_reports(ws, deleted=True)
+    st.subheader(f"回收站（{len(deleted)} 份）", anchor="trash")
+    if not deleted:
+        st.caption("回收站是空的。删除的报告连同全部版本保留在这里，可以恢复。")
+    for ref in deleted:
+        with st.container(key=f"trash-{ref.id}", border=True):
+            st.markdown(f"**{ref.title}**")
+            st.caption(f"编号 {ref.id} · {ref.organisation} · {ref.year} 年度 · 删除于 {ref.deleted_at[:16]}")
+            st.button("恢复", key=f"restore.{ref.id}", on_click=_restore, args=(sess, ref.id, ref.title))
 
 
 if __name__ == "__main__":

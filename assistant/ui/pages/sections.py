@@ -356,11 +356,15 @@ def _render_conflict(sess: UiSession, report_id: str, sid: str, info, draft, con
             "您的修改尚未保存。下面是当前版本与您的修改之间的差异（删去的标红，新增的标绿）。"
         )
         st.markdown(html.diff_html(diff_segments(draft.text, conflict.text)), unsafe_allow_html=True)
-        cols = st.columns([1, 1, 4])
-        cols[0].button(
-            "仍然保存", key=f"conflict-save.{sid}", type="primary", on_click=_save_anyway, args=(sess, report_id, sid)
-        )
-        cols[1].button("放弃", key=f"conflict-discard.{sid}", on_click=_discard_edit, args=(sess, report_id, sid))
+        with st.container(horizontal=True):  # buttons as wide as their labels, never cut
+            st.button(
+                "仍然保存",
+                key=f"conflict-save.{sid}",
+                type="primary",
+                on_click=_save_anyway,
+                args=(sess, report_id, sid),
+            )
+            st.button("放弃", key=f"conflict-discard.{sid}", on_click=_discard_edit, args=(sess, report_id, sid))
 
 
 def _render_confirm(sess: UiSession, ws: Workspace, report_id: str, job: ConfirmWhole, draftable: set[str]) -> None:
@@ -386,15 +390,15 @@ def _render_confirm(sess: UiSession, ws: Workspace, report_id: str, job: Confirm
                     key=f"confirm.include.{item.section_id}",
                     value=False,
                 )
-        cols = st.columns([1, 1, 4])
-        cols[0].button(
-            f"确认{what}",
-            key="confirm-whole.ok",
-            type="primary",
-            on_click=_confirm_whole,
-            args=(sess, job, defaults, tuple(item.section_id for item in optional)),
-        )
-        cols[1].button("取消", key="confirm-whole.cancel", on_click=_cancel_whole, args=(sess,))
+        with st.container(horizontal=True):  # buttons as wide as their labels, never cut
+            st.button(
+                f"确认{what}",
+                key="confirm-whole.ok",
+                type="primary",
+                on_click=_confirm_whole,
+                args=(sess, job, defaults, tuple(item.section_id for item in optional)),
+            )
+            st.button("取消", key="confirm-whole.cancel", on_click=_cancel_whole, args=(sess,))
 
 
 def _render_history(sess: UiSession, ws: Workspace, report_id: str, sid: str, info) -> None:
