@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING
 from assistant.check.result import Summary
 from assistant.core.errors import InputError
 from assistant.core.textio import strip_controls
-from assistant.gongwen import LABEL, PLACEHOLDER, heading_label, strip_label
+from assistant.gongwen import LABEL, PLACEHOLDER, heading_label, strip_label, title_lines
+from assistant.kb.search_text import get_jieba
 
 if TYPE_CHECKING:
     from assistant.drafting.draft import ReportDraft
@@ -63,6 +64,7 @@ TYPE_AREA_H_PT = (PAGE_H_MM - MARGIN_TOP_MM - MARGIN_BOTTOM_MM) * _PT_PER_MM  # 
 LINE_PT = int(TYPE_AREA_H_PT / LINES_PER_PAGE * 10) / 10  # 28.9
 LINE_PITCH_TWIPS = int(TYPE_AREA_H_PT / LINES_PER_PAGE * 20)  # 579
 CHAR_SPACING = math.floor((TYPE_AREA_W_PT / CHARS_PER_LINE - BODY_PT) * 20)  # -5 (twentieths of a point)
+TITLE_CHARS_PER_LINE = int(TYPE_AREA_W_PT // TITLE_PT)  # 20
 TITLE_LINE_PT = 35  # a two-line 二号 title needs more than the body's 28.9 pt
 # The 一字线 sits 7 mm below the type area: footer text top at 35 − 7 = 28 mm from the page
 # bottom; a 14 pt line is about 5 mm high, so the footer's bottom edge is at about 23 mm.
@@ -127,7 +129,8 @@ def numbered_headings(report: ReportDraft) -> list[str | None]:
     return out
 
 
-def _paragraphs(text: str, heading: str | None) -> list[str]:
+def body_paragraphs(text: str, heading: str | None) -> list[str]:
+    """A section's text as the export writes it: one paragraph per non-empty line, the heading not repeated."""
     lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
     lines = [line for line in lines if line]
     # Some drafts repeat their heading as the first line; the heading is written once.
@@ -157,10 +160,18 @@ def markdown_text(report: ReportDraft) -> str:
     for sec, heading in zip(report.sections, numbered_headings(report)):
         if heading:
             out += ["#" * min(sec.level + 1, 6) + " " + heading, ""]
-        paras = _paragraphs(sec.text, heading)
+        paras = body_paragraphs(sec.text, heading)
         if paras:
             out += ["\n\n".join(paras), ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def title_break(title: str) -> list[str]:
+    """The title's lines in the Word file: one line when it fits, else broken between words
+    into balanced lines (gongwen.title_lines), the words from jieba."""
+    if len(title) <= TITLE_CHARS_PER_LINE:
+        return [title]
+    return title_lines(list(get_jieba().cut(title, HMM=False)), TITLE_CHARS_PER_LINE)
 
 
 def file_stem(title: str) -> str:
@@ -199,12 +210,12 @@ def export_docx(report: ReportDraft, path: str | Path) -> Path:
 
     # A last guard: a version saved before control characters were stripped on the way in would
     # make python-docx refuse the whole file ("All strings must be XML compatible").
-    _add_paragraph(doc, strip_controls(report.title), STYLE_TITLE, FONT_TITLE, TITLE_PT)
+    _add_paragraph(doc, "\n".join(title_break(strip_controls(report.title))), STYLE_TITLE, FONT_TITLE, TITLE_PT)
     for sec, heading in zip(report.sections, numbered_headings(report)):
         if heading:
             style, font, bold = _HEADING.get(sec.level, (STYLE_L3, FONT_BODY, False))
             _add_paragraph(doc, strip_controls(heading), style, font, BODY_PT, bold=bold)
-        for para in _paragraphs(sec.text, heading):
+        for para in body_paragraphs(sec.text, heading):
             _add_paragraph(doc, strip_controls(para, multiline=True), "Normal", FONT_BODY, BODY_PT)
 
     props = doc.core_properties

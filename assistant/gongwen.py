@@ -226,3 +226,69 @@ def part_of_title(title: str | None) -> str | None:
             if rx.search(title):
                 return part
     return None
+
+
+# ---------------------------------------------------------------- the title
+
+# GB/T 9704-2012 7.3.1: a title that needs more than one line breaks "词意完整，排列对称，长短适宜"
+# (梯形 or 菱形). A line never starts with a particle, never ends with 关于 or a conjunction, and a
+# year stays with its 年/年度.
+_NO_LINE_START = ("的", "和", "与", "及", "等", "年", "度", "暨")
+_NO_LINE_END = ("关于", "和", "与", "及", "暨", "对")
+_YEAR = re.compile(r"^\d{4}$")
+
+
+def title_lines(words: list[str], per_line: int) -> list[str]:
+    """The title, given as its words in order (a segmenter's output), broken into the fewest
+    lines of at most `per_line` characters, each line as close to the same length as the words
+    allow. A title without a break point that fits is returned as one line."""
+    # a year and its 年/年度 are one word; so are runs of single characters (禾|川|市: a name)
+    merged: list[str] = []
+    for w in words:
+        if merged and (_YEAR.match(merged[-1]) and w.startswith("年") or len(w) == 1 and len(merged[-1]) == 1):
+            merged[-1] += w
+        else:
+            merged.append(w)
+    title = "".join(merged)
+    n = len(title)
+    if n <= per_line:
+        return [title]
+    cuts = [0]
+    for w in merged:
+        cuts.append(cuts[-1] + len(w))
+    lines_needed = -(-n // per_line)
+    for count in range(lines_needed, lines_needed + 3):
+        best = _balanced(title, cuts, count, per_line)
+        if best is not None:
+            return [title[a:b] for a, b in zip(best, best[1:])]
+    return [title]
+
+
+def _balanced(title: str, cuts: list[int], count: int, per_line: int) -> list[int] | None:
+    """The break points (cuts, with 0 and len) into `count` lines that fit, least uneven first;
+    a break before a year (the organisation, then 2026年度…) is preferred."""
+    n, target = len(title), len(title) / count
+
+    def cost(a: int, b: int) -> float | None:
+        line = title[a:b]
+        if len(line) > per_line or line.startswith(_NO_LINE_START) or (b < n and line.endswith(_NO_LINE_END)):
+            return None
+        bonus = 2.0 if b < n and title[b : b + 4].isdigit() else 0.0
+        return (len(line) - target) ** 2 - bonus
+
+    # shortest path over the cut points with exactly `count` lines (titles are short)
+    best: dict[tuple[int, int], tuple[float, list[int]]] = {(0, 0): (0.0, [0])}
+    for lines in range(count):
+        for (i, k), (c, path) in list(best.items()):
+            if k != lines:
+                continue
+            for j in range(i + 1, len(cuts)):
+                step = cost(cuts[i], cuts[j])
+                if step is None:
+                    continue
+                key = (j, k + 1)
+                total = c + step
+                if key not in best or total < best[key][0]:
+                    best[key] = (total, [*path, cuts[j]])
+    final = best.get((len(cuts) - 1, count))
+    return final[1] if final else None

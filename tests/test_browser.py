@@ -1,4 +1,4 @@
-"""End to end in real headless Chromium: `streamlit run app.py` against the local fake
+"""End to end in real headless Chromium: `huibao ui` against the local fake
 OpenAI server, driven with Playwright. Screenshots of the main views go to test-artifacts/.
 
 Run: .venv/bin/python -m pytest tests/test_browser.py -m browser
@@ -123,21 +123,11 @@ def servers(tmp_path):
             "ANONYMIZED_TELEMETRY": "False",
         }
         log = open(tmp_path / "streamlit.log", "w")
+        # As a user starts it (`huibao ui`, no address given), under the tests' network guard.
+        app_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "netguard"), str(ROOT)])
         app = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-            ],
-            cwd=ROOT,
+            [sys.executable, "-m", "assistant.commands.main", "ui", "--port", str(port)],
+            cwd=tmp_path,
             env=app_env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -274,3 +274,22 @@ def test_wrong_growth_rate_is_listed_with_the_computed_value(tmp_path):
     assert r.exit_code == 1 and "推算不符 “40%”：" in r.output and "37.5%" in r.output
     draft.write_text("全年召开新闻发布会11次，比上年增长37.5%。", encoding="utf-8")
     assert _run(draft, "--figures", figs, "--scope", "section").exit_code == 0
+
+
+def test_without_figures_only_the_style_is_checked(tmp_path):
+    draft = tmp_path / "d.md"
+    draft.write_text(CLEAN, encoding="utf-8")
+    r = _run(draft, "--json")
+    data = json.loads(r.stdout)
+    assert data["numbers"] == []
+    s = data["summary"]
+    assert (s["grounded"], s["invented"], s["misattributed"], s["unverified"], s["placeholders"]) == (0, 0, 0, 0, 0)
+    assert data["coverage"] == {"used": [], "unused": []}
+    r = _run(draft)
+    assert "数字：未核对" in r.output
+    # the same numbers with a figures file that lacks them are flagged; without one they are not judged
+    clean = tmp_path / "clean.md"
+    clean.write_text(CLEAN, encoding="utf-8")
+    r = _run(clean)
+    assert r.exit_code == 0, r.output
+    assert "通过：没有格式错误（数字未核对）" in r.output

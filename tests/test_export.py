@@ -17,7 +17,15 @@ from docx.shared import Pt
 
 from assistant.check.result import Summary
 from assistant.core.errors import InputError
-from assistant.export import export_docx, export_markdown, export_notes, file_stem, markdown_text, numbered_headings
+from assistant.export import (
+    export_docx,
+    export_markdown,
+    export_notes,
+    file_stem,
+    markdown_text,
+    numbered_headings,
+    title_break,
+)
 from tests.test_store import ORG, make_report_draft, make_section
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,7 +68,8 @@ def test_docx_page_fonts_indent_spacing_and_footer(tmp_path):
 
     paras = doc.paragraphs
     texts = [p.text for p in paras]
-    assert texts[0] == f"{ORG}2026年度宣传工作汇报"
+    # a title longer than a 二号 line breaks between words, lines balanced (GB/T 9704 7.3.1)
+    assert texts[0] == f"{ORG}\n2026年度宣传工作汇报"
     # intro has no heading; L1 / L2 headings are numbered; closing has no heading.
     assert texts[1].startswith("2026年，在市委的坚强领导下")
     assert texts[2] == "一、工作做法及成效" and texts[4] == "（一）着眼“培根铸魂”，筑牢理想信念之基"
@@ -121,7 +130,7 @@ def test_docx_page_fonts_indent_spacing_and_footer(tmp_path):
     assert 'w:name="仿宋_GB2312"' in fonts_xml and '<w:altName w:val="仿宋"/>' in fonts_xml
     assert "docProps/thumbnail.jpeg" not in names
     props = doc.core_properties
-    assert props.title == texts[0] and props.author == ORG and props.last_modified_by == ORG
+    assert props.title == texts[0].replace("\n", "") and props.author == ORG and props.last_modified_by == ORG
     assert props.comments == "" and props.keywords == ""
     for secret in (b"python-docx", b"p-abc123", b"api_key", "往年的素材".encode()):
         assert secret not in everything
@@ -255,3 +264,24 @@ def test_docx_renders_in_libreoffice(tmp_path):
         page1, page2 = page_text(1), page_text(2)
         assert f"{ORG}2026年度宣传工作汇报" in page1 and "一、工作做法及成效" in page1
         assert "—1—" in page1 and "—2—" in page2
+
+
+@pytest.mark.parametrize(
+    "title, lines",
+    [
+        ("市人大办2026年度工作汇报", ["市人大办2026年度工作汇报"]),  # fits one line
+        (
+            "禾川市人大常委会办公室2026年度宣传思想文化工作汇报",
+            ["禾川市人大常委会办公室", "2026年度宣传思想文化工作汇报"],
+        ),
+        (
+            "中共某某县委办公室关于进一步加强和改进新形势下机关党建工作的实施意见汇报",
+            ["中共某某县委办公室关于进一步加强和改进", "新形势下机关党建工作的实施意见汇报"],
+        ),
+    ],
+)
+def test_long_title_breaks_between_words_into_balanced_lines(title, lines):
+    got = title_break(title)
+    assert got == lines and "".join(got) == title
+    assert all(len(line) <= 20 for line in got)
+    assert not any(line.startswith(("的", "和", "年")) for line in got[1:])

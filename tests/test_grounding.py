@@ -388,3 +388,154 @@ def test_clauses_end_at_the_clause_marks_not_at_the_enumeration_comma():
     text = "A、B分别增长10%、20%，收发文件1,300件；完成1234亿元。增长7.3%"
     spans = [text[s:e] for s, e in clauses(text)]
     assert spans == ["A、B分别增长10%、20%", "收发文件1,300件", "完成1234亿元", "增长7.3%"]
+
+
+# ---------------------------------------------------------------- classes found on the held-out set
+
+
+def _figs(*rows):
+    return [Figure(id=r[0], item=r[1], value=r[2], unit=r[3], **(r[4] if len(r) > 4 else {})) for r in rows]
+
+
+def test_a_unit_written_once_for_a_list_belongs_to_each_number():
+    figures = _figs(
+        ("a", "工业用地占比", 30.0, "%", {"last_year": 32.5}),
+        ("b", "住宅用地占比", 40.0, "%", {"last_year": 41.2}),
+    )
+    ms = check_numbers("工业用地占比、住宅用地占比分别下降2.5和1.2个百分点。", figures)
+    assert [(m.text, m.status, m.unit) for m in ms] == [
+        ("2.5", "grounded", "个百分点"),
+        ("1.2个百分点", "grounded", "个百分点"),
+    ]
+    # the verb before the list gives the second number its sign too
+    assert ms[1].derivation is not None and ms[1].derivation.kind == "points"
+    swapped = check_numbers("工业用地占比、住宅用地占比分别下降1.2和2.5个百分点。", figures)
+    assert [m.status for m in swapped] != ["grounded", "grounded"]
+
+
+def test_a_shortened_item_before_its_number_names_the_item_it_begins():
+    """立案 is the head of 立案提案; 不予立案提案 has 不予 before it, which the text does not say."""
+    figures = _figs(
+        ("recv", "收到建议", 300, "件"),
+        ("filed", "立案建议", 280, "件"),
+        ("merged", "并案建议", 9, "件"),
+        ("rejected", "不予立案建议", 11, "件"),
+    )
+    m = only("经审查立案9件。", figures)
+    assert m.status == "misattributed" and m.item == "立案建议"
+    assert only("经审查立案280件。", figures).figure_id == "filed"
+    assert only("不予立案11件。", figures).figure_id == "rejected"
+
+
+def test_an_item_without_its_qualifier_is_named_in_full():
+    figures = _figs(("week", "受理来电(周)", 5000, "件"), ("daily", "日均受理来电", 714, "件"))
+    m = only("热线共受理来电714件。", figures)
+    assert m.status == "misattributed" and m.item == "受理来电(周)"
+
+
+def test_a_supplied_percentage_point_figure_is_checked_as_that_figure():
+    figures = _figs(
+        ("p1", "消费拉动经济增长", 1.8, "个百分点"),
+        ("p2", "投资拉动经济增长", 2.6, "个百分点"),
+    )
+    assert only("消费拉动经济增长1.8个百分点。", figures).figure_id == "p1"
+    m = only("消费拉动经济增长2.6个百分点。", figures)
+    assert m.status == "misattributed" and m.item == "消费拉动经济增长"
+
+
+def test_one_name_for_a_list_pairs_in_table_order():
+    figures = _figs(
+        ("s1", "第一产业对增长的贡献率", 8.1, "%"),
+        ("s2", "第二产业对增长的贡献率", 41.5, "%"),
+        ("s3", "第三产业对增长的贡献率", 50.4, "%"),
+    )
+    ok = check_numbers("三次产业对增长的贡献率分别为8.1%、41.5%和50.4%。", figures)
+    assert [m.figure_id for m in ok] == ["s1", "s2", "s3"]
+    bad = check_numbers("三次产业对增长的贡献率分别为41.5%、8.1%和50.4%。", figures)
+    assert [m.status for m in bad] == ["misattributed", "misattributed", "grounded"]
+
+
+def test_an_ordinal_list_writing_di_once_names_each_item():
+    figures = _figs(
+        ("p1", "第一产业拉动增长", 0.4, "个百分点"),
+        ("p2", "第二产业拉动增长", 1.9, "个百分点"),
+        ("p3", "第三产业拉动增长", 3.0, "个百分点"),
+    )
+    ok = check_numbers("第二、三产业分别拉动增长1.9和3.0个百分点。", figures)
+    assert [(m.status, m.figure_id) for m in ok] == [("grounded", "p2"), ("grounded", "p3")]
+    bad = check_numbers("第二、三产业分别拉动增长3.0和1.9个百分点。", figures)
+    assert [m.status for m in bad] == ["misattributed", "misattributed"]
+    assert bad[0].item == "第二产业拉动增长"
+
+
+# ---------------------------------------------------------------- classes found on the second held-out set
+
+
+def test_a_permille_rate_changes_in_thousandth_points():
+    figures = _figs(("birth", "出生率", 7.21, "‰", {"last_year": 7.9}))
+    m = check_numbers("出生率为7.21‰，比上年下降0.69个千分点。", figures)[1]
+    assert (m.status, m.derivation.kind) == ("grounded", "points")
+    assert "个千分点" in m.message
+    wrong = check_numbers("出生率为7.21‰，比上年下降0.96个千分点。", figures)[1]
+    assert wrong.status == "invented" and "0.69个千分点" in wrong.message
+
+
+def test_an_item_written_around_its_number():
+    figures = _figs(("res", "作出决议", 2, "项"), ("insp", "执法检查", 6, "项"))
+    assert only("作出2项决议。", figures).figure_id == "res"
+    m = only("作出6项决议。", figures)
+    assert m.status == "misattributed" and m.item == "作出决议"
+    assert only("开展6项执法检查。", figures).figure_id == "insp"
+
+
+def test_listed_heads_share_the_words_written_after_the_last():
+    figures = _figs(
+        ("a", "0-14岁常住人口", 210, "万人"),
+        ("b", "15-59岁常住人口", 640, "万人"),
+        ("c", "60岁及以上常住人口", 230, "万人"),
+    )
+    ok = check_numbers("0-14岁、15-59岁、60岁及以上常住人口分别为210万人、640万人和230万人。", figures)
+    assert [(m.text, m.status, m.figure_id) for m in ok] == [
+        ("210万人", "grounded", "a"),
+        ("640万人", "grounded", "b"),
+        ("230万人", "grounded", "c"),
+    ]
+    bad = check_numbers("0-14岁、15-59岁、60岁及以上常住人口分别为640万人、210万人和230万人。", figures)
+    assert [m.status for m in bad] == ["misattributed", "misattributed", "grounded"]
+    two = _figs(("u", "城镇居民人均可支配收入", 52000, "元"), ("r", "农村居民人均可支配收入", 26000, "元"))
+    swapped = check_numbers("城镇和农村居民人均可支配收入分别为26000元和52000元。", two)
+    assert [m.status for m in swapped] == ["misattributed", "misattributed"]
+
+
+def test_a_target_met_is_a_share_of_the_target():
+    figures = _figs(
+        ("goal", "新增就业年度目标", 8000, "人"),
+        ("jobs", "新增就业", 8240, "人", {"part_of": "goal"}),
+    )
+    ms = check_numbers("实现新增就业8240人，完成年度目标8000人的103%。", figures)
+    assert (ms[2].status, ms[2].derivation.kind) == ("grounded", "share")
+    wrong = check_numbers("实现新增就业8240人，完成年度目标8000人的97%。", figures)[2]
+    assert wrong.status == "invented" and "103%" in wrong.message
+
+
+def test_a_bracketed_comparison_is_an_aside():
+    figures = _figs(
+        ("city", "本市居民人均可支配收入", 41200, "元", {"last_year": 39000}),
+        ("prov", "全省居民人均可支配收入", 45800, "元", {"last_year": 43700}),
+    )
+    ms = check_numbers("本市居民人均可支配收入41200元（全省45800元），同比增长5.6%（全省增长4.8%）。", figures)
+    assert [(m.text, m.status, m.figure_id) for m in ms] == [
+        ("41200元", "grounded", "city"),
+        ("45800元", "grounded", "prov"),
+        ("5.6%", "grounded", "city"),
+        ("4.8%", "grounded", "prov"),
+    ]
+
+
+def test_a_piece_of_an_item_that_leaves_out_what_the_clause_contradicts():
+    figures = _figs(
+        ("city", "本市居民人均可支配收入", 41200, "元", {"last_year": 39000}),
+        ("prov_rate", "全省居民人均可支配收入增速", 4.8, "%"),
+    )
+    m = check_numbers("本市居民人均可支配收入增速5.6%。", figures)[0]
+    assert (m.status, m.figure_id) == ("grounded", "city")

@@ -95,3 +95,16 @@ def test_held_out_set_no_false_misattribution():
     assert h["swapped_mentions"] >= 100
     assert h["misattributed_precision"] == 1.0
     assert h["originals_misattributed"] == 0
+
+
+def test_second_held_out_set_is_large_enough():
+    # evals/grounding/heldout2.yaml: 42 paragraphs from 24 documents, labelled blind (README, "Second
+    # held-out set"). Only its size is asserted here; what the checker scores on it is the lead's call.
+    paragraphs = quality.load(quality.HERE / "grounding" / "heldout2.yaml")
+    swaps, _ = quality.build_swaps(paragraphs)
+    wrong, _ = quality.build_wrong(paragraphs)
+    assert len(paragraphs) >= 35
+    assert sum(len(s.changed) for s in swaps) >= 100
+    assert sum(len(s.changed) for s in swaps if s.in_list) >= 15
+    assert sum(1 for p in paragraphs for lab in p.labels if lab.derived and not lab.scope) >= 60
+    assert len(wrong) >= 60

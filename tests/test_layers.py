@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("drafting",),
     ("workspace",),
     ("export",),
+    ("markup",),
     ("evaluation",),
     ("commands", "ui"),
 ]

@@ -79,6 +79,8 @@ def test_plan_marks_locked_and_hand_edited_sections(tmp_path):
     assert plan["1.1"].why_kept == "手工修改过" and plan["3"].why_kept == "已锁定"
     ws.revert(rid, "1.2", 2)  # a revert to the hand edit is a hand edit again
     assert ws.plan(rid, only={"1.2"})[0].hand_edited
+    ws.add_version(rid, make_section("2", text="领导改过的问题。"), author="import")  # a marked-up Word file
+    assert ws.plan(rid, only={"2"})[0].hand_edited
 
 
 def test_whole_report_save_skips_unticked_sections_and_undo_reverts_in_one_step(tmp_path):
@@ -148,7 +150,8 @@ def test_the_conflict_is_checked_again_under_the_write_lock(tmp_path):
     assert ws.current_version(rid, "1.2") == 2
 
 
-def test_the_v2_to_v3_migration_keeps_every_report_live(tmp_path):
+def test_the_v4_to_v5_migration_keeps_every_report_live(tmp_path):
+    # a v4 file: the layout before the 回收站 and undo batches
     ws, rid = new_workspace(tmp_path)
     ws.close()
     conn = sqlite3.connect(tmp_path / "ws.sqlite3")
@@ -156,11 +159,11 @@ def test_the_v2_to_v3_migration_keeps_every_report_live(tmp_path):
     conn.execute("ALTER TABLE versions DROP COLUMN batch_id")
     conn.execute("DROP TABLE batches")
     conn.execute("ALTER TABLE reports DROP COLUMN deleted_at")
-    conn.execute("UPDATE schema_version SET version = 2")
+    conn.execute("UPDATE schema_version SET version = 4")
     conn.commit()
     conn.close()
     ws = Workspace.open(tmp_path / "ws.sqlite3")
-    assert (tmp_path / "ws.sqlite3.v2.bak").exists()
+    assert ws.schema_version == 5 and (tmp_path / "ws.sqlite3.v4.bak").exists()
     assert [r.id for r in ws.reports()] == [rid] and len(ws.history(rid, "1.2")) == 1
     ws.save_draft(rid, make_report_draft(), batch="draft_all")
     assert ws.undo(rid).reverted

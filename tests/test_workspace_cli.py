@@ -167,9 +167,7 @@ def test_history_revert_diff_and_edit(ws_report, tmp_path):
     assert result.exit_code == 0 and "手工修改" in result.output and "离线" in result.output
 
     result = run("diff", rid, "1.1", "1", "2")
-    assert result.exit_code == 0 and "第 1 版 → 第 2 版" in result.output
-    result = run("diff", rid, "1.1", "1", "2", "--unified")
-    assert "-深化理论武装。" in result.output and "+强化理论武装。" in result.output
+    assert result.exit_code == 0 and "-深化理论武装。" in result.output and "+强化理论武装。" in result.output
 
     result = run("revert", rid, "1.1", "1")
     assert result.exit_code == 0 and "保存为第 3 版" in result.output
@@ -269,3 +267,59 @@ def test_counts_show_misattributed_as_invented_and_unverified_apart(ws_report, t
     assert result.exit_code == 0, result.output
     assert "稿中还有 1 处待核实的数字（【待核实】） 和 1 处待补充的占位" in result.output
     assert "另有 1 个数字无依据或与所说事项不符" in result.output
+
+
+def _two_edits(ws, rid):
+    base = ws.section(rid, "1.1").text
+    ws.edit(rid, "1.1", base.replace("深化理论武装", "强化理论武装"))
+    ws.edit(rid, "1.1", base.replace("深化理论武装", "加强理论武装"))  # v3 is current
+
+
+def test_diff_without_versions_compares_the_previous_with_the_current(ws_report):
+    ws, rid = ws_report
+    result = run("diff", rid, "1.1")
+    assert isinstance(result.exception, InputError) and "只有当前这一个版本" in str(result.exception)
+    _two_edits(ws, rid)
+    result = run("diff", rid, "1.1")
+    assert result.exit_code == 0, result.output
+    assert "--- 第 2 版" in result.output and "+++ 第 3 版" in result.output
+    assert "-强化理论武装。" in result.output and "+加强理论武装。" in result.output
+
+
+def test_diff_with_one_version_compares_it_with_the_current(ws_report):
+    ws, rid = ws_report
+    _two_edits(ws, rid)
+    result = run("diff", rid, "1.1", "1")
+    assert result.exit_code == 0, result.output
+    assert "--- 第 1 版" in result.output and "+++ 第 3 版" in result.output
+    assert "-深化理论武装。" in result.output and "+加强理论武装。" in result.output
+
+
+def test_piped_diff_is_a_unified_diff_that_never_wraps(ws_report):
+    ws, rid = ws_report
+    long_sentence = "加强" + "理论武装和宣传阵地建设" * 12 + "。"
+    ws.edit(rid, "1.1", ws.section(rid, "1.1").text + long_sentence)
+    result = run("diff", rid, "1.1", "1", "2")
+    assert result.exit_code == 0, result.output
+    added = [line for line in result.output.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert added == ["+" + long_sentence]  # one line, longer than 80 columns
+    assert len(added[0]) > 80 and "\x1b[" not in result.output
+
+
+def test_diff_on_a_terminal_colours_the_changes(ws_report, monkeypatch):
+    from assistant.commands import main as cli
+
+    ws, rid = ws_report
+    _two_edits(ws, rid)
+    monkeypatch.setattr(cli.console, "_force_terminal", True)
+    result = run("diff", rid, "1.1", "1", "2")
+    assert result.exit_code == 0 and "第 1 版 → 第 2 版" in result.output
+
+
+def test_a_heading_only_section_cannot_be_regenerated(ws_report):
+    ws, rid = ws_report
+    before = snapshot_state(ws, rid)
+    result = run("regenerate", rid, "1", "--offline")
+    assert isinstance(result.exception, InputError)
+    assert "只有标题" in str(result.exception) and "1.1、1.2" in str(result.exception)
+    assert snapshot_state(ws, rid) == before  # nothing saved

@@ -40,16 +40,18 @@ __all__ = [
 
 def check_text(
     text: str,
-    figures: list[Figure],
+    figures: list[Figure] | None,
     *,
     scope: Literal["report", "section"] = "report",
     year: int | None = None,
     terms: str | Path | None = None,
     notes: str | None = None,
 ) -> CheckResult:
-    """Both checks over `text`, with figure coverage and a summary."""
+    """Both checks over `text`, with figure coverage and a summary. `figures` None: the style
+    check only (no numbers are judged, the number counts stay 0)."""
     extraction = extract(text, terms)  # one scan for the numbers and the style lint's N-rules
-    numbers = check_numbers(text, figures, terms=terms, extraction=extraction, notes=notes)
+    numbers = [] if figures is None else check_numbers(text, figures, terms=terms, extraction=extraction, notes=notes)
+    figures = figures or []
     style = lint_style(text, scope=scope, year=year, terms=terms, extraction=extraction)
     used, unused = coverage(numbers, figures)
     summary = Summary(

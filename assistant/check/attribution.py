@@ -88,6 +88,7 @@ class Occurrence(NamedTuple):
     end: int
     figures: tuple[int, ...]
     exact: bool
+    whole: tuple[int, ...] = ()  # the figures this name is the whole item or alias of
 
 
 def normalise_name(name: str) -> str:
@@ -112,6 +113,7 @@ class _Keys(NamedTuple):
     figures: dict[str, tuple[int, ...]]  # key -> figure indices
     exact: dict[str, bool]  # key -> a whole item or alias (not a run of an item)
     prefixes: dict[str, tuple[str, ...]]  # key -> the keys it starts with, longest first
+    whole: dict[str, tuple[int, ...]]  # key -> the figures it is a whole name of
 
 
 @lru_cache(maxsize=16)
@@ -120,9 +122,11 @@ def _compile(names: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]) -> _Key
     again and again."""
     figures: dict[str, list[int]] = {}
     exact: dict[str, bool] = {}
+    wholes: dict[str, list[int]] = {}
     for index, (whole, runs) in enumerate(names):
         for key in whole:
             figures.setdefault(key, []).append(index)
+            wholes.setdefault(key, []).append(index)
             exact[key] = True
         for key in runs:
             figures.setdefault(key, []).append(index)
@@ -132,7 +136,13 @@ def _compile(names: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]) -> _Key
     prefixes = {k: tuple(k[:n] for n in range(len(k), 0, -1) if k[:n] in keyset) for k in keys}
     # A lookahead finds the longest key at every position, overlapping ones included.
     pattern = re.compile(f"(?=({trie_regex(keys)}))")
-    return _Keys(pattern, {k: tuple(dict.fromkeys(v)) for k, v in figures.items()}, exact, prefixes)
+    return _Keys(
+        pattern,
+        {k: tuple(dict.fromkeys(v)) for k, v in figures.items()},
+        exact,
+        prefixes,
+        {k: tuple(dict.fromkeys(v)) for k, v in wholes.items()},
+    )
 
 
 _DIGIT = re.compile(r"\d")
@@ -192,6 +202,8 @@ def _figure_names(spec: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
         # the item, its aliases and the notes' words name it in full; the rest are pieces of it,
         # never with a digit in them (a piece "12次" of 文稿数据“12次” would name every 12次)
         full = {item, *(normalise_name(a) for a in aliases), *noted}
+        if plain.count(plain[index]) == 1:
+            full.add(plain[index])  # 受理市民诉求 of 受理市民诉求(周), when no sibling shares it
         pieces = [w for w in whole if w not in full] + _fuzzy_runs(plain[index])
         names.append(
             (
@@ -274,7 +286,7 @@ def names_in(text: str, start: int, end: int, keys: _Keys) -> list[Occurrence]:
                 a, b = start + a, start + b
             else:
                 a, b = pos[a], pos[b - 1] + 1
-            found.append(Occurrence(a, b, keys.figures[key], keys.exact[key]))
+            found.append(Occurrence(a, b, keys.figures[key], keys.exact[key], keys.whole.get(key, ())))
     return found
 
 
@@ -398,6 +410,9 @@ def nearest(
 
     def clear(a: int, b: int) -> bool:
         return not any(o is not reading and a < o.end and o.start < b for o in others)
+
+    # a name written around another number ("抽取了1025个乡(镇、街道)") is that number's item
+    occs = [o for o in occs if not any(r is not reading and o.start < r.start and r.end < o.end for r in others)]
 
     for o in occs:
         gap = text[reading.end : o.start] if o.start >= reading.end else None

@@ -24,7 +24,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel
 
-from assistant.check.reading import NumberReading, agrees, round_half_up, unit_class
+from assistant.check.reading import POINTS_OF, NumberReading, agrees, round_half_up, unit_class
 from assistant.check.result import Derivation
 from assistant.core.figures import Figure, figure_text, format_value
 
@@ -46,7 +46,11 @@ _RATIO_BEFORE = re.compile(r"\d[:：︰]$")
 _RATIO_AFTER = re.compile(r"^[:：︰]\d")
 _MULTIPLE_OF = re.compile(r"(?:是|为|相当于|达到|达)(?:上年|去年|上一年)(?:同期)?(?:水平)?的$")
 _MULTIPLE_UP = re.compile(rf"(?:{_UP})了?$")
-_SHARE = re.compile(r"(?:占(?P<whole>[^，。；,;]{0,24}?)的?(?:比重|比例)?|占比|比重|比例)(?:分别)?(?:为|达到|达|是)?$")
+_SHARE = re.compile(
+    r"(?:占(?P<whole>[^，。；,;]{0,24}?)的?(?:比重|比例)?|占比|比重|比例"
+    # a target met: "完成年目标任务12500人的98.5%" is the figure's share of its part_of (the target)
+    r"|完成(?P<target>[^，。；,;]{0,24}?)的)(?:分别)?(?:为|达到|达|是)?$"
+)
 _DIFFERENCE = re.compile(rf"(?P<verb>{_UP}|{_DOWN}|多|少|新增)了?$")
 _SUM = re.compile(r"(?:合计|共计|总计|一共|总共|共|累计)(?:为|达到|达|是)?$")
 _SUM_PREFIX = ("共计", "共", "累计")
@@ -71,7 +75,7 @@ def find_cue(before: str, sentence_before: str, mention: str, e: NumberReading, 
     before = before.rstrip()  # "增加 39公顷"
     if not unit and (_RATIO_BEFORE.search(before) or _RATIO_AFTER.match(after)):
         return Cue("share", 0, True, ratio=True)
-    if unit == "个百分点":
+    if unit in POINTS_OF.values():
         m = _GROWTH_VERB.search(before)
         return Cue("points", _sign(m.group("verb")) if m else 0, True)
     if unit == "倍":
@@ -90,7 +94,7 @@ def find_cue(before: str, sentence_before: str, mention: str, e: NumberReading, 
             return Cue("growth", -1 if "降" in before[-5:] else 0, True)
         s = _SHARE.search(before)
         if s:
-            return Cue("share", 0, True, whole=s.group("whole") or "")
+            return Cue("share", 0, True, whole=s.group("whole") or s.group("target") or "")
         if _SHARE_RATE.search(before):
             return Cue("share", 0, False)
         return None
@@ -113,7 +117,9 @@ def _sign(verb: str) -> int:
 def candidate(kind: Kind, figure: Figure, mention_class: str | None) -> bool:
     """Whether a named figure can be the target of a derived number of this kind."""
     if kind == "points":
-        return unit_class(figure.base_unit) == "%"
+        # 个百分点 of a % figure, 个千分点 of a ‰ figure
+        rate = unit_class(figure.base_unit)
+        return rate in POINTS_OF and (mention_class is None or POINTS_OF[rate] == mention_class)
     if kind == "difference":
         return mention_class is None or unit_class(figure.base_unit) == mention_class
     return True
@@ -193,7 +199,7 @@ def compute(cue: Cue, e: NumberReading, target: Figure, whole: Figure | None = N
     if cue.kind in ("difference", "points"):
         diff = v - ly
         want = -diff if cue.sign < 0 else diff
-        unit = "个百分点" if cue.kind == "points" else target.unit
+        unit = POINTS_OF.get(target.base_unit, "个百分点") if cue.kind == "points" else target.unit
         d_supplied = (target.value - (target.last_year or 0)) if target.last_year is not None else diff
         amount = _num(abs(d_supplied)) if digits is None else format_value(round_half_up(abs(d_supplied), digits))
         formula = f"{sv}−{sly} = {_num(d_supplied)}{unit}"
@@ -255,7 +261,8 @@ def derived_values(figures: Sequence[Figure]) -> list[DerivedValue]:
             v, ly = f.base_value, f.base_last_year
             sv, sly = format_value(f.value), format_value(f.last_year)
             diff = round(f.value - f.last_year, 6)
-            if unit_class(f.base_unit) == "%":
+            if unit_class(f.base_unit) in POINTS_OF:
+                points = POINTS_OF[unit_class(f.base_unit)]
                 word = "提高" if diff >= 0 else "下降"
                 amount = format_value(abs(diff))
                 out.append(
@@ -264,9 +271,9 @@ def derived_values(figures: Sequence[Figure]) -> list[DerivedValue]:
                         figure_ids=[f.id],
                         item=f.item,
                         value=abs(diff),
-                        unit="个百分点",
-                        formula=f"{sv}−{sly} = {format_value(diff)}个百分点",
-                        text=f"比上年{word}{amount}个百分点" if diff else "与上年持平",
+                        unit=points,
+                        formula=f"{sv}−{sly} = {format_value(diff)}{points}",
+                        text=f"比上年{word}{amount}{points}" if diff else "与上年持平",
                     )
                 )
                 continue

@@ -33,6 +33,7 @@ from assistant.check.attribution import (
     Occurrence,
     beyond,
     coverage,
+    covered,
     drop_contained,
     figure_names,
     long_items,
@@ -44,7 +45,7 @@ from assistant.check.attribution import (
     specific_in,
 )
 from assistant.check.derived import Cue, Outcome, candidate, compute, compute_sum, find_cue, has_data
-from assistant.check.reading import NumberReading, counters, inside, round_half_up, unit_class
+from assistant.check.reading import RATE_UNITS, NumberReading, counters, inside, round_half_up, unit_class
 from assistant.check.result import NumberMention, Status
 from assistant.core.figures import Figure, figure_text, format_value
 from assistant.gongwen import CLAUSE_CONTINUES, clauses
@@ -59,6 +60,15 @@ _ATTACH_GAP = re.compile(r"[共达为有的]?")
 # Elliptical clauses: the share of an item the sentence must hold, and its lead over the next item.
 PIECE_MAX = 8  # characters right before a number tried as a piece of an item's name
 _ADJACENT_GAP = frozenset("共达为有的 ")
+_ORDINAL_LIST = re.compile("第[一二三四五六七八九十](?:[、和及与][一二三四五六七八九十])+(?![一二三四五六七八九十])")
+_ORDINAL = re.compile("[一二三四五六七八九十]")
+_CONJUNCTIONS = frozenset("、和及与")
+_DIGIT = re.compile(r"\d")
+_ASIDE = re.compile(r"[（(][^（()）]{1,40}[）)]")
+_LIST_MARK = re.compile(r"[、，,；;]|\d")
+_CONJUNCT_STOP = frozenset('、和及与，,；;。：:（(“"')
+_CONJUNCT_MAX = 12  # characters of one listed head
+_EDGE_HEAD = re.compile("^(?:" + "|".join(GENERIC_WORDS) + "|的)+")
 _DIGIT_OR_MARK = re.compile(r"[\d，,；;：:、（）()“”]")
 MOSTLY_NAMED = 0.75  # of an item's characters in a clause paired by a piece of another name
 ELLIPSIS_MIN = 0.5  # of the item's characters
@@ -98,11 +108,17 @@ class Grounder:
         self.fig_digits = [len(format_value(f.value).partition(".")[2]) for f in figures]
         self.spans = clauses(norm)
         starts = [s for s, _ in self.spans]
+        self._names: dict[int, list[Occurrence]] = {}
+        self._asides: list[tuple[int, int]] | None = None
+        if any(_DIGIT.search(f.item) for f in figures):
+            # a number inside an item's name is part of the name ("60岁及以上人口", "0-14岁、
+            # 15-59岁…人口"), not a figure
+            found = [e for e in found if not self.in_a_name(e, max(0, bisect_right(starts, e.start) - 1))]
+            self.found = found
         self.clause_of = [max(0, bisect_right(starts, e.start) - 1) for e in found]
         self.in_clause: dict[int, list[int]] = {}
         for i, ci in enumerate(self.clause_of):
             self.in_clause.setdefault(ci, []).append(i)
-        self._names: dict[int, list[Occurrence]] = {}
         self._pairs: dict[tuple[int, str | None], tuple[dict[int, tuple[int, ...]], int | None]] = {}
         self._by_value: dict[int, int | None] = {}
         self.results: list[NumberMention] = []
@@ -120,22 +136,109 @@ class Grounder:
 
     # ---------------------------------------------------------------- clauses and names
 
+    def without_conflicting_pieces(self, found: list[Occurrence], s: int, e: int) -> list[Occurrence]:
+        """A piece of an item that overlaps another item written whole, while the words the piece
+        leaves out are not in the clause, is not that item ("商洛居民人均可支配收入增速" holds the
+        piece 居民人均可支配收入增速 of 全省居民人均可支配收入增速, but not 全省)."""
+        wholes = [o for o in found if o.whole]
+        if not wholes:
+            return found
+        clause = normalise_name(self.norm[s:e])
+        out = []
+        for o in found:
+            if not o.whole and any(
+                w.start < o.end and o.start < w.end and not set(w.whole) & set(o.figures) for w in wholes
+            ):
+                figs = tuple(
+                    f
+                    for f in o.figures
+                    if sum(b - a for a, b, _ in covered(self.plain_items[f], clause)) == len(self.plain_items[f])
+                )
+                if not figs:
+                    continue
+                o = o._replace(figures=figs)
+            out.append(o)
+        return out
+
+    def aside(self, pos: int) -> tuple[int, int] | None:
+        """The bracketed aside around `pos` ("（全省32128元）"), if any."""
+        if self._asides is None:
+            self._asides = [m.span() for m in _ASIDE.finditer(self.norm)]
+        for a, b in self._asides:
+            if a < pos < b:
+                return (a, b)
+        return None
+
+    def in_a_name(self, e: NumberReading, ci: int) -> bool:
+        return any(
+            o.whole and o.start <= e.start and e.end <= o.end and _DIGIT.search(self.norm[o.start : o.end])
+            for o in self.names(ci)
+        )
+
     def names(self, ci: int) -> list[Occurrence]:
         if ci not in self._names:
             s, e = self.spans[ci]
             found = names_in(self.norm, s, e, self.keys) if self.figures else []
+            if self.figures:
+                found += self.ordinal_names(s, e)
+                found += self.coordinated(s, found)
+            found = self.without_conflicting_pieces(found, s, e)
             named = {f for o in found for f in o.figures}
             self._names[ci] = found + loose_names(self.norm, s, e, self.long, named)
         return self._names[ci]
 
+    def ordinal_names(self, s: int, e: int) -> list[Occurrence]:
+        """ "第二、三产业": an ordinal list writes 第 once; each bare ordinal names what 第N with
+        the words after the list would name (第三产业…), placed at that ordinal."""
+        out = []
+        for m in _ORDINAL_LIST.finditer(self.norm, s, e):
+            tail = self.norm[m.end() : e]
+            for n in _ORDINAL.finditer(m.group(0), 2):
+                virtual = f"第{n.group(0)}{tail}"
+                at = m.start() + n.start()
+                for o in names_in(virtual, 0, len(virtual), self.keys):
+                    if o.start == 0 and o.end >= 2:
+                        out.append(Occurrence(at, at + 1, o.figures, o.exact, o.whole))
+        return out
+
+    def coordinated(self, s: int, found: list[Occurrence]) -> list[Occurrence]:
+        """ "0-17岁、18-34岁、35-59岁、60岁及以上户籍人口", "城镇和农村居民人均可支配收入": items listed
+        with their shared words written once, after the last. Each earlier conjunct, with the
+        words after the matching head of the last item, names an item of its own."""
+        out: list[Occurrence] = []
+        for o in found:
+            if not o.whole or o.start - 1 <= s or self.norm[o.start - 1] not in _CONJUNCTIONS:
+                continue
+            key = normalise_name(self.norm[o.start : o.end])
+            pos = o.start - 1
+            while pos > s and self.norm[pos] in _CONJUNCTIONS:
+                begin = pos
+                while begin > s and self.norm[begin - 1] not in _CONJUNCT_STOP and pos - begin < _CONJUNCT_MAX:
+                    begin -= 1
+                conjunct = normalise_name(self.norm[begin:pos])
+                if not conjunct or (begin > s and self.norm[begin - 1] not in _CONJUNCT_STOP):
+                    break
+                for k in range(1, len(key)):
+                    figs = self.keys.whole.get(conjunct + key[k:])
+                    if figs:
+                        out.append(Occurrence(begin, pos, figs, True, figs))
+                        break
+                else:
+                    break
+                pos = begin - 1
+        return out
+
     def of_class(self, occs: list[Occurrence], cls: str | None) -> list[Occurrence]:
         """The names of figures in unit class `cls` (all when the number has no unit), a name
         inside a longer name of the same class dropped (理论文章 inside 省级刊物刊发理论文章)."""
-        if cls is None:
-            return drop_contained(list(occs))
         out = []
         for o in occs:
-            figs = tuple(f for f in o.figures if self.classes[f] == cls)
+            figs = tuple(f for f in o.figures if cls is None or self.classes[f] == cls)
+            # a figure's whole name beats a piece of another's ("受理来电" is 受理来电(周), not a
+            # piece of 日均受理来电), within the unit class
+            whole = tuple(f for f in figs if f in o.whole)
+            if whole:
+                figs = whole
             if figs:
                 out.append(o._replace(figures=figs))
         return drop_contained(out)
@@ -188,7 +291,7 @@ class Grounder:
         """A percentage written to as many decimals as the figure, or more, rounds to the figure
         (18.04% is 18%; 0.65% is not 0.62%, though within the ±0.05 of a percentage); one written
         to fewer decimals is the figure rounded (18% for 18.04%)."""
-        if e.unit not in ("%", "个百分点") or e.digits is None or e.value is None:
+        if e.unit not in RATE_UNITS or e.digits is None or e.value is None:
             return True
         fig, fig_digits = self.figures[f], self.fig_digits[f]
         if e.digits >= fig_digits:
@@ -259,20 +362,87 @@ class Grounder:
         )
         if cue is None:
             cue = self.listed_cue(i)
+        elif cue.sign == 0 and cue.kind in ("points", "growth", "difference"):
+            # "分别回落2.16和1.66个百分点": the verb before the list says the sign of each
+            listed = self.listed_cue(i)
+            if listed is not None and listed.kind == cue.kind:
+                cue = listed
         self.cues.append(cue)
-        if cue is not None and cue.kind != "sum":
+        if cue is not None and cue.kind != "sum" and not self.supplied_rate(i, e, cue, occs):
             derived = self.derived(i, e, cue, ci, occs)
             if derived is not None:
                 fid = derived.figure_id if derived.status == "grounded" and derived.derivation is None else None
                 return derived, self.all_fitting(e, [self.index[fid]]) if fid else ()
         return self.plain(i, e, cue, ci, occs)
 
+    def supplied_rate(self, i: int, e: NumberReading, cue: Cue, occs: list[Occurrence]) -> bool:
+        """The clause names, next to the number, an item the office supplied in the number's own
+        unit with nothing to compute it from ("第一产业拉动GDP增长0.7个百分点" with that item =
+        0.7个百分点): the number is that figure, checked as a plain one."""
+        if not e.unit:
+            return False
+        ci = self.clause_of[i]
+        paired = self.pairs(ci, _class_of(e), self.of_class(occs, _class_of(e)))[0].get(i)
+        if paired and self.respectively_at(ci) >= 0:
+            # a 分别 list pairs it ("第二、三产业分别拉动增长2.1和2.4个百分点")
+            return all(self.figures[f].base_unit == e.unit and not has_data(cue.kind, self.figures[f]) for f in paired)
+        mine = [
+            o._replace(figures=figs)
+            for o in occs
+            if (figs := tuple(f for f in o.figures if self.figures[f].base_unit == e.unit))
+        ]
+        if not mine:
+            return False
+        o = nearest(e, drop_contained(mine), [self.found[j] for j in self.in_clause[self.clause_of[i]]], self.norm)
+        return o is not None and not any(has_data(cue.kind, self.figures[f]) for f in o.figures)
+
+    def split_name(self, e: NumberReading, ci: int, cls: str | None) -> tuple[int, ...] | None:
+        """An item written around the number ("作出3项决议": 作出决议; "召开了12次新闻发布会"): with
+        the number taken out, a whole item or alias of the number's unit class runs across the gap,
+        with two or more characters on each side. Not in a 分别 list."""
+        if cls is None or self.respectively_at(ci) >= 0:
+            return None
+        around = [
+            f
+            for o in self.names(ci)
+            if o.start + 2 <= e.start
+            and e.end + 2 <= o.end
+            and not _LIST_MARK.search(_QUALIFIER.sub("", self.norm[e.end : o.end]))  # not "…4525件、政协提案"
+            for f in o.figures
+            if self.classes[f] == cls
+        ]
+        if around:
+            return tuple(dict.fromkeys(around))
+        cs, ce = self.spans[ci]
+        left = self.norm[cs : e.start].rstrip("了")
+        right = self.norm[e.end : ce]
+        right = right[1:] if right.startswith("的") else right
+        if len(left) < 2 or len(right) < 2:
+            return None
+        window = left[-PIECE_MAX:] + right[:PIECE_MAX]
+        joint = min(len(left), PIECE_MAX)
+        best: Occurrence | None = None
+        for o in names_in(window, 0, len(window), self.keys):
+            if not o.whole or not (o.start <= joint - 2 and o.end >= joint + 2):
+                continue
+            if best is None or o.end - o.start > best.end - best.start:
+                best = o
+        if best is None:
+            return None
+        figs = tuple(f for f in best.whole if self.classes[f] == cls)
+        return figs or None
+
     def plain(
         self, i: int, e: NumberReading, cue: Cue | None, ci: int, occs: list[Occurrence]
     ) -> tuple[NumberMention, tuple[int, ...]]:
         cls = unit_class(e.unit) if e.unit else None
         same = self.of_class(occs, cls)
-        pairs, listed_from = self.pairs(ci, cls, same)
+        split = self.split_name(e, ci, cls)
+        if split is not None:
+            # the item is written around the number: it is what the number counts
+            pairs, listed_from = {i: split}, None
+        else:
+            pairs, listed_from = self.pairs(ci, cls, same)
         paired = pairs.get(i)
         if paired:
             fit = self.fitting(e, paired)
@@ -280,7 +450,7 @@ class Grounder:
                 return self.grounded(e, fit, named=True), self.all_fitting(e, self.of_unit_class(e), fit)
         claimed = {f for j, figs in pairs.items() if j != i for f in figs}
         unclaimed = [f for o in same for f in o.figures if f not in claimed]
-        direct = self.fitting(e, unclaimed)
+        direct = self.fitting(e, unclaimed) if split is None else None
         if direct is not None:
             return self.grounded(e, direct, named=True), self.all_fitting(e, self.of_unit_class(e), direct)
         if cue is not None and cue.kind == "sum":
@@ -345,6 +515,12 @@ class Grounder:
             owners = [f for f in pool if piece in self.plain_items[f]]
             if not owners:
                 continue
+            if len(owners) > 1:
+                # 立案 of 立案提案, not of 不予立案提案: an item whose words before the piece the
+                # text does not have is a narrower one
+                heads = [f for f in owners if _EDGE_HEAD.sub("", self.plain_items[f]).startswith(piece)]
+                if len(heads) == 1:
+                    owners = heads
             if len(owners) == 1 and len(_GENERIC.sub("", piece)) >= 2:
                 # the rest of the item is what its siblings share (立案|提案 against 提出提案):
                 # the piece is what tells it from them
@@ -413,7 +589,11 @@ class Grounder:
             elif at >= 0:
                 after = [j for j in members if self.found[j].start >= at]
                 everyone = [o for o in self.names(ci) if cls is None or all(self.classes[f] == cls for f in o.figures)]
-                order = self.enumerated(ci, at, everyone, len(after)) or self.continued(ci, len(after))
+                order = (
+                    self.enumerated(ci, at, everyone, len(after))
+                    or self.continued(ci, len(after))
+                    or self.table_order(at, everyone, len(after))
+                )
                 if order is not None:
                     out = {j: (f,) for j, f in zip(after, order)}
             # only a number of the same class stands between an item and its number: a growth
@@ -449,6 +629,18 @@ class Grounder:
                 where.append((pos, f))
             if len(where) == count and len({p for p, _ in where}) == count:
                 return [f for _, f in sorted(where)]
+        return None
+
+    @staticmethod
+    def table_order(at: int, names: list[Occurrence], count: int) -> list[int] | None:
+        """ "三次产业对GDP增长的贡献率分别为…": one name before 分别 fits as many items as the list
+        has numbers, adjacent in the table: the table's order pairs them."""
+        fits = [o.figures for o in names if o.end <= at]
+        if len(set(fits)) != 1 or count < 2:
+            return None
+        figs = sorted(fits[0])
+        if len(figs) == count and figs[-1] - figs[0] == count - 1:
+            return figs
         return None
 
     def continued(self, ci: int, count: int) -> list[int] | None:
@@ -574,10 +766,10 @@ class Grounder:
         cs, ce = self.spans[ci]
         limit = e.start
         if cue.kind == "share":
-            zhan = self.norm.rfind("占", cs, e.start)
+            zhan = max(self.norm.rfind("占", cs, e.start), self.norm.rfind("完成", cs, e.start))
             if zhan >= 0:
-                limit = zhan  # the whole is named after 占, the part before it
-        here = self.usable(occs, cue, cls, limit)
+                limit = zhan  # the whole is named after 占 (or 完成: the target), the part before it
+        here = drop_contained(self.usable(occs, cue, cls, limit))
         at = self.respectively_at(ci)
         if 0 <= at < e.start:
             mates = [j for j in self.in_clause[ci] if self.found[j].start > at and self.found[j].unit == e.unit]
@@ -592,9 +784,16 @@ class Grounder:
         if reached is not None:
             return (reached,)
         start = self.sentence_start(ci)
-        for j in range(i - 1, -1, -1):
-            if self.found[j].start < start:
-                break
+        mine = self.aside(e.start)
+        earlier = [j for j in range(i - 1, -1, -1) if self.found[j].start >= start]
+        if mine is not None:
+            # "(全省32128元)，增长7.7%(全省增长6.7%)": an aside goes on with the aside before it
+            earlier = [j for j in earlier if self.aside(self.found[j].start) is not None] + earlier
+        for j in earlier:
+            if self.found[j].start >= limit:
+                continue  # "完成年目标任务12500人的98.5%": the whole's number, not the part's
+            if mine is None and self.aside(self.found[j].start) is not None:
+                continue  # "21196元(全省32128元)，增长7.7%": the bracket is an aside
             about = self.about(j, cue, cls)
             if about:
                 return about

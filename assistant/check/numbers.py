@@ -36,6 +36,7 @@ from assistant.check.grounding import Grounder
 from assistant.check.reading import (
     DELTA,
     PERCENT_TOL,
+    RATE_UNITS,
     NumberReading,
     inside,
     load_rules,
@@ -325,7 +326,7 @@ def _interpret(m: re.Match) -> NumberReading | None:
         low, high, high_open = value * (1 - DELTA), value, True
     elif about:
         low, high = value * (1 - DELTA), value * (1 + DELTA)
-    if unit in ("%", "个百分点"):
+    if unit in RATE_UNITS:
         low, high = low - PERCENT_TOL, high + PERCENT_TOL
     if not (more or about or below or at_least) and m.string.startswith(_THRESHOLD, m.end()):
         low, high, high_open = value, value + _step(value), True  # 登上5500万吨新台阶: at least
@@ -393,7 +394,27 @@ def _extract(norm: str, extra: tuple[str, ...]) -> tuple[list[NumberReading], li
             if any(a <= ex.start and ex.end <= b for a, b in quotes):
                 continue  # “两张皮”, “一张网”: a slogan's small 汉字 count names, it does not count
         found.append(ex)
-    return found, placeholders
+    return _borrow_units(norm, found), placeholders
+
+
+_UNIT_LIST_GAP = re.compile(r"\s*(?:、|和|及|与|或)\s*")
+
+
+def _borrow_units(norm: str, found: list[NumberReading]) -> list[NumberReading]:
+    """A bare exact number listed before a number with a unit takes its scale and unit
+    ("分别回落2.16和1.66个百分点", "增长3、5亿元"): a report writes the unit once for the list."""
+    for k in range(len(found) - 2, -1, -1):
+        e, nxt = found[k], found[k + 1]
+        if e.unit or not nxt.unit or e.digits is None or e.scale != 1.0 or e.value is None:
+            continue
+        if not _UNIT_LIST_GAP.fullmatch(norm[e.end : nxt.start]):
+            continue
+        value = round(e.value * nxt.scale, 6)
+        low = high = value
+        if nxt.unit in RATE_UNITS:
+            low, high = low - PERCENT_TOL, high + PERCENT_TOL
+        found[k] = NumberReading(e.start, e.end, value, nxt.unit, low, high, digits=e.digits, scale=nxt.scale)
+    return found
 
 
 _SHORT_QUOTE = re.compile(r"“[^”\n]{1,20}”|\"[^\"\n]{1,20}\"|‘[^’\n]{1,20}’")

@@ -14,6 +14,9 @@ import yaml
 RULES_DIR = Path(__file__).parent / "rules"
 DELTA = 0.1  # relative width of 约/近/左右 (style-rules.md §4 step 4; unsourced)
 PERCENT_TOL = 0.05  # absolute tolerance for percentages and 个百分点
+# A rate and the unit its change is written in: 5.2% → 提高0.3个百分点; 6.13‰ → 下降0.62个千分点.
+POINTS_OF = {"%": "个百分点", "‰": "个千分点"}
+RATE_UNITS = frozenset(POINTS_OF) | frozenset(POINTS_OF.values())
 
 
 def load_rules(name: str) -> dict:

@@ -32,6 +32,7 @@ from pydantic import BaseModel
 
 from assistant.core.errors import InputError
 from assistant.core.settings import get_settings
+from assistant.core.textio import yaml_error_message
 
 
 class BannedTerm(BaseModel):
@@ -81,8 +82,11 @@ _EMPTY = OfficeTerms()
 def _load(path: str, mtime: int) -> OfficeTerms:  # mtime in the key: an edited file is re-read
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise InputError(f"术语表不是有效的 UTF-8 YAML：{err}", file=path) from None
+    except yaml.YAMLError as err:
+        message, line = yaml_error_message(err)
+        raise InputError(f"术语表不是有效的 YAML。{message}", file=path, line=line) from None
+    except UnicodeDecodeError:
+        raise InputError("术语表不是 UTF-8 编码的文本。", file=path) from None
     if not isinstance(data, dict):
         raise InputError("术语表应为映射（fixed_numerals / banned / formulations / latin_whitelist）。", file=path)
     banned = []

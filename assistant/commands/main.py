@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from assistant.commands.base import HELP, console, err_console
+from assistant.commands.base import HELP, ChineseGroup, console, err_console
 from assistant.core.errors import EXIT_INTERNAL, HuibaoError
 
 __all__ = ["COMMANDS", "app", "console", "err_console", "main"]
@@ -46,10 +46,12 @@ COMMANDS: dict[str, str] = {
     "refresh": "workspace",
     "undo": "workspace",
     "export": "workspace",
+    "import": "markup",
+    "ui": "ui",
 }
 
 
-class LazyCommands(TyperGroup):
+class LazyCommands(ChineseGroup):
     """Loads a command's module on first use (click's documented lazy-group pattern)."""
 
     # ctx and the commands are typer's own (vendored) click types, which it does not export.

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from assistant.commands.base import (
     NUMBER_COUNTS_HEADER,
+    PlainProgress,
     command_app,
     console,
     err_console,
@@ -292,7 +293,9 @@ def history(report: str = REPORT, section_id: str = SECTION) -> None:
             f"{c.style_errors}/{c.style_warnings}",
         )
     console.print(table)
-    console.print("▶ 为当前版本。回退：huibao revert 汇报 章节 版本；对比：huibao diff 汇报 章节 甲 乙")
+    console.print(
+        "▶ 为当前版本。回退：huibao revert 汇报 章节 版本；对比：huibao diff 汇报 章节 [甲 [乙]]（不写版本号即上一版对当前版）"
+    )
 
 
 @app.command()
@@ -344,14 +347,19 @@ def revert(
 def diff(
     report: str = REPORT,
     section_id: str = SECTION,
-    a: int = typer.Argument(..., help="旧版本号"),
-    b: int = typer.Argument(..., help="新版本号"),
+    a: int | None = typer.Argument(None, help="旧版本号；不写则取当前版本的上一版"),
+    b: int | None = typer.Argument(None, help="新版本号；不写则取当前版本"),
     unified: bool = typer.Option(False, "--unified", help="输出按句分行的 unified diff 文本"),
 ) -> None:
-    """对比一个章节的两个版本（删去的标红、新增的标绿）。"""
+    """对比一个章节的两个版本（删去的标红、新增的标绿）。不写版本号：上一版对当前版；写一个：该版对当前版。"""
     ws = _workspace()
-    if unified:
+    a, b = ws.diff_pair(report, section_id, a, b)
+    if unified or not console.is_terminal:
+        # piped or redirected: a plain unified diff with +/- markers, never wrapped
         text = ws.diff(report, section_id, a, b)
+        if not console.is_terminal:
+            typer.echo(text or f"第 {a} 版与第 {b} 版的正文相同。", nl=not text.endswith("\n"))
+            return
         for line in text.splitlines():
             style = (
                 "red"
@@ -502,7 +510,9 @@ def refresh(
     kb = _open_kb(settings)
     batch_id = ws.begin_batch(report, "refresh", include={s.section_id for s in todo})
     failed: list[str] = []
-    for s in todo:
+    lines = PlainProgress()  # a line per section is printed anyway: the count shows how far it is
+    for done, s in enumerate(todo):
+        lines("重新生成章节", done, len(todo))
         console.print(f"正在重新生成章节 [bold]{escape(s.section_id)}[/] {escape(s.title)} ……")
         try:
             version = _regenerate(
@@ -524,6 +534,7 @@ def refresh(
             failed.append(s.section_id)
             continue
         _print_section_result(ws, report, s.section_id, version)
+    lines("重新生成章节", len(todo), len(todo))
     left = ws.stale_sections(report)
     if left:
         console.print(f"[yellow]仍需更新的章节：{escape('、'.join(left))}[/]")

@@ -42,7 +42,7 @@ from pydantic import BaseModel
 from assistant.core.errors import InputError
 from assistant.core.figures import check_file_size
 from assistant.core.settings import Settings, input_limits
-from assistant.core.textio import strip_controls, yaml_too_deep
+from assistant.core.textio import strip_controls, yaml_error_message, yaml_too_deep
 from assistant.gongwen import PARTS, TEMPLATE_TITLES, Part, heading_label, part_of_title
 
 if TYPE_CHECKING:
@@ -317,9 +317,8 @@ def parse_spec(text: str, source: str = "<提纲>") -> tuple[ReportSpec, dict[st
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        problem = getattr(err, "problem", None) or str(err)
-        raise InputError(f"YAML 格式错误：{problem}", file=source, line=mark.line + 1 if mark else None) from None
+        message, at = yaml_error_message(err)
+        raise InputError(message, file=source, line=at) from None
     if root is None:
         raise InputError("文件为空。", file=source)
     fields = _mapping(root, source, "提纲文件")
@@ -441,7 +440,7 @@ def load_spec(path: str | Path, figures: list[Figure] | None = None) -> ReportSp
         raise InputError(f"不支持的提纲文件类型“{path.suffix or '无扩展名'}”（应为 .yaml 或 .yml）。", file=source)
     if not path.is_file():
         raise InputError("找不到提纲文件。", file=source)
-    check_file_size(path.stat().st_size, source)
+    check_file_size(path, source)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

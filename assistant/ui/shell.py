@@ -4,14 +4,18 @@ picker in the sidebar and the notices left by the last action."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
 from assistant.core.errors import HuibaoError
-from assistant.ui import actions, render
+from assistant.ui import actions, chinese, render
 from assistant.ui.state import UiSession, open_workspace, session
 
 OFFLINE_BANNER = "当前未配置模型，使用离线引擎"
+# An absolute path: st.switch_page resolves a relative one against app.py's folder, which in an
+# installed wheel is not the checkout's.
+SECTIONS_PAGE = Path(__file__).parent / "pages" / "sections.py"
 log = logging.getLogger("huibao.ui")
 
 
@@ -23,9 +27,10 @@ def run_page(navigation) -> None:
         navigation.run()
     except HuibaoError as err:
         st.error(str(err))
-    except Exception as err:  # noqa: BLE001 - last line of defence for the page
+    except Exception:  # noqa: BLE001 - last line of defence for the page
         log.exception("page failed")
-        st.error(f"内部错误（{type(err).__name__}）：{err}。已保存的内容不受影响，可刷新页面重试。")
+        # The exception's own text is English (and may hold paths): it goes to the log only.
+        st.error("内部错误：页面出了意外问题，详细信息已写入服务器日志。已保存的内容不受影响，可刷新页面重试。")
 
 
 def frame() -> None:
@@ -33,6 +38,7 @@ def frame() -> None:
     st.markdown(render.CSS, unsafe_allow_html=True)  # fixed stylesheet, no user data
     with st.sidebar:
         st.markdown("### 汇报起草助手")
+        chinese.install()
         if sess.settings.model_configured:
             st.success(f"模型：{sess.settings.model}", icon=":material/smart_toy:")
         else:

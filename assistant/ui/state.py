@@ -94,6 +94,8 @@ class UiSession:
     # What the administrator configured (the process settings): its key goes only to its address.
     configured: Settings | None = None
     key_withheld: bool = False  # the configured key was dropped for another address: back there, it returns
+    # per report: the changes made from the chat this session, newest last (撤销 takes the last back)
+    chat_undo: dict[str, list[dict]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.configured is None:

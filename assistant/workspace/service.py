@@ -41,11 +41,13 @@ from assistant.core.textio import strip_controls
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec
 from assistant.gongwen import sentences
+from assistant.workspace.chat import Proposal
 from assistant.workspace.store import (
     Author,
     BatchInfo,
     BatchKind,
     ChatEntry,
+    CommentEntry,
     FigureBasis,
     ReportInfo,
     SectionInfo,
@@ -105,14 +107,14 @@ class PlanItem(BaseModel):
 
 
 def hand_edited(current: int, versions: dict[int, tuple[str, int | None]]) -> bool:
-    """Whether a section's current text comes from a hand edit: written by hand, or a revert
-    (an undo included) that brought a hand-written version back."""
+    """Whether a section's current text comes from a person: written by hand or imported from a
+    marked-up Word file, or a revert (an undo included) that brought such a version back."""
     seen: set[int] = set()
     version: int | None = current
     while version is not None and version in versions and version not in seen:
         seen.add(version)
         author, reverted_from = versions[version]
-        if author == "hand":
+        if author in ("hand", "import"):
             return True
         if author != "revert":
             return False
@@ -161,13 +163,13 @@ def find_stale(basis: FigureBasis) -> list[StaleSection]:
             before, after = old.get(fid), newest.get(fid)
             if after is None:
                 if before is not None:
-                    reasons.append(f"数据 {fid}（{before.item}）已删除")
+                    reasons.append(f"数据「{before.item}」已删除")
             elif before is None:
-                reasons.append(f"新增数据 {fid}（{after.item} {figure_text(after)}）")
+                reasons.append(f"新增数据「{after.item}」{figure_text(after)}")
             elif (before.value, before.unit) != (after.value, after.unit):
-                reasons.append(f"数据 {fid}（{after.item}）由 {figure_text(before)} 改为 {figure_text(after)}")
+                reasons.append(f"数据「{after.item}」由 {figure_text(before)} 改为 {figure_text(after)}")
             elif fid in mine_old and after.section not in (sid, None) and fid not in planned:
-                reasons.append(f"数据 {fid}（{after.item}）已改归章节 {after.section}")
+                reasons.append(f"数据「{after.item}」已改归章节 {after.section}")
         if reasons:
             out.append(StaleSection(section_id=sid, title=sec.title, locked=sec.locked, reasons=reasons))
     return out
@@ -465,6 +467,12 @@ class Workspace:
         self.store.ensure_unlocked(report_id, section_id)
         spec = self.store.spec(report_id)
         section_spec = self.store.section_spec(report_id, section_id)
+        if not section_spec.is_leaf:
+            children = "、".join(c.id for c in section_spec.children)
+            raise InputError(
+                f"章节 {section_id}（{section_spec.title}）只有标题，正文在其下各节中，不能单独重新起草；"
+                f"请重新起草其下的章节（{children}）。"
+            )
         # Read before drafting: the version rests on the figures it was drafted from.
         snapshot_id, figures = self.store.figures_snapshot(report_id)
         draft = drafter(section_spec, spec, figures)
@@ -552,6 +560,39 @@ class Workspace:
         """The number of the section's current version (0: not drafted yet)."""
         return next((s.current_version for s in self.store.sections(report_id) if s.section_id == section_id), 0)
 
+    def add_imported(
+        self,
+        report_id: str,
+        texts: dict[str, tuple[str, CheckResult]],
+        comments: list[CommentEntry],
+        *,
+        source: str,
+        snapshot_id: int | None,
+    ) -> list[tuple[str, int]]:
+        """Save what a marked-up Word file changed (``assistant.markup`` plans it): one version
+        per section, each from its current version with the new text and its check, and the
+        file's comments, all in one transaction. Locked sections are included on purpose."""
+        drafts = []
+        for section_id, (text, check) in texts.items():
+            text = strip_controls(text, multiline=True).strip("\n")
+            if "\x00" in text or not text.strip():
+                raise InputError(f"导入后章节“{section_id}”正文为空或含空字符，未保存任何内容。")
+            base = self.store.section(report_id, section_id)
+            data = json.loads(base.model_dump_json())
+            data["text"] = text
+            data["check"] = json.loads(check.model_dump_json())
+            data["provenance"]["figures"] = [
+                {"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
+                for m in check.numbers
+                if m.status == "grounded" and m.figure_id
+            ]
+            data["provenance"]["instruction"] = None
+            drafts.append(SectionDraft.model_validate(data))
+        return self.store.add_imported(report_id, drafts, comments, source=source, snapshot_id=snapshot_id)
+
+    def comments(self, report_id: str, section_id: str | None = None) -> list[CommentEntry]:
+        return self.store.comments(report_id, section_id)
+
     def revert(self, report_id: str, section_id: str, version: int) -> int:
         """Make version ``version`` current again as a new version (history is kept).
 
@@ -569,6 +610,18 @@ class Workspace:
             snapshot_id=old.snapshot_id,
             reverted_from=version,
         )
+
+    def diff_pair(self, report_id: str, section_id: str, a: int | None = None, b: int | None = None) -> tuple[int, int]:
+        """Which versions `huibao diff` compares: none given, the one before the current with the
+        current; one given, that one with the current; two, those two."""
+        history = self.history(report_id, section_id)
+        current = next((h.version for h in history if h.is_current), max((h.version for h in history), default=0))
+        if a is None:
+            earlier = [h.version for h in history if h.version < current]
+            if not earlier:
+                raise InputError(f"章节 {section_id} 只有当前这一个版本，没有可对比的旧版本。")
+            return max(earlier), current
+        return (a, current) if b is None else (a, b)
 
     def diff(self, report_id: str, section_id: str, a: int, b: int) -> str:
         """Unified diff of two versions, one sentence per line."""
@@ -607,6 +660,18 @@ class Workspace:
         return find_stale(self.store.figure_basis(report_id))
 
     # --- chat ---------------------------------------------------------------------------------
+
+    def propose(self, report_id: str, proposals: list[Proposal]) -> list[int]:
+        """Keep changes the chat's model proposed until the user confirms or cancels them, in the
+        workspace (not the browser session): a reload or another tab still shows them."""
+        return self.store.add_proposals(report_id, [p.to_json() for p in proposals])
+
+    def pending_proposals(self, report_id: str) -> list[tuple[int, Proposal]]:
+        return [(pid, Proposal.from_json(data)) for pid, data in self.store.pending_proposals(report_id)]
+
+    def settle_proposal(self, report_id: str, proposal_id: int, *, confirmed: bool) -> bool:
+        """True when this call settled it (then apply it if confirmed); False when it no longer waits."""
+        return self.store.settle_proposal(report_id, proposal_id, "confirmed" if confirmed else "cancelled")
 
     def add_chat(self, report_id: str, role: str, text: str) -> None:
         self.store.add_chat(report_id, role, text)

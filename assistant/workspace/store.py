@@ -54,12 +54,12 @@ from assistant.core.settings import input_limits
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec, check_outline
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
 
-Author = Literal["model", "offline", "hand", "revert"]
-_AUTHORS = ("model", "offline", "hand", "revert")
-AUTHOR_ZH = {"model": "模型", "offline": "离线", "hand": "手工修改", "revert": "回退"}
+Author = Literal["model", "offline", "hand", "revert", "import"]
+_AUTHORS = ("model", "offline", "hand", "revert", "import")
+AUTHOR_ZH = {"model": "模型", "offline": "离线", "hand": "手工修改", "revert": "回退", "import": "导入 Word"}
 
 # Settings worth recording beside a version: they change the output. Never the key.
 _SAFE_SETTINGS = ("model", "temperature", "context_tokens", "answer_tokens", "retrieve_k", "embedding", "tokenizer")
@@ -166,7 +166,38 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
 
 
 def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
-    """v3: a report can be moved to the 回收站 (``deleted_at``) and back, and the versions a
+    """v3 keeps the changes a chat's model proposed (waiting for 确认 / 取消, then settled), so a
+    proposal outlives a page reload and the record of who proposed a change stays."""
+    conn.execute(
+        "CREATE TABLE chat_proposals ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " report_id TEXT NOT NULL REFERENCES reports(id),"
+        " proposal_json TEXT NOT NULL,"
+        " status TEXT NOT NULL DEFAULT 'pending',"  # pending | confirmed | cancelled
+        " created TEXT NOT NULL,"
+        " settled TEXT)"
+    )
+
+
+def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
+    """v4 keeps the comments a marked-up Word file brought back (``huibao import``), per section."""
+    # one statement at a time: executescript would commit the migration's transaction
+    conn.execute(
+        "CREATE TABLE comments ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " report_id TEXT NOT NULL REFERENCES reports(id),"
+        " section_id TEXT,"
+        " author TEXT NOT NULL,"
+        " text TEXT NOT NULL,"
+        " anchor TEXT NOT NULL,"
+        " source TEXT NOT NULL,"
+        " created TEXT NOT NULL)"
+    )
+    conn.execute("CREATE INDEX comments_by_report ON comments(report_id, section_id)")
+
+
+def _migrate_4_to_5(conn: sqlite3.Connection) -> None:
+    """v5: a report can be moved to the 回收站 (``deleted_at``) and back, and the versions a
     whole-report action saves share a batch, so that the action is undone in one step.
 
     Only columns and a table are added: every existing report stays live and every existing
@@ -187,7 +218,12 @@ def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
 
 
 # from_version -> step that brings the file to from_version + 1
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
+    4: _migrate_4_to_5,
+}
 
 # --- public value objects ------------------------------------------------------------------
 
@@ -247,6 +283,17 @@ class SectionInfo(BaseModel):
     locked: bool
     current_version: int
     versions: int
+
+
+class CommentEntry(BaseModel):
+    """A comment a marked-up Word file carried, kept on its section."""
+
+    section_id: str | None  # None: anchored outside every section (the title)
+    author: str
+    text: str
+    anchor: str  # the start of the paragraph it was anchored to
+    source: str = ""  # the import it came with
+    created: str = ""
 
 
 class VersionInfo(BaseModel):
@@ -1107,6 +1154,57 @@ class Store:
                 (report_id, role, text, self._clock()),
             )
 
+    def add_imported(
+        self,
+        report_id: str,
+        drafts: list[SectionDraft],
+        comments: list[CommentEntry],
+        *,
+        source: str,
+        snapshot_id: int | None,
+    ) -> list[tuple[str, int]]:
+        """One marked-up Word file, saved in one transaction: a version per changed section (a
+        locked section too: the leader's edit is kept, and the caller says so) and its comments.
+        Returns (section_id, version) per draft."""
+        out = []
+        with self._write() as conn:
+            self._report_row(conn, report_id)
+            for draft in drafts:
+                self._section_row(conn, report_id, draft.section_id)
+                number = self._insert_version(
+                    conn, report_id, draft, author="import", instruction=source, settings=None, snapshot_id=snapshot_id
+                )
+                out.append((draft.section_id, number))
+            now = self._clock()
+            for c in comments:
+                conn.execute(
+                    "INSERT INTO comments(report_id, section_id, author, text, anchor, source, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (report_id, c.section_id, c.author, c.text, c.anchor, source, now),
+                )
+        return out
+
+    def comments(self, report_id: str, section_id: str | None = None) -> list[CommentEntry]:
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            if section_id is None:
+                rows = conn.execute("SELECT * FROM comments WHERE report_id = ? ORDER BY id", (report_id,)).fetchall()
+            else:
+                rows = conn.execute(
+                    "SELECT * FROM comments WHERE report_id = ? AND section_id = ? ORDER BY id", (report_id, section_id)
+                ).fetchall()
+        return [
+            CommentEntry(
+                section_id=r["section_id"],
+                author=r["author"],
+                text=r["text"],
+                anchor=r["anchor"],
+                source=r["source"],
+                created=r["created"],
+            )
+            for r in rows
+        ]
+
     def chat_history(self, report_id: str) -> list[ChatEntry]:
         with self._read() as conn:
             self._report_row(conn, report_id)
@@ -1114,6 +1212,53 @@ class Store:
                 "SELECT role, text, created FROM chat_messages WHERE report_id = ? ORDER BY id", (report_id,)
             ).fetchall()
         return [ChatEntry(role=r["role"], text=r["text"], created=r["created"]) for r in rows]
+
+    # --- chat proposals (JSON written and read by workspace.chat) ----------------------------
+
+    def add_proposals(self, report_id: str, proposals_json: list[str]) -> list[int]:
+        """Keep proposals waiting for 确认 / 取消; returns their ids."""
+        with self._write() as conn:
+            self._report_row(conn, report_id)
+            now = self._clock()
+            return [
+                int(
+                    conn.execute(
+                        "INSERT INTO chat_proposals(report_id, proposal_json, created) VALUES (?, ?, ?)",
+                        (report_id, data, now),
+                    ).lastrowid
+                    or 0
+                )
+                for data in proposals_json
+            ]
+
+    def pending_proposals(self, report_id: str) -> list[tuple[int, str]]:
+        """(id, proposal JSON) of the proposals still waiting, oldest first."""
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            rows = conn.execute(
+                "SELECT id, proposal_json FROM chat_proposals WHERE report_id = ? AND status = 'pending' ORDER BY id",
+                (report_id,),
+            ).fetchall()
+        return [(int(r["id"]), r["proposal_json"]) for r in rows]
+
+    def settle_proposal(self, report_id: str, proposal_id: int, status: Literal["confirmed", "cancelled"]) -> bool:
+        """Mark a waiting proposal confirmed or cancelled; False when it no longer waits (settled
+        in another tab, or a double click), so that it is applied at most once."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE chat_proposals SET status = ?, settled = ? WHERE id = ? AND report_id = ? AND status = 'pending'",
+                (status, self._clock(), proposal_id, report_id),
+            )
+            return cur.rowcount == 1
+
+    def proposal_log(self, report_id: str) -> list[tuple[int, str, str]]:
+        """(id, proposal JSON, status) of every proposal the chat made for this report, oldest first."""
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            rows = conn.execute(
+                "SELECT id, proposal_json, status FROM chat_proposals WHERE report_id = ? ORDER BY id", (report_id,)
+            ).fetchall()
+        return [(int(r["id"]), r["proposal_json"], r["status"]) for r in rows]
 
 
 # --- module helpers ----------------------------------------------------------------------

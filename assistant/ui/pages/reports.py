@@ -9,7 +9,7 @@ import streamlit as st
 
 from assistant.core.errors import HuibaoError
 from assistant.ui import actions
-from assistant.ui.shell import show_notices
+from assistant.ui.shell import SECTIONS_PAGE, show_notices
 from assistant.ui.state import UiSession, open_workspace, session
 
 # --- callbacks ------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def render() -> None:
                 # Always enabled: 打开 on the report already open still goes to its sections.
                 if st.button("打开", key=f"open.{ref.id}", type="primary" if marker else "secondary"):
                     sess.report_id = ref.id
-                    st.switch_page("assistant/ui/pages/sections.py")
+                    st.switch_page(SECTIONS_PAGE)
                 st.button("改名", key=f"rename.{ref.id}", on_click=_start_rename, args=(sess, ref.id))
                 st.button("删除", key=f"delete.{ref.id}", on_click=_delete, args=(sess, ref.id, ref.title))
             if sess.renaming == ref.id:
@@ -105,7 +105,7 @@ def render() -> None:
         else:
             sess.report_id = report_id
             sess.notify("success", f"已新建报告“{title.strip()}”。")
-            st.switch_page("assistant/ui/pages/sections.py")
+            st.switch_page(SECTIONS_PAGE)
 
     deleted = actions.list_reports(ws, deleted=True)
     st.subheader(f"回收站（{len(deleted)} 份）", anchor="trash")
