@@ -264,8 +264,8 @@ def test_workspace_end_to_end(servers):
         page.get_by_role("button", name="导入", exact=True).click()
         page.get_by_text(re.compile("已从 figures-changed.csv 导入数据")).wait_for()
         page.get_by_text("待更新的章节").wait_for()
-        expect(page.get_by_text(re.compile(r"「新闻发布会」由 11次 改为 12次"))).to_be_visible()
-        expect(page.get_by_text(re.compile(r"「专题片」由 4部 改为 5部"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"新闻发布会」由 11次 改为 12次"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"专题片」由 4部 改为 5部"))).to_be_visible()
         shot(page, "04-figures-stale")
         # the CSV is written when the button is clicked (a deferred download), not on every rerun
         with page.expect_download() as info:

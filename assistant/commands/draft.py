@@ -135,6 +135,8 @@ def _run(
     for s in report.sections:
         for warning in s.provenance.warnings:
             console.print(f"[yellow]章节 {escape(s.section_id)}：{escape(warning)}[/]")
+    for item in report.todos:
+        console.print(f"[cyan]待办（章节 {escape(item.section_id)}，要点里的备注，未写入正文）：{escape(item.text)}[/]")
     console.print(f"已写入 {escape(str(md_path))} 和 {escape(str(out / 'report.json'))}")
     _exit_if_fell_back(fell_back)
 

@@ -152,6 +152,8 @@ LABELS: dict[str, str] = {
     "max_sibling_sections": "同级章节数上限",
     "max_sections": "章节总数上限",
     "max_outline_depth": "提纲层级上限",
+    "max_kb_file_bytes": "素材文件大小上限（字节，命令行导入）",
+    "max_upload_bytes": "上传文件大小上限（字节，页面）",
 }
 
 # Values of the settings with a fixed set of choices, as shown.

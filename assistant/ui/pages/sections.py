@@ -269,6 +269,8 @@ def _render_section(
         conflict = sess.conflicts.get((report_id, sid))
         if conflict is not None and draft is not None:
             _render_conflict(sess, report_id, sid, info, draft, conflict)
+        for todo in draft.todos if draft is not None else []:
+            st.info(f"待办（要点里的备注，未写入正文）：{todo}")
         left, right = st.columns([3, 2])
         with left:
             if draft is not None and draft.text.strip():
