@@ -208,8 +208,10 @@ def test_lock_blocks_regeneration_and_unlock_restores_it():
     at.button(key="lock.1.3").click().run()
     assert workspace().locked(rid) == ["1.3"]
     assert at.button(key="regen.1.3").disabled
-    # redrafting the whole report keeps the locked section
+    # redrafting the whole report asks first, and keeps the locked section unless ticked
     at.button(key="draft-all").click().run()
+    assert at.checkbox(key="confirm.include.1.3").value is False
+    at.button(key="confirm-whole.ok").click().run()
     assert len(workspace().history(rid, "1.3")) == 1 and len(workspace().history(rid, "1.1")) == 2
     at.button(key="unlock.1.3").click().run()
     assert workspace().locked(rid) == [] and not at.button(key="regen.1.3").disabled
@@ -306,6 +308,10 @@ def test_figure_edit_marks_the_sections_that_used_it_stale_and_redrafts_them():
     assert any("新闻发布会" in t and "11次 改为 12次" in t for t in texts(at.markdown))
     at.button(key="figures.redraft").click().run()
     no_errors(at)
+    # the sections page asks first (AppTest stays on the page it was told, so go there)
+    at.switch_page(f"{PAGES}/sections.py").run()
+    at.button(key="confirm-whole.ok").click().run()
+    no_errors(at)
     # the sections page ran the job (progress bar, notice) and shows the new text
     assert any("已重新起草 1 个待更新章节" in t for t in texts(at.success))
     assert workspace().stale_sections(rid) == []
@@ -367,6 +373,7 @@ def test_stale_sections_are_shown_on_the_sections_page():
     at.run()
     assert any("以下 1 个章节待更新" in t and "1.2" in t for t in texts(at.warning))
     at.button(key="redraft-stale").click().run()
+    at.button(key="confirm-whole.ok").click().run()
     no_errors(at)
     assert workspace().stale_sections(rid) == []
 

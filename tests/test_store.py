@@ -518,6 +518,13 @@ def test_migration_from_v1_keeps_every_version(tmp_path):
     assert ws.locked("old-1") == ["1.1"]
     ws.unlock("old-1", "1.1")
     assert ws.add_version("old-1", make_section("1.1"), author="offline") == 3
+    # the v5 additions work on the migrated file: listed live, renamed, binned and restored
+    assert [r.id for r in ws.reports()] == ["old-1"] and ws.reports()[0].deleted_at is None
+    ws.rename("old-1", "新标题")
+    ws.delete("old-1")
+    assert ws.reports() == [] and [r.id for r in ws.reports(deleted=True)] == ["old-1"]
+    ws.restore("old-1")
+    assert ws.current("old-1").title == "新标题" and ws.last_batch("old-1") is None
     ws.close()
     # Opening again does not migrate twice.
     assert Workspace.open(path).schema_version == SCHEMA_VERSION

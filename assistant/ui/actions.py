@@ -10,7 +10,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,12 +52,20 @@ class ReportRef:
     sections: int = 0
     updated: str = ""
     stale: int = 0
+    deleted_at: str = ""
+
+    @property
+    def label(self) -> str:
+        """What a picker shows: title · id · last update. The id makes it unique, so two reports
+        with one title are told apart (and a widget that maps labels back finds the right one)."""
+        return f"{self.title} · {self.id} · {self.updated[:16]}"
 
 
 # --- reports ---------------------------------------------------------------------------
 
 
-def list_reports(ws) -> list[ReportRef]:
+def list_reports(ws, *, deleted: bool = False) -> list[ReportRef]:
+    """The live reports, newest first; with ``deleted`` those in the 回收站."""
     return [
         ReportRef(
             id=r.id,
@@ -67,8 +75,9 @@ def list_reports(ws) -> list[ReportRef]:
             sections=r.sections,
             updated=r.updated.replace("T", " "),
             stale=r.stale,
+            deleted_at=(r.deleted_at or "").replace("T", " "),
         )
-        for r in ws.reports()
+        for r in ws.reports(deleted=deleted)
     ]
 
 
@@ -88,7 +97,7 @@ def sample_inputs() -> tuple[ReportSpec, list[Figure]] | None:
 def ensure_sample_report(ws, settings: Settings) -> str | None:
     """On first start (empty workspace) create the sample report, undrafted: drafting is one
     click (起草全文) and shows its progress, instead of a silent wait before the first page."""
-    if ws.reports():
+    if ws.reports() or ws.reports(deleted=True):  # a workspace whose reports are all in the 回收站 is not new
         return None
     inputs = sample_inputs()
     if inputs is None:
@@ -126,15 +135,28 @@ def draft_all(
     model,
     kb_provider=None,
     on_section: Callable[[SectionDraft], None] | None = None,
+    *,
+    include: Collection[str] | None = None,
 ) -> ReportDraft:
-    """Draft every section (locked sections keep their text) and save it as the current draft."""
+    """Draft every section and save it as the current draft, as one undoable action.
+
+    Without ``include`` (the first draft) locked sections keep their text. With it (a redraft
+    the user confirmed) only those sections are saved, the locked ones among them unlocked."""
     spec = ws.spec(report_id)
     # The snapshot read before drafting is the one the versions rest on (staleness).
     snapshot_id, figures = ws.figures_snapshot(report_id)
     ctx = DraftContext.create(spec, figures, _kb(kb_provider), settings)
     report = draft_report(ctx, make_engine(model), on_section=on_section)
-    ws.save_draft(report_id, report, settings=settings, snapshot_id=snapshot_id)
+    # A first draft replaces nothing: only a confirmed redraft is recorded as an undoable action.
+    batch = "draft_all" if include is not None else None
+    ws.save_draft(report_id, report, settings=settings, snapshot_id=snapshot_id, include=include, batch=batch)
     return report
+
+
+def default_include(plan: Sequence) -> tuple[str, ...]:
+    """The sections a whole-report action redrafts unless the user ticks more: all but the
+    locked and the hand-edited ones."""
+    return tuple(item.section_id for item in plan if item.included_by_default)
 
 
 def regenerate_section(
@@ -147,6 +169,7 @@ def regenerate_section(
     *,
     instruction: str | None = None,
     on_delta: Callable[[str], None] | None = None,
+    batch_id: int | None = None,
 ) -> SectionDraft:
     """Redraft one section and save it as a new version (Workspace.regenerate); other sections
     are untouched. Returns the new draft. Raises ModelError when the model failed and Unchanged
@@ -163,14 +186,23 @@ def regenerate_section(
         drafted.append(draft_section(DraftContext.create(spec, figures, kb, settings), request, engine))
         return drafted[-1]
 
-    ws.regenerate(report_id, section_id, drafter, instruction=instruction or None, settings=settings)
+    ws.regenerate(report_id, section_id, drafter, instruction=instruction or None, settings=settings, batch_id=batch_id)
     return drafted[-1]
 
 
-def save_hand_edit(ws, report_id: str, section_id: str, text: str) -> int:
+def save_hand_edit(ws, report_id: str, section_id: str, text: str, base_version: int | None = None) -> int:
+    """Save a hand edit made on ``base_version``; VersionConflict when another was saved since."""
     if not text.strip():
         raise InputError("正文不能为空。", field="正文")
-    return ws.edit(report_id, section_id, text)
+    return ws.edit(report_id, section_id, text, base_version=base_version)
+
+
+def undo_message(result) -> tuple[str, str | None]:
+    """(success text, warning text or None) for an UndoResult."""
+    done = "、".join(result.reverted)
+    ok = f"已撤销：章节 {done} 恢复到操作前的正文（各保存为新版本）。" if done else "没有章节需要撤销。"
+    skipped = "；".join(f"{sid}：{why}" for sid, why in result.skipped.items())
+    return ok, (f"未撤销的章节：{skipped}。" if skipped else None)
 
 
 # --- figures ---------------------------------------------------------------------------

@@ -56,17 +56,22 @@ def frame() -> None:
         ids = [r.id for r in reports]
         current = sess.report_id if sess.report_id in ids else ids[0]
         sess.report_id = current
-        titles = {r.id: r.title for r in reports}
+        # The options are ids. Streamlit maps a choice back through its label, so each label
+        # carries the id: two reports with one title stay two choices.
+        labels = {r.id: r.label for r in reports}
         chosen = st.selectbox(
             "当前报告",
             ids,
             index=ids.index(current),
-            format_func=lambda rid: titles.get(rid, rid),
+            format_func=lambda rid: labels.get(rid, rid),
             # keyed by the open report so a report opened elsewhere shows here
             key=f"sidebar.report.{current}",
         )
         if chosen != current:
             sess.report_id = chosen
+        # A long title hides the rest of the label: the id and the last update stay in sight.
+        shown = next(r for r in reports if r.id == sess.report_id)
+        st.caption(f"编号 {shown.id} · 更新于 {shown.updated[:16]}")
 
 
 def show_notices(sess: UiSession) -> None:

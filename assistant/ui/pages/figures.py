@@ -10,7 +10,7 @@ from assistant.core.errors import HuibaoError
 from assistant.core.figures import Figure, format_value
 from assistant.ui import actions
 from assistant.ui.shell import SECTIONS_PAGE, require_report, show_notices
-from assistant.ui.state import PendingDraft, UiSession, open_workspace, session
+from assistant.ui.state import ConfirmWhole, UiSession, open_workspace, session
 from assistant.workspace.service import Workspace
 
 # Widths in pixels: the nine columns fit a 1024 px screen without scrolling sideways.
@@ -91,15 +91,13 @@ def render() -> None:
             st.markdown("**待更新的章节**（所用数据已变更）")
             for s in stale:
                 st.markdown(
-                    f"- {s.section_id} {s.title}{'（已锁定，不会重新起草）' if s.locked else ''}："
+                    f"- {s.section_id} {s.title}{'（已锁定，默认不重新起草）' if s.locked else ''}："
                     + "；".join(s.reasons)
                 )
-            redraftable = tuple(s.section_id for s in stale if not s.locked)
-            if redraftable and st.button(
-                f"重新起草这些章节（{len(redraftable)} 个）", type="primary", key="figures.redraft"
-            ):
-                # The 章节 page runs the job, with its progress bar, and shows the new text.
-                sess.pending = PendingDraft(None, only=redraftable)
+            if st.button(f"重新起草这些章节（{len(stale)} 个）", type="primary", key="figures.redraft"):
+                # The 章节 page asks first (locked and hand-edited sections stay unless ticked),
+                # then runs the job with its progress bar and shows the new text.
+                sess.confirm = ConfirmWhole(report_id, only=tuple(s.section_id for s in stale))
                 st.switch_page(SECTIONS_PAGE)
 
     st.divider()
