@@ -471,3 +471,54 @@ def test_saving_over_a_version_saved_meanwhile_asks_and_shows_the_diff(servers):
         settle(page)
         expect(page.locator(".st-key-conflict-1_2")).to_have_count(0)
     assert ws.section(rid, "1.2").text == "我的修改：全年召开新闻发布会11次，效果明显。"
+
+
+def test_the_leaders_marked_up_word_file_comes_back_as_versions_and_comments(servers):
+    from docx import Document
+    from playwright.sync_api import expect
+
+    base, tmp = servers
+    ws, (rid,) = drafted_sample()
+    with browser(tmp) as page:
+        page.goto(base)
+        page.get_by_role("link", name="导出").click()
+        with page.expect_download() as info:
+            page.get_by_role("button", name="下载 Word（.docx）").click()
+        exported = tmp / "汇报.docx"
+        info.value.save_as(str(exported))
+
+        # the leader edits one sentence of 1.2 and comments on 1.1, in Word
+        doc = Document(str(exported))
+        first12 = ws.section(rid, "1.2").text.split("\n")[0][:10]
+        para = next(p for p in doc.paragraphs if p.text.startswith(first12))
+        text = para.text
+        for run in para.runs[1:]:
+            run._r.getparent().remove(run._r)
+        para.runs[0].text = text.replace("。", "，群众反响良好。", 1)
+        first11 = ws.section(rid, "1.1").text.split("\n")[0][:10]
+        commented = next(p for p in doc.paragraphs if p.text.startswith(first11))
+        doc.add_comment(commented.runs[0], text="第一句再精炼些", author="王主任")
+        edited = tmp / "审阅稿.docx"
+        doc.save(str(edited))
+        before = {s: len(ws.history(rid, s)) for s in ("intro", "1.1", "1.2", "2", "3", "closing")}
+
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(edited))
+        page.get_by_text(re.compile(r"章节 1\.2 .*有修改")).wait_for()
+        expect(page.get_by_text(re.compile("批注（章节 1.1，王主任）：第一句再精炼些"))).to_be_visible()
+        settle(page)
+        shot(page, "15-import-preview")
+        assert {s: len(ws.history(rid, s)) for s in before} == before  # the preview saved nothing
+        page.get_by_role("button", name="保存为新版本").click()
+        page.get_by_text(re.compile("已导入 审阅稿.docx")).wait_for()
+
+        after = {s: len(ws.history(rid, s)) for s in before}
+        assert after == {**before, "1.2": before["1.2"] + 1}
+        assert "群众反响良好" in ws.section(rid, "1.2").text
+        # in the history: the new version, from the Word file, and the comment on its section
+        page.get_by_role("link", name="章节").click()
+        box = open_tools(page, "1.2")
+        box.get_by_role("tab", name="历史版本").click()
+        expect(box.get_by_text(re.compile("导入 Word")).first).to_be_attached()  # a cell of the history table
+        expect(page.locator(".st-key-section-1_1").get_by_text(re.compile("批注（王主任"))).to_be_visible()
+        settle(page)
+        shot(page, "16-import-history")

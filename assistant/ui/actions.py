@@ -35,6 +35,7 @@ from assistant.drafting.engines import make_engine
 from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec, template_spec
 from assistant.export import export_docx, markdown_text
 from assistant.kb.ingest import SkipFile, read_document, same_document
+from assistant.markup import prepare_import, save_import
 from assistant.workspace.chat import ActionResult
 from assistant.workspace.service import section_checker
 
@@ -573,6 +574,17 @@ def explain_check(text: str, check, figures: Sequence) -> str:
 
 
 # --- export ------------------------------------------------------------------------------
+
+
+def import_preview(ws, report_id: str, name: str, data: bytes, settings: Settings):
+    """What importing a marked-up Word file would do (assistant.markup), nothing saved."""
+    if len(data) > settings.max_upload_bytes:
+        raise InputError(f"文件超过 {settings.max_upload_bytes // 1024 // 1024} MB，未导入。", file=name)
+    return prepare_import(ws, report_id, data, safe_upload_name(name))
+
+
+def import_save(ws, plan, *, uploader: str, snapshot_id: int | None) -> list[tuple[str, int]]:
+    return save_import(ws, plan, uploader=uploader, snapshot_id=snapshot_id)
 
 
 def export_bytes(report, suffix: str, settings: Settings) -> bytes:

@@ -271,6 +271,8 @@ def _render_section(
             _render_conflict(sess, report_id, sid, info, draft, conflict)
         for todo in draft.todos if draft is not None else []:
             st.info(f"待办（要点里的备注，未写入正文）：{todo}")
+        for note in ws.comments(report_id, sid):  # a marked-up Word file's comments (huibao import)
+            st.info(f"批注（{note.author or '未署名'}，{note.source}）：{note.text}")
         left, right = st.columns([3, 2])
         with left:
             if draft is not None and draft.text.strip():
