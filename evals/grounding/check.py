@@ -41,6 +41,14 @@ def close(got, stated, dec):
     return abs(got - stated) <= Decimal("0.5") * Decimal(10) ** -dec + Decimal("1e-12")
 
 
+def scaled(f):
+    """The figure's value with a 万/亿 scale prefix applied (a share may divide 亿元 by 万元)."""
+    u, v = str(f.get("unit") or ""), D(f["value"])
+    if len(u) > 1 and u[0] in "万亿":
+        return v * (D(10) ** (4 if u[0] == "万" else 8))
+    return v
+
+
 def unit_class(u):
     if u is None:
         return None
@@ -128,7 +136,7 @@ def check(path):
             elif kind == "share":
                 if any(f.get("value") is None for f in fs):
                     continue
-                got = sum(D(f["value"]) for f in fs[:-1]) / D(fs[-1]["value"]) * 100
+                got = sum(scaled(f) for f in fs[:-1]) / scaled(fs[-1]) * 100
             elif kind == "sum":
                 if any(f.get("value") is None for f in fs):
                     continue
