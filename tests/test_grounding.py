@@ -585,3 +585,11 @@ def test_a_list_of_changes_mixes_multiples_and_percentages():
     assert [(m.text, m.status) for m in ms[3:]] == [("1.5倍", "grounded"), ("3倍", "grounded"), ("80%", "grounded")]
     swapped = check_numbers("办理民事案件30万件、行政案件8万件、公益诉讼案件18万件，分别上升3倍、1.5倍和80%。", figures)
     assert [m.status for m in swapped[3:5]] != ["grounded", "grounded"]
+
+
+def test_listed_items_sharing_the_head_written_once():
+    figures = _figs(("safe", "群众安全感", 98.1, "%"), ("sat", "群众满意度", 96.4, "%"))
+    ok = check_numbers("群众安全感、满意度分别为98.1%、96.4%。", figures)
+    assert [(m.status, m.figure_id) for m in ok] == [("grounded", "safe"), ("grounded", "sat")]
+    bad = check_numbers("群众安全感、满意度分别为96.4%、98.1%。", figures)
+    assert [m.status for m in bad] == ["misattributed", "misattributed"]

@@ -334,14 +334,16 @@ def respectively(
     if at < 0:
         return None
     cut = clause_start + at
-    items: list[tuple[int, ...]] = []
-    for o in sorted(occs, key=lambda o: o.start):
-        if o.end <= cut and o.figures not in items:
-            items.append(o.figures)
     after = [i for i, r in enumerate(readings) if r.start >= cut]
-    if len(items) < 2 or len(items) != len(after):
-        return None
-    return dict(zip(after, items))
+    # whole names first ("第一、二、三产业…贡献率分别为": the three items, not the pieces they share)
+    for pool in ([o for o in occs if set(o.figures) <= set(o.whole)], occs):
+        items: list[tuple[int, ...]] = []
+        for o in sorted(pool, key=lambda o: o.start):
+            if o.end <= cut and o.figures not in items:
+                items.append(o.figures)
+        if len(items) >= 2 and len(items) == len(after):
+            return dict(zip(after, items))
+    return None
 
 
 def specific_in(name: str, other: str, text: str) -> bool:

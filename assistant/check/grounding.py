@@ -70,6 +70,8 @@ _ASIDE = re.compile(r"[（(][^（()）]{1,40}[）)]")
 _LIST_MARK = re.compile(r"[、，,；;]|\d")
 _CONJUNCT_STOP = frozenset('、和及与，,；;。：:（(“"')
 _CONJUNCT_MAX = 12  # characters of one listed head
+# a listed tail after a whole item: up to the next list mark, 分别 or a number
+_CONJUNCT_AFTER = re.compile(r"(?:(?!分别)[^、和及与，,；;。：:（(“\"\d]){1,12}")
 _EDGE_HEAD = re.compile("^(?:" + "|".join(GENERIC_WORDS) + "|的)+")
 _DIGIT_OR_MARK = re.compile(r"[\d，,；;：:、（）()“”]")
 MOSTLY_NAMED = 0.75  # of an item's characters in a clause paired by a piece of another name
@@ -195,7 +197,7 @@ class Grounder:
         out = []
         for m in _ORDINAL_LIST.finditer(self.norm, s, e):
             tail = self.norm[m.end() : e]
-            for n in _ORDINAL.finditer(m.group(0), 2):
+            for n in _ORDINAL.finditer(m.group(0), 1):
                 virtual = f"第{n.group(0)}{tail}"
                 at = m.start() + n.start()
                 for o in names_in(virtual, 0, len(virtual), self.keys):
@@ -228,6 +230,34 @@ class Grounder:
                 else:
                     break
                 pos = begin - 1
+        return out + self.coordinated_after(found)
+
+    def coordinated_after(self, found: list[Occurrence]) -> list[Occurrence]:
+        """ "群众安全感、满意度分别为…", "基金总收入、总支出分别为…": the first item written whole, the
+        next ones by their own words only, the shared head written once."""
+        out: list[Occurrence] = []
+        for o in found:
+            if not o.whole:
+                continue
+            key = normalise_name(self.norm[o.start : o.end])
+            pos = o.end
+            while pos < len(self.norm) and self.norm[pos] in _CONJUNCTIONS:
+                m = _CONJUNCT_AFTER.match(self.norm, pos + 1)
+                if not m:
+                    break
+                conjunct = normalise_name(m.group(0))
+                figs = next(
+                    (
+                        self.keys.whole[key[:k] + conjunct]
+                        for k in range(len(key) - 1, 0, -1)
+                        if key[:k] + conjunct in self.keys.whole
+                    ),
+                    None,
+                )
+                if figs is None:
+                    break
+                out.append(Occurrence(m.start(), m.end(), figs, True, figs))
+                pos = m.end()
         return out
 
     def of_class(self, occs: list[Occurrence], cls: str | None) -> list[Occurrence]:
@@ -872,9 +902,10 @@ class Grounder:
         values the next clause gives (分别达…), the items the sentence's last numbers before 分别
         were about, the items named in the nearest earlier clause."""
         cls = _class_of(e)
-        items = list(dict.fromkeys(o.figures for o in sorted(here, key=lambda o: o.start) if o.end <= at))
-        if len(items) == k:
-            return items[index]
+        for pool in ([o for o in here if set(o.figures) <= set(o.whole)], here):  # whole names first
+            items = list(dict.fromkeys(o.figures for o in sorted(pool, key=lambda o: o.start) if o.end <= at))
+            if len(items) == k:
+                return items[index]
         if len(items) == 1 and len(items[0]) == k and max(items[0]) - min(items[0]) == k - 1:
             # one name fits the list's items, adjacent in the table ("城乡居民收入分别增长…"):
             # the table's order
