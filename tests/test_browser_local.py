@@ -57,7 +57,7 @@ WIDTHS = (1024, 1440)
 # Latin words the page may show: names of formats, products and the tool itself. Everything else
 # Latin must be user data (figure ids, section ids, file names) or a model name.
 NAMES = {
-    "CSV", "XLSX", "Excel", "YAML", "YML", "Word", "Markdown", "PDF", "DOCX", "TXT", "MD", "csv", "xlsx", "yaml", "yml",
+    "CSV", "XLSX", "Excel", "YAML", "YML", "Word", "WPS", "Markdown", "PDF", "DOCX", "TXT", "MD", "csv", "xlsx", "yaml", "yml",
     "docx", "pdf", "txt", "md", "OpenAI", "vLLM", "Ollama", "Xinference", "DeepSeek", "API", "Key", "Base", "URL",
     "KB", "MB", "GB", "huibao", "Tab", "Ctrl", "Enter", "USE", "E5",
 }  # fmt: skip
