@@ -133,3 +133,13 @@ def test_config_command_shows_chinese_names_beside_the_keys():
     assert result.exit_code == 0
     assert "模型服务地址" in result.output and "base_url" in result.output and "未设置" in result.output
     assert "None" not in result.output
+
+
+def test_an_unclosed_brace_in_yaml_is_named_in_chinese(tmp_path):
+    from assistant.core.errors import InputError
+    from assistant.drafting.spec import load_spec
+
+    bad = tmp_path / "提纲.yaml"
+    bad.write_text("{0", encoding="utf-8")  # found by the fuzz suite: the message text has braces
+    with pytest.raises(InputError, match="花括号 { } 没有正确闭合"):
+        load_spec(bad)

@@ -183,7 +183,7 @@ def yaml_error_message(err: yaml.YAMLError) -> tuple[str, int | None]:
     for pattern, text in _YAML_PROBLEMS:
         m = re.search(pattern, problem)
         if m:
-            reason = text.format(*m.groups())
+            reason = text.format(*m.groups()) if m.groups() else text  # "花括号 { }" is no template
             break
     if mark is None:
         return f"YAML 格式错误：{reason}。", None
