@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from assistant.core.errors import InputError
+from assistant.core.scan import pdf_page_texts
 from assistant.core.settings import Settings
 from assistant.core.textio import TextReadError, decode_text, normalise_newlines, read_docx, split_front_matter
 from assistant.kb.cache import EmbeddingCache, TokenCache, text_key
@@ -137,7 +138,7 @@ def _read_pdf_quietly(data: bytes) -> str:
                 ok = False
             if not ok:
                 raise SkipFile("PDF 已加密（设有打开密码），无法读取；请提供未加密的文件")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [page.text for page in pdf_page_texts(reader)]  # image-only pages by OCR
     except SkipFile:
         raise
     except Exception as err:
