@@ -71,6 +71,11 @@ EXTRA_UNITS = sorted(
         "口",
         "眼",
         "吨",
+        "担",
+        "斤",
+        "棵",
+        "羽",
+        "尾",
     ],
     key=len,
     reverse=True,
@@ -78,29 +83,37 @@ EXTRA_UNITS = sorted(
 _EXTRA_UNIT = re.compile("(?:" + "|".join(re.escape(u) for u in EXTRA_UNITS) + ")")
 _SCALE_NAME = {factor: prefix for prefix, factor in SCALES}
 
-# Leads that name nothing: stripped from the front of an item.
+# Leads that name nothing: stripped from the front of an item. One-character words only where
+# they cannot begin an item's own word (在职、对外、向阳 are items; 并案 is one).
 _LEAD = re.compile(
-    r"^(?:其中|全年|今年|本年|年内|当年|年度|全年度|累计|共计|总计|合计|共|全市|全县|全区|全省|全镇|全州|全盟|全旗|"
-    r"我局|我委|我办|我院|我厅|我部|本局|本单位|各级|先后|已经|已|截至目前|截至年底|截至年末|截至|目前|年底|年末|此外|另外|"
-    r"同时|并且|并|还|又|均|分别|一年来|去年以来|今年以来|以来|通过|在|对|向|为|围绕|全面|持续|进一步|大力|积极|"
-    r"召开|开展|举办|组织|完成|实现|进行|推进|达成|取得|开通|投入|安排|落实|新增加|共有|拥有|有)+"
+    r"^(?:其中|全年|今年|本年|年内|年度|全年度|累计|共计|总计|合计|共|全市|全县|全区|全省|全镇|全州|全盟|全旗|"
+    r"我局|我委|我办|我院|我厅|我部|本局|本单位|各级|先后|已经|截至目前|截至年底|截至年末|截至|目前|年底|年末|此外|另外|"
+    r"同时|并且|一年来|去年以来|今年以来|以来|通过|围绕|全面|持续|进一步|大力|积极|预计|"
+    r"召开|开展|举办|组织|完成|实现|进行|推进|达成|取得|开通|投入|安排|落实|共有|拥有|为(?=\d)|为|已|还|又|均|分别)+"
 )
-# Words right before the number that only link it to its item.
+# Words right before the number that only link it to its item; 达/为/计/至 not when they end a
+# word of their own (下达、作为、审计、截至).
 _LINK = re.compile(
-    r"(?:达到|达|为|是|有|共|共计|累计|总计|合计|计|超过|超|突破|逾|约|近|将近|不少于|不到|不足|分别为|分别|"
-    r"至|到|了|共有|实现|完成|全年|年均|平均|保持在|保持|稳定在|控制在|维持在|在)+$"
+    r"(?:达到|(?<![下到传送表抵发])达|(?<![作成认行])为|是|有|共|共计|累计|总计|合计|(?<![统会设审估])计|超过|超|突破|逾|约|近|将近|"
+    r"不少于|不到|不足|分别为|分别|(?<!截)至|到|了|共有|实现|完成|全年|年均|平均|保持在|保持|稳定在|控制在|维持在|在)+$"
 )
+_PERIOD = r"(?:上年|去年|上一年|上年度|上月|上季度|上半年|年初|同期|\d{4}年)"
 _COMPARE = re.compile(
-    r"(?:比|较|与|同)(?:上年|去年|上一年|上年度|\d{4}年)(?:同期|底|末)?(?:相比)?|同比|环比|比上年同期|较上年同期"
+    rf"(?:比|较|与|同|和){_PERIOD}(?:同期|底|末)?(?:相比|相较)?|同比|环比|(?:比|较)同期"
 )
 # A change or share: the item is the subject's (地区生产总值增长).
 _CHANGE = re.compile(
-    r"^(?:同比)?(?:增长|增加|提高|提升|上升|下降|降低|减少|回落|增幅|降幅|增速|增|降|下降了|增长了|提高了|减少了|占比|占|比重|扩大|缩小|"
-    r"净增|净减|多|少)"
+    r"^(?:同比)?(?:增长|增加(?!值)|提高|提升|上升|下降|降低|减少|回落|增幅|降幅|增速|增|降|占比|占|比重|扩大|缩小|"
+    r"净增|净减|多|少|低于|高于|超出|完成)"
+)
+# A measure of the thing the previous number counted ("种植辣椒3万亩、产量2.7万吨"): the item is
+# that thing's.
+_ATTRIBUTE = re.compile(
+    r"^(?:产量|产值|面积|金额|人数|户数|人次|批次|件数|次数|规模|总量|总额|比例|余额|数量|增速|增幅|年计划|任务)$"
 )
 _AFTER_NOUN_STOP = re.compile(
-    r"(?:全部|均|已|全面|实现|达到|得到|获得|通过|参与|参加|覆盖|涉及|同比|比上年|较上年|其中|并|的|共|累计|分别|受益|惠及|"
-    r"增长|下降|提高|减少|增加)"
+    r"(?:全部|均|已|全面|实现(?!就业)|达到|得到|获得|通过|参与|参加|覆盖|涉及|同比|比上年|较上年|其中|并|的|共|累计|分别|受益|惠及|"
+    r"增长|下降|提高|减少|增加|保持|用于)"
 )
 _LAST_YEAR_BEFORE = re.compile(
     r"(?:上年|去年|上一年|上年度|上年同期|去年同期|同期)(?:全年)?(?:的|为|是|有|达|达到|完成|共|共计|累计|实现)?\s*$"
@@ -108,9 +121,13 @@ _LAST_YEAR_BEFORE = re.compile(
 _YEAR_BEFORE = re.compile(r"(\d{4})\s*年(?:度|全年|底|末|同期)?(?:的|为|是|有|达|达到|完成|共|共计|累计|实现)?\s*$")
 _FROM_TO = re.compile(r"\s*[^\d，；。]{0,6}?(?:增|提|升|降|减|扩|缩|上升|下降|增长|增加|减少|提高|降低|跃升|发展)\S{0,2}?(?:到|至)")
 _FROM = re.compile(r"(?:由|从)(?:上年的|去年的|上年|去年)?\s*$")
+_LEAD_WORD = re.compile(r"(?:下达|到达|传达|送达|表达|抵达|发达|公共)$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_THRESHOLD = re.compile(r"^(?:超过|超|逾|突破)|以上$|以下$")
 _RANGE = re.compile(r"\d\s*[~至到\-—–]\s*\d")
 _WORD_FORM = re.compile(r"成$|分之|翻|几|数[十百千万]|上[百千万]|成百上千|[一二两三四五六七八九]十几")
 _NOT_ITEM = re.compile(r"[“”‘’\"《》「」〈〉()（）\[\]【】\s]")
+_DATES = re.compile(r"\d{1,2}\s*[-—–~至到]\s*\d{1,2}\s*月(?:份)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?(?:底|末|份)?")
 _SEPARATORS = "、和及与或以及，；：:,"
 
 
@@ -172,6 +189,8 @@ _YEAR_WORDS = re.compile(r"\d{4}\s*年(?:度|底|末|全年)?")
 
 def _cleanup(phrase: str) -> str:
     phrase = _YEAR_WORDS.sub("", _NOT_ITEM.sub("", phrase))
+    phrase = _DATES.sub("", phrase)
+    phrase = re.split(r"[:：]", phrase)[-1]  # "监督工作方面：听取…": a lead-in before a colon names no item
     phrase = _COMPARE.sub("", phrase)
     phrase = phrase.strip(_SEPARATORS + "的")
     previous = None
@@ -194,25 +213,32 @@ def _noun_after(norm: str, start: int, end: int) -> str:
     stop = _AFTER_NOUN_STOP.search(words, 1)
     if stop:
         words = words[: stop.start()]
-    return words[:10] if len(words) >= 2 else ""
+    return words[:16] if len(words) >= 2 else ""
 
 
 def derive_item(left: str, after: str, subject: str | None) -> str:
     """The item of a number from the words before it in its clause (`left`, from the clause's
-    start or the previous number), the noun right after it (`after`) and the subject of the
-    sentence's previous number (for a change or share with no subject of its own)."""
+    start or the end of the previous number and its noun), the noun right after it (`after`:
+    "开展5项执法检查") and the subject of the sentence's previous number (for a change, a share
+    or a measure with no subject of its own: 增长7.3%, 占9.4%, 产量2.7万吨)."""
     core = _cleanup(left)
-    if after and len(core) <= 2:
-        verb = core if core and not _CHANGE.match(core) else ""
-        return verb + after
-    if subject and (not core or _CHANGE.match(core)):
+    if after:
+        if not core or _CHANGE.match(core):
+            return after
+        return core + after
+    if subject and (not core or _CHANGE.match(core) or _ATTRIBUTE.match(core)):
         return subject + core
-    return core or after
+    return core
+
+
+_CHANGE_TAIL = re.compile(
+    r"(?:同比)?(?:增长(?!点)|增加(?!值)|提高|提升|上升|下降|降低|减少|回落|占比|占|比重|增幅|降幅|低于|高于)[^增减提降占]{0,8}$"
+)
 
 
 def _subject_of(item: str) -> str:
-    """An item without its change word: the subject a following 增长x% borrows."""
-    m = re.search(r"(?:同比)?(?:增长|增加|提高|提升|上升|下降|降低|减少|回落|占比|占|比重|增幅|降幅).*$", item)
+    """An item without its change or share: the subject a following 增长x% borrows."""
+    m = _CHANGE_TAIL.search(item)
     return item[: m.start()] if m and m.start() >= 2 else item
 
 
@@ -278,30 +304,41 @@ def _sentence_rows(
             m.skip = True  # a year before last: neither the report year nor its comparison
         if _FROM.search(before) and _FROM_TO.match(norm, e.end):
             m.last_year_of = "next"
+        if _THRESHOLD.search(norm[e.start : e.end]) and norm.startswith("的", _unit_end(norm, e, m.unit)):
+            m.skip = True  # "纳税超百万元的企业": a threshold inside an item's name, not a figure
+        if m.unit == "期" and not re.search(r"\d", norm[e.start : e.end]) and _CJK.match(norm, e.end):
+            m.skip = True  # 公园二期、一期工程: a project's phase, not a count
         mentions.append(m)
     sentence_text = text[ss:se].strip()
     rows: list[Candidate] = []
     row_of: dict[int, Candidate] = {}
     subject: str | None = None
     respectively = _respectively(norm, mentions)
+    ends: dict[int, int] = {}  # where each number and the noun it counts end
     for k, m in enumerate(mentions):
         if m.skip or m.last_year_of:
             continue
         e = m.e
-        prev_end = max(
-            [x.e.end for x in mentions[:k] if x.clause == m.clause] + [m.clause[0]],
-        )
+        prev_end = max([ends.get(j, x.e.end) for j, x in enumerate(mentions[:k]) if x.clause == m.clause] + [m.clause[0]])
         nxt_start = min([x.e.start for x in mentions[k + 1 :] if x.clause == m.clause] + [m.clause[1]])
+        ends[k] = _unit_end(norm, e, m.unit)
         if k in respectively:
             item = respectively[k]
+        elif k in (pairs := _respectively_after(norm, mentions, row_of)):
+            item = pairs[k]
         else:
             left = norm[prev_end : e.start]
+            lead = re.match(r"\D+", norm[e.start : e.end])
+            if lead and _LEAD_WORD.search(left + lead.group(0)):
+                left += lead.group(0)  # 中央下达511万元: 达 ends 下达, it is not the number's 达
             if k and mentions[k - 1].last_year_of == "next" and mentions[k - 1].clause == m.clause:
                 # 粮食产量由上年的52万吨增加到55.3万吨: the item is named before 由
                 head = norm[m.clause[0] : mentions[k - 1].e.start]
                 cut = max(head.rfind("由"), head.rfind("从"))
                 left = head[:cut] if cut > 0 else left
-            after = _noun_after(norm, _unit_end(norm, e, m.unit), nxt_start)
+            after = _noun_after(norm, ends[k], nxt_start)
+            if after:
+                ends[k] = norm.find(after, ends[k]) + len(after)
             item = derive_item(left, after, subject)
         item = item[:30] or subject or _cleanup(norm[m.clause[0] : m.clause[1]].replace(norm[e.start : e.end], ""))[:20]
         if not item:
@@ -355,7 +392,7 @@ def _in_unit(m: _Mention, target: Candidate) -> float:
     return round(m.value * mine / theirs, 6)
 
 
-def _respectively(norm: str, mentions: list[_Mention]) -> dict[int, str]:
+def _respectively(norm: str, mentions: list[_Mention], subject: str | None = None) -> dict[int, str]:
     """"A、B分别为x、y": index of each number -> its item, when the names and numbers pair up."""
     out: dict[int, str] = {}
     by_clause: dict[tuple[int, int], list[int]] = {}
@@ -369,7 +406,8 @@ def _respectively(norm: str, mentions: list[_Mention]) -> dict[int, str]:
         if where < 0:
             continue
         verb = _cleanup(norm[where + 2 : mentions[ks[0]].e.start])
-        names = [_cleanup(n) for n in re.split(r"[、和及与]|以及", norm[cs:where])]
+        head_text = _COMPARE.sub("", _NOT_ITEM.sub("", norm[cs:where]))  # before splitting: 与上月相比
+        names = [_cleanup(n) for n in re.split(r"[、和及与]|以及", head_text)]
         names = [n for n in names if n]
         if len(names) != len(ks):
             continue
@@ -377,8 +415,35 @@ def _respectively(norm: str, mentions: list[_Mention]) -> dict[int, str]:
         # 城镇和农村居民人均可支配收入: a short head shares the words after the last head
         names = [n + last[len(n) :] if len(n) <= 3 < len(last) - len(n) else n for n in names[:-1]] + [last]
         change = verb if verb and _CHANGE.match(verb) else ""
+        head = ""
+        if all(len(n) <= 2 for n in names):  # "批次、人次分别上升…": measures of the sentence's subject
+            before = [x for x in mentions[: ks[0]] if not x.skip and not x.last_year_of]
+            if before:
+                first = next(x for x in before if x.clause == before[-1].clause)  # the clause's subject
+                head = _cleanup(norm[first.clause[0] : first.e.start])
         for k, name in zip(ks, names):
-            out[k] = name + change
+            out[k] = head + name + change
+    return out
+
+
+def _respectively_after(norm: str, mentions: list[_Mention], row_of: dict[int, Candidate]) -> dict[int, str]:
+    """"受理案件22895件、办结19942件，同比分别增长18.28%、9.9%": a 分别 clause that names nothing
+    pairs its numbers, in order, with the rows just before it in the sentence."""
+    out: dict[int, str] = {}
+    by_clause: dict[tuple[int, int], list[int]] = {}
+    for k, m in enumerate(mentions):
+        if not m.skip and not m.last_year_of:
+            by_clause.setdefault(m.clause, []).append(k)
+    for (cs, _), ks in by_clause.items():
+        where = norm.find("分别", cs, mentions[ks[0]].e.start)
+        if where < 0 or _cleanup(norm[cs:where]):
+            continue
+        earlier = [j for j in sorted(row_of) if j < ks[0]]
+        if len(earlier) < len(ks):
+            continue
+        change = _cleanup(norm[where + 2 : mentions[ks[0]].e.start])
+        for k, j in zip(ks, earlier[-len(ks) :]):
+            out[k] = _subject_of(row_of[j].item) + change
     return out
 
 
