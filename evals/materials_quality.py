@@ -99,8 +99,11 @@ class Score:
         self.misses += other.misses
 
 
-def load() -> list[dict]:
-    return yaml.safe_load(DATA.read_text(encoding="utf-8"))["paragraphs"]
+HELDOUT = ROOT / "evals" / "materials" / "heldout.yaml"
+
+
+def load(path: Path = DATA) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["paragraphs"]
 
 
 def _same(a: float, b: float) -> bool:
@@ -273,9 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--misses", type=Path, default=ROOT / "evals" / "materials" / "misses.md")
     ap.add_argument("--ocr", action="store_true", help="measure on scanned pages (needs the OCR package)")
     ap.add_argument("--dpi", type=int, default=150)
+    ap.add_argument("--heldout", action="store_true", help="score the held-out set (heldout.yaml) instead")
     ap.add_argument("--pages-dir", type=Path, help="keep the rendered scan here")
     args = ap.parse_args(argv)
-    paragraphs = load()
+    paragraphs = load(HELDOUT if args.heldout else DATA)
+    if args.heldout and args.misses == ap.get_default("misses"):
+        args.misses = ROOT / "evals" / "materials" / "heldout-misses.md"
     if args.ocr:
         r = measure_ocr(args.dpi, args.pages_dir)
         print(
@@ -318,7 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         payload = {"recall": s.recall, "precision": s.precision, "item_match": s.item_match, **asdict(s)}
         args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
-    met = s.recall >= TARGETS["recall"] and s.precision >= TARGETS["precision"] and s.item_match >= TARGETS["item_match"]
+    met = (
+        s.recall >= TARGETS["recall"] and s.precision >= TARGETS["precision"] and s.item_match >= TARGETS["item_match"]
+    )
     return 0 if met else 1
 
 

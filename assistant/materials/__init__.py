@@ -9,6 +9,7 @@ checks its answer; rows.py merges rows, numbers conflicts and writes the table. 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.core.errors import InputError
@@ -33,7 +34,7 @@ __all__ = [
 
 
 def extract_materials(
-    paths: list[str | Path],
+    paths: Sequence[str | Path],
     *,
     model: ChatModel | None = None,
     year: int | None = None,

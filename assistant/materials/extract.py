@@ -95,12 +95,11 @@ _LEAD = re.compile(
 # word of their own (下达、作为、审计、截至).
 _LINK = re.compile(
     r"(?:达到|(?<![下到传送表抵发])达|(?<![作成认行])为|是|有|共|共计|累计|总计|合计|(?<![统会设审估])计|超过|超|突破|逾|约|近|将近|"
-    r"不少于|不到|不足|分别为|分别|(?<!截)至|到|了|共有|实现|完成|全年|年均|平均|保持在|保持|稳定在|控制在|维持在|在)+$"
+    r"不少于|不到|不足|分别为|分别|(?<!截)至|到|了|共有|实现|完成|全年|年均|平均|保持在|保持|稳定在|控制在|维持在|在|"
+    r"召开|开展|举办|组织|进行)+$"
 )
 _PERIOD = r"(?:上年|去年|上一年|上年度|上月|上季度|上半年|年初|同期|\d{4}年)"
-_COMPARE = re.compile(
-    rf"(?:比|较|与|同|和){_PERIOD}(?:同期|底|末)?(?:相比|相较)?|同比|环比|(?:比|较)同期"
-)
+_COMPARE = re.compile(rf"(?:比|较|与|同|和){_PERIOD}(?:同期|底|末)?(?:相比|相较)?|同比|环比|(?:比|较)同期")
 # A change or share: the item is the subject's (地区生产总值增长).
 _CHANGE = re.compile(
     r"^(?:同比)?(?:增长|增加(?!值)|提高|提升|上升|下降|降低|减少|回落|增幅|降幅|增速|增|降|占比|占|比重|扩大|缩小|"
@@ -119,7 +118,9 @@ _LAST_YEAR_BEFORE = re.compile(
     r"(?:上年|去年|上一年|上年度|上年同期|去年同期|同期)(?:全年)?(?:的|为|是|有|达|达到|完成|共|共计|累计|实现)?\s*$"
 )
 _YEAR_BEFORE = re.compile(r"(\d{4})\s*年(?:度|全年|底|末|同期)?(?:的|为|是|有|达|达到|完成|共|共计|累计|实现)?\s*$")
-_FROM_TO = re.compile(r"\s*[^\d，；。]{0,6}?(?:增|提|升|降|减|扩|缩|上升|下降|增长|增加|减少|提高|降低|跃升|发展)\S{0,2}?(?:到|至)")
+_FROM_TO = re.compile(
+    r"\s*[^\d，；。]{0,6}?(?:增|提|升|降|减|扩|缩|上升|下降|增长|增加|减少|提高|降低|跃升|发展)\S{0,2}?(?:到|至)"
+)
 _FROM = re.compile(r"(?:由|从)(?:上年的|去年的|上年|去年)?\s*$")
 _LEAD_WORD = re.compile(r"(?:下达|到达|传达|送达|表达|抵达|发达|公共)$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -319,7 +320,9 @@ def _sentence_rows(
         if m.skip or m.last_year_of:
             continue
         e = m.e
-        prev_end = max([ends.get(j, x.e.end) for j, x in enumerate(mentions[:k]) if x.clause == m.clause] + [m.clause[0]])
+        prev_end = max(
+            [ends.get(j, x.e.end) for j, x in enumerate(mentions[:k]) if x.clause == m.clause] + [m.clause[0]]
+        )
         nxt_start = min([x.e.start for x in mentions[k + 1 :] if x.clause == m.clause] + [m.clause[1]])
         ends[k] = _unit_end(norm, e, m.unit)
         if k in respectively:
@@ -359,9 +362,9 @@ def _sentence_rows(
     for k, m in enumerate(mentions):
         if not m.last_year_of or m.skip:
             continue
-        before, after = list(range(k - 1, -1, -1)), list(range(k + 1, len(mentions)))
+        earlier, later = list(range(k - 1, -1, -1)), list(range(k + 1, len(mentions)))
         # 上年为8次 belongs to the row before it; "2024年为35人，2025年为40人" to the one after
-        order = before + after if m.last_year_of == "prev" else after
+        order = earlier + later if m.last_year_of == "prev" else later
         cls_unit = unit_class(m.unit.lstrip("万亿") or m.unit)
         for j in order:
             target = row_of.get(j)
@@ -392,14 +395,14 @@ def _in_unit(m: _Mention, target: Candidate) -> float:
     return round(m.value * mine / theirs, 6)
 
 
-def _respectively(norm: str, mentions: list[_Mention], subject: str | None = None) -> dict[int, str]:
-    """"A、B分别为x、y": index of each number -> its item, when the names and numbers pair up."""
+def _respectively(norm: str, mentions: list[_Mention]) -> dict[int, str]:
+    """ "A、B分别为x、y": index of each number -> its item, when the names and numbers pair up."""
     out: dict[int, str] = {}
     by_clause: dict[tuple[int, int], list[int]] = {}
     for k, m in enumerate(mentions):
         if not m.skip and not m.last_year_of:
             by_clause.setdefault(m.clause, []).append(k)
-    for (cs, ce), ks in by_clause.items():
+    for (cs, _), ks in by_clause.items():
         if len(ks) < 2:
             continue
         where = norm.find("分别", cs, mentions[ks[0]].e.start)
@@ -427,7 +430,7 @@ def _respectively(norm: str, mentions: list[_Mention], subject: str | None = Non
 
 
 def _respectively_after(norm: str, mentions: list[_Mention], row_of: dict[int, Candidate]) -> dict[int, str]:
-    """"受理案件22895件、办结19942件，同比分别增长18.28%、9.9%": a 分别 clause that names nothing
+    """ "受理案件22895件、办结19942件，同比分别增长18.28%、9.9%": a 分别 clause that names nothing
     pairs its numbers, in order, with the rows just before it in the sentence."""
     out: dict[int, str] = {}
     by_clause: dict[tuple[int, int], list[int]] = {}
@@ -540,4 +543,3 @@ def _read_cell(cell: str) -> tuple[float, str] | None:
         return None
     w = _written(found[0], norm)
     return w
-

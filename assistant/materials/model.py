@@ -175,4 +175,3 @@ def _offline(batch: list[tuple[str, Block]], year: int | None) -> list[Candidate
     for source, block in batch:
         out.extend(extract_blocks([block], source, year=year))
     return out
-

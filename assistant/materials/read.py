@@ -133,7 +133,9 @@ def _xlsx_blocks(data: bytes, source: str) -> list[Block]:
     blocks: list[Block] = []
     try:
         for sheet in book.worksheets:
-            rows = [["" if v is None else _clean(str(v)) for v in values] for values in sheet.iter_rows(values_only=True)]
+            rows = [
+                ["" if v is None else _clean(str(v)) for v in values] for values in sheet.iter_rows(values_only=True)
+            ]
             blocks.extend(_table_blocks(rows, f"工作表“{sheet.title}”"))
     finally:
         book.close()
@@ -198,7 +200,9 @@ def _text_blocks(data: bytes, source: str) -> list[Block]:
 def _convert(path: Path, source: str) -> bytes:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
-        raise InputError(f"{path.suffix.lower()} 文件需要 LibreOffice 转换，本机未安装；请另存为 .docx 后再试。", file=source)
+        raise InputError(
+            f"{path.suffix.lower()} 文件需要 LibreOffice 转换，本机未安装；请另存为 .docx 后再试。", file=source
+        )
     with tempfile.TemporaryDirectory() as tmp:
         # a private profile: a LibreOffice already open on the desktop would otherwise swallow the job
         cmd = [
@@ -258,4 +262,3 @@ def read_material(path: str | Path, *, name: str | None = None) -> list[Block]:
 def text_blocks(text: str) -> list[Block]:
     """Blocks of pasted text, one per line (the page's text box, tests)."""
     return [Block(line.strip(), f"第{n}行") for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
-
