@@ -36,7 +36,7 @@ def materials(
         if out is not None and out.suffix.lower() not in (".csv", ".xlsx", ".yaml", ".yml"):
             raise InputError("输出文件应为 .csv、.xlsx 或 .yaml。", file=str(out), field="--out")
         chat = None if offline else make_model(get_settings(), model=model)
-        result = extract_materials(list(files), model=chat)
+        result = extract_materials(list(files), model=chat, year=year)
         if not result.rows:
             raise InputError("素材中没有找到带单位的数据。")
         if out is not None:

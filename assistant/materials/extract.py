@@ -475,7 +475,10 @@ def _table_rows(block: Block, source: str, year: int | None) -> list[Candidate]:
         (
             c
             for i, c in enumerate(cells)
-            if c and i != unit_col and _cell_number(c) is None and not any(s in header[i] for s in _LABEL_SKIP)
+            if c
+            and i != unit_col
+            and _cell_number(c) is None
+            and not (i < len(header) and any(s in header[i] for s in _LABEL_SKIP))
         ),
         None,
     )

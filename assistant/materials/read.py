@@ -97,14 +97,8 @@ def _docx_blocks(data: bytes, source: str) -> list[Block]:
                 blocks.append(Block(text, f"第{para}段"))
         elif tag == "tbl":
             tables += 1
-            rows = []
-            for row in Table(el, document).rows:
-                cells: list[str] = []
-                for cell in row.cells:
-                    t = _clean(cell.text)
-                    if not cells or cells[-1] != t or not t:  # merged cells repeat their text
-                        cells.append(t)
-                rows.append(cells)
+            # every grid cell, merged ones repeated, so a value stays under its column's header
+            rows = [[_clean(cell.text) for cell in row.cells] for row in Table(el, document).rows]
             blocks.extend(_table_blocks(rows, f"表{tables}"))
     return blocks
 
@@ -118,7 +112,12 @@ def _table_blocks(rows: list[list[str]], name: str) -> list[Block]:
     blocks = []
     for n, row in enumerate(rows[1:], start=2):
         cells = tuple(c.strip() for c in row)
-        text = "；".join(f"{h}：{c}" if h else c for h, c in zip(header, cells) if c)
+        shown: list[str] = []
+        for h, c in zip(header, cells):
+            part = f"{h}：{c}" if h else c
+            if c and (not shown or shown[-1] != part):  # a merged cell is shown once
+                shown.append(part)
+        text = "；".join(shown)
         blocks.append(Block(text, f"{name}第{n}行", header=header, cells=cells))
     return blocks
 
@@ -164,8 +163,8 @@ def _pdf_blocks(data: bytes, source: str) -> list[Block]:
         pypdf_log.setLevel(level)
     blocks: list[Block] = []
     for n, page in enumerate(pages, start=1):
-        where = f"第{n}页（文字识别）" if page.ocr else f"第{n}页"
-        blocks.extend(Block(p, where, ocr=page.ocr) for p in unwrap(_clean(page.text)) if p)
+        # an OCR'd block says so in its row's source (rows.OCR_NOTE)
+        blocks.extend(Block(p, f"第{n}页", ocr=page.ocr) for p in unwrap(_clean(page.text)) if p)
     if not blocks and not ocr_available():
         raise InputError(f"PDF 中没有文字层，可能是扫描件：{OCR_MISSING}。", file=source)
     return blocks
@@ -180,7 +179,7 @@ def _image_blocks(data: bytes, source: str) -> list[Block]:
         raise InputError(f"{OCR_MISSING}。", file=source) from None
     except Exception as err:  # PIL refuses a broken image with several types
         raise InputError(f"无法读取图片（{type(err).__name__}），文件可能已损坏。", file=source) from None
-    return [Block(p, "图片（文字识别）", ocr=True) for p in unwrap(_clean(text)) if p]
+    return [Block(p, "图片", ocr=True) for p in unwrap(_clean(text)) if p]
 
 
 def _text_blocks(data: bytes, source: str) -> list[Block]:

@@ -87,7 +87,8 @@ def merge(candidates: list[Candidate]) -> list[MaterialRow]:
         if same.last_year is None and c.last_year is not None:
             same.last_year = c.last_year
         same.ocr = same.ocr and c.ocr  # a text layer stating it too confirms the OCR reading
-    order = sorted((c for kept in groups.values() for c in kept), key=lambda c: candidates.index(c))
+    position = {id(c): k for k, c in enumerate(candidates)}
+    order = sorted((c for kept in groups.values() for c in kept), key=lambda c: position[id(c)])
     conflict_no: dict[tuple[str, str], int] = {}
     rows = []
     for n, c in enumerate(order, start=1):

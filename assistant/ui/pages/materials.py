@@ -57,7 +57,7 @@ def _table(result: Extracted, keep: dict[int, str]) -> pd.DataFrame:
                 "value": format_value(r.value),
                 "unit": r.unit,
                 "last_year": "" if r.last_year is None else format_value(r.last_year),
-                "source": r.source + ("（请对照扫描件核对）" if r.confirm else ""),
+                "source": r.source,  # an OCR row ends with rows.OCR_NOTE: check it against the scan
                 "sentence": r.sentence,
                 "conflict": "" if r.conflict is None else f"冲突{r.conflict}",
             }
