@@ -37,3 +37,16 @@ def test_resolve_a_conflict_and_accept_rows_into_the_report_figures():
     figures = {f.item: f for f in Workspace.open(get_settings().workspace_path).figures(report_id)}
     assert figures["宣讲会"].value == 14 and figures["宣讲会"].sentence == "全年召开宣讲会14场。"
     assert figures["发放宣传册"].source == "宣传科.docx 第1行"
+
+
+def test_a_number_in_the_draft_shows_the_material_sentence_its_figure_came_from():
+    from assistant.check import check_text
+    from assistant.core.figures import Figure
+    from assistant.ui.render import section_html
+
+    fig = Figure(
+        id="F01", item="宣讲会", value=14, unit="场", source="宣传科.docx 第2段", sentence="全年召开宣讲会14场。"
+    )
+    text = "全年举办宣讲会14场。"
+    html = section_html(text, check_text(text, [fig], scope="section"), {"F01": fig})
+    assert "来源：宣传科.docx 第2段" in html and "原文：全年召开宣讲会14场。" in html
