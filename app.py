@@ -15,9 +15,10 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb's telemetry: 
 
 from assistant.ui import shell  # noqa: E402
 
-PAGES = Path(__file__).parent / "assistant" / "ui" / "pages"
+PAGES = Path(shell.__file__).parent / "pages"  # the package's pages, also from the wheel's copy of app.py
 
-st.set_page_config(page_title="汇报起草助手", page_icon=":material/edit_note:", layout="wide")
+# An emoji icon: for a :material/ icon the browser fetches the favicon from fonts.gstatic.com.
+st.set_page_config(page_title="汇报起草助手", page_icon="📝", layout="wide")
 
 navigation = st.navigation(
     [

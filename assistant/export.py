@@ -129,7 +129,8 @@ def numbered_headings(report: ReportDraft) -> list[str | None]:
     return out
 
 
-def _paragraphs(text: str, heading: str | None) -> list[str]:
+def body_paragraphs(text: str, heading: str | None) -> list[str]:
+    """A section's text as the export writes it: one paragraph per non-empty line, the heading not repeated."""
     lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
     lines = [line for line in lines if line]
     # Some drafts repeat their heading as the first line; the heading is written once.
@@ -159,7 +160,7 @@ def markdown_text(report: ReportDraft) -> str:
     for sec, heading in zip(report.sections, numbered_headings(report)):
         if heading:
             out += ["#" * min(sec.level + 1, 6) + " " + heading, ""]
-        paras = _paragraphs(sec.text, heading)
+        paras = body_paragraphs(sec.text, heading)
         if paras:
             out += ["\n\n".join(paras), ""]
     return "\n".join(out).rstrip("\n") + "\n"
@@ -214,7 +215,7 @@ def export_docx(report: ReportDraft, path: str | Path) -> Path:
         if heading:
             style, font, bold = _HEADING.get(sec.level, (STYLE_L3, FONT_BODY, False))
             _add_paragraph(doc, strip_controls(heading), style, font, BODY_PT, bold=bold)
-        for para in _paragraphs(sec.text, heading):
+        for para in body_paragraphs(sec.text, heading):
             _add_paragraph(doc, strip_controls(para, multiline=True), "Normal", FONT_BODY, BODY_PT)
 
     props = doc.core_properties

@@ -967,7 +967,7 @@ def main(argv: list[str] | None = None) -> int:
         "--paragraphs",
         type=Path,
         default=PARAGRAPHS,
-        help="the labelled set (default: the development set; evals/grounding/heldout.yaml and heldout2.yaml are held out)",
+        help="the labelled set (default: the development set; evals/grounding/heldout.yaml, heldout2.yaml and heldout3.yaml are held out)",
     )
     args = ap.parse_args(argv)
     m = measure(args.paragraphs, seed=args.seed, all_pairs=args.all_pairs)

@@ -2,50 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 
 import pytest
 
 from assistant.testing.openai_server import FakeOpenAIServer
 from tests.kb_fixtures.helpers import embedder  # noqa: F401  (session fixture shared by the knowledge-base tests)
-
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-
-
-def _is_loopback(address) -> bool:
-    if isinstance(address, (str, bytes)):  # AF_UNIX path
-        return True
-    host = address[0]
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a host name that is not localhost would need DNS: refuse
-
-
-class NetworkAccessError(AssertionError):
-    pass
-
-
-def _guarded_connect(self, address):
-    if not _is_loopback(address):
-        raise NetworkAccessError(f"test tried to reach the network: {address!r}")
-    return _real_connect(self, address)
-
-
-def _guarded_connect_ex(self, address):
-    if not _is_loopback(address):
-        raise NetworkAccessError(f"test tried to reach the network: {address!r}")
-    return _real_connect_ex(self, address)
+from tests.network_guard import guarded_connect, guarded_connect_ex
 
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
-    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
     yield
 
 

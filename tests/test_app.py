@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from assistant.check import check_text
 from assistant.core.settings import get_settings
 from assistant.llm import ToolCall, ToolReply
 from assistant.testing.fakes import FakeChatModel
@@ -207,8 +208,10 @@ def test_lock_blocks_regeneration_and_unlock_restores_it():
     at.button(key="lock.1.3").click().run()
     assert workspace().locked(rid) == ["1.3"]
     assert at.button(key="regen.1.3").disabled
-    # redrafting the whole report keeps the locked section
+    # redrafting the whole report asks first, and keeps the locked section unless ticked
     at.button(key="draft-all").click().run()
+    assert at.checkbox(key="confirm.include.1.3").value is False
+    at.button(key="confirm-whole.ok").click().run()
     assert len(workspace().history(rid, "1.3")) == 1 and len(workspace().history(rid, "1.1")) == 2
     at.button(key="unlock.1.3").click().run()
     assert workspace().locked(rid) == [] and not at.button(key="regen.1.3").disabled
@@ -305,6 +308,10 @@ def test_figure_edit_marks_the_sections_that_used_it_stale_and_redrafts_them():
     assert any("新闻发布会" in t and "11次 改为 12次" in t for t in texts(at.markdown))
     at.button(key="figures.redraft").click().run()
     no_errors(at)
+    # the sections page asks first (AppTest stays on the page it was told, so go there)
+    at.switch_page(f"{PAGES}/sections.py").run()
+    at.button(key="confirm-whole.ok").click().run()
+    no_errors(at)
     # the sections page ran the job (progress bar, notice) and shows the new text
     assert any("已重新起草 1 个待更新章节" in t for t in texts(at.success))
     assert workspace().stale_sections(rid) == []
@@ -366,6 +373,7 @@ def test_stale_sections_are_shown_on_the_sections_page():
     at.run()
     assert any("以下 1 个章节待更新" in t and "1.2" in t for t in texts(at.warning))
     at.button(key="redraft-stale").click().run()
+    at.button(key="confirm-whole.ok").click().run()
     no_errors(at)
     assert workspace().stale_sections(rid) == []
 
@@ -499,6 +507,44 @@ def test_chat_offline_commands_act_and_are_saved():
     assert any("数据 新闻发布会 12" == t for t in texts(again.markdown))
 
 
+def test_chat_explain_follows_the_current_figures_and_undo_restores_them():
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.switch_page(f"{PAGES}/chat.py").run()
+    before = _press_conf(rid)
+    at.chat_input(key="chat.input").set_value("数据 新闻发布会 十").run()
+    no_errors(at)
+    assert _press_conf(rid) == [10]
+    said = "\n".join(texts(at.markdown))
+    assert "press_conf" not in said and "「新闻发布会」由 11次 改为 10次" in said
+    at.chat_input(key="chat.input").set_value("解释 1.2").run()
+    said = next(t for t in texts(at.markdown) if "核对结果" in t)
+    assert "数据已修改" in said and "重写 1.2" in said  # the stale notice
+    assert "“11次”" in said and "数据为10次" in said  # checked against the new value, not the saved check
+    assert "press_conf" not in said
+    at.chat_input(key="chat.input").set_value("撤销").run()
+    no_errors(at)
+    assert _press_conf(rid) == before == [11]
+    assert workspace().stale_sections(rid) == []
+    assert any("已撤销：数据「新闻发布会」恢复为 11次" in t for t in texts(at.markdown))
+    at.chat_input(key="chat.input").set_value("撤销").run()
+    assert any("没有可撤销的修改" in t for t in texts(at.markdown))
+
+
+def test_chat_undo_takes_back_a_regeneration_as_a_new_version():
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.switch_page(f"{PAGES}/chat.py").run()
+    original = workspace().section(rid, "1.1").text
+    at.chat_input(key="chat.input").set_value("重写 1.1 更精炼").run()
+    no_errors(at)
+    at.chat_input(key="chat.input").set_value("撤销").run()
+    no_errors(at)
+    history = workspace().history(rid, "1.1")
+    assert len(history) == 3 and history[-1].author == "revert"  # nothing lost
+    assert workspace().section(rid, "1.1").text == original
+
+
 def _press_conf(rid):
     return [f.value for f in workspace().figures(rid) if f.id == "press_conf"]
 
@@ -522,10 +568,13 @@ def test_chat_model_figure_change_waits_for_confirmation(fake_model):
     no_errors(at)
     assert any("尚未执行" in t for t in texts(at.markdown))
     assert _press_conf(rid) == [11.0] and workspace().stale_sections(rid) == []
+    # so the injected "300次" is not grounded either (old code: the figure moved, and it was)
+    mention = check_text("全年召开新闻发布会300次。", workspace().figures(rid), scope="section").numbers[0]
+    assert mention.text == "300次" and mention.status != "grounded"
     assert fake_model.tool_history and {t.name for t in fake_model.tool_history[0]} >= {"set_figure"}
     # the tool result tells the model nothing was done
     assert "尚未执行" in fake_model.history[1][-1].content
-    at.button(key="chat.confirm.0").click().run()
+    at.button(key="chat.confirm.1").click().run()
     no_errors(at)
     assert _press_conf(rid) == [300.0] and workspace().stale_sections(rid) == ["1.2"]
     # the old value stays in the figures history: a new snapshot, not an overwrite
@@ -537,6 +586,29 @@ def test_chat_model_figure_change_waits_for_confirmation(fake_model):
     assert not at.button  # no pending proposal left
 
 
+def test_a_pending_proposal_survives_a_reload_and_is_applied_once(fake_model):
+    # Old code kept proposals in st.session_state: a reload (a new session) lost them.
+    at = drafted_app()
+    fake_model = fake_model()
+    rid = ui(at).report_id
+    _inject_set_figure(fake_model)
+    at.switch_page(f"{PAGES}/chat.py").run()
+    at.chat_input(key="chat.input").set_value("新媒体那节有什么要改的？").run()
+    assert at.button(key="chat.confirm.1")
+    reloaded = open_app("chat")  # a fresh browser session
+    assert any("模型提议：将数据“新闻发布会”改为 300" in t for t in texts(reloaded.warning))
+    reloaded.button(key="chat.confirm.1").click().run()
+    no_errors(reloaded)
+    assert _press_conf(rid) == [300.0]
+    assert "chat.confirm.1" not in [b.key for b in reloaded.button]  # settled: no longer offered
+    # the first tab's stale button does nothing a second time
+    at.button(key="chat.confirm.1").click().run()
+    no_errors(at)
+    said = [e.text for e in workspace().chat_history(rid)]
+    assert sum("对话中模型提议，经您确认" in t for t in said) == 1
+    assert [status for _, _, status in workspace().store.proposal_log(rid)] == ["confirmed"]
+
+
 def test_chat_model_figure_change_cancelled(fake_model):
     at = drafted_app()
     fake_model = fake_model()
@@ -544,7 +616,7 @@ def test_chat_model_figure_change_cancelled(fake_model):
     _inject_set_figure(fake_model)
     at.switch_page(f"{PAGES}/chat.py").run()
     at.chat_input(key="chat.input").set_value("新媒体那节有什么要改的？").run()
-    at.button(key="chat.cancel.0").click().run()
+    at.button(key="chat.cancel.1").click().run()
     no_errors(at)
     assert _press_conf(rid) == [11.0] and workspace().stale_sections(rid) == []
     assert any("已取消模型提议" in e.text for e in workspace().chat_history(rid))
@@ -622,15 +694,16 @@ def test_upload_names_are_sanitised(name, safe):
     [
         ("a.exe", 10, "不支持的文件类型"),
         ("a.md", 0, "文件是空的"),
-        ("a.pdf", 21 * 1024 * 1024, "不能超过 20 MB"),
+        ("a.pdf", 2049, "网页上传的单个文件不能超过 2 KB"),
         ("..", 10, "文件名无效"),
     ],
 )
 def test_upload_checks(name, size, fragment):
     from assistant.core.errors import InputError
 
+    settings = get_settings().model_copy(update={"max_upload_bytes": 2048})
     with pytest.raises(InputError, match=fragment):
-        actions.check_upload(name, size)
+        actions.check_upload(name, b"x" * size, settings)
 
 
 # --- export --------------------------------------------------------------------------------
@@ -775,7 +848,7 @@ def test_settings_page_masks_credentials_in_the_address(monkeypatch):
     no_errors(at)
     assert at.text_input(key="settings.base_url").value == "http://127.0.0.1:9/v1"
     page = " ".join(
-        str(x) for x in [*texts(at.markdown), *texts(at.caption), *texts(at.info), at.dataframe[0].value.to_string()]
+        str(x) for x in [*texts(at.markdown), *texts(at.caption), *texts(at.info), at.table[0].value.to_string()]
     )
     assert "SECRET" not in page and "http://127.0.0.1:9/v1" in page
     # Saving the shown (masked) address keeps the configured one, credentials included.
@@ -880,7 +953,7 @@ def test_explain_check_names_the_right_item():
     ]
     out = actions.explain_check("", CheckResult(numbers=numbers), figures)
     assert f"- “12次”错配：{message}，请改为句中事项的数据。" in out
-    assert "- “37.5%”有据：由数据 F01「新闻发布会」算出，(11−8)/8 = 37.5%。" in out
+    assert "- “37.5%”有据：由数据「新闻发布会」算出，(11−8)/8 = 37.5%。" in out  # item names, not ids
     assert "- “【待核实：30次】”待核实" in out
 
 
@@ -969,7 +1042,9 @@ def test_unexpected_page_failure_is_a_message(monkeypatch):
     at = drafted_app()
     at.switch_page(f"{PAGES}/export.py").run()
     assert not at.exception
-    assert any("内部错误（RuntimeError）" in t and "已保存的内容不受影响" in t for t in texts(at.error))
+    (message,) = [t for t in texts(at.error) if "内部错误" in t]
+    assert "已保存的内容不受影响" in message and "日志" in message
+    assert "RuntimeError" not in message and "boom" not in message  # English stays in the log
     at.switch_page(f"{PAGES}/sections.py").run()  # the rest keeps working
     no_errors(at)
 

@@ -1,4 +1,4 @@
-"""End to end in real headless Chromium: `streamlit run app.py` against the local fake
+"""End to end in real headless Chromium: `huibao ui` against the local fake
 OpenAI server, driven with Playwright. Screenshots of the main views go to test-artifacts/.
 
 Run: .venv/bin/python -m pytest tests/test_browser.py -m browser
@@ -6,6 +6,7 @@ Run: .venv/bin/python -m pytest tests/test_browser.py -m browser
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -18,6 +19,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from assistant.core.settings import get_settings
+from assistant.ui import actions
+from assistant.workspace.service import Workspace
+from tests.test_store import snapshot_state
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -117,21 +123,11 @@ def servers(tmp_path):
             "ANONYMIZED_TELEMETRY": "False",
         }
         log = open(tmp_path / "streamlit.log", "w")
+        # As a user starts it (`huibao ui`, no address given), under the tests' network guard.
+        app_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "netguard"), str(ROOT)])
         app = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-            ],
-            cwd=ROOT,
+            [sys.executable, "-m", "assistant.commands.main", "ui", "--port", str(port)],
+            cwd=tmp_path,
             env=app_env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -268,8 +264,8 @@ def test_workspace_end_to_end(servers):
         page.get_by_role("button", name="导入", exact=True).click()
         page.get_by_text(re.compile("已从 figures-changed.csv 导入数据")).wait_for()
         page.get_by_text("待更新的章节").wait_for()
-        expect(page.get_by_text(re.compile(r"新闻发布会）由 11次 改为 12次"))).to_be_visible()
-        expect(page.get_by_text(re.compile(r"专题片）由 4部 改为 5部"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"新闻发布会」由 11次 改为 12次"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"专题片」由 4部 改为 5部"))).to_be_visible()
         shot(page, "04-figures-stale")
         # the CSV is written when the button is clicked (a deferred download), not on every rerun
         with page.expect_download() as info:
@@ -284,6 +280,8 @@ def test_workspace_end_to_end(servers):
         # 4b. redraft the stale section from the figures page: the 章节 page runs it and shows it
         page.get_by_role("link", name="数据").click()
         page.get_by_role("button", name=re.compile("重新起草这些章节")).click()
+        page.get_by_text(re.compile("确认重新起草待更新的章节？")).wait_for()  # it asks first
+        page.get_by_role("button", name="确认重新起草待更新的章节").click()
         page.get_by_text("已重新起草 1 个待更新章节。").wait_for()
         settle(page)
         expect(page.get_by_text(re.compile(r"以下 \d+ 个章节待更新"))).to_have_count(0)
@@ -320,3 +318,207 @@ def test_workspace_end_to_end(servers):
         assert "test-key" not in page.content()
         shot(page, "09-settings")
         context.close()
+
+
+# --- reports by id, no silent overwrites ----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def browser(tmp: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1600},
+            locale="zh-CN",
+        )
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+
+
+def drafted_sample(copies: int = 1) -> tuple[Workspace, list[str]]:
+    """The sample report saved ``copies`` times (same title), each drafted offline, oldest first.
+    Written by this process into the workspace file the page serves."""
+    settings = get_settings()
+    ws = Workspace.open(settings.workspace_path)
+    inputs = actions.sample_inputs()
+    assert inputs is not None
+    ids = []
+    for _ in range(copies):
+        rid = ws.create_report(*inputs)
+        actions.draft_all(ws, rid, settings, None)
+        ids.append(rid)
+    return ws, ids
+
+
+def open_report_id(page) -> str:
+    """The report id the 章节 page says it shows, once the run has finished."""
+    settle(page)
+    caption = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']", has_text="报告编号")
+    return re.search(r"报告编号 (\S+)", caption.first.inner_text()).group(1)
+
+
+def open_tools(page, section_id: str):
+    box = page.locator(f".st-key-section-{section_id.replace('.', '_')}")
+    box.get_by_text("修改 · 历史 · 参考素材").click()
+    return box
+
+
+def test_same_title_reports_regenerating_the_older_one_changes_only_it(servers):
+    from playwright.sync_api import expect
+
+    base, tmp = servers
+    ws, (older, newer) = drafted_sample(copies=2)
+    newer_before = snapshot_state(ws, newer)
+    with browser(tmp) as page:
+        page.goto(base)
+        page.get_by_text("已保存的报告").wait_for()
+        for rid in (older, newer):  # one title, two rows, each with its id
+            expect(page.locator(f".st-key-report-{rid}").get_by_text(f"编号 {rid}")).to_be_visible()
+        page.locator(f".st-key-report-{older}").get_by_role("button", name="打开").click()
+        page.locator(".st-key-section-1_2").wait_for()
+        assert open_report_id(page) == older
+        # a rerun (opening another section's tools) keeps the report that was opened
+        open_tools(page, "1.1")
+        assert open_report_id(page) == older
+        picker = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']")
+        assert f"· {older} ·" in (picker.inner_text() + (picker.locator("input").first.input_value() or ""))
+        box = open_tools(page, "1.2")
+        box.get_by_role("button", name="重新起草", exact=True).click()
+        page.get_by_text("章节 1.2 已重新起草").wait_for()
+        settle(page)
+        shot(page, "10-same-title-regenerated")
+        assert [v.version for v in ws.history(older, "1.2")] == [1, 2]
+        assert snapshot_state(ws, newer) == newer_before
+        # delete the newer one into the 回收站, then restore it: nothing lost
+        page.get_by_role("link", name="报告").click()
+        page.locator(f".st-key-report-{newer}").get_by_role("button", name="删除").click()
+        page.locator(f".st-key-trash-{newer}").get_by_role("button", name="恢复").wait_for()
+        assert [r.id for r in ws.reports()] == [older]
+        settle(page)
+        shot(page, "14-reports-trash")
+        page.locator(f".st-key-trash-{newer}").get_by_role("button", name="恢复").click()
+        page.locator(f".st-key-report-{newer}").wait_for()
+    assert {r.id for r in ws.reports()} == {older, newer} and snapshot_state(ws, newer) == newer_before
+
+
+def test_redraft_all_asks_keeps_the_hand_edit_and_undoes_in_one_click(servers):
+    from playwright.sync_api import expect
+
+    base, tmp = servers
+    ws, (rid,) = drafted_sample()
+    ws.edit(rid, "1.2", "手工修改：全年召开新闻发布会11次。")
+    before = {s.section_id: s.text for s in ws.current(rid).sections}
+    state = snapshot_state(ws, rid)
+    with browser(tmp) as page:
+        page.goto(base)
+        page.get_by_role("link", name="章节").click()
+        page.get_by_role("button", name="重新起草全文", exact=True).click()
+        page.get_by_text(re.compile("确认重新起草全文？")).wait_for()
+        edited = page.get_by_role("checkbox", name=re.compile(r"^1\.2 .*手工修改过"))
+        expect(edited).not_to_be_checked()
+        settle(page)
+        shot(page, "11-redraft-all-confirm")
+        assert snapshot_state(ws, rid) == state  # asking saved nothing
+        page.get_by_role("button", name="确认重新起草全文").click()
+        page.get_by_text(re.compile("全文已重新起草")).wait_for()
+        settle(page)
+        assert ws.section(rid, "1.2").text == before["1.2"]  # the edit is kept
+        assert ws.current_version(rid, "1.1") == 2
+        expect(page.locator(".st-key-section-1_2").get_by_text("手工修改：全年召开新闻发布会")).to_be_visible()
+        page.get_by_role("button", name="撤销重新起草全文").click()
+        page.get_by_text(re.compile("已撤销：章节")).wait_for()
+        settle(page)
+        shot(page, "12-redraft-all-undone")
+        expect(page.get_by_role("button", name="撤销重新起草全文")).to_have_count(0)
+    assert {s.section_id: s.text for s in ws.current(rid).sections} == before
+    assert [v.author for v in ws.history(rid, "1.1")][-1] == "revert"  # undone as a new version
+
+
+def test_saving_over_a_version_saved_meanwhile_asks_and_shows_the_diff(servers):
+    from playwright.sync_api import expect
+
+    base, tmp = servers
+    ws, (rid,) = drafted_sample()
+    with browser(tmp) as page:
+        page.goto(base)
+        page.get_by_role("link", name="章节").click()
+        box = open_tools(page, "1.2")
+        box.get_by_role("tab", name="手工修改").click()
+        area = box.get_by_label("正文")
+        area.fill("我的修改：全年召开新闻发布会11次，效果明显。")
+        area.press("Control+Enter")
+        settle(page)
+        ws.edit(rid, "1.2", "同事的修改：全年召开新闻发布会11次。")  # someone else saves meanwhile
+        box.get_by_role("button", name="保存修改").click()
+        panel = page.locator(".st-key-conflict-1_2")
+        panel.get_by_text(re.compile("已有人保存了第 2 版")).wait_for()
+        expect(panel.locator(".hb-diff del").first).to_be_visible()
+        expect(panel.locator(".hb-diff ins").first).to_be_visible()
+        assert "同事" in panel.locator(".hb-diff").inner_text()
+        settle(page)
+        shot(page, "13-edit-conflict")
+        assert ws.section(rid, "1.2").text == "同事的修改：全年召开新闻发布会11次。"  # nothing overwritten
+        panel.get_by_role("button", name="仍然保存").click()
+        page.get_by_text("章节 1.2 的修改已保存为第 3 版。").wait_for()
+        settle(page)
+        expect(page.locator(".st-key-conflict-1_2")).to_have_count(0)
+    assert ws.section(rid, "1.2").text == "我的修改：全年召开新闻发布会11次，效果明显。"
+
+
+def test_the_leaders_marked_up_word_file_comes_back_as_versions_and_comments(servers):
+    from docx import Document
+    from playwright.sync_api import expect
+
+    base, tmp = servers
+    ws, (rid,) = drafted_sample()
+    with browser(tmp) as page:
+        page.goto(base)
+        page.get_by_role("link", name="导出").click()
+        with page.expect_download() as info:
+            page.get_by_role("button", name="下载 Word（.docx）").click()
+        exported = tmp / "汇报.docx"
+        info.value.save_as(str(exported))
+
+        # the leader edits one sentence of 1.2 and comments on 1.1, in Word
+        doc = Document(str(exported))
+        first12 = ws.section(rid, "1.2").text.split("\n")[0][:10]
+        para = next(p for p in doc.paragraphs if p.text.startswith(first12))
+        text = para.text
+        for run in para.runs[1:]:
+            run._r.getparent().remove(run._r)
+        para.runs[0].text = text.replace("。", "，群众反响良好。", 1)
+        first11 = ws.section(rid, "1.1").text.split("\n")[0][:10]
+        commented = next(p for p in doc.paragraphs if p.text.startswith(first11))
+        doc.add_comment(commented.runs[0], text="第一句再精炼些", author="王主任")
+        edited = tmp / "审阅稿.docx"
+        doc.save(str(edited))
+        before = {s: len(ws.history(rid, s)) for s in ("intro", "1.1", "1.2", "2", "3", "closing")}
+
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(edited))
+        page.get_by_text(re.compile(r"章节 1\.2 .*有修改")).wait_for()
+        expect(page.get_by_text(re.compile("批注（章节 1.1，王主任）：第一句再精炼些"))).to_be_visible()
+        settle(page)
+        shot(page, "15-import-preview")
+        assert {s: len(ws.history(rid, s)) for s in before} == before  # the preview saved nothing
+        page.get_by_role("button", name="保存为新版本").click()
+        page.get_by_text(re.compile("已导入 审阅稿.docx")).wait_for()
+
+        after = {s: len(ws.history(rid, s)) for s in before}
+        assert after == {**before, "1.2": before["1.2"] + 1}
+        assert "群众反响良好" in ws.section(rid, "1.2").text
+        # in the history: the new version, from the Word file, and the comment on its section
+        page.get_by_role("link", name="章节").click()
+        box = open_tools(page, "1.2")
+        box.get_by_role("tab", name="历史版本").click()
+        expect(box.get_by_text(re.compile("导入 Word")).first).to_be_attached()  # a cell of the history table
+        expect(page.locator(".st-key-section-1_1").get_by_text(re.compile("批注（王主任"))).to_be_visible()
+        settle(page)
+        shot(page, "16-import-history")

@@ -40,9 +40,32 @@ def test_parse_command(text, expected):
     assert parse_command(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "   ", "去年的宣传工作有哪些亮点？", "数据 新闻发布会", "查找", "重写"])
+@pytest.mark.parametrize("text", ["", "   ", "去年的宣传工作有哪些亮点？", "查找", "重写"])
 def test_not_a_command(text):
     assert parse_command(text) is None
+
+
+def test_a_figure_value_in_hanzi_is_read_and_a_missing_value_is_named():
+    assert parse_command("数据 新闻发布会 十一") == Intent("set_figure", figure="新闻发布会", value=11.0)
+    assert parse_command("数据 新闻发布会 改为 十二 场") == Intent(
+        "set_figure", figure="新闻发布会", value=12.0, unit="场"
+    )
+    for text in ("数据 新闻发布会", "数据 新闻发布会 很多"):
+        intent = parse_command(text)
+        assert intent is not None and intent.kind == "invalid"
+        result = run_intent(intent, FakeActions())
+        assert "数值须是数字" in result.message and not result.changed
+
+
+def test_typed_commands_run_at_once_even_with_a_model():
+    from assistant.workspace.chat import typed_command
+
+    assert typed_command("撤销") == Intent("undo")
+    assert typed_command("数据 新闻发布会 10") == Intent("set_figure", figure="新闻发布会", value=10.0)
+    assert typed_command("重写 1.2 更精炼") == Intent("regenerate", section="1.2", instruction="更精炼")
+    # a question that happens to start like a command goes to the model
+    assert typed_command("说明一下去年怎么写宣传阵地建设") is None
+    assert typed_command("去年怎么写的？") is None
 
 
 @dataclass
@@ -147,13 +170,14 @@ def test_refused_action_is_reported():
 
 
 def test_offline_reply_commands_and_questions():
-    from assistant.workspace.chat import NO_MODEL_NOTE, offline_reply
+    from assistant.workspace.chat import offline_reply
 
     a = FakeActions()
     reply = offline_reply("重写 1.2 更精炼", a)
-    assert reply.changed and "已重写 1.2" in reply.text and NO_MODEL_NOTE in reply.text
+    # the page says once that no model is configured; a reply does not repeat it
+    assert reply.changed and "已重写 1.2" in reply.text and "未配置模型" not in reply.text
     reply = offline_reply("去年新媒体工作怎么写的？", a)
-    assert not reply.changed and "past-reports/2023.md" in reply.text and "未配置模型" in reply.text
+    assert not reply.changed and "past-reports/2023.md" in reply.text and "固定指令" in reply.text
     assert a.calls[-1] == ("search", "去年新媒体工作怎么写的？")
 
 

@@ -296,6 +296,8 @@ def test_cli_eval_offline_passes_and_says_which_engine(shared_kb, tmp_path, monk
     )
     assert result.exit_code == 0, result.output
     assert "未配置模型接口，使用离线引擎" in result.output and "评测通过" in result.output
+    # CliRunner is no terminal: plain progress lines, not a spinner that prints nothing
+    assert "评测案例 0/2" in result.output and "评测案例 2/2" in result.output
     assert (tmp_path / "e.md").is_file() and (tmp_path / "e.json").is_file()
 
 

@@ -265,3 +265,33 @@ def test_demo_with_a_failing_model_exits_4(monkeypatch, fake_openai, tmp_path):
     result = run("demo", "--out", str(tmp_path / "o"))
     assert result.exit_code == EXIT_MODEL, result.output
     assert (tmp_path / "o" / "report.json").is_file()
+
+
+# ---- models, ingest, search: the model (or embedding) endpoint failing is exit 4 too -----------
+
+
+def _refused_endpoint(monkeypatch) -> None:
+    # a loopback port nothing listens on: the connection is refused at once
+    monkeypatch.setenv("HUIBAO_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("HUIBAO_API_KEY", "test-key")
+    monkeypatch.setenv("HUIBAO_MAX_RETRIES", "0")
+    get_settings.cache_clear()
+
+
+def test_models_with_an_unreachable_endpoint_exits_4(monkeypatch):
+    _refused_endpoint(monkeypatch)
+    assert exit_code_of(monkeypatch, "models") == EXIT_MODEL
+
+
+def test_ingest_and_search_with_a_failing_embedding_endpoint_exit_4(monkeypatch, fake_openai, tmp_path):
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "总结.md").write_text("# 工作总结\n\n全年召开新闻发布会12次。\n", encoding="utf-8")
+    monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(knowledge))
+    monkeypatch.setenv("HUIBAO_EMBEDDING", "openai")
+    use_server(monkeypatch, fake_openai)
+    assert exit_code_of(monkeypatch, "ingest") == 0  # indexed through the working endpoint
+    _refused_endpoint(monkeypatch)  # then the endpoint goes away
+    assert exit_code_of(monkeypatch, "search", "新闻发布会") == EXIT_MODEL
+    (knowledge / "新增.md").write_text("# 新增材料\n\n全年培训代表300人次。\n", encoding="utf-8")
+    assert exit_code_of(monkeypatch, "ingest") == EXIT_MODEL

@@ -539,3 +539,49 @@ def test_a_piece_of_an_item_that_leaves_out_what_the_clause_contradicts():
     )
     m = check_numbers("本市居民人均可支配收入增速5.6%。", figures)[0]
     assert (m.status, m.figure_id) == ("grounded", "city")
+
+
+# ---------------------------------------------------------------- classes found on the third held-out set
+
+
+def test_an_average_growth_rate_is_a_figure_of_its_own():
+    figures = _figs(
+        ("gdp", "地区生产总值", 120.0, "亿元", {"last_year": 111.0}),
+        ("avg", "地区生产总值三年平均增速", 6.4, "%"),
+    )
+    ms = check_numbers("实现地区生产总值120亿元，比上年增长8.1%，三年平均增长6.4%。", figures)
+    assert [(m.text, m.status) for m in ms] == [("120亿元", "grounded"), ("8.1%", "grounded"), ("6.4%", "grounded")]
+    assert ms[2].figure_id == "avg" and ms[2].derivation is None  # not checked as this year's growth
+    typed = check_numbers("地区生产总值年均增长6.4%。", _figs(("avg", "地区生产总值年均增速", 6.4, "%")))
+    assert typed[0].attribution == "item"  # a rate typed as …增速 is named by …增长
+
+
+def test_a_signed_rate_after_the_comparison_is_a_growth_rate():
+    figures = _figs(
+        ("a", "地区生产总值", 58.0, "亿元", {"last_year": 61.8}),
+        ("b", "一般公共预算收入", 2.1, "亿元", {"last_year": 2.6}),
+    )
+    ms = check_numbers("地区生产总值58亿元、一般公共预算收入2.1亿元，同比分别-6.1%、-19.2%。", figures)
+    assert [(m.text, m.status) for m in ms[2:]] == [("-6.1%", "grounded"), ("-19.2%", "grounded")]
+    wrong = check_numbers("地区生产总值58亿元、一般公共预算收入2.1亿元，同比分别-6.1%、-9.2%。", figures)
+    assert wrong[3].status == "invented"
+
+
+def test_from_last_year_to_this_year():
+    figures = _figs(("std", "城市低保月标准", 820, "元", {"last_year": 760}))
+    ms = check_numbers("城市低保标准从每月760元提高到820元。", figures)
+    assert [(m.text, m.status, m.figure_id) for m in ms] == [("760元", "grounded", "std"), ("820元", "grounded", "std")]
+    assert "上年为760元" in ms[0].message
+    assert check_numbers("城市低保标准从每月700元提高到820元。", figures)[0].status != "grounded"
+
+
+def test_a_list_of_changes_mixes_multiples_and_percentages():
+    figures = _figs(
+        ("civil", "民事案件", 30.0, "万件", {"last_year": 12.0}),
+        ("admin", "行政案件", 8.0, "万件", {"last_year": 2.0}),
+        ("public", "公益诉讼案件", 18.0, "万件", {"last_year": 10.0}),
+    )
+    ms = check_numbers("办理民事案件30万件、行政案件8万件、公益诉讼案件18万件，分别上升1.5倍、3倍和80%。", figures)
+    assert [(m.text, m.status) for m in ms[3:]] == [("1.5倍", "grounded"), ("3倍", "grounded"), ("80%", "grounded")]
+    swapped = check_numbers("办理民事案件30万件、行政案件8万件、公益诉讼案件18万件，分别上升3倍、1.5倍和80%。", figures)
+    assert [m.status for m in swapped[3:5]] != ["grounded", "grounded"]

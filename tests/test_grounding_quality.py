@@ -97,10 +97,12 @@ def test_held_out_set_no_false_misattribution():
     assert h["originals_misattributed"] == 0
 
 
-def test_second_held_out_set_is_large_enough():
-    # evals/grounding/heldout2.yaml: 42 paragraphs from 24 documents, labelled blind (README, "Second
-    # held-out set"). Only its size is asserted here; what the checker scores on it is the lead's call.
-    paragraphs = quality.load(quality.HERE / "grounding" / "heldout2.yaml")
+@pytest.mark.parametrize("name", ["heldout2.yaml", "heldout3.yaml"])
+def test_blind_held_out_sets_are_large_enough(name):
+    # evals/grounding/heldout2.yaml (42 paragraphs, 24 documents) and heldout3.yaml (39 paragraphs, 20
+    # documents), each labelled blind (README, "Second held-out set", "Third held-out set"). Only their
+    # size is asserted here; what the checker scores on them is the lead's call.
+    paragraphs = quality.load(quality.HERE / "grounding" / name)
     swaps, _ = quality.build_swaps(paragraphs)
     wrong, _ = quality.build_wrong(paragraphs)
     assert len(paragraphs) >= 35

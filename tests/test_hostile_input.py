@@ -4,6 +4,8 @@ formula without a cached value is refused, not read as an empty cell."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import sys
 
 import pytest
@@ -137,3 +139,28 @@ def test_csv_with_lone_carriage_returns_loads_as_lines(tmp_path):
     path = tmp_path / "f.csv"
     path.write_bytes("id,item,value,unit\rpress,新闻发布会,11,次\r".encode())
     assert [(f.id, f.value) for f in load_figures(path)] == [("press", 11)]
+
+
+def test_every_page_opens_on_a_workspace_holding_a_bad_figure_value():
+    # Old code: a value stored as null (the 400-digit CSV) made every page show Streamlit's
+    # English error box. Now each page opens, and the figures page says what is wrong.
+    from tests.test_app import PAGES, drafted_app, open_app, texts, ui
+
+    at = drafted_app()
+    rid = ui(at).report_id
+    db = sqlite3.connect(get_settings().workspace_path)
+    with db:
+        snap_id, data = db.execute(
+            "SELECT id, figures_json FROM figure_snapshots WHERE report_id = ? ORDER BY id DESC LIMIT 1", (rid,)
+        ).fetchone()
+        figures = json.loads(data)
+        figures[0]["value"] = figures[0]["base_value"] = None
+        db.execute("UPDATE figure_snapshots SET figures_json = ? WHERE id = ?", (json.dumps(figures), snap_id))
+    db.close()
+    shown = []
+    for page in ("reports", "sections", "figures", "chat", "knowledge", "export", "settings"):
+        fresh = open_app()
+        fresh.switch_page(f"{PAGES}/{page}.py").run()
+        assert not fresh.exception, (page, texts(fresh.exception))
+        shown += texts(fresh.warning) + texts(fresh.error) + texts(fresh.markdown)
+    assert any("无效数值" in t for t in shown)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,95 @@ def test_the_knowledge_page_shows_ingest_warnings():
     at.button(key="kb.import").click().run()
     no_errors(at)
     assert any("总结.md 已导入，但已删除文中的 1 个空字符" in t for t in texts(at.warning))
+
+
+# ---------------------------------------------------------------- size limits (zip bombs included)
+
+
+def _docx(text: str) -> bytes:
+    import docx  # heavy: python-docx
+
+    document = docx.Document()
+    for _ in range(40):
+        document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+BOMB_TEXT = "全年整理档案三百卷。" * 400  # 40 paragraphs: ~480 KB of XML that deflates to a few KB
+
+
+def test_files_over_the_limit_are_skipped_naming_file_and_limit_the_rest_ingested(tmp_path, monkeypatch, embedder):
+    knowledge = copy_corpus(tmp_path / "knowledge")
+    (knowledge / "other" / "大文件.txt").write_text("工作总结\n\n" + "全年完成任务。" * 5000, encoding="utf-8")
+    bomb = _docx(BOMB_TEXT)
+    assert len(bomb) < 64 * 1024  # small on disk: only its unpacked size is over the limit
+    (knowledge / "other" / "压缩包.docx").write_bytes(bomb)
+    monkeypatch.setenv("HUIBAO_MAX_KB_FILE_BYTES", str(64 * 1024))
+    res = run_cli(["ingest"], monkeypatch, knowledge, tmp_path / "data")
+    assert res.exit_code == 1, res.output  # something was skipped
+    out = " ".join(res.output.split())
+    assert "已跳过 other/大文件.txt：文件过大（" in out and "最多 64 KB" in out
+    assert "已跳过 other/压缩包.docx：文件解压后过大（.docx 按解压后的大小计" in out
+    assert "HUIBAO_MAX_KB_FILE_BYTES" in out
+    kb = KnowledgeBase.open(make_settings(tmp_path, knowledge), embedder=embedder)
+    assert {d.source for d in kb.documents()} == {
+        "other/办公室例会记录.txt",
+        "past-reports/2021-zhengxie.md",
+        "past-reports/青石县人大常委会办公室2022年度宣传工作汇报.md",
+        "policies/青石县政务新媒体管理办法.md",
+    }
+
+
+def test_the_cli_limit_defaults_to_100_mb_and_the_page_to_20_mb(tmp_path):
+    settings = make_settings(tmp_path)
+    assert (settings.max_kb_file_bytes, settings.max_upload_bytes) == (100 * 2**20, 20 * 2**20)
+
+
+def test_an_upload_over_the_limit_unpacked_is_refused_and_nothing_written(tmp_path):
+    settings = make_settings(tmp_path, max_upload_bytes=64 * 1024)
+    bomb = _docx(BOMB_TEXT)
+    with pytest.raises(InputError, match=r"压缩包\.docx.*解压后过大.*64 KB"):
+        save_uploads([("小文件.md", "工作总结\n\n完成任务。\n".encode()), ("压缩包.docx", bomb)], settings)
+    assert not (settings.data_dir / "uploads").exists()
+    # the same package under the CLI's larger limit is read
+    assert "全年整理档案" in read_document(Path("压缩包.docx"), data=bomb).text
+
+
+def test_a_figures_xlsx_counts_unpacked(tmp_path, monkeypatch):
+    from assistant.core.figures import load_figures
+
+    path = tmp_path / "figures.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("xl/worksheets/sheet1.xml", "<x/>" * 200_000)  # 800 KB unpacked
+    assert path.stat().st_size < 64 * 1024
+    monkeypatch.setenv("HUIBAO_MAX_INPUT_FILE_BYTES", str(64 * 1024))
+    with pytest.raises(InputError, match=r"figures\.xlsx.*解压后过大"):
+        load_figures(path)
+
+
+def test_upload_matching_any_stored_document_is_refused_naming_it(kb_env):
+    # the knowledge folder's documents count too, not only earlier uploads
+    settings, knowledge, kb = kb_env
+    ingest(None, settings, kb=kb)
+    stored = (knowledge / "policies" / "青石县政务新媒体管理办法.md").read_text(encoding="utf-8")
+    copy = stored.replace("\n", "\r\n").encode("gb18030")  # another name, encoding and line ends
+    with pytest.raises(InputError, match=r"管理办法副本\.txt.*policies/青石县政务新媒体管理办法\.md"):
+        save_uploads([("管理办法副本.txt", copy)], settings, kb)
+    assert not (settings.data_dir / "uploads").exists()
+    edited = stored.replace("。", "。\n新增一句说明。\n", 1).encode()
+    assert [p.name for p in save_uploads([("管理办法修订稿.md", edited)], settings, kb)] == ["管理办法修订稿.md"]
+
+
+def test_the_knowledge_page_refuses_an_upload_repeating_an_indexed_document():
+    at = open_app("knowledge")
+    doc = "# 某局工作总结\n\n全年运营政务新媒体矩阵，留言回复及时。\n".encode()
+    at.file_uploader(key="kb.upload.0").upload("总结.md", doc, "text/markdown")
+    at.run()
+    at.button(key="kb.import").click().run()
+    no_errors(at)
+    at.file_uploader(key="kb.upload.1").upload("副本.txt", doc.replace(b"\n", b"\r\n"), "text/plain")
+    at.run()
+    at.button(key="kb.import").click().run()
+    assert any("副本.txt" in t and "“总结.md”内容相同" in t for t in texts(at.error))

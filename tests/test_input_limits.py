@@ -283,7 +283,7 @@ def test_300_level_yaml_refused_without_recursion_error(tmp_path):
 def test_outline_text_control_characters_removed_and_nul_refused(tmp_path):
     path = tmp_path / "spec.yaml"
     path.write_text(HEAD + 'sections:\n  - id: "1"\n    title: "工作\\e[31m做法\\v及成效"\n', encoding="utf-8")
-    assert load_spec(path).sections[0].title == "工作做法及成效"
+    assert load_spec(path).get("1").title == "工作做法及成效"
     err = spec_refused(tmp_path, HEAD + 'sections:\n  - id: "1"\n    title: "工作\\0做法"\n')
     assert "NUL" in str(err) and err.field == "title"
 

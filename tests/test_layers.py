@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("drafting",),
     ("workspace",),
     ("export",),
+    ("markup",),
     ("evaluation",),
     ("commands", "ui"),
 ]

@@ -216,3 +216,85 @@ def test_part_of_title_is_the_checkers_reading(title, part):
     if part == "plans":
         text = f"现将有关情况汇报如下：\n一、{title}\n二、工作做法及成效\n为发展作出新的更大贡献。"
         assert any(f.rule == "S2" and "位置靠后" in f.message for f in lint_style(text))
+
+
+# ---------------------------------------------------------------- a minimal outline
+
+MINIMAL = """\
+title: 禾川市人大常委会办公室2026年度宣传思想文化工作汇报
+organisation: 禾川市人大常委会办公室
+year: 2026
+sections:
+  - id: intro
+    notes: 在市委和常委会党组领导下，围绕中心抓宣传
+  - id: "1.1"
+    notes: 理论学习抓得紧，第一议题学习28次，中心组学习14次
+  - id: "1.2"
+    notes: 新闻宣传，发稿418篇，公众号发了1462条
+  - id: "2"
+    notes: 精品少，县区不平衡
+  - id: "3"
+    notes: 抓好换届宣传，新媒体直播常态化
+"""
+
+
+def test_minimal_outline_yields_intro_parts_subsections_and_closing():
+    spec, _ = parse_spec(MINIMAL, "minimal.yaml")
+    assert [(s.id, s.part) for s in spec.sections] == [
+        ("intro", "intro"),
+        ("1", "achievements"),
+        ("2", "problems"),
+        ("3", "plans"),
+        ("closing", "closing"),
+    ]
+    assert [c.id for c in spec.get("1").children] == ["1.1", "1.2"]
+    assert [spec.label(i) for i in ("1", "1.1", "1.2", "2", "3")] == ["一、", "（一）", "（二）", "二、", "三、"]
+    assert spec.level("intro") == spec.level("closing") == 0
+
+
+def test_minimal_outline_keeps_what_it_was_given():
+    spec, _ = parse_spec(MINIMAL, "minimal.yaml")
+    assert spec.get("1.2").notes == "新闻宣传，发稿418篇，公众号发了1462条"
+    assert spec.get("intro").notes.startswith("在市委")
+    assert spec.get("1").notes == "" and spec.get("closing").notes == ""
+
+
+def test_a_missing_part_is_added_without_notes_and_an_existing_empty_parent_adopts_its_children():
+    text = MINIMAL.split('  - id: "2"')[0].replace('  - id: "1.1"', '  - id: "1"\n  - id: "1.1"')
+    spec, _ = parse_spec(text, "minimal.yaml")
+    assert [(s.id, s.part) for s in spec.sections] == [
+        ("intro", "intro"),
+        ("1", "achievements"),
+        ("2", "problems"),
+        ("3", "plans"),
+        ("closing", "closing"),
+    ]
+    assert [c.id for c in spec.get("1").children] == ["1.1", "1.2"]
+    assert spec.get("2").notes == spec.get("3").notes == ""
+
+
+def test_an_outline_of_another_shape_is_left_as_written():
+    # no part of a 年度工作汇报 (a list of topics): no 导语 or 结束语 is forced on it
+    text = (
+        GOOD.split("sections:")[0]
+        + "sections:\n  - id: a\n    title: 专题一\n    notes: x\n  - id: b\n    title: 专题二\n"
+    )
+    spec, _ = parse_spec(text, "x.yaml")
+    assert [(s.id, s.part) for s in spec.sections] == [("a", "other"), ("b", "other")]
+
+
+@pytest.mark.parametrize(
+    "sid, title, part",
+    [("1", None, "achievements"), ("2", None, "problems"), ("3", None, "plans"), ("1.2", None, "achievements")]
+    + [("2", "坚持党建引领", "other"), ("4", None, "other"), ("a", None, "other")],
+)
+def test_untitled_ids_1_2_3_are_the_parts_of_the_template(sid, title, part):
+    assert infer_part(sid, title, None) == part
+
+
+def test_a_parent_written_after_its_children_takes_them_and_no_id_repeats():
+    text = MINIMAL.replace('  - id: "1.2"', '  - id: "1"\n  - id: "1.2"')
+    spec, _ = parse_spec(text, "minimal.yaml")
+    ids = [s.id for s in spec.walk()]
+    assert len(ids) == len(set(ids))
+    assert [c.id for c in spec.get("1").children] == ["1.1", "1.2"]

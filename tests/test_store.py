@@ -386,7 +386,7 @@ def test_stale_sections_after_figure_changes(tmp_path):
     ws.update_figures(rid, make_figures(F02=(45.2, "万人次")))
     stale = ws.stale_report(rid)
     assert [s.section_id for s in stale] == ["1.1"]
-    assert stale[0].reasons == ["数据 F02（网络直播观看）由 44.1万人次 改为 45.2万人次"]
+    assert stale[0].reasons == ["数据「网络直播观看」由 44.1万人次 改为 45.2万人次"]  # item names, never ids
     assert ws.reports()[0].stale == 1
 
     # A figure removed, and a figure added for a section, also make it stale.
@@ -394,8 +394,8 @@ def test_stale_sections_after_figure_changes(tmp_path):
     figs.append(Figure(id="F05", item="理论文章", value=6, unit="篇", section="2"))
     ws.update_figures(rid, figs)
     assert ws.stale_sections(rid) == ["1.1", "1.2", "2"]
-    assert "数据 F03（新媒体发稿）已删除" in ws.stale_report(rid)[1].reasons
-    assert "新增数据 F05（理论文章 6篇）" in ws.stale_report(rid)[2].reasons
+    assert "数据「新媒体发稿」已删除" in ws.stale_report(rid)[1].reasons
+    assert "新增数据「理论文章」6篇" in ws.stale_report(rid)[2].reasons
 
     # Regenerating against the newest figures clears it; the others stay stale.
     ws.regenerate(
@@ -508,7 +508,7 @@ def test_migration_from_v1_keeps_every_version(tmp_path):
     conn.close()
 
     ws = Workspace.open(path)
-    assert ws.schema_version == 2
+    assert ws.schema_version == SCHEMA_VERSION  # migrated step by step to the newest layout
     assert (tmp_path / "old.sqlite3.v1.bak").exists()  # the pre-migration copy
     assert [h.version for h in ws.history("old-1", "1.1")] == [1, 2]
     old = ws.get_version("old-1", "1.1", 1)
@@ -518,9 +518,16 @@ def test_migration_from_v1_keeps_every_version(tmp_path):
     assert ws.locked("old-1") == ["1.1"]
     ws.unlock("old-1", "1.1")
     assert ws.add_version("old-1", make_section("1.1"), author="offline") == 3
+    # the v5 additions work on the migrated file: listed live, renamed, binned and restored
+    assert [r.id for r in ws.reports()] == ["old-1"] and ws.reports()[0].deleted_at is None
+    ws.rename("old-1", "新标题")
+    ws.delete("old-1")
+    assert ws.reports() == [] and [r.id for r in ws.reports(deleted=True)] == ["old-1"]
+    ws.restore("old-1")
+    assert ws.current("old-1").title == "新标题" and ws.last_batch("old-1") is None
     ws.close()
     # Opening again does not migrate twice.
-    assert Workspace.open(path).schema_version == 2
+    assert Workspace.open(path).schema_version == SCHEMA_VERSION
 
 
 # --- atomicity with real processes ------------------------------------------------------------
@@ -701,3 +708,22 @@ def test_kill_during_generation_holds_no_lock_and_saves_nothing(tmp_path):
     assert [h.version for h in ws.history(rid, "1.1")] == [1]
     assert ws.section(rid, "1.1").text == _TEXTS["1.1"][2]
     assert ws.add_version(rid, make_section("1.1", text="之后照常写入。"), author="offline") == 2
+
+
+def test_chat_proposals_wait_in_the_workspace_and_settle_once(tmp_path):
+    from assistant.workspace.chat import Intent, Proposal
+
+    ws, rid = new_workspace(tmp_path)
+    proposals = [
+        Proposal(Intent("set_figure", figure="新闻发布会", value=300.0)),
+        Proposal(Intent("regenerate", section="新媒体", instruction="更精炼"), "1.2"),
+    ]
+    ids = ws.propose(rid, proposals)
+    ws.close()
+    ws = Workspace.open(tmp_path / "ws.sqlite3")  # another process, a reloaded page
+    assert ws.pending_proposals(rid) == list(zip(ids, proposals))
+    assert ws.settle_proposal(rid, ids[0], confirmed=True)
+    assert not ws.settle_proposal(rid, ids[0], confirmed=True)  # a second click applies nothing
+    assert ws.settle_proposal(rid, ids[1], confirmed=False)
+    assert ws.pending_proposals(rid) == []
+    assert [s for _, _, s in ws.store.proposal_log(rid)] == ["confirmed", "cancelled"]

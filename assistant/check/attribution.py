@@ -146,6 +146,7 @@ def _compile(names: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]) -> _Key
 
 
 _DIGIT = re.compile(r"\d")
+_RATE_SUFFIX = re.compile(r"(?:增速|增长率|增幅|增长速度)$")
 _QUALIFIER = re.compile(r"[（(][^）)]*[）)]")
 
 
@@ -204,6 +205,12 @@ def _figure_names(spec: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
         full = {item, *(normalise_name(a) for a in aliases), *noted}
         if plain.count(plain[index]) == 1:
             full.add(plain[index])  # 受理市民诉求 of 受理市民诉求(周), when no sibling shares it
+        rate = _RATE_SUFFIX.search(plain[index])
+        if rate and rate.start() >= 2:
+            # a rate typed as "生产总值年均增速" is written "生产总值年均增长5.1%"
+            said = plain[index][: rate.start()] + "增长"
+            whole.append(said)
+            full.add(said)
         pieces = [w for w in whole if w not in full] + _fuzzy_runs(plain[index])
         names.append(
             (
@@ -387,18 +394,20 @@ def covered(name: str, text: str) -> list[tuple[int, int, int]]:
 
 
 def coverage(name: str, text: str) -> float:
-    """The share of `name` found in `text` as runs of two or more characters, taken greedily
-    from the left ("国务院各部门承办的人大代表建议" in "国务院各部门共承办…的人大代表建议": 1.0)."""
-    n, i, covered = len(name), 0, 0
-    while i < n:
-        for size in range(n - i, 1, -1):
-            if name[i : i + size] in text:
-                covered += size
-                i += size
-                break
-        else:
-            i += 1
-    return covered / n if n else 0.0
+    """The share of `name` found in `text` as runs of two or more characters, the runs chosen to
+    cover the most ("国务院各部门承办的人大代表建议" in "国务院各部门共承办…的人大代表建议": 1.0;
+    "城市低保金" in "城市低保…发放低保金": 城市 + 低保金, not 城市低保 + 金)."""
+    n = len(name)
+    if not n:
+        return 0.0
+    best = [0] * (n + 1)  # best[i]: most characters of name[i:] covered
+    for i in range(n - 1, -1, -1):
+        best[i] = best[i + 1]
+        for size in range(2, n - i + 1):
+            if name[i : i + size] not in text:
+                break  # a longer run holds this one
+            best[i] = max(best[i], size + best[i + size])
+    return best[0] / n
 
 
 def nearest(

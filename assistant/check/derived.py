@@ -39,6 +39,11 @@ _UP = "增长|提高|上升|增加|提升|增多|扩大|上涨|攀升|增产|增
 _DOWN = "下降|降低|减少|回落|下滑|缩小|下跌|减小|减低|减产|减收|少增"
 _UP_SET = frozenset(_UP.split("|"))
 _GROWTH_VERB = re.compile(rf"(?P<verb>{_UP}|{_DOWN})了?$")
+# "年均增长5.1%", "两年平均增长6%": an average over years, not this year against last (a figure
+# of its own, typed as such: "生产总值年均增速")
+_AVERAGE = re.compile(r"(?:年均|平均|年平均)(?:增长|增速|增幅|提高|上涨)?(?:率)?(?:分别)?(?:为|达到|达|是)?$")
+# "同比分别-6.2%、-19.3%": a signed rate after the comparison is a growth rate
+_SIGNED_AFTER_COMPARE = re.compile(r"(?:同比|比上年|较上年|比去年|较去年)(?:分别)?(?:为|是)?$")
 _RATE_WORD = re.compile(r"(?:增幅|降幅|增速|涨幅|增长率|增长幅度|下降幅度|下降率)(?:分别)?(?:为|达到|达|是)?$")
 # A rate that is a share of two figures: 立案率, 完成率, 满意率, 败诉率 ("办理结果满意率分别达到98.5%").
 _SHARE_RATE = re.compile(r"(?<!增长|下降|增速)率(?:分别)?(?:为|达到|达|是)?$")
@@ -87,6 +92,10 @@ def find_cue(before: str, sentence_before: str, mention: str, e: NumberReading, 
             return Cue("multiple", 1, True, 1.0)
         return None
     if unit == "%":
+        if _AVERAGE.search(before):
+            return None
+        if _SIGNED_AFTER_COMPARE.search(before):
+            return Cue("growth", 0, True)
         m = _GROWTH_VERB.search(before)
         if m:
             return Cue("growth", _sign(m.group("verb")), True)

@@ -63,6 +63,8 @@ _ADJACENT_GAP = frozenset("共达为有的 ")
 _ORDINAL_LIST = re.compile("第[一二三四五六七八九十](?:[、和及与][一二三四五六七八九十])+(?![一二三四五六七八九十])")
 _ORDINAL = re.compile("[一二三四五六七八九十]")
 _CONJUNCTIONS = frozenset("、和及与")
+_CHANGE_UNITS = frozenset({"倍", "%"})
+_FROM_TO = re.compile(r"(?:提高|增加|增长|上升|扩大|提升|下降|降低|减少|调整|调|升|降)(?:到|至|为)")
 _DIGIT = re.compile(r"\d")
 _ASIDE = re.compile(r"[（(][^（()）]{1,40}[）)]")
 _LIST_MARK = re.compile(r"[、，,；;]|\d")
@@ -353,6 +355,9 @@ class Grounder:
         ci = self.clause_of[i]
         cs, _ = self.spans[ci]
         occs = self.names(ci)
+        before = self.last_year_before(i, e, ci)
+        if before is not None:
+            return before, ()
         cue = find_cue(
             self.norm[max(cs, e.start - 40) : e.start],
             self.norm[self.sentence_start(ci) : e.start],
@@ -374,6 +379,34 @@ class Grounder:
                 fid = derived.figure_id if derived.status == "grounded" and derived.derivation is None else None
                 return derived, self.all_fitting(e, [self.index[fid]]) if fid else ()
         return self.plain(i, e, cue, ci, occs)
+
+    def last_year_before(self, i: int, e: NumberReading, ci: int) -> NumberMention | None:
+        """ "标准从1680元提高到2760元": the number after 从/由 is last year's value of the figure the
+        number after 提高到 states."""
+        cs, _ = self.spans[ci]
+        if self.norm.rfind("从", cs, e.start) < 0 and self.norm.rfind("由", cs, e.start) < 0:
+            return None
+        j = i + 1
+        if (
+            j >= len(self.found)
+            or self.clause_of[j] != ci
+            or not _FROM_TO.fullmatch(self.norm[e.end : self.found[j].start])
+        ):
+            return None
+        now = self.by_value(j)
+        if now is None:
+            return None
+        fig = self.figures[now]
+        if fig.base_last_year is None or not inside(fig.base_last_year, e):
+            return None
+        return self._mention(
+            e,
+            "grounded",
+            figure_id=fig.id,
+            item=fig.item,
+            attribution="item",
+            message=f"数据“{fig.item}”上年为{format_value(fig.last_year or 0)}{fig.unit}，今年{figure_text(fig)}",
+        )
 
     def supplied_rate(self, i: int, e: NumberReading, cue: Cue, occs: list[Occurrence]) -> bool:
         """The clause names, next to the number, an item the office supplied in the number's own
@@ -551,8 +584,10 @@ class Grounder:
         for j in range(i):
             if self.found[j].start < start:
                 continue
-            if _class_of(self.found[j]) == cls:
-                start = self.found[j].end  # the text before belongs to that number
+            if _class_of(self.found[j]) == cls and self.results[j].derivation is None:
+                # the text before belongs to that number (a growth rate does not take its subject:
+                # "第一产业增加值15.79亿元，增长10.6%，两年平均增长8.2%")
+                start = self.found[j].end
             if self.results[j].attribution == "item":
                 taken.update(self.subjects[j][:1])
         if start >= cs:
@@ -568,10 +603,20 @@ class Grounder:
         scored.sort(reverse=True)
         if not scored or scored[0][1] < ELLIPSIS_MIN:
             return None
+        if len(scored) > 1 and scored[0][0] - scored[1][0] < ELLIPSIS_LEAD:
+            # a tie in the window ("城市低保新增276户462人，退出374户": 退出 fits 城市 and 农村 alike):
+            # the sentence's subject, written before the window, decides between the tied
+            tied = [f for n, _, f in scored if scored[0][0] - n < ELLIPSIS_LEAD]
+            sentence = normalise_name(self.norm[self.sentence_start(ci) : e.start])
+            again = sorted(
+                ((round(coverage(self.plain_items[f], sentence) * len(self.plain_items[f])), f) for f in tied),
+                reverse=True,
+            )
+            if again[0][0] - again[1][0] < ELLIPSIS_LEAD:
+                return None
+            scored = [(again[0][0], 1.0, again[0][1])]
         if coverage(self.plain_items[scored[0][2]], normalise_name(self.norm[start:cs])) == 0:
             return None  # the subject must come from an earlier clause
-        if len(scored) > 1 and scored[0][0] - scored[1][0] < ELLIPSIS_LEAD:
-            return None
         return scored[0][2]
 
     def pairs(self, ci: int, cls: str | None, same: list[Occurrence]) -> tuple[dict[int, tuple[int, ...]], int | None]:
@@ -690,10 +735,21 @@ class Grounder:
 
     def listed_cue(self, i: int) -> Cue | None:
         j = i - 1
-        if j < 0 or self.clause_of[j] != self.clause_of[i] or self.found[j].unit != self.found[i].unit:
+        if j < 0 or self.clause_of[j] != self.clause_of[i]:
+            return None
+        units = {self.found[j].unit, self.found[i].unit}
+        if len(units) > 1 and not units <= _CHANGE_UNITS:
             return None
         gap = self.norm[self.found[j].end : self.found[i].start]
-        return self.cues[j] if _LIST_GAP.fullmatch(gap) else None
+        cue = self.cues[j] if _LIST_GAP.fullmatch(gap) else None
+        if cue is None or len(units) == 1:
+            return cue
+        # "分别上升1.5倍、3.3倍和72.6%": the verb before the list holds for each, in its own unit
+        if self.found[i].unit == "%" and cue.kind == "multiple" and cue.offset == 1.0:
+            return Cue("growth", 1, True)
+        if self.found[i].unit == "倍" and cue.kind == "growth" and cue.sign > 0:
+            return Cue("multiple", 1, True, 1.0)
+        return None
 
     def attached(self, e: NumberReading, occs: list[Occurrence]) -> Occurrence | None:
         """An item counted in another classifier written right before or after the number
@@ -772,7 +828,13 @@ class Grounder:
         here = drop_contained(self.usable(occs, cue, cls, limit))
         at = self.respectively_at(ci)
         if 0 <= at < e.start:
-            mates = [j for j in self.in_clause[ci] if self.found[j].start > at and self.found[j].unit == e.unit]
+            # "分别上升1.5倍、3.3倍和72.6%": a list of changes may mix 倍 and %
+            mates = [
+                j
+                for j in self.in_clause[ci]
+                if self.found[j].start > at
+                and (self.found[j].unit == e.unit or {self.found[j].unit, e.unit} <= _CHANGE_UNITS)
+            ]
             k, index = len(mates), mates.index(i) if i in mates else -1
             if index >= 0 and k >= 2:
                 picked = self._listed_target(i, e, cue, ci, here, at, k, index)

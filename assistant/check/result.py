@@ -41,6 +41,10 @@ class NumberMention(BaseModel):
         """Counts as an invented number: exit code, repair round, eval gate, 【待核实】 marking."""
         return self.status in FLAGGED
 
+    def to_json_dict(self) -> dict:
+        """The number object `huibao check --json` prints."""
+        return self.model_dump(include=_JSON_NUMBER_FIELDS)
+
 
 _JSON_NUMBER_FIELDS = {
     "text",
@@ -103,7 +107,7 @@ class CheckResult(BaseModel):
     def to_json_dict(self) -> dict:
         """Exactly the object `huibao check --json` prints."""
         return {
-            "numbers": [m.model_dump(include=_JSON_NUMBER_FIELDS) for m in self.numbers],
+            "numbers": [m.to_json_dict() for m in self.numbers],
             "style": [f.model_dump() for f in self.style],
             "coverage": self.coverage.model_dump(),
             "summary": self.summary.model_dump(),

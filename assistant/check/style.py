@@ -26,6 +26,7 @@ from typing import Literal
 
 from assistant.check.nearmiss import near_misses
 from assistant.check.numbers import Extraction, extract, load_rules
+from assistant.check.register import merge_register
 from assistant.check.result import StyleFinding
 from assistant.check.terms import OfficeTerms, office_terms
 from assistant.core.figures import format_value
@@ -639,4 +640,5 @@ def lint_style(
     _check_words(text, office, f)
     _check_political(text, year, office, f)
     _check_number_forms(text, extraction if extraction is not None else extract(text, terms), f)
-    return sorted(f.out, key=lambda x: (x.start, x.rule))
+    out = merge_register(f.out, text, office)  # register R1–R4 (check/register.py)
+    return sorted(out, key=lambda x: (x.start, x.rule))

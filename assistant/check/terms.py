@@ -17,6 +17,9 @@ variable ``HUIBAO_TERMS``, else a ``terms`` setting when Settings has one. Every
       - canonical: 市人大常委会办公室
         wrong: [市人大办公室, 市人大常委办]
     latin_whitelist: [APP, PPT]
+    允许用语:                # wordings the office accepts: no register (R1–R4) or L7 finding on them
+      - 这边                 # e.g. an office on the 海峡两岸 beat
+      - 基层代表里
 
 A wrong file raises InputError naming the file and the entry.
 """
@@ -32,6 +35,7 @@ from pydantic import BaseModel
 
 from assistant.core.errors import InputError
 from assistant.core.settings import get_settings
+from assistant.core.textio import yaml_error_message
 
 
 class BannedTerm(BaseModel):
@@ -51,6 +55,7 @@ class OfficeTerms(BaseModel):
     banned: list[BannedTerm] = []
     formulations: list[Formulation] = []
     latin_whitelist: list[str] = []
+    allowed: list[str] = []  # 允许用语: accepted wordings (check/register.py)
 
 
 def _terms_path() -> Path | None:
@@ -81,10 +86,15 @@ _EMPTY = OfficeTerms()
 def _load(path: str, mtime: int) -> OfficeTerms:  # mtime in the key: an edited file is re-read
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise InputError(f"术语表不是有效的 UTF-8 YAML：{err}", file=path) from None
+    except yaml.YAMLError as err:
+        message, line = yaml_error_message(err)
+        raise InputError(f"术语表不是有效的 YAML。{message}", file=path, line=line) from None
+    except UnicodeDecodeError:
+        raise InputError("术语表不是 UTF-8 编码的文本。", file=path) from None
     if not isinstance(data, dict):
-        raise InputError("术语表应为映射（fixed_numerals / banned / formulations / latin_whitelist）。", file=path)
+        raise InputError(
+            "术语表应为映射（fixed_numerals / banned / formulations / latin_whitelist / 允许用语）。", file=path
+        )
     banned = []
     for i, entry in enumerate(data.get("banned") or [], start=1):
         if isinstance(entry, str):
@@ -99,9 +109,13 @@ def _load(path: str, mtime: int) -> OfficeTerms:  # mtime in the key: an edited 
         if not isinstance(entry, dict) or not entry.get("canonical"):
             raise InputError(f"formulations 第 {i} 项缺少 canonical。", file=path, field="formulations")
         forms.append(Formulation(canonical=str(entry["canonical"]), wrong=[str(w) for w in entry.get("wrong") or []]))
+    allowed = data.get("允许用语") or []
+    if not isinstance(allowed, list) or not all(isinstance(x, str) and x.strip() for x in allowed):
+        raise InputError("允许用语应为用语列表（每项一个非空的词或短语）。", file=path, field="允许用语")
     return OfficeTerms(
         fixed_numerals=[str(x) for x in data.get("fixed_numerals") or []],
         banned=banned,
         formulations=forms,
         latin_whitelist=[str(x) for x in data.get("latin_whitelist") or []],
+        allowed=[x.strip() for x in allowed],
     )

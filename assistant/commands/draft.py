@@ -6,12 +6,21 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import JustifyMethod
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.commands.base import NUMBER_COUNTS_HEADER, command_app, console, err_console, number_counts
+from assistant.commands.base import (
+    NUMBER_COUNTS_HEADER,
+    PlainProgress,
+    command_app,
+    console,
+    err_console,
+    ingest_phase,
+    live_progress,
+    number_counts,
+)
 from assistant.core.errors import EXIT_MODEL
 from assistant.core.figures import Figure, load_figures
 from assistant.core.resources import resource_dir
@@ -19,8 +28,8 @@ from assistant.core.settings import Settings, get_settings
 from assistant.drafting.context import DraftContext
 from assistant.drafting.draft import draft_report, drafted_sections
 from assistant.drafting.drafts import ReportDraft, SectionDraft
-from assistant.drafting.engines import make_engine
-from assistant.drafting.spec import ReportSpec, load_spec
+from assistant.drafting.engines import Engine, make_engine
+from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec
 from assistant.export import file_stem
 from assistant.gongwen import PART_NAMES
 from assistant.kb.ingest import open_knowledge_base
@@ -50,6 +59,7 @@ def _open_kb(settings: Settings, *, ingest_if_empty: bool) -> KnowledgeBase | No
             make_embedder=make_embedder,
             ingest_if_empty=ingest_if_empty,
             before_ingest=lambda: err_console.print("知识库为空，正在导入示例知识库……"),
+            progress=None if live_progress(err_console) else PlainProgress(phase=ingest_phase),
         )
     except Exception as err:  # noqa: BLE001 - a broken index must not stop drafting
         err_console.print(f"[yellow]知识库不可用，将不引用参考材料：{escape(str(err))}[/]")
@@ -81,43 +91,19 @@ def _run(
     kb = _open_kb(settings, ingest_if_empty=ingest_if_empty)
     ctx = DraftContext.create(spec, figures, kb, settings)
     todo = drafted_sections(spec, figures)
-    titles = ctx.titles
-    names = {part: PART_NAMES[part] for part in ("intro", "closing")}
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        console=err_console if as_json else console,
-        transient=as_json,
-    ) as bar:
-        tasks = {
-            s.id: bar.add_task(
-                f"章节 {s.id} {escape((s.title or names.get(s.part) or titles.get(s.id, '') + '（待拟）')[:20])}",
-                total=1,
-                status="等待",
-            )
-            for s in todo
-        }
-        overall = bar.add_task("[bold]全文", total=len(todo), status="")
-        chars: dict[str, int] = {}
-
-        def on_start(section_id: str) -> None:
-            bar.update(tasks[section_id], status="起草中")
-
-        def on_delta(section_id: str, text: str) -> None:
-            chars[section_id] = chars.get(section_id, 0) + len(text)
-            bar.update(tasks[section_id], status=f"已生成 {chars[section_id]} 字")
+    if live_progress(show):
+        report = _draft_with_bar(ctx, engine, todo, show, transient=as_json)
+    else:  # a log or a pipe: plain lines, as the sections finish
+        lines = PlainProgress()
+        finished = 0
+        lines("起草章节", 0, len(todo))
 
         def on_section(draft: SectionDraft) -> None:
-            s = draft.check.summary
-            state = "完成" if draft.provenance.engine == "model" else "完成（离线）"
-            if draft.provenance.error:
-                state = "模型出错，已离线起草" if draft.provenance.engine == "offline" else "修正数字时出错"
-            bar.update(tasks[draft.section_id], completed=1, status=f"{state}，数字 {number_counts(s)}")
-            bar.advance(overall)
+            nonlocal finished
+            finished += 1
+            lines("起草章节", finished, len(todo))
 
-        report = draft_report(ctx, engine, on_section=on_section, on_start=on_start, on_delta=on_delta)
+        report = draft_report(ctx, engine, on_section=on_section)
 
     out.mkdir(parents=True, exist_ok=True)
     md_path = out / f"{file_stem(report.title)}.md"
@@ -149,8 +135,53 @@ def _run(
     for s in report.sections:
         for warning in s.provenance.warnings:
             console.print(f"[yellow]章节 {escape(s.section_id)}：{escape(warning)}[/]")
+    for item in report.todos:
+        console.print(f"[cyan]待办（章节 {escape(item.section_id)}，要点里的备注，未写入正文）：{escape(item.text)}[/]")
     console.print(f"已写入 {escape(str(md_path))} 和 {escape(str(out / 'report.json'))}")
     _exit_if_fell_back(fell_back)
+
+
+def _draft_with_bar(
+    ctx: DraftContext, engine: Engine, todo: list[SectionSpec], out: Console, *, transient: bool
+) -> ReportDraft:
+    """Draft with a live bar per section (a terminal only)."""
+    titles = ctx.titles
+    names = {part: PART_NAMES[part] for part in ("intro", "closing")}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=transient,
+    ) as bar:
+        tasks = {
+            s.id: bar.add_task(
+                f"章节 {s.id} {escape((s.title or names.get(s.part) or titles.get(s.id, '') + '（待拟）')[:20])}",
+                total=1,
+                status="等待",
+            )
+            for s in todo
+        }
+        overall = bar.add_task("[bold]全文", total=len(todo), status="")
+        chars: dict[str, int] = {}
+
+        def on_start(section_id: str) -> None:
+            bar.update(tasks[section_id], status="起草中")
+
+        def on_delta(section_id: str, text: str) -> None:
+            chars[section_id] = chars.get(section_id, 0) + len(text)
+            bar.update(tasks[section_id], status=f"已生成 {chars[section_id]} 字")
+
+        def on_section(draft: SectionDraft) -> None:
+            s = draft.check.summary
+            state = "完成" if draft.provenance.engine == "model" else "完成（离线）"
+            if draft.provenance.error:
+                state = "模型出错，已离线起草" if draft.provenance.engine == "offline" else "修正数字时出错"
+            bar.update(tasks[draft.section_id], completed=1, status=f"{state}，数字 {number_counts(s)}")
+            bar.advance(overall)
+
+        return draft_report(ctx, engine, on_section=on_section, on_start=on_start, on_delta=on_delta)
 
 
 def _exit_if_fell_back(section_ids: list[str]) -> None:

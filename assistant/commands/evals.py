@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.commands.base import command_app, console, err_console
+from assistant.commands.base import PlainProgress, command_app, console, err_console, ingest_phase, live_progress
 from assistant.core.errors import InputError
 from assistant.core.settings import PROJECT_ROOT, get_settings
-from assistant.evaluation import Backend, CaseResult, EvalReport, load_thresholds, run_eval, write_outputs
+from assistant.evaluation import (
+    Backend,
+    CaseResult,
+    EvalReport,
+    discover_cases,
+    load_thresholds,
+    run_eval,
+    write_outputs,
+)
+from assistant.kb.ingest import open_knowledge_base
+from assistant.llm.embeddings import make_embedder
 
 app = command_app()
 
@@ -102,14 +113,33 @@ def eval_command(
     cases_dir = _project_default(cases, DEFAULT_CASES)
     limits = load_thresholds(_project_default(thresholds, DEFAULT_THRESHOLDS))
 
+    total = len(discover_cases(cases_dir, case or None))
+    live = live_progress(console)
+    lines = PlainProgress()
+    # the sample knowledge is ingested into an empty index first (as run_eval would), with progress
+    kb = open_knowledge_base(
+        settings,
+        make_embedder=make_embedder,
+        ingest_if_empty=True,
+        progress=None if live else PlainProgress(phase=ingest_phase),
+    )
+    finished = 0
+    if not live:
+        lines("评测案例", 0, total)
+
     def on_case(result: CaseResult) -> None:
+        nonlocal finished
+        finished += 1
         state = "出错" if result.error else ("结构合规" if result.structure.passed else "结构不合规")
         console.print(
             f"  已完成 {escape(result.case_id)}：编造 {result.invented_total}，待补充 {result.placeholders}，"
             f"规范错误 {result.style_errors}，{state}"
         )
+        if not live:
+            lines("评测案例", finished, total)
 
-    with console.status("正在起草和核对评测案例……"):
+    # a spinner on a terminal only: in a log it prints nothing (PlainProgress lines instead)
+    with console.status("正在起草和核对评测案例……") if live else nullcontext():
         result = run_eval(
             cases_dir,
             settings,
@@ -119,6 +149,7 @@ def eval_command(
             only=case or None,
             thresholds=limits,
             on_case=on_case,
+            kb=kb,
         )
     write_outputs(result, report, json_path)
     print_report(result)

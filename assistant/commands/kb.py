@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -13,7 +11,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.commands.base import command_app, console, err_console
+from assistant.commands.base import PlainProgress, command_app, console, err_console, ingest_phase, live_progress
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings, get_settings
 from assistant.kb.ingest import IngestReport
@@ -33,11 +31,11 @@ def ingest(
     """导入知识库：读取 .txt/.md/.docx/.pdf，按公文结构分块并建立索引（只处理新增或改动的文件）。"""
     settings = get_settings()
     targets = list(paths) if paths else None
-    if err_console.is_terminal:
+    if live_progress(err_console):
         report = _ingest_with_bar(targets, settings)
     else:
         # a log or a pipe gets plain lines: a live bar there is either nothing or control codes
-        report = run_ingest(targets, settings, make_embedder=make_embedder, progress=_plain_progress())
+        report = run_ingest(targets, settings, make_embedder=make_embedder, progress=PlainProgress(phase=ingest_phase))
 
     for source, reason in report.skipped:
         err_console.print(f"[yellow]已跳过[/] {escape(source)}：{escape(reason)}")
@@ -99,24 +97,6 @@ def _ingest_with_bar(targets: list[Path] | None, settings: Settings) -> IngestRe
                 bar.update(chunks_task, completed=done, total=total)
 
         return run_ingest(targets, settings, make_embedder=make_embedder, progress=progress)
-
-
-def _plain_progress(every_s: float = 2.0) -> Callable[[str, int, int], None]:
-    """progress() printing one line per phase start and end, and at most one every `every_s` between."""
-    last: dict[str, float] = {}
-    printed: set[tuple[str, int, int]] = set()
-
-    def progress(label: str, done: int, total: int) -> None:
-        phase = "读取文件" if label.startswith("file:") else "向量化分块"
-        now = time.monotonic()
-        if (phase, done, total) in printed:
-            return
-        if done in (0, total) or now - last.get(phase, 0.0) >= every_s:
-            last[phase] = now
-            printed.add((phase, done, total))
-            err_console.print(f"{phase} {done}/{total}", markup=False, highlight=False)
-
-    return progress
 
 
 @app.command()

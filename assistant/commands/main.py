@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from assistant.commands.base import HELP, console, err_console
+from assistant.commands.base import HELP, ChineseGroup, console, err_console
 from assistant.core.errors import EXIT_INTERNAL, HuibaoError
 
 __all__ = ["COMMANDS", "app", "console", "err_console", "main"]
@@ -31,6 +31,9 @@ COMMANDS: dict[str, str] = {
     "models": "models",
     "config": "models",
     "reports": "workspace",
+    "rename": "workspace",
+    "delete": "workspace",
+    "restore": "workspace",
     "show": "workspace",
     "history": "workspace",
     "regenerate": "workspace",
@@ -42,11 +45,14 @@ COMMANDS: dict[str, str] = {
     "figures": "workspace",
     "stale": "workspace",
     "refresh": "workspace",
+    "undo": "workspace",
     "export": "workspace",
+    "import": "markup",
+    "ui": "ui",
 }
 
 
-class LazyCommands(TyperGroup):
+class LazyCommands(ChineseGroup):
     """Loads a command's module on first use (click's documented lazy-group pattern)."""
 
     # ctx and the commands are typer's own (vendored) click types, which it does not export.

@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from assistant.commands.base import command_app, console
-from assistant.core.settings import get_settings
+from assistant.core.settings import described_rows, get_settings
 from assistant.llm import display_url, list_models
 
 app = command_app()
@@ -30,7 +30,7 @@ def models_command() -> None:
 @app.command("config")
 def config_command() -> None:
     """显示当前生效的设置（不显示密钥内容）。"""
-    table = Table("设置", "值")
-    for key, value in get_settings().describe().items():
-        table.add_row(escape(key), escape(str(value)))
+    table = Table("设置", "名称（huibao.toml）", "值")
+    for label, key, value in described_rows(get_settings()):
+        table.add_row(escape(label), escape(key), escape(value))
     console.print(table)

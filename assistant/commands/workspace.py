@@ -1,12 +1,14 @@
 """`huibao` commands for the workspace: saved reports, versions, regeneration, figures, export.
 
-reports · show · history · regenerate · revert · diff · lock · unlock · edit · figures · stale ·
-refresh · export. Wiring only: the work is done by assistant.workspace.service, assistant.drafting.draft and
+reports · rename · delete · restore · show · history · regenerate · revert · diff · lock · unlock ·
+edit · figures · stale · refresh · undo · export. Every command names a report by its id, never by
+its title (two reports may share a title). Wiring only: the work is done by assistant.workspace.service, assistant.drafting.draft and
 assistant.export.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from rich.text import Text
 
 from assistant.commands.base import (
     NUMBER_COUNTS_HEADER,
+    PlainProgress,
     command_app,
     console,
     err_console,
@@ -40,7 +43,7 @@ from assistant.kb.ingest import open_knowledge_base
 from assistant.kb.retrieve import KnowledgeBase
 from assistant.llm import ChatModel, make_model
 from assistant.llm.embeddings import make_embedder
-from assistant.workspace.service import Workspace
+from assistant.workspace.service import VersionConflict, Workspace, unified_diff
 from assistant.workspace.store import AUTHOR_ZH
 
 app = command_app()
@@ -86,6 +89,7 @@ def _regenerate(
     kb: KnowledgeBase | None,
     instruction: str | None,
     stream: bool,
+    batch_id: int | None = None,
 ) -> int:
     streamed: list[str] = []
 
@@ -103,7 +107,9 @@ def _regenerate(
     # No author: the store records the engine that wrote the text. A model failure (ModelError,
     # exit 4) or a text identical to the current version (Unchanged) saves nothing.
     try:
-        version = ws.regenerate(report_id, section_id, drafter, instruction=instruction, settings=settings)
+        version = ws.regenerate(
+            report_id, section_id, drafter, instruction=instruction, settings=settings, batch_id=batch_id
+        )
     except Unchanged:
         if use_stream:
             console.print()
@@ -151,34 +157,82 @@ def _when(stamp: str) -> str:
 
 
 @app.command()
-def reports() -> None:
-    """列出工作区中保存的汇报。"""
+def reports(
+    as_json: bool = typer.Option(
+        False, "--json", help="输出 JSON 数组（id、title、organisation、year、sections、stale、updated）"
+    ),
+    deleted: bool = typer.Option(False, "--deleted", help="列出回收站中的汇报（带 deleted_at）"),
+) -> None:
+    """列出工作区中保存的汇报（用 --deleted 查看回收站）。"""
     ws = _workspace()
-    infos = ws.reports()
-    if not infos:
-        console.print("工作区中还没有汇报。用 huibao draft 起草一份。")
+    infos = ws.reports(deleted=deleted)
+    if as_json:
+        keys = ("id", "title", "organisation", "year", "sections", "stale", "updated")
+        rows = [{k: getattr(r, k) for k in keys} | ({"deleted_at": r.deleted_at} if deleted else {}) for r in infos]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"已保存的汇报（{escape(str(ws.path))}）")
+    if not infos:
+        console.print("回收站是空的。" if deleted else "工作区中还没有汇报。用 huibao draft 起草一份。")
+        return
+    where = "回收站中的汇报" if deleted else "已保存的汇报"
+    table = Table(title=f"{where}（{escape(str(ws.path))}）")
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("编号", "left"),
         ("标题", "left"),
         ("年度", "right"),
         ("章节", "right"),
         ("最后更新", "left"),
-        ("待更新", "right"),
+        ("删除时间", "left") if deleted else ("待更新", "right"),
     )
     for col, justify in columns:
         table.add_column(col, justify=justify)
     for r in infos:
-        table.add_row(
-            escape(r.id),
-            escape(r.title),
-            str(r.year),
-            str(r.sections),
-            _when(r.updated),
-            f"[yellow]{r.stale}[/]" if r.stale else "0",
-        )
+        last = _when(r.deleted_at or "") if deleted else (f"[yellow]{r.stale}[/]" if r.stale else "0")
+        table.add_row(escape(r.id), escape(r.title), str(r.year), str(r.sections), _when(r.updated), last)
     console.print(table)
+    if deleted:
+        console.print("恢复：huibao restore 汇报编号")
+
+
+@app.command()
+def rename(report: str = REPORT, title: str = typer.Argument(..., help="新标题")) -> None:
+    """给汇报改名（编号不变）。"""
+    ws = _workspace()
+    old = ws.current(report).title
+    new = ws.rename(report, title)
+    console.print(f"已将汇报 {escape(report)} 由“{escape(old)}”改名为“{escape(new)}”。")
+
+
+@app.command()
+def delete(report: str = REPORT) -> None:
+    """把汇报移入回收站（全部版本保留，可用 huibao restore 恢复）。"""
+    ws = _workspace()
+    title = ws.current(report).title
+    ws.delete(report)
+    console.print(
+        f"已将汇报 {escape(report)}（{escape(title)}）移入回收站，全部版本保留。恢复：huibao restore {escape(report)}"
+    )
+
+
+@app.command()
+def restore(report: str = REPORT) -> None:
+    """把回收站中的汇报恢复。"""
+    ws = _workspace()
+    ws.restore(report)
+    console.print(f"已恢复汇报 {escape(report)}（{escape(ws.current(report).title)}）。")
+
+
+@app.command()
+def undo(report: str = REPORT) -> None:
+    """撤销最近一次整篇操作（如 huibao refresh）：各章节恢复到操作前的正文，作为新版本保存。"""
+    ws = _workspace()
+    result = ws.undo(report)
+    for sid, version in result.reverted.items():
+        console.print(f"章节 [bold]{escape(sid)}[/] 已恢复到操作前的正文（保存为第 {version} 版）。")
+    for sid, why in result.skipped.items():
+        console.print(f"[yellow]章节 {escape(sid)} 未撤销：{escape(why)}。[/]")
+    if not result.reverted:
+        console.print("没有章节需要撤销。")
 
 
 @app.command()
@@ -349,6 +403,9 @@ def edit(
     report: str = REPORT,
     section_id: str = SECTION,
     file: Path = typer.Option(..., "--file", "-f", help="修改后的正文（UTF-8 文本文件）"),
+    base: int | None = typer.Option(
+        None, "--base", help="修改所依据的版本号；其间有人保存了新版本时拒绝保存，并显示差异"
+    ),
 ) -> None:
     """用手工修改的正文保存一个新版本（重新核对数字）。"""
     if not file.is_file():
@@ -358,7 +415,17 @@ def edit(
     except UnicodeDecodeError:
         raise InputError("文件不是 UTF-8 编码的文本，请另存为 UTF-8。", file=str(file)) from None
     ws = _workspace()
-    version = ws.edit(report, section_id, text)
+    try:
+        version = ws.edit(report, section_id, text, base_version=base)
+    except VersionConflict as conflict:
+        current = ws.section(report, section_id).text
+        err_console.print(f"[bold red]错误：[/]{escape(str(conflict))}")
+        err_console.print(f"当前第 {conflict.current_version} 版与您的修改的差异（-当前 +您的修改）：")
+        err_console.print(Text(unified_diff(current, text, f"第 {conflict.current_version} 版", "您的修改")))
+        err_console.print(
+            f"仍要保存：huibao edit {escape(report)} {escape(section_id)} --file … --base {conflict.current_version}"
+        )
+        raise typer.Exit(conflict.exit_code) from None
     s = ws.get_version(report, section_id, version).check.summary
     console.print(f"已保存手工修改为第 {version} 版；数字 {number_line(s)}。")
 
@@ -419,26 +486,45 @@ def refresh(
     report: str = REPORT,
     offline: bool = typer.Option(False, "--offline", help="不调用模型，使用离线引擎"),
     model: str | None = typer.Option(None, "--model", help="本次使用的模型名称"),
+    include_edited: bool = typer.Option(False, "--include-edited", help="手工修改过的章节也重新生成"),
+    include_locked: bool = typer.Option(False, "--include-locked", help="锁定的章节也解锁并重新生成"),
 ) -> None:
-    """重新生成所有因数据变化而过时、且未锁定的章节。"""
+    """重新生成因数据变化而过时的章节；锁定的和手工修改过的默认跳过。可用 huibao undo 一步撤销。"""
     settings = _settings()
     ws = _workspace()
     stale_sections = ws.stale_report(report)
-    todo = [s for s in stale_sections if not s.locked]
+    plan = {p.section_id: p for p in ws.plan(report, only={s.section_id for s in stale_sections})}
+    todo = []
     for s in stale_sections:
-        if s.locked:
-            console.print(f"[cyan]章节 {escape(s.section_id)} 已锁定，跳过。[/]")
+        item = plan[s.section_id]
+        if item.locked and not include_locked:
+            console.print(f"[cyan]章节 {escape(s.section_id)} 已锁定，跳过（--include-locked 解锁并一并重新生成）。[/]")
+        elif item.hand_edited and not include_edited:
+            console.print(f"[cyan]章节 {escape(s.section_id)} 手工修改过，跳过（--include-edited 一并重新生成）。[/]")
+        else:
+            todo.append(s)
     if not todo:
         console.print("没有需要重新生成的章节。")
         return
     engine = make_engine(_make_model(settings, offline, model))
     kb = _open_kb(settings)
+    batch_id = ws.begin_batch(report, "refresh", include={s.section_id for s in todo})
     failed: list[str] = []
-    for s in todo:
+    lines = PlainProgress()  # a line per section is printed anyway: the count shows how far it is
+    for done, s in enumerate(todo):
+        lines("重新生成章节", done, len(todo))
         console.print(f"正在重新生成章节 [bold]{escape(s.section_id)}[/] {escape(s.title)} ……")
         try:
             version = _regenerate(
-                ws, report, s.section_id, settings=settings, engine=engine, kb=kb, instruction=None, stream=False
+                ws,
+                report,
+                s.section_id,
+                settings=settings,
+                engine=engine,
+                kb=kb,
+                instruction=None,
+                stream=False,
+                batch_id=batch_id,
             )
         except Unchanged as same:
             console.print(escape(str(same)))
@@ -448,9 +534,13 @@ def refresh(
             failed.append(s.section_id)
             continue
         _print_section_result(ws, report, s.section_id, version)
+    lines("重新生成章节", len(todo), len(todo))
     left = ws.stale_sections(report)
     if left:
         console.print(f"[yellow]仍需更新的章节：{escape('、'.join(left))}[/]")
+    last = ws.last_batch(report)
+    if last is not None and last.id == batch_id:
+        console.print(f"撤销本次重新生成：huibao undo {escape(report)}")
     if failed:
         err_console.print(f"[bold red]模型出错：[/]章节 {escape('、'.join(failed))} 未更新，退出码 {EXIT_MODEL}。")
         raise typer.Exit(EXIT_MODEL)

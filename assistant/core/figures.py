@@ -31,7 +31,15 @@ from pydantic import BaseModel, model_validator
 
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings, input_limits
-from assistant.core.textio import TextReadError, decode_text, normalise_newlines, strip_controls, yaml_too_deep
+from assistant.core.textio import (
+    TextReadError,
+    decode_text,
+    normalise_newlines,
+    strip_controls,
+    too_large,
+    yaml_error_message,
+    yaml_too_deep,
+)
 
 # Header aliases a Chinese office is likely to type.
 _ALIASES = {
@@ -390,10 +398,8 @@ def _load_yaml(path: Path, source: str) -> tuple[list, list[int] | None]:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError(
-            f"YAML 格式错误：{getattr(err, 'problem', err)}", file=source, line=mark.line + 1 if mark else None
-        ) from None
+        message, line = yaml_error_message(err)
+        raise InputError(message, file=source, line=line) from None
     if data is None:
         raise InputError("文件为空。", file=source)
     if isinstance(data, dict) and "figures" in data:
@@ -483,11 +489,12 @@ def _refuse_uncalculated(path: Path, source: str, header: tuple, empty: list[tup
         book.close()
 
 
-def check_file_size(size: int, source: str) -> None:
-    """Refuse a figures or outline file over the configured size, before reading it."""
-    limit = input_limits().max_input_file_bytes
-    if size > limit:
-        raise InputError(f"文件过大（{size / 2**20:.1f} MB，最多 {limit / 2**20:g} MB）。", file=source)
+def check_file_size(path: Path, source: str) -> None:
+    """Refuse a figures or outline file over the configured size (an .xlsx by its unpacked size),
+    before reading it."""
+    reason = too_large(path, input_limits().max_input_file_bytes)
+    if reason:
+        raise InputError(f"{reason}。", file=source)
 
 
 def load_figures(path: str | Path) -> list[Figure]:
@@ -500,7 +507,7 @@ def load_figures(path: str | Path) -> list[Figure]:
     size = path.stat().st_size
     if size == 0:
         raise InputError("文件为空。", file=source)
-    check_file_size(size, source)
+    check_file_size(path, source)
     if suffix in (".yaml", ".yml"):
         rows, lines = _load_yaml(path, source)
     elif suffix == ".csv":

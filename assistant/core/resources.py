@@ -1,4 +1,4 @@
-"""Where the folders that ship with huibao are: prompts/, examples/ and the sample knowledge base.
+"""Where the folders that ship with huibao are: prompts/, examples/, the sample knowledge base and app.py.
 
 In a source checkout (plain or `pip install -e .`) they are the top-level folders of the project,
 where a newcomer edits them. A built wheel carries copies under `assistant/bundled/` (setup.py
@@ -24,6 +24,11 @@ def installed() -> bool:
 def resource_dir(name: Resource) -> Path:
     """The folder holding the shipped prompts, example report or sample knowledge base."""
     return BUNDLED / name if installed() else PROJECT_ROOT / name
+
+
+def app_script() -> Path:
+    """The Streamlit entry script (app.py): the project's in a checkout, the bundled copy when installed."""
+    return BUNDLED / "app.py" if installed() else PROJECT_ROOT / "app.py"
 
 
 def default_data_dir() -> Path:

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     max_sibling_sections: int = 30
     max_sections: int = 200
     max_outline_depth: int = 4
+    # A knowledge-base file (an office's .docx/.xlsx by its unpacked size, against zip bombs):
+    max_kb_file_bytes: int = 100 * 1024 * 1024  # through `huibao ingest` and the folder sync
+    max_upload_bytes: int = 20 * 1024 * 1024  # through the page's upload (Streamlit's own cap is 20 MB)
 
     @classmethod
     def settings_customise_sources(
@@ -116,6 +119,64 @@ class Settings(BaseSettings):
             if shown.get(name):
                 shown[name] = masked_url(shown[name])
         return {k: str(v) if isinstance(v, Path) else v for k, v in shown.items()}
+
+
+# What each setting is called on screen (the 设置 page, `huibao config`); the key stays what
+# huibao.toml and HUIBAO_* use. tests/test_foundation.py checks every field has one.
+LABELS: dict[str, str] = {
+    "data_dir": "数据目录",
+    "knowledge_dir": "素材目录",
+    "terms": "本单位用语文件",
+    "base_url": "模型服务地址",
+    "api_key": "密钥",
+    "model": "模型",
+    "temperature": "采样温度",
+    "request_timeout_s": "请求超时（秒）",
+    "max_retries": "最多重试次数",
+    "max_concurrency": "同时请求数上限",
+    "tokenizer": "计数用的分词表",
+    "context_tokens": "每节提示词长度上限（词元）",
+    "answer_tokens": "每次回答长度上限（词元）",
+    "embedding": "向量模型",
+    "embedding_model": "向量接口的模型名",
+    "embedding_base_url": "向量接口地址",
+    "chroma_mode": "向量库运行方式",
+    "chroma_host": "向量库服务地址",
+    "chroma_port": "向量库服务端口",
+    "collection": "向量库集合名",
+    "retrieve_k": "每节检索的段落数",
+    "max_figure_value": "数据数值上限",
+    "max_figure_rows": "数据行数上限",
+    "max_input_file_bytes": "数据和提纲文件大小上限（字节）",
+    "max_yaml_depth": "提纲文件嵌套层数上限",
+    "max_sibling_sections": "同级章节数上限",
+    "max_sections": "章节总数上限",
+    "max_outline_depth": "提纲层级上限",
+    "max_kb_file_bytes": "素材文件大小上限（字节，命令行导入）",
+    "max_upload_bytes": "上传文件大小上限（字节，页面）",
+}
+
+# Values of the settings with a fixed set of choices, as shown.
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "embedding": {"use": "随包模型（多语种通用）", "e5": "随包模型（E5）", "openai": "模型服务的向量接口"},
+    "chroma_mode": {"embedded": "本机内置", "http": "独立服务"},
+}
+
+
+def shown_value(name: str, value: object) -> str:
+    """A setting's value as a user reads it: 未设置 for none, 是/否, choices in words."""
+    if value is None or value == "":
+        return "未设置"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:,.0f}"
+    return CHOICE_LABELS.get(name, {}).get(str(value), str(value))
+
+
+def described_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    """(label, key, value as shown) for every setting a user may see (Settings.describe())."""
+    return [(LABELS.get(key, key), key, shown_value(key, value)) for key, value in settings.describe().items()]
 
 
 def input_limits() -> Settings:

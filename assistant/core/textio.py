@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
+from pathlib import Path
 
 import yaml
 
@@ -21,7 +23,13 @@ __all__ = [
     "split_front_matter",
     "strip_controls",
     "yaml_too_deep",
+    "ZIP_PACKAGES",
+    "size_zh",
+    "too_large",
 ]
+
+# Office files that are zip packages: their unpacked size is what counts against a limit.
+ZIP_PACKAGES = (".docx", ".xlsx")
 
 # ESC/CSI sequences (colours, cursor moves) as a whole, then any other control character, lone
 # surrogate or non-character: none of them is text a person typed, and Word refuses them.
@@ -126,7 +134,10 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     try:
         meta = yaml.safe_load(m.group(1)) or {}
     except yaml.YAMLError as err:
-        raise TextReadError(f"文件开头的元数据（--- … ---）不是有效的 YAML：{str(err).splitlines()[0]}") from err
+        message, line = yaml_error_message(err)
+        # Lines counted from the opening ---: the metadata starts on line 2.
+        where = f"第 {line + 1} 行，" if line is not None else ""
+        raise TextReadError(f"文件开头的元数据（--- … ---）不是有效的 YAML：{where}{message}") from err
     if not isinstance(meta, dict):
         raise TextReadError("文件开头的元数据（--- … ---）应为“键: 值”形式")
     return meta, text[m.end() :]
@@ -139,6 +150,44 @@ def strip_controls(text: str, *, multiline: bool = False) -> str:
     if not multiline:
         text = _LINE_CONTROLS.sub(" ", text)
     return text
+
+
+# PyYAML's problem text (English) -> what is wrong, in words a user can act on. First match wins.
+_YAML_PROBLEMS: list[tuple[str, str]] = [
+    (r"mapping values are not allowed here", "这里不能出现冒号：“键: 值”的值里有冒号时，请给值加上引号"),
+    (r"could not find expected ':'", "缺少冒号：每一行应写成“键: 值”"),
+    (r"found character '\\t' that cannot start any token|found a tab character", "含有制表符（Tab）：缩进只能用空格"),
+    (r"found character '(.)' that cannot start any token", "字符“{0}”不能出现在这里：以它开头的值请加引号"),
+    (r"found unexpected end of stream", "文件在引号或括号闭合之前就结束了"),
+    (r"found undefined alias '(.*)'", "引用了没有定义的锚点“{0}”"),
+    (r"found unknown escape character '(.*)'", "双引号里的“\\{0}”不是有效的转义：路径等请改用单引号"),
+    (r"expected ',' or '\]'", "方括号 [ ] 没有正确闭合"),
+    (r"expected ',' or '\}'", "花括号 { } 没有正确闭合"),
+    (
+        r"expected <block end>|did not find expected key|did not find expected '-' indicator",
+        "缩进不一致：同一层的各行应对齐",
+    ),
+    (r"could not determine a constructor for the tag", "含有不支持的标签（以 ! 开头）"),
+    (r"expected alphabetic or numeric character", "锚点（&）或引用（*）的名称无效"),
+    (r"found duplicate anchor", "同一个锚点名称定义了两次"),
+]
+
+
+def yaml_error_message(err: yaml.YAMLError) -> tuple[str, int | None]:
+    """(Chinese message naming the line's column and the problem, 1-based line) for a YAML error.
+
+    PyYAML's own text is English; the line goes to InputError(line=), the column into the message."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    problem = str(getattr(err, "problem", None) or "")
+    reason = "格式不对"
+    for pattern, text in _YAML_PROBLEMS:
+        m = re.search(pattern, problem)
+        if m:
+            reason = text.format(*m.groups())
+            break
+    if mark is None:
+        return f"YAML 格式错误：{reason}。", None
+    return f"YAML 格式错误（第 {mark.column + 1} 列）：{reason}。", mark.line + 1
 
 
 def yaml_too_deep(text: str, limit: int) -> int | None:
@@ -155,4 +204,40 @@ def yaml_too_deep(text: str, limit: int) -> int | None:
                 depth -= 1
     except yaml.YAMLError:
         return None  # a syntax error: the caller's own parse reports it with its line
+    return None
+
+
+def size_zh(n: int | float) -> str:
+    """A byte count as a person reads it: 20 MB, 1.5 MB, 3.2 KB, 800 字节."""
+    if n >= 2**20:
+        mb = n / 2**20
+        return f"{mb:.0f} MB" if mb == int(mb) else f"{mb:.1f} MB"
+    if n >= 1024:
+        kb = n / 1024
+        return f"{kb:.0f} KB" if kb == int(kb) else f"{kb:.1f} KB"
+    return f"{int(n)} 字节"
+
+
+def too_large(path: str | Path, limit: int, data: bytes | None = None) -> str | None:
+    """Why a user file is over `limit` bytes (a Chinese phrase, no closing 。), or None when it is not.
+
+    A .docx/.xlsx counts with its parts' unpacked size, so that a small file that unpacks to
+    gigabytes (a zip bomb) is refused before anything unpacks it. These are the sizes the archive
+    declares; zipfile never returns more of a part than it declares (a longer part fails its CRC
+    check), so a package cannot lie its way past the limit. `data`: the file's bytes, when the
+    caller already has them (an upload); otherwise only the zip directory is read from `path`.
+    """
+    path = Path(path)
+    raw = len(data) if data is not None else path.stat().st_size
+    if raw > limit:
+        return f"文件过大（{size_zh(raw)}，最多 {size_zh(limit)}）"
+    if path.suffix.lower() not in ZIP_PACKAGES:
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as package:
+            unpacked = sum(info.file_size for info in package.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None  # not a zip package: reading it fails later, with its own reason
+    if unpacked > limit:
+        return f"文件解压后过大（{path.suffix.lower()} 按解压后的大小计：{size_zh(unpacked)}，最多 {size_zh(limit)}）"
     return None

@@ -113,7 +113,12 @@ def title_source(section: SectionSpec, spec: ReportSpec) -> TitleSource:
 
 
 def finish_section(
-    ctx: DraftContext, section: SectionSpec, text: str, title: str, provenance: Provenance
+    ctx: DraftContext,
+    section: SectionSpec,
+    text: str,
+    title: str,
+    provenance: Provenance,
+    todos: list[str] | None = None,
 ) -> SectionDraft:
     """Check the final text and record the figures it uses (coverage lists the assigned ones)."""
     spec, figures = ctx.spec, ctx.figures
@@ -136,4 +141,5 @@ def finish_section(
         part=section.part,
         provenance=provenance,
         check=check,
+        todos=todos or [],
     )

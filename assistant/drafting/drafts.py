@@ -59,10 +59,20 @@ class SectionDraft(BaseModel):
     part: str = "other"
     provenance: Provenance
     check: CheckResult
+    # What the notes asked the drafter to do (这两个数还要和省里核对, 年底再定): kept out of the text,
+    # listed for the writer. Older saved versions have none.
+    todos: list[str] = []
 
     @property
     def heading(self) -> str:
         return f"{self.label}{self.title}" if self.level > 0 and self.title else ""
+
+
+class Todo(BaseModel):
+    """One thing the notes left for the writer to do, and the section it belongs to."""
+
+    section_id: str
+    text: str
 
 
 class ReportDraft(BaseModel):
@@ -100,4 +110,10 @@ class ReportDraft(BaseModel):
                 for s in self.sections
             ],
             "check": self.report_check.to_json_dict() if self.report_check else None,
+            "todos": [t.model_dump() for t in self.todos],
         }
+
+    @property
+    def todos(self) -> list[Todo]:
+        """Every section's to-dos, in document order."""
+        return [Todo(section_id=s.section_id, text=t) for s in self.sections for t in s.todos]

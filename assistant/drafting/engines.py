@@ -112,7 +112,7 @@ class OfflineEngine:
             title_source=title_source(section, ctx.spec),
             error=error,
         )
-        return finish_section(ctx, section, result.text, result.title, provenance)
+        return finish_section(ctx, section, result.text, result.title, provenance, result.todos)
 
 
 class ModelEngine:

@@ -3,9 +3,16 @@
 Used when no model endpoint is configured (make_model() returns None) and with --offline. It
 composes a section from the spec's notes (要点) and the supplied figures:
 
-- the notes are rewritten into 公文 register mechanically (colloquial words replaced,
-  full-width punctuation, Markdown and list markers dropped) and developed as
-  一是…二是…三是… (or 一方面…另一方面… when the matching past section used that pattern);
+- notes to self (这两个数还要和省里核对, 年底再定, 先空着 …) never reach the text: the clause is
+  kept as a to-do (OfflineDraft.todos → SectionDraft.todos → report.json ``todos``);
+- the notes are rewritten into 公文 register mechanically with the phrase tables of
+  prompts/offline-register.yaml (spoken words and structures: 发稿 → 编发稿件, X里 → X中,
+  在省里 → 在全省, X也要跟上 → 同步做好X; full-width punctuation, Markdown and list markers
+  dropped) and developed as 一是…二是…三是… (or 一方面…另一方面… when the matching past
+  section used that pattern). Each item has a verb before its number (a bare metric takes 达),
+  a summarising lead where its theme allows (一是抓实理论学习。…), never the same lead twice;
+  problems keep their own short lead and get measures (the notes' own, else ones matched to
+  their words); plans are tasks, verb first;
 - every number in the notes is run through the number check: a number that matches a
   supplied figure is rendered exactly as supplied (value + unit), one that matches none
   becomes 【待补充：<the notes' words>（<unit>）】 — a number is never copied from the notes;
@@ -25,88 +32,68 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+import yaml
+
 from assistant.check import check_numbers
 from assistant.check.numbers import load_rules
 from assistant.core.figures import Figure, figure_text
+from assistant.core.resources import resource_dir
 from assistant.drafting.spec import ReportSpec, SectionSpec, figures_for
-from assistant.gongwen import HAN_DIGITS, TEMPLATE_TITLES, part_of_title, to_fill, to_hanzi
+from assistant.gongwen import HAN_DIGITS, PART_NAMES, TEMPLATE_TITLES, part_of_title, to_fill, to_hanzi
 from assistant.kb.retrieve import Passage
 from assistant.kb.search_text import get_jieba
 
-# Colloquial → 公文 register (our phrase bank). Order matters: longer patterns first. Plain word
-# swaps that the checker also flags (挺好, 咋, 大概…) come from rules/words.yaml's suggestions,
-# so the engine never writes what the checker would suggest differently.
-_REGISTER_FIRST = [
-    (r"往前推了一步|往前推进了一步|往前推了", "取得新进展"),
-    (r"几块工作", "各项工作"),
-    (r"去年说([^，。；]+?)，", r"针对上年指出的\1问题，"),
-    (r"去年", "上年"),
-    (r"搞好", "做好"),
-]
-# A bare spoken verb + completive 了 → the formal verb (开了 → 召开). Whether 开 stands alone
-# (开/了) or is part of a word (召开/了, 公开/了) is jieba's segmentation, not a list of exceptions.
-_VERB_LE = {
-    "搞": "开展",
-    "弄": "开展",
-    "整": "开展",
-    "做": "开展",
-    "开": "召开",
-    "办": "举办",
-    "发": "发布",
-    "写": "撰写",
-    "拍": "拍摄",
-    "评": "评选",
-    "建": "建成",
-    "学": "学习",
-    "登": "刊发",
-    "用": "刊用",
-    "定": "制定",
-    "到": "达到",
-    "出": "推出",
-}
-_REGISTER = [
-    (r"搞", "开展"),
-    (r"弄(?![清懂明])", "推进"),
-    (r"重点学(?!习)", "重点学习"),
-    (r"也开起来了?|开起来了?", "开设运行"),
-    (r"占大头", "占多数"),
-    (r"基本每周都有", "基本保持每周更新"),
-    (r"盯舆情", "加强舆情监测"),
-    (r"没出什么问题|没出问题", "未发生负面舆情"),
-    (r"试试", "探索"),
-    (r"当(?=[^，。；]{0,6}窗口)", "作为"),
-    (r"接着抓好?", "持续抓好"),
-    (r"出几部", "推出一批"),
-    (r"合拍", "联合摄制"),
-    (r"(?<![达])到(?=\d)", "达到"),
-    (r"(?<=[发])(?=短视频|信息|稿件)", "布"),
-    (r"叫得响", "有影响"),
-    (r"用得还不够", "运用还不够"),
-    (r"还是以", "仍以"),
-    (r"加上", "及"),
-    (r"一起开展", "联合开展"),
-    (r"一起", "共同"),
-    (r"这些", "等"),
-    (r"一共", "共"),
-    (r"很好|不错", "良好"),
-    (r"还行|还可以", "较好"),
-    (r"好多|很多|不少", "大量"),
-    (r"大约|基本上", "基本"),
-    (r"(?<!尽)可能", ""),
-    (r"超级|特别", "十分"),
-    (r"老板", "负责同志"),
-    (r"咱们|咱|俺们|俺", "我们"),
-    (r"(?<![自忘无])我(?![们国省市区县局委办院厅部校])", "我们"),
-    (r"你们|您|你", "群众"),
-    (r"然后|接着", "同时"),
-    (r"一下", ""),
-    (r"的时候", "时"),
-    (r"抓(?![好实紧住牢手])", "抓好"),
-    (r"总之", ""),
-    (r"以下是", ""),
-]
-_REGISTER_FIRST_RE = [(re.compile(p), r) for p, r in _REGISTER_FIRST]
-_REGISTER_RE = [(re.compile(p), r) for p, r in _REGISTER]
+# Colloquial → 公文 register: the tables are data (prompts/offline-register.yaml), so an office can
+# add a spoken phrase without a code change. Plain word swaps that the checker also flags (挺好, 咋,
+# 大概…) come from rules/words.yaml's suggestions, so the engine never writes what the checker would
+# suggest differently.
+REGISTER_FILE = "offline-register.yaml"
+
+
+class Lead(NamedTuple):
+    words: tuple[str, ...]
+    lead: str  # an achievement's summarising lead: 抓实理论学习
+    plan: str  # the same theme in a plan: 持续强化理论武装
+
+
+class Measure(NamedTuple):
+    words: tuple[str, ...]
+    lead: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RegisterTables:
+    notes_to_self: tuple[re.Pattern, ...]
+    spoken: tuple[tuple[re.Pattern, str], ...]
+    first: tuple[tuple[re.Pattern, str], ...]
+    verbs_le: dict[str, str]
+    register: tuple[tuple[re.Pattern, str], ...]
+    items: tuple[tuple[re.Pattern, str], ...]
+    leads: tuple[Lead, ...]
+    measures: tuple[Measure, ...]
+    verbs: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def register_tables() -> RegisterTables:
+    """The phrase tables of prompts/offline-register.yaml, compiled once."""
+    data = yaml.safe_load((resource_dir("prompts") / REGISTER_FILE).read_text(encoding="utf-8"))
+
+    def pairs(key: str) -> tuple[tuple[re.Pattern, str], ...]:
+        return tuple((re.compile(p), r) for p, r in data.get(key) or [])
+
+    return RegisterTables(
+        notes_to_self=tuple(re.compile(p) for p in data.get("notes_to_self") or []),
+        spoken=pairs("spoken"),
+        first=pairs("first"),
+        verbs_le={str(k): str(v) for k, v in (data.get("verbs_le") or {}).items()},
+        register=pairs("register"),
+        items=pairs("items"),
+        leads=tuple(Lead(tuple(e["words"]), e["lead"], e.get("plan") or e["lead"]) for e in data.get("leads") or []),
+        measures=tuple(Measure(tuple(e["words"]), e["lead"], e["text"]) for e in data.get("measures") or []),
+        verbs=frozenset(data.get("verbs") or []),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -125,15 +112,16 @@ def _formal_verbs(text: str) -> str:
         return text
     # Dictionary words only: the HMM guesses new words across a verb (公众号发了 → 公众/号发/了).
     tokens = list(get_jieba().cut(text, HMM=False))  # the one quiet jieba initialisation
+    verbs = register_tables().verbs_le
     out, changed, i = [], False, 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok in _VERB_LE and i + 1 < len(tokens) and tokens[i + 1] == "了":
-            out.append(_VERB_LE[tok])
+        if tok in verbs and i + 1 < len(tokens) and tokens[i + 1] == "了":
+            out.append(verbs[tok])
             changed, i = True, i + 2
             continue
-        if len(tok) == 2 and tok[1] == "了" and tok[0] in _VERB_LE:  # jieba keeps 学了, 发了 whole
-            out.append(_VERB_LE[tok[0]])
+        if len(tok) == 2 and tok[1] == "了" and tok[0] in verbs:  # jieba keeps 学了, 发了 whole
+            out.append(verbs[tok[0]])
             changed, i = True, i + 1
             continue
         out.append(tok)
@@ -158,11 +146,11 @@ _PUNCT = str.maketrans(
 )
 _LIST_MARK = re.compile(
     r"^\s*(?:[#>*+\-•·]+\s*|\d+\s*[.、．)）]\s*|[（(]\d+[)）]\s*|[①-⑳]\s*"
-    rf"|[{HAN_DIGITS}]+[是、]\s*|第[{HAN_DIGITS}]+[，,、]?\s*)"
+    rf"|[{HAN_DIGITS}]+[是、]\s*|第[{HAN_DIGITS}]+[，,、：:]\s*)"
 )
 _SUBJECT = re.compile(r"^(?:我们单位|我们局|我们|我办|我局|本单位|办公室)?(?:觉得|认为|感觉)?(?:还|也|都)?")
 _LABEL_WORD = re.compile(r"^\s*(?:问题|存在问题|改进|措施|改进措施|表态|要点|打算|说明)[：:]\s*")
-_TOPIC_PREFIX = re.compile(r"^[^，。；]{0,10}(?:这块|这部分|这一块)[，,]?")
+_TOPIC_PREFIX = re.compile(r"^[^，。；]{0,10}(?:这块|这部分|这一块|方面)[，,]")
 # Notes addressed to the writer, not content of the report.
 _META = re.compile(r"放在一起写|合在一起写|单独写|写一下|要写|重点写|不用写|别写")
 
@@ -179,12 +167,15 @@ def to_register(text: str, *, part: str = "other", year: int | None = None) -> s
     t = re.sub(r"[「『]", "“", re.sub(r"[」』]", "”", t))
     t = _LIST_MARK.sub("", _LABEL_WORD.sub("", t))
     t = _TOPIC_PREFIX.sub("", t)
+    tables = register_tables()
+    for pattern, repl in tables.spoken:
+        t = pattern.sub(repl, t)
     words, swaps = _checker_words()
     t = words.sub(lambda m: swaps[m.group(0)], t)
-    for pattern, repl in _REGISTER_FIRST_RE:
+    for pattern, repl in tables.first:
         t = pattern.sub(repl, t)
     t = _formal_verbs(t)
-    for pattern, repl in _REGISTER_RE:
+    for pattern, repl in tables.register:
         t = pattern.sub(repl, t)
     if part == "plans":
         # The completive 了 in a plan reads as already done (S5).
@@ -197,15 +188,16 @@ def to_register(text: str, *, part: str = "other", year: int | None = None) -> s
     return t.strip("，。；：、 ")
 
 
-def split_clauses(notes: str) -> list[str]:
-    """Notes → clauses: one per line, split further at ；。 and (for a lone line) at ，."""
+def split_clauses(notes: str, *, min_part: int = 4) -> list[str]:
+    """Notes → clauses: one per line, split further at ；。 and (for a lone line) at ， when every
+    piece has `min_part` characters (a problem such as 精品少 is short and still an item)."""
     clauses: list[str] = []
     for line in notes.splitlines():
         clauses += [c for c in re.split(r"[；;。]", line.translate(_PUNCT)) if c.strip()]
     clauses = [c.strip() for c in clauses if _LIST_MARK.sub("", c).strip(" ，。") and not _META.search(c)]
     if len(clauses) == 1:
         parts = [p for p in re.split(r"[，,]", clauses[0]) if p.strip()]
-        if len(parts) >= 2 and all(len(p.strip()) >= 4 for p in parts):
+        if len(parts) >= 2 and all(len(p.strip()) >= min_part for p in parts):
             clauses = parts
     while len(clauses) > 6:  # more than 六是 reads as a list, not a report; merge neighbours
         merged = []
@@ -213,6 +205,155 @@ def split_clauses(notes: str) -> list[str]:
             merged.append("，".join(clauses[i : i + 2]))
         clauses = merged
     return clauses
+
+
+# ---------------------------------------------------------------- what an office writer checks
+
+
+def drop_notes_to_self(clause: str) -> tuple[str, bool]:
+    """The clause without the pieces a drafter wrote to themself (这两个数还要和省里核对, 年底再定,
+    数还没统计 …): those never reach the report; the caller keeps the clause as a to-do."""
+    patterns = register_tables().notes_to_self
+    pieces = [p for p in re.split(r"[，,]", clause) if p.strip()]
+    kept = [p for p in pieces if not any(rx.search(p) for rx in patterns)]
+    return "，".join(kept), len(kept) != len(pieces)
+
+
+_NUMBER_OR_GAP = re.compile(r"\d|【待补充")
+_NOT_VERBS = frozenset({"是", "有", "区直", "为"})
+_METRIC_END = re.compile(r"(?:量|率|总数|人数|次数|规模|总额|收入)$")
+_MEASURE_VERB_END = re.compile(r"(?:达到|达|突破|超过|为|至|共计|累计|共|占|约|近|逾|超)$")
+
+
+def has_verb(text: str) -> bool:
+    """Whether a stretch of Chinese holds a verb: jieba's tagger, plus the office verbs it tags as
+    nouns (编报, 新建 …, a list in the phrase tables)."""
+    from jieba import posseg  # heavy: the tagger loads its model on first use
+
+    get_jieba()  # the one quiet jieba initialisation
+    verbs = register_tables().verbs
+    if any(v in text for v in verbs):
+        return True
+    return any(p.flag.startswith("v") and p.word not in _NOT_VERBS for p in posseg.cut(text))
+
+
+def verb_before_number(clause: str) -> str:
+    """Each comma piece with a number reads as a sentence: a verb before its number. A bare
+    metric (阅读量52.6万人次, 回复率98%) takes 达; a number that is the subject of a verb after it
+    (126个党组织都落实了…) is left as written."""
+    out = []
+    for piece in clause.split("，"):
+        m = _NUMBER_OR_GAP.search(piece)
+        if m is not None and m.start() > 0:
+            head = piece[: m.start()]
+            if not _MEASURE_VERB_END.search(head) and (_METRIC_END.search(head) or not has_verb(head)):
+                tail = re.sub(r"^[\d.]+[^，。；\d]{0,4}|^【[^】]*】", "", piece[m.start() :])
+                if _METRIC_END.search(head) or not has_verb(tail):
+                    piece = head + "达" + piece[m.start() :]
+        out.append(piece)
+    return "，".join(out)
+
+
+def restructure_item(item: str) -> str:
+    """An item whose object comes before its verb, verb first (the phrase tables' `items`)."""
+    pieces = item.split("，")
+    for i, piece in enumerate(pieces):
+        for pattern, repl in register_tables().items:
+            piece = pattern.sub(repl, piece)
+        pieces[i] = piece
+    return "，".join(pieces)
+
+
+def item_lead(item: str, part: str, used: set[str]) -> str | None:
+    """A short summarising lead for an item (一是抓实理论学习。…), from the theme words it names.
+    None when the notes do not allow one: no theme word, two themes equally named, the best
+    theme's lead taken by an earlier item, or a lead that only repeats the item's own words."""
+    scored = []
+    for order, entry in enumerate(register_tables().leads):
+        hits = sum(len(w) * item.count(w) for w in entry.words)  # 第一议题 outweighs 中心组
+        if hits:
+            scored.append((hits, -order, entry.plan if part == "plans" else entry.lead))
+    if not scored:
+        return None
+    scored.sort(reverse=True)
+    hits, _, lead = scored[0]
+    if len(scored) > 1 and scored[1][0] == hits and scored[1][2] != lead:
+        return None
+    if lead in used:
+        return None
+    if _says(item, lead):
+        used.add(lead)  # the item says it already; a later item of the theme must not take it either
+        return None
+    return lead
+
+
+def _says(item: str, lead: str) -> bool:
+    """The item already says what the lead would: half the lead's character pairs anywhere in it,
+    or most of the lead's characters in its opening clause (做好换届选举宣传 / 抓好换届宣传)."""
+    opening = item.split("，", 1)[0]
+    return len(_bigrams(lead) & _bigrams(item)) * 2 >= len(_bigrams(lead)) or len(set(lead) & set(opening)) * 2 > len(
+        set(lead)
+    )
+
+
+def _short_lead(item: str) -> tuple[str, str] | None:
+    """(lead, rest) when an item opens with a short summary clause of its own (精品较少，…)."""
+    head, _, rest = item.partition("，")
+    if len(rest) >= 6 and 2 <= len(head) <= 12 and not _NUMBER_OR_GAP.search(head):
+        return head, rest
+    return None
+
+
+def with_leads(items: list[str], part: str, *, own_first: bool = False) -> list[str]:
+    """Items with a summarising lead where the notes allow. A problem or measure opening with a
+    short clause of its own (own_first) keeps it as the lead, and takes no other; an achievement
+    with a number or several clauses, and every plan, takes its theme's lead. No lead repeats."""
+    used: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        own = _short_lead(item) if own_first else None
+        if own is not None and own[0] not in used:
+            used.add(own[0])
+            out.append(f"{own[0]}。{own[1]}")
+            continue
+        if own_first:  # a problem or measure: its own words or no lead
+            out.append(item)
+            continue
+        lead = item_lead(item, part, used)  # also marks taken a theme the item states itself
+        rich = part == "plans" or "，" in item or _NUMBER_OR_GAP.search(item)
+        if lead is None or not rich:
+            out.append(item)
+            continue
+        used.add(lead)
+        out.append(f"{lead}。{_no_leading_digit(item, part)}")
+    return out
+
+
+def measures_for(problems: list[str], count: int) -> list[str]:
+    """Measures matched to the problems' words (the phrase tables' `measures`), then the general
+    ones, until there are `count`: one measure per problem at least."""
+    out: list[str] = []
+    taken: set[str] = set()
+    for problem in problems:
+        hit = next(
+            (m for m in register_tables().measures if m.lead not in taken and any(w in problem for w in m.words)), None
+        )
+        if hit is not None:
+            taken.add(hit.lead)
+            out.append(f"{hit.lead}。{hit.text}")
+    for general in MEASURES:
+        if len(out) >= count:
+            break
+        out.append(general)
+    return out
+
+
+_TOPIC_ONLY_MAX = 6
+
+
+def _topic_only(item: str) -> bool:
+    """A bare heading word of the notes (新闻宣传): no number, no verb, a few characters."""
+    return len(item) <= _TOPIC_ONLY_MAX and not _NUMBER_OR_GAP.search(item) and not has_verb(item)
 
 
 # ---------------------------------------------------------------- numbers in the notes
@@ -447,6 +588,7 @@ class OfflineDraft:
     text: str
     passages: list[Passage] = field(default_factory=list)  # passages whose patterns were used
     used: list[str] = field(default_factory=list)  # figure ids placed in the text
+    todos: list[str] = field(default_factory=list)  # notes to self, kept out of the text
 
 
 def _city(org: str) -> tuple[str, str]:
@@ -639,13 +781,20 @@ def compose_section(
     part = section.part
     year = spec.year
     title = title if title is not None else (section.title or derive_titles(spec, figures).get(section.id, ""))
+    todos: list[str] = []
 
     def grounded(notes: str, clause_part: str) -> list[GroundedClause]:
-        out = [
-            ground_clause(to_register(c, part=clause_part, year=year), figures, terms=terms)
-            for c in split_clauses(notes)
-        ]
-        return [c for c in out if c.text]
+        out = []
+        min_part = 2 if clause_part in ("problems", "plans") else 4
+        for raw in split_clauses(notes, min_part=min_part):
+            kept, dropped = drop_notes_to_self(raw)
+            if dropped:
+                todos.append(_LIST_MARK.sub("", raw).strip(" ，"))
+            clause = ground_clause(to_register(kept, part=clause_part, year=year), figures, terms=terms)
+            if clause.text:
+                clause.text = verb_before_number(restructure_item(clause.text))
+                out.append(clause)
+        return out
 
     org, short = spec.organisation, short_org(spec.organisation)
     topic = spec.resolved_topic
@@ -653,11 +802,19 @@ def compose_section(
     kw = theme_of(section.notes + (title or "")).noun
     used_passages: list[Passage] = []
 
+    if part in ("achievements", "problems", "plans", "other") and not section.notes.strip() and not assigned:
+        # Nothing to write from: say what is missing rather than fill the part with generic words.
+        what = f"{PART_NAMES.get(part, '本部分')}要点" if part != "other" else f"“{title or section.id}”要点"
+        todos.append(f"补充{what}")
+        return OfflineDraft(title=title or "", text=to_fill(what), todos=todos)
+
     if part == "problems":
         split = re.split(r"(?:改进措施|整改措施|措施|下一步|改进)[：:]", section.notes, maxsplit=1)
         problems = grounded(split[0], part)
         measures = grounded(split[1], "plans") if len(split) > 1 else []
         clauses = problems + measures
+    elif part == "plans":
+        clauses = _split_context(grounded(section.notes, part))
     else:
         clauses = grounded(section.notes, part)
     left = place_figures(clauses, assigned)
@@ -672,9 +829,12 @@ def compose_section(
         items = [_SUBJECT.sub("", i) for i in items if i]
         body = "，".join(items) if items else "以习近平新时代中国特色社会主义思想为指导，紧紧围绕中心、服务大局"
         opening = "" if lead_context.startswith(f"{year}年") else f"{year}年，"
+        # The notes already say how the year went: the set phrase would say it twice (新进展…新进展).
+        said = re.search(r"新进展|新成效|新突破|新成绩|有(?:所|明显)?提高|明显提升", body)
+        stance = "" if said else f"坚持守正创新、真抓实干，{topic}取得了新成效、新进展。"
         paragraphs = [
             f"{lead_context}{_sentence(f'{opening}在{leader}的坚强领导下，{org}{body}')}"
-            f"{figures_sentence(left)}坚持守正创新、真抓实干，{topic}取得了新成效、新进展。"
+            f"{figures_sentence(left)}{stance}"
             f"现将{year}年{topic}汇报如下："
         ]
     elif part == "closing":
@@ -689,9 +849,15 @@ def compose_section(
         paragraphs = [f"{lead_context}{figures_sentence(left)}{_sentence(f'{short}将{note.lstrip(chr(23558))}')}"]
     elif part == "problems":
         p_items = [c.text for c in problems if not _CONTEXT.match(c.text)]
-        m_items = [c.text for c in measures] or MEASURES[: max(2, min(len(p_items), 4))]
+        m_items = [c.text for c in measures]
+        if m_items:
+            m_items = with_leads(m_items, "plans", own_first=True)
+        else:
+            m_items = measures_for(p_items, max(2, min(len(p_items), 4)))
         first = f"一年来，{topic}虽然取得了一定成效，但对照新形势新任务新要求，仍存在一些不足。" + (
-            enumerate_items(p_items, part=part) if p_items else "有的工作创新不够，有的工作落实还不够到位。"
+            enumerate_items(with_leads(p_items, part, own_first=True), part=part)
+            if p_items
+            else to_fill("存在的主要问题")
         )
         paragraphs = [
             lead_context + first + figures_sentence(left),
@@ -699,14 +865,19 @@ def compose_section(
         ]
     elif part == "plans":
         items = _stress_first(items, parse_instruction(instruction).focus)
+        when = "" if lead_context.startswith(f"{year + 1}年") else f"{year + 1}年，"  # the year once
         lead = (
-            f"{lead_context}{year + 1}年，{short}将继续以习近平新时代中国特色社会主义思想为指导，"
+            f"{lead_context}{when}{short}将继续以习近平新时代中国特色社会主义思想为指导，"
             f"紧紧围绕{level or ''}委中心工作，统筹推进{topic}各项任务，努力在守正创新中取得新突破。"
         )
-        paragraphs = [lead, enumerate_items(items, part=part) + figures_sentence(left)]
+        paragraphs = [lead, enumerate_items(with_leads(items, part), part=part) + figures_sentence(left)]
     else:
         clause, passage = _lead_clause(passages, spec, part, avoid_leads)
         index = next((i for i, s in enumerate(spec.siblings_of(section.id)) if s.id == section.id), 0)
+        topics = [i for i in items if _topic_only(i)]
+        items = [i for i in items if not _topic_only(i)] or items
+        if topics and not theme_of(section.notes + (title or "")).words:
+            kw = topics[0]
         if clause is not None and passage is not None:  # _lead_clause returns both or neither
             lead = _sentence(f"{clause}，{LEAD_TAILS[index % len(LEAD_TAILS)].format(kw=kw)}")
             used_passages.append(passage)
@@ -717,8 +888,25 @@ def compose_section(
         if wanted.concise:  # the lead is the genre's general statement; the items carry the facts
             lead = ""
         two_sided = passage is not None and "另一方面" in passage.text
+        if not two_sided:
+            items = with_leads(items, part)
         paragraphs = [
             lead_context + lead + enumerate_items(items, two_sided=two_sided, part=part) + figures_sentence(left)
         ]
     text = "\n\n".join(p for p in paragraphs if p)
-    return OfflineDraft(title=title or "", text=text, passages=used_passages, used=used)
+    return OfflineDraft(title=title or "", text=text, passages=used_passages, used=used, todos=todos)
+
+
+def _split_context(clauses: list[GroundedClause]) -> list[GroundedClause]:
+    """A plan's setting (2027年是换届之年) stands alone; the tasks written after it in the same
+    sentence become items of their own."""
+    out: list[GroundedClause] = []
+    for c in clauses:
+        if _CONTEXT.match(c.text) and "，" in c.text:
+            head, rest = c.text.split("，", 1)
+            out.append(GroundedClause(head, []))
+            out += [GroundedClause(restructure_item(t), []) for t in rest.split("，") if t]
+            out[-1].used = c.used
+        else:
+            out.append(c)
+    return out

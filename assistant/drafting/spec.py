@@ -20,7 +20,12 @@ A spec file is YAML::
 
 ``part`` may be given per section; otherwise it follows from the id (intro, closing), from
 the L1 title (``part_of_title``: 问题 → problems, 打算/展望/目标任务 → plans, 做法/成效 →
-achievements) or from the parent.
+achievements), from the parent, or, for an untitled top-level section, from its number
+(1 / 1.x achievements, 2 problems, 3 plans).
+
+A minimal outline (title, unit, year and notes per part, ids ``intro, 1.1, 1.2, 2, 3``) is
+completed to the template's shape by ``complete_outline``: 1.1 and 1.2 go under a parent 1,
+a missing 导语 or 结束语 is added, a missing part is added without notes.
 
 A spec with no ``sections:`` uses the built-in template of a 年度工作汇报; its ``notes:``
 are keyed by part (intro, achievements, problems, plans, closing) or by section id. The
@@ -42,7 +47,7 @@ from pydantic import BaseModel
 from assistant.core.errors import InputError
 from assistant.core.figures import check_file_size
 from assistant.core.settings import Settings, input_limits
-from assistant.core.textio import strip_controls, yaml_too_deep
+from assistant.core.textio import strip_controls, yaml_error_message, yaml_too_deep
 from assistant.gongwen import PARTS, TEMPLATE_TITLES, Part, heading_label, part_of_title
 
 if TYPE_CHECKING:
@@ -210,12 +215,77 @@ def _notes_text(node: yaml.Node, source: str, field: str) -> str:
     return _scalar_text(node, source, field)
 
 
+# An untitled top-level section numbered 1, 2 or 3 (or 1.1 …) is that part of the 年度工作汇报.
+_PART_BY_NUMBER: dict[str, Part] = {"1": "achievements", "2": "problems", "3": "plans"}
+_NUMBERED = re.compile(r"^(\d+)(?:\.\d+)*$")
+
+
 def infer_part(section_id: str, title: str | None, parent_part: str | None) -> str:
+    """A section's part when the outline gives none: its parent's, its id (intro, closing),
+    its title's words; an untitled top-level section numbered 1/2/3 is achievements/problems/plans."""
     if parent_part is not None:
         return parent_part
     if section_id in ("intro", "closing"):
         return section_id
-    return part_of_title(title) or "other"
+    by_title = part_of_title(title)
+    if by_title or title:
+        return by_title or "other"
+    number = _NUMBERED.match(section_id)
+    return _PART_BY_NUMBER.get(number.group(1), "other") if number else "other"
+
+
+def complete_outline(spec: ReportSpec) -> ReportSpec:
+    """The 年度工作汇报 shape from a minimal outline: top-level 1.1, 1.2 … go under a parent 1
+    (created when absent, or an existing empty one), a missing 导语 or 结束语 is added from
+    the template, and when the top level holds only template parts, a missing 一、/二、/三、
+    part is added with no notes (the engines mark it 【待补充：…】). Sections are never dropped.
+    An outline of another shape (no achievements, problems or plans part) is left as written."""
+    sections = list(spec.sections)
+    if not any(s.part in _PART_BY_NUMBER.values() for s in sections):
+        return spec
+    ids = {s.id for s in spec.walk()}
+    out: list[SectionSpec] = []
+    parents: dict[str, SectionSpec] = {}
+    for s in sections:
+        m = re.match(r"^(\d+)\.\d+$", s.id)
+        if m is None:
+            out.append(s)
+            continue
+        pid = m.group(1)
+        parent = parents.get(pid)
+        if parent is None:
+            existing = next((x for x in sections if x.id == pid), None)
+            busy = existing is not None and (existing.children or existing.notes.strip() or existing.figures)
+            if busy or (existing is None and pid in ids):
+                out.append(s)  # a parent with text of its own (or one deeper in the tree) keeps 1.1 where it is
+                continue
+            parent = existing or SectionSpec(id=pid, part=s.part)
+            if existing is None:
+                ids.add(pid)
+                out.append(parent)
+            parents[pid] = parent
+        parent.children = [*parent.children, s]
+    if not any(s.part == "intro" for s in out):
+        out.insert(0, SectionSpec(id=_free_id("intro", ids), part="intro"))
+    if not any(s.part == "closing" for s in out):
+        out.append(SectionSpec(id=_free_id("closing", ids), part="closing"))
+    if all(s.part in PARTS and s.part != "other" for s in out):
+        for number, part in _PART_BY_NUMBER.items():
+            if not any(s.part == part for s in out):
+                at = next(
+                    i for i, s in enumerate(out) if s.part == "closing" or PARTS.index(s.part) > PARTS.index(part)
+                )
+                out.insert(at, SectionSpec(id=_free_id(number, ids), part=part))
+    return spec.model_copy(update={"sections": out})
+
+
+def _free_id(wanted: str, ids: set[str]) -> str:
+    candidate, n = wanted, 1
+    while candidate in ids:
+        n += 1
+        candidate = f"{wanted}-{n}"
+    ids.add(candidate)
+    return candidate
 
 
 def _check_siblings(
@@ -317,9 +387,8 @@ def parse_spec(text: str, source: str = "<提纲>") -> tuple[ReportSpec, dict[st
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        problem = getattr(err, "problem", None) or str(err)
-        raise InputError(f"YAML 格式错误：{problem}", file=source, line=mark.line + 1 if mark else None) from None
+        message, at = yaml_error_message(err)
+        raise InputError(message, file=source, line=at) from None
     if root is None:
         raise InputError("文件为空。", file=source)
     fields = _mapping(root, source, "提纲文件")
@@ -342,7 +411,7 @@ def parse_spec(text: str, source: str = "<提纲>") -> tuple[ReportSpec, dict[st
             raise InputError("章节应为非空列表。", file=source, line=_line(snode), field="sections")
         _check_siblings(snode.value, source, seen, 1, limits)
         sections = [_section(s, source, None, seen, limits) for s in snode.value]
-        spec = ReportSpec(title=title, organisation=org, year=year, topic=topic, sections=sections)
+        spec = complete_outline(ReportSpec(title=title, organisation=org, year=year, topic=topic, sections=sections))
     else:
         notes: dict[str, Any] = {}
         if "notes" in fields:
@@ -441,7 +510,7 @@ def load_spec(path: str | Path, figures: list[Figure] | None = None) -> ReportSp
         raise InputError(f"不支持的提纲文件类型“{path.suffix or '无扩展名'}”（应为 .yaml 或 .yml）。", file=source)
     if not path.is_file():
         raise InputError("找不到提纲文件。", file=source)
-    check_file_size(path.stat().st_size, source)
+    check_file_size(path, source)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

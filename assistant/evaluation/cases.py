@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from assistant.core.errors import HuibaoError, InputError
+from assistant.core.textio import yaml_error_message
 from assistant.evaluation.metrics import Thresholds, threshold_keys
 
 FIGURE_FILES = ("figures.csv", "figures.yaml", "figures.yml", "figures.xlsx")
@@ -53,7 +54,8 @@ def load_thresholds(path: str | Path | None) -> Thresholds:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return Thresholds(**data)
     except yaml.YAMLError as err:
-        raise InputError(f"YAML 格式错误：{err}", file=str(path)) from None
+        message, line = yaml_error_message(err)
+        raise InputError(message, file=str(path), line=line) from None
     except (TypeError, ValidationError) as err:
         raise InputError(f"门槛设置无效：{_first_error(err)}", file=str(path)) from None
 
@@ -80,7 +82,8 @@ def load_case(folder: str | Path) -> EvalCase:
         try:
             meta = yaml.safe_load(case_file.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as err:
-            raise InputError(f"YAML 格式错误：{err}", file=str(case_file)) from None
+            message, line = yaml_error_message(err)
+            raise InputError(message, file=str(case_file), line=line) from None
     try:
         expectations = CaseExpectations(**(meta.get("expectations") or {}))
     except (TypeError, ValidationError) as err:

@@ -25,11 +25,18 @@ from pydantic import BaseModel
 from assistant.core.errors import InputError
 from assistant.core.scan import pdf_page_texts
 from assistant.core.settings import Settings
-from assistant.core.textio import TextReadError, decode_text, normalise_newlines, read_docx, split_front_matter
+from assistant.core.textio import (
+    TextReadError,
+    decode_text,
+    normalise_newlines,
+    read_docx,
+    split_front_matter,
+    too_large,
+)
 from assistant.kb.cache import EmbeddingCache, TokenCache, text_key
 from assistant.kb.chunking import Chunk, chunk_document, heading_level
 from assistant.kb.embeddings import EmbedderFactory, get_embedder
-from assistant.kb.retrieve import KnowledgeBase
+from assistant.kb.retrieve import KnowledgeBase, indexed_key
 from assistant.kb.search_text import search_text
 
 __all__ = [
@@ -37,6 +44,7 @@ __all__ = [
     "IngestReport",
     "SkipFile",
     "read_document",
+    "same_document",
     "chunk_document",
     "decode_text",
     "ingest",
@@ -109,6 +117,15 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as err:
         raise SkipFile(f"无法读取文件（{_os_reason(err)}）") from err
+
+
+def _refuse_too_large(path: Path, limit: int) -> None:
+    try:
+        reason = too_large(path, limit)
+    except OSError as err:
+        raise SkipFile(f"无法读取文件（{_os_reason(err)}）") from err
+    if reason:
+        raise SkipFile(f"{reason}，知识库单个文件的上限可用 HUIBAO_MAX_KB_FILE_BYTES 调整")
 
 
 def _read_pdf(data: bytes) -> str:
@@ -256,6 +273,18 @@ def chunks_for(doc: Document) -> list[Chunk]:
     return chunk_document(doc.text, title=doc.title) or chunk_document(doc.text)
 
 
+def same_document(kb: KnowledgeBase, path: Path | str, data: bytes) -> str | None:
+    """The source of a stored document (anywhere in the knowledge base) whose indexed text this
+    file repeats, whitespace and encoding aside; None when it repeats none or cannot be read
+    (ingest then says why)."""
+    try:
+        doc = read_document(path, data=data)
+    except SkipFile:
+        return None
+    key = indexed_key(doc.title, [c.text for c in chunks_for(doc)])
+    return next((source for source, stored in kb.indexed_texts().items() if stored == key), None)
+
+
 # ---------------------------------------------------------------- ingest
 
 
@@ -371,12 +400,15 @@ def ingest(
     kb: KnowledgeBase | None = None,
     make_embedder: EmbedderFactory = get_embedder,
     progress: Progress | None = None,
+    max_file_bytes: int | None = None,
 ) -> IngestReport:
     """Bring the knowledge base in line with the given files/folders (default: settings.knowledge_dir).
 
     `kb`: the open knowledge base to write to; without one it is opened here with `make_embedder`
     (see KnowledgeBase.open). progress(label, done, total) is called with label "file:<source>"
-    while files are read and "chunks" while chunks are embedded.
+    while files are read and "chunks" while chunks are embedded. A file over `max_file_bytes`
+    (default settings.max_kb_file_bytes; a .docx by its unpacked size) is skipped with the reason,
+    before it is read; the rest are ingested.
     """
     import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
@@ -387,6 +419,7 @@ def ingest(
     kb = kb or KnowledgeBase.open(settings, make_embedder=make_embedder)
     manifest = kb.manifest()
     tick = progress or (lambda label, done, total: None)
+    limit = max_file_bytes if max_file_bytes is not None else settings.max_kb_file_bytes
 
     pending: list[tuple[Document, list[Chunk], _File]] = []
     seen: set[str] = {source for source, _ in report.skipped}  # refused entries keep what is indexed
@@ -394,6 +427,7 @@ def ingest(
         tick(f"file:{f.source}", i - 1, len(files))
         seen.add(f.source)
         try:
+            _refuse_too_large(f.path, limit)
             data = _read_bytes(f.path)
             sha = hashlib.sha256(data).hexdigest()
             old = manifest.get(f.source)
@@ -467,17 +501,19 @@ def open_knowledge_base(
     make_embedder: EmbedderFactory = get_embedder,
     ingest_if_empty: bool = False,
     before_ingest: Callable[[], None] | None = None,
+    progress: Progress | None = None,
 ) -> KnowledgeBase | None:
     """The knowledge base to draft with, or None when it holds nothing.
 
     With `ingest_if_empty` an empty index is first filled from settings.knowledge_dir, so a
     fresh checkout (CI, a new office) drafts with the same passages as a working one.
-    `make_embedder` as for KnowledgeBase.open (assistant.llm.embeddings.make_embedder for any setting).
+    `make_embedder` as for KnowledgeBase.open (assistant.llm.embeddings.make_embedder for any setting);
+    `progress` as for ingest().
     Errors opening the index propagate: each caller decides whether drafting goes on without.
     """
     kb = KnowledgeBase.open(settings, make_embedder=make_embedder)
     if kb.is_empty() and ingest_if_empty and settings.knowledge_dir.is_dir():
         if before_ingest is not None:
             before_ingest()
-        ingest([settings.knowledge_dir], settings, kb=kb)
+        ingest([settings.knowledge_dir], settings, kb=kb, progress=progress)
     return None if kb.is_empty() else kb

@@ -159,6 +159,12 @@ class _Records:
         return mask
 
 
+def indexed_key(title: str | None, chunks: list[str]) -> str:
+    """A document's title and chunk texts with all whitespace removed (line ends, indents and
+    encodings aside, the same text gives the same key)."""
+    return re.sub(r"\s+", "", (title or "") + "\n" + "\n".join(chunks))
+
+
 class KnowledgeBase:
     def __init__(
         self,
@@ -248,6 +254,17 @@ class KnowledgeBase:
                 )
             docs[src].chunks += 1
         return sorted(docs.values(), key=lambda d: d.source)
+
+    def indexed_texts(self) -> dict[str, str]:
+        """source -> its title and chunks in order, whitespace removed: what a document was
+        indexed as, to tell whether a new file repeats a stored one (see ingest.same_document)."""
+        rec = self._load()
+        parts: dict[str, list[tuple[int, str]]] = {}
+        titles: dict[str, str] = {}
+        for text, meta in zip(rec.docs, rec.metas):
+            parts.setdefault(meta["source"], []).append((int(meta.get("ord", 0)), text))
+            titles.setdefault(meta["source"], meta.get("title") or "")
+        return {src: indexed_key(titles[src], [t for _, t in sorted(chunks)]) for src, chunks in parts.items()}
 
     def delete_document(self, source: str) -> None:
         try:

@@ -10,7 +10,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,18 +27,20 @@ from assistant.core.figures import (
 )
 from assistant.core.resources import resource_dir
 from assistant.core.settings import Settings
+from assistant.core.textio import size_zh, too_large
 from assistant.drafting.context import DraftContext, SectionRequest
 from assistant.drafting.draft import draft_report, draft_section
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.engines import make_engine
 from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec, template_spec
 from assistant.export import export_docx, markdown_text
-from assistant.kb.ingest import SkipFile, read_document
+from assistant.kb.ingest import SkipFile, read_document, same_document
+from assistant.markup import prepare_import, save_import
 from assistant.workspace.chat import ActionResult
+from assistant.workspace.service import section_checker
 
 EXAMPLES = resource_dir("examples")
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf")
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_NAME = 120  # characters, extension included
 
 
@@ -51,12 +53,20 @@ class ReportRef:
     sections: int = 0
     updated: str = ""
     stale: int = 0
+    deleted_at: str = ""
+
+    @property
+    def label(self) -> str:
+        """What a picker shows: title · id · last update. The id makes it unique, so two reports
+        with one title are told apart (and a widget that maps labels back finds the right one)."""
+        return f"{self.title} · {self.id} · {self.updated[:16]}"
 
 
 # --- reports ---------------------------------------------------------------------------
 
 
-def list_reports(ws) -> list[ReportRef]:
+def list_reports(ws, *, deleted: bool = False) -> list[ReportRef]:
+    """The live reports, newest first; with ``deleted`` those in the 回收站."""
     return [
         ReportRef(
             id=r.id,
@@ -66,8 +76,9 @@ def list_reports(ws) -> list[ReportRef]:
             sections=r.sections,
             updated=r.updated.replace("T", " "),
             stale=r.stale,
+            deleted_at=(r.deleted_at or "").replace("T", " "),
         )
-        for r in ws.reports()
+        for r in ws.reports(deleted=deleted)
     ]
 
 
@@ -87,7 +98,7 @@ def sample_inputs() -> tuple[ReportSpec, list[Figure]] | None:
 def ensure_sample_report(ws, settings: Settings) -> str | None:
     """On first start (empty workspace) create the sample report, undrafted: drafting is one
     click (起草全文) and shows its progress, instead of a silent wait before the first page."""
-    if ws.reports():
+    if ws.reports() or ws.reports(deleted=True):  # a workspace whose reports are all in the 回收站 is not new
         return None
     inputs = sample_inputs()
     if inputs is None:
@@ -125,15 +136,28 @@ def draft_all(
     model,
     kb_provider=None,
     on_section: Callable[[SectionDraft], None] | None = None,
+    *,
+    include: Collection[str] | None = None,
 ) -> ReportDraft:
-    """Draft every section (locked sections keep their text) and save it as the current draft."""
+    """Draft every section and save it as the current draft, as one undoable action.
+
+    Without ``include`` (the first draft) locked sections keep their text. With it (a redraft
+    the user confirmed) only those sections are saved, the locked ones among them unlocked."""
     spec = ws.spec(report_id)
     # The snapshot read before drafting is the one the versions rest on (staleness).
     snapshot_id, figures = ws.figures_snapshot(report_id)
     ctx = DraftContext.create(spec, figures, _kb(kb_provider), settings)
     report = draft_report(ctx, make_engine(model), on_section=on_section)
-    ws.save_draft(report_id, report, settings=settings, snapshot_id=snapshot_id)
+    # A first draft replaces nothing: only a confirmed redraft is recorded as an undoable action.
+    batch = "draft_all" if include is not None else None
+    ws.save_draft(report_id, report, settings=settings, snapshot_id=snapshot_id, include=include, batch=batch)
     return report
+
+
+def default_include(plan: Sequence) -> tuple[str, ...]:
+    """The sections a whole-report action redrafts unless the user ticks more: all but the
+    locked and the hand-edited ones."""
+    return tuple(item.section_id for item in plan if item.included_by_default)
 
 
 def regenerate_section(
@@ -146,6 +170,7 @@ def regenerate_section(
     *,
     instruction: str | None = None,
     on_delta: Callable[[str], None] | None = None,
+    batch_id: int | None = None,
 ) -> SectionDraft:
     """Redraft one section and save it as a new version (Workspace.regenerate); other sections
     are untouched. Returns the new draft. Raises ModelError when the model failed and Unchanged
@@ -162,14 +187,23 @@ def regenerate_section(
         drafted.append(draft_section(DraftContext.create(spec, figures, kb, settings), request, engine))
         return drafted[-1]
 
-    ws.regenerate(report_id, section_id, drafter, instruction=instruction or None, settings=settings)
+    ws.regenerate(report_id, section_id, drafter, instruction=instruction or None, settings=settings, batch_id=batch_id)
     return drafted[-1]
 
 
-def save_hand_edit(ws, report_id: str, section_id: str, text: str) -> int:
+def save_hand_edit(ws, report_id: str, section_id: str, text: str, base_version: int | None = None) -> int:
+    """Save a hand edit made on ``base_version``; VersionConflict when another was saved since."""
     if not text.strip():
         raise InputError("正文不能为空。", field="正文")
-    return ws.edit(report_id, section_id, text)
+    return ws.edit(report_id, section_id, text, base_version=base_version)
+
+
+def undo_message(result) -> tuple[str, str | None]:
+    """(success text, warning text or None) for an UndoResult."""
+    done = "、".join(result.reverted)
+    ok = f"已撤销：章节 {done} 恢复到操作前的正文（各保存为新版本）。" if done else "没有章节需要撤销。"
+    skipped = "；".join(f"{sid}：{why}" for sid, why in result.skipped.items())
+    return ok, (f"未撤销的章节：{skipped}。" if skipped else None)
 
 
 # --- figures ---------------------------------------------------------------------------
@@ -230,8 +264,8 @@ def figures_from_upload(name: str, data: bytes, settings: Settings) -> list[Figu
     suffix = Path(safe).suffix.lower()
     if suffix not in (".csv", ".xlsx", ".yaml", ".yml"):
         raise InputError("数据文件只能是 .csv、.xlsx 或 .yaml。", file=safe)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError("文件过大，不能超过 20 MB。", file=safe)
+    if len(data) > settings.max_upload_bytes:  # load_figures applies the figures file limit itself
+        raise InputError(f"文件过大，不能超过 {size_zh(settings.max_upload_bytes)}。", file=safe)
     folder = settings.data_dir / "tmp"
     folder.mkdir(parents=True, exist_ok=True)
     path = _temp_path(folder, suffix)
@@ -292,13 +326,17 @@ def safe_upload_name(name: str) -> str:
     return name
 
 
-def check_upload(name: str, size: int) -> str:
+def check_upload(name: str, data: bytes, settings: Settings) -> str:
+    """The name an upload is stored under; InputError naming the file when it cannot be taken
+    (over settings.max_upload_bytes, a .docx by its unpacked size)."""
     safe = safe_upload_name(name)
     if Path(safe).suffix.lower() not in UPLOAD_TYPES:
         raise InputError("不支持的文件类型，只能上传 .txt、.md、.docx、.pdf 文件。", file=safe)
-    if size > MAX_UPLOAD_BYTES:
-        raise InputError(f"文件过大（{size / 1024 / 1024:.1f} MB），单个文件不能超过 20 MB。", file=safe)
-    if size == 0:
+    reason = too_large(safe, settings.max_upload_bytes, data)
+    if reason:
+        limit = size_zh(settings.max_upload_bytes)
+        raise InputError(f"{reason}，网页上传的单个文件不能超过 {limit}。", file=safe)
+    if not data:
         raise InputError("文件是空的。", file=safe)
     return safe
 
@@ -322,14 +360,19 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return name
 
 
-def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings) -> list[Path]:
+def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings, kb=None) -> list[Path]:
     """Check every file first, then write them; a bad file means none is written.
 
-    An upload whose text is already stored (in the upload folder, or earlier in this batch) is
-    refused, naming that document; a different file under a name in use gets a unique name, so
-    it never overwrites another upload and its indexed passages.
+    An upload whose text is already stored (any document of the knowledge base `kb`, a file in
+    the upload folder, or one earlier in this batch) is refused, naming that document; a
+    different file under a name in use gets a unique name, so it never overwrites another upload
+    and its indexed passages.
     """
-    checked = [(check_upload(name, len(data)), data) for name, data in files]
+    checked = [(check_upload(name, data, settings), data) for name, data in files]
+    for name, data in checked if kb is not None else []:
+        source = same_document(kb, name, data)
+        if source is not None:
+            raise InputError(f"与知识库中已有的文档“{source}”内容相同，无需重复上传。", file=name)
     folder = settings.data_dir / "uploads"
     stored: dict[str, str] = {}  # text -> stored name
     taken: set[str] = set()
@@ -388,9 +431,12 @@ class ReportActions:
         model,
         kb_provider=None,
         on_delta: Callable[[str], None] | None = None,
+        undo_stack: list[dict] | None = None,
     ) -> None:
         self.ws, self.report_id, self.settings, self.model = ws, report_id, settings, model
         self.kb_provider, self.on_delta = kb_provider, on_delta
+        # changes made from the chat, newest last (the page keeps it per report for the session)
+        self.undo_stack = undo_stack if undo_stack is not None else []
 
     def resolve_section(self, ref: str) -> str | None:
         ref = unicodedata.normalize("NFKC", ref).strip().strip("“”\"'")
@@ -407,6 +453,7 @@ class ReportActions:
         return hits[0] if len(hits) == 1 else None
 
     def regenerate(self, section_id: str, instruction: str | None) -> ActionResult:
+        before = self._current_version(section_id)
         try:
             draft = regenerate_section(
                 self.ws,
@@ -421,30 +468,76 @@ class ReportActions:
         except Unchanged as same:  # not a failure: nothing new to save
             return ActionResult(str(same))
         how = f"（要求：{instruction}）" if instruction else ""
+        undo = {"kind": "section", "section_id": section_id, "version": before}
+        self.undo_stack.append(undo)
         return ActionResult(
-            f"已重新起草 {section_id}「{draft.title}」{how}，并保存为新版本。", changed=True, sections=[section_id]
+            f"已重新起草 {section_id}「{draft.title}」{how}，并保存为新版本。可发送“撤销”恢复原来的版本。",
+            changed=True,
+            sections=[section_id],
+            undo=undo,
         )
 
+    def _current_version(self, section_id: str) -> int:
+        return next(h.version for h in self.ws.history(self.report_id, section_id) if h.is_current)
+
     def set_figure(self, figure: str, value: float, unit: str | None) -> ActionResult:
+        old = find_figure(list(self.ws.figures(self.report_id)), figure)
         changed, stale = set_one_figure(self.ws, self.report_id, figure, value, unit)
-        msg = f"已将数据 {changed.id}「{changed.item}」改为 {format_value(value)}{changed.unit}。"
+        was = f"由 {figure_text(old)} " if old is not None else ""
+        msg = f"已将数据「{changed.item}」{was}改为 {format_value(value)}{changed.unit}。"
         msg += (
             f"用到它的章节 {'、'.join(stale)} 已标为待更新，可发送“重写 {stale[0]}”重新起草。"
             if stale
             else "没有章节用到这项数据。"
         )
-        return ActionResult(msg, changed=True, sections=stale)
+        undo = None
+        if old is not None:
+            undo = {"kind": "figure", "figure_id": old.id, "value": old.value, "unit": old.unit}
+            self.undo_stack.append(undo)
+        return ActionResult(msg + "可发送“撤销”改回原值。", changed=True, sections=stale, undo=undo)
+
+    def undo(self) -> ActionResult:
+        """Take back the newest change made from the chat, as new versions: a figure gets its old
+        value again, a section its old text (history keeps both)."""
+        if not self.undo_stack:
+            return ActionResult("没有可撤销的修改（只能撤销本次对话中做的修改）。")
+        last = self.undo_stack.pop()
+        if last["kind"] == "figure":
+            changed, stale = set_one_figure(self.ws, self.report_id, last["figure_id"], last["value"], last["unit"])
+            where = f"用到它的章节 {'、'.join(stale)} 仍标为待更新。" if stale else ""
+            return ActionResult(
+                f"已撤销：数据「{changed.item}」恢复为 {figure_text(changed)}。{where}", changed=True, sections=stale
+            )
+        section_id, version = last["section_id"], last["version"]
+        new = self.ws.revert(self.report_id, section_id, version)
+        return ActionResult(
+            f"已撤销：章节 {section_id} 恢复为第 {version} 版的内容（保存为第 {new} 版，历史保留）。",
+            changed=True,
+            sections=[section_id],
+        )
 
     def search(self, query: str, k: int = 3):
         kb = _kb(self.kb_provider)
         return kb.search(query, k=k) if kb is not None else []
 
     def explain(self, section_id: str) -> ActionResult:
+        """The section's text checked against today's figures (not the check saved when it was
+        drafted), and whether it is stale."""
         current = self.ws.current(self.report_id)
         draft = next((d for d in (current.sections if current else []) if d.section_id == section_id), None)
         if draft is None:
             return ActionResult(f"章节 {section_id} 还没有起草，没有核对结果。")
-        return ActionResult(explain_check(draft.text, draft.check, self.ws.figures(self.report_id)))
+        figures = self.ws.figures(self.report_id)
+        notes = self.ws.section_spec(self.report_id, section_id).notes
+        check = section_checker(self.ws.spec_year(self.report_id), notes)(draft.text, figures)
+        stale = next((s for s in self.ws.stale_report(self.report_id) if s.section_id == section_id), None)
+        head = ""
+        if stale is not None:
+            head = (
+                f"注意：这一节用到的数据已修改（{'；'.join(stale.reasons)}），正文还是按原来的数据写的，"
+                f"可发送“重写 {section_id}”按新数据重新起草。\n\n"
+            )
+        return ActionResult(head + explain_check(draft.text, check, figures))
 
 
 def explain_check(text: str, check, figures: Sequence) -> str:
@@ -453,12 +546,12 @@ def explain_check(text: str, check, figures: Sequence) -> str:
     for m in check.numbers:
         if m.status == "grounded" and m.derivation is not None:
             d = m.derivation
-            named = "、".join(f"{i}「{by_id[i].item}」" if i in by_id else i for i in d.figure_ids)
-            lines.append(f"- “{m.text}”有据：由数据 {named}算出，{d.formula}。")
+            named = "、".join(f"「{by_id[i].item}」" if i in by_id else i for i in d.figure_ids)
+            lines.append(f"- “{m.text}”有据：由数据{named}算出，{d.formula}。")
         elif m.status == "grounded":
             f = by_id.get(m.figure_id or "")
             lines.append(
-                f"- “{m.text}”有据：对应数据 {m.figure_id}" + (f"「{f.item} {figure_text(f)}」" if f else "") + "。"
+                f"- “{m.text}”有据：" + (f"对应数据「{f.item}」{figure_text(f)}" if f else "与数据相符") + "。"
             )
         elif m.status == "invented":
             why = m.message or "提供的数据里没有这个数字，请核实，或改为【待补充】"
@@ -481,6 +574,17 @@ def explain_check(text: str, check, figures: Sequence) -> str:
 
 
 # --- export ------------------------------------------------------------------------------
+
+
+def import_preview(ws, report_id: str, name: str, data: bytes, settings: Settings):
+    """What importing a marked-up Word file would do (assistant.markup), nothing saved."""
+    if len(data) > settings.max_upload_bytes:
+        raise InputError(f"文件超过 {settings.max_upload_bytes // 1024 // 1024} MB，未导入。", file=name)
+    return prepare_import(ws, report_id, data, safe_upload_name(name))
+
+
+def import_save(ws, plan, *, uploader: str, snapshot_id: int | None) -> list[tuple[str, int]]:
+    return save_import(ws, plan, uploader=uploader, snapshot_id=snapshot_id)
 
 
 def export_bytes(report, suffix: str, settings: Settings) -> bytes:

@@ -45,6 +45,16 @@ CSS = """
 .hb-diff { line-height: 1.9; }
 .hb-del { background: #fdecea; color: #b71c1c; }
 .hb-ins { background: #e8f5e9; color: #1b5e20; text-decoration: none; }
+/* Nothing cut on a 1024 px screen: a column holding a button is at least as wide as its label,
+   the uploader's hint wraps instead of ending in "…", and the sidebar and margins are narrower
+   so the nine columns of the figures table fit. */
+[data-testid="stColumn"]:has(> [data-testid="stVerticalBlock"] > [data-testid="stElementContainer"]
+  > :is([data-testid="stButton"], [data-testid="stDownloadButton"])) { min-width: max-content; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { white-space: normal; }
+@media (max-width: 1280px) {
+  [data-testid="stMainBlockContainer"] { padding-left: 1rem; padding-right: 1rem; }
+  [data-testid="stSidebar"][data-collapsed="false"] { width: 240px !important; min-width: 240px !important; }
+}
 </style>
 """
 

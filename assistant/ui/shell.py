@@ -4,14 +4,18 @@ picker in the sidebar and the notices left by the last action."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
 from assistant.core.errors import HuibaoError
-from assistant.ui import actions, render
+from assistant.ui import actions, chinese, render
 from assistant.ui.state import UiSession, open_workspace, session
 
 OFFLINE_BANNER = "当前未配置模型，使用离线引擎"
+# An absolute path: st.switch_page resolves a relative one against app.py's folder, which in an
+# installed wheel is not the checkout's.
+SECTIONS_PAGE = Path(__file__).parent / "pages" / "sections.py"
 log = logging.getLogger("huibao.ui")
 
 
@@ -23,9 +27,10 @@ def run_page(navigation) -> None:
         navigation.run()
     except HuibaoError as err:
         st.error(str(err))
-    except Exception as err:  # noqa: BLE001 - last line of defence for the page
+    except Exception:  # noqa: BLE001 - last line of defence for the page
         log.exception("page failed")
-        st.error(f"内部错误（{type(err).__name__}）：{err}。已保存的内容不受影响，可刷新页面重试。")
+        # The exception's own text is English (and may hold paths): it goes to the log only.
+        st.error("内部错误：页面出了意外问题，详细信息已写入服务器日志。已保存的内容不受影响，可刷新页面重试。")
 
 
 def frame() -> None:
@@ -33,6 +38,7 @@ def frame() -> None:
     st.markdown(render.CSS, unsafe_allow_html=True)  # fixed stylesheet, no user data
     with st.sidebar:
         st.markdown("### 汇报起草助手")
+        chinese.install()
         if sess.settings.model_configured:
             st.success(f"模型：{sess.settings.model}", icon=":material/smart_toy:")
         else:
@@ -50,17 +56,22 @@ def frame() -> None:
         ids = [r.id for r in reports]
         current = sess.report_id if sess.report_id in ids else ids[0]
         sess.report_id = current
-        titles = {r.id: r.title for r in reports}
+        # The options are ids. Streamlit maps a choice back through its label, so each label
+        # carries the id: two reports with one title stay two choices.
+        labels = {r.id: r.label for r in reports}
         chosen = st.selectbox(
             "当前报告",
             ids,
             index=ids.index(current),
-            format_func=lambda rid: titles.get(rid, rid),
+            format_func=lambda rid: labels.get(rid, rid),
             # keyed by the open report so a report opened elsewhere shows here
             key=f"sidebar.report.{current}",
         )
         if chosen != current:
             sess.report_id = chosen
+        # A long title hides the rest of the label: the id and the last update stay in sight.
+        shown = next(r for r in reports if r.id == sess.report_id)
+        st.caption(f"编号 {shown.id} · 更新于 {shown.updated[:16]}")
 
 
 def show_notices(sess: UiSession) -> None:

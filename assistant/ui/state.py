@@ -47,6 +47,34 @@ class PendingDraft:
     section_id: str | None  # None: the whole report
     instruction: str | None = None
     only: tuple[str, ...] = ()  # whole report: limit to these sections (the stale ones)
+    report_id: str | None = None  # the report it was asked for: never run on another one
+    include: tuple[str, ...] | None = None  # whole report: the sections the user confirmed
+    kept: tuple[str, ...] = ()  # whole report: the locked or hand-edited ones left unticked
+
+
+@dataclass(frozen=True)
+class ConfirmWhole:
+    """A whole-report action waiting for the user's confirmation (the sections page asks)."""
+
+    report_id: str
+    only: tuple[str, ...] = ()  # () = every section; else the stale ones
+
+
+@dataclass
+class EditBase:
+    """The version a section's edit box was filled from, and its text: the base of a hand edit."""
+
+    version: int
+    text: str
+
+
+@dataclass
+class EditConflict:
+    """A hand edit refused because another version was saved meanwhile: shown with the diff."""
+
+    base_version: int
+    current_version: int
+    text: str  # the user's text, kept until they save it anyway or discard it
 
 
 @dataclass
@@ -58,9 +86,16 @@ class UiSession:
     uploader_generation: int = 0  # bumped to clear the file uploader
     figures_generation: int = 0  # bumped to reset the figure table's edits
     pending: PendingDraft | None = None
+    confirm: ConfirmWhole | None = None
+    # (report id, section id) -> what the edit box was filled from / a refused edit
+    edit_bases: dict[tuple[str, str], EditBase] = field(default_factory=dict)
+    conflicts: dict[tuple[str, str], EditConflict] = field(default_factory=dict)
+    renaming: str | None = None  # the report whose title is being edited on 报告
     # What the administrator configured (the process settings): its key goes only to its address.
     configured: Settings | None = None
     key_withheld: bool = False  # the configured key was dropped for another address: back there, it returns
+    # per report: the changes made from the chat this session, newest last (撤销 takes the last back)
+    chat_undo: dict[str, list[dict]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.configured is None:

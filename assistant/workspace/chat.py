@@ -17,14 +17,15 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 from assistant.core.errors import HuibaoError
 from assistant.drafting.section_prompt import reference_block
+from assistant.gongwen import NUMERALS, from_hanzi
 from assistant.llm.port import ChatMessage, ChatModel
 
-IntentKind = Literal["regenerate", "set_figure", "search", "explain", "help"]
+IntentKind = Literal["regenerate", "set_figure", "search", "explain", "help", "undo", "invalid"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Intent:
     figure: str | None = None  # set_figure: figure id or item name
     value: float | None = None
     unit: str | None = None
-    query: str | None = None  # search
+    query: str | None = None  # search; invalid: what is wrong, in Chinese
 
 
 @dataclass
@@ -45,6 +46,9 @@ class ActionResult:
     message: str
     changed: bool = False
     sections: list[str] = field(default_factory=list)  # section ids touched or made stale
+    # how to take the change back (ChatActions.undo): {"kind": "figure", "figure_id", "value",
+    # "unit"} or {"kind": "section", "section_id", "version"}; None for reading actions
+    undo: dict[str, Any] | None = None
 
 
 class PassageLike(Protocol):
@@ -61,26 +65,38 @@ class ChatActions(Protocol):
     def search(self, query: str, k: int = 3) -> Sequence[PassageLike]: ...
     def explain(self, section_id: str) -> ActionResult: ...
     def resolve_section(self, ref: str) -> str | None: ...
+    def undo(self) -> ActionResult: ...
 
 
-HELP_TEXT = (
-    "可用的指令：\n"
+_COMMANDS = (
     "- `重写 1.2 更精炼`：按要求重新起草某一节（“重写”后接章节编号，再写要求，可省略）\n"
-    "- `数据 新闻发布会 10`：修改一项数据（项目名称或编号，再写新数值，可带单位）\n"
+    "- `数据 新闻发布会 10`：修改一项数据（项目名称，再写新数值，可带单位；十一 这样的汉字数字也可）\n"
     "- `查找 新媒体`：在素材库中查找相关段落\n"
-    "- `解释 1.2`：说明某一节的核对结果（编造的数字、待补充项、文风问题）\n"
-    "其他问题将按素材库检索作答。"
+    "- `解释 1.2`：说明某一节的核对结果（编造的数字、待补充项、文风问题），数据改过时会提示\n"
+    "- `撤销`：撤回对话中最近一次修改（数据改回原值，章节回到原来的版本，都作为新版本保存）"
 )
-NO_MODEL_NOTE = "（当前未配置模型，使用离线引擎：只能理解上述固定指令；配置模型后可用自然语言提出任意修改要求。）"
+HELP_TEXT = "可用的指令：\n" + _COMMANDS + "\n其他问题将按素材库检索作答（当前未配置模型，使用离线引擎）。"
+MODEL_HELP_TEXT = (
+    "可以直接用中文提出要求，例如“把 1.2 写得更精炼”“新闻发布会改成 12 次”“去年怎么写宣传阵地建设的”。"
+    "模型提出的修改须经您确认才会执行。下面的指令也可以直接输入，会立即执行：\n" + _COMMANDS
+)
+
+
+def help_text(model_configured: bool) -> str:
+    """The commands, said for the engine in use."""
+    return MODEL_HELP_TEXT if model_configured else HELP_TEXT
+
 
 _VERBS_REGENERATE = ("重写", "重新起草", "重新生成", "改写", "润色")
 _VERBS_FIGURE = ("数据", "修改数据", "改数据")
 _VERBS_SEARCH = ("查找", "搜索", "检索", "查询")
 _VERBS_EXPLAIN = ("解释", "说明")
 _VERBS_HELP = ("帮助", "help", "?", "？", "指令")
+_VERBS_UNDO = ("撤销", "撤回", "undo")
 
 _SECTION_ID = r"(?:intro|closing|\d+(?:\.\d+)*)"
 _NUMBER = r"[+-]?\d+(?:\.\d+)?"
+_HANZI_NUMBER = f"[{NUMERALS}千万亿点]+"
 
 
 def _normalise(text: str) -> str:
@@ -104,6 +120,8 @@ def parse_command(text: str) -> Intent | None:
         return None
     if text.lower() in _VERBS_HELP:
         return Intent("help")
+    if text.lower() in _VERBS_UNDO:
+        return Intent("undo")
 
     rest = _strip_verb(text, _VERBS_REGENERATE)
     if rest is not None:
@@ -124,7 +142,16 @@ def parse_command(text: str) -> Intent | None:
             return Intent(
                 "set_figure", figure=m.group(1).strip(), value=float(m.group(2)), unit=m.group(3).strip() or None
             )
-        return None
+        # 汉字 numerals ("数据 新闻发布会 十一"): the value after a space or 改为
+        m = re.match(rf"(.+?)(?:\s*(?:改为|改成|为|=|:|：)\s*|\s+)({_HANZI_NUMBER})\s*([^\d\s]*)$", rest)
+        value = from_hanzi(m.group(2)) if m else None
+        if m and m.group(1).strip() and value is not None:
+            return Intent("set_figure", figure=m.group(1).strip(), value=value, unit=m.group(3).strip() or None)
+        return Intent(
+            "invalid",
+            query=f"“数据”指令要写项目名称和新的数值，数值须是数字，例如“数据 新闻发布会 11”或“数据 新闻发布会 十一”；"
+            f"收到的是“{rest}”。",
+        )
 
     rest = _strip_verb(text, _VERBS_SEARCH)
     if rest is not None:
@@ -165,6 +192,10 @@ def run_intent(intent: Intent, actions: ChatActions) -> ActionResult:
 def _run_intent(intent: Intent, actions: ChatActions) -> ActionResult:
     if intent.kind == "help":
         return ActionResult(HELP_TEXT)
+    if intent.kind == "invalid":
+        return ActionResult(intent.query or "无法理解这条指令。输入“帮助”查看可用指令。")
+    if intent.kind == "undo":
+        return actions.undo()
     if intent.kind == "search":
         passages = actions.search(intent.query or "")
         return ActionResult(f"按“{intent.query}”在素材库中找到：\n\n" + format_passages(passages))
@@ -306,6 +337,15 @@ class Proposal:
             return f"重新起草章节 {self.section_id or i.section}{how}"
         return f"执行操作“{i.kind}”"  # pragma: no cover - every changing tool is named above
 
+    def to_json(self) -> str:
+        """How the workspace keeps a proposal while it waits (Workspace.propose)."""
+        return json.dumps({"intent": asdict(self.intent), "section_id": self.section_id}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: str) -> Proposal:
+        raw = json.loads(data)
+        return cls(Intent(**raw["intent"]), raw.get("section_id"))
+
 
 def apply_proposal(proposal: Proposal, actions: ChatActions) -> ActionResult:
     """Run a confirmed proposal; the result says the change came from the chat's proposal."""
@@ -356,11 +396,25 @@ def offline_reply(text: str, actions: ChatActions) -> ChatReply:
     intent = parse_command(text)
     if intent is None:
         passages = actions.search(text.strip())
-        body = "离线引擎无法理解自由提问，以下是素材库中与问题最相关的段落：\n\n" + format_passages(passages)
-        return ChatReply(body + "\n\n" + NO_MODEL_NOTE + "\n\n输入“帮助”查看可用指令。")
+        body = "离线引擎只懂固定指令（输入“帮助”查看），以下是素材库中与问题最相关的段落：\n\n" + format_passages(
+            passages
+        )
+        return ChatReply(body)
     result = run_intent(intent, actions)
-    note = "" if intent.kind == "help" else "\n\n" + NO_MODEL_NOTE
-    return ChatReply(result.message + note, [result] if intent.kind != "help" else [])
+    return ChatReply(result.message, [result] if intent.kind != "help" else [])
+
+
+def typed_command(text: str) -> Intent | None:
+    """A command the user typed that applies at once even with a model (撤销, and the fixed
+    grammar's changes): the model is not asked."""
+    intent = parse_command(text)
+    if intent is None:
+        return None
+    if intent.kind in ("undo", "set_figure", "invalid", "help"):
+        return intent
+    if intent.kind in ("regenerate", "explain") and re.fullmatch(_SECTION_ID, intent.section or ""):
+        return intent  # "重写 1.2 更精炼" names a section: a command, not a question
+    return None
 
 
 def _without_excerpts(said: str) -> str:

@@ -13,6 +13,12 @@ command never has to remember them:
 * staleness: a section is stale when a figure it states, or is meant to state, changed
   since the snapshot its current version was drafted from.
 * diffs: versions are compared sentence by sentence, then character by character.
+* reports: identified by id only; renamed, moved to the 回收站 and restored, never erased.
+* whole-report actions (重新起草全文, refresh): locked and hand-edited sections are left out
+  unless the user includes them; the versions an action saves form one batch, undone in one
+  step by saving each section's earlier text as a new version.
+* concurrent edits: a hand edit names the version it was made on; when another version was
+  saved meanwhile it is refused with ``VersionConflict`` instead of silently winning.
 
 Reads and writes that involve no rule pass straight through to the store.
 """
@@ -21,7 +27,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +41,37 @@ from assistant.core.textio import strip_controls
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec
 from assistant.gongwen import sentences
+from assistant.workspace.chat import Proposal
 from assistant.workspace.store import (
     Author,
+    BatchInfo,
+    BatchKind,
     ChatEntry,
+    CommentEntry,
     FigureBasis,
     ReportInfo,
     SectionInfo,
     Store,
+    UndoResult,
+    VersionConflict,
     VersionInfo,
 )
+
+__all__ = [
+    "BatchInfo",
+    "PlanItem",
+    "StaleSection",
+    "UndoResult",
+    "VersionConflict",
+    "Workspace",
+    "diff_segments",
+    "find_stale",
+    "section_checker",
+    "split_sentences",
+    "unified_diff",
+]
+
+MAX_TITLE_CHARS = 200
 
 # drafter(section_spec, spec, figures) -> the new draft of that section. The drafting stage
 # (assistant.drafting.draft.draft_section with its model, knowledge base and settings bound).
@@ -57,6 +85,41 @@ class StaleSection(BaseModel):
     title: str
     locked: bool
     reasons: list[str]  # Chinese, one per changed figure
+
+
+class PlanItem(BaseModel):
+    """One section of a whole-report action, before the user confirms it."""
+
+    section_id: str
+    title: str
+    locked: bool
+    hand_edited: bool  # its current text was written (or restored from) a hand edit
+    drafted: bool  # it has a version at all
+
+    @property
+    def included_by_default(self) -> bool:
+        return not (self.locked or self.hand_edited)
+
+    @property
+    def why_kept(self) -> str:
+        """Why it is left out unless ticked (Chinese), or ""."""
+        return "、".join(x for x in ("已锁定" if self.locked else "", "手工修改过" if self.hand_edited else "") if x)
+
+
+def hand_edited(current: int, versions: dict[int, tuple[str, int | None]]) -> bool:
+    """Whether a section's current text comes from a person: written by hand or imported from a
+    marked-up Word file, or a revert (an undo included) that brought such a version back."""
+    seen: set[int] = set()
+    version: int | None = current
+    while version is not None and version in versions and version not in seen:
+        seen.add(version)
+        author, reverted_from = versions[version]
+        if author in ("hand", "import"):
+            return True
+        if author != "revert":
+            return False
+        version = reverted_from
+    return False
 
 
 # --- rules as plain functions ----------------------------------------------------------------
@@ -100,13 +163,13 @@ def find_stale(basis: FigureBasis) -> list[StaleSection]:
             before, after = old.get(fid), newest.get(fid)
             if after is None:
                 if before is not None:
-                    reasons.append(f"数据 {fid}（{before.item}）已删除")
+                    reasons.append(f"数据「{before.item}」已删除")
             elif before is None:
-                reasons.append(f"新增数据 {fid}（{after.item} {figure_text(after)}）")
+                reasons.append(f"新增数据「{after.item}」{figure_text(after)}")
             elif (before.value, before.unit) != (after.value, after.unit):
-                reasons.append(f"数据 {fid}（{after.item}）由 {figure_text(before)} 改为 {figure_text(after)}")
+                reasons.append(f"数据「{after.item}」由 {figure_text(before)} 改为 {figure_text(after)}")
             elif fid in mine_old and after.section not in (sid, None) and fid not in planned:
-                reasons.append(f"数据 {fid}（{after.item}）已改归章节 {after.section}")
+                reasons.append(f"数据「{after.item}」已改归章节 {after.section}")
         if reasons:
             out.append(StaleSection(section_id=sid, title=sec.title, locked=sec.locked, reasons=reasons))
     return out
@@ -205,12 +268,34 @@ class Workspace:
         """Save a new report's outline and figures (and its first draft, in the same transaction)."""
         return self.store.create_report(spec, figures, report_id, draft=draft, settings=settings)
 
-    def reports(self) -> list[ReportInfo]:
-        """Every saved report, newest first, with how many of its sections are stale."""
-        out = self.store.reports()
+    def reports(self, *, deleted: bool = False) -> list[ReportInfo]:
+        """Every saved report, newest first, with how many of its sections are stale; with
+        ``deleted=True`` the reports in the 回收站 instead (their ``deleted_at`` set)."""
+        out = self.store.reports(deleted=deleted)
         for info in out:
-            info.stale = len(self.stale_sections(info.id))
+            if not deleted:
+                info.stale = len(self.stale_sections(info.id))
         return out
+
+    def rename(self, report_id: str, title: str) -> str:
+        """Give the report a new title; returns the title as saved (controls and edge spaces
+        removed). The id stays: every command and the page keep finding it by id."""
+        if "\x00" in title:
+            raise InputError("新标题含有空字符（NUL），未改名。", field="标题")
+        clean = strip_controls(title).strip()
+        if not clean:
+            raise InputError("新标题为空，未改名。", field="标题")
+        if len(clean) > MAX_TITLE_CHARS:
+            raise InputError(f"新标题过长：{len(clean)} 个字（最多 {MAX_TITLE_CHARS} 个），未改名。", field="标题")
+        self.store.rename(report_id, clean)
+        return clean
+
+    def delete(self, report_id: str) -> None:
+        """Move the report to the 回收站 (restorable with ``restore``; nothing is erased)."""
+        self.store.delete(report_id)
+
+    def restore(self, report_id: str) -> None:
+        self.store.restore(report_id)
 
     def spec(self, report_id: str) -> ReportSpec:
         return self.store.spec(report_id)
@@ -266,15 +351,72 @@ class Workspace:
         settings: Any = None,
         snapshot_id: int | None = None,
         skip_locked: bool = True,
+        include: Collection[str] | None = None,
+        batch: BatchKind | None = None,
     ) -> dict[str, int]:
         """Add a version of every section of a drafted report, all in one transaction.
 
         A locked section keeps its current version; with ``skip_locked=False`` the whole
-        save is refused instead. Returns section id -> new version number.
+        save is refused instead. With ``include`` (a whole-report action the user confirmed)
+        only those sections are saved, the locked ones among them unlocked first. With
+        ``batch`` the saved versions form one action, undone by ``undo``. Returns section id
+        -> new version number.
         """
+        unlock: list[str] = []
+        if include is not None:
+            unlock = [sid for sid in self.locked(report_id) if sid in include]
         return self.store.save_draft(
-            report_id, draft, author=author, settings=settings, snapshot_id=snapshot_id, skip_locked=skip_locked
+            report_id,
+            draft,
+            author=author,
+            settings=settings,
+            snapshot_id=snapshot_id,
+            skip_locked=skip_locked,
+            only=include,
+            unlock=unlock,
+            batch=batch,
         )
+
+    # --- whole-report actions -----------------------------------------------------------------
+
+    def plan(self, report_id: str, only: Collection[str] | None = None) -> list[PlanItem]:
+        """The sections a whole-report action would touch (``only``: those), in outline order,
+        each saying whether it is locked or hand-edited, and so left out unless ticked."""
+        origins = self.store.version_origins(report_id)
+        out = []
+        for info in self.store.sections(report_id):
+            if only is not None and info.section_id not in only:
+                continue
+            current, versions = origins.get(info.section_id, (0, {}))
+            out.append(
+                PlanItem(
+                    section_id=info.section_id,
+                    title=info.title,
+                    locked=info.locked,
+                    hand_edited=hand_edited(current, versions),
+                    drafted=bool(info.current_version),
+                )
+            )
+        return out
+
+    def begin_batch(self, report_id: str, kind: BatchKind, include: Collection[str] = ()) -> int:
+        """Start a whole-report action saved section by section (``regenerate(batch_id=)``);
+        the locked sections in ``include`` are unlocked for it (and locked again by ``undo``)."""
+        unlock = [sid for sid in self.locked(report_id) if sid in include]
+        return self.store.new_batch(report_id, kind, unlock)
+
+    def last_batch(self, report_id: str) -> BatchInfo | None:
+        """The newest whole-report action, while it can still be undone."""
+        return self.store.last_batch(report_id)
+
+    def undo(self, report_id: str, batch_id: int | None = None) -> UndoResult:
+        """Undo a whole-report action (default: the newest) in one step, as new versions."""
+        if batch_id is None:
+            last = self.store.last_batch(report_id)
+            if last is None:
+                raise StoreError(f"汇报“{report_id}”没有可以撤销的整篇操作。")
+            batch_id = last.id
+        return self.store.undo_batch(report_id, batch_id)
 
     def add_version(
         self,
@@ -309,6 +451,7 @@ class Workspace:
         author: Author | None = None,
         instruction: str | None = None,
         settings: Any = None,
+        batch_id: int | None = None,
     ) -> int:
         """Draft one section again and save it as a new version; no other section is touched.
 
@@ -339,13 +482,14 @@ class Workspace:
             raise ModelError(f"模型出错，章节 {section_id} 未重新起草，未保存任何版本：{draft.provenance.error}")
         if self._same_as_current(report_id, section_id, draft, snapshot_id):
             raise Unchanged(f"章节 {section_id} 重新起草的结果与当前版本相同，未保存。")
-        return self.add_version(
+        return self.store.add_version(
             report_id,
             draft,
             author=author or draft.provenance.engine,
-            instruction=instruction,
+            instruction=instruction if instruction is not None else draft.provenance.instruction,
             settings=settings,
             snapshot_id=snapshot_id,
+            batch_id=batch_id,
         )
 
     def _same_as_current(self, report_id: str, section_id: str, draft: SectionDraft, snapshot_id: int | None) -> bool:
@@ -358,11 +502,21 @@ class Workspace:
         old = record.draft
         return (old.title, old.text) == (draft.title, draft.text) and record.snapshot_id == snapshot_id
 
-    def edit(self, report_id: str, section_id: str, text: str, checker: Checker | None = None) -> int:
+    def edit(
+        self,
+        report_id: str,
+        section_id: str,
+        text: str,
+        checker: Checker | None = None,
+        *,
+        base_version: int | None = None,
+    ) -> int:
         """Save a hand-edited text as a new version (author "hand"), checked against the figures.
 
         The check is never skipped: ``checker`` only replaces the standard one
-        (``section_checker``), and the saved version carries its result.
+        (``section_checker``), and the saved version carries its result. ``base_version`` is
+        the version the edit was made on: when another version became current meanwhile,
+        ``VersionConflict`` is raised and nothing is saved (checked again under the write lock).
         """
         if "\x00" in text:
             raise InputError(f"修改后的章节“{section_id}”正文含有空字符（NUL），未保存，请删除后重试。")
@@ -372,6 +526,10 @@ class Workspace:
             raise StoreError(f"修改后的章节“{section_id}”正文为空，未保存。")
         self.store.ensure_unlocked(report_id, section_id)
         base = self.store.section(report_id, section_id)
+        if base_version is not None:  # fail before the check's work; the store checks again under its lock
+            current = self.current_version(report_id, section_id)
+            if current != base_version:
+                raise VersionConflict(report_id, section_id, base_version, current)
         snapshot_id, figures = self.store.figures_snapshot(report_id)
         if checker is None:
             notes = self.store.section_spec(report_id, section_id).notes
@@ -389,7 +547,51 @@ class Workspace:
         data["provenance"]["figures"] = figure_uses
         data["provenance"]["instruction"] = None
         draft = SectionDraft.model_validate(data)
-        return self.add_version(report_id, draft, author="hand", snapshot_id=snapshot_id)
+        return self.store.add_version(
+            report_id,
+            draft,
+            author="hand",
+            instruction=None,
+            snapshot_id=snapshot_id,
+            expected_current=base_version,
+        )
+
+    def current_version(self, report_id: str, section_id: str) -> int:
+        """The number of the section's current version (0: not drafted yet)."""
+        return next((s.current_version for s in self.store.sections(report_id) if s.section_id == section_id), 0)
+
+    def add_imported(
+        self,
+        report_id: str,
+        texts: dict[str, tuple[str, CheckResult]],
+        comments: list[CommentEntry],
+        *,
+        source: str,
+        snapshot_id: int | None,
+    ) -> list[tuple[str, int]]:
+        """Save what a marked-up Word file changed (``assistant.markup`` plans it): one version
+        per section, each from its current version with the new text and its check, and the
+        file's comments, all in one transaction. Locked sections are included on purpose."""
+        drafts = []
+        for section_id, (text, check) in texts.items():
+            text = strip_controls(text, multiline=True).strip("\n")
+            if "\x00" in text or not text.strip():
+                raise InputError(f"导入后章节“{section_id}”正文为空或含空字符，未保存任何内容。")
+            base = self.store.section(report_id, section_id)
+            data = json.loads(base.model_dump_json())
+            data["text"] = text
+            data["check"] = json.loads(check.model_dump_json())
+            data["provenance"]["figures"] = [
+                {"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
+                for m in check.numbers
+                if m.status == "grounded" and m.figure_id
+            ]
+            data["provenance"]["instruction"] = None
+            drafts.append(SectionDraft.model_validate(data))
+        return self.store.add_imported(report_id, drafts, comments, source=source, snapshot_id=snapshot_id)
+
+    def comments(self, report_id: str, section_id: str | None = None) -> list[CommentEntry]:
+        return self.store.comments(report_id, section_id)
 
     def revert(self, report_id: str, section_id: str, version: int) -> int:
         """Make version ``version`` current again as a new version (history is kept).
@@ -458,6 +660,18 @@ class Workspace:
         return find_stale(self.store.figure_basis(report_id))
 
     # --- chat ---------------------------------------------------------------------------------
+
+    def propose(self, report_id: str, proposals: list[Proposal]) -> list[int]:
+        """Keep changes the chat's model proposed until the user confirms or cancels them, in the
+        workspace (not the browser session): a reload or another tab still shows them."""
+        return self.store.add_proposals(report_id, [p.to_json() for p in proposals])
+
+    def pending_proposals(self, report_id: str) -> list[tuple[int, Proposal]]:
+        return [(pid, Proposal.from_json(data)) for pid, data in self.store.pending_proposals(report_id)]
+
+    def settle_proposal(self, report_id: str, proposal_id: int, *, confirmed: bool) -> bool:
+        """True when this call settled it (then apply it if confirmed); False when it no longer waits."""
+        return self.store.settle_proposal(report_id, proposal_id, "confirmed" if confirmed else "cancelled")
 
     def add_chat(self, report_id: str, role: str, text: str) -> None:
         self.store.add_chat(report_id, role, text)

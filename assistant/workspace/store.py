@@ -38,7 +38,7 @@ import re
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,12 +54,12 @@ from assistant.core.settings import input_limits
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec, check_outline
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
 
-Author = Literal["model", "offline", "hand", "revert"]
-_AUTHORS = ("model", "offline", "hand", "revert")
-AUTHOR_ZH = {"model": "模型", "offline": "离线", "hand": "手工修改", "revert": "回退"}
+Author = Literal["model", "offline", "hand", "revert", "import"]
+_AUTHORS = ("model", "offline", "hand", "revert", "import")
+AUTHOR_ZH = {"model": "模型", "offline": "离线", "hand": "手工修改", "revert": "回退", "import": "导入 Word"}
 
 # Settings worth recording beside a version: they change the output. Never the key.
 _SAFE_SETTINGS = ("model", "temperature", "context_tokens", "answer_tokens", "retrieve_k", "embedding", "tokenizer")
@@ -165,8 +165,65 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
         )
 
 
+def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
+    """v3 keeps the changes a chat's model proposed (waiting for 确认 / 取消, then settled), so a
+    proposal outlives a page reload and the record of who proposed a change stays."""
+    conn.execute(
+        "CREATE TABLE chat_proposals ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " report_id TEXT NOT NULL REFERENCES reports(id),"
+        " proposal_json TEXT NOT NULL,"
+        " status TEXT NOT NULL DEFAULT 'pending',"  # pending | confirmed | cancelled
+        " created TEXT NOT NULL,"
+        " settled TEXT)"
+    )
+
+
+def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
+    """v4 keeps the comments a marked-up Word file brought back (``huibao import``), per section."""
+    # one statement at a time: executescript would commit the migration's transaction
+    conn.execute(
+        "CREATE TABLE comments ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " report_id TEXT NOT NULL REFERENCES reports(id),"
+        " section_id TEXT,"
+        " author TEXT NOT NULL,"
+        " text TEXT NOT NULL,"
+        " anchor TEXT NOT NULL,"
+        " source TEXT NOT NULL,"
+        " created TEXT NOT NULL)"
+    )
+    conn.execute("CREATE INDEX comments_by_report ON comments(report_id, section_id)")
+
+
+def _migrate_4_to_5(conn: sqlite3.Connection) -> None:
+    """v5: a report can be moved to the 回收站 (``deleted_at``) and back, and the versions a
+    whole-report action saves share a batch, so that the action is undone in one step.
+
+    Only columns and a table are added: every existing report stays live and every existing
+    version keeps its text (its batch is NULL: it was saved by no undoable action).
+    """
+    conn.execute("ALTER TABLE reports ADD COLUMN deleted_at TEXT")
+    conn.execute(
+        "CREATE TABLE batches ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " report_id TEXT NOT NULL REFERENCES reports(id),"
+        " kind TEXT NOT NULL,"
+        " created TEXT NOT NULL,"
+        " unlocked_json TEXT NOT NULL DEFAULT '[]',"
+        " undone_by INTEGER)"
+    )
+    conn.execute("ALTER TABLE versions ADD COLUMN batch_id INTEGER REFERENCES batches(id)")
+    conn.execute("CREATE INDEX versions_by_batch ON versions(batch_id)")
+
+
 # from_version -> step that brings the file to from_version + 1
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
+    4: _migrate_4_to_5,
+}
 
 # --- public value objects ------------------------------------------------------------------
 
@@ -180,6 +237,42 @@ class ReportInfo(BaseModel):
     created: str
     updated: str
     stale: int = 0  # filled in by the service (staleness is a rule, not a column)
+    deleted_at: str | None = None  # set while the report is in the 回收站
+
+
+BatchKind = Literal["draft_all", "refresh", "undo"]
+_BATCH_KINDS = ("draft_all", "refresh", "undo")
+BATCH_ZH = {"draft_all": "重新起草全文", "refresh": "重新起草待更新的章节", "undo": "撤销"}
+
+
+class BatchInfo(BaseModel):
+    """One whole-report action: the versions it saved, one per section it changed."""
+
+    id: int
+    report_id: str
+    kind: str
+    created: str
+    versions: dict[str, int]  # section id -> the version this action saved
+    unlocked: list[str]  # sections the user chose to unlock for it
+    undone_by: int | None = None
+
+
+class UndoResult(BaseModel):
+    batch_id: int  # the undo's own batch
+    reverted: dict[str, int]  # section id -> the new version holding the earlier text
+    skipped: dict[str, str]  # section id -> why it was left as it is (Chinese)
+
+
+class VersionConflict(StoreError):
+    """A hand edit made on a version that is no longer current: someone saved meanwhile."""
+
+    def __init__(self, report_id: str, section_id: str, base_version: int, current_version: int) -> None:
+        self.report_id, self.section_id = report_id, section_id
+        self.base_version, self.current_version = base_version, current_version
+        super().__init__(
+            f"章节“{section_id}”在您修改期间已保存了新版本（您修改的是第 {base_version} 版，"
+            f"当前为第 {current_version} 版），本次修改未保存。请先对比差异，再决定是否覆盖。"
+        )
 
 
 class SectionInfo(BaseModel):
@@ -190,6 +283,17 @@ class SectionInfo(BaseModel):
     locked: bool
     current_version: int
     versions: int
+
+
+class CommentEntry(BaseModel):
+    """A comment a marked-up Word file carried, kept on its section."""
+
+    section_id: str | None  # None: anchored outside every section (the title)
+    author: str
+    text: str
+    anchor: str  # the start of the paragraph it was anchored to
+    source: str = ""  # the import it came with
+    created: str = ""
 
 
 class VersionInfo(BaseModel):
@@ -379,12 +483,17 @@ class Store:
 
     # --- validation ---------------------------------------------------------------------
 
-    def _report_row(self, conn: sqlite3.Connection, report_id: str) -> sqlite3.Row:
+    def _report_row(self, conn: sqlite3.Connection, report_id: str, *, deleted: bool = False) -> sqlite3.Row:
+        """The report's row; one in the 回收站 only with ``deleted=True`` (restore, listing)."""
         row = conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
         if row is None:
-            ids = [r[0] for r in conn.execute("SELECT id FROM reports ORDER BY updated DESC")]
+            ids = [r[0] for r in conn.execute("SELECT id FROM reports WHERE deleted_at IS NULL ORDER BY updated DESC")]
             raise StoreError(
                 f"工作区中没有编号为“{report_id}”的汇报。已有汇报：{_brief(ids)}。可用 huibao reports 查看。"
+            )
+        if row["deleted_at"] is not None and not deleted:
+            raise StoreError(
+                f"汇报“{report_id}”（{row['title']}）在回收站中，不能查看或修改。恢复：huibao restore {report_id}"
             )
         return row
 
@@ -490,11 +599,13 @@ class Store:
                 return candidate
         raise StoreError("无法生成新的汇报编号，请用 report_id 指定一个。")  # pragma: no cover
 
-    def reports(self) -> list[ReportInfo]:
+    def reports(self, *, deleted: bool = False) -> list[ReportInfo]:
+        """The live reports, newest first; with ``deleted=True`` those in the 回收站 instead."""
+        where = "r.deleted_at IS NOT NULL" if deleted else "r.deleted_at IS NULL"
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT r.*, (SELECT COUNT(*) FROM sections s WHERE s.report_id = r.id) AS n"
-                " FROM reports r ORDER BY r.updated DESC, r.id"
+                f" FROM reports r WHERE {where} ORDER BY r.updated DESC, r.id"
             ).fetchall()
             out = [
                 ReportInfo(
@@ -505,10 +616,37 @@ class Store:
                     sections=r["n"],
                     created=r["created"],
                     updated=r["updated"],
+                    deleted_at=r["deleted_at"],
                 )
                 for r in rows
             ]
         return out
+
+    def rename(self, report_id: str, title: str) -> None:
+        """A new title for the report and its outline. The outline keeps the topic the old title
+        gave it, so a rename changes what the report is called, not what a redraft writes."""
+        with self._write() as conn:
+            row = self._report_row(conn, report_id)
+            spec = ReportSpec.model_validate_json(row["spec_json"])
+            spec = spec.model_copy(update={"title": title, "topic": spec.resolved_topic})
+            conn.execute(
+                "UPDATE reports SET title = ?, spec_json = ?, updated = ? WHERE id = ?",
+                (title, spec.model_dump_json(), self._clock(), report_id),
+            )
+
+    def delete(self, report_id: str) -> None:
+        """Move the report to the 回收站: it stays in the file, with every version, until restored."""
+        with self._write() as conn:
+            self._report_row(conn, report_id)
+            conn.execute("UPDATE reports SET deleted_at = ? WHERE id = ?", (self._clock(), report_id))
+
+    def restore(self, report_id: str) -> None:
+        """Bring a report back from the 回收站."""
+        with self._write() as conn:
+            row = self._report_row(conn, report_id, deleted=True)
+            if row["deleted_at"] is None:
+                raise StoreError(f"汇报“{report_id}”（{row['title']}）不在回收站中，无需恢复。")
+            conn.execute("UPDATE reports SET deleted_at = NULL WHERE id = ?", (report_id,))
 
     def spec(self, report_id: str) -> ReportSpec:
         with self._read() as conn:
@@ -595,17 +733,26 @@ class Store:
         settings: Any = None,
         snapshot_id: int | None = None,
         skip_locked: bool = True,
+        only: Collection[str] | None = None,
+        unlock: Collection[str] = (),
+        batch: BatchKind | None = None,
     ) -> dict[str, int]:
         """Add a version of every section of a drafted report, all in one transaction.
 
         ``author`` defaults to each section's engine. A locked section keeps its current
         version (that is what locking is for); with ``skip_locked=False`` it refuses the whole
-        save instead. Returns section id -> new version number for the sections saved.
+        save instead. ``only`` limits the save to those sections; ``unlock`` unlocks sections
+        first (the user chose to redraft them). With ``batch`` the versions are recorded as one
+        whole-report action (``undo_batch``); its id is ``last_batch``'s. Returns section id ->
+        new version number for the sections saved.
         """
         saved: dict[str, int] = {}
         with self._write() as conn:
             self._report_row(conn, report_id)
+            batch_id = self._new_batch(conn, report_id, batch, unlock) if batch is not None else None
             for sec in draft.sections:
+                if only is not None and sec.section_id not in only:
+                    continue
                 row = conn.execute(
                     "SELECT * FROM sections WHERE report_id = ? AND section_id = ?", (report_id, sec.section_id)
                 ).fetchone()
@@ -621,8 +768,135 @@ class Store:
                     instruction=sec.provenance.instruction,
                     settings=settings,
                     snapshot_id=snapshot_id,
+                    batch_id=batch_id,
                 )
         return saved
+
+    # --- whole-report actions ---------------------------------------------------------------
+
+    def _new_batch(self, conn: sqlite3.Connection, report_id: str, kind: str, unlock: Collection[str] = ()) -> int:
+        if kind not in _BATCH_KINDS:
+            raise StoreError(f"未知的操作类型“{kind}”（应为 {'、'.join(_BATCH_KINDS)}）。")
+        unlocked = []
+        for section_id in unlock:
+            sec = self._section_row(conn, report_id, section_id)
+            if sec["locked"]:
+                conn.execute(
+                    "UPDATE sections SET locked = 0 WHERE report_id = ? AND section_id = ?", (report_id, section_id)
+                )
+                unlocked.append(section_id)
+        cur = conn.execute(
+            "INSERT INTO batches(report_id, kind, created, unlocked_json) VALUES (?, ?, ?, ?)",
+            (report_id, kind, self._clock(), json.dumps(unlocked, ensure_ascii=False)),
+        )
+        assert cur.lastrowid is not None  # set by every INSERT
+        return cur.lastrowid
+
+    def new_batch(self, report_id: str, kind: BatchKind, unlock: Collection[str] = ()) -> int:
+        """Start a whole-report action whose sections are saved one by one (``add_version``
+        with ``batch_id``); ``unlock`` unlocks the locked sections the user chose to include."""
+        with self._write() as conn:
+            self._report_row(conn, report_id)
+            return self._new_batch(conn, report_id, kind, unlock)
+
+    def _batch_info(self, conn: sqlite3.Connection, row: sqlite3.Row) -> BatchInfo:
+        versions = conn.execute(
+            "SELECT section_id, version FROM versions WHERE batch_id = ? ORDER BY id", (row["id"],)
+        ).fetchall()
+        return BatchInfo(
+            id=row["id"],
+            report_id=row["report_id"],
+            kind=row["kind"],
+            created=row["created"],
+            versions={v["section_id"]: v["version"] for v in versions},
+            unlocked=json.loads(row["unlocked_json"]),
+            undone_by=row["undone_by"],
+        )
+
+    def last_batch(self, report_id: str) -> BatchInfo | None:
+        """The newest whole-report action that saved something, if it is not undone yet."""
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            row = conn.execute(
+                "SELECT * FROM batches b WHERE report_id = ? AND kind != 'undo'"
+                " AND EXISTS (SELECT 1 FROM versions v WHERE v.batch_id = b.id) ORDER BY id DESC LIMIT 1",
+                (report_id,),
+            ).fetchone()
+            if row is None or row["undone_by"] is not None:
+                return None
+            return self._batch_info(conn, row)
+
+    def undo_batch(self, report_id: str, batch_id: int) -> UndoResult:
+        """Undo a whole-report action in one transaction: each section it changed gets its
+        earlier text back as a new version (author "revert"); nothing is deleted.
+
+        A section saved again since the action, or locked since, keeps its text and is named in
+        ``skipped``; so is one the action drafted for the first time (there is nothing earlier).
+        Sections the action unlocked are locked again.
+        """
+        with self._write() as conn:
+            self._report_row(conn, report_id)
+            row = conn.execute("SELECT * FROM batches WHERE id = ? AND report_id = ?", (batch_id, report_id)).fetchone()
+            if row is None:
+                raise StoreError(f"汇报“{report_id}”没有编号为 {batch_id} 的整篇操作。")
+            if row["undone_by"] is not None:
+                raise StoreError(f"这次{BATCH_ZH.get(row['kind'], '操作')}（{row['created'][:16]}）已经撤销过了。")
+            info = self._batch_info(conn, row)
+            undo_id = self._new_batch(conn, report_id, "undo")
+            reverted: dict[str, int] = {}
+            skipped: dict[str, str] = {}
+            for section_id, version in info.versions.items():
+                sec = self._section_row(conn, report_id, section_id)
+                if sec["current_version"] != version:
+                    skipped[section_id] = f"之后又保存了第 {sec['current_version']} 版，保持不变"
+                    continue
+                if sec["locked"] and section_id not in info.unlocked:
+                    skipped[section_id] = "之后已锁定，保持不变"
+                    continue
+                earlier = conn.execute(
+                    "SELECT * FROM versions WHERE report_id = ? AND section_id = ? AND version < ?"
+                    " ORDER BY version DESC LIMIT 1",
+                    (report_id, section_id, version),
+                ).fetchone()
+                if earlier is None:
+                    skipped[section_id] = "此前没有正文，保持不变"
+                    continue
+                reverted[section_id] = self._insert_version(
+                    conn,
+                    report_id,
+                    SectionDraft.model_validate_json(earlier["draft_json"]),
+                    author="revert",
+                    instruction=None,
+                    settings=json.loads(earlier["model_settings_json"] or "{}"),
+                    snapshot_id=earlier["snapshot_id"],
+                    reverted_from=earlier["version"],
+                    batch_id=undo_id,
+                )
+            for section_id in info.unlocked:  # locked again, as before the action
+                if section_id in reverted:
+                    conn.execute(
+                        "UPDATE sections SET locked = 1 WHERE report_id = ? AND section_id = ?", (report_id, section_id)
+                    )
+            conn.execute("UPDATE batches SET undone_by = ? WHERE id = ?", (undo_id, batch_id))
+        return UndoResult(batch_id=undo_id, reverted=reverted, skipped=skipped)
+
+    def version_origins(self, report_id: str) -> dict[str, tuple[int, dict[int, tuple[str, int | None]]]]:
+        """Per section: (current version, {version: (author, reverted_from)}): what the service
+        needs to tell a hand-edited text from a drafted one."""
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            out: dict[str, tuple[int, dict[int, tuple[str, int | None]]]] = {
+                r["section_id"]: (r["current_version"], {})
+                for r in conn.execute(
+                    "SELECT section_id, current_version FROM sections WHERE report_id = ?", (report_id,)
+                )
+            }
+            for r in conn.execute(
+                "SELECT section_id, version, author, reverted_from FROM versions WHERE report_id = ?", (report_id,)
+            ):
+                if r["section_id"] in out:
+                    out[r["section_id"]][1][r["version"]] = (r["author"], r["reverted_from"])
+        return out
 
     def add_version(
         self,
@@ -634,17 +908,22 @@ class Store:
         settings: Any = None,
         snapshot_id: int | None = None,
         reverted_from: int | None = None,
+        batch_id: int | None = None,
+        expected_current: int | None = None,
     ) -> int:
         """Add one version of one section and make it current; returns its version number.
 
         ``instruction`` is stored as given (a revert records none). ``snapshot_id`` is the
         figures snapshot the draft was made from (read it with ``figures_snapshot`` before
         drafting); it defaults to the newest one. A locked section is refused here, under the
-        write lock.
+        write lock. With ``expected_current`` (the version an edit was made on) a section whose
+        current version is another one is refused with ``VersionConflict``, under the same lock.
         """
         with self._write() as conn:
             sec = self._section_row(conn, report_id, draft.section_id)
             self._refuse_locked(sec)
+            if expected_current is not None and sec["current_version"] != expected_current:
+                raise VersionConflict(report_id, draft.section_id, expected_current, sec["current_version"])
             return self._insert_version(
                 conn,
                 report_id,
@@ -654,6 +933,7 @@ class Store:
                 settings=settings,
                 snapshot_id=snapshot_id,
                 reverted_from=reverted_from,
+                batch_id=batch_id,
             )
 
     def _insert_version(
@@ -667,6 +947,7 @@ class Store:
         settings: Any,
         snapshot_id: int | None,
         reverted_from: int | None = None,
+        batch_id: int | None = None,
     ) -> int:
         if author not in _AUTHORS:
             raise StoreError(f"未知的版本来源“{author}”（应为 {'、'.join(_AUTHORS)}）。")
@@ -699,7 +980,7 @@ class Store:
         conn.execute(
             "INSERT INTO versions(report_id, section_id, version, text, title, level, author, model,"
             " model_settings_json, instruction, prompt_version, passages_json, figures_json, check_json,"
-            " snapshot_id, reverted_from, created, draft_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " snapshot_id, reverted_from, created, draft_json, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 report_id,
                 draft.section_id,
@@ -719,6 +1000,7 @@ class Store:
                 reverted_from,
                 now,
                 draft.model_dump_json(),
+                batch_id,
             ),
         )
         conn.execute(
@@ -872,6 +1154,57 @@ class Store:
                 (report_id, role, text, self._clock()),
             )
 
+    def add_imported(
+        self,
+        report_id: str,
+        drafts: list[SectionDraft],
+        comments: list[CommentEntry],
+        *,
+        source: str,
+        snapshot_id: int | None,
+    ) -> list[tuple[str, int]]:
+        """One marked-up Word file, saved in one transaction: a version per changed section (a
+        locked section too: the leader's edit is kept, and the caller says so) and its comments.
+        Returns (section_id, version) per draft."""
+        out = []
+        with self._write() as conn:
+            self._report_row(conn, report_id)
+            for draft in drafts:
+                self._section_row(conn, report_id, draft.section_id)
+                number = self._insert_version(
+                    conn, report_id, draft, author="import", instruction=source, settings=None, snapshot_id=snapshot_id
+                )
+                out.append((draft.section_id, number))
+            now = self._clock()
+            for c in comments:
+                conn.execute(
+                    "INSERT INTO comments(report_id, section_id, author, text, anchor, source, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (report_id, c.section_id, c.author, c.text, c.anchor, source, now),
+                )
+        return out
+
+    def comments(self, report_id: str, section_id: str | None = None) -> list[CommentEntry]:
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            if section_id is None:
+                rows = conn.execute("SELECT * FROM comments WHERE report_id = ? ORDER BY id", (report_id,)).fetchall()
+            else:
+                rows = conn.execute(
+                    "SELECT * FROM comments WHERE report_id = ? AND section_id = ? ORDER BY id", (report_id, section_id)
+                ).fetchall()
+        return [
+            CommentEntry(
+                section_id=r["section_id"],
+                author=r["author"],
+                text=r["text"],
+                anchor=r["anchor"],
+                source=r["source"],
+                created=r["created"],
+            )
+            for r in rows
+        ]
+
     def chat_history(self, report_id: str) -> list[ChatEntry]:
         with self._read() as conn:
             self._report_row(conn, report_id)
@@ -879,6 +1212,53 @@ class Store:
                 "SELECT role, text, created FROM chat_messages WHERE report_id = ? ORDER BY id", (report_id,)
             ).fetchall()
         return [ChatEntry(role=r["role"], text=r["text"], created=r["created"]) for r in rows]
+
+    # --- chat proposals (JSON written and read by workspace.chat) ----------------------------
+
+    def add_proposals(self, report_id: str, proposals_json: list[str]) -> list[int]:
+        """Keep proposals waiting for 确认 / 取消; returns their ids."""
+        with self._write() as conn:
+            self._report_row(conn, report_id)
+            now = self._clock()
+            return [
+                int(
+                    conn.execute(
+                        "INSERT INTO chat_proposals(report_id, proposal_json, created) VALUES (?, ?, ?)",
+                        (report_id, data, now),
+                    ).lastrowid
+                    or 0
+                )
+                for data in proposals_json
+            ]
+
+    def pending_proposals(self, report_id: str) -> list[tuple[int, str]]:
+        """(id, proposal JSON) of the proposals still waiting, oldest first."""
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            rows = conn.execute(
+                "SELECT id, proposal_json FROM chat_proposals WHERE report_id = ? AND status = 'pending' ORDER BY id",
+                (report_id,),
+            ).fetchall()
+        return [(int(r["id"]), r["proposal_json"]) for r in rows]
+
+    def settle_proposal(self, report_id: str, proposal_id: int, status: Literal["confirmed", "cancelled"]) -> bool:
+        """Mark a waiting proposal confirmed or cancelled; False when it no longer waits (settled
+        in another tab, or a double click), so that it is applied at most once."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE chat_proposals SET status = ?, settled = ? WHERE id = ? AND report_id = ? AND status = 'pending'",
+                (status, self._clock(), proposal_id, report_id),
+            )
+            return cur.rowcount == 1
+
+    def proposal_log(self, report_id: str) -> list[tuple[int, str, str]]:
+        """(id, proposal JSON, status) of every proposal the chat made for this report, oldest first."""
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            rows = conn.execute(
+                "SELECT id, proposal_json, status FROM chat_proposals WHERE report_id = ? ORDER BY id", (report_id,)
+            ).fetchall()
+        return [(int(r["id"]), r["proposal_json"], r["status"]) for r in rows]
 
 
 # --- module helpers ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import current_model, drafting_knowledge_base, open_workspace, session
 from assistant.workspace import chat
 
-PLACEHOLDER = "输入要求，如：重写 1.2 更精炼 ／ 数据 新闻发布会 10 ／ 查找 新媒体 ／ 解释 1.2"
+PLACEHOLDER = "输入要求，如：重写 1.2 更精炼 ／ 数据 新闻发布会 10 ／ 查找 新媒体 ／ 解释 1.2 ／ 撤销"
 
 
 def render() -> None:
@@ -37,10 +37,9 @@ def render() -> None:
             st.markdown(entry.text)
 
     model = current_model(sess)
-    pending_key = f"chat.pending.{report_id}"
-    pending: list[chat.Proposal] = st.session_state.setdefault(pending_key, [])
-    for i, proposal in enumerate(list(pending)):
-        _show_proposal(i, proposal, pending, ws, report_id, sess, model)
+    # kept in the workspace, not the session: a reload or another tab still shows them
+    for pid, proposal in ws.pending_proposals(report_id):
+        _show_proposal(pid, proposal, ws, report_id, sess, model)
 
     prompt = st.chat_input(PLACEHOLDER, key="chat.input")
     if not prompt:
@@ -51,13 +50,30 @@ def render() -> None:
     with st.chat_message("assistant"):
         try:
             ws.add_chat(report_id, "user", prompt)
+            streamed = st.empty()
+            written: list[str] = []
+
+            def show(delta: str) -> None:  # a regeneration's text as it is written
+                written.append(delta)
+                streamed.markdown("".join(written))
+
             doer = actions.ReportActions(
-                ws, report_id, sess.settings, model, lambda: drafting_knowledge_base(sess.settings)
+                ws,
+                report_id,
+                sess.settings,
+                model,
+                lambda: drafting_knowledge_base(sess.settings),
+                on_delta=show,
+                undo_stack=sess.chat_undo.setdefault(report_id, []),
             )
+            typed = chat.typed_command(prompt)
             with st.spinner("正在处理…"):
                 # Not a drafting choice (the actions draft with make_engine(model)): without a
-                # model the chat reads its fixed command grammar, with one the model calls tools.
-                if model is None:
+                # model the chat reads its fixed command grammar, with one the model calls tools;
+                # a command the user typed (撤销, 数据 …, 重写 1.2) runs at once either way.
+                if typed is not None and typed.kind == "help":
+                    reply = chat.ChatReply(chat.help_text(model is not None))
+                elif model is None or typed is not None:
                     reply = chat.offline_reply(prompt, doer)
                 else:
                     outline = chat.outline_for_prompt([(s.section_id, s.title) for s in ws.sections(report_id)])
@@ -72,35 +88,42 @@ def render() -> None:
             except HuibaoError:
                 pass
             return
+        streamed.empty()
         st.markdown(reply.text)
         ws.add_chat(report_id, "assistant", reply.text)
         if reply.changed:
             st.caption("报告已更新，可在“章节”页查看。")
     if reply.proposals:
-        pending.extend(reply.proposals)
+        ws.propose(report_id, reply.proposals)
         st.rerun()  # the 确认 / 取消 buttons are drawn above the input
 
 
-def _show_proposal(i: int, proposal: chat.Proposal, pending: list, ws, report_id: str, sess, model) -> None:
-    """A change the model proposed: nothing happens until 确认; 取消 drops it."""
+def _show_proposal(pid: int, proposal: chat.Proposal, ws, report_id: str, sess, model) -> None:
+    """A change the model proposed: nothing happens until 确认; 取消 drops it. Settling it first
+    makes a double click or a second tab apply it at most once."""
     with st.chat_message("assistant"):
         st.warning(f"模型提议：{proposal.describe()}。确认后才会执行。")
         left, right = st.columns(2)
-        if left.button("确认", key=f"chat.confirm.{i}"):
-            doer = actions.ReportActions(
-                ws, report_id, sess.settings, model, lambda: drafting_knowledge_base(sess.settings)
-            )
-            try:
-                with st.spinner("正在处理…"):
-                    result = chat.apply_proposal(proposal, doer)
-            except HuibaoError as err:
-                result = chat.ActionResult(f"未能完成：{err}")
-            pending.remove(proposal)
-            ws.add_chat(report_id, "assistant", result.message)
+        if left.button("确认", key=f"chat.confirm.{pid}"):
+            if ws.settle_proposal(report_id, pid, confirmed=True):
+                doer = actions.ReportActions(
+                    ws,
+                    report_id,
+                    sess.settings,
+                    model,
+                    lambda: drafting_knowledge_base(sess.settings),
+                    undo_stack=sess.chat_undo.setdefault(report_id, []),
+                )
+                try:
+                    with st.spinner("正在处理…"):
+                        result = chat.apply_proposal(proposal, doer)
+                except HuibaoError as err:
+                    result = chat.ActionResult(f"未能完成：{err}")
+                ws.add_chat(report_id, "assistant", result.message)
             st.rerun()
-        if right.button("取消", key=f"chat.cancel.{i}"):
-            pending.remove(proposal)
-            ws.add_chat(report_id, "assistant", f"已取消模型提议：{proposal.describe()}。")
+        if right.button("取消", key=f"chat.cancel.{pid}"):
+            if ws.settle_proposal(report_id, pid, confirmed=False):
+                ws.add_chat(report_id, "assistant", f"已取消模型提议：{proposal.describe()}。")
             st.rerun()
 
 

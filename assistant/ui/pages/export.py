@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assistant.core.errors import HuibaoError
 from assistant.export import file_stem, markdown_text
 from assistant.ui import actions
+from assistant.ui import render as html
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import open_workspace, session
+from assistant.workspace.service import diff_segments
 
 
 def render() -> None:
@@ -57,6 +60,73 @@ def render() -> None:
     st.subheader("预览")
     with st.container(border=True, height=600):
         st.markdown(markdown)
+    _import_marked_up(sess, ws, report_id)
+
+
+def _import_marked_up(sess, ws, report_id: str) -> None:
+    """The leader's marked-up Word file back: a preview of what would change, saved only on 保存."""
+    st.subheader("导入领导修改稿")
+    st.caption(
+        "上传从这里导出、经 Word 或 WPS 修改过的文件：修订视为接受，改动的章节各存为新版本，批注保留在各节，"
+        "新出现的数字逐个核对。保存前先看预览。"
+    )
+    upload = st.file_uploader(
+        "修改后的 Word 文件（.docx）", type=["docx"], key=f"import.file.{sess.uploader_generation}"
+    )
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:
+        plan, snapshot_id = actions.import_preview(ws, report_id, upload.name, data, sess.settings)
+    except HuibaoError as err:
+        st.error(f"无法导入：{err}")
+        return
+    _show_plan(plan)
+    if not plan.changes and not plan.comments:
+        return
+    uploader = st.text_input("上传人（可不填）", key="import.by")
+    left, right = st.columns(2)
+    if left.button("保存为新版本", type="primary", key="import.save"):
+        try:
+            saved = actions.import_save(ws, plan, uploader=uploader.strip(), snapshot_id=snapshot_id)
+        except HuibaoError as err:
+            st.error(f"未保存：{err}")
+            return
+        sess.uploader_generation += 1
+        changed = "、".join(
+            f"章节 {sid} 第 {v} 版" for sid, v in saved if any(c.section_id == sid for c in plan.changes)
+        )
+        sess.notify("success", f"已导入 {plan.file_name}：{changed or '无正文改动'}；批注 {len(plan.comments)} 条。")
+        st.rerun()
+    if right.button("放弃", key="import.cancel"):
+        sess.uploader_generation += 1
+        st.rerun()
+
+
+def _show_plan(plan) -> None:
+    """The same preview `huibao import` prints: changed sections with their differences, the new
+    numbers and how they check, renamed or moved headings, missing sections, comments."""
+    if plan.change_authors:
+        st.caption(f"文件中的修订者：{'、'.join(plan.change_authors)}")
+    if not plan.changes:
+        st.info("各章节正文与当前版本相同，不会生成新版本。")
+    for change in plan.changes:
+        with st.container(border=True):
+            locked = "（已锁定，仍将按文件保存新版本）" if change.locked else ""
+            st.markdown(f"**章节 {change.section_id} {change.heading or ''}** 有修改{locked}")
+            st.markdown(html.diff_html(diff_segments(change.old_text, change.new_text)), unsafe_allow_html=True)
+            for m in change.introduced:
+                if m.flagged or m.status in ("unverified", "placeholder"):
+                    st.error(f"新数字“{m.text}”：{m.message or '请核实'}")
+                else:
+                    st.success(f"新数字“{m.text}”有据：{m.message or ''}")
+    for moved in plan.moved:
+        st.warning(f"标题{moved.how}：章节 {moved.section_id} 原为“{moved.expected}”，文件中为“{moved.found}”。")
+    if plan.missing:
+        st.warning(f"文件中没有这些章节，保持不变：{'、'.join(plan.missing)}。")
+    for note in plan.comments:
+        where = f"章节 {note.section_id}" if note.section_id else "标题"
+        st.info(f"批注（{where}，{note.author or '未署名'}）：{note.text}")
 
 
 if __name__ == "__main__":

@@ -9,24 +9,25 @@ import streamlit as st
 from assistant.core.errors import HuibaoError
 from assistant.core.figures import Figure, format_value
 from assistant.ui import actions
-from assistant.ui.shell import require_report, show_notices
-from assistant.ui.state import PendingDraft, UiSession, open_workspace, session
+from assistant.ui.shell import SECTIONS_PAGE, require_report, show_notices
+from assistant.ui.state import ConfirmWhole, UiSession, open_workspace, session
 from assistant.workspace.service import Workspace
 
+# Widths in pixels: the nine columns fit a 1024 px screen without scrolling sideways.
 COLUMN_CONFIG = {
-    "id": st.column_config.TextColumn("编号", help="留空则自动编号（F01、F02…）"),
-    "item": st.column_config.TextColumn("项目", required=True),
+    "id": st.column_config.TextColumn("编号", help="留空则自动编号（F01、F02…）", width=100),
+    "item": st.column_config.TextColumn("项目", required=True, width=130),
     # Text, not a number column: the office types "1,300" or full-width digits, and a
     # value such as "约30" must get the Chinese explanation instead of silently vanishing.
-    "value": st.column_config.TextColumn("数值", required=True),
-    "unit": st.column_config.TextColumn("单位", required=True),
-    "section": st.column_config.TextColumn("章节", help="用到这项数据的章节编号，如 1.2"),
-    "note": st.column_config.TextColumn("备注"),
-    "aliases": st.column_config.TextColumn("别名", help="正文里对这一项的其他叫法，多个用“、”分隔"),
+    "value": st.column_config.TextColumn("数值", required=True, width=66),
+    "unit": st.column_config.TextColumn("单位", required=True, width=66),
+    "section": st.column_config.TextColumn("章节", help="用到这项数据的章节编号，如 1.2", width=66),
+    "note": st.column_config.TextColumn("备注", width=80),
+    "aliases": st.column_config.TextColumn("别名", help="正文里对这一项的其他叫法，多个用“、”分隔", width=66),
     "last_year": st.column_config.TextColumn(
-        "上年", help="上年同一项的数值，单位与“单位”列相同；填了才能核对“比上年增长…”一类的数字"
+        "上年", help="上年同一项的数值，单位与“单位”列相同；填了才能核对“比上年增长…”一类的数字", width=66
     ),
-    "part_of": st.column_config.TextColumn("所属", help="包含这一项的那一行的编号，用于核对“占……的X%”"),
+    "part_of": st.column_config.TextColumn("所属", help="包含这一项的那一行的编号，用于核对“占……的X%”", width=66),
     "source": st.column_config.TextColumn("来源", help="从哪份素材的哪一处摘来（“素材”页填写）"),
     "sentence": st.column_config.TextColumn("原文", help="素材中写这个数字的原句"),
 }
@@ -92,16 +93,14 @@ def render() -> None:
             st.markdown("**待更新的章节**（所用数据已变更）")
             for s in stale:
                 st.markdown(
-                    f"- {s.section_id} {s.title}{'（已锁定，不会重新起草）' if s.locked else ''}："
+                    f"- {s.section_id} {s.title}{'（已锁定，默认不重新起草）' if s.locked else ''}："
                     + "；".join(s.reasons)
                 )
-            redraftable = tuple(s.section_id for s in stale if not s.locked)
-            if redraftable and st.button(
-                f"重新起草这些章节（{len(redraftable)} 个）", type="primary", key="figures.redraft"
-            ):
-                # The 章节 page runs the job, with its progress bar, and shows the new text.
-                sess.pending = PendingDraft(None, only=redraftable)
-                st.switch_page("assistant/ui/pages/sections.py")
+            if st.button(f"重新起草这些章节（{len(stale)} 个）", type="primary", key="figures.redraft"):
+                # The 章节 page asks first (locked and hand-edited sections stay unless ticked),
+                # then runs the job with its progress bar and shows the new text.
+                sess.confirm = ConfirmWhole(report_id, only=tuple(s.section_id for s in stale))
+                st.switch_page(SECTIONS_PAGE)
 
     st.divider()
     left, right = st.columns(2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.core.errors import HuibaoError
+from assistant.core.textio import size_zh
 from assistant.kb.ingest import ingest
 from assistant.ui import actions
 from assistant.ui import render as html
@@ -56,7 +57,10 @@ def render() -> None:
     documents = kb.documents()
 
     st.subheader("上传文件")
-    st.caption("支持 .txt、.md、.docx、.pdf，单个文件不超过 20 MB。往年汇报和政策文件越全，起草时可参考的素材越多。")
+    st.caption(
+        f"支持 .txt、.md、.docx、.pdf，单个文件不超过 {size_zh(sess.settings.max_upload_bytes)}"
+        "（.docx 按解压后的大小计）。往年汇报和政策文件越全，起草时可参考的素材越多。"
+    )
     uploads = st.file_uploader(
         "选择文件",
         type=["txt", "md", "docx", "pdf"],
@@ -66,7 +70,7 @@ def render() -> None:
     )
     if uploads and st.button("导入", type="primary", key="kb.import"):
         try:
-            paths = actions.save_uploads([(u.name, u.getvalue()) for u in uploads], sess.settings)
+            paths = actions.save_uploads([(u.name, u.getvalue()) for u in uploads], sess.settings, kb)
         except HuibaoError as err:
             st.error(str(err))
         else:

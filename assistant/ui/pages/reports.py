@@ -1,4 +1,5 @@
-"""报告: open a saved report or create one from the 年度工作汇报 template."""
+"""报告: open, rename or delete a saved report (a 回收站 keeps the deleted ones, restorable), or
+create one from the 年度工作汇报 template. Reports are told apart by id, never by title."""
 
 from __future__ import annotations
 
@@ -8,8 +9,47 @@ import streamlit as st
 
 from assistant.core.errors import HuibaoError
 from assistant.ui import actions
-from assistant.ui.shell import show_notices
-from assistant.ui.state import open_workspace, session
+from assistant.ui.shell import SECTIONS_PAGE, show_notices
+from assistant.ui.state import UiSession, open_workspace, session
+
+# --- callbacks ------------------------------------------------------------------------------
+
+
+def _start_rename(sess: UiSession, report_id: str | None) -> None:
+    sess.renaming = report_id
+
+
+def _rename(sess: UiSession, report_id: str, key: str) -> None:
+    try:
+        title = open_workspace(sess.settings).rename(report_id, st.session_state.get(key) or "")
+    except HuibaoError as err:
+        sess.notify("error", str(err))
+        return  # the field stays open with what was typed
+    sess.renaming = None
+    sess.notify("success", f"已改名为“{title}”（编号 {report_id} 不变）。")
+
+
+def _delete(sess: UiSession, report_id: str, title: str) -> None:
+    try:
+        open_workspace(sess.settings).delete(report_id)
+    except HuibaoError as err:
+        sess.notify("error", str(err))
+        return
+    if sess.report_id == report_id:
+        sess.report_id = None  # the sidebar opens the newest remaining one
+    sess.notify("success", f"已将“{title}”（{report_id}）移入回收站，全部版本保留，可在下方“回收站”中恢复。")
+
+
+def _restore(sess: UiSession, report_id: str, title: str) -> None:
+    try:
+        open_workspace(sess.settings).restore(report_id)
+    except HuibaoError as err:
+        sess.notify("error", str(err))
+        return
+    sess.notify("success", f"已恢复“{title}”（{report_id}）。")
+
+
+# --- the page -------------------------------------------------------------------------------
 
 
 def render() -> None:
@@ -23,14 +63,29 @@ def render() -> None:
     if not reports:
         st.caption("还没有报告。")
     for ref in reports:
-        cols = st.columns([6, 1])
-        marker = "（当前）" if ref.id == sess.report_id else ""
-        cols[0].markdown(f"**{ref.title}**{marker}")
-        stale = f" · {ref.stale} 节待更新" if ref.stale else ""
-        cols[0].caption(f"{ref.organisation} · {ref.year} 年度 · {ref.sections} 节 · 更新于 {ref.updated[:16]}{stale}")
-        if cols[1].button("打开", key=f"open.{ref.id}", disabled=ref.id == sess.report_id):
-            sess.report_id = ref.id
-            st.switch_page("assistant/ui/pages/sections.py")
+        with st.container(key=f"report-{ref.id}", border=True):
+            marker = "（当前）" if ref.id == sess.report_id else ""
+            st.markdown(f"**{ref.title}**{marker}")
+            stale = f" · {ref.stale} 节待更新" if ref.stale else ""
+            st.caption(
+                f"编号 {ref.id} · {ref.organisation} · {ref.year} 年度 · {ref.sections} 节"
+                f" · 更新于 {ref.updated[:16]}{stale}"
+            )
+            with st.container(horizontal=True):  # buttons as wide as their labels, never cut
+                # Always enabled: 打开 on the report already open still goes to its sections.
+                if st.button("打开", key=f"open.{ref.id}", type="primary" if marker else "secondary"):
+                    sess.report_id = ref.id
+                    st.switch_page(SECTIONS_PAGE)
+                st.button("改名", key=f"rename.{ref.id}", on_click=_start_rename, args=(sess, ref.id))
+                st.button("删除", key=f"delete.{ref.id}", on_click=_delete, args=(sess, ref.id, ref.title))
+            if sess.renaming == ref.id:
+                key = f"rename-title.{ref.id}"
+                if key not in st.session_state:
+                    st.session_state[key] = ref.title
+                st.text_input("新标题", key=key)
+                with st.container(horizontal=True):
+                    st.button("保存标题", key=f"rename-save.{ref.id}", on_click=_rename, args=(sess, ref.id, key))
+                    st.button("取消", key=f"rename-cancel.{ref.id}", on_click=_start_rename, args=(sess, None))
 
     st.subheader("新建报告")
     st.caption(
@@ -50,7 +105,17 @@ def render() -> None:
         else:
             sess.report_id = report_id
             sess.notify("success", f"已新建报告“{title.strip()}”。")
-            st.switch_page("assistant/ui/pages/sections.py")
+            st.switch_page(SECTIONS_PAGE)
+
+    deleted = actions.list_reports(ws, deleted=True)
+    st.subheader(f"回收站（{len(deleted)} 份）", anchor="trash")
+    if not deleted:
+        st.caption("回收站是空的。删除的报告连同全部版本保留在这里，可以恢复。")
+    for ref in deleted:
+        with st.container(key=f"trash-{ref.id}", border=True):
+            st.markdown(f"**{ref.title}**")
+            st.caption(f"编号 {ref.id} · {ref.organisation} · {ref.year} 年度 · 删除于 {ref.deleted_at[:16]}")
+            st.button("恢复", key=f"restore.{ref.id}", on_click=_restore, args=(sess, ref.id, ref.title))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,9 @@
 """章节: the report section by section — marked numbers, style findings, and per-section tools
-(regenerate with an instruction, lock, hand edit, history with diff and revert, sources)."""
+(regenerate with an instruction, lock, hand edit, history with diff and revert, sources).
+
+Nothing is overwritten silently: a whole-report action asks first (locked and hand-edited
+sections stay unless ticked) and is undone with one click; a hand edit saved over a version
+someone else saved meanwhile shows the difference and asks."""
 
 from __future__ import annotations
 
@@ -12,10 +16,20 @@ from assistant.gongwen import PART_NAMES
 from assistant.ui import actions
 from assistant.ui import render as html
 from assistant.ui.shell import require_report, show_notices
-from assistant.ui.state import PendingDraft, UiSession, current_model, drafting_knowledge_base, open_workspace, session
+from assistant.ui.state import (
+    ConfirmWhole,
+    EditBase,
+    EditConflict,
+    PendingDraft,
+    UiSession,
+    current_model,
+    drafting_knowledge_base,
+    open_workspace,
+    session,
+)
 from assistant.ui.streaming import StreamedCall
-from assistant.workspace.service import Workspace
-from assistant.workspace.store import AUTHOR_ZH
+from assistant.workspace.service import VersionConflict, Workspace, diff_segments
+from assistant.workspace.store import AUTHOR_ZH, BATCH_ZH
 
 PART_HEADINGS = {part: PART_NAMES[part] for part in ("intro", "closing")}
 
@@ -23,13 +37,42 @@ PART_HEADINGS = {part: PART_NAMES[part] for part in ("intro", "closing")}
 # --- callbacks: run before the script, so the page renders the state they leave ----------
 
 
-def _ask_regenerate(sess: UiSession, section_id: str, instruction_key: str) -> None:
+def _ask_regenerate(sess: UiSession, report_id: str, section_id: str, instruction_key: str) -> None:
     instruction = (st.session_state.get(instruction_key) or "").strip()
-    sess.pending = PendingDraft(section_id=section_id, instruction=instruction or None)
+    sess.pending = PendingDraft(section_id=section_id, instruction=instruction or None, report_id=report_id)
 
 
-def _ask_draft_all(sess: UiSession, only: tuple[str, ...] = ()) -> None:
-    sess.pending = PendingDraft(section_id=None, only=only)
+def _ask_draft_all(sess: UiSession, report_id: str, only: tuple[str, ...] = (), drafted: bool = True) -> None:
+    """A first draft overwrites nothing and runs at once; anything else asks first."""
+    if drafted:
+        sess.confirm = ConfirmWhole(report_id, only=only)
+    else:
+        sess.pending = PendingDraft(section_id=None, only=only, report_id=report_id)
+
+
+def _confirm_whole(sess: UiSession, job: ConfirmWhole, defaults: tuple[str, ...], optional: tuple[str, ...]) -> None:
+    ticked = tuple(sid for sid in optional if st.session_state.get(f"confirm.include.{sid}"))
+    kept = tuple(sid for sid in optional if sid not in ticked)
+    sess.confirm = None
+    sess.pending = PendingDraft(
+        section_id=None, only=job.only, report_id=job.report_id, include=defaults + ticked, kept=kept
+    )
+
+
+def _cancel_whole(sess: UiSession) -> None:
+    sess.confirm = None
+
+
+def _undo(sess: UiSession, report_id: str, batch_id: int) -> None:
+    try:
+        result = open_workspace(sess.settings).undo(report_id, batch_id)
+    except HuibaoError as err:
+        sess.notify("error", str(err))
+        return
+    ok, warning = actions.undo_message(result)
+    sess.notify("success", ok)
+    if warning:
+        sess.notify("warning", warning)
 
 
 def _toggle_lock(sess: UiSession, report_id: str, section_id: str, locked: bool) -> None:
@@ -41,15 +84,44 @@ def _toggle_lock(sess: UiSession, report_id: str, section_id: str, locked: bool)
         sess.notify("success", f"章节 {section_id} 已{'锁定' if locked else '解锁'}。")
 
 
-def _save_edit(sess: UiSession, report_id: str, section_id: str, text_key: str) -> None:
+def _edit_key(report_id: str, section_id: str) -> str:
+    return f"edit.{section_id}.{report_id}"
+
+
+def _forget_edit(sess: UiSession, report_id: str, section_id: str) -> None:
+    """The edit box is filled again from the current version on the next run."""
+    sess.edit_bases.pop((report_id, section_id), None)
+    sess.conflicts.pop((report_id, section_id), None)
+    st.session_state.pop(_edit_key(report_id, section_id), None)
+
+
+def _save_text(sess: UiSession, report_id: str, section_id: str, text: str, base: int | None) -> None:
     try:
-        version = actions.save_hand_edit(
-            open_workspace(sess.settings), report_id, section_id, st.session_state.get(text_key) or ""
-        )
+        version = actions.save_hand_edit(open_workspace(sess.settings), report_id, section_id, text, base)
+    except VersionConflict as conflict:  # shown beside the section with the diff: the user decides
+        sess.conflicts[(report_id, section_id)] = EditConflict(conflict.base_version, conflict.current_version, text)
     except HuibaoError as err:
         sess.notify("error", str(err))
     else:
+        _forget_edit(sess, report_id, section_id)
         sess.notify("success", f"章节 {section_id} 的修改已保存为第 {version} 版。")
+
+
+def _save_edit(sess: UiSession, report_id: str, section_id: str) -> None:
+    base = sess.edit_bases.get((report_id, section_id))
+    text = st.session_state.get(_edit_key(report_id, section_id)) or ""
+    _save_text(sess, report_id, section_id, text, base.version if base else None)
+
+
+def _save_anyway(sess: UiSession, report_id: str, section_id: str) -> None:
+    conflict = sess.conflicts.get((report_id, section_id))
+    if conflict is not None:  # over the version whose diff the user was shown, and no newer one
+        _save_text(sess, report_id, section_id, conflict.text, conflict.current_version)
+
+
+def _discard_edit(sess: UiSession, report_id: str, section_id: str) -> None:
+    _forget_edit(sess, report_id, section_id)
+    sess.notify("info", f"已放弃对章节 {section_id} 的修改，保留当前版本。")
 
 
 def _revert(sess: UiSession, report_id: str, section_id: str, version_key: str) -> None:
@@ -72,30 +144,54 @@ def _kb_provider(sess: UiSession):
 
 
 def _run_full_draft(sess: UiSession, ws: Workspace, report_id: str, job: PendingDraft, total: int) -> None:
+    if job.report_id is not None and job.report_id != report_id:  # asked for another report
+        sess.notify("warning", "要重新起草的报告已不是当前打开的报告，未执行。请重新操作。")
+        return
     model = current_model(sess)
     bar = st.progress(0.0, text="正在重新起草待更新的章节…" if job.only else "正在起草全文…")
     kb = _kb_provider(sess)
     try:
         if job.only:
-            for i, sid in enumerate(job.only, start=1):
-                actions.regenerate_section(ws, report_id, sid, sess.settings, model, kb)
-                bar.progress(i / len(job.only), text=f"已重新起草 {sid}（{i}/{len(job.only)}）")
-            sess.notify("success", f"已重新起草 {len(job.only)} 个待更新章节。")
+            todo = [sid for sid in job.only if job.include is None or sid in job.include]
+            if not todo:
+                sess.notify("info", "没有章节需要重新起草。")
+                bar.empty()
+                return
+            batch_id = ws.begin_batch(report_id, "refresh", include=todo)
+            done = 0
+            for i, sid in enumerate(todo, start=1):
+                try:
+                    actions.regenerate_section(ws, report_id, sid, sess.settings, model, kb, batch_id=batch_id)
+                    done += 1
+                except Unchanged:
+                    pass  # the same text: nothing to save for this one
+                bar.progress(i / len(todo), text=f"已重新起草 {sid}（{i}/{len(todo)}）")
+            sess.notify("success", f"已重新起草 {done} 个待更新章节。")
         else:
             call = StreamedCall(
-                lambda emit: actions.draft_all(ws, report_id, sess.settings, model, kb, on_section=emit)
+                lambda emit: actions.draft_all(
+                    ws, report_id, sess.settings, model, kb, on_section=emit, include=job.include
+                )
             )
             for done, section in enumerate(call, start=1):
                 bar.progress(min(done / max(total, 1), 1.0), text=f"已完成：{section.title}（{done}/{total}）")
             report = call.result
             engine = {"model": "模型", "offline": "离线引擎"}.get(report.engine, "模型与离线引擎")
-            sess.notify("success", f"全文已起草（{engine}），共 {len(report.sections)} 节；锁定的章节保持不变。")
+            if job.include is None:
+                sess.notify("success", f"全文已起草（{engine}），共 {len(report.sections)} 节；锁定的章节保持不变。")
+            else:
+                saved = sum(1 for s in report.sections if s.section_id in job.include)
+                sess.notify("success", f"全文已重新起草（{engine}），共 {saved} 节。")
             if report.engine == "mixed":
                 fell_back = [s.section_id for s in report.sections if s.provenance.engine == "offline"]
                 sess.notify(
                     "warning",
                     f"模型未能完成章节 {'、'.join(fell_back)}，这些章节已改用离线引擎起草。请在“设置”中测试连接。",
                 )
+        if job.kept:
+            sess.notify("info", f"章节 {'、'.join(job.kept)} 保持不变（已锁定或手工修改过，未勾选）。")
+        if job.include is not None and ws.last_batch(report_id) is not None:
+            sess.notify("info", "如需恢复原来的正文，可点击上方“撤销”按钮，一步恢复这次改动的所有章节。")
     except HuibaoError as err:
         sess.notify("error", str(err))
     bar.empty()
@@ -105,6 +201,8 @@ def _stream_section(
     sess: UiSession, ws: Workspace, report_id: str, section_id: str, job: PendingDraft, slot
 ) -> SectionDraft | None:
     """Regenerate one section, showing the text as the model writes it."""
+    if job.report_id is not None and job.report_id != report_id:  # asked for another report
+        return None
     model = current_model(sess)
     kb = _kb_provider(sess)
     call = StreamedCall(
@@ -168,6 +266,13 @@ def _render_section(
         )
         if stale is not None:
             st.warning("数据已变更，本节待更新：" + "；".join(stale.reasons))
+        conflict = sess.conflicts.get((report_id, sid))
+        if conflict is not None and draft is not None:
+            _render_conflict(sess, report_id, sid, info, draft, conflict)
+        for todo in draft.todos if draft is not None else []:
+            st.info(f"待办（要点里的备注，未写入正文）：{todo}")
+        for note in ws.comments(report_id, sid):  # a marked-up Word file's comments (huibao import)
+            st.info(f"批注（{note.author or '未署名'}，{note.source}）：{note.text}")
         left, right = st.columns([3, 2])
         with left:
             if draft is not None and draft.text.strip():
@@ -198,7 +303,7 @@ def _render_tools(sess: UiSession, ws: Workspace, report_id: str, sid: str, info
                 type="primary",
                 disabled=info.locked,
                 on_click=_ask_regenerate,
-                args=(sess, sid, key),
+                args=(sess, report_id, sid, key),
             )
             if info.locked:
                 cols[1].button("解锁", key=f"unlock.{sid}", on_click=_toggle_lock, args=(sess, report_id, sid, False))
@@ -215,14 +320,26 @@ def _render_tools(sess: UiSession, ws: Workspace, report_id: str, sid: str, info
             if draft is None:
                 st.caption("尚未起草，起草后可手工修改。")
             else:
-                key = f"edit.{sid}.{info.current_version}"
-                st.text_area("正文", value=draft.text, key=key, height=220, disabled=info.locked)
+                key = _edit_key(report_id, sid)
+                base = sess.edit_bases.get((report_id, sid))
+                # Filled from the current version once; kept while the user types, even when
+                # someone saves meanwhile (the save then shows the difference and asks).
+                untouched = base is not None and st.session_state.get(key) == base.text
+                if key not in st.session_state or base is None or (untouched and base.version != info.current_version):
+                    base = EditBase(info.current_version, draft.text)
+                    sess.edit_bases[(report_id, sid)] = base
+                    st.session_state[key] = draft.text
+                st.text_area("正文", key=key, height=220, disabled=info.locked)
+                if base.version != info.current_version:
+                    st.caption(
+                        f"您在第 {base.version} 版上修改，当前已是第 {info.current_version} 版；保存时会先显示差异。"
+                    )
                 st.button(
                     "保存修改",
                     key=f"save.{sid}",
                     disabled=info.locked,
                     on_click=_save_edit,
-                    args=(sess, report_id, sid, key),
+                    args=(sess, report_id, sid),
                 )
         with history:
             _render_history(sess, ws, report_id, sid, info)
@@ -232,6 +349,60 @@ def _render_tools(sess: UiSession, ws: Workspace, report_id: str, sid: str, info
                 st.caption("本节没有引用素材库段落。")
             for p in passages:
                 st.markdown(html.passage_html(p.source, p.heading_path, p.text), unsafe_allow_html=True)
+
+
+def _render_conflict(sess: UiSession, report_id: str, sid: str, info, draft, conflict: EditConflict) -> None:
+    """A refused hand edit: the difference from the version saved meanwhile, then the choice."""
+    conflict.current_version = info.current_version  # 仍然保存 overwrites exactly what is shown
+    with st.container(border=True, key=f"conflict-{sid.replace('.', '_')}"):
+        st.warning(
+            f"本节在您修改期间已有人保存了第 {info.current_version} 版（您是在第 {conflict.base_version} 版上修改的），"
+            "您的修改尚未保存。下面是当前版本与您的修改之间的差异（删去的标红，新增的标绿）。"
+        )
+        st.markdown(html.diff_html(diff_segments(draft.text, conflict.text)), unsafe_allow_html=True)
+        with st.container(horizontal=True):  # buttons as wide as their labels, never cut
+            st.button(
+                "仍然保存",
+                key=f"conflict-save.{sid}",
+                type="primary",
+                on_click=_save_anyway,
+                args=(sess, report_id, sid),
+            )
+            st.button("放弃", key=f"conflict-discard.{sid}", on_click=_discard_edit, args=(sess, report_id, sid))
+
+
+def _render_confirm(sess: UiSession, ws: Workspace, report_id: str, job: ConfirmWhole, draftable: set[str]) -> None:
+    """Ask before a whole-report action: what it redrafts, and the locked or hand-edited
+    sections it keeps unless ticked."""
+    plan = ws.plan(report_id, job.only or None)
+    if not job.only:  # 重新起草全文: the sections with text of their own and those already drafted
+        plan = [item for item in plan if item.section_id in draftable or item.drafted]
+    defaults = tuple(item.section_id for item in plan if item.included_by_default)
+    optional = [item for item in plan if not item.included_by_default]
+    what = "重新起草待更新的章节" if job.only else "重新起草全文"
+    with st.container(border=True, key="confirm-whole"):
+        st.warning(
+            f"确认{what}？将为章节 {'、'.join(defaults) or '（无）'} 各保存一个新版本；"
+            "原来的版本都保留，完成后可一步撤销。"
+        )
+        if optional:
+            st.markdown("以下章节默认保持不变，勾选则一并重新起草：")
+            for item in optional:
+                extra = "，勾选将解锁" if item.locked else ""
+                st.checkbox(
+                    f"{item.section_id} {item.title or ''}（{item.why_kept}{extra}）",
+                    key=f"confirm.include.{item.section_id}",
+                    value=False,
+                )
+        with st.container(horizontal=True):  # buttons as wide as their labels, never cut
+            st.button(
+                f"确认{what}",
+                key="confirm-whole.ok",
+                type="primary",
+                on_click=_confirm_whole,
+                args=(sess, job, defaults, tuple(item.section_id for item in optional)),
+            )
+            st.button("取消", key="confirm-whole.cancel", on_click=_cancel_whole, args=(sess,))
 
 
 def _render_history(sess: UiSession, ws: Workspace, report_id: str, sid: str, info) -> None:
@@ -319,17 +490,30 @@ def render() -> None:
     drafts = {d.section_id: d for d in current.sections}
 
     drafted = any(i.versions for i in infos)
-    cols = st.columns([1, 1, 4])
-    cols[0].button(
-        "重新起草全文" if drafted else "起草全文",
-        key="draft-all",
-        type="secondary" if drafted else "primary",
-        on_click=_ask_draft_all,
-        args=(sess,),
-        help="锁定的章节保持不变",
-    )
-    if not sess.settings.model_configured:
-        cols[2].caption("当前未配置模型，使用离线引擎起草。")
+    with st.container(horizontal=True, key="whole-actions", vertical_alignment="center"):
+        st.button(
+            "重新起草全文" if drafted else "起草全文",
+            key="draft-all",
+            type="secondary" if drafted else "primary",
+            on_click=_ask_draft_all,
+            args=(sess, report_id, (), drafted),
+            help="先列出要重新起草的章节请您确认；锁定的和手工修改过的章节默认保持不变",
+        )
+        last = ws.last_batch(report_id)
+        if last is not None:
+            st.button(
+                f"撤销{BATCH_ZH.get(last.kind, '上次操作')}",
+                key="undo-batch",
+                on_click=_undo,
+                args=(sess, report_id, last.id),
+                help=f"{last.created[:16].replace('T', ' ')} 的这次操作改动了章节 {'、'.join(last.versions)}："
+                "一步恢复它们原来的正文（作为新版本保存，什么都不丢）",
+            )
+        if not sess.settings.model_configured:
+            st.caption("当前未配置模型，使用离线引擎起草。")
+    confirm = sess.confirm
+    if confirm is not None and confirm.report_id == report_id:
+        _render_confirm(sess, ws, report_id, confirm, draftable)
     # Filled after the sections: a section regenerated further down on this run is no longer stale.
     stale_banner = st.empty()
     if drafting_knowledge_base(sess.settings) is None:
@@ -344,11 +528,11 @@ def render() -> None:
     if regenerating:
         stale = {s.section_id: s for s in ws.stale_report(report_id)}
     if stale:
-        _render_stale_banner(sess, stale_banner, stale)
+        _render_stale_banner(sess, report_id, stale_banner, stale)
 
 
-def _render_stale_banner(sess: UiSession, slot, stale: dict) -> None:
-    redraftable = tuple(sid for sid, s in stale.items() if not s.locked)
+def _render_stale_banner(sess: UiSession, report_id: str, slot, stale: dict) -> None:
+    redraftable = tuple(stale)
     with slot.container(border=True):
         st.warning(
             f"数据已变更，以下 {len(stale)} 个章节待更新："
@@ -360,7 +544,7 @@ def _render_stale_banner(sess: UiSession, slot, stale: dict) -> None:
                 key="redraft-stale",
                 type="primary",
                 on_click=_ask_draft_all,
-                args=(sess, redraftable),
+                args=(sess, report_id, redraftable),
             )
 
 

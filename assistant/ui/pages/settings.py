@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.core.settings import masked_url
+from assistant.core.settings import described_rows, masked_url
 from assistant.llm import test_connection
 from assistant.ui.shell import OFFLINE_BANNER, show_notices
 from assistant.ui.state import UiSession, session
@@ -77,8 +77,9 @@ def render() -> None:
         (st.success if ok else st.error)(message)
 
     st.subheader("当前使用的设置")
-    shown = settings.describe()
-    st.dataframe([{"项目": k, "值": str(v)} for k, v in shown.items()], hide_index=True, width="stretch")
+    rows = described_rows(settings)
+    # A plain table: every row readable (and findable) without scrolling a grid.
+    st.table({"项目": [label for label, _, _ in rows], "值": [value for _, _, value in rows]}, hide_index=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,132 @@
+"""Register (语体) rules: the spoken wording and notes to self that a drafter's notes leave behind.
+
+The rules are data (rules/register.yaml); this module only runs them and decides what is not a
+finding. Four classes, one rule id each:
+
+    R1 口语词      spoken verbs, degree adverbs, particles (啥, 蛮好, 特别特别, 搞定)     error*
+    R2 口语称谓    spoken pronouns and nouns (俺们, 人家, 哥几个)                      error
+    R3 口语句式    spoken structures (…那一块, 386名代表里, 在省里, 基本靠转发)          warning*
+    R4 起草备注    notes to self (待确认, 先空着, 数还没统计, 年底再定)                 error
+
+(*) the class default; an entry whose wording has formal look-alikes is a warning (发稿, 估计)
+and an R3 entry with no formal reading is an error (那一块, 一大半): the YAML says which.
+
+Not findings: text inside “” quotes and 《》 titles (R1–R3: quoted speech and names may be
+spoken), anything inside a 【待补充：…】/【待核实：…】 placeholder (the official markers; any other
+【…】 note is checked like the text around it), and any wording the office accepts in its terms
+file (`允许用语:`; see check/terms.py).
+`merge_register()` is how style.lint_style() adds these findings; words an L5/L7 finding already
+covers are reported once. `lint_register()` alone is what evals/register_quality.py measures.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.check.reading import load_rules
+from assistant.check.result import StyleFinding
+from assistant.check.terms import OfficeTerms
+from assistant.gongwen import PLACEHOLDER
+
+RULE_IDS = ("R1", "R2", "R3", "R4")
+# Style rules that already report some spoken words (L5 咱们/俺, L7 搞定/啥): those words are
+# reported once, by the older rule.
+_ALREADY = ("L5", "L7")
+_QUOTED = re.compile(r"“[^”\n]*”|‘[^’\n]*’|《[^》\n]*》")
+
+
+@dataclass(frozen=True)
+class RegisterRule:
+    rule: str  # R1…R4
+    name: str  # the class name shown to the user
+    severity: str
+    pattern: re.Pattern
+    suggestion: str | None
+    message: str | None
+
+
+@lru_cache(maxsize=1)
+def register_rules() -> tuple[RegisterRule, ...]:
+    """The rules of rules/register.yaml, in file order."""
+    data = load_rules("register.yaml")
+    classes = data["classes"]
+    out = []
+    for e in data["rules"]:
+        cls = classes[e["class"]]
+        out.append(
+            RegisterRule(
+                rule=e["class"],
+                name=cls["name"],
+                severity=e.get("severity", cls["severity"]),
+                pattern=re.compile(e["pattern"]),
+                suggestion=e.get("suggestion"),
+                message=e.get("message"),
+            )
+        )
+    return tuple(out)
+
+
+def _spans(rx: re.Pattern, text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in rx.finditer(text)]
+
+
+def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= start and end <= e for s, e in spans)
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start < e and s < end for s, e in spans)
+
+
+def allowed_spans(text: str, terms: OfficeTerms) -> list[tuple[int, int]]:
+    """Where the office's accepted wordings (允许用语) occur in `text`."""
+    out: list[tuple[int, int]] = []
+    for word in terms.allowed:
+        if word:
+            out.extend(m.span() for m in re.finditer(re.escape(word), text))
+    return out
+
+
+def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFinding]:
+    """Register findings for `text` (rule R1–R4), sorted by position; one finding per stretch of
+    words: where patterns overlap, a note to self wins, then the longer match (大伙儿 over 儿)."""
+    quoted = _spans(_QUOTED, text)
+    placeholders = _spans(PLACEHOLDER, text)
+    accepted = allowed_spans(text, terms) if terms else []
+    candidates: list[tuple[RegisterRule, int, int]] = []
+    for r in register_rules():
+        for m in r.pattern.finditer(text):
+            start, end = m.span()
+            if end <= start or _overlaps(start, end, placeholders) or _overlaps(start, end, accepted):
+                continue
+            if r.rule != "R4" and _inside(start, end, quoted):
+                continue
+            candidates.append((r, start, end))
+    candidates.sort(key=lambda c: (c[0].rule != "R4", c[1] - c[2], c[1]))
+    taken: list[tuple[int, int]] = []
+    out: list[StyleFinding] = []
+    for r, start, end in candidates:
+        if _overlaps(start, end, taken):
+            continue
+        taken.append((start, end))
+        word = text[start:end]
+        message = (r.message or f"口语“{{w}}”（{r.name}）").replace("{w}", word)
+        if r.rule != "R4" and r.message is None:
+            message += "，汇报宜用书面语"
+        suggestion = r.suggestion.replace("{w}", word) if r.suggestion is not None else None
+        out.append(
+            StyleFinding(rule=r.rule, severity=r.severity, start=start, end=end, message=message, suggestion=suggestion)
+        )
+    return sorted(out, key=lambda f: (f.start, f.rule))
+
+
+def merge_register(findings: list[StyleFinding], text: str, terms: OfficeTerms) -> list[StyleFinding]:
+    """`findings` (the other style rules) plus the register findings of `text`. Words an L5/L7
+    finding already covers (咱们, 搞定) are not reported a second time; an L7 finding on a wording
+    the office accepts (允许用语) is dropped."""
+    accepted = allowed_spans(text, terms)
+    kept = [f for f in findings if not (f.rule == "L7" and _overlaps(f.start, f.end, accepted))]
+    covered = [(f.start, f.end) for f in kept if f.rule in _ALREADY]
+    return kept + [f for f in lint_register(text, terms) if not _overlaps(f.start, f.end, covered)]

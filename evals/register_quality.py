@@ -1,0 +1,233 @@
+"""Measured quality of the register rules (assistant/check/register.py, rules/register.yaml).
+
+    .venv/bin/python -m evals.register_quality            # from the project folder
+    .venv/bin/python -m evals.register_quality --write     # also rewrite evals/register/misses.md
+
+Three numbers, all on published text the rules' author did not write:
+  caught       share of the planted leftovers (evals/register/: planted.yaml, the development
+               set, and heldout.yaml, fresh.yaml, blind.yaml, each written after the rules were
+               fixed on the one before; sources.md) with at least one register finding, error or
+               warning, overlapping the leftover (target ≥ 90 %; by set, to see generalisation);
+  counterparts register errors on the untouched published paragraphs the leftovers were
+               planted into (target 0);
+  false alarms register findings per 5,000 characters of untouched published prose: every
+               paragraph of evals/grounding/ and evals/register/published.yaml (targets: errors
+               ≤ 0.2, errors and warnings ≤ 1.0).
+Precision on the planted set (findings that overlap a leftover / all findings) is printed beside
+them. Exits 1 when a target is missed; tests/test_register.py asserts the same targets.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from assistant.check.register import lint_register
+from assistant.check.result import StyleFinding
+
+ROOT = Path(__file__).resolve().parent.parent
+SET = Path(__file__).parent / "register"
+GROUNDING = Path(__file__).parent / "grounding"
+TARGET_CAUGHT = 0.9
+TARGET_COUNTERPART_ERRORS = 0
+TARGET_ERRORS_PER_5000 = 0.2
+TARGET_FINDINGS_PER_5000 = 1.0
+CLASSES = {"R1": "口语词", "R2": "口语称谓", "R3": "口语句式", "R4": "起草备注"}
+
+
+@dataclass
+class Planted:
+    id: str
+    paragraph: str
+    cls: str
+    text: str
+    start: int
+    end: int
+    wording: str
+    file: str
+
+
+@dataclass
+class Score:
+    items: int = 0
+    caught: int = 0
+    by_class: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    by_file: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    hits: int = 0  # findings on planted texts that overlap the leftover
+    findings: int = 0  # all findings on planted texts
+    counterpart_errors: int = 0
+    counterparts: int = 0
+    published_chars: int = 0
+    published_errors: int = 0
+    published_warnings: int = 0
+    by_rule: Counter = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
+    false_alarms: list[str] = field(default_factory=list)
+
+    @property
+    def caught_rate(self) -> float:
+        return self.caught / self.items if self.items else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.hits / self.findings if self.findings else 1.0
+
+    def per_5000(self, n: int) -> float:
+        return n * 5000 / self.published_chars if self.published_chars else 0.0
+
+    @property
+    def errors_per_5000(self) -> float:
+        return self.per_5000(self.published_errors)
+
+    @property
+    def findings_per_5000(self) -> float:
+        return self.per_5000(self.published_errors + self.published_warnings)
+
+    def failures(self) -> list[str]:
+        out = []
+        if self.caught_rate < TARGET_CAUGHT:
+            out.append(f"caught {self.caught_rate:.1%} < {TARGET_CAUGHT:.0%}")
+        if self.counterpart_errors > TARGET_COUNTERPART_ERRORS:
+            out.append(f"{self.counterpart_errors} register errors on the formal counterparts")
+        if self.errors_per_5000 > TARGET_ERRORS_PER_5000:
+            out.append(f"{self.errors_per_5000:.2f} errors per 5,000 published characters > {TARGET_ERRORS_PER_5000}")
+        if self.findings_per_5000 > TARGET_FINDINGS_PER_5000:
+            out.append(
+                f"{self.findings_per_5000:.2f} findings per 5,000 published characters > {TARGET_FINDINGS_PER_5000}"
+            )
+        return out
+
+
+def published() -> dict[str, dict]:
+    """Every untouched published paragraph by id: evals/grounding/ (p…, h…) and
+    evals/register/published.yaml (n…)."""
+    out: dict[str, dict] = {}
+    for path in (GROUNDING / "paragraphs.yaml", GROUNDING / "heldout.yaml", SET / "published.yaml"):
+        for p in yaml.safe_load(path.read_text(encoding="utf-8"))["paragraphs"]:
+            out[p["id"]] = p
+    return out
+
+
+SETS = ("planted.yaml", "heldout.yaml", "fresh.yaml", "blind.yaml")
+
+
+def planted(paragraphs: dict[str, dict] | None = None, files: tuple[str, ...] = SETS) -> list[Planted]:
+    """The planted items of `files` (evals/register/), each with its text and the leftover's
+    span; a wrong item raises."""
+    paragraphs = paragraphs or published()
+    out = []
+    entries = [(f, e) for f in files for e in yaml.safe_load((SET / f).read_text(encoding="utf-8"))["items"]]
+    seen: set[str] = set()
+    for file, e in entries:
+        if e["id"] in seen:
+            raise ValueError(f"{file}: id {e['id']} used twice")
+        seen.add(e["id"])
+        original = paragraphs[e["paragraph"]]["text"]
+        at = original.find(e["find"])
+        if at < 0:
+            raise ValueError(f"{file} {e['id']}: “{e['find']}” not in {e['paragraph']}")
+        leftover = e.get("leftover") or e["replace"]
+        if leftover not in e["replace"]:
+            raise ValueError(f"{file} {e['id']}: leftover “{leftover}” not in replace")
+        start = at + e["replace"].index(leftover)
+        text = original[:at] + e["replace"] + original[at + len(e["find"]) :]
+        if e["class"] not in CLASSES:
+            raise ValueError(f"{file} {e['id']}: class {e['class']} is not one of {sorted(CLASSES)}")
+        out.append(Planted(e["id"], e["paragraph"], e["class"], text, start, start + len(leftover), e["wording"], file))
+    return out
+
+
+def _show(text: str, f: StyleFinding) -> str:
+    return f"{text[max(0, f.start - 12) : f.start]}⟦{text[f.start : f.end]}⟧{text[f.end : f.end + 8]}".replace(
+        "\n", " "
+    )
+
+
+def score() -> Score:
+    paragraphs = published()
+    s = Score()
+    for item in planted(paragraphs):
+        findings = lint_register(item.text)
+        hit = [f for f in findings if f.start < item.end and item.start < f.end]
+        s.items += 1
+        s.by_class[item.cls][1] += 1
+        s.by_file[item.file][1] += 1
+        s.findings += len(findings)
+        s.hits += len(hit)
+        if hit:
+            s.caught += 1
+            s.by_class[item.cls][0] += 1
+            s.by_file[item.file][0] += 1
+        else:
+            context = item.text[max(0, item.start - 12) : item.end + 8].replace("\n", " ")
+            s.misses.append(
+                f"{item.id} [{item.cls} {CLASSES[item.cls]}] “{item.text[item.start : item.end]}” in …{context}…"
+            )
+    used = {item.paragraph for item in planted(paragraphs)}
+    for pid, p in paragraphs.items():
+        findings = lint_register(p["text"])
+        errors = [f for f in findings if f.severity == "error"]
+        if pid in used:
+            s.counterparts += 1
+            s.counterpart_errors += len(errors)
+        s.published_chars += len(p["text"])
+        s.published_errors += len(errors)
+        s.published_warnings += len(findings) - len(errors)
+        for f in findings:
+            s.by_rule[(f.rule, f.severity)] += 1
+            s.false_alarms.append(f"{pid} {f.rule} {f.severity} {_show(p['text'], f)} — {f.message}")
+    return s
+
+
+def misses_markdown(s: Score) -> str:
+    lines = [
+        "# Register rules: misses and false alarms",
+        "",
+        "Written by `python -m evals.register_quality --write`. Planted leftovers (all four sets) that no",
+        "register finding overlaps, and every register finding on untouched published prose.",
+        "",
+        f"## Missed leftovers ({len(s.misses)} of {s.items})",
+        "",
+    ]
+    lines += [f"- {m}" for m in s.misses] or ["(none)"]
+    lines += ["", f"## Findings on untouched published prose ({len(s.false_alarms)})", ""]
+    lines += [f"- {m}" for m in s.false_alarms] or ["(none)"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    s = score()
+    print(f"planted leftovers caught: {s.caught}/{s.items} = {s.caught_rate:.1%} (target ≥ {TARGET_CAUGHT:.0%})")
+    for cls, (hit, n) in sorted(s.by_class.items()):
+        print(f"  {cls} {CLASSES[cls]}: {hit}/{n}")
+    for file, (hit, n) in s.by_file.items():
+        print(f"  {file}: {hit}/{n}")
+    print(f"precision on the planted texts: {s.hits}/{s.findings} = {s.precision:.1%}")
+    print(f"errors on the formal counterparts: {s.counterpart_errors} on {s.counterparts} paragraphs (target 0)")
+    print(
+        f"untouched published prose: {s.published_chars} characters, {s.published_errors} errors, "
+        f"{s.published_warnings} warnings = {s.errors_per_5000:.2f} errors and {s.findings_per_5000:.2f} findings "
+        f"per 5,000 characters (targets ≤ {TARGET_ERRORS_PER_5000}, ≤ {TARGET_FINDINGS_PER_5000})"
+    )
+    for (rule, severity), n in sorted(s.by_rule.items()):
+        print(f"  {rule} {severity}: {n}")
+    if "--write" in argv:
+        (SET / "misses.md").write_text(misses_markdown(s), encoding="utf-8")
+        print(f"wrote {SET / 'misses.md'}")
+    else:
+        for m in s.misses:
+            print("  missed:", m)
+        for m in s.false_alarms:
+            print("  finding on published prose:", m)
+    failures = s.failures()
+    for f in failures:
+        print("TARGET MISSED:", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
