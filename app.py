@@ -24,6 +24,7 @@ navigation = st.navigation(
     [
         st.Page(PAGES / "reports.py", title="报告", icon=":material/folder_open:", url_path="reports", default=True),
         st.Page(PAGES / "sections.py", title="章节", icon=":material/article:", url_path="sections"),
+        st.Page(PAGES / "materials.py", title="素材", icon=":material/find_in_page:", url_path="materials"),
         st.Page(PAGES / "figures.py", title="数据", icon=":material/table_chart:", url_path="figures"),
         st.Page(PAGES / "chat.py", title="对话", icon=":material/chat:", url_path="chat"),
         st.Page(PAGES / "knowledge.py", title="素材库", icon=":material/library_books:", url_path="knowledge"),

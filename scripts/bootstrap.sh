@@ -15,7 +15,9 @@ if [ ! -f "$stamp" ]; then
   # pip's own notes about unreachable local index mirrors are noise; real errors still show.
   quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
   # Runtime lock and dev lock (tests, ruff, mypy, build tools) together: pip refuses a pin that disagrees.
-  quiet .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
+  # --no-deps: the locks pin the whole set (as pip-sync installs them); it also keeps out opencv-python,
+  # which rapidocr-onnxruntime names but opencv-python-headless replaces (scripts/lock.sh).
+  quiet .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -r requirements.lock -r requirements-dev.lock
   # Editable: prompts/, examples/ and knowledge/ are read from the checkout (assistant.core.resources).
   quiet .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
   rm -f .venv/.installed-*

@@ -24,7 +24,9 @@ echo "$(basename "$wheel")"
 echo "== 在新的虚拟环境中安装（requirements.lock + wheel）（${SECONDS}s）"
 # A venv made from .venv's python is based on the same interpreter, not on .venv itself.
 "$PY" -m venv "$work/venv"
-quiet "$work/venv/bin/python" -m pip install -q --disable-pip-version-check --no-compile -r requirements.lock
+quiet "$work/venv/bin/python" -m pip install -q --disable-pip-version-check --no-compile --no-deps -r requirements.lock
+# OCR works offline from a fresh install: cv2 from opencv-python-headless, models from the wheel
+"$work/venv/bin/python" -c "import cv2, rapidocr_onnxruntime; rapidocr_onnxruntime.RapidOCR()" >/dev/null
 quiet "$work/venv/bin/python" -m pip install -q --disable-pip-version-check --no-compile --no-deps "$wheel"
 
 echo "== 在空目录中运行 huibao demo --offline、huibao ingest、huibao demo（接模型）（${SECONDS}s）"

@@ -397,8 +397,9 @@ def test_figures_table_edits_aliases_last_year_and_part_of():
     at.switch_page(f"{PAGES}/figures.py").run()
     no_errors(at)
     table = at.data_editor[0].value
-    assert list(table.columns)[-3:] == ["aliases", "last_year", "part_of"]
+    assert list(table.columns)[-5:] == ["aliases", "last_year", "part_of", "source", "sentence"]
     assert set(table["last_year"]) == {""} and set(table["part_of"]) == {""}  # empty cells, not None
+    assert set(table["source"]) == {""} and set(table["sentence"]) == {""}
     press, prov = _figure_row(at, "press_conf"), _figure_row(at, "provincial_media")
     at.session_state[f"figures.{rid}.0"] = {
         "edited_rows": {

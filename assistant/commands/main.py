@@ -21,6 +21,7 @@ __all__ = ["COMMANDS", "app", "console", "err_console", "main"]
 
 # Command name -> the module that defines it, in the order `huibao --help` lists them.
 COMMANDS: dict[str, str] = {
+    "materials": "materials",
     "check": "check",
     "draft": "draft",
     "demo": "draft",

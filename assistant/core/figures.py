@@ -3,7 +3,10 @@
 A figure file is a table with the columns ``item`` (项目), ``value`` (数值) and ``unit`` (单位),
 optionally ``id`` (编号), ``section`` (章节), ``note`` (备注), ``aliases`` (别名: other names the
 text may use for the item, separated by 、 or ;), ``last_year`` (上年: last year's value, in the
-same unit) and ``part_of`` (所属: the id of the figure that includes this one). YAML may be a
+same unit), ``part_of`` (所属: the id of the figure that includes this one), and the provenance
+columns ``source`` (来源: the material file and place) and ``sentence`` (原文: the sentence it was
+taken from), which `huibao materials extract` fills. A file whose ``conflict`` (冲突) column is
+still filled in is refused, naming the rows: the same item has different values there. YAML may be a
 list of mappings or ``{figures: [...]}``. Values are plain numbers ("1,300" and full-width digits are
 accepted; "98%" is value 98, unit %; "约30" is not: an approximation is something the draft writes,
 not a figure). A unit is stored without spaces ("万 人次" is 万人次); control characters are removed
@@ -65,6 +68,12 @@ _ALIASES = {
     "上年数值": "last_year",
     "part_of": "part_of",
     "所属": "part_of",
+    "source": "source",
+    "来源": "source",
+    "sentence": "sentence",
+    "原文": "sentence",
+    "conflict": "conflict",
+    "冲突": "conflict",
 }
 FIELD_ZH = {
     "id": "编号",
@@ -76,10 +85,13 @@ FIELD_ZH = {
     "aliases": "别名",
     "last_year": "上年",
     "part_of": "所属",
+    "source": "来源",
+    "sentence": "原文",
+    "conflict": "冲突",
 }
 COLUMNS = ["id", "item", "value", "unit", "section", "note"]
 # Optional columns a file gets only when some figure fills them, so older files round-trip unchanged.
-OPTIONAL_COLUMNS = ["aliases", "last_year", "part_of"]
+OPTIONAL_COLUMNS = ["aliases", "last_year", "part_of", "source", "sentence"]
 _ALIAS_SEPARATORS = re.compile(r"[、;；]")
 
 # Scale prefixes folded into the base value; longest first so 万亿 wins over 万.
@@ -133,6 +145,8 @@ class Figure(BaseModel):
     aliases: list[str] = []  # other names the text may use for the item
     last_year: float | None = None  # last year's value, in the same unit as value
     part_of: str | None = None  # id of the figure that includes this one (shares)
+    source: str | None = None  # provenance: the material file and place it was taken from
+    sentence: str | None = None  # provenance: the sentence of that material that states it
     base_value: float = 0.0
     base_unit: str = ""
     base_last_year: float | None = None  # last_year with the scale folded in, like base_value
@@ -264,6 +278,7 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
     ``lines`` gives, per row, the line number a person sees in the source (CSV/XLSX line,
     YAML line); without it rows are numbered from 1.
     """
+    _refuse_conflicts(rows, source, lines)
     figures: list[Figure] = []
     part_lines: list[int | None] = []  # each figure's line, for errors in 所属 found after all rows
     seen: dict[str, int | None] = {}
@@ -280,7 +295,7 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
             raise InputError(f"数据行过多（最多 {limit} 行）。", file=source, line=line)
         cells = {
             k: _text_cell(data.get(k), source, line, FIELD_ZH[k], multiline=k == "note")
-            for k in ("item", "unit", "id", "section", "note", "part_of")
+            for k in ("item", "unit", "id", "section", "note", "part_of", "source", "sentence")
         }
         item = cells["item"]
         if item is None:
@@ -322,6 +337,8 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
             aliases=_parse_aliases(data.get("aliases"), source, line),
             last_year=last_year,
             part_of=cells["part_of"],
+            source=cells["source"],
+            sentence=cells["sentence"],
         )
         check_figure(fig, source, line, limits=limits)
         figures.append(fig)
@@ -341,6 +358,24 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
                 field="所属",
             )
     return figures
+
+
+def _refuse_conflicts(rows: list, source: str, lines: list[int] | None) -> None:
+    """A table from `huibao materials extract` whose 冲突 column is still filled: the same item
+    has several values, and a person has to keep one before it can be used as figures."""
+    marked = [
+        (lines[i] if lines else i + 1, str(_normalise_keys(row).get("conflict")).strip())
+        for i, row in enumerate(rows)
+        if isinstance(row, dict) and _cell(_normalise_keys(row).get("conflict")) is not None
+    ]
+    if marked:
+        listed = "、".join(f"第 {line} 行（冲突{group}）" for line, group in marked[:20])
+        more = f"等 {len(marked)} 行" if len(marked) > 20 else ""
+        raise InputError(
+            f"“冲突”列不为空：{listed}{more}。同一事项有不同数值，请核对后每组只保留一行，并清空“冲突”列。",
+            file=source,
+            field="冲突",
+        )
 
 
 def _read_text(path: Path) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from assistant.core.errors import InputError
+from assistant.core.scan import pdf_page_texts
 from assistant.core.settings import Settings
 from assistant.core.textio import (
     TextReadError,
@@ -154,7 +155,7 @@ def _read_pdf_quietly(data: bytes) -> str:
                 ok = False
             if not ok:
                 raise SkipFile("PDF 已加密（设有打开密码），无法读取；请提供未加密的文件")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [page.text for page in pdf_page_texts(reader)]  # image-only pages by OCR
     except SkipFile:
         raise
     except Exception as err:

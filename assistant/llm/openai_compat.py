@@ -219,8 +219,17 @@ class OpenAIChatModel:
 
     # -- ChatModel --
     def complete(self, messages: list[ChatMessage]) -> str:
+        return self._complete(messages, self._llm)
+
+    def complete_json(self, messages: list[ChatMessage]) -> str:
+        """complete() in the endpoint's JSON mode (response_format json_object). An endpoint that
+        refuses the option answers 400: ModelCallError kind "bad_request", and the caller (the
+        materials stage) extracts offline instead."""
+        return self._complete(messages, self._llm.bind(response_format={"type": "json_object"}))
+
+    def _complete(self, messages: list[ChatMessage], llm: Any) -> str:
         lc = _to_langchain(messages)
-        reply = self._retry.run(lambda: _untraced(self._llm.invoke, lc))
+        reply = self._retry.run(lambda: _untraced(llm.invoke, lc))
         text = strip_think(_message_text(reply))
         if reply.response_metadata.get("finish_reason") == "length":
             raise self._errors.length(text)

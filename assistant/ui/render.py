@@ -89,6 +89,10 @@ def _figure_line(fig: Figure | None, figure_id: str, *, last_year: bool = False)
     line = f"数据 {fig.id}：{fig.item} {figure_text(fig)}"
     if last_year and fig.last_year is not None:
         line += f"（上年{format_value(fig.last_year)}{fig.unit}）"
+    if fig.source:  # taken from a material (issue 16): where, and the sentence that states it
+        line += f"\n来源：{fig.source}"
+        if fig.sentence:
+            line += f"\n原文：{fig.sentence if len(fig.sentence) <= 120 else fig.sentence[:119] + '…'}"
     return line
 
 

@@ -28,6 +28,8 @@ COLUMN_CONFIG = {
         "上年", help="上年同一项的数值，单位与“单位”列相同；填了才能核对“比上年增长…”一类的数字", width=66
     ),
     "part_of": st.column_config.TextColumn("所属", help="包含这一项的那一行的编号，用于核对“占……的X%”", width=66),
+    "source": st.column_config.TextColumn("来源", help="从哪份素材的哪一处摘来（“素材”页填写）"),
+    "sentence": st.column_config.TextColumn("原文", help="素材中写这个数字的原句"),
 }
 
 
@@ -36,7 +38,7 @@ def _table(figures) -> pd.DataFrame:
     for row in rows:
         row["value"] = format_value(row["value"])
         row["last_year"] = "" if row["last_year"] is None else format_value(row["last_year"])
-        for column in ("section", "note", "part_of"):
+        for column in ("section", "note", "part_of", "source", "sentence"):
             row[column] = row[column] or ""  # an empty cell, not the word None
     return pd.DataFrame(rows, columns=actions.FIGURE_COLUMNS)
 
