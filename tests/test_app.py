@@ -1077,3 +1077,17 @@ def test_draft_all_with_a_failing_model_says_which_sections_fell_back(fake_model
     assert any("模型未能完成章节 intro" in t and "改用离线引擎" in t for t in texts(at.warning))
     rid = ui(at).report_id
     assert all(s.versions == 1 for s in workspace().sections(rid))  # everything drafted and saved
+
+
+def test_figures_page_hides_provenance_columns_by_default_and_keeps_them_on_save():
+    # 来源 and 原文 are long; hidden, they must still be saved as they were
+    at = drafted_app()
+    rid = ui(at).report_id
+    figs = list(workspace().figures(rid))
+    first = figs[0].model_copy(update={"source": "宣传科总结.docx 第2段", "sentence": "全年召开新闻发布会11次。"})
+    workspace().update_figures(rid, [first, *figs[1:]])
+    at.switch_page(f"{PAGES}/figures.py").run()
+    at.button(key="figures.save").click().run()
+    no_errors(at)
+    again = {f.id: f for f in workspace().figures(rid)}
+    assert (again[first.id].source, again[first.id].sentence) == ("宣传科总结.docx 第2段", "全年召开新闻发布会11次。")

@@ -66,10 +66,14 @@ def render() -> None:
     show_notices(sess)
     st.caption("汇报中的每个数字都要在这里有依据。修改后点“保存数据”；用到变更数据的章节会标为待更新。")
 
+    # 来源 and 原文 (from the 素材 page) are long: shown on request, so the table fits a 1024 px screen
+    provenance = st.toggle("显示来源和原文", key="figures.provenance")
+    shown = [c for c in COLUMN_CONFIG if provenance or c not in ("source", "sentence")]
     edited = st.data_editor(
         _table(figures),
         key=f"figures.{report_id}.{sess.figures_generation}",
         column_config=COLUMN_CONFIG,
+        column_order=shown,
         num_rows="dynamic",
         hide_index=True,
         width="stretch",
