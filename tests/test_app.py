@@ -126,6 +126,11 @@ def test_draft_all_marks_every_number():
     at = drafted_app()
     no_errors(at)
     assert any("全文已起草（离线引擎）" in t for t in texts(at.success))
+    # the count is of the sections drafted, as the progress bar counted them (not 一、 headings)
+    rid = ui(at).report_id
+    spec = workspace().spec(rid)
+    leaves = sum(1 for s in spec.walk() if not s.children)
+    assert any(f"共 {leaves} 节" in t for t in texts(at.success)), texts(at.success)
     html = "\n".join(t for t in texts(at.markdown) if "hb-text" in t)
     assert 'class="hb-num hb-grounded"' in html
     # the tooltip names the figure and its value (hover), and so does the popover (click)
@@ -236,11 +241,18 @@ def test_hand_edit_is_a_version_with_diff_and_revert():
     # the diff between the two versions is shown, then revert brings the original back
     diff = "\n".join(t for t in texts(at.markdown) if "hb-diff" in t)
     assert "<ins" in diff and "99" in diff
-    at.selectbox(key="revert-to.1.4").set_value(1)
+    # the pickers name the newest version as the new one, with a readable time
+    assert at.selectbox(key="diff-b.1.4.2").value == 2
+    assert "第 2 版 · 手工修改 · " in at.selectbox(key="diff-b.1.4.2").format_func(2)
+    assert "T" not in at.selectbox(key="diff-b.1.4.2").format_func(2).split(" · ")[2]
+    at.selectbox(key="revert-to.1.4.2").set_value(1)
     at.button(key="revert.1.4").click().run()
     no_errors(at)
     assert workspace().current(rid).section("1.4").text == original
     assert [v.author for v in workspace().history(rid, "1.4")] == ["offline", "hand", "revert"]
+    # after the revert (version 3) the new-version picker starts from it, marked current
+    assert at.selectbox(key="diff-b.1.4.3").value == 3
+    assert at.selectbox(key="diff-b.1.4.3").format_func(3).endswith("（当前）")
 
 
 @needs_item_aware_checker

@@ -207,6 +207,11 @@ def passage_html(source: str, heading_path: str, text: str, *, chars: int = 400)
     return f'<div class="hb-passage"><div class="hb-source">出处：{where}</div><blockquote>{escape(excerpt)}</blockquote></div>'
 
 
+def shown_time(iso: str) -> str:
+    """A stored time (ISO 8601, the server's local time) as a person reads it: 2026-12-02 08:26."""
+    return iso[:16].replace("T", " ")
+
+
 def diff_html(segments: Iterable[tuple[str, str]]) -> str:
     """A sentence-level diff: deletions struck through in red, insertions in green."""
     out = []

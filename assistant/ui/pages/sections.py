@@ -173,12 +173,14 @@ def _run_full_draft(sess: UiSession, ws: Workspace, report_id: str, job: Pending
                     ws, report_id, sess.settings, model, kb, on_section=emit, include=job.include
                 )
             )
+            drafted = 0  # the sections with text of their own, as the bar counts them (not 一、 headings)
             for done, section in enumerate(call, start=1):
+                drafted = done
                 bar.progress(min(done / max(total, 1), 1.0), text=f"已完成：{section.title}（{done}/{total}）")
             report = call.result
             engine = {"model": "模型", "offline": "离线引擎"}.get(report.engine, "模型与离线引擎")
             if job.include is None:
-                sess.notify("success", f"全文已起草（{engine}），共 {len(report.sections)} 节；锁定的章节保持不变。")
+                sess.notify("success", f"全文已起草（{engine}），共 {drafted} 节；锁定的章节保持不变。")
             else:
                 saved = sum(1 for s in report.sections if s.section_id in job.include)
                 sess.notify("success", f"全文已重新起草（{engine}），共 {saved} 节。")
@@ -244,7 +246,12 @@ def _render_section(
     if info.level == 0 and section_spec is not None and section_spec.part in PART_HEADINGS:
         heading = PART_HEADINGS[section_spec.part]  # 导语 / 结束语 carry no title in the report itself
     else:
-        title = (draft.title if draft else None) or info.title or (section_spec.title if section_spec else "") or sid
+        title = (
+            (draft.title if draft else None)
+            or info.title
+            or (section_spec.title if section_spec else "")
+            or "（标题待拟）"
+        )
         heading = f"{label}{title}" if label else title
     lock_mark = " :material/lock: （已锁定）" if info.locked else ""
     with st.container(border=True, key=f"section-{sid.replace('.', '_')}"):
@@ -419,16 +426,19 @@ def _render_history(sess: UiSession, ws: Workspace, report_id: str, sid: str, in
         extra = f" · 要求：{v.instruction}" if v.instruction else ""
         extra += f" · 回退自第 {v.reverted_from} 版" if v.reverted_from else ""
         labels[v.version] = (
-            f"第 {v.version} 版 · {AUTHOR_ZH.get(v.author, v.author)} · {v.created[:16]}"
+            f"第 {v.version} 版 · {AUTHOR_ZH.get(v.author, v.author)} · {html.shown_time(v.created)}"
             f"{extra}{'（当前）' if v.is_current else ''}"
         )
     numbers = [v.version for v in versions]
+    # keyed by the newest version: after a new version the pickers start again from it, instead of
+    # keeping the old choice (which then named a version that was no longer the current one)
+    newest = numbers[-1]
     st.dataframe(
         [
             {
                 "版本": v.version,
                 "来源": AUTHOR_ZH.get(v.author, v.author),
-                "时间": v.created[:19],
+                "时间": html.shown_time(v.created),
                 "要求": v.instruction or "",
                 "核对": v.check_summary,
                 "当前": "是" if v.is_current else "",
@@ -441,10 +451,14 @@ def _render_history(sess: UiSession, ws: Workspace, report_id: str, sid: str, in
     if len(numbers) >= 2:
         cols = st.columns(2)
         a = cols[0].selectbox(
-            "对比：旧版本", numbers, index=len(numbers) - 2, key=f"diff-a.{sid}", format_func=labels.__getitem__
+            "对比：旧版本",
+            numbers,
+            index=len(numbers) - 2,
+            key=f"diff-a.{sid}.{newest}",
+            format_func=labels.__getitem__,
         )
         b = cols[1].selectbox(
-            "新版本", numbers, index=len(numbers) - 1, key=f"diff-b.{sid}", format_func=labels.__getitem__
+            "新版本", numbers, index=len(numbers) - 1, key=f"diff-b.{sid}.{newest}", format_func=labels.__getitem__
         )
         if a != b:
             try:
@@ -453,7 +467,7 @@ def _render_history(sess: UiSession, ws: Workspace, report_id: str, sid: str, in
                 st.error(str(err))
             else:
                 st.markdown(html.diff_html(segments), unsafe_allow_html=True)
-        key = f"revert-to.{sid}"
+        key = f"revert-to.{sid}.{newest}"
         target, button = st.columns([2, 1])
         target.selectbox("回退到", numbers, index=0, key=key, format_func=labels.__getitem__)
         button.button(
