@@ -499,3 +499,16 @@ def test_report_derives_titles_once(tmp_path, monkeypatch):
     calls.clear()
     draft_report(DraftContext.create(spec, figures, None, settings(tmp_path), titles=titles), OfflineEngine())
     assert calls == []
+
+
+def test_notes_to_self_never_reach_the_model_and_become_to_dos(tmp_path):
+    ctx = DraftContext.create(small_spec(), small_figures(), None, settings(tmp_path))
+    section = ctx.spec.get("1.2").model_copy(
+        update={"notes": "全年召开新闻发布会11次，数还没统计；编发新闻稿件418篇。\n阅读量还要和省里核对"}
+    )
+    model = FakeChatModel([CLEAN_12])
+    d = draft_section(ctx, SectionRequest(section), ModelEngine(model))
+    user = user_prompt(model.history[0])
+    assert "数还没统计" not in user and "还要和省里核对" not in user
+    assert "新闻发布会11次" in user and "编发新闻稿件418篇" in user  # the rest of the notes still goes
+    assert d.todos == ["全年召开新闻发布会11次，数还没统计", "阅读量还要和省里核对"]

@@ -185,7 +185,7 @@ class ModelEngine:
                 f"模型回答过长（{len(text)} 字，上限约 {bound} 字，即 HUIBAO_ANSWER_TOKENS={ctx.settings.answer_tokens}"
                 f" 的 {CHARS_PER_ANSWER_TOKEN} 倍），已照原文保存，请精简。"
             )
-        return finish_section(ctx, section, text, title, provenance)
+        return finish_section(ctx, section, text, title, provenance, list(prompt.todos))
 
 
 # A section longer than this many characters per answer token is saved, but with a warning: the

@@ -219,6 +219,23 @@ def drop_notes_to_self(clause: str) -> tuple[str, bool]:
     return "，".join(kept), len(kept) != len(pieces)
 
 
+def notes_without_self_notes(notes: str) -> tuple[str, list[str]]:
+    """The notes as a model may see them: the notes to self taken out of each line (数还没统计,
+    还要和省里核对 …) and returned as to-dos, so no engine copies them into the report."""
+    lines, todos = [], []
+    for line in notes.splitlines():
+        parts = []
+        for raw in re.split(r"(?<=[；;。])", line):
+            body, end = raw.rstrip("；;。"), raw[len(raw.rstrip("；;。")) :]
+            kept, dropped = drop_notes_to_self(body)
+            if dropped:
+                todos.append(_LIST_MARK.sub("", body).strip(" ，"))
+            if kept.strip(" ，"):
+                parts.append(kept + end)
+        lines.append("".join(parts))
+    return "\n".join(line for line in lines if line.strip(" ，；;。")), todos
+
+
 _NUMBER_OR_GAP = re.compile(r"\d|【待补充")
 _NOT_VERBS = frozenset({"是", "有", "区直", "为"})
 _METRIC_END = re.compile(r"(?:量|率|总数|人数|次数|规模|总额|收入)$")

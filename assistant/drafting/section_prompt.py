@@ -20,6 +20,7 @@ from assistant.core.settings import Settings
 from assistant.core.textio import strip_controls
 from assistant.core.tokens import count_tokens, truncate_to_tokens
 from assistant.drafting.context import DraftContext, SectionRequest
+from assistant.drafting.offline import notes_without_self_notes
 from assistant.drafting.prompts import render_prompt
 from assistant.drafting.spec import ReportSpec, SectionSpec, figures_for
 from assistant.gongwen import PART_LABELS, strip_label
@@ -155,6 +156,7 @@ class SectionPrompt:
     table: list[Figure]  # the figures table (the repair prompt repeats it)
     wants_title: bool  # the outline has no title: the model proposes one on the first line
     derived: tuple[DerivedValue, ...] = ()  # the values computed from the table (repeated too)
+    todos: tuple[str, ...] = ()  # notes to self taken out of the notes (never sent to the model)
 
 
 def section_prompt(ctx: DraftContext, request: SectionRequest, passages: list[Passage]) -> SectionPrompt:
@@ -163,6 +165,7 @@ def section_prompt(ctx: DraftContext, request: SectionRequest, passages: list[Pa
     wants_title = spec.level(section.id) > 0 and not section.title
     table = prompt_figures(section, spec, ctx.figures)
     derived = prompt_derived(table, ctx.figures)
+    notes, todos = notes_without_self_notes(section.notes)
     siblings = [s.title for s in spec.siblings_of(section.id) if s.title and s.id != section.id]
     system = render_prompt("system", organisation=spec.organisation, year=spec.year)
     # Everything but the passages is fixed: fit_passages renders up to k+1 times.
@@ -177,7 +180,7 @@ def section_prompt(ctx: DraftContext, request: SectionRequest, passages: list[Pa
         section_title=section.title or "",
         propose_title=wants_title,
         sibling_titles=siblings,
-        notes=section.notes,
+        notes=notes,
         figures=figure_rows(table),
         derived=derived_rows(derived),
         instruction=request.instruction or "",
@@ -190,7 +193,7 @@ def section_prompt(ctx: DraftContext, request: SectionRequest, passages: list[Pa
         return render_prompt("section", passages=rows, **fixed)
 
     sent, sent_texts, user = fit_passages(passages, render, system, ctx.settings)
-    return SectionPrompt(system, user, sent, sent_texts, table, wants_title, tuple(derived))
+    return SectionPrompt(system, user, sent, sent_texts, table, wants_title, tuple(derived), tuple(todos))
 
 
 def repair_prompt(prompt: SectionPrompt, flagged: list[NumberMention]) -> str:
