@@ -28,7 +28,7 @@ from assistant.core.figures import (
 from assistant.core.resources import resource_dir
 from assistant.core.settings import Settings
 from assistant.core.textio import size_zh, too_large
-from assistant.drafting.context import DraftContext, SectionRequest
+from assistant.drafting.context import DraftContext, SectionRequest, retrieval_query
 from assistant.drafting.draft import draft_report, draft_section
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.engines import make_engine
@@ -36,6 +36,8 @@ from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec, template
 from assistant.export import export_docx, markdown_text
 from assistant.kb.ingest import SkipFile, read_document, same_document
 from assistant.markup import prepare_import, save_import
+from assistant.materials.propose import NotesProposal, material_sentences, propose_notes
+from assistant.materials.rows import MaterialRow
 from assistant.workspace.chat import ActionResult
 from assistant.workspace.service import section_checker
 
@@ -599,3 +601,14 @@ def export_bytes(report, suffix: str, settings: Settings) -> bytes:
         return export_docx(report, path).read_bytes()
     finally:
         path.unlink(missing_ok=True)
+
+
+def propose_section_notes(ws, report_id: str, rows: list[MaterialRow], model=None) -> NotesProposal:
+    """For each section of the report, the material sentences that match it (title, notes and
+    its figures' items, as retrieval builds its query), offline or picked by the model."""
+    spec = ws.spec(report_id)
+    figures = ws.figures(report_id)
+    sections = [s for s in spec.walk() if s.is_leaf]
+    queries = {s.id: retrieval_query(s, spec, figures, s.title) for s in sections}
+    existing = {s.id: s.notes for s in sections}
+    return propose_notes(queries, material_sentences(rows), existing=existing, model=model)

@@ -72,6 +72,7 @@ __all__ = [
 ]
 
 MAX_TITLE_CHARS = 200
+MAX_NOTES_CHARS = 5000  # a section's notes: what a drafter writes as 要点, not a whole material
 
 # drafter(section_spec, spec, figures) -> the new draft of that section. The drafting stage
 # (assistant.drafting.draft.draft_section with its model, knowledge base and settings bound).
@@ -302,6 +303,29 @@ class Workspace:
 
     def section_spec(self, report_id: str, section_id: str) -> SectionSpec:
         return self.store.section_spec(report_id, section_id)
+
+    def append_notes(self, report_id: str, section_id: str, lines: list[str]) -> list[str]:
+        """Append lines (material sentences a person ticked) to a section's notes, one a line;
+        returns the lines added. The notes already there are kept as they are; a line already
+        in them is not added twice. Nothing is saved when a line is unusable."""
+        current = self.store.section_spec(report_id, section_id).notes
+        added: list[str] = []
+        for k, line in enumerate(lines, start=1):
+            if "\x00" in line:
+                raise InputError(f"第 {k} 句含有空字符（NUL），要点未修改。", field="要点")
+            clean = " ".join(strip_controls(line).split())
+            if clean and clean not in current and clean not in added:
+                added.append(clean)
+        if not added:
+            return []
+        notes = "\n".join([current.rstrip("\n"), *added] if current.strip() else added)
+        if len(notes) > MAX_NOTES_CHARS:
+            raise InputError(
+                f"加入后章节 {section_id} 的要点有 {len(notes)} 个字（最多 {MAX_NOTES_CHARS} 个），要点未修改。",
+                field="要点",
+            )
+        self.store.set_notes(report_id, section_id, notes, expected=current)
+        return added
 
     def sections(self, report_id: str) -> list[SectionInfo]:
         return self.store.sections(report_id)

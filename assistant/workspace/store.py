@@ -634,6 +634,23 @@ class Store:
                 (title, spec.model_dump_json(), self._clock(), report_id),
             )
 
+    def set_notes(self, report_id: str, section_id: str, notes: str, *, expected: str) -> None:
+        """Replace one section's notes in the stored outline, in one transaction; refused when
+        the notes saved meanwhile differ from `expected` (another window changed them)."""
+        with self._write() as conn:
+            row = self._report_row(conn, report_id)
+            spec = ReportSpec.model_validate_json(row["spec_json"])
+            section = next((s for s in spec.walk() if s.id == section_id), None)
+            if section is None:
+                raise StoreError(f"汇报“{report_id}”中没有章节“{section_id}”。")
+            if section.notes != expected:
+                raise StoreError(f"章节 {section_id} 的要点刚被修改过，请刷新页面后再试；本次未保存。")
+            section.notes = notes  # spec is this transaction's own copy
+            conn.execute(
+                "UPDATE reports SET spec_json = ?, updated = ? WHERE id = ?",
+                (spec.model_dump_json(), self._clock(), report_id),
+            )
+
     def delete(self, report_id: str) -> None:
         """Move the report to the 回收站: it stays in the file, with every version, until restored."""
         with self._write() as conn:

@@ -1,5 +1,6 @@
 """素材: upload the departments' materials, see each candidate figure with its sentence,
-resolve conflicts, tick the rows to accept into the report's figures."""
+resolve conflicts, tick the rows to accept into the report's figures, and tick the material
+sentences proposed for each section to append to its notes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import current_model, open_workspace, session
 
 _RESULT = "materials.result"  # st.session_state key: the last extraction, per report
+_NOTES = "materials.notes"  # st.session_state key: the notes proposed from it, per report
 _COLUMNS = {
     "accept": st.column_config.CheckboxColumn("采用", help="勾选的行加入本汇报的数据"),
     "id": st.column_config.TextColumn("编号", disabled=True),
@@ -86,6 +88,7 @@ def render() -> None:
         with st.spinner("正在读取素材并摘录数据…"):
             try:
                 st.session_state[_RESULT] = (report_id, _extract(uploads, sess))
+                st.session_state.pop(_NOTES, None)
             except HuibaoError as err:
                 st.error(str(err))
                 return
@@ -136,6 +139,56 @@ def render() -> None:
         sess.figures_generation += 1
         msg = f"已加入 {len(chosen)} 项数据（共 {len(figures)} 项）。"
         sess.notify("success", msg + (f"用到变更数据的章节：{'、'.join(stale)}，已标为待更新。" if stale else ""))
+        st.rerun()
+    _notes(sess, report_id, result)
+
+
+def _notes(sess, report_id: str, result: Extracted) -> None:
+    st.subheader("各章节要点")
+    st.caption(
+        "按各章节的标题、要点和数据项目，从素材原句中挑出与之相符的句子；勾选的句子加到该章节要点的末尾，原有要点不变。"
+    )
+    ws = open_workspace(sess.settings)
+    if st.button("为各章节提出要点", key="materials.propose"):
+        with st.spinner("正在为各章节挑选素材句子…"):
+            try:
+                proposal = actions.propose_section_notes(ws, report_id, result.rows, current_model(sess))
+            except HuibaoError as err:
+                st.error(str(err))
+                return
+        st.session_state[_NOTES] = (report_id, proposal)
+    stored = st.session_state.get(_NOTES)
+    if not stored or stored[0] != report_id:
+        return
+    proposal = stored[1]
+    for note in proposal.notes:
+        st.warning(note)
+    spec = ws.spec(report_id)
+    known = {s.id: s for s in spec.walk()}
+    ticked: dict[str, list[str]] = {}
+    shown = 0
+    for sid, sentences in proposal.sections.items():
+        if not sentences or sid not in known:
+            continue
+        sec = known[sid]
+        name = sec.title or sec.notes.split("\n")[0][:24] or "（标题待拟）"
+        st.markdown(f"**章节 {sid}**　{spec.label(sid)}{name}")
+        for k, s in enumerate(sentences):
+            shown += 1
+            if st.checkbox(s.sentence, key=f"materials.note.{sid}.{k}", help=f"来源：{s.source}"):
+                ticked.setdefault(sid, []).append(s.sentence)
+    if not shown:
+        st.info("素材中没有与各章节相符的句子。")
+        return
+    if st.button("把勾选的句子加入章节要点", key="materials.notes.save", disabled=not ticked):
+        try:
+            added = {sid: ws.append_notes(report_id, sid, lines) for sid, lines in ticked.items()}
+        except HuibaoError as err:
+            st.error(str(err))
+            return
+        parts = [f"章节 {sid} 加入 {len(lines)} 句" for sid, lines in added.items() if lines]
+        sess.notify("success", ("；".join(parts) + "。") if parts else "勾选的句子已在要点中，未重复加入。")
+        st.session_state.pop(_NOTES, None)
         st.rerun()
 
 
