@@ -522,3 +522,111 @@ def test_the_leaders_marked_up_word_file_comes_back_as_versions_and_comments(ser
         expect(page.locator(".st-key-section-1_1").get_by_text(re.compile("批注（王主任"))).to_be_visible()
         settle(page)
         shot(page, "16-import-history")
+
+
+# --- materials: two departments' files, one scanned, into the figures and the draft ---------------
+
+
+def _ocr_available() -> bool:
+    from assistant.core.scan import ocr_available
+
+    return ocr_available()
+
+
+def _published_paragraph() -> str:
+    """A published office summary (evals/materials/paragraphs.yaml m01, with its source there):
+    text this project did not write, to be scanned."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "evals" / "materials" / "paragraphs.yaml").read_text(encoding="utf-8"))
+    return next(p["text"] for p in data["paragraphs"] if p["id"] == "m01")
+
+
+@pytest.mark.parametrize(
+    "scanned",
+    [
+        pytest.param(
+            True,
+            id="scan",
+            marks=pytest.mark.skipif(
+                not _ocr_available(),
+                reason="rapidocr-onnxruntime / opencv-python-headless not installed: the scanned-PDF path needs OCR "
+                "(the text-only variant runs the rest of the path)",
+            ),
+        ),
+        pytest.param(
+            False,
+            id="text-only",
+            marks=pytest.mark.skipif(_ocr_available(), reason="OCR is installed: the scan variant runs this path"),
+        ),
+    ],
+)
+def test_materials_to_figures_notes_and_a_number_traced_to_its_sentence(servers, scanned):
+    from playwright.sync_api import expect
+
+    from assistant.core.figures import Figure
+    from assistant.drafting.spec import template_spec
+    from evals.materials_quality import render_pages
+
+    base, tmp = servers
+    ws = Workspace.open(get_settings().workspace_path)
+    spec = template_spec("禾川市政府办公室2024年度工作汇报", "禾川市政府办公室", 2024, {"achievements": ["办文办会"]})
+    rid = ws.create_report(
+        spec,
+        [
+            Figure(id="F01", item="制发文件", value=800, unit="份", section="1.1"),
+            Figure(id="F02", item="承办各类会议活动", value=150, unit="场次", section="1.1"),
+        ],
+    )
+    typed = tmp / "办公室.txt"
+    typed.write_text("全年制发文件840份，办理群众来信45件。\n", encoding="utf-8")
+    if scanned:  # the published paragraph rasterised at 150 dpi into an image-only PDF
+        second = tmp / "扫描件.pdf"
+        pages = render_pages([_published_paragraph()], dpi=150)
+        pages[0].save(second, "PDF", resolution=150, save_all=True, append_images=pages[1:])
+    else:
+        second = tmp / "扫描件.txt"
+        second.write_text(_published_paragraph(), encoding="utf-8")
+    with browser(tmp) as page:
+        page.goto(base)
+        page.get_by_role("link", name="素材", exact=True).click()
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files([str(typed), str(second)])
+        page.get_by_role("button", name="摘录数据").click()
+
+        # the two files state 制发文件 differently: keep the scanned summary's 837份
+        page.get_by_text(re.compile(r"1 组冲突")).wait_for()
+        expect(page.get_by_text(re.compile(r"冲突1：制发文件"))).to_be_visible()
+        page.get_by_text(re.compile(r"^837份（扫描件")).click()
+        settle(page)
+        shot(page, "17-materials-conflict")
+        page.get_by_role("button", name="把勾选的行加入本汇报的数据").click()
+        page.get_by_text(re.compile(r"已加入 \d+ 项数据")).wait_for()
+        figures = {f.id: f for f in ws.figures(rid)}
+        assert figures["F01"].value == 837 and "837" in (figures["F01"].sentence or "")
+        assert figures["F01"].source.startswith("扫描件.") and figures["F02"].value == 156
+        if scanned:
+            assert "文字识别" in figures["F01"].source
+
+        # a section's notes proposed from the material sentences; the ticked one is appended
+        page.get_by_role("button", name="为各章节提出要点").click()
+        ticked = page.locator(".st-key-materials-note-1_1-0")
+        expect(ticked).to_contain_text("837")  # the summary shares the most terms with 1.1
+        settle(page)
+        sentence = ticked.inner_text().strip()
+        ticked.locator("label").click()
+        page.get_by_role("button", name="把勾选的句子加入章节要点").click()
+        page.get_by_text(re.compile(r"章节 1\.1 加入 1 句")).wait_for()
+        assert ws.section_spec(rid, "1.1").notes == "办文办会\n" + sentence
+
+        # draft; the number taken from the scan shows where it came from, to the sentence
+        page.get_by_role("link", name="章节").click()
+        page.get_by_role("button", name="起草全文").click()
+        page.get_by_text(re.compile("全文已起草")).wait_for()
+        number = page.locator(".st-key-section-1_1 .hb-text .hb-grounded", has_text="837").first
+        number.hover()
+        title = number.get_attribute("title") or ""
+        assert title.startswith("数据 F01：制发文件") and "\n来源：扫描件." in title and "\n原文：" in title
+        number.click()
+        popover = number.evaluate("el => getComputedStyle(el, '::after').content")
+        assert "原文：" in popover and "837" in popover
+        shot(page, "18-materials-number-source")

@@ -175,7 +175,7 @@ def _notes(sess, report_id: str, result: Extracted) -> None:
         st.markdown(f"**章节 {sid}**　{spec.label(sid)}{name}")
         for k, s in enumerate(sentences):
             shown += 1
-            if st.checkbox(s.sentence, key=f"materials.note.{sid}.{k}", help=f"来源：{s.source}"):
+            if st.checkbox(s.sentence, key=f"materials-note-{sid.replace('.', '_')}-{k}", help=f"来源：{s.source}"):
                 ticked.setdefault(sid, []).append(s.sentence)
     if not shown:
         st.info("素材中没有与各章节相符的句子。")
