@@ -65,6 +65,11 @@ VARIABLES = {
         "materials": "<<<素材 S1 开始｜来源：a.docx｜位置：第1段>>>\n全年召开发布会8次。\n<<<素材 S1 结束>>>",
         "schema": '{"type": "object"}',
     },
+    "notes": {
+        "sections": "1.1｜新闻宣传 新闻发布会",
+        "sentences": "<<<素材 S1 开始｜来源：a.docx｜位置：>>>\n全年召开发布会8次。\n<<<素材 S1 结束>>>",
+        "schema": '{"type": "object"}',
+    },
 }
 
 
