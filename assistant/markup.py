@@ -17,11 +17,14 @@ import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pydantic import BaseModel
 
 from assistant.check.result import CheckResult, NumberMention
 from assistant.core.errors import InputError
+from assistant.core.settings import get_settings
+from assistant.core.textio import too_large
 from assistant.drafting.drafts import ReportDraft
 from assistant.export import STYLE_L1, STYLE_L2, STYLE_L3, STYLE_TITLE, body_paragraphs, numbered_headings
 from assistant.gongwen import read_heading, strip_label
@@ -34,8 +37,6 @@ _SKIPPED = {f"{_W}del", f"{_W}moveFrom"}  # tracked deletions and moved-away tex
 _SPACE = re.compile(r"\s+")
 HEADING_MAX = 60  # characters: a longer numbered line is body text ("一是……")
 CONTENT_MATCH = 0.6  # similarity of a section's text that matches a renamed or moved heading
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 
 
 @dataclass
@@ -75,12 +76,14 @@ def _text_of(p) -> str:
 
 
 def _check_zip(data: bytes, name: str) -> None:
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB，未导入。", file=name)
+    # the upload limit, with a .docx counted unpacked (zip bombs), as every other user file
+    why = too_large(
+        Path(name).with_suffix(".docx") if name else Path("修改稿.docx"), get_settings().max_upload_bytes, data
+    )
+    if why:
+        raise InputError(f"{why}，未导入。", file=name)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            if sum(i.file_size for i in z.infolist()) > MAX_UNZIPPED_BYTES:
-                raise InputError("文件解压后过大，不像是导出的汇报，未导入。", file=name)
             if "word/document.xml" not in z.namelist():
                 raise InputError("不是 Word 文档（.docx），请在 Word 或 WPS 中另存为 .docx 后再试。", file=name)
     except zipfile.BadZipFile:

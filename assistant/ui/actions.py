@@ -578,10 +578,9 @@ def explain_check(text: str, check, figures: Sequence) -> str:
 # --- export ------------------------------------------------------------------------------
 
 
-def import_preview(ws, report_id: str, name: str, data: bytes, settings: Settings):
-    """What importing a marked-up Word file would do (assistant.markup), nothing saved."""
-    if len(data) > settings.max_upload_bytes:
-        raise InputError(f"文件超过 {settings.max_upload_bytes // 1024 // 1024} MB，未导入。", file=name)
+def import_preview(ws, report_id: str, name: str, data: bytes):
+    """What importing a marked-up Word file would do (assistant.markup, which checks its size),
+    nothing saved."""
     return prepare_import(ws, report_id, data, safe_upload_name(name))
 
 

@@ -126,6 +126,22 @@ def hand_edited(current: int, versions: dict[int, tuple[str, int | None]]) -> bo
 # --- rules as plain functions ----------------------------------------------------------------
 
 
+def rewritten(base: SectionDraft, text: str, check: CheckResult) -> SectionDraft:
+    """A section's current version with a person's text in it (a hand edit, an imported Word
+    file): its new check, and figure uses re-derived from that check (the old offsets no longer
+    fit the text)."""
+    data = json.loads(base.model_dump_json())
+    data["text"] = text
+    data["check"] = json.loads(check.model_dump_json())
+    data["provenance"]["figures"] = [
+        {"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
+        for m in check.numbers
+        if m.status == "grounded" and m.figure_id
+    ]
+    data["provenance"]["instruction"] = None
+    return SectionDraft.model_validate(data)
+
+
 def section_checker(year: int, notes: str = "") -> Checker:
     """The check a hand-edited section gets: numbers against the figures (the section's notes
     tie words to figures, as when it was drafted), and 公文 style."""
@@ -558,19 +574,7 @@ class Workspace:
         if checker is None:
             notes = self.store.section_spec(report_id, section_id).notes
             checker = section_checker(self.store.spec_year(report_id), notes)
-        check = checker(text, figures)
-        # Figure uses are re-derived from the new check: the old offsets no longer fit the text.
-        figure_uses = [
-            {"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
-            for m in check.numbers
-            if m.status == "grounded" and m.figure_id
-        ]
-        data = json.loads(base.model_dump_json())
-        data["text"] = text
-        data["check"] = json.loads(check.model_dump_json())
-        data["provenance"]["figures"] = figure_uses
-        data["provenance"]["instruction"] = None
-        draft = SectionDraft.model_validate(data)
+        draft = rewritten(base, text, checker(text, figures))
         return self.store.add_version(
             report_id,
             draft,
@@ -601,17 +605,7 @@ class Workspace:
             text = strip_controls(text, multiline=True).strip("\n")
             if "\x00" in text or not text.strip():
                 raise InputError(f"导入后章节“{section_id}”正文为空或含空字符，未保存任何内容。")
-            base = self.store.section(report_id, section_id)
-            data = json.loads(base.model_dump_json())
-            data["text"] = text
-            data["check"] = json.loads(check.model_dump_json())
-            data["provenance"]["figures"] = [
-                {"figure_id": m.figure_id, "start": m.start, "end": m.end, "text": m.text}
-                for m in check.numbers
-                if m.status == "grounded" and m.figure_id
-            ]
-            data["provenance"]["instruction"] = None
-            drafts.append(SectionDraft.model_validate(data))
+            drafts.append(rewritten(self.store.section(report_id, section_id), text, check))
         return self.store.add_imported(report_id, drafts, comments, source=source, snapshot_id=snapshot_id)
 
     def comments(self, report_id: str, section_id: str | None = None) -> list[CommentEntry]:

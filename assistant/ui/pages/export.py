@@ -77,7 +77,7 @@ def _import_marked_up(sess, ws, report_id: str) -> None:
         return
     data = upload.getvalue()
     try:
-        plan, snapshot_id = actions.import_preview(ws, report_id, upload.name, data, sess.settings)
+        plan, snapshot_id = actions.import_preview(ws, report_id, upload.name, data)
     except HuibaoError as err:
         st.error(f"无法导入：{err}")
         return
