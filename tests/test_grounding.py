@@ -593,3 +593,113 @@ def test_listed_items_sharing_the_head_written_once():
     assert [(m.status, m.figure_id) for m in ok] == [("grounded", "safe"), ("grounded", "sat")]
     bad = check_numbers("群众安全感、满意度分别为96.4%、98.1%。", figures)
     assert [m.status for m in bad] == ["misattributed", "misattributed"]
+
+
+# ---- classes found on the fourth and third held-out sets (evals/grounding/heldout3/4-misses.md)
+
+
+def _fig(fid: str, item: str, value: float, unit: str, **kw) -> Figure:
+    return Figure(id=fid, item=item, value=value, unit=unit, **kw)
+
+
+def _status(text: str, figures: list[Figure]) -> list[tuple[str, str]]:
+    return [(m.text, m.status) for m in check_numbers(text, figures)]
+
+
+SHARES = [
+    _fig("f5", "第一产业比重", 6.7, "%", last_year=6.9),
+    _fig("f6", "第二产业比重", 24.9, "%", last_year=24.2),
+    _fig("f7", "第三产业比重", 68.4, "%", last_year=68.9),
+]
+
+
+@pytest.mark.parametrize("colon", [":", "∶", "："])
+def test_a_ratio_list_of_last_years_values_is_read_against_last_year(colon):
+    text = f"三次产业结构由上年的6.9{colon}24.2{colon}68.9调整为6.7{colon}24.9{colon}68.4。"
+    assert all(status == "grounded" for _, status in _status(text, SHARES))
+    swapped = f"三次产业结构由上年的24.2{colon}6.9{colon}68.9调整为6.7{colon}24.9{colon}68.4。"
+    got = dict(_status(swapped, SHARES))
+    assert got["24.2"] == got["6.9"] == "misattributed"
+
+
+def test_a_list_writes_ge_for_ge_bai_fen_dian():
+    figures = [
+        _fig("f10", "第一产业拉动GDP增长", 0.63, "个百分点"),
+        _fig("f11", "第二产业拉动GDP增长", 2.34, "个百分点"),
+        _fig("f12", "第三产业拉动GDP增长", 3.73, "个百分点"),
+    ]
+    text = "三次产业分别拉动GDP增长{}个、{}个、{}个百分点。"
+    assert {s for _, s in _status(text.format(0.63, 2.34, 3.73), figures)} == {"grounded"}
+    got = _status(text.format(2.34, 0.63, 3.73), figures)
+    assert [s for _, s in got] == ["misattributed", "misattributed", "grounded"]
+
+
+def test_an_ordinal_list_pairs_each_share_in_order():
+    figures = [
+        _fig("f7", "第一产业对经济增长的贡献率", 9.5, "%"),
+        _fig("f8", "第二产业对经济增长的贡献率", 34.9, "%"),
+        _fig("f9", "第三产业对经济增长的贡献率", 55.6, "%"),
+    ]
+    text = "第一、二、三产业对经济增长的贡献率分别为34.9%、9.5%和55.6%。"
+    assert [s for _, s in _status(text, figures)] == ["misattributed", "misattributed", "grounded"]
+
+
+@pytest.mark.parametrize(
+    "figures, text",
+    [
+        (
+            [_fig("f2", "到位资金", 246.9, "亿元"), _fig("f3", "省际到位资金", 233.5, "亿元", part_of="f2")],
+            "完成到位资金246.9亿元，其中：省际到位资金246.9亿元。",
+        ),
+        (
+            [_fig("f2", "立案", 544, "件"), _fig("f3", "不立案", 23, "件")],
+            "确定立案544件，不立案544件。",
+        ),
+    ],
+)
+def test_a_longer_name_written_is_not_the_shorter_item_inside_it(figures, text):
+    assert [s for _, s in _status(text, figures)] == ["grounded", "misattributed"]
+
+
+def test_a_plan_word_opening_the_sentence_holds_for_the_clauses_after_it():
+    figures = [
+        _fig("f1", "计划开工改造危旧房棚户区", 1250, "套"),
+        _fig("f2", "计划发放租赁补贴", 1095, "户"),
+        _fig("f4", "发放租赁补贴", 1430, "户", part_of="f2"),
+    ]
+    text = "我市计划开工改造危旧房棚户区1250套，发放租赁补贴1095户。截至7月底，发放租赁补贴1430户。"
+    assert {s for _, s in _status(text, figures)} == {"grounded"}
+    assert _status("截至7月底，发放租赁补贴1095户。", figures)[0][1] == "misattributed"
+
+
+def test_xin_zeng_is_an_increase():
+    figures = [_fig("f1", "户籍人口", 273393, "人", last_year=271846)]
+    got = check_numbers("年末户籍人口273393人，比上年新增1547人。", figures)
+    assert got[1].status == "grounded" and got[1].derivation is not None
+
+
+LOW_INCOME = [
+    _fig("f4", "城市低保户数", 6195, "户"),
+    _fig("f5", "城市低保人数", 12533, "人"),
+    _fig("f10", "城市低保新增户数", 276, "户"),
+    _fig("f11", "城市低保新增人数", 462, "人"),
+    _fig("f12", "城市低保退出户数", 374, "户"),
+    _fig("f13", "城市低保退出人数", 714, "人"),
+    _fig("f16", "农村低保退出户数", 1029, "户"),
+]
+
+
+def test_counts_of_a_subject_in_two_units_and_an_elliptical_clause():
+    text = "城市低保6195户12533人。城市低保新增276户462人，退出374户714人。"
+    assert {s for _, s in _status(text, LOW_INCOME)} == {"grounded"}
+    swapped = "城市低保新增276户462人，退出6195户714人。"
+    assert dict(_status(swapped, LOW_INCOME))["6195户"] == "misattributed"
+
+
+def test_a_year_written_in_a_clause_does_not_name_an_item_with_another_year():
+    figures = [
+        _fig("f9", "居民健康素养水平", 38.2, "%"),
+        _fig("f11", "健康广州行动2030年居民健康素养目标值", 37, "%"),
+    ]
+    text = "辖区居民健康素养水平稳步提升，2022年达38.2%，提前实现了2030年的目标值（37%）。"
+    assert {s for _, s in _status(text, figures)} == {"grounded"}

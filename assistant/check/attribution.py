@@ -147,6 +147,9 @@ def _compile(names: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]) -> _Key
 
 _DIGIT = re.compile(r"\d")
 _RATE_SUFFIX = re.compile(r"(?:增速|增长率|增幅|增长速度)$")
+# What an item counts in, which the text says by the unit instead ("城市低保户数" written
+# "城市低保6195户", "农村低保金额" written "农村低保…万元").
+_MEASURE_SUFFIX = re.compile(r"(?:户数|人数|人次数|家数|个数|件数|金额|总额)$")
 _QUALIFIER = re.compile(r"[（(][^）)]*[）)]")
 
 
@@ -205,12 +208,20 @@ def _figure_names(spec: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
         full = {item, *(normalise_name(a) for a in aliases), *noted}
         if plain.count(plain[index]) == 1:
             full.add(plain[index])  # 受理市民诉求 of 受理市民诉求(周), when no sibling shares it
+        stem = _MEASURE_SUFFIX.sub("", plain[index])
+        if stem != plain[index] and len(stem) >= 4:
+            whole.append(stem)
+            full.add(stem)
         rate = _RATE_SUFFIX.search(plain[index])
         if rate and rate.start() >= 2:
             # a rate typed as "生产总值年均增速" is written "生产总值年均增长5.1%"
             said = plain[index][: rate.start()] + "增长"
             whole.append(said)
             full.add(said)
+            if rate.start() >= 4:
+                # and "一般公共预算收入和支出分别增长4.5%、10.0%": the measure named alone
+                whole.append(plain[index][: rate.start()])
+                full.add(plain[index][: rate.start()])
         pieces = [w for w in whole if w not in full] + _fuzzy_runs(plain[index])
         names.append(
             (
@@ -312,14 +323,20 @@ def drop_contained(found: list[Occurrence]) -> list[Occurrence]:
         )
         if not inner:
             kept.append(o)
-    # one occurrence per (figures, start): a key and a shorter key of the same figures
-    seen: set[tuple[tuple[int, ...], int]] = set()
-    out = []
+    # one occurrence per (figures, start): a key and a shorter key of the same figures. The
+    # longer span stays, but a whole name at that place is not forgotten ("第三产业…" read
+    # from the ordinal list "第一、二、三产业" and a fuzzy piece starting at the same 三).
+    merged: dict[tuple[tuple[int, ...], int], Occurrence] = {}
     for o in kept:
-        if (o.figures, o.start) not in seen:
-            seen.add((o.figures, o.start))
-            out.append(o)
-    return out
+        key = (o.figures, o.start)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = o
+        elif o.whole or o.exact:
+            merged[key] = first._replace(
+                exact=first.exact or o.exact, whole=tuple(dict.fromkeys(first.whole + o.whole))
+            )
+    return list(merged.values())
 
 
 _RESPECTIVELY = "分别"

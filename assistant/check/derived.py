@@ -47,8 +47,8 @@ _SIGNED_AFTER_COMPARE = re.compile(r"(?:同比|比上年|较上年|比去年|较
 _RATE_WORD = re.compile(r"(?:增幅|降幅|增速|涨幅|增长率|增长幅度|下降幅度|下降率)(?:分别)?(?:为|达到|达|是)?$")
 # A rate that is a share of two figures: 立案率, 完成率, 满意率, 败诉率 ("办理结果满意率分别达到98.5%").
 _SHARE_RATE = re.compile(r"(?<!增长|下降|增速)率(?:分别)?(?:为|达到|达|是)?$")
-_RATIO_BEFORE = re.compile(r"\d[:：︰]$")
-_RATIO_AFTER = re.compile(r"^[:：︰]\d")
+_RATIO_BEFORE = re.compile(r"\d[:：︰∶]$")
+_RATIO_AFTER = re.compile(r"^[:：︰∶]\d")
 _MULTIPLE_OF = re.compile(r"(?:是|为|相当于|达到|达)(?:上年|去年|上一年)(?:同期)?(?:水平)?的$")
 _MULTIPLE_UP = re.compile(rf"(?:{_UP})了?$")
 _SHARE = re.compile(
@@ -120,7 +120,7 @@ def find_cue(before: str, sentence_before: str, mention: str, e: NumberReading, 
 
 
 def _sign(verb: str) -> int:
-    return 1 if verb in _UP_SET or verb == "多" else -1
+    return 1 if verb in _UP_SET or verb in ("多", "新增") else -1
 
 
 def candidate(kind: Kind, figure: Figure, mention_class: str | None) -> bool:

@@ -62,6 +62,9 @@ PIECE_MAX = 8  # characters right before a number tried as a piece of an item's 
 _ADJACENT_GAP = frozenset("共达为有的 ")
 _ORDINAL_LIST = re.compile("第[一二三四五六七八九十](?:[、和及与][一二三四五六七八九十])+(?![一二三四五六七八九十])")
 _ORDINAL = re.compile("[一二三四五六七八九十]")
+_DIGITS = re.compile(r"\d+")
+# Words that put an item in the plan rather than the outcome ("计划发放租赁补贴").
+_SCOPE = re.compile("计划|预计|目标|拟")
 _CONJUNCTIONS = frozenset("、和及与")
 _CHANGE_UNITS = frozenset({"倍", "%"})
 _FROM_TO = re.compile(r"(?:提高|增加|增长|上升|扩大|提升|下降|降低|减少|调整|调|升|降)(?:到|至|为)")
@@ -607,7 +610,7 @@ class Grounder:
             return None
         pool = self.of_unit_class(e)
         cs, ce = self.spans[ci]
-        if len(pool) < 2 or self.respectively_at(ci) >= 0 or _WORD.search(self.norm, e.end, ce):
+        if len(pool) < 2 or self.respectively_at(ci) >= 0 or self.words_after(i, ce):
             return None
         start = self.sentence_start(ci)
         taken: set[int] = set()
@@ -622,32 +625,49 @@ class Grounder:
                 taken.update(self.subjects[j][:1])
         if start >= cs:
             return None  # the sentence's earlier clauses are not in the window: nothing to continue
-        window = normalise_name(self.norm[start : e.start])
+        # digits never tie a clause to an item: "2022年达38.2%" does not name "…2030年…目标值"
+        window = _DIGITS.sub("#", normalise_name(self.norm[start : e.start]))
         scored = []
         for f in pool:
             if f in taken:
                 continue
-            item = self.plain_items[f]
+            item = _DIGITS.sub("@", self.plain_items[f])
             share = coverage(item, window)
             scored.append((round(share * len(item)), share, f))
         scored.sort(reverse=True)
-        if not scored or scored[0][1] < ELLIPSIS_MIN:
+        if not scored or scored[0][0] == 0:
             return None
-        if len(scored) > 1 and scored[0][0] - scored[1][0] < ELLIPSIS_LEAD:
+        weak = scored[0][1] < ELLIPSIS_MIN
+        if weak or (len(scored) > 1 and scored[0][0] - scored[1][0] < ELLIPSIS_LEAD):
             # a tie in the window ("城市低保新增276户462人，退出374户": 退出 fits 城市 and 农村 alike):
             # the sentence's subject, written before the window, decides between the tied
             tied = [f for n, _, f in scored if scored[0][0] - n < ELLIPSIS_LEAD]
-            sentence = normalise_name(self.norm[self.sentence_start(ci) : e.start])
+            sentence = _DIGITS.sub("#", normalise_name(self.norm[self.sentence_start(ci) : e.start]))
+            masked = {f: _DIGITS.sub("@", self.plain_items[f]) for f in tied}
             again = sorted(
-                ((round(coverage(self.plain_items[f], sentence) * len(self.plain_items[f])), f) for f in tied),
+                ((round(coverage(masked[f], sentence) * len(masked[f])), f) for f in tied),
                 reverse=True,
             )
-            if again[0][0] - again[1][0] < ELLIPSIS_LEAD:
+            if len(again) > 1 and again[0][0] - again[1][0] < ELLIPSIS_LEAD:
                 return None
+            if weak and again[0][0] < ELLIPSIS_MIN * len(masked[again[0][1]]):
+                return None  # "退出374户": 退出 plus the sentence's subject 城市低保 name 城市低保退出户数
             scored = [(again[0][0], 1.0, again[0][1])]
+            start = self.sentence_start(ci)  # the subject was found before the window
         if coverage(self.plain_items[scored[0][2]], normalise_name(self.norm[start:cs])) == 0:
             return None  # the subject must come from an earlier clause
         return scored[0][2]
+
+    def words_after(self, i: int, ce: int) -> bool:
+        """Whether words follow number i in its clause, other numbers with their units aside
+        ("退出374户714人": 714人 is a second count of the same subject, not an item)."""
+        pos = self.found[i].end
+        for j in range(i + 1, len(self.found)):
+            nxt = self.found[j]
+            if nxt.start >= ce or _WORD.search(self.norm, pos, nxt.start):
+                break
+            pos = nxt.end
+        return _WORD.search(self.norm, pos, ce) is not None
 
     def pairs(self, ci: int, cls: str | None, same: list[Occurrence]) -> tuple[dict[int, tuple[int, ...]], int | None]:
         """Reading index -> the figures its clause pairs it with (one unit class), and where a
@@ -667,7 +687,7 @@ class Grounder:
                 order = (
                     self.enumerated(ci, at, everyone, len(after))
                     or self.continued(ci, len(after))
-                    or self.table_order(at, everyone, len(after))
+                    or self.table_order(self.found[after[0]].start if after else at, everyone, len(after))
                 )
                 if order is not None:
                     out = {j: (f,) for j, f in zip(after, order)}
@@ -708,8 +728,9 @@ class Grounder:
 
     @staticmethod
     def table_order(at: int, names: list[Occurrence], count: int) -> list[int] | None:
-        """ "三次产业对GDP增长的贡献率分别为…": one name before 分别 fits as many items as the list
-        has numbers, adjacent in the table: the table's order pairs them."""
+        """ "三次产业对GDP增长的贡献率分别为…", "分别拉动GDP增长0.6个、2.3个、3.7个百分点": one name
+        before the list fits as many items as the list has numbers, adjacent in the table: the
+        table's order pairs them."""
         fits = [o.figures for o in names if o.end <= at]
         if len(set(fits)) != 1 or count < 2:
             return None
@@ -747,6 +768,18 @@ class Grounder:
         item = normalise_name(self.figures[f].item)
         cs, ce = self.spans[ci]
         clause = normalise_name(self.norm[cs:ce])
+        scope = _SCOPE.match(item)
+        if scope and item[scope.end() :] == normalise_name(self.figures[paired].item):
+            # "计划开工改造…1250套，发放租赁补贴1095户": a 计划/预计/目标 opening the sentence
+            # holds for the clauses after it
+            if self.norm.find(scope.group(0), self.sentence_start(ci), cs) >= 0:
+                return True
+        if occurrence is not None and occurrence.exact:
+            written = normalise_name(self.norm[occurrence.start : occurrence.end])
+            if item != written and item in written and clause.count(item) == clause.count(written):
+                # f's name is only read inside the longer name written ("到位资金" inside
+                # "省际到位资金", "立案" inside "不立案"): the clause is about the longer one
+                return False
         if occurrence is not None and not occurrence.exact:
             piece = normalise_name(self.norm[occurrence.start : occurrence.end])
             if piece and piece in item:
@@ -1087,11 +1120,27 @@ class Grounder:
     def ratio_order(self, i: int, e: NumberReading) -> NumberMention | None:
         """A ratio list ("三次产业结构为15.3:31.3:53.4") of figures the table gives in that order
         (one, two, three): the k-th number is the k-th of the run of adjacent same-unit figures
-        its values fit; a value of another member of the run is misattributed."""
+        its values fit; a value of another member of the run is misattributed. A list of last
+        year's values ("由上年的6.9∶24.2∶68.9调整为…") is read against the run's last_year."""
         group = self.ratio_group(i)
         if len(group) < 2:
             return None
-        fits = [self.fitting(self.found[j], self.of_unit_class(self.found[j])) for j in group]
+        return self._ratio_order(i, e, group, last_year=False) or self._ratio_order(i, e, group, last_year=True)
+
+    def _ratio_order(self, i: int, e: NumberReading, group: list[int], *, last_year: bool) -> NumberMention | None:
+        def fit(reading: NumberReading, indices) -> int | None:
+            if not last_year:
+                return self.fitting(reading, indices)
+            return next(
+                (
+                    f
+                    for f in indices
+                    if self.figures[f].base_last_year is not None and inside(self.figures[f].base_last_year, reading)
+                ),
+                None,
+            )
+
+        fits = [fit(self.found[j], self.of_unit_class(self.found[j])) for j in group]
         family = {f for f in fits if f is not None}
         if len(family) < len(group) - 1 or not family:
             return None
@@ -1099,23 +1148,33 @@ class Grounder:
         if run is None or not family <= set(run):
             return None
         k = group.index(i)
-        own, fit = run[k], fits[k]
-        if fit == own or (fit is not None and self.fitting(e, [own]) is not None):
-            return self.grounded(e, own, named=True)
-        if fit is None:
+        own, got = run[k], fits[k]
+        fig = self.figures[own]
+        if got == own or (got is not None and fit(e, [own]) is not None):
+            if not last_year:
+                return self.grounded(e, own, named=True)
+            return self._mention(
+                e,
+                "grounded",
+                figure_id=fig.id,
+                item=fig.item,
+                attribution="item",
+                message=f"数据“{fig.item}”上年为{format_value(fig.last_year or 0)}{fig.unit}，今年{figure_text(fig)}",
+            )
+        if got is None:
             return None
-        fig, wrong = self.figures[own], self.figures[fit]
+        wrong = self.figures[got]
         written = self.text[e.start : e.end]
-        message = (
-            f"“{written}”在比例中的位置对应“{fig.item}”，数据为{figure_text(fig)}；{written}是“{wrong.item}”的数据"
-        )
+        year = "上年" if last_year else ""
+        said = f"{year}为{format_value(fig.last_year or 0)}{fig.unit}" if last_year else f"数据为{figure_text(fig)}"
+        message = f"“{written}”在比例中的位置对应“{fig.item}”，{said}；{written}是“{wrong.item}”的{year}数据"
         return self._mention(e, "misattributed", item=fig.item, attribution="item", message=message)
 
     def ratio_group(self, i: int) -> list[int]:
         """The numbers of the ratio list number i stands in (joined by : or ：), in order."""
 
         def joined(a: int, b: int) -> bool:
-            return self.norm[self.found[a].end : self.found[b].start] in (":", "：", "︰")
+            return self.norm[self.found[a].end : self.found[b].start] in (":", "：", "︰", "∶")
 
         lo = i
         while lo > 0 and joined(lo - 1, lo):

@@ -405,6 +405,19 @@ def _borrow_units(norm: str, found: list[NumberReading]) -> list[NumberReading]:
     ("分别回落2.16和1.66个百分点", "增长3、5亿元"): a report writes the unit once for the list."""
     for k in range(len(found) - 2, -1, -1):
         e, nxt = found[k], found[k + 1]
+        if e.unit == "个" and nxt.unit == "个百分点" and _UNIT_LIST_GAP.fullmatch(norm[e.end : nxt.start]):
+            # "分别拉动增长0.63个、2.34个、3.73个百分点": 个 stands for the list's 个百分点
+            found[k] = NumberReading(
+                e.start,
+                e.end,
+                e.value,
+                nxt.unit,
+                e.low - PERCENT_TOL,
+                e.high + PERCENT_TOL,
+                digits=e.digits,
+                scale=e.scale,
+            )
+            continue
         if e.unit or not nxt.unit or e.digits is None or e.scale != 1.0 or e.value is None:
             continue
         if not _UNIT_LIST_GAP.fullmatch(norm[e.end : nxt.start]):
