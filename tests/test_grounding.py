@@ -703,3 +703,41 @@ def test_a_year_written_in_a_clause_does_not_name_an_item_with_another_year():
     ]
     text = "辖区居民健康素养水平稳步提升，2022年达38.2%，提前实现了2030年的目标值（37%）。"
     assert {s for _, s in _status(text, figures)} == {"grounded"}
+
+
+def test_a_clause_named_by_the_end_of_one_items_name():
+    figures = [_fig("f2", "人大代表反馈满意率", 90, "%"), _fig("f3", "人大代表反馈基本满意率", 10, "%")]
+    assert {s for _, s in _status("人大代表反馈满意率为90%，基本满意率为10%。", figures)} == {"grounded"}
+    assert _status("人大代表反馈满意率为90%，基本满意率为90%。", figures)[1][1] == "misattributed"
+
+
+DISASTERS = [
+    _fig("f1", "生产安全事故总量同比降幅", 27.0, "%"),
+    _fig("f2", "生产安全事故死亡人数同比降幅", 23.6, "%"),
+    _fig("f3", "自然灾害受灾人次较近5年均值降幅", 15.0, "%"),
+    _fig("f4", "因灾死亡失踪人数较近5年均值降幅", 30.8, "%"),
+    _fig("f5", "倒塌房屋数量较近5年均值降幅", 63.3, "%"),
+    _fig("f6", "自然灾害直接经济损失较近5年均值降幅", 25.3, "%"),
+]
+
+
+def test_conjuncts_before_fen_bie_pair_in_order_and_a_period_is_no_figure():
+    text = (
+        "全国自然灾害受灾人次、因灾死亡失踪人数、倒塌房屋数量和直接经济损失与近5年均值相比分别下降{}%、{}%、{}%、{}%。"
+    )
+    assert [s for _, s in _status(text.format(15.0, 30.8, 63.3, 25.3), DISASTERS)] == ["grounded"] * 4
+    got = _status(text.format(63.3, 30.8, 15.0, 25.3), DISASTERS)
+    assert [s for _, s in got] == ["misattributed", "grounded", "misattributed", "grounded"]
+
+
+def test_a_swap_in_a_list_of_multiples_and_rates_names_the_other_item():
+    figures = [
+        _fig("f4", "办理民事案件", 31.6, "万件", last_year=12.5),
+        _fig("f5", "办理行政案件", 7.8, "万件", last_year=1.8),
+        _fig("f6", "办理公益诉讼案件", 19.5, "万件", last_year=11.3),
+    ]
+    text = "办理民事案件31.6万件、行政案件7.8万件、公益诉讼案件19.5万件，比上年分别上升{}倍、{}倍和72.6%。"
+    assert {s for _, s in _status(text.format(1.5, 3.3), figures)} == {"grounded"}
+    got = check_numbers(text.format(3.3, 1.5), figures)
+    assert [m.status for m in got[3:5]] == ["misattributed", "misattributed"]
+    assert "办理行政案件" in (got[3].message or "")

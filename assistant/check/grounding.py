@@ -63,6 +63,11 @@ _ADJACENT_GAP = frozenset("共达为有的 ")
 _ORDINAL_LIST = re.compile("第[一二三四五六七八九十](?:[、和及与][一二三四五六七八九十])+(?![一二三四五六七八九十])")
 _ORDINAL = re.compile("[一二三四五六七八九十]")
 _DIGITS = re.compile(r"\d+")
+_CONJUNCT_SPLIT = re.compile("[、和及与]")
+# What the list is compared with, written after it ("…和直接经济损失与近5年均值相比分别下降…").
+_COMPARED_TAIL = re.compile(r"(?:与[^、，,]*?相比|同比|较上年|比上年|较去年|比去年)$")
+# The verb between a clause's words and its number ("基本满意率为", "总数达到").
+_LEAD_VERB = re.compile(r"(?:分别)?(?:为|达到|达|是|有|共|计|约|近|超过|突破)*$")
 # Words that put an item in the plan rather than the outcome ("计划发放租赁补贴").
 _SCOPE = re.compile("计划|预计|目标|拟")
 _CONJUNCTIONS = frozenset("、和及与")
@@ -191,8 +196,30 @@ class Grounder:
                 found += self.coordinated(s, found)
             found = self.without_conflicting_pieces(found, s, e)
             named = {f for o in found for f in o.figures}
-            self._names[ci] = found + loose_names(self.norm, s, e, self.long, named)
+            found += loose_names(self.norm, s, e, self.long, named)
+            self._names[ci] = found or self.tail_name(s, e)
         return self._names[ci]
+
+    def tail_name(self, s: int, e: int) -> list[Occurrence]:
+        """A clause that names nothing in full but opens with the end of one item's name
+        ("人大代表反馈满意率为90%，基本满意率为10%": 基本满意率 ends 人大代表反馈基本满意率 only):
+        the words before its first number, the verb taken off, the longest ending (four
+        characters or more, not only generic words) that one item's name ends with."""
+        first = next((r.start for r in self.found if s <= r.start < e), None)
+        if first is None:
+            return []
+        lead = _LEAD_VERB.sub("", self.norm[s:first])
+        for k in range(len(lead), 3, -1):
+            tail = lead[-k:]
+            if len(_GENERIC.sub("", tail)) < 2 or not _WORD.match(tail):
+                continue
+            owners = tuple(f for f, item in enumerate(self.plain_items) if item.endswith(tail) and item != tail)
+            if len(owners) == 1:
+                at = s + self.norm[s:first].rfind(tail)
+                return [Occurrence(at, at + k, owners, False)]
+            if owners:
+                return []  # the ending is shared: it names none of them
+        return []
 
     def ordinal_names(self, s: int, e: int) -> list[Occurrence]:
         """ "第二、三产业": an ordinal list writes 第 once; each bare ordinal names what 第N with
@@ -688,6 +715,7 @@ class Grounder:
                     self.enumerated(ci, at, everyone, len(after))
                     or self.continued(ci, len(after))
                     or self.table_order(self.found[after[0]].start if after else at, everyone, len(after))
+                    or self.conjunct_order(ci, at, cls, len(after))
                 )
                 if order is not None:
                     out = {j: (f,) for j, f in zip(after, order)}
@@ -725,6 +753,33 @@ class Grounder:
             if len(where) == count and len({p for p, _ in where}) == count:
                 return [f for _, f in sorted(where)]
         return None
+
+    def conjunct_order(self, ci: int, at: int, cls: str | None, count: int) -> list[int] | None:
+        """ "受灾人次、因灾死亡失踪人数、倒塌房屋数量和直接经济损失与近5年均值相比分别下降…":
+        as many conjuncts before 分别 as numbers after it, each holding clearly more of one
+        item's name than of any other (runs of two or more characters), all different: that
+        order pairs them."""
+        if count < 2:
+            return None
+        cs, _ = self.spans[ci]
+        parts = _CONJUNCT_SPLIT.split(_COMPARED_TAIL.sub("", self.norm[cs:at]))
+        if len(parts) < count:
+            return None
+        pool = [k for k, c in enumerate(self.classes) if cls is None or c == cls]
+        order: list[int] = []
+        for part in parts[-count:]:
+            text = _DIGITS.sub("#", normalise_name(part))
+            scored = sorted(
+                (
+                    (round(coverage(_DIGITS.sub("@", self.plain_items[f]), text) * len(self.plain_items[f])), f)
+                    for f in pool
+                ),
+                reverse=True,
+            )
+            if not scored or scored[0][0] < 4 or (len(scored) > 1 and scored[0][0] - scored[1][0] < ELLIPSIS_LEAD):
+                return None
+            order.append(scored[0][1])
+        return order if len(set(order)) == count else None
 
     @staticmethod
     def table_order(at: int, names: list[Occurrence], count: int) -> list[int] | None:
@@ -774,12 +829,20 @@ class Grounder:
             # holds for the clauses after it
             if self.norm.find(scope.group(0), self.sentence_start(ci), cs) >= 0:
                 return True
-        if occurrence is not None and occurrence.exact:
-            written = normalise_name(self.norm[occurrence.start : occurrence.end])
-            if item != written and item in written and clause.count(item) == clause.count(written):
-                # f's name is only read inside the longer name written ("到位资金" inside
-                # "省际到位资金", "立案" inside "不立案"): the clause is about the longer one
-                return False
+        paired_item = normalise_name(self.figures[paired].item)
+        written = normalise_name(self.norm[occurrence.start : occurrence.end]) if occurrence is not None else ""
+        extra = beyond(paired_item, item)
+        if (
+            written
+            and written in paired_item
+            and extra
+            and not beyond(item, paired_item)
+            and all(x in written for x in extra)
+        ):
+            # f's name says nothing the paired one does not, and the name written holds what the
+            # paired one says beyond it ("省际" of 省际到位资金 against 到位资金, "不" of 不立案,
+            # "基本" of 基本满意率): the clause is about the paired item
+            return False
         if occurrence is not None and not occurrence.exact:
             piece = normalise_name(self.norm[occurrence.start : occurrence.end])
             if piece and piece in item:
@@ -1065,8 +1128,9 @@ class Grounder:
         at = self.respectively_at(ci)
         if not 0 <= at < e.start:
             return None
-        mates = [j for j in self.in_clause[ci] if self.found[j].start > at and self.found[j].unit == e.unit]
-        if i not in mates or len(mates) < 2:
+        # every number of the list counts for the order, whatever its unit ("分别上升1.5倍、3.3倍和72.6%")
+        mates = [j for j in self.in_clause[ci] if self.found[j].start > at and self.found[j].unit]
+        if i not in mates or sum(self.found[j].unit == e.unit for j in mates) < 2:
             return None
         cls = _class_of(e)
         limit = e.start
