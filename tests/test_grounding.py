@@ -741,3 +741,14 @@ def test_a_swap_in_a_list_of_multiples_and_rates_names_the_other_item():
     got = check_numbers(text.format(3.3, 1.5), figures)
     assert [m.status for m in got[3:5]] == ["misattributed", "misattributed"]
     assert "办理行政案件" in (got[3].message or "")
+
+
+def test_an_elliptical_clause_whose_missing_word_stands_earlier_in_the_sentence():
+    figures = [
+        _fig("f7", "立公益诉讼案", 2267, "件"),
+        _fig("f8", "发出诉前检察建议", 2021, "件"),
+        _fig("f9", "提起公益诉讼", 154, "件"),
+    ]
+    text = "立公益诉讼案2267件，发出诉前检察建议2021件，提起诉讼{}件。"
+    assert {s for _, s in _status(text.format(154), figures)} == {"grounded"}
+    assert _status(text.format(2267), figures)[2][1] == "misattributed"

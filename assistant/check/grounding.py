@@ -681,8 +681,14 @@ class Grounder:
                 return None  # "退出374户": 退出 plus the sentence's subject 城市低保 name 城市低保退出户数
             scored = [(again[0][0], 1.0, again[0][1])]
             start = self.sentence_start(ci)  # the subject was found before the window
-        if coverage(self.plain_items[scored[0][2]], normalise_name(self.norm[start:cs])) == 0:
-            return None  # the subject must come from an earlier clause
+        best = self.plain_items[scored[0][2]]
+        if coverage(best, normalise_name(self.norm[start:cs])) == 0:
+            # the subject must come from an earlier clause: what the clause leaves out of the
+            # item ("提起诉讼" for 提起公益诉讼) stands earlier in the sentence ("立公益诉讼案")
+            missing = beyond(best, normalise_name(self.norm[cs : e.start]))
+            earlier = normalise_name(self.norm[self.sentence_start(ci) : cs])
+            if not missing or not all(part in earlier for part in missing):
+                return None
         return scored[0][2]
 
     def words_after(self, i: int, ce: int) -> bool:
