@@ -121,6 +121,9 @@ class Grounder:
         self.spans = clauses(norm)
         starts = [s for s, _ in self.spans]
         self._names: dict[int, list[Occurrence]] = {}
+        self._tails: dict[str, tuple[int, ...]] | None = None
+        self._tail_names: dict[int, list[Occurrence]] = {}
+        self.in_clause: dict[int, list[int]] = {}
         self._asides: list[tuple[int, int]] | None = None
         if any(_DIGIT.search(f.item) for f in figures):
             # a number inside an item's name is part of the name ("60岁及以上人口", "0-14岁、
@@ -128,7 +131,6 @@ class Grounder:
             found = [e for e in found if not self.in_a_name(e, max(0, bisect_right(starts, e.start) - 1))]
             self.found = found
         self.clause_of = [max(0, bisect_right(starts, e.start) - 1) for e in found]
-        self.in_clause: dict[int, list[int]] = {}
         for i, ci in enumerate(self.clause_of):
             self.in_clause.setdefault(ci, []).append(i)
         self._pairs: dict[tuple[int, str | None], tuple[dict[int, tuple[int, ...]], int | None]] = {}
@@ -196,30 +198,46 @@ class Grounder:
                 found += self.coordinated(s, found)
             found = self.without_conflicting_pieces(found, s, e)
             named = {f for o in found for f in o.figures}
-            found += loose_names(self.norm, s, e, self.long, named)
-            self._names[ci] = found or self.tail_name(s, e)
-        return self._names[ci]
+            self._names[ci] = found + loose_names(self.norm, s, e, self.long, named)
+        found = self._names[ci]
+        if found or not self.in_clause:
+            return found  # (no tail names while __init__ is still sorting out the numbers)
+        if ci not in self._tail_names:
+            self._tail_names[ci] = self.tail_name(ci)
+        return self._tail_names[ci]
 
-    def tail_name(self, s: int, e: int) -> list[Occurrence]:
+    def tail_name(self, ci: int) -> list[Occurrence]:
         """A clause that names nothing in full but opens with the end of one item's name
         ("人大代表反馈满意率为90%，基本满意率为10%": 基本满意率 ends 人大代表反馈基本满意率 only):
         the words before its first number, the verb taken off, the longest ending (four
         characters or more, not only generic words) that one item's name ends with."""
-        first = next((r.start for r in self.found if s <= r.start < e), None)
-        if first is None:
+        numbers = self.in_clause.get(ci)
+        if not numbers:
             return []
+        s, first = self.spans[ci][0], self.found[numbers[0]].start
         lead = _LEAD_VERB.sub("", self.norm[s:first])
+        tails = self.item_tails()
         for k in range(len(lead), 3, -1):
             tail = lead[-k:]
-            if len(_GENERIC.sub("", tail)) < 2 or not _WORD.match(tail):
+            owners = tails.get(tail)
+            if owners is None or len(_GENERIC.sub("", tail)) < 2 or not _WORD.match(tail):
                 continue
-            owners = tuple(f for f, item in enumerate(self.plain_items) if item.endswith(tail) and item != tail)
             if len(owners) == 1:
                 at = s + self.norm[s:first].rfind(tail)
                 return [Occurrence(at, at + k, owners, False)]
-            if owners:
-                return []  # the ending is shared: it names none of them
+            return []  # the ending is shared: it names none of them
         return []
+
+    def item_tails(self) -> dict[str, tuple[int, ...]]:
+        """Every ending of four characters or more of each item's name (not the whole name) ->
+        the figures whose name ends so; built once."""
+        if self._tails is None:
+            tails: dict[str, list[int]] = {}
+            for f, item in enumerate(self.plain_items):
+                for k in range(4, len(item)):
+                    tails.setdefault(item[-k:], []).append(f)
+            self._tails = {t: tuple(dict.fromkeys(fs)) for t, fs in tails.items()}
+        return self._tails
 
     def ordinal_names(self, s: int, e: int) -> list[Occurrence]:
         """ "第二、三产业": an ordinal list writes 第 once; each bare ordinal names what 第N with
