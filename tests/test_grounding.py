@@ -752,3 +752,22 @@ def test_an_elliptical_clause_whose_missing_word_stands_earlier_in_the_sentence(
     text = "立公益诉讼案2267件，发出诉前检察建议2021件，提起诉讼{}件。"
     assert {s for _, s in _status(text.format(154), figures)} == {"grounded"}
     assert _status(text.format(2267), figures)[2][1] == "misattributed"
+
+
+def test_a_list_goes_on_with_the_subjects_of_the_fen_bie_list_before_it():
+    figures = [
+        _fig("f6", "消费税收入", 5262, "万元"),
+        _fig("f7", "车辆购置税收入", 6339, "万元"),
+        _fig("f12", "消费税增速", 19, "%"),
+        _fig("f13", "车辆购置税增速", 12, "%"),
+    ]
+    text = "消费税和车辆购置税分别收入5262万元和6339万元，同比增长{}%和{}%。"
+    assert {s for _, s in _status(text.format(19, 12), figures)} == {"grounded"}
+    assert [s for _, s in _status(text.format(12, 19), figures)][2:] == ["misattributed", "misattributed"]
+
+
+def test_counts_in_bi_and_qi_are_read_with_their_unit_and_yi_qi_is_no_count():
+    figures = [_fig("f12", "创业担保贷款笔数", 797, "笔"), _fig("f13", "创业担保贷款金额", 9389, "万元")]
+    got = check_numbers("累计发放创业担保贷款797笔9389万元。", figures)
+    assert [(m.text, m.status) for m in got] == [("797笔", "grounded"), ("9389万元", "grounded")]
+    assert check_numbers("各部门一起发力，一笔一笔核对。", figures) == []

@@ -218,10 +218,12 @@ def _figure_names(spec: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
             said = plain[index][: rate.start()] + "增长"
             whole.append(said)
             full.add(said)
-            if rate.start() >= 4:
-                # and "一般公共预算收入和支出分别增长4.5%、10.0%": the measure named alone
-                whole.append(plain[index][: rate.start()])
-                full.add(plain[index][: rate.start()])
+            measure = plain[index][: rate.start()]
+            if len(measure) >= 4 and not any(measure in other for k, other in enumerate(plain) if k != index):
+                # and "一般公共预算收入和支出分别增长4.5%、10.0%": the measure named alone, when no
+                # other item holds it ("增值税" of 增值税增速 also names 增值税收入: not then)
+                whole.append(measure)
+                full.add(measure)
         pieces = [w for w in whole if w not in full] + _fuzzy_runs(plain[index])
         names.append(
             (

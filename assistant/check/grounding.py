@@ -493,9 +493,11 @@ class Grounder:
         if not e.unit:
             return False
         ci = self.clause_of[i]
-        paired = self.pairs(ci, _class_of(e), self.of_class(occs, _class_of(e)))[0].get(i)
-        if paired and self.respectively_at(ci) >= 0:
-            # a 分别 list pairs it ("第二、三产业分别拉动增长2.1和2.4个百分点")
+        pairs, listed_from = self.pairs(ci, _class_of(e), self.of_class(occs, _class_of(e)))
+        paired = pairs.get(i)
+        if paired and listed_from is not None and listed_from <= e.start:
+            # a 分别 list pairs it ("第二、三产业分别拉动增长2.1和2.4个百分点"), or a list going on
+            # with one ("…分别收入5262万元和6339万元，同比增长19%和12%")
             return all(self.figures[f].base_unit == e.unit and not has_data(cue.kind, self.figures[f]) for f in paired)
         mine = [
             o._replace(figures=figs)
@@ -743,6 +745,11 @@ class Grounder:
                 )
                 if order is not None:
                     out = {j: (f,) for j, f in zip(after, order)}
+            elif len(members) >= 2 and not self.names(ci):
+                order = self.list_goes_on(ci, cls, members)
+                if order is not None:
+                    out = {j: (f,) for j, f in zip(members, order)}
+                    at = self.found[members[0]].start
             # only a number of the same class stands between an item and its number: a growth
             # rate does not ("地区生产总值增长12.6%达92.9亿元")
             rivals = [self.found[j] for j in members]
@@ -778,6 +785,24 @@ class Grounder:
                 return [f for _, f in sorted(where)]
         return None
 
+    def list_goes_on(self, ci: int, cls: str | None, members: list[int]) -> list[int] | None:
+        """ "消费税和车辆购置税分别收入5262万元和6339万元，同比增长19%和12%": a clause that names
+        nothing and lists as many numbers as the 分别 list of the clause before goes on with that
+        list's subjects, in order, each the item of its own unit class it names most of."""
+        if any(
+            not _LIST_GAP.fullmatch(self.norm[self.found[a].end : self.found[b].start])
+            for a, b in zip(members, members[1:])
+        ):
+            return None
+        back = self.same_sentence_before(ci)
+        if not back:
+            return None
+        prev = back[0]
+        at = self.respectively_at(prev)
+        if at < 0 or sum(self.found[j].start > at for j in self.in_clause.get(prev, [])) != len(members):
+            return None
+        return self.conjunct_order(prev, at, cls, len(members))
+
     def conjunct_order(self, ci: int, at: int, cls: str | None, count: int) -> list[int] | None:
         """ "受灾人次、因灾死亡失踪人数、倒塌房屋数量和直接经济损失与近5年均值相比分别下降…":
         as many conjuncts before 分别 as numbers after it, each holding clearly more of one
@@ -800,7 +825,7 @@ class Grounder:
                 ),
                 reverse=True,
             )
-            if not scored or scored[0][0] < 4 or (len(scored) > 1 and scored[0][0] - scored[1][0] < ELLIPSIS_LEAD):
+            if not scored or scored[0][0] < 3 or (len(scored) > 1 and scored[0][0] - scored[1][0] < ELLIPSIS_LEAD):
                 return None
             order.append(scored[0][1])
         return order if len(set(order)) == count else None
