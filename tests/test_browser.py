@@ -40,6 +40,7 @@ CHROMIUM_ARGS = [
 ]
 START_TIMEOUT_S = 60
 UI_TIMEOUT_MS = 60_000
+DRAFT_TIMEOUT_MS = 3 * UI_TIMEOUT_MS  # drafting every section on a loaded 2-core machine
 
 pytestmark = [
     pytest.mark.browser,
@@ -203,7 +204,7 @@ def test_workspace_end_to_end(servers):
         # 2. draft the whole report
         page.get_by_role("link", name="章节").click()
         page.get_by_role("button", name="起草全文").click()
-        page.get_by_text(re.compile("全文已起草（模型）")).wait_for()
+        page.get_by_text(re.compile("全文已起草（模型）")).wait_for(timeout=DRAFT_TIMEOUT_MS)
         page.locator(".hb-text").first.wait_for()
         expect(page.locator(".hb-grounded").first).to_be_visible()
         settle(page)
@@ -621,7 +622,7 @@ def test_materials_to_figures_notes_and_a_number_traced_to_its_sentence(servers,
         # draft; the number taken from the scan shows where it came from, to the sentence
         page.get_by_role("link", name="章节").click()
         page.get_by_role("button", name="起草全文").click()
-        page.get_by_text(re.compile("全文已起草")).wait_for()
+        page.get_by_text(re.compile("全文已起草")).wait_for(timeout=DRAFT_TIMEOUT_MS)  # a whole report: long work
         number = page.locator(".st-key-section-1_1 .hb-text .hb-grounded", has_text="837").first
         number.hover()
         title = number.get_attribute("title") or ""

@@ -43,6 +43,7 @@ HEAVY = {
     "cn2an",
     "cv2",
     "docx",
+    "httpx",
     "jinja2",
     "jieba",
     "langchain_core",

@@ -70,6 +70,17 @@ def _api_key(settings: Settings) -> str:
     return settings.api_key.get_secret_value() if settings.api_key is not None else PLACEHOLDER_KEY
 
 
+def _settle_httpx() -> None:
+    """Wait until any other thread has finished importing httpx. The SDK checks for it with
+    sys.modules.get("httpx") and read a half-imported module while the page's background
+    import of chromadb was loading it ("partially initialized module 'httpx' has no attribute
+    'URL'"); an import statement blocks on the module's import lock instead."""
+    try:
+        import httpx  # noqa: F401  # heavy: only with a model or the knowledge base in use
+    except ImportError:  # the SDK then has no legacy httpx to look at
+        pass
+
+
 def openai_client(settings: Settings, *, base_url: str | None = None) -> openai.OpenAI:
     """The SDK client for the configured endpoint (or `base_url`, e.g. the embeddings one).
 
@@ -79,6 +90,7 @@ def openai_client(settings: Settings, *, base_url: str | None = None) -> openai.
     """
     import openai  # heavy: ~0.5 s, paid only when a model is actually used
 
+    _settle_httpx()
     return openai.OpenAI(
         base_url=base_url or settings.base_url or OPENAI_DEFAULT_BASE_URL,
         api_key=_api_key(settings),
@@ -195,7 +207,7 @@ class OpenAIChatModel:
         key = _api_key(settings)
         self._errors = ErrorTranslator(self.base_url, self.name, self.timeout_s, key)
         self._retry = RetryPolicy(self._errors, self.max_retries, sleep=sleep, seed=seed)
-        client = openai_client(settings)
+        client = openai_client(settings)  # (httpx settled: ChatOpenAI builds an async client too)
         # ChatOpenAI sends through our client. It still builds an async client of its own (never
         # used here) from base_url/api_key/timeout/max_retries, so those are passed as well.
         self._llm = ChatOpenAI(
