@@ -39,6 +39,7 @@ from assistant.markup import prepare_import, save_import
 from assistant.materials.propose import NotesProposal, material_sentences, propose_notes
 from assistant.materials.rows import MaterialRow
 from assistant.workspace.chat import ActionResult
+from assistant.workspace.outline import clean_notes
 from assistant.workspace.service import section_checker
 
 EXAMPLES = resource_dir("examples")
@@ -109,7 +110,21 @@ def ensure_sample_report(ws, settings: Settings) -> str | None:
     return ws.create_report(spec, figures)
 
 
-def create_from_template(ws, title: str, organisation: str, year: int, achievements: str = "") -> str:
+def create_from_template(
+    ws,
+    title: str,
+    organisation: str,
+    year: int,
+    achievements: str = "",
+    *,
+    intro: str = "",
+    problems: str = "",
+    plans: str = "",
+    closing: str = "",
+) -> str:
+    """A new report with the whole 年度工作汇报 outline: 导语, 一、 with one sub-section per
+    achievements line, 二、, 三、, 结束语, each with the notes given (all may stay empty and be
+    written later on the 提纲 page)."""
     title, organisation = title.strip(), organisation.strip()
     if not title:
         raise InputError("请填写报告标题。", field="标题")
@@ -117,8 +132,16 @@ def create_from_template(ws, title: str, organisation: str, year: int, achieveme
         raise InputError("请填写单位名称。", field="单位")
     if not 1949 <= int(year) <= 2100:
         raise InputError(f"年度“{year}”不合理。", field="年度")
-    notes = {"achievements": [line.strip() for line in achievements.splitlines() if line.strip()]}
+    notes = {
+        "achievements": [line.strip() for line in achievements.splitlines() if line.strip()],
+        "intro": intro,
+        "problems": problems,
+        "plans": plans,
+        "closing": closing,
+    }
     spec = template_spec(title, organisation, int(year), notes)
+    for section in spec.walk():  # the outline editor's rules: controls out, notes within bounds
+        section.notes = clean_notes(section.notes, section.id)
     return ws.create_report(spec, [])
 
 
