@@ -195,3 +195,55 @@ def test_draft_all_drafts_new_sections_and_skips_removed_ones(ws):
     drafted = [s.section_id for s in ws.current(rid).sections]
     assert new in drafted and "1.2" not in drafted
     assert len(ws.history(rid, "1.2")) == 1  # not redrafted while removed
+
+
+# --- the 提纲 page (Streamlit's AppTest: the page script run in-process) -----------------------
+
+
+def _page(report_notes: str = "理论学习抓得紧，第一议题学习28次"):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=120).run()
+    ws = Workspace.open(get_settings().workspace_path)
+    rid = actions.create_from_template(ws, "某局2026年度工作汇报", "某局", 2026, report_notes)
+    at.session_state["huibao.session"].report_id = rid
+    at.switch_page("assistant/ui/pages/outline.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at, ws, rid
+
+
+def test_the_page_offers_the_numbers_the_notes_state_and_adds_the_ticked_ones():
+    at, ws, rid = _page("理论学习抓得紧，第一议题学习28次，中心组学习14次")
+    assert any("要点中有 2 个数字还不在“数据”中" in w.value for w in at.warning)
+    at.checkbox[1].uncheck()  # 中心组学习 14次 is left out
+    at.button(key="outline-add-numbers.1.1").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    figures = ws.figures(rid)
+    assert [(f.item, f.value, f.unit, f.section) for f in figures] == [("第一议题学习", 28, "次", "1.1")]
+    assert any("要点中有 1 个数字还不在“数据”中" in w.value for w in at.warning)
+
+
+def test_the_page_edits_a_section_and_adds_moves_and_removes_sections():
+    at, ws, rid = _page()
+
+    def field(kind, prefix):
+        return next(w for w in getattr(at, kind) if (w.key or "").startswith(prefix))
+
+    field("text_area", "outline-notes.2.").set_value("精品力作不多，县区发展不平衡")
+    field("text_input", "outline-title.2.").set_value("存在的不足")
+    field("button", "FormSubmitter:outline-form-2-").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (ws.spec(rid).get("2").notes, ws.spec(rid).get("2").title) == ("精品力作不多，县区发展不平衡", "存在的不足")
+    assert field("text_input", "outline-title.2.").value == "存在的不足"  # shows what was saved
+    at.button(key="outline-child.1").click().run()
+    assert [c.id for c in ws.spec(rid).get("1").children] == ["1.1", "1.2"]
+    at.button(key="outline-up.1.2").click().run()
+    assert [c.id for c in ws.spec(rid).get("1").children] == ["1.2", "1.1"]
+    at.button(key="outline-remove.1.2").click().run()
+    assert [r.section.id for r in ws.removed_sections(rid)] == ["1.2"]
+    at.button(key="outline-restore.1.2").click().run()
+    assert [c.id for c in ws.spec(rid).get("1").children] == ["1.2", "1.1"]
+    assert not at.exception, [e.value for e in at.exception]

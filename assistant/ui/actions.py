@@ -23,6 +23,7 @@ from assistant.core.figures import (
     format_value,
     load_figures,
     parse_figure_rows,
+    split_scale,
     write_figures,
 )
 from assistant.core.resources import resource_dir
@@ -36,6 +37,9 @@ from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec, template
 from assistant.export import export_docx, markdown_text
 from assistant.kb.ingest import SkipFile, read_document, same_document
 from assistant.markup import prepare_import, save_import
+from assistant.gongwen import PART_NAMES
+from assistant.materials import extract_text
+from assistant.materials.accept import accept_rows
 from assistant.materials.propose import NotesProposal, material_sentences, propose_notes
 from assistant.materials.rows import MaterialRow
 from assistant.workspace.chat import ActionResult
@@ -143,6 +147,61 @@ def create_from_template(
     for section in spec.walk():  # the outline editor's rules: controls out, notes within bounds
         section.notes = clean_notes(section.notes, section.id)
     return ws.create_report(spec, [])
+
+
+# --- outline ---------------------------------------------------------------------------
+
+
+@dataclass
+class OutlineRow:
+    """One section as the 提纲 page lists it."""
+
+    section: SectionSpec
+    depth: int  # 0 top level
+    heading: str  # "（二）新闻宣传", "导语", "（一）（标题待拟）"
+    frame: bool  # 导语 / 结束语: no title, no sub-sections
+    first: bool  # first among its siblings (no 上移)
+    last: bool  # last among its siblings (no 下移)
+
+
+def outline_rows(spec: ReportSpec) -> list[OutlineRow]:
+    """The outline in document order, each section with its number and place."""
+    out: list[OutlineRow] = []
+
+    def visit(items: list[SectionSpec], depth: int) -> None:
+        for k, sec in enumerate(items):
+            frame = depth == 0 and sec.part in ("intro", "closing")
+            heading = PART_NAMES[sec.part] if frame else spec.label(sec.id) + (sec.title or "（标题待拟）")
+            out.append(OutlineRow(sec, depth, heading, frame, k == 0, k == len(items) - 1))
+            visit(sec.children, depth + 1)
+
+    visit(spec.sections, 0)
+    return out
+
+
+def notes_figure_rows(ws, report_id: str, section_id: str) -> list[MaterialRow]:
+    """Numbers a section's notes state that the report's figures do not hold yet, as candidate
+    figure rows (the materials extraction: item from the clause, value, unit, the sentence).
+    Without a figure the drafter writes such a number as 【待补充】, so the page offers them."""
+    notes = ws.section_spec(report_id, section_id).notes
+    if not notes.strip():
+        return []
+    held = {(f.base_value, f.base_unit) for f in ws.figures(report_id)}
+    rows = extract_text(notes, source=f"章节 {section_id} 要点", year=ws.spec_year(report_id)).rows
+    return [r for r in rows if split_scale(r.value, r.unit) not in held]
+
+
+def add_notes_figures(ws, report_id: str, section_id: str, rows: Sequence[MaterialRow]) -> list[Figure]:
+    """Add the ticked rows to the report's figures (an item already there gets the new value),
+    the new ones assigned to the section; returns the figures added or changed."""
+    if not rows:
+        raise InputError("请先勾选要加入数据的数字。", field="数据")
+    before = {f.id: f for f in ws.figures(report_id)}
+    ticked = [r.model_copy(update={"conflict": None}) for r in rows]  # a person chose each one
+    merged = accept_rows(list(before.values()), ticked)
+    merged = [f.model_copy(update={"section": section_id}) if f.id not in before else f for f in merged]
+    ws.update_figures(report_id, merged)
+    return [f for f in merged if f.id not in before or before[f.id] != f]
 
 
 # --- drafting --------------------------------------------------------------------------

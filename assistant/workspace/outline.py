@@ -32,7 +32,7 @@ def _copy(spec: ReportSpec) -> ReportSpec:
     return spec.model_copy(deep=True)
 
 
-def _find(spec: ReportSpec, section_id: str) -> SectionSpec:
+def find(spec: ReportSpec, section_id: str) -> SectionSpec:
     for s in spec.walk():
         if s.id == section_id:
             return s
@@ -43,7 +43,7 @@ def _find(spec: ReportSpec, section_id: str) -> SectionSpec:
 
 
 def _siblings(spec: ReportSpec, parent_id: str | None) -> list[SectionSpec]:
-    return spec.sections if parent_id is None else _find(spec, parent_id).children
+    return spec.sections if parent_id is None else find(spec, parent_id).children
 
 
 def _name(section: SectionSpec) -> str:
@@ -133,7 +133,7 @@ def add_section(
     title = clean_title(title)
     notes = clean_notes(notes)
     if parent_id is not None:
-        parent = _find(out, parent_id)
+        parent = find(out, parent_id)
         _refuse_frame_parent(parent)
         chosen = parent.part
     else:
@@ -156,7 +156,7 @@ def add_section(
 def remove_section(spec: ReportSpec, section_id: str, *, when: str = "") -> ReportSpec:
     """Take a section (with its sub-sections) out of the outline, into ``removed``."""
     out = _copy(spec)
-    section = _find(out, section_id)
+    section = find(out, section_id)
     parent = out.parent_of(section_id)
     siblings = parent.children if parent is not None else out.sections
     if parent is None and len(siblings) == 1:
@@ -186,7 +186,7 @@ def restore_section(spec: ReportSpec, section_id: str) -> ReportSpec:
         index = len(siblings) - (1 if siblings and siblings[-1].part == "closing" else 0)
     section = entry.section
     if parent_id is not None:
-        _set_part(section, _find(out, parent_id).part)
+        _set_part(section, find(out, parent_id).part)
     siblings.insert(index, section)
     return out
 
@@ -195,9 +195,9 @@ def move_section(spec: ReportSpec, section_id: str, *, parent_id: str | None, in
     """Move a section (with its sub-sections) under ``parent_id`` (None: the top level), at
     ``index`` among the siblings it will have. Under a new parent it takes that parent's part."""
     out = _copy(spec)
-    section = _find(out, section_id)
+    section = find(out, section_id)
     if parent_id is not None:
-        parent = _find(out, parent_id)
+        parent = find(out, parent_id)
         if parent_id in subtree_ids(section):
             raise InputError(f"不能把章节 {_name(section)} 移到它自己的下级章节中。", field="上级章节")
         _refuse_frame_parent(parent)
@@ -211,7 +211,7 @@ def move_section(spec: ReportSpec, section_id: str, *, parent_id: str | None, in
     siblings = _siblings(out, parent_id)
     siblings.insert(max(0, min(index, len(siblings))), section)
     if parent_id is not None:
-        _set_part(section, _find(out, parent_id).part)
+        _set_part(section, find(out, parent_id).part)
     return out
 
 
@@ -220,7 +220,7 @@ def shift_section(spec: ReportSpec, section_id: str, by: int) -> ReportSpec:
     parent = spec.parent_of(section_id)
     siblings = spec.siblings_of(section_id) if any(s.id == section_id for s in spec.walk()) else []
     if not siblings:
-        _find(spec, section_id)  # raises, naming the ids
+        find(spec, section_id)  # raises, naming the ids
     at = next(i for i, s in enumerate(siblings) if s.id == section_id)
     target = at + by
     if not 0 <= target < len(siblings):
@@ -233,7 +233,7 @@ def retitle_section(spec: ReportSpec, section_id: str, title: str | None) -> Rep
     """A new heading; empty lets the drafter propose one. A top-level section whose new title
     names a part (问题, 打算 …) becomes that part, as a title does in a spec file."""
     out = _copy(spec)
-    section = _find(out, section_id)
+    section = find(out, section_id)
     if section.part in _FRAME_PARTS:
         raise InputError(f"{PART_NAMES[section.part]}没有标题。", field="标题")
     section.title = clean_title(title)
@@ -245,7 +245,7 @@ def retitle_section(spec: ReportSpec, section_id: str, title: str | None) -> Rep
 
 def set_notes(spec: ReportSpec, section_id: str, notes: str) -> ReportSpec:
     out = _copy(spec)
-    _find(out, section_id).notes = clean_notes(notes, section_id)
+    find(out, section_id).notes = clean_notes(notes, section_id)
     return out
 
 
@@ -259,5 +259,5 @@ def set_figures(spec: ReportSpec, section_id: str, figure_ids: Collection[str], 
             f"数据编号 {'、'.join(unknown)} 不在本报告的数据中（现有：{'、'.join(sorted(known)) or '无'}），提纲未修改。",
             field="数据编号",
         )
-    _find(out, section_id).figures = wanted
+    find(out, section_id).figures = wanted
     return out

@@ -448,6 +448,33 @@ class Workspace:
         self._save_outline(report_id, base, spec)
         return spec.get(section_id).notes
 
+    def edit_section(
+        self,
+        report_id: str,
+        section_id: str,
+        *,
+        title: str | None = None,
+        notes: str | None = None,
+        figure_ids: Collection[str] | None = None,
+    ) -> SectionSpec:
+        """A section's title, notes and figures as one change (the outline page's 保存): all of
+        them saved or none. ``None`` leaves a field as it is; an empty title lets the drafter
+        propose one. A new title is refused on a locked section."""
+        base = self.store.spec(report_id)
+        spec = base
+        frozen: list[str] = []
+        if title is not None and outline.clean_title(title) != outline.find(base, section_id).title:
+            spec = outline.retitle_section(spec, section_id, title)
+            frozen.append(section_id)
+        if notes is not None:
+            spec = outline.set_notes(spec, section_id, notes)
+        if figure_ids is not None:
+            known = {f.id for f in self.store.figures(report_id)}
+            spec = outline.set_figures(spec, section_id, figure_ids, known)
+        if spec is not base:
+            self._save_outline(report_id, base, spec, frozen=frozen)
+        return spec.get(section_id)
+
     def set_section_figures(self, report_id: str, section_id: str, figure_ids: Collection[str]) -> list[str]:
         """The figures a section is to state; each must be one of the report's figures."""
         base = self.store.spec(report_id)
