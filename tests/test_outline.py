@@ -223,6 +223,7 @@ def test_the_page_offers_the_numbers_the_notes_state_and_adds_the_ticked_ones():
     assert not at.exception, [e.value for e in at.exception]
     figures = ws.figures(rid)
     assert [(f.item, f.value, f.unit, f.section) for f in figures] == [("第一议题学习", 28, "次", "1.1")]
+    assert ws.spec(rid).get("1.1").figures == [figures[0].id]  # shown among the section's figures
     assert any("要点中有 1 个数字还不在“数据”中" in w.value for w in at.warning)
 
 
@@ -247,3 +248,39 @@ def test_the_page_edits_a_section_and_adds_moves_and_removes_sections():
     at.button(key="outline-restore.1.2").click().run()
     assert [c.id for c in ws.spec(rid).get("1").children] == ["1.2", "1.1"]
     assert not at.exception, [e.value for e in at.exception]
+
+
+# --- huibao outline ---------------------------------------------------------------------------
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from assistant.commands.main import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_the_cli_edits_the_outline_as_the_page_does():
+    ws = Workspace.open(get_settings().workspace_path)
+    rid = _report(ws)
+    history = ws.history(rid, "1.2")
+    result = _cli("outline", "add", rid, "--parent", "1", "--title", "加强阵地管理", "--notes", "阵地管理规范")
+    assert result.exit_code == 0, result.output
+    assert "已添加章节 1.3" in result.output
+    assert _cli("outline", "move", rid, "1.2", "--up").exit_code == 0
+    assert _cli("outline", "title", rid, "1.2", "新闻宣传有声有色").exit_code == 0
+    assert _cli("outline", "notes", rid, "2", "--text", "精品少\n县区不平衡").exit_code == 0
+    assert _cli("outline", "figures", rid, "1.2", "F02").exit_code == 0
+    assert _cli("outline", "remove", rid, "1.3").exit_code == 0
+    shown = _cli("outline", "show", rid)
+    assert shown.exit_code == 0, shown.output
+    assert "1.2　（一）新闻宣传有声有色　数据：F02" in shown.output
+    assert "已移除：1.3 加强阵地管理" in shown.output
+    assert ws.history(rid, "1.2") == history
+    bad = _cli("outline", "figures", rid, "1.2", "F99")
+    assert isinstance(bad.exception, InputError) and "F99" in str(bad.exception)
+    both = _cli("outline", "move", rid, "1.2", "--up", "--down")
+    assert isinstance(both.exception, InputError)
+    assert _cli("outline", "restore", rid, "1.3").exit_code == 0
+    assert [c.id for c in ws.spec(rid).get("1").children] == ["1.2", "1.1", "1.3"]

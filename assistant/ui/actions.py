@@ -35,13 +35,14 @@ from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.engines import make_engine
 from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec, template_spec
 from assistant.export import export_docx, markdown_text
+from assistant.gongwen import PART_NAMES
 from assistant.kb.ingest import SkipFile, read_document, same_document
 from assistant.markup import prepare_import, save_import
-from assistant.gongwen import PART_NAMES
 from assistant.materials import extract_text
 from assistant.materials.accept import accept_rows
 from assistant.materials.propose import NotesProposal, material_sentences, propose_notes
 from assistant.materials.rows import MaterialRow
+from assistant.workspace import chat
 from assistant.workspace.chat import ActionResult
 from assistant.workspace.outline import clean_notes
 from assistant.workspace.service import section_checker
@@ -193,7 +194,8 @@ def notes_figure_rows(ws, report_id: str, section_id: str) -> list[MaterialRow]:
 
 def add_notes_figures(ws, report_id: str, section_id: str, rows: Sequence[MaterialRow]) -> list[Figure]:
     """Add the ticked rows to the report's figures (an item already there gets the new value),
-    the new ones assigned to the section; returns the figures added or changed."""
+    the new ones assigned to the section and listed among its figures (the 提纲 page shows
+    them); returns the figures added or changed."""
     if not rows:
         raise InputError("请先勾选要加入数据的数字。", field="数据")
     before = {f.id: f for f in ws.figures(report_id)}
@@ -201,7 +203,10 @@ def add_notes_figures(ws, report_id: str, section_id: str, rows: Sequence[Materi
     merged = accept_rows(list(before.values()), ticked)
     merged = [f.model_copy(update={"section": section_id}) if f.id not in before else f for f in merged]
     ws.update_figures(report_id, merged)
-    return [f for f in merged if f.id not in before or before[f.id] != f]
+    changed = [f for f in merged if f.id not in before or before[f.id] != f]
+    listed = ws.section_spec(report_id, section_id).figures
+    ws.set_section_figures(report_id, section_id, [*listed, *(f.id for f in changed if f.id not in listed)])
+    return changed
 
 
 # --- drafting --------------------------------------------------------------------------
@@ -622,6 +627,43 @@ class ReportActions:
                 f"可发送“重写 {section_id}”按新数据重新起草。\n\n"
             )
         return ActionResult(head + explain_check(draft.text, check, figures))
+
+
+def chat_turn(
+    ws,
+    report_id: str,
+    prompt: str,
+    model,
+    doer: ReportActions,
+    *,
+    on_delta: Callable[[str], None] | None = None,
+) -> chat.ChatReply:
+    """One chat turn: the user's words saved, then answered. Without a model the fixed command
+    grammar; with one the model calls tools, except that a command the user typed (撤销, 数据 …,
+    重写 1.2) runs at once. ``on_delta`` gets the model's words and a regeneration's text as they
+    are written (the page streams them). Not a drafting choice: the actions draft with
+    make_engine(model)."""
+    history = ws.chat_history(report_id)
+    ws.add_chat(report_id, "user", prompt)
+    doer.on_delta = on_delta
+    typed = chat.typed_command(prompt)
+    if typed is not None and typed.kind == "help":
+        return chat.ChatReply(chat.help_text(model is not None))
+    if model is None or typed is not None:
+        return chat.offline_reply(prompt, doer)
+    outline = chat.outline_for_prompt([(s.section_id, s.title) for s in ws.sections(report_id)])
+    return chat.model_reply(
+        model, prompt, doer, outline=outline, history=[(e.role, e.text) for e in history], on_delta=on_delta
+    )
+
+
+def apply_proposal(
+    proposal: chat.Proposal, doer: ReportActions, *, on_delta: Callable[[str], None] | None = None
+) -> ActionResult:
+    """Run a change the model proposed and the user confirmed; a regeneration's text goes to
+    ``on_delta`` as it is written."""
+    doer.on_delta = on_delta
+    return chat.apply_proposal(proposal, doer)
 
 
 def explain_check(text: str, check, figures: Sequence) -> str:

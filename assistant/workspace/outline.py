@@ -132,6 +132,7 @@ def add_section(
     out = _copy(spec)
     title = clean_title(title)
     notes = clean_notes(notes)
+    chosen: str
     if parent_id is not None:
         parent = find(out, parent_id)
         _refuse_frame_parent(parent)
@@ -148,7 +149,9 @@ def add_section(
         if parent_id is None and siblings and siblings[-1].part == "closing" and chosen != "closing":
             index -= 1
     index = max(0, min(index, len(siblings)))
-    section = SectionSpec(id=new_id(out, parent_id, taken), title=title, notes=notes, part=chosen)  # type: ignore[arg-type]
+    section = SectionSpec.model_validate(
+        {"id": new_id(out, parent_id, taken), "title": title, "notes": notes, "part": chosen}
+    )
     siblings.insert(index, section)
     return out, section.id
 

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from datetime import datetime
 from collections.abc import Callable, Collection
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 

@@ -50,7 +50,10 @@ def _section(sess: UiSession, ws: Workspace, report_id: str, row: actions.Outlin
             title = None
             if not row.frame:
                 title = st.text_input(
-                    "标题（可不填，起草时拟定）", value=sec.title or "", max_chars=200, key=f"outline-title.{sec.id}.{fresh}"
+                    "标题（可不填，起草时拟定）",
+                    value=sec.title or "",
+                    max_chars=200,
+                    key=f"outline-title.{sec.id}.{fresh}",
                 )
             notes = st.text_area(
                 "要点（每行一条，大白话即可）", value=sec.notes, height=90, key=f"outline-notes.{sec.id}.{fresh}"
