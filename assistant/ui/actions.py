@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.check.reading import unit_class
 from assistant.core.errors import InputError, StoreError, Unchanged
 from assistant.core.figures import (
     COLUMNS,
@@ -187,9 +188,25 @@ def notes_figure_rows(ws, report_id: str, section_id: str) -> list[MaterialRow]:
     notes = ws.section_spec(report_id, section_id).notes
     if not notes.strip():
         return []
-    held = {(f.base_value, f.base_unit) for f in ws.figures(report_id)}
+    # A figure of the same value and unit class (11场 and 11次 are both counts) already holds it.
+    held = {(f.base_value, unit_class(f.base_unit)) for f in ws.figures(report_id)}
     rows = extract_text(notes, source=f"章节 {section_id} 要点", year=ws.spec_year(report_id)).rows
-    return [r for r in rows if split_scale(r.value, r.unit) not in held]
+    out = []
+    for r in rows:
+        value, unit = split_scale(r.value, r.unit)
+        if (value, unit_class(unit)) not in held:
+            out.append(r)
+    return out
+
+
+def notes_numbers_missing(ws, report_id: str) -> dict[str, list[MaterialRow]]:
+    """Per section (outline order), the numbers its notes state that the figures lack."""
+    out = {}
+    for section in ws.spec(report_id).walk():
+        rows = notes_figure_rows(ws, report_id, section.id)
+        if rows:
+            out[section.id] = rows
+    return out
 
 
 def add_notes_figures(ws, report_id: str, section_id: str, rows: Sequence[MaterialRow]) -> list[Figure]:
