@@ -227,7 +227,9 @@ def test_the_page_offers_the_numbers_the_notes_state_and_adds_the_ticked_ones():
     assert any("要点中有 1 个数字还不在“数据”中" in w.value for w in at.warning)
     at.switch_page("assistant/ui/pages/figures.py").run()  # the 数据 page says so too
     assert not at.exception, [e.value for e in at.exception]
-    assert any("章节 1.1 的要点中有 1 个数字还不在数据中" in w.value and "中心组学习 14次" in w.value for w in at.warning)
+    assert any(
+        "章节 1.1 的要点中有 1 个数字还不在数据中" in w.value and "中心组学习 14次" in w.value for w in at.warning
+    )
 
 
 def test_the_page_edits_a_section_and_adds_moves_and_removes_sections():
