@@ -128,3 +128,29 @@ def test_a_whole_outline_written_on_the_page_is_drafted_and_exported(servers):  
         for sid, number in (("1.1", "312万人次"), ("1.2", "86场"), ("1.3", "7处")):
             assert number in texts[sid].text and number in body
             assert texts[sid].check.summary.invented == 0
+
+
+def test_a_chat_reply_streams_into_the_page(tmp_path):
+    """The model's words show in the chat while it is still writing (the fake server sends a
+    piece every 0.25 s), not after a spinner."""
+    from tests.test_browser import start_servers
+
+    with start_servers(tmp_path, "--chunk-delay", "0.25") as (base, tmp), browser(tmp) as page:
+        page.goto(base)
+        page.get_by_role("link", name="对话").click()
+        page.get_by_placeholder(re.compile("输入要求")).fill("这份汇报写得怎么样？")
+        page.get_by_placeholder(re.compile("输入要求")).press("Enter")
+        # while "正在处理…" still shows, the reply already has words in it, and later more
+        partial = page.wait_for_function(
+            """() => {
+                const msgs = document.querySelectorAll("[data-testid='stChatMessage']");
+                const last = msgs[msgs.length - 1];
+                if (!last || !last.innerText.includes("正在处理")) return null;
+                const said = last.innerText.replace("正在处理…", "").trim();
+                return said.length >= 2 ? said : null;
+            }"""
+        ).json_value()
+        settle(page)
+        final = page.locator("[data-testid='stChatMessage']").last.inner_text().strip()
+        assert "正在处理" not in final
+        assert final.startswith(partial) and len(final) > len(partial)
