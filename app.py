@@ -23,6 +23,7 @@ st.set_page_config(page_title="汇报起草助手", page_icon="📝", layout="wi
 navigation = st.navigation(
     [
         st.Page(PAGES / "reports.py", title="报告", icon=":material/folder_open:", url_path="reports", default=True),
+        st.Page(PAGES / "outline.py", title="提纲", icon=":material/account_tree:", url_path="outline"),
         st.Page(PAGES / "sections.py", title="章节", icon=":material/article:", url_path="sections"),
         st.Page(PAGES / "materials.py", title="素材", icon=":material/find_in_page:", url_path="materials"),
         st.Page(PAGES / "figures.py", title="数据", icon=":material/table_chart:", url_path="figures"),

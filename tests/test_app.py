@@ -95,7 +95,8 @@ def test_create_report_from_template():
     at = open_app()
     at.text_input[0].set_value("某某局2026年度工作汇报")
     at.text_input[1].set_value("某某局")
-    at.text_area[0].set_value("政务公开\n新闻宣传")
+    at.text_area(key="new-report.achievements").set_value("政务公开\n新闻宣传")
+    at.text_area(key="new-report.problems").set_value("县区不平衡")
     at.button(key="FormSubmitter:new-report-新建").click().run()
     no_errors(at)
     reports = {r.title: r for r in workspace().reports()}
@@ -103,7 +104,9 @@ def test_create_report_from_template():
     assert ui(at).report_id == created.id
     ids = [s.section_id for s in workspace().sections(created.id)]
     assert ids == ["intro", "1", "1.1", "1.2", "2", "3", "closing"]
-    assert "某某局2026年度工作汇报" in texts(at.title)  # it went on to the new report's sections
+    assert workspace().spec(created.id).get("2").notes == "县区不平衡"
+    assert "提纲" in texts(at.title)  # it went on to the new report's outline
+    assert any("某某局2026年度工作汇报" in t for t in texts(at.caption))
     # open the sample report again from the list
     at.switch_page(f"{PAGES}/reports.py").run()
     sample = next(r for r in workspace().reports() if r.id != created.id)

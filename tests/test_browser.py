@@ -102,9 +102,26 @@ def wait_for_health(port: int, proc: subprocess.Popen, timeout: float) -> None:
 @pytest.fixture
 def servers(tmp_path):
     """The fake model server and the app, both on loopback, data in tmp."""
+    with start_servers(tmp_path) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def start_servers(tmp_path: Path, *fake_args: str):
+    """`servers`, the fake model server started with ``fake_args`` (e.g. --chunk-delay 0.2)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HUIBAO_"))}
     fake = subprocess.Popen(
-        [sys.executable, "-u", "-m", "assistant.testing.openai_server", "--port", "0", "--responder", "clean"],
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "assistant.testing.openai_server",
+            "--port",
+            "0",
+            "--responder",
+            "clean",
+            *fake_args,
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

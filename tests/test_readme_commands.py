@@ -21,17 +21,21 @@ def _cli_commands() -> dict[str, set[str]]:
     for name in group.list_commands(ctx):  # type: ignore[attr-defined]
         command = group.get_command(ctx, name)  # type: ignore[attr-defined]
         assert command is not None, f"huibao {name}: listed but its module does not define it"
-        out[name] = {opt for param in command.params for opt in getattr(param, "opts", []) if opt.startswith("--")}
+        commands = [command, *getattr(command, "commands", {}).values()]  # a group (outline): its subcommands' options
+        out[name] = {
+            opt for c in commands for param in c.params for opt in getattr(param, "opts", []) if opt.startswith("--")
+        }
     return out
 
 
 def test_lazy_command_table_names_every_command_of_every_module():
     # main.COMMANDS maps each command to its module; a command added to a module must be added there too
     for module in set(COMMANDS.values()):
+        typer_app = importlib.import_module(f"assistant.commands.{module}").app
         registered = {
             info.name or info.callback.__name__  # type: ignore[union-attr]
-            for info in importlib.import_module(f"assistant.commands.{module}").app.registered_commands
-        }
+            for info in typer_app.registered_commands
+        } | {info.name for info in typer_app.registered_groups}
         assert registered == {name for name, m in COMMANDS.items() if m == module}, module
 
 

@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "refresh": "workspace",
     "undo": "workspace",
     "export": "workspace",
+    "outline": "outline",
     "import": "markup",
     "ui": "ui",
 }

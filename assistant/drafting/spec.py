@@ -67,12 +67,23 @@ class SectionSpec(BaseModel):
         return not self.children
 
 
+class RemovedSection(BaseModel):
+    """A section taken out of the outline (with its sub-sections): kept, with every version,
+    until it is restored to where it stood. Drafting never sees it."""
+
+    section: SectionSpec
+    parent: str | None = None  # the id of the section it stood under; None: the top level
+    index: int = 0  # its place among those siblings
+    removed_at: str = ""
+
+
 class ReportSpec(BaseModel):
     title: str
     organisation: str
     year: int
     topic: str | None = None
     sections: list[SectionSpec]
+    removed: list[RemovedSection] = []  # the outline editor's removed sections, restorable
 
     def walk(self) -> list[SectionSpec]:
         """Every section, depth-first, in document order."""

@@ -64,9 +64,13 @@ class _FirstAnswerRecorder:
         return self._model.complete(messages)
 
     def complete_with_tools(
-        self, messages: list[ChatMessage], tools: Sequence[ToolSpec | dict]
+        self,
+        messages: list[ChatMessage],
+        tools: Sequence[ToolSpec | dict],
+        *,
+        on_delta: Callable[[str], None] | None = None,
     ) -> ToolReply:  # pragma: no cover - drafting does not call tools
-        return self._model.complete_with_tools(messages, tools)
+        return self._model.complete_with_tools(messages, tools, on_delta=on_delta)
 
     def _note(self, answer: str) -> None:
         section = getattr(self._local, "section", None) or "?"

@@ -304,11 +304,20 @@ class OpenAIChatModel:
             raise self._errors.cut_off("")  # closed before any text: RetryPolicy tries again
         return _OpenedStream(chunks, think, text, finish)
 
-    def complete_with_tools(self, messages: list[ChatMessage], tools: Sequence[ToolSpec | dict]) -> ToolReply:
+    def complete_with_tools(
+        self,
+        messages: list[ChatMessage],
+        tools: Sequence[ToolSpec | dict],
+        *,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> ToolReply:
         lc = _to_langchain(messages)
         bound = self._llm.bind_tools([_tool_schema(t) for t in tools]) if tools else self._llm
-        reply = self._retry.run(lambda: _untraced(bound.invoke, lc))
-        text = strip_think(_message_text(reply))
+        if on_delta is None:
+            reply = self._retry.run(lambda: _untraced(bound.invoke, lc))
+            text = strip_think(_message_text(reply))
+        else:
+            reply, text = self._retry.run(lambda: self._stream_round(bound, lc, on_delta))
         if getattr(reply, "invalid_tool_calls", None):
             bad = reply.invalid_tool_calls[0]
             raise ModelCallError(
@@ -325,6 +334,36 @@ class OpenAIChatModel:
         if not calls and not text.strip():
             raise self._errors.empty()
         return ToolReply(content=text, tool_calls=calls)
+
+    def _stream_round(self, bound: Any, lc: list[Any], on_delta: Callable[[str], None]) -> tuple[Any, str]:
+        """A tool round streamed: text handed on as it arrives, the chunks summed into the whole
+        message (tool-call pieces joined by LangChain). Once text was handed on, a failure is
+        reported with it as ``partial`` and not retried: a retry would repeat it."""
+        chunks = cast(Generator[Any, None, None], bound.stream(lc))
+        think, whole, received = ThinkFilter(), None, []
+        try:
+            while (chunk := _untraced(next, chunks, None)) is not None:
+                whole = chunk if whole is None else whole + chunk
+                text = think.feed(_message_text(chunk))
+                if text:
+                    received.append(text)
+                    on_delta(text)
+        except ModelError:
+            raise
+        except Exception as err:  # noqa: BLE001 - the SDK boundary
+            if not received:
+                raise  # nothing shown yet: RetryPolicy may try again
+            raise self._errors.translate(err, partial="".join(received)) from None
+        finally:
+            _untraced(chunks.close)
+        tail = think.flush()
+        if tail:
+            received.append(tail)
+            on_delta(tail)
+        partial = "".join(received)
+        if whole is None or not whole.response_metadata.get("finish_reason"):
+            raise self._errors.cut_off(partial)  # no text yet: retried; with text: reported
+        return whole, partial
 
 
 # ---- construction and endpoint checks --------------------------------------------------------

@@ -7,7 +7,7 @@ that talks to an endpoint, and `assistant.testing.fakes` holds the in-process fa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field, model_validator
@@ -78,7 +78,16 @@ class ChatModel(Protocol):
 
     def complete(self, messages: list[ChatMessage]) -> str: ...
 
-    def complete_with_tools(self, messages: list[ChatMessage], tools: Sequence[ToolSpec | dict]) -> ToolReply: ...
+    def complete_with_tools(
+        self,
+        messages: list[ChatMessage],
+        tools: Sequence[ToolSpec | dict],
+        *,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> ToolReply:
+        """One round that may call tools. With ``on_delta`` the answer is streamed: each piece
+        of its text is handed on as it arrives (the tool calls come whole, in the reply)."""
+        ...
 
 
 def count_message_tokens(messages: Sequence[ChatMessage], encoding: str = "o200k_base") -> int:

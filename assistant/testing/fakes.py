@@ -90,7 +90,13 @@ class FakeChatModel:
             raise ModelCallError(f"模型“{self.name}”返回了空回答。请重试，或换用其他模型。", kind="empty")
         return text
 
-    def complete_with_tools(self, messages: list[ChatMessage], tools: Sequence[ToolSpec | dict]) -> ToolReply:
+    def complete_with_tools(
+        self,
+        messages: list[ChatMessage],
+        tools: Sequence[ToolSpec | dict],
+        *,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> ToolReply:
         specs = [
             t
             if isinstance(t, ToolSpec)
@@ -102,4 +108,8 @@ class FakeChatModel:
         item = self._take(messages)
         if isinstance(item, BaseException):
             raise item
-        return item if isinstance(item, ToolReply) else ToolReply(content=item)
+        reply = item if isinstance(item, ToolReply) else ToolReply(content=item)
+        if on_delta is not None:
+            for piece in self._chunks(reply.content):
+                on_delta(piece)
+        return reply

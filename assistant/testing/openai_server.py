@@ -58,6 +58,7 @@ from assistant.llm import OpenAIChatModel
 
 DEFAULT_MODELS = ["fake-model", "fake-embedding"]
 EMBEDDING_DIM = 64
+HELD_MAX_S = 30.0  # enqueue_held: a test that never releases its gate still ends
 
 ReplyKind = Literal["text", "error", "timeout", "cut", "stall", "empty", "tool_call"]
 
@@ -77,6 +78,7 @@ class Reply:
     clean_eof: bool = False  # "cut": end the HTTP body properly, just no finish/[DONE]
     tool_calls: list[dict] = field(default_factory=list)  # [{"id", "name", "arguments": dict}]
     finish_reason: str | None = None  # override ("length" to simulate a truncated answer)
+    gate: threading.Event | None = None  # "stall": pause until the test sets it (enqueue_held)
 
     @classmethod
     def coerce(cls, obj: Any) -> Reply:
@@ -294,6 +296,13 @@ class FakeOpenAIServer:
     def enqueue_stall(self, text: str, after_chars: int, seconds: float) -> None:
         """Stream `after_chars` characters, pause `seconds`, then the rest: a mid-stream timeout."""
         self.enqueue(Reply(kind="stall", text=text, after_chars=after_chars, stall_s=seconds))
+
+    def enqueue_held(self, text: str, after_chars: int) -> threading.Event:
+        """Stream `after_chars` characters, then hold the rest until the returned event is set:
+        a test sees the first part arrive while the answer is provably unfinished."""
+        gate = threading.Event()
+        self.enqueue(Reply(kind="stall", text=text, after_chars=after_chars, stall_s=HELD_MAX_S, gate=gate))
+        return gate
 
     def enqueue_empty(self) -> None:
         self.enqueue(Reply(kind="empty"))
@@ -637,7 +646,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
         for piece in pieces:
             if piece is None:
-                fake._wait(reply.stall_s)
+                if reply.gate is not None:  # held for the test; never longer than stall_s
+                    reply.gate.wait(reply.stall_s)
+                else:
+                    fake._wait(reply.stall_s)
                 if fake._stopping.is_set():
                     return
                 continue

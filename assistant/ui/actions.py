@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.check.reading import unit_class
 from assistant.core.errors import InputError, StoreError, Unchanged
 from assistant.core.figures import (
     COLUMNS,
@@ -23,6 +24,7 @@ from assistant.core.figures import (
     format_value,
     load_figures,
     parse_figure_rows,
+    split_scale,
     write_figures,
 )
 from assistant.core.resources import resource_dir
@@ -34,11 +36,16 @@ from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.engines import make_engine
 from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec, template_spec
 from assistant.export import export_docx, markdown_text
+from assistant.gongwen import PART_NAMES
 from assistant.kb.ingest import SkipFile, read_document, same_document
 from assistant.markup import prepare_import, save_import
+from assistant.materials import extract_text
+from assistant.materials.accept import accept_rows
 from assistant.materials.propose import NotesProposal, material_sentences, propose_notes
 from assistant.materials.rows import MaterialRow
+from assistant.workspace import chat
 from assistant.workspace.chat import ActionResult
+from assistant.workspace.outline import clean_notes
 from assistant.workspace.service import section_checker
 
 EXAMPLES = resource_dir("examples")
@@ -109,7 +116,21 @@ def ensure_sample_report(ws, settings: Settings) -> str | None:
     return ws.create_report(spec, figures)
 
 
-def create_from_template(ws, title: str, organisation: str, year: int, achievements: str = "") -> str:
+def create_from_template(
+    ws,
+    title: str,
+    organisation: str,
+    year: int,
+    achievements: str = "",
+    *,
+    intro: str = "",
+    problems: str = "",
+    plans: str = "",
+    closing: str = "",
+) -> str:
+    """A new report with the whole 年度工作汇报 outline: 导语, 一、 with one sub-section per
+    achievements line, 二、, 三、, 结束语, each with the notes given (all may stay empty and be
+    written later on the 提纲 page)."""
     title, organisation = title.strip(), organisation.strip()
     if not title:
         raise InputError("请填写报告标题。", field="标题")
@@ -117,9 +138,92 @@ def create_from_template(ws, title: str, organisation: str, year: int, achieveme
         raise InputError("请填写单位名称。", field="单位")
     if not 1949 <= int(year) <= 2100:
         raise InputError(f"年度“{year}”不合理。", field="年度")
-    notes = {"achievements": [line.strip() for line in achievements.splitlines() if line.strip()]}
+    notes = {
+        "achievements": [line.strip() for line in achievements.splitlines() if line.strip()],
+        "intro": intro,
+        "problems": problems,
+        "plans": plans,
+        "closing": closing,
+    }
     spec = template_spec(title, organisation, int(year), notes)
+    for section in spec.walk():  # the outline editor's rules: controls out, notes within bounds
+        section.notes = clean_notes(section.notes, section.id)
     return ws.create_report(spec, [])
+
+
+# --- outline ---------------------------------------------------------------------------
+
+
+@dataclass
+class OutlineRow:
+    """One section as the 提纲 page lists it."""
+
+    section: SectionSpec
+    depth: int  # 0 top level
+    heading: str  # "（二）新闻宣传", "导语", "（一）（标题待拟）"
+    frame: bool  # 导语 / 结束语: no title, no sub-sections
+    first: bool  # first among its siblings (no 上移)
+    last: bool  # last among its siblings (no 下移)
+
+
+def outline_rows(spec: ReportSpec) -> list[OutlineRow]:
+    """The outline in document order, each section with its number and place."""
+    out: list[OutlineRow] = []
+
+    def visit(items: list[SectionSpec], depth: int) -> None:
+        for k, sec in enumerate(items):
+            frame = depth == 0 and sec.part in ("intro", "closing")
+            heading = PART_NAMES[sec.part] if frame else spec.label(sec.id) + (sec.title or "（标题待拟）")
+            out.append(OutlineRow(sec, depth, heading, frame, k == 0, k == len(items) - 1))
+            visit(sec.children, depth + 1)
+
+    visit(spec.sections, 0)
+    return out
+
+
+def notes_figure_rows(ws, report_id: str, section_id: str) -> list[MaterialRow]:
+    """Numbers a section's notes state that the report's figures do not hold yet, as candidate
+    figure rows (the materials extraction: item from the clause, value, unit, the sentence).
+    Without a figure the drafter writes such a number as 【待补充】, so the page offers them."""
+    notes = ws.section_spec(report_id, section_id).notes
+    if not notes.strip():
+        return []
+    # A figure of the same value and unit class (11场 and 11次 are both counts) already holds it.
+    held = {(f.base_value, unit_class(f.base_unit)) for f in ws.figures(report_id)}
+    rows = extract_text(notes, source=f"章节 {section_id} 要点", year=ws.spec_year(report_id)).rows
+    out = []
+    for r in rows:
+        value, unit = split_scale(r.value, r.unit)
+        if (value, unit_class(unit)) not in held:
+            out.append(r)
+    return out
+
+
+def notes_numbers_missing(ws, report_id: str) -> dict[str, list[MaterialRow]]:
+    """Per section (outline order), the numbers its notes state that the figures lack."""
+    out = {}
+    for section in ws.spec(report_id).walk():
+        rows = notes_figure_rows(ws, report_id, section.id)
+        if rows:
+            out[section.id] = rows
+    return out
+
+
+def add_notes_figures(ws, report_id: str, section_id: str, rows: Sequence[MaterialRow]) -> list[Figure]:
+    """Add the ticked rows to the report's figures (an item already there gets the new value),
+    the new ones assigned to the section and listed among its figures (the 提纲 page shows
+    them); returns the figures added or changed."""
+    if not rows:
+        raise InputError("请先勾选要加入数据的数字。", field="数据")
+    before = {f.id: f for f in ws.figures(report_id)}
+    ticked = [r.model_copy(update={"conflict": None}) for r in rows]  # a person chose each one
+    merged = accept_rows(list(before.values()), ticked)
+    merged = [f.model_copy(update={"section": section_id}) if f.id not in before else f for f in merged]
+    ws.update_figures(report_id, merged)
+    changed = [f for f in merged if f.id not in before or before[f.id] != f]
+    listed = ws.section_spec(report_id, section_id).figures
+    ws.set_section_figures(report_id, section_id, [*listed, *(f.id for f in changed if f.id not in listed)])
+    return changed
 
 
 # --- drafting --------------------------------------------------------------------------
@@ -540,6 +644,43 @@ class ReportActions:
                 f"可发送“重写 {section_id}”按新数据重新起草。\n\n"
             )
         return ActionResult(head + explain_check(draft.text, check, figures))
+
+
+def chat_turn(
+    ws,
+    report_id: str,
+    prompt: str,
+    model,
+    doer: ReportActions,
+    *,
+    on_delta: Callable[[str], None] | None = None,
+) -> chat.ChatReply:
+    """One chat turn: the user's words saved, then answered. Without a model the fixed command
+    grammar; with one the model calls tools, except that a command the user typed (撤销, 数据 …,
+    重写 1.2) runs at once. ``on_delta`` gets the model's words and a regeneration's text as they
+    are written (the page streams them). Not a drafting choice: the actions draft with
+    make_engine(model)."""
+    history = ws.chat_history(report_id)
+    ws.add_chat(report_id, "user", prompt)
+    doer.on_delta = on_delta
+    typed = chat.typed_command(prompt)
+    if typed is not None and typed.kind == "help":
+        return chat.ChatReply(chat.help_text(model is not None))
+    if model is None or typed is not None:
+        return chat.offline_reply(prompt, doer)
+    outline = chat.outline_for_prompt([(s.section_id, s.title) for s in ws.sections(report_id)])
+    return chat.model_reply(
+        model, prompt, doer, outline=outline, history=[(e.role, e.text) for e in history], on_delta=on_delta
+    )
+
+
+def apply_proposal(
+    proposal: chat.Proposal, doer: ReportActions, *, on_delta: Callable[[str], None] | None = None
+) -> ActionResult:
+    """Run a change the model proposed and the user confirmed; a regeneration's text goes to
+    ``on_delta`` as it is written."""
+    doer.on_delta = on_delta
+    return chat.apply_proposal(proposal, doer)
 
 
 def explain_check(text: str, check, figures: Sequence) -> str:

@@ -16,6 +16,7 @@ OFFLINE_BANNER = "当前未配置模型，使用离线引擎"
 # An absolute path: st.switch_page resolves a relative one against app.py's folder, which in an
 # installed wheel is not the checkout's.
 SECTIONS_PAGE = Path(__file__).parent / "pages" / "sections.py"
+OUTLINE_PAGE = Path(__file__).parent / "pages" / "outline.py"
 log = logging.getLogger("huibao.ui")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -432,9 +432,11 @@ def model_reply(
     history: Sequence[tuple[str, str]] = (),
     outline: str = "",
     max_rounds: int = 3,
+    on_delta: Callable[[str], None] | None = None,
 ) -> ChatReply:
     """With a model: let it call TOOLS (possibly several rounds), run each call, and end with
-    its answer plus a plain list of what was actually done (the model's prose may omit it)."""
+    its answer plus a plain list of what was actually done (the model's prose may omit it).
+    With ``on_delta`` the model's words are handed on as they arrive (the page streams them)."""
     messages = [ChatMessage.system(SYSTEM_PROMPT + ("\n\n" + outline if outline else ""))]
     for role, said in list(history)[-10:]:
         messages.append(ChatMessage.user(said) if role == "user" else ChatMessage.assistant(_without_excerpts(said)))
@@ -443,7 +445,7 @@ def model_reply(
     proposed: list[Proposal] = []
     answer = ""
     for _ in range(max_rounds):
-        reply = model.complete_with_tools(messages, TOOLS)
+        reply = model.complete_with_tools(messages, TOOLS, on_delta=on_delta)
         if not reply.tool_calls:
             answer = reply.content.strip()
             break

@@ -19,6 +19,11 @@ command never has to remember them:
   step by saving each section's earlier text as a new version.
 * concurrent edits: a hand edit names the version it was made on; when another version was
   saved meanwhile it is refused with ``VersionConflict`` instead of silently winning.
+* the outline: one method per edit (add, remove, restore, move, retitle, notes, figures), the
+  tree rules in ``outline.py``; each edit is checked (``check_outline``) and saved in one
+  transaction, refused when the outline changed meanwhile. Removing a section keeps its
+  versions (restorable); moving or renaming one keeps its id and so its history. The current
+  report is read as the outline now places it (``as_outlined``: numbers, levels, titles).
 
 Reads and writes that involve no rule pass straight through to the store.
 """
@@ -28,6 +33,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Collection
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +45,11 @@ from assistant.core.errors import InputError, ModelError, StoreError, Unchanged
 from assistant.core.figures import Figure, figure_text
 from assistant.core.textio import strip_controls
 from assistant.drafting.drafts import ReportDraft, SectionDraft
-from assistant.drafting.spec import ReportSpec, SectionSpec
+from assistant.drafting.spec import RemovedSection, ReportSpec, SectionSpec
 from assistant.gongwen import sentences
+from assistant.workspace import outline
 from assistant.workspace.chat import Proposal
+from assistant.workspace.outline import MAX_NOTES_CHARS, MAX_TITLE_CHARS
 from assistant.workspace.store import (
     Author,
     BatchInfo,
@@ -62,8 +70,12 @@ __all__ = [
     "PlanItem",
     "StaleSection",
     "UndoResult",
+    "MAX_NOTES_CHARS",
+    "MAX_TITLE_CHARS",
     "VersionConflict",
     "Workspace",
+    "as_outlined",
+    "as_placed",
     "diff_segments",
     "find_stale",
     "section_checker",
@@ -71,8 +83,6 @@ __all__ = [
     "unified_diff",
 ]
 
-MAX_TITLE_CHARS = 200
-MAX_NOTES_CHARS = 5000  # a section's notes: what a drafter writes as 要点, not a whole material
 
 # drafter(section_spec, spec, figures) -> the new draft of that section. The drafting stage
 # (assistant.drafting.draft.draft_section with its model, knowledge base and settings bound).
@@ -190,6 +200,28 @@ def find_stale(basis: FigureBasis) -> list[StaleSection]:
         if reasons:
             out.append(StaleSection(section_id=sid, title=sec.title, locked=sec.locked, reasons=reasons))
     return out
+
+
+def as_placed(section: SectionDraft, spec: ReportSpec) -> SectionDraft:
+    """A section's current version as the outline now places it: a moved section's number and
+    level follow its place, a retitled one shows its new title (the version keeps what it was
+    drafted with). A section the outline does not list is left as saved."""
+    try:
+        outline_section = spec.get(section.section_id)
+    except KeyError:
+        return section
+    return section.model_copy(
+        update={
+            "level": spec.level(section.section_id),
+            "label": spec.label(section.section_id),
+            "title": outline_section.title or section.title,
+        }
+    )
+
+
+def as_outlined(draft: ReportDraft, spec: ReportSpec) -> ReportDraft:
+    """The report's current versions, each placed as the outline now says (``as_placed``)."""
+    return draft.model_copy(update={"sections": [as_placed(s, spec) for s in draft.sections]})
 
 
 def split_sentences(text: str) -> list[str]:
@@ -346,6 +378,111 @@ class Workspace:
     def sections(self, report_id: str) -> list[SectionInfo]:
         return self.store.sections(report_id)
 
+    # --- the outline editor: one method per edit, each one transaction -------------------------
+
+    def _save_outline(self, report_id: str, base: ReportSpec, spec: ReportSpec, frozen: Collection[str] = ()) -> None:
+        self.store.save_outline(report_id, spec, base=base, frozen=frozen)
+
+    def add_section(
+        self,
+        report_id: str,
+        *,
+        parent_id: str | None = None,
+        title: str | None = None,
+        notes: str = "",
+        index: int | None = None,
+        part: str | None = None,
+    ) -> str:
+        """Add a section to the outline (not drafted yet); returns its new id."""
+        base = self.store.spec(report_id)
+        taken = [s.section_id for s in self.store.sections(report_id)]
+        spec, section_id = outline.add_section(
+            base, parent_id=parent_id, title=title, notes=notes, index=index, part=part, taken=taken
+        )
+        self._save_outline(report_id, base, spec)
+        return section_id
+
+    def remove_section(self, report_id: str, section_id: str) -> list[str]:
+        """Take a section and its sub-sections out of the outline; their versions are kept and
+        ``restore_section`` brings them back. Refused when one of them is locked. Returns the
+        ids removed."""
+        base = self.store.spec(report_id)
+        when = datetime.now().astimezone().isoformat(timespec="seconds")
+        spec = outline.remove_section(base, section_id, when=when)
+        removed = outline.subtree_ids(spec.removed[-1].section)
+        self._save_outline(report_id, base, spec, frozen=removed)
+        return removed
+
+    def restore_section(self, report_id: str, section_id: str) -> None:
+        """Put a removed section back where it stood, with every version it had."""
+        base = self.store.spec(report_id)
+        self._save_outline(report_id, base, outline.restore_section(base, section_id))
+
+    def removed_sections(self, report_id: str) -> list[RemovedSection]:
+        return list(self.store.spec(report_id).removed)
+
+    def move_section(self, report_id: str, section_id: str, *, parent_id: str | None, index: int) -> None:
+        """Move a section (with its sub-sections) under ``parent_id`` at ``index``; it keeps its
+        id and its versions, its number follows its new place. Refused when it is locked."""
+        base = self.store.spec(report_id)
+        spec = outline.move_section(base, section_id, parent_id=parent_id, index=index)
+        self._save_outline(report_id, base, spec, frozen=[section_id])
+
+    def shift_section(self, report_id: str, section_id: str, by: int) -> None:
+        """Move a section ``by`` places among its siblings (-1 up, 1 down)."""
+        base = self.store.spec(report_id)
+        self._save_outline(report_id, base, outline.shift_section(base, section_id, by), frozen=[section_id])
+
+    def retitle_section(self, report_id: str, section_id: str, title: str | None) -> str | None:
+        """A new heading for a section (empty: the drafter proposes one); returns it as saved.
+        Refused when the section is locked."""
+        base = self.store.spec(report_id)
+        spec = outline.retitle_section(base, section_id, title)
+        self._save_outline(report_id, base, spec, frozen=[section_id])
+        return spec.get(section_id).title
+
+    def set_notes(self, report_id: str, section_id: str, notes: str) -> str:
+        """Replace a section's notes (要点); returns them as saved."""
+        base = self.store.spec(report_id)
+        spec = outline.set_notes(base, section_id, notes)
+        self._save_outline(report_id, base, spec)
+        return spec.get(section_id).notes
+
+    def edit_section(
+        self,
+        report_id: str,
+        section_id: str,
+        *,
+        title: str | None = None,
+        notes: str | None = None,
+        figure_ids: Collection[str] | None = None,
+    ) -> SectionSpec:
+        """A section's title, notes and figures as one change (the outline page's 保存): all of
+        them saved or none. ``None`` leaves a field as it is; an empty title lets the drafter
+        propose one. A new title is refused on a locked section."""
+        base = self.store.spec(report_id)
+        spec = base
+        frozen: list[str] = []
+        if title is not None and outline.clean_title(title) != outline.find(base, section_id).title:
+            spec = outline.retitle_section(spec, section_id, title)
+            frozen.append(section_id)
+        if notes is not None:
+            spec = outline.set_notes(spec, section_id, notes)
+        if figure_ids is not None:
+            known = {f.id for f in self.store.figures(report_id)}
+            spec = outline.set_figures(spec, section_id, figure_ids, known)
+        if spec is not base:
+            self._save_outline(report_id, base, spec, frozen=frozen)
+        return spec.get(section_id)
+
+    def set_section_figures(self, report_id: str, section_id: str, figure_ids: Collection[str]) -> list[str]:
+        """The figures a section is to state; each must be one of the report's figures."""
+        base = self.store.spec(report_id)
+        known = {f.id for f in self.store.figures(report_id)}
+        spec = outline.set_figures(base, section_id, figure_ids, known)
+        self._save_outline(report_id, base, spec)
+        return list(spec.get(section_id).figures)
+
     def spec_year(self, report_id: str) -> int:
         return self.store.spec_year(report_id)
 
@@ -369,12 +506,13 @@ class Workspace:
     # --- versions -----------------------------------------------------------------------------
 
     def current(self, report_id: str) -> ReportDraft:
-        """The report as it stands: the current version of each section, in outline order."""
-        return self.store.current(report_id)
+        """The report as it stands: the current version of each section, in outline order,
+        numbered and titled as the outline now says (``as_outlined``)."""
+        return as_outlined(self.store.current(report_id), self.store.spec(report_id))
 
     def section(self, report_id: str, section_id: str) -> SectionDraft:
-        """The current version of one section."""
-        return self.store.section(report_id, section_id)
+        """The current version of one section, placed as the outline now says."""
+        return as_placed(self.store.section(report_id, section_id), self.store.spec(report_id))
 
     def get_version(self, report_id: str, section_id: str, version: int) -> SectionDraft:
         return self.store.get_version(report_id, section_id, version)

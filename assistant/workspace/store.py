@@ -28,6 +28,12 @@ Durability and concurrency:
   nothing that was saved.
 * A file written by a newer huibao is refused before anything is written to it; an older
   one is copied to ``<name>.v<N>.bak`` before it is migrated.
+
+The outline (``reports.spec_json``) and the ``sections`` rows move together: ``save_outline``
+writes a changed outline and, in the same transaction, gives every section its place
+(``position``, ``level``). A section removed from the outline keeps its row and every version;
+its ``position`` is ``REMOVED`` (-1), so listings, the current report and staleness skip it,
+and the outline's ``removed`` list says where it stood, so that it can be restored.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec, check_outline
 
 SCHEMA_VERSION = 5
+REMOVED = -1  # sections.position of a section taken out of the outline (kept, restorable)
 BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
 
 Author = Literal["model", "offline", "hand", "revert", "import"]
@@ -506,7 +513,8 @@ class Store:
             ids = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT section_id FROM sections WHERE report_id = ? ORDER BY position", (report_id,)
+                    "SELECT section_id FROM sections WHERE report_id = ? AND position >= 0 ORDER BY position",
+                    (report_id,),
                 )
             ]
             raise StoreError(f"汇报“{report_id}”中没有编号为“{section_id}”的章节。可用的章节编号：{_brief(ids, 30)}。")
@@ -531,7 +539,15 @@ class Store:
             )
         return row
 
+    def _refuse_removed(self, sec: sqlite3.Row) -> None:
+        if sec["position"] == REMOVED:
+            raise StoreError(
+                f"章节“{sec['section_id']}”（{sec['title'] or '无标题'}）已从提纲中移除（全部版本保留），"
+                "不能修改；请先在“提纲”页恢复它。"
+            )
+
     def _refuse_locked(self, sec: sqlite3.Row) -> None:
+        self._refuse_removed(sec)
         if sec["locked"]:
             raise StoreError(
                 f"章节“{sec['section_id']}”（{sec['title'] or '无标题'}）已锁定，不能生成或修改新版本。"
@@ -604,7 +620,7 @@ class Store:
         where = "r.deleted_at IS NOT NULL" if deleted else "r.deleted_at IS NULL"
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT r.*, (SELECT COUNT(*) FROM sections s WHERE s.report_id = r.id) AS n"
+                "SELECT r.*, (SELECT COUNT(*) FROM sections s WHERE s.report_id = r.id AND s.position >= 0) AS n"
                 f" FROM reports r WHERE {where} ORDER BY r.updated DESC, r.id"
             ).fetchall()
             out = [
@@ -651,6 +667,70 @@ class Store:
                 (spec.model_dump_json(), self._clock(), report_id),
             )
 
+    def save_outline(self, report_id: str, spec: ReportSpec, *, base: ReportSpec, frozen: Collection[str] = ()) -> None:
+        """Write a changed outline (the service builds it: a section added, removed, moved,
+        retitled, its notes or figures changed) and place every section, in one transaction.
+
+        Refused, with nothing written, when the outline saved meanwhile is not ``base`` (another
+        window changed it), when the outline is out of bounds (``check_outline``), or when a
+        section in ``frozen`` (one whose title or place in the report the change touches) is
+        locked, checked under the write lock. No version is written or deleted: a removed
+        section keeps its row and versions at position ``REMOVED``.
+        """
+        check_outline(spec)
+        with self._write() as conn:
+            row = self._report_row(conn, report_id)
+            saved = ReportSpec.model_validate_json(row["spec_json"])
+            if saved.model_dump_json() != base.model_dump_json():
+                raise StoreError("提纲刚被修改过（可能在另一个窗口），请刷新页面后再试；本次未保存。")
+            for section_id in frozen:
+                sec = conn.execute(
+                    "SELECT * FROM sections WHERE report_id = ? AND section_id = ?", (report_id, section_id)
+                ).fetchone()
+                if sec is not None and sec["locked"]:
+                    raise StoreError(
+                        f"章节“{section_id}”（{sec['title'] or '无标题'}）已锁定，提纲中的这项修改未保存；"
+                        "请先在“章节”页解锁。"
+                    )
+            self._place_sections(conn, report_id, spec)
+            conn.execute(
+                "UPDATE reports SET spec_json = ?, updated = ? WHERE id = ?",
+                (spec.model_dump_json(), self._clock(), report_id),
+            )
+
+    def _place_sections(self, conn: sqlite3.Connection, report_id: str, spec: ReportSpec) -> None:
+        """Each outline section at its place (a new one gets its row); a removed one at REMOVED;
+        a row the outline never listed stays after the others, as ``_insert_version`` put it."""
+        rows = conn.execute(
+            "SELECT section_id, position FROM sections WHERE report_id = ? ORDER BY position", (report_id,)
+        ).fetchall()
+        known = {r["section_id"] for r in rows}
+        live = list(_walk_levels(spec.sections))
+        removed = {s.id for r in spec.removed for s in _subtree(r.section)}
+        for position, (sec, level) in enumerate(live):
+            if sec.id in known:
+                conn.execute(
+                    "UPDATE sections SET position = ?, level = ?, title = COALESCE(NULLIF(?, ''), title)"
+                    " WHERE report_id = ? AND section_id = ?",
+                    (position, level, sec.title or "", report_id, sec.id),
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO sections(report_id, section_id, title, level, position) VALUES (?, ?, ?, ?, ?)",
+                    (report_id, sec.id, sec.title or "", level, position),
+                )
+        live_ids = {sec.id for sec, _ in live}
+        position = len(live)
+        for r in rows:
+            if r["section_id"] in live_ids:
+                continue
+            place = REMOVED if r["section_id"] in removed else position
+            position += place != REMOVED
+            conn.execute(
+                "UPDATE sections SET position = ? WHERE report_id = ? AND section_id = ?",
+                (place, report_id, r["section_id"]),
+            )
+
     def delete(self, report_id: str) -> None:
         """Move the report to the 回收站: it stays in the file, with every version, until restored."""
         with self._write() as conn:
@@ -685,7 +765,7 @@ class Store:
             rows = conn.execute(
                 "SELECT s.*, (SELECT COUNT(*) FROM versions v WHERE v.report_id = s.report_id"
                 " AND v.section_id = s.section_id) AS n FROM sections s WHERE s.report_id = ?"
-                " ORDER BY s.position",
+                " AND s.position >= 0 ORDER BY s.position",
                 (report_id,),
             ).fetchall()
         return [
@@ -773,6 +853,8 @@ class Store:
                 row = conn.execute(
                     "SELECT * FROM sections WHERE report_id = ? AND section_id = ?", (report_id, sec.section_id)
                 ).fetchone()
+                if row is not None and row["position"] == REMOVED:
+                    continue  # drafted from an outline that still had it; it stays removed
                 if row is not None and row["locked"]:
                     if skip_locked:
                         continue
@@ -864,6 +946,9 @@ class Store:
             skipped: dict[str, str] = {}
             for section_id, version in info.versions.items():
                 sec = self._section_row(conn, report_id, section_id)
+                if sec["position"] == REMOVED:
+                    skipped[section_id] = "已从提纲中移除，保持不变"
+                    continue
                 if sec["current_version"] != version:
                     skipped[section_id] = f"之后又保存了第 {sec['current_version']} 版，保持不变"
                     continue
@@ -1034,7 +1119,7 @@ class Store:
             rows = conn.execute(
                 "SELECT v.draft_json FROM sections s JOIN versions v ON v.report_id = s.report_id"
                 " AND v.section_id = s.section_id AND v.version = s.current_version"
-                " WHERE s.report_id = ? ORDER BY s.position",
+                " WHERE s.report_id = ? AND s.position >= 0 ORDER BY s.position",
                 (report_id,),
             ).fetchall()
         sections = [SectionDraft.model_validate_json(r[0]) for r in rows]
@@ -1104,7 +1189,7 @@ class Store:
 
     def lock(self, report_id: str, section_id: str, locked: bool = True) -> None:
         with self._write() as conn:
-            self._section_row(conn, report_id, section_id)
+            self._refuse_removed(self._section_row(conn, report_id, section_id))
             conn.execute(
                 "UPDATE sections SET locked = ? WHERE report_id = ? AND section_id = ?",
                 (int(locked), report_id, section_id),
@@ -1137,7 +1222,7 @@ class Store:
                 "SELECT s.section_id, s.title, s.locked, v.snapshot_id, v.figures_json"
                 " FROM sections s JOIN versions v ON v.report_id = s.report_id"
                 " AND v.section_id = s.section_id AND v.version = s.current_version"
-                " WHERE s.report_id = ? ORDER BY s.position",
+                " WHERE s.report_id = ? AND s.position >= 0 ORDER BY s.position",
                 (report_id,),
             ).fetchall()
         newest_id = max(snaps)
@@ -1358,6 +1443,12 @@ def _stored_figure(data: dict) -> Figure:
                 fixed[key] = fallback
         fixed.pop("base_last_year", None)
         return Figure.model_validate(fixed)
+
+
+def _subtree(section: SectionSpec) -> Iterator[SectionSpec]:
+    yield section
+    for child in section.children:
+        yield from _subtree(child)
 
 
 def _walk_levels(sections: list[SectionSpec], depth: int = 0) -> Iterator[tuple[SectionSpec, int]]:

@@ -8,6 +8,7 @@ from assistant.core.errors import HuibaoError
 from assistant.ui import actions
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import current_model, drafting_knowledge_base, open_workspace, session
+from assistant.ui.streaming import StreamedCall
 from assistant.workspace import chat
 
 PLACEHOLDER = "输入要求，如：重写 1.2 更精炼 ／ 数据 新闻发布会 10 ／ 查找 新媒体 ／ 解释 1.2 ／ 撤销"
@@ -48,39 +49,24 @@ def render() -> None:
         st.markdown(prompt)
 
     with st.chat_message("assistant"):
+        doer = actions.ReportActions(
+            ws,
+            report_id,
+            sess.settings,
+            model,
+            lambda: drafting_knowledge_base(sess.settings),
+            undo_stack=sess.chat_undo.setdefault(report_id, []),
+        )
+        # The turn runs in a worker thread; the model's words and a regeneration's text come
+        # back through `emit` and are written here as they arrive.
+        call = StreamedCall(lambda emit: actions.chat_turn(ws, report_id, prompt, model, doer, on_delta=emit))
+        slot = st.empty()
         try:
-            ws.add_chat(report_id, "user", prompt)
-            streamed = st.empty()
-            written: list[str] = []
-
-            def show(delta: str) -> None:  # a regeneration's text as it is written
-                written.append(delta)
-                streamed.markdown("".join(written))
-
-            doer = actions.ReportActions(
-                ws,
-                report_id,
-                sess.settings,
-                model,
-                lambda: drafting_knowledge_base(sess.settings),
-                on_delta=show,
-                undo_stack=sess.chat_undo.setdefault(report_id, []),
-            )
-            typed = chat.typed_command(prompt)
-            with st.spinner("正在处理…"):
-                # Not a drafting choice (the actions draft with make_engine(model)): without a
-                # model the chat reads its fixed command grammar, with one the model calls tools;
-                # a command the user typed (撤销, 数据 …, 重写 1.2) runs at once either way.
-                if typed is not None and typed.kind == "help":
-                    reply = chat.ChatReply(chat.help_text(model is not None))
-                elif model is None or typed is not None:
-                    reply = chat.offline_reply(prompt, doer)
-                else:
-                    outline = chat.outline_for_prompt([(s.section_id, s.title) for s in ws.sections(report_id)])
-                    reply = chat.model_reply(
-                        model, prompt, doer, outline=outline, history=[(e.role, e.text) for e in history]
-                    )
+            with slot.container():
+                st.caption("正在处理…")
+                st.write_stream(call)
         except HuibaoError as err:
+            slot.empty()
             text = f"出错了：{err}"
             st.error(text)
             try:
@@ -88,7 +74,8 @@ def render() -> None:
             except HuibaoError:
                 pass
             return
-        streamed.empty()
+        slot.empty()
+        reply = call.result
         st.markdown(reply.text)
         ws.add_chat(report_id, "assistant", reply.text)
         if reply.changed:
@@ -114,11 +101,16 @@ def _show_proposal(pid: int, proposal: chat.Proposal, ws, report_id: str, sess, 
                     lambda: drafting_knowledge_base(sess.settings),
                     undo_stack=sess.chat_undo.setdefault(report_id, []),
                 )
+                call = StreamedCall(lambda emit: actions.apply_proposal(proposal, doer, on_delta=emit))
+                slot = st.empty()
                 try:
-                    with st.spinner("正在处理…"):
-                        result = chat.apply_proposal(proposal, doer)
+                    with slot.container():  # a regeneration's text as it is written
+                        st.caption("正在处理…")
+                        st.write_stream(call)
+                    result = call.result
                 except HuibaoError as err:
                     result = chat.ActionResult(f"未能完成：{err}")
+                slot.empty()
                 ws.add_chat(report_id, "assistant", result.message)
             st.rerun()
         if right.button("取消", key=f"chat.cancel.{pid}"):

@@ -9,7 +9,7 @@ import streamlit as st
 from assistant.core.errors import HuibaoError
 from assistant.core.figures import Figure, format_value
 from assistant.ui import actions
-from assistant.ui.shell import SECTIONS_PAGE, require_report, show_notices
+from assistant.ui.shell import OUTLINE_PAGE, SECTIONS_PAGE, require_report, show_notices
 from assistant.ui.state import ConfirmWhole, UiSession, open_workspace, session
 from assistant.workspace.service import Workspace
 
@@ -90,6 +90,17 @@ def render() -> None:
     if cols[1].button("放弃修改", key="figures.reset"):
         sess.figures_generation += 1
         st.rerun()
+
+    missing = actions.notes_numbers_missing(ws, report_id)
+    if missing:
+        count = sum(len(rows) for rows in missing.values())
+        with st.container(border=True, key="figures-notes-numbers"):
+            st.warning(
+                f"章节 {'、'.join(missing)} 的要点中有 {count} 个数字还不在数据中，起草时会写成【待补充】："
+                + "；".join(f"{r.item} {r.value:g}{r.unit}" for rows in missing.values() for r in rows[:3])
+                + "。可在上表中填写，或到“提纲”页勾选加入。"
+            )
+            st.page_link(OUTLINE_PAGE, label="到“提纲”页勾选加入", icon=":material/account_tree:")
 
     stale = [s for s in ws.stale_report(report_id)]
     if stale:

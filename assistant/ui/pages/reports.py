@@ -9,7 +9,7 @@ import streamlit as st
 
 from assistant.core.errors import HuibaoError
 from assistant.ui import actions
-from assistant.ui.shell import SECTIONS_PAGE, show_notices
+from assistant.ui.shell import OUTLINE_PAGE, SECTIONS_PAGE, show_notices
 from assistant.ui.state import UiSession, open_workspace, session
 
 # --- callbacks ------------------------------------------------------------------------------
@@ -89,23 +89,40 @@ def render() -> None:
 
     st.subheader("新建报告")
     st.caption(
-        "按内置的年度工作汇报模板新建：导语；一、工作做法及成效；二、存在的问题及改进措施；三、下一年工作打算；结束语。"
+        "按内置的年度工作汇报模板新建：导语；一、工作做法及成效（每条成效要点一个小节）；二、存在的问题及改进措施；"
+        "三、下一年工作打算；结束语。要点都可以先不填，新建后在“提纲”页补写、增删和调整章节。"
     )
     with st.form("new-report", clear_on_submit=False):
         title = st.text_input("标题", placeholder="如：某某局2026年度工作汇报")
         organisation = st.text_input("单位", placeholder="如：某某市某某局")
         year = st.number_input("年度", min_value=1949, max_value=2100, step=1, value=datetime.date.today().year)
-        achievements = st.text_area("主要工作要点（每行一项，每项成为“一、”下的一个小节，可不填）", height=120)
+        intro = st.text_area("导语要点（可不填）", height=68, key="new-report.intro")
+        achievements = st.text_area(
+            "主要工作要点（每行一项，每项成为“一、”下的一个小节，可不填）", height=120, key="new-report.achievements"
+        )
+        problems = st.text_area("存在的问题要点（可不填）", height=68, key="new-report.problems")
+        plans = st.text_area("下一年工作打算要点（可不填）", height=68, key="new-report.plans")
+        closing = st.text_area("结束语要点（可不填）", height=68, key="new-report.closing")
         submitted = st.form_submit_button("新建", type="primary")
     if submitted:
         try:
-            report_id = actions.create_from_template(ws, title, organisation, int(year), achievements)
+            report_id = actions.create_from_template(
+                ws,
+                title,
+                organisation,
+                int(year),
+                achievements,
+                intro=intro,
+                problems=problems,
+                plans=plans,
+                closing=closing,
+            )
         except HuibaoError as err:
             st.error(str(err))
         else:
             sess.report_id = report_id
-            sess.notify("success", f"已新建报告“{title.strip()}”。")
-            st.switch_page(SECTIONS_PAGE)
+            sess.notify("success", f"已新建报告“{title.strip()}”，请在下面补写和调整提纲，再到“章节”页起草。")
+            st.switch_page(OUTLINE_PAGE)
 
     deleted = actions.list_reports(ws, deleted=True)
     st.subheader(f"回收站（{len(deleted)} 份）", anchor="trash")
