@@ -10,6 +10,8 @@ more than one kind of informal text (so that topic words of one kind, 外卖 or 
   informal  reviews     SophonPlus/ChineseNlpCorpus: waimai_10k.csv, ChnSentiCorp_htl_all.csv,
                         online_shopping_10_cats.csv (food delivery, hotel and shop reviews)
             subtitles   aceimnorstuvwxz/dgk_lost_conv: the Chinese subtitle dialogue (*.conv)
+            sms         candlewill/Dialog_Corpus: the NUS SMS corpus's Chinese messages (mainland
+                        ones: messages with traditional-only characters, mostly Cantonese, are left out)
             chat        502ping/RetrievalBased_Chatbot: data_Q.txt (chatbot prompts people typed)
   formal    news        zjy-ucas/ChineseNER: data/example.dev + example.test (People's Daily, 1998)
             office      this project's knowledge/ (past reports, policies: 公文 written for the demo)
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import logging
 import math
 import re
@@ -71,6 +74,14 @@ SOURCES = {
             "lost.conv",
         ),
     ],
+    "sms": [
+        (
+            "candlewill/Dialog_Corpus",
+            "a263af977a83a243d5e8e60b5ba9696e0e6347fa",
+            "smsCorpus_zh_xml_2015.03.09.zip (NUS SMS Corpus, Chinese part; unzipped)",
+            "smsCorpus_zh_2015.03.09.xml",
+        ),
+    ],
     "chat": [
         ("502ping/RetrievalBased_Chatbot", "07a1eaae0683dd0f6b31682ab2cf2c6c6733b413", "data_Q.txt", "chat_q.txt"),
     ],
@@ -87,7 +98,7 @@ CHARS_PER_KIND = 600_000  # enough for stable counts; keeps the run under a minu
 # Parts of speech (jieba's dictionary tags) that carry register rather than topic; "new" is a word
 # jieba's HMM joined that its dictionary lacks (靠谱, 给力).
 KEEP_POS = {"d", "v", "a", "ad", "vd", "r", "l", "i", "y", "e", "z", "c", "u", "an", "o", "vi", "vq", "new"}
-MIN_KINDS = 6  # a register word is used whatever the topic: in this many informal kinds (of 14)
+MIN_KINDS = 6  # a register word is used whatever the topic: in this many informal kinds (of 15)
 MIN_COUNT = 2  # occurrences that make a word "used" in a kind
 MIN_RATIO = 15.0  # (informal rate per million + 1) / (formal rate per million + 1)
 MAX_FORMAL_PER_MILLION = 6.0
@@ -95,6 +106,8 @@ MAX_FORMAL_PER_MILLION = 6.0
 # most informal kinds: no formal reading to mistake it for.
 ERROR_MIN_KINDS = 10
 REVIEW = ROOT / "evals" / "register" / "lexicon_review.yaml"
+# Characters only traditional script uses (們 個 說 這 會 …): such SMS messages are mostly Cantonese.
+TRADITIONAL = re.compile("[們個說這會來時麼為對還過嗎黎喇咗係唔嘅佢冇啲睇]")
 HAN = re.compile(r"^[\u4e00-\u9fff]{2,5}$")
 
 
@@ -104,7 +117,7 @@ def held_back(text: str) -> bool:
 
 
 def documents(corpora: Path) -> tuple[dict[str, list[str]], list[str]]:
-    """Informal documents by kind (each review topic, subtitles, chat) and the formal documents."""
+    """Informal documents by kind (each review topic, subtitles, SMS, chat) and the formal documents."""
     kinds: dict[str, list[str]] = {}
     for name in ("waimai.csv", "hotel.csv", "online_shopping_10_cats.csv"):
         with (corpora / name).open(encoding="utf-8-sig") as f:
@@ -120,6 +133,8 @@ def documents(corpora: Path) -> tuple[dict[str, list[str]], list[str]]:
         elif line.startswith("M "):
             turn.append(line[2:].strip())
     kinds["chat"] = [line.strip().replace(" ", "") for line in (corpora / "chat_q.txt").open(encoding="utf-8-sig")]
+    sms = (corpora / "smsCorpus_zh_2015.03.09.xml").read_text(encoding="utf-8")
+    kinds["sms"] = [html.unescape(m) for m in re.findall(r"<text>([^<]*)</text>", sms) if not TRADITIONAL.search(m)]
     kinds = {k: [d for d in v if d and not held_back(d)] for k, v in kinds.items()}
     formal = (corpora / "pd.txt").read_text(encoding="utf-8").splitlines()
     formal += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "knowledge").rglob("*.md"))]
@@ -201,7 +216,7 @@ def write(result: dict) -> None:
         "# A word is here when, as a jieba word (HMM on) of a register-bearing part of speech, it is",
         f"# at least {MIN_RATIO:g} times more frequent (per million characters, +1 smoothed) in informal text than in",
         f"# formal text (at most {MAX_FORMAL_PER_MILLION:g} per million there), and used ({MIN_COUNT}+ times) in {MIN_KINDS} or more of the",
-        "# 14 informal kinds (12 review topics, subtitles, chat): a register word is used whatever the topic.",
+        "# 15 informal kinds (12 review topics, subtitles, SMS, chat): a register word is used whatever the topic.",
         "# Sources (repository, commit, file):",
     ]
     for g, rows in SOURCES.items():
