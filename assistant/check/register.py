@@ -86,15 +86,15 @@ _GENERIC = {
 
 
 @lru_cache(maxsize=1)
-def spoken_lexicon() -> tuple[dict[str, RegisterRule], re.Pattern | None]:
-    """The derived spoken lexicon (rules/register_lexicon.yaml) as rules by word, and one pattern
-    that finds every word (longest first, overlapping starts allowed)."""
+def spoken_lexicon() -> dict[str, tuple[tuple[str, RegisterRule], ...]]:
+    """The derived spoken lexicon (rules/register_lexicon.yaml): (word, rule) pairs by first
+    character, longest word first."""
     data = load_rules("register_lexicon.yaml")
     classes = load_rules("register.yaml")["classes"]
-    rules: dict[str, RegisterRule] = {}
+    by_first: dict[str, list[tuple[str, RegisterRule]]] = {}
     for e in data["words"]:
         word, cls = e["word"], e["class"]
-        rules[word] = RegisterRule(
+        rule = RegisterRule(
             rule=cls,
             name=classes[cls]["name"],
             severity=e["severity"],
@@ -102,10 +102,8 @@ def spoken_lexicon() -> tuple[dict[str, RegisterRule], re.Pattern | None]:
             suggestion=e.get("suggestion") or _GENERIC[cls],
             message=f"口语“{{w}}”（{classes[cls]['name']}：多见于聊天、评论和对白，公文中罕见），汇报宜用书面语",
         )
-    if not rules:
-        return rules, None
-    alternatives = "|".join(re.escape(w) for w in sorted(rules, key=len, reverse=True))
-    return rules, re.compile(f"(?=({alternatives}))")
+        by_first.setdefault(word[0], []).append((word, rule))
+    return {c: tuple(sorted(ws, key=lambda x: -len(x[0]))) for c, ws in by_first.items()}
 
 
 def _word_bounds(text: str, start: int, end: int, cache: dict[tuple[int, int], set[int]]) -> bool:
@@ -152,17 +150,14 @@ def _next_word_is(
 
 
 def _lexicon_matches(text: str) -> list[tuple[RegisterRule, int, int]]:
-    rules, rx = spoken_lexicon()
-    if rx is None:
-        return []
+    """Lexicon words in `text` that stand as whole jieba words (the longest at each position)."""
+    lexicon = spoken_lexicon()
     out: list[tuple[RegisterRule, int, int]] = []
     cache: dict[tuple[int, int], set[int]] = {}
-    for m in rx.finditer(text):
-        start = m.start(1)
-        # the longest word starting here that stands as whole words
-        for word in sorted((w for w in rules if text.startswith(w, start)), key=len, reverse=True):
-            if _word_bounds(text, start, start + len(word), cache):
-                out.append((rules[word], start, start + len(word)))
+    for start, ch in enumerate(text):
+        for word, rule in lexicon.get(ch, ()):
+            if text.startswith(word, start) and _word_bounds(text, start, start + len(word), cache):
+                out.append((rule, start, start + len(word)))
                 break
     return out
 
