@@ -16,8 +16,15 @@ more than one kind of informal text (so that topic words of one kind, 外卖 or 
   formal    news        zjy-ucas/ChineseNER: data/example.dev + example.test (People's Daily, 1998)
             office      this project's knowledge/ (past reports, policies: 公文 written for the demo)
 
-The corpora are not in the repository (third-party data, ~25 MB); get them with git from the
-commits in SOURCES and put the files named there into CORPORA_DIR. One document in five of each
+The corpora are not in the repository (third-party data, ~45 MB); get them with git from the
+commits in SOURCES and put the files named there (the last field) into CORPORA_DIR:
+  waimai.csv, hotel.csv          the CSV files as they are
+  online_shopping_10_cats.csv    unzip online_shopping_10_cats.zip
+  lost.conv                      every all/*.conv file of dgk_lost_conv, concatenated
+  smsCorpus_zh_2015.03.09.xml    unzip smsCorpus_zh_xml_2015.03.09.zip
+  chat_q.txt                     data_Q.txt as it is
+  pd.txt                         example.dev then example.test: the first column of each line
+                                 joined, one sentence a line (blank lines end a sentence) One document in five of each
 informal corpus (by a hash of its text) is held back and never counted: evals/register/dev2.yaml
 takes its spoken units from that fifth. evals/style/ and evals/register/published.yaml (the
 false-alarm sets) and evals/grounding/ are not read, so the false alarms measured there stay honest.
