@@ -82,6 +82,19 @@ SPOKEN = [
     ("这两个数还要和省里、市委办核对。", "R4", "还要和省里、市委办核对"),
     ("全年开展活动1240场TODO。", "R4", "TODO"),
     ("新建阵地18个（请财政局补充投入）。", "R4", "（请财政局补充投入）"),
+    # the derived lexicon (rules/register_lexicon.yaml) and the classes built by grammar: words no
+    # hand-written pattern names
+    ("整改成效真心不容易。", "R1", "真心"),
+    ("窗口服务还行，群众没什么意见。", "R1", "还行"),
+    ("宣传效果很给力。", "R1", "给力"),
+    ("热线办理超级快。", "R1", "超级"),
+    ("审批速度巨慢。", "R1", "巨"),
+    ("增幅高得不得了。", "R1", "得不得了"),
+    ("服务站的小哥们很辛苦。", "R2", "小哥"),
+    ("地方税收收入大概8.79亿元左右。", "R3", "大概8.79亿元左右"),
+    ("有关营商环境的提案就11件。", "R3", "就11件"),
+    ("立案率还不知道。", "R4", "还不知道"),
+    ("第三产业增加值这个一会儿跟统计局对下。", "R4", "跟统计局对下"),
 ]
 
 
@@ -124,12 +137,24 @@ FORMAL = [
     # with 儿, a doubled-looking pair across two words, 不确定 as a description
     "支持这些行业企业挺得住、过难关、有奔头。首儿所附属儿童医院项目已取得施工许可。",
     "积极支持纪委监委监督执纪问责。外部环境更趋复杂严峻和不确定，不确定难预料因素增多。",
+    # a lexicon word inside a longer formal word, 好 as a verb's complement, 专精特新, 老旧, 大概率
+    "真心实意为群众办实事，落实好新修订的个人所得税法，用好普惠小微贷款支持工具。",
+    "促进专精特新中小企业发展，改造老旧小区175个，大概率事件要提前防范。",
 ]
 
 
 @pytest.mark.parametrize("text", FORMAL)
 def test_formal_look_alikes_are_not_flagged(text):
     assert register_hits(text) == []
+
+
+def test_the_derived_lexicon_is_words_not_substrings_and_an_office_can_accept_one(tmp_path, monkeypatch):
+    assert ("R1", "error", "真心") in register_hits("这项工作真心不容易。")
+    assert register_hits("真心实意为群众办实事。") == []
+    terms = tmp_path / "terms.yaml"
+    terms.write_text("允许用语:\n  - 给力\n", encoding="utf-8")
+    monkeypatch.setenv("HUIBAO_TERMS", str(terms))
+    assert [f for f in lint_style("宣传效果很给力。", scope="section") if f.rule.startswith("R")] == []
 
 
 def test_quoted_speech_and_titles_are_not_register_leftovers():

@@ -11,6 +11,12 @@ finding. Four classes, one rule id each:
 (*) the class default; an entry whose wording has formal look-alikes is a warning (发稿, 估计)
 and an R3 entry with no formal reading is an error (那一块, 一大半): the YAML says which.
 
+Besides the hand-written patterns, R1 and R2 read a spoken lexicon derived from corpora
+(rules/register_lexicon.yaml, written by scripts/derive_register_lexicon.py: words far more
+frequent in reviews, subtitles and chat than in formal prose, across many topics). A lexicon word
+is a finding only where jieba's segmentation of its clause has it as whole words (真心 in
+真心不容易, not in 真心实意), so formal compounds that contain it are not read as it.
+
 Not findings: text inside “” quotes and 《》 titles (R1–R3: quoted speech and names may be
 spoken), anything inside a 【待补充：…】/【待核实：…】 placeholder (the official markers; any other
 【…】 note is checked like the text around it), and any wording the office accepts in its terms
@@ -28,6 +34,7 @@ from functools import lru_cache
 from assistant.check.reading import load_rules
 from assistant.check.result import StyleFinding
 from assistant.check.terms import OfficeTerms
+from assistant.core.segment import get_jieba
 from assistant.gongwen import PLACEHOLDER
 
 RULE_IDS = ("R1", "R2", "R3", "R4")
@@ -45,6 +52,7 @@ class RegisterRule:
     pattern: re.Pattern
     suggestion: str | None
     message: str | None
+    then: tuple[str, ...] = ()  # the next word's jieba part of speech must start with one of these
 
 
 @lru_cache(maxsize=1)
@@ -63,9 +71,95 @@ def register_rules() -> tuple[RegisterRule, ...]:
                 pattern=re.compile(e["pattern"]),
                 suggestion=e.get("suggestion"),
                 message=e.get("message"),
+                then=tuple(e.get("then") or ()),
             )
         )
     return tuple(out)
+
+
+# A clause for segmentation: the stretch between punctuation marks around a lexicon match.
+_CLAUSE_END = re.compile(r"[，。；：！？、,.;:!?\s“”‘’《》（）()【】]")
+_GENERIC = {
+    "R1": "改用书面说法（如“较为”“明显”“总体”），或写明具体情况",
+    "R2": "改称单位、职务或“有关同志”",
+}
+
+
+@lru_cache(maxsize=1)
+def spoken_lexicon() -> dict[str, tuple[tuple[str, RegisterRule], ...]]:
+    """The derived spoken lexicon (rules/register_lexicon.yaml): (word, rule) pairs by first
+    character, longest word first."""
+    data = load_rules("register_lexicon.yaml")
+    classes = load_rules("register.yaml")["classes"]
+    by_first: dict[str, list[tuple[str, RegisterRule]]] = {}
+    for e in data["words"]:
+        word, cls = e["word"], e["class"]
+        rule = RegisterRule(
+            rule=cls,
+            name=classes[cls]["name"],
+            severity=e["severity"],
+            pattern=re.compile(re.escape(word)),
+            suggestion=e.get("suggestion") or _GENERIC[cls],
+            message=f"口语“{{w}}”（{classes[cls]['name']}：多见于聊天、评论和对白，公文中罕见），汇报宜用书面语",
+        )
+        by_first.setdefault(word[0], []).append((word, rule))
+    return {c: tuple(sorted(ws, key=lambda x: -len(x[0]))) for c, ws in by_first.items()}
+
+
+def _word_bounds(text: str, start: int, end: int, cache: dict[tuple[int, int], set[int]]) -> bool:
+    """Whether text[start:end] begins and ends on jieba word boundaries of its clause."""
+    lo, hi = _clause(text, start, end)
+    if (lo, hi) not in cache:
+        bounds, at = {lo}, lo
+        for token in get_jieba().lcut(text[lo:hi]):
+            at += len(token)
+            bounds.add(at)
+        cache[(lo, hi)] = bounds
+    return start in cache[(lo, hi)] and end in cache[(lo, hi)]
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    lo = start
+    while lo > 0 and not _CLAUSE_END.match(text[lo - 1]):
+        lo -= 1
+    hi = end
+    while hi < len(text) and not _CLAUSE_END.match(text[hi]):
+        hi += 1
+    return lo, hi
+
+
+def _next_word_is(
+    text: str, start: int, end: int, tags: tuple[str, ...], cache: dict[tuple[int, int], dict[int, str]]
+) -> bool:
+    """Whether text[start:end] is whole jieba words of its clause and the word after it has one of
+    the parts of speech `tags` (prefixes of jieba's tags: "a" adjective, "v" verb)."""
+    lo, hi = _clause(text, start, end)
+    if end >= hi:
+        return False
+    if (lo, hi) not in cache:
+        get_jieba()  # first: jieba imported once, quietly
+        import jieba.posseg  # heavy, and only where a class rule needs parts of speech
+
+        starts, at = {}, lo
+        for pair in jieba.posseg.lcut(text[lo:hi], HMM=False):  # 巨慢 as 巨 + 慢, not one guessed word
+            starts[at] = pair.flag
+            at += len(pair.word)
+        cache[(lo, hi)] = starts
+    tag = cache[(lo, hi)].get(end)
+    return start in cache[(lo, hi)] and tag is not None and tag.startswith(tags)
+
+
+def _lexicon_matches(text: str) -> list[tuple[RegisterRule, int, int]]:
+    """Lexicon words in `text` that stand as whole jieba words (the longest at each position)."""
+    lexicon = spoken_lexicon()
+    out: list[tuple[RegisterRule, int, int]] = []
+    cache: dict[tuple[int, int], set[int]] = {}
+    for start, ch in enumerate(text):
+        for word, rule in lexicon.get(ch, ()):
+            if text.startswith(word, start) and _word_bounds(text, start, start + len(word), cache):
+                out.append((rule, start, start + len(word)))
+                break
+    return out
 
 
 def _spans(rx: re.Pattern, text: str) -> list[tuple[int, int]]:
@@ -95,15 +189,20 @@ def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFind
     quoted = _spans(_QUOTED, text)
     placeholders = _spans(PLACEHOLDER, text)
     accepted = allowed_spans(text, terms) if terms else []
+    tagged: dict[tuple[int, int], dict[int, str]] = {}
+    found = [
+        (r, *m.span())
+        for r in register_rules()
+        for m in r.pattern.finditer(text)
+        if not r.then or _next_word_is(text, m.start(), m.end(), r.then, tagged)
+    ]
     candidates: list[tuple[RegisterRule, int, int]] = []
-    for r in register_rules():
-        for m in r.pattern.finditer(text):
-            start, end = m.span()
-            if end <= start or _overlaps(start, end, placeholders) or _overlaps(start, end, accepted):
-                continue
-            if r.rule != "R4" and _inside(start, end, quoted):
-                continue
-            candidates.append((r, start, end))
+    for r, start, end in found + _lexicon_matches(text):
+        if end <= start or _overlaps(start, end, placeholders) or _overlaps(start, end, accepted):
+            continue
+        if r.rule != "R4" and _inside(start, end, quoted):
+            continue
+        candidates.append((r, start, end))
     candidates.sort(key=lambda c: (c[0].rule != "R4", c[1] - c[2], c[1]))
     taken: list[tuple[int, int]] = []
     out: list[StyleFinding] = []

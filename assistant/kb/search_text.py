@@ -5,14 +5,10 @@ Ingest and retrieval must agree on both, byte for byte: the caches are keyed by 
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
-import warnings
-from types import ModuleType
 
-_jieba_lock = threading.Lock()
-_jieba: ModuleType | None = None
+from assistant.core.segment import get_jieba
+
 # Function words, enumeration markers, question words and the verbs every 公文 sentence uses: they
 # match everything and only add noise (measured: BM25 recall@5 0.858 -> 0.867 on evals/retrieval).
 _STOP = set(
@@ -27,22 +23,6 @@ def search_text(text: str, meta: dict) -> str:
     """What is embedded and BM25-indexed: the title and heading path give a chunk its context."""
     head = " ".join(x for x in (meta.get("title"), meta.get("heading_path")) if x)
     return f"{head}\n{text}" if head else text
-
-
-def get_jieba() -> ModuleType:
-    """jieba, initialised once and quietly (it logs its dictionary loading to stderr)."""
-    global _jieba
-    with _jieba_lock:
-        if _jieba is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # jieba imports the deprecated pkg_resources
-                import jieba  # heavy: loads its dictionary machinery, only when BM25 is first used
-
-            jieba.setLogLevel(logging.WARNING)
-            logging.getLogger("jieba").setLevel(logging.WARNING)
-            jieba.initialize()
-            _jieba = jieba
-    return _jieba
 
 
 def tokenize(text: str) -> list[str]:
