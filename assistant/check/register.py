@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.check.reading import load_rules
+from assistant.check.reading import load_rules, trie_regex
 from assistant.check.result import StyleFinding
 from assistant.check.terms import OfficeTerms
 from assistant.core.segment import get_jieba
@@ -106,6 +106,14 @@ def spoken_lexicon() -> dict[str, tuple[tuple[str, RegisterRule], ...]]:
     return {c: tuple(sorted(ws, key=lambda x: -len(x[0]))) for c, ws in by_first.items()}
 
 
+@lru_cache(maxsize=1)
+def _lexicon_starts() -> re.Pattern[str]:
+    """Where a lexicon word starts: one character-trie regex (a Python loop over every character
+    of a 30,000-character report took ~18 ms)."""
+    words = [word for entries in spoken_lexicon().values() for word, _ in entries]
+    return re.compile(f"(?=(?:{trie_regex(words)}))")
+
+
 def _word_bounds(text: str, start: int, end: int, cache: dict[tuple[int, int], set[int]]) -> bool:
     """Whether text[start:end] begins and ends on jieba word boundaries of its clause."""
     lo, hi = _clause(text, start, end)
@@ -154,8 +162,9 @@ def _lexicon_matches(text: str) -> list[tuple[RegisterRule, int, int]]:
     lexicon = spoken_lexicon()
     out: list[tuple[RegisterRule, int, int]] = []
     cache: dict[tuple[int, int], set[int]] = {}
-    for start, ch in enumerate(text):
-        for word, rule in lexicon.get(ch, ()):
+    for m in _lexicon_starts().finditer(text):  # only where some lexicon word starts
+        start = m.start()
+        for word, rule in lexicon[text[start]]:
             if text.startswith(word, start) and _word_bounds(text, start, start + len(word), cache):
                 out.append((rule, start, start + len(word)))
                 break
