@@ -292,3 +292,58 @@ def _balanced(title: str, cuts: list[int], count: int, per_line: int) -> list[in
                     best[key] = (total, [*path, cuts[j]])
     final = best.get((len(cuts) - 1, count))
     return final[1] if final else None
+
+
+# ---------------------------------------------------------------- the 文种 of a title
+
+# GB/T 9704-2012 7.3.1: a title names 发文机关、事由 and 文种, the 文种 last. Report-like 文种 (an
+# office's account of its own year) against rule-like ones (policies, plans, notices). Longer
+# names first, so "工作报告" is not read as "报告" and "实施意见" not as "意见".
+REPORT_GENRES = ("工作汇报", "工作总结", "工作报告", "述职报告", "情况报告", "汇报", "总结", "报告")
+POLICY_GENRES = (
+    "实施意见",
+    "实施方案",
+    "实施细则",
+    "工作要点",
+    "管理办法",
+    "工作规范",
+    "工作规定",
+    "意见",
+    "办法",
+    "规定",
+    "规范",
+    "条例",
+    "细则",
+    "通知",
+    "要点",
+    "方案",
+    "规划",
+    "决定",
+    "制度",
+    "准则",
+    "纲要",
+    "规则",
+    "守则",
+    "规程",
+    "指引",
+    "指南",
+)
+# what may follow the 文种 in a title or a file name: a draft mark, a copy number, brackets
+_GENRE_TAIL = re.compile(
+    r"[（(【\[][^）)】\]]*[）)】\]]$|[-_ ]*(?:定稿|终稿|送审稿|修改稿|征求意见稿|草稿|v?\d+)$", re.I
+)
+
+
+def title_genre(title: str | None) -> Literal["report", "policy"] | None:
+    """Whether a title (or a file name without its extension) ends with a report-like 文种
+    (汇报, 总结, 报告) or a rule-like one (意见, 办法, 通知, 要点 …); None when it names neither."""
+    text = (title or "").strip()
+    for _ in range(3):  # "……工作汇报（定稿）(2)": peel a few tails
+        text = _GENRE_TAIL.sub("", text).strip()
+    if not text:
+        return None
+    # longest match wins: "征求意见稿" was peeled above, "工作报告" beats "报告"
+    for genre in sorted(REPORT_GENRES + POLICY_GENRES, key=len, reverse=True):
+        if text.endswith(genre):
+            return "report" if genre in REPORT_GENRES else "policy"
+    return None

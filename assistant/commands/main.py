@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "eval": "evals",
     "ingest": "kb",
     "search": "kb",
+    "kb": "kb",
     "models": "models",
     "config": "models",
     "reports": "workspace",

@@ -16,7 +16,7 @@ import os
 import re
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from assistant.core.textio import (
 from assistant.kb.cache import EmbeddingCache, TokenCache, text_key
 from assistant.kb.chunking import Chunk, chunk_document, heading_level
 from assistant.kb.embeddings import EmbedderFactory, get_embedder
+from assistant.kb.metadata import DocumentMeta, infer_metadata, retag
 from assistant.kb.retrieve import KnowledgeBase, indexed_key
 from assistant.kb.search_text import search_text
 
@@ -53,7 +54,6 @@ __all__ = [
 ]
 
 SUPPORTED_EXTENSIONS = {".txt", ".md", ".markdown", ".docx", ".pdf"}
-KIND_FOLDERS = {"past-reports": "report", "policies": "policy"}
 Progress = Callable[[str, int, int], None]
 
 
@@ -70,6 +70,7 @@ class IngestReport(BaseModel):
     updated: list[str] = []
     removed: list[str] = []
     unchanged: list[str] = []
+    retagged: list[str] = []  # unchanged files whose kind / year / organisation were set (no re-embedding)
     skipped: list[tuple[str, str]] = []  # (source, reason_zh)
     warnings: list[tuple[str, str]] = []  # (source, note_zh): ingested, but something was changed
     ignored: list[str] = []  # unsupported extensions, not errors
@@ -177,54 +178,20 @@ def _guess_title(text: str) -> str | None:
     return None
 
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
-# an organisation is a run of Chinese characters right before "20xx年" at the start of the title
-_ORG = re.compile(r"^([\u4e00-\u9fff]{2,40}?)(?:19|20)\d\d\s*年")
-
-
-def _infer_kind(source: str, meta: dict) -> str:
-    kind = str(meta.get("kind", "")).strip().lower()
-    if kind in ("report", "policy", "other"):
-        return kind
-    for part in Path(source).parts[:-1]:
-        if part in KIND_FOLDERS:
-            return KIND_FOLDERS[part]
-    return "other"
-
-
-def _infer_year(source: str, title: str | None, meta: dict) -> int | None:
-    if meta.get("year") not in (None, ""):
-        try:
-            return int(str(meta["year"]).strip().rstrip("年"))
-        except ValueError:
-            pass
-    for where in (Path(source).stem, title or ""):
-        m = _YEAR.search(where)
-        if m:
-            return int(m.group(1))
-    return None
-
-
-def _infer_org(title: str | None, meta: dict) -> str | None:
-    org = meta.get("organisation") or meta.get("organization") or meta.get("org")
-    if org:
-        return str(org).strip()
-    if title:
-        m = _ORG.match(title.strip())
-        if m:
-            org = m.group(1)
-            if not org.startswith("关于"):
-                return org
-    return None
-
-
 def read_document(
-    path: Path | str, *, source: str | None = None, data: bytes | None = None, sha256: str | None = None
+    path: Path | str,
+    *,
+    source: str | None = None,
+    data: bytes | None = None,
+    sha256: str | None = None,
+    meta: DocumentMeta | None = None,
 ) -> Document:
     """Read one file into a Document; raises SkipFile with a Chinese reason if it cannot be used.
 
     `data` (and its `sha256`) when the caller already has the file's bytes: ingest reads and
-    hashes each file once, to compare with the manifest before parsing it.
+    hashes each file once, to compare with the manifest before parsing it. `meta`: the kind,
+    year and organisation a person gave, over what the file says and what is guessed
+    (metadata.infer_metadata).
     """
     path = Path(path)
     source = source or path.name
@@ -244,7 +211,7 @@ def read_document(
         else:
             raise SkipFile(f"不支持的文件类型 {ext}")
         raw = normalise_newlines(raw)
-        meta, body = split_front_matter(raw) if ext in (".md", ".markdown", ".txt") else ({}, raw)
+        front, body = split_front_matter(raw) if ext in (".md", ".markdown", ".txt") else ({}, raw)
     except TextReadError as err:
         raise SkipFile(err.reason) from err
     notes: list[str] = []
@@ -254,14 +221,15 @@ def read_document(
         body = body.replace("\x00", "")
     if not body.strip():
         raise SkipFile("文件中没有可提取的文字" + ("（可能是扫描件，需要先做文字识别）" if ext == ".pdf" else ""))
-    title = str(meta["title"]).strip() if meta.get("title") else _guess_title(body)
+    title = str(front["title"]).strip() if front.get("title") else _guess_title(body)
+    tags = infer_metadata(source, body, title=title, front=front, given=meta)
     return Document(
         source=source,
         text=body,
         sha256=sha,
-        kind=_infer_kind(source, meta),
-        year=_infer_year(source, title, meta),
-        organisation=_infer_org(title, meta),
+        kind=tags.kind or "other",
+        year=tags.year,
+        organisation=tags.organisation,
         title=title,
         warnings=notes or None,
     )
@@ -401,6 +369,7 @@ def ingest(
     make_embedder: EmbedderFactory = get_embedder,
     progress: Progress | None = None,
     max_file_bytes: int | None = None,
+    meta: DocumentMeta | Mapping[Path, DocumentMeta] | None = None,
 ) -> IngestReport:
     """Bring the knowledge base in line with the given files/folders (default: settings.knowledge_dir).
 
@@ -408,7 +377,9 @@ def ingest(
     (see KnowledgeBase.open). progress(label, done, total) is called with label "file:<source>"
     while files are read and "chunks" while chunks are embedded. A file over `max_file_bytes`
     (default settings.max_kb_file_bytes; a .docx by its unpacked size) is skipped with the reason,
-    before it is read; the rest are ingested.
+    before it is read; the rest are ingested. `meta`: the kind / year / organisation a person
+    gave, for every file or per file (keyed by resolved path); an unchanged file is re-tagged
+    with it instead of being skipped.
     """
     import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
@@ -431,10 +402,14 @@ def ingest(
             data = _read_bytes(f.path)
             sha = hashlib.sha256(data).hexdigest()
             old = manifest.get(f.source)
+            given = meta if isinstance(meta, DocumentMeta) else (meta or {}).get(f.path.resolve())
             if old and old["sha256"] == sha:  # unchanged: not even parsed
-                report.unchanged.append(f.source)
+                if given is not None and retag(kb, f.source, given):
+                    report.retagged.append(f.source)
+                else:
+                    report.unchanged.append(f.source)
                 continue
-            doc = read_document(f.path, source=f.source, data=data, sha256=sha)
+            doc = read_document(f.path, source=f.source, data=data, sha256=sha, meta=given)
             chunks = chunks_for(doc)
             if not chunks:
                 raise SkipFile("文件中没有可提取的文字")

@@ -159,6 +159,25 @@ class _Records:
         return mask
 
 
+def _document_infos(metadatas: list[dict]) -> list[DocumentInfo]:
+    """One DocumentInfo per source from chunk metadata, sorted by source."""
+    docs: dict[str, DocumentInfo] = {}
+    for meta in metadatas:
+        src = meta["source"]
+        if src not in docs:
+            docs[src] = DocumentInfo(
+                source=src,
+                kind=meta.get("kind", "other"),
+                year=meta.get("year"),
+                organisation=meta.get("organisation"),
+                title=meta.get("title"),
+                chunks=0,
+                sha256=meta.get("sha256", ""),
+            )
+        docs[src].chunks += 1
+    return sorted(docs.values(), key=lambda d: d.source)
+
+
 def indexed_key(title: str | None, chunks: list[str]) -> str:
     """A document's title and chunk texts with all whitespace removed (line ends, indents and
     encodings aside, the same text gives the same key)."""
@@ -239,21 +258,13 @@ class KnowledgeBase:
 
     def documents(self) -> list[DocumentInfo]:
         got = self._collection.get(include=["metadatas"])
-        docs: dict[str, DocumentInfo] = {}
-        for meta in got["metadatas"] or []:
-            src = meta["source"]
-            if src not in docs:
-                docs[src] = DocumentInfo(
-                    source=src,
-                    kind=meta.get("kind", "other"),
-                    year=meta.get("year"),
-                    organisation=meta.get("organisation"),
-                    title=meta.get("title"),
-                    chunks=0,
-                    sha256=meta.get("sha256", ""),
-                )
-            docs[src].chunks += 1
-        return sorted(docs.values(), key=lambda d: d.source)
+        return _document_infos(got["metadatas"] or [])
+
+    def document(self, source: str) -> DocumentInfo | None:
+        """One stored document's metadata (its chunks' metadata only, no text); None when absent."""
+        got = self._collection.get(where={"source": source}, include=["metadatas"])
+        infos = _document_infos(got["metadatas"] or [])
+        return infos[0] if infos else None
 
     def indexed_texts(self) -> dict[str, str]:
         """source -> its title and chunks in order, whitespace removed: what a document was
@@ -272,6 +283,35 @@ class KnowledgeBase:
         except Exception as err:
             raise StoreError(f"无法从知识库删除 {source}：{err}") from err
         self._invalidate()
+
+    def delete_documents(self, sources: list[str]) -> int:
+        """Remove several documents at once (a folder, a year, a kind); how many chunks went."""
+        removed = 0
+        step = 500  # a where-$in of thousands of sources is one long query: batches keep it bounded
+        try:
+            for i in range(0, len(sources), step):
+                batch = sources[i : i + step]
+                before = self._collection.count()
+                self._collection.delete(where={"source": {"$in": batch}})
+                removed += before - self._collection.count()
+        except Exception as err:
+            raise StoreError(f"无法从知识库删除文档：{err}") from err
+        finally:
+            self._invalidate()
+        return removed
+
+    def retag_document(self, source: str, changes: dict[str, Any]) -> int:
+        """Set metadata keys (kind, year, organisation) on every chunk of a document, vectors and
+        texts untouched; a value None removes the key. How many chunks were changed (0: no such
+        document)."""
+        try:
+            got = self._collection.get(where={"source": source}, include=[])
+            if got["ids"]:
+                self._collection.update(ids=got["ids"], metadatas=[dict(changes) for _ in got["ids"]])
+        except Exception as err:
+            raise StoreError(f"无法修改知识库中 {source} 的类别、年度或单位：{err}") from err
+        self._invalidate()
+        return len(got["ids"])
 
     def add_chunks(self, ids: list[str], texts: list[str], metadatas: list[dict], embeddings: np.ndarray) -> None:
         """Write chunks with precomputed vectors (batched: Chroma caps one add)."""

@@ -38,6 +38,14 @@ from assistant.drafting.spec import ReportSpec, SectionSpec, load_spec, template
 from assistant.export import export_docx, markdown_text
 from assistant.gongwen import PART_NAMES
 from assistant.kb.ingest import SkipFile, read_document, same_document
+from assistant.kb.metadata import (
+    DocumentMeta,
+    document_meta,
+    guess_metadata,
+    parse_kind,
+    remove_documents,
+    retag,
+)
 from assistant.markup import prepare_import, save_import
 from assistant.materials import extract_text
 from assistant.materials.accept import accept_rows
@@ -512,15 +520,47 @@ def delete_document(kb, source: str, settings: Settings) -> None:
     """Remove a document from the index; an uploaded file goes too, so that the next import of
     the upload folder does not bring it back. Files in the bundled knowledge folder stay: that
     folder is the office's own source of truth."""
-    kb.delete_document(source)
-    uploads = (settings.data_dir / "uploads").resolve()
-    # Uploads are ingested file by file, so their source is the bare name (or uploads/<name>
-    # when the whole folder was ingested).
-    name = source.removeprefix("uploads/")
-    if "/" not in name:
-        path = (uploads / name).resolve()
-        if path.parent == uploads:
-            path.unlink(missing_ok=True)
+    remove_documents(kb, [source], settings)
+
+
+def upload_guess(name: str, data: bytes) -> DocumentMeta:
+    """类别 / 年度 / 单位 an upload would be filed under (its front matter, else the guess from
+    its name and first lines), for the person to correct before importing."""
+    try:
+        doc = read_document(Path(safe_upload_name(name)), data=data)
+    except (SkipFile, InputError):
+        return guess_metadata(name)  # unreadable: the import says why; the name may still tell
+    return DocumentMeta(kind=parse_kind(doc.kind), year=doc.year, organisation=doc.organisation)
+
+
+def upload_meta(name: str, kind: object, year: object, organisation: object) -> DocumentMeta:
+    """What the person confirmed for one upload; InputError naming the file and the field."""
+    return document_meta(kind=kind, year=year, organisation=organisation, file=name)
+
+
+def import_uploads(
+    files: Sequence[tuple[str, bytes, DocumentMeta]], settings: Settings, kb
+) -> tuple[list[Path], dict[Path, DocumentMeta]]:
+    """Store the uploads (save_uploads) and pair each stored file with its metadata, for
+    ingest(meta=)."""
+    paths = save_uploads([(name, data) for name, data, _ in files], settings, kb)
+    return paths, {path.resolve(): meta for path, (_, _, meta) in zip(paths, files)}
+
+
+def retag_document(kb, source: str, kind: object, year: object, organisation: object) -> bool:
+    """Set a stored document's 类别 / 年度 / 单位 as typed (an empty 单位 clears it), without
+    re-embedding; False when nothing changed."""
+    meta = document_meta(kind=kind, year=year, organisation=organisation, file=source)
+    return retag(kb, source, meta, clear_organisation=meta.organisation is None)
+
+
+def remove_confirmed(kb, sources: Sequence[str], settings: Settings) -> int:
+    """Remove the documents the person confirmed (those still stored); how many went."""
+    present = {d.source for d in kb.documents()}
+    doomed = [s for s in sources if s in present]
+    if doomed:
+        remove_documents(kb, doomed, settings)
+    return len(doomed)
 
 
 # --- chat --------------------------------------------------------------------------------
