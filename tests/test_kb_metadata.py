@@ -339,3 +339,12 @@ def test_cli_list_pages(tmp_path, monkeypatch, embedder):
     )
     assert first["pages"] >= 2 and len(first["documents"]) == 2
     assert {d["source"] for d in first["documents"]}.isdisjoint(d["source"] for d in second["documents"])
+
+
+def test_the_listing_sees_what_another_process_removed(kb_env):
+    settings, _, kb = kb_env
+    listed = {d.source for d in kb.documents()}
+    other = KnowledgeBase.open(settings, embedder=kb.embedder)  # as `huibao kb remove` would
+    gone = sorted(listed)[0]
+    other.delete_documents([gone])
+    assert {d.source for d in kb.documents()} == listed - {gone}

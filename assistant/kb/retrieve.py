@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,6 +40,8 @@ Kind = Literal["report", "policy", "other"]
 RRF_K = 10
 BM25_WEIGHT = 1.5
 CANDIDATES = 50  # each arm contributes its top-N to the fusion
+METADATA_PAGE = 10_000  # chunks per metadata read
+LISTING_MAX_AGE_S = 30.0
 
 
 class Passage(BaseModel):
@@ -198,6 +201,8 @@ class KnowledgeBase:
         self._make_embedder = make_embedder
         self._records: _Records | None = None
         self._lock = threading.Lock()
+        # the document listing, with the chunk count and time it was read at (see documents())
+        self._listing: tuple[int, float, list[DocumentInfo]] | None = None
 
     @classmethod
     def open(
@@ -237,6 +242,19 @@ class KnowledgeBase:
     def _invalidate(self) -> None:
         with self._lock:
             self._records = None
+            self._listing = None
+
+    def _metadatas(self, where: dict | None = None) -> list[dict]:
+        """Chunk metadata (no text, no vectors), read in pages: one get() of every chunk fails
+        past ~32,000 chunks (SQLite's limit on query variables)."""
+        out: list[dict] = []
+        offset = 0
+        while True:
+            got = self._collection.get(where=where, include=["metadatas"], limit=METADATA_PAGE, offset=offset)
+            out += got["metadatas"] or []
+            if len(got["ids"]) < METADATA_PAGE:
+                return out
+            offset += METADATA_PAGE
 
     # ------------------------------------------------------------ listing / manifest
 
@@ -248,22 +266,32 @@ class KnowledgeBase:
 
     def manifest(self) -> dict[str, dict]:
         """source -> {"sha256", "origin"} read from the chunk metadata (no text, fast)."""
-        got = self._collection.get(include=["metadatas"])
         out: dict[str, dict] = {}
-        for meta in got["metadatas"] or []:
+        for meta in self._metadatas():
             out.setdefault(
                 meta["source"], {"sha256": meta.get("sha256", ""), "origin": meta.get("origin", "knowledge")}
             )
         return out
 
     def documents(self) -> list[DocumentInfo]:
-        got = self._collection.get(include=["metadatas"])
-        return _document_infos(got["metadatas"] or [])
+        """Every stored document (from chunk metadata, never texts), sorted by source.
+
+        Kept between calls: reading 50,000 chunks' metadata takes seconds, and the 素材库 page
+        asks on every rerun. Read again after a write through this object, when the chunk
+        count changes (another process ingested or removed), or after LISTING_MAX_AGE_S (a
+        re-tag by another process changes no count)."""
+        count = self.count()
+        listing = self._listing
+        if listing is not None and listing[0] == count and time.monotonic() - listing[1] < LISTING_MAX_AGE_S:
+            return list(listing[2])
+        docs = _document_infos(self._metadatas())
+        with self._lock:
+            self._listing = (count, time.monotonic(), docs)
+        return list(docs)
 
     def document(self, source: str) -> DocumentInfo | None:
         """One stored document's metadata (its chunks' metadata only, no text); None when absent."""
-        got = self._collection.get(where={"source": source}, include=["metadatas"])
-        infos = _document_infos(got["metadatas"] or [])
+        infos = _document_infos(self._metadatas(where={"source": source}))
         return infos[0] if infos else None
 
     def indexed_texts(self) -> dict[str, str]:

@@ -147,8 +147,11 @@ def _retag(sess: UiSession, source: str, key: str) -> None:
         sess.notify("success" if changed else "info", f"已修改 {source} 的标注。" if changed else "标注未变。")
 
 
+ROW = [4, 1.1, 0.9, 2, 0.8, 1.2, 1]  # title and source, kind, year, organisation, chunks, 修改, 删除
+
+
 def _document_row(sess: UiSession, doc: DocumentInfo) -> None:
-    row = st.columns([5, 1, 1, 2, 1, 1, 1])
+    row = st.columns(ROW, vertical_alignment="center")
     row[0].markdown(f"**{doc.title or doc.source}**  \n`{doc.source}`")
     row[1].write(KIND_ZH.get(doc.kind, doc.kind))
     row[2].write(f"{doc.year} 年" if doc.year else "—")
@@ -247,6 +250,9 @@ def render() -> None:
         if shown.pages > 1:
             cols[1].number_input("页码", min_value=1, max_value=shown.pages, step=1, key="kb.page")
         _removal(sess, flt, matching)
+        if shown.items:
+            for col, head in zip(st.columns(ROW), ("文件", "类别", "年度", "单位", "分块")):
+                col.caption(head)
         for doc in shown.items:
             _document_row(sess, doc)
 
