@@ -348,3 +348,11 @@ def test_the_listing_sees_what_another_process_removed(kb_env):
     gone = sorted(listed)[0]
     other.delete_documents([gone])
     assert {d.source for d in kb.documents()} == listed - {gone}
+
+
+def test_a_retag_by_another_process_shows_when_the_listing_is_read_fresh(kb_env):
+    settings, _, kb = kb_env
+    source = next(d.source for d in kb.documents() if d.kind == "policy")
+    other = KnowledgeBase.open(settings, embedder=kb.embedder)
+    retag(other, source, DocumentMeta(kind="other"))
+    assert next(d for d in kb.documents(fresh=True) if d.source == source).kind == "other"

@@ -230,17 +230,19 @@ def infer_metadata(
 
 
 def folder_of(source: str) -> str:
-    """The folder a document was ingested from ("" for one ingested on its own, as uploads are)."""
-    parent = Path(source).parent.as_posix()
-    return "" if parent == "." else parent
+    """The folder a document was ingested from ("" for one ingested on its own, as uploads are).
+    Sources are POSIX paths (ingest writes them so); string operations, not Path: the listing
+    runs this for every document on every rerun of the page."""
+    return source.rpartition("/")[0]
 
 
 def folders(docs: Iterable[DocumentInfo]) -> list[str]:
     """Every folder holding documents, parents included (a folder is removed with its subfolders)."""
     out: set[str] = set()
-    for d in docs:
-        parts = Path(folder_of(d.source)).parts
-        out.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    for here in {folder_of(d.source) for d in docs}:
+        while here:
+            out.add(here)
+            here = folder_of(here)
     return sorted(out)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,7 +40,6 @@ RRF_K = 10
 BM25_WEIGHT = 1.5
 CANDIDATES = 50  # each arm contributes its top-N to the fusion
 METADATA_PAGE = 10_000  # chunks per metadata read
-LISTING_MAX_AGE_S = 30.0
 
 
 class Passage(BaseModel):
@@ -201,8 +199,8 @@ class KnowledgeBase:
         self._make_embedder = make_embedder
         self._records: _Records | None = None
         self._lock = threading.Lock()
-        # the document listing, with the chunk count and time it was read at (see documents())
-        self._listing: tuple[int, float, list[DocumentInfo]] | None = None
+        # the document listing and the chunk count it was read at (see documents())
+        self._listing: tuple[int, list[DocumentInfo]] | None = None
 
     @classmethod
     def open(
@@ -273,21 +271,46 @@ class KnowledgeBase:
             )
         return out
 
-    def documents(self) -> list[DocumentInfo]:
+    def documents(self, *, fresh: bool = False) -> list[DocumentInfo]:
         """Every stored document (from chunk metadata, never texts), sorted by source.
 
-        Kept between calls: reading 50,000 chunks' metadata takes seconds, and the 素材库 page
-        asks on every rerun. Read again after a write through this object, when the chunk
-        count changes (another process ingested or removed), or after LISTING_MAX_AGE_S (a
-        re-tag by another process changes no count)."""
+        Kept between calls: at 50,000 chunks even the metadata takes seconds to read, and the
+        素材库 page asks on every rerun. Read again after a write through this object, when the
+        chunk count changes (another process ingested or removed), or with `fresh` (a re-tag by
+        another process changes no count)."""
         count = self.count()
         listing = self._listing
-        if listing is not None and listing[0] == count and time.monotonic() - listing[1] < LISTING_MAX_AGE_S:
-            return list(listing[2])
-        docs = _document_infos(self._metadatas())
+        if listing is not None and listing[0] == count and not fresh:
+            return list(listing[1])
+        docs = self._read_listing()
         with self._lock:
-            self._listing = (count, time.monotonic(), docs)
+            self._listing = (count, docs)
         return list(docs)
+
+    def _read_listing(self) -> list[DocumentInfo]:
+        # A document's metadata is on every chunk: read it from the first chunk only, and count
+        # chunks by their ids ("<source>#<ord>", as ingest writes them): 5x less to read.
+        firsts = {m["source"]: m for m in self._metadatas(where={"ord": 0})}
+        counts: dict[str, int] = {}
+        for cid in self._ids():
+            source = cid.rpartition("#")[0]
+            counts[source] = counts.get(source, 0) + 1
+        if firsts.keys() != counts.keys():  # ids written otherwise, or a document without chunk 0
+            return _document_infos(self._metadatas())
+        docs = _document_infos(list(firsts.values()))
+        for d in docs:
+            d.chunks = counts[d.source]
+        return docs
+
+    def _ids(self) -> list[str]:
+        out: list[str] = []
+        offset = 0
+        while True:
+            got = self._collection.get(include=[], limit=METADATA_PAGE, offset=offset)
+            out += got["ids"]
+            if len(got["ids"]) < METADATA_PAGE:
+                return out
+            offset += METADATA_PAGE
 
     def document(self, source: str) -> DocumentInfo | None:
         """One stored document's metadata (its chunks' metadata only, no text); None when absent."""

@@ -233,7 +233,8 @@ def render() -> None:
     ):
         _ingest(sess, kb, None, "示例素材")
 
-    documents = kb.documents()
+    # the listing is kept between reruns; 刷新 reads it again (another computer re-tagged a file)
+    documents = kb.documents(fresh=bool(st.session_state.get("kb.refresh")))
     st.subheader(f"已导入的文件（{len(documents)} 个）")
     if not documents:
         st.caption("素材库是空的。")
@@ -245,10 +246,11 @@ def render() -> None:
             st.session_state["kb.page"] = 1
         shown = page_of(matching, int(st.session_state.get("kb.page", 1)), PER_PAGE)
         st.session_state["kb.page"] = shown.number  # within range after a removal, before the widget
-        cols = st.columns([3, 1])
+        cols = st.columns([4, 1, 1], vertical_alignment="bottom")
         cols[0].caption(f"符合条件的 {shown.total} 个，第 {shown.number}/{shown.pages} 页，每页 {PER_PAGE} 个")
         if shown.pages > 1:
             cols[1].number_input("页码", min_value=1, max_value=shown.pages, step=1, key="kb.page")
+        cols[2].button("刷新列表", key="kb.refresh", help="重新读取素材库（其他电脑或命令行改了标注时）")
         _removal(sess, flt, matching)
         if shown.items:
             for col, head in zip(st.columns(ROW), ("文件", "类别", "年度", "单位", "分块")):
