@@ -356,3 +356,28 @@ def test_a_retag_by_another_process_shows_when_the_listing_is_read_fresh(kb_env)
     other = KnowledgeBase.open(settings, embedder=kb.embedder)
     retag(other, source, DocumentMeta(kind="other"))
     assert next(d for d in kb.documents(fresh=True) if d.source == source).kind == "other"
+
+
+def test_front_matter_in_chinese_and_a_kind_folder_beat_the_guess(tmp_path):
+    from assistant.kb.ingest import read_document
+
+    note = tmp_path / "关于做好宣传工作的通知.md"  # the name alone says 政策文件
+    note.write_text("---\n类别: 往年汇报\n年度: 2022年\n单位: 某县政协办\n---\n正文。\n", encoding="utf-8")
+    doc = read_document(note)
+    assert (doc.kind, doc.year, doc.organisation) == ("report", 2022, "某县政协办")
+    # a value it cannot read is passed over (then guessed), the file is still ingested
+    note.write_text("---\nkind: 年报\n---\n正文。\n", encoding="utf-8")
+    assert read_document(note).kind == "policy"
+    # other/ files stay 其他 whatever their title says; the person's word beats the folder
+    assert read_document(note, source="other/关于做好宣传工作的通知.md").kind == "other"
+    given = DocumentMeta(kind="report")
+    assert read_document(note, source="other/关于做好宣传工作的通知.md", meta=given).kind == "report"
+
+
+def test_cli_search_takes_the_kind_in_chinese(tmp_path, monkeypatch, embedder):
+    knowledge = copy_corpus(tmp_path / "knowledge")
+    data = tmp_path / "data"
+    run_cli(["ingest"], monkeypatch, knowledge, data)
+    res = run_cli(["search", "宣传", "--kind", "往年汇报", "--json"], monkeypatch, knowledge, data)
+    assert res.exit_code == 0 and {p["kind"] for p in json.loads(res.output)} == {"report"}
+    assert refused(run_cli(["search", "宣传", "--kind", "年报"], monkeypatch, knowledge, data), "字段“--kind”")

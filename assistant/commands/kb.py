@@ -24,6 +24,7 @@ from assistant.kb.metadata import (
     document_meta,
     filter_documents,
     page_of,
+    parse_kind,
     parse_organisation,
     removal_plan,
     remove_documents,
@@ -127,15 +128,13 @@ def _ingest_with_bar(targets: list[Path] | None, settings: Settings, meta: Docum
 def search(
     query: str = typer.Argument(..., help="检索内容"),
     k: int = typer.Option(5, "--k", "-k", min=1, max=100, help="返回段落数"),
-    kind: str | None = typer.Option(None, "--kind", help="report（往年汇报）| policy（政策文件）| other"),
+    kind: str | None = typer.Option(None, "--kind", help=_KIND_HELP),
     year: int | None = typer.Option(None, "--year", help="年份"),
     org: str | None = typer.Option(None, "--org", help="单位名称（包含即可）"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON 数组"),
 ) -> None:
     """检索知识库：语义检索与关键词（BM25）检索融合，显示来源、标题层级、得分和原文。"""
-    wanted = next((k for k in KIND_ZH if k == kind), None)
-    if kind is not None and wanted is None:
-        raise InputError("应为 report、policy 或 other 之一", field="--kind")
+    wanted = parse_kind(kind, field="--kind")  # as ingest and kb take it: report … or 往年汇报 …
     kb = KnowledgeBase.open(get_settings(), make_embedder=make_embedder)
     if kb.is_empty():
         err_console.print(f"[bold red]错误：[/]{EmptyKnowledgeBase()}")
