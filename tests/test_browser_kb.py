@@ -143,4 +143,24 @@ def test_uploaded_past_report_with_its_metadata_is_drafted_from_as_past_report(o
         passage.wait_for()
         expect(passage).to_contain_text(f"出处：{UPLOAD_NAME}")
         shot(page, "22-kb-drafted-from-upload")
+
+        # 3. a folder removed at once: the page says how many and which, and asks first
+        page.get_by_role("link", name="素材库").click()
+        page.get_by_role("button", name=re.compile("同步示例素材目录")).click()
+        page.get_by_text(re.compile("导入完成")).wait_for()
+        settle(page)
+        total = int(re.search(r"已导入的文件（(\d+) 个）", main.inner_text()).group(1))
+        main.get_by_role("combobox", name="目录").click()
+        page.get_by_role("option", name="policies", exact=True).click()
+        settle(page)
+        count = int(re.search(r"符合条件的 (\d+) 个", main.inner_text()).group(1))
+        assert 0 < count < total
+        page.get_by_role("button", name=f"删除符合条件的 {count} 个文件…").click()
+        page.get_by_text(re.compile(f"确认从素材库删除.*的 {count} 个文件")).wait_for()
+        settle(page)
+        shot(page, "23-kb-remove-folder-confirm")
+        page.get_by_role("button", name=f"确认删除 {count} 个文件").click()
+        page.get_by_text(f"已从素材库删除 {count} 个文件。").wait_for()
+        page.get_by_text(f"已导入的文件（{total - count} 个）").wait_for()
+        expect(main.get_by_text(UPLOAD_NAME).first).to_be_visible()  # the upload is in no folder: it stays
         context.close()

@@ -84,6 +84,11 @@ def docx_bytes(text: str) -> bytes:
         ("禾川市人大常委会2026年宣传工作要点.md", "", ("policy", 2026, "禾川市人大常委会")),
         ("禾川市人大常委会新媒体平台管理办法（征求意见稿）.docx", "", ("policy", None, None)),
         ("会议记录.txt", "办公室例会记录", ("other", None, None)),
+        # a rule's name before its year is no organisation
+        ("规范.docx", "禾川市人大代表联络站工作规范（2025年修订）", ("policy", 2025, None)),
+        ("x.docx", "禾川市2024年度国民经济和社会发展统计公报", ("other", 2024, "禾川市")),
+        ("y.docx", "2024年度区委宣传部工作总结", ("report", 2024, "区委宣传部")),
+        ("z.docx", "2025年工作部署会议讲话", ("other", 2025, None)),
         ("scan0001.pdf", "", ("other", None, None)),
     ],
 )

@@ -49,14 +49,21 @@ NO_FOLDER = ""  # documents ingested one by one (uploads) sit in no folder
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _YEAR_WORD = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年")
-# an organisation is what a 公文 title names before its year or its 关于: "某市人大办2024年度…",
-# "禾川市司法局关于2024年度…的报告"; or, after a leading year, up to an organ's suffix
-_ORG_BEFORE = re.compile(r"^([\u4e00-\u9fff（）()]{2,40}?)(?:(?:19|20)\d\d\s*年|关于)")
-_ORGAN = (
-    "办公室|委员会|常委会|人民政府|政府|人民法院|法院|人民检察院|检察院|办事处|街道|"
-    "党组|党委|支部|中心|局|厅|委|办|部|院|会|署|处|科|室|所|站|队|社|馆|镇|乡"
+# An organisation is what a 公文 title names before its year or its 关于 ("某市人大办2024年度…",
+# "禾川市司法局关于2024年度…的报告"), or after a leading year ("2024年禾川市民政局工作总结"); either
+# way it ends with an organ's word (局, 办公室, 人大常委会 … or a place: 市, 县), so that the name
+# of a rule ("…工作规范（2025年修订）") is not taken for one.
+_ORGANS = (
+    "办公室|委员会|常委会|人民政府|政府|人民法院|法院|人民检察院|检察院|办事处|党组|党委|中心|局|厅|委|办|部|院|会|署"
 )
-_ORG_AFTER_YEAR = re.compile(rf"^(?:19|20)\d\d\s*年度?\s*([\u4e00-\u9fff]{{2,30}}?(?:{_ORGAN}))(?=[\u4e00-\u9fff])")
+_PLACES = "市|县|区|州|省|镇|乡|街道"
+_ORG_BEFORE = re.compile(
+    rf"^([\u4e00-\u9fff]{{1,40}}?(?:{_ORGANS}|{_PLACES}|处|科|室|所|站|队|支部))(?:(?:19|20)\d\d\s*年|关于)"
+)
+_LEADING_YEAR = re.compile(r"^(?:19|20)\d\d\s*年度?\s*([\u4e00-\u9fff]{3,40})")
+_ENDS_ORGAN = re.compile(rf"(?:{_ORGANS})$")
+_ENDS_PLACE = re.compile(rf"(?:{_PLACES})$")
+_IN_PLACE = re.compile(rf"{_PLACES}|村")
 _FIRST_LINES = 5  # the year and organisation are read from the title and these first lines
 
 
@@ -187,8 +194,16 @@ def _organisation_of(title: str) -> str | None:
     m = _ORG_BEFORE.match(title)
     if m and not m.group(1).startswith("关于"):
         return m.group(1)
-    m = _ORG_AFTER_YEAR.match(title)
-    return m.group(1) if m else None
+    m = _LEADING_YEAR.match(title)
+    if m:
+        # the longest run ending with an organ's word ("禾川市民政局", not "禾川市"), else a place's
+        words = m.group(1)
+        for ends in (_ENDS_ORGAN, _ENDS_PLACE):
+            for n in range(len(words) - 1, 1, -1):  # something (the 事由) follows the organisation
+                # a place in it too: "2024年工作部署" names no organisation
+                if ends.search(words[:n]) and (_IN_PLACE.search(words[:n]) or words.startswith("中共")):
+                    return words[:n]
+    return None
 
 
 def first_lines(text: str, n: int = _FIRST_LINES) -> list[str]:
