@@ -4,7 +4,6 @@ rules files, unit classes, the interval a mention stands for and rounding by the
 
 from __future__ import annotations
 
-import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -105,14 +104,7 @@ def agrees(computed: float, e: NumberReading) -> bool:
     mention is an exact Arabic number (37.5% → one decimal), else inside its interval
     (约/近/余/以上 and word forms follow the interval rules)."""
     if e.digits is not None and e.value is not None:
-        written = round_half_up(e.value / e.scale, e.digits)
-        if round_half_up(computed / e.scale, e.digits) == written:
-            return True
-        # exactly on a half (1374/1200 = 114.5%): offices print it rounded down as often as up
-        scaled = computed / e.scale * 10**e.digits
-        if abs(scaled - math.floor(scaled) - 0.5) < 1e-6:
-            return round(math.floor(scaled) / 10**e.digits, e.digits) == round(written, e.digits)
-        return False
+        return round_half_up(computed / e.scale, e.digits) == round_half_up(e.value / e.scale, e.digits)
     return inside(computed, e)
 
 
