@@ -194,7 +194,9 @@ def test_review_states_a_new_version_reopens_and_export_keeps_only_approved(offi
         "3",
         lambda sec, spec, figs: make_section("3", text="计划培训代表320人次。", figures=figs),
     )
-    assert drafter.reopened(rid, {"3": v}) and {r.section_id: r.state for r in drafter.review_states(rid)}["3"] == "draft"
+    assert (
+        drafter.reopened(rid, {"3": v}) and {r.section_id: r.state for r in drafter.review_states(rid)}["3"] == "draft"
+    )
 
 
 def test_history_and_audit_say_who_did_what(office):

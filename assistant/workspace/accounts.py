@@ -144,18 +144,18 @@ class Accounts:
         return self.store.users()
 
     def set_password(self, name: str, password: str) -> None:
-        self._existing(name)
+        self.existing(name)
         self.store.set_password(name, hash_password(check_new_password(password)))
 
     def disable(self, name: str) -> None:
-        self._existing(name)
+        self.existing(name)
         self.store.set_enabled(name, False)
 
     def enable(self, name: str) -> None:
-        self._existing(name)
+        self.existing(name)
         self.store.set_enabled(name, True)
 
-    def _existing(self, name: str) -> UserRecord:
+    def existing(self, name: str) -> UserRecord:
         user = self.store.find_user(name)
         if user is None:
             names = "、".join(u.name for u in self.store.users()) or "（无）"
