@@ -7,6 +7,7 @@ The standard `OPENAI_BASE_URL` / `OPENAI_API_KEY` are honoured; everything else 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -32,6 +33,18 @@ def masked_url(url: str) -> str:
         return urlunsplit((parts.scheme, host, parts.path, "", ""))
     except ValueError:
         return "（地址格式无效）"
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a listen address reaches this machine only (None or "": every interface: no)."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _toml_path() -> Path:

@@ -466,14 +466,19 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return name
 
 
-def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings, kb=None) -> list[Path]:
+def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings, kb=None, *, ws=None) -> list[Path]:
     """Check every file first, then write them; a bad file means none is written.
+
+    With ``ws`` (the page's workspace, acting for its person) only someone who manages the
+    knowledge base may upload (admins, while accounts are on), and the upload is recorded.
 
     An upload whose text is already stored (any document of the knowledge base `kb`, a file in
     the upload folder, or one earlier in this batch) is refused, naming that document; a
     different file under a name in use gets a unique name, so it never overwrites another upload
     and its indexed passages.
     """
+    if ws is not None:
+        ws.authorize("kb")
     checked = [(check_upload(name, data, settings), data) for name, data in files]
     for name, data in checked if kb is not None else []:
         source = same_document(kb, name, data)
@@ -505,14 +510,20 @@ def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings, kb=None
         path = folder / name
         path.write_bytes(data)
         paths.append(path)
+    if ws is not None:
+        ws.record("kb_upload", detail="、".join(name for name, _ in planned))
     return paths
 
 
-def delete_document(kb, source: str, settings: Settings) -> None:
+def delete_document(kb, source: str, settings: Settings, *, ws=None) -> None:
     """Remove a document from the index; an uploaded file goes too, so that the next import of
     the upload folder does not bring it back. Files in the bundled knowledge folder stay: that
-    folder is the office's own source of truth."""
+    folder is the office's own source of truth. With ``ws``: admins only (accounts on), recorded."""
+    if ws is not None:
+        ws.authorize("kb")
     kb.delete_document(source)
+    if ws is not None:
+        ws.record("kb_delete", detail=source)
     uploads = (settings.data_dir / "uploads").resolve()
     # Uploads are ingested file by file, so their source is the bare name (or uploads/<name>
     # when the whole folder was ingested).

@@ -1027,11 +1027,11 @@ class Workspace:
 
     @guarded("export")
     def export_draft(
-        self, report_id: str, *, approved_only: bool = False, fmt: str = ""
+        self, report_id: str, *, approved_only: bool = False, fmt: str = "", record: bool = True
     ) -> tuple[ReportDraft, list[str]]:
         """The report to export and the sections left out (``approved_only``: those not approved;
         a heading whose own text is not approved but that has an approved section under it keeps
-        its title with no text). The export is recorded in the audit log."""
+        its title with no text). The export is recorded in the audit log unless ``record`` is False."""
         draft = self.store.current(report_id)
         left_out: list[str] = []
         if approved_only:
@@ -1054,13 +1054,20 @@ class Workspace:
                 if sec.section_id in keep_heading:
                     sections.append(sec.model_copy(update={"text": ""}))
             draft = draft.model_copy(update={"sections": sections})
+        if record:
+            self.record_export(report_id, fmt=fmt, approved_only=approved_only, left_out=left_out)
+        return draft, left_out
+
+    @guarded("export")
+    def record_export(self, report_id: str, *, fmt: str, approved_only: bool, left_out: list[str]) -> None:
+        """The audit line of an export (the page builds the file first and records it when it is
+        downloaded: ``export_draft(record=False)``)."""
         detail = "只含已通过的章节" if approved_only else "当前稿"
         if fmt:
             detail = f"{fmt}，{detail}"
         if left_out:
             detail += f"；未含 {'、'.join(left_out)}"
         self.store.audit("export", report_id, detail=detail)
-        return draft, left_out
 
     # --- members and the audit log (admins) -------------------------------------------------------
 

@@ -10,12 +10,18 @@ from assistant.kb.ingest import ingest
 from assistant.ui import actions
 from assistant.ui import render as html
 from assistant.ui.shell import show_notices
-from assistant.ui.state import UiSession, knowledge_base, session
+from assistant.ui.state import UiSession, knowledge_base, open_workspace, session
 
 KIND_ZH = {"report": "往年汇报", "policy": "政策文件", "other": "其他"}
 
 
 def _ingest(sess: UiSession, kb, paths, label: str) -> None:
+    ws = open_workspace(sess.settings)
+    try:
+        ws.authorize("kb")  # admins only while accounts are on; the upload itself checked it too
+    except HuibaoError as err:
+        st.error(str(err))
+        return
     bar = st.progress(0.0, text=f"正在导入{label}…")
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -30,6 +36,8 @@ def _ingest(sess: UiSession, kb, paths, label: str) -> None:
         st.error(str(err))
         return
     bar.empty()
+    if paths is None:
+        ws.record("kb_upload", detail=f"同步素材目录 {sess.settings.knowledge_dir.name}/")
     added = len(report.added) + len(report.updated)
     msg = f"导入完成：新增或更新 {added} 个文件，未变 {len(report.unchanged)} 个。"
     sess.notify("success", msg)
@@ -42,7 +50,7 @@ def _ingest(sess: UiSession, kb, paths, label: str) -> None:
 
 def _delete(sess: UiSession, source: str) -> None:
     try:
-        actions.delete_document(knowledge_base(sess.settings), source, sess.settings)
+        actions.delete_document(knowledge_base(sess.settings), source, sess.settings, ws=open_workspace(sess.settings))
     except HuibaoError as err:
         sess.notify("error", str(err))
     else:
@@ -70,7 +78,9 @@ def render() -> None:
     )
     if uploads and st.button("导入", type="primary", key="kb.import"):
         try:
-            paths = actions.save_uploads([(u.name, u.getvalue()) for u in uploads], sess.settings, kb)
+            paths = actions.save_uploads(
+                [(u.name, u.getvalue()) for u in uploads], sess.settings, kb, ws=open_workspace(sess.settings)
+            )
         except HuibaoError as err:
             st.error(str(err))
         else:
