@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import anyio
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -188,7 +188,7 @@ class SignInGuard:
 
     @staticmethod
     def _signed_in(scope: Scope, settings: Settings) -> bool:
-        cookie = Request(scope).cookies.get(COOKIE_NAME)
+        cookie = HTTPConnection(scope).cookies.get(COOKIE_NAME)  # http and websocket alike
         return cookie is not None and accounts_for(settings).session_actor(cookie) is not None
 
 
