@@ -37,6 +37,14 @@ class FakeClock:
         self.now += seconds
 
 
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch):
+    """Cheap bcrypt rounds for hashes made in tests (the throttling does not depend on them)."""
+    from assistant.workspace import accounts
+
+    monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 4)
+
+
 @pytest.fixture()
 def office(tmp_path):
     """A workspace with three accounts and one report the drafter and reviewer are members of."""

@@ -33,6 +33,7 @@ from assistant.workspace.store import Store, UserRecord
 
 FREE_FAILURES = 5  # failures in a row before attempts are delayed
 MAX_DELAY_S = 30.0
+BCRYPT_ROUNDS = 12  # about a quarter second per check on an office server: slow for guessing, fine for a person
 COOKIE_NAME = "huibao_session"
 SECRET_FILE = "session.key"
 _NAME_RE = re.compile(r"[^\s\x00-\x1f\x7f/\\]{1,40}")
@@ -53,7 +54,7 @@ def throttle_delay(failures: int) -> float:
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(_prehash(password), bcrypt.gensalt()).decode("ascii")
+    return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(BCRYPT_ROUNDS)).decode("ascii")
 
 
 def check_password(password: str, hashed: str) -> bool:
