@@ -93,6 +93,18 @@ def test_users_are_added_once_with_a_hash_never_the_password(office):
     ]
 
 
+def test_only_an_admin_manages_accounts_on_the_page(office):
+    ws, accounts, _, _ = office
+    with pytest.raises(Forbidden, match="无权管理用户"):
+        accounts.add_user("新人", "drafter", "密码", by=REVIEWER)
+    with pytest.raises(Forbidden):
+        accounts.disable("小王", by=DRAFTER)
+    with pytest.raises(InputError, match="不能停用自己"):
+        accounts.disable("管理员", by=ADMIN)
+    accounts.add_user("新人", "drafter", "密码", by=ADMIN)
+    assert ws.audit_log(actions={"user_add"})[-1].user == "管理员"
+
+
 def test_twenty_wrong_passwords_are_delayed_doubling_up_to_30_s_then_the_right_one_works(office):
     _, accounts, clock, _ = office
     for _ in range(20):

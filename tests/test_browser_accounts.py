@@ -220,6 +220,34 @@ def test_drafter_and_reviewer_walk_the_review_and_each_is_refused_the_rest(offic
             admin.get_by_role("button", name=re.compile("导出 CSV")).click()
         rows = list(csv.reader(io.StringIO(info.value.path().read_text(encoding="utf-8-sig"))))
         shot(admin, "35-admin-audit")
+        # the admin sets the endpoint for everyone (the key stays on the server) and adds an account
+        admin.get_by_role("link", name="设置").click()
+        for label, value in (
+            ("服务地址（Base URL）", "http://10.0.0.8:8000/v1"),
+            ("模型名称", "qwen2.5-32b-instruct"),
+            ("API Key", "sk-office-secret"),
+        ):
+            field = admin.get_by_role("textbox", name=label, exact=True)
+            field.fill(value)
+            field.press("Enter")
+            settle(admin)
+        admin.get_by_role("button", name="保存（对所有用户生效）").click()
+        admin.get_by_text(re.compile("模型接口已保存，对所有用户生效")).wait_for()
+        settle(admin)
+        assert "sk-office-secret" not in admin.content()
+        form = admin.locator("[data-testid='stForm']")
+        for label, value in (("新用户名", "小赵"), ("密码", "zhao-pass-1"), ("再输入一次", "zhao-pass-1")):
+            form.get_by_role("textbox", name=label, exact=True).fill(value)
+        admin.get_by_role("button", name="添加用户").click()
+        admin.get_by_text("已添加用户 小赵（起草人）。").wait_for()
+        shot(admin, "36-admin-settings")
+        # others see the admin's endpoint, never its key, and may only add a personal one
+        drafter.goto(base + "/settings")  # a new page load: a session of its own
+        drafter.get_by_text("模型服务由管理员设置。", exact=False).wait_for()
+        settle(drafter)
+        shot(drafter, "37-drafter-settings")
+        drafter.get_by_text("http://10.0.0.8:8000/v1").first.wait_for()
+        assert "sk-office-secret" not in drafter.content()
         drafter.get_by_role("link", name="退出登录").click()
         drafter.get_by_role("heading", name="汇报起草助手 · 登录").wait_for()
         browser.close()
@@ -241,6 +269,14 @@ def test_drafter_and_reviewer_walk_the_review_and_each_is_refused_the_rest(offic
     assert drafted and {r[1] for r in drafted} == {"小王"}
     signins = [(r[1], r[2]) for r in rows[1:] if r[2] in ("登录", "登录失败")]
     assert signins[0] == ("小王", "登录失败") and ("李科长", "登录") in signins
+    data = get_settings().data_dir
+    assert "sk-office-secret" in (data / "endpoint.key").read_text(encoding="utf-8")
+    assert (data / "endpoint.key").stat().st_mode & 0o077 == 0  # the server's account only
+    assert "sk-office-secret" not in (data / "huibao.toml").read_text(encoding="utf-8")
+    assert ws.store.find_user("小赵").role == "drafter"
+    endpoint = [r for r in rows if r[2] == "设置模型接口"]
+    assert not endpoint  # the CSV was taken before; the log has it now:
+    assert [e.user for e in ws.audit_log(actions={"endpoint", "user_add"})][-2:] == ["王主任", "王主任"]
     # the history says who made each version
     assert [(h.version, h.user) for h in ws.history(rid, "1.1")] == [(1, "小王"), (2, "小王"), (3, "小王")]
     # and the workspace refuses the same actions when called directly

@@ -28,7 +28,7 @@ import bcrypt
 from itsdangerous import BadSignature, Signer
 
 from assistant.core.errors import InputError
-from assistant.workspace.roles import Actor, Role
+from assistant.workspace.roles import Actor, Role, check
 from assistant.workspace.store import Store, UserRecord
 
 FREE_FAILURES = 5  # failures in a row before attempts are delayed
@@ -133,28 +133,43 @@ class Accounts:
 
     # --- users -------------------------------------------------------------------------------
 
-    def add_user(self, name: str, role: Role, password: str) -> str:
+    # ``by``: the person doing it on the page (an admin, or refused: Forbidden). A command on the
+    # server passes none: it runs as the OS user, who owns the workspace file anyway.
+
+    def _as(self, by: Actor | None) -> Store:
+        if by is None:
+            return self.store
+        check(by, "users")
+        return self.store.as_user(by.name)
+
+    def add_user(self, name: str, role: Role, password: str, *, by: Actor | None = None) -> str:
+        store = self._as(by)
         name = check_name(name)
         check_new_password(password)
-        if self.store.find_user(name) is not None:
+        if store.find_user(name) is not None:
             raise InputError(f"已有名为“{name}”的用户，未作改动。", field="用户名")
-        self.store.add_user(name, role, hash_password(password))
+        store.add_user(name, role, hash_password(password))
         return name
 
     def users(self) -> list[UserRecord]:
         return self.store.users()
 
-    def set_password(self, name: str, password: str) -> None:
+    def set_password(self, name: str, password: str, *, by: Actor | None = None) -> None:
+        store = self._as(by)
         self.existing(name)
-        self.store.set_password(name, hash_password(check_new_password(password)))
+        store.set_password(name, hash_password(check_new_password(password)))
 
-    def disable(self, name: str) -> None:
+    def disable(self, name: str, *, by: Actor | None = None) -> None:
+        store = self._as(by)
         self.existing(name)
-        self.store.set_enabled(name, False)
+        if by is not None and name == by.name:
+            raise InputError("不能停用自己正在使用的账户，未作改动。", field="用户名")
+        store.set_enabled(name, False)
 
-    def enable(self, name: str) -> None:
+    def enable(self, name: str, *, by: Actor | None = None) -> None:
+        store = self._as(by)
         self.existing(name)
-        self.store.set_enabled(name, True)
+        store.set_enabled(name, True)
 
     def existing(self, name: str) -> UserRecord:
         user = self.store.find_user(name)

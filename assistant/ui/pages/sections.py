@@ -73,6 +73,8 @@ def _undo(sess: UiSession, report_id: str, batch_id: int) -> None:
     sess.notify("success", ok)
     if warning:
         sess.notify("warning", warning)
+    for line in open_workspace(sess.settings).reopened(report_id, result.reverted):
+        sess.notify("warning", line)
 
 
 def _toggle_lock(sess: UiSession, report_id: str, section_id: str, locked: bool) -> None:
@@ -223,6 +225,8 @@ def _run_full_draft(sess: UiSession, ws: Workspace, report_id: str, job: Pending
             sess.notify("info", f"章节 {'、'.join(job.kept)} 保持不变（已锁定或手工修改过，未勾选）。")
         if job.include is not None and ws.last_batch(report_id) is not None:
             sess.notify("info", "如需恢复原来的正文，可点击上方“撤销”按钮，一步恢复这次改动的所有章节。")
+        for line in ws.reopened(report_id, {i.section_id: i.current_version for i in ws.sections(report_id)}):
+            sess.notify("warning", line)
     except HuibaoError as err:
         sess.notify("error", str(err))
     bar.empty()

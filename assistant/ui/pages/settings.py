@@ -13,11 +13,13 @@ from __future__ import annotations
 import streamlit as st
 from pydantic import SecretStr
 
-from assistant.core.errors import HuibaoError
+from assistant.core.errors import HuibaoError, InputError
 from assistant.core.settings import clear_server_key, described_rows, get_settings, masked_url, save_server_endpoint
 from assistant.llm import test_connection
+from assistant.ui import signin
 from assistant.ui.shell import OFFLINE_BANNER, show_notices
 from assistant.ui.state import UiSession, open_workspace, session
+from assistant.workspace.roles import ROLE_ZH, parse_role
 
 
 def _save(sess: UiSession) -> None:
@@ -164,9 +166,70 @@ def _render_shared(sess: UiSession) -> None:
     if sess.connection is not None:
         ok, message = sess.connection
         (st.success if ok else st.error)(message)
+    if admin:
+        _render_users(sess)
     st.subheader("当前使用的设置")
     rows = described_rows(settings)
     st.table({"项目": [label for label, _, _ in rows], "值": [value for _, _, value in rows]}, hide_index=True)
+
+
+def _user_action(sess: UiSession, action: str) -> None:
+    """账户 on the page: the admin adds, disables, enables or resets an account (Accounts checks
+    the role again: anyone else is refused there)."""
+    state = st.session_state
+    accounts = signin.accounts_for(sess.settings)
+    try:
+        if action == "add":
+            password = state.get("users.new-password") or ""
+            if password != (state.get("users.new-password2") or ""):
+                raise InputError("两次输入的密码不一致，未作改动。", field="密码")
+            role = parse_role(state.get("users.new-role") or "drafter")
+            name = accounts.add_user(state.get("users.new-name") or "", role, password, by=sess.actor)
+            done = f"已添加用户 {name}（{ROLE_ZH[role]}）。"
+        else:
+            name = state.get("users.pick") or ""
+            if action == "disable":
+                accounts.disable(name, by=sess.actor)
+                done = f"已停用用户 {name}，其已登录的浏览器已退出。"
+            elif action == "enable":
+                accounts.enable(name, by=sess.actor)
+                done = f"已启用用户 {name}。"
+            else:
+                accounts.set_password(name, state.get("users.reset-password") or "", by=sess.actor)
+                done = f"已重设用户 {name} 的密码。"
+    except HuibaoError as err:
+        sess.notify("error", str(err))
+        return
+    state["users.reset-password"] = ""  # no password stays in the page's state (the form clears its own)
+    sess.notify("success", done)
+
+
+def _render_users(sess: UiSession) -> None:
+    st.subheader("账户（管理员）")
+    users = signin.accounts_for(sess.settings).users()
+    st.table(
+        {
+            "用户名": [u.name for u in users],
+            "角色": [ROLE_ZH.get(u.role, u.role) for u in users],
+            "状态": ["启用" if u.enabled else "已停用" for u in users],
+            "最后登录": [(u.last_login or "从未登录")[:16].replace("T", " ") for u in users],
+        },
+        hide_index=True,
+    )
+    # a form: nothing is sent while typing, and the passwords are cleared once it is submitted
+    with st.form("users.add-form", clear_on_submit=True, border=False):
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.text_input("新用户名", key="users.new-name", width=160)
+            st.selectbox("角色", list(ROLE_ZH), format_func=ROLE_ZH.__getitem__, key="users.new-role", width=140)
+            st.text_input("密码", type="password", key="users.new-password", width=160)
+            st.text_input("再输入一次", type="password", key="users.new-password2", width=160)
+            st.form_submit_button("添加用户", on_click=_user_action, args=(sess, "add"))
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.selectbox("用户", [u.name for u in users], key="users.pick", width=160)
+        st.button("停用", key="users.disable", on_click=_user_action, args=(sess, "disable"))
+        st.button("启用", key="users.enable", on_click=_user_action, args=(sess, "enable"))
+        st.text_input("新密码", type="password", key="users.reset-password", width=160)
+        st.button("重设密码", key="users.reset", on_click=_user_action, args=(sess, "reset"))
 
 
 def _test_current(sess: UiSession) -> None:
