@@ -156,6 +156,8 @@ def test_each_role_is_refused_what_it_may_not_do_when_the_service_is_called_dire
         "outsider exports": lambda: outsider.export_draft(rid),
         "outsider changes figures": lambda: outsider.update_figures(rid, make_figures(F03=(900, "篇"))),
         "outsider locks": lambda: outsider.lock(rid, "1.2"),
+        "outsider adds a section": lambda: outsider.add_section(rid, parent_id="1", title="新的一节"),
+        "outsider moves a section": lambda: outsider.shift_section(rid, "1.2", -1),
     }
     before = ws.audit_log()
     for what, action in forbidden.items():
@@ -174,6 +176,13 @@ def test_each_role_is_refused_what_it_may_not_do_when_the_service_is_called_dire
         drafter.lock(rid, "1.1")
     drafter.lock(rid, "1.2")  # a section whose current version the drafter saved (they drafted it)
     drafter.unlock(rid, "1.2")
+    # the outline editor's changes are a member's, and on record
+    new = drafter.add_section(rid, parent_id="1", title="强化新闻舆论引导")
+    drafter.shift_section(rid, new, -1)
+    assert [(e.user, e.action, e.section_id, e.detail) for e in ws.audit_log(actions={"outline"})] == [
+        ("小王", "outline", new, "新增章节"),
+        ("小王", "outline", new, "上移"),
+    ]
 
 
 def test_review_states_a_new_version_reopens_and_export_keeps_only_approved(office, tmp_path):

@@ -1032,11 +1032,11 @@ class Workspace:
         """The report to export and the sections left out (``approved_only``: those not approved;
         a heading whose own text is not approved but that has an approved section under it keeps
         its title with no text). The export is recorded in the audit log unless ``record`` is False."""
-        draft = self.store.current(report_id)
+        spec = self.store.spec(report_id)
+        draft = as_outlined(self.store.current(report_id), spec)
         left_out: list[str] = []
         if approved_only:
             states = {r.section_id: r.state for r in self.store.review_states(report_id)}
-            spec = self.store.spec(report_id)
             parents = {c.id: s.id for s in spec.walk() for c in s.children}
             keep_heading: set[str] = set()
             for sid, state in states.items():

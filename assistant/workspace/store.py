@@ -1626,6 +1626,7 @@ class Store:
             raise StoreError(f"未知的审核状态“{state}”。")
         with self._write() as conn:
             sec = self._section_row(conn, report_id, section_id)
+            self._refuse_removed(sec)
             version = sec["current_version"]
             if not version:
                 raise StoreError(f"章节 {section_id} 还没有正文，不能{_REVIEW_VERB[state]}。")
@@ -1656,7 +1657,7 @@ class Store:
                 "SELECT s.section_id, s.title, s.review_state, s.review_version, s.current_version,"
                 " (SELECT r.user || char(31) || r.comment || char(31) || r.created FROM reviews r"
                 "  WHERE r.report_id = s.report_id AND r.section_id = s.section_id ORDER BY r.id DESC LIMIT 1) AS last"
-                " FROM sections s WHERE s.report_id = ? ORDER BY s.position",
+                " FROM sections s WHERE s.report_id = ? AND s.position >= 0 ORDER BY s.position",
                 (report_id,),
             ).fetchall()
         out = []
