@@ -147,6 +147,9 @@ def test_drafter_and_reviewer_walk_the_review_and_each_is_refused_the_rest(offic
         drafter.get_by_label("单位", exact=True).fill("禾川市人大常委会办公室")
         drafter.get_by_label(re.compile("主要工作要点")).fill("新闻宣传\n理论学习")
         drafter.get_by_role("button", name="新建").click()
+        drafter.get_by_text(re.compile("已新建报告")).wait_for()  # on the 提纲 page
+        settle(drafter)
+        drafter.get_by_role("link", name="章节").click()
         drafter.get_by_role("button", name="起草全文").click()
         drafter.get_by_text(re.compile("全文已起草")).wait_for()
         rid = open_report_id(drafter)
