@@ -37,7 +37,8 @@ BCRYPT_ROUNDS = 12  # about a quarter second per check on an office server: slow
 COOKIE_NAME = "huibao_session"
 SECRET_FILE = "session.key"
 _NAME_RE = re.compile(r"[^\s\x00-\x1f\x7f/\\]{1,40}")
-_TOUCH_EVERY_S = 60.0  # a session's last use is written at most once a minute
+_TOUCH_EVERY_S = 60.0
+_MAX_UNKNOWN = 10_000  # names that are no account, remembered for throttling (bounded: guessed names)  # a session's last use is written at most once a minute
 
 
 def accounts_on(store: Store, *, configured: bool) -> bool:
@@ -201,6 +202,8 @@ class Accounts:
             user = self.store.find_user(name)
             if user is None:
                 check_password(password, _DUMMY_HASH)
+                if len(self._unknown_failures) >= _MAX_UNKNOWN and name not in self._unknown_failures:
+                    self._unknown_failures.pop(next(iter(self._unknown_failures)))  # the oldest name
                 self._unknown_failures[name] = self._unknown_failures.get(name, 0) + 1
                 return None
             ok = check_password(password, user.password_hash) and user.enabled
