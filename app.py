@@ -19,6 +19,8 @@ PAGES = Path(shell.__file__).parent / "pages"  # the package's pages, also from 
 
 # An emoji icon: for a :material/ icon the browser fetches the favicon from fonts.gstatic.com.
 st.set_page_config(page_title="汇报起草助手", page_icon="📝", layout="wide")
+# Who this run acts for (the signed-in person, or the local user); stops here for nobody.
+sess = shell.start()
 
 navigation = st.navigation(
     [
@@ -32,6 +34,12 @@ navigation = st.navigation(
         st.Page(PAGES / "export.py", title="导出", icon=":material/download:", url_path="export"),
         st.Page(PAGES / "settings.py", title="设置", icon=":material/settings:", url_path="settings"),
     ]
+    # the page refuses the log to others anyway; it is listed only where it can be read
+    + (
+        [st.Page(PAGES / "audit.py", title="操作记录", icon=":material/history:", url_path="audit")]
+        if shell.may_audit(sess)
+        else []
+    )
 )
 shell.frame()
 shell.run_page(navigation)

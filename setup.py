@@ -1,4 +1,4 @@
-"""Build hook: the wheel carries copies of the top-level prompts/, examples/ and knowledge/ (and app.py).
+"""Build hook: the wheel carries copies of the top-level prompts/, examples/ and knowledge/ (and app.py, serve.py).
 
 They stay at the top level of the project, where a newcomer edits them; an installed huibao
 finds the copies under assistant/bundled/ (assistant.core.resources). An editable install
@@ -25,6 +25,7 @@ class BuildWithBundledFolders(build_py):
             shutil.rmtree(target / name, ignore_errors=True)
             shutil.copytree(name, target / name)
         shutil.copy2("app.py", target / "app.py")  # the page's entry script, for `huibao ui`
+        shutil.copy2("serve.py", target / "serve.py")  # the server `huibao ui` runs: app.py plus sign-in
 
 
 setup(cmdclass={"build_py": BuildWithBundledFolders})

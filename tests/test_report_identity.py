@@ -18,8 +18,17 @@ from assistant.core.figures import write_figures
 from assistant.core.settings import get_settings
 from assistant.ui import actions
 from assistant.workspace.service import VersionConflict, Workspace
+from assistant.workspace.store import SCHEMA_VERSION
 from tests.test_app import PAGES, drafted_app, no_errors, open_app, texts, ui, workspace
-from tests.test_store import make_figures, make_report_draft, make_section, make_spec, new_workspace, snapshot_state
+from tests.test_store import (
+    drop_v6,
+    make_figures,
+    make_report_draft,
+    make_section,
+    make_spec,
+    new_workspace,
+    snapshot_state,
+)
 
 # --- store and service ----------------------------------------------------------------------
 
@@ -155,6 +164,7 @@ def test_the_v4_to_v5_migration_keeps_every_report_live(tmp_path):
     ws, rid = new_workspace(tmp_path)
     ws.close()
     conn = sqlite3.connect(tmp_path / "ws.sqlite3")
+    drop_v6(conn)
     conn.execute("DROP INDEX versions_by_batch")
     conn.execute("ALTER TABLE versions DROP COLUMN batch_id")
     conn.execute("DROP TABLE batches")
@@ -163,7 +173,7 @@ def test_the_v4_to_v5_migration_keeps_every_report_live(tmp_path):
     conn.commit()
     conn.close()
     ws = Workspace.open(tmp_path / "ws.sqlite3")
-    assert ws.schema_version == 5 and (tmp_path / "ws.sqlite3.v4.bak").exists()
+    assert ws.schema_version == SCHEMA_VERSION and (tmp_path / "ws.sqlite3.v4.bak").exists()
     assert [r.id for r in ws.reports()] == [rid] and len(ws.history(rid, "1.2")) == 1
     ws.save_draft(rid, make_report_draft(), batch="draft_all")
     assert ws.undo(rid).reverted

@@ -530,6 +530,54 @@ def test_migration_from_v1_keeps_every_version(tmp_path):
     assert Workspace.open(path).schema_version == SCHEMA_VERSION
 
 
+def drop_v6(conn: sqlite3.Connection) -> None:
+    """Turn a v6 file back into the v5 layout (accounts, audit and review states removed): the
+    migration tests start older files from a current one."""
+    for table in ("users", "memberships", "sessions", "audit", "reviews"):
+        conn.execute(f"DROP TABLE {table}")
+    conn.execute("ALTER TABLE versions DROP COLUMN user")
+    conn.execute("ALTER TABLE reports DROP COLUMN created_by")
+    for column in ("review_state", "review_version", "locked_by"):
+        conn.execute(f"ALTER TABLE sections DROP COLUMN {column}")
+    conn.execute("UPDATE schema_version SET version = 5")
+
+
+def test_migration_from_v5_adds_accounts_audit_and_review_states(tmp_path):
+    path = tmp_path / "ws.sqlite3"
+    ws = Workspace.open(path)
+    rid = ws.create_report(make_spec(), make_figures(), draft=make_report_draft())
+    ws.add_version(rid, make_section("1.2", text="第二版正文。"), author="hand")
+    ws.lock(rid, "1.1")
+    ws.close()
+    conn = sqlite3.connect(path)
+    drop_v6(conn)
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+
+    ws = Workspace.open(path)
+    assert ws.schema_version == SCHEMA_VERSION
+    backup = tmp_path / "ws.sqlite3.v5.bak"
+    assert backup.exists()  # the copy taken before migrating is the v5 file as it was
+    old = sqlite3.connect(backup)
+    assert old.execute("SELECT version FROM schema_version").fetchone()[0] == 5
+    assert old.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 8
+    old.close()
+    assert len(before) > 0
+    # every version kept, recorded before accounts existed: no user
+    history = ws.history(rid, "1.2")
+    assert [h.version for h in history] == [1, 2] and [h.user for h in history] == [None, None]
+    assert ws.section(rid, "1.2").text == "第二版正文。" and ws.locked(rid) == ["1.1"]
+    # every section starts as 草稿; the new tables work on the migrated file
+    assert {r.state for r in ws.review_states(rid)} == {"draft"}
+    assert ws.submit(rid, "1.2") == 2
+    assert ws.add_version(rid, make_section("1.2", text="第三版正文。"), author="hand") == 3
+    assert ws.history(rid, "1.2")[-1].user == ws.actor.name
+    assert [e.action for e in ws.audit_log(report_id=rid)] == ["submit", "edit", "reopen"]
+    ws.close()
+    assert Workspace.open(path).schema_version == SCHEMA_VERSION  # not migrated twice
+
+
 # --- atomicity with real processes ------------------------------------------------------------
 
 _WRITER = textwrap.dedent("""

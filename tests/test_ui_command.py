@@ -25,7 +25,7 @@ def _flags(args: list[str]) -> dict[str, str]:
 
 def test_the_page_listens_on_loopback_by_default_and_never_looks_up_its_address():
     args = ui.streamlit_args(ui.DEFAULT_HOST, 8501)
-    assert args[:2] == ["run", str(resources.app_script())] and Path(args[1]).is_file()
+    assert args[:2] == ["run", str(resources.server_script())] and Path(args[1]).is_file()
     flags = _flags(args)
     assert flags["server.address"] == "127.0.0.1" and flags["browser.serverAddress"] == "127.0.0.1"
     assert flags["server.headless"] == "true" and flags["browser.gatherUsageStats"] == "false"
@@ -47,7 +47,10 @@ def test_the_entry_script_is_found_in_a_checkout_and_in_an_installed_wheel(monke
     assert resources.app_script() == tmp_path / "app.py"
     setup = (ROOT / "setup.py").read_text(encoding="utf-8")
     assert 'shutil.copy2("app.py", target / "app.py")' in setup
-    assert "include app.py" in (ROOT / "MANIFEST.in").read_text(encoding="utf-8")
+    assert 'shutil.copy2("serve.py", target / "serve.py")' in setup  # the server `huibao ui` runs
+    assert resources.server_script() == tmp_path / "serve.py"
+    manifest = (ROOT / "MANIFEST.in").read_text(encoding="utf-8")
+    assert "include app.py" in manifest and "include serve.py" in manifest
 
 
 def test_a_port_in_use_is_a_chinese_message_and_nothing_starts(monkeypatch):
@@ -82,13 +85,25 @@ def test_the_command_hands_streamlit_the_flags_and_switches_the_ip_lookup_off(mo
     assert net_util.get_external_ip() is None and net_util.get_internal_ip() is None
 
 
-def test_a_lan_address_is_allowed_with_a_warning(monkeypatch):
-    monkeypatch.setattr("streamlit.web.cli.main.main", lambda **kw: None)
+def test_a_lan_address_needs_accounts(monkeypatch):
+    started = []
+    monkeypatch.setattr("streamlit.web.cli.main.main", lambda **kw: started.append(kw))
     monkeypatch.setattr(ui, "_check_port_free", lambda host, port: None)
     from streamlit import net_util
 
     monkeypatch.setattr(net_util, "get_external_ip", net_util.get_external_ip)
     monkeypatch.setattr(net_util, "get_internal_ip", net_util.get_internal_ip)
+    # accounts off: refused with exit code 2, nothing started
+    refused = CliRunner().invoke(app, ["ui", "--host", "0.0.0.0"], env={"COLUMNS": "200"})
+    assert isinstance(refused.exception, InputError) and refused.exception.exit_code == 2
+    assert "未启用账户，网页只能在本机访问" in str(refused.exception) and started == []
+    # once an admin exists, the page may listen on the office network (every page behind a sign-in)
+    from assistant.core.settings import get_settings
+    from assistant.workspace.accounts import Accounts
+    from assistant.workspace.service import Workspace
+
+    with Workspace.open(get_settings().workspace_path) as ws:
+        Accounts(ws.store, secret=b"x" * 32).add_user("张三", "admin", "密码")
     result = CliRunner().invoke(app, ["ui", "--host", "0.0.0.0"], env={"COLUMNS": "200"})
-    assert result.exit_code == 0
-    assert "同一网络中的其他计算机也能打开" in result.output
+    assert result.exit_code == 0, result.output
+    assert "同一网络中的其他计算机也能打开；账户已启用，须登录后使用" in result.output and len(started) == 1

@@ -48,8 +48,15 @@ COMMANDS: dict[str, str] = {
     "refresh": "workspace",
     "undo": "workspace",
     "export": "workspace",
+    "submit": "workspace",
+    "approve": "workspace",
+    "return": "workspace",
+    "review": "workspace",
     "outline": "outline",
     "import": "markup",
+    "user": "accounts",
+    "members": "accounts",
+    "audit": "accounts",
     "ui": "ui",
 }
 

@@ -118,6 +118,8 @@ def import_(
             )
             + (f"；批注 {len(plan.comments)} 条" if plan.comments else "")
         )
+        for line in ws.reopened(plan.report_id, dict(saved)):
+            console.print(f"[yellow]{escape(line)}[/]")
     flagged = plan.flagged
     if flagged and not as_json:
         console.print(f"[red]有 {len(flagged)} 个新数字无数据来源或与所说事项不符，请核实。[/]")

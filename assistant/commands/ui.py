@@ -8,7 +8,6 @@ the page listens on loopback unless told otherwise.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 
@@ -17,7 +16,10 @@ from rich.markup import escape
 
 from assistant.commands.base import command_app, console, err_console
 from assistant.core.errors import InputError
-from assistant.core.resources import app_script
+from assistant.core.resources import server_script
+from assistant.core.settings import get_settings, is_loopback
+from assistant.workspace.accounts import accounts_on
+from assistant.workspace.store import Store
 
 app = command_app()
 
@@ -51,7 +53,8 @@ def _flag(value: object) -> str:
 
 
 def streamlit_args(host: str, port: int) -> list[str]:
-    """The `streamlit run` arguments `huibao ui` uses: the script and every option as a flag.
+    """The `streamlit run` arguments `huibao ui` uses: the server script (serve.py: app.py with the
+    sign-in routes) and every option as a flag.
 
     server.address set explicitly (and browser.serverAddress with it) keeps Streamlit off the
     code path that looks the public IP up at start."""
@@ -62,16 +65,7 @@ def streamlit_args(host: str, port: int) -> list[str]:
         "browser.serverAddress": host,
         "browser.serverPort": port,
     }
-    return ["run", str(app_script()), *(f"--{name}={_flag(value)}" for name, value in options.items())]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return ["run", str(server_script()), *(f"--{name}={_flag(value)}" for name, value in options.items())]
 
 
 def _no_ip_lookup() -> None:
@@ -100,12 +94,21 @@ def ui_command(
     from streamlit import net_util  # heavy: ~1 s to import, only for this command
     from streamlit.web import cli as streamlit_cli  # heavy: part of streamlit, as above
 
-    _check_port_free(host, port)
+    settings = get_settings()
     if not is_loopback(host):
+        with Store.open(settings.workspace_path) as store:
+            on = accounts_on(store, configured=settings.accounts)
+        if not on:
+            raise InputError(
+                f"未启用账户，网页只能在本机访问（--host {host} 会让同一网络中的任何人不经登录就看到全部汇报）。"
+                "请先在服务器上创建管理员：huibao user add 姓名 --role admin（或在 huibao.toml 中设置 accounts = true），"
+                "再用 --host 启动；只在本机使用时请去掉 --host。",
+                field="--host",
+            )
         err_console.print(
-            f"[yellow]注意：网页监听 {escape(host)}，同一网络中的其他计算机也能打开，"
-            "能看到工作区里的汇报和当前会话填写的模型设置。只在本机使用时请去掉 --host。[/]"
+            f"[yellow]注意：网页监听 {escape(host)}，同一网络中的其他计算机也能打开；账户已启用，须登录后使用。[/]"
         )
+    _check_port_free(host, port)
     # The Streamlit server asks checkip.amazonaws.com for the public IP when it prints its
     # banner and when a page from another origin connects; no option turns that off.
     net_util.get_external_ip = _no_ip_lookup

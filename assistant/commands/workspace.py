@@ -1,7 +1,7 @@
 """`huibao` commands for the workspace: saved reports, versions, regeneration, figures, export.
 
 reports · rename · delete · restore · show · history · regenerate · revert · diff · lock · unlock ·
-edit · figures · stale · refresh · undo · export. Every command names a report by its id, never by
+edit · figures · stale · refresh · undo · export · submit · approve · return · review. Every command names a report by its id, never by
 its title (two reports may share a title). Wiring only: the work is done by assistant.workspace.service, assistant.drafting.draft and
 assistant.export.
 """
@@ -150,6 +150,13 @@ def _print_section_result(ws: Workspace, report_id: str, section_id: str, versio
         console.print(f"[yellow]{escape(error)}[/]")
     for warning in draft.provenance.warnings:
         console.print(f"[yellow]{escape(warning)}[/]")
+    _print_reopened(ws, report_id, {section_id: version})
+
+
+def _print_reopened(ws: Workspace, report_id: str, versions: dict[str, int]) -> None:
+    """Say which sections a new version put back to 草稿 (they were submitted or approved)."""
+    for line in ws.reopened(report_id, versions):
+        console.print(f"[yellow]{escape(line)}[/]")
 
 
 def _when(stamp: str) -> str:
@@ -229,6 +236,7 @@ def undo(report: str = REPORT) -> None:
     result = ws.undo(report)
     for sid, version in result.reverted.items():
         console.print(f"章节 [bold]{escape(sid)}[/] 已恢复到操作前的正文（保存为第 {version} 版）。")
+    _print_reopened(ws, report, result.reverted)
     for sid, why in result.skipped.items():
         console.print(f"[yellow]章节 {escape(sid)} 未撤销：{escape(why)}。[/]")
     if not result.reverted:
@@ -276,7 +284,7 @@ def history(report: str = REPORT, section_id: str = SECTION) -> None:
     ws = _workspace()
     rows = ws.history(report, section_id)
     table = Table(title=f"汇报 {escape(report)} 章节 {escape(section_id)} 的版本")
-    for col in ("版本", "来源", "模型", "修改要求", "时间", "字数", NUMBER_COUNTS_HEADER, "规范 错/提示"):
+    for col in ("版本", "来源", "修改人", "模型", "修改要求", "时间", "字数", NUMBER_COUNTS_HEADER, "规范 错/提示"):
         table.add_column(col)
     for v in rows:
         source = AUTHOR_ZH.get(v.author, v.author) + (f"（自第 {v.reverted_from} 版）" if v.reverted_from else "")
@@ -285,6 +293,7 @@ def history(report: str = REPORT, section_id: str = SECTION) -> None:
         table.add_row(
             mark + str(v.version),
             source,
+            escape(v.user or "（未记录）"),
             escape(v.model or ""),
             escape(v.instruction or ""),
             _when(v.created),
@@ -341,6 +350,7 @@ def revert(
     ws = _workspace()
     new = ws.revert(report, section_id, version)
     console.print(f"已将章节 {escape(section_id)} 的第 {version} 版恢复为当前版本（保存为第 {new} 版）。")
+    _print_reopened(ws, report, {section_id: new})
 
 
 @app.command()
@@ -428,6 +438,7 @@ def edit(
         raise typer.Exit(conflict.exit_code) from None
     s = ws.get_version(report, section_id, version).check.summary
     console.print(f"已保存手工修改为第 {version} 版；数字 {number_line(s)}。")
+    _print_reopened(ws, report, {section_id: version})
 
 
 @app.command()
@@ -551,18 +562,25 @@ def export(
     report: str = REPORT,
     format_: str = typer.Option("docx", "--format", help="docx（GB/T 9704 版式的 Word 文件）或 md"),
     out: Path | None = typer.Option(None, "--out", "-o", help="输出文件；默认 out/<标题>.<格式>"),
+    approved_only: bool = typer.Option(False, "--approved-only", help="只导出审核已通过的章节，并列出未含的章节"),
 ) -> None:
     """导出汇报的当前稿（Word 或 Markdown）。"""
     fmt = format_.lower().lstrip(".")
     if fmt not in ("docx", "md"):
         raise InputError(f"不支持的导出格式“{format_}”（可用 docx 或 md）。", field="--format")
     ws = _workspace()
-    draft = ws.current(report)
-    path = out or Path("out") / f"{file_stem(draft.title)}.{fmt}"
+    title = ws.current(report).title
+    path = out or Path("out") / f"{file_stem(title)}.{fmt}"
     if path.suffix.lower() != f".{fmt}":
         raise InputError(f"输出文件的扩展名应为 .{fmt}。", file=str(path))
+    draft, left_out = ws.export_draft(report, approved_only=approved_only, fmt=fmt)
     written = export_docx(draft, path) if fmt == "docx" else export_markdown(draft, path)
     console.print(f"已导出 {escape(str(written))}")
+    if left_out:
+        titles = {s.section_id: s.title for s in ws.sections(report)}
+        console.print(f"[yellow]未通过审核、未导出的章节（{len(left_out)} 个）：[/]")
+        for sid in left_out:
+            console.print(f"  {escape(sid)} {escape(titles.get(sid) or '')}")
     for line in export_notes([s.check.summary for s in draft.sections]):
         console.print(f"[yellow]{escape(line)}[/]")
     stale_ids = ws.stale_sections(report)
@@ -570,3 +588,74 @@ def export(
         console.print(
             f"[yellow]注意：章节 {escape('、'.join(stale_ids))} 用到的数据已变，尚未更新（huibao refresh）。[/]"
         )
+
+
+# --- review ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def submit(
+    report: str = REPORT,
+    section_id: str = SECTION,
+    comment: str = typer.Option("", "--comment", "-m", help="给审核人的说明"),
+) -> None:
+    """提交章节审核：草稿或退回 → 待审。"""
+    version = _workspace().submit(report, section_id, comment)
+    console.print(f"已提交章节 {escape(section_id)} 第 {version} 版审核（待审）。")
+
+
+@app.command()
+def approve(
+    report: str = REPORT,
+    section_id: str = SECTION,
+    comment: str = typer.Option("", "--comment", "-m", help="审核意见"),
+) -> None:
+    """审核通过：待审 → 已通过。之后的任何新版本都会使它回到草稿。"""
+    version = _workspace().approve(report, section_id, comment)
+    console.print(f"章节 {escape(section_id)} 第 {version} 版审核通过。")
+
+
+@app.command("return")
+def return_(
+    report: str = REPORT,
+    section_id: str = SECTION,
+    comment: str = typer.Option(..., "--comment", "-m", help="退回意见（必填）"),
+) -> None:
+    """退回章节：待审或已通过 → 退回，写明意见；修改后再提交。"""
+    version = _workspace().return_section(report, section_id, comment)
+    console.print(f"已退回章节 {escape(section_id)} 第 {version} 版：{escape(comment.strip())}")
+
+
+@app.command()
+def review(
+    report: str = REPORT,
+    as_json: bool = typer.Option(
+        False, "--json", help="输出 JSON 数组（section_id、title、state、version、by、comment、at）"
+    ),
+) -> None:
+    """各章节的审核状态（草稿、待审、已通过、退回）和最近一次意见；列出尚未通过的章节数。"""
+    ws = _workspace()
+    states = ws.review_states(report)
+    if as_json:
+        keys = ("section_id", "title", "state", "version", "by", "comment", "at")
+        print(json.dumps([{k: getattr(r, k) for k in keys} for r in states], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"汇报 {escape(report)} 的审核状态")
+    for col in ("章节", "标题", "状态", "版本", "当前版本", "意见", "经办人", "时间"):
+        table.add_column(col)
+    colour = {"approved": "green", "submitted": "cyan", "returned": "red"}
+    for r in states:
+        state = f"[{colour[r.state]}]{r.state_zh}[/]" if r.state in colour else r.state_zh
+        table.add_row(
+            escape(r.section_id),
+            escape(r.title or "（无标题）"),
+            state,
+            str(r.version or ""),
+            str(r.current_version or ""),
+            escape(r.comment),
+            escape(r.by),
+            _when(r.at) if r.at else "",
+        )
+    console.print(table)
+    still = [r.section_id for r in states if r.current_version and r.state != "approved"]
+    console.print(f"尚未通过：{len(still)} 个章节" + (f"（{escape('、'.join(still))}）" if still else "，可全部导出。"))

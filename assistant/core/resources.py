@@ -31,6 +31,11 @@ def app_script() -> Path:
     return BUNDLED / "app.py" if installed() else PROJECT_ROOT / "app.py"
 
 
+def server_script() -> Path:
+    """What `huibao ui` runs (serve.py): app.py served with the sign-in routes, beside app.py."""
+    return app_script().with_name("serve.py")
+
+
 def default_data_dir() -> Path:
     """The project's data/ in a checkout; ./data of the working folder when installed."""
     return Path.cwd() / "data" if installed() else PROJECT_ROOT / "data"

@@ -7,10 +7,13 @@ The standard `OPENAI_BASE_URL` / `OPENAI_API_KEY` are honoured; everything else 
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
+import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -30,6 +33,18 @@ def masked_url(url: str) -> str:
         return urlunsplit((parts.scheme, host, parts.path, "", ""))
     except ValueError:
         return "（地址格式无效）"
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a listen address reaches this machine only (None or "": every interface: no)."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _toml_path() -> Path:
@@ -87,6 +102,10 @@ class Settings(BaseSettings):
     max_kb_file_bytes: int = 100 * 1024 * 1024  # through `huibao ingest` and the folder sync
     max_upload_bytes: int = 20 * 1024 * 1024  # through the page's upload (Streamlit's own cap is 20 MB)
 
+    # Accounts for an office on one server: on when set here or as soon as an admin exists.
+    accounts: bool = False
+    session_hours: float = 8.0  # a sign-in lasts this long without use
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -96,7 +115,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_toml_path()))
+        return (
+            init_settings,
+            env_settings,
+            ServerEndpointSource(settings_cls),
+            TomlConfigSettingsSource(settings_cls, toml_file=_toml_path()),
+        )
 
     @property
     def model_configured(self) -> bool:
@@ -154,6 +178,8 @@ LABELS: dict[str, str] = {
     "max_outline_depth": "提纲层级上限",
     "max_kb_file_bytes": "素材文件大小上限（字节，命令行导入）",
     "max_upload_bytes": "上传文件大小上限（字节，页面）",
+    "accounts": "账户（多人使用，需登录）",
+    "session_hours": "登录保持时长（小时，无操作）",
 }
 
 # Values of the settings with a fixed set of choices, as shown.
@@ -188,3 +214,92 @@ def input_limits() -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+# --- the endpoint an administrator set on the page ------------------------------------------------
+# With accounts on, an admin sets the model endpoint for everyone: the address and model name go
+# to huibao.toml in the data folder, the key to a file beside it readable by the server's account
+# only (or it comes from the environment). Neither is ever sent to a browser.
+
+SERVER_TOML = "huibao.toml"
+SERVER_KEY_FILE = "endpoint.key"
+_SERVER_FIELDS = ("base_url", "model")
+
+
+def _data_dir_for_sources() -> Path:
+    """The data folder before Settings exists: HUIBAO_DATA_DIR, else huibao.toml's, else the default."""
+    if os.environ.get("HUIBAO_DATA_DIR"):
+        return Path(os.environ["HUIBAO_DATA_DIR"])
+    try:
+        with open(_toml_path(), "rb") as f:
+            configured = tomllib.load(f).get("data_dir")
+    except (OSError, tomllib.TOMLDecodeError):
+        configured = None
+    return Path(configured) if isinstance(configured, str) and configured else default_data_dir()
+
+
+class ServerEndpointSource(PydanticBaseSettingsSource):
+    """Settings source for the endpoint saved by an admin: <data>/huibao.toml (base_url, model)
+    and <data>/endpoint.key. Below the environment, above the working folder's huibao.toml."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # required by the base class
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        folder = _data_dir_for_sources()
+        out: dict[str, Any] = {}
+        try:
+            with open(folder / SERVER_TOML, "rb") as f:
+                saved = tomllib.load(f)
+        except (OSError, tomllib.TOMLDecodeError):
+            saved = {}
+        out.update({k: v for k, v in saved.items() if k in _SERVER_FIELDS and isinstance(v, str) and v})
+        try:
+            key = (folder / SERVER_KEY_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            key = ""
+        if key:
+            out["api_key"] = key
+        return out
+
+
+def server_endpoint_stamp(data_dir: Path) -> tuple[float, float]:
+    """Changes whenever an admin saves the endpoint: sessions reload their settings then."""
+
+    def mtime(name: str) -> float:
+        try:
+            return (Path(data_dir) / name).stat().st_mtime
+        except OSError:
+            return 0.0
+
+    return mtime(SERVER_TOML), mtime(SERVER_KEY_FILE)
+
+
+def save_server_endpoint(data_dir: Path, base_url: str | None, model: str | None, api_key: str | None) -> None:
+    """Save the endpoint for every user of this server: address and model in <data>/huibao.toml,
+    the key (when given; an empty one keeps the key saved before) in <data>/endpoint.key, owner-only."""
+    folder = Path(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["# 管理员在网页“设置”中保存的模型接口（密钥不在此文件中）"]
+    for name, value in (("base_url", base_url), ("model", model)):
+        if value and value.strip():
+            # a TOML basic string: JSON's escapes are TOML's
+            lines.append(f"{name} = {json.dumps(value.strip(), ensure_ascii=False)}")
+    _replace(folder / SERVER_TOML, "\n".join(lines) + "\n", 0o644)
+    if api_key and api_key.strip():
+        _replace(folder / SERVER_KEY_FILE, api_key.strip() + "\n", 0o600)
+    get_settings.cache_clear()
+
+
+def clear_server_key(data_dir: Path) -> None:
+    (Path(data_dir) / SERVER_KEY_FILE).unlink(missing_ok=True)
+    get_settings.cache_clear()
+
+
+def _replace(path: Path, text: str, mode: int) -> None:
+    """Write a whole file at once (a reader never sees half of it), with this mode from the start."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(tmp, path)

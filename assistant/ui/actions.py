@@ -474,14 +474,19 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return name
 
 
-def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings, kb=None) -> list[Path]:
+def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings, kb=None, *, ws=None) -> list[Path]:
     """Check every file first, then write them; a bad file means none is written.
+
+    With ``ws`` (the page's workspace, acting for its person) only someone who manages the
+    knowledge base may upload (admins, while accounts are on), and the upload is recorded.
 
     An upload whose text is already stored (any document of the knowledge base `kb`, a file in
     the upload folder, or one earlier in this batch) is refused, naming that document; a
     different file under a name in use gets a unique name, so it never overwrites another upload
     and its indexed passages.
     """
+    if ws is not None:
+        ws.authorize("kb")
     checked = [(check_upload(name, data, settings), data) for name, data in files]
     for name, data in checked if kb is not None else []:
         source = same_document(kb, name, data)
@@ -513,14 +518,20 @@ def save_uploads(files: Sequence[tuple[str, bytes]], settings: Settings, kb=None
         path = folder / name
         path.write_bytes(data)
         paths.append(path)
+    if ws is not None:
+        ws.record("kb_upload", detail="、".join(name for name, _ in planned))
     return paths
 
 
-def delete_document(kb, source: str, settings: Settings) -> None:
+def delete_document(kb, source: str, settings: Settings, *, ws=None) -> None:
     """Remove a document from the index; an uploaded file goes too, so that the next import of
     the upload folder does not bring it back. Files in the bundled knowledge folder stay: that
-    folder is the office's own source of truth."""
+    folder is the office's own source of truth. With ``ws``: admins only (accounts on), recorded."""
+    if ws is not None:
+        ws.authorize("kb")
     remove_documents(kb, [source], settings)
+    if ws is not None:
+        ws.record("kb_delete", detail=source)
 
 
 def upload_guess(name: str, data: bytes) -> DocumentMeta:
@@ -539,27 +550,37 @@ def upload_meta(name: str, kind: object, year: object, organisation: object) -> 
 
 
 def import_uploads(
-    files: Sequence[tuple[str, bytes, DocumentMeta]], settings: Settings, kb
+    files: Sequence[tuple[str, bytes, DocumentMeta]], settings: Settings, kb, *, ws=None
 ) -> tuple[list[Path], dict[Path, DocumentMeta]]:
-    """Store the uploads (save_uploads) and pair each stored file with its metadata, for
-    ingest(meta=)."""
-    paths = save_uploads([(name, data) for name, data, _ in files], settings, kb)
+    """Store the uploads (save_uploads; with ``ws`` admins only while accounts are on, recorded)
+    and pair each stored file with its metadata, for ingest(meta=)."""
+    paths = save_uploads([(name, data) for name, data, _ in files], settings, kb, ws=ws)
     return paths, {path.resolve(): meta for path, (_, _, meta) in zip(paths, files)}
 
 
-def retag_document(kb, source: str, kind: object, year: object, organisation: object) -> bool:
+def retag_document(kb, source: str, kind: object, year: object, organisation: object, *, ws=None) -> bool:
     """Set a stored document's 类别 / 年度 / 单位 as typed (an empty 单位 clears it), without
-    re-embedding; False when nothing changed."""
+    re-embedding; False when nothing changed. With ``ws``: admins only (accounts on), recorded."""
+    if ws is not None:
+        ws.authorize("kb")
     meta = document_meta(kind=kind, year=year, organisation=organisation, file=source)
-    return retag(kb, source, meta, clear_organisation=meta.organisation is None)
+    changed = retag(kb, source, meta, clear_organisation=meta.organisation is None)
+    if changed and ws is not None:
+        ws.record("kb_retag", detail=f"{source}：{meta.kind or ''} {meta.year or ''} {meta.organisation or ''}".strip())
+    return changed
 
 
-def remove_confirmed(kb, sources: Sequence[str], settings: Settings) -> int:
-    """Remove the documents the person confirmed (those still stored); how many went."""
+def remove_confirmed(kb, sources: Sequence[str], settings: Settings, *, ws=None) -> int:
+    """Remove the documents the person confirmed (those still stored); how many went. With
+    ``ws``: admins only (accounts on), recorded."""
+    if ws is not None:
+        ws.authorize("kb")
     present = {d.source for d in kb.documents()}
     doomed = [s for s in sources if s in present]
     if doomed:
         remove_documents(kb, doomed, settings)
+        if ws is not None:
+            ws.record("kb_delete", detail="、".join(doomed))
     return len(doomed)
 
 

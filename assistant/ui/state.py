@@ -20,6 +20,7 @@ from assistant.kb.retrieve import KnowledgeBase
 from assistant.llm import ChatModel, make_model
 from assistant.llm.embeddings import make_embedder
 from assistant.llm.errors import OPENAI_DEFAULT_BASE_URL
+from assistant.workspace.roles import Actor, local_actor
 from assistant.workspace.service import Workspace
 
 _SESSION_KEY = "huibao.session"
@@ -96,6 +97,13 @@ class UiSession:
     key_withheld: bool = False  # the configured key was dropped for another address: back there, it returns
     # per report: the changes made from the chat this session, newest last (撤销 takes the last back)
     chat_undo: dict[str, list[dict]] = field(default_factory=dict)
+    # who this browser session acts for: set on every run by shell.frame (the local user while
+    # accounts are off, the signed-in person while they are on)
+    actor: Actor = field(default_factory=local_actor)
+    accounts: bool = False  # accounts were on at this run
+    # the admin's saved endpoint this session's settings were read with (reloaded when it changes)
+    server_stamp: tuple[float, float] | None = None
+    personal_key: bool = False  # a non-admin typed their own key for the admin's endpoint
 
     def __post_init__(self) -> None:
         if self.configured is None:
@@ -175,7 +183,9 @@ def _workspace(path: str) -> Workspace:
 
 
 def open_workspace(settings: Settings) -> Workspace:
-    return _workspace(str(settings.workspace_path))
+    """The server's workspace, acting for this browser session's person: every guarded method
+    checks their role and records their name."""
+    return _workspace(str(settings.workspace_path)).as_actor(session().actor)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

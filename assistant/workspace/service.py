@@ -24,13 +24,20 @@ command never has to remember them:
   transaction, refused when the outline changed meanwhile. Removing a section keeps its
   versions (restorable); moving or renaming one keeps its id and so its history. The current
   report is read as the outline now places it (``as_outlined``: numbers, levels, titles).
+* who: a Workspace acts for an ``Actor`` (roles.py); each public method names the permission it
+  needs (``@guarded("write")``), checked before it runs, and the store records the actor on every
+  version and audit line. ``as_actor`` gives the same file acting for another person.
+* review: each section is 草稿 → 待审 (``submit``) → 已通过 (``approve``) / 退回 (``return_section``);
+  any new version of a submitted or approved section puts it back to 草稿 (``reopened`` says so).
 
 Reads and writes that involve no rule pass straight through to the store.
 """
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import json
 from collections.abc import Callable, Collection
 from datetime import datetime
@@ -50,7 +57,10 @@ from assistant.gongwen import sentences
 from assistant.workspace import outline
 from assistant.workspace.chat import Proposal
 from assistant.workspace.outline import MAX_NOTES_CHARS, MAX_TITLE_CHARS
+from assistant.workspace.roles import Actor, guarded, local_actor, refuse
+from assistant.workspace.roles import check as check_permission
 from assistant.workspace.store import (
+    AuditEntry,
     Author,
     BatchInfo,
     BatchKind,
@@ -58,6 +68,8 @@ from assistant.workspace.store import (
     CommentEntry,
     FigureBasis,
     ReportInfo,
+    ReviewEvent,
+    ReviewInfo,
     SectionInfo,
     Store,
     UndoResult,
@@ -275,16 +287,50 @@ def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
 
 
 class Workspace:
-    """A workspace file with its rules. Open with ``Workspace.open(path)``; safe to share
-    between threads (the store serialises its connection)."""
+    """A workspace file with its rules, acting for one ``Actor``. Open with
+    ``Workspace.open(path)`` (the local user: every right); ``as_actor`` for a signed-in person.
+    Safe to share between threads (the store serialises its connection)."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, actor: Actor | None = None) -> None:
+        self.actor = actor or local_actor()
+        self.store = store if store.user == self.actor.name else store.as_user(self.actor.name)
 
     @classmethod
-    def open(cls, path: str | Path, *, clock: Callable[[], str] | None = None) -> Workspace:
+    def open(cls, path: str | Path, *, clock: Callable[[], str] | None = None, actor: Actor | None = None) -> Workspace:
         """Open (creating or migrating) the workspace file at ``path``; see ``Store.open``."""
-        return cls(Store.open(path, clock=clock))
+        return cls(Store.open(path, clock=clock), actor)
+
+    def as_actor(self, actor: Actor) -> Workspace:
+        """The same file (and connection), acting for ``actor``."""
+        return Workspace(self.store, actor)
+
+    # --- who may do what ----------------------------------------------------------------------
+
+    def authorize(self, permission: str, report_id: str | None = None, section_id: str | None = None) -> None:
+        """Raise ``Forbidden`` (Chinese, exit code 1) unless the actor has ``permission`` for this
+        report. Every guarded method calls it first; a page or command may call it to ask early."""
+        member = (lambda: self.store.is_member(report_id, self.actor.name)) if report_id else None
+        check_permission(self.actor, permission, is_member=member)
+
+    def may(self, permission: str, report_id: str | None = None) -> bool:
+        """Whether ``authorize`` would pass (for showing or hiding a button; the method checks anyway)."""
+        try:
+            self.authorize(permission, report_id)
+        except StoreError:
+            return False
+        return True
+
+    def record(
+        self,
+        action: str,
+        report_id: str | None = None,
+        section_id: str | None = None,
+        version: int | None = None,
+        detail: str = "",
+    ) -> None:
+        """An audit line for an action done outside this file (a knowledge-base upload, a model
+        endpoint change), recorded as this actor."""
+        self.store.audit(action, report_id, section_id, version, detail)
 
     @property
     def path(self) -> Path:
@@ -305,6 +351,7 @@ class Workspace:
 
     # --- reports and outline ------------------------------------------------------------------
 
+    @guarded("create")
     def create_report(
         self,
         spec: ReportSpec,
@@ -321,11 +368,15 @@ class Workspace:
         """Every saved report, newest first, with how many of its sections are stale; with
         ``deleted=True`` the reports in the 回收站 instead (their ``deleted_at`` set)."""
         out = self.store.reports(deleted=deleted)
+        if not self.actor.local and self.actor.role != "admin":  # only the reports one is a member of
+            mine = self.store.member_reports(self.actor.name)
+            out = [info for info in out if info.id in mine]
         for info in out:
             if not deleted:
                 info.stale = len(self.stale_sections(info.id))
         return out
 
+    @guarded("write")
     def rename(self, report_id: str, title: str) -> str:
         """Give the report a new title; returns the title as saved (controls and edge spaces
         removed). The id stays: every command and the page keep finding it by id."""
@@ -339,19 +390,24 @@ class Workspace:
         self.store.rename(report_id, clean)
         return clean
 
+    @guarded("delete")
     def delete(self, report_id: str) -> None:
         """Move the report to the 回收站 (restorable with ``restore``; nothing is erased)."""
         self.store.delete(report_id)
 
+    @guarded("delete")
     def restore(self, report_id: str) -> None:
         self.store.restore(report_id)
 
+    @guarded("read")
     def spec(self, report_id: str) -> ReportSpec:
         return self.store.spec(report_id)
 
+    @guarded("read")
     def section_spec(self, report_id: str, section_id: str) -> SectionSpec:
         return self.store.section_spec(report_id, section_id)
 
+    @guarded("write")
     def append_notes(self, report_id: str, section_id: str, lines: list[str]) -> list[str]:
         """Append lines (material sentences a person ticked) to a section's notes, one a line;
         returns the lines added. The notes already there are kept as they are; a line already
@@ -375,14 +431,25 @@ class Workspace:
         self.store.set_notes(report_id, section_id, notes, expected=current)
         return added
 
+    @guarded("read")
     def sections(self, report_id: str) -> list[SectionInfo]:
         return self.store.sections(report_id)
 
     # --- the outline editor: one method per edit, each one transaction -------------------------
 
-    def _save_outline(self, report_id: str, base: ReportSpec, spec: ReportSpec, frozen: Collection[str] = ()) -> None:
-        self.store.save_outline(report_id, spec, base=base, frozen=frozen)
+    def _save_outline(
+        self,
+        report_id: str,
+        base: ReportSpec,
+        spec: ReportSpec,
+        frozen: Collection[str] = (),
+        *,
+        section_id: str | None = None,
+        detail: str = "",
+    ) -> None:
+        self.store.save_outline(report_id, spec, base=base, frozen=frozen, section_id=section_id, detail=detail)
 
+    @guarded("write")
     def add_section(
         self,
         report_id: str,
@@ -399,9 +466,10 @@ class Workspace:
         spec, section_id = outline.add_section(
             base, parent_id=parent_id, title=title, notes=notes, index=index, part=part, taken=taken
         )
-        self._save_outline(report_id, base, spec)
+        self._save_outline(report_id, base, spec, section_id=section_id, detail="新增章节")
         return section_id
 
+    @guarded("write")
     def remove_section(self, report_id: str, section_id: str) -> list[str]:
         """Take a section and its sub-sections out of the outline; their versions are kept and
         ``restore_section`` brings them back. Refused when one of them is locked. Returns the
@@ -410,44 +478,66 @@ class Workspace:
         when = datetime.now().astimezone().isoformat(timespec="seconds")
         spec = outline.remove_section(base, section_id, when=when)
         removed = outline.subtree_ids(spec.removed[-1].section)
-        self._save_outline(report_id, base, spec, frozen=removed)
+        self._save_outline(
+            report_id, base, spec, frozen=removed, section_id=section_id, detail=f"移出提纲：{'、'.join(removed)}"
+        )
         return removed
 
+    @guarded("write")
     def restore_section(self, report_id: str, section_id: str) -> None:
         """Put a removed section back where it stood, with every version it had."""
         base = self.store.spec(report_id)
-        self._save_outline(report_id, base, outline.restore_section(base, section_id))
+        self._save_outline(
+            report_id, base, outline.restore_section(base, section_id), section_id=section_id, detail="恢复到提纲"
+        )
 
+    @guarded("read")
     def removed_sections(self, report_id: str) -> list[RemovedSection]:
         return list(self.store.spec(report_id).removed)
 
+    @guarded("write")
     def move_section(self, report_id: str, section_id: str, *, parent_id: str | None, index: int) -> None:
         """Move a section (with its sub-sections) under ``parent_id`` at ``index``; it keeps its
         id and its versions, its number follows its new place. Refused when it is locked."""
         base = self.store.spec(report_id)
         spec = outline.move_section(base, section_id, parent_id=parent_id, index=index)
-        self._save_outline(report_id, base, spec, frozen=[section_id])
+        where = f"移到 {parent_id} 下第 {index + 1} 位" if parent_id else f"移到第 {index + 1} 位"
+        self._save_outline(report_id, base, spec, frozen=[section_id], section_id=section_id, detail=where)
 
+    @guarded("write")
     def shift_section(self, report_id: str, section_id: str, by: int) -> None:
         """Move a section ``by`` places among its siblings (-1 up, 1 down)."""
         base = self.store.spec(report_id)
-        self._save_outline(report_id, base, outline.shift_section(base, section_id, by), frozen=[section_id])
+        self._save_outline(
+            report_id,
+            base,
+            outline.shift_section(base, section_id, by),
+            frozen=[section_id],
+            section_id=section_id,
+            detail="上移" if by < 0 else "下移",
+        )
 
+    @guarded("write")
     def retitle_section(self, report_id: str, section_id: str, title: str | None) -> str | None:
         """A new heading for a section (empty: the drafter proposes one); returns it as saved.
         Refused when the section is locked."""
         base = self.store.spec(report_id)
         spec = outline.retitle_section(base, section_id, title)
-        self._save_outline(report_id, base, spec, frozen=[section_id])
-        return spec.get(section_id).title
+        new = spec.get(section_id).title
+        self._save_outline(
+            report_id, base, spec, frozen=[section_id], section_id=section_id, detail=f"标题：{new or '（待拟）'}"
+        )
+        return new
 
+    @guarded("write")
     def set_notes(self, report_id: str, section_id: str, notes: str) -> str:
         """Replace a section's notes (要点); returns them as saved."""
         base = self.store.spec(report_id)
         spec = outline.set_notes(base, section_id, notes)
-        self._save_outline(report_id, base, spec)
+        self._save_outline(report_id, base, spec, section_id=section_id, detail="修改要点")
         return spec.get(section_id).notes
 
+    @guarded("write")
     def edit_section(
         self,
         report_id: str,
@@ -472,29 +562,40 @@ class Workspace:
             known = {f.id for f in self.store.figures(report_id)}
             spec = outline.set_figures(spec, section_id, figure_ids, known)
         if spec is not base:
-            self._save_outline(report_id, base, spec, frozen=frozen)
+            changed = [w for w, v in (("标题", title), ("要点", notes), ("数据", figure_ids)) if v is not None]
+            self._save_outline(
+                report_id, base, spec, frozen=frozen, section_id=section_id, detail=f"修改{'、'.join(changed)}"
+            )
         return spec.get(section_id)
 
+    @guarded("write")
     def set_section_figures(self, report_id: str, section_id: str, figure_ids: Collection[str]) -> list[str]:
         """The figures a section is to state; each must be one of the report's figures."""
         base = self.store.spec(report_id)
         known = {f.id for f in self.store.figures(report_id)}
         spec = outline.set_figures(base, section_id, figure_ids, known)
-        self._save_outline(report_id, base, spec)
-        return list(spec.get(section_id).figures)
+        figures = list(spec.get(section_id).figures)
+        self._save_outline(
+            report_id, base, spec, section_id=section_id, detail=f"所用数据：{'、'.join(figures) or '（无）'}"
+        )
+        return figures
 
+    @guarded("read")
     def spec_year(self, report_id: str) -> int:
         return self.store.spec_year(report_id)
 
     # --- figures ------------------------------------------------------------------------------
 
+    @guarded("read")
     def figures(self, report_id: str) -> list[Figure]:
         return self.store.figures(report_id)
 
+    @guarded("read")
     def figures_snapshot(self, report_id: str) -> tuple[int, list[Figure]]:
         """(snapshot id, figures) of the newest snapshot: what a new draft is made against."""
         return self.store.figures_snapshot(report_id)
 
+    @guarded("write")
     def update_figures(self, report_id: str, figures: list[Figure]) -> int:
         """Record a new figures snapshot (unless identical to the newest); returns its id.
 
@@ -505,21 +606,26 @@ class Workspace:
 
     # --- versions -----------------------------------------------------------------------------
 
+    @guarded("read")
     def current(self, report_id: str) -> ReportDraft:
         """The report as it stands: the current version of each section, in outline order,
         numbered and titled as the outline now says (``as_outlined``)."""
         return as_outlined(self.store.current(report_id), self.store.spec(report_id))
 
+    @guarded("read")
     def section(self, report_id: str, section_id: str) -> SectionDraft:
         """The current version of one section, placed as the outline now says."""
         return as_placed(self.store.section(report_id, section_id), self.store.spec(report_id))
 
+    @guarded("read")
     def get_version(self, report_id: str, section_id: str, version: int) -> SectionDraft:
         return self.store.get_version(report_id, section_id, version)
 
+    @guarded("read")
     def history(self, report_id: str, section_id: str) -> list[VersionInfo]:
         return self.store.history(report_id, section_id)
 
+    @guarded("write")
     def save_draft(
         self,
         report_id: str,
@@ -557,6 +663,7 @@ class Workspace:
 
     # --- whole-report actions -----------------------------------------------------------------
 
+    @guarded("read")
     def plan(self, report_id: str, only: Collection[str] | None = None) -> list[PlanItem]:
         """The sections a whole-report action would touch (``only``: those), in outline order,
         each saying whether it is locked or hand-edited, and so left out unless ticked."""
@@ -577,16 +684,19 @@ class Workspace:
             )
         return out
 
+    @guarded("write")
     def begin_batch(self, report_id: str, kind: BatchKind, include: Collection[str] = ()) -> int:
         """Start a whole-report action saved section by section (``regenerate(batch_id=)``);
         the locked sections in ``include`` are unlocked for it (and locked again by ``undo``)."""
         unlock = [sid for sid in self.locked(report_id) if sid in include]
         return self.store.new_batch(report_id, kind, unlock)
 
+    @guarded("read")
     def last_batch(self, report_id: str) -> BatchInfo | None:
         """The newest whole-report action, while it can still be undone."""
         return self.store.last_batch(report_id)
 
+    @guarded("write")
     def undo(self, report_id: str, batch_id: int | None = None) -> UndoResult:
         """Undo a whole-report action (default: the newest) in one step, as new versions."""
         if batch_id is None:
@@ -596,6 +706,7 @@ class Workspace:
             batch_id = last.id
         return self.store.undo_batch(report_id, batch_id)
 
+    @guarded("write")
     def add_version(
         self,
         report_id: str,
@@ -620,6 +731,7 @@ class Workspace:
             snapshot_id=snapshot_id,
         )
 
+    @guarded("write")
     def regenerate(
         self,
         report_id: str,
@@ -680,6 +792,7 @@ class Workspace:
         old = record.draft
         return (old.title, old.text) == (draft.title, draft.text) and record.snapshot_id == snapshot_id
 
+    @guarded("write")
     def edit(
         self,
         report_id: str,
@@ -722,10 +835,12 @@ class Workspace:
             expected_current=base_version,
         )
 
+    @guarded("read")
     def current_version(self, report_id: str, section_id: str) -> int:
         """The number of the section's current version (0: not drafted yet)."""
         return next((s.current_version for s in self.store.sections(report_id) if s.section_id == section_id), 0)
 
+    @guarded("write")
     def add_imported(
         self,
         report_id: str,
@@ -746,9 +861,11 @@ class Workspace:
             drafts.append(rewritten(self.store.section(report_id, section_id), text, check))
         return self.store.add_imported(report_id, drafts, comments, source=source, snapshot_id=snapshot_id)
 
+    @guarded("read")
     def comments(self, report_id: str, section_id: str | None = None) -> list[CommentEntry]:
         return self.store.comments(report_id, section_id)
 
+    @guarded("write")
     def revert(self, report_id: str, section_id: str, version: int) -> int:
         """Make version ``version`` current again as a new version (history is kept).
 
@@ -767,6 +884,7 @@ class Workspace:
             reverted_from=version,
         )
 
+    @guarded("read")
     def diff_pair(self, report_id: str, section_id: str, a: int | None = None, b: int | None = None) -> tuple[int, int]:
         """Which versions `huibao diff` compares: none given, the one before the current with the
         current; one given, that one with the current; two, those two."""
@@ -779,11 +897,13 @@ class Workspace:
             return max(earlier), current
         return (a, current) if b is None else (a, b)
 
+    @guarded("read")
     def diff(self, report_id: str, section_id: str, a: int, b: int) -> str:
         """Unified diff of two versions, one sentence per line."""
         old, new = self.get_version(report_id, section_id, a), self.get_version(report_id, section_id, b)
         return unified_diff(old.text, new.text, f"第 {a} 版", f"第 {b} 版")
 
+    @guarded("read")
     def diff_segments(self, report_id: str, section_id: str, a: int, b: int) -> list[tuple[str, str]]:
         """Structured diff of two versions for colouring: [(equal|delete|insert, text)]."""
         old, new = self.get_version(report_id, section_id, a), self.get_version(report_id, section_id, b)
@@ -791,46 +911,211 @@ class Workspace:
 
     # --- locks --------------------------------------------------------------------------------
 
+    @guarded("lock")
     def lock(self, report_id: str, section_id: str, locked: bool = True) -> None:
+        """Lock (or unlock) a section. A drafter locks only a section whose current version they
+        saved, and unlocks only what they locked; a reviewer or admin any section."""
+        if not self.actor.at_least("reviewer"):
+            saved_by, locked_by = self.store.section_owner(report_id, section_id)
+            if locked and saved_by != self.actor.name:
+                raise refuse(self.actor, "lock_any", f"章节 {section_id} 的当前版本不是您保存的")
+            if not locked and locked_by not in (None, self.actor.name):
+                raise refuse(self.actor, "lock_any", f"章节 {section_id} 是{locked_by}锁定的")
         self.store.lock(report_id, section_id, locked)
 
     def unlock(self, report_id: str, section_id: str) -> None:
-        self.store.lock(report_id, section_id, locked=False)
+        self.lock(report_id, section_id, locked=False)
 
+    @guarded("read")
     def ensure_unlocked(self, report_id: str, section_id: str) -> None:
         """StoreError when the report or section is unknown or the section is locked."""
         self.store.ensure_unlocked(report_id, section_id)
 
+    @guarded("read")
     def locked(self, report_id: str) -> list[str]:
         """Ids of the locked sections, in outline order."""
         return self.store.locked(report_id)
 
     # --- staleness ----------------------------------------------------------------------------
 
+    @guarded("read")
     def stale_sections(self, report_id: str) -> list[str]:
         """Sections whose current version rests on figures that changed since it was drafted."""
         return [s.section_id for s in self.stale_report(report_id)]
 
+    @guarded("read")
     def stale_report(self, report_id: str) -> list[StaleSection]:
         """The stale sections with the reasons, in Chinese, one per changed figure."""
         return find_stale(self.store.figure_basis(report_id))
 
     # --- chat ---------------------------------------------------------------------------------
 
+    @guarded("write")
     def propose(self, report_id: str, proposals: list[Proposal]) -> list[int]:
         """Keep changes the chat's model proposed until the user confirms or cancels them, in the
         workspace (not the browser session): a reload or another tab still shows them."""
         return self.store.add_proposals(report_id, [p.to_json() for p in proposals])
 
+    @guarded("read")
     def pending_proposals(self, report_id: str) -> list[tuple[int, Proposal]]:
         return [(pid, Proposal.from_json(data)) for pid, data in self.store.pending_proposals(report_id)]
 
+    @guarded("write")
     def settle_proposal(self, report_id: str, proposal_id: int, *, confirmed: bool) -> bool:
         """True when this call settled it (then apply it if confirmed); False when it no longer waits."""
         return self.store.settle_proposal(report_id, proposal_id, "confirmed" if confirmed else "cancelled")
 
+    @guarded("write")
     def add_chat(self, report_id: str, role: str, text: str) -> None:
         self.store.add_chat(report_id, role, text)
 
+    @guarded("read")
     def chat_history(self, report_id: str) -> list[ChatEntry]:
         return self.store.chat_history(report_id)
+
+    # --- review -------------------------------------------------------------------------------
+
+    @guarded("submit")
+    def submit(self, report_id: str, section_id: str, comment: str = "") -> int:
+        """草稿 or 退回 → 待审; returns the version submitted (the current one)."""
+        return self.store.set_review(
+            report_id, section_id, "submitted", allowed_from=("draft", "returned"), comment=_comment(comment)
+        )
+
+    @guarded("review")
+    def approve(self, report_id: str, section_id: str, comment: str = "") -> int:
+        """待审 → 已通过; returns the version approved."""
+        return self.store.set_review(
+            report_id, section_id, "approved", allowed_from=("submitted",), comment=_comment(comment)
+        )
+
+    @guarded("review")
+    def return_section(self, report_id: str, section_id: str, comment: str) -> int:
+        """待审 (or 已通过) → 退回, with the reviewer's comment (required); returns the version."""
+        clean = _comment(comment)
+        if not clean:
+            raise InputError(f"退回章节 {section_id} 须写明意见（退回原因），未作改动。", field="意见")
+        return self.store.set_review(
+            report_id, section_id, "returned", allowed_from=("submitted", "approved"), comment=clean
+        )
+
+    @guarded("read")
+    def review_states(self, report_id: str) -> list[ReviewInfo]:
+        """Each section's review state (草稿/待审/已通过/退回) with its last decision, in outline order."""
+        return self.store.review_states(report_id)
+
+    @guarded("read")
+    def review_events(self, report_id: str, section_id: str | None = None) -> list[ReviewEvent]:
+        return self.store.review_events(report_id, section_id)
+
+    @guarded("read")
+    def open_sections(self, report_id: str) -> list[ReviewInfo]:
+        """What is still open: every section with text that is not approved."""
+        return [r for r in self.store.review_states(report_id) if r.current_version and r.state != "approved"]
+
+    @guarded("read")
+    def reopened(self, report_id: str, versions: dict[str, int]) -> list[str]:
+        """Chinese lines for the sections these new versions put back to 草稿 (they had been
+        submitted or approved): what a command or the page says after saving."""
+        out = []
+        for event in self.store.review_events(report_id):
+            if event.state == "draft" and versions.get(event.section_id) == event.version:
+                out.append(f"章节 {event.section_id}：{event.comment}。")
+        return out
+
+    # --- export -------------------------------------------------------------------------------
+
+    @guarded("export")
+    def export_draft(
+        self, report_id: str, *, approved_only: bool = False, fmt: str = "", record: bool = True
+    ) -> tuple[ReportDraft, list[str]]:
+        """The report to export and the sections left out (``approved_only``: those not approved;
+        a heading whose own text is not approved but that has an approved section under it keeps
+        its title with no text). The export is recorded in the audit log unless ``record`` is False."""
+        spec = self.store.spec(report_id)
+        draft = as_outlined(self.store.current(report_id), spec)
+        left_out: list[str] = []
+        if approved_only:
+            states = {r.section_id: r.state for r in self.store.review_states(report_id)}
+            parents = {c.id: s.id for s in spec.walk() for c in s.children}
+            keep_heading: set[str] = set()
+            for sid, state in states.items():
+                if state == "approved":
+                    up = parents.get(sid)
+                    while up is not None:
+                        keep_heading.add(up)
+                        up = parents.get(up)
+            sections = []
+            for sec in draft.sections:
+                if states.get(sec.section_id) == "approved":
+                    sections.append(sec)
+                    continue
+                left_out.append(sec.section_id)
+                if sec.section_id in keep_heading:
+                    sections.append(sec.model_copy(update={"text": ""}))
+            draft = draft.model_copy(update={"sections": sections})
+        if record:
+            self.record_export(report_id, fmt=fmt, approved_only=approved_only, left_out=left_out)
+        return draft, left_out
+
+    @guarded("export")
+    def record_export(self, report_id: str, *, fmt: str, approved_only: bool, left_out: list[str]) -> None:
+        """The audit line of an export (the page builds the file first and records it when it is
+        downloaded: ``export_draft(record=False)``)."""
+        detail = "只含已通过的章节" if approved_only else "当前稿"
+        if fmt:
+            detail = f"{fmt}，{detail}"
+        if left_out:
+            detail += f"；未含 {'、'.join(left_out)}"
+        self.store.audit("export", report_id, detail=detail)
+
+    # --- members and the audit log (admins) -------------------------------------------------------
+
+    @guarded("read")
+    def members(self, report_id: str) -> list[str]:
+        return self.store.members(report_id)
+
+    @guarded("members")
+    def add_member(self, report_id: str, user: str) -> None:
+        self.store.add_member(report_id, user)
+
+    @guarded("members")
+    def remove_member(self, report_id: str, user: str) -> None:
+        self.store.remove_member(report_id, user)
+
+    @guarded("audit")
+    def audit_log(
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        user: str | None = None,
+        actions: Collection[str] | None = None,
+        report_id: str | None = None,
+    ) -> list[AuditEntry]:
+        """Who did what, oldest first, filtered; never deleted (kept far beyond six months)."""
+        return self.store.audit_log(since=since, until=until, user=user, actions=actions, report_id=report_id)
+
+
+MAX_COMMENT_CHARS = 2000
+
+
+def _comment(text: str) -> str:
+    clean = strip_controls(text or "", multiline=True).strip()
+    if len(clean) > MAX_COMMENT_CHARS:
+        raise InputError(f"意见过长：{len(clean)} 个字（最多 {MAX_COMMENT_CHARS} 个），未作改动。", field="意见")
+    return clean
+
+
+AUDIT_COLUMNS = ("time", "user", "action", "report_id", "section_id", "version", "detail")
+
+
+def audit_csv(entries: list[AuditEntry]) -> str:
+    """The audit lines as CSV with the columns ``time,user,action,report_id,section_id,version,detail``
+    (the action in Chinese, as the page shows it)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(AUDIT_COLUMNS)
+    for e in entries:
+        writer.writerow([e.time, e.user, e.action_zh, e.report_id or "", e.section_id or "", e.version or "", e.detail])
+    return out.getvalue()

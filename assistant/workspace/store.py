@@ -38,6 +38,7 @@ and the outline's ``removed`` list says where it stood, so that it can be restor
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -60,7 +61,7 @@ from assistant.core.settings import input_limits
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec, check_outline
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 REMOVED = -1  # sections.position of a section taken out of the outline (kept, restorable)
 BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
 
@@ -224,12 +225,84 @@ def _migrate_4_to_5(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX versions_by_batch ON versions(batch_id)")
 
 
+def _migrate_5_to_6(conn: sqlite3.Connection) -> None:
+    """v6: accounts for an office on one server, who changed what, and review states.
+
+    * ``users`` (password hashes only, never a password), ``memberships`` (who works on which
+      report), ``sessions`` (signed-in browsers; the cookie holds a signed token, the table its
+      sha256) and ``audit`` (who did what, when; never deleted by any operation).
+    * Each version records its ``user``; a report its creator (``created_by``).
+    * Each section has a review state (``draft`` 草稿, ``submitted`` 待审, ``approved`` 已通过,
+      ``returned`` 退回) with the version it applies to, and ``reviews`` keeps every decision.
+    * ``locked_by``: who locked a section (a drafter may unlock only their own locks).
+
+    Existing versions keep their text; their user is NULL (recorded before accounts existed) and
+    every existing section starts as 草稿.
+    """
+    conn.execute(
+        "CREATE TABLE users ("
+        " name TEXT PRIMARY KEY,"
+        " role TEXT NOT NULL,"  # drafter | reviewer | admin
+        " password_hash TEXT NOT NULL,"
+        " enabled INTEGER NOT NULL DEFAULT 1,"
+        " created TEXT NOT NULL,"
+        " last_login TEXT,"
+        " failed_logins INTEGER NOT NULL DEFAULT 0)"
+    )
+    conn.execute(
+        "CREATE TABLE memberships ("
+        " report_id TEXT NOT NULL REFERENCES reports(id),"
+        " user TEXT NOT NULL,"
+        " added TEXT NOT NULL,"
+        " PRIMARY KEY (report_id, user))"
+    )
+    conn.execute(
+        "CREATE TABLE sessions ("
+        " token_hash TEXT PRIMARY KEY,"
+        " user TEXT NOT NULL REFERENCES users(name),"
+        " created TEXT NOT NULL,"
+        " last_seen TEXT NOT NULL)"
+    )
+    conn.execute(
+        "CREATE TABLE audit ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " time TEXT NOT NULL,"
+        " user TEXT NOT NULL,"
+        " action TEXT NOT NULL,"
+        " report_id TEXT,"
+        " section_id TEXT,"
+        " version INTEGER,"
+        " detail TEXT NOT NULL DEFAULT '')"
+    )
+    conn.execute("CREATE INDEX audit_by_time ON audit(time)")
+    conn.execute("CREATE INDEX audit_by_report ON audit(report_id, section_id)")
+    conn.execute(
+        "CREATE TABLE reviews ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " report_id TEXT NOT NULL REFERENCES reports(id),"
+        " section_id TEXT NOT NULL,"
+        " version INTEGER NOT NULL,"
+        " state TEXT NOT NULL,"
+        " previous TEXT NOT NULL,"
+        " user TEXT NOT NULL,"
+        " comment TEXT NOT NULL DEFAULT '',"
+        " created TEXT NOT NULL)"
+    )
+    conn.execute("CREATE INDEX reviews_by_section ON reviews(report_id, section_id, id)")
+    conn.execute("ALTER TABLE versions ADD COLUMN user TEXT")
+    conn.execute("ALTER TABLE reports ADD COLUMN created_by TEXT")
+    conn.execute("ALTER TABLE sections ADD COLUMN review_state TEXT NOT NULL DEFAULT 'draft'")
+    conn.execute("ALTER TABLE sections ADD COLUMN review_version INTEGER")
+    conn.execute("ALTER TABLE sections ADD COLUMN locked_by TEXT")
+
+
 # from_version -> step that brings the file to from_version + 1
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
     3: _migrate_3_to_4,
     4: _migrate_4_to_5,
+    5: _migrate_5_to_6,
 }
 
 # --- public value objects ------------------------------------------------------------------
@@ -306,6 +379,7 @@ class CommentEntry(BaseModel):
 class VersionInfo(BaseModel):
     version: int
     author: str
+    user: str | None = None  # who saved it (None: saved before accounts were recorded)
     model: str | None
     instruction: str | None
     created: str
@@ -315,6 +389,101 @@ class VersionInfo(BaseModel):
     reverted_from: int | None = None
     snapshot_id: int | None = None
     chars: int = 0
+
+
+ReviewState = Literal["draft", "submitted", "approved", "returned"]
+REVIEW_STATES = ("draft", "submitted", "approved", "returned")
+REVIEW_ZH = {"draft": "草稿", "submitted": "待审", "approved": "已通过", "returned": "退回"}
+
+# Audit actions: the key stored, the Chinese a person reads (the CSV's action column).
+ACTION_ZH = {
+    "create": "新建汇报",
+    "rename": "改名",
+    "delete": "删除（移入回收站）",
+    "restore": "恢复",
+    "draft": "起草",
+    "edit": "手工修改",
+    "revert": "回退",
+    "import": "导入 Word",
+    "figures": "更新数据",
+    "notes": "修改要点",
+    "outline": "修改提纲",
+    "lock": "锁定",
+    "unlock": "解锁",
+    "submit": "提交审核",
+    "approve": "审核通过",
+    "return": "退回",
+    "reopen": "回到草稿",
+    "export": "导出",
+    "user_add": "添加用户",
+    "user_disable": "停用用户",
+    "user_enable": "启用用户",
+    "user_passwd": "修改密码",
+    "member_add": "加入汇报",
+    "member_remove": "移出汇报",
+    "endpoint": "设置模型接口",
+    "kb_upload": "知识库上传",
+    "kb_delete": "知识库删除",
+    "kb_retag": "知识库改标注",
+    "signin": "登录",
+    "signin_failed": "登录失败",
+    "signout": "退出登录",
+}
+# A version's author -> the audit action that records it.
+_VERSION_ACTION = {"model": "draft", "offline": "draft", "hand": "edit", "revert": "revert", "import": "import"}
+
+
+class AuditEntry(BaseModel):
+    """One line of who did what: the audit CSV's columns."""
+
+    time: str
+    user: str
+    action: str  # a key of ACTION_ZH
+    report_id: str | None = None
+    section_id: str | None = None
+    version: int | None = None
+    detail: str = ""
+
+    @property
+    def action_zh(self) -> str:
+        return ACTION_ZH.get(self.action, self.action)
+
+
+class ReviewInfo(BaseModel):
+    """A section's review state: which version it applies to, and the last decision."""
+
+    section_id: str
+    title: str
+    state: str  # a key of REVIEW_ZH
+    version: int | None  # the version submitted, approved or returned
+    current_version: int
+    by: str = ""  # who made the last decision
+    comment: str = ""
+    at: str = ""
+
+    @property
+    def state_zh(self) -> str:
+        return REVIEW_ZH.get(self.state, self.state)
+
+
+class ReviewEvent(BaseModel):
+    section_id: str
+    version: int
+    state: str
+    previous: str
+    user: str
+    comment: str
+    created: str
+
+
+class UserRecord(BaseModel):
+    name: str
+    role: str
+    enabled: bool
+    created: str
+    last_login: str | None = None
+    failed_logins: int = 0
+    password_hash: str = ""  # never printed: `huibao user list` and the page show the other fields
 
 
 class ChatEntry(BaseModel):
@@ -407,11 +576,36 @@ class Store:
     Callers normally open ``assistant.workspace.service.Workspace``, which wraps a Store.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], str] = _now) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], str] = _now, user: str = "") -> None:
         self._conn = conn
         self.path = path
         self._clock = clock
         self._lock = threading.RLock()
+        self.user = user  # recorded on every version and audit line this store writes
+
+    def as_user(self, user: str) -> Store:
+        """The same file and connection, writing as ``user`` (one per signed-in person)."""
+        view = copy.copy(self)  # shares the connection and its lock
+        view.user = user
+        return view
+
+    def now(self) -> str:
+        return self._clock()
+
+    def _audit(
+        self,
+        conn: sqlite3.Connection,
+        action: str,
+        report_id: str | None = None,
+        section_id: str | None = None,
+        version: int | None = None,
+        detail: str = "",
+    ) -> None:
+        """One audit line, in the caller's transaction: the change and its record commit together."""
+        conn.execute(
+            "INSERT INTO audit(time, user, action, report_id, section_id, version, detail) VALUES (?,?,?,?,?,?,?)",
+            (self._clock(), self.user, action, report_id, section_id, version, detail),
+        )
 
     # --- opening and migrating ---------------------------------------------------------
 
@@ -583,10 +777,15 @@ class Store:
             elif conn.execute("SELECT 1 FROM reports WHERE id = ?", (report_id,)).fetchone():
                 raise StoreError(f"工作区中已有编号为“{report_id}”的汇报，请换一个编号。")
             conn.execute(
-                "INSERT INTO reports(id, title, organisation, year, spec_json, created, updated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (report_id, spec.title, spec.organisation, spec.year, spec.model_dump_json(), now, now),
+                "INSERT INTO reports(id, title, organisation, year, spec_json, created, updated, created_by)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (report_id, spec.title, spec.organisation, spec.year, spec.model_dump_json(), now, now, self.user),
             )
+            if self.user:  # the creator is a member
+                conn.execute(
+                    "INSERT INTO memberships(report_id, user, added) VALUES (?, ?, ?)", (report_id, self.user, now)
+                )
+            self._audit(conn, "create", report_id, detail=spec.title)
             conn.execute(
                 "INSERT INTO figure_snapshots(report_id, figures_json, created) VALUES (?, ?, ?)",
                 (report_id, _figures_json(figures), now),
@@ -649,6 +848,7 @@ class Store:
                 "UPDATE reports SET title = ?, spec_json = ?, updated = ? WHERE id = ?",
                 (title, spec.model_dump_json(), self._clock(), report_id),
             )
+            self._audit(conn, "rename", report_id, detail=f"{row['title']} → {title}")
 
     def set_notes(self, report_id: str, section_id: str, notes: str, *, expected: str) -> None:
         """Replace one section's notes in the stored outline, in one transaction; refused when
@@ -666,8 +866,18 @@ class Store:
                 "UPDATE reports SET spec_json = ?, updated = ? WHERE id = ?",
                 (spec.model_dump_json(), self._clock(), report_id),
             )
+            self._audit(conn, "notes", report_id, section_id, detail=f"要点 {len(expected)} → {len(notes)} 字")
 
-    def save_outline(self, report_id: str, spec: ReportSpec, *, base: ReportSpec, frozen: Collection[str] = ()) -> None:
+    def save_outline(
+        self,
+        report_id: str,
+        spec: ReportSpec,
+        *,
+        base: ReportSpec,
+        frozen: Collection[str] = (),
+        section_id: str | None = None,
+        detail: str = "",
+    ) -> None:
         """Write a changed outline (the service builds it: a section added, removed, moved,
         retitled, its notes or figures changed) and place every section, in one transaction.
 
@@ -697,6 +907,7 @@ class Store:
                 "UPDATE reports SET spec_json = ?, updated = ? WHERE id = ?",
                 (spec.model_dump_json(), self._clock(), report_id),
             )
+            self._audit(conn, "outline", report_id, section_id, detail=detail)
 
     def _place_sections(self, conn: sqlite3.Connection, report_id: str, spec: ReportSpec) -> None:
         """Each outline section at its place (a new one gets its row); a removed one at REMOVED;
@@ -734,8 +945,9 @@ class Store:
     def delete(self, report_id: str) -> None:
         """Move the report to the 回收站: it stays in the file, with every version, until restored."""
         with self._write() as conn:
-            self._report_row(conn, report_id)
+            row = self._report_row(conn, report_id)
             conn.execute("UPDATE reports SET deleted_at = ? WHERE id = ?", (self._clock(), report_id))
+            self._audit(conn, "delete", report_id, detail=row["title"])
 
     def restore(self, report_id: str) -> None:
         """Bring a report back from the 回收站."""
@@ -744,6 +956,7 @@ class Store:
             if row["deleted_at"] is None:
                 raise StoreError(f"汇报“{report_id}”（{row['title']}）不在回收站中，无需恢复。")
             conn.execute("UPDATE reports SET deleted_at = NULL WHERE id = ?", (report_id,))
+            self._audit(conn, "restore", report_id, detail=row["title"])
 
     def spec(self, report_id: str) -> ReportSpec:
         with self._read() as conn:
@@ -817,6 +1030,7 @@ class Store:
             )
             conn.execute("UPDATE reports SET updated = ? WHERE id = ?", (now, report_id))
             assert cur.lastrowid is not None  # set by every INSERT
+            self._audit(conn, "figures", report_id, detail=f"数据快照 {cur.lastrowid}，{len(figures)} 项")
             return cur.lastrowid
 
     # --- versions -------------------------------------------------------------------------
@@ -881,9 +1095,11 @@ class Store:
             sec = self._section_row(conn, report_id, section_id)
             if sec["locked"]:
                 conn.execute(
-                    "UPDATE sections SET locked = 0 WHERE report_id = ? AND section_id = ?", (report_id, section_id)
+                    "UPDATE sections SET locked = 0, locked_by = NULL WHERE report_id = ? AND section_id = ?",
+                    (report_id, section_id),
                 )
                 unlocked.append(section_id)
+                self._audit(conn, "unlock", report_id, section_id, detail=f"{BATCH_ZH.get(kind, kind)}前解锁")
         cur = conn.execute(
             "INSERT INTO batches(report_id, kind, created, unlocked_json) VALUES (?, ?, ?, ?)",
             (report_id, kind, self._clock(), json.dumps(unlocked, ensure_ascii=False)),
@@ -1082,7 +1298,7 @@ class Store:
         conn.execute(
             "INSERT INTO versions(report_id, section_id, version, text, title, level, author, model,"
             " model_settings_json, instruction, prompt_version, passages_json, figures_json, check_json,"
-            " snapshot_id, reverted_from, created, draft_json, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " snapshot_id, reverted_from, created, draft_json, batch_id, user) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 report_id,
                 draft.section_id,
@@ -1103,6 +1319,7 @@ class Store:
                 now,
                 draft.model_dump_json(),
                 batch_id,
+                self.user or None,
             ),
         )
         conn.execute(
@@ -1110,7 +1327,34 @@ class Store:
             (number, draft.title, draft.level, report_id, draft.section_id),
         )
         conn.execute("UPDATE reports SET updated = ? WHERE id = ?", (now, report_id))
+        detail = instruction or ""
+        if reverted_from is not None:
+            detail = f"自第 {reverted_from} 版"
+        self._audit(conn, _VERSION_ACTION.get(author, author), report_id, draft.section_id, int(number), detail)
+        self._reopen(conn, report_id, draft.section_id, int(number))
         return int(number)
+
+    def _reopen(self, conn: sqlite3.Connection, report_id: str, section_id: str, version: int) -> None:
+        """A new version of a section under review or approved puts it back to 草稿: what was
+        approved (or is being reviewed) is no longer the text. A returned one stays 退回 (its
+        comment is what the drafter is answering) until it is submitted again."""
+        row = conn.execute(
+            "SELECT review_state FROM sections WHERE report_id = ? AND section_id = ?", (report_id, section_id)
+        ).fetchone()
+        if row is None or row["review_state"] not in ("submitted", "approved"):
+            return
+        previous = row["review_state"]
+        conn.execute(
+            "UPDATE sections SET review_state = 'draft', review_version = NULL WHERE report_id = ? AND section_id = ?",
+            (report_id, section_id),
+        )
+        comment = f"保存第 {version} 版后，由“{REVIEW_ZH[previous]}”回到草稿，需重新提交审核"
+        conn.execute(
+            "INSERT INTO reviews(report_id, section_id, version, state, previous, user, comment, created)"
+            " VALUES (?, ?, ?, 'draft', ?, ?, ?, ?)",
+            (report_id, section_id, version, previous, self.user, comment, self._clock()),
+        )
+        self._audit(conn, "reopen", report_id, section_id, version, comment)
 
     def current(self, report_id: str) -> ReportDraft:
         """The report as it stands: the current version of each section, in outline order."""
@@ -1148,7 +1392,7 @@ class Store:
         with self._read() as conn:
             sec = self._section_row(conn, report_id, section_id)
             rows = conn.execute(
-                "SELECT version, author, model, instruction, created, check_json, reverted_from,"
+                "SELECT version, author, user, model, instruction, created, check_json, reverted_from,"
                 " snapshot_id, length(text) AS chars FROM versions WHERE report_id = ?"
                 " AND section_id = ? ORDER BY version",
                 (report_id, section_id),
@@ -1160,6 +1404,7 @@ class Store:
                 VersionInfo(
                     version=r["version"],
                     author=r["author"],
+                    user=r["user"],
                     model=r["model"],
                     instruction=r["instruction"],
                     created=r["created"],
@@ -1189,11 +1434,14 @@ class Store:
 
     def lock(self, report_id: str, section_id: str, locked: bool = True) -> None:
         with self._write() as conn:
-            self._refuse_removed(self._section_row(conn, report_id, section_id))
+            sec = self._section_row(conn, report_id, section_id)
+            self._refuse_removed(sec)
             conn.execute(
-                "UPDATE sections SET locked = ? WHERE report_id = ? AND section_id = ?",
-                (int(locked), report_id, section_id),
+                "UPDATE sections SET locked = ?, locked_by = ? WHERE report_id = ? AND section_id = ?",
+                (int(locked), self.user if locked else None, report_id, section_id),
             )
+            if bool(sec["locked"]) != locked:
+                self._audit(conn, "lock" if locked else "unlock", report_id, section_id, sec["current_version"] or None)
 
     def unlock(self, report_id: str, section_id: str) -> None:
         self.lock(report_id, section_id, locked=False)
@@ -1362,8 +1610,304 @@ class Store:
             ).fetchall()
         return [(int(r["id"]), r["proposal_json"], r["status"]) for r in rows]
 
+    # --- review states ----------------------------------------------------------------------
+
+    def set_review(
+        self,
+        report_id: str,
+        section_id: str,
+        state: ReviewState,
+        *,
+        allowed_from: Collection[str],
+        comment: str = "",
+    ) -> int:
+        """Move a section's review state, under the write lock; returns the version it applies to
+        (the current one). Refused (StoreError, Chinese) from any state not in ``allowed_from``."""
+        if state not in REVIEW_STATES:
+            raise StoreError(f"未知的审核状态“{state}”。")
+        with self._write() as conn:
+            sec = self._section_row(conn, report_id, section_id)
+            self._refuse_removed(sec)
+            version = sec["current_version"]
+            if not version:
+                raise StoreError(f"章节 {section_id} 还没有正文，不能{_REVIEW_VERB[state]}。")
+            previous = sec["review_state"]
+            if previous not in allowed_from:
+                raise StoreError(
+                    f"章节 {section_id}（{sec['title'] or '无标题'}）当前为“{REVIEW_ZH.get(previous, previous)}”，"
+                    f"不能{_REVIEW_VERB[state]}（只有“{'、'.join(REVIEW_ZH[s] for s in allowed_from)}”的章节可以）。"
+                )
+            conn.execute(
+                "UPDATE sections SET review_state = ?, review_version = ? WHERE report_id = ? AND section_id = ?",
+                (state, version, report_id, section_id),
+            )
+            conn.execute(
+                "INSERT INTO reviews(report_id, section_id, version, state, previous, user, comment, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (report_id, section_id, version, state, previous, self.user, comment, self._clock()),
+            )
+            action = {"submitted": "submit", "approved": "approve", "returned": "return"}.get(state, "reopen")
+            self._audit(conn, action, report_id, section_id, version, comment)
+            return int(version)
+
+    def review_states(self, report_id: str) -> list[ReviewInfo]:
+        """Every section's review state with its last decision, in outline order."""
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            rows = conn.execute(
+                "SELECT s.section_id, s.title, s.review_state, s.review_version, s.current_version,"
+                " (SELECT r.user || char(31) || r.comment || char(31) || r.created FROM reviews r"
+                "  WHERE r.report_id = s.report_id AND r.section_id = s.section_id ORDER BY r.id DESC LIMIT 1) AS last"
+                " FROM sections s WHERE s.report_id = ? AND s.position >= 0 ORDER BY s.position",
+                (report_id,),
+            ).fetchall()
+        out = []
+        for r in rows:
+            by, comment, at = (r["last"].split("\x1f") + ["", "", ""])[:3] if r["last"] else ("", "", "")
+            out.append(
+                ReviewInfo(
+                    section_id=r["section_id"],
+                    title=r["title"],
+                    state=r["review_state"],
+                    version=r["review_version"],
+                    current_version=r["current_version"],
+                    by=by,
+                    comment=comment,
+                    at=at,
+                )
+            )
+        return out
+
+    def review_events(self, report_id: str, section_id: str | None = None) -> list[ReviewEvent]:
+        with self._read() as conn:
+            self._report_row(conn, report_id)
+            sql = "SELECT * FROM reviews WHERE report_id = ?" + (" AND section_id = ?" if section_id else "")
+            args: tuple = (report_id, section_id) if section_id else (report_id,)
+            rows = conn.execute(sql + " ORDER BY id", args).fetchall()
+        return [
+            ReviewEvent(
+                section_id=r["section_id"],
+                version=r["version"],
+                state=r["state"],
+                previous=r["previous"],
+                user=r["user"],
+                comment=r["comment"],
+                created=r["created"],
+            )
+            for r in rows
+        ]
+
+    def section_owner(self, report_id: str, section_id: str) -> tuple[str | None, str | None]:
+        """(who saved the current version, who locked the section): what a drafter's lock rights look at."""
+        with self._read() as conn:
+            sec = self._section_row(conn, report_id, section_id)
+            row = conn.execute(
+                "SELECT user FROM versions WHERE report_id = ? AND section_id = ? AND version = ?",
+                (report_id, section_id, sec["current_version"]),
+            ).fetchone()
+        return (row["user"] if row else None), sec["locked_by"]
+
+    # --- audit ------------------------------------------------------------------------------
+
+    def audit(
+        self,
+        action: str,
+        report_id: str | None = None,
+        section_id: str | None = None,
+        version: int | None = None,
+        detail: str = "",
+    ) -> None:
+        """Record an action that changes nothing else in this file (an export, a knowledge-base
+        upload, a sign-in), in its own transaction."""
+        with self._write() as conn:
+            self._audit(conn, action, report_id, section_id, version, detail)
+
+    def audit_log(
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        user: str | None = None,
+        actions: Collection[str] | None = None,
+        report_id: str | None = None,
+    ) -> list[AuditEntry]:
+        """Audit lines, oldest first; ``since``/``until`` compare ISO times as text (a date works)."""
+        where, args = [], []
+        if since:
+            where.append("time >= ?")
+            args.append(since)
+        if until:
+            where.append("time < ?")
+            args.append(until)
+        if user:
+            where.append("user = ?")
+            args.append(user)
+        if report_id:
+            where.append("report_id = ?")
+            args.append(report_id)
+        if actions:
+            where.append(f"action IN ({','.join('?' * len(actions))})")
+            args.extend(actions)
+        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        with self._read() as conn:
+            rows = conn.execute(sql, args).fetchall()
+        return [
+            AuditEntry(
+                time=r["time"],
+                user=r["user"],
+                action=r["action"],
+                report_id=r["report_id"],
+                section_id=r["section_id"],
+                version=r["version"],
+                detail=r["detail"],
+            )
+            for r in rows
+        ]
+
+    # --- users, memberships, sessions (rules in workspace.accounts) ------------------------------
+
+    def add_user(self, name: str, role: str, password_hash: str) -> None:
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise StoreError(f"已有名为“{name}”的用户，未作改动。")
+            conn.execute(
+                "INSERT INTO users(name, role, password_hash, created) VALUES (?, ?, ?, ?)",
+                (name, role, password_hash, self._clock()),
+            )
+            self._audit(conn, "user_add", detail=f"{name}（{role}）")
+
+    def find_user(self, name: str) -> UserRecord | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+        return _user_record(row) if row else None
+
+    def users(self) -> list[UserRecord]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT * FROM users ORDER BY created, name").fetchall()
+        return [_user_record(r) for r in rows]
+
+    def has_admin(self) -> bool:
+        with self._read() as conn:
+            return conn.execute("SELECT 1 FROM users WHERE role = 'admin' AND enabled = 1").fetchone() is not None
+
+    def _user_row(self, conn: sqlite3.Connection, name: str) -> sqlite3.Row:
+        row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            names = [r[0] for r in conn.execute("SELECT name FROM users ORDER BY name")]
+            raise StoreError(f"没有名为“{name}”的用户。已有用户：{_brief(names)}。")
+        return row
+
+    def set_password(self, name: str, password_hash: str) -> None:
+        with self._write() as conn:
+            self._user_row(conn, name)
+            conn.execute("UPDATE users SET password_hash = ?, failed_logins = 0 WHERE name = ?", (password_hash, name))
+            conn.execute("DELETE FROM sessions WHERE user = ?", (name,))  # signed in elsewhere: out
+            self._audit(conn, "user_passwd", detail=name)
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        with self._write() as conn:
+            self._user_row(conn, name)
+            conn.execute("UPDATE users SET enabled = ? WHERE name = ?", (int(enabled), name))
+            if not enabled:
+                conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+            self._audit(conn, "user_enable" if enabled else "user_disable", detail=name)
+
+    def record_sign_in(self, name: str, ok: bool) -> int:
+        """Count a sign-in attempt on an existing account; returns its consecutive failures."""
+        with self._write() as conn:
+            row = self._user_row(conn, name)
+            if ok:
+                conn.execute("UPDATE users SET failed_logins = 0, last_login = ? WHERE name = ?", (self._clock(), name))
+                failures = 0
+            else:
+                failures = int(row["failed_logins"]) + 1
+                conn.execute("UPDATE users SET failed_logins = ? WHERE name = ?", (failures, name))
+            view = self.as_user(name)
+            view._audit(conn, "signin" if ok else "signin_failed", detail="" if ok else f"连续第 {failures} 次")
+            return failures
+
+    def add_session(self, token_hash: str, name: str, now: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO sessions(token_hash, user, created, last_seen) VALUES (?, ?, ?, ?)",
+                (token_hash, name, now, now),
+            )
+
+    def session(self, token_hash: str) -> tuple[str, str] | None:
+        """(user, last seen) of a signed-in browser, or None."""
+        with self._read() as conn:
+            row = conn.execute("SELECT user, last_seen FROM sessions WHERE token_hash = ?", (token_hash,)).fetchone()
+        return (row["user"], row["last_seen"]) if row else None
+
+    def touch_session(self, token_hash: str, when: str) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (when, token_hash))
+
+    def end_session(self, token_hash: str) -> str | None:
+        """Sign a browser out; returns whose session it was."""
+        with self._write() as conn:
+            row = conn.execute("SELECT user FROM sessions WHERE token_hash = ?", (token_hash,)).fetchone()
+            conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+            if row is not None:
+                self.as_user(row["user"])._audit(conn, "signout")
+            return row["user"] if row else None
+
+    def add_member(self, report_id: str, name: str) -> None:
+        with self._write() as conn:
+            self._report_row(conn, report_id, deleted=True)
+            self._user_row(conn, name)
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO memberships(report_id, user, added) VALUES (?, ?, ?)",
+                (report_id, name, self._clock()),
+            )
+            if cur.rowcount:
+                self._audit(conn, "member_add", report_id, detail=name)
+
+    def remove_member(self, report_id: str, name: str) -> None:
+        with self._write() as conn:
+            self._report_row(conn, report_id, deleted=True)
+            cur = conn.execute("DELETE FROM memberships WHERE report_id = ? AND user = ?", (report_id, name))
+            if not cur.rowcount:
+                raise StoreError(f"用户“{name}”不是汇报“{report_id}”的成员，未作改动。")
+            self._audit(conn, "member_remove", report_id, detail=name)
+
+    def members(self, report_id: str) -> list[str]:
+        with self._read() as conn:
+            self._report_row(conn, report_id, deleted=True)
+            return [
+                r[0]
+                for r in conn.execute(
+                    "SELECT user FROM memberships WHERE report_id = ? ORDER BY added, user", (report_id,)
+                )
+            ]
+
+    def is_member(self, report_id: str, name: str) -> bool:
+        with self._read() as conn:
+            return (
+                conn.execute("SELECT 1 FROM memberships WHERE report_id = ? AND user = ?", (report_id, name)).fetchone()
+                is not None
+            )
+
+    def member_reports(self, name: str) -> set[str]:
+        with self._read() as conn:
+            return {r[0] for r in conn.execute("SELECT report_id FROM memberships WHERE user = ?", (name,))}
+
 
 # --- module helpers ----------------------------------------------------------------------
+
+_REVIEW_VERB = {"draft": "改回草稿", "submitted": "提交审核", "approved": "审核通过", "returned": "退回"}
+
+
+def _user_record(row: sqlite3.Row) -> UserRecord:
+    return UserRecord(
+        name=row["name"],
+        role=row["role"],
+        enabled=bool(row["enabled"]),
+        created=row["created"],
+        last_login=row["last_login"],
+        failed_logins=row["failed_logins"],
+        password_hash=row["password_hash"],
+    )
 
 
 def _refuse_unusable(path: Path) -> None:

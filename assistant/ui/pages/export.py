@@ -25,6 +25,17 @@ def render() -> None:
     if not report.sections:
         st.info("报告还没有起草，请先在“章节”页点击“起草全文”。")
         return
+    approved_only = st.checkbox("只导出审核已通过的章节", key="export.approved-only")
+    report, left_out = ws.export_draft(report_id, approved_only=approved_only, record=False)
+    if approved_only:
+        if left_out:
+            titles = {s.section_id: s.title for s in ws.sections(report_id)}
+            st.warning(
+                f"未通过审核、不导出的章节（{len(left_out)} 个）："
+                + "、".join(f"{sid} {titles.get(sid) or ''}".strip() for sid in left_out)
+            )
+        else:
+            st.success("各章节均已审核通过。")
 
     summaries = [s.check.summary for s in report.sections]
     flagged = sum(s.invented + s.misattributed for s in summaries)
@@ -52,15 +63,30 @@ def render() -> None:
         type="primary",
         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         key="export.docx",
-        on_click="ignore",
+        on_click=_record,
+        args=(sess, report_id, "docx", approved_only, left_out),
     )
     cols[1].download_button(
-        "下载 Markdown", markdown, file_name=f"{stem}.md", mime="text/markdown", key="export.md", on_click="ignore"
+        "下载 Markdown",
+        markdown,
+        file_name=f"{stem}.md",
+        mime="text/markdown",
+        key="export.md",
+        on_click=_record,
+        args=(sess, report_id, "md", approved_only, left_out),
     )
     st.subheader("预览")
     with st.container(border=True, height=600):
         st.markdown(markdown)
     _import_marked_up(sess, ws, report_id)
+
+
+def _record(sess, report_id: str, fmt: str, approved_only: bool, left_out: list[str]) -> None:
+    """A download is an export: it goes into the audit log with who made it."""
+    try:
+        open_workspace(sess.settings).record_export(report_id, fmt=fmt, approved_only=approved_only, left_out=left_out)
+    except HuibaoError as err:
+        sess.notify("error", str(err))
 
 
 def _import_marked_up(sess, ws, report_id: str) -> None:
@@ -97,6 +123,8 @@ def _import_marked_up(sess, ws, report_id: str) -> None:
             f"章节 {sid} 第 {v} 版" for sid, v in saved if any(c.section_id == sid for c in plan.changes)
         )
         sess.notify("success", f"已导入 {plan.file_name}：{changed or '无正文改动'}；批注 {len(plan.comments)} 条。")
+        for line in ws.reopened(report_id, dict(saved)):
+            sess.notify("warning", line)
         st.rerun()
     if right.button("放弃", key="import.cancel"):
         sess.uploader_generation += 1

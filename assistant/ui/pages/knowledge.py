@@ -25,7 +25,7 @@ from assistant.kb.retrieve import DocumentInfo
 from assistant.ui import actions
 from assistant.ui import render as html
 from assistant.ui.shell import show_notices
-from assistant.ui.state import UiSession, knowledge_base, session
+from assistant.ui.state import UiSession, knowledge_base, open_workspace, session
 
 PER_PAGE = 20
 ALL = "全部"
@@ -35,6 +35,12 @@ SHOWN = 8  # documents named in the confirmation; the rest are counted
 
 
 def _ingest(sess: UiSession, kb, paths, label: str, meta: dict | None = None) -> None:
+    ws = open_workspace(sess.settings)
+    try:
+        ws.authorize("kb")  # admins only while accounts are on; the upload itself checked it too
+    except HuibaoError as err:
+        st.error(str(err))
+        return
     bar = st.progress(0.0, text=f"正在导入{label}…")
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -49,6 +55,8 @@ def _ingest(sess: UiSession, kb, paths, label: str, meta: dict | None = None) ->
         st.error(str(err))
         return
     bar.empty()
+    if paths is None:
+        ws.record("kb_upload", detail=f"同步素材目录 {sess.settings.knowledge_dir.name}/")
     added = len(report.added) + len(report.updated)
     msg = f"导入完成：新增或更新 {added} 个文件，未变 {len(report.unchanged)} 个。"
     sess.notify("success", msg)
@@ -61,7 +69,7 @@ def _ingest(sess: UiSession, kb, paths, label: str, meta: dict | None = None) ->
 
 def _delete(sess: UiSession, source: str) -> None:
     try:
-        actions.delete_document(knowledge_base(sess.settings), source, sess.settings)
+        actions.delete_document(knowledge_base(sess.settings), source, sess.settings, ws=open_workspace(sess.settings))
     except HuibaoError as err:
         sess.notify("error", str(err))
     else:
@@ -104,7 +112,7 @@ def _upload_form(sess: UiSession, kb, uploads) -> None:
         try:
             # every row is checked before anything is stored: a wrong year changes nothing
             files = [(name, data, actions.upload_meta(name, kind, year, org)) for name, data, kind, year, org in rows]
-            paths, meta = actions.import_uploads(files, sess.settings, kb)
+            paths, meta = actions.import_uploads(files, sess.settings, kb, ws=open_workspace(sess.settings))
         except HuibaoError as err:
             st.error(str(err))
         else:
@@ -139,7 +147,12 @@ def _retag(sess: UiSession, source: str, key: str) -> None:
     state = st.session_state
     try:
         changed = actions.retag_document(
-            knowledge_base(sess.settings), source, state[f"{key}.kind"], state[f"{key}.year"], state[f"{key}.org"]
+            knowledge_base(sess.settings),
+            source,
+            state[f"{key}.kind"],
+            state[f"{key}.year"],
+            state[f"{key}.org"],
+            ws=open_workspace(sess.settings),
         )
     except HuibaoError as err:
         sess.notify("error", str(err))
@@ -174,7 +187,9 @@ def _ask_removal(flt: DocumentFilter, sources: list[str]) -> None:
 def _remove(sess: UiSession) -> None:
     _, sources = st.session_state.pop(CONFIRM)
     try:
-        n = actions.remove_confirmed(knowledge_base(sess.settings), sources, sess.settings)
+        n = actions.remove_confirmed(
+            knowledge_base(sess.settings), sources, sess.settings, ws=open_workspace(sess.settings)
+        )
     except HuibaoError as err:
         sess.notify("error", str(err))
     else:

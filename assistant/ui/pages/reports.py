@@ -1,5 +1,6 @@
 """报告: open, rename or delete a saved report (a 回收站 keeps the deleted ones, restorable), or
-create one from the 年度工作汇报 template. Reports are told apart by id, never by title."""
+create one from the 年度工作汇报 template. Reports are told apart by id, never by title. Each report
+shows how far its review is and which sections are still open; an admin adds and removes members."""
 
 from __future__ import annotations
 
@@ -40,6 +41,48 @@ def _delete(sess: UiSession, report_id: str, title: str) -> None:
     sess.notify("success", f"已将“{title}”（{report_id}）移入回收站，全部版本保留，可在下方“回收站”中恢复。")
 
 
+def _member(sess: UiSession, report_id: str, add: bool) -> None:
+    key = f"member-{'add' if add else 'remove'}.{report_id}"
+    name = st.session_state.get(key)
+    if not name:
+        return
+    ws = open_workspace(sess.settings)
+    try:
+        (ws.add_member if add else ws.remove_member)(report_id, name)
+    except HuibaoError as err:
+        sess.notify("error", str(err))
+        return
+    sess.notify("success", f"已将 {name} {'加入' if add else '移出'}报告 {report_id}。")
+
+
+def _review_line(ws, report_id: str) -> tuple[str, list]:
+    """“审核：已通过 3 / 共 7 节 · 待审 1 · 退回 1” and the sections still open."""
+    states = [r for r in ws.review_states(report_id) if r.current_version]
+    counts = {k: sum(r.state == k for r in states) for k in ("approved", "submitted", "returned", "draft")}
+    line = f"审核：已通过 {counts['approved']} / 共 {len(states)} 节"
+    line += "".join(
+        f" · {zh} {counts[k]}"
+        for k, zh in (("submitted", "待审"), ("returned", "退回"), ("draft", "草稿"))
+        if counts[k]
+    )
+    return line, [r for r in states if r.state != "approved"]
+
+
+def _render_members(sess: UiSession, ws, report_id: str) -> None:
+    members = ws.members(report_id)
+    st.caption(f"成员：{'、'.join(members) if members else '（无）'}")
+    if not ws.may("members"):
+        return
+    others = [u.name for u in ws.store.users() if u.enabled and u.name not in members]
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        if others:
+            st.selectbox("加入成员", others, key=f"member-add.{report_id}", width=200)
+            st.button("加入", key=f"member-add-btn.{report_id}", on_click=_member, args=(sess, report_id, True))
+        if members:
+            st.selectbox("移出成员", members, key=f"member-remove.{report_id}", width=200)
+            st.button("移出", key=f"member-remove-btn.{report_id}", on_click=_member, args=(sess, report_id, False))
+
+
 def _restore(sess: UiSession, report_id: str, title: str) -> None:
     try:
         open_workspace(sess.settings).restore(report_id)
@@ -71,6 +114,26 @@ def render() -> None:
                 f"编号 {ref.id} · {ref.organisation} · {ref.year} 年度 · {ref.sections} 节"
                 f" · 更新于 {ref.updated[:16]}{stale}"
             )
+            line, still_open = _review_line(ws, ref.id)
+            st.caption(line)
+            if still_open:
+                with st.expander(f"尚未通过的章节（{len(still_open)}）", key=f"open-sections.{ref.id}"):
+                    st.dataframe(
+                        [
+                            {
+                                "章节": r.section_id,
+                                "标题": r.title,
+                                "状态": r.state_zh,
+                                "意见": r.comment,
+                                "经办人": r.by,
+                            }
+                            for r in still_open
+                        ],
+                        hide_index=True,
+                        width="stretch",
+                    )
+            if sess.accounts:
+                _render_members(sess, ws, ref.id)
             with st.container(horizontal=True):  # buttons as wide as their labels, never cut
                 # Always enabled: 打开 on the report already open still goes to its sections.
                 if st.button("打开", key=f"open.{ref.id}", type="primary" if marker else "secondary"):

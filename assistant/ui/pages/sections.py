@@ -29,7 +29,7 @@ from assistant.ui.state import (
 )
 from assistant.ui.streaming import StreamedCall
 from assistant.workspace.service import VersionConflict, Workspace, diff_segments
-from assistant.workspace.store import AUTHOR_ZH, BATCH_ZH
+from assistant.workspace.store import AUTHOR_ZH, BATCH_ZH, ReviewInfo
 
 PART_HEADINGS = {part: PART_NAMES[part] for part in ("intro", "closing")}
 
@@ -73,6 +73,8 @@ def _undo(sess: UiSession, report_id: str, batch_id: int) -> None:
     sess.notify("success", ok)
     if warning:
         sess.notify("warning", warning)
+    for line in open_workspace(sess.settings).reopened(report_id, result.reverted):
+        sess.notify("warning", line)
 
 
 def _toggle_lock(sess: UiSession, report_id: str, section_id: str, locked: bool) -> None:
@@ -82,6 +84,33 @@ def _toggle_lock(sess: UiSession, report_id: str, section_id: str, locked: bool)
         sess.notify("error", str(err))
     else:
         sess.notify("success", f"章节 {section_id} 已{'锁定' if locked else '解锁'}。")
+
+
+def _notify_reopened(sess: UiSession, ws: Workspace, report_id: str, section_id: str, version: int) -> None:
+    for line in ws.reopened(report_id, {section_id: version}):
+        sess.notify("warning", line)
+
+
+def _review(sess: UiSession, report_id: str, section_id: str, decision: str) -> None:
+    """提交审核 / 通过 / 退回: the service checks the role and the state (a drafter's 通过 is refused there)."""
+    ws = open_workspace(sess.settings)
+    key = f"review-comment.{section_id}"
+    comment = st.session_state.get(key) or ""
+    try:
+        if decision == "submit":
+            version = ws.submit(report_id, section_id, comment)
+            done = f"章节 {section_id} 第 {version} 版已提交审核。"
+        elif decision == "approve":
+            version = ws.approve(report_id, section_id, comment)
+            done = f"章节 {section_id} 第 {version} 版审核通过。"
+        else:
+            version = ws.return_section(report_id, section_id, comment)
+            done = f"章节 {section_id} 第 {version} 版已退回：{comment.strip()}"
+    except HuibaoError as err:
+        sess.notify("error", str(err))
+    else:
+        st.session_state[key] = ""
+        sess.notify("success", done)
 
 
 def _edit_key(report_id: str, section_id: str) -> str:
@@ -105,6 +134,7 @@ def _save_text(sess: UiSession, report_id: str, section_id: str, text: str, base
     else:
         _forget_edit(sess, report_id, section_id)
         sess.notify("success", f"章节 {section_id} 的修改已保存为第 {version} 版。")
+        _notify_reopened(sess, open_workspace(sess.settings), report_id, section_id, version)
 
 
 def _save_edit(sess: UiSession, report_id: str, section_id: str) -> None:
@@ -132,6 +162,7 @@ def _revert(sess: UiSession, report_id: str, section_id: str, version_key: str) 
         sess.notify("error", str(err))
     else:
         sess.notify("success", f"章节 {section_id} 已回退到第 {version} 版的内容（保存为第 {new} 版）。")
+        _notify_reopened(sess, open_workspace(sess.settings), report_id, section_id, new)
 
 
 # --- drafting jobs -------------------------------------------------------------------------
@@ -194,6 +225,8 @@ def _run_full_draft(sess: UiSession, ws: Workspace, report_id: str, job: Pending
             sess.notify("info", f"章节 {'、'.join(job.kept)} 保持不变（已锁定或手工修改过，未勾选）。")
         if job.include is not None and ws.last_batch(report_id) is not None:
             sess.notify("info", "如需恢复原来的正文，可点击上方“撤销”按钮，一步恢复这次改动的所有章节。")
+        for line in ws.reopened(report_id, {i.section_id: i.current_version for i in ws.sections(report_id)}):
+            sess.notify("warning", line)
     except HuibaoError as err:
         sess.notify("error", str(err))
     bar.empty()
@@ -230,6 +263,8 @@ def _stream_section(
     st.success(f"章节 {section_id} 已重新起草{how}并保存为新版本。")
     for warning in draft.provenance.warnings:
         st.warning(warning)
+    for line in ws.reopened(report_id, {section_id: ws.current_version(report_id, section_id)}):
+        st.warning(line)
     return draft
 
 
@@ -237,7 +272,16 @@ def _stream_section(
 
 
 def _render_section(
-    sess: UiSession, ws: Workspace, report_id: str, spec, info, draft, figures, stale, draftable: set[str]
+    sess: UiSession,
+    ws: Workspace,
+    report_id: str,
+    spec,
+    info,
+    draft,
+    figures,
+    stale,
+    draftable: set[str],
+    review: ReviewInfo | None = None,
 ) -> None:
     sid = info.section_id
     section_spec = next((s for s in spec.walk() if s.id == sid), None)
@@ -267,12 +311,15 @@ def _render_section(
             if new is not None:
                 draft, stale = new, None
                 info = next((i for i in ws.sections(report_id) if i.section_id == sid), info)
+                review = next((r for r in ws.review_states(report_id) if r.section_id == sid), review)
         st.caption(
             f"章节 {sid}"
             + (f" · 第 {info.current_version} 版，共 {info.versions} 版" if info.versions else " · 尚未起草")
         )
         if stale is not None:
             st.warning("数据已变更，本节待更新：" + "；".join(stale.reasons))
+        if review is not None and info.current_version:
+            _render_review(sess, ws, report_id, sid, review)
         conflict = sess.conflicts.get((report_id, sid))
         if conflict is not None and draft is not None:
             _render_conflict(sess, report_id, sid, info, draft, conflict)
@@ -292,6 +339,44 @@ def _render_section(
                 st.markdown(html.findings_html(draft.text, draft.check.style), unsafe_allow_html=True)
         if is_leaf:
             _render_tools(sess, ws, report_id, sid, info, draft)
+
+
+REVIEW_ICON = {
+    "draft": ":material/edit_note:",
+    "submitted": ":material/hourglass_top:",
+    "approved": ":material/check_circle:",
+    "returned": ":material/undo:",
+}
+
+
+def _render_review(sess: UiSession, ws: Workspace, report_id: str, sid: str, review: ReviewInfo) -> None:
+    """The section's review state and the decisions this person may take (the service decides)."""
+    with st.container(horizontal=True, vertical_alignment="center", key=f"review-{sid.replace('.', '_')}"):
+        line = f"审核：**{review.state_zh}**"
+        if review.version and review.state != "draft":
+            line += f"（第 {review.version} 版）"
+        if review.by and review.state != "draft":
+            line += f" · {review.by}"
+        if review.comment and review.state in ("returned", "approved", "submitted"):
+            line += f" · 意见：{review.comment}"
+        st.markdown(f"{REVIEW_ICON.get(review.state, '')} {line}")
+        reviewer = ws.actor.at_least("reviewer")
+        if review.state in ("draft", "returned") or (reviewer and review.state in ("submitted", "approved")):
+            st.text_input(
+                "审核意见",
+                key=f"review-comment.{sid}",
+                placeholder="退回须写明意见" if reviewer else "给审核人的说明（可不填）",
+                label_visibility="collapsed",
+                width=260,
+            )
+        if review.state in ("draft", "returned"):
+            st.button("提交审核", key=f"submit.{sid}", on_click=_review, args=(sess, report_id, sid, "submit"))
+        if reviewer and review.state == "submitted":
+            st.button(
+                "通过", key=f"approve.{sid}", type="primary", on_click=_review, args=(sess, report_id, sid, "approve")
+            )
+        if reviewer and review.state in ("submitted", "approved"):
+            st.button("退回", key=f"return.{sid}", on_click=_review, args=(sess, report_id, sid, "return"))
 
 
 def _render_tools(sess: UiSession, ws: Workspace, report_id: str, sid: str, info, draft) -> None:
@@ -438,6 +523,7 @@ def _render_history(sess: UiSession, ws: Workspace, report_id: str, sid: str, in
             {
                 "版本": v.version,
                 "来源": AUTHOR_ZH.get(v.author, v.author),
+                "修改人": v.user or "（未记录）",
                 "时间": html.shown_time(v.created),
                 "要求": v.instruction or "",
                 "核对": v.check_summary,
@@ -535,9 +621,19 @@ def render() -> None:
     if drafted:
         st.markdown(html.LEGEND_HTML, unsafe_allow_html=True)
     regenerating = sess.pending is not None
+    reviews = {r.section_id: r for r in ws.review_states(report_id)}
     for info in infos:
         _render_section(
-            sess, ws, report_id, spec, info, drafts.get(info.section_id), figures, stale.get(info.section_id), draftable
+            sess,
+            ws,
+            report_id,
+            spec,
+            info,
+            drafts.get(info.section_id),
+            figures,
+            stale.get(info.section_id),
+            draftable,
+            reviews.get(info.section_id),
         )
     if regenerating:
         stale = {s.section_id: s for s in ws.stale_report(report_id)}
