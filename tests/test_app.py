@@ -778,6 +778,20 @@ def test_settings_key_is_kept_in_the_session_only(fake_openai):  # noqa: F811
     assert b"sk-secret-123" not in workspace_file
 
 
+def test_settings_address_and_model_survive_a_refresh_the_key_does_not(fake_openai):  # noqa: F811
+    at = open_app("settings")
+    at.text_input(key="settings.base_url").set_value(fake_openai.url)
+    at.text_input(key="settings.model").set_value("fake-model")
+    at.text_input(key="settings.api_key").set_value("sk-secret-456")
+    at.button(key="settings.save").click().run()
+    no_errors(at)
+    saved = (get_settings().data_dir / "huibao.toml").read_text(encoding="utf-8")
+    assert fake_openai.url in saved and "fake-model" in saved and "sk-secret-456" not in saved
+    again = open_app("settings")  # a refresh: a new session
+    settings = ui(again).settings
+    assert (settings.base_url, settings.model, settings.api_key) == (fake_openai.url, "fake-model", None)
+
+
 def test_settings_endpoint_down_is_a_clear_error():
     at = open_app("settings")
     assert any("当前未配置模型，使用离线引擎" in t for t in texts(at.info))

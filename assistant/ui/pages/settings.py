@@ -1,7 +1,8 @@
 """设置: the model endpoint, a connection test, and what is in use.
 
-Accounts off (one local user): the endpoint typed here holds for this browser session only; its key
-lives only in this session's Settings object (not in os.environ, files, the report or logs).
+Accounts off (one local user): the address and model name typed here are saved to huibao.toml in
+the data folder (they survive a refresh); the key lives only in this session's Settings object (not
+in os.environ, files, the report or logs).
 
 Accounts on: only an admin sets the endpoint, for everyone: address and model go to huibao.toml
 in the data folder, the key to a server-side file readable by the server's account only (or it
@@ -27,7 +28,13 @@ def _save(sess: UiSession) -> None:
     note = sess.set_endpoint(state.get("settings.base_url"), state.get("settings.model"), state.get("settings.api_key"))
     # Drop the typed key from the widget state at once: from here on only Settings holds it.
     state["settings.api_key"] = ""
-    sess.notify("success", "设置已保存（仅对当前浏览器会话有效）。")
+    # One local user: the address and the model name go to huibao.toml in the data folder, so a
+    # refresh or the next start keeps them; the key is never written (this session only).
+    save_server_endpoint(sess.settings.data_dir, sess.settings.base_url, sess.settings.model, None)
+    sess.notify(
+        "success",
+        "设置已保存：接口地址和模型名写入数据目录的 huibao.toml，刷新后仍有效；API Key 只在当前浏览器会话中有效。",
+    )
     if note:
         sess.notify("warning", note)
 
