@@ -64,7 +64,7 @@ def test_documented_options_exist():
     cli = _cli_commands()
     for row in _readme_rows():
         cell = re.split(r"(?<!\\)\|", row)[1]
-        m = re.search(r"`(?:\.venv/bin/)?huibao (\w+)([^`]*)`", cell)
+        m = re.search(r"`(?:\.venv/bin/)?huibao (\w[\w-]*)([^`]*)`", cell)
         if not m:
             continue
         options = set(re.findall(r"--[a-z][\w-]*", m.group(2)))

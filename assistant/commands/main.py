@@ -52,6 +52,8 @@ COMMANDS: dict[str, str] = {
     "approve": "workspace",
     "return": "workspace",
     "review": "workspace",
+    "backup": "backup",
+    "restore-backup": "backup",
     "outline": "outline",
     "import": "markup",
     "user": "accounts",

@@ -617,7 +617,7 @@ class Store:
         """
         path = Path(path)
         if path.exists():
-            _refuse_unusable(path)
+            refuse_unusable(path)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -1910,7 +1910,7 @@ def _user_record(row: sqlite3.Row) -> UserRecord:
     )
 
 
-def _refuse_unusable(path: Path) -> None:
+def refuse_unusable(path: Path, *, hint: str = "请换一个路径（HUIBAO_DATA_DIR）") -> None:
     """Read the schema version without writing anything, not even a -wal/-shm file.
 
     ``immutable=1`` reads the main file without locks. A concurrent writer could make this
@@ -1926,7 +1926,7 @@ def _refuse_unusable(path: Path) -> None:
     except sqlite3.DatabaseError as err:
         raise StoreError(f"{path} 不是有效的工作区文件（{err}）。") from None
     if found == -1:
-        raise StoreError(f"{path} 是 SQLite 文件，但不是 huibao 工作区；请换一个路径（HUIBAO_DATA_DIR）。")
+        raise StoreError(f"{path} 是 SQLite 文件，但不是 huibao 工作区；{hint}。")
     if found > SCHEMA_VERSION:
         raise StoreError(
             f"工作区文件版本（{found}）高于本程序支持的版本（{SCHEMA_VERSION}），请升级 huibao。"
