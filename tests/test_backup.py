@@ -251,3 +251,11 @@ def test_restore_while_another_process_has_the_workspace_open(workspace_path, tm
     ws = Workspace.open(workspace_path)
     assert ws.section(rids[0], "1.1").text == "恢复之后在网页上的修改。"
     ws.close()
+
+
+def test_restore_of_a_file_points_to_restore_backup(run, workspace_path, tmp_path, monkeypatch):
+    fill(workspace_path)
+    backup_workspace(workspace_path, tmp_path / "b.sqlite3")
+    monkeypatch.chdir(tmp_path)
+    code, out = run("restore", "b.sqlite3")  # `restore` takes a report from the 回收站
+    assert code == 1 and "huibao restore-backup b.sqlite3" in out

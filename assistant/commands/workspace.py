@@ -28,7 +28,7 @@ from assistant.commands.base import (
     number_counts,
     number_line,
 )
-from assistant.core.errors import EXIT_MODEL, InputError, ModelError, Unchanged
+from assistant.core.errors import EXIT_MODEL, InputError, ModelError, StoreError, Unchanged
 from assistant.core.figures import Figure, format_value, load_figures
 from assistant.core.settings import Settings, get_settings
 from assistant.core.textio import strip_controls
@@ -225,7 +225,12 @@ def delete(report: str = REPORT) -> None:
 def restore(report: str = REPORT) -> None:
     """把回收站中的汇报恢复。"""
     ws = _workspace()
-    ws.restore(report)
+    try:
+        ws.restore(report)
+    except StoreError as err:
+        if Path(report).is_file():  # a backup file given to the 回收站 command
+            raise StoreError(f"{err}如果要用备份文件恢复整个工作区，请用 huibao restore-backup {report}。") from None
+        raise
     console.print(f"已恢复汇报 {escape(report)}（{escape(ws.current(report).title)}）。")
 
 
