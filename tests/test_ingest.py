@@ -302,9 +302,12 @@ def test_ingest_embeds_in_the_embedders_batches_and_warms_the_token_cache(tmp_pa
     # one call per batch of the embedder's own size (an OpenAI endpoint takes 64 at a time, not 32)
     assert emb.calls and max(emb.calls) == emb.batch_size and sum(emb.calls) == report.embedded
     assert [d for label, d in ticks if label == "chunks"][:3] == [0, 5, 10]
-    # the BM25 tokens were cached at ingest under the same keys that opening the index looks up
+    # the BM25 tokens were cached at ingest under the same keys that building the index looks up:
+    # the search index, removed, is rebuilt from the collection without tokenising a chunk again
     monkeypatch.setattr(cache, "tokenize", lambda text: pytest.fail("chunk tokenised again"))
-    assert kb._load().bm25() is not None
+    shutil.rmtree(settings.data_dir / "index")
+    hits = KnowledgeBase.open(settings, embedder=emb).search("新闻发布会", 3, mode="bm25")
+    assert hits and "新闻" in hits[0].text
 
 
 # ---------------------------------------------------------------- CLI

@@ -37,8 +37,11 @@ def live_progress(out: Console) -> bool:
 
 
 def ingest_phase(label: str) -> str:
-    """The phase of an ingest progress label ("file:<source>" while reading, "chunks" while embedding)."""
-    return "读取文件" if label.startswith("file:") else "向量化分块"
+    """The phase of an ingest progress label ("file:<source>" while reading, "chunks" while
+    embedding, "index" while the search index is brought up to date)."""
+    if label.startswith("file:"):
+        return "读取文件"
+    return "更新检索索引" if label == "index" else "向量化分块"
 
 
 class PlainProgress:

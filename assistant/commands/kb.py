@@ -104,10 +104,10 @@ def _ingest_with_bar(targets: list[Path] | None, settings: Settings, meta: Docum
         transient=True,
     ) as bar:
         files_task = bar.add_task("读取文件", total=None)
-        chunks_task = None
+        chunks_task = index_task = None
 
         def progress(label: str, done: int, total: int) -> None:
-            nonlocal chunks_task
+            nonlocal chunks_task, index_task
             if label.startswith("file:"):
                 name = label[5:]
                 bar.update(
@@ -116,6 +116,10 @@ def _ingest_with_bar(targets: list[Path] | None, settings: Settings, meta: Docum
                     total=total,
                     description=f"读取文件 {escape(name[-40:])}" if name else "读取文件",
                 )
+            elif label == "index":
+                if index_task is None:
+                    index_task = bar.add_task("更新检索索引", total=total)
+                bar.update(index_task, completed=done, total=total)
             else:
                 if chunks_task is None:
                     chunks_task = bar.add_task("向量化分块", total=total)

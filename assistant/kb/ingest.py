@@ -12,11 +12,14 @@ import errno
 import hashlib
 import io
 import logging
+import multiprocessing
 import os
 import re
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -361,6 +364,92 @@ def chunk_metadata(doc: Document, chunk: Chunk, origin: str) -> dict:
     return meta
 
 
+@dataclass
+class _Prepared:
+    """One file after reading: unchanged, skipped (with the reason), or parsed and chunked."""
+
+    file: _File
+    outcome: str  # "unchanged" | "skipped" | "parsed"
+    reason: str = ""
+    doc: Document | None = None
+    chunks: list[Chunk] | None = None
+    keys: list[str] | None = None  # text_key of each chunk's search text
+    texts: list[str] | None = None  # each chunk's search text
+
+
+def _prepare(
+    files: list[_File], known: dict[str, str], limit: int, data_dir: Path, given: dict[str, DocumentMeta]
+) -> list[_Prepared]:
+    """Read, hash, parse and chunk files, and tokenise their chunks for BM25 (into the token
+    cache): the CPU work of an ingest besides embedding. Runs in a separate process for large
+    ingests, so it overlaps the embedding loop."""
+    out: list[_Prepared] = []
+    parsed: list[_Prepared] = []
+    for f in files:
+        try:
+            _refuse_too_large(f.path, limit)
+            data = _read_bytes(f.path)
+            sha = hashlib.sha256(data).hexdigest()
+            if known.get(f.source) == sha:  # unchanged: not even parsed
+                out.append(_Prepared(f, "unchanged"))
+                continue
+            doc = read_document(f.path, source=f.source, data=data, sha256=sha, meta=given.get(f.source))
+            chunks = chunks_for(doc)
+            if not chunks:
+                raise SkipFile("文件中没有可提取的文字")
+        except SkipFile as skip:
+            out.append(_Prepared(f, "skipped", reason=skip.reason))
+            continue
+        texts = [search_text(c.text, {"title": doc.title, "heading_path": c.heading_path}) for c in chunks]
+        item = _Prepared(f, "parsed", doc=doc, chunks=chunks, keys=[text_key(t) for t in texts], texts=texts)
+        out.append(item)
+        parsed.append(item)
+    if parsed:
+        # tokenised now, so that building the search index after the ingest does not wait for jieba
+        with TokenCache(data_dir) as tokens:
+            tokens.tokens_for([t for p in parsed for t in p.texts or []], [k for p in parsed for k in p.keys or []])
+    return out
+
+
+PARALLEL_MIN_FILES = 24  # from this many files on, reading and chunking run in a separate process
+FILES_PER_TASK = 8  # files per task sent to that process
+TASKS_AHEAD = 4  # tasks prepared ahead of the embedding loop (bounds the memory they hold)
+
+
+def _prepared(
+    files: list[_File],
+    known: dict[str, str],
+    limit: int,
+    data_dir: Path,
+    given: dict[str, DocumentMeta],
+    parallel: bool,
+) -> Iterator[_Prepared]:
+    """The files prepared in order: in a separate process (spawned, so nothing of this process's
+    state is shared) when `parallel`, else here."""
+    if not parallel:
+        for f in files:
+            yield from _prepare([f], known, limit, data_dir, given)
+        return
+    tasks = [files[i : i + FILES_PER_TASK] for i in range(0, len(files), FILES_PER_TASK)]
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        ahead: deque = deque()
+        for task in tasks:
+            ahead.append(
+                pool.submit(
+                    _prepare,
+                    task,
+                    {f.source: known[f.source] for f in task if f.source in known},
+                    limit,
+                    data_dir,
+                    {f.source: given[f.source] for f in task if f.source in given},
+                )
+            )
+            if len(ahead) >= TASKS_AHEAD:
+                yield from ahead.popleft().result()
+        while ahead:
+            yield from ahead.popleft().result()
+
+
 def ingest(
     paths: list[Path] | None,
     settings: Settings,
@@ -370,16 +459,23 @@ def ingest(
     progress: Progress | None = None,
     max_file_bytes: int | None = None,
     meta: DocumentMeta | Mapping[Path, DocumentMeta] | None = None,
+    parallel: bool | None = None,
 ) -> IngestReport:
     """Bring the knowledge base in line with the given files/folders (default: settings.knowledge_dir).
 
     `kb`: the open knowledge base to write to; without one it is opened here with `make_embedder`
     (see KnowledgeBase.open). progress(label, done, total) is called with label "file:<source>"
-    while files are read and "chunks" while chunks are embedded. A file over `max_file_bytes`
-    (default settings.max_kb_file_bytes; a .docx by its unpacked size) is skipped with the reason,
-    before it is read; the rest are ingested. `meta`: the kind / year / organisation a person
-    gave, for every file or per file (keyed by resolved path); an unchanged file is re-tagged
-    with it instead of being skipped.
+    while files are read, "chunks" while chunks are embedded (total: the chunks known so far) and
+    "index" while the search index is brought up to date. A file over `max_file_bytes` (default
+    settings.max_kb_file_bytes; a .docx by its unpacked size) is skipped with the reason, before
+    it is read; the rest are ingested. `meta`: the kind / year / organisation a person gave, for
+    every file or per file (keyed by resolved path); an unchanged file is re-tagged with it
+    instead of being skipped.
+
+    Files are read and chunked ahead (in a separate process from PARALLEL_MIN_FILES files on, or
+    when `parallel`) while the embedder works, chunks are embedded in the embedder's batches, and
+    each file is written as soon as its vectors are ready: an interrupted ingest keeps the files
+    written so far (their sha256 is stored with them), and the next run skips them.
     """
     import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
@@ -391,80 +487,123 @@ def ingest(
     manifest = kb.manifest()
     tick = progress or (lambda label, done, total: None)
     limit = max_file_bytes if max_file_bytes is not None else settings.max_kb_file_bytes
+    known = {source: entry["sha256"] for source, entry in manifest.items()}
+    use_process = parallel if parallel is not None else len(files) >= PARALLEL_MIN_FILES
+    given: dict[str, DocumentMeta] = {}  # source -> what a person gave for it
+    for f in files:
+        tags = meta if isinstance(meta, DocumentMeta) else (meta or {}).get(f.path.resolve())
+        if tags is not None:
+            given[f.source] = tags
 
-    pending: list[tuple[Document, list[Chunk], _File]] = []
     seen: set[str] = {source for source, _ in report.skipped}  # refused entries keep what is indexed
-    for i, f in enumerate(files, start=1):
-        tick(f"file:{f.source}", i - 1, len(files))
-        seen.add(f.source)
-        try:
-            _refuse_too_large(f.path, limit)
-            data = _read_bytes(f.path)
-            sha = hashlib.sha256(data).hexdigest()
-            old = manifest.get(f.source)
-            given = meta if isinstance(meta, DocumentMeta) else (meta or {}).get(f.path.resolve())
-            if old and old["sha256"] == sha:  # unchanged: not even parsed
-                if given is not None and retag(kb, f.source, given):
-                    report.retagged.append(f.source)
-                else:
-                    report.unchanged.append(f.source)
-                continue
-            doc = read_document(f.path, source=f.source, data=data, sha256=sha, meta=given)
-            chunks = chunks_for(doc)
-            if not chunks:
-                raise SkipFile("文件中没有可提取的文字")
-            report.warnings.extend((f.source, note) for note in doc.warnings or [])
-        except SkipFile as skip:
-            report.skipped.append((f.source, skip.reason))
-            continue
-        pending.append((doc, chunks, f))
-    tick("file:", len(files), len(files))
+    waiting: deque[_Prepared] = deque()  # parsed files in order, written once all their vectors are in
+    vectors: dict[str, np.ndarray] = {}  # key -> vector, for the waiting files' chunks
+    uses: dict[str, int] = {}  # key -> how many waiting chunks need it
+    todo: dict[str, str] = {}  # key -> search text, not cached: to embed, in order
+    embedded = 0
+    embedder = None
+    cache: EmbeddingCache | None = None
+    writes: deque = deque()
 
-    # embed every new chunk (cache first), then write file by file
-    if pending:
-        embedder = kb.embedder
-        texts = [
-            search_text(c.text, {"title": d.title, "heading_path": c.heading_path}) for d, cs, _ in pending for c in cs
-        ]
-        keys = [text_key(t) for t in texts]
-        with EmbeddingCache(settings.data_dir) as cache:
-            vectors = cache.get_many(embedder.name, list(set(keys)))
-            todo = sorted({k: t for k, t in zip(keys, texts) if k not in vectors}.items())
-            total = len(todo)
-            tick("chunks", 0, total)
-            step = embedder.batch_size  # one request / forward pass per step, progress ticks between
-            for j in range(0, total, step):
-                batch = todo[j : j + step]
-                vecs = embedder.embed_documents_array([t for _, t in batch])
-                new = {k: v for (k, _), v in zip(batch, vecs)}
-                cache.put_many(embedder.name, new)
-                vectors.update(new)
-                tick("chunks", min(j + step, total), total)
-            report.embedded = total
-        # tokenise for BM25 now, so that the first search after an ingest does not wait for jieba
-        with TokenCache(settings.data_dir) as tokens:
-            tokens.tokens_for(texts, keys)
-        pos = 0
-        for doc, chunks, f in pending:
-            vecs = np.vstack([vectors[keys[pos + n]] for n in range(len(chunks))])
-            pos += len(chunks)
-            if doc.source in manifest:
-                kb.delete_document(doc.source)
-                report.updated.append(doc.source)
-            else:
-                report.added.append(doc.source)
-            kb.add_chunks(
-                [f"{doc.source}#{c.ord:03d}" for c in chunks],
-                [c.text for c in chunks],
-                [chunk_metadata(doc, c, f.origin) for c in chunks],
-                vecs,
-            )
-            report.chunks += len(chunks)
+    def write(item: _Prepared, vecs: np.ndarray) -> None:
+        doc, chunks = item.doc, item.chunks or []
+        assert doc is not None
+        if doc.source in manifest:
+            kb.delete_document(doc.source)
+        kb.add_chunks(
+            [f"{doc.source}#{c.ord:03d}" for c in chunks],
+            [c.text for c in chunks],
+            [chunk_metadata(doc, c, item.file.origin) for c in chunks],
+            vecs,
+        )
+
+    def flush_ready(writer: ThreadPoolExecutor) -> None:
+        """Write, in order, the waiting files whose vectors are all in (Chroma works in the writer
+        thread while the next batch is embedded)."""
+        while waiting and all(k in vectors for k in waiting[0].keys or []):
+            item = waiting.popleft()
+            keys = item.keys or []
+            vecs = np.vstack([vectors[k] for k in keys])
+            while len(writes) >= 2:  # at most one write queued behind the running one
+                writes.popleft().result()
+            writes.append(writer.submit(write, item, vecs))
+            for k in keys:
+                uses[k] -= 1
+                if not uses[k]:
+                    del uses[k]
+                    vectors.pop(k, None)
+            doc = item.doc
+            assert doc is not None
+            (report.updated if doc.source in manifest else report.added).append(doc.source)
+            report.chunks += len(keys)
+
+    def embed_batch(final: bool) -> None:
+        nonlocal embedded
+        assert embedder is not None and cache is not None
+        step = embedder.batch_size  # one request / forward pass per step, progress ticks between
+        while len(todo) >= step or (final and todo):
+            batch = list(todo.items())[:step]
+            for k, _ in batch:
+                del todo[k]
+            vecs = embedder.embed_documents_array([t for _, t in batch])
+            new = {k: v for (k, _), v in zip(batch, vecs)}
+            cache.put_many(embedder.name, new)
+            vectors.update(new)
+            embedded += len(batch)
+            tick("chunks", embedded, embedded + len(todo))
+
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        done_files = 0
+        for item in _prepared(files, known, limit, settings.data_dir, given, use_process):
+            tick(f"file:{item.file.source}", done_files, len(files))
+            done_files += 1
+            seen.add(item.file.source)
+            if item.outcome == "unchanged":
+                tags = given.get(item.file.source)
+                if tags is not None and retag(kb, item.file.source, tags):
+                    report.retagged.append(item.file.source)
+                else:
+                    report.unchanged.append(item.file.source)
+                continue
+            if item.outcome == "skipped":
+                report.skipped.append((item.file.source, item.reason))
+                continue
+            doc = item.doc
+            assert doc is not None and item.keys is not None and item.texts is not None
+            report.warnings.extend((doc.source, note) for note in doc.warnings or [])
+            first = embedder is None
+            if embedder is None:
+                embedder = kb.embedder
+                cache = EmbeddingCache(settings.data_dir)
+            assert cache is not None
+            fresh = [k for k in dict.fromkeys(item.keys) if k not in vectors and k not in todo]
+            vectors.update(cache.get_many(embedder.name, fresh))
+            for k, text in zip(item.keys, item.texts):
+                uses[k] = uses.get(k, 0) + 1
+                if k not in vectors:
+                    todo.setdefault(k, text)
+            item.texts = None  # the texts are in todo now; the chunks keep what is stored
+            if first:
+                tick("chunks", 0, len(todo))
+            waiting.append(item)
+            embed_batch(final=False)
+            flush_ready(writer)
+        tick("file:", len(files), len(files))
+        if embedder is not None:
+            embed_batch(final=True)
+            flush_ready(writer)
+            tick("chunks", embedded, embedded)
+        while writes:
+            writes.popleft().result()
+    if cache is not None:
+        cache.close()
+    report.embedded = embedded
 
     for source, entry in sorted(manifest.items()):
         if source not in seen and _in_scope(source, entry.get("origin", "knowledge"), scopes):
             kb.delete_document(source)
             report.removed.append(source)
+    kb.refresh_index(progress)
     report.total_chunks = kb.count()
     report.seconds = round(time.perf_counter() - t0, 3)
     return report

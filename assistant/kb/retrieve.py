@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,14 +23,13 @@ from pydantic import BaseModel
 
 from assistant.core.errors import HuibaoError, StoreError
 from assistant.core.settings import Settings
-from assistant.kb.cache import TokenCache
 from assistant.kb.embeddings import Embedder, EmbedderFactory, embedder_name, get_embedder
-from assistant.kb.search_text import search_text, tokenize
+from assistant.kb.index import ChunkIndex, IndexStore, new_stamp
+from assistant.kb.index import Progress as IndexProgress
+from assistant.kb.search_text import tokenize
 
 if TYPE_CHECKING:
     import numpy as np
-
-    Mask = np.ndarray | None  # chunks a filtered query may return; None: no filter, all of them
 
 Kind = Literal["report", "policy", "other"]
 # Fusion parameters, tuned on evals/retrieval (bench/bench_retrieval.py): with a small k the top
@@ -39,7 +39,9 @@ Kind = Literal["report", "policy", "other"]
 RRF_K = 10
 BM25_WEIGHT = 1.5
 CANDIDATES = 50  # each arm contributes its top-N to the fusion
-METADATA_PAGE = 10_000  # chunks per metadata read
+METADATA_PAGE = 10_000  # chunks per metadata read: one get() of every chunk fails past ~32,000 chunks
+STAMP_KEY = "huibao_stamp"  # the collection metadata key holding its version stamp (Chroma server)
+STAMP_RECHECK_S = 2.0  # with a Chroma server, the stamp is read again at most this often
 
 
 class Passage(BaseModel):
@@ -99,67 +101,6 @@ def make_client(settings: Settings) -> Any:
         raise StoreError(f"无法打开知识库目录 {settings.chroma_dir}：{err}") from err
 
 
-class _Records:
-    """All chunks of the collection in memory (text + metadata) with the BM25 index over them, and
-    (loaded on the first filtered query) their vectors."""
-
-    def __init__(self, ids: list[str], docs: list[str], metas: list[dict], data_dir: Path) -> None:
-        self.ids, self.docs, self.metas = ids, docs, metas
-        self.index = {cid: i for i, cid in enumerate(ids)}
-        self._data_dir = data_dir
-        self._bm25: Any = None
-        self._vectors: np.ndarray | None = None
-        self._masks: dict[tuple[str | None, int | None, str | None], np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def bm25(self) -> Any:
-        """The BM25 index over the chunks' search texts (None when there are no chunks)."""
-        with self._lock:
-            if self._bm25 is None and self.ids:
-                import bm25s  # heavy: imports scipy, only when BM25 is first used
-
-                texts = [search_text(d, m) for d, m in zip(self.docs, self.metas)]
-                with TokenCache(self._data_dir) as cache:
-                    corpus = cache.tokens_for(texts)
-                bm = bm25s.BM25()
-                bm.index([toks or ["\u0000"] for toks in corpus], show_progress=False)
-                self._bm25 = bm
-            return self._bm25
-
-    def vectors(self, collection: Any) -> np.ndarray:
-        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
-
-        with self._lock:
-            if self._vectors is None:
-                got = collection.get(include=["embeddings"])
-                order = [self.index[cid] for cid in got["ids"]]
-                vecs = np.zeros((len(self.ids), len(got["embeddings"][0])), dtype=np.float32)
-                vecs[order] = np.asarray(got["embeddings"], dtype=np.float32)
-                self._vectors = vecs
-            return self._vectors
-
-    def mask(self, kind: str | None, year: int | None, organisation: str | None) -> Mask:
-        """Which chunks the kind / year / organisation filters allow."""
-        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
-
-        if kind is None and year is None and organisation is None:
-            return None
-        key = (kind, None if year is None else int(year), organisation)
-        if key in self._masks:  # both arms and repeated queries share the mask
-            return self._masks[key]
-        mask = np.ones(len(self.ids), dtype=bool)
-        for i, m in enumerate(self.metas):
-            if kind is not None and m.get("kind") != kind:
-                mask[i] = False
-            elif year is not None and m.get("year") != int(year):
-                mask[i] = False
-            elif organisation is not None and organisation not in (m.get("organisation") or ""):
-                mask[i] = False
-        if len(self._masks) < 64:
-            self._masks[key] = mask
-        return mask
-
-
 def _document_infos(metadatas: list[dict]) -> list[DocumentInfo]:
     """One DocumentInfo per source from chunk metadata, sorted by source."""
     docs: dict[str, DocumentInfo] = {}
@@ -186,19 +127,40 @@ def indexed_key(title: str | None, chunks: list[str]) -> str:
 
 
 class KnowledgeBase:
+    """The collection (store of record) and its persisted search index (assistant.kb.index).
+
+    Searching reads the index only; in embedded mode Chroma is not even opened while the index is
+    current. Every method that changes the collection calls `_collection_changed()`, which gives
+    it a new version stamp: the next search (in this or any process, on any workstation sharing a
+    Chroma server) sees the stamp differ from the index's and brings the index up to date first.
+    """
+
     def __init__(
         self,
         settings: Settings,
         collection: Any,
         embedder: Embedder | None = None,
         make_embedder: EmbedderFactory = get_embedder,
+        *,
+        name: str | None = None,
+        client: Any = None,
     ) -> None:
         self.settings = settings
-        self._collection = collection
+        self._collection_obj = collection
+        self._client = client
         self._embedder = embedder
         self._make_embedder = make_embedder
-        self._records: _Records | None = None
-        self._lock = threading.Lock()
+        self._name = name or (collection.name if collection is not None else collection_name(settings, "use"))
+        self._lock = threading.RLock()
+        self._index: ChunkIndex | None = None
+        self._stamp_checked = 0.0
+        http = settings.chroma_mode == "http"
+        folder = f"{self._name}@{settings.chroma_host}-{settings.chroma_port}" if http else self._name
+        self._store = IndexStore(
+            settings.data_dir / "index" / re.sub(r"[^\w.@-]", "-", folder),
+            embedder=self._embedder_name(),
+            with_vectors=not http,  # with a server, the dense arm is the server's HNSW
+        )
         # the document listing and the chunk count it was read at (see documents())
         self._listing: tuple[int, list[DocumentInfo]] | None = None
 
@@ -206,19 +168,35 @@ class KnowledgeBase:
     def open(
         cls, settings: Settings, embedder: Embedder | None = None, *, make_embedder: EmbedderFactory = get_embedder
     ) -> KnowledgeBase:
-        """Open (creating if needed) the collection for the configured embedder. The model itself
-        is loaded on first use (by `embedder`, or else by `make_embedder(settings)`), so listing
-        documents never waits for it. Pass assistant.llm.embeddings.make_embedder for an
+        """Open the collection for the configured embedder. The model itself is loaded on first use
+        (by `embedder`, or else by `make_embedder(settings)`), so listing documents never waits for
+        it; in embedded mode Chroma itself is opened only when needed (a write, a listing, or an
+        index that is out of date). Pass assistant.llm.embeddings.make_embedder for an
         OpenAI-compatible embedding endpoint; the default builds the bundled models only."""
-        client = make_client(settings)
         name = collection_name(settings, embedder.name if embedder is not None else embedder_name(settings))
-        try:
-            collection = client.get_or_create_collection(
-                name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-            )
-        except Exception as err:
-            raise StoreError(f"无法打开知识库集合“{name}”：{err}") from err
-        return cls(settings, collection, embedder, make_embedder)
+        kb = cls(settings, None, embedder, make_embedder, name=name)
+        if settings.chroma_mode == "http":
+            kb._open_collection()  # an unreachable server is reported now, not at the first search
+        return kb
+
+    def _open_collection(self) -> Any:
+        with self._lock:
+            if self._collection_obj is None:
+                self._client = make_client(self.settings)
+                try:
+                    self._collection_obj = self._client.get_or_create_collection(
+                        self._name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+                    )
+                except Exception as err:
+                    raise StoreError(f"无法打开知识库集合“{self._name}”：{err}") from err
+            return self._collection_obj
+
+    @property
+    def _collection(self) -> Any:
+        return self._open_collection()
+
+    def _embedder_name(self) -> str:
+        return self._embedder.name if self._embedder is not None else embedder_name(self.settings)
 
     # ------------------------------------------------------------ properties
 
@@ -228,23 +206,94 @@ class KnowledgeBase:
             self._embedder = self._make_embedder(self.settings)
         return self._embedder
 
-    def _load(self) -> _Records:
+    # ------------------------------------------------------------ version stamp and index
+
+    def _stamp_file(self) -> Path:
+        return self.settings.chroma_dir / f"huibao-{self._name}.stamp"
+
+    def _read_stamp(self) -> str | None:
+        """The collection's current version stamp; None when it has none yet."""
+        if self.settings.chroma_mode == "http":
+            try:
+                meta = self._client.get_collection(self._name).metadata or {}
+            except Exception as err:
+                raise StoreError(f"无法读取知识库集合“{self._name}”：{err}") from err
+            return meta.get(STAMP_KEY)
+        try:
+            return self._stamp_file().read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+
+    def _collection_changed(self) -> str:
+        """Give the collection a new version stamp: call after every change to it (chunks added,
+        deleted, or their metadata updated), so every index built from it is seen to be stale."""
+        stamp = new_stamp()
         with self._lock:
-            if self._records is None:
-                got = self._collection.get(include=["documents", "metadatas"])
-                self._records = _Records(
-                    list(got["ids"]), list(got["documents"] or []), list(got["metadatas"] or []), self.settings.data_dir
-                )
-            return self._records
+            if self.settings.chroma_mode == "http":
+                try:
+                    meta = {k: v for k, v in (self._collection.metadata or {}).items() if not k.startswith("hnsw:")}
+                    self._collection.modify(metadata={**meta, STAMP_KEY: stamp})
+                except Exception as err:
+                    raise StoreError(f"无法更新知识库集合“{self._name}”的版本标记：{err}") from err
+            else:
+                path = self._stamp_file()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+                tmp.write_text(stamp, encoding="utf-8")
+                os.replace(tmp, path)
+            self._index = None
+            self._listing = None
+        return stamp
 
     def _invalidate(self) -> None:
+        """What callers written before the persisted index call after a write: a change."""
+        self._collection_changed()
+
+    def index(self, progress: IndexProgress | None = None) -> ChunkIndex:
+        """The search index, brought up to date with the collection first if it is stale."""
+        http = self.settings.chroma_mode == "http"
         with self._lock:
-            self._records = None
-            self._listing = None
+            now = time.monotonic()
+            if self._index is not None and http and now - self._stamp_checked < STAMP_RECHECK_S:
+                return self._index
+            stamp = self._read_stamp()
+            self._stamp_checked = now
+            if self._index is not None and stamp is not None and self._index.stamp == stamp:
+                return self._index
+            current = self._store.open()
+            if current is None and stamp is None and not http and not self.settings.chroma_dir.exists():
+                return self._empty_index()  # nothing ever stored here: no need to create Chroma
+            if current is not None and stamp is not None and current.stamp == stamp:
+                self._index = current
+                return current
+            if stamp is None:
+                stamp = self._collection_changed()  # a collection from before stamps: give it one
+            try:
+                self._index = self._store.sync(self._collection, stamp, self.settings.data_dir, progress)
+            except StoreError:
+                raise
+            except Exception as err:
+                raise StoreError(f"无法更新知识库检索索引（{self._store.root}）：{err}") from err
+            return self._index
+
+    def _empty_index(self) -> ChunkIndex:
+        return ChunkIndex(self._store.root, {"stamp": "", "segments": [], "orgs": []}, False)
+
+    def refresh_index(self, progress: IndexProgress | None = None) -> None:
+        """Bring the search index up to date now (ingest does, so the first search does not wait)."""
+        self.index(progress)
+
+    # ------------------------------------------------------------ listing / manifest
+
+    def is_empty(self) -> bool:
+        return self.count() == 0
+
+    def count(self) -> int:
+        """Chunks in the knowledge base (read from the index: no need to open Chroma)."""
+        return self.index().live
 
     def _metadatas(self, where: dict | None = None) -> list[dict]:
-        """Chunk metadata (no text, no vectors), read in pages: one get() of every chunk fails
-        past ~32,000 chunks (SQLite's limit on query variables)."""
+        """Chunk metadata (no text, no vectors), read in pages (SQLite's limit on query variables)."""
         out: list[dict] = []
         offset = 0
         while True:
@@ -253,14 +302,6 @@ class KnowledgeBase:
             if len(got["ids"]) < METADATA_PAGE:
                 return out
             offset += METADATA_PAGE
-
-    # ------------------------------------------------------------ listing / manifest
-
-    def is_empty(self) -> bool:
-        return self._collection.count() == 0
-
-    def count(self) -> int:
-        return int(self._collection.count())
 
     def manifest(self) -> dict[str, dict]:
         """source -> {"sha256", "origin"} read from the chunk metadata (no text, fast)."""
@@ -319,12 +360,15 @@ class KnowledgeBase:
 
     def indexed_texts(self) -> dict[str, str]:
         """source -> its title and chunks in order, whitespace removed: what a document was
-        indexed as, to tell whether a new file repeats a stored one (see ingest.same_document)."""
-        rec = self._load()
+        indexed as, to tell whether a new file repeats a stored one (see ingest.same_document).
+        Read record by record from the index, never all chunk texts at once from Chroma."""
+        index = self.index()
         parts: dict[str, list[tuple[int, str]]] = {}
         titles: dict[str, str] = {}
-        for text, meta in zip(rec.docs, rec.metas):
-            parts.setdefault(meta["source"], []).append((int(meta.get("ord", 0)), text))
+        for row in index.live_rows():
+            rec = index.record(row)
+            meta = rec["meta"]
+            parts.setdefault(meta["source"], []).append((int(meta.get("ord", 0)), rec["text"]))
             titles.setdefault(meta["source"], meta.get("title") or "")
         return {src: indexed_key(titles[src], [t for _, t in sorted(chunks)]) for src, chunks in parts.items()}
 
@@ -333,7 +377,7 @@ class KnowledgeBase:
             self._collection.delete(where={"source": source})
         except Exception as err:
             raise StoreError(f"无法从知识库删除 {source}：{err}") from err
-        self._invalidate()
+        self._collection_changed()
 
     def delete_documents(self, sources: list[str]) -> int:
         """Remove several documents at once (a folder, a year, a kind); how many chunks went."""
@@ -379,7 +423,7 @@ class KnowledgeBase:
                 )
         except Exception as err:
             raise StoreError(f"写入知识库失败：{err}") from err
-        self._invalidate()
+        self._collection_changed()
 
     # ------------------------------------------------------------ search
 
@@ -393,8 +437,9 @@ class KnowledgeBase:
         organisation: str | None = None,
     ) -> list[tuple[str, float]]:
         """The dense arm alone: (chunk id, cosine similarity), best first."""
-        rec = self._load()
-        return self._dense(rec, query, n, rec.mask(kind, year, organisation))
+        index = self.index()
+        found = self._dense(index, query, n, kind, year, organisation)
+        return [(cid, score) for cid, score, _ in found]
 
     def bm25_ranking(
         self,
@@ -406,46 +451,41 @@ class KnowledgeBase:
         organisation: str | None = None,
     ) -> list[tuple[str, float]]:
         """The BM25 arm alone: (chunk id, BM25 score), best first, only chunks sharing a term."""
-        rec = self._load()
-        return self._bm25(rec, query, n, rec.mask(kind, year, organisation))
+        index = self.index()
+        return [(cid, score) for cid, score, _ in self._bm25(index, query, n, index.allowed(kind, year, organisation))]
 
-    def _dense(self, rec: _Records, query: str, n: int, mask: Mask) -> list[tuple[str, float]]:
-        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
-
-        available = int(mask.sum()) if mask is not None else len(rec.ids)
+    def _dense(
+        self, index: ChunkIndex, query: str, n: int, kind: str | None, year: int | None, organisation: str | None
+    ) -> list[Hit]:
+        """(chunk id, cosine similarity, row or record), best first."""
+        mask = index.allowed(kind, year, organisation)
+        available = int(mask.sum())
         if available == 0:
             return []
         qvec = self.embedder.embed_query_array(query)
-        if mask is not None:
-            # Filtered: exact search over the allowed chunks in memory. Chroma's filtered query costs
-            # 25-35 ms at 10,000 chunks (p95 > 100 ms on a busy machine); a matrix product costs ~2 ms.
-            sims = rec.vectors(self._collection) @ np.asarray(qvec, dtype=np.float32)
-            sims = np.where(mask, sims, -np.inf)
-            n = min(n, available)
-            top = np.argpartition(-sims, n - 1)[:n]
-            top = top[np.argsort(-sims[top], kind="stable")]
-            return [(rec.ids[i], float(sims[i])) for i in top]
+        if index.with_vectors:
+            # exact search over the allowed rows of the memory-mapped vectors: ~15 ms at 200,000 chunks
+            return [(index.id_of(row), score, row) for row, score in index.dense(qvec, mask, n)]
+        # with a Chroma server: its HNSW, the same filters as a where clause
+        where = _where(index, kind, year, organisation)
         try:
-            res = self._collection.query(query_embeddings=[qvec], n_results=min(n, available), include=["distances"])
+            res = self._collection.query(
+                query_embeddings=[qvec],
+                n_results=min(n, available),
+                where=where,
+                include=["distances", "documents", "metadatas"],
+            )
         except Exception as err:
             raise StoreError(f"知识库检索失败：{err}") from err
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+        return [
+            (cid, 1.0 - float(d), {"id": cid, "text": doc or "", "meta": dict(meta or {})})
+            for cid, d, doc, meta in zip(res["ids"][0], res["distances"][0], res["documents"][0], res["metadatas"][0])
+        ]
 
     @staticmethod
-    def _bm25(rec: _Records, query: str, n: int, mask: Mask) -> list[tuple[str, float]]:
-        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
-
-        bm = rec.bm25()
+    def _bm25(index: ChunkIndex, query: str, n: int, mask: np.ndarray) -> list[Hit]:
         tokens = tokenize(query)
-        if bm is None or not tokens:
-            return []
-        scores = np.asarray(bm.get_scores(tokens), dtype=np.float64)
-        if mask is not None:
-            scores = np.where(mask, scores, -1.0)
-        n = min(n, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(rec.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [(index.id_of(row), score, row) for row, score in index.bm25(tokens, mask, n)]
 
     def search(
         self,
@@ -461,35 +501,61 @@ class KnowledgeBase:
         query = (query or "").strip()
         if not query or k <= 0:
             return []
-        rec = self._load()
-        if not rec.ids:
+        index = self.index()
+        if not index.live:
             return []
-        mask = rec.mask(kind, year, organisation)
         n = max(CANDIDATES, k * 4)
-        if mode == "dense":
-            fused = self._dense(rec, query, k, mask)
-        elif mode == "bm25":
-            fused = self._bm25(rec, query, k, mask)
-        else:
-            fused = rrf([self._dense(rec, query, n, mask), self._bm25(rec, query, n, mask)], weights=[1.0, BM25_WEIGHT])
-        return [self._passage(rec, cid, score) for cid, score in fused[:k]]
+        arms: list[list[Hit]] = []
+        if mode in ("dense", "hybrid"):
+            arms.append(self._dense(index, query, k if mode == "dense" else n, kind, year, organisation))
+        if mode in ("bm25", "hybrid"):
+            arms.append(self._bm25(index, query, k if mode == "bm25" else n, index.allowed(kind, year, organisation)))
+        found: dict[str, int | dict] = {}  # chunk id -> its index row, or the record the server sent
+        for arm in arms:
+            for cid, _, where in arm:
+                if cid not in found or isinstance(where, int):
+                    found[cid] = where
+        rankings = [[(cid, score) for cid, score, _ in arm] for arm in arms]
+        fused = rrf(rankings, weights=[1.0, BM25_WEIGHT]) if mode == "hybrid" else rankings[0]
+        # only the k shown are read from disk
+        return [_passage(_record(index, found[cid]), score) for cid, score in fused[:k]]
 
-    @staticmethod
-    def _passage(rec: _Records, cid: str, score: float) -> Passage:
-        i = rec.index[cid]
-        m = rec.metas[i]
-        return Passage(
-            id=cid,
-            text=rec.docs[i],
-            source=m["source"],
-            heading_path=m.get("heading_path", ""),
-            kind=m.get("kind", "other"),
-            year=m.get("year"),
-            organisation=m.get("organisation"),
-            start=int(m.get("start", 0)),
-            end=int(m.get("end", 0)),
-            score=round(score, 6),
-        )
+
+Hit = tuple[str, float, "int | dict"]  # (chunk id, score, its index row or the record the server sent)
+
+
+def _record(index: ChunkIndex, where: int | dict) -> dict:
+    return index.record(where) if isinstance(where, int) else where
+
+
+def _passage(rec: dict, score: float) -> Passage:
+    m = rec["meta"]
+    return Passage(
+        id=rec["id"],
+        text=rec["text"],
+        source=m["source"],
+        heading_path=m.get("heading_path", ""),
+        kind=m.get("kind", "other"),
+        year=m.get("year"),
+        organisation=m.get("organisation"),
+        start=int(m.get("start", 0)),
+        end=int(m.get("end", 0)),
+        score=round(score, 6),
+    )
+
+
+def _where(index: ChunkIndex, kind: str | None, year: int | None, organisation: str | None) -> dict | None:
+    """The filters as a Chroma where clause (organisation: the stored names containing the part)."""
+    clauses: list[dict] = []
+    if kind is not None:
+        clauses.append({"kind": kind})
+    if year is not None:
+        clauses.append({"year": int(year)})
+    if organisation is not None:
+        clauses.append({"organisation": {"$in": index.organisations_matching(organisation) or [""]}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def rrf(

@@ -1,0 +1,175 @@
+"""The persisted search index: same BM25 as bm25s, kept in step with the collection (deletes,
+metadata changes, other processes), opened without Chroma, compacted; ingest in a separate
+process and resumable."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.kb import index as kb_index
+from assistant.kb import retrieve
+from assistant.kb.ingest import ingest
+from assistant.kb.retrieve import KnowledgeBase
+from assistant.kb.search_text import search_text, tokenize
+from tests.kb_fixtures.helpers import copy_corpus, make_settings
+
+REPORT = "past-reports/青石县人大常委会办公室2022年度宣传工作汇报.md"
+POLICY = "policies/青石县政务新媒体管理办法.md"
+
+
+@pytest.fixture
+def filled(tmp_path, embedder):
+    settings = make_settings(tmp_path, copy_corpus(tmp_path / "knowledge"))
+    kb = KnowledgeBase.open(settings, embedder=embedder)
+    assert ingest(None, settings, kb=kb).ok
+    return settings, kb
+
+
+def test_bm25_scores_are_those_of_bm25s_over_the_same_tokens(filled):
+    import bm25s
+
+    settings, kb = filled
+    index = kb.index()
+    rows = list(index.live_rows())
+    records = [index.record(r) for r in rows]
+    corpus = [tokenize(search_text(r["text"], r["meta"])) for r in records]
+    reference = bm25s.BM25()
+    reference.index(corpus, show_progress=False)
+    for query in ("新闻发布会 次数", "政务新媒体信息发布审核", "委员视察调研 提案"):
+        tokens = [t for t in tokenize(query) if t in reference.vocab_dict]
+        expected = np.asarray(reference.get_scores(tokens))
+        got = np.zeros(len(rows))
+        for row, score in index.bm25(tokenize(query), ~index.dead, len(rows)):
+            got[rows.index(row)] = score
+        assert np.allclose(got, expected, rtol=1e-4, atol=1e-5), query
+
+
+def test_a_search_does_not_open_chroma_when_the_index_is_current(filled, embedder, monkeypatch):
+    settings, _ = filled
+    monkeypatch.setattr(retrieve, "make_client", lambda s: pytest.fail("Chroma opened for a search"))
+    kb = KnowledgeBase.open(settings, embedder=embedder)
+    assert kb.search("微信公众号推送信息和阅读量", 3)[0].source == REPORT
+    assert kb.count() > 0 and not kb.is_empty()
+
+
+def test_another_process_sees_a_deleted_document_gone(filled, embedder):
+    settings, writer = filled
+    reader = KnowledgeBase.open(settings, embedder=embedder)  # another process, its index open
+    assert any(p.source == POLICY for p in reader.search("政务新媒体一稿一审", 10))
+    writer.delete_document(POLICY)
+    assert all(p.source != POLICY for p in reader.search("政务新媒体一稿一审", 10))
+    assert all(p.source != POLICY for p in reader.search("政务新媒体一稿一审", 10, mode="dense"))
+
+
+def test_changed_metadata_moves_a_document_between_filters(filled, embedder):
+    settings, kb = filled
+    assert not kb.search("政务新媒体信息发布审核", 10, kind="report", organisation="政府办公室")
+    # what a change of a document's 类别 does to the collection (see KnowledgeBase._collection_changed)
+    got = kb._collection.get(where={"source": POLICY}, include=["metadatas"])
+    kb._collection.update(ids=got["ids"], metadatas=[{**m, "kind": "report"} for m in got["metadatas"]])
+    kb._collection_changed()
+    reader = KnowledgeBase.open(settings, embedder=embedder)
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = reader.search("政务新媒体信息发布审核", 10, kind="report", mode=mode)
+        assert POLICY in {p.source for p in hits} and all(p.kind == "report" for p in hits)
+        assert POLICY not in {p.source for p in reader.search("政务新媒体信息发布审核", 10, kind="policy", mode=mode)}
+
+
+def test_many_changes_are_compacted_into_few_segments(filled, embedder, monkeypatch):
+    settings, kb = filled
+    monkeypatch.setattr(kb_index, "MAX_SEGMENTS", 3)
+    knowledge = settings.knowledge_dir
+    path = knowledge / POLICY
+    original = path.read_text(encoding="utf-8")
+    for n in range(5):
+        path.write_text(original + f"\n\n第{n + 10}条 本办法第{n}次修订后自印发之日起施行。\n", encoding="utf-8")
+        assert ingest(None, settings, kb=kb).updated == [POLICY]
+        state = json.loads((kb._store.root / "state.json").read_text(encoding="utf-8"))
+        assert len(state["segments"]) <= 3
+    index = KnowledgeBase.open(settings, embedder=embedder).index()
+    assert index.live == kb._collection.count()
+    hits = kb.search("本办法第4次修订", 3, mode="bm25")
+    assert hits[0].source == POLICY and "第4次修订" in hits[0].text
+
+
+def test_ingest_in_a_separate_process_gives_the_same_index(tmp_path, embedder):
+    one = make_settings(tmp_path / "one", copy_corpus(tmp_path / "one" / "knowledge"))
+    two = make_settings(tmp_path / "two", copy_corpus(tmp_path / "two" / "knowledge"))
+    a = ingest(None, one, make_embedder=lambda s: embedder, parallel=False)
+    b = ingest(None, two, make_embedder=lambda s: embedder, parallel=True)
+    assert (a.added, a.chunks, a.skipped) == (b.added, b.chunks, b.skipped)
+    ka, kb = KnowledgeBase.open(one, embedder=embedder), KnowledgeBase.open(two, embedder=embedder)
+    for query in ("新闻发布会 次数", "提案办理"):
+        assert [(p.id, p.text) for p in ka.search(query, 5)] == [(p.id, p.text) for p in kb.search(query, 5)]
+
+
+class _FailingEmbedder:
+    """The real embedder, failing on its third batch: an ingest interrupted half-way."""
+
+    def __init__(self, inner, fail_at: int) -> None:
+        self.inner, self.fail_at, self.batches = inner, fail_at, 0
+        self.name, self.batch_size = inner.name, 4
+
+    def embed_documents_array(self, texts):
+        self.batches += 1
+        if self.batches == self.fail_at:
+            raise KeyboardInterrupt
+        return self.inner.embed_documents_array(texts)
+
+    def embed_query_array(self, text):
+        return self.inner.embed_query_array(text)
+
+
+def test_an_interrupted_ingest_resumes_without_redoing_finished_files(tmp_path, embedder):
+    settings = make_settings(tmp_path, copy_corpus(tmp_path / "knowledge"))
+    failing = _FailingEmbedder(embedder, fail_at=3)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(None, settings, make_embedder=lambda s: failing, parallel=False)
+    kb = KnowledgeBase.open(settings, embedder=embedder)
+    finished = {d.source for d in kb.documents()}
+    assert finished  # the files whose vectors were ready were written before the interruption
+    again = ingest(None, settings, kb=kb)
+    assert set(again.unchanged) == finished and not finished & set(again.added)
+    assert again.embedded <= again.chunks  # what was embedded before the interruption came from the cache
+    assert kb.search("微信公众号推送信息和阅读量", 3)[0].source == REPORT
+
+
+def test_a_search_process_imports_no_chromadb_when_the_index_is_current(filled):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    settings, _ = filled
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from assistant.core.settings import Settings\n"
+        "from assistant.kb.retrieve import KnowledgeBase\n"
+        f"s = Settings(data_dir=Path({str(settings.data_dir)!r}), knowledge_dir=Path({str(settings.knowledge_dir)!r}))\n"
+        "hits = KnowledgeBase.open(s).search('微信公众号推送信息和阅读量', 3, mode='bm25')\n"
+        "print(hits[0].source, 'chromadb' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(root)),
+        check=True,
+    )
+    assert out.stdout.split() == [REPORT, "False"]
+
+
+def test_a_knowledge_base_from_before_the_index_gets_one(filled, embedder):
+    import shutil
+
+    settings, kb = filled
+    kb._stamp_file().unlink()  # as a data folder written before version stamps
+    shutil.rmtree(settings.data_dir / "index")
+    again = KnowledgeBase.open(settings, embedder=embedder)
+    assert again.search("微信公众号推送信息和阅读量", 3)[0].source == REPORT
+    assert kb._stamp_file().exists() and again.count() == kb._collection.count()
