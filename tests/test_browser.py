@@ -11,9 +11,11 @@ import csv
 import io
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -150,6 +152,7 @@ def start_servers(tmp_path: Path, *fake_args: str):
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        (tmp_path / "app.pid").write_text(str(app.pid))
         try:
             wait_for_health(port, app, START_TIMEOUT_S)
             yield f"http://127.0.0.1:{port}", tmp_path
@@ -355,10 +358,33 @@ def browser(tmp: Path):
             locale="zh-CN",
         )
         context.set_default_timeout(UI_TIMEOUT_MS)
+        page = context.new_page()
         try:
-            yield context.new_page()
+            yield page
+        except BaseException:
+            _show_failure(page, tmp)
+            raise
         finally:
             context.close()
+
+
+def _show_failure(page, tmp: Path) -> None:
+    """What the page showed and what the app logged when a browser test fails (pytest prints a
+    failing test's output): a timeout otherwise says only what it was waiting for."""
+    try:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+        print("---- page text at failure ----\n" + page.inner_text("body")[-3000:])
+    except Exception as err:  # the page itself may be gone
+        print(f"(page not readable: {err})")
+    log = tmp / "streamlit.log"
+    pid = tmp / "app.pid"
+    if pid.exists():  # the app's threads' stacks into its log (huibao ui registers SIGUSR1)
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid.read_text()), signal.SIGUSR1)
+            time.sleep(1)
+    if log.exists():
+        print("---- app log (tail) ----\n" + log.read_text(encoding="utf-8", errors="replace")[-3000:])
 
 
 def drafted_sample(copies: int = 1) -> tuple[Workspace, list[str]]:

@@ -8,7 +8,9 @@ the page listens on loopback unless told otherwise.
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import signal
 import socket
 
 import typer
@@ -109,6 +111,9 @@ def ui_command(
             f"[yellow]注意：网页监听 {escape(host)}，同一网络中的其他计算机也能打开；账户已启用，须登录后使用。[/]"
         )
     _check_port_free(host, port)
+    # `kill -USR1 <pid>` prints every thread's stack to the server's log: how an administrator
+    # (or a failing browser test) sees where a stuck page is waiting
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     # The Streamlit server asks checkip.amazonaws.com for the public IP when it prints its
     # banner and when a page from another origin connects; no option turns that off.
     net_util.get_external_ip = _no_ip_lookup
