@@ -8,6 +8,7 @@ the page listens on loopback unless told otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
 import signal
@@ -113,7 +114,8 @@ def ui_command(
     _check_port_free(host, port)
     # `kill -USR1 <pid>` prints every thread's stack to the server's log: how an administrator
     # (or a failing browser test) sees where a stuck page is waiting
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr without a file (tests' runner)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     # The Streamlit server asks checkip.amazonaws.com for the public IP when it prints its
     # banner and when a page from another origin connects; no option turns that off.
     net_util.get_external_ip = _no_ip_lookup
