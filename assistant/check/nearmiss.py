@@ -153,7 +153,10 @@ def near_misses(text: str) -> list[NearMiss]:
                 votes[p - j] += 1
         need = max(1, n - 1 - 2 * k)
         # an inserted or left-out character shifts the pairs after it: pool the votes within ±k
-        pooled = {s: sum(votes.get(s + d, 0) for d in range(-k, k + 1)) for s in votes}
+        if need == 1:
+            pooled: dict[int, int] | defaultdict[int, int] = votes  # any vote is enough
+        else:
+            pooled = {s: sum(votes.get(s + d, 0) for d in range(-k, k + 1)) for s in votes}
         for s in sorted(v for v, c in pooled.items() if c >= need):
             if n >= LONG:
                 lo = max(0, s - k)
