@@ -132,7 +132,6 @@ def start_servers(tmp_path: Path, *fake_args: str):
     )
     try:
         url = wait_for_line(fake, r"listening on (\S+)", START_TIMEOUT_S).group(1)
-        port = free_port()
         app_env = {
             **env,
             "HUIBAO_DATA_DIR": str(tmp_path / "data"),
@@ -142,30 +141,37 @@ def start_servers(tmp_path: Path, *fake_args: str):
             "HUIBAO_MODEL": "fake-model",
             "ANONYMIZED_TELEMETRY": "False",
         }
-        log = open(tmp_path / "streamlit.log", "w")
-        # As a user starts it (`huibao ui`, no address given), under the tests' network guard.
-        app_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "netguard"), str(ROOT)])
+        with run_app(tmp_path, app_env) as base:
+            yield base, tmp_path
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def run_app(tmp_path: Path, env: dict[str, str]):
+    """`huibao ui` as a user starts it (no address given), under the tests' network guard, its
+    output in tmp/streamlit.log and its pid in tmp/app.pid; yields the page's address."""
+    env = {**env, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "netguard"), str(ROOT)])}
+    port = free_port()
+    with open(tmp_path / "streamlit.log", "w") as log:
         app = subprocess.Popen(
             [sys.executable, "-m", "assistant.commands.main", "ui", "--port", str(port)],
             cwd=tmp_path,
-            env=app_env,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         (tmp_path / "app.pid").write_text(str(app.pid))
         try:
             wait_for_health(port, app, START_TIMEOUT_S)
-            yield f"http://127.0.0.1:{port}", tmp_path
+            yield f"http://127.0.0.1:{port}"
         finally:
             app.terminate()
             try:
                 app.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 app.kill()
-            log.close()
-    finally:
-        fake.terminate()
-        fake.wait(timeout=10)
 
 
 def section_texts(page) -> dict[str, str]:

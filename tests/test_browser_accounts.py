@@ -14,8 +14,6 @@ import csv
 import io
 import os
 import re
-import subprocess
-import sys
 import urllib.request
 import zipfile
 
@@ -29,15 +27,12 @@ from tests.test_browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    ROOT,
-    START_TIMEOUT_S,
     UI_TIMEOUT_MS,
-    free_port,
     open_report_id,
     open_tools,
+    run_app,
     settle,
     shot,
-    wait_for_health,
 )
 
 pytestmark = [
@@ -62,27 +57,11 @@ def office_server(tmp_path):
         "HUIBAO_DATA_DIR": str(settings.data_dir),
         "HUIBAO_CONFIG": str(tmp_path / "none.toml"),
         "ANONYMIZED_TELEMETRY": "False",
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "netguard"), str(ROOT)]),
     }
-    port = free_port()
-    log = open(tmp_path / "streamlit.log", "w")
-    app = subprocess.Popen(
-        [sys.executable, "-m", "assistant.commands.main", "ui", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        wait_for_health(port, app, START_TIMEOUT_S)
-        yield f"http://127.0.0.1:{port}", ws
+        with run_app(tmp_path, env) as base:
+            yield base, ws
     finally:
-        app.terminate()
-        try:
-            app.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            app.kill()
-        log.close()
         ws.close()
 
 

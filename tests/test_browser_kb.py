@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
 from tests.test_browser import (
     CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
-    START_TIMEOUT_S,
-    UI_TIMEOUT_MS,
-    free_port,
+    browser,
+    run_app,
     settle,
     shot,
-    wait_for_health,
 )
 from tests.test_kb_metadata import OFFICE, docx_bytes
 
@@ -55,50 +49,23 @@ UPLOAD_TEXT = """2024年度宣传思想文化工作
 def offline_ui(tmp_path):
     """`huibao ui` with no model configured (drafts with the offline engine), data in tmp."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HUIBAO_"))}
-    port = free_port()
     app_env = {
         **env,
         "HUIBAO_DATA_DIR": str(tmp_path / "data"),
         "HUIBAO_CONFIG": str(tmp_path / "none.toml"),
         "ANONYMIZED_TELEMETRY": "False",
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "netguard"), str(ROOT)]),
     }
-    with open(tmp_path / "streamlit.log", "w") as log:
-        app = subprocess.Popen(
-            [sys.executable, "-m", "assistant.commands.main", "ui", "--port", str(port)],
-            cwd=tmp_path,
-            env=app_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for_health(port, app, START_TIMEOUT_S)
-            yield f"http://127.0.0.1:{port}", tmp_path
-        finally:
-            app.terminate()
-            try:
-                app.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                app.kill()
+    with run_app(tmp_path, app_env) as base:
+        yield base, tmp_path
 
 
 def test_uploaded_past_report_with_its_metadata_is_drafted_from_as_past_report(offline_ui):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, tmp = offline_ui
     upload = tmp / UPLOAD_NAME
     upload.write_bytes(docx_bytes(UPLOAD_TEXT))
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1600},
-            locale="zh-CN",
-        )
-        context.set_default_timeout(UI_TIMEOUT_MS)
-        page = context.new_page()
+    with browser(tmp) as page:
         page.goto(base)
         page.get_by_text("已保存的报告").wait_for()  # the sample report of 禾川市人大常委会办公室
 
@@ -163,4 +130,3 @@ def test_uploaded_past_report_with_its_metadata_is_drafted_from_as_past_report(o
         page.get_by_text(f"已从素材库删除 {count} 个文件。").wait_for()
         page.get_by_text(f"已导入的文件（{total - count} 个）").wait_for()
         expect(main.get_by_text(UPLOAD_NAME).first).to_be_visible()  # the upload is in no folder: it stays
-        context.close()
