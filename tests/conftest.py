@@ -41,3 +41,27 @@ def fake_openai():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on a loopback port for the whole session (tests/pg_server.py);
+    skipped, with the reason, where one cannot be started."""
+    from tests import pg_server
+
+    why = pg_server.unavailable()
+    if why:
+        pytest.skip(f"PostgreSQL 测试跳过：{why}")
+    server = pg_server.PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def workspace_target(request, tmp_path):
+    """Where a test's workspace lives: a SQLite file, or a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return tmp_path / "ws.sqlite3"
+    return request.getfixturevalue("postgres").new_database()

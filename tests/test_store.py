@@ -154,8 +154,10 @@ def make_report_draft(engine: str = "offline", figures: list[Figure] | None = No
     )
 
 
-def new_workspace(tmp_path: Path, name: str = "ws.sqlite3") -> tuple[Workspace, str]:
-    ws = Workspace.open(tmp_path / name)
+def new_workspace(where: Path | str, name: str = "ws.sqlite3") -> tuple[Workspace, str]:
+    """A workspace holding the sample report: ``where`` is a folder (a SQLite file ``name`` in it),
+    or the target itself (a SQLite file's path or a PostgreSQL URL, see ``workspace_target``)."""
+    ws = Workspace.open(where / name if isinstance(where, Path) and where.is_dir() else where)
     rid = ws.create_report(make_spec(), make_figures())
     ws.save_draft(rid, make_report_draft())
     return ws, rid
@@ -163,8 +165,7 @@ def new_workspace(tmp_path: Path, name: str = "ws.sqlite3") -> tuple[Workspace, 
 
 def snapshot_state(ws: Workspace, rid: str) -> dict[str, tuple]:
     """Every section's current version number, lock and its stored row, bytes as written."""
-    conn = sqlite3.connect(ws.path)
-    try:
+    with ws.store._read() as conn:
         rows = conn.execute(
             "SELECT s.section_id, s.current_version, s.locked, s.title, v.text, v.draft_json,"
             " v.check_json, v.created, (SELECT COUNT(*) FROM versions w WHERE w.report_id = s.report_id"
@@ -173,16 +174,14 @@ def snapshot_state(ws: Workspace, rid: str) -> dict[str, tuple]:
             " AND v.version = s.current_version WHERE s.report_id = ?",
             (rid,),
         ).fetchall()
-    finally:
-        conn.close()
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
 # --- basics ---------------------------------------------------------------------------------
 
 
-def test_create_save_and_read_back(tmp_path):
-    ws, rid = new_workspace(tmp_path)
+def test_create_save_and_read_back(workspace_target, tmp_path):
+    ws, rid = new_workspace(workspace_target)
     assert rid.startswith("2026-") and len(rid) == 9
     report = ws.current(rid)
     assert [s.section_id for s in report.sections] == list(_TEXTS)
@@ -200,10 +199,10 @@ def test_create_save_and_read_back(tmp_path):
         ws.create_report(make_spec(), make_figures(), report_id="xuanchuan")
 
 
-def test_versions_history_and_settings_without_key(tmp_path):
+def test_versions_history_and_settings_without_key(workspace_target, tmp_path):
     from assistant.core.settings import Settings
 
-    ws, rid = new_workspace(tmp_path)
+    ws, rid = new_workspace(workspace_target)
     settings = Settings(api_key="sk-top-secret-123", base_url="http://127.0.0.1:9/v1", model="qwen-plus")
     v2 = ws.add_version(
         rid,
@@ -219,20 +218,22 @@ def test_versions_history_and_settings_without_key(tmp_path):
     assert hist[1].check.grounded == 1 and "数字核对 1" in hist[1].check_summary
     assert ws.section(rid, "1.1").text == "召开新闻发布会12次。"
     assert ws.get_version(rid, "1.1", 1).text == _TEXTS["1.1"][2]
-    stored = (
-        sqlite3.connect(tmp_path / "ws.sqlite3")
-        .execute("SELECT model_settings_json FROM versions WHERE version = 2")
-        .fetchone()[0]
-    )
+    with ws.store._read() as conn:
+        stored = conn.execute("SELECT model_settings_json FROM versions WHERE version = 2").fetchone()[0]
     assert json.loads(stored)["model"] == "qwen-plus" and json.loads(stored)["temperature"] == 0.3
+    if ws.path is None:  # on a database server: every row of every table
+        with ws.store._read() as conn:
+            stored_rows = [repr(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in conn.table_names()]
+        assert not any("sk-top-secret-123" in r or "127.0.0.1:9" in r for r in stored_rows)
     ws.close()
-    for f in tmp_path.iterdir():
-        assert b"sk-top-secret-123" not in f.read_bytes()
-        assert b"127.0.0.1:9" not in f.read_bytes()
+    for f in tmp_path.iterdir():  # and no file beside it (a SQLite workspace: the file itself)
+        if f.is_file():
+            assert b"sk-top-secret-123" not in f.read_bytes()
+            assert b"127.0.0.1:9" not in f.read_bytes()
 
 
-def test_regenerate_touches_only_one_section(tmp_path):
-    ws, rid = new_workspace(tmp_path)
+def test_regenerate_touches_only_one_section(workspace_target, tmp_path):
+    ws, rid = new_workspace(workspace_target)
     before = snapshot_state(ws, rid)
     seen = {}
 
@@ -248,10 +249,10 @@ def test_regenerate_touches_only_one_section(tmp_path):
     assert ws.history(rid, "1.2")[-1].instruction == "突出新媒体"
 
 
-def test_regenerate_records_the_engine_that_wrote_the_text(tmp_path):
+def test_regenerate_records_the_engine_that_wrote_the_text(workspace_target, tmp_path):
     # Regression: a model that failed hands the section to the offline engine; the history
     # said 模型 because the caller passed author="model" whenever a model was configured.
-    ws, rid = new_workspace(tmp_path)
+    ws, rid = new_workspace(workspace_target)
     # Distinct texts: a version identical to the current one is never saved (Unchanged).
     ws.regenerate(
         rid, "1.2", lambda section, spec, figures: make_section(section.id, engine="offline", text="新媒体发稿860篇。")
@@ -267,8 +268,8 @@ def test_regenerate_records_the_engine_that_wrote_the_text(tmp_path):
     assert ws.history(rid, "1.2")[-1].author == "model"
 
 
-def test_lock_refuses_changes_and_whole_redraft_keeps_locked_text(tmp_path):
-    ws, rid = new_workspace(tmp_path)
+def test_lock_refuses_changes_and_whole_redraft_keeps_locked_text(workspace_target, tmp_path):
+    ws, rid = new_workspace(workspace_target)
     ws.lock(rid, "2")
     assert ws.locked(rid) == ["2"]
     for attempt in (
@@ -289,8 +290,8 @@ def test_lock_refuses_changes_and_whole_redraft_keeps_locked_text(tmp_path):
     assert ws.add_version(rid, make_section("2", text="新"), author="offline") == 2
 
 
-def test_revert_edit_and_diff(tmp_path):
-    ws, rid = new_workspace(tmp_path)
+def test_revert_edit_and_diff(workspace_target, tmp_path):
+    ws, rid = new_workspace(workspace_target)
     ws.add_version(
         rid,
         make_section("1.1", text="全年召开新闻发布会12次，网络直播观看44.1万人次。我们坚持每周一学；强化理论武装。"),
@@ -331,11 +332,11 @@ def test_revert_edit_and_diff(tmp_path):
         ws.edit(rid, "1.1", "  \n")
 
 
-def test_hand_edit_is_always_saved_with_its_check(tmp_path, monkeypatch):
+def test_hand_edit_is_always_saved_with_its_check(workspace_target, tmp_path, monkeypatch):
     # Regression: the store imported the checker behind an ImportError guard, so a broken
     # check package would have saved a hand edit with an empty check. The service checks
     # every edit with the real checker, and the saved version carries the result.
-    ws, rid = new_workspace(tmp_path)
+    ws, rid = new_workspace(workspace_target)
     v = ws.edit(rid, "1.1", "全年召开新闻发布会99次，网络直播观看44.1万人次。")
     saved = ws.get_version(rid, "1.1", v)
     assert saved.check.summary.invented == 1 and saved.check.summary.grounded == 1
@@ -343,7 +344,8 @@ def test_hand_edit_is_always_saved_with_its_check(tmp_path, monkeypatch):
     assert [u.figure_id for u in saved.provenance.figures] == ["F02"]  # re-derived from the new check
     last = ws.history(rid, "1.1")[-1]
     assert last.author == "hand" and last.check.invented == 1 and "无来源 1" in last.check_summary
-    stored = sqlite3.connect(ws.path).execute("SELECT check_json FROM versions WHERE version = ?", (v,)).fetchone()
+    with ws.store._read() as conn:
+        stored = conn.execute("SELECT check_json FROM versions WHERE version = ?", (v,)).fetchone()
     assert CheckResult.model_validate_json(stored[0]) == saved.check
 
     # The check is on the save path, not beside it: when it fails, nothing is saved.
@@ -359,8 +361,8 @@ def test_hand_edit_is_always_saved_with_its_check(tmp_path, monkeypatch):
     assert snapshot_state(ws, rid) == before
 
 
-def test_revert_records_no_instruction_and_keeps_the_old_snapshot(tmp_path):
-    ws, rid = new_workspace(tmp_path)
+def test_revert_records_no_instruction_and_keeps_the_old_snapshot(workspace_target, tmp_path):
+    ws, rid = new_workspace(workspace_target)
     first = ws.figures_snapshot(rid)[0]
     ws.update_figures(rid, make_figures(F03=(900, "篇")))
     ws.add_version(rid, make_section("1.2", text="新媒体发稿900篇。", instruction="更新数据"), author="offline")
@@ -378,8 +380,8 @@ def test_sentence_split_and_diff_segments_on_chinese():
     assert segs == [("equal", "召开发布会1"), ("delete", "2"), ("insert", "5"), ("equal", "次。\n其他不变。\n")]
 
 
-def test_stale_sections_after_figure_changes(tmp_path):
-    ws, rid = new_workspace(tmp_path)
+def test_stale_sections_after_figure_changes(workspace_target, tmp_path):
+    ws, rid = new_workspace(workspace_target)
     assert ws.stale_sections(rid) == []
     first = ws.figures_snapshot(rid)[0]
     assert ws.update_figures(rid, make_figures()) == first  # nothing changed: no new snapshot
@@ -410,8 +412,8 @@ def test_stale_sections_after_figure_changes(tmp_path):
     assert ws.stale_sections(rid) == ["1.2", "2"]
 
 
-def test_unknown_ids_and_versions_give_clear_messages(tmp_path):
-    ws, rid = new_workspace(tmp_path)
+def test_unknown_ids_and_versions_give_clear_messages(workspace_target, tmp_path):
+    ws, rid = new_workspace(workspace_target)
     before = snapshot_state(ws, rid)
     with pytest.raises(StoreError, match=f"没有编号为“nope”的汇报。已有汇报：{rid}"):
         ws.current("nope")
@@ -428,8 +430,8 @@ def test_unknown_ids_and_versions_give_clear_messages(tmp_path):
     assert snapshot_state(ws, rid) == before and len(ws.reports()) == 1
 
 
-def test_chat_history(tmp_path):
-    ws, rid = new_workspace(tmp_path)
+def test_chat_history(workspace_target, tmp_path):
+    ws, rid = new_workspace(workspace_target)
     ws.add_chat(rid, "user", "第二部分再精炼些")
     ws.add_chat(rid, "assistant", "已重新生成第二部分。")
     assert [(c.role, c.text) for c in ws.chat_history(rid)] == [
@@ -476,10 +478,74 @@ def test_not_a_workspace_is_refused(tmp_path):
         Workspace.open(junk)
 
 
+# The first released layout exactly as huibao 0.1 wrote it (before Alembic): the migration test
+# starts from a real old file, not from one the migration scripts made.
+_SCHEMA_V1 = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE reports (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    organisation TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    spec_json TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE TABLE figure_snapshots (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    figures_json TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE sections (
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    section_id TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    level INTEGER NOT NULL DEFAULT 0,
+    position INTEGER NOT NULL,
+    locked INTEGER NOT NULL DEFAULT 0,
+    current_version INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (report_id, section_id)
+);
+CREATE TABLE versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id TEXT NOT NULL,
+    section_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    title TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    model TEXT,
+    model_settings_json TEXT,
+    instruction TEXT,
+    prompt_version TEXT,
+    passages_json TEXT NOT NULL DEFAULT '[]',
+    figures_json TEXT NOT NULL DEFAULT '[]',
+    check_json TEXT NOT NULL,
+    snapshot_id INTEGER REFERENCES figure_snapshots(id),
+    reverted_from INTEGER,
+    created TEXT NOT NULL,
+    UNIQUE (report_id, section_id, version),
+    FOREIGN KEY (report_id, section_id) REFERENCES sections(report_id, section_id)
+);
+CREATE TABLE chat_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    role TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE INDEX versions_by_section ON versions(report_id, section_id, version);
+CREATE INDEX snapshots_by_report ON figure_snapshots(report_id, id);
+INSERT INTO schema_version(version) VALUES (1);
+"""
+
+
 def test_migration_from_v1_keeps_every_version(tmp_path):
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)
-    conn.executescript(store._SCHEMA_V1)
+    conn.executescript(_SCHEMA_V1)
     spec = make_spec()
     conn.execute(
         "INSERT INTO reports VALUES ('old-1', ?, ?, 2026, ?, '2026-01-01', '2026-01-02')",
@@ -540,6 +606,7 @@ def drop_v6(conn: sqlite3.Connection) -> None:
     for column in ("review_state", "review_version", "locked_by"):
         conn.execute(f"ALTER TABLE sections DROP COLUMN {column}")
     conn.execute("UPDATE schema_version SET version = 5")
+    conn.execute("DROP TABLE alembic_version")  # a v5 file was written before Alembic managed the schema
 
 
 def test_migration_from_v5_adds_accounts_audit_and_review_states(tmp_path):
@@ -587,11 +654,11 @@ _WRITER = textwrap.dedent("""
     sys.path.insert(0, {repo!r})
     from tests.test_store import make_section
     from assistant.workspace.service import Workspace
-    path, rid, section, tag, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-    ws = Workspace.open(path)
+    target, rid, section, tag, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+    ws = Workspace.open(target)  # a SQLite file's path or a PostgreSQL URL
     print("ready", flush=True)
-    go = Path(path + ".go")
-    while len(sys.argv) > 6 and not go.exists():  # a start line, so that writers really overlap
+    go = Path(sys.argv[6]) if len(sys.argv) > 6 else None
+    while go is not None and not go.exists():  # a start line, so that writers really overlap
         time.sleep(0.005)
     filler = "扎实推进宣传工作，" * 2000   # a large row: the kill may land inside the write
     i = 0
@@ -605,14 +672,15 @@ _WRITER = textwrap.dedent("""
 
 
 def _start_writer(
-    tmp_path: Path, path: Path, rid: str, section: str, tag: str, count: int, wait_for_go: bool = False
+    tmp_path: Path, target: Path | str, rid: str, section: str, tag: str, count: int, wait_for_go: bool = False
 ) -> tuple:
     script = tmp_path / "writer.py"
     script.write_text(_WRITER.format(repo=str(REPO)), encoding="utf-8")
     out = tmp_path / f"writer-{tag}.out"
     handle = out.open("w")
     proc = subprocess.Popen(
-        [sys.executable, str(script), str(path), rid, section, tag, str(count)] + (["wait"] if wait_for_go else []),
+        [sys.executable, str(script), str(target), rid, section, tag, str(count)]
+        + ([str(tmp_path / "go")] if wait_for_go else []),
         stdout=handle,
         stderr=subprocess.PIPE,
         cwd=REPO,
@@ -634,9 +702,9 @@ def _wait_ready(proc, out: Path) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_during_writes_loses_nothing_saved(tmp_path):
-    ws, rid = new_workspace(tmp_path)
-    path = tmp_path / "ws.sqlite3"
+def test_sigkill_during_writes_loses_nothing_saved(workspace_target, tmp_path):
+    ws, rid = new_workspace(workspace_target)
+    path = workspace_target
     ws.close()
     rng = random.Random(20260101)
     confirmed: dict[int, str] = {1: "initial"}
@@ -651,9 +719,10 @@ def test_sigkill_during_writes_loses_nothing_saved(tmp_path):
         handle.close()
         confirmed.update(dict(_saved_lines(out)))
 
-        check = sqlite3.connect(path)
-        assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        check.close()
+        if isinstance(path, Path):
+            check = sqlite3.connect(path)
+            assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            check.close()
         ws = Workspace.open(path)
         hist = ws.history(rid, "1.1")
         numbers = [h.version for h in hist]
@@ -672,15 +741,15 @@ def test_sigkill_during_writes_loses_nothing_saved(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_writers_serialise_without_duplicates(tmp_path):
-    ws, rid = new_workspace(tmp_path)
-    path = tmp_path / "ws.sqlite3"
+def test_two_writers_serialise_without_duplicates(workspace_target, tmp_path):
+    ws, rid = new_workspace(workspace_target)
+    path = workspace_target
     ws.close()
     n = 12
     writers = [_start_writer(tmp_path, path, rid, "1.2", tag, n, wait_for_go=True) for tag in ("a", "b")]
     for proc, out, _ in writers:
         _wait_ready(proc, out)
-    Path(str(path) + ".go").touch()
+    (tmp_path / "go").touch()
     for proc, _out, handle in writers:
         assert proc.wait(timeout=180) == 0, proc.stderr.read().decode()
         handle.close()
@@ -696,8 +765,8 @@ def test_two_writers_serialise_without_duplicates(tmp_path):
     assert snapshot_state(ws, rid)["1.1"][0] == 1
 
 
-def test_failed_write_rolls_back_completely(tmp_path, monkeypatch):
-    ws, rid = new_workspace(tmp_path)
+def test_failed_write_rolls_back_completely(workspace_target, tmp_path, monkeypatch):
+    ws, rid = new_workspace(workspace_target)
     before = snapshot_state(ws, rid)
     real = store.Store._insert_version
     calls = []
@@ -734,14 +803,14 @@ _SLOW_DRAFTER = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_kill_during_generation_holds_no_lock_and_saves_nothing(tmp_path):
-    ws, rid = new_workspace(tmp_path)
+def test_kill_during_generation_holds_no_lock_and_saves_nothing(workspace_target, tmp_path):
+    ws, rid = new_workspace(workspace_target)
     script = tmp_path / "slow.py"
     script.write_text(_SLOW_DRAFTER.format(repo=str(REPO)), encoding="utf-8")
     out = tmp_path / "slow.out"
     with out.open("w") as handle:
         proc = subprocess.Popen(
-            [sys.executable, str(script), str(ws.path), rid], stdout=handle, stderr=subprocess.PIPE, cwd=REPO
+            [sys.executable, str(script), str(workspace_target), rid], stdout=handle, stderr=subprocess.PIPE, cwd=REPO
         )
         try:
             while "drafting" not in out.read_text(encoding="utf-8"):
@@ -758,17 +827,17 @@ def test_kill_during_generation_holds_no_lock_and_saves_nothing(tmp_path):
     assert ws.add_version(rid, make_section("1.1", text="之后照常写入。"), author="offline") == 2
 
 
-def test_chat_proposals_wait_in_the_workspace_and_settle_once(tmp_path):
+def test_chat_proposals_wait_in_the_workspace_and_settle_once(workspace_target, tmp_path):
     from assistant.workspace.chat import Intent, Proposal
 
-    ws, rid = new_workspace(tmp_path)
+    ws, rid = new_workspace(workspace_target)
     proposals = [
         Proposal(Intent("set_figure", figure="新闻发布会", value=300.0)),
         Proposal(Intent("regenerate", section="新媒体", instruction="更精炼"), "1.2"),
     ]
     ids = ws.propose(rid, proposals)
     ws.close()
-    ws = Workspace.open(tmp_path / "ws.sqlite3")  # another process, a reloaded page
+    ws = Workspace.open(workspace_target)  # another process, a reloaded page
     assert ws.pending_proposals(rid) == list(zip(ids, proposals))
     assert ws.settle_proposal(rid, ids[0], confirmed=True)
     assert not ws.settle_proposal(rid, ids[0], confirmed=True)  # a second click applies nothing

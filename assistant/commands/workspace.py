@@ -182,7 +182,7 @@ def reports(
         console.print("回收站是空的。" if deleted else "工作区中还没有汇报。用 huibao draft 起草一份。")
         return
     where = "回收站中的汇报" if deleted else "已保存的汇报"
-    table = Table(title=f"{where}（{escape(str(ws.path))}）")
+    table = Table(title=f"{where}（{escape(ws.location)}）")
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("编号", "left"),
         ("标题", "left"),

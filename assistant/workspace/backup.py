@@ -24,7 +24,8 @@ from datetime import datetime
 from pathlib import Path
 
 from assistant.core.errors import InputError, StoreError
-from assistant.workspace.store import BUSY_TIMEOUT_S, Store, refuse_unusable
+from assistant.workspace.db import BUSY_TIMEOUT_S
+from assistant.workspace.store import Store, refuse_unusable
 
 
 @dataclass(frozen=True)

@@ -333,8 +333,14 @@ class Workspace:
         self.store.audit(action, report_id, section_id, version, detail)
 
     @property
-    def path(self) -> Path:
+    def path(self) -> Path | None:
+        """The workspace file; None for a workspace on a database server (see ``location``)."""
         return self.store.path
+
+    @property
+    def location(self) -> str:
+        """Where the workspace is, as shown to people (a server without its password)."""
+        return self.store.location
 
     @property
     def schema_version(self) -> int:

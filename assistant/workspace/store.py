@@ -38,6 +38,7 @@ and the outline's ``removed`` list says where it stood, so that it can be restor
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -60,10 +61,18 @@ from assistant.core.figures import Figure, check_figure
 from assistant.core.settings import input_limits
 from assistant.drafting.drafts import ReportDraft, SectionDraft
 from assistant.drafting.spec import ReportSpec, SectionSpec, check_outline
+from assistant.workspace import schema
+from assistant.workspace.db import (
+    Connection,
+    Row,
+    SQLiteConnection,
+    connect,
+    is_database_url,
+    masked_database_url,
+)
+from assistant.workspace.schema import SCHEMA_VERSION
 
-SCHEMA_VERSION = 6
 REMOVED = -1  # sections.position of a section taken out of the outline (kept, restorable)
-BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
 
 Author = Literal["model", "offline", "hand", "revert", "import"]
 _AUTHORS = ("model", "offline", "hand", "revert", "import")
@@ -72,238 +81,8 @@ AUTHOR_ZH = {"model": "模型", "offline": "离线", "hand": "手工修改", "re
 # Settings worth recording beside a version: they change the output. Never the key.
 _SAFE_SETTINGS = ("model", "temperature", "context_tokens", "answer_tokens", "retrieve_k", "embedding", "tokenizer")
 
-# --- schema -------------------------------------------------------------------------------
-
-# Version 1 is the first released layout. A fresh file is created as version 1 and then
-# migrated step by step, so every migration runs on every new workspace too.
-_SCHEMA_V1 = """
-CREATE TABLE schema_version (version INTEGER NOT NULL);
-CREATE TABLE reports (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    organisation TEXT NOT NULL,
-    year INTEGER NOT NULL,
-    spec_json TEXT NOT NULL,
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL
-);
-CREATE TABLE figure_snapshots (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    report_id TEXT NOT NULL REFERENCES reports(id),
-    figures_json TEXT NOT NULL,
-    created TEXT NOT NULL
-);
-CREATE TABLE sections (
-    report_id TEXT NOT NULL REFERENCES reports(id),
-    section_id TEXT NOT NULL,
-    title TEXT NOT NULL DEFAULT '',
-    level INTEGER NOT NULL DEFAULT 0,
-    position INTEGER NOT NULL,
-    locked INTEGER NOT NULL DEFAULT 0,
-    current_version INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (report_id, section_id)
-);
-CREATE TABLE versions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    report_id TEXT NOT NULL,
-    section_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    title TEXT NOT NULL,
-    level INTEGER NOT NULL,
-    author TEXT NOT NULL,
-    model TEXT,
-    model_settings_json TEXT,
-    instruction TEXT,
-    prompt_version TEXT,
-    passages_json TEXT NOT NULL DEFAULT '[]',
-    figures_json TEXT NOT NULL DEFAULT '[]',
-    check_json TEXT NOT NULL,
-    snapshot_id INTEGER REFERENCES figure_snapshots(id),
-    reverted_from INTEGER,
-    created TEXT NOT NULL,
-    UNIQUE (report_id, section_id, version),
-    FOREIGN KEY (report_id, section_id) REFERENCES sections(report_id, section_id)
-);
-CREATE TABLE chat_messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    report_id TEXT NOT NULL REFERENCES reports(id),
-    role TEXT NOT NULL,
-    text TEXT NOT NULL,
-    created TEXT NOT NULL
-);
-CREATE INDEX versions_by_section ON versions(report_id, section_id, version);
-CREATE INDEX snapshots_by_report ON figure_snapshots(report_id, id);
-INSERT INTO schema_version(version) VALUES (1);
-"""
-
-
-def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
-    """v2 keeps each version's whole SectionDraft JSON (``draft_json``).
-
-    v1 kept only the columns, so fields the draft model gains later (and the full
-    provenance: engine, repaired flag) were lost. Existing rows are backfilled from their
-    columns, so no version disappears or changes text.
-    """
-    conn.execute("ALTER TABLE versions ADD COLUMN draft_json TEXT")
-    rows = conn.execute(
-        "SELECT id, section_id, text, title, level, author, model, instruction, prompt_version,"
-        " passages_json, figures_json, check_json FROM versions"
-    ).fetchall()
-    for r in rows:
-        engine = "model" if r["author"] == "model" or (r["model"] and r["author"] != "offline") else "offline"
-        draft = {
-            "section_id": r["section_id"],
-            "title": r["title"],
-            "text": r["text"],
-            "level": r["level"],
-            "provenance": {
-                "engine": engine,
-                "model": r["model"],
-                "prompt_version": r["prompt_version"] or "",
-                "figures": json.loads(r["figures_json"] or "[]"),
-                "passages": json.loads(r["passages_json"] or "[]"),
-                "instruction": r["instruction"],
-                "repaired": False,
-            },
-            "check": json.loads(r["check_json"]),
-        }
-        conn.execute(
-            "UPDATE versions SET draft_json = ? WHERE id = ?", (json.dumps(draft, ensure_ascii=False), r["id"])
-        )
-
-
-def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
-    """v3 keeps the changes a chat's model proposed (waiting for 确认 / 取消, then settled), so a
-    proposal outlives a page reload and the record of who proposed a change stays."""
-    conn.execute(
-        "CREATE TABLE chat_proposals ("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " report_id TEXT NOT NULL REFERENCES reports(id),"
-        " proposal_json TEXT NOT NULL,"
-        " status TEXT NOT NULL DEFAULT 'pending',"  # pending | confirmed | cancelled
-        " created TEXT NOT NULL,"
-        " settled TEXT)"
-    )
-
-
-def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
-    """v4 keeps the comments a marked-up Word file brought back (``huibao import``), per section."""
-    # one statement at a time: executescript would commit the migration's transaction
-    conn.execute(
-        "CREATE TABLE comments ("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " report_id TEXT NOT NULL REFERENCES reports(id),"
-        " section_id TEXT,"
-        " author TEXT NOT NULL,"
-        " text TEXT NOT NULL,"
-        " anchor TEXT NOT NULL,"
-        " source TEXT NOT NULL,"
-        " created TEXT NOT NULL)"
-    )
-    conn.execute("CREATE INDEX comments_by_report ON comments(report_id, section_id)")
-
-
-def _migrate_4_to_5(conn: sqlite3.Connection) -> None:
-    """v5: a report can be moved to the 回收站 (``deleted_at``) and back, and the versions a
-    whole-report action saves share a batch, so that the action is undone in one step.
-
-    Only columns and a table are added: every existing report stays live and every existing
-    version keeps its text (its batch is NULL: it was saved by no undoable action).
-    """
-    conn.execute("ALTER TABLE reports ADD COLUMN deleted_at TEXT")
-    conn.execute(
-        "CREATE TABLE batches ("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " report_id TEXT NOT NULL REFERENCES reports(id),"
-        " kind TEXT NOT NULL,"
-        " created TEXT NOT NULL,"
-        " unlocked_json TEXT NOT NULL DEFAULT '[]',"
-        " undone_by INTEGER)"
-    )
-    conn.execute("ALTER TABLE versions ADD COLUMN batch_id INTEGER REFERENCES batches(id)")
-    conn.execute("CREATE INDEX versions_by_batch ON versions(batch_id)")
-
-
-def _migrate_5_to_6(conn: sqlite3.Connection) -> None:
-    """v6: accounts for an office on one server, who changed what, and review states.
-
-    * ``users`` (password hashes only, never a password), ``memberships`` (who works on which
-      report), ``sessions`` (signed-in browsers; the cookie holds a signed token, the table its
-      sha256) and ``audit`` (who did what, when; never deleted by any operation).
-    * Each version records its ``user``; a report its creator (``created_by``).
-    * Each section has a review state (``draft`` 草稿, ``submitted`` 待审, ``approved`` 已通过,
-      ``returned`` 退回) with the version it applies to, and ``reviews`` keeps every decision.
-    * ``locked_by``: who locked a section (a drafter may unlock only their own locks).
-
-    Existing versions keep their text; their user is NULL (recorded before accounts existed) and
-    every existing section starts as 草稿.
-    """
-    conn.execute(
-        "CREATE TABLE users ("
-        " name TEXT PRIMARY KEY,"
-        " role TEXT NOT NULL,"  # drafter | reviewer | admin
-        " password_hash TEXT NOT NULL,"
-        " enabled INTEGER NOT NULL DEFAULT 1,"
-        " created TEXT NOT NULL,"
-        " last_login TEXT,"
-        " failed_logins INTEGER NOT NULL DEFAULT 0)"
-    )
-    conn.execute(
-        "CREATE TABLE memberships ("
-        " report_id TEXT NOT NULL REFERENCES reports(id),"
-        " user TEXT NOT NULL,"
-        " added TEXT NOT NULL,"
-        " PRIMARY KEY (report_id, user))"
-    )
-    conn.execute(
-        "CREATE TABLE sessions ("
-        " token_hash TEXT PRIMARY KEY,"
-        " user TEXT NOT NULL REFERENCES users(name),"
-        " created TEXT NOT NULL,"
-        " last_seen TEXT NOT NULL)"
-    )
-    conn.execute(
-        "CREATE TABLE audit ("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " time TEXT NOT NULL,"
-        " user TEXT NOT NULL,"
-        " action TEXT NOT NULL,"
-        " report_id TEXT,"
-        " section_id TEXT,"
-        " version INTEGER,"
-        " detail TEXT NOT NULL DEFAULT '')"
-    )
-    conn.execute("CREATE INDEX audit_by_time ON audit(time)")
-    conn.execute("CREATE INDEX audit_by_report ON audit(report_id, section_id)")
-    conn.execute(
-        "CREATE TABLE reviews ("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " report_id TEXT NOT NULL REFERENCES reports(id),"
-        " section_id TEXT NOT NULL,"
-        " version INTEGER NOT NULL,"
-        " state TEXT NOT NULL,"
-        " previous TEXT NOT NULL,"
-        " user TEXT NOT NULL,"
-        " comment TEXT NOT NULL DEFAULT '',"
-        " created TEXT NOT NULL)"
-    )
-    conn.execute("CREATE INDEX reviews_by_section ON reviews(report_id, section_id, id)")
-    conn.execute("ALTER TABLE versions ADD COLUMN user TEXT")
-    conn.execute("ALTER TABLE reports ADD COLUMN created_by TEXT")
-    conn.execute("ALTER TABLE sections ADD COLUMN review_state TEXT NOT NULL DEFAULT 'draft'")
-    conn.execute("ALTER TABLE sections ADD COLUMN review_version INTEGER")
-    conn.execute("ALTER TABLE sections ADD COLUMN locked_by TEXT")
-
-
-# from_version -> step that brings the file to from_version + 1
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _migrate_1_to_2,
-    2: _migrate_2_to_3,
-    3: _migrate_3_to_4,
-    4: _migrate_4_to_5,
-    5: _migrate_5_to_6,
-}
+# The schema itself and its migrations, for both backends, are Alembic's scripts in
+# ``migrations/versions`` (run by ``assistant.workspace.schema``).
 
 # --- public value objects ------------------------------------------------------------------
 
@@ -561,30 +340,35 @@ def _brief(items: list[str], limit: int = 12) -> str:
     return shown + (f" 等 {len(items)} 个" if len(items) > limit else "") if items else "（无）"
 
 
-def _read_schema_version(conn: sqlite3.Connection) -> int:
-    """0 = empty file; -1 = a SQLite file that is not a workspace."""
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "schema_version" not in tables:
-        return 0 if not tables else -1
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
-
-
 class Store:
     """The workspace file's tables. Open with ``Store.open(path)``; safe to share between threads.
 
     Callers normally open ``assistant.workspace.service.Workspace``, which wraps a Store.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], str] = _now, user: str = "") -> None:
+    def __init__(self, conn: Connection, target: str | Path, clock: Callable[[], str] = _now, user: str = "") -> None:
         self._conn = conn
-        self.path = path
+        self.target = target  # the SQLite file's path, or the PostgreSQL URL
         self._clock = clock
         self._lock = threading.RLock()
         self.user = user  # recorded on every version and audit line this store writes
 
+    @property
+    def path(self) -> Path | None:
+        """The workspace file (SQLite); None for a workspace on a database server."""
+        return None if is_database_url(self.target) else Path(self.target)
+
+    @property
+    def location(self) -> str:
+        """Where the workspace is, as shown to people: the file, or the server without its password."""
+        return masked_database_url(str(self.target)) if is_database_url(self.target) else str(self.target)
+
+    @property
+    def dialect(self) -> str:
+        return self._conn.dialect
+
     def as_user(self, user: str) -> Store:
-        """The same file and connection, writing as ``user`` (one per signed-in person)."""
+        """The same workspace and connection, writing as ``user`` (one per signed-in person)."""
         view = copy.copy(self)  # shares the connection and its lock
         view.user = user
         return view
@@ -594,7 +378,7 @@ class Store:
 
     def _audit(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         action: str,
         report_id: str | None = None,
         section_id: str | None = None,
@@ -610,34 +394,32 @@ class Store:
     # --- opening and migrating ---------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, clock: Callable[[], str] | None = None) -> Store:
-        """Open (creating or migrating) the workspace file at ``path``.
+    def open(cls, target: str | Path, *, clock: Callable[[], str] | None = None) -> Store:
+        """Open (creating or migrating) the workspace at ``target``: a SQLite file's path, or a
+        PostgreSQL URL (``HUIBAO_DATABASE_URL``).
 
-        A file written by a newer huibao is refused before anything is written to it.
+        A workspace written by a newer huibao is refused before anything is written to it.
         """
-        path = Path(path)
-        if path.exists():
-            refuse_unusable(path)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if not is_database_url(target):
+            path = Path(target)
+            if path.exists():
+                refuse_unusable(path)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            target = path
+        conn = connect(target)
         try:
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as err:
-            raise StoreError(f"无法打开工作区文件 {path}：{err}") from None
-        conn.row_factory = sqlite3.Row
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            _migrate(conn, path)
-        except sqlite3.DatabaseError as err:
+            _migrate(conn, target)
+        except conn.errors as err:
             conn.close()
-            raise StoreError(f"工作区文件 {path} 无法使用：{err}") from None
+            where = (
+                f"工作区文件 {target}" if isinstance(target, Path) else f"工作区数据库 {masked_database_url(target)}"
+            )
+            raise StoreError(f"{where} 无法使用：{err}") from None
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path, clock or _now)
+        return cls(conn, target, clock or _now)
 
     def close(self) -> None:
         with self._lock:
@@ -651,40 +433,48 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return _read_schema_version(self._conn)
+        with self._lock:
+            return schema.read_state(self._conn).version
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: BEGIN IMMEDIATE takes the write lock before anything is read."""
+    def _write(self) -> Iterator[Connection]:
+        """One atomic write: the write lock is taken before anything is read (SQLite BEGIN
+        IMMEDIATE; PostgreSQL the advisory lock every writer takes)."""
         with self._lock:
             conn = self._conn
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as err:
+                conn.begin_write()
+            except conn.errors as err:
                 raise StoreError(f"工作区正被其他程序长时间占用，请稍后再试（{err}）。") from None
             try:
                 yield conn
-                conn.execute("COMMIT")
+                conn.commit()
             except BaseException as err:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(err, sqlite3.Error):  # disk full, read-only file, constraint: say so plainly
+                    with contextlib.suppress(*conn.errors):  # a dropped connection has nothing to roll back
+                        conn.rollback()
+                if isinstance(err, conn.errors):  # disk full, read-only file, constraint: say so plainly
                     raise StoreError(f"写入工作区失败，本次操作未保存任何改动：{err}") from None
                 raise
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def _read(self) -> Iterator[Connection]:
         # A read transaction so that several SELECTs see one consistent state.
         with self._lock:
-            self._conn.execute("BEGIN")
+            conn = self._conn
             try:
-                yield self._conn
+                conn.begin_read()
+            except conn.errors as err:
+                raise StoreError(f"读取工作区失败：{err}") from None
+            try:
+                yield conn
             finally:
-                self._conn.execute("COMMIT")
+                if conn.in_transaction:
+                    conn.commit()
 
     # --- validation ---------------------------------------------------------------------
 
-    def _report_row(self, conn: sqlite3.Connection, report_id: str, *, deleted: bool = False) -> sqlite3.Row:
+    def _report_row(self, conn: Connection, report_id: str, *, deleted: bool = False) -> Row:
         """The report's row; one in the 回收站 only with ``deleted=True`` (restore, listing)."""
         row = conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,)).fetchone()
         if row is None:
@@ -698,7 +488,7 @@ class Store:
             )
         return row
 
-    def _section_row(self, conn: sqlite3.Connection, report_id: str, section_id: str) -> sqlite3.Row:
+    def _section_row(self, conn: Connection, report_id: str, section_id: str) -> Row:
         self._report_row(conn, report_id)
         row = conn.execute(
             "SELECT * FROM sections WHERE report_id = ? AND section_id = ?", (report_id, section_id)
@@ -714,7 +504,7 @@ class Store:
             raise StoreError(f"汇报“{report_id}”中没有编号为“{section_id}”的章节。可用的章节编号：{_brief(ids, 30)}。")
         return row
 
-    def _version_row(self, conn: sqlite3.Connection, report_id: str, section_id: str, version: int) -> sqlite3.Row:
+    def _version_row(self, conn: Connection, report_id: str, section_id: str, version: int) -> Row:
         sec = self._section_row(conn, report_id, section_id)
         row = conn.execute(
             "SELECT * FROM versions WHERE report_id = ? AND section_id = ? AND version = ?",
@@ -733,14 +523,14 @@ class Store:
             )
         return row
 
-    def _refuse_removed(self, sec: sqlite3.Row) -> None:
+    def _refuse_removed(self, sec: Row) -> None:
         if sec["position"] == REMOVED:
             raise StoreError(
                 f"章节“{sec['section_id']}”（{sec['title'] or '无标题'}）已从提纲中移除（全部版本保留），"
                 "不能修改；请先在“提纲”页恢复它。"
             )
 
-    def _refuse_locked(self, sec: sqlite3.Row) -> None:
+    def _refuse_locked(self, sec: Row) -> None:
         self._refuse_removed(sec)
         if sec["locked"]:
             raise StoreError(
@@ -807,7 +597,7 @@ class Store:
                 )
         return report_id
 
-    def _new_id(self, conn: sqlite3.Connection, year: int) -> str:
+    def _new_id(self, conn: Connection, year: int) -> str:
         for _ in range(100):
             candidate = f"{year}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(4))
             if not conn.execute("SELECT 1 FROM reports WHERE id = ?", (candidate,)).fetchone():
@@ -909,7 +699,7 @@ class Store:
             )
             self._audit(conn, "outline", report_id, section_id, detail=detail)
 
-    def _place_sections(self, conn: sqlite3.Connection, report_id: str, spec: ReportSpec) -> None:
+    def _place_sections(self, conn: Connection, report_id: str, spec: ReportSpec) -> None:
         """Each outline section at its place (a new one gets its row); a removed one at REMOVED;
         a row the outline never listed stays after the others, as ``_insert_version`` put it."""
         rows = conn.execute(
@@ -1087,7 +877,7 @@ class Store:
 
     # --- whole-report actions ---------------------------------------------------------------
 
-    def _new_batch(self, conn: sqlite3.Connection, report_id: str, kind: str, unlock: Collection[str] = ()) -> int:
+    def _new_batch(self, conn: Connection, report_id: str, kind: str, unlock: Collection[str] = ()) -> int:
         if kind not in _BATCH_KINDS:
             raise StoreError(f"未知的操作类型“{kind}”（应为 {'、'.join(_BATCH_KINDS)}）。")
         unlocked = []
@@ -1114,7 +904,7 @@ class Store:
             self._report_row(conn, report_id)
             return self._new_batch(conn, report_id, kind, unlock)
 
-    def _batch_info(self, conn: sqlite3.Connection, row: sqlite3.Row) -> BatchInfo:
+    def _batch_info(self, conn: Connection, row: Row) -> BatchInfo:
         versions = conn.execute(
             "SELECT section_id, version FROM versions WHERE batch_id = ? ORDER BY id", (row["id"],)
         ).fetchall()
@@ -1256,7 +1046,7 @@ class Store:
 
     def _insert_version(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         report_id: str,
         draft: SectionDraft,
         *,
@@ -1334,7 +1124,7 @@ class Store:
         self._reopen(conn, report_id, draft.section_id, int(number))
         return int(number)
 
-    def _reopen(self, conn: sqlite3.Connection, report_id: str, section_id: str, version: int) -> None:
+    def _reopen(self, conn: Connection, report_id: str, section_id: str, version: int) -> None:
         """A new version of a section under review or approved puts it back to 草稿: what was
         approved (or is being reviewed) is no longer the text. A returned one stays 退回 (its
         comment is what the drafter is answering) until it is submitted again."""
@@ -1790,7 +1580,7 @@ class Store:
         with self._read() as conn:
             return conn.execute("SELECT 1 FROM users WHERE role = 'admin' AND enabled = 1").fetchone() is not None
 
-    def _user_row(self, conn: sqlite3.Connection, name: str) -> sqlite3.Row:
+    def _user_row(self, conn: Connection, name: str) -> Row:
         row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             names = [r[0] for r in conn.execute("SELECT name FROM users ORDER BY name")]
@@ -1898,7 +1688,7 @@ class Store:
 _REVIEW_VERB = {"draft": "改回草稿", "submitted": "提交审核", "approved": "审核通过", "returned": "退回"}
 
 
-def _user_record(row: sqlite3.Row) -> UserRecord:
+def _user_record(row: Row) -> UserRecord:
     return UserRecord(
         name=row["name"],
         role=row["role"],
@@ -1911,16 +1701,16 @@ def _user_record(row: sqlite3.Row) -> UserRecord:
 
 
 def refuse_unusable(path: Path, *, hint: str = "请换一个路径（HUIBAO_DATA_DIR）") -> None:
-    """Read the schema version without writing anything, not even a -wal/-shm file.
+    """Read the schema version of a SQLite file without writing anything, not even a -wal/-shm file.
 
     ``immutable=1`` reads the main file without locks. A concurrent writer could make this
-    read stale; that only matters for the version check, which ``_migrate`` repeats under
+    read stale; that only matters for the version check, which the migration repeats under
     the write lock.
     """
     try:
         probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
         try:
-            found = _read_schema_version(probe)
+            found = schema.read_state(_ProbeConnection(probe)).version
         finally:
             probe.close()
     except sqlite3.DatabaseError as err:
@@ -1928,43 +1718,37 @@ def refuse_unusable(path: Path, *, hint: str = "请换一个路径（HUIBAO_DATA
     if found == -1:
         raise StoreError(f"{path} 是 SQLite 文件，但不是 huibao 工作区；{hint}。")
     if found > SCHEMA_VERSION:
-        raise StoreError(
-            f"工作区文件版本（{found}）高于本程序支持的版本（{SCHEMA_VERSION}），请升级 huibao。"
-            f"文件 {path} 未作任何改动。"
-        )
+        raise StoreError(f"{schema.newer_message(found, '工作区文件')}文件 {path} 未作任何改动。")
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    version = _read_schema_version(conn)
-    if version == SCHEMA_VERSION:
+class _ProbeConnection(SQLiteConnection):
+    """A read-only sqlite3 connection seen through the store's connection interface."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:  # no PRAGMAs: they would write
+        self.raw = raw
+
+
+def _migrate(conn: Connection, target: str | Path) -> None:
+    """Bring the workspace to the current schema (Alembic), a SQLite file copied first."""
+    state = schema.read_state(conn)
+    if state.current:
         return
-    if 0 < version < SCHEMA_VERSION:
+    if state.version == -1:
+        raise StoreError(
+            f"{masked_database_url(str(target)) if is_database_url(target) else target} 中已有其他数据表，不是 huibao 工作区。"
+        )
+    if state.version > SCHEMA_VERSION:
+        raise StoreError(schema.newer_message(state.version))
+    if isinstance(conn, SQLiteConnection) and state.version > 0:
         # A copy of the old file first: a migration must never cost the user their drafts.
-        backup = path.with_name(f"{path.name}.v{version}.bak")
+        backup = Path(target).with_name(f"{Path(target).name}.v{state.version}.bak")
         if not backup.exists():
-            target = sqlite3.connect(backup)
+            copy_target = sqlite3.connect(backup)
             try:
-                conn.backup(target)
+                conn.raw.backup(copy_target)
             finally:
-                target.close()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = _read_schema_version(conn)  # another process may have migrated meanwhile
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"工作区文件版本（{version}）高于本程序支持的版本（{SCHEMA_VERSION}），请升级 huibao。")
-        if version == 0:
-            for statement in _SCHEMA_V1.strip().split(";\n"):
-                if statement.strip():
-                    conn.execute(statement)
-            version = 1
-        while version < SCHEMA_VERSION:
-            MIGRATIONS[version](conn)
-            version += 1
-            conn.execute("UPDATE schema_version SET version = ?", (version,))
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+                copy_target.close()
+    schema.upgrade(target)
 
 
 def _figures_json(figures: list[Figure]) -> str:
