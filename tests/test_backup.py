@@ -13,7 +13,7 @@ import pytest
 
 from assistant.core.errors import InputError
 from assistant.core.settings import get_settings
-from assistant.workspace import store
+from assistant.workspace import schema, store
 from assistant.workspace.backup import backup_workspace, check_backup, restore_workspace
 from assistant.workspace.service import Workspace
 from assistant.workspace.store import SCHEMA_VERSION
@@ -202,11 +202,9 @@ def test_restore_off_a_terminal_without_yes_changes_nothing(run, workspace_path,
 
 def test_restore_migrates_an_older_schema(workspace_path, tmp_path):
     old = tmp_path / "v5.sqlite3"
+    schema.upgrade(old, revision="0005")
     conn = sqlite3.connect(old, isolation_level=None)
-    conn.executescript(store._SCHEMA_V1)
-    for version in range(1, 5):
-        store.MIGRATIONS[version](conn)
-    conn.execute("UPDATE schema_version SET version = 5")
+    conn.execute("DROP TABLE alembic_version")  # as a v5 file was: written before Alembic
     conn.execute(
         "INSERT INTO figure_snapshots(report_id, figures_json, created) VALUES ('old-1', ?, '2025-01-01')",
         (store._figures_json(make_figures()),),

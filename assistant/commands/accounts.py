@@ -29,7 +29,7 @@ USER_ACTIONS = ("add", "list", "disable", "enable", "passwd")
 
 
 def _workspace() -> Workspace:
-    return Workspace.open(get_settings().workspace_path)
+    return Workspace.open(get_settings().workspace_target)
 
 
 def _accounts(ws: Workspace) -> Accounts:

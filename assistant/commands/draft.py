@@ -47,7 +47,7 @@ FORCED_OFFLINE_NOTICE = "按 --offline 要求，已使用离线引擎（不调�
 def _after_draft(report_draft: ReportDraft, spec: ReportSpec, figures: list[Figure]) -> str:
     """Save the report and version 1 of every section in one transaction; returns the report id."""
     settings = get_settings()
-    with Workspace.open(settings.workspace_path) as workspace:
+    with Workspace.open(settings.workspace_target) as workspace:
         return workspace.create_report(spec, figures, draft=report_draft, settings=settings)
 
 

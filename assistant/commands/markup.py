@@ -83,7 +83,7 @@ def import_(
         data = file.read_bytes()
     except OSError as err:
         raise InputError(f"无法读取文件（{err.strerror or type(err).__name__}）。", file=str(file)) from None
-    ws = Workspace.open(get_settings().workspace_path)
+    ws = Workspace.open(get_settings().workspace_target)
     plan, snapshot_id = prepare_import(ws, report, data, file.name)
     if not as_json:
         _print_plan(plan)

@@ -28,7 +28,7 @@ SECTION = typer.Argument(..., help="章节编号，如 intro、1、1.1、closing
 
 
 def _workspace() -> Workspace:
-    return Workspace.open(get_settings().workspace_path)
+    return Workspace.open(get_settings().workspace_target)
 
 
 def _show(ws: Workspace, report: str) -> None:

@@ -99,7 +99,7 @@ def ui_command(
 
     settings = get_settings()
     if not is_loopback(host):
-        with Store.open(settings.workspace_path) as store:
+        with Store.open(settings.workspace_target) as store:
             on = accounts_on(store, configured=settings.accounts)
         if not on:
             raise InputError(

@@ -57,7 +57,7 @@ def _settings() -> Settings:
 
 
 def _workspace() -> Workspace:
-    return Workspace.open(_settings().workspace_path)
+    return Workspace.open(_settings().workspace_target)
 
 
 def _open_kb(settings: Settings) -> KnowledgeBase | None:

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
 
     # Accounts for an office on one server: on when set here or as soon as an admin exists.
     accounts: bool = False
+    # The workspace on a PostgreSQL server (several app processes or hosts share it), e.g.
+    # postgresql://huibao:密码@10.0.0.5:5432/huibao; unset: the SQLite file in the data folder.
+    database_url: str | None = None
     session_hours: float = 8.0  # a sign-in lasts this long without use
 
     @classmethod
@@ -135,11 +138,16 @@ class Settings(BaseSettings):
     def workspace_path(self) -> Path:
         return self.data_dir / "workspace.sqlite3"
 
+    @property
+    def workspace_target(self) -> str | Path:
+        """Where the workspace is: the PostgreSQL URL when ``database_url`` is set, else the SQLite file."""
+        return self.database_url or self.workspace_path
+
     def describe(self) -> dict[str, object]:
         """What may be shown to a user: everything but the key's value and credentials in URLs."""
         shown = self.model_dump(exclude={"api_key"})
         shown["api_key"] = "已设置" if self.api_key is not None else "未设置"
-        for name in ("base_url", "embedding_base_url"):
+        for name in ("base_url", "embedding_base_url", "database_url"):
             if shown.get(name):
                 shown[name] = masked_url(shown[name])
         return {k: str(v) if isinstance(v, Path) else v for k, v in shown.items()}
@@ -180,6 +188,7 @@ LABELS: dict[str, str] = {
     "max_upload_bytes": "上传文件大小上限（字节，页面）",
     "accounts": "账户（多人使用，需登录）",
     "session_hours": "登录保持时长（小时，无操作）",
+    "database_url": "工作区数据库（PostgreSQL 地址，不设则用数据目录中的 SQLite 文件）",
 }
 
 # Values of the settings with a fixed set of choices, as shown.

@@ -55,7 +55,7 @@ def _accounts(path: str, data_dir: str, session_hours: float) -> Accounts:
 
 def accounts_for(settings: Settings) -> Accounts:
     """One Accounts per workspace for the whole server process (the page uses the same one)."""
-    return _accounts(str(settings.workspace_path), str(settings.data_dir), settings.session_hours)
+    return _accounts(str(settings.workspace_target), str(settings.data_dir), settings.session_hours)
 
 
 class _AccountsOn:

@@ -185,7 +185,7 @@ def _workspace(path: str) -> Workspace:
 def open_workspace(settings: Settings) -> Workspace:
     """The server's workspace, acting for this browser session's person: every guarded method
     checks their role and records their name."""
-    return _workspace(str(settings.workspace_path)).as_actor(session().actor)
+    return _workspace(str(settings.workspace_target)).as_actor(session().actor)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -1,4 +1,6 @@
-"""Backing up and restoring the SQLite workspace file (``huibao backup`` / ``huibao restore-backup``).
+"""Backing up and restoring the workspace (``huibao backup`` / ``huibao restore-backup``).
+
+SQLite (a file in the data folder):
 
 * A backup is SQLite's online backup API (``Connection.backup``) reading one consistent snapshot
   while other processes keep writing (WAL readers never wait for a writer). It is written to a
@@ -11,6 +13,9 @@
   one write transaction on the workspace: other processes keep their connections and see the
   restored content on their next read, instead of writing on into a renamed-away file, and the
   workspace's ``-wal`` can never be replayed onto a different file.
+
+PostgreSQL (``HUIBAO_DATABASE_URL``): ``pg_dump``'s custom format (one consistent snapshot while
+the app keeps writing) and ``pg_restore``; see ``assistant.workspace.pgbackup``.
 """
 
 from __future__ import annotations
@@ -24,15 +29,16 @@ from datetime import datetime
 from pathlib import Path
 
 from assistant.core.errors import InputError, StoreError
-from assistant.workspace.db import BUSY_TIMEOUT_S
+from assistant.workspace import pgbackup
+from assistant.workspace.db import BUSY_TIMEOUT_S, is_database_url
 from assistant.workspace.store import Store, refuse_unusable
 
 
 @dataclass(frozen=True)
 class WorkspaceSummary:
-    """What a workspace file holds, for the Chinese summary a command prints."""
+    """What a workspace (or a backup of one) holds, for the Chinese summary a command prints."""
 
-    path: Path
+    path: Path | str  # the file, or the database (its URL without the password)
     reports: int  # including those in the 回收站
     versions: int
     size: int  # bytes
@@ -101,19 +107,29 @@ def _remove(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def backup_workspace(workspace: str | Path, target: str | Path, *, force: bool = False) -> WorkspaceSummary:
-    """Write a consistent copy of ``workspace`` to ``target`` (refused if it exists, unless ``force``)."""
-    workspace, target = Path(workspace), Path(target)
-    if not workspace.is_file():
-        raise InputError(f"工作区文件 {workspace} 不存在，没有可备份的内容。")
+def _check_target(workspace: Path | None, target: Path, force: bool) -> None:
     if target.exists() and not force:
         raise InputError(f"{target} 已存在，未作改动。换一个文件名，或加 --force 覆盖。")
     if target.is_dir():
         raise InputError(f"{target} 是一个目录，请给出备份文件的路径。")
-    if target.resolve() == workspace.resolve():
+    if workspace is not None and target.resolve() == workspace.resolve():
         raise InputError(f"{target} 就是工作区文件本身，请换一个路径。")
     if not target.parent.is_dir():
         raise InputError(f"目录 {target.parent} 不存在，未作改动。")
+
+
+def backup_workspace(workspace: str | Path, target: str | Path, *, force: bool = False) -> WorkspaceSummary:
+    """Write a consistent copy of ``workspace`` (a SQLite file or a PostgreSQL URL) to ``target``
+    (refused if it exists, unless ``force``)."""
+    if is_database_url(workspace):
+        target = Path(target)
+        _check_target(None, target, force)
+        found = pgbackup.dump(str(workspace), target)
+        return WorkspaceSummary(target, found.reports, found.versions, target.stat().st_size, found.schema_version)
+    workspace, target = Path(workspace), Path(target)
+    if not workspace.is_file():
+        raise InputError(f"工作区文件 {workspace} 不存在，没有可备份的内容。")
+    _check_target(workspace, target, force)
     try:
         source = sqlite3.connect(workspace, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error as err:
@@ -138,11 +154,25 @@ def backup_workspace(workspace: str | Path, target: str | Path, *, force: bool =
     return WorkspaceSummary(target, summary.reports, summary.versions, target.stat().st_size, summary.schema_version)
 
 
-def check_backup(path: str | Path) -> WorkspaceSummary:
-    """Read ``path`` without writing anything and say what it holds; InputError if it is no usable workspace."""
+def check_backup(path: str | Path, workspace: str | Path | None = None) -> WorkspaceSummary:
+    """Read ``path`` without writing anything and say what it holds; InputError if it is no usable
+    workspace, or (given ``workspace``) a backup of the other kind of workspace."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"备份文件 {path} 不存在，工作区未作改动。")
+    on_server = workspace is not None and is_database_url(workspace)
+    if pgbackup.is_dump(path):
+        if workspace is not None and not on_server:
+            raise InputError(
+                f"{path} 是 PostgreSQL 工作区的备份（pg_dump），当前工作区是 SQLite 文件；"
+                "请在设置了 HUIBAO_DATABASE_URL 的服务器上恢复。工作区未作改动。"
+            )
+        found = pgbackup.read_dump(path)
+        return WorkspaceSummary(path, found.reports, found.versions, path.stat().st_size, found.schema_version)
+    if on_server:
+        raise InputError(
+            f"{path} 不是 PostgreSQL 工作区的备份（huibao backup 在数据库工作区上写出 pg_dump 文件）。工作区未作改动。"
+        )
     try:
         refuse_unusable(path, hint="请确认这是 huibao backup 写出的文件")
     except StoreError as err:
@@ -177,10 +207,13 @@ def safety_copy_path(workspace: Path, now: datetime | None = None) -> Path:
     return candidate
 
 
-def restore_workspace(workspace: str | Path, source: str | Path) -> RestoreResult:
-    """Replace the workspace with the backup ``source``, after backing the workspace up beside itself."""
+def restore_workspace(workspace: str | Path, source: str | Path, *, safety_dir: Path | None = None) -> RestoreResult:
+    """Replace the workspace with the backup ``source``, after backing the workspace up: beside the
+    file (SQLite), or into ``safety_dir`` (PostgreSQL: the data folder's ``backups/``)."""
+    if is_database_url(workspace):
+        return _restore_database(str(workspace), Path(source), safety_dir)
     workspace, source = Path(workspace), Path(source)
-    check_backup(source)
+    check_backup(source, workspace)
     if source.resolve() == workspace.resolve():
         raise InputError(f"{source} 就是工作区文件本身，无需恢复。")
     workspace.parent.mkdir(parents=True, exist_ok=True)
@@ -224,3 +257,27 @@ def _copy_into(restored: Path, workspace: Path) -> None:
             dst.close()
     finally:
         src.close()
+
+
+def _restore_database(url: str, source: Path, safety_dir: Path | None) -> RestoreResult:
+    check_backup(source, url)
+    folder = safety_dir or source.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    safety_path = folder / f"workspace-before-restore-{stamp}.dump"
+    n = 2
+    while safety_path.exists():
+        safety_path = folder / f"workspace-before-restore-{stamp}-{n}.dump"
+        n += 1
+    safety: WorkspaceSummary | None = None
+    if pgbackup.holds_workspace(url):
+        found = pgbackup.dump(url, safety_path)
+        safety = WorkspaceSummary(
+            safety_path, found.reports, found.versions, safety_path.stat().st_size, found.schema_version
+        )
+    pgbackup.restore(url, source)
+    Store.open(url).close()  # an older backup's schema is migrated here
+    now = pgbackup.summary(url)
+    return RestoreResult(
+        WorkspaceSummary(pgbackup.masked(url), now.reports, now.versions, now.size, now.schema_version), safety
+    )

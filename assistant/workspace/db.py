@@ -267,6 +267,9 @@ class PostgresConnection:
                 autocommit=True,  # transactions are explicit: BEGIN … COMMIT, as on SQLite
                 row_factory=_row_factory,
                 connect_timeout=10,
+                # No server-side prepared statements: a restore replaces the tables under them, and
+                # a connection pooler in transaction mode (PgBouncer) cannot keep them.
+                prepare_threshold=None,
                 application_name="huibao",
                 options=f"-c lock_timeout={int(BUSY_TIMEOUT_S * 1000)}",
             )

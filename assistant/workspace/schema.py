@@ -79,9 +79,9 @@ def _engine(target: str | Path) -> Any:
     return engine
 
 
-def upgrade(target: str | Path) -> SchemaState:
+def upgrade(target: str | Path, revision: str = "head") -> SchemaState:
     """Bring the workspace at ``target`` to ``HEAD_REVISION`` (creating it when empty); returns the
-    state it found under the lock."""
+    state it found under the lock. ``revision``: stop earlier (tests make old workspaces so)."""
     from alembic import command
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
@@ -109,7 +109,7 @@ def upgrade(target: str | Path) -> SchemaState:
             if version and not context.get_current_heads():
                 context.stamp(script, REVISION_OF_VERSION[version])  # a workspace from before Alembic
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
     finally:
         engine.dispose()
     return SchemaState(version, None)
