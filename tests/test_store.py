@@ -844,3 +844,18 @@ def test_chat_proposals_wait_in_the_workspace_and_settle_once(workspace_target, 
     assert ws.settle_proposal(rid, ids[1], confirmed=False)
     assert ws.pending_proposals(rid) == []
     assert [s for _, _, s in ws.store.proposal_log(rid)] == ["confirmed", "cancelled"]
+
+
+def test_the_first_report_is_created_once_when_two_processes_start_together(workspace_target):
+    """Two app processes on one database each create the sample report on first start: the
+    emptiness check is made under the write lock, so only one of them does."""
+    from assistant.workspace.store import WorkspaceNotEmpty
+
+    first, second = Workspace.open(workspace_target), Workspace.open(workspace_target)
+    first.create_report(make_spec(), make_figures(), only_into_empty=True)
+    with pytest.raises(WorkspaceNotEmpty):
+        second.create_report(make_spec(), make_figures(), only_into_empty=True)
+    assert len(second.reports()) == 1
+    first.delete(first.reports()[0].id)  # a report in the 回收站 still counts
+    with pytest.raises(WorkspaceNotEmpty):
+        second.create_report(make_spec(), make_figures(), only_into_empty=True)

@@ -55,6 +55,7 @@ from assistant.workspace import chat
 from assistant.workspace.chat import ActionResult
 from assistant.workspace.outline import clean_notes
 from assistant.workspace.service import section_checker
+from assistant.workspace.store import WorkspaceNotEmpty
 
 EXAMPLES = resource_dir("examples")
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf")
@@ -121,7 +122,10 @@ def ensure_sample_report(ws, settings: Settings) -> str | None:
     if inputs is None:
         return None
     spec, figures = inputs
-    return ws.create_report(spec, figures)
+    try:  # decided again under the write lock: another app process may be starting too
+        return ws.create_report(spec, figures, only_into_empty=True)
+    except WorkspaceNotEmpty:
+        return None
 
 
 def create_from_template(

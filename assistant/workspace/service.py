@@ -366,9 +366,13 @@ class Workspace:
         *,
         draft: ReportDraft | None = None,
         settings: Any = None,
+        only_into_empty: bool = False,
     ) -> str:
-        """Save a new report's outline and figures (and its first draft, in the same transaction)."""
-        return self.store.create_report(spec, figures, report_id, draft=draft, settings=settings)
+        """Save a new report's outline and figures (and its first draft, in the same transaction);
+        ``only_into_empty``: refuse (``WorkspaceNotEmpty``) unless the workspace has no report."""
+        return self.store.create_report(
+            spec, figures, report_id, draft=draft, settings=settings, only_into_empty=only_into_empty
+        )
 
     def reports(self, *, deleted: bool = False) -> list[ReportInfo]:
         """Every saved report, newest first, with how many of its sections are stale; with

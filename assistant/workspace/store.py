@@ -122,6 +122,10 @@ class UndoResult(BaseModel):
     skipped: dict[str, str]  # section id -> why it was left as it is (Chinese)
 
 
+class WorkspaceNotEmpty(StoreError):
+    """``create_report(only_into_empty=True)`` found a report already there."""
+
+
 class VersionConflict(StoreError):
     """A hand edit made on a version that is no longer current: someone saved meanwhile."""
 
@@ -548,11 +552,15 @@ class Store:
         *,
         draft: ReportDraft | None = None,
         settings: Any = None,
+        only_into_empty: bool = False,
     ) -> str:
         """Save a new report's outline and figures; returns the id the user types later.
 
         With ``draft`` (made from these figures) its sections are saved as version 1 in the
-        same transaction, so a crash never leaves a report without its text.
+        same transaction, so a crash never leaves a report without its text. With
+        ``only_into_empty`` it raises ``WorkspaceNotEmpty`` when any report (回收站 included)
+        exists, decided under the write lock: two app processes starting at once on one
+        database create the sample report once.
         """
         check_outline(spec)  # the one validation boundary: no outline or figure out of range is ever written
         limits = input_limits()
@@ -560,6 +568,8 @@ class Store:
             check_figure(fig, limits=limits)
         now = self._clock()
         with self._write() as conn:
+            if only_into_empty and conn.execute("SELECT 1 FROM reports LIMIT 1").fetchone():
+                raise WorkspaceNotEmpty("工作区中已有汇报，未新建。")
             if report_id is None:
                 report_id = self._new_id(conn, spec.year)
             elif not _ID_RE.fullmatch(report_id):
