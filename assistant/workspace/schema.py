@@ -87,6 +87,7 @@ def upgrade(target: str | Path, revision: str = "head") -> SchemaState:
     from alembic.runtime.migration import MigrationContext  # as above
     from alembic.script import ScriptDirectory  # as above
     from sqlalchemy import text  # as above
+    from sqlalchemy.exc import DBAPIError  # as above
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -110,6 +111,8 @@ def upgrade(target: str | Path, revision: str = "head") -> SchemaState:
                 context.stamp(script, REVISION_OF_VERSION[version])  # a workspace from before Alembic
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+    except DBAPIError as err:  # disk full, I/O error, connection lost: the transaction rolled back
+        raise StoreError(f"工作区表结构的建立或迁移失败，未作任何改动：{err.orig}") from None
     finally:
         engine.dispose()
     return SchemaState(version, None)
