@@ -84,8 +84,6 @@ def test_round_trip_on_postgresql_restores_everything_as_at_backup_time(run, dat
 def test_restore_on_postgresql_refuses_bad_files_and_changes_nothing(run, database, tmp_path):  # noqa: F811
     fill(database)
     before = pg_dump_rows(database)
-    sqlite_backup = tmp_path / "local.sqlite3"
-    Workspace.open(sqlite_backup).close()
     junk = tmp_path / "junk.dump"
     junk.write_bytes(b"PGDMP" + b"\x00garbage" * 100)
     other = tmp_path / "other.dump"
@@ -95,8 +93,10 @@ def test_restore_on_postgresql_refuses_bad_files_and_changes_nothing(run, databa
     with psycopg.connect(other_url) as conn:
         conn.execute("CREATE TABLE t (x int)")
     pgbackup._run([pgbackup.tool("pg_dump"), "--format=custom", f"--file={other}", other_url], what="test")
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
     for bad, message in (
-        (sqlite_backup, "不是 PostgreSQL 工作区的备份"),
+        (broken, "不是有效的工作区文件"),
         (junk, "不是有效的 PostgreSQL 备份文件"),
         (other, "不是 huibao 工作区（缺少数据表"),
         (tmp_path / "missing.dump", "不存在"),
@@ -144,3 +144,29 @@ def test_a_newer_workspace_is_backed_up_but_not_restored(database, tmp_path):
     assert summary.reports == 3 and summary.schema_version == SCHEMA_VERSION + 1
     with pytest.raises(InputError, match="高于本程序支持的版本"):
         check_backup(tmp_path / "newer.dump", database)
+
+
+def test_a_sqlite_workspace_moves_onto_postgresql(run, database, tmp_path):  # noqa: F811
+    """An office that worked on one server (SQLite) restores its backup into the new database:
+    every report, version, audit line and account comes along, and new ids continue after them."""
+    local = tmp_path / "local" / "workspace.sqlite3"
+    local.parent.mkdir()
+    rids = fill(local)
+    before = Workspace.open(local)
+    histories = {rid: [(h.version, h.author) for h in before.history(rid, "1.1")] for rid in rids}
+    texts = {rid: before.section(rid, "1.1").text for rid in rids}
+    audit = len(before.audit_log())
+    before.close()
+    backup_workspace(local, tmp_path / "local-backup.sqlite3")
+    Workspace.open(database).close()  # the server's workspace exists (empty) before the move
+
+    code, out = run("restore-backup", str(tmp_path / "local-backup.sqlite3"), "--yes")
+    assert code == 0, out
+    assert "已恢复工作区：汇报 3 份，版本 27 个" in out
+    ws = Workspace.open(database)
+    assert sorted(r.id for r in ws.reports()) == sorted(rids)
+    assert {rid: [(h.version, h.author) for h in ws.history(rid, "1.1")] for rid in rids} == histories
+    assert {rid: ws.section(rid, "1.1").text for rid in rids} == texts
+    assert len(ws.audit_log()) == audit
+    assert ws.edit(rids[0], "1.1", "搬到服务器之后的修改。") == 4  # the id counters continue
+    ws.close()

@@ -169,10 +169,6 @@ def check_backup(path: str | Path, workspace: str | Path | None = None) -> Works
             )
         found = pgbackup.read_dump(path)
         return WorkspaceSummary(path, found.reports, found.versions, path.stat().st_size, found.schema_version)
-    if on_server:
-        raise InputError(
-            f"{path} 不是 PostgreSQL 工作区的备份（huibao backup 在数据库工作区上写出 pg_dump 文件）。工作区未作改动。"
-        )
     try:
         refuse_unusable(path, hint="请确认这是 huibao backup 写出的文件")
     except StoreError as err:
@@ -260,6 +256,8 @@ def _copy_into(restored: Path, workspace: Path) -> None:
 
 
 def _restore_database(url: str, source: Path, safety_dir: Path | None) -> RestoreResult:
+    """A pg_dump backup is restored with pg_restore; a SQLite workspace (a backup, or the file an
+    office used before moving onto the server) is migrated in a copy and its rows loaded."""
     check_backup(source, url)
     folder = safety_dir or source.parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -275,8 +273,23 @@ def _restore_database(url: str, source: Path, safety_dir: Path | None) -> Restor
         safety = WorkspaceSummary(
             safety_path, found.reports, found.versions, safety_path.stat().st_size, found.schema_version
         )
-    pgbackup.restore(url, source)
-    Store.open(url).close()  # an older backup's schema is migrated here
+    if pgbackup.is_dump(source):
+        pgbackup.restore(url, source)
+        Store.open(url).close()  # an older backup's schema is migrated here
+    else:
+        Store.open(url).close()  # the database at the current schema, to load rows into
+        reader = _read_only(source)
+        try:
+            tmp = _copy_to_temp(reader, folder, source.name)
+        finally:
+            reader.close()
+        try:
+            Store.open(tmp).close()  # the copy migrated to the current schema; ``source`` stays as it is
+            for old_copy in tmp.parent.glob(f"{tmp.name}.v*.bak"):
+                old_copy.unlink()
+            pgbackup.load_sqlite(url, tmp)
+        finally:
+            _remove(tmp)
     now = pgbackup.summary(url)
     return RestoreResult(
         WorkspaceSummary(pgbackup.masked(url), now.reports, now.versions, now.size, now.schema_version), safety

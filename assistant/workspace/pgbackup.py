@@ -228,3 +228,67 @@ def restore(url: str, source: Path) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(script_name)
+
+
+# Parents before children (foreign keys): the order rows are copied in from a SQLite workspace.
+COPY_ORDER = (
+    "reports",
+    "figure_snapshots",
+    "sections",
+    "batches",
+    "versions",
+    "chat_messages",
+    "chat_proposals",
+    "comments",
+    "users",
+    "memberships",
+    "sessions",
+    "audit",
+    "reviews",
+)
+_SERIAL_TABLES = (
+    "figure_snapshots",
+    "batches",
+    "versions",
+    "chat_messages",
+    "chat_proposals",
+    "comments",
+    "audit",
+    "reviews",
+)
+
+
+def load_sqlite(url: str, source: Path) -> None:
+    """Replace the database workspace's rows with those of a SQLite workspace file at the same
+    schema version (an office moving its single-server workspace onto PostgreSQL), in one
+    transaction under the write lock; the id counters continue after the copied rows."""
+    import sqlite3
+
+    conn = connect(url)
+    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        conn.begin_write()
+        try:
+            quoted = ", ".join(f'"{t}"' for t in COPY_ORDER)
+            conn.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+            for table in COPY_ORDER:
+                cursor = reader.execute(f'SELECT * FROM "{table}"')
+                columns = [d[0] for d in cursor.description]
+                names = ", ".join(f'"{c}"' for c in columns)
+                marks = ", ".join("?" for _ in columns)
+                for row in cursor:
+                    conn.execute(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', row)
+            for table in _SERIAL_TABLES:
+                conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM \"{table}\""
+                )
+            conn.commit()
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+    except conn.errors as err:
+        raise StoreError(f"恢复失败，工作区未作改动：{err}") from None
+    finally:
+        reader.close()
+        conn.close()
