@@ -170,3 +170,15 @@ def test_a_sqlite_workspace_moves_onto_postgresql(run, database, tmp_path):  # n
     assert len(ws.audit_log()) == audit
     assert ws.edit(rids[0], "1.1", "搬到服务器之后的修改。") == 4  # the id counters continue
     ws.close()
+
+
+def test_the_database_password_is_never_shown(run, monkeypatch, postgres):  # noqa: F811
+    """`huibao config`, and the message when the server cannot be reached, name the database without
+    its password."""
+    url = f"postgresql://huibao:s3cret-pw@127.0.0.1:{postgres.port + 1}/huibao"  # nothing listens there
+    monkeypatch.setenv("HUIBAO_DATABASE_URL", url)
+    get_settings.cache_clear()
+    code, out = run("config")
+    assert code == 0 and "127.0.0.1" in out and "s3cret-pw" not in out
+    code, out = run("reports")
+    assert code != 0 and "无法连接工作区数据库 postgresql://huibao@127.0.0.1" in out and "s3cret-pw" not in out
