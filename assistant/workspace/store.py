@@ -1,7 +1,9 @@
-"""The workspace store: SQL, schema, migrations and transactions, nothing else.
+"""The workspace store: SQL and transactions, nothing else.
 
-One SQLite file (``settings.workspace_path``) holds saved reports, every version of every
-section, figure snapshots and the chat. ``Store`` reads and writes domain objects (ReportSpec,
+One SQLite file (``settings.workspace_path``), or one PostgreSQL database
+(``settings.database_url``, see ``db.py``), holds saved reports, every version of every
+section, figure snapshots and the chat. The SQL is written once; ``db.py`` runs it on either
+backend, and ``schema.py`` keeps the tables current (Alembic). ``Store`` reads and writes domain objects (ReportSpec,
 SectionDraft, ReportDraft, Figure); the rules that decide *what* to write (regenerate, hand
 edit re-check, revert, staleness, diffs) live in ``assistant.workspace.service``, whose
 ``Workspace`` is what callers open. Nothing here drafts or checks a text.
@@ -18,7 +20,8 @@ Durability and concurrency:
   process; ``FULL`` also keeps the last commit across a power cut. A version is written
   once after a model call that takes seconds, so one extra fsync per commit costs nothing
   a user notices, and "saved" then really means saved.
-* Every write is one ``BEGIN IMMEDIATE`` transaction. The write lock is taken at the
+* Every write is one ``BEGIN IMMEDIATE`` transaction (PostgreSQL: a transaction that first
+  takes one advisory lock, shared by every app process). The write lock is taken at the
   start, so the next version number is computed and inserted under the same lock, and a
   second process waits (busy timeout) instead of failing. A UNIQUE constraint on
   (report, section, version) backs this up. A locked section is refused inside that same
@@ -26,8 +29,8 @@ Durability and concurrency:
 * The store never drafts: the service drafts outside any transaction and only the insert
   of the finished version is inside one, so killing the process mid-generation loses
   nothing that was saved.
-* A file written by a newer huibao is refused before anything is written to it; an older
-  one is copied to ``<name>.v<N>.bak`` before it is migrated.
+* A workspace written by a newer huibao is refused before anything is written to it; an older
+  SQLite file is copied to ``<name>.v<N>.bak`` before it is migrated.
 
 The outline (``reports.spec_json``) and the ``sections`` rows move together: ``save_outline``
 writes a changed outline and, in the same transaction, gives every section its place
