@@ -63,7 +63,8 @@ def free_port() -> int:
 class PostgresServer:
     """One throwaway cluster; ``new_database()`` gives each test its own empty database."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable  # fsync on, as a real server (bench/bench_store.py); tests need no fsync
         self.bin = pg_bin_dir()
         self.prefix = _as_postgres_prefix()
         assert self.bin is not None and self.prefix is not None, unavailable()
@@ -115,13 +116,12 @@ class PostgresServer:
                 "-k",
                 str(self.root),  # the Unix socket too stays in the throwaway folder
                 "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
                 "max_connections=200",
+                *(
+                    []
+                    if self.durable
+                    else ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+                ),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
