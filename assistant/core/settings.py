@@ -188,7 +188,7 @@ LABELS: dict[str, str] = {
     "max_upload_bytes": "上传文件大小上限（字节，页面）",
     "accounts": "账户（多人使用，需登录）",
     "session_hours": "登录保持时长（小时，无操作）",
-    "database_url": "工作区数据库（PostgreSQL 地址，不设则用数据目录中的 SQLite 文件）",
+    "database_url": "工作区数据库地址（不设则存于数据目录）",
 }
 
 # Values of the settings with a fixed set of choices, as shown.

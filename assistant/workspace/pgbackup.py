@@ -22,6 +22,7 @@ import glob
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -262,8 +263,6 @@ def load_sqlite(url: str, source: Path) -> None:
     """Replace the database workspace's rows with those of a SQLite workspace file at the same
     schema version (an office moving its single-server workspace onto PostgreSQL), in one
     transaction under the write lock; the id counters continue after the copied rows."""
-    import sqlite3
-
     conn = connect(url)
     reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
