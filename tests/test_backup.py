@@ -156,7 +156,8 @@ def _newer(path: Path) -> None:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda p: p.write_bytes(b"not a database at all " * 200), "不是有效的工作区文件"),
+        # the reason in Chinese, not SQLite's "file is not a database"
+        (lambda p: p.write_bytes(b"not a database at all " * 200), "不是有效的工作区文件（不是 SQLite 数据库文件）"),
         (_other_app, "不是 huibao 工作区"),
         (_newer, f"高于本程序支持的版本（{SCHEMA_VERSION}）"),
         (lambda p: sqlite3.connect(p).close() or p.write_bytes(b""), "不是 huibao 工作区"),

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from assistant.core.errors import InputError, StoreError
 from assistant.workspace import pgbackup
-from assistant.workspace.db import BUSY_TIMEOUT_S, is_database_url
+from assistant.workspace.db import BUSY_TIMEOUT_S, is_database_url, reason_zh
 from assistant.workspace.store import Store, refuse_unusable
 
 
@@ -133,11 +133,11 @@ def backup_workspace(workspace: str | Path, target: str | Path, *, force: bool =
     try:
         source = sqlite3.connect(workspace, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error as err:
-        raise StoreError(f"无法打开工作区文件 {workspace}：{err}") from None
+        raise StoreError(f"无法打开工作区文件 {workspace}：{reason_zh(err)}") from None
     try:
         tmp = _copy_to_temp(source, target.parent, target.name)
     except sqlite3.Error as err:
-        raise StoreError(f"备份工作区失败，{target} 未作改动：{err}") from None
+        raise StoreError(f"备份工作区失败，{target} 未作改动：{reason_zh(err)}") from None
     finally:
         source.close()
     try:
@@ -189,7 +189,7 @@ def check_backup(path: str | Path, workspace: str | Path | None = None) -> Works
         finally:
             conn.close()
     except sqlite3.DatabaseError as err:
-        raise InputError(f"{path} 不是有效的工作区文件（{err}）。工作区未作改动。") from None
+        raise InputError(f"{path} 不是有效的工作区文件（{reason_zh(err)}）。工作区未作改动。") from None
 
 
 def safety_copy_path(workspace: Path, now: datetime | None = None) -> Path:
@@ -248,7 +248,7 @@ def _copy_into(restored: Path, workspace: Path) -> None:
             dst.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             src.backup(dst)
         except sqlite3.Error as err:
-            raise StoreError(f"恢复失败，工作区未作改动：{err}") from None
+            raise StoreError(f"恢复失败，工作区未作改动：{reason_zh(err)}") from None
         finally:
             dst.close()
     finally:

@@ -118,6 +118,35 @@ def masked_database_url(url: str) -> str:
         return "（数据库地址格式无效）"
 
 
+# What the database said, in Chinese: the drivers' messages are English. A message not listed
+# here is shown as the database wrote it, after "数据库报错".
+_REASONS_ZH = (
+    ("file is not a database", "不是 SQLite 数据库文件"),
+    ("database disk image is malformed", "文件已损坏"),
+    ("database or disk is full", "磁盘已满"),
+    ("disk i/o error", "磁盘读写出错"),
+    ("readonly database", "文件只读，不能写入"),
+    ("unable to open database file", "打不开文件（目录不存在或没有权限）"),
+    ("database is locked", "被其他程序占用"),
+    ("lock timeout", "等待写入锁超时"),
+    ("constraint", "数据不符合表的约束"),
+    ("violates", "数据不符合表的约束"),
+    ("connection", "与数据库服务器的连接中断"),
+    ("server closed", "与数据库服务器的连接中断"),
+    ("terminating connection", "数据库服务器正在关闭或重启"),
+)
+
+
+def reason_zh(err: BaseException) -> str:
+    """A database error as a Chinese reason (the driver's own words only where unknown)."""
+    text = str(err).strip() or type(err).__name__
+    lowered = text.lower()
+    for needle, reason in _REASONS_ZH:
+        if needle in lowered:
+            return reason
+    return f"数据库报错：{text.splitlines()[0]}"
+
+
 # --- SQLite ----------------------------------------------------------------------------------
 
 
@@ -130,7 +159,7 @@ class SQLiteConnection:
         try:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as err:
-            raise StoreError(f"无法打开工作区文件 {path}：{err}") from None
+            raise StoreError(f"无法打开工作区文件 {path}：{reason_zh(err)}") from None
         conn.row_factory = sqlite3.Row
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
@@ -139,7 +168,7 @@ class SQLiteConnection:
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as err:
             conn.close()
-            raise StoreError(f"工作区文件 {path} 无法使用：{err}") from None
+            raise StoreError(f"工作区文件 {path} 无法使用：{reason_zh(err)}") from None
         self.raw = conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:

@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from assistant.core.errors import InputError, StoreError
-from assistant.workspace.db import WRITE_LOCK_KEY, connect, libpq_url, masked_database_url
+from assistant.workspace.db import WRITE_LOCK_KEY, connect, libpq_url, masked_database_url, reason_zh
 from assistant.workspace.schema import SCHEMA_VERSION, newer_message
 
 DUMP_MAGIC = b"PGDMP"  # the first bytes of pg_dump's custom format
@@ -287,7 +287,7 @@ def load_sqlite(url: str, source: Path) -> None:
                 conn.rollback()
             raise
     except conn.errors as err:
-        raise StoreError(f"恢复失败，工作区未作改动：{err}") from None
+        raise StoreError(f"恢复失败，工作区未作改动：{reason_zh(err)}") from None
     finally:
         reader.close()
         conn.close()

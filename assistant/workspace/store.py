@@ -72,6 +72,7 @@ from assistant.workspace.db import (
     connect,
     is_database_url,
     masked_database_url,
+    reason_zh,
 )
 from assistant.workspace.schema import SCHEMA_VERSION
 
@@ -422,7 +423,7 @@ class Store:
             where = (
                 f"工作区文件 {target}" if isinstance(target, Path) else f"工作区数据库 {masked_database_url(target)}"
             )
-            raise StoreError(f"{where} 无法使用：{err}") from None
+            raise StoreError(f"{where} 无法使用：{reason_zh(err)}") from None
         except BaseException:
             conn.close()
             raise
@@ -452,7 +453,7 @@ class Store:
             try:
                 conn.begin_write()
             except conn.errors as err:
-                raise StoreError(f"工作区正被其他程序长时间占用，请稍后再试（{err}）。") from None
+                raise StoreError(f"工作区正被其他程序长时间占用，请稍后再试（{reason_zh(err)}）。") from None
             try:
                 yield conn
                 conn.commit()
@@ -461,7 +462,7 @@ class Store:
                     with contextlib.suppress(*conn.errors):  # a dropped connection has nothing to roll back
                         conn.rollback()
                 if isinstance(err, conn.errors):  # disk full, read-only file, constraint: say so plainly
-                    raise StoreError(f"写入工作区失败，本次操作未保存任何改动：{err}") from None
+                    raise StoreError(f"写入工作区失败，本次操作未保存任何改动：{reason_zh(err)}") from None
                 raise
 
     @contextmanager
@@ -472,7 +473,7 @@ class Store:
             try:
                 conn.begin_read()
             except conn.errors as err:
-                raise StoreError(f"读取工作区失败：{err}") from None
+                raise StoreError(f"读取工作区失败：{reason_zh(err)}") from None
             try:
                 yield conn
             finally:
@@ -1727,7 +1728,7 @@ def refuse_unusable(path: Path, *, hint: str = "请换一个路径（HUIBAO_DATA
         finally:
             probe.close()
     except sqlite3.DatabaseError as err:
-        raise StoreError(f"{path} 不是有效的工作区文件（{err}）。") from None
+        raise StoreError(f"{path} 不是有效的工作区文件（{reason_zh(err)}）。") from None
     if found == -1:
         raise StoreError(f"{path} 是 SQLite 文件，但不是 huibao 工作区；{hint}。")
     if found > SCHEMA_VERSION:
