@@ -42,7 +42,12 @@ TARGET_CAUGHT = 0.9
 TARGET_COUNTERPART_ERRORS = 0
 TARGET_ERRORS_PER_5000 = 0.2
 TARGET_FINDINGS_PER_5000 = 1.0
-CLASSES = {"R1": "口语词", "R2": "口语称谓", "R3": "口语句式", "R4": "起草备注"}
+CLASSES = {
+    "R1": "口语词",
+    "R2": "口语称谓",
+    "R3": "口语句式",
+    "R4": "起草备注",
+}  # planted classes (R5 is a finding, not a class)
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Score:
     by_class: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     by_file: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     hits: int = 0  # findings on planted texts that overlap the leftover
+    model_only: int = 0  # leftovers caught only by the statistical model (R5), no rule
     findings: int = 0  # all findings on planted texts
     counterpart_errors: int = 0
     counterparts: int = 0
@@ -184,6 +190,7 @@ def score(files: tuple[str, ...] = SETS, paragraphs: dict[str, dict] | None = No
         s.hits += len(hit)
         if hit:
             s.caught += 1
+            s.model_only += all(f.rule == "R5" for f in hit)
             s.by_class[item.cls][0] += 1
             s.by_file[item.file][0] += 1
         else:
@@ -231,6 +238,7 @@ def main(argv: list[str]) -> int:
     for file, (hit, n) in s.by_file.items():
         print(f"  {file}: {hit}/{n}")
     print(f"precision on the planted texts: {s.hits}/{s.findings} = {s.precision:.1%}")
+    print(f"  caught only by the statistical model (R5): {s.model_only}")
     print(f"errors on the formal counterparts: {s.counterpart_errors} on {s.counterparts} paragraphs (target 0)")
     print(
         f"untouched published prose: {s.published_chars} characters, {s.published_errors} errors, "
@@ -245,6 +253,7 @@ def main(argv: list[str]) -> int:
         f"{b.caught_rate:.1%}; " + ", ".join(f"{c} {CLASSES[c]} {h}/{n}" for c, (h, n) in sorted(b.by_class.items()))
     )
     print(f"  precision on its planted texts: {b.hits}/{b.findings} = {b.precision:.1%}")
+    print(f"  caught only by the statistical model (R5): {b.model_only}")
     print(f"  errors on its formal counterparts: {b.counterpart_errors} on {b.counterparts} paragraphs")
     print(
         f"  its untouched published prose (heldout5.yaml, published2.yaml): {b.published_chars} characters, "
@@ -256,6 +265,8 @@ def main(argv: list[str]) -> int:
         f"held4 (written after the rules were frozen, own row, not in the target): caught {h.caught}/{h.items} = "
         f"{h.caught_rate:.1%}; " + ", ".join(f"{c} {CLASSES[c]} {x}/{n}" for c, (x, n) in sorted(h.by_class.items()))
     )
+    print(f"  precision on its planted texts: {h.hits}/{h.findings} = {h.precision:.1%}")
+    print(f"  caught only by the statistical model (R5): {h.model_only}")
     print(f"  errors on its formal counterparts: {h.counterpart_errors} on {h.counterparts} paragraphs")
     if "--write" in argv:
         (SET / "held4-misses.md").write_text(misses_markdown(h, "held4.yaml"), encoding="utf-8")

@@ -7,6 +7,7 @@ finding. Four classes, one rule id each:
     R2 口语称谓    spoken pronouns and nouns (俺们, 人家, 哥几个)                      error
     R3 口语句式    spoken structures (…那一块, 386名代表里, 在省里, 基本靠转发)          warning*
     R4 起草备注    notes to self (待确认, 先空着, 数还没统计, 年底再定)                 error
+    R5 口语色彩    a stretch a statistical model reads as spoken, no rule listing it   warning
 
 (*) the class default; an entry whose wording has formal look-alikes is a warning (发稿, 估计)
 and an R3 entry with no formal reading is an error (那一块, 一大半): the YAML says which.
@@ -16,6 +17,11 @@ Besides the hand-written patterns, R1 and R2 read a spoken lexicon derived from 
 frequent in reviews, subtitles and chat than in formal prose, across many topics). A lexicon word
 is a finding only where jieba's segmentation of its clause has it as whole words (真心 in
 真心不容易, not in 真心实意), so formal compounds that contain it are not read as it.
+
+R5 is for the spoken wording nobody listed: check/register_model.py scores every window of the
+text with a logistic regression over character n-grams (informal against formal corpora,
+scripts/train_register_model.py) and R5 is a warning on the stretches above its threshold that no
+R1–R4 finding already covers. It is never an error: a model can be wrong, a reader decides.
 
 Not findings: text inside “” quotes and 《》 titles (R1–R3: quoted speech and names may be
 spoken), anything inside a 【待补充：…】/【待核实：…】 placeholder (the official markers; any other
@@ -32,12 +38,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.check.reading import load_rules, trie_regex
+from assistant.check.register_model import informal_spans, load_model, span_score
 from assistant.check.result import StyleFinding
 from assistant.check.terms import OfficeTerms
 from assistant.core.segment import get_jieba
 from assistant.gongwen import PLACEHOLDER
 
-RULE_IDS = ("R1", "R2", "R3", "R4")
+RULE_IDS = ("R1", "R2", "R3", "R4", "R5")
+_MODEL_MESSAGE = "“{w}”口语色彩较重（按语料统计判断），请改为书面说法"
+_MODEL_SUGGESTION = "请改为书面说法（或在本单位用语表的“允许用语”中接受这一说法）"
 # Style rules that already report some spoken words (L5 咱们/俺, L7 搞定/啥): those words are
 # reported once, by the older rule.
 _ALREADY = ("L5", "L7")
@@ -157,6 +166,44 @@ def _next_word_is(
     return start in cache[(lo, hi)] and tag is not None and tag.startswith(tags)
 
 
+# jieba parts of speech of naming words (nouns, places, times, numbers; and the conjunctions between
+# them): a span of only these is
+# what something is called (网吧, 酒吧), not how it is said; register is in verbs, adverbs, particles.
+_NAMING = ("n", "s", "f", "t", "m", "q", "c", "eng", "x")
+
+
+def _overlapping_words(
+    text: str, start: int, end: int, cache: dict[tuple[int, int], dict[int, str]]
+) -> list[tuple[int, int, str]]:
+    """(start, end, part of speech) of the jieba words of the clause that overlap text[start:end]."""
+    lo, hi = _clause(text, start, end)
+    if (lo, hi) not in cache:
+        get_jieba()
+        import jieba.posseg  # heavy, and only where the model flagged a span
+
+        starts, at = {}, lo
+        for pair in jieba.posseg.lcut(text[lo:hi], HMM=False):
+            starts[at] = pair.flag
+            at += len(pair.word)
+        cache[(lo, hi)] = starts
+    words = sorted(cache[(lo, hi)].items())
+    bounds = [(at, words[i + 1][0] if i + 1 < len(words) else hi, tag) for i, (at, tag) in enumerate(words)]
+    return [(a, b, tag) for a, b, tag in bounds if a < end and start < b]
+
+
+def _model_span(
+    text: str, start: int, end: int, cache: dict[tuple[int, int], dict[int, str]]
+) -> tuple[int, int] | None:
+    """The model's span widened to whole jieba words, or None when it is not a finding: only
+    naming words (网吧: what a thing is called, not how it is said), or the whole words no longer
+    score above the threshold (本面好 is a window's artefact; 基本面好 is formal)."""
+    words = _overlapping_words(text, start, end, cache)
+    if not words or all(tag.startswith(_NAMING) for _, _, tag in words):
+        return None
+    start, end = words[0][0], words[-1][1]
+    return (start, end) if span_score(text, start, end) > load_model().threshold else None
+
+
 def _lexicon_matches(text: str) -> list[tuple[RegisterRule, int, int]]:
     """Lexicon words in `text` that stand as whole jieba words (the longest at each position)."""
     lexicon = spoken_lexicon()
@@ -226,6 +273,27 @@ def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFind
         suggestion = r.suggestion.replace("{w}", word) if r.suggestion is not None else None
         out.append(
             StyleFinding(rule=r.rule, severity=r.severity, start=start, end=end, message=message, suggestion=suggestion)
+        )
+    # R5: what the statistical model reads as spoken, where no rule above reported anything, outside
+    # quotes, titles, placeholders and the office's accepted wordings
+    skip = taken + placeholders + accepted + quoted  # a quotation's edge inside the span: it is about the quote
+    for start, end, _ in informal_spans(text):
+        if _overlaps(start, end, skip):  # first on the model's span: jieba (below) is the slow part
+            continue
+        span = _model_span(text, start, end, tagged)
+        if span is None or _overlaps(*span, skip):
+            continue
+        start, end = span
+        word = text[start:end]
+        out.append(
+            StyleFinding(
+                rule="R5",
+                severity="warning",
+                start=start,
+                end=end,
+                message=_MODEL_MESSAGE.replace("{w}", word),
+                suggestion=_MODEL_SUGGESTION,
+            )
         )
     return sorted(out, key=lambda f: (f.start, f.rule))
 

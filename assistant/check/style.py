@@ -640,5 +640,5 @@ def lint_style(
     _check_words(text, office, f)
     _check_political(text, year, office, f)
     _check_number_forms(text, extraction if extraction is not None else extract(text, terms), f)
-    out = merge_register(f.out, text, office)  # register R1–R4 (check/register.py)
+    out = merge_register(f.out, text, office)  # register R1–R5 (check/register.py)
     return sorted(out, key=lambda x: (x.start, x.rule))

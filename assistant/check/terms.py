@@ -17,7 +17,7 @@ variable ``HUIBAO_TERMS``, else a ``terms`` setting when Settings has one. Every
       - canonical: 市人大常委会办公室
         wrong: [市人大办公室, 市人大常委办]
     latin_whitelist: [APP, PPT]
-    允许用语:                # wordings the office accepts: no register (R1–R4) or L7 finding on them
+    允许用语:                # wordings the office accepts: no register (R1–R5) or L7 finding on them
       - 这边                 # e.g. an office on the 海峡两岸 beat
       - 基层代表里
 

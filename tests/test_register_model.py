@@ -1,0 +1,75 @@
+"""The statistical register model (check/register_model.py, rule R5 of check/register.py): formal
+prose is not flagged, spoken wording no rule lists is, loading is deterministic, and an office's
+accepted wordings (允许用语) silence it like any other register finding."""
+
+from __future__ import annotations
+
+import numpy as np
+import yaml
+
+from assistant.check import register_model
+from assistant.check.register import lint_register
+from assistant.check.style import lint_style
+
+# Written for this test (not from the corpora or the eval sets): 忙完了 is in no rule and no lexicon.
+SPOKEN = "年底的材料总算忙完了，下一步抓好整改。"
+FORMAL = "全年共召开常委会会议12次，审议议题48项，听取和审议专项工作报告9个，开展执法检查4次。"
+
+
+def r5(text: str, terms=None) -> list[str]:
+    return [text[f.start : f.end] for f in lint_register(text, terms) if f.rule == "R5"]
+
+
+def test_a_formal_sentence_is_not_flagged():
+    assert register_model.informal_spans(FORMAL) == []
+    assert lint_register(FORMAL) == []
+
+
+def test_unseen_spoken_wording_is_a_warning_on_the_spoken_words():
+    found = [f for f in lint_register(SPOKEN) if f.rule == "R5"]
+    assert [SPOKEN[f.start : f.end] for f in found] == ["忙完了"]
+    assert found[0].severity == "warning" and "书面" in found[0].message
+
+
+def test_loading_is_deterministic():
+    first = register_model.load_model()
+    spans = register_model.informal_spans(SPOKEN + FORMAL)
+    register_model.load_model.cache_clear()
+    second = register_model.load_model()
+    assert first is not second
+    assert (first.width, first.bias, first.threshold) == (second.width, second.bias, second.threshold)
+    for a, b in zip(first.keys + first.weights, second.keys + second.weights, strict=True):
+        assert np.array_equal(a, b)
+    assert register_model.informal_spans(SPOKEN + FORMAL) == spans
+    # keys are sorted (binary search) and the threshold is the YAML's
+    assert all(bool(np.all(k[1:] > k[:-1])) for k in second.keys)
+    meta = yaml.safe_load(register_model.META.read_text(encoding="utf-8"))
+    assert second.threshold == meta["threshold"]
+
+
+def test_scores_are_the_sum_of_the_ngram_weights_in_a_window():
+    m = register_model.load_model()
+    text = "总算忙完了"
+    s = "|" + text + "|"
+    weight = {}
+    for keys, weights in zip(m.keys, m.weights, strict=True):
+        weight.update({int(k): float(w) for k, w in zip(keys, weights, strict=True)})
+    expected = []
+    for i in range(len(s) - m.width + 1 if len(s) >= m.width else 1):
+        window = (s + "|" * m.width)[i : i + m.width]
+        grams = [window[j : j + n] for n in (1, 2, 3) for j in range(len(window) - n + 1)]
+        expected.append(m.bias + sum(weight.get(register_model.gram_key(g), 0.0) for g in grams))
+    assert np.allclose(register_model.window_scores(text), expected)
+
+
+def test_quoted_words_and_accepted_wordings_are_not_flagged(tmp_path, monkeypatch):
+    assert r5(SPOKEN) == ["忙完了"]
+    assert r5("材料员说“年底的材料总算忙完了”，下一步抓好整改。") == []
+    terms = tmp_path / "terms.yaml"
+    terms.write_text("允许用语:\n  - 忙完了\n", encoding="utf-8")
+    monkeypatch.setenv("HUIBAO_TERMS", str(terms))
+    assert [f for f in lint_style(SPOKEN, scope="section") if f.rule == "R5"] == []
+
+
+def test_the_model_ships_small():
+    assert register_model.MODEL.stat().st_size <= 2 * 1024 * 1024
