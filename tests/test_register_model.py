@@ -5,28 +5,33 @@ accepted wordings (允许用语) silence it like any other register finding."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import yaml
 
 from assistant.check import register_model
 from assistant.check.register import lint_register
 from assistant.check.style import lint_style
+from assistant.check.terms import OfficeTerms
+from assistant.core.errors import InputError
+
+ON = OfficeTerms(spoken_model=True)  # an office that turned R5 on (口语统计核对: true)
 
 # Written for this test (not from the corpora or the eval sets): 忙完了 is in no rule and no lexicon.
 SPOKEN = "年底的材料总算忙完了，下一步抓好整改。"
 FORMAL = "全年共召开常委会会议12次，审议议题48项，听取和审议专项工作报告9个，开展执法检查4次。"
 
 
-def r5(text: str, terms=None) -> list[str]:
+def r5(text: str, terms=ON) -> list[str]:
     return [text[f.start : f.end] for f in lint_register(text, terms) if f.rule == "R5"]
 
 
 def test_a_formal_sentence_is_not_flagged():
     assert register_model.informal_spans(FORMAL) == []
-    assert lint_register(FORMAL) == []
+    assert lint_register(FORMAL, ON) == []
 
 
 def test_unseen_spoken_wording_is_a_warning_on_the_spoken_words():
-    found = [f for f in lint_register(SPOKEN) if f.rule == "R5"]
+    found = [f for f in lint_register(SPOKEN, ON) if f.rule == "R5"]
     assert [SPOKEN[f.start : f.end] for f in found] == ["忙完了"]
     assert found[0].severity == "warning" and "书面" in found[0].message
 
@@ -66,9 +71,22 @@ def test_quoted_words_and_accepted_wordings_are_not_flagged(tmp_path, monkeypatc
     assert r5(SPOKEN) == ["忙完了"]
     assert r5("材料员说“年底的材料总算忙完了”，下一步抓好整改。") == []
     terms = tmp_path / "terms.yaml"
-    terms.write_text("允许用语:\n  - 忙完了\n", encoding="utf-8")
+    terms.write_text("口语统计核对: true\n", encoding="utf-8")
     monkeypatch.setenv("HUIBAO_TERMS", str(terms))
+    assert [f.rule for f in lint_style(SPOKEN, scope="section") if f.rule == "R5"] == ["R5"]
+    terms.write_text("口语统计核对: true\n允许用语:\n  - 忙完了\n", encoding="utf-8")
     assert [f for f in lint_style(SPOKEN, scope="section") if f.rule == "R5"] == []
+
+
+def test_the_model_is_off_unless_the_office_turns_it_on(tmp_path, monkeypatch):
+    """R5 warns on ~1.3 formal stretches per 5,000 characters of real reports: an office opts in."""
+    assert r5(SPOKEN, None) == [] and r5(SPOKEN, OfficeTerms()) == []
+    assert [f for f in lint_style(SPOKEN, scope="section") if f.rule == "R5"] == []
+    terms = tmp_path / "terms.yaml"
+    terms.write_text("口语统计核对: 是\n", encoding="utf-8")
+    monkeypatch.setenv("HUIBAO_TERMS", str(terms))
+    with pytest.raises(InputError, match="口语统计核对只能是 true 或 false"):
+        lint_style(SPOKEN, scope="section")
 
 
 def test_the_model_ships_small():

@@ -7,7 +7,7 @@ finding. Four classes, one rule id each:
     R2 口语称谓    spoken pronouns and nouns (俺们, 人家, 哥几个)                      error
     R3 口语句式    spoken structures (…那一块, 386名代表里, 在省里, 基本靠转发)          warning*
     R4 起草备注    notes to self (待确认, 先空着, 数还没统计, 年底再定)                 error
-    R5 口语色彩    a stretch a statistical model reads as spoken, no rule listing it   warning
+    R5 口语色彩    a stretch a statistical model reads as spoken, no rule listing it   warning, opt-in
 
 (*) the class default; an entry whose wording has formal look-alikes is a warning (发稿, 估计)
 and an R3 entry with no formal reading is an error (那一块, 一大半): the YAML says which.
@@ -21,7 +21,8 @@ is a finding only where jieba's segmentation of its clause has it as whole words
 R5 is for the spoken wording nobody listed: check/register_model.py scores every window of the
 text with a logistic regression over character n-grams (informal against formal corpora,
 scripts/train_register_model.py) and R5 is a warning on the stretches above its threshold that no
-R1–R4 finding already covers. It is never an error: a model can be wrong, a reader decides.
+R1–R4 finding already covers. It is never an error: a model can be wrong, a reader decides. It
+runs only where the office's terms file says ``口语统计核对: true``.
 
 Not findings: text inside “” quotes and 《》 titles (R1–R3: quoted speech and names may be
 spoken), anything inside a 【待补充：…】/【待核实：…】 placeholder (the official markers; any other
@@ -275,7 +276,10 @@ def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFind
             StyleFinding(rule=r.rule, severity=r.severity, start=start, end=end, message=message, suggestion=suggestion)
         )
     # R5: what the statistical model reads as spoken, where no rule above reported anything, outside
-    # quotes, titles, placeholders and the office's accepted wordings
+    # quotes, titles, placeholders and the office's accepted wordings; only for an office that
+    # turned it on (口语统计核对: its false alarms on real reports are above the project's bound)
+    if terms is None or not terms.spoken_model:
+        return sorted(out, key=lambda f: (f.start, f.rule))
     skip = taken + placeholders + accepted + quoted  # a quotation's edge inside the span: it is about the quote
     for start, end, _ in informal_spans(text):
         if _overlaps(start, end, skip):  # first on the model's span: jieba (below) is the slow part

@@ -20,6 +20,7 @@ variable ``HUIBAO_TERMS``, else a ``terms`` setting when Settings has one. Every
     允许用语:                # wordings the office accepts: no register (R1–R5) or L7 finding on them
       - 这边                 # e.g. an office on the 海峡两岸 beat
       - 基层代表里
+    口语统计核对: true       # R5: also the statistical model's warnings (off by default)
 
 A wrong file raises InputError naming the file and the entry.
 """
@@ -56,6 +57,10 @@ class OfficeTerms(BaseModel):
     formulations: list[Formulation] = []
     latin_whitelist: list[str] = []
     allowed: list[str] = []  # 允许用语: accepted wordings (check/register.py)
+    # 口语统计核对: R5, the statistical register model (check/register_model.py). Off unless the
+    # office turns it on: it finds more spoken wording than the rules but warns on ~1.3 formal
+    # stretches per 5,000 characters of real reports (README, 语体核对).
+    spoken_model: bool = False
 
 
 def _terms_path() -> Path | None:
@@ -109,6 +114,9 @@ def _load(path: str, mtime: int) -> OfficeTerms:  # mtime in the key: an edited 
         if not isinstance(entry, dict) or not entry.get("canonical"):
             raise InputError(f"formulations 第 {i} 项缺少 canonical。", file=path, field="formulations")
         forms.append(Formulation(canonical=str(entry["canonical"]), wrong=[str(w) for w in entry.get("wrong") or []]))
+    spoken_model = data.get("口语统计核对", False)
+    if not isinstance(spoken_model, bool):
+        raise InputError("口语统计核对只能是 true 或 false。", file=path, field="口语统计核对")
     allowed = data.get("允许用语") or []
     if not isinstance(allowed, list) or not all(isinstance(x, str) and x.strip() for x in allowed):
         raise InputError("允许用语应为用语列表（每项一个非空的词或短语）。", file=path, field="允许用语")
@@ -118,4 +126,5 @@ def _load(path: str, mtime: int) -> OfficeTerms:  # mtime in the key: an edited 
         formulations=forms,
         latin_whitelist=[str(x) for x in data.get("latin_whitelist") or []],
         allowed=[x.strip() for x in allowed],
+        spoken_model=spoken_model,
     )
