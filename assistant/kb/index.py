@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.kb.blas import one_blas_thread
 from assistant.kb.cache import TokenCache, text_key
 from assistant.kb.search_text import search_text
 
@@ -282,16 +283,19 @@ class ChunkIndex:
 
         q = np.asarray(query, dtype=np.float32)
         sims = np.full(self.rows, -np.inf, dtype=np.float32)
-        for seg, start in zip(self.segments, self.starts):
-            if seg.vectors is None or not seg.rows:
-                continue
-            part = mask[start : start + seg.rows]
-            allowed = int(part.sum())
-            if allowed * 8 < seg.rows:  # few rows: gather them (a copy of just those vectors)
-                local = np.flatnonzero(part)
-                sims[start + local] = seg.vectors[local] @ q
-            elif allowed:  # most rows: one pass over the segment is cheaper than a gathered copy
-                sims[start : start + seg.rows] = np.where(part, seg.vectors @ q, -np.inf)
+        # one BLAS thread: the product is bound by memory, and two threads waiting for each other
+        # made p95 several times the median on a loaded 2-core machine (kb/blas.py)
+        with one_blas_thread():
+            for seg, start in zip(self.segments, self.starts):
+                if seg.vectors is None or not seg.rows:
+                    continue
+                part = mask[start : start + seg.rows]
+                allowed = int(part.sum())
+                if allowed * 8 < seg.rows:  # few rows: gather them (a copy of just those vectors)
+                    local = np.flatnonzero(part)
+                    sims[start + local] = seg.vectors[local] @ q
+                elif allowed:  # most rows: one pass over the segment is cheaper than a gathered copy
+                    sims[start : start + seg.rows] = np.where(part, seg.vectors @ q, -np.inf)
         return _top(sims, min(n, int(mask.sum())), positive=False)
 
     # ------------------------------------------------------------ records
@@ -371,8 +375,19 @@ class IndexStore:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
-    def sync(self, collection: Any, stamp: str, data_dir: Path, progress: Progress | None = None) -> ChunkIndex:
-        """Bring the index in line with the collection, record `stamp`, and open it."""
+    def sync(
+        self,
+        collection: Any,
+        stamp: str,
+        data_dir: Path,
+        progress: Progress | None = None,
+        known: dict[str, Row] | None = None,
+    ) -> ChunkIndex:
+        """Bring the index in line with the collection, record `stamp`, and open it.
+
+        `known`: rows the caller has just written (ingest), taken as they are instead of being
+        read back from the collection when the collection lists the same id with the same
+        metadata (the text and vector come with the metadata's sha256)."""
         import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
         tick = progress or (lambda label, done, total: None)
@@ -439,13 +454,21 @@ class IndexStore:
                         write(pending)
                         pending = []
             include = ["documents", "metadatas"] + (["embeddings"] if self.with_vectors else [])
+            known = known or {}
             for j in range(0, len(new), FETCH):
                 tick("index", j, len(new))
-                got = collection.get(ids=new[j : j + FETCH], include=include)
-                embs = got.get("embeddings") if self.with_vectors else None
-                for i, cid in enumerate(got["ids"]):
-                    vec = np.asarray(embs[i], dtype=np.float32) if embs is not None else None
-                    pending.append(Row(cid, got["documents"][i] or "", dict(got["metadatas"][i] or {}), vec))
+                page = new[j : j + FETCH]
+                rows_of = {
+                    cid: known[cid] for cid in page if cid in known and meta_hash(known[cid].meta) == wanted[cid]
+                }
+                fetch = [cid for cid in page if cid not in rows_of]
+                if fetch:
+                    got = collection.get(ids=fetch, include=include)
+                    embs = got.get("embeddings") if self.with_vectors else None
+                    for i, cid in enumerate(got["ids"]):
+                        vec = np.asarray(embs[i], dtype=np.float32) if embs is not None else None
+                        rows_of[cid] = Row(cid, got["documents"][i] or "", dict(got["metadatas"][i] or {}), vec)
+                pending += [rows_of[cid] for cid in page if cid in rows_of]
                 if len(pending) >= SEGMENT_ROWS:
                     write(pending)
                     pending = []

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from assistant.core.errors import HuibaoError, StoreError
 from assistant.core.settings import Settings
 from assistant.kb.embeddings import Embedder, EmbedderFactory, embedder_name, get_embedder
-from assistant.kb.index import ChunkIndex, IndexStore, new_stamp
+from assistant.kb.index import ChunkIndex, IndexStore, Row, new_stamp
 from assistant.kb.index import Progress as IndexProgress
 from assistant.kb.search_text import tokenize
 
@@ -249,8 +249,9 @@ class KnowledgeBase:
         """What callers written before the persisted index call after a write: a change."""
         self._collection_changed()
 
-    def index(self, progress: IndexProgress | None = None) -> ChunkIndex:
-        """The search index, brought up to date with the collection first if it is stale."""
+    def index(self, progress: IndexProgress | None = None, known: dict[str, Row] | None = None) -> ChunkIndex:
+        """The search index, brought up to date with the collection first if it is stale
+        (`known`: rows just written, see IndexStore.sync)."""
         http = self.settings.chroma_mode == "http"
         with self._lock:
             now = time.monotonic()
@@ -269,7 +270,7 @@ class KnowledgeBase:
             if stamp is None:
                 stamp = self._collection_changed()  # a collection from before stamps: give it one
             try:
-                self._index = self._store.sync(self._collection, stamp, self.settings.data_dir, progress)
+                self._index = self._store.sync(self._collection, stamp, self.settings.data_dir, progress, known)
             except StoreError:
                 raise
             except Exception as err:
@@ -279,9 +280,10 @@ class KnowledgeBase:
     def _empty_index(self) -> ChunkIndex:
         return ChunkIndex(self._store.root, {"stamp": "", "segments": [], "orgs": []}, False)
 
-    def refresh_index(self, progress: IndexProgress | None = None) -> None:
-        """Bring the search index up to date now (ingest does, so the first search does not wait)."""
-        self.index(progress)
+    def refresh_index(self, progress: IndexProgress | None = None, known: dict[str, Row] | None = None) -> None:
+        """Bring the search index up to date now (ingest does, so the first search does not wait;
+        it passes the rows it wrote as `known`, so they are not read back from Chroma)."""
+        self.index(progress, known)
 
     # ------------------------------------------------------------ listing / manifest
 
