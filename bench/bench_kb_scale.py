@@ -109,7 +109,7 @@ def pct(values: list[float], p: float) -> float:
     return float(np.percentile(np.asarray(values), p))
 
 
-def warm_and_recall(data: Path, knowledge: Path, embedder) -> dict:
+def warm_and_recall(data: Path, knowledge: Path, embedder, **settings_extra) -> dict:
     """Warm query latency (hybrid, k=5) and recall@5 with and without drafting's filters."""
     from assistant.core.settings import Settings
     from assistant.drafting.context import retrieve
@@ -119,7 +119,7 @@ def warm_and_recall(data: Path, knowledge: Path, embedder) -> dict:
     from assistant.kb.retrieve import KnowledgeBase
     from evals.retrieval.scoring import load_queries, score
 
-    settings = Settings(data_dir=data, knowledge_dir=knowledge, embedding="use")
+    settings = Settings(data_dir=data, knowledge_dir=knowledge, embedding="use", **settings_extra)
     kb = KnowledgeBase.open(settings, embedder=embedder)
     queries = load_queries(sorted((ROOT / "evals" / "retrieval").glob("queries-*.yaml")))
     # drafting's filter: the office whose report is drafted, i.e. the labelled source's office
@@ -241,7 +241,7 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def http_search(data: Path, knowledge: Path) -> dict:
+def http_search(data: Path, knowledge: Path, embedder=None) -> dict:
     """Cold searches with chroma_mode = "http" against `chroma run` on the same collection."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -265,6 +265,8 @@ def http_search(data: Path, knowledge: Path) -> dict:
         build = time.perf_counter() - t  # this workstation's index built from the server
         out = cold_search(data, knowledge, **extra)
         out["build"] = build
+        if embedder is not None:  # warm queries and recall through the server
+            out["warm"] = warm_and_recall(data, knowledge, embedder, chroma_mode="http", chroma_port=port)
         return out
     finally:
         server.terminate()
@@ -345,7 +347,11 @@ def main() -> None:
     if args.cold_only:
         out = {"embedded": cold_search(args.cold_only / "data", args.cold_only / "knowledge")}
         if args.http:
-            out["http"] = http_search(args.cold_only / "data", args.cold_only / "knowledge")
+            from assistant.core.settings import Settings as _S
+            from assistant.kb.embeddings import get_embedder as _get
+
+            emb = _get(_S(embedding="use"))
+            out["http"] = http_search(args.cold_only / "data", args.cold_only / "knowledge", emb)
         print(json.dumps(out, indent=1))
         return
 

@@ -212,3 +212,16 @@ def test_a_knowledge_base_from_before_the_index_gets_one(filled, embedder):
     again = KnowledgeBase.open(settings, embedder=embedder)
     assert again.search("微信公众号推送信息和阅读量", 3)[0].source == REPORT
     assert kb._stamp_file().exists() and again.count() == kb._collection.count()
+
+
+def test_a_batch_split_over_threads_gives_each_text_its_own_vector(embedder):
+    # USE batches run in several threads with one BLAS thread each (kb/blas.py): same vectors,
+    # in the order of the texts
+    from assistant.kb.blas import one_blas_thread
+
+    texts = [f"（{i}）加强组织领导，召开专题会议{i}次。" for i in range(1, 40)]
+    together = embedder.embed_documents_array(texts)
+    with one_blas_thread():
+        alone = np.vstack([embedder.embed_documents_array([t]) for t in texts])
+    assert together.shape == (len(texts), 512)
+    assert np.allclose(together, alone, atol=1e-5)

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from assistant.core.errors import InputError
 from assistant.core.scan import pdf_page_texts
+from assistant.core.segment import get_jieba
 from assistant.core.settings import Settings
 from assistant.core.textio import (
     TextReadError,
@@ -431,8 +432,6 @@ INDEX_ROWS = 50_000  # written rows kept for the search index (~4 KB each), not 
 
 def _warm_up() -> None:
     """Load jieba's dictionary in the parser process while the main process opens Chroma."""
-    from assistant.core.segment import get_jieba
-
     get_jieba()
 
 
