@@ -129,16 +129,18 @@ def warm_and_recall(data: Path, knowledge: Path, embedder, **settings_extra) -> 
         org_of[q.query] = _organisation(knowledge / src)
     kb.search(queries[0].query, 5)  # warm-up
     # the query product with one BLAS thread (as searched now) and with OpenBLAS's own threads
-    # (as before kb/blas.py), query by query in alternating order, so both see the same load
+    # (as before kb/blas.py): whole passes over the queries in turn, two of each, so both see the
+    # same load (query by query, OpenBLAS's threads still spinning after an "own" query slow the
+    # next one)
     one: list[float] = []
     own: list[float] = []
-    for i, q in enumerate(queries):
-        for threads in ("own", "one") if i % 2 else ("one", "own"):
-            patch = contextlib.nullcontext if threads == "own" else blas.one_blas_thread
-            with (
-                mock.patch.object(index_module, "one_blas_thread", patch),
-                mock.patch.object(embeddings_module, "one_blas_thread", patch),
-            ):
+    for threads in ("one", "own", "one", "own"):
+        patch = contextlib.nullcontext if threads == "own" else blas.one_blas_thread
+        with (
+            mock.patch.object(index_module, "one_blas_thread", patch),
+            mock.patch.object(embeddings_module, "one_blas_thread", patch),
+        ):
+            for q in queries:
                 t = time.perf_counter()
                 kb.search(q.query, 10, **q.filters)
                 (own if threads == "own" else one).append((time.perf_counter() - t) * 1000)
@@ -413,7 +415,7 @@ def main() -> None:
         shutil.rmtree(work / "throughput", ignore_errors=True)
         n = args.throughput_docs
         write_corpus(tk, 0, n)
-        write_corpus(work / "throughput" / "other", n, n + 20)
+        write_corpus(work / "throughput" / "other", n, n + 40)  # 2 x 400 chunks: load varies by the second
         texts: list[str] = []
         for p in sorted((work / "throughput" / "other").rglob("*.md")):
             doc = read_document(p, source=p.name)
@@ -421,13 +423,13 @@ def main() -> None:
                 search_text(c.text, {"title": doc.title, "heading_path": c.heading_path}) for c in chunks_for(doc)
             ]
         load = os.getloadavg()[0]
-        before = embedder_throughput(embedder, texts[:200])
+        before = embedder_throughput(embedder, texts[:400])
         t = time.perf_counter()
         c = cpu_seconds()
         rep = ingest(None, Settings(data_dir=td, knowledge_dir=tk, embedding="use"), make_embedder=lambda s: embedder)
         secs = time.perf_counter() - t
         cpu = (cpu_seconds() - c) / rep.chunks * 1000
-        after = embedder_throughput(embedder, texts[200:400])
+        after = embedder_throughput(embedder, texts[400:800])
         emb = statistics.median([before, after])
         emit(
             f"| ingest with the model: {n} generated files | {rep.chunks:,} | model | {rep.chunks / secs:.1f} ({secs:.0f} s; "
