@@ -151,6 +151,8 @@ def test_two_app_processes_share_one_postgres_workspace_and_one_chroma_server(po
                 settle(page)
                 assert page.get_by_text(TITLE).count() >= 1
                 page.get_by_role("link", name="章节").click()
+                page.locator(".st-key-section-1_1 .hb-text").first.wait_for()  # the page has run
+                settle(page)
                 assert open_report_id(page) == report_id
                 assert section_texts(page) == drafted
 
