@@ -37,9 +37,7 @@ names, numbers and time words are topic, not register, and are left out.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import html
 import logging
 import math
 import re
@@ -48,31 +46,13 @@ from collections import Counter
 from pathlib import Path
 
 import yaml
+from register_corpora import CHAT, PEOPLES_DAILY, REVIEWS, held_back, informal_kinds, sms_source
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "assistant" / "check" / "rules" / "register_lexicon.yaml"
 
 SOURCES = {
-    "reviews": [
-        (
-            "SophonPlus/ChineseNlpCorpus",
-            "a0b781d72158bde242c0626c9e354d2b328865ff",
-            "datasets/waimai_10k/waimai_10k.csv",
-            "waimai.csv",
-        ),
-        (
-            "SophonPlus/ChineseNlpCorpus",
-            "a0b781d72158bde242c0626c9e354d2b328865ff",
-            "datasets/ChnSentiCorp_htl_all/ChnSentiCorp_htl_all.csv",
-            "hotel.csv",
-        ),
-        (
-            "SophonPlus/ChineseNlpCorpus",
-            "a0b781d72158bde242c0626c9e354d2b328865ff",
-            "datasets/online_shopping_10_cats/online_shopping_10_cats.zip (unzipped)",
-            "online_shopping_10_cats.csv",
-        ),
-    ],
+    "reviews": REVIEWS,
     "subtitles": [
         (
             "aceimnorstuvwxz/dgk_lost_conv",
@@ -81,25 +61,9 @@ SOURCES = {
             "lost.conv",
         ),
     ],
-    "sms": [
-        (
-            "candlewill/Dialog_Corpus",
-            "a263af977a83a243d5e8e60b5ba9696e0e6347fa",
-            "smsCorpus_zh_xml_2015.03.09.zip (NUS SMS Corpus, Chinese part; unzipped)",
-            "smsCorpus_zh_2015.03.09.xml",
-        ),
-    ],
-    "chat": [
-        ("502ping/RetrievalBased_Chatbot", "07a1eaae0683dd0f6b31682ab2cf2c6c6733b413", "data_Q.txt", "chat_q.txt"),
-    ],
-    "news": [
-        (
-            "zjy-ucas/ChineseNER",
-            "48e1007e60194c13377f8ce612c505d484b18c7d",
-            "data/example.dev + data/example.test (first column joined, one sentence a line)",
-            "pd.txt",
-        ),
-    ],
+    "sms": [sms_source("smsCorpus_zh_xml_2015.03.09.zip (NUS SMS Corpus, Chinese part; unzipped)")],
+    "chat": CHAT,
+    "news": [PEOPLES_DAILY],
 }
 CHARS_PER_KIND = 600_000  # enough for stable counts; keeps the run under a minute
 # Parts of speech (jieba's dictionary tags) that carry register rather than topic; "new" is a word
@@ -114,34 +78,24 @@ MAX_FORMAL_PER_MILLION = 6.0
 ERROR_MIN_KINDS = 10
 REVIEW = ROOT / "evals" / "register" / "lexicon_review.yaml"
 # Characters only traditional script uses (們 個 說 這 會 …): such SMS messages are mostly Cantonese.
-TRADITIONAL = re.compile("[們個說這會來時麼為對還過嗎黎喇咗係唔嘅佢冇啲睇]")
 HAN = re.compile(r"^[\u4e00-\u9fff]{2,5}$")
-
-
-def held_back(text: str) -> bool:
-    """One document in five, kept out of the counts (dev2.yaml's source)."""
-    return hashlib.sha1(text.encode("utf-8")).digest()[0] < 52
 
 
 def documents(corpora: Path) -> tuple[dict[str, list[str]], list[str]]:
     """Informal documents by kind (each review topic, subtitles, SMS, chat) and the formal documents."""
-    kinds: dict[str, list[str]] = {}
-    for name in ("waimai.csv", "hotel.csv", "online_shopping_10_cats.csv"):
-        with (corpora / name).open(encoding="utf-8-sig") as f:
-            for r in csv.DictReader(f):
-                kinds.setdefault("reviews:" + (r.get("cat") or name.removesuffix(".csv")), []).append(r["review"] or "")
+    common = informal_kinds(corpora)
+    subtitles: list[str] = []
     turn: list[str] = []
-    kinds["subtitles"] = []
     for line in (corpora / "lost.conv").open(encoding="utf-8", errors="ignore"):
         if line.startswith("E"):
             if turn:
-                kinds["subtitles"].append(" ".join(turn))
+                subtitles.append(" ".join(turn))
             turn = []
         elif line.startswith("M "):
             turn.append(line[2:].strip())
-    kinds["chat"] = [line.strip().replace(" ", "") for line in (corpora / "chat_q.txt").open(encoding="utf-8-sig")]
-    sms = (corpora / "smsCorpus_zh_2015.03.09.xml").read_text(encoding="utf-8")
-    kinds["sms"] = [html.unescape(m) for m in re.findall(r"<text>([^<]*)</text>", sms) if not TRADITIONAL.search(m)]
+    # the order the lexicon was derived in: reviews by topic, subtitles, chat, SMS
+    kinds = {k: v for k, v in common.items() if k.startswith("reviews:")}
+    kinds |= {"subtitles": subtitles, "chat": common["chat"], "sms": common["sms"]}
     kinds = {k: [d for d in v if d and not held_back(d)] for k, v in kinds.items()}
     formal = (corpora / "pd.txt").read_text(encoding="utf-8").splitlines()
     formal += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "knowledge").rglob("*.md"))]

@@ -43,14 +43,13 @@ numpy. Only the weights whose magnitude is at least MIN_WEIGHT are written, roun
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import html
 import os
 import re
 import sys
 from collections import Counter
 from pathlib import Path
+
+from register_corpora import CHAT, PEOPLES_DAILY, REVIEWS, held_back, informal_kinds, sms_source
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -58,37 +57,9 @@ sys.path.insert(0, str(ROOT))
 OUT = Path(os.environ.get("REG_OUT", ROOT / "assistant" / "check" / "rules" / "register_model"))
 
 SOURCES = {
-    "reviews": [
-        (
-            "SophonPlus/ChineseNlpCorpus",
-            "a0b781d72158bde242c0626c9e354d2b328865ff",
-            "datasets/waimai_10k/waimai_10k.csv",
-            "waimai.csv",
-        ),
-        (
-            "SophonPlus/ChineseNlpCorpus",
-            "a0b781d72158bde242c0626c9e354d2b328865ff",
-            "datasets/ChnSentiCorp_htl_all/ChnSentiCorp_htl_all.csv",
-            "hotel.csv",
-        ),
-        (
-            "SophonPlus/ChineseNlpCorpus",
-            "a0b781d72158bde242c0626c9e354d2b328865ff",
-            "datasets/online_shopping_10_cats/online_shopping_10_cats.zip (unzipped)",
-            "online_shopping_10_cats.csv",
-        ),
-    ],
-    "sms": [
-        (
-            "candlewill/Dialog_Corpus",
-            "a263af977a83a243d5e8e60b5ba9696e0e6347fa",
-            "smsCorpus_zh_xml_2015.03.09.zip (unzipped)",
-            "smsCorpus_zh_2015.03.09.xml",
-        )
-    ],
-    "chat": [
-        ("502ping/RetrievalBased_Chatbot", "07a1eaae0683dd0f6b31682ab2cf2c6c6733b413", "data_Q.txt", "chat_q.txt")
-    ],
+    "reviews": REVIEWS,
+    "sms": [sms_source("smsCorpus_zh_xml_2015.03.09.zip (unzipped)")],
+    "chat": CHAT,
     "forum": [
         (
             "candlewill/Dialog_Corpus",
@@ -98,12 +69,7 @@ SOURCES = {
         )
     ],
     "news": [
-        (
-            "zjy-ucas/ChineseNER",
-            "48e1007e60194c13377f8ce612c505d484b18c7d",
-            "data/example.dev + data/example.test (first column joined, one sentence a line)",
-            "pd.txt",
-        ),
+        PEOPLES_DAILY,
         (
             "SophonPlus/ChineseNlpCorpus",
             "a0b781d72158bde242c0626c9e354d2b328865ff",
@@ -130,25 +96,14 @@ RATE = 0.5
 MIN_WEIGHT = float(
     os.environ.get("REG_MIN_WEIGHT", 0.15)
 )  # smaller weights are left out of the shipped file (keeps it under 2 MB; they move scores little)
-TRADITIONAL = re.compile("[們個說這會來時麼為對還過嗎黎喇咗係唔嘅佢冇啲睇]")
 QUOTED = re.compile(r"“[^”]*”")
-
-
-def held_back(text: str) -> bool:
-    """One document in five, kept out of training (the lexicon script's split)."""
-    return hashlib.sha1(text.encode("utf-8")).digest()[0] < 52
 
 
 def documents(corpora: Path) -> tuple[dict[str, list[str]], list[str]]:
     """Informal documents by kind, and the formal documents."""
-    kinds: dict[str, list[str]] = {"sms": [], "chat": [], "forum": []}
-    for name in ("waimai.csv", "hotel.csv", "online_shopping_10_cats.csv"):
-        with (corpora / name).open(encoding="utf-8-sig") as f:
-            for r in csv.DictReader(f):  # each review topic a kind of its own, as in the lexicon
-                kinds.setdefault("reviews:" + (r.get("cat") or name.removesuffix(".csv")), []).append(r["review"] or "")
-    sms = (corpora / "smsCorpus_zh_2015.03.09.xml").read_text(encoding="utf-8")
-    kinds["sms"] = [html.unescape(m) for m in re.findall(r"<text>([^<]*)</text>", sms) if not TRADITIONAL.search(m)]
-    kinds["chat"] = [line.strip().replace(" ", "") for line in (corpora / "chat_q.txt").open(encoding="utf-8-sig")]
+    common = informal_kinds(corpora)
+    # the order the model was trained in (training visits the kinds in this order)
+    kinds = {"sms": common.pop("sms"), "chat": common.pop("chat"), "forum": [], **common}
     for line in (corpora / "egret_wenda_lines.txt").open(encoding="utf-8", errors="ignore"):
         parts = line.split(" +++$+++ ")
         if len(parts) == 3 and re.search(r"[\u4e00-\u9fff]{4}", parts[2]):  # code-only answers are not Chinese

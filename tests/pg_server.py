@@ -13,7 +13,6 @@ server, so what they check does not depend on it.
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import socket
@@ -22,14 +21,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from assistant.core.errors import StoreError
+from assistant.workspace import pgbackup
+
 
 def pg_bin_dir() -> Path | None:
-    """Where initdb/postgres/pg_dump live: Debian keeps them out of PATH, by major version."""
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-    return Path(candidates[-1]).parent if candidates else None
+    """Where initdb/postgres/pg_isready live: found as the product finds pg_dump (Debian keeps them
+    out of PATH, under /usr/lib/postgresql/<major>/bin)."""
+    try:
+        return Path(pgbackup.tool("initdb")).resolve().parent
+    except StoreError:
+        return None
 
 
 def _as_postgres_prefix() -> list[str] | None:

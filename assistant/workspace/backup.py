@@ -30,7 +30,7 @@ from pathlib import Path
 
 from assistant.core.errors import InputError, StoreError
 from assistant.workspace import pgbackup
-from assistant.workspace.db import BUSY_TIMEOUT_S, is_database_url, reason_zh
+from assistant.workspace.db import BUSY_TIMEOUT_S, is_database_url, masked_database_url, reason_zh
 from assistant.workspace.store import Store, refuse_unusable
 
 
@@ -192,15 +192,25 @@ def check_backup(path: str | Path, workspace: str | Path | None = None) -> Works
         raise InputError(f"{path} 不是有效的工作区文件（{reason_zh(err)}）。工作区未作改动。") from None
 
 
+def _unused(folder: Path, stem: str, suffix: str) -> Path:
+    candidate, n = folder / f"{stem}{suffix}", 2
+    while candidate.exists():
+        candidate, n = folder / f"{stem}-{n}{suffix}", n + 1
+    return candidate
+
+
+def _stamp(now: datetime | None = None) -> str:
+    return (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+
+
 def safety_copy_path(workspace: Path, now: datetime | None = None) -> Path:
     """Where the workspace is saved before a restore: beside it, named by the time."""
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    candidate = workspace.with_name(f"{workspace.name}.before-restore-{stamp}.bak")
-    n = 2
-    while candidate.exists():
-        candidate = workspace.with_name(f"{workspace.name}.before-restore-{stamp}-{n}.bak")
-        n += 1
-    return candidate
+    return _unused(workspace.parent, f"{workspace.name}.before-restore-{_stamp(now)}", ".bak")
+
+
+def database_safety_path(folder: Path, now: datetime | None = None) -> Path:
+    """Where a database workspace is dumped before a restore: in ``folder``, named by the time."""
+    return _unused(folder, f"workspace-before-restore-{_stamp(now)}", ".dump")
 
 
 def restore_workspace(workspace: str | Path, source: str | Path, *, safety_dir: Path | None = None) -> RestoreResult:
@@ -261,12 +271,7 @@ def _restore_database(url: str, source: Path, safety_dir: Path | None) -> Restor
     check_backup(source, url)
     folder = safety_dir or source.parent
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    safety_path = folder / f"workspace-before-restore-{stamp}.dump"
-    n = 2
-    while safety_path.exists():
-        safety_path = folder / f"workspace-before-restore-{stamp}-{n}.dump"
-        n += 1
+    safety_path = database_safety_path(folder)
     safety: WorkspaceSummary | None = None
     if pgbackup.holds_workspace(url):
         found = pgbackup.dump(url, safety_path)
@@ -292,5 +297,5 @@ def _restore_database(url: str, source: Path, safety_dir: Path | None) -> Restor
             _remove(tmp)
     now = pgbackup.summary(url)
     return RestoreResult(
-        WorkspaceSummary(pgbackup.masked(url), now.reports, now.versions, now.size, now.schema_version), safety
+        WorkspaceSummary(masked_database_url(url), now.reports, now.versions, now.size, now.schema_version), safety
     )

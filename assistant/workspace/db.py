@@ -27,9 +27,10 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from assistant.core.errors import StoreError
+from assistant.core.settings import masked_url
 
 BUSY_TIMEOUT_S = 60.0  # a second writer waits this long for the lock before giving up
 
@@ -106,16 +107,15 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def masked_database_url(url: str) -> str:
-    """A database URL as shown to people: no password, no query (``sslpassword`` and the like)."""
+    """A database URL as shown to people: ``masked_url`` (no password, no query), but with the
+    user name kept, which an administrator needs to tell which role failed to sign in."""
+    url = libpq_url(url)
+    shown = masked_url(url)
     try:
-        parts = urlsplit(libpq_url(url))
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        user = f"{parts.username}@" if parts.username else ""
-        return urlunsplit((parts.scheme, user + host, parts.path, "", ""))
+        user = urlsplit(url).username
     except ValueError:
-        return "（数据库地址格式无效）"
+        user = None
+    return shown.replace("://", f"://{user}@", 1) if user and "://" in shown else shown
 
 
 # What the database said, in Chinese: the drivers' messages are English. A message not listed

@@ -64,10 +64,6 @@ class DatabaseSummary:
     size: int = 0  # bytes (the live database's)
 
 
-def masked(url: str) -> str:
-    return masked_database_url(url)
-
-
 def tool(name: str) -> str:
     """A PostgreSQL client program: on PATH, or where Debian keeps it (/usr/lib/postgresql/N/bin)."""
     found = shutil.which(name)
@@ -167,7 +163,7 @@ def dump(url: str, target: Path) -> DatabaseSummary:
     try:
         args = [tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={tmp}"]
         args += [f"--table={t}" for t in WORKSPACE_TABLES]
-        _run([*args, dsn], env=env, what=f"备份工作区数据库 {masked(url)}")
+        _run([*args, dsn], env=env, what=f"备份工作区数据库 {masked_database_url(url)}")
         found = read_dump(tmp, refuse_newer=False)  # a copy is always possible; restoring it is checked
         with tmp.open("rb+") as f:
             os.fsync(f.fileno())

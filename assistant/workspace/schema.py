@@ -79,9 +79,9 @@ def _engine(target: str | Path) -> Any:
     return engine
 
 
-def upgrade(target: str | Path, revision: str = "head") -> SchemaState:
-    """Bring the workspace at ``target`` to ``HEAD_REVISION`` (creating it when empty); returns the
-    state it found under the lock. ``revision``: stop earlier (tests make old workspaces so)."""
+def upgrade(target: str | Path, revision: str = "head") -> None:
+    """Bring the workspace at ``target`` to ``HEAD_REVISION`` (creating it when empty).
+    ``revision``: stop earlier (tests make old workspaces so)."""
     from alembic import command  # heavy (~0.4 s with SQLAlchemy): only when a migration runs
     from alembic.config import Config  # as above
     from alembic.runtime.migration import MigrationContext  # as above
@@ -115,4 +115,3 @@ def upgrade(target: str | Path, revision: str = "head") -> SchemaState:
         raise StoreError(f"工作区表结构的建立或迁移失败，未作任何改动：{err.orig}") from None
     finally:
         engine.dispose()
-    return SchemaState(version, None)

@@ -447,18 +447,6 @@ class Workspace:
 
     # --- the outline editor: one method per edit, each one transaction -------------------------
 
-    def _save_outline(
-        self,
-        report_id: str,
-        base: ReportSpec,
-        spec: ReportSpec,
-        frozen: Collection[str] = (),
-        *,
-        section_id: str | None = None,
-        detail: str = "",
-    ) -> None:
-        self.store.save_outline(report_id, spec, base=base, frozen=frozen, section_id=section_id, detail=detail)
-
     @guarded("write")
     def add_section(
         self,
@@ -476,7 +464,7 @@ class Workspace:
         spec, section_id = outline.add_section(
             base, parent_id=parent_id, title=title, notes=notes, index=index, part=part, taken=taken
         )
-        self._save_outline(report_id, base, spec, section_id=section_id, detail="新增章节")
+        self.store.save_outline(report_id, spec, base=base, section_id=section_id, detail="新增章节")
         return section_id
 
     @guarded("write")
@@ -488,8 +476,8 @@ class Workspace:
         when = datetime.now().astimezone().isoformat(timespec="seconds")
         spec = outline.remove_section(base, section_id, when=when)
         removed = outline.subtree_ids(spec.removed[-1].section)
-        self._save_outline(
-            report_id, base, spec, frozen=removed, section_id=section_id, detail=f"移出提纲：{'、'.join(removed)}"
+        self.store.save_outline(
+            report_id, spec, base=base, frozen=removed, section_id=section_id, detail=f"移出提纲：{'、'.join(removed)}"
         )
         return removed
 
@@ -497,8 +485,8 @@ class Workspace:
     def restore_section(self, report_id: str, section_id: str) -> None:
         """Put a removed section back where it stood, with every version it had."""
         base = self.store.spec(report_id)
-        self._save_outline(
-            report_id, base, outline.restore_section(base, section_id), section_id=section_id, detail="恢复到提纲"
+        self.store.save_outline(
+            report_id, outline.restore_section(base, section_id), base=base, section_id=section_id, detail="恢复到提纲"
         )
 
     @guarded("read")
@@ -512,16 +500,16 @@ class Workspace:
         base = self.store.spec(report_id)
         spec = outline.move_section(base, section_id, parent_id=parent_id, index=index)
         where = f"移到 {parent_id} 下第 {index + 1} 位" if parent_id else f"移到第 {index + 1} 位"
-        self._save_outline(report_id, base, spec, frozen=[section_id], section_id=section_id, detail=where)
+        self.store.save_outline(report_id, spec, base=base, frozen=[section_id], section_id=section_id, detail=where)
 
     @guarded("write")
     def shift_section(self, report_id: str, section_id: str, by: int) -> None:
         """Move a section ``by`` places among its siblings (-1 up, 1 down)."""
         base = self.store.spec(report_id)
-        self._save_outline(
+        self.store.save_outline(
             report_id,
-            base,
             outline.shift_section(base, section_id, by),
+            base=base,
             frozen=[section_id],
             section_id=section_id,
             detail="上移" if by < 0 else "下移",
@@ -534,8 +522,8 @@ class Workspace:
         base = self.store.spec(report_id)
         spec = outline.retitle_section(base, section_id, title)
         new = spec.get(section_id).title
-        self._save_outline(
-            report_id, base, spec, frozen=[section_id], section_id=section_id, detail=f"标题：{new or '（待拟）'}"
+        self.store.save_outline(
+            report_id, spec, base=base, frozen=[section_id], section_id=section_id, detail=f"标题：{new or '（待拟）'}"
         )
         return new
 
@@ -544,7 +532,7 @@ class Workspace:
         """Replace a section's notes (要点); returns them as saved."""
         base = self.store.spec(report_id)
         spec = outline.set_notes(base, section_id, notes)
-        self._save_outline(report_id, base, spec, section_id=section_id, detail="修改要点")
+        self.store.save_outline(report_id, spec, base=base, section_id=section_id, detail="修改要点")
         return spec.get(section_id).notes
 
     @guarded("write")
@@ -573,8 +561,8 @@ class Workspace:
             spec = outline.set_figures(spec, section_id, figure_ids, known)
         if spec is not base:
             changed = [w for w, v in (("标题", title), ("要点", notes), ("数据", figure_ids)) if v is not None]
-            self._save_outline(
-                report_id, base, spec, frozen=frozen, section_id=section_id, detail=f"修改{'、'.join(changed)}"
+            self.store.save_outline(
+                report_id, spec, base=base, frozen=frozen, section_id=section_id, detail=f"修改{'、'.join(changed)}"
             )
         return spec.get(section_id)
 
@@ -585,8 +573,8 @@ class Workspace:
         known = {f.id for f in self.store.figures(report_id)}
         spec = outline.set_figures(base, section_id, figure_ids, known)
         figures = list(spec.get(section_id).figures)
-        self._save_outline(
-            report_id, base, spec, section_id=section_id, detail=f"所用数据：{'、'.join(figures) or '（无）'}"
+        self.store.save_outline(
+            report_id, spec, base=base, section_id=section_id, detail=f"所用数据：{'、'.join(figures) or '（无）'}"
         )
         return figures
 

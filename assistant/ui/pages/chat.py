@@ -49,14 +49,7 @@ def render() -> None:
         st.markdown(prompt)
 
     with st.chat_message("assistant"):
-        doer = actions.ReportActions(
-            ws,
-            report_id,
-            sess.settings,
-            model,
-            lambda: drafting_knowledge_base(sess.settings),
-            undo_stack=sess.chat_undo.setdefault(report_id, []),
-        )
+        doer = _report_actions(ws, report_id, sess, model)
         # The turn runs in a worker thread; the model's words and a regeneration's text come
         # back through `emit` and are written here as they arrive.
         call = StreamedCall(lambda emit: actions.chat_turn(ws, report_id, prompt, model, doer, on_delta=emit))
@@ -85,6 +78,18 @@ def render() -> None:
         st.rerun()  # the 确认 / 取消 buttons are drawn above the input
 
 
+def _report_actions(ws, report_id: str, sess, model) -> actions.ReportActions:
+    """What a chat turn or a confirmed proposal may do to the open report (one undo stack per report)."""
+    return actions.ReportActions(
+        ws,
+        report_id,
+        sess.settings,
+        model,
+        lambda: drafting_knowledge_base(sess.settings),
+        undo_stack=sess.chat_undo.setdefault(report_id, []),
+    )
+
+
 def _show_proposal(pid: int, proposal: chat.Proposal, ws, report_id: str, sess, model) -> None:
     """A change the model proposed: nothing happens until 确认; 取消 drops it. Settling it first
     makes a double click or a second tab apply it at most once."""
@@ -93,14 +98,7 @@ def _show_proposal(pid: int, proposal: chat.Proposal, ws, report_id: str, sess, 
         left, right = st.columns(2)
         if left.button("确认", key=f"chat.confirm.{pid}"):
             if ws.settle_proposal(report_id, pid, confirmed=True):
-                doer = actions.ReportActions(
-                    ws,
-                    report_id,
-                    sess.settings,
-                    model,
-                    lambda: drafting_knowledge_base(sess.settings),
-                    undo_stack=sess.chat_undo.setdefault(report_id, []),
-                )
+                doer = _report_actions(ws, report_id, sess, model)
                 call = StreamedCall(lambda emit: actions.apply_proposal(proposal, doer, on_delta=emit))
                 slot = st.empty()
                 try:

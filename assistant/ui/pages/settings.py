@@ -15,7 +15,14 @@ import streamlit as st
 from pydantic import SecretStr
 
 from assistant.core.errors import HuibaoError, InputError
-from assistant.core.settings import clear_server_key, described_rows, get_settings, masked_url, save_server_endpoint
+from assistant.core.settings import (
+    Settings,
+    clear_server_key,
+    described_rows,
+    get_settings,
+    masked_url,
+    save_server_endpoint,
+)
 from assistant.llm import test_connection
 from assistant.ui import signin
 from assistant.ui.shell import OFFLINE_BANNER, show_notices
@@ -112,6 +119,24 @@ def _clear_personal(sess: UiSession) -> None:
     sess.notify("info", "已不再使用个人 Key。")
 
 
+def _endpoint_fields(settings: Settings, has_key: bool, *, key_help: str) -> None:
+    """The address, model and key inputs (the key never shown: only whether one is set)."""
+    st.text_input(
+        "服务地址（Base URL）",
+        value=masked_url(settings.base_url) if settings.base_url else "",
+        key="settings.base_url",
+        placeholder="如：http://192.168.1.10:8000/v1",
+    )
+    st.text_input("模型名称", value=settings.model, key="settings.model")
+    st.text_input(
+        "API Key",
+        type="password",
+        key="settings.api_key",
+        placeholder="已设置（留空则保持不变）" if has_key else "未设置（本地服务可不填）",
+        help=key_help,
+    )
+
+
 def _render_shared(sess: UiSession) -> None:
     """Accounts on: the admin sets the endpoint for everyone; others may add a personal key."""
     settings = sess.settings
@@ -121,21 +146,8 @@ def _render_shared(sess: UiSession) -> None:
         st.caption(
             "由管理员设置，对所有用户生效：地址和模型名保存在数据目录的 huibao.toml，Key 只保存在服务器上的文件中（仅服务器账户可读），不会发送到浏览器。"
         )
-        st.text_input(
-            "服务地址（Base URL）",
-            value=masked_url(settings.base_url) if settings.base_url else "",
-            key="settings.base_url",
-            placeholder="如：http://192.168.1.10:8000/v1",
-        )
-        st.text_input("模型名称", value=settings.model, key="settings.model")
         has_key = (sess.configured or settings).api_key is not None
-        st.text_input(
-            "API Key",
-            type="password",
-            key="settings.api_key",
-            placeholder="已设置（留空则保持不变）" if has_key else "未设置（本地服务可不填）",
-            help="保存在服务器上，保存后不再显示。",
-        )
+        _endpoint_fields(settings, has_key, key_help="保存在服务器上，保存后不再显示。")
         with st.container(horizontal=True):
             st.button(
                 "保存（对所有用户生效）",
@@ -260,21 +272,8 @@ def render() -> None:
 
     st.subheader("模型服务")
     st.caption("任何兼容 OpenAI 接口的服务均可：本单位部署的 vLLM、Ollama、Xinference，或云端服务。")
-    st.text_input(
-        "服务地址（Base URL）",
-        value=masked_url(settings.base_url) if settings.base_url else "",
-        key="settings.base_url",
-        placeholder="如：http://192.168.1.10:8000/v1",
-    )
-    st.text_input("模型名称", value=settings.model, key="settings.model")
     has_key = settings.api_key is not None
-    st.text_input(
-        "API Key",
-        type="password",
-        key="settings.api_key",
-        placeholder="已设置（留空则保持不变）" if has_key else "未设置（本地服务可不填）",
-        help="只保存在当前浏览器会话中，不写入文件、报告或日志，保存后不再显示。",
-    )
+    _endpoint_fields(settings, has_key, key_help="只保存在当前浏览器会话中，不写入文件、报告或日志，保存后不再显示。")
     cols = st.columns([1, 1, 1, 3])
     cols[0].button("保存", type="primary", key="settings.save", on_click=_save, args=(sess,))
     cols[1].button("测试连接", key="settings.test", on_click=_test, args=(sess,))
