@@ -95,8 +95,11 @@ def test_restore_on_postgresql_refuses_bad_files_and_changes_nothing(run, databa
     pgbackup._run([pgbackup.tool("pg_dump"), "--format=custom", f"--file={other}", other_url], what="test")
     broken = tmp_path / "broken.sqlite3"
     broken.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    text_file = tmp_path / "notes.dump"
+    text_file.write_text("不是备份", encoding="utf-8")
     for bad, message in (
         (broken, "不是有效的工作区文件"),
+        (text_file, "既不是 PostgreSQL 工作区的备份"),
         (junk, "不是有效的 PostgreSQL 备份文件"),
         (other, "不是 huibao 工作区（缺少数据表"),
         (tmp_path / "missing.dump", "不存在"),

@@ -67,6 +67,11 @@ def _summarise(conn: sqlite3.Connection, path: Path) -> WorkspaceSummary:
     return WorkspaceSummary(path, int(reports), int(versions), path.stat().st_size, int(schema or 0))
 
 
+def _is_sqlite_file(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(16) == b"SQLite format 3\x00"
+
+
 def _read_only(path: Path) -> sqlite3.Connection:
     """A connection that writes nothing to ``path``, not even a -wal or -shm file."""
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
@@ -169,6 +174,11 @@ def check_backup(path: str | Path, workspace: str | Path | None = None) -> Works
             )
         found = pgbackup.read_dump(path)
         return WorkspaceSummary(path, found.reports, found.versions, path.stat().st_size, found.schema_version)
+    if on_server and not _is_sqlite_file(path):
+        raise InputError(
+            f"{path} 既不是 PostgreSQL 工作区的备份（huibao backup 写出的 pg_dump 文件），"
+            "也不是 SQLite 工作区文件。工作区未作改动。"
+        )
     try:
         refuse_unusable(path, hint="请确认这是 huibao backup 写出的文件")
     except StoreError as err:
