@@ -119,6 +119,8 @@ def test_uploaded_past_report_with_its_metadata_is_drafted_from_as_past_report(o
         total = int(re.search(r"已导入的文件（(\d+) 个）", main.inner_text()).group(1))
         main.get_by_role("combobox", name="目录").click()
         page.get_by_role("option", name="policies", exact=True).click()
+        # the bulk-delete button appears only once the run with the folder filter has drawn the list
+        page.get_by_role("button", name=re.compile(r"删除符合条件的 \d+ 个文件")).wait_for()
         settle(page)
         count = int(re.search(r"符合条件的 (\d+) 个", main.inner_text()).group(1))
         assert 0 < count < total
