@@ -25,9 +25,10 @@ PD_TXT   People's Daily 1998 sentences, one a line: the pd.txt that scripts/deri
          describes (zjy-ucas/ChineseNER data/example.dev + example.test, first column joined).
 
 A CC-CEDICT entry becomes a finding word when:
-  * every sense of it carries a register label (LABELS), so a word with a formal sense too (e.g. a
-    verb with one "(coll.)" sense among plain ones) is left out; senses that only point elsewhere
-    ("also pr. ...", "see ...") do not count;
+  * every sense of it carries a register label (LABELS; --senses=first/any loosen this), so a word
+    with a formal sense too (e.g. a verb with one "(coll.)" sense among plain ones) is left out, as
+    is one with a second, unlabelled entry; senses that only point elsewhere ("also pr. ...",
+    "see ...") do not count;
   * it is not only regional (Taiwan, Hong Kong, Cantonese, Minnan: not the mainland register);
   * its simplified form is 2–8 Chinese characters (single characters are too ambiguous);
   * formal text never has it as whole words where check/register.py would match it: People's Daily
@@ -38,8 +39,8 @@ A CC-CEDICT entry becomes a finding word when:
     gloss names a thing): names and topics are not register, except nouns for people (老哥, 娘们),
     which are R2.
 
-Classes (as the checker would report them): R2 spoken nouns and pronouns for people (a person gloss, or a pronoun); R3 spoken
-structures (sayings, idioms and set phrases of four characters or more); R1 the rest (verbs,
+Classes (as the checker would report them): R2 spoken nouns and pronouns for people (a person
+gloss, or a pronoun); R3 spoken structures (sayings, idioms and set phrases of four characters or more); R1 the rest (verbs,
 adverbs, adjectives). All findings are warnings: a dictionary label is about the word, not the
 sentence. Where a sense points at another entry that carries no register label ("variant of 这么",
 "same as 什么"), that entry is the formal suggestion.
