@@ -130,7 +130,7 @@ def test_ingest_builds_the_index_from_what_it_wrote_the_same_as_from_chroma(tmp_
     fed = kb.index()
     # the same collection, with an index of its own built from Chroma alone
     other = KnowledgeBase.open(settings, embedder=embedder)
-    other._store = kb_index.IndexStore(tmp_path / "rebuilt-index", fed.state["embedder"], fed.with_vectors)
+    other._store = kb_index.IndexStore(tmp_path / "rebuilt-index", fed.state["embedder"], "float32")
     rebuilt = other.index()
     assert fed.live == rebuilt.live == report.total_chunks
     by_id = {rebuilt.id_of(r): r for r in rebuilt.live_rows()}
@@ -225,3 +225,34 @@ def test_a_batch_split_over_threads_gives_each_text_its_own_vector(embedder):
         alone = np.vstack([embedder.embed_documents_array([t]) for t in texts])
     assert together.shape == (len(texts), 512)
     assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_int8_vectors_rank_as_float32_and_a_format_change_rebuilds_the_index(tmp_path, filled, embedder):
+    settings, kb = filled
+    index = kb.index()
+    rows = [
+        kb_index.Row(index.id_of(r), index.record(r)["text"], index.record(r)["meta"], index.segments[0].vector(r))
+        for r in range(index.rows)
+    ]
+    tokens = [tokenize(search_text(r.text, r.meta)) for r in rows]
+    kb_index._write_segment(tmp_path / "f32", rows, tokens, {}, "float32")
+    kb_index._write_segment(tmp_path / "i8", rows, tokens, {}, "int8")
+    f32, i8 = kb_index.Segment(tmp_path / "f32", "float32"), kb_index.Segment(tmp_path / "i8", "int8")
+    assert f32.codes is None and i8.vectors is None and i8.has_vectors
+    assert (tmp_path / "i8" / "vectors-int8.npy").stat().st_size * 4 < (
+        tmp_path / "f32" / "vectors.npy"
+    ).stat().st_size + 4096
+    for query in ("微信公众号推送信息和阅读量", "政务新媒体管理", "代表建议办理"):
+        q = embedder.embed_query_array(query)
+        exact, approx = f32.scores(q), i8.scores(q)
+        assert np.abs(exact - approx).max() < 2e-3
+        assert list(np.argsort(-exact)[:5]) == list(np.argsort(-approx)[:5])
+        few = np.array([3, 1, 7])
+        assert np.allclose(i8.scores(q, few), approx[few])
+    # the same folder opened for the other format is rebuilt, not misread
+    store = kb_index.IndexStore(kb._store.root, kb._store.embedder, "int8")
+    assert store.open() is None
+    state = json.loads((kb._store.root / "state.json").read_text(encoding="utf-8"))
+    state["vectors"] = True  # as written before int8 vectors: float32
+    (kb._store.root / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    assert kb_index.IndexStore(kb._store.root, kb._store.embedder, "float32").open() is not None

@@ -241,6 +241,15 @@ def test_http_chroma_server(tmp_path, embedder):
         assert ingest(None, settings, kb=kb).ok
         assert kb.search("委员视察调研", 3, year=2021)[0].source == ZHENGXIE
         assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded locally
+        # the dense arm is an exact search over this workstation's int8 copy of the server's
+        # vectors: the same ranking as an embedded knowledge base's float32 search
+        assert list((tmp_path / "data" / "index").rglob("vectors-int8.npy"))
+        local = KnowledgeBase.open(make_settings(tmp_path / "embedded", knowledge), embedder=embedder)
+        assert ingest(None, local.settings, kb=local).ok
+        for query, filters in [("委员视察调研", {}), ("新闻发布会 次数", {"kind": "report"})]:
+            served, exact = kb.dense_ranking(query, 10, **filters), local.dense_ranking(query, 10, **filters)
+            assert [cid for cid, _ in served] == [cid for cid, _ in exact]
+            assert np.allclose([s for _, s in served], [s for _, s in exact], atol=2e-3)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

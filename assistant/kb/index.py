@@ -22,7 +22,10 @@ Layout of data_dir/index/<collection>/:
     records.bin, offsets.npy  each chunk's text and metadata as JSON, read on demand
     kind.npy, year.npy, org.npy, doclen.npy     filter columns and BM25 document lengths
     terms.npy, term_ptr.npy, post_row.npy, post_tf.npy   BM25 postings, terms sorted
-    vectors.npy               float32 unit vectors (only when the dense arm is searched here)
+    vectors.npy               float32 unit vectors (embedded mode), or
+    vectors-int8.npy, vector-scale.npy   the same quantised to int8 with one scale per row (with
+                              a Chroma server: a quarter of the memory, so a search process stays
+                              small, and still an exact search; cosine within ~0.001 of float32)
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.kb.blas import one_blas_thread
 from assistant.kb.cache import TokenCache, text_key
@@ -58,6 +61,8 @@ MAX_DEAD = 0.25  # more than this share of dead rows: the live rows are rewritte
 FETCH = 2_000  # rows per Chroma get while syncing
 
 Progress = Callable[[str, int, int], None]
+VectorFormat = Literal["float32", "int8"]
+INT8_BLOCK = 8_192  # int8 rows widened to float32 at a time: the block stays in the CPU cache
 
 
 def meta_hash(meta: dict) -> int:
@@ -76,7 +81,7 @@ def new_stamp() -> str:
 class Segment:
     """One written segment, memory-mapped."""
 
-    def __init__(self, path: Path, with_vectors: bool) -> None:
+    def __init__(self, path: Path, vectors: VectorFormat) -> None:
         import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
         def load(name: str) -> np.ndarray:
@@ -94,9 +99,44 @@ class Segment:
         self.post_row = load("post_row.npy")
         self.post_tf = load("post_tf.npy")
         self.offsets = load("offsets.npy")
-        self.vectors = load("vectors.npy") if with_vectors and (path / "vectors.npy").exists() else None
+        self.vectors: np.ndarray | None = None
+        self.codes: np.ndarray | None = None
+        self.scale: np.ndarray | None = None
+        if vectors == "float32" and (path / "vectors.npy").exists():
+            self.vectors = load("vectors.npy")
+        elif vectors == "int8" and (path / "vectors-int8.npy").exists():
+            self.codes = load("vectors-int8.npy")
+            self.scale = np.asarray(load("vector-scale.npy"))
         self._records: Any = None
         self._lock = threading.Lock()
+
+    @property
+    def has_vectors(self) -> bool:
+        return self.vectors is not None or self.codes is not None
+
+    def scores(self, query: np.ndarray, local: np.ndarray | None = None) -> np.ndarray:
+        """Cosine similarity of the query to every row (or to the `local` rows), float32."""
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
+        if self.vectors is not None:
+            return np.asarray((self.vectors if local is None else self.vectors[local]) @ query)
+        assert self.codes is not None and self.scale is not None
+        codes = self.codes if local is None else self.codes[local]
+        out = np.empty(len(codes), dtype=np.float32)
+        for j in range(0, len(codes), INT8_BLOCK):
+            out[j : j + INT8_BLOCK] = codes[j : j + INT8_BLOCK].astype(np.float32) @ query
+        out *= self.scale if local is None else self.scale[local]
+        return out
+
+    def vector(self, row: int) -> np.ndarray | None:
+        """A local row's vector as float32 (dequantised when stored as int8)."""
+        import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
+
+        if self.vectors is not None:
+            return np.asarray(self.vectors[row], dtype=np.float32)
+        if self.codes is not None and self.scale is not None:
+            return self.codes[row].astype(np.float32) * self.scale[row]
+        return None
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(local rows, term frequencies) of a term; empty arrays when the segment lacks it."""
@@ -126,7 +166,9 @@ class Row:
     vector: np.ndarray | None = None
 
 
-def _write_segment(path: Path, rows: list[Row], tokens: list[list[str]], orgs: dict[str, int], vectors: bool) -> None:
+def _write_segment(
+    path: Path, rows: list[Row], tokens: list[list[str]], orgs: dict[str, int], vectors: VectorFormat
+) -> None:
     """Write rows as a new segment directory (atomically: built beside, then renamed)."""
     import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
@@ -171,14 +213,19 @@ def _write_segment(path: Path, rows: list[Row], tokens: list[list[str]], orgs: d
         np.save(tmp / "term_ptr.npy", np.zeros(1, dtype=np.int64))
         np.save(tmp / "post_row.npy", np.zeros(0, dtype=np.int32))
         np.save(tmp / "post_tf.npy", np.zeros(0, dtype=np.uint16))
-    if vectors:
-        vecs = [r.vector for r in rows]
-        dim = next((len(v) for v in vecs if v is not None), 0)
-        mat = np.zeros((n, dim), dtype=np.float32)
-        for i, v in enumerate(vecs):
-            if v is not None:
-                mat[i] = v
+    vecs = [r.vector for r in rows]
+    dim = next((len(v) for v in vecs if v is not None), 0)
+    mat = np.zeros((n, dim), dtype=np.float32)
+    for i, v in enumerate(vecs):
+        if v is not None:
+            mat[i] = v
+    if vectors == "float32":
         np.save(tmp / "vectors.npy", mat)
+    else:  # symmetric, one scale per row: the largest component maps to 127
+        scale = np.abs(mat).max(axis=1) / 127 if dim else np.zeros(n, dtype=np.float32)
+        scale[scale == 0] = 1.0
+        np.save(tmp / "vectors-int8.npy", np.rint(mat / scale[:, None]).astype(np.int8))
+        np.save(tmp / "vector-scale.npy", scale.astype(np.float32))
     shutil.rmtree(path, ignore_errors=True)
     tmp.rename(path)
 
@@ -196,13 +243,13 @@ def _year(meta: dict) -> int:
 class ChunkIndex:
     """The index as of one state.json: segments, dead rows, filter columns, BM25 statistics."""
 
-    def __init__(self, root: Path, state: dict, with_vectors: bool) -> None:
+    def __init__(self, root: Path, state: dict, vectors: VectorFormat) -> None:
         import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
         self.root = root
         self.state = state
         self.stamp: str = state["stamp"]
-        self.segments = [Segment(root / s["name"], with_vectors) for s in state["segments"]]
+        self.segments = [Segment(root / s["name"], vectors) for s in state["segments"]]
         self.starts = np.cumsum([0] + [s.rows for s in self.segments])
         self.rows = int(self.starts[-1])
         self.dead = np.load(root / state["dead"]) if state.get("dead") else np.zeros(self.rows, dtype=bool)
@@ -217,7 +264,7 @@ class ChunkIndex:
         self.doclen = doclen.astype(np.float32)
         self.live = int((~self.dead).sum())
         self.avgdl = float(doclen[~self.dead].mean()) if self.live else 1.0
-        self.with_vectors = with_vectors and all(s.vectors is not None for s in self.segments)
+        self.with_vectors = all(s.has_vectors for s in self.segments)
         self._masks: dict[tuple, np.ndarray] = {}
 
     # ------------------------------------------------------------ filters
@@ -287,15 +334,15 @@ class ChunkIndex:
         # made p95 several times the median on a loaded 2-core machine (kb/blas.py)
         with one_blas_thread():
             for seg, start in zip(self.segments, self.starts):
-                if seg.vectors is None or not seg.rows:
+                if not seg.has_vectors or not seg.rows:
                     continue
                 part = mask[start : start + seg.rows]
                 allowed = int(part.sum())
                 if allowed * 8 < seg.rows:  # few rows: gather them (a copy of just those vectors)
                     local = np.flatnonzero(part)
-                    sims[start + local] = seg.vectors[local] @ q
+                    sims[start + local] = seg.scores(q, local)
                 elif allowed:  # most rows: one pass over the segment is cheaper than a gathered copy
-                    sims[start : start + seg.rows] = np.where(part, seg.vectors @ q, -np.inf)
+                    sims[start : start + seg.rows] = np.where(part, seg.scores(q), -np.inf)
         return _top(sims, min(n, int(mask.sum())), positive=False)
 
     # ------------------------------------------------------------ records
@@ -338,10 +385,10 @@ def _top(scores: np.ndarray, n: int, *, positive: bool) -> list[tuple[int, float
 class IndexStore:
     """The index folder of one collection: opens the current index, syncs it with the collection."""
 
-    def __init__(self, root: Path, embedder: str, with_vectors: bool) -> None:
+    def __init__(self, root: Path, embedder: str, vectors: VectorFormat) -> None:
         self.root = root
         self.embedder = embedder
-        self.with_vectors = with_vectors
+        self.vectors = vectors
 
     def read_state(self) -> dict | None:
         try:
@@ -350,9 +397,10 @@ class IndexStore:
             return None
         if state.get("format") != FORMAT or state.get("embedder") != self.embedder:
             return None
-        if self.with_vectors and not state.get("vectors"):
-            return None
-        return dict(state)
+        stored = state.get("vectors")
+        if stored is True:  # written before int8 vectors existed: float32
+            stored = "float32"
+        return dict(state) if stored == self.vectors else None
 
     def open(self) -> ChunkIndex | None:
         """The index as last written, or None when there is none (or of another format)."""
@@ -360,10 +408,10 @@ class IndexStore:
         if state is None:
             return None
         try:
-            return ChunkIndex(self.root, state, self.with_vectors)
+            return ChunkIndex(self.root, state, self.vectors)
         except (OSError, ValueError):  # a segment removed by a concurrent compaction: read again
             state = self.read_state()
-            return ChunkIndex(self.root, state, self.with_vectors) if state else None
+            return ChunkIndex(self.root, state, self.vectors) if state else None
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -438,7 +486,7 @@ class IndexStore:
                 texts = [search_text(r.text, r.meta) for r in batch]
                 with TokenCache(data_dir) as cache:
                     tokens = cache.tokens_for(texts, [text_key(t) for t in texts])
-                _write_segment(self.root / name, batch, tokens, orgs, self.with_vectors)
+                _write_segment(self.root / name, batch, tokens, orgs, self.vectors)
                 segments.append({"name": name, "rows": len(batch)})
                 written.append(name)
                 dead = np.concatenate([dead, np.zeros(len(batch), dtype=bool)])
@@ -448,12 +496,12 @@ class IndexStore:
                 for row in np.flatnonzero(~old_dead).tolist():
                     rec = old.record(row)
                     seg, local = old.locate(row)
-                    vec = np.asarray(seg.vectors[local]) if seg.vectors is not None else None
+                    vec = seg.vector(local)
                     pending.append(Row(rec["id"], rec["text"], rec["meta"], vec))
                     if len(pending) >= SEGMENT_ROWS:
                         write(pending)
                         pending = []
-            include = ["documents", "metadatas"] + (["embeddings"] if self.with_vectors else [])
+            include = ["documents", "metadatas", "embeddings"]
             known = known or {}
             for j in range(0, len(new), FETCH):
                 tick("index", j, len(new))
@@ -464,7 +512,7 @@ class IndexStore:
                 fetch = [cid for cid in page if cid not in rows_of]
                 if fetch:
                     got = collection.get(ids=fetch, include=include)
-                    embs = got.get("embeddings") if self.with_vectors else None
+                    embs = got.get("embeddings")
                     for i, cid in enumerate(got["ids"]):
                         vec = np.asarray(embs[i], dtype=np.float32) if embs is not None else None
                         rows_of[cid] = Row(cid, got["documents"][i] or "", dict(got["metadatas"][i] or {}), vec)
@@ -484,7 +532,7 @@ class IndexStore:
                     "format": FORMAT,
                     "stamp": stamp,
                     "embedder": self.embedder,
-                    "vectors": self.with_vectors,
+                    "vectors": self.vectors,
                     "segments": segments,
                     "orgs": list(orgs),
                     "next": counter,
