@@ -114,6 +114,22 @@ def test_notes_to_self_are_errors_and_carry_a_formal_suggestion():
     assert found["省里"].suggestion == "省级层面"
 
 
+def test_placeholders_drafting_hints_and_stage_directions_are_notes_to_self():
+    """Templates and transcripts leave these behind: figures starred or x-ed out, a 20xx year, a
+    bracketed hint to the writer, a transcript's (掌声), "这只是初稿"."""
+    text = (
+        "截至*月*日，新增就业***人，占比*%，签约项目x个。20**年工作任务全面完成。"
+        "（此处写全年总体成效，用数据说话）各项任务全部完成（掌声），这只是初稿。"
+    )
+    found = register_hits(text)
+    placeholders = [(sev, w) for rule, sev, w in found if rule == "R4" and sev == "warning"]
+    assert [w for _, w in placeholders] == ["*", "*", "***", "*", "x"]  # marked gaps, as the number check sees XX
+    errors = [w for rule, sev, w in found if rule == "R4" and sev == "error"]
+    assert errors == ["20**", "（此处写全年总体成效，用数据说话）", "（掌声）", "这只是初稿"]
+    # XX and X before a unit are the number check's placeholders: reported there, not twice
+    assert register_hits("全年增加值XX亿元，新建X个站点。") == []
+
+
 FORMAL = [
     # look-alikes from formal prose: 挺 as a verb, 野蛮, 不折腾, 养老是, 儿童/幼儿/健儿, 特大, 巨大, 超大
     "坚持把纪律和规矩挺在前面，挺膺担当。",
@@ -140,6 +156,8 @@ FORMAL = [
     # a lexicon word inside a longer formal word, 好 as a verb's complement, 专精特新, 老旧, 大概率
     "真心实意为群众办实事，落实好新修订的个人所得税法，用好普惠小微贷款支持工具。",
     "促进专精特新中小企业发展，改造老旧小区175个，大概率事件要提前防范。",
+    # placeholder look-alikes: X光 and 5G, an anonymised name, 〇 for zero, brackets of formal prose
+    "新增X光机2台、5G基站120个，依法惩处被告人张某某，二〇二五年（见附件1）（含新建3所）。",
 ]
 
 
