@@ -4,6 +4,7 @@
     .venv/bin/python -m evals.register_quality --write     # also rewrite evals/register/misses.md
                                                             # and blind2-misses.md (blind2.yaml, own row)
                                                             # and held4-misses.md (held4.yaml, own row)
+                                                            # and blind3-misses.md (blind3.yaml, own row)
     .venv/bin/python -m evals.register_quality --model     # with R5, the statistical model, on (an
                                                             # office's 口语统计核对: true); never --write
 
@@ -13,9 +14,9 @@ Three numbers, all on published text the rules' author did not write:
                fixed on the one before; dev2.yaml, the derived lexicon's development set, and
                held2.yaml, held3.yaml, each fixed on after its first score; sources.md) with at least
                one register finding, error or warning, overlapping the leftover (target ≥ 90 %; by
-               set, to see generalisation); blind2.yaml and held4.yaml (written after the rules were
-               frozen) are scored the same way in rows of their own, outside the target: they are the
-               estimate for wording the rules have not seen;
+               set, to see generalisation); blind2.yaml, held4.yaml and blind3.yaml (written after the
+               rules were frozen) are scored the same way in rows of their own, outside the target: they
+               are the estimate for wording the rules have not seen;
   counterparts register errors on the untouched published paragraphs the leftovers were
                planted into (target 0);
   false alarms register findings per 5,000 characters of untouched published prose: every
@@ -135,6 +136,9 @@ BLIND2 = ("blind2.yaml",)
 # Written after the derived lexicon's rules were frozen, from pages not read before (sources.md,
 # "held4"), planted into the paragraphs of `published()`; own row, outside the target, like BLIND2.
 HELD4 = ("held4.yaml",)
+# Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Third
+# blind set"), planted into evals/register/published3.yaml; own row, outside the target, like BLIND2.
+BLIND3 = ("blind3.yaml",)
 
 
 def published_blind2() -> dict[str, dict]:
@@ -145,6 +149,11 @@ def published_blind2() -> dict[str, dict]:
         for p in yaml.safe_load(path.read_text(encoding="utf-8"))["paragraphs"]:
             out[p["id"]] = p
     return out
+
+
+def published_blind3() -> dict[str, dict]:
+    """The untouched published paragraphs blind3.yaml plants into: evals/register/published3.yaml (w…)."""
+    return {p["id"]: p for p in yaml.safe_load((SET / "published3.yaml").read_text(encoding="utf-8"))["paragraphs"]}
 
 
 def planted(paragraphs: dict[str, dict] | None = None, files: tuple[str, ...] = SETS) -> list[Planted]:
@@ -277,6 +286,19 @@ def main(argv: list[str]) -> int:
     print(f"  precision on its planted texts: {h.hits}/{h.findings} = {h.precision:.1%}")
     print(f"  caught only by the statistical model (R5): {h.model_only}")
     print(f"  errors on its formal counterparts: {h.counterpart_errors} on {h.counterparts} paragraphs")
+    b3 = score(BLIND3, published_blind3(), terms)
+    print(
+        f"third blind set (blind3.yaml, own row, not in the target): caught {b3.caught}/{b3.items} = "
+        f"{b3.caught_rate:.1%}; " + ", ".join(f"{c} {CLASSES[c]} {x}/{n}" for c, (x, n) in sorted(b3.by_class.items()))
+    )
+    print(f"  precision on its planted texts: {b3.hits}/{b3.findings} = {b3.precision:.1%}")
+    print(f"  caught only by the statistical model (R5): {b3.model_only}")
+    print(f"  errors on its formal counterparts: {b3.counterpart_errors} on {b3.counterparts} paragraphs")
+    print(
+        f"  its untouched published prose (published3.yaml): {b3.published_chars} characters, "
+        f"{b3.published_errors} errors, {b3.published_warnings} warnings = {b3.errors_per_5000:.2f} errors and "
+        f"{b3.findings_per_5000:.2f} findings per 5,000 characters"
+    )
     if "--write" in argv and terms is None:  # the misses files are the rules' (the default)
         (SET / "held4-misses.md").write_text(misses_markdown(h, "held4.yaml"), encoding="utf-8")
         print(f"wrote {SET / 'held4-misses.md'}")
@@ -284,6 +306,8 @@ def main(argv: list[str]) -> int:
         print(f"wrote {SET / 'misses.md'}")
         (SET / "blind2-misses.md").write_text(misses_markdown(b, "blind2.yaml"), encoding="utf-8")
         print(f"wrote {SET / 'blind2-misses.md'}")
+        (SET / "blind3-misses.md").write_text(misses_markdown(b3, "blind3.yaml"), encoding="utf-8")
+        print(f"wrote {SET / 'blind3-misses.md'}")
     else:
         for m in s.misses:
             print("  missed:", m)
@@ -295,6 +319,10 @@ def main(argv: list[str]) -> int:
             print("  blind2 missed:", m)
         for m in b.false_alarms:
             print("  blind2 finding on published prose:", m)
+        for m in b3.misses:
+            print("  blind3 missed:", m)
+        for m in b3.false_alarms:
+            print("  blind3 finding on published prose:", m)
     failures = s.failures()
     for f in failures:
         print("TARGET MISSED:", f)

@@ -289,6 +289,28 @@ def test_second_blind_set_is_balanced_and_plants_where_it_says():
     assert all(i.text[i.start : i.end] and i.paragraph not in register_quality.published() for i in items)
 
 
+def test_third_blind_set_is_balanced_and_plants_where_it_says():
+    # evals/register/blind3.yaml: written blind from new sources (sources.md, "Third blind set"), planted
+    # into evals/register/published3.yaml; its score is reported in its own row, not asserted. Here: 16 per
+    # class, every paragraph used, each leftover in the one edit its item makes (the rest of the text is the
+    # untouched published paragraph), and no counterpart shared with the other sets.
+    corpus = register_quality.published_blind3()
+    items = register_quality.planted(corpus, register_quality.BLIND3)
+    assert Counter(i.cls for i in items) == {"R1": 16, "R2": 16, "R3": 16, "R4": 16}
+    assert {i.paragraph for i in items} == set(corpus)
+    others = register_quality.published() | register_quality.published_blind2()
+    assert not set(corpus) & set(others)
+    assert not {p["text"] for p in corpus.values()} & {p["text"] for p in others.values()}
+    for i in items:
+        original, text = corpus[i.paragraph]["text"], i.text
+        assert text[i.start : i.end] and text[i.start : i.end] not in original
+        head = next((k for k, (a, b) in enumerate(zip(original, text, strict=False)) if a != b), len(original))
+        tail = next(
+            (k for k, (a, b) in enumerate(zip(original[::-1], text[::-1], strict=False)) if a != b), len(original)
+        )
+        assert head < i.end and i.start < len(text) - tail, i.id  # the leftover is in the edit
+
+
 def _dictionary_script():
     """scripts/derive_register_dictionary.py as a module (scripts/ is not a package)."""
     import importlib.util
