@@ -252,6 +252,7 @@ def test_workspace_end_to_end(servers):
         box.get_by_text("修改 · 历史 · 参考素材").click()
         box.get_by_label("修改要求（可不填）").fill("更精炼")
         box.get_by_label("修改要求（可不填）").press("Enter")
+        settle(page)  # Enter reruns the page: a click during that run can be lost (seen under load)
         box.get_by_role("button", name="重新起草", exact=True).click()
         page.get_by_text("章节 1.2 已重新起草（要求：更精炼）").wait_for()
         expect(box.get_by_text(re.compile(r"第 2 版，共 2 版"))).to_be_visible()
@@ -418,6 +419,7 @@ def open_report_id(page) -> str:
 def open_tools(page, section_id: str):
     box = page.locator(f".st-key-section-{section_id.replace('.', '_')}")
     box.get_by_text("修改 · 历史 · 参考素材").click()
+    settle(page)  # opening the tools reruns the page: a click during that run can be lost
     return box
 
 
