@@ -118,14 +118,19 @@ class Score:
         return out
 
 
-def published() -> dict[str, dict]:
-    """Every untouched published paragraph by id: evals/grounding/ (p…, h…) and
-    evals/register/published.yaml (n…)."""
+def _paragraphs(*paths: Path) -> dict[str, dict]:
+    """The paragraphs of these YAML files (a `paragraphs` list each) by id."""
     out: dict[str, dict] = {}
-    for path in (GROUNDING / "paragraphs.yaml", GROUNDING / "heldout.yaml", SET / "published.yaml"):
+    for path in paths:
         for p in yaml.safe_load(path.read_text(encoding="utf-8"))["paragraphs"]:
             out[p["id"]] = p
     return out
+
+
+def published() -> dict[str, dict]:
+    """Every untouched published paragraph by id: evals/grounding/ (p…, h…) and
+    evals/register/published.yaml (n…)."""
+    return _paragraphs(GROUNDING / "paragraphs.yaml", GROUNDING / "heldout.yaml", SET / "published.yaml")
 
 
 SETS = ("planted.yaml", "heldout.yaml", "fresh.yaml", "blind.yaml", "dev2.yaml", "held2.yaml", "held3.yaml")
@@ -144,16 +149,12 @@ BLIND3 = ("blind3.yaml",)
 def published_blind2() -> dict[str, dict]:
     """The untouched published paragraphs blind2.yaml plants into: evals/grounding/heldout5.yaml (q…)
     and evals/register/published2.yaml (o…)."""
-    out: dict[str, dict] = {}
-    for path in (GROUNDING / "heldout5.yaml", SET / "published2.yaml"):
-        for p in yaml.safe_load(path.read_text(encoding="utf-8"))["paragraphs"]:
-            out[p["id"]] = p
-    return out
+    return _paragraphs(GROUNDING / "heldout5.yaml", SET / "published2.yaml")
 
 
 def published_blind3() -> dict[str, dict]:
     """The untouched published paragraphs blind3.yaml plants into: evals/register/published3.yaml (w…)."""
-    return {p["id"]: p for p in yaml.safe_load((SET / "published3.yaml").read_text(encoding="utf-8"))["paragraphs"]}
+    return _paragraphs(SET / "published3.yaml")
 
 
 def planted(paragraphs: dict[str, dict] | None = None, files: tuple[str, ...] = SETS) -> list[Planted]:
@@ -265,64 +266,45 @@ def main(argv: list[str]) -> int:
     )
     for (rule, severity), n in sorted(s.by_rule.items()):
         print(f"  {rule} {severity}: {n}")
-    b = score(BLIND2, published_blind2(), terms)
-    print(
-        f"second blind set (blind2.yaml, own row, not in the target): caught {b.caught}/{b.items} = "
-        f"{b.caught_rate:.1%}; " + ", ".join(f"{c} {CLASSES[c]} {h}/{n}" for c, (h, n) in sorted(b.by_class.items()))
-    )
-    print(f"  precision on its planted texts: {b.hits}/{b.findings} = {b.precision:.1%}")
-    print(f"  caught only by the statistical model (R5): {b.model_only}")
-    print(f"  errors on its formal counterparts: {b.counterpart_errors} on {b.counterparts} paragraphs")
-    print(
-        f"  its untouched published prose (heldout5.yaml, published2.yaml): {b.published_chars} characters, "
-        f"{b.published_errors} errors, {b.published_warnings} warnings = {b.errors_per_5000:.2f} errors and "
-        f"{b.findings_per_5000:.2f} findings per 5,000 characters"
-    )
-    h = score(HELD4, terms=terms)
-    print(
-        f"held4 (written after the rules were frozen, own row, not in the target): caught {h.caught}/{h.items} = "
-        f"{h.caught_rate:.1%}; " + ", ".join(f"{c} {CLASSES[c]} {x}/{n}" for c, (x, n) in sorted(h.by_class.items()))
-    )
-    print(f"  precision on its planted texts: {h.hits}/{h.findings} = {h.precision:.1%}")
-    print(f"  caught only by the statistical model (R5): {h.model_only}")
-    print(f"  errors on its formal counterparts: {h.counterpart_errors} on {h.counterparts} paragraphs")
-    b3 = score(BLIND3, published_blind3(), terms)
-    print(
-        f"third blind set (blind3.yaml, own row, not in the target): caught {b3.caught}/{b3.items} = "
-        f"{b3.caught_rate:.1%}; " + ", ".join(f"{c} {CLASSES[c]} {x}/{n}" for c, (x, n) in sorted(b3.by_class.items()))
-    )
-    print(f"  precision on its planted texts: {b3.hits}/{b3.findings} = {b3.precision:.1%}")
-    print(f"  caught only by the statistical model (R5): {b3.model_only}")
-    print(f"  errors on its formal counterparts: {b3.counterpart_errors} on {b3.counterparts} paragraphs")
-    print(
-        f"  its untouched published prose (published3.yaml): {b3.published_chars} characters, "
-        f"{b3.published_errors} errors, {b3.published_warnings} warnings = {b3.errors_per_5000:.2f} errors and "
-        f"{b3.findings_per_5000:.2f} findings per 5,000 characters"
-    )
+    # the sets scored in rows of their own: (name, heading, files, their paragraphs, those files' names)
+    own = [
+        ("blind2", "second blind set (blind2.yaml", BLIND2, published_blind2, "heldout5.yaml, published2.yaml"),
+        ("held4", "held4 (written after the rules were frozen", HELD4, None, None),
+        ("blind3", "third blind set (blind3.yaml", BLIND3, published_blind3, "published3.yaml"),
+    ]
+    rows = []
+    for name, heading, files, paragraphs, where in own:
+        r = score(files, paragraphs() if paragraphs else None, terms)
+        rows.append((name, r, where))
+        print(
+            f"{heading}, own row, not in the target): caught {r.caught}/{r.items} = {r.caught_rate:.1%}; "
+            + ", ".join(f"{c} {CLASSES[c]} {x}/{n}" for c, (x, n) in sorted(r.by_class.items()))
+        )
+        print(f"  precision on its planted texts: {r.hits}/{r.findings} = {r.precision:.1%}")
+        print(f"  caught only by the statistical model (R5): {r.model_only}")
+        print(f"  errors on its formal counterparts: {r.counterpart_errors} on {r.counterparts} paragraphs")
+        if where:  # held4 plants into published(): its prose is the main row's
+            print(
+                f"  its untouched published prose ({where}): {r.published_chars} characters, "
+                f"{r.published_errors} errors, {r.published_warnings} warnings = {r.errors_per_5000:.2f} errors "
+                f"and {r.findings_per_5000:.2f} findings per 5,000 characters"
+            )
     if "--write" in argv and terms is None:  # the misses files are the rules' (the default)
-        (SET / "held4-misses.md").write_text(misses_markdown(h, "held4.yaml"), encoding="utf-8")
-        print(f"wrote {SET / 'held4-misses.md'}")
         (SET / "misses.md").write_text(misses_markdown(s), encoding="utf-8")
         print(f"wrote {SET / 'misses.md'}")
-        (SET / "blind2-misses.md").write_text(misses_markdown(b, "blind2.yaml"), encoding="utf-8")
-        print(f"wrote {SET / 'blind2-misses.md'}")
-        (SET / "blind3-misses.md").write_text(misses_markdown(b3, "blind3.yaml"), encoding="utf-8")
-        print(f"wrote {SET / 'blind3-misses.md'}")
+        for name, r, _ in rows:
+            (SET / f"{name}-misses.md").write_text(misses_markdown(r, f"{name}.yaml"), encoding="utf-8")
+            print(f"wrote {SET / f'{name}-misses.md'}")
     else:
         for m in s.misses:
             print("  missed:", m)
         for m in s.false_alarms:
             print("  finding on published prose:", m)
-        for m in h.misses:
-            print("  held4 missed:", m)
-        for m in b.misses:
-            print("  blind2 missed:", m)
-        for m in b.false_alarms:
-            print("  blind2 finding on published prose:", m)
-        for m in b3.misses:
-            print("  blind3 missed:", m)
-        for m in b3.false_alarms:
-            print("  blind3 finding on published prose:", m)
+        for name, r, where in rows:
+            for m in r.misses:
+                print(f"  {name} missed:", m)
+            for m in r.false_alarms if where else []:
+                print(f"  {name} finding on published prose:", m)
     failures = s.failures()
     for f in failures:
         print("TARGET MISSED:", f)

@@ -44,11 +44,13 @@ START_TIMEOUT_S = 60
 UI_TIMEOUT_MS = 60_000
 DRAFT_TIMEOUT_MS = 3 * UI_TIMEOUT_MS  # drafting every section on a loaded 2-core machine
 
-pytestmark = [
+# every browser test file's marks (`pytestmark = BROWSER_MARKS`)
+BROWSER_MARKS = [
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (scripts/system-deps.sh)"),
 ]
+pytestmark = BROWSER_MARKS
 
 
 def free_port() -> int:

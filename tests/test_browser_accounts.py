@@ -25,6 +25,7 @@ from assistant.workspace.roles import Actor, Forbidden, os_user
 from assistant.workspace.service import Workspace
 from tests.test_browser import (
     ARTIFACTS,
+    BROWSER_MARKS,
     CHROMIUM,
     CHROMIUM_ARGS,
     UI_TIMEOUT_MS,
@@ -35,11 +36,7 @@ from tests.test_browser import (
     shot,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (scripts/system-deps.sh)"),
-]
+pytestmark = BROWSER_MARKS
 
 PASSWORDS = {"王主任": "admin-pass-1", "小王": "drafter-pass-1", "李科长": "reviewer-pass-1"}
 

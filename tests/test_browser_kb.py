@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.test_browser import (
-    CHROMIUM,
+    BROWSER_MARKS,
     browser,
     run_app,
     settle,
@@ -21,11 +21,7 @@ from tests.test_browser import (
 )
 from tests.test_kb_metadata import OFFICE, docx_bytes
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (scripts/system-deps.sh)"),
-]
+pytestmark = BROWSER_MARKS
 
 # Saved with a name and a first line that do not say what it is: the guess is 其他, no 单位.
 UPLOAD_NAME = "人大办2024.docx"

@@ -25,6 +25,7 @@ from assistant.workspace.service import Workspace
 from tests.network_guard import LOG_VARIABLE, is_loopback
 from tests.test_browser import (
     ARTIFACTS,
+    BROWSER_MARKS,
     CHROMIUM,
     CHROMIUM_ARGS,
     START_TIMEOUT_S,
@@ -37,11 +38,7 @@ from tests.test_browser import (
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = ROOT / "tests" / "netguard"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (scripts/system-deps.sh)"),
-]
+pytestmark = BROWSER_MARKS
 
 PAGES = {
     "reports": "/",

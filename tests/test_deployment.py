@@ -23,7 +23,7 @@ import pytest
 
 from assistant.workspace.service import Workspace
 from tests.test_browser import (
-    CHROMIUM,
+    BROWSER_MARKS,
     DRAFT_TIMEOUT_MS,
     ROOT,
     browser,
@@ -34,11 +34,7 @@ from tests.test_browser import (
     settle,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (scripts/system-deps.sh)"),
-]
+pytestmark = BROWSER_MARKS
 
 TITLE = "禾川市人大常委会办公室2026年度宣传工作汇报"
 

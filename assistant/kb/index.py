@@ -264,7 +264,6 @@ class ChunkIndex:
         self.doclen = doclen.astype(np.float32)
         self.live = int((~self.dead).sum())
         self.avgdl = float(doclen[~self.dead].mean()) if self.live else 1.0
-        self.with_vectors = all(s.has_vectors for s in self.segments)
         self._masks: dict[tuple, np.ndarray] = {}
 
     # ------------------------------------------------------------ filters
@@ -287,9 +286,6 @@ class ChunkIndex:
         if len(self._masks) < 64:
             self._masks[key] = mask
         return mask
-
-    def organisations_matching(self, part: str) -> list[str]:
-        return [o for o in self.orgs if o and part in o]
 
     # ------------------------------------------------------------ the arms
 
@@ -501,7 +497,6 @@ class IndexStore:
                     if len(pending) >= SEGMENT_ROWS:
                         write(pending)
                         pending = []
-            include = ["documents", "metadatas", "embeddings"]
             known = known or {}
             for j in range(0, len(new), FETCH):
                 tick("index", j, len(new))
@@ -511,10 +506,9 @@ class IndexStore:
                 }
                 fetch = [cid for cid in page if cid not in rows_of]
                 if fetch:
-                    got = collection.get(ids=fetch, include=include)
-                    embs = got.get("embeddings")
+                    got = collection.get(ids=fetch, include=["documents", "metadatas", "embeddings"])
                     for i, cid in enumerate(got["ids"]):
-                        vec = np.asarray(embs[i], dtype=np.float32) if embs is not None else None
+                        vec = np.asarray(got["embeddings"][i], dtype=np.float32)
                         rows_of[cid] = Row(cid, got["documents"][i] or "", dict(got["metadatas"][i] or {}), vec)
                 pending += [rows_of[cid] for cid in page if cid in rows_of]
                 if len(pending) >= SEGMENT_ROWS:
