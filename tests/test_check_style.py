@@ -25,6 +25,13 @@ def rules(text, **kw):
     return {f.rule for f in lint_style(text, **kw)}
 
 
+def test_a_starred_placeholder_is_a_placeholder_not_markdown_bold():
+    found = {(f.rule, f.severity) for f in lint_style("新增就业***人，20**年继续推进。", scope="section")}
+    assert ("L4", "error") not in found and ("R4", "error") in found and ("R4", "warning") in found
+    # a real bold pair still is, also around a figure
+    assert "L4" in rules("全年**增长20%**。", scope="section")
+
+
 def test_good_report_is_clean():
     assert lint_style(GOOD_REPORT, scope="report", year=2025) == []
 

@@ -284,7 +284,13 @@ _L4_BANG = re.compile("[!！]")
 _L4_QMARK = re.compile("[？?]")
 _L4_MD = [
     (re.compile(r"^[ \t]*#{1,6}\s*", re.M), "不用 Markdown 标题符号“#”，标题单独成行即可", ""),
-    (re.compile(r"\*\*|__"), "不用 Markdown 加粗符号", ""),
+    # bold is a pair around text: a lone run of stars or underscores where a figure goes (***人,
+    # 20**年, __名) is a template's placeholder, which the register rules report (R4)
+    (
+        re.compile(r"(?<!\*)\*\*(?=[^*\s])[^*\n]*?(?<=[^*\s])\*\*(?!\*)|(?<!_)__(?=[^_\s])[^_\n]*?(?<=[^_\s])__(?!_)"),
+        "不用 Markdown 加粗符号",
+        "",
+    ),
     (re.compile(r"^[ \t]*[-*+][ \t]+", re.M), "不用 Markdown 列表符号，改用“一是、二是”或序号", ""),
     (re.compile(r"`+"), "不用 Markdown 反引号", ""),
     (re.compile(r"^[ \t]*\|.*\|[ \t]*$", re.M), "正文中不用 Markdown 表格", None),
