@@ -13,10 +13,9 @@ import zipfile
 
 from assistant.core.settings import get_settings
 from assistant.workspace.service import Workspace
-from tests.test_browser import ARTIFACTS, browser, servers, settle, shot  # noqa: F401  (servers: fixture)
-from tests.test_browser import pytestmark as browser_marks
+from tests.test_browser import ARTIFACTS, BROWSER_MARKS, browser, servers, settle, shot  # noqa: F401  (servers: fixture)
 
-pytestmark = browser_marks
+pytestmark = BROWSER_MARKS
 
 
 def _form(page, section_id: str):
@@ -66,12 +65,13 @@ def test_a_whole_outline_written_on_the_page_is_drafted_and_exported(servers):  
         _save(_form(page, "1.3"), title="加强文物保护，守牢安全底线", notes="完成文物普查，修缮古建筑7处")
         page.get_by_text("章节 1.3 已保存。").wait_for()
         settle(page)
-        _form(page, "1.3").get_by_role("button", name="上移").click()
-        page.get_by_text("章节 1.3 已上移。").wait_for()
-        settle(page)
-        _form(page, "1.3").get_by_role("button", name="上移").click()
-        page.get_by_text("章节 1.3 已上移。").wait_for()
-        settle(page)
+        # each move renumbers the section on the page: wait for that, as "已上移" is still shown from
+        # the first move when the second is clicked (a click during a run can be lost)
+        for numbered in ("（二）", "（一）"):
+            _form(page, "1.3").get_by_role("button", name="上移").click()
+            page.get_by_text("章节 1.3 已上移。").wait_for()
+            expect(_form(page, "1.3").get_by_text(f"{numbered}加强文物保护，守牢安全底线")).to_be_visible()
+            settle(page)
         assert [c.id for c in ws.spec(rid).get("1").children] == ["1.3", "1.1", "1.2"]
         expect(_form(page, "1.3").get_by_text("（一）加强文物保护，守牢安全底线")).to_be_visible()
 
