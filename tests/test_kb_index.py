@@ -106,6 +106,49 @@ def test_ingest_in_a_separate_process_gives_the_same_index(tmp_path, embedder):
         assert [(p.id, p.text) for p in ka.search(query, 5)] == [(p.id, p.text) for p in kb.search(query, 5)]
 
 
+def _count_calls(embedder, monkeypatch) -> list[int]:
+    """The sizes of the batches `embedder` embeds in this process, from now on."""
+    sizes: list[int] = []
+    real = embedder.embed_documents_array
+    monkeypatch.setattr(embedder, "embed_documents_array", lambda texts: sizes.append(len(texts)) or real(texts))
+    return sizes
+
+
+def test_a_large_ingest_embeds_in_a_model_process_of_its_own_with_the_same_vectors(tmp_path, embedder, monkeypatch):
+    knowledge = copy_corpus(tmp_path / "knowledge")
+    # a file repeated under another name: its chunks, handed to the model once, are embedded once
+    (knowledge / "policies" / "副本.md").write_bytes((knowledge / POLICY).read_bytes())
+    settings = make_settings(tmp_path, knowledge)
+    here = _count_calls(embedder, monkeypatch)
+    report = ingest(None, settings, make_embedder=lambda s: embedder, parallel=True)
+    assert report.ok and report.chunks > 0 and here == []  # nothing was embedded in this process
+    index = KnowledgeBase.open(settings, embedder=embedder).index()
+    texts = {}
+    for row in index.live_rows():
+        record = index.record(row)
+        texts.setdefault(search_text(record["text"], record["meta"]), []).append(row)
+    assert report.embedded == len(texts) < report.chunks
+    monkeypatch.undo()
+    expected = embedder.embed_documents_array(list(texts))
+    for vector, rows in zip(expected, texts.values()):
+        for row in rows:
+            segment, local = index.locate(row)
+            assert np.allclose(segment.vectors[local], vector, rtol=0, atol=1e-6)
+
+
+def test_a_model_process_that_cannot_load_leaves_the_ingest_to_this_process(tmp_path, embedder, monkeypatch):
+    from assistant.kb import embeddings
+
+    settings = make_settings(tmp_path, copy_corpus(tmp_path / "knowledge"))
+    monkeypatch.setattr(embeddings, "bundled_name", lambda e: "no-such-model")  # the process fails to load it
+    here = _count_calls(embedder, monkeypatch)
+    report = ingest(None, settings, make_embedder=lambda s: embedder, parallel=True)
+    assert report.ok and report.embedded == report.chunks > 0
+    assert sum(here) == report.embedded  # all of it embedded here instead
+    kb = KnowledgeBase.open(settings, embedder=embedder)
+    assert kb.search("微信公众号推送信息和阅读量", 3)[0].source == REPORT
+
+
 class _RecordingCollection:
     """A Chroma collection that records which chunk ids are read back."""
 

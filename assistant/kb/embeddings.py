@@ -8,12 +8,15 @@ receives it through `get_embedder(..., remote=)`, wired by assistant.llm.embeddi
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from assistant.core.children import init_worker
 from assistant.core.errors import HuibaoError
 from assistant.core.settings import Settings
 from assistant.kb.blas import one_blas_thread
@@ -145,6 +148,104 @@ class E5Embedder(BaseEmbedder):
         with self._lock:
             out = self._model.query(list(texts)) if is_query else self._model.passage(list(texts))
         return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+
+def bundled_name(embedder: Embedder) -> str | None:
+    """The name of the bundled model `embedder` is ("use", "e5"), so that another process can load
+    its own copy; None for anything else (an endpoint, a test's fake)."""
+    for name, cls in (("use", USEEmbedder), ("e5", E5Embedder)):
+        if type(embedder) is cls:
+            return name
+    return None
+
+
+class ModelUnavailable(Exception):
+    """The model process could not load its model (the caller's own embedder then says why)."""
+
+
+_worker_embedder: Embedder | None = None  # the model of an Embedding's process, in that process
+
+
+def _load_in_worker(name: str) -> None:
+    global _worker_embedder
+    init_worker()
+    try:
+        _worker_embedder = {"use": USEEmbedder, "e5": E5Embedder}[name]()
+        _worker_embedder.embed_documents_array(["。"])  # the weights load now, before the first batch
+    except Exception:
+        _worker_embedder = None  # each call says so; the error itself is the caller's to report
+
+
+def _embed_in_worker(texts: list[str]) -> np.ndarray:
+    if _worker_embedder is None:
+        raise ModelUnavailable
+    return _worker_embedder.embed_documents_array(texts)
+
+
+def _loaded() -> None:
+    """A call that returns once the worker's model is loaded (its initializer has run)."""
+
+
+class Embedding:
+    """Batches of documents embedded in the order they are submitted, each answered by a Future.
+
+    Here, in this process, by `embedder` (the future is done when submit returns), or with
+    `separate_process`, by a bundled model loaded in a process of its own: a large ingest does
+    that, because Chroma's add holds this process's GIL for as long as it writes (~1 s for 1,000
+    chunks), and the model's threads, which need the GIL between their matrix products, stopped
+    for that long (with Chroma writing in a thread beside it the embedder ran at a third of its
+    speed). A process that cannot start or dies leaves the rest to this process's embedder,
+    which then says what is wrong."""
+
+    def __init__(self, embedder: Embedder, *, separate_process: bool = False) -> None:
+        self.embedder = embedder
+        name = bundled_name(embedder) if separate_process else None
+        self._pool: ProcessPoolExecutor | None = None
+        self._used = False
+        if name is not None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),  # nothing of this process's state is shared
+                initializer=_load_in_worker,
+                initargs=(name,),
+            )
+            # started now: the model loads (~1.2 s of CPU) while the caller gathers the first batch
+            self._pool.submit(_loaded)
+
+    @property
+    def separate(self) -> bool:
+        return self._pool is not None
+
+    def submit(self, texts: list[str]) -> Future[np.ndarray]:
+        self._used = True
+        if self._pool is not None:
+            try:
+                return self._pool.submit(_embed_in_worker, texts)
+            except (BrokenProcessPool, RuntimeError):
+                self.close()
+        done: Future[np.ndarray] = Future()
+        done.set_result(self.embedder.embed_documents_array(texts))
+        return done
+
+    def result(self, future: Future[np.ndarray], texts: list[str]) -> np.ndarray:
+        """The vectors of `texts`, submitted as `future`."""
+        try:
+            return future.result()
+        except (BrokenProcessPool, ModelUnavailable, CancelledError):  # cancelled: by close(), after a failure
+            self.close()
+            return self.embedder.embed_documents_array(texts)
+
+    def close(self, abort: bool = False) -> None:
+        """Stop the model process: after the call under way (~1 s), or at once with `abort` (an
+        interrupted ingest) or when nothing was ever submitted (every file unchanged: the model
+        need not finish loading). Its CPU time is then counted as this process's children's."""
+        if self._pool is None:
+            return
+        if abort or not self._used:
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
 
 
 _bundled: dict[str, Embedder] = {}

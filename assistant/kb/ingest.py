@@ -20,12 +20,13 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from assistant.core.children import init_worker
 from assistant.core.errors import InputError
 from assistant.core.scan import pdf_page_texts
 from assistant.core.segment import get_jieba
@@ -40,7 +41,7 @@ from assistant.core.textio import (
 )
 from assistant.kb.cache import EmbeddingCache, TokenCache, text_key
 from assistant.kb.chunking import Chunk, chunk_document, heading_level
-from assistant.kb.embeddings import EmbedderFactory, get_embedder
+from assistant.kb.embeddings import EmbedderFactory, Embedding, get_embedder
 from assistant.kb.index import Row
 from assistant.kb.metadata import DocumentMeta, infer_metadata, retag
 from assistant.kb.retrieve import KnowledgeBase, indexed_key
@@ -426,8 +427,16 @@ def _tokenize(texts: list[str], keys: list[str], data_dir: Path) -> None:
 PARALLEL_MIN_FILES = 24  # from this many files on, reading and chunking run in a separate process
 FILES_PER_TASK = 8  # files per task sent to that process
 TASKS_AHEAD = 4  # tasks prepared ahead of the embedding loop (bounds the memory they hold)
-WRITE_CHUNKS = 1_000  # chunks per Chroma add: files are written together once this many are ready
+# chunks per Chroma add: files are written together once this many are ready (Chroma's CPU a chunk:
+# ~1.0 ms at 500 and 1,000, 1.4 at 250, 2.3 at 100); the last ones, once every file is read, as
+# each model call comes back, so that little is left to write after the last vector
+WRITE_CHUNKS = 500
+TAIL_WRITE_CHUNKS = 100
 INDEX_ROWS = 50_000  # written rows kept for the search index (~4 KB each), not read back from Chroma
+# with the model in a process of its own: texts per call (~1 s of work), and calls queued, so that
+# it has work for the 0.5-1 s this process cannot hand it any (a Chroma add holds the GIL)
+PROCESS_BATCHES = 4  # embedder batches per call
+CALLS_AHEAD = 3
 
 
 def _warm_up() -> None:
@@ -499,8 +508,9 @@ def ingest(
     instead of being skipped.
 
     Files are read and chunked ahead (in a separate process from PARALLEL_MIN_FILES files on, or
-    when `parallel`) while the embedder works, chunks are embedded in the embedder's batches, and
-    files are written, WRITE_CHUNKS chunks at a time, as soon as their vectors are ready: an
+    when `parallel`) while the embedder works, chunks are embedded in the embedder's batches (then
+    a bundled model also works in a process of its own, see Embedding), and files are written,
+    WRITE_CHUNKS chunks at a time, as soon as their vectors are ready: an
     interrupted ingest keeps the files written so far (their sha256 is stored with them), and the
     next run skips them.
     """
@@ -514,10 +524,14 @@ def ingest(
         if use_process and files:
             # a separate process (spawned: nothing of this process's state is shared), started
             # first, so that its imports and jieba's dictionary load while Chroma opens here
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
+            )
             stack.callback(pool.shutdown, cancel_futures=True)  # an error or ^C: what is queued is dropped
             pool.submit(_warm_up)
-        return _ingest(files, scopes, report, settings, kb, make_embedder, progress, max_file_bytes, meta, pool, t0)
+        return _ingest(
+            files, scopes, report, settings, kb, make_embedder, progress, max_file_bytes, meta, pool, use_process, t0
+        )
 
 
 def _ingest(
@@ -531,6 +545,7 @@ def _ingest(
     max_file_bytes: int | None,
     meta: DocumentMeta | Mapping[Path, DocumentMeta] | None,
     pool: ProcessPoolExecutor | None,
+    model_process: bool,
     t0: float,
 ) -> IngestReport:
     import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
@@ -551,8 +566,11 @@ def _ingest(
     vectors: dict[str, np.ndarray] = {}  # key -> vector, for the waiting files' chunks
     uses: dict[str, int] = {}  # key -> how many waiting chunks need it
     todo: dict[str, str] = {}  # key -> search text, not cached: to embed, in order
+    calls: deque[tuple[list[str], list[str], Future]] = deque()  # (keys, texts, vectors) submitted, in order
+    in_flight: set[str] = set()  # the keys of those calls
     embedded = 0
     embedder = None
+    model: Embedding | None = None
     cache: EmbeddingCache | None = None
     writes: deque = deque()
 
@@ -588,14 +606,14 @@ def _ingest(
         writes.append(writer.submit(write, pending))
         pending = []
 
-    def flush_ready(writer: ThreadPoolExecutor, final: bool = False) -> None:
-        """Write, in order, the waiting files whose vectors are all in, WRITE_CHUNKS at a time
+    def flush_ready(writer: ThreadPoolExecutor, final: bool = False, at: int = WRITE_CHUNKS) -> None:
+        """Write, in order, the waiting files whose vectors are all in, `at` chunks at a time
         (Chroma works in the writer thread while the next batch is embedded)."""
         while waiting and all(k in vectors for k in waiting[0].keys or []):
             item = waiting.popleft()
             keys = item.keys or []
             pending.append((item, np.vstack([vectors[k] for k in keys])))
-            if sum(len(v) for _, v in pending) >= WRITE_CHUNKS:
+            if sum(len(v) for _, v in pending) >= at:
                 submit(writer)
             for k in keys:
                 uses[k] -= 1
@@ -609,22 +627,33 @@ def _ingest(
         if final:
             submit(writer)
 
-    def embed_batch(final: bool) -> None:
+    def received(keys: list[str], texts: list[str], future: Future) -> None:
         nonlocal embedded
-        assert embedder is not None and cache is not None
-        step = embedder.batch_size  # one request / forward pass per step, progress ticks between
-        while len(todo) >= step or (final and todo):
-            batch = list(todo.items())[:step]
-            for k, _ in batch:
-                del todo[k]
-            vecs = embedder.embed_documents_array([t for _, t in batch])
-            new = {k: v for (k, _), v in zip(batch, vecs)}
-            cache.put_many(embedder.name, new)
-            vectors.update(new)
-            embedded += len(batch)
-            tick("chunks", embedded, embedded + len(todo))
+        assert model is not None and cache is not None and embedder is not None
+        new = dict(zip(keys, model.result(future, texts)))
+        in_flight.difference_update(keys)
+        cache.put_many(embedder.name, new)
+        vectors.update(new)
+        embedded += len(keys)
+        tick("chunks", embedded, embedded + len(in_flight) + len(todo))
 
-    with ThreadPoolExecutor(max_workers=1) as writer:
+    def embed_batch(final: bool) -> None:
+        """Hand the model what is to embed, a step at a time (`final`: the rest too), taking in
+        what it has done."""
+        assert model is not None and embedder is not None
+        # one request / forward pass per step here, progress ticks between; a model process is
+        # handed several steps a call
+        step = embedder.batch_size * (PROCESS_BATCHES if model.separate else 1)
+        # a model process with nothing to do is handed what there is (the first file, at the start)
+        while len(todo) >= step or (todo and (final or (model.separate and not calls))):
+            keys = list(todo)[:step]
+            texts = [todo.pop(k) for k in keys]
+            in_flight.update(keys)
+            calls.append((keys, texts, model.submit(texts)))
+            while calls and (len(calls) > CALLS_AHEAD or calls[0][2].done()):
+                received(*calls.popleft())
+
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=1) as writer:
         try:
             done_files = 0
             for item in _prepared(files, known, limit, settings.data_dir, given, pool):
@@ -648,12 +677,19 @@ def _ingest(
                 if embedder is None:
                     embedder = kb.embedder
                     cache = EmbeddingCache(settings.data_dir)
+                    # with a process for the model (see Embedding), started at the first file to embed:
+                    # an ingest of unchanged files does not load the model at all
+                    model = Embedding(embedder, separate_process=model_process)
+                    # interrupted (^C, an error): its queued calls are of no use, it stops at once
+                    stack.push(lambda kind, err, tb, model=model: model.close(abort=kind is not None))
                 assert cache is not None
-                fresh = [k for k in dict.fromkeys(item.keys) if k not in vectors and k not in todo]
+                fresh = [
+                    k for k in dict.fromkeys(item.keys) if k not in vectors and k not in todo and k not in in_flight
+                ]
                 vectors.update(cache.get_many(embedder.name, fresh))
                 for k, text in zip(item.keys, item.texts):
                     uses[k] = uses.get(k, 0) + 1
-                    if k not in vectors:
+                    if k not in vectors and k not in in_flight:
                         todo.setdefault(k, text)
                 item.texts = None  # the texts are in todo now; the chunks keep what is stored
                 if first:
@@ -664,6 +700,9 @@ def _ingest(
             tick("file:", len(files), len(files))
             if embedder is not None:
                 embed_batch(final=True)
+                while calls:
+                    received(*calls.popleft())
+                    flush_ready(writer, at=TAIL_WRITE_CHUNKS)
                 flush_ready(writer, final=True)
                 tick("chunks", embedded, embedded)
         except BaseException:
