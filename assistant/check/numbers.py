@@ -113,12 +113,40 @@ def _mention_re() -> re.Pattern:
     )
 
 
+# what a drafter or a template writes where a figure goes: x / X / × / * / _ / □, half- or full-width
+_MARKS = "XxＸｘ×*＊_＿□"
+
+
+def _closes_bold(norm: str, start: int) -> bool:
+    """Whether the ** or __ at `start` closes Markdown bold (**12个**项目): it follows text
+    directly, and the same pair opened earlier in the clause. A run after punctuation or
+    a clause's first run is a placeholder (**个单位、**个个人, 犯罪嫌疑人*余人)."""
+    mark = norm[start]
+    if (
+        mark not in "*＊_＿"
+        or norm[start : start + 2] != mark * 2
+        or norm[start - 1 : start] in " \t\n，。；：、,.;:!?！？（("
+    ):
+        return False  # bold is ** or __ (a single * is a figure's placeholder: *月*日)
+    clause = max(norm.rfind(c, 0, start) for c in "，。；：\n") + 1
+    return mark * 2 in norm[clause:start]
+
+
 @lru_cache(maxsize=1)
 def _placeholder_re() -> re.Pattern:
+    """A figure not filled in: gongwen.PLACEHOLDER (【待补充：…】, XX, ××), a year (20xx年, 20*年),
+    and one to four marks where a figure goes, that is before a unit or a date's 月/日 (X次,
+    ***件, *余人, __名, x%, x.x%, *月*日) or after 第 (第X位). A mark alone is a placeholder only there: ** around words is Markdown
+    bold (L4), x in 3x3 a multiplication. The one recogniser of the checker: the register rules do
+    not repeat it (a gap is reported once, as a placeholder the summary counts)."""
     units = "|".join(re.escape(u) for u in unit_tables()[0])
-    # "X次": a single X only counts as a placeholder when a unit follows.
+    alone = r"(?<![A-Za-zＡ-Ｚａ-ｚ0-9０-９.])"
     return re.compile(
-        rf"(?:{PLACEHOLDER.pattern}|(?<![A-Za-z])X(?=(?:{_SCALE})?(?:{units})))(?:余|多)?(?:{_SCALE})?(?:{units})?"
+        rf"(?:{PLACEHOLDER.pattern}"
+        rf"|(?<![\d０-９])(?:19|20)[XxＸｘ*＊]{{1,2}}(?=年)"
+        rf"|{alone}[{_MARKS}]{{1,4}}(?:\.[{_MARKS}]{{1,2}})?(?=(?:余|多)?(?:{_SCALE})?(?:{units})|[月日时号])"
+        rf"|(?<=第)[{_MARKS}]{{1,3}}(?![A-Za-zＡ-Ｚａ-ｚ])"
+        rf")(?:余|多)?(?:{_SCALE})?(?:{units})?"
     )
 
 
@@ -374,6 +402,8 @@ def _extract(norm: str, extra: tuple[str, ...]) -> tuple[list[NumberReading], li
     spans: list[tuple[int, int]] = []
     units = unit_tables()[0]
     for m in _placeholder_re().finditer(norm):
+        if _closes_bold(norm, m.start()):
+            continue
         tail = m.group(0)
         unit = next((u for u in units if tail.endswith(u) and not tail.startswith("【")), "")
         placeholders.append((m.start(), m.end(), unit))
