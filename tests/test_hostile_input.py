@@ -105,6 +105,19 @@ def test_internal_error_text_with_markup_is_printed_plainly(monkeypatch, capsys)
     assert "RuntimeError: [/b] closing tag" in capsys.readouterr().err
 
 
+def test_ctrl_c_in_a_command_says_so_in_chinese(monkeypatch, capsys):
+    """^C while a command runs: Typer turns it into exit status 130 without a word; the entry point
+    says what happened."""
+    from assistant.commands import kb as kb_commands
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kb_commands, "run_ingest", interrupted)
+    assert shell(monkeypatch, "ingest") == 130
+    assert "已中断" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------- XLSX formulas
 
 

@@ -142,6 +142,24 @@ def test_placeholders_drafting_hints_and_stage_directions_are_notes_to_self():
     assert [(m.text, m.status) for m in bold.numbers] == [("12个", "invented")]
 
 
+def test_a_bracketed_remark_to_a_person_or_about_the_draft_is_a_note_to_self():
+    """What a reviewer writes into a draft in brackets: to the writer, about the draft's wording
+    and length, a deadline, a verdict. 公文's own brackets (an abbreviation, 试行, a scope, 我市's
+    rank) are prose."""
+    for remark in (
+        "（这段数字你再核一遍）",
+        "（第二部分的提法请再斟酌）",
+        "(篇幅太长,压到三页以内)",
+        "（材料明天上会，今天下班前给我）",
+        "（写得还可以，我再看看）",
+    ):
+        text = f"全年新增就业2.3万人{remark}，城镇登记失业率控制在3%以内。"
+        hits = [(rule, sev, w) for rule, sev, w in register_hits(text) if rule == "R4"]
+        assert hits and all(sev == "error" for _, sev, _ in hits) and remark in [w for _, _, w in hits], (remark, hits)
+    formal = "成立“两个中心”（以下简称“中心”），出台《管理办法（试行）》，覆盖全部乡镇（含街道），我市综合排名（我市位列全省第3位）稳步提升。"
+    assert [h for h in register_hits(formal) if h[0] == "R4"] == []
+
+
 FORMAL = [
     # look-alikes from formal prose: 挺 as a verb, 野蛮, 不折腾, 养老是, 儿童/幼儿/健儿, 特大, 巨大, 超大
     "坚持把纪律和规矩挺在前面，挺膺担当。",

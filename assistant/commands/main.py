@@ -99,6 +99,9 @@ def _root() -> None:
 _root.__doc__ = HELP
 
 
+INTERRUPTED = "[yellow]已中断。已保存的内容不受影响。[/]"
+
+
 def main() -> None:
     try:
         app()
@@ -106,8 +109,12 @@ def main() -> None:
         err_console.print(f"[bold red]错误：[/]{escape(str(err))}")
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
-        err_console.print("[yellow]已中断。已保存的内容不受影响。[/]")
+        err_console.print(INTERRUPTED)
         sys.exit(130)
+    except SystemExit as done:
+        if done.code == 130:  # Typer turns ^C inside a command into this exit status, silently
+            err_console.print(INTERRUPTED)
+        raise
     except Exception as err:  # never a bare traceback for the user
         if os.environ.get("HUIBAO_DEBUG"):
             raise
