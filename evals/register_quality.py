@@ -5,6 +5,7 @@
                                                             # and blind2-misses.md (blind2.yaml, own row)
                                                             # and held4-misses.md (held4.yaml, own row)
                                                             # and blind3-misses.md (blind3.yaml, own row)
+                                                            # and blind4-misses.md (blind4.yaml, own row)
     .venv/bin/python -m evals.register_quality --model     # with R5, the statistical model, on (an
                                                             # office's 口语统计核对: true); never --write
 
@@ -14,9 +15,9 @@ Three numbers, all on published text the rules' author did not write:
                fixed on the one before; dev2.yaml, the derived lexicon's development set, and
                held2.yaml, held3.yaml, each fixed on after its first score; sources.md) with at least
                one register finding, error or warning, overlapping the leftover (target ≥ 90 %; by
-               set, to see generalisation); blind2.yaml, held4.yaml and blind3.yaml (written after the
-               rules were frozen) are scored the same way in rows of their own, outside the target: they
-               are the estimate for wording the rules have not seen;
+               set, to see generalisation); blind2.yaml, held4.yaml, blind3.yaml and blind4.yaml
+               (written after the rules were frozen) are scored the same way in rows of their own,
+               outside the target: they are the estimate for wording the rules have not seen;
   counterparts register errors on the untouched published paragraphs the leftovers were
                planted into (target 0);
   false alarms register findings per 5,000 characters of untouched published prose: every
@@ -147,6 +148,9 @@ HELD4 = ("held4.yaml",)
 # Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Third
 # blind set"), planted into evals/register/published3.yaml; own row, outside the target, like BLIND2.
 BLIND3 = ("blind3.yaml",)
+# Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Fourth
+# blind set"), planted into evals/register/published4.yaml; own row, outside the target, like BLIND2.
+BLIND4 = ("blind4.yaml",)
 
 
 def published_blind2() -> dict[str, dict]:
@@ -158,6 +162,11 @@ def published_blind2() -> dict[str, dict]:
 def published_blind3() -> dict[str, dict]:
     """The untouched published paragraphs blind3.yaml plants into: evals/register/published3.yaml (w…)."""
     return _paragraphs(SET / "published3.yaml")
+
+
+def published_blind4() -> dict[str, dict]:
+    """The untouched published paragraphs blind4.yaml plants into: evals/register/published4.yaml (v…)."""
+    return _paragraphs(SET / "published4.yaml")
 
 
 def planted(paragraphs: dict[str, dict] | None = None, files: tuple[str, ...] = SETS) -> list[Planted]:
@@ -287,6 +296,7 @@ def main(argv: list[str]) -> int:
         ("blind2", "second blind set (blind2.yaml", BLIND2, published_blind2, "heldout5.yaml, published2.yaml"),
         ("held4", "held4 (written after the rules were frozen", HELD4, None, None),
         ("blind3", "third blind set (blind3.yaml", BLIND3, published_blind3, "published3.yaml"),
+        ("blind4", "fourth blind set (blind4.yaml", BLIND4, published_blind4, "published4.yaml"),
     ]
     rows = []
     for name, heading, files, paragraphs, where in own:
