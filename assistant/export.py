@@ -25,8 +25,8 @@ each GB2312-era name an ``w:altName`` (仿宋_GB2312 → 仿宋, 楷体_GB2312 �
 宋体) so a machine without the 方正/GB2312 fonts falls back to the Windows fonts of the same
 face instead of to the default font.
 
-Placeholders (gongwen.PLACEHOLDER: 【待补充：…】, 【待补充】, 【待核实：…】, XX, ××, as the checker
-counts them: 【待核实】 as unverified, the others as placeholders) stay in the text, highlighted
+Placeholders (【待补充：…】, 【待补充】, 【待核实：…】, XX, ××, ***件, 20*年 …: exactly the spans the checker
+counts, check.numbers.placeholder_spans; 【待核实】 as unverified, the others as placeholders) stay in the text, highlighted
 yellow, so nobody prints a report with a hole in it unnoticed; `export_notes` says what is left
 to settle. The core properties carry the title and the organisation only: no model, no key, no
 settings.
@@ -41,10 +41,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.check.numbers import placeholder_spans
 from assistant.check.result import Summary
 from assistant.core.errors import InputError
 from assistant.core.textio import strip_controls
-from assistant.gongwen import LABEL, PLACEHOLDER, heading_label, strip_label, title_lines
+from assistant.gongwen import LABEL, heading_label, strip_label, title_lines
 from assistant.kb.search_text import get_jieba
 
 if TYPE_CHECKING:
@@ -438,12 +439,12 @@ def _add_paragraph(doc, text: str, style: str, font: str, size_pt: float, *, bol
 
     para = doc.add_paragraph(style=style)
     pos = 0
-    for match in PLACEHOLDER.finditer(text):
-        if match.start() > pos:
-            _add_run(para, text[pos : match.start()], font, size_pt, bold)
-        run = _add_run(para, match.group(), font, size_pt, bold)
+    for start, end in placeholder_spans(text):
+        if start > pos:
+            _add_run(para, text[pos:start], font, size_pt, bold)
+        run = _add_run(para, text[start:end], font, size_pt, bold)
         run.font.highlight_color = WD_COLOR_INDEX.YELLOW
-        pos = match.end()
+        pos = end
     if pos < len(text):
         _add_run(para, text[pos:], font, size_pt, bold)
     return para

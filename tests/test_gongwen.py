@@ -175,18 +175,20 @@ def test_colon_less_placeholder_counts_in_the_checker():
 
 
 def test_checker_and_export_agree_on_placeholders(tmp_path):
-    text = "阅读量【待补充】，粉丝【待补充：粉丝数】，XX篇报道，培训【待核实：96人】，××项活动，XXL号文化衫。"
+    text = (
+        "阅读量【待补充】，粉丝【待补充：粉丝数】，XX篇报道，培训【待核实：96人】，××项活动，XXL号文化衫，"
+        "***件提案，20*年计划，**12个**项目。"
+    )
     counted = [m.text for m in check_numbers(text, []) if m.status in ("placeholder", "unverified")]
-    assert counted == ["【待补充】", "【待补充：粉丝数】", "XX篇", "【待核实：96人】", "××项"]
+    assert counted == ["【待补充】", "【待补充：粉丝数】", "XX篇", "【待核实：96人】", "××项", "***件", "20*"]
 
     report = make_report_draft()
     report.sections[4] = make_section("2", text=text)
     doc = Document(str(export_docx(report, tmp_path / "汇报.docx")))
     [para] = [p for p in doc.paragraphs if p.text == text]
     highlighted = [r.text for r in para.runs if r.font.highlight_color == WD_COLOR_INDEX.YELLOW]
-    # the export highlights the placeholder itself; the checker's mention also takes its unit
-    assert highlighted == ["【待补充】", "【待补充：粉丝数】", "XX", "【待核实：96人】", "××"]
-    assert all(c.startswith(h) for c, h in zip(counted, highlighted, strict=True))
+    # the export highlights exactly what the checker counts (one recogniser), bold markers aside
+    assert highlighted == counted
 
 
 # ---------------------------------------------------------------- sentences

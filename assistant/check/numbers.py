@@ -397,6 +397,12 @@ def extract(text: str, terms: str | Path | None = None) -> Extraction:
     return Extraction(found, placeholders, norm)
 
 
+def placeholder_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` holds a placeholder or an unverified mark, as the checker counts them (with the
+    unit it takes: XX篇, ***件): what the export highlights."""
+    return [(s, e) for s, e, _ in extract(text)[1]]
+
+
 def _extract(norm: str, extra: tuple[str, ...]) -> tuple[list[NumberReading], list[tuple[int, int, str]]]:
     placeholders: list[tuple[int, int, str]] = []
     spans: list[tuple[int, int]] = []
