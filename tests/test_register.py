@@ -319,6 +319,18 @@ def test_second_blind_set_is_balanced_and_plants_where_it_says():
     assert all(i.text[i.start : i.end] and i.paragraph not in register_quality.published() for i in items)
 
 
+def _assert_each_leftover_in_its_edit(corpus, items) -> None:
+    """Each planted leftover is new text and lies in the one edit its item makes to the paragraph."""
+    for i in items:
+        original, text = corpus[i.paragraph]["text"], i.text
+        assert text[i.start : i.end] and text[i.start : i.end] not in original
+        head = next((k for k, (a, b) in enumerate(zip(original, text, strict=False)) if a != b), len(original))
+        tail = next(
+            (k for k, (a, b) in enumerate(zip(original[::-1], text[::-1], strict=False)) if a != b), len(original)
+        )
+        assert head < i.end and i.start < len(text) - tail, i.id  # the leftover is in the edit
+
+
 def test_third_blind_set_is_balanced_and_plants_where_it_says():
     # evals/register/blind3.yaml: written blind from new sources (sources.md, "Third blind set"), planted
     # into evals/register/published3.yaml; its score is reported in its own row, not asserted. Here: 16 per
@@ -331,14 +343,7 @@ def test_third_blind_set_is_balanced_and_plants_where_it_says():
     others = register_quality.published() | register_quality.published_blind2()
     assert not set(corpus) & set(others)
     assert not {p["text"] for p in corpus.values()} & {p["text"] for p in others.values()}
-    for i in items:
-        original, text = corpus[i.paragraph]["text"], i.text
-        assert text[i.start : i.end] and text[i.start : i.end] not in original
-        head = next((k for k, (a, b) in enumerate(zip(original, text, strict=False)) if a != b), len(original))
-        tail = next(
-            (k for k, (a, b) in enumerate(zip(original[::-1], text[::-1], strict=False)) if a != b), len(original)
-        )
-        assert head < i.end and i.start < len(text) - tail, i.id  # the leftover is in the edit
+    _assert_each_leftover_in_its_edit(corpus, items)
 
 
 def test_fourth_blind_set_is_balanced_and_plants_where_it_says():
@@ -355,14 +360,7 @@ def test_fourth_blind_set_is_balanced_and_plants_where_it_says():
     assert not set(corpus) & set(others)
     assert not {p["text"] for p in corpus.values()} & {p["text"] for p in others.values()}
     assert not {p["source"] for p in corpus.values()} & {p.get("source") for p in others.values()}
-    for i in items:
-        original, text = corpus[i.paragraph]["text"], i.text
-        assert text[i.start : i.end] and text[i.start : i.end] not in original
-        head = next((k for k, (a, b) in enumerate(zip(original, text, strict=False)) if a != b), len(original))
-        tail = next(
-            (k for k, (a, b) in enumerate(zip(original[::-1], text[::-1], strict=False)) if a != b), len(original)
-        )
-        assert head < i.end and i.start < len(text) - tail, i.id  # the leftover is in the edit
+    _assert_each_leftover_in_its_edit(corpus, items)
 
 
 def _dictionary_script():
