@@ -95,11 +95,17 @@ def test_office_fixed_numerals(tmp_path, monkeypatch):
         ("现场教学X次。", "X次"),
         ("培训××人。", "××人"),
         ("培训【待补充：培训人数】。", "【待补充：培训人数】"),
+        ("请于年月日前报送。", "年月日"),  # a date left blank
+        ("市人大常委会办公室\n\u3000\u3000年\u3000月\u3000日\n", "年\u3000月\u3000日"),
     ],
 )
 def test_placeholders(text, span):
     m = one(text, [fig(30, "次")])
     assert m.status == "placeholder" and m.text == span and m.value is None
+
+
+def test_a_forms_date_label_is_not_a_blank_date():
+    assert check_numbers("表中填写出生年月日和参加工作年月。", []) == []
 
 
 def test_unverified_mark_is_its_own_status_and_count():

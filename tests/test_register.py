@@ -160,6 +160,26 @@ def test_a_bracketed_remark_to_a_person_or_about_the_draft_is_a_note_to_self():
     assert [h for h in register_hits(formal) if h[0] == "R4"] == []
 
 
+def test_people_called_as_in_speech_are_spoken_person_terms():
+    """How colleagues and neighbours are called in notes: a surname with a title cut short or a
+    kinship word, 老/小 + a surname after a word that takes a person, and 们 after a noun that
+    formal prose never puts 们 after. The members are examples of the class, not a list."""
+    named = "会议由孙科主持，请钱局审定、冯处把关，蒋总、韦姐、卢叔、邹师傅参加，具体由小郭落实。"
+    for person in ("孙科", "钱局", "冯处", "蒋总", "韦姐", "卢叔", "邹师傅", "小郭"):
+        assert ("R2", "error", person) in register_hits(named), person
+    plural = "驻村帮扶期间，姑娘们、街坊们和铁粉们踊跃参与。"
+    for people in ("姑娘们", "街坊们", "铁粉们"):
+        assert ("R2", "warning", people) in register_hits(plural), people
+    # formal look-alikes: 们 after the collective nouns of formal prose, a surname inside a word
+    # (提高科技, 回顾总结, 如何处理), a figure before 余所, a company's name, a transliteration
+    formal = (
+        "代表们、委员们、同志们、专家们、职工们、志愿者们和孩子们积极参与，人们普遍认为，"
+        "提高科技创新能力，回顾总结经验，研究如何处理，全区40余所学校、20余处景点，"
+        "引进华谷高科等龙头企业，会见国会议长哈尔莫科，院士王叔岷的著作出版。"
+    )
+    assert register_hits(formal) == []
+
+
 FORMAL = [
     # look-alikes from formal prose: 挺 as a verb, 野蛮, 不折腾, 养老是, 儿童/幼儿/健儿, 特大, 巨大, 超大
     "坚持把纪律和规矩挺在前面，挺膺担当。",
@@ -237,6 +257,11 @@ def test_words_another_rule_reports_are_reported_once():
     found = [(f.rule, text[f.start : f.end]) for f in lint_style(text, scope="section")]
     assert ("L5", "咱们") in found and ("L7", "搞定") in found
     assert not any(rule.startswith("R") for rule, _ in found)
+    # a note to self is reported whole, not as the pronoun inside it
+    text = "全年办理建议120件（你把这段再改改，明天给我），办结率100%。"
+    found = [(f.rule, text[f.start : f.end]) for f in lint_style(text, scope="section")]
+    assert ("R4", "（你把这段再改改，明天给我）") in found
+    assert not any(rule == "L5" for rule, _ in found)
 
 
 def test_check_command_reports_register_findings(tmp_path):

@@ -135,9 +135,10 @@ def _closes_bold(norm: str, start: int) -> bool:
 @lru_cache(maxsize=1)
 def _placeholder_re() -> re.Pattern:
     """A figure not filled in: gongwen.PLACEHOLDER (【待补充：…】, XX, ××), a year (20xx年, 20*年),
-    and one to four marks where a figure goes, that is before a unit or a date's 月/日 (X次,
-    ***件, *余人, __名, x%, x.x%, *月*日) or after 第 (第X位). A mark alone is a placeholder only there: ** around words is Markdown
-    bold (L4), x in 3x3 a multiplication. The one recogniser of the checker: the register rules do
+    one to four marks where a figure goes, that is before a unit or a date's 月/日 (X次, ***件,
+    *余人, __名, x%, x.x%, *月*日) or after 第 (第X位), and a date left blank (年　月　日). A mark
+    alone is a placeholder only there: ** around words is Markdown bold (L4), x in 3x3 a
+    multiplication. The one recogniser of the checker: the register rules do
     not repeat it (a gap is reported once, as a placeholder the summary counts)."""
     units = "|".join(re.escape(u) for u in unit_tables()[0])
     alone = r"(?<![A-Za-zＡ-Ｚａ-ｚ0-9０-９.])"
@@ -146,6 +147,9 @@ def _placeholder_re() -> re.Pattern:
         rf"|(?<![\d０-９])(?:19|20)[XxＸｘ*＊]{{1,2}}(?=年)"
         rf"|{alone}[{_MARKS}]{{1,4}}(?:\.[{_MARKS}]{{1,2}})?(?=(?:余|多)?(?:{_SCALE})?(?:{units})|[月日时号])"
         rf"|(?<=第)[{_MARKS}]{{1,3}}(?![A-Za-zＡ-Ｚａ-ｚ])"
+        # a date whose numbers were left blank (年　月　日 under a signature, 于年月日前报送); not
+        # 出生年月日, a form's label
+        r"|(?:(?<![\u4e00-\u9fff])|(?<=[于至在止到]))年[ \u3000]*月[ \u3000]*日"
         rf")(?:余|多)?(?:{_SCALE})?(?:{units})?"
     )
 

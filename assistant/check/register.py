@@ -63,6 +63,7 @@ class RegisterRule:
     suggestion: str | None
     message: str | None
     then: tuple[str, ...] = ()  # the next word's jieba part of speech must start with one of these
+    words: bool = False  # the match must begin and end on jieba word boundaries of its clause
 
 
 @lru_cache(maxsize=1)
@@ -82,6 +83,7 @@ def register_rules() -> tuple[RegisterRule, ...]:
                 suggestion=e.get("suggestion"),
                 message=e.get("message"),
                 then=tuple(e.get("then") or ()),
+                words=bool(e.get("words")),
             )
         )
     return tuple(out)
@@ -247,11 +249,13 @@ def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFind
     placeholders = _spans(PLACEHOLDER, text)
     accepted = allowed_spans(text, terms) if terms else []
     tagged: dict[tuple[int, int], dict[int, str]] = {}
+    bounds: dict[tuple[int, int], set[int]] = {}
     found = [
         (r, *m.span())
         for r in register_rules()
         for m in r.pattern.finditer(text)
-        if not r.then or _next_word_is(text, m.start(), m.end(), r.then, tagged)
+        if (not r.then or _next_word_is(text, m.start(), m.end(), r.then, tagged))
+        and (not r.words or _word_bounds(text, m.start(), m.end(), bounds))
     ]
     candidates: list[tuple[RegisterRule, int, int]] = []
     for r, start, end in found + _lexicon_matches(text):
@@ -304,9 +308,18 @@ def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFind
 
 def merge_register(findings: list[StyleFinding], text: str, terms: OfficeTerms) -> list[StyleFinding]:
     """`findings` (the other style rules) plus the register findings of `text`. Words an L5/L7
-    finding already covers (咱们, 搞定) are not reported a second time; an L7 finding on a wording
+    finding already covers (咱们, 搞定) are not reported a second time, except inside a note to self
+    (R4), which is reported instead of the word; an L7 finding on a wording
     the office accepts (允许用语) is dropped."""
     accepted = allowed_spans(text, terms)
-    kept = [f for f in findings if not (f.rule == "L7" and _overlaps(f.start, f.end, accepted))]
+    register = lint_register(text, terms)
+    # a note to self wins over a word in it: （你把这段再改改） is one R4 error, not an L5 on 你
+    notes = [(f.start, f.end) for f in register if f.rule == "R4"]
+    kept = [
+        f
+        for f in findings
+        if not (f.rule == "L7" and _overlaps(f.start, f.end, accepted))
+        and not (f.rule in _ALREADY and _overlaps(f.start, f.end, notes))
+    ]
     covered = [(f.start, f.end) for f in kept if f.rule in _ALREADY]
-    return kept + [f for f in lint_register(text, terms) if not _overlaps(f.start, f.end, covered)]
+    return kept + [f for f in register if not _overlaps(f.start, f.end, covered)]
