@@ -180,6 +180,26 @@ def test_people_called_as_in_speech_are_spoken_person_terms():
     assert register_hits(formal) == []
 
 
+@pytest.mark.parametrize(
+    "text, rule, words",
+    [
+        # characters standard written Chinese does not use, and slang built on them
+        ("村里冇得像样的路，嘢都冇人管。", "R1", ["冇得"]),
+        ("项目进展忙到起飞，职工有点苦逼。", "R1", ["到起飞", "苦逼"]),
+        # spoken sentence adverbs (whole words) and a spoken verb of doing with a result
+        ("任务总算完成，多亏各部门配合，政策还没弄明白。", "R1", ["总算", "多亏", "没弄明白"]),
+        # how a speaker frames a statement, a tag question, vague deixis
+        ("老实说，这些东西推进得不快，对吧？", "R3", ["老实说", "这些东西", "对吧"]),
+        # the draft's status and a request to revise
+        ("（送审稿）全年新增就业2.3万人，有些提法还得改一改。", "R4", ["（送审稿）", "改一改"]),
+    ],
+)
+def test_spoken_classes_catch_members_nobody_listed(text, rule, words):
+    hits = register_hits(text)
+    for w in words:
+        assert any(r == rule and w in found for r, _, found in hits), (w, hits)
+
+
 FORMAL = [
     # look-alikes from formal prose: 挺 as a verb, 野蛮, 不折腾, 养老是, 儿童/幼儿/健儿, 特大, 巨大, 超大
     "坚持把纪律和规矩挺在前面，挺膺担当。",
@@ -206,6 +226,8 @@ FORMAL = [
     # a lexicon word inside a longer formal word, 好 as a verb's complement, 专精特新, 老旧, 大概率
     "真心实意为群众办实事，落实好新修订的个人所得税法，用好普惠小微贷款支持工具。",
     "促进专精特新中小企业发展，改造老旧小区175个，大概率事件要提前防范。",
+    # the new classes' formal look-alikes: 阳光是, 倒逼, 爆发, 点滴, a draft's 意见 in a title
+    "阳光是最好的防腐剂，以改革倒逼发展，防止疫情爆发，点滴做起，印发《征求意见稿》。",
     # placeholder look-alikes: X光 and 5G, an anonymised name, 〇 for zero, brackets of formal prose
     "新增X光机2台、5G基站120个，依法惩处被告人张某某，二〇二五年（见附件1）（含新建3所）。",
 ]
