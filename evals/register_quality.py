@@ -6,6 +6,7 @@
                                                             # and held4-misses.md (held4.yaml, own row)
                                                             # and blind3-misses.md (blind3.yaml, own row)
                                                             # and blind4-misses.md (blind4.yaml, own row)
+                                                            # and blind5-misses.md (blind5.yaml, own row)
     .venv/bin/python -m evals.register_quality --model     # with R5, the statistical model, on (an
                                                             # office's 口语统计核对: true); never --write
 
@@ -15,9 +16,9 @@ Three numbers, all on published text the rules' author did not write:
                fixed on the one before; dev2.yaml, the derived lexicon's development set, and
                held2.yaml, held3.yaml, each fixed on after its first score; sources.md) with at least
                one register finding, error or warning, overlapping the leftover (target ≥ 90 %; by
-               set, to see generalisation); blind2.yaml, held4.yaml, blind3.yaml and blind4.yaml
-               (written after the rules were frozen) are scored the same way in rows of their own,
-               outside the target: they are the estimate for wording the rules have not seen;
+               set, to see generalisation); blind2.yaml, held4.yaml, blind3.yaml, blind4.yaml and
+               blind5.yaml (written after the rules were frozen) are scored the same way in rows of
+               their own, outside the target: they are the estimate for wording the rules have not seen;
   counterparts register errors on the untouched published paragraphs the leftovers were
                planted into (target 0);
   false alarms register findings per 5,000 characters of untouched published prose: every
@@ -151,6 +152,9 @@ BLIND3 = ("blind3.yaml",)
 # Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Fourth
 # blind set"), planted into evals/register/published4.yaml; own row, outside the target, like BLIND2.
 BLIND4 = ("blind4.yaml",)
+# Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Fifth
+# blind set"), planted into evals/register/published5.yaml; own row, outside the target, like BLIND2.
+BLIND5 = ("blind5.yaml",)
 
 
 def published_blind2() -> dict[str, dict]:
@@ -167,6 +171,11 @@ def published_blind3() -> dict[str, dict]:
 def published_blind4() -> dict[str, dict]:
     """The untouched published paragraphs blind4.yaml plants into: evals/register/published4.yaml (v…)."""
     return _paragraphs(SET / "published4.yaml")
+
+
+def published_blind5() -> dict[str, dict]:
+    """The untouched published paragraphs blind5.yaml plants into: evals/register/published5.yaml (u…)."""
+    return _paragraphs(SET / "published5.yaml")
 
 
 def planted(paragraphs: dict[str, dict] | None = None, files: tuple[str, ...] = SETS) -> list[Planted]:
@@ -297,6 +306,7 @@ def main(argv: list[str]) -> int:
         ("held4", "held4 (written after the rules were frozen", HELD4, None, None),
         ("blind3", "third blind set (blind3.yaml", BLIND3, published_blind3, "published3.yaml"),
         ("blind4", "fourth blind set (blind4.yaml", BLIND4, published_blind4, "published4.yaml"),
+        ("blind5", "fifth blind set (blind5.yaml", BLIND5, published_blind5, "published5.yaml"),
     ]
     rows = []
     for name, heading, files, paragraphs, where in own:
