@@ -96,12 +96,20 @@ def test_office_fixed_numerals(tmp_path, monkeypatch):
         ("培训××人。", "××人"),
         ("培训【待补充：培训人数】。", "【待补充：培训人数】"),
         ("请于年月日前报送。", "年月日"),  # a date left blank
+        ("新建**县乡镇中心幼儿园。", "**"),  # where a name goes
+        ("（******同志统计）", "******"),
         ("市人大常委会办公室\n\u3000\u3000年\u3000月\u3000日\n", "年\u3000月\u3000日"),
     ],
 )
 def test_placeholders(text, span):
     m = one(text, [fig(30, "次")])
     assert m.status == "placeholder" and m.text == span and m.value is None
+
+
+def test_markdown_bold_around_words_is_not_a_placeholder():
+    assert check_numbers("**县级融媒体中心**建设加快，**个人先进**评选完成。", []) == []
+    gaps = check_numbers("**个单位、**个个人受到表彰。", [])
+    assert [m.status for m in gaps] == ["placeholder", "placeholder"]
 
 
 def test_a_forms_date_label_is_not_a_blank_date():

@@ -118,17 +118,22 @@ _MARKS = "XxＸｘ×*＊_＿□"
 
 
 def _closes_bold(norm: str, start: int) -> bool:
-    """Whether the ** or __ at `start` closes Markdown bold (**12个**项目): it follows text
-    directly, and the same pair opened earlier in the clause. A run after punctuation or
-    a clause's first run is a placeholder (**个单位、**个个人, 犯罪嫌疑人*余人)."""
+    """Whether the ** or __ at `start` is Markdown bold, not a placeholder. It closes bold
+    (**12个**项目) when it follows text directly and the same pair opened earlier in the clause;
+    it opens bold (**县级融媒体中心**建设) when the same pair closes later in the clause around two
+    or more characters with no mark or list comma among them. Otherwise a run after punctuation or a clause's
+    first run is a placeholder (**个单位、**个个人, 犯罪嫌疑人*余人, **届**次会议)."""
     mark = norm[start]
-    if (
-        mark not in "*＊_＿"
-        or norm[start : start + 2] != mark * 2
-        or norm[start - 1 : start] in " \t\n，。；：、,.;:!?！？（("
-    ):
-        return False  # bold is ** or __ (a single * is a figure's placeholder: *月*日)
+    if mark not in "*＊_＿" or norm[start : start + 2] != mark * 2 or norm[start + 2 : start + 3] == mark:
+        return False  # bold is ** or __ (a single * is a figure's placeholder: *月*日; *** is one too)
     clause = max(norm.rfind(c, 0, start) for c in "，。；：\n") + 1
+    end = min((i for i in (norm.find(c, start) for c in "，。；：\n") if i >= 0), default=len(norm))
+    close = norm.find(mark * 2, start + 2, end)
+    inner = norm[start + 2 : close] if close >= 0 else ""
+    if len(inner) >= 2 and not any(c in _MARKS or c in "、，,  " for c in inner):
+        return True
+    if norm[start - 1 : start] in " \t\n，。；：、,.;:!?！？（(":
+        return False
     return mark * 2 in norm[clause:start]
 
 
@@ -136,8 +141,8 @@ def _closes_bold(norm: str, start: int) -> bool:
 def _placeholder_re() -> re.Pattern:
     """A figure not filled in: gongwen.PLACEHOLDER (【待补充：…】, XX, ××), a year (20xx年, 20*年),
     one to four marks where a figure goes, that is before a unit or a date's 月/日 (X次, ***件,
-    *余人, __名, x%, x.x%, *月*日) or after 第 (第X位), and a date left blank (年　月　日). A mark
-    alone is a placeholder only there: ** around words is Markdown bold (L4), x in 3x3 a
+    *余人, __名, x%, x.x%, *月*日) or after 第 (第X位), where a name goes (**县, *乡, **届, x年,
+    ****同志), and a date left blank (年　月　日). A mark alone is a placeholder only there: ** around words is Markdown bold (L4), x in 3x3 a
     multiplication. The one recogniser of the checker: the register rules do
     not repeat it (a gap is reported once, as a placeholder the summary counts)."""
     units = "|".join(re.escape(u) for u in unit_tables()[0])
@@ -145,7 +150,9 @@ def _placeholder_re() -> re.Pattern:
     return re.compile(
         rf"(?:{PLACEHOLDER.pattern}"
         rf"|(?<![\d０-９])(?:19|20)[XxＸｘ*＊]{{1,2}}(?=年)"
-        rf"|{alone}[{_MARKS}]{{1,4}}(?:\.[{_MARKS}]{{1,2}})?(?=(?:余|多)?(?:{_SCALE})?(?:{units})|[月日时号])"
+        rf"|{alone}[{_MARKS}]{{1,8}}(?:\.[{_MARKS}]{{1,2}})?(?=(?:余|多)?(?:{_SCALE})?(?:{units})|[月日时号])"
+        # where a name goes: before an administrative unit, a session (届) or 同志 (**县, *乡, ******同志)
+        rf"|{alone}[{_MARKS}]{{1,8}}(?=[省市县区乡镇村届年]|街道|社区|同志)"
         rf"|(?<=第)[{_MARKS}]{{1,3}}(?![A-Za-zＡ-Ｚａ-ｚ])"
         # a date whose numbers were left blank (年　月　日 under a signature, 于年月日前报送); not
         # 出生年月日, a form's label
