@@ -5,7 +5,9 @@ rules R1/R2) collected from published glossaries.  A word there becomes a findin
 report that contains it, so a word that formal prose uses (in any sense, or as a substring
 of a longer word) would be a false alarm.  This script counts every glossary word in:
 
-* the FORMAL_TXT files given on the command line (e.g. /tmp/formal/gov.txt news.txt), and
+* the FORMAL_TXT files given on the command line, and
+  (measured with the news corpora of scripts/train_register_model.py: MSRA's and People's
+  Daily's text, one sentence a line, quoted speech left out, 2.65 million characters), and
 * the repository's own formal prose, always: evals/style/corpus/*.txt (UTF-8 or GBK),
   the `text` fields of evals/grounding/*.yaml and evals/register/published*.yaml, and
   knowledge/**/*.md.

@@ -81,3 +81,18 @@ def test_no_word_in_repository_formal_prose() -> None:
     assert len(texts) > 20  # the corpus, grounding/published text fields and knowledge are read
     found = {word: hits for word, hits in check.occurrences(words, texts).items() if hits}
     assert not found, found
+
+
+def test_a_regional_word_is_a_warning_naming_its_region_and_an_office_can_accept_it(tmp_path, monkeypatch):
+    from assistant.check import lint_style
+    from assistant.check.register import lint_register
+
+    text = "城区道路不再埋汰，群众觉得巴适。"
+    found = {(f.rule, f.severity, text[f.start : f.end]): f.message for f in lint_register(text)}
+    assert ("R1", "warning", "埋汰") in found and "东北方言" in found[("R1", "warning", "埋汰")]
+    assert ("R1", "warning", "巴适") in found
+    terms = tmp_path / "terms.yaml"
+    terms.write_text("允许用语:\n  - 巴适\n", encoding="utf-8")
+    monkeypatch.setenv("HUIBAO_TERMS", str(terms))
+    kept = [text[f.start : f.end] for f in lint_style(text, scope="section") if f.rule.startswith("R")]
+    assert kept == ["埋汰"]

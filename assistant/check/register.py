@@ -16,7 +16,10 @@ Besides the hand-written patterns, R1 and R2 read a spoken lexicon derived from 
 (rules/register_lexicon.yaml, written by scripts/derive_register_lexicon.py: words far more
 frequent in reviews, subtitles and chat than in formal prose, across many topics). A lexicon word
 is a finding only where jieba's segmentation of its clause has it as whole words (真心 in
-真心不容易, not in 真心实意), so formal compounds that contain it are not read as it.
+真心不容易, not in 真心实意), so formal compounds that contain it are not read as it. Regional and
+internet words collected from published glossaries (rules/register_regional.yaml,
+scripts/check_register_regional.py checks them against formal prose) are read the same way, as
+warnings.
 
 R5 is for the spoken wording nobody listed: check/register_model.py scores every window of the
 text with a logistic regression over character n-grams (informal against formal corpora,
@@ -99,8 +102,8 @@ _GENERIC = {
 
 @lru_cache(maxsize=1)
 def spoken_lexicon() -> dict[str, tuple[tuple[str, RegisterRule], ...]]:
-    """The derived spoken lexicon (rules/register_lexicon.yaml): (word, rule) pairs by first
-    character, longest word first."""
+    """The derived spoken lexicon (rules/register_lexicon.yaml) and the regional glossary
+    (rules/register_regional.yaml): (word, rule) pairs by first character, longest word first."""
     data = load_rules("register_lexicon.yaml")
     classes = load_rules("register.yaml")["classes"]
     by_first: dict[str, list[tuple[str, RegisterRule]]] = {}
@@ -115,6 +118,22 @@ def spoken_lexicon() -> dict[str, tuple[tuple[str, RegisterRule], ...]]:
             message=f"口语“{{w}}”（{classes[cls]['name']}：多见于聊天、评论和对白，公文中罕见），汇报宜用书面语",
         )
         by_first.setdefault(word[0], []).append((word, rule))
+    # regional and internet words (rules/register_regional.yaml, from published glossaries): warnings,
+    # since an office may use a local word on purpose (it accepts it in 允许用语)
+    for e in load_rules("register_regional.yaml")["words"]:
+        word, cls, region = e["word"], e["class"], e["region"]
+        kind = "网络用语" if region == "网络" else f"{region}方言"
+        rule = RegisterRule(
+            rule=cls,
+            name=classes[cls]["name"],
+            severity="warning",
+            pattern=re.compile(re.escape(word)),
+            suggestion=e.get("suggestion") or _GENERIC[cls],
+            message=f"{kind}“{{w}}”（{classes[cls]['name']}），汇报宜用书面语",
+        )
+        entries = by_first.setdefault(word[0], [])
+        if word not in {w for w, _ in entries}:  # the derived lexicon's entry wins
+            entries.append((word, rule))
     return {c: tuple(sorted(ws, key=lambda x: -len(x[0]))) for c, ws in by_first.items()}
 
 
