@@ -190,6 +190,7 @@ def test_people_called_as_in_speech_are_spoken_person_terms():
         ("任务总算完成，多亏各部门配合，政策还没弄明白。", "R1", ["总算", "多亏", "没弄明白"]),
         # how a speaker frames a statement, a tag question, vague deixis
         ("老实说，这些东西推进得不快，对吧？", "R3", ["老实说", "这些东西", "对吧"]),
+        ("说句公道话，整治成效明显，中不中？就是说，这个——还要加力。", "R3", ["说句公道话", "中不中", "就是说", "这个"]),
         # the draft's status and a request to revise
         ("（送审稿）全年新增就业2.3万人，有些提法还得改一改。", "R4", ["（送审稿）", "改一改"]),
     ],
