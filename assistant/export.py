@@ -44,9 +44,9 @@ from typing import TYPE_CHECKING
 from assistant.check.numbers import placeholder_spans
 from assistant.check.result import Summary
 from assistant.core.errors import InputError
+from assistant.core.segment import get_jieba
 from assistant.core.textio import strip_controls
 from assistant.gongwen import LABEL, heading_label, strip_label, title_lines
-from assistant.kb.search_text import get_jieba
 
 if TYPE_CHECKING:
     from assistant.drafting.draft import ReportDraft

@@ -86,9 +86,9 @@ def probe() -> None:
     """One cold search, timed in parts (run as its own process)."""
     t0 = time.perf_counter()
     from assistant.commands import kb as _cli  # noqa: F401  the CLI's imports, as `huibao search` has them
+    from assistant.core.segment import search_terms
     from assistant.core.settings import get_settings
     from assistant.kb.retrieve import KnowledgeBase
-    from assistant.kb.search_text import get_jieba
     from assistant.llm.embeddings import make_embedder
 
     t1 = time.perf_counter()
@@ -96,7 +96,7 @@ def probe() -> None:
     kb.index()
     t2 = time.perf_counter()
     kb.embedder.embed_query_array("预热")
-    get_jieba()
+    search_terms("预热")
     t3 = time.perf_counter()
     kb.search(QUERY, 5)
     t4 = time.perf_counter()

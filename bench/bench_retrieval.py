@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.core.segment import search_terms
 from assistant.core.settings import Settings
 from assistant.kb import chunking, retrieve
 from assistant.kb.ingest import ingest
 from assistant.kb.retrieve import KnowledgeBase
-from assistant.kb.search_text import get_jieba
 from assistant.llm.embeddings import make_embedder
 from evals.retrieval.scoring import load_queries, score, unreachable_labels
 
@@ -64,9 +64,9 @@ def synthetic_kb(
     base: KnowledgeBase, n: int, data_dir: Path, embedder, seed: int = 7, fast_vectors: bool = False
 ) -> tuple[KnowledgeBase, float]:
     """A KB of n generated chunks: corpus sentences recombined into 300–450 character passages."""
-    rec = base._load()
+    index = base.index()
     sentences = []
-    for text in rec.docs:
+    for text in (index.record(row)["text"] for row in index.live_rows()):
         sentences += [text[s:e] for s, e in chunking.split_sentences(text, 0, len(text)) if 8 <= e - s <= 200]
     rng = random.Random(seed)
     kinds, years = ["report", "policy", "other"], [2021, 2022, 2023, 2024, 2025]
@@ -159,7 +159,7 @@ def main() -> None:
     embedder = make_embedder(settings)
     embedder.embed_query("预热")  # loads the model
     load_s = time.perf_counter() - t
-    get_jieba()
+    search_terms("预热")
 
     kb = KnowledgeBase.open(settings, embedder=embedder)
     t = time.perf_counter()
@@ -216,10 +216,11 @@ def main() -> None:
     # ---- quality
     files = sorted(args.queries.glob("queries-*.yaml"))
     queries = load_queries(files)
-    rec = kb._load()
+    index = kb.index()
     by_source: dict[str, list[str]] = {}
-    for text, meta in zip(rec.docs, rec.metas):
-        by_source.setdefault(meta["source"], []).append(text)
+    for row in index.live_rows():
+        rec = index.record(row)
+        by_source.setdefault(rec["meta"]["source"], []).append(rec["text"])
     bad = unreachable_labels(queries, by_source)
     rows, scores = [], {}
     for mode in ("dense", "bm25", "hybrid"):
@@ -242,9 +243,9 @@ def main() -> None:
     for mode in ("dense", "bm25", "hybrid"):
         kb.search(qtexts[0], 5, mode=mode)  # warm-up
         ms = latency(kb, qtexts, mode)
-        lat_rows.append([f"sample ({len(rec.ids)} chunks)", mode, "none", pct(ms, 50), pct(ms, 95)])
+        lat_rows.append([f"sample ({index.live} chunks)", mode, "none", pct(ms, 50), pct(ms, 95)])
     ms = latency(kb, qtexts, "hybrid", filters)
-    lat_rows.append([f"sample ({len(rec.ids)} chunks)", "hybrid", "mixed", pct(ms, 50), pct(ms, 95)])
+    lat_rows.append([f"sample ({index.live} chunks)", "hybrid", "mixed", pct(ms, 50), pct(ms, 95)])
 
     # ---- latency on a generated large KB
     if args.synthetic:

@@ -47,6 +47,7 @@ HEAVY = {
     "httpx",
     "jinja2",
     "jieba",
+    "rjieba",
     "langchain_core",
     "langchain_openai",
     "langsmith",

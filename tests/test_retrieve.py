@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -84,6 +85,57 @@ def test_tokenize_drops_punctuation_and_stop_words():
     toks = tokenize("全年组织新闻发布会12次，进一步加强宣传工作。")
     assert {"新闻", "发布会", "12"} <= set(toks)
     assert not {"，", "。", "进一步", "一步", "工作"} & set(toks)
+
+
+def test_search_terms_are_jiebas_search_mode_words():
+    # BM25 terms come from jieba-rs; on the knowledge base's own text it must give jieba's words
+    # (else recall, tuned on jieba's, moves): the same multiset on at least 99.5 % of the tokens
+    from collections import Counter
+
+    from assistant.core.segment import get_jieba, search_terms
+
+    jieba = get_jieba()
+    ours = theirs = common = 0
+    for path in sorted(Path("knowledge").rglob("*.md")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            a, b = Counter(search_terms(line)), Counter(jieba.cut_for_search(line))
+            ours, theirs, common = ours + a.total(), theirs + b.total(), common + (a & b).total()
+    assert theirs > 10_000
+    assert common >= 0.995 * theirs and common >= 0.995 * ours
+
+
+def test_an_index_of_the_old_segmenter_is_rebuilt(tmp_path, embedder):
+    # a data folder written when BM25 terms came from jieba: its token cache is dropped and the
+    # index rebuilt with the current terms, without a new ingest
+    knowledge = copy_corpus(tmp_path / "knowledge")
+    settings = make_settings(tmp_path, knowledge)
+    assert ingest(None, settings, kb=KnowledgeBase.open(settings, embedder=embedder)).ok
+    data = settings.data_dir
+    states = list(data.rglob("state.json"))
+    assert states
+    for state in states:
+        old = json.loads(state.read_text(encoding="utf-8"))
+        state.write_text(json.dumps({**old, "format": 1}), encoding="utf-8")
+    (data / "bm25-tokens.sqlite3").write_bytes(b"old tokens")
+    kb = KnowledgeBase.open(settings, embedder=embedder)
+    assert kb.search("一稿一审", 3, mode="bm25")[0].source == POLICY
+    assert not (data / "bm25-tokens.sqlite3").exists()
+    assert all(json.loads(s.read_text(encoding="utf-8"))["format"] == 2 for s in data.rglob("state.json"))
+
+
+def test_a_search_process_does_not_load_jieba(tmp_path, monkeypatch, embedder):
+    # jieba's dictionary takes ~0.9 s to load; a search segments with jieba-rs (~0.1 s) instead
+    knowledge = copy_corpus(tmp_path / "knowledge")
+    assert run_cli(["ingest"], monkeypatch, knowledge, tmp_path / "data").exit_code == 0
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom assistant.commands.main import app\n"
+        "res = CliRunner().invoke(app, ['search', '一稿一审', '--k', '1'])\n"
+        "print(res.exit_code, 'jieba' in sys.modules, 'rjieba' in sys.modules, res.output)"
+    )
+    env = {**os.environ, "HUIBAO_KNOWLEDGE_DIR": str(knowledge), "HUIBAO_DATA_DIR": str(tmp_path / "data")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.startswith("0 False True"), out.stdout + out.stderr
+    assert POLICY in out.stdout
 
 
 def test_documents_and_delete(tmp_path, embedder):

@@ -38,10 +38,10 @@ from assistant.check import check_numbers
 from assistant.check.numbers import load_rules
 from assistant.core.figures import Figure, figure_text
 from assistant.core.resources import resource_dir
+from assistant.core.segment import get_jieba
 from assistant.drafting.spec import ReportSpec, SectionSpec, figures_for
 from assistant.gongwen import HAN_DIGITS, PART_NAMES, TEMPLATE_TITLES, part_of_title, to_fill, to_hanzi
 from assistant.kb.retrieve import Passage
-from assistant.kb.search_text import get_jieba
 
 # Colloquial → 公文 register: the tables are data (prompts/offline-register.yaml), so an office can
 # add a spoken phrase without a code change. Plain word swaps that the checker also flags (挺好, 咋,

@@ -2,7 +2,7 @@
 embedder) is kept in SQLite under data_dir and reused whenever the same text comes back.
 
 Ingest fills both caches, so re-ingesting an edited file embeds only the chunks that changed and
-the first search after an ingest does not wait for jieba; retrieval reads the tokens back.
+the first search after an ingest does not wait for the segmenter; retrieval reads the tokens back.
 """
 
 from __future__ import annotations
@@ -61,15 +61,19 @@ class _ContentCache:
 
 
 class TokenCache(_ContentCache):
-    """text_key(search text) -> BM25 tokens: jieba is the slow part of opening a large knowledge
-    base (~10 s for 10,000 chunks), so each chunk is tokenised once, at ingest."""
+    """text_key(search text) -> BM25 tokens: segmenting is the slow part of opening a large knowledge
+    base, so each chunk is tokenised once, at ingest."""
 
     SEP = "\x1f"
+    # named after the segmenter: tokens of another segmenter are never mixed in (bm25-tokens.sqlite3
+    # held jieba's, before BM25 terms came from jieba-rs; it is removed, being only a cache)
+    FILE = "bm25-tokens-rjieba.sqlite3"
+    RETIRED = ("bm25-tokens.sqlite3",)
 
     def __init__(self, data_dir: Path) -> None:
-        super().__init__(
-            data_dir / "bm25-tokens.sqlite3", "CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, toks TEXT)"
-        )
+        for name in self.RETIRED:
+            (data_dir / name).unlink(missing_ok=True)
+        super().__init__(data_dir / self.FILE, "CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, toks TEXT)")
 
     def tokens_for(self, texts: list[str], keys: list[str] | None = None) -> list[list[str]]:
         """Tokens of each text, from the cache or computed (and then cached). `keys`: the texts'

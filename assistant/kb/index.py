@@ -52,7 +52,7 @@ from assistant.kb.search_text import search_text
 if TYPE_CHECKING:
     import numpy as np
 
-FORMAT = 1
+FORMAT = 2  # 2: BM25 terms from jieba-rs (core.segment.search_terms), not jieba
 KINDS = ("report", "policy", "other")
 K1, B = 1.5, 0.75  # bm25s defaults (method "lucene"), the parameters the retrieval evals were tuned with
 SEGMENT_ROWS = 50_000  # rows per segment written by one sync or compaction

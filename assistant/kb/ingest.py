@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from assistant.core.children import init_worker
 from assistant.core.errors import InputError
 from assistant.core.scan import pdf_page_texts
-from assistant.core.segment import get_jieba
+from assistant.core.segment import search_terms
 from assistant.core.settings import Settings
 from assistant.core.textio import (
     TextReadError,
@@ -414,7 +414,7 @@ def _prepare(
         out.append(item)
         parsed.append(item)
     if parsed and tokenize:
-        # tokenised now, so that building the search index after the ingest does not wait for jieba
+        # tokenised now, so that building the search index after the ingest does not wait for the segmenter
         _tokenize([t for p in parsed for t in p.texts or []], [k for p in parsed for k in p.keys or []], data_dir)
     return out
 
@@ -440,8 +440,8 @@ CALLS_AHEAD = 3
 
 
 def _warm_up() -> None:
-    """Load jieba's dictionary in the parser process while the main process opens Chroma."""
-    get_jieba()
+    """Build the segmenter's dictionary in the parser process while the main process opens Chroma."""
+    search_terms("。")
 
 
 def _prepared(
@@ -458,7 +458,7 @@ def _prepared(
             yield from _prepare([f], known, limit, data_dir, given)
         return
     # the first file is read here, its BM25 tokens left to the process: the model starts on it
-    # while that process is still starting (~1.6 s of CPU: imports, jieba's dictionary)
+    # while that process is still starting (its imports, the segmenter's dictionary)
     first = _prepare(files[:1], known, limit, data_dir, given, tokenize=False)
     parsed = [p for p in first if p.outcome == "parsed"]
     tokens = pool.submit(
@@ -523,7 +523,7 @@ def ingest(
         pool = None
         if use_process and files:
             # a separate process (spawned: nothing of this process's state is shared), started
-            # first, so that its imports and jieba's dictionary load while Chroma opens here
+            # first, so that its imports and the segmenter's dictionary load while Chroma opens here
             pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
             )

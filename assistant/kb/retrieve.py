@@ -6,7 +6,7 @@ ingest manifest (source -> sha256, origin) is read back from it rather than kept
 Vectors are computed by our own embedder and passed in: Chroma's default embedding function
 (which downloads a model) is never instantiated.
 
-Retrieval = dense (Chroma cosine) + BM25 over jieba tokens, fused by reciprocal rank fusion;
+Retrieval = dense (Chroma cosine) + BM25 over jieba-rs search-mode tokens, fused by reciprocal rank fusion;
 the kind / year / organisation filters apply to both arms.
 """
 

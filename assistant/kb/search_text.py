@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.core.segment import get_jieba
+from assistant.core.segment import search_terms
 
 # Function words, enumeration markers, question words and the verbs every 公文 sentence uses: they
 # match everything and only add noise (measured: BM25 recall@5 0.858 -> 0.867 on evals/retrieval).
@@ -26,9 +26,10 @@ def search_text(text: str, meta: dict) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Search-mode jieba tokens, lower-cased, without punctuation, whitespace and stop words."""
+    """Search-mode tokens (core.segment.search_terms), lower-cased, without punctuation, whitespace
+    and stop words."""
     out = []
-    for tok in get_jieba().cut_for_search(text):
+    for tok in search_terms(text):
         tok = tok.strip().lower()
         if tok and _KEEP.search(tok) and tok not in _STOP:
             out.append(tok)
