@@ -96,3 +96,16 @@ def test_a_regional_word_is_a_warning_naming_its_region_and_an_office_can_accept
     monkeypatch.setenv("HUIBAO_TERMS", str(terms))
     kept = [text[f.start : f.end] for f in lint_style(text, scope="section") if f.rule.startswith("R")]
     assert kept == ["埋汰"]
+
+
+def test_a_regional_word_jieba_does_not_know_is_found_but_never_inside_a_dictionary_word() -> None:
+    # jieba merges an unknown dialect word with its neighbour (嘎哈呢): the word is still reported;
+    # a dictionary word that contains a glossary word (突破防线 holds 破防) is never cut
+    from assistant.check.register import lint_register
+
+    def found(text: str) -> list[tuple[str, str]]:
+        return [(text[f.start : f.end], f.severity) for f in lint_register(text) if f.rule in ("R1", "R2")]
+
+    assert ("嘎哈", "warning") in found("群众说嘎哈呢。")
+    assert found("这个结果让人破防。") == [("破防", "warning")]
+    assert found("公安机关接连突破防线，打掉团伙。") == []
