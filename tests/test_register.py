@@ -176,6 +176,7 @@ def test_people_called_as_in_speech_are_spoken_person_terms():
         "代表们、委员们、同志们、专家们、职工们、志愿者们和孩子们积极参与，人们普遍认为，"
         "提高科技创新能力，回顾总结经验，研究如何处理，全区40余所学校、20余处景点，"
         "引进华谷高科等龙头企业，会见国会议长哈尔莫科，院士王叔岷的著作出版。"
+        "由李副市长主持，和王副书记一道，同刘副县长、张副主任座谈，对王调整岗位，听取王调研员汇报。"
     )
     assert register_hits(formal) == []
 
@@ -197,6 +198,12 @@ def test_people_called_as_in_speech_are_spoken_person_terms():
         ),
         # the draft's status and a request to revise
         ("（送审稿）全年新增就业2.3万人，有些提法还得改一改。", "R4", ["（送审稿）", "改一改"]),
+        # after blind6 (seen): a reviewer's verdict or a degree to change, in brackets; 了不？; 喽; 铁定;
+        # a surname and 副 or 调 standing alone
+        ("加快服务业发展（再精炼些）（略显单薄），财政收入增长（具体一点）。", "R4", ["再精炼", "略显", "具体一点"]),
+        ("成效明显，大家懂了不？这下放心喽。", "R3", ["了不"]),
+        ("这下放心喽，年底铁定完成。", "R1", ["喽", "铁定"]),
+        ("由陈副牵头，会同刘调推进。", "R2", ["陈副", "刘调"]),
     ],
 )
 def test_spoken_classes_catch_members_nobody_listed(text, rule, words):
