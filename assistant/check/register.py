@@ -41,7 +41,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.check.reading import load_rules, trie_regex
+from assistant.check.reading import load_rules
 from assistant.check.register_model import informal_spans, load_model, span_score
 from assistant.check.result import StyleFinding
 from assistant.check.terms import OfficeTerms
@@ -144,10 +144,10 @@ def spoken_lexicon() -> dict[str, tuple[tuple[str, RegisterRule], ...]]:
 
 @lru_cache(maxsize=1)
 def _lexicon_starts() -> re.Pattern[str]:
-    """Where a lexicon word starts: one character-trie regex (a Python loop over every character
-    of a 30,000-character report took ~18 ms)."""
-    words = [word for entries in spoken_lexicon().values() for word, _ in entries]
-    return re.compile(f"(?=(?:{trie_regex(words)}))")
+    """Where a lexicon word may start: one character class of the words' first characters. sre
+    skips the positions outside it in C; a trie regex in a lookahead (tried at every position) took
+    ~21 ms on a 30,000-character report with 850 words, this ~2 ms with the loop below."""
+    return re.compile(f"[{''.join(re.escape(c) for c in sorted(spoken_lexicon()))}]")
 
 
 _Bounds = dict[tuple[int, int], tuple[set[int], set[int]]]
@@ -245,7 +245,7 @@ def _lexicon_matches(text: str) -> list[tuple[RegisterRule, int, int]]:
     lexicon = spoken_lexicon()
     out: list[tuple[RegisterRule, int, int]] = []
     cache: _Bounds = {}
-    for m in _lexicon_starts().finditer(text):  # only where some lexicon word starts
+    for m in _lexicon_starts().finditer(text):  # only where some lexicon word may start
         start = m.start()
         for word, rule in lexicon[text[start]]:
             if text.startswith(word, start) and _word_bounds(text, start, start + len(word), cache, rule.guessed):
