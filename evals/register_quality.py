@@ -8,6 +8,7 @@
                                                             # and blind4-misses.md (blind4.yaml, own row)
                                                             # and blind5-misses.md (blind5.yaml, own row)
                                                             # and blind6-misses.md (blind6.yaml, own row)
+                                                            # and blind7-misses.md (blind7.yaml, own row)
     .venv/bin/python -m evals.register_quality --model     # with R5, the statistical model, on (an
                                                             # office's 口语统计核对: true); never --write
 
@@ -18,7 +19,7 @@ Three numbers, all on published text the rules' author did not write:
                held2.yaml, held3.yaml, each fixed on after its first score; sources.md) with at least
                one register finding, error or warning, overlapping the leftover (target ≥ 90 %; by
                set, to see generalisation); blind2.yaml, held4.yaml, blind3.yaml, blind4.yaml,
-               blind5.yaml and blind6.yaml (written after the rules were frozen) are scored the same way in rows of
+               blind5.yaml, blind6.yaml and blind7.yaml (written after the rules were frozen) are scored the same way in rows of
                their own, outside the target: they are the estimate for wording the rules have not seen;
   counterparts register errors on the untouched published paragraphs the leftovers were
                planted into (target 0);
@@ -159,6 +160,9 @@ BLIND5 = ("blind5.yaml",)
 # Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Sixth
 # blind set"), planted into evals/register/published6.yaml; own row, outside the target, like BLIND2.
 BLIND6 = ("blind6.yaml",)
+# Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Seventh
+# blind set"), planted into evals/register/published7.yaml (s…); own row, outside the target, like BLIND2.
+BLIND7 = ("blind7.yaml",)
 
 
 def published_blind2() -> dict[str, dict]:
@@ -186,6 +190,11 @@ def published_blind6() -> dict[str, dict]:
     """The untouched published paragraphs blind6.yaml plants into: evals/register/published6.yaml (v…,
     ids of its own: published4.yaml's v… are another set's)."""
     return _paragraphs(SET / "published6.yaml")
+
+
+def published_blind7() -> dict[str, dict]:
+    """The untouched published paragraphs blind7.yaml plants into: evals/register/published7.yaml (s…)."""
+    return _paragraphs(SET / "published7.yaml")
 
 
 def planted(paragraphs: dict[str, dict] | None = None, files: tuple[str, ...] = SETS) -> list[Planted]:
@@ -318,6 +327,7 @@ def main(argv: list[str]) -> int:
         ("blind4", "fourth blind set (blind4.yaml", BLIND4, published_blind4, "published4.yaml"),
         ("blind5", "fifth blind set (blind5.yaml", BLIND5, published_blind5, "published5.yaml"),
         ("blind6", "sixth blind set (blind6.yaml", BLIND6, published_blind6, "published6.yaml"),
+        ("blind7", "seventh blind set (blind7.yaml", BLIND7, published_blind7, "published7.yaml"),
     ]
     rows = []
     for name, heading, files, paragraphs, where in own:

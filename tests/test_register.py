@@ -466,6 +466,28 @@ def test_sixth_blind_set_is_balanced_and_plants_where_it_says():
     _assert_each_leftover_in_its_edit(corpus, items)
 
 
+def test_seventh_blind_set_is_balanced_and_plants_where_it_says():
+    # blind7.yaml was written blind like blind6 (sources.md, "Seventh blind set") and plants into
+    # evals/register/published7.yaml (s…); checked like blind6.
+    corpus = register_quality.published_blind7()
+    items = register_quality.planted(corpus, register_quality.BLIND7)  # raises on a find or leftover not there
+    assert Counter(i.cls for i in items) == {"R1": 16, "R2": 16, "R3": 16, "R4": 16}
+    assert len({i.id for i in items}) == len(items) == 64
+    assert {i.paragraph for i in items} == set(corpus)
+    others = (
+        register_quality.published()
+        | register_quality.published_blind2()
+        | register_quality.published_blind3()
+        | register_quality.published_blind4()
+        | register_quality.published_blind5()
+        | register_quality.published_blind6()
+    )
+    assert not set(corpus) & set(others)
+    assert not {p["text"] for p in corpus.values()} & {p["text"] for p in others.values()}
+    assert not {p["source"] for p in corpus.values()} & {p.get("source") for p in others.values()}
+    _assert_each_leftover_in_its_edit(corpus, items)
+
+
 def _dictionary_script():
     """scripts/derive_register_dictionary.py as a module (scripts/ is not a package)."""
     import importlib.util
