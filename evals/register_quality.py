@@ -44,6 +44,7 @@ import yaml
 from assistant.check.numbers import extract
 from assistant.check.register import lint_register
 from assistant.check.result import StyleFinding
+from assistant.check.style import unfilled_years
 from assistant.check.terms import OfficeTerms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,15 +231,20 @@ def _show(text: str, f: StyleFinding) -> str:
 
 
 def _placeholders(text: str, start: int, end: int) -> list[StyleFinding]:
-    """The number check's placeholders overlapping text[start:end]: a figure left unfilled
+    """The number check's placeholders (and N1's unfilled years) overlapping text[start:end]: a figure left unfilled
     (***件, xxx亿元, 第X位) is reported there, once, not again by R4, and a writer sees it as
     surely. They count as catching a leftover, never as a false alarm: on published prose they are
     true (evals/register/published.yaml n26 is a template full of XX)."""
+    years = [  # an unfilled year (201x年) is N1's, not the number check's: the same kind of gap
+        StyleFinding(rule="N1", severity="error", start=s, end=e, message="年份未填写")
+        for s, e in unfilled_years(text)
+        if s < end and start < e
+    ]
     return [
         StyleFinding(rule="占位符", severity="warning", start=s, end=e, message="数字核对：占位符未填写")
         for s, e, _ in extract(text)[1]
         if s < end and start < e
-    ]
+    ] + years
 
 
 def score(

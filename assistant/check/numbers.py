@@ -141,8 +141,8 @@ def _closes_bold(norm: str, start: int) -> bool:
 def _placeholder_re() -> re.Pattern:
     """A figure not filled in: gongwen.PLACEHOLDER (【待补充：…】, XX, ××), a year (20xx年, 20*年),
     one to four marks where a figure goes, that is before a unit or a date's 月/日 (X次, ***件,
-    *余人, __名, x%, x.x%, *月*日) or after 第 (第X位), where a name goes (**县, *乡, **届, x年,
-    ****同志), and a date left blank (年　月　日). A mark alone is a placeholder only there: ** around words is Markdown bold (L4), x in 3x3 a
+    *余人, x万余元, __名, x%, x.x%, *月*日) or after 第 (第X位), where a name goes (**县, *乡, **届, x年,
+    ****同志), and a date left blank (年　月　日, 3月 日). A mark alone is a placeholder only there: ** around words is Markdown bold (L4), x in 3x3 a
     multiplication. The one recogniser of the checker: the register rules do
     not repeat it (a gap is reported once, as a placeholder the summary counts)."""
     units = "|".join(re.escape(u) for u in unit_tables()[0])
@@ -150,14 +150,16 @@ def _placeholder_re() -> re.Pattern:
     return re.compile(
         rf"(?:{PLACEHOLDER.pattern}"
         rf"|(?<![\d０-９])(?:19|20)[XxＸｘ*＊]{{1,2}}(?=年)"
-        rf"|{alone}[{_MARKS}]{{1,8}}(?:\.[{_MARKS}]{{1,2}})?(?=(?:余|多)?(?:{_SCALE})?(?:{units})|[月日时号])"
+        rf"|{alone}[{_MARKS}]{{1,8}}(?:\.[{_MARKS}]{{1,2}})?(?=(?:余|多)?(?:{_SCALE})?(?:余|多)?(?:{units})|[月日时号])"
         # where a name goes: before an administrative unit, a session (届) or 同志 (**县, *乡, ******同志)
         rf"|{alone}[{_MARKS}]{{1,8}}(?=[省市县区乡镇村届年]|街道|社区|同志)"
         rf"|(?<=第)[{_MARKS}]{{1,3}}(?![A-Za-zＡ-Ｚａ-ｚ])"
         # a date whose numbers were left blank (年　月　日 under a signature, 于年月日前报送); not
         # 出生年月日, a form's label
         r"|(?:(?<![\u4e00-\u9fff])|(?<=[于至在止到]))年[ \u3000]*月[ \u3000]*日"
-        rf")(?:余|多)?(?:{_SCALE})?(?:{units})?"
+        # a day left blank after a month (3月 日，市政协召开……)
+        r"|(?<=[\d０-９]月)[ \u3000]{1,3}日"
+        rf")(?:余|多)?(?:{_SCALE})?(?:余|多)?(?:{units})?"
     )
 
 

@@ -558,6 +558,13 @@ _N1_DURATION_BEFORE = re.compile(
     r"(?:满|近|逾|超过|长达|历时|连续|累计|为期|用了|达到?|提高到|增加到|延长到|缩短到|提高至|延长至|缩短至|不少于|不超过)$"
 )
 _N1_PLACEHOLDER = re.compile(r"(?<![\dA-Za-z])(?:20\d?[xXｘＸ](?![A-Za-z])|(?:19|20)[*＊]{1,2}(?=年))")
+
+
+def unfilled_years(text: str) -> list[tuple[int, int]]:
+    """Spans of years left unfilled (201x, 20xx, 20*年): N1 reports them, the number check does not."""
+    return [m.span() for m in _N1_PLACEHOLDER.finditer(text)]
+
+
 _N2 = re.compile(r"\d+[千百十]")
 # 1万6千、1亿3千多万: the 千 is a digit of a number already counted in 万/亿 (the spoken compound);
 # GB/T 15835 prefers 1.6万, a matter of form, so a warning.
