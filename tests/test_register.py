@@ -396,98 +396,33 @@ def _assert_each_leftover_in_its_edit(corpus, items) -> None:
         assert head < i.end and i.start < len(text) - tail, i.id  # the leftover is in the edit
 
 
-def test_third_blind_set_is_balanced_and_plants_where_it_says():
-    # evals/register/blind3.yaml: written blind from new sources (sources.md, "Third blind set"), planted
-    # into evals/register/published3.yaml; its score is reported in its own row, not asserted. Here: 16 per
-    # class, every paragraph used, each leftover in the one edit its item makes (the rest of the text is the
-    # untouched published paragraph), and no counterpart shared with the other sets.
-    corpus = register_quality.published_blind3()
-    items = register_quality.planted(corpus, register_quality.BLIND3)
+# The blind sets written by helpers (sources.md, "Third blind set" … "Seventh blind set"): each plants
+# into a published file of its own (published3.yaml: w…, 4: v…, 5: u…, 6: r…, 7: s…).
+BLIND_SETS = {
+    "blind3": (register_quality.BLIND3, register_quality.published_blind3),
+    "blind4": (register_quality.BLIND4, register_quality.published_blind4),
+    "blind5": (register_quality.BLIND5, register_quality.published_blind5),
+    "blind6": (register_quality.BLIND6, register_quality.published_blind6),
+    "blind7": (register_quality.BLIND7, register_quality.published_blind7),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLIND_SETS))
+def test_blind_set_is_balanced_and_plants_where_it_says(name):
+    # its score is reported in its own row, not asserted. Here: 16 per class, ids unique, every paragraph
+    # used, each find in its paragraph and each leftover in its replace and in the one edit its item makes
+    # (the rest of the text is the untouched published paragraph), and no counterpart (id, text or page)
+    # shared with any other set
+    files, published = BLIND_SETS[name]
+    corpus = published()
+    items = register_quality.planted(corpus, files)  # raises on a find or leftover not there
     assert Counter(i.cls for i in items) == {"R1": 16, "R2": 16, "R3": 16, "R4": 16}
+    assert len({i.id for i in items}) == len(items) == 64
     assert {i.paragraph for i in items} == set(corpus)
     others = register_quality.published() | register_quality.published_blind2()
-    assert not set(corpus) & set(others)
-    assert not {p["text"] for p in corpus.values()} & {p["text"] for p in others.values()}
-    _assert_each_leftover_in_its_edit(corpus, items)
-
-
-def test_fourth_blind_set_is_balanced_and_plants_where_it_says():
-    # blind4.yaml was written blind like blind3 (sources.md, "Fourth blind set") and plants into
-    # evals/register/published4.yaml; its score is reported in its own row, not asserted. Here: 16 per class,
-    # ids unique, every paragraph used, each find in its paragraph and each leftover in its replace and in
-    # the one edit its item makes, and no counterpart shared with the other sets.
-    corpus = register_quality.published_blind4()
-    items = register_quality.planted(corpus, register_quality.BLIND4)  # raises on a find or leftover not there
-    assert Counter(i.cls for i in items) == {"R1": 16, "R2": 16, "R3": 16, "R4": 16}
-    assert len({i.id for i in items}) == len(items) == 64
-    assert {i.paragraph for i in items} == set(corpus)
-    others = register_quality.published() | register_quality.published_blind2() | register_quality.published_blind3()
-    assert not set(corpus) & set(others)
-    assert not {p["text"] for p in corpus.values()} & {p["text"] for p in others.values()}
-    assert not {p["source"] for p in corpus.values()} & {p.get("source") for p in others.values()}
-    _assert_each_leftover_in_its_edit(corpus, items)
-
-
-def test_fifth_blind_set_is_balanced_and_plants_where_it_says():
-    # blind5.yaml was written blind like blind4 (sources.md, "Fifth blind set") and plants into
-    # evals/register/published5.yaml; its score is reported in its own row, not asserted. Here: 16 per class,
-    # ids unique, every paragraph used, each find in its paragraph and each leftover in its replace and in
-    # the one edit its item makes, and no counterpart (id, text or page) shared with the other sets.
-    corpus = register_quality.published_blind5()
-    items = register_quality.planted(corpus, register_quality.BLIND5)  # raises on a find or leftover not there
-    assert Counter(i.cls for i in items) == {"R1": 16, "R2": 16, "R3": 16, "R4": 16}
-    assert len({i.id for i in items}) == len(items) == 64
-    assert {i.paragraph for i in items} == set(corpus)
-    others = (
-        register_quality.published()
-        | register_quality.published_blind2()
-        | register_quality.published_blind3()
-        | register_quality.published_blind4()
-    )
-    assert not set(corpus) & set(others)
-    assert not {p["text"] for p in corpus.values()} & {p["text"] for p in others.values()}
-    assert not {p["source"] for p in corpus.values()} & {p.get("source") for p in others.values()}
-    _assert_each_leftover_in_its_edit(corpus, items)
-
-
-def test_sixth_blind_set_is_balanced_and_plants_where_it_says():
-    # blind6.yaml was written blind like blind5 (sources.md, "Sixth blind set") and plants into
-    # evals/register/published6.yaml (r…); checked like blind5: balanced, every paragraph used, each
-    # leftover in its one edit, no counterpart (id, text or page) shared with the other sets.
-    corpus = register_quality.published_blind6()
-    items = register_quality.planted(corpus, register_quality.BLIND6)  # raises on a find or leftover not there
-    assert Counter(i.cls for i in items) == {"R1": 16, "R2": 16, "R3": 16, "R4": 16}
-    assert len({i.id for i in items}) == len(items) == 64
-    assert {i.paragraph for i in items} == set(corpus)
-    others = (
-        register_quality.published()
-        | register_quality.published_blind2()
-        | register_quality.published_blind3()
-        | register_quality.published_blind4()
-        | register_quality.published_blind5()
-    )
-    assert not set(corpus) & set(others)
-    assert not {p["text"] for p in corpus.values()} & {p["text"] for p in others.values()}
-    assert not {p["source"] for p in corpus.values()} & {p.get("source") for p in others.values()}
-    _assert_each_leftover_in_its_edit(corpus, items)
-
-
-def test_seventh_blind_set_is_balanced_and_plants_where_it_says():
-    # blind7.yaml was written blind like blind6 (sources.md, "Seventh blind set") and plants into
-    # evals/register/published7.yaml (s…); checked like blind6.
-    corpus = register_quality.published_blind7()
-    items = register_quality.planted(corpus, register_quality.BLIND7)  # raises on a find or leftover not there
-    assert Counter(i.cls for i in items) == {"R1": 16, "R2": 16, "R3": 16, "R4": 16}
-    assert len({i.id for i in items}) == len(items) == 64
-    assert {i.paragraph for i in items} == set(corpus)
-    others = (
-        register_quality.published()
-        | register_quality.published_blind2()
-        | register_quality.published_blind3()
-        | register_quality.published_blind4()
-        | register_quality.published_blind5()
-        | register_quality.published_blind6()
-    )
+    for other, (_, paragraphs) in BLIND_SETS.items():
+        if other != name:
+            others |= paragraphs()
     assert not set(corpus) & set(others)
     assert not {p["text"] for p in corpus.values()} & {p["text"] for p in others.values()}
     assert not {p["source"] for p in corpus.values()} & {p.get("source") for p in others.values()}
