@@ -177,7 +177,7 @@ def test_people_called_as_in_speech_are_spoken_person_terms():
         "提高科技创新能力，回顾总结经验，研究如何处理，全区40余所学校、20余处景点，"
         "引进华谷高科等龙头企业，会见国会议长哈尔莫科，院士王叔岷的著作出版。"
         "由李副市长主持，和王副书记一道，同刘副县长、张副主任座谈，对王调整岗位，听取王调研员汇报。"
-        "报告（提请大会审议）和方案（报请市政府批准）在山海关老龙头发布。"
+        "报告（提请大会审议）和方案（报请市政府批准）在山海关老龙头发布，种植特菜、好菜，推进得很好，小三峡游客增加。"
     )
     assert register_hits(formal) == []
 
@@ -208,6 +208,7 @@ def test_people_called_as_in_speech_are_spoken_person_terms():
         # after blind7 (seen): 厅 as a cut title, 老 + surname + 头, a question ending in 不？, a tag
         # before a full stop, 有什么说什么, bracketed notes on the draft's state
         ("会同张厅、老王头调研。", "R2", ["张厅", "老王头"]),
+        ("活动办得太牛了，来了小三百人，会场热闹得很。", "R1", ["太牛", "小三百", "得很"]),
         ("能解决问题不？大家想想是不是。有啥说啥。", "R3", ["不", "是不是", "有啥说啥"]),
         ("产值增长9%（层次不清）（指标还没出来）（待提交常委会讨论）。", "R4", ["层次不清", "还没出来", "待提交"]),
     ],
