@@ -188,8 +188,7 @@ def published_blind5() -> dict[str, dict]:
 
 
 def published_blind6() -> dict[str, dict]:
-    """The untouched published paragraphs blind6.yaml plants into: evals/register/published6.yaml (v…,
-    ids of its own: published4.yaml's v… are another set's)."""
+    """The untouched published paragraphs blind6.yaml plants into: evals/register/published6.yaml (r…)."""
     return _paragraphs(SET / "published6.yaml")
 
 

@@ -167,8 +167,7 @@ def _word_bounds(text: str, start: int, end: int, cache: _Bounds, guessed: bool 
             bounds.add(at)
         cache[(lo, hi)] = (bounds, inside)
     bounds, inside = cache[(lo, hi)]
-    ok = bounds | inside if guessed else bounds
-    return start in ok and end in ok
+    return all(at in bounds or (guessed and at in inside) for at in (start, end))
 
 
 def _clause(text: str, start: int, end: int) -> tuple[int, int]:

@@ -595,8 +595,8 @@ def _check_number_forms(text: str, extracted: Extraction, f: _Finder) -> None:
     for m in _N1_YEAR.finditer(norm):
         if not _is_duration(norm, m.start()):
             f.add("N1", "error", m.start(), m.end(), "年份应写全四位", None)
-    for m in _N1_PLACEHOLDER.finditer(norm):
-        f.add("N1", "error", m.start(), m.end(), f"年份未填写（“{text[m.start() : m.end()]}”）", None)
+    for start, end in unfilled_years(norm):
+        f.add("N1", "error", start, end, f"年份未填写（“{text[start:end]}”）", None)
     units = _prefixed_units()
     for m in _N2.finditer(norm):
         if norm.startswith(units, m.end() - 1):
