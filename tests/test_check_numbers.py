@@ -100,7 +100,7 @@ def test_office_fixed_numerals(tmp_path, monkeypatch):
         ("（******同志统计）", "******"),
         ("市人大常委会办公室\n\u3000\u3000年\u3000月\u3000日\n", "年\u3000月\u3000日"),
         ("涉及资金x万余元。", "x万余元"),  # the scale before 余
-        ("3月 日，市政协召开会议。", " 日"),  # a day left blank after a month
+        ("3月 日，市政协召开会议。", "3月 日"),  # a day left blank after a month
     ],
 )
 def test_placeholders(text, span):

@@ -158,7 +158,7 @@ def _placeholder_re() -> re.Pattern:
         # 出生年月日, a form's label
         r"|(?:(?<![\u4e00-\u9fff])|(?<=[于至在止到]))年[ \u3000]*月[ \u3000]*日"
         # a day left blank after a month (3月 日，市政协召开……)
-        r"|(?<=[\d０-９]月)[ \u3000]{1,3}日"
+        r"|(?<![\d０-９])[\d０-９]{1,2}月[ \u3000]{1,3}日"
         rf")(?:余|多)?(?:{_SCALE})?(?:余|多)?(?:{units})?"
     )
 
