@@ -292,4 +292,27 @@ def test_without_figures_only_the_style_is_checked(tmp_path):
     clean.write_text(CLEAN, encoding="utf-8")
     r = _run(clean)
     assert r.exit_code == 0, r.output
-    assert "通过：没有格式错误（数字未核对）" in r.output
+    assert "通过：没有待补充、待核实的内容，也没有格式错误（数字未核对）" in r.output
+
+
+def test_without_figures_the_gaps_to_fill_are_still_listed(tmp_path):
+    """No figures file: the numbers are not judged, but a draft still holding 【待补充】, XX次 or a
+    【待核实】 mark is not passed: those are gaps a person must fill whatever the figures say."""
+    draft = tmp_path / "d.md"
+    draft.write_text(
+        CLEAN.replace("调查研究还不够深入。", "开展调研XX次，走访【待核实：30家】企业，培训【待补充：培训人数】。"),
+        encoding="utf-8",
+    )
+    data = json.loads(_run(draft, "--json").stdout)
+    assert [(n["text"], n["status"]) for n in data["numbers"]] == [
+        ("XX次", "placeholder"),
+        ("【待核实：30家】", "unverified"),
+        ("【待补充：培训人数】", "placeholder"),
+    ]
+    s = data["summary"]
+    assert (s["grounded"], s["invented"], s["unverified"], s["placeholders"]) == (0, 0, 1, 2)
+    r = _run(draft)
+    assert r.exit_code == 1
+    assert "数字：未核对（没有提供 --figures 数据文件），待核实 1 处，待补充 2 处" in r.output
+    listed = r.output.split("\n待核实\n")[1]
+    assert "“【待核实：30家】”" in listed and "待补充 “XX次”" in listed.split("\n待补充\n")[1]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from assistant.check.derived import DerivedValue, derived_values
-from assistant.check.numbers import Extraction, check_numbers, coverage, extract, mark_unverified
+from assistant.check.numbers import Extraction, check_numbers, coverage, extract, mark_unverified, placeholder_mentions
 from assistant.check.result import CheckResult, Coverage, Derivation, NumberMention, Status, StyleFinding, Summary
 from assistant.check.style import lint_style
 from assistant.check.terms import OfficeTerms, office_terms
@@ -47,10 +47,15 @@ def check_text(
     terms: str | Path | None = None,
     notes: str | None = None,
 ) -> CheckResult:
-    """Both checks over `text`, with figure coverage and a summary. `figures` None: the style
-    check only (no numbers are judged, the number counts stay 0)."""
+    """Both checks over `text`, with figure coverage and a summary. `figures` None: no number is
+    judged (grounded, invented and misattributed stay 0), but the placeholders and 【待核实】 marks
+    are still listed: they are gaps to fill whatever the figures say."""
     extraction = extract(text, terms)  # one scan for the numbers and the style lint's N-rules
-    numbers = [] if figures is None else check_numbers(text, figures, terms=terms, extraction=extraction, notes=notes)
+    numbers = (
+        placeholder_mentions(text, extraction.placeholders)
+        if figures is None
+        else check_numbers(text, figures, terms=terms, extraction=extraction, notes=notes)
+    )
     figures = figures or []
     style = lint_style(text, scope=scope, year=year, terms=terms, extraction=extraction)
     used, unused = coverage(numbers, figures)

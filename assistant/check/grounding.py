@@ -112,6 +112,8 @@ class Grounder:
         self.by_id = {f.id: f for f in figures}
         self.item_index = {f.item: k for k, f in reversed(list(enumerate(figures)))}
         self.plain_items = [_QUALIFIER.sub("", normalise_name(f.item)) for f in figures]
+        # digits never tie a clause to an item (elliptical): the items with their digits masked, once
+        self.masked_items = [_DIGITS.sub("@", item) for item in self.plain_items]
         self.index = {f.id: k for k, f in enumerate(figures)}
         self.keys = figure_names(figures, extra)
         self.long = long_items(figures)
@@ -678,7 +680,7 @@ class Grounder:
         for f in pool:
             if f in taken:
                 continue
-            item = _DIGITS.sub("@", self.plain_items[f])
+            item = self.masked_items[f]
             share = coverage(item, window)
             scored.append((round(share * len(item)), share, f))
         scored.sort(reverse=True)
@@ -690,7 +692,7 @@ class Grounder:
             # the sentence's subject, written before the window, decides between the tied
             tied = [f for n, _, f in scored if scored[0][0] - n < ELLIPSIS_LEAD]
             sentence = _DIGITS.sub("#", normalise_name(self.norm[self.sentence_start(ci) : e.start]))
-            masked = {f: _DIGITS.sub("@", self.plain_items[f]) for f in tied}
+            masked = {f: self.masked_items[f] for f in tied}
             again = sorted(
                 ((round(coverage(masked[f], sentence) * len(masked[f])), f) for f in tied),
                 reverse=True,

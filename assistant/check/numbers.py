@@ -498,7 +498,18 @@ def check_numbers(
     `extraction`: extract(text, terms) when the caller already has it (check_text scans once).
     `notes`: the section's notes, whose words may tie a clause to a figure."""
     found, placeholders, norm = extraction if extraction is not None else extract(text, terms)
-    mentions = [
+    mentions = placeholder_mentions(text, placeholders)
+    if found:
+        extra = _notes_names(notes, figures, terms) if notes and figures else None
+        mentions.extend(Grounder(text, norm, figures, found, extra).mentions())
+    mentions.sort(key=lambda m: m.start)
+    return mentions
+
+
+def placeholder_mentions(text: str, placeholders: list[tuple[int, int, str]]) -> list[NumberMention]:
+    """The placeholders (【待补充】, XX篇, ***件) and 【待核实】 marks of `text` as mentions: what a
+    person still has to fill in or settle, with or without figures to check the numbers against."""
+    return [
         NumberMention(
             text=text[s:e],
             value=None,
@@ -511,11 +522,6 @@ def check_numbers(
         )
         for s, e, u in placeholders
     ]
-    if found:
-        extra = _notes_names(notes, figures, terms) if notes and figures else None
-        mentions.extend(Grounder(text, norm, figures, found, extra).mentions())
-    mentions.sort(key=lambda m: m.start)
-    return mentions
 
 
 _PLACEHOLDER_MESSAGE = "待补充：请填入实际数据"

@@ -111,7 +111,9 @@ def _print_report(text: str, result: CheckResult, file: Path, *, numbers_checked
         f"数字：有据 {s.grounded} 处，[red]无据 {s.invented} 处[/]，[red]错配 {s.misattributed} 处[/]，"
         f"[yellow]待核实 {s.unverified} 处[/]，待补充 {s.placeholders} 处；"
         if numbers_checked
-        else "数字：未核对（没有提供 --figures 数据文件，只检查格式与用语）；"
+        else "数字：未核对（没有提供 --figures 数据文件）"
+        + (f"，[yellow]待核实 {s.unverified} 处[/]" if s.unverified else "")
+        + f"，待补充 {s.placeholders} 处；"
     )
     out(f"{numbers}格式用语：[red]错误 {s.style_errors} 处[/]，[yellow]提示 {s.style_warnings} 处[/]")
     # Flagged numbers first (they must be fixed), then the marks a person still has to settle.
@@ -144,6 +146,6 @@ def _print_report(text: str, result: CheckResult, file: Path, *, numbers_checked
     passed = (
         "\n[green]通过：没有无据或错配的数字、待核实和待补充内容，也没有格式错误。[/]"
         if numbers_checked
-        else "\n[green]通过：没有格式错误（数字未核对）。[/]"
+        else "\n[green]通过：没有待补充、待核实的内容，也没有格式错误（数字未核对）。[/]"
     )
     out(passed if result.clean else "\n[red]未通过：请修改上述问题。[/]")
