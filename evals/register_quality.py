@@ -9,6 +9,7 @@
                                                             # and blind5-misses.md (blind5.yaml, own row)
                                                             # and blind6-misses.md (blind6.yaml, own row)
                                                             # and blind7-misses.md (blind7.yaml, own row)
+                                                            # and blind8-misses.md (blind8.yaml, own row)
     .venv/bin/python -m evals.register_quality --model     # with R5, the statistical model, on (an
                                                             # office's 口语统计核对: true); never --write
 
@@ -19,7 +20,7 @@ Three numbers, all on published text the rules' author did not write:
                held2.yaml, held3.yaml, each fixed on after its first score; sources.md) with at least
                one register finding, error or warning, overlapping the leftover (target ≥ 90 %; by
                set, to see generalisation); blind2.yaml, held4.yaml, blind3.yaml, blind4.yaml,
-               blind5.yaml, blind6.yaml and blind7.yaml (written after the rules were frozen) are scored the same way in rows of
+               blind5.yaml, blind6.yaml, blind7.yaml and blind8.yaml (written after the rules were frozen) are scored the same way in rows of
                their own, outside the target: they are the estimate for wording the rules have not seen;
   counterparts register errors on the untouched published paragraphs the leftovers were
                planted into (target 0);
@@ -164,6 +165,9 @@ BLIND6 = ("blind6.yaml",)
 # Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Seventh
 # blind set"), planted into evals/register/published7.yaml (s…); own row, outside the target, like BLIND2.
 BLIND7 = ("blind7.yaml",)
+# Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Eighth
+# blind set"), planted into evals/register/published8.yaml (q…); own row, outside the target, like BLIND2.
+BLIND8 = ("blind8.yaml",)
 
 
 def published_blind2() -> dict[str, dict]:
@@ -195,6 +199,11 @@ def published_blind6() -> dict[str, dict]:
 def published_blind7() -> dict[str, dict]:
     """The untouched published paragraphs blind7.yaml plants into: evals/register/published7.yaml (s…)."""
     return _paragraphs(SET / "published7.yaml")
+
+
+def published_blind8() -> dict[str, dict]:
+    """The untouched published paragraphs blind8.yaml plants into: evals/register/published8.yaml (q…)."""
+    return _paragraphs(SET / "published8.yaml")
 
 
 def planted(paragraphs: dict[str, dict] | None = None, files: tuple[str, ...] = SETS) -> list[Planted]:
@@ -333,6 +342,7 @@ def main(argv: list[str]) -> int:
         ("blind5", "fifth blind set (blind5.yaml", BLIND5, published_blind5, "published5.yaml"),
         ("blind6", "sixth blind set (blind6.yaml", BLIND6, published_blind6, "published6.yaml"),
         ("blind7", "seventh blind set (blind7.yaml", BLIND7, published_blind7, "published7.yaml"),
+        ("blind8", "eighth blind set (blind8.yaml", BLIND8, published_blind8, "published8.yaml"),
     ]
     rows = []
     for name, heading, files, paragraphs, where in own:
