@@ -101,6 +101,12 @@ def test_office_fixed_numerals(tmp_path, monkeypatch):
         ("市人大常委会办公室\n\u3000\u3000年\u3000月\u3000日\n", "年\u3000月\u3000日"),
         ("涉及资金x万余元。", "x万余元"),  # the scale before 余
         ("3月 日，市政协召开会议。", "3月 日"),  # a day left blank after a month
+        # after blind8 (seen): circles or o's where a name or a figure goes, 某 for a name or a year
+        ("依法选举了ooo乡人大主席。", "ooo"),
+        ("○○县完成投资。", "○○"),
+        ("完成投资OO万元。", "OO万元"),
+        ("副主席某同志带队。", "某"),
+        ("在某年大会收到的提案中。", "某"),
     ],
 )
 def test_placeholders(text, span):
@@ -112,6 +118,12 @@ def test_markdown_bold_around_words_is_not_a_placeholder():
     assert check_numbers("**县级融媒体中心**建设加快，**个人先进**评选完成。", []) == []
     gaps = check_numbers("**个单位、**个个人受到表彰。", [])
     assert [m.status for m in gaps] == ["placeholder", "placeholder"]
+
+
+def test_written_out_zeros_and_anonymised_names_are_not_placeholders():
+    # 〇/○ as the zero of a written-out numeral, a Latin word with oo, 某 in 某些/某项 and an anonymised 张某某
+    text = "到二○○○年，一○○部队，Yahoo网站，某些项目、某项工作，被告人张某某，某年度预算。"
+    assert check_numbers(text, []) == []
 
 
 def test_a_forms_date_label_is_not_a_blank_date():

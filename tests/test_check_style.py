@@ -31,6 +31,9 @@ def test_a_starred_placeholder_is_a_placeholder_not_markdown_bold():
     assert found == {("N1", "error")}
     # a real bold pair still is, also around a figure
     assert "L4" in rules("全年**增长20%**。", scope="section")
+    # a year with its last digit starred (200*年, after blind8) is unfilled too; a written year is not
+    years = [f for f in lint_style("《清水县200*年国民经济计划》，2005年完成。", scope="section") if f.rule == "N1"]
+    assert [f.message for f in years] == ["年份未填写（“200*”）"]
 
 
 def test_good_report_is_clean():

@@ -154,6 +154,12 @@ def _placeholder_re() -> re.Pattern:
         # where a name goes: before an administrative unit, a session (届) or 同志 (**县, *乡, ******同志)
         rf"|{alone}[{_MARKS}]{{1,8}}(?=[省市县区乡镇村届年]|街道|社区|同志)"
         rf"|(?<=第)[{_MARKS}]{{1,3}}(?![A-Za-zＡ-Ｚａ-ｚ])"
+        # circles or o's where a figure or a name goes (○○县, ooo乡, OO万元); not the zero of a
+        # written-out numeral (二○○○年, 一○○部队) nor a Latin word (Yahoo)
+        rf"|(?<![A-Za-zＡ-Ｚａ-ｚ0-9０-９.一二三四五六七八九十百千万亿〇○零两])[oOｏＯ○]{{2,8}}(?![A-Za-zＡ-Ｚａ-ｚ])"
+        rf"(?=(?:余|多)?(?:{_SCALE})?(?:余|多)?(?:{units})|[月日时号省市县区乡镇村届年]|街道|社区|同志)"
+        # 某 where a name or a year goes (副主席某同志, 在某年大会上, 某某同志); not 某些, 某项, 张某
+        r"|(?<!某)某{1,2}(?=同志|年(?![度代龄级]))"
         # a date whose numbers were left blank (年　月　日 under a signature, 于年月日前报送); not
         # 出生年月日, a form's label
         r"|(?:(?<![\u4e00-\u9fff])|(?<=[于至在止到]))年[ \u3000]*月[ \u3000]*日"
