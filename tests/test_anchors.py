@@ -89,13 +89,14 @@ def test_anchors_are_read_from_the_pattern(pattern, anchors):
         r"好?",  # can match the empty string
         r"[一-鿿]{1,6}们",  # the anchor may stand too far from the start
         r"(?<=[一-鿿])[^，。]{1,3}",  # only negated classes
+        r"(?i)(?<![a-z])todo",  # a literal that stands for its other cases too
     ],
 )
 def test_patterns_without_a_usable_anchor_fall_back_to_re(pattern):
     rx = re.compile(pattern)
     assert anchors_of(rx) is None
-    text = "老王和小李说：好好好，大家们都来了"
-    assert _spans(AnchoredPattern(rx).finditer(text, CharIndex(text, "们老"))) == _spans(rx.finditer(text))
+    text = "老王和小李说：好好好，大家们都来了。TODO"
+    assert _spans(AnchoredPattern(rx).finditer(text, CharIndex(text, "们老t"))) == _spans(rx.finditer(text))
 
 
 def test_a_lookbehind_still_sees_the_text_before_the_start():

@@ -96,6 +96,8 @@ def _scanned_by_re(items: list) -> bool:
 
 def anchors_of(rx: re.Pattern[str]) -> list[Anchor] | None:
     """The anchors of a compiled pattern, or None when it has none worth using."""
+    if rx.flags & re.IGNORECASE:
+        return None  # a literal would stand for its other cases too: not worth following
     try:
         parsed = sre_parse.parse(rx.pattern, rx.flags)
         if parsed.getwidth()[0] == 0 or _scanned_by_re(list(parsed.data)):
