@@ -90,6 +90,7 @@ def test_anchors_are_read_from_the_pattern(pattern, anchors):
         r"[一-鿿]{1,6}们",  # the anchor may stand too far from the start
         r"(?<=[一-鿿])[^，。]{1,3}",  # only negated classes
         r"(?i)(?<![a-z])todo",  # a literal that stands for its other cases too
+        r"(?<![a-z])(?i:todo)",  # the same, in a group
     ],
 )
 def test_patterns_without_a_usable_anchor_fall_back_to_re(pattern):

@@ -65,6 +65,8 @@ def _plan(state: sre_parse.State, items: list, lo: int, hi: int) -> list[Anchor]
             return [(chars, lo, hi)]
         rest = items[k + 1 :]
         if op is sre.SUBPATTERN:
+            if av[1] & re.IGNORECASE:
+                raise _NoPlan  # (?i:…): a literal inside stands for its other cases too
             return _plan(state, list(av[3]) + rest, lo, hi)
         if op is sre.BRANCH:
             return [a for alternative in av[1] for a in _plan(state, list(alternative) + rest, lo, hi)]
