@@ -9,6 +9,7 @@ of a longer word) would be a false alarm.  This script counts every glossary wor
   (measured with the news corpora of scripts/train_register_model.py: MSRA's and People's
   Daily's text, one sentence a line, quoted speech left out, 2.65 million characters), and
 * the repository's own formal prose, always: evals/style/corpus/*.txt (UTF-8 or GBK),
+  evals/register/national/*.txt (the national 政府工作报告 of 1992–2016),
   the `text` fields of evals/grounding/*.yaml and evals/register/published*.yaml, and
   knowledge/**/*.md.
 
@@ -68,6 +69,8 @@ def repo_formal_texts(root: Path = ROOT) -> dict[str, str]:
     """The repository's formal prose, keyed by path relative to root."""
     texts: dict[str, str] = {}
     for path in sorted((root / "evals" / "style" / "corpus").glob("*.txt")):
+        texts[str(path.relative_to(root))] = read_text(path)
+    for path in sorted((root / "evals" / "register" / "national").glob("*.txt")):
         texts[str(path.relative_to(root))] = read_text(path)
     yaml_files = sorted((root / "evals" / "grounding").glob("*.yaml"))
     yaml_files += sorted((root / "evals" / "register").glob("published*.yaml"))

@@ -255,6 +255,8 @@ FORMAL = [
     "阳光是最好的防腐剂，以改革倒逼发展，防止疫情爆发，点滴做起，印发《征求意见稿》。",
     # placeholder look-alikes: X光 and 5G, an anonymised name, 〇 for zero, brackets of formal prose
     "新增X光机2台、5G基站120个，依法惩处被告人张某某，二〇二五年（见附件1）（含新建3所）。",
+    # from the national 政府工作报告 (evals/register/national/): 讲真话, a question named as an issue, 估计 as "assess"
+    "必须坚持讲真话，而不是要不要民主的问题。必须充分估计改革的艰巨性，据估计损失不大，对影响估计不够。",
     # the look-alikes of the blind8 classes: 李副局长, 东奔西走, a bracket that ends in a figure, 同意 outside brackets
     "李副局长和东奔西走的同志们（人均不足1亩）参加，会议同意印发《实施方案》。",
     # another document's draft, named inside a sentence (published8 q16, q27): not this draft's status
@@ -388,6 +390,14 @@ def test_register_targets_on_the_published_set():
     assert s.caught_rate >= register_quality.TARGET_CAUGHT
     assert s.counterpart_errors == 0
     assert s.published_chars >= 35_000
+
+
+def test_register_false_alarms_on_the_national_reports():
+    # evals/register/national/: the State Council's reports of 1992–2016, 440,000 characters nobody
+    # here wrote and nothing is planted in; the same bounds as the published set's
+    n = register_quality.prose_findings(register_quality.national())
+    assert n.published_chars >= 400_000
+    assert n.prose_failures() == [], n.false_alarms
 
 
 def test_second_blind_set_is_balanced_and_plants_where_it_says():
