@@ -96,6 +96,13 @@ def test_rule_fires(text, rule):
         "增强“四个意识”、坚定“四个自信”、做到“两个维护”。",
         "近10年来工作持续推进。",
         "团结在以习近平同志为核心的党中央周围。",
+        # from the national 政府工作报告 of 1992–2016 (evals/register/national/): an idiom with 我, a
+        # decade, 当然 conceding a point, 一方面……一方面, 超级杂交水稻
+        "机不可失，时不我待，坚持以我为主。",
+        "90年代是推进祖国统一大业的关键时期。",
+        "当然，靠扩大财政赤字搞建设是可以承受的。",
+        "我们一方面坚持宏观调控，一方面适时适度预调微调。",
+        "超级杂交水稻等一批重大成果相继问世。",
     ],
 )
 def test_rule_stays_quiet(text):
@@ -180,3 +187,17 @@ def test_bad_office_terms_file(tmp_path):
 def test_closing_found_above_signature_lines():
     signed = GOOD_REPORT + "\n\n清河县人大常委会办公室\n2025年12月20日"
     assert lint_style(signed, scope="report", year=2025) == []
+
+
+def test_a_speakers_i_in_a_report_delivered_to_a_congress_is_a_warning():
+    """各位代表！ opens a report delivered as a speech: there the speaker's 我 (这里我要强调) is the
+    genre's (national 政府工作报告), a warning; in a written 汇报 it stays an error. A chat model's
+    当然！ still is an artefact."""
+    speech = "各位代表：\n这里，我要强调一下减轻农民负担问题。\n"
+    assert [(f.rule, f.severity) for f in lint_style(speech, scope="section") if f.rule == "L5"] == [("L5", "warning")]
+    written = "这里，我要强调一下减轻农民负担问题。"
+    assert [(f.rule, f.severity) for f in lint_style(written, scope="section") if f.rule == "L5"] == [("L5", "error")]
+    assert [(f.rule, f.severity) for f in lint_style("当然！以下是汇报稿。", scope="section") if f.rule == "L7"][0] == (
+        "L7",
+        "error",
+    )

@@ -262,6 +262,12 @@ def test_near_misses_are_errors_showing_the_standard_form(text, span, canonical)
         "推进三位一体发展。",
         "坚持新时代中国特色社会主义，发展全过程人民民主。",
         "深入贯彻习近平新时代中国特色社会主义经济思想。",
+        # from the national 政府工作报告 of 1992–2016 (evals/register/national/): a span starting inside
+        # a word (健全|的人民民主), another leader's name, official phrases close to a formulation
+        "保证人民依法享有更加广泛、更加健全的人民民主。",
+        "中国政府将继续贯彻邓小平外交思想。",
+        "这是目前条件下有中国特色社会保障制度的重要组成部分。",
+        "中国社会主义现代化建设道路是一条成功之路。",
     ],
 )
 def test_near_miss_rule_leaves_right_and_unrelated_wording_alone(text):

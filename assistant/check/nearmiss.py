@@ -9,6 +9,11 @@ that shows the standard form:
 * 4–5 characters: one substitution, and only by a homophone or a visually similar character
   (rules/confusables.yaml): 四个意思 → 四个意识, while 四个方面 (two changes) is left alone.
 
+A span is no slip either when it starts or ends inside a word of its sentence (健全的人民民主 holds
+“全的人民民主”, one character of 健全 and 人民民主) or names another person where the formulation
+names one (邓小平外交思想 is the 1990s' formulation, not a slip of 习近平外交思想): both read by jieba on
+the sentence around the candidate only, so a text without candidates never loads it.
+
 An exact occurrence of a formulation or of one of the table's `legit` neighbours (other official
 phrases close to a formulation: 马克思主义, 社会主义核心价值体系) masks its span for formulations
 at most k characters longer, so 马克思主义 is not read as a near miss of 马克思列宁主义, while
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.check.reading import load_rules
+from assistant.core.segment import get_jieba
 
 LONG = 6  # from this length on, edit distance ≤ 2; below it, one confusable substitution
 MIN_LEN = 4
@@ -137,6 +143,33 @@ def _best(form: str, region: str, k: int) -> tuple[int, int, int] | None:
     return cost, start, end
 
 
+_SENTENCE_EDGE = "。！？；\n"
+
+
+def _words_around(text: str, start: int, end: int) -> tuple[int, list[tuple[str, str]]]:
+    """(offset, jieba words with their part of speech) of the sentence holding text[start:end]."""
+    lo = max((text.rfind(c, 0, start) for c in _SENTENCE_EDGE), default=-1) + 1
+    ends = [i for i in (text.find(c, end) for c in _SENTENCE_EDGE) if i >= 0]
+    hi = min(ends) if ends else len(text)
+    import jieba.posseg  # heavy: only when a candidate near miss is there to read
+
+    get_jieba()  # initialised quietly
+    return lo, [(w.word, w.flag) for w in jieba.posseg.cut(text[lo:hi])]
+
+
+def _other_wording(text: str, start: int, end: int, form: str) -> bool:
+    """True when text[start:end] starts or ends inside a word of its sentence, or holds a person's
+    name the formulation lacks: another wording, not a slip of `form`."""
+    at, words = _words_around(text, start, end)
+    bounds, pos = {at}, at
+    for word, flag in words:
+        if start < pos + len(word) and pos < end and flag == "nr" and len(word) > 1 and word not in form:
+            return True
+        pos += len(word)
+        bounds.add(pos)
+    return start not in bounds or end not in bounds
+
+
 def near_misses(text: str) -> list[NearMiss]:
     """Spans of `text` that are near misses of a formulation of the table, longest formulation
     first where they overlap, in text order."""
@@ -182,6 +215,8 @@ def near_misses(text: str) -> list[NearMiss]:
             # a right phrase of about this size there (马克思主义 for 马克思列宁主义) is not a near miss;
             # a short one inside (社会主义 in 社会主义核心价值关) does not excuse the longer slip
             if _overlaps(start, end, [(a, b) for a, b in masked if b - a >= n - k]):
+                continue
+            if _other_wording(text, start, end, form):
                 continue
             found.append(NearMiss(start, end, form, cost))
     kept: list[NearMiss] = []
