@@ -268,6 +268,11 @@ def test_near_misses_are_errors_showing_the_standard_form(text, span, canonical)
         "中国政府将继续贯彻邓小平外交思想。",
         "这是目前条件下有中国特色社会保障制度的重要组成部分。",
         "中国社会主义现代化建设道路是一条成功之路。",
+        # and from the congress reports (十二大—二十大): a function word in the formulation's place, two
+        # characters making another word, the 初心使命 phrase
+        "中国的社会主义制度经受住严峻考验，到二零零零年中国在社会主义基础上进入小康。",
+        "各国的事情要由各国人民自己作主。",
+        "为中国人民谋幸福，为中华民族谋复兴。",
     ],
 )
 def test_near_miss_rule_leaves_right_and_unrelated_wording_alone(text):

@@ -157,17 +157,40 @@ def _words_around(text: str, start: int, end: int) -> tuple[int, list[tuple[str,
     return lo, [(w.word, w.flag) for w in jieba.posseg.cut(text[lo:hi])]
 
 
+_FUNCTION_WORDS = ("u", "p", "c")  # jieba tags of 的/地/得, 在/对/为, 和/与: grammar, not a formulation's words
+
+
 def _other_wording(text: str, start: int, end: int, form: str) -> bool:
-    """True when text[start:end] starts or ends inside a word of its sentence, or holds a person's
-    name the formulation lacks: another wording, not a slip of `form`."""
+    """True when text[start:end] is another wording, not a slip of `form`: it starts or ends inside
+    a word of its sentence (健全|的人民民主); it holds a person's name the formulation lacks
+    (邓小平外交思想); a function word stands where the formulation has words (中国的社会主义制度,
+    中国在社会主义基础上); or two adjacent characters differ and make a word of their own there
+    (人民自己作主, 中国特色社会保障)."""
+    span = text[start:end]
     at, words = _words_around(text, start, end)
     bounds, pos = {at}, at
     for word, flag in words:
-        if start < pos + len(word) and pos < end and flag == "nr" and len(word) > 1 and word not in form:
+        inside = start < pos + len(word) and pos < end
+        if (
+            inside
+            and len(word) > 1
+            and word not in form
+            and (flag == "nr" or _two_changed(span, form, pos - start, word))
+        ):
+            return True
+        if inside and len(word) == 1 and flag.startswith(_FUNCTION_WORDS) and word not in form:
             return True
         pos += len(word)
         bounds.add(pos)
     return start not in bounds or end not in bounds
+
+
+def _two_changed(span: str, form: str, offset: int, word: str) -> bool:
+    """`word` (at `offset` in `span`) holds both characters of a two-character substitution of `form`."""
+    if len(span) != len(form):
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(span, form)) if a != b]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and offset <= diff[0] and diff[1] < offset + len(word)
 
 
 def near_misses(text: str) -> list[NearMiss]:
