@@ -151,9 +151,9 @@ def _words_around(text: str, start: int, end: int) -> tuple[int, list[tuple[str,
     lo = max((text.rfind(c, 0, start) for c in _SENTENCE_EDGE), default=-1) + 1
     ends = [i for i in (text.find(c, end) for c in _SENTENCE_EDGE) if i >= 0]
     hi = min(ends) if ends else len(text)
+    get_jieba()  # imported and initialised quietly first (jieba warns about pkg_resources on import)
     import jieba.posseg  # heavy: only when a candidate near miss is there to read
 
-    get_jieba()  # initialised quietly
     return lo, [(w.word, w.flag) for w in jieba.posseg.cut(text[lo:hi])]
 
 
