@@ -135,6 +135,7 @@ def derive(corpora: Path) -> dict:
     review = yaml.safe_load(REVIEW.read_text(encoding="utf-8"))
     excluded = {w for words in review["exclude"].values() for w in words}
     rescued, persons, suggest = set(review["rescue"]), set(review["persons"]), review.get("suggest") or {}
+    official = set(review.get("official_use") or [])  # published official prose uses them: a warning at most
     words, dropped = [], []
     for w, n in informal.items():
         pos = tags.get(w, "new")
@@ -152,7 +153,9 @@ def derive(corpora: Path) -> dict:
             {
                 "word": w,
                 "class": "R2" if w in persons else "R1",
-                "severity": "error" if formal[w] == 0 and len(used_in) >= ERROR_MIN_KINDS else "warning",
+                "severity": "error"
+                if formal[w] == 0 and len(used_in) >= ERROR_MIN_KINDS and w not in official
+                else "warning",
                 **({"suggestion": suggest[w]} if w in suggest else {}),
                 "pos": pos,
                 "score": round(math.log(ratio), 2),
@@ -187,7 +190,10 @@ def write(result: dict) -> None:
     head.append("# Characters counted: " + ", ".join(f"{g} {n:,}" for g, n in result["sizes"].items()))
     head.append(f"# Candidates a reader excluded (evals/register/lexicon_review.yaml): {result['excluded']}.")
     head.append("# score: log of the ratio; kinds: informal kinds using it; informal/formal: raw counts.")
-    head.append(f"# severity: error when formal text never has it and {ERROR_MIN_KINDS}+ kinds use it, else warning.")
+    head.append(
+        f"# severity: error when formal text never has it and {ERROR_MIN_KINDS}+ kinds use it, else warning; a warning"
+    )
+    head.append("# too when published official prose uses it (lexicon_review.yaml, official_use).")
     body = yaml.safe_dump(
         {"words": result["words"]},
         allow_unicode=True,
