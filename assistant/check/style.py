@@ -258,11 +258,11 @@ def _check_enumeration(text: str, lines: list[_Line], f: _Finder) -> None:
                 f"{to_hanzi(prev + 1)}是",
             )
             prev = n
+        # a lone 一方面 wants its 另一方面; 一方面……一方面…… is the pair written the other way
         sides = list(_ONE_SIDE.finditer(block))
-        for m in sides:
-            # 一方面……一方面…… is the pair written the other way (published reports use both)
-            if not _OTHER_SIDE.search(block, m.end()) and len(sides) == 1:
-                f.add("S4", "error", s + m.start(), s + m.end(), "有“一方面”而没有对应的“另一方面”")
+        if len(sides) == 1 and not _OTHER_SIDE.search(block, sides[0].end()):
+            m = sides[0]
+            f.add("S4", "error", s + m.start(), s + m.end(), "有“一方面”而没有对应的“另一方面”")
 
 
 _LE = re.compile(r"(?<![为除明受罢终未])了(?![解如然得不])")
