@@ -15,6 +15,7 @@ binary search in the sorted keys, so a 30,000-character report costs a few milli
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,7 @@ import yaml
 RULES = Path(__file__).parent / "rules"
 MODEL = RULES / "register_model.npz"
 META = RULES / "register_model.yaml"
+OFFICIAL = RULES / "official_prose.txt.gz"  # scripts/take_official_prose.py; official_prose.yaml lists it
 EDGE = "|"  # what every character that is not a Chinese character becomes
 _HAN_LO, _HAN_HI = 0x3400, 0x9FFF  # CJK Extension A and the Unified Ideographs: the characters kept
 _HAN = re.compile(r"[^\u3400-\u9fff]")
@@ -55,6 +57,16 @@ class Model:
     keys: tuple[Any, ...]  # per n (1, 2, 3): sorted int64 keys
     weights: tuple[Any, ...]  # per n: float64 weights, aligned with keys
     unigrams: Any  # the 1-gram weights as a table indexed by code point (0 … _HAN_HI)
+
+
+@lru_cache(maxsize=1)
+def official_prose() -> str:
+    """Published official prose (the State Council's reports of 1954–1991 and the CPC's congress
+    reports since 1969, ~830,000 characters): a stretch the model reads as spoken but that these use
+    word for word is how official prose is written (还有很多, 方便, 房子是用来住的), not a leftover.
+    The model's formal side is news, which lacks them; loaded with the model, only where R5 is on."""
+    with gzip.open(OFFICIAL, "rt", encoding="utf-8") as f:
+        return f.read()
 
 
 @lru_cache(maxsize=1)
