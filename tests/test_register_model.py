@@ -131,3 +131,22 @@ def test_the_official_prose_is_not_evaluation_data():
     sources = yaml.safe_load((register_model.RULES / "official_prose.yaml").read_text(encoding="utf-8"))
     assert sources["characters"] == len(prose)
     assert all("2026" not in d["title"] and "省" not in d["title"] for d in sources["documents"])
+
+
+def test_a_spoken_remark_in_brackets_is_a_warning_even_where_r5_is_off():
+    # Written for this test: a drafter's aside in brackets that no rule lists. 公文's own brackets
+    # (a short name, a scope, a basis, a period) score far below the model's threshold and pass.
+    remark = "全年走访代表86人次（腿都跑细了），召开座谈会12次（开完会都快半夜了）。"
+    found = [f for f in lint_register(remark) if f.rule == "R5"]
+    assert [remark[f.start : f.end] for f in found] == ["腿都跑细了", "开完会都快半夜了"]
+    assert all(f.severity == "warning" and "括号" in f.message and f.suggestion for f in found)
+    formal = (
+        "全年共召开座谈会12次（以下简称“座谈会”），编印《代表工作简报》24期（含增刊2期），"
+        "地区生产总值增长5.2%（按可比价格计算），落实“十四五”规划（2021—2025年）。"
+    )
+    assert lint_register(formal) == []
+    # outside brackets the same words wait for the office to turn R5 on
+    assert r5("全年走访代表86人次，腿都跑细了。", None) == []
+    # a bracket some rule already reports in is reported once, by that rule
+    noted = "全年共召开座谈会12次（这回总算赶上趟了）。"
+    assert [f.rule for f in lint_register(noted)] == ["R1"]

@@ -8,6 +8,7 @@ finding. Four classes, one rule id each:
     R3 口语句式    spoken structures (…那一块, 386名代表里, 在省里, 基本靠转发)          warning*
     R4 起草备注    notes to self (待确认, 先空着, 数还没统计, 年底再定)                 error
     R5 口语色彩    a stretch a statistical model reads as spoken, no rule listing it   warning, opt-in
+                   (a bracketed aside: always)
 
 (*) the class default; an entry whose wording has formal look-alikes is a warning (发稿, 估计)
 and an R3 entry with no formal reading is an error (那一块, 一大半): the YAML says which.
@@ -25,7 +26,8 @@ R5 is for the spoken wording nobody listed: check/register_model.py scores every
 text with a logistic regression over character n-grams (informal against formal corpora,
 scripts/train_register_model.py) and R5 is a warning on the stretches above its threshold that no
 R1–R4 finding already covers. It is never an error: a model can be wrong, a reader decides. It
-runs only where the office's terms file says ``口语统计核对: true``.
+runs on the whole text only where the office's terms file says ``口语统计核对: true``; inside a
+bracketed aside it always runs, and a spoken stretch there marks the whole aside as a remark.
 
 Not findings: text inside “” quotes and 《》 titles (R1–R3: quoted speech and names may be
 spoken), anything inside a 【待补充：…】/【待核实：…】 placeholder (the official markers; any other
@@ -51,6 +53,11 @@ from assistant.gongwen import PLACEHOLDER
 
 RULE_IDS = ("R1", "R2", "R3", "R4", "R5")
 _MODEL_MESSAGE = "“{w}”口语色彩较重（按语料统计判断），请改为书面说法"
+# A bracketed aside of up to 80 characters: in 公文 a bracket holds names, scopes, dates and figures,
+# and a spoken remark there is a drafter's or reader's note; R5 reads these even where it is off.
+_ASIDE = re.compile(r"[（(][^（）()\n]{2,80}[）)]")
+_ASIDE_MESSAGE = "括号里的“{w}”口语色彩较重（按语料统计判断），像是起草或审阅时的插话"
+_ASIDE_SUGGESTION = "删去这段插话，或改为书面的说明"
 _MODEL_SUGGESTION = "请改为书面说法（或在本单位用语表的“允许用语”中接受这一说法）"
 # Style rules that already report some spoken words (L5 咱们/俺, L7 搞定/啥): those words are
 # reported once, by the older rule.
@@ -324,29 +331,45 @@ def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFind
         )
     # R5: what the statistical model reads as spoken, where no rule above reported anything, outside
     # quotes, titles, placeholders, the office's accepted wordings and wording published official
-    # prose uses word for word; only for an office that turned it on (口语统计核对): on real reports
-    # it still gives ~0.7 warnings per 5,000 characters, nearly all false, for ~5 points of recall
-    if terms is None or not terms.spoken_model:
+    # prose uses word for word. Everywhere only for an office that turned it on (口语统计核对): on real
+    # reports it still gives ~0.7 warnings per 5,000 characters, nearly all false, for ~5 points of
+    # recall. Inside a bracketed aside always: 公文's own brackets (names, scopes, dates, figures) score
+    # far below the threshold (0 findings on 1.5 million characters of published prose), so there a
+    # spoken stretch marks the whole aside as a remark left in the draft.
+    model_on = terms is not None and terms.spoken_model
+    asides = [] if model_on else _spans(_ASIDE, text)
+    if not model_on and not asides:
         return sorted(out, key=lambda f: (f.start, f.rule))
     skip = taken + placeholders + accepted + quoted  # a quotation's edge inside the span: it is about the quote
-    for start, end, _ in informal_spans(text):
+    if model_on:
+        candidates = informal_spans(text)
+    else:  # only inside a bracketed aside, scored on its own words
+        candidates = [(a + 1 + s, a + 1 + e, v) for a, b in asides for s, e, v in informal_spans(text[a + 1 : b - 1])]
+    reported: set[tuple[int, int]] = set()
+    for start, end, _ in candidates:
         if _overlaps(start, end, skip):  # first on the model's span: jieba (below) is the slow part
             continue
         span = _model_span(text, start, end, tagged)
         if span is None or _overlaps(*span, skip):
             continue
         start, end = span
-        word = text[start:end]
-        if word in official_prose():  # published official prose says it so (register_model.official_prose)
+        if text[start:end] in official_prose():  # published official prose says it so (register_model.official_prose)
             continue
+        message, suggestion = _MODEL_MESSAGE, _MODEL_SUGGESTION
+        if not model_on:  # the whole aside is the remark, unless a rule already reports something in it
+            aside = next(((a + 1, b - 1) for a, b in asides if a < start and end < b), None)
+            if aside is None or _overlaps(*aside, skip) or aside in reported:
+                continue
+            reported.add(aside)
+            (start, end), message, suggestion = aside, _ASIDE_MESSAGE, _ASIDE_SUGGESTION
         out.append(
             StyleFinding(
                 rule="R5",
                 severity="warning",
                 start=start,
                 end=end,
-                message=_MODEL_MESSAGE.replace("{w}", word),
-                suggestion=_MODEL_SUGGESTION,
+                message=message.replace("{w}", text[start:end]),
+                suggestion=suggestion,
             )
         )
     return sorted(out, key=lambda f: (f.start, f.rule))
