@@ -342,11 +342,11 @@ def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFind
         return sorted(out, key=lambda f: (f.start, f.rule))
     skip = taken + placeholders + accepted + quoted  # a quotation's edge inside the span: it is about the quote
     if model_on:
-        candidates = informal_spans(text)
+        stretches = informal_spans(text)
     else:  # only inside a bracketed aside, scored on its own words
-        candidates = [(a + 1 + s, a + 1 + e, v) for a, b in asides for s, e, v in informal_spans(text[a + 1 : b - 1])]
+        stretches = [(a + 1 + s, a + 1 + e, v) for a, b in asides for s, e, v in informal_spans(text[a + 1 : b - 1])]
     reported: set[tuple[int, int]] = set()
-    for start, end, _ in candidates:
+    for start, end, _ in stretches:
         if _overlaps(start, end, skip):  # first on the model's span: jieba (below) is the slow part
             continue
         span = _model_span(text, start, end, tagged)
