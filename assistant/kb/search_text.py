@@ -26,13 +26,17 @@ def search_text(text: str, meta: dict) -> str:
 
 
 _FORMS: dict[str, str] = {}  # a segmenter token -> its search form ("" = dropped); see tokenize
-_FORMS_MAX = 1_000_000  # distinct tokens remembered (~100 MB at most); a vocabulary stays far below
+# distinct tokens remembered: ~160 bytes each, so at most ~30 MB; an archive's words fit, and
+# tokens beyond it (rare numbers, names) are worked out each time
+_FORMS_MAX = 200_000
 
 
 def _form(tok: str) -> str:
     form = tok.strip().lower()
     if not (form and _KEEP.search(form) and form not in _STOP):
         form = ""
+    elif form == tok:
+        form = tok  # the token itself, not a copy
     if len(_FORMS) < _FORMS_MAX:
         _FORMS[tok] = form
     return form
