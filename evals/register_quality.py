@@ -176,6 +176,9 @@ BLIND7 = ("blind7.yaml",)
 # Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Eighth
 # blind set"), planted into evals/register/published8.yaml (q…); own row, outside the target, like BLIND2.
 BLIND8 = ("blind8.yaml",)
+# Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Ninth
+# blind set"), planted into evals/register/published9.yaml (j…); own row, outside the target, like BLIND2.
+BLIND9 = ("blind9.yaml",)
 
 
 def published_blind2() -> dict[str, dict]:
@@ -212,6 +215,11 @@ def published_blind7() -> dict[str, dict]:
 def published_blind8() -> dict[str, dict]:
     """The untouched published paragraphs blind8.yaml plants into: evals/register/published8.yaml (q…)."""
     return _paragraphs(SET / "published8.yaml")
+
+
+def published_blind9() -> dict[str, dict]:
+    """The untouched published paragraphs blind9.yaml plants into: evals/register/published9.yaml (j…)."""
+    return _paragraphs(SET / "published9.yaml")
 
 
 def planted(paragraphs: dict[str, dict] | None = None, files: tuple[str, ...] = SETS) -> list[Planted]:
@@ -384,6 +392,7 @@ def main(argv: list[str]) -> int:
         ("blind6", "sixth blind set (blind6.yaml", BLIND6, published_blind6, "published6.yaml"),
         ("blind7", "seventh blind set (blind7.yaml", BLIND7, published_blind7, "published7.yaml"),
         ("blind8", "eighth blind set (blind8.yaml", BLIND8, published_blind8, "published8.yaml"),
+        ("blind9", "ninth blind set (blind9.yaml", BLIND9, published_blind9, "published9.yaml"),
     ]
     rows = []
     for name, heading, files, paragraphs, where in own:
