@@ -107,6 +107,10 @@ def test_office_fixed_numerals(tmp_path, monkeypatch):
         ("完成投资OO万元。", "OO万元"),
         ("副主席某同志带队。", "某"),
         ("在某年大会收到的提案中。", "某"),
+        # after blind9 (seen): before a kind of institution, a weekday, a form's field name in brackets
+        ("××公司完成技改投资。", "××"),
+        ("会议于当天（星期X）召开。", "X"),
+        ("听取了（负责人姓名）的汇报。", "（负责人姓名）"),
     ],
 )
 def test_placeholders(text, span):
@@ -128,6 +132,12 @@ def test_written_out_zeros_and_anonymised_names_are_not_placeholders():
 
 def test_a_forms_date_label_is_not_a_blank_date():
     assert check_numbers("表中填写出生年月日和参加工作年月。", []) == []
+
+
+def test_institutions_weekdays_and_brackets_that_are_not_placeholders():
+    # a Latin name before 公司, a filled weekday, a bracket that names what follows, an amendment year
+    text = "与IBM公司合作，会议于星期三召开，填报单位（盖章）和联系人，法（2023年修改）施行。"
+    assert check_numbers(text, []) == []
 
 
 def test_unverified_mark_is_its_own_status_and_count():

@@ -217,6 +217,8 @@ def test_people_called_as_in_speech_are_spoken_person_terms():
         ("组成人员和李副局参加会议。", "R2", ["李副局"]),
         ("大家东扯西扯提意见。", "R1", ["东扯西扯"]),
         ("你猜怎么着？主打一个优质。", "R1", ["你猜", "主打一个"]),
+        # after blind9 (seen): a critic's word for the writing or an order to change it, in brackets
+        ("全年开展活动30场（像流水账）（语气太硬），增长5%（再改）。", "R4", ["流水账", "语气", "再改"]),
     ],
 )
 def test_spoken_classes_catch_members_nobody_listed(text, rule, words):
