@@ -498,3 +498,18 @@ def test_the_dictionary_experiment_keeps_only_words_a_dictionary_marks_spoken_in
     assert {e["severity"] for e in words.values()} == {"warning"}
     # with mode "any", a word with one spoken sense among plain ones is a candidate too
     assert "接茬" in {e["word"] for e in script.derive(cedict, pd, "any")["words"]}
+
+
+def test_a_xiehouyu_from_the_dictionary_is_a_spoken_structure():
+    # rules/xiehouyu.txt: 13,000 riddles of a dictionary's 歇后语 (scripts/take_xiehouyu.py), read where
+    # a riddle ends at a dash, or at a comma or colon before its answer; written for this test
+    from assistant.check.register import xiehouyu
+
+    text = "各项工作推进有力，没有半点马虎，不是竹篮打水——一场空，也不是外甥打灯笼，照旧。"
+    hits = [(f.rule, text[f.start : f.end]) for f in lint_register(text) if f.rule == "R3"]
+    assert ("R3", "竹篮打水——一场空") in hits and ("R3", "外甥打灯笼，照旧") in hits
+    # the same words as a plain phrase, or a dash that explains, are prose
+    formal = "芝麻开花节节高，经济稳步增长。坚持一个中心——以经济建设为中心。外甥打灯笼的习俗延续至今。"
+    assert [f for f in lint_register(formal) if f.rule == "R3"] == []
+    sayings = xiehouyu()
+    assert len(sayings) > 12_000 and sayings["外甥打灯笼"] == ("照旧",)

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.check.anchors import AnchoredPattern, CharIndex
-from assistant.check.reading import load_rules
+from assistant.check.reading import RULES_DIR, load_rules
 from assistant.check.register_model import informal_spans, load_model, official_prose, span_score
 from assistant.check.result import StyleFinding
 from assistant.check.terms import OfficeTerms
@@ -82,6 +82,19 @@ class RegisterRule:
 
 
 @lru_cache(maxsize=1)
+def _saying_rule() -> RegisterRule:
+    """The R3 rule a 歇后语 is reported under (found by _saying_matches, not by a pattern)."""
+    return RegisterRule(
+        rule="R3",
+        name=load_rules("register.yaml")["classes"]["R3"]["name"],
+        severity="warning",
+        pattern=re.compile("(?!)"),
+        suggestion="",
+        message="歇后语“{w}”是说话的口吻，汇报宜直接写明意思",
+    )
+
+
+@lru_cache(maxsize=1)
 def register_rules() -> tuple[RegisterRule, ...]:
     """The rules of rules/register.yaml, in file order."""
     data = load_rules("register.yaml")
@@ -110,6 +123,48 @@ def _anchored_rules() -> tuple[tuple[AnchoredPattern, ...], frozenset[str]]:
     the rules are scanned only where a match can start, a third of the time)."""
     patterns = tuple(AnchoredPattern(r.pattern) for r in register_rules())
     return patterns, frozenset().union(*(p.chars for p in patterns))
+
+
+# Where a 歇后语's riddle ends: a dash before its answer (外甥打灯笼——照旧), or a comma or colon when the
+# answer follows it (外甥打灯笼，照旧)
+_SAYING_BREAK = re.compile(r"——|—|－－|--|─+|[，,：:]")
+
+
+@lru_cache(maxsize=1)
+def xiehouyu() -> dict[str, tuple[str, ...]]:
+    """The 歇后语 riddles and their answers (rules/xiehouyu.txt, written by scripts/take_xiehouyu.py
+    from a dictionary's 13,000 sayings)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for line in (RULES_DIR / "xiehouyu.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            riddle, _, answers = line.partition("\t")
+            out[riddle] = tuple(a for a in answers.split("|") if a)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _riddle_endings() -> frozenset[str]:
+    """The last two characters of every riddle: a clause break after any other pair ends none."""
+    return frozenset(r[-2:] for r in xiehouyu())
+
+
+def _saying_matches(text: str) -> list[tuple[RegisterRule, int, int]]:
+    """歇后语 in `text`: a dictionary riddle before a dash, or before a comma or colon and its
+    answer. Only the riddle's end is looked up (a few per clause break), not every position."""
+    sayings, endings = xiehouyu(), _riddle_endings()
+    out: list[tuple[RegisterRule, int, int]] = []
+    for m in _SAYING_BREAK.finditer(text):
+        if text[m.start() - 2 : m.start()] not in endings:
+            continue
+        dash = m.group() not in "，,：:"
+        for n in range(12, 3, -1):
+            riddle = text[max(0, m.start() - n) : m.start()]
+            if len(riddle) == n and riddle in sayings:
+                answer = next((a for a in sayings[riddle] if text.startswith(a, m.end())), "")
+                if answer or dash:
+                    out.append((_saying_rule(), m.start() - n, m.end() + len(answer)))
+                break
+    return out
 
 
 # A clause for segmentation: the stretch between punctuation marks around a lexicon match.
@@ -308,7 +363,7 @@ def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFind
         and (not r.words or _word_bounds(text, m.start(), m.end(), bounds))
     ]
     candidates: list[tuple[RegisterRule, int, int]] = []
-    for r, start, end in found + _lexicon_matches(text):
+    for r, start, end in found + _lexicon_matches(text) + _saying_matches(text):
         if end <= start or _overlaps(start, end, placeholders) or _overlaps(start, end, accepted):
             continue
         if r.rule != "R4" and _inside(start, end, quoted):
