@@ -53,12 +53,12 @@ from assistant.gongwen import PLACEHOLDER
 
 RULE_IDS = ("R1", "R2", "R3", "R4", "R5")
 _MODEL_MESSAGE = "“{w}”口语色彩较重（按语料统计判断），请改为书面说法"
+_MODEL_SUGGESTION = "请改为书面说法（或在本单位用语表的“允许用语”中接受这一说法）"
 # A bracketed aside of up to 80 characters: in 公文 a bracket holds names, scopes, dates and figures,
 # and a spoken remark there is a drafter's or reader's note; R5 reads these even where it is off.
 _ASIDE = re.compile(r"[（(][^（）()\n]{2,80}[）)]")
 _ASIDE_MESSAGE = "括号里的“{w}”口语色彩较重（按语料统计判断），像是起草或审阅时的插话"
 _ASIDE_SUGGESTION = "删去这段插话，或改为书面的说明"
-_MODEL_SUGGESTION = "请改为书面说法（或在本单位用语表的“允许用语”中接受这一说法）"
 # Style rules that already report some spoken words (L5 咱们/俺, L7 搞定/啥): those words are
 # reported once, by the older rule.
 _ALREADY = ("L5", "L7")
@@ -79,19 +79,6 @@ class RegisterRule:
     # a dialect word jieba does not know is often merged with its neighbour (嘎哈呢), while a
     # dictionary word is never cut (司维 is not read in 公司维修)
     guessed: bool = False
-
-
-@lru_cache(maxsize=1)
-def _saying_rule() -> RegisterRule:
-    """The R3 rule a 歇后语 is reported under (found by _saying_matches, not by a pattern)."""
-    return RegisterRule(
-        rule="R3",
-        name=load_rules("register.yaml")["classes"]["R3"]["name"],
-        severity="warning",
-        pattern=re.compile("(?!)"),
-        suggestion="",
-        message="歇后语“{w}”是说话的口吻，汇报宜直接写明意思",
-    )
 
 
 @lru_cache(maxsize=1)
@@ -146,6 +133,19 @@ def xiehouyu() -> dict[str, tuple[str, ...]]:
 def _riddle_endings() -> frozenset[str]:
     """The last two characters of every riddle: a clause break after any other pair ends none."""
     return frozenset(r[-2:] for r in xiehouyu())
+
+
+@lru_cache(maxsize=1)
+def _saying_rule() -> RegisterRule:
+    """The R3 rule a 歇后语 is reported under (found by _saying_matches, not by a pattern)."""
+    return RegisterRule(
+        rule="R3",
+        name=load_rules("register.yaml")["classes"]["R3"]["name"],
+        severity="warning",
+        pattern=re.compile("(?!)"),
+        suggestion="",
+        message="歇后语“{w}”是说话的口吻，汇报宜直接写明意思",
+    )
 
 
 def _saying_matches(text: str) -> list[tuple[RegisterRule, int, int]]:

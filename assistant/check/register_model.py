@@ -64,7 +64,7 @@ def official_prose() -> str:
     """Published official prose (the State Council's reports of 1954–1991 and the CPC's congress
     reports since 1969, ~830,000 characters): a stretch the model reads as spoken but that these use
     word for word is how official prose is written (还有很多, 方便, 房子是用来住的), not a leftover.
-    The model's formal side is news, which lacks them; loaded with the model, only where R5 is on."""
+    The model's formal side is news, which lacks them; read when R5 first has a stretch to report."""
     with gzip.open(OFFICIAL, "rt", encoding="utf-8") as f:
         return f.read()
 

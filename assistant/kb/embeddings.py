@@ -132,9 +132,8 @@ class USEEmbedder(BaseEmbedder):
                     if not self._loaded:
                         self._model.encode(["。"])
                         self._loaded = True
-            if is_query:
-                return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
-            backend = self._products or self._model._model  # built by embed_documents_array for a large call
+            # documents: onnxruntime's products once embed_documents_array has built them
+            backend = self._model._model if is_query else self._products or self._model._model
             return np.asarray(backend.encode(list(texts)), dtype=np.float32)
 
     def embed_documents_array(self, texts: list[str]) -> np.ndarray:
