@@ -10,6 +10,7 @@
                                                             # and blind6-misses.md (blind6.yaml, own row)
                                                             # and blind7-misses.md (blind7.yaml, own row)
                                                             # and blind8-misses.md (blind8.yaml, own row)
+                                                            # (and so on: blind9, blind10)
     .venv/bin/python -m evals.register_quality --model     # with R5, the statistical model, on (an
                                                             # office's 口语统计核对: true); never --write
 
@@ -179,6 +180,10 @@ BLIND8 = ("blind8.yaml",)
 # Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Ninth
 # blind set"), planted into evals/register/published9.yaml (j…); own row, outside the target, like BLIND2.
 BLIND9 = ("blind9.yaml",)
+# Written blind by a helper who did not open the rules, from pages not read before (sources.md, "Tenth
+# blind set"): mostly the spoken and informal writing of office staff and 基层干部 at work; planted into
+# evals/register/published10.yaml (m…); own row, outside the target, like BLIND2.
+BLIND10 = ("blind10.yaml",)
 
 
 def published_blind2() -> dict[str, dict]:
@@ -220,6 +225,11 @@ def published_blind8() -> dict[str, dict]:
 def published_blind9() -> dict[str, dict]:
     """The untouched published paragraphs blind9.yaml plants into: evals/register/published9.yaml (j…)."""
     return _paragraphs(SET / "published9.yaml")
+
+
+def published_blind10() -> dict[str, dict]:
+    """The untouched published paragraphs blind10.yaml plants into: evals/register/published10.yaml (m…)."""
+    return _paragraphs(SET / "published10.yaml")
 
 
 def planted(paragraphs: dict[str, dict] | None = None, files: tuple[str, ...] = SETS) -> list[Planted]:
@@ -393,6 +403,7 @@ def main(argv: list[str]) -> int:
         ("blind7", "seventh blind set (blind7.yaml", BLIND7, published_blind7, "published7.yaml"),
         ("blind8", "eighth blind set (blind8.yaml", BLIND8, published_blind8, "published8.yaml"),
         ("blind9", "ninth blind set (blind9.yaml", BLIND9, published_blind9, "published9.yaml"),
+        ("blind10", "tenth blind set (blind10.yaml", BLIND10, published_blind10, "published10.yaml"),
     ]
     rows = []
     for name, heading, files, paragraphs, where in own:

@@ -426,8 +426,9 @@ def _assert_each_leftover_in_its_edit(corpus, items) -> None:
         assert head < i.end and i.start < len(text) - tail, i.id  # the leftover is in the edit
 
 
-# The blind sets written by helpers (sources.md, "Third blind set" … "Ninth blind set"): each plants
-# into a published file of its own (published3.yaml: w…, 4: v…, 5: u…, 6: r…, 7: s…, 8: q…, 9: j…).
+# The blind sets written by helpers (sources.md, "Third blind set" … "Tenth blind set"): each plants
+# into a published file of its own (published3.yaml: w…, 4: v…, 5: u…, 6: r…, 7: s…, 8: q…, 9: j…,
+# 10: m…).
 BLIND_SETS = {
     "blind3": (register_quality.BLIND3, register_quality.published_blind3),
     "blind4": (register_quality.BLIND4, register_quality.published_blind4),
@@ -436,6 +437,7 @@ BLIND_SETS = {
     "blind7": (register_quality.BLIND7, register_quality.published_blind7),
     "blind8": (register_quality.BLIND8, register_quality.published_blind8),
     "blind9": (register_quality.BLIND9, register_quality.published_blind9),
+    "blind10": (register_quality.BLIND10, register_quality.published_blind10),
 }
 
 
