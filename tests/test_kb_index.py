@@ -156,11 +156,14 @@ class _RecordingCollection:
     """A Chroma collection that records which chunk ids are read back."""
 
     def __init__(self, inner) -> None:
-        self.inner, self.read_ids = inner, []
+        self.inner, self.read_ids, self.read_metadata = inner, [], []
 
     def get(self, *args, **kwargs):
         self.read_ids += list(kwargs.get("ids") or [])
-        return self.inner.get(*args, **kwargs)
+        got = self.inner.get(*args, **kwargs)
+        if "metadatas" in (kwargs.get("include") or []):
+            self.read_metadata += list(got["ids"])
+        return got
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -173,6 +176,8 @@ def test_ingest_builds_the_index_from_what_it_wrote_the_same_as_from_chroma(tmp_
     kb._collection_obj = recording
     report = ingest(None, settings, kb=kb)
     assert report.chunks > 0 and recording.read_ids == []  # nothing written was read back
+    # not even its metadata (a local Chroma: only the collection's ids are listed)
+    assert recording.read_metadata == []
     fed = kb.index()
     # the same collection, with an index of its own built from Chroma alone
     other = KnowledgeBase.open(settings, embedder=embedder)
@@ -189,6 +194,22 @@ def test_ingest_builds_the_index_from_what_it_wrote_the_same_as_from_chroma(tmp_
         assert np.allclose(seg.vectors[local], seg2.vectors[local2], rtol=0, atol=1e-6)
     for query in ("新闻发布会 次数", "提案办理"):
         assert [p.id for p in kb.search(query, 5)] == [p.id for p in other.search(query, 5)]
+
+    # one more file: the metadata of the chunks already there is read (to see a re-tag), the new
+    # file's is not, and the index is still the one Chroma alone gives
+    (settings.knowledge_dir / "补充.md").write_text(
+        "# 补充材料\n\n全年举办新闻发布会十二场，答复提案三十件。\n", encoding="utf-8"
+    )
+    recording.read_metadata.clear()
+    again = ingest(None, settings, kb=kb)
+    assert again.added == ["补充.md"]
+    assert recording.read_metadata and not [i for i in recording.read_metadata if i.startswith("补充.md#")]
+    fed = kb.index()
+    rebuilt = KnowledgeBase.open(settings, embedder=embedder)
+    rebuilt._store = kb_index.IndexStore(tmp_path / "rebuilt-again", fed.state["embedder"], "float32")
+    assert fed.live == rebuilt.index().live == again.total_chunks
+    for query in ("新闻发布会 场次", "提案 答复"):
+        assert [p.id for p in kb.search(query, 5)] == [p.id for p in rebuilt.search(query, 5)]
 
 
 class _FailingEmbedder:
@@ -323,6 +344,28 @@ def test_documents_are_embedded_with_onnxruntimes_products_into_usem3s_own_vecto
     assert not fallback._products_tried
     assert np.abs(fallback.embed_documents_array(texts[40:80]) - usem3s[40:80]).max() < 1e-5
     assert fallback._products_tried and fallback._documents_backend() is fallback._model._model
+
+
+def test_the_product_graph_is_the_model_onnx_writes_and_computes_x_times_the_weights():
+    # kb/use_products.py serialises its one-node graph itself (importing onnx took ~0.6 s of each
+    # ingest's model process); the digest is of the bytes onnx 1.23.2 wrote for the same graph
+    # (helper.make_graph / make_model, opset 17, ir_version 8) and these weights
+    import hashlib
+
+    import onnxruntime as ort
+
+    from assistant.kb.use_products import _product, product_model
+
+    weights = (np.arange(24, dtype=np.float32).reshape(6, 4) / 7).astype(np.float32)
+    model = product_model(weights)
+    assert hashlib.sha256(model).hexdigest() == "7fd4e4050e044a281c37ab781dbd42e54c35dd5cbd8651ea4a69834091598191"
+    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    assert [(i.name, i.shape[1]) for i in session.get_inputs()] == [("x", 6)]
+    x = np.random.default_rng(5).standard_normal((9, 6)).astype(np.float32)
+    assert np.allclose(_product(weights)(x), x @ weights, atol=1e-5)
+    big = np.random.default_rng(6).standard_normal((1280, 256)).astype(np.float32)  # lengths over 127 bytes
+    x = np.random.default_rng(7).standard_normal((3, 1280)).astype(np.float32)
+    assert np.allclose(_product(big)(x), x @ big, atol=1e-3)
 
 
 def test_int8_vectors_rank_as_float32_and_a_format_change_rebuilds_the_index(tmp_path, filled, embedder):

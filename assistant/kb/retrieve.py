@@ -277,7 +277,9 @@ class KnowledgeBase:
             if stamp is None:
                 stamp = self._collection_changed()  # a collection from before stamps: give it one
             try:
-                self._index = self._store.sync(self._collection, stamp, self.settings.data_dir, progress, known)
+                self._index = self._store.sync(
+                    self._collection, stamp, self.settings.data_dir, progress, known, trust_known=not http
+                )
             except StoreError:
                 raise
             except Exception as err:
