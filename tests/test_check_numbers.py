@@ -111,6 +111,10 @@ def test_office_fixed_numerals(tmp_path, monkeypatch):
         ("××公司完成技改投资。", "××"),
         ("会议于当天（星期X）召开。", "X"),
         ("听取了（负责人姓名）的汇报。", "（负责人姓名）"),
+        # after blind10 (seen): a space before the unit, capitals for a place's or a person's name
+        ("新发展茶园 x.x 万亩。", "x.x"),
+        ("新增E社区等绿化面积。", "E"),
+        ("LK主任带队调研。", "LK"),
     ],
 )
 def test_placeholders(text, span):
@@ -136,7 +140,10 @@ def test_a_forms_date_label_is_not_a_blank_date():
 
 def test_institutions_weekdays_and_brackets_that_are_not_placeholders():
     # a Latin name before 公司, a filled weekday, a bracket that names what follows, an amendment year
-    text = "与IBM公司合作，会议于星期三召开，填报单位（盖章）和联系人，法（2023年修改）施行。"
+    text = (
+        "与IBM公司合作，会议于星期三召开，填报单位（盖章）和联系人，法（2023年修改）施行。"
+        "园区A区投用，5A级景区，3 x 5 米展板，B超、CT室主任。\n* 人才引进和 _ 个别事项。"
+    )
     assert check_numbers(text, []) == []
 
 

