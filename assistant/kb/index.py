@@ -444,24 +444,25 @@ class IndexStore:
             current = self.open()
             if current is not None and current.stamp == stamp:
                 return current
-            total = int(collection.count())
+            # the collection's ids and each one's metadata hash, in pages (SQLite caps a query's
+            # variables); ids whose rows are `trusted` are listed without their metadata
+            trusted = known if trust_known else {}
+            ids: list[str] = []
             wanted: dict[str, int] = {}
-            # in pages: SQLite caps a query's variables
-            if trust_known and known:
-                ids: list[str] = []
-                for offset in range(0, total, 5 * FETCH):
-                    ids += list(collection.get(include=[], limit=5 * FETCH, offset=offset)["ids"])
-                others = [cid for cid in ids if cid not in known]
-                for j in range(0, len(others), FETCH):
-                    got = collection.get(ids=others[j : j + FETCH], include=["metadatas"])
-                    wanted.update((cid, meta_hash(dict(m or {}))) for cid, m in zip(got["ids"], got["metadatas"] or []))
-                wanted.update((cid, meta_hash(known[cid].meta)) for cid in ids if cid in known)
-            else:
-                ids = []
-                for offset in range(0, total, 5 * FETCH):
-                    got = collection.get(include=["metadatas"], limit=5 * FETCH, offset=offset)
-                    ids += list(got["ids"])
-                    wanted.update((cid, meta_hash(dict(m or {}))) for cid, m in zip(got["ids"], got["metadatas"] or []))
+
+            def hashed(got: dict) -> None:
+                wanted.update((cid, meta_hash(dict(m or {}))) for cid, m in zip(got["ids"], got["metadatas"] or []))
+
+            total = int(collection.count())
+            for offset in range(0, total, 5 * FETCH):
+                got = collection.get(include=[] if trusted else ["metadatas"], limit=5 * FETCH, offset=offset)
+                ids += list(got["ids"])
+                if not trusted:
+                    hashed(got)
+            others = [cid for cid in ids if cid not in wanted and cid not in trusted]
+            for j in range(0, len(others), FETCH):
+                hashed(collection.get(ids=others[j : j + FETCH], include=["metadatas"]))
+            wanted.update((cid, meta_hash(trusted[cid].meta)) for cid in ids if cid in trusted)
             state = current.state if current is not None else {"segments": [], "orgs": []}
             dead = current.dead.copy() if current is not None else np.zeros(0, dtype=bool)
             have: dict[str, int] = {}
