@@ -344,7 +344,7 @@ def _in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
     return False
 
 
-def _check_language(text: str, quotes, terms: OfficeTerms, f: _Finder) -> None:
+def _check_language(text: str, quotes, terms: OfficeTerms, placeholders: list[tuple[int, int]], f: _Finder) -> None:
     # A wrong heading form like "(一)" is already an S1 finding; do not report it twice.
     wrong_heads = [(x.start, x.end) for x in f.out if x.rule == "S1" and x.suggestion]
     for m in _L1.finditer(text):
@@ -385,8 +385,8 @@ def _check_language(text: str, quotes, terms: OfficeTerms, f: _Finder) -> None:
     whitelist = set(_words()["latin_whitelist"]) | set(terms.latin_whitelist)
     for m in _LATIN.finditer(text):
         w = m.group(0)
-        # XX, ooo: a placeholder's marks, which the number check lists as 待补充
-        if w not in whitelist and w.upper() not in whitelist and not re.fullmatch(r"[Xx]+|[Oo]{2,}", w):
+        # XX, ooo, E社区's E: a placeholder, which the number check lists as 待补充
+        if w not in whitelist and w.upper() not in whitelist and not _in_spans(m.start(), placeholders):
             f.add("L4", "warning", m.start(), m.end(), f"正文中出现外文“{w}”，宜改用中文表述")
     skip = sorted(
         quotes
@@ -660,9 +660,10 @@ def lint_style(
     _check_enumeration(text, lines, f)
     _check_plans_le(text, plans_start, f)
     quotes = _quote_spans(text)
-    _check_language(text, quotes, office, f)
+    extraction = extraction if extraction is not None else extract(text, terms)
+    _check_language(text, quotes, office, [(s, e) for s, e, _ in extraction.placeholders], f)
     _check_words(text, office, f)
     _check_political(text, year, office, f)
-    _check_number_forms(text, extraction if extraction is not None else extract(text, terms), f)
+    _check_number_forms(text, extraction, f)
     out = merge_register(f.out, text, office)  # register R1–R5 (check/register.py)
     return sorted(out, key=lambda x: (x.start, x.rule))
