@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +92,7 @@ class Score:
     published_errors: int = 0
     published_warnings: int = 0
     by_rule: Counter = field(default_factory=Counter)
+    counterpart_by_rule: Counter = field(default_factory=Counter)  # (rule, severity) on the counterparts
     misses: list[str] = field(default_factory=list)
     false_alarms: list[str] = field(default_factory=list)
 
@@ -281,15 +283,24 @@ def _placeholders(text: str, start: int, end: int) -> list[StyleFinding]:
     ] + years
 
 
+Lint = Callable[[str], list[StyleFinding]]
+
+
 def score(
-    files: tuple[str, ...] = SETS, paragraphs: dict[str, dict] | None = None, terms: OfficeTerms | None = None
+    files: tuple[str, ...] = SETS,
+    paragraphs: dict[str, dict] | None = None,
+    terms: OfficeTerms | None = None,
+    lint: Lint | None = None,
 ) -> Score:
     """`files` planted into `paragraphs` (default: the four sets and their published prose); with
-    ``terms`` as an office's (``OfficeTerms(spoken_model=True)``: the statistical R5 too)."""
+    ``terms`` as an office's (``OfficeTerms(spoken_model=True)``: the statistical R5 too). `lint`:
+    what finds the register findings of a text (default: the rules; evals/register_review.py adds
+    a model's reading)."""
     paragraphs = paragraphs or published()
+    lint = lint or (lambda text: lint_register(text, terms))
     s = Score()
     for item in planted(paragraphs, files):
-        findings = lint_register(item.text, terms)
+        findings = lint(item.text)
         findings += _placeholders(item.text, item.start, item.end)
         hit = [f for f in findings if f.start < item.end and item.start < f.end]
         s.items += 1
@@ -307,7 +318,7 @@ def score(
             s.misses.append(
                 f"{item.id} [{item.cls} {CLASSES[item.cls]}] “{item.text[item.start : item.end]}” in …{context}…"
             )
-    _count_prose(s, paragraphs, terms, used={item.paragraph for item in planted(paragraphs, files)})
+    _count_prose(s, paragraphs, lint, used={item.paragraph for item in planted(paragraphs, files)})
     return s
 
 
@@ -323,20 +334,21 @@ def national() -> dict[str, dict]:
     return out
 
 
-def prose_findings(paragraphs: dict[str, dict], terms: OfficeTerms | None = None) -> Score:
+def prose_findings(paragraphs: dict[str, dict], terms: OfficeTerms | None = None, lint: Lint | None = None) -> Score:
     """Register findings on published prose alone (no planted items): every one is a false alarm."""
     s = Score()
-    _count_prose(s, paragraphs, terms, used=set())
+    _count_prose(s, paragraphs, lint or (lambda text: lint_register(text, terms)), used=set())
     return s
 
 
-def _count_prose(s: Score, paragraphs: dict[str, dict], terms: OfficeTerms | None, used: set[str]) -> None:
+def _count_prose(s: Score, paragraphs: dict[str, dict], lint: Lint, used: set[str]) -> None:
     for pid, p in paragraphs.items():
-        findings = lint_register(p["text"], terms)
+        findings = lint(p["text"])
         errors = [f for f in findings if f.severity == "error"]
         if pid in used:
             s.counterparts += 1
             s.counterpart_errors += len(errors)
+            s.counterpart_by_rule.update((f.rule, f.severity) for f in findings)
         s.published_chars += len(p["text"])
         s.published_errors += len(errors)
         s.published_warnings += len(findings) - len(errors)

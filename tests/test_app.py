@@ -185,6 +185,35 @@ def test_model_failure_shows_the_error_and_saves_nothing(fake_model):
     assert len(workspace().history(ui(at).report_id, "1.1")) == 1  # nothing lost, nothing added
 
 
+def test_model_review_of_a_section_lists_verbatim_quotes_as_warnings_and_saves_nothing(fake_model):
+    import json
+
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.session_state["tools.1.2"] = True
+    at.run()
+    assert any("未配置模型接口" in t and "不能做模型审读" in t for t in texts(at.caption))
+    model = fake_model()
+    text = workspace().current(rid).section("1.2").text
+    quote = text[2:9]
+    model.enqueue(
+        json.dumps(
+            {"问题": [{"段": 1, "原文": quote, "类别": "口语句式", "建议": "书面说法"}, {"原文": "本来就没有的话"}]},
+            ensure_ascii=False,
+        )
+    )
+    at.run()
+    at.button(key="review.1.2").click().run()
+    no_errors(at)
+    assert "【第1段】" in model.history[0][-1].content
+    listed = next(t for t in texts(at.markdown) if "模型审读" in t and "hb-findings" in t)
+    assert f"“{quote}”" in listed and "hb-warning" in listed and "hb-error" not in listed
+    assert any("模型提示 1 处" in t and "另有 1 条的摘录在正文中找不到" in t for t in texts(at.caption))
+    assert len(workspace().history(rid, "1.2")) == 1  # advisory: no version added
+    at.run()  # kept for the version while the session lasts
+    assert any("模型提示 1 处" in t for t in texts(at.caption)) and model.pending == 0
+
+
 def test_regenerate_action_with_a_failing_model_saves_nothing():
     # The page's action and the CLI both go through Workspace.regenerate, which refuses to save
     # an offline stand-in when the model failed (issue 11).

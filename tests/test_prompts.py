@@ -61,6 +61,10 @@ VARIABLES = {
         "title_line": True,
     },
     "judge": {"text": "一是加强学习。二是完善制度。", "criteria": ["结构", "语体", "对仗", "表述准确"]},
+    "review": {
+        "classes": [{"name": "口语词", "why": "口语动词", "examples": "啥、咋"}],
+        "paragraphs": [{"number": 1, "text": "今年各项工作扎实推进。"}],
+    },
     "materials": {
         "materials": "<<<素材 S1 开始｜来源：a.docx｜位置：第1段>>>\n全年召开发布会8次。\n<<<素材 S1 结束>>>",
         "schema": '{"type": "object"}',

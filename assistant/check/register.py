@@ -63,6 +63,9 @@ _ASIDE_SUGGESTION = "删去这段插话，或改为书面的说明"
 # reported once, by the older rule.
 _ALREADY = ("L5", "L7")
 _QUOTED = re.compile(r"“[^”\n]*”|‘[^’\n]*’|《[^》\n]*》")
+# every rule that reports spoken wording or a note to self: a model's reading of the wording
+# (drafting/review.py) is not reported again where one of these already reports
+SPOKEN_RULES = frozenset(RULE_IDS + _ALREADY)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,15 @@ def register_rules() -> tuple[RegisterRule, ...]:
             )
         )
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def register_classes() -> dict[str, tuple[str, str, str]]:
+    """R1…R4 -> (the class name shown to the user, what the class is, examples), from
+    rules/register.yaml: what a model reviewing the wording is told to look for (drafting/review.py)."""
+    return {
+        cls: (c["name"], c["why"], c.get("examples", "")) for cls, c in load_rules("register.yaml")["classes"].items()
+    }
 
 
 @lru_cache(maxsize=1)
@@ -343,6 +355,13 @@ def allowed_spans(text: str, terms: OfficeTerms) -> list[tuple[int, int]]:
         if word:
             out.extend(m.span() for m in re.finditer(re.escape(word), text))
     return out
+
+
+def exempt_spans(text: str, terms: OfficeTerms | None = None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Where no register finding is reported: (quotations and titles, where only a note to self
+    is; the official placeholders and the office's accepted wordings, where nothing is)."""
+    accepted = allowed_spans(text, terms) if terms else []
+    return _spans(_QUOTED, text), _spans(PLACEHOLDER, text) + accepted
 
 
 def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFinding]:

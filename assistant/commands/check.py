@@ -9,12 +9,16 @@ from typing import Literal
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from assistant.check import CheckResult, check_text
-from assistant.commands.base import command_app, console, err_console
+from assistant.check import CheckResult, check_text, office_terms
+from assistant.commands.base import PlainProgress, command_app, console, err_console, live_progress
 from assistant.core.errors import HuibaoError, InputError
 from assistant.core.figures import load_figures
+from assistant.core.settings import get_settings
 from assistant.core.textio import FRONT_MATTER, TextReadError, decode_text, normalise_newlines, read_docx
+from assistant.drafting.review import Review, review_check
+from assistant.llm import make_model
 
 app = command_app()
 
@@ -79,6 +83,9 @@ def check(
     ),
     year: int | None = typer.Option(None, "--year", help="汇报年度（用于核对时效性提法）"),
     terms: Path | None = typer.Option(None, "--terms", help="本单位术语表（YAML；默认读环境变量 HUIBAO_TERMS）"),
+    review: bool = typer.Option(
+        False, "--review", help="再请模型审读口语和起草备注（需配置模型接口；结果只作提示，以原文摘录为准）"
+    ),
 ) -> None:
     """核对稿件中的数字是否都有数据来源，并检查公文格式与用语。"""
     try:
@@ -90,14 +97,59 @@ def check(
         if terms is not None and not terms.is_file():
             raise InputError("术语表文件不存在。", file=str(terms), field="--terms")
         result = check_text(text, figs, scope=checked_scope, year=year, terms=terms)
+        reviewed = _review(text, result, terms) if review else None
     except HuibaoError as err:
         err_console.print(f"[bold red]错误：[/]{escape(str(err))}", soft_wrap=True)
         raise typer.Exit(2 if isinstance(err, InputError) else err.exit_code) from None
+    if reviewed is not None:
+        result, done = reviewed
+        for note in done.notes:
+            err_console.print(f"[yellow]{escape(note)}[/]", soft_wrap=True)
     if as_json:
-        typer.echo(json.dumps(result.to_json_dict(), ensure_ascii=False))
+        data = result.to_json_dict()
+        if reviewed is not None:
+            data["review"] = {"requests": done.requests, "unquoted": done.unquoted, "notes": done.notes}
+        typer.echo(json.dumps(data, ensure_ascii=False))
     else:
         _print_report(text, result, file, numbers_checked=figs is not None)
+        if reviewed is not None:
+            _print_review(done)
     raise typer.Exit(0 if result.clean else 1)
+
+
+def _review(text: str, result: CheckResult, terms: Path | None) -> tuple[CheckResult, Review] | None:
+    """The check's result with a model's reading added (drafting/review.py), or None, said on
+    stderr, when no model endpoint is configured: the rules' result stands alone."""
+    model = make_model(get_settings())
+    if model is None:
+        err_console.print("[yellow]未配置模型接口，不做模型审读；以下是规则核对的结果。[/]", soft_wrap=True)
+        return None
+    office = office_terms(terms)
+    if not live_progress(err_console):
+        lines = PlainProgress()
+        return review_check(
+            text, result, model, terms=office, progress=lambda done, total: lines("模型审读", done, total)
+        )
+    with Progress(
+        TextColumn("模型审读"), BarColumn(), MofNCompleteColumn(), console=err_console, transient=True
+    ) as bar:
+        task = bar.add_task("review", total=None)
+        return review_check(
+            text,
+            result,
+            model,
+            terms=office,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+
+
+def _print_review(review: Review) -> None:
+    dropped = f"；另有 {review.unquoted} 条的摘录在原文中找不到，未采用" if review.unquoted else ""
+    console.print(
+        f"\n[dim]模型审读：{review.requests} 次请求，提示 {len(review.findings)} 处"
+        f"（规则 R-模型，只作提示，不计入是否通过）{dropped}。[/]",
+        soft_wrap=True,
+    )
 
 
 def _print_report(text: str, result: CheckResult, file: Path, *, numbers_checked: bool = True) -> None:

@@ -8,4 +8,5 @@ offline.py         the offline composition (no model)
 section_prompt.py  the model engine's prompt for a section and the reading of its answer
 prompts.py         the prompt files (prompts/*.j2) and their version
 draft.py           draft_section(), draft_report(), drafted_sections()
+review.py          a model's reading of a text's wording (check --review): verbatim quotes, warnings
 """

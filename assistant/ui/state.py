@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from assistant.core.errors import HuibaoError
 from assistant.core.settings import Settings, get_settings, masked_url
+from assistant.drafting.review import Review
 from assistant.kb.retrieve import KnowledgeBase
 from assistant.llm import ChatModel, make_model
 from assistant.llm.embeddings import make_embedder
@@ -104,6 +105,9 @@ class UiSession:
     # the admin's saved endpoint this session's settings were read with (reloaded when it changes)
     server_stamp: tuple[float, float] | None = None
     personal_key: bool = False  # a non-admin typed their own key for the admin's endpoint
+    # 模型审读 on 章节: (report id, section id, version) -> the model's reading of that version
+    # (advisory, kept for this browser session only: a new version is read anew)
+    reviews: dict[tuple[str, str, int], Review] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.configured is None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assistant.check import office_terms
 from assistant.core.errors import HuibaoError, Unchanged
 from assistant.drafting.draft import drafted_sections
 from assistant.drafting.drafts import SectionDraft
+from assistant.drafting.review import review_check
 from assistant.gongwen import PART_NAMES
 from assistant.ui import actions
 from assistant.ui import render as html
@@ -384,7 +386,7 @@ def _render_tools(sess: UiSession, ws: Workspace, report_id: str, sid: str, info
     if not tools.open:
         return  # lazy: history and sources are read only for the sections a user opens
     with tools:
-        regen, edit, history, sources = st.tabs(["重新起草", "手工修改", "历史版本", "参考素材"])
+        regen, edit, review, history, sources = st.tabs(["重新起草", "手工修改", "模型审读", "历史版本", "参考素材"])
         with regen:
             key = f"instruction.{sid}"
             st.text_input("修改要求（可不填）", key=key, placeholder="如：更精炼；突出新媒体工作；压缩到200字")
@@ -433,6 +435,8 @@ def _render_tools(sess: UiSession, ws: Workspace, report_id: str, sid: str, info
                     on_click=_save_edit,
                     args=(sess, report_id, sid),
                 )
+        with review:
+            _render_model_review(sess, report_id, sid, info, draft)
         with history:
             _render_history(sess, ws, report_id, sid, info)
         with sources:
@@ -441,6 +445,46 @@ def _render_tools(sess: UiSession, ws: Workspace, report_id: str, sid: str, info
                 st.caption("本节没有引用素材库段落。")
             for p in passages:
                 st.markdown(html.passage_html(p.source, p.heading_path, p.text), unsafe_allow_html=True)
+
+
+def _render_model_review(sess: UiSession, report_id: str, sid: str, info, draft) -> None:
+    """A model's reading of this version for spoken wording and notes to self (drafting/review.py):
+    warnings beside the rules' findings, kept only where they quote the text verbatim."""
+    if draft is None or not draft.text.strip():
+        st.caption("尚未起草，起草后可请模型审读。")
+        return
+    model = current_model(sess)
+    if model is None:
+        st.caption("未配置模型接口（在“设置”页填写），不能做模型审读；规则核对的结果见正文右侧。")
+        return
+    key = (report_id, sid, info.current_version)
+    st.caption("请模型再读一遍本节，找出规则没有列出的口语和起草备注。结果只作提示，以原文摘录为准，不改动正文。")
+    if st.button("审读本节用语", key=f"review.{sid}"):
+        bar = st.progress(0.0, text="模型审读中……")
+
+        def tick(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"模型审读 {done}/{total}")
+
+        try:
+            sess.reviews[key] = review_check(
+                draft.text,
+                draft.check,
+                model,
+                terms=office_terms(),
+                progress=tick,
+            )[1]
+        except HuibaoError as err:
+            st.error(f"模型审读未能进行：{err}")
+        bar.empty()
+    done = sess.reviews.get(key)
+    if done is None:
+        return
+    for note in done.notes:
+        st.warning(note)
+    dropped = f"；另有 {done.unquoted} 条的摘录在正文中找不到，未采用" if done.unquoted else ""
+    st.caption(f"第 {info.current_version} 版：模型提示 {len(done.findings)} 处{dropped}。")
+    if done.findings:
+        st.markdown(html.findings_html(draft.text, done.findings), unsafe_allow_html=True)
 
 
 def _render_conflict(sess: UiSession, report_id: str, sid: str, info, draft, conflict: EditConflict) -> None:
