@@ -214,6 +214,29 @@ def test_model_review_of_a_section_lists_verbatim_quotes_as_warnings_and_saves_n
     assert any("模型提示 1 处" in t for t in texts(at.caption)) and model.pending == 0
 
 
+def test_model_review_of_the_whole_report_reads_every_drafted_section(fake_model):
+    import json
+    import re
+
+    at = drafted_app()
+    rid = ui(at).report_id
+
+    def responder(messages) -> str:  # quotes the first six characters of the first paragraph shown
+        first = re.search(r"【第1段】(.{6})", messages[-1].content)
+        return json.dumps({"问题": [{"段": 1, "原文": first.group(1), "类别": "口语词", "建议": ""}]}, ensure_ascii=False)
+
+    model = fake_model()
+    model.responder = responder
+    drafted = [d for d in workspace().current(rid).sections if d.text.strip()]
+    at.button(key="review-all").click().run()
+    no_errors(at)
+    assert len(model.history) == len(drafted)
+    assert any(f"模型审读了 {len(drafted)} 节" in t for t in texts(at.info))
+    listed = [t for t in texts(at.markdown) if "hb-findings" in t and "模型审读" in t]
+    assert len(listed) == len(drafted)  # each section's model finding beside its rules' findings
+    assert all(len(workspace().history(rid, d.section_id)) == 1 for d in drafted)
+
+
 def test_regenerate_action_with_a_failing_model_saves_nothing():
     # The page's action and the CLI both go through Workspace.regenerate, which refuses to save
     # an offline stand-in when the model failed (issue 11).

@@ -108,6 +108,8 @@ class UiSession:
     # 模型审读 on 章节: (report id, section id, version) -> the model's reading of that version
     # (advisory, kept for this browser session only: a new version is read anew)
     reviews: dict[tuple[str, str, int], Review] = field(default_factory=dict)
+    review_all: str | None = None  # the report whose drafted sections 模型审读全文 reads on this run
+    review_section: tuple[str, str] | None = None  # (report id, section id) 审读本节用语 reads on this run
 
     def __post_init__(self) -> None:
         if self.configured is None:

@@ -44,6 +44,37 @@ def _ask_regenerate(sess: UiSession, report_id: str, section_id: str, instructio
     sess.pending = PendingDraft(section_id=section_id, instruction=instruction or None, report_id=report_id)
 
 
+def _ask_review_all(sess: UiSession, report_id: str) -> None:
+    sess.review_all = report_id
+
+
+def _review_all(sess: UiSession, ws: Workspace, report_id: str) -> None:
+    """模型审读全文: each drafted section's current version read by the model (drafting/review.py),
+    kept per version in the session and shown beside each section's findings."""
+    model = current_model(sess)
+    if model is None:
+        sess.notify("warning", "未配置模型接口（在“设置”页填写），不能做模型审读；各节规则核对的结果照常显示。")
+        return
+    versions = {i.section_id: i.current_version for i in ws.sections(report_id)}
+    drafts = [d for d in ws.current(report_id).sections if d.text.strip() and versions.get(d.section_id)]
+    bar = st.progress(0.0, text="模型审读全文……")
+    found, notes = 0, []
+    try:
+        terms = office_terms()
+        for n, d in enumerate(drafts, 1):
+            bar.progress((n - 1) / len(drafts), text=f"模型审读：章节 {d.section_id}（{n}/{len(drafts)}）")
+            review = review_check(d.text, d.check, model, terms=terms)[1]
+            sess.reviews[(report_id, d.section_id, versions[d.section_id])] = review
+            found += len(review.findings)
+            notes += [f"章节 {d.section_id}：{note}" for note in review.notes]
+    except HuibaoError as err:
+        notes.append(f"模型审读未能进行：{err}")
+    bar.empty()
+    for note in notes:
+        sess.notify("warning", note)
+    sess.notify("info", f"模型审读了 {len(drafts)} 节，提示 {found} 处，列在各节规则核对的结果之后（标“模型审读”）。")
+
+
 def _ask_draft_all(sess: UiSession, report_id: str, only: tuple[str, ...] = (), drafted: bool = True) -> None:
     """A first draft overwrites nothing and runs at once; anything else asks first."""
     if drafted:
@@ -314,6 +345,9 @@ def _render_section(
                 draft, stale = new, None
                 info = next((i for i in ws.sections(report_id) if i.section_id == sid), info)
                 review = next((r for r in ws.review_states(report_id) if r.section_id == sid), review)
+        if draft is not None and sess.review_section == (report_id, sid):
+            sess.review_section = None
+            _review_section(sess, report_id, sid, info.current_version, draft)
         st.caption(
             f"章节 {sid}"
             + (f" · 第 {info.current_version} 版，共 {info.versions} 版" if info.versions else " · 尚未起草")
@@ -338,7 +372,9 @@ def _render_section(
         with right:
             if draft is not None and draft.text.strip():
                 st.caption(html.summary_line(draft.check))
-                st.markdown(html.findings_html(draft.text, draft.check.style), unsafe_allow_html=True)
+                reviewed = sess.reviews.get((report_id, sid, info.current_version))
+                shown = draft.check.style + (reviewed.findings if reviewed is not None else [])
+                st.markdown(html.findings_html(draft.text, shown), unsafe_allow_html=True)
         if is_leaf:
             _render_tools(sess, ws, report_id, sid, info, draft)
 
@@ -447,44 +483,51 @@ def _render_tools(sess: UiSession, ws: Workspace, report_id: str, sid: str, info
                 st.markdown(html.passage_html(p.source, p.heading_path, p.text), unsafe_allow_html=True)
 
 
+def _ask_review_section(sess: UiSession, report_id: str, sid: str) -> None:
+    sess.review_section = (report_id, sid)
+
+
+def _review_section(sess: UiSession, report_id: str, sid: str, version: int, draft) -> None:
+    """审读本节用语: this version read by the model (drafting/review.py), before the section's
+    findings are drawn, so that they show beside the rules' at once."""
+    model = current_model(sess)
+    if model is None:
+        st.warning("未配置模型接口（在“设置”页填写），不能做模型审读。")
+        return
+    bar = st.progress(0.0, text="模型审读中……")
+
+    def tick(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"模型审读 {done}/{total}")
+
+    try:
+        sess.reviews[(report_id, sid, version)] = review_check(
+            draft.text, draft.check, model, terms=office_terms(), progress=tick
+        )[1]
+    except HuibaoError as err:
+        st.error(f"模型审读未能进行：{err}")
+    bar.empty()
+
+
 def _render_model_review(sess: UiSession, report_id: str, sid: str, info, draft) -> None:
-    """A model's reading of this version for spoken wording and notes to self (drafting/review.py):
-    warnings beside the rules' findings, kept only where they quote the text verbatim."""
+    """The 模型审读 tab: the button, and what the model's reading of this version came to (its
+    findings are listed with the rules', beside the text)."""
     if draft is None or not draft.text.strip():
         st.caption("尚未起草，起草后可请模型审读。")
         return
-    model = current_model(sess)
-    if model is None:
+    if not sess.settings.model_configured and current_model(sess) is None:
         st.caption("未配置模型接口（在“设置”页填写），不能做模型审读；规则核对的结果见正文右侧。")
         return
-    key = (report_id, sid, info.current_version)
-    st.caption("请模型再读一遍本节，找出规则没有列出的口语和起草备注。结果只作提示，以原文摘录为准，不改动正文。")
-    if st.button("审读本节用语", key=f"review.{sid}"):
-        bar = st.progress(0.0, text="模型审读中……")
-
-        def tick(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=f"模型审读 {done}/{total}")
-
-        try:
-            sess.reviews[key] = review_check(
-                draft.text,
-                draft.check,
-                model,
-                terms=office_terms(),
-                progress=tick,
-            )[1]
-        except HuibaoError as err:
-            st.error(f"模型审读未能进行：{err}")
-        bar.empty()
-    done = sess.reviews.get(key)
+    st.caption(
+        "请模型再读一遍本节，找出规则没有列出的口语和起草备注。结果只作提示，以原文摘录为准，列在正文右侧规则核对的结果之后，不改动正文。"
+    )
+    st.button("审读本节用语", key=f"review.{sid}", on_click=_ask_review_section, args=(sess, report_id, sid))
+    done = sess.reviews.get((report_id, sid, info.current_version))
     if done is None:
         return
     for note in done.notes:
         st.warning(note)
     dropped = f"；另有 {done.unquoted} 条的摘录在正文中找不到，未采用" if done.unquoted else ""
     st.caption(f"第 {info.current_version} 版：模型提示 {len(done.findings)} 处{dropped}。")
-    if done.findings:
-        st.markdown(html.findings_html(draft.text, done.findings), unsafe_allow_html=True)
 
 
 def _render_conflict(sess: UiSession, report_id: str, sid: str, info, draft, conflict: EditConflict) -> None:
@@ -626,6 +669,9 @@ def render() -> None:
         sess.pending = None
         _run_full_draft(sess, ws, report_id, job, len(draftable))
         infos = ws.sections(report_id)
+    if sess.review_all == report_id:
+        sess.review_all = None
+        _review_all(sess, ws, report_id)
     show_notices(sess)
 
     current = ws.current(report_id)
@@ -652,6 +698,14 @@ def render() -> None:
                 args=(sess, report_id, last.id),
                 help=f"{last.created[:16].replace('T', ' ')} 的这次操作改动了章节 {'、'.join(last.versions)}："
                 "一步恢复它们原来的正文（作为新版本保存，什么都不丢）",
+            )
+        if drafted:
+            st.button(
+                "模型审读全文",
+                key="review-all",
+                on_click=_ask_review_all,
+                args=(sess, report_id),
+                help="请模型读一遍已起草的各节，找出规则没有列出的口语和起草备注（需配置模型接口；只作提示，不改动正文）",
             )
         if not sess.settings.model_configured:
             st.caption("当前未配置模型，使用离线引擎起草。")
