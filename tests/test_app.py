@@ -223,7 +223,9 @@ def test_model_review_of_the_whole_report_reads_every_drafted_section(fake_model
 
     def responder(messages) -> str:  # quotes the first six characters of the first paragraph shown
         first = re.search(r"【第1段】(.{6})", messages[-1].content)
-        return json.dumps({"问题": [{"段": 1, "原文": first.group(1), "类别": "口语词", "建议": ""}]}, ensure_ascii=False)
+        return json.dumps(
+            {"问题": [{"段": 1, "原文": first.group(1), "类别": "口语词", "建议": ""}]}, ensure_ascii=False
+        )
 
     model = fake_model()
     model.responder = responder
