@@ -9,8 +9,9 @@ becomes a finding:
     model invented or paraphrased is dropped and counted;
   * it is a warning (rule REVIEW_RULE), never an error, so a model cannot fail a check;
   * nothing is reported again where a rule already reports spoken wording or a note to self, or the
-    number check a gap (the caller passes those spans), inside the official placeholders, in the office's accepted wordings (允许用语), or,
-    for anything but a note to self, inside quotation marks and titles;
+    number check a gap (the caller passes those spans); nor inside the official placeholders, in
+    the office's accepted wordings (允许用语), or, but for a note to self, inside quotation marks
+    and titles;
   * a suggestion stating a number the quote does not state is not offered (no invented numbers).
 A failed request stops the review: what was read is kept and `notes` says what was not.
 """
