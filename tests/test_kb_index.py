@@ -281,6 +281,34 @@ def test_a_knowledge_base_from_before_the_index_gets_one(filled, embedder):
     assert kb._stamp_file().exists() and again.count() == kb._collection.count()
 
 
+def test_a_local_collection_keeps_its_texts_beside_chroma_and_reads_an_older_ones_from_it(filled, embedder):
+    settings, kb = filled
+    index = kb.index()
+    records = {index.id_of(r): index.record(r)["text"] for r in index.live_rows()}
+    stored = kb._collection.get(include=["documents"])
+    assert stored["ids"] and not any(stored["documents"])  # Chroma indexes no text it is not given
+    assert kb._texts.get(list(records)) == records and kb._texts.path.parent == settings.chroma_dir
+    # a chunk written as before (its text in Chroma) is read from there
+    meta = {"source": "older.md", "ord": 0, "title": "往年材料", "kind": "report", "origin": "knowledge"}
+    kb._collection.add(
+        ids=["older.md#0"],
+        documents=["往年召开新闻发布会九场。"],
+        metadatas=[meta],
+        embeddings=[embedder.embed_query("往年")],
+    )
+    kb._invalidate()
+    again = KnowledgeBase.open(settings, embedder=embedder)
+    assert any(
+        p.id == "older.md#0" and p.text == "往年召开新闻发布会九场。" for p in again.search("往年 新闻发布会 九场", 5)
+    )
+    # removing a document removes its texts
+    ids = [cid for cid in records if cid.startswith(POLICY + "#")]
+    assert ids and kb._texts.get(ids)
+    kb.delete_document(POLICY)
+    assert kb._texts.get(ids) == {} and len(kb._texts.get(list(records))) == len(records) - len(ids)
+    assert kb.delete_documents([REPORT]) > 0 and not kb._texts.get([c for c in records if c.startswith(REPORT + "#")])
+
+
 def test_a_batch_split_over_threads_gives_each_text_its_own_vector(embedder):
     # USE batches run in several threads with one BLAS thread each (kb/blas.py): same vectors,
     # in the order of the texts

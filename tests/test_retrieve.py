@@ -294,6 +294,9 @@ def test_http_chroma_server(tmp_path, embedder):
         assert ingest(None, settings, kb=kb).ok
         assert kb.search("委员视察调研", 3, year=2021)[0].source == ZHENGXIE
         assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded locally
+        # the server keeps the chunk texts (other workstations build their index from them)
+        some = kb._collection.get(limit=5, include=["documents"])
+        assert len(some["ids"]) == 5 and all(some["documents"])
         # the dense arm is an exact search over this workstation's int8 copy of the server's
         # vectors: the same ranking as an embedded knowledge base's float32 search
         assert list((tmp_path / "data" / "index").rglob("vectors-int8.npy"))

@@ -427,6 +427,7 @@ class IndexStore:
         progress: Progress | None = None,
         known: dict[str, Row] | None = None,
         trust_known: bool = False,
+        texts: Callable[[list[str]], dict[str, str]] | None = None,
     ) -> ChunkIndex:
         """Bring the index in line with the collection, record `stamp`, and open it.
 
@@ -435,7 +436,8 @@ class IndexStore:
         metadata (the text and vector come with the metadata's sha256). With `trust_known` (a
         local Chroma, which only this process writes while it ingests) the metadata of those ids
         is not even read back: only the collection's ids are listed, and the metadata of the
-        others (~85 µs a chunk, 0.9 s of a 10,000-chunk ingest's end)."""
+        others (~85 µs a chunk, 0.9 s of a 10,000-chunk ingest's end). `texts`: where the texts
+        of chunks the collection holds without one are (a local collection's, kb/texts.py)."""
         import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
         tick = progress or (lambda label, done, total: None)
@@ -522,9 +524,12 @@ class IndexStore:
                 fetch = [cid for cid in page if cid not in rows_of]
                 if fetch:
                     got = collection.get(ids=fetch, include=["documents", "metadatas", "embeddings"])
+                    documents = got["documents"] or [None] * len(got["ids"])
+                    kept = texts([c for c, d in zip(got["ids"], documents) if not d]) if texts else {}
                     for i, cid in enumerate(got["ids"]):
                         vec = np.asarray(got["embeddings"][i], dtype=np.float32)
-                        rows_of[cid] = Row(cid, got["documents"][i] or "", dict(got["metadatas"][i] or {}), vec)
+                        text = documents[i] or kept.get(cid, "")
+                        rows_of[cid] = Row(cid, text, dict(got["metadatas"][i] or {}), vec)
                 pending += [rows_of[cid] for cid in page if cid in rows_of]
                 if len(pending) >= SEGMENT_ROWS:
                     write(pending)

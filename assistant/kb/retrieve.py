@@ -27,6 +27,7 @@ from assistant.kb.embeddings import Embedder, EmbedderFactory, embedder_name, ge
 from assistant.kb.index import ChunkIndex, IndexStore, Row, new_stamp
 from assistant.kb.index import Progress as IndexProgress
 from assistant.kb.search_text import tokenize
+from assistant.kb.texts import ChunkTexts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -170,6 +171,8 @@ class KnowledgeBase:
         )
         # the document listing and the chunk count it was read at (see documents())
         self._listing: tuple[int, list[DocumentInfo]] | None = None
+        # a local collection's chunk texts, kept beside it rather than in it (kb/texts.py says why)
+        self._texts = None if http else ChunkTexts(settings.chroma_dir / f"huibao-{self._name}.texts.sqlite3")
 
     @classmethod
     def open(
@@ -278,7 +281,13 @@ class KnowledgeBase:
                 stamp = self._collection_changed()  # a collection from before stamps: give it one
             try:
                 self._index = self._store.sync(
-                    self._collection, stamp, self.settings.data_dir, progress, known, trust_known=not http
+                    self._collection,
+                    stamp,
+                    self.settings.data_dir,
+                    progress,
+                    known,
+                    trust_known=not http,
+                    texts=self._texts.get if self._texts is not None else None,
                 )
             except StoreError:
                 raise
@@ -383,9 +392,22 @@ class KnowledgeBase:
             titles.setdefault(meta["source"], meta.get("title") or "")
         return {src: indexed_key(titles[src], [t for _, t in sorted(chunks)]) for src, chunks in parts.items()}
 
+    def _delete_where(self, where: dict) -> int:
+        """Delete the chunks `where` selects, and a local collection's texts of them (after the
+        chunks: a text left by a failure between the two is never read); how many went."""
+        if self._texts is None:
+            before = self._collection.count()
+            self._collection.delete(where=where)
+            return before - self._collection.count()
+        ids = self._collection.get(where=where, include=[])["ids"]
+        if ids:
+            self._collection.delete(ids=ids)
+            self._texts.delete(ids)
+        return len(ids)
+
     def delete_document(self, source: str) -> None:
         try:
-            self._collection.delete(where={"source": source})
+            self._delete_where({"source": source})
         except Exception as err:
             raise StoreError(f"无法从知识库删除 {source}：{err}") from err
         self._collection_changed()
@@ -396,10 +418,7 @@ class KnowledgeBase:
         step = 500  # a where-$in of thousands of sources is one long query: batches keep it bounded
         try:
             for i in range(0, len(sources), step):
-                batch = sources[i : i + step]
-                before = self._collection.count()
-                self._collection.delete(where={"source": {"$in": batch}})
-                removed += before - self._collection.count()
+                removed += self._delete_where({"source": {"$in": sources[i : i + step]}})
         except Exception as err:
             raise StoreError(f"无法从知识库删除文档：{err}") from err
         finally:
@@ -420,17 +439,23 @@ class KnowledgeBase:
         return len(got["ids"])
 
     def add_chunks(self, ids: list[str], texts: list[str], metadatas: list[dict], embeddings: np.ndarray) -> None:
-        """Write chunks with precomputed vectors (batched: Chroma caps one add)."""
+        """Write chunks with precomputed vectors (batched: Chroma caps one add). A local
+        collection's texts go to its text table first (kb/texts.py): a chunk is never in Chroma
+        without its text."""
         import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
         step = 1000
         try:
             for i in range(0, len(ids), step):
+                documents: dict[str, Any] = {"documents": texts[i : i + step]}
+                if self._texts is not None:
+                    self._texts.put(ids[i : i + step], texts[i : i + step])
+                    documents = {}
                 self._collection.add(
                     ids=ids[i : i + step],
-                    documents=texts[i : i + step],
                     metadatas=metadatas[i : i + step],
                     embeddings=np.asarray(embeddings[i : i + step], dtype=np.float32),
+                    **documents,
                 )
         except Exception as err:
             raise StoreError(f"写入知识库失败：{err}") from err
