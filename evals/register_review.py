@@ -36,19 +36,7 @@ from assistant.llm import ChatMessage, ChatModel, make_model
 from evals import register_quality as rq
 
 # the sets whose first score estimates unseen wording, with the published prose each plants into
-# (held4's is the main sets' own: published())
-BLIND: dict[str, tuple[tuple[str, ...], Callable[[], dict[str, dict]] | None]] = {
-    "blind2": (rq.BLIND2, rq.published_blind2),
-    "held4": (rq.HELD4, None),
-    "blind3": (rq.BLIND3, rq.published_blind3),
-    "blind4": (rq.BLIND4, rq.published_blind4),
-    "blind5": (rq.BLIND5, rq.published_blind5),
-    "blind6": (rq.BLIND6, rq.published_blind6),
-    "blind7": (rq.BLIND7, rq.published_blind7),
-    "blind8": (rq.BLIND8, rq.published_blind8),
-    "blind9": (rq.BLIND9, rq.published_blind9),
-    "blind10": (rq.BLIND10, rq.published_blind10),
-}
+BLIND = {name: (files, paragraphs) for name, (files, paragraphs, _, _) in rq.OWN_SETS.items()}
 
 
 class KeptAnswers:

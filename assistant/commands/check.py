@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -124,23 +125,23 @@ def _review(text: str, result: CheckResult, terms: Path | None) -> tuple[CheckRe
     if model is None:
         err_console.print("[yellow]未配置模型接口，不做模型审读；以下是规则核对的结果。[/]", soft_wrap=True)
         return None
-    office = office_terms(terms)
-    if not live_progress(err_console):
-        lines = PlainProgress()
-        return review_check(
-            text, result, model, terms=office, progress=lambda done, total: lines("模型审读", done, total)
-        )
-    with Progress(
-        TextColumn("模型审读"), BarColumn(), MofNCompleteColumn(), console=err_console, transient=True
-    ) as bar:
-        task = bar.add_task("review", total=None)
-        return review_check(
-            text,
-            result,
-            model,
-            terms=office,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    with contextlib.ExitStack() as stack:
+        if live_progress(err_console):
+            bar = stack.enter_context(
+                Progress(TextColumn("模型审读"), BarColumn(), MofNCompleteColumn(), console=err_console, transient=True)
+            )
+            task = bar.add_task("review", total=None)
+
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+        else:
+            lines = PlainProgress()
+
+            def tick(done: int, total: int) -> None:
+                lines("模型审读", done, total)
+
+        return review_check(text, result, model, terms=office_terms(terms), progress=tick)
 
 
 def _print_review(review: Review) -> None:

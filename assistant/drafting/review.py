@@ -132,7 +132,6 @@ def review_wording(
     docstring). `reported`: spans a rule or the number check already reports. progress(done, total)
     after each request."""
     classes = register_classes()
-    names = {name: cls for cls, (name, _, _) in classes.items()}
     quoted, exempt = exempt_spans(text, terms)
     taken = list(reported)
     review = Review()
@@ -159,7 +158,7 @@ def review_wording(
                 f"模型对第 {batch[0].number}—{batch[-1].number} 段的回答不是约定的 JSON，这几段未审读。"
             )
         for item in items or []:
-            _take(item, text, batch, names, quoted, exempt, taken, review)
+            _take(item, text, batch, classes, quoted, exempt, taken, review)
         if progress is not None:
             progress(i + 1, len(batches))
     review.findings.sort(key=lambda f: f.start)
@@ -192,7 +191,7 @@ def _take(
     item: dict,
     text: str,
     batch: list[_Paragraph],
-    names: dict[str, str],
+    classes: dict[str, tuple[str, str, str]],
     quoted: list[tuple[int, int]],
     exempt: list[tuple[int, int]],
     taken: list[tuple[int, int]],
@@ -208,8 +207,8 @@ def _take(
         review.unquoted += 1
         return
     start, end = span
-    label = str(item.get("类别") or "").strip()
-    cls = names.get(label, label if label in names.values() else "")
+    label = str(item.get("类别") or "").strip()  # a class's name (口语词) or id (R1)
+    cls = label if label in classes else next((c for c, (name, _, _) in classes.items() if name == label), "")
     if _overlaps(start, end, taken) or _overlaps(start, end, exempt):
         return
     if cls != NOTE_CLASS and any(s <= start and end <= e for s, e in quoted):
@@ -219,7 +218,7 @@ def _take(
     suggestion: str | None = "" if cls == NOTE_CLASS and advice in _DELETE else advice or None
     if suggestion and not _numbers(suggestion) <= _numbers(text[start:end]):
         suggestion = None  # it would state a number the text does not: a person rewrites it
-    name = next((n for n, c in names.items() if c == cls), "不合公文语体")
+    name = classes[cls][0] if cls else "不合公文语体"
     review.findings.append(
         StyleFinding(
             rule=REVIEW_RULE,

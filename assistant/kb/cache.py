@@ -28,8 +28,9 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class _ContentCache:
-    """One SQLite table keyed by text_key(): batched reads and writes, safe across threads."""
+class KeyedTable:
+    """One SQLite table read and written by batches of keys (text_key() for the caches, chunk ids
+    for kb/texts.py), safe across threads."""
 
     def __init__(self, path: Path, schema: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +38,7 @@ class _ContentCache:
         self._db.execute(schema)
         self._lock = threading.Lock()
 
-    def _select(self, query: str, params: list[Any], keys: list[str]) -> list[tuple[Any, ...]]:
+    def select(self, query: str, params: list[Any], keys: list[str]) -> list[tuple[Any, ...]]:
         """Rows of `query` (which ends in `key IN`) for the keys, with `params` bound before them."""
         rows: list[tuple[Any, ...]] = []
         with self._lock:
@@ -46,9 +47,16 @@ class _ContentCache:
                 rows += self._db.execute(f"{query} ({','.join('?' * len(part))})", [*params, *part])
         return rows
 
-    def _insert(self, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    def insert(self, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
         with self._lock, self._db:
             self._db.executemany(statement, rows)
+
+    def delete(self, statement: str, keys: list[str]) -> None:
+        """Run `statement` (which ends in `key IN`) for the keys, in one transaction."""
+        with self._lock, self._db:
+            for i in range(0, len(keys), _BATCH):
+                part = keys[i : i + _BATCH]
+                self._db.execute(f"{statement} ({','.join('?' * len(part))})", part)
 
     def close(self) -> None:
         self._db.close()
@@ -60,7 +68,7 @@ class _ContentCache:
         self.close()
 
 
-class TokenCache(_ContentCache):
+class TokenCache(KeyedTable):
     """text_key(search text) -> BM25 tokens: segmenting is the slow part of opening a large knowledge
     base, so each chunk is tokenised once, at ingest."""
 
@@ -81,19 +89,19 @@ class TokenCache(_ContentCache):
         keys = keys if keys is not None else [text_key(t) for t in texts]
         found = {
             key: toks.split(self.SEP) if toks else []
-            for key, toks in self._select("SELECT key, toks FROM tokens WHERE key IN", [], keys)
+            for key, toks in self.select("SELECT key, toks FROM tokens WHERE key IN", [], keys)
         }
         new: dict[str, list[str]] = {}
         for key, text in zip(keys, texts):
             if key not in found and key not in new:
                 new[key] = tokenize(text)
         if new:
-            self._insert("INSERT OR REPLACE INTO tokens VALUES (?, ?)", [(k, self.SEP.join(v)) for k, v in new.items()])
+            self.insert("INSERT OR REPLACE INTO tokens VALUES (?, ?)", [(k, self.SEP.join(v)) for k, v in new.items()])
         found.update(new)
         return [found[k] for k in keys]
 
 
-class EmbeddingCache(_ContentCache):
+class EmbeddingCache(KeyedTable):
     """text_key(search text) -> unit vector, per embedder name."""
 
     def __init__(self, data_dir: Path) -> None:
@@ -105,13 +113,13 @@ class EmbeddingCache(_ContentCache):
     def get_many(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
         import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
-        rows = self._select("SELECT key, vec FROM vectors WHERE model = ? AND key IN", [model], keys)
+        rows = self.select("SELECT key, vec FROM vectors WHERE model = ? AND key IN", [model], keys)
         return {key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows}
 
     def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
         import numpy as np  # heavy: ~0.1 s to import; the CLI loads this module for every command
 
-        self._insert(
+        self.insert(
             "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
             [(model, k, len(v), np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
         )

@@ -447,15 +447,13 @@ class KnowledgeBase:
         step = 1000
         try:
             for i in range(0, len(ids), step):
-                documents: dict[str, Any] = {"documents": texts[i : i + step]}
                 if self._texts is not None:
                     self._texts.put(ids[i : i + step], texts[i : i + step])
-                    documents = {}
                 self._collection.add(
                     ids=ids[i : i + step],
+                    documents=None if self._texts is not None else texts[i : i + step],
                     metadatas=metadatas[i : i + step],
                     embeddings=np.asarray(embeddings[i : i + step], dtype=np.float32),
-                    **documents,
                 )
         except Exception as err:
             raise StoreError(f"写入知识库失败：{err}") from err
