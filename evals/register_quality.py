@@ -31,7 +31,8 @@ Three numbers, all on published text the rules' author did not write:
 A figure left unfilled (***件, xxx亿元) is reported by the number check as a placeholder, not by a
 register rule: where it overlaps a planted leftover it counts as catching it (see _placeholders).
 Precision on the planted set (findings that overlap a leftover / all findings) is printed beside
-them. Exits 1 when a target is missed; tests/test_register.py asserts the same targets.
+them. A last table scores every set again with what `huibao check` shows (as_reported: R1–R5 and the
+style rules L5, L7 that report spoken wording themselves). Exits 1 when a target is missed; tests/test_register.py asserts the same targets.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ from pathlib import Path
 import yaml
 
 from assistant.check.numbers import extract
-from assistant.check.register import lint_register
+from assistant.check.register import SPOKEN_RULES, lint_register
 from assistant.check.result import StyleFinding
-from assistant.check.style import unfilled_years
+from assistant.check.style import lint_style, unfilled_years
 from assistant.check.terms import OfficeTerms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -303,6 +304,13 @@ def _placeholders(text: str, start: int, end: int) -> list[StyleFinding]:
 Lint = Callable[[str], list[StyleFinding]]
 
 
+def as_reported(text: str) -> list[StyleFinding]:
+    """The spoken-wording findings `huibao check` shows for `text`: the register rules merged into
+    the whole style check, where L5 (我、你、咱 in a report) and L7 (listed colloquial words) report
+    some spoken wording themselves (SPOKEN_RULES). The rows above score lint_register alone."""
+    return [f for f in lint_style(text, scope="section") if f.rule in SPOKEN_RULES]
+
+
 def score(
     files: tuple[str, ...] = SETS,
     paragraphs: dict[str, dict] | None = None,
@@ -401,6 +409,22 @@ def national_markdown(n: Score) -> str:
     return "\n".join(lines + ([f"- {m}" for m in n.false_alarms] or ["(none)"])) + "\n"
 
 
+def _print_as_reported(s: Score, rows: list[tuple[str, Score, str | None]]) -> None:
+    """Each set scored again with what `huibao check` shows (as_reported): a leftover that only an
+    L5 or L7 finding overlaps is caught for the user too."""
+    print("as huibao check reports it (R1–R5 with L5 and L7): set, register rules, as reported, counterpart errors")
+    for name, r, files, paragraphs in [("target sets", s, SETS, None)] + [
+        (name, r, OWN_SETS[name][0], OWN_SETS[name][1]) for name, r, _ in rows
+    ]:
+        a = score(files, paragraphs() if paragraphs else None, lint=as_reported)
+        print(f"  {name}: {r.caught}/{r.items}, {a.caught}/{a.items} = {a.caught_rate:.1%}, {a.counterpart_errors}")
+    n = prose_findings(national(), lint=as_reported)
+    print(
+        f"  national 政府工作报告 1992–2016, as reported: {n.errors_per_5000:.2f} errors and "
+        f"{n.findings_per_5000:.2f} findings per 5,000 characters"
+    )
+
+
 def main(argv: list[str]) -> int:
     terms = OfficeTerms(spoken_model=True) if "--model" in argv else None
     if terms is not None:
@@ -438,6 +462,8 @@ def main(argv: list[str]) -> int:
                 f"{r.published_errors} errors, {r.published_warnings} warnings = {r.errors_per_5000:.2f} errors "
                 f"and {r.findings_per_5000:.2f} findings per 5,000 characters"
             )
+    if terms is None:
+        _print_as_reported(s, rows)
     n = prose_findings(national(), terms)
     print(
         f"national 政府工作报告 1992–2016 (evals/register/national/): {n.published_chars} characters, "

@@ -398,6 +398,18 @@ def test_register_targets_on_the_published_set():
     assert s.published_chars >= 35_000
 
 
+def test_as_reported_counts_what_the_check_shows_of_the_spoken_wording():
+    # the eval's "as huibao check reports it" row: a first-person leftover only L5 reports is caught
+    # for the writer, a long sentence (L6) is not a spoken-wording finding
+    text = "全年召开协调会12次，行程满满，搞得我都窒息。"
+    assert not any(f.start <= text.index("我") < f.end for f in lint_register(text))
+    shown = register_quality.as_reported(text)
+    assert [f.rule for f in shown if f.start <= text.index("我") < f.end] == ["L5"]
+    long = "。".join(["在市委的坚强领导下" + "，认真贯彻落实各项决策部署" * 12])
+    assert all(f.rule != "L6" for f in register_quality.as_reported(long))
+    assert any(f.rule == "L6" for f in lint_style(long, scope="section"))
+
+
 def test_register_false_alarms_on_the_national_reports():
     # evals/register/national/: the State Council's reports of 1992–2016, 440,000 characters nobody
     # here wrote and nothing is planted in; the same bounds as the published set's
