@@ -44,6 +44,12 @@ def test_arabic_digits_with_qian_bai_still_err(text, flagged):
     assert ("N2", "error", flagged) in found(text, "N2")
 
 
+def test_a_chinese_numeral_is_not_the_slur_erbaiwu():
+    # the 1984 and 1985 政府工作报告 write 增加二百五十五亿元 (aldohemsn/chinese-political-corpora)
+    assert found("一九八四年增加二百五十五亿元，一千二百五十万人受益。", "L7") == []
+    assert found("这人是个二百五。", "L7") == [("L7", "error", "二百五")]
+
+
 def test_wan_qian_compound_is_a_warning():
     assert found("日均新设企业增加到1万6千多户。", "N2") == [("N2", "warning", "6千")]
 
