@@ -223,6 +223,14 @@ def test_people_called_as_in_speech_are_spoken_person_terms():
         ("全年开展活动30场（像流水账）（语气太硬），增长5%（再改）。", "R4", ["流水账", "语气", "再改"]),
         # after blind10 (seen): more of a critic's words, and a deadline of the same evening
         ("完成了县人大交办的任务（提法不对头）（太文绉绉）（下班前报3张照片）。", "R4", ["对头", "文绉绉", "下班前"]),
+        # the sixth session's classes, written before blind11 was scored: a doubled verb (AA, A一A, ABAB),
+        # 老 + any common surname, a given name and a title
+        (
+            "有空间的地方搞搞变通，把材料捋一捋，村里商量商量，逢年过节孝敬孝敬老人。",
+            "R1",
+            ["搞搞", "捋一捋", "商量商量", "孝敬孝敬"],
+        ),
+        ("代表们和老汪纷纷表示，据老姚了解，受崇云书记委托。", "R2", ["老汪", "老姚", "崇云书记"]),
     ],
 )
 def test_spoken_classes_catch_members_nobody_listed(text, rule, words):
@@ -273,6 +281,10 @@ FORMAL = [
     "认认真真学习、踏踏实实工作，真真切切感受变化，少说空话、多办实事，昂首挺胸向前。",
     "关心年老多病的群众，帮助穷苦人家，反对蛮不讲理、横蛮无理的行径。",
     "消灭小儿麻痹症，妇儿工委统筹推进，儿时的记忆。",
+    # the look-alikes of the doubled verb and the names: AABB words, pairs two words make, a technical
+    # term, a noun; a full name with a title; 老 in 老路、老方法、老毛病
+    "层层压实责任，人人参与，扎扎实实推进，中国国际进口博览会，发展发展中国家关系，超超临界机组，吹泡泡。",
+    "习近平总书记强调，王勇书记指出，市委书记王勇出席，坚决不走老路，改变老方法，克服老毛病。",
 ]
 
 

@@ -102,6 +102,7 @@ def register_rules() -> tuple[RegisterRule, ...]:
                 message=e.get("message"),
                 then=tuple(e.get("then") or ()),
                 words=bool(e.get("words")),
+                guessed=bool(e.get("guessed")),
             )
         )
     return tuple(out)
@@ -176,6 +177,140 @@ def _saying_matches(text: str) -> list[tuple[RegisterRule, int, int]]:
                 if answer or dash:
                     out.append((_saying_rule(), m.start() - n, m.end() + len(answer)))
                 break
+    return out
+
+
+# A verb said twice (搞搞变通, 聊聊, 孝敬孝敬, 捋一捋): how people talk a task down, softening it;
+# a report states the task (适当变通, 研究). The shapes: AA, A一A and ABAB.
+_DOUBLED = re.compile(r"([\u4e00-\u9fff])(?:一)?\1|([\u4e00-\u9fff]{2})\2")
+
+
+@lru_cache(maxsize=1)
+def _doubled_in_official_prose() -> frozenset[str]:
+    """Every AA, A一A and ABAB string published official prose (register_model.official_prose) has:
+    the forms it uses (层层, 处处, 谈谈, 讲一讲) and the pairs two words make (人民民主), never reported."""
+    prose = official_prose()
+    return frozenset(m.group() for m in _DOUBLED.finditer(prose)) | frozenset(
+        m.group() for m in re.finditer(r"([\u4e00-\u9fff])\1", prose)
+    )
+
+
+@lru_cache(maxsize=1)
+def _doubling_rule() -> RegisterRule:
+    """The R1 rule a doubled verb is reported under (found by _doubled_verbs, not by a pattern)."""
+    return RegisterRule(
+        rule="R1",
+        name=load_rules("register.yaml")["classes"]["R1"]["name"],
+        severity="warning",
+        pattern=re.compile("(?!)"),
+        suggestion="",
+        message="口语的动词重叠“{w}”，汇报宜直接写做什么（如“研究”“适当变通”）",
+    )
+
+
+def _ends_in_word(text: str, end: int, words: dict[int, str], hi: int) -> bool:
+    """Whether the word jieba read across `end` is the doubled verb's last half joined to a word
+    of its own (孝敬孝敬老人 read as 孝敬 + 孝敬老人: 老人 is a word), not one word the pair only
+    seems to start (发展发展中国家: 中国家 is none)."""
+    begin = max((at for at in words if at < end), default=None)
+    after = min((at for at in words if at > end), default=hi)
+    if begin is None or begin == end:
+        return False
+    jieba = get_jieba()
+    return bool(jieba.dt.FREQ.get(text[end:after]))
+
+
+def _doubled_verbs(text: str, cache: dict[tuple[int, int], dict[int, str]]) -> list[tuple[RegisterRule, int, int]]:
+    """Doubled verbs in `text`: AA, A一A or ABAB where A (AB) is a verb in jieba's dictionary and
+    whole jieba words of its clause, neither half of an AABB word (认认真真, 扎扎实实) nor a state
+    before 的/地 (鼓鼓的), and a form published official prose does not use."""
+    out: list[tuple[RegisterRule, int, int]] = []
+    official: frozenset[str] | None = None
+    tags: dict[str, str] | None = None
+    for m in _DOUBLED.finditer(text):
+        start, end = m.span()
+        base = m.group(1) or m.group(2)
+        if len(base) == 1 and end - start == 2:  # AA: not inside AABB, not a state word before 的/地
+            if text[end : end + 2][:1] in "的地" or (
+                end + 1 < len(text) and text[end] == text[end + 1] or start >= 2 and text[start - 1] == text[start - 2]
+            ):
+                continue
+        official = official if official is not None else _doubled_in_official_prose()
+        if m.group() in official:
+            continue
+        if tags is None:
+            get_jieba()
+            import jieba.posseg  # heavy, and only where a doubled verb may be
+
+            tags = jieba.posseg.dt.word_tag_tab
+        tag = tags.get(base, "")
+        if not (tag == "v" or len(base) == 2 and tag == "vn"):  # 研究研究, 商量商量; not 活活 (vn), 哗哗 (vg)
+            continue
+        if not tags.get(m.group(), "v").startswith("v"):  # a word of its own that is no verb (泡泡)
+            continue
+        lo, hi = _clause(text, start, end)
+        if (lo, hi) not in cache:
+            starts, at = {}, lo
+            for pair in jieba.posseg.lcut(text[lo:hi], HMM=False):
+                starts[at] = pair.flag
+                at += len(pair.word)
+            cache[(lo, hi)] = starts
+        words = cache[(lo, hi)]
+        # ABAB may end inside a word jieba joined to its last half (孝敬孝敬老人); AA may not (超超临界)
+        if start in words and (end in words or end == hi or len(base) == 2 and _ends_in_word(text, end, words, hi)):
+            out.append((_doubling_rule(), start, end))
+    return out
+
+
+# A colleague called by given name and title (崇云书记, 志强主任): how people talk about a leader
+# they know; a report writes the full name or the post. A given name is a word jieba reads as a
+# person's name (HMM on: names are not in its dictionary) whose first character is no common surname
+# (a full name with a title, 王勇书记, 李强总理, is formal).
+_TITLE = re.compile("书记|主任|局长|区长|县长|市长|镇长|乡长|部长|处长|科长|所长|站长|校长|院长|主席|省长|厅长|秘书长")
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
+    "崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤洪温康施葛祁骆"
+    "俞倪殷翟滕佟耿柯柴焦鲁庞万向牛左包甘申卫屈项欧司上诸"
+)
+
+
+@lru_cache(maxsize=1)
+def _given_name_rule() -> RegisterRule:
+    """The R2 rule a given name and title is reported under (found by _given_names, not a pattern)."""
+    return RegisterRule(
+        rule="R2",
+        name=load_rules("register.yaml")["classes"]["R2"]["name"],
+        severity="warning",
+        pattern=re.compile("(?!)"),
+        suggestion="写明姓名和职务",
+        message="只称名字和职务“{w}”是口头的称呼，宜写全名和职务（如“×××同志”）",
+    )
+
+
+def _given_names(text: str) -> list[tuple[RegisterRule, int, int]]:
+    """Given name + title in `text` (崇云书记): only clauses with a title are segmented."""
+    out: list[tuple[RegisterRule, int, int]] = []
+    done: set[tuple[int, int]] = set()
+    for m in _TITLE.finditer(text):
+        lo, hi = _clause(text, m.start(), m.end())
+        if (lo, hi) in done or m.start() - lo < 2:
+            continue
+        done.add((lo, hi))
+        get_jieba()
+        import jieba.posseg  # heavy, and only in a clause with a title
+
+        words, at = [], lo
+        for pair in jieba.posseg.lcut(text[lo:hi]):
+            words.append((at, pair.word, pair.flag))
+            at += len(pair.word)
+        for (start, word, flag), (_, after, _) in zip(words, words[1:]):
+            if (
+                len(word) == 2
+                and flag in ("nr", "nrt", "nrfg")
+                and word[0] not in _SURNAMES
+                and _TITLE.fullmatch(after)
+            ):
+                out.append((_given_name_rule(), start, start + 2 + len(after)))
     return out
 
 
@@ -379,10 +514,11 @@ def lint_register(text: str, terms: OfficeTerms | None = None) -> list[StyleFind
         for r, pattern in zip(register_rules(), patterns)
         for m in pattern.finditer(text, index)
         if (not r.then or _next_word_is(text, m.start(), m.end(), r.then, tagged))
-        and (not r.words or _word_bounds(text, m.start(), m.end(), bounds))
+        and (not r.words or _word_bounds(text, m.start(), m.end(), bounds, r.guessed))
     ]
     candidates: list[tuple[RegisterRule, int, int]] = []
-    for r, start, end in found + _lexicon_matches(text) + _saying_matches(text):
+    named = found + _lexicon_matches(text) + _saying_matches(text) + _doubled_verbs(text, tagged) + _given_names(text)
+    for r, start, end in named:
         if end <= start or _overlaps(start, end, placeholders) or _overlaps(start, end, accepted):
             continue
         if r.rule != "R4" and _inside(start, end, quoted):
