@@ -10,7 +10,7 @@
                                                             # and blind6-misses.md (blind6.yaml, own row)
                                                             # and blind7-misses.md (blind7.yaml, own row)
                                                             # and blind8-misses.md (blind8.yaml, own row)
-                                                            # (and so on: blind9, blind10)
+                                                            # (and so on: blind9, blind10, blind11)
     .venv/bin/python -m evals.register_quality --model     # with R5, the statistical model, on (an
                                                             # office's 口语统计核对: true); never --write
 
@@ -187,6 +187,8 @@ BLIND9 = ("blind9.yaml",)
 # blind set"): mostly the spoken and informal writing of office staff and 基层干部 at work; planted into
 # evals/register/published10.yaml (m…); own row, outside the target, like BLIND2.
 BLIND10 = ("blind10.yaml",)
+# evals/register/published11.yaml (p…); own row, outside the target, like BLIND2.
+BLIND11 = ("blind11.yaml",)
 
 
 def published_blind2() -> dict[str, dict]:
@@ -235,6 +237,11 @@ def published_blind10() -> dict[str, dict]:
     return _paragraphs(SET / "published10.yaml")
 
 
+def published_blind11() -> dict[str, dict]:
+    """The untouched published paragraphs blind11.yaml plants into: evals/register/published11.yaml (p…)."""
+    return _paragraphs(SET / "published11.yaml")
+
+
 # The sets scored in rows of their own, outside the target (their first scores estimate wording the
 # rules were not fixed on): name -> (files, their untouched published paragraphs (None: published(),
 # the main sets' own), the row's heading, those paragraphs' files).
@@ -249,6 +256,7 @@ OWN_SETS: dict[str, tuple[tuple[str, ...], Callable[[], dict[str, dict]] | None,
     "blind8": (BLIND8, published_blind8, "eighth blind set (blind8.yaml", "published8.yaml"),
     "blind9": (BLIND9, published_blind9, "ninth blind set (blind9.yaml", "published9.yaml"),
     "blind10": (BLIND10, published_blind10, "tenth blind set (blind10.yaml", "published10.yaml"),
+    "blind11": (BLIND11, published_blind11, "eleventh blind set (blind11.yaml", "published11.yaml"),
 }
 
 
