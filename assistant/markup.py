@@ -174,8 +174,11 @@ class ImportPlan(BaseModel):
     unchanged: list[str]
     missing: list[str]  # sections whose heading the file no longer has: left unchanged
     moved: list[MovedHeading]
-    comments: list[CommentOnSection]
+    comments: list[CommentOnSection]  # the file's comments not in the workspace yet: what saving adds
     change_authors: list[str]
+    # The file's comments the workspace already has (same section, author, text and anchor: the
+    # file imported before), or that repeat another in the file: never saved twice.
+    known_comments: list[CommentOnSection] = []
 
     @property
     def flagged(self) -> list[tuple[str, NumberMention]]:
@@ -445,7 +448,27 @@ def prepare_import(ws: Workspace, report_id: str, data: bytes, file_name: str) -
         figures=figures,
         locked=set(ws.locked(report_id)),
     )
-    return plan, snapshot_id
+    new, known = split_known_comments(plan.comments, ws.comments(report_id))
+    return plan.model_copy(update={"comments": new, "known_comments": known}), snapshot_id
+
+
+def comment_key(c: CommentOnSection | CommentEntry) -> tuple[str | None, str, str, str]:
+    """What makes two comments the same one: section, author, text and anchor."""
+    return (c.section_id, c.author, c.text, c.anchor)
+
+
+def split_known_comments(
+    comments: list[CommentOnSection], stored: list[CommentEntry]
+) -> tuple[list[CommentOnSection], list[CommentOnSection]]:
+    """(comments not stored yet, comments already stored or repeated in the file), in file order."""
+    seen = {comment_key(c) for c in stored}
+    new: list[CommentOnSection] = []
+    known: list[CommentOnSection] = []
+    for c in comments:
+        key = comment_key(c)
+        (known if key in seen else new).append(c)
+        seen.add(key)
+    return new, known
 
 
 def save_import(ws: Workspace, plan: ImportPlan, *, uploader: str, snapshot_id: int | None) -> list[tuple[str, int]]:

@@ -443,6 +443,32 @@ def test_cli_offline_notice_and_bad_spec_writes_nothing(tmp_path, monkeypatch):
         assert [r.id for r in ws.reports()] == [report_id]  # bad input changed nothing
 
 
+@pytest.mark.skipif(not (EXAMPLES / "report-spec.yaml").exists(), reason="examples/ not landed")
+@pytest.mark.parametrize("under", [False, True])
+def test_an_out_path_that_is_a_file_is_an_input_error_and_nothing_is_drafted(tmp_path, monkeypatch, under):
+    # QA: `--out` naming an existing file gave “内部错误：FileExistsError”, exit 3, after drafting.
+    from typer.testing import CliRunner
+
+    from assistant.commands.main import app
+    from assistant.core.errors import EXIT_INPUT, InputError
+    from assistant.core.settings import get_settings
+    from assistant.workspace.service import Workspace
+
+    monkeypatch.setenv("HUIBAO_KNOWLEDGE_DIR", str(tmp_path / "no-knowledge"))
+    existing = tmp_path / "empty.txt"
+    existing.write_text("", encoding="utf-8")
+    out = existing / "sub" if under else existing
+    args = ["draft", "--spec", str(EXAMPLES / "report-spec.yaml"), "--figures", str(EXAMPLES / "figures.csv")]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert isinstance(result.exception, InputError), result.output
+    assert result.exception.exit_code == EXIT_INPUT
+    assert str(existing) in str(result.exception) and "是一个文件" in str(result.exception)
+    assert "起草章节" not in result.output  # refused before drafting
+    assert existing.is_file() and existing.read_text(encoding="utf-8") == ""
+    with Workspace.open(get_settings().workspace_path) as ws:
+        assert ws.reports() == []
+
+
 # ---------------------------------------------------------------- work done once per section
 
 

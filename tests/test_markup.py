@@ -15,7 +15,7 @@ from assistant.commands.main import app
 from assistant.core.errors import InputError
 from assistant.core.settings import get_settings
 from assistant.export import export_docx
-from assistant.markup import prepare_import, read_marked_up
+from assistant.markup import prepare_import, read_marked_up, save_import
 from assistant.workspace.service import Workspace
 from tests.test_store import make_figures, make_report_draft, make_spec, snapshot_state
 
@@ -105,6 +105,54 @@ def test_one_changed_sentence_a_tracked_insertion_and_a_comment(ws_report, tmp_p
     assert last.author == "import" and "汇报.docx" in last.instruction and "张三" in last.instruction
     assert "李局长" in last.instruction  # the tracked-change author
     assert [c.text for c in ws.comments(rid, "1.1")] == ["数字请再核对"]
+
+
+def test_importing_the_same_file_twice_keeps_each_comment_once_and_says_so(ws_report, tmp_path):
+    # QA: a second import of the same file stored its comments again and said nothing about them.
+    ws, rid = ws_report
+    path = exported(ws, rid, tmp_path)
+    doc = Document(str(path))
+    p11 = paragraph(doc, ws.section(rid, "1.1").text.split("\n")[0][:8])
+    doc.add_comment(p11.runs[0], text="数字请再核对", author="李局长")
+    p2 = paragraph(doc, ws.section(rid, "2").text.split("\n")[0][:8])
+    doc.add_comment(p2.runs[0], text="问题再找深一些", author="李局长")
+    doc.save(str(path))
+
+    result = run(rid, path, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "已保存：批注 2 条。" in result.output
+    before = snapshot_state(ws, rid)
+    result = run(rid, path, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "2 条批注都已保存过" in result.output and "已保存：" not in result.output
+    assert [(c.section_id, c.text) for c in ws.comments(rid)] == [("1.1", "数字请再核对"), ("2", "问题再找深一些")]
+    assert snapshot_state(ws, rid) == before
+
+    # The file again with one more comment: only that one is saved.
+    doc = Document(str(path))
+    p12 = paragraph(doc, ws.section(rid, "1.2").text.split("\n")[0][:8])
+    doc.add_comment(p12.runs[0], text="阅读量要补上", author="王主任")
+    doc.save(str(path))
+    result = run(rid, path, "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["comments_saved"] == 1 and [c["text"] for c in out["comments"]] == ["阅读量要补上"]
+    assert len(out["known_comments"]) == 2
+    assert len(ws.comments(rid)) == 3
+
+
+def test_two_previews_of_one_file_saved_one_after_the_other_keep_each_comment_once(ws_report, tmp_path):
+    # Two windows previewed the file before either saved: the store still keeps each comment once.
+    ws, rid = ws_report
+    path = exported(ws, rid, tmp_path)
+    doc = Document(str(path))
+    doc.add_comment(paragraph(doc, ws.section(rid, "1.1").text[:8]).runs[0], text="数字请再核对", author="李局长")
+    doc.save(str(path))
+    first, snap1 = prepare_import(ws, rid, path.read_bytes(), path.name)
+    second, snap2 = prepare_import(ws, rid, path.read_bytes(), path.name)
+    save_import(ws, first, uploader="甲", snapshot_id=snap1)
+    save_import(ws, second, uploader="乙", snapshot_id=snap2)
+    assert [c.text for c in ws.comments(rid)] == ["数字请再核对"]
 
 
 def test_a_new_number_is_flagged_in_the_preview_and_in_the_saved_check(ws_report, tmp_path):

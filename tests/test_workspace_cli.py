@@ -323,3 +323,54 @@ def test_a_heading_only_section_cannot_be_regenerated(ws_report):
     assert isinstance(result.exception, InputError)
     assert "只有标题" in str(result.exception) and "1.1、1.2" in str(result.exception)
     assert snapshot_state(ws, rid) == before  # nothing saved
+
+
+def test_piped_show_round_trips_through_edit(ws_report, tmp_path):
+    # QA: `show R S > s.txt` wrapped the text at the console width and put the title line first;
+    # `edit R S --file s.txt` then saved both, with line breaks inside words.
+    ws, rid = ws_report
+    long_sentence = "加强" + "理论武装和宣传阵地建设" * 12 + "。"  # wider than the 200-column test console
+    ws.edit(rid, "1.1", ws.section(rid, "1.1").text + "\n" + long_sentence)
+    stored = ws.section(rid, "1.1").text
+    result = run("show", rid, "1.1")
+    assert result.exit_code == 0, result.output
+    assert result.output == stored + "\n"  # the stored text exactly: no title line, no wrapping
+    shown = tmp_path / "s.txt"
+    shown.write_text(result.output, encoding="utf-8")
+    versions = len(ws.history(rid, "1.1"))
+    result = run("edit", rid, "1.1", "--file", str(shown))
+    assert result.exit_code == 0, result.output
+    assert "未保存新版本" in result.output
+    assert len(ws.history(rid, "1.1")) == versions and ws.section(rid, "1.1").text == stored
+
+    # A file that starts with the title line (what `show` prints on a terminal): the line is not stored.
+    titled = tmp_path / "titled.txt"
+    titled.write_text(ws.section(rid, "1.1").title + "\n" + stored.replace("每周一学", "每周一课") + "\n", "utf-8")
+    result = run("edit", rid, "1.1", "--file", str(titled))
+    assert result.exit_code == 0, result.output
+    assert "不作为正文保存" in result.output and "已保存手工修改" in result.output
+    assert ws.section(rid, "1.1").text == stored.replace("每周一学", "每周一课")
+
+
+def test_regenerate_drafts_a_section_added_to_the_outline_and_export_names_undrafted_ones(ws_report, tmp_path):
+    # QA: a section added with `outline add` could not be drafted (“还没有任何版本”), and export
+    # left it out without a word.
+    ws, rid = ws_report
+    result = run("outline", "add", rid, "--parent", "1", "--title", "机关文化", "--notes", "读书分享会办了12期")
+    assert result.exit_code == 0, result.output
+    assert f"huibao regenerate {rid} 1.3" in result.output
+    out = tmp_path / "r.md"
+    result = run("export", rid, "--format", "md", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "还没有正文的章节（1 个），未导出" in result.output and "1.3 机关文化" in result.output
+    assert f"huibao regenerate {rid} 1.3" in result.output
+    result = run("refresh", rid)
+    assert result.exit_code == 0 and "1.3 机关文化" in result.output
+
+    result = run("regenerate", rid, "1.3")  # no endpoint configured: the offline engine
+    assert result.exit_code == 0, result.output
+    assert "已保存为第 1 版" in result.output
+    assert "读书分享会" in ws.section(rid, "1.3").text and len(ws.history(rid, "1.3")) == 1
+    result = run("export", rid, "--format", "md", "--out", str(out))
+    assert result.exit_code == 0 and "还没有正文" not in result.output
+    assert "机关文化" in out.read_text(encoding="utf-8")

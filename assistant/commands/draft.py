@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -21,7 +22,7 @@ from assistant.commands.base import (
     live_progress,
     number_counts,
 )
-from assistant.core.errors import EXIT_MODEL
+from assistant.core.errors import EXIT_MODEL, InputError
 from assistant.core.figures import Figure, load_figures
 from assistant.core.resources import resource_dir
 from assistant.core.settings import Settings, get_settings
@@ -79,6 +80,7 @@ def _run(
     settings = get_settings()
     figures = load_figures(figures_path)
     spec = load_spec(spec_path, figures)  # everything is validated before anything is written
+    _check_out_dir(out)
     engine = make_engine(None if offline else make_model(settings, model=model_name))
     notice = FORCED_OFFLINE_NOTICE if offline else (OFFLINE_NOTICE if engine.kind == "offline" else None)
     show = err_console if as_json else console
@@ -139,6 +141,20 @@ def _run(
         console.print(f"[cyan]待办（章节 {escape(item.section_id)}，要点里的备注，未写入正文）：{escape(item.text)}[/]")
     console.print(f"已写入 {escape(str(md_path))} 和 {escape(str(out / 'report.json'))}")
     _exit_if_fell_back(fell_back)
+
+
+def _check_out_dir(out: Path) -> None:
+    """Refuse an output folder that cannot be one (a file, or under a file) before anything is
+    drafted or saved."""
+    for path in (out, *out.parents):
+        if not path.exists():
+            continue
+        if not path.is_dir():
+            where = "是一个文件" if path == out else f"所在的 {path} 是一个文件"
+            raise InputError(f"--out 应为输出目录，而 {out} {where}；请换一个目录（不存在的目录会自动创建）。")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise InputError(f"没有写入目录 {path} 的权限，请用 --out 换一个目录。")
+        return
 
 
 def _draft_with_bar(

@@ -64,6 +64,10 @@ def _print_plan(plan: ImportPlan) -> None:
                 f"  {escape(where)}（{escape(k.author or '未署名')}）：{escape(k.text)}  [dim]…{escape(k.anchor)}…[/]",
                 soft_wrap=True,
             )
+    if plan.known_comments:
+        n = len(plan.known_comments)
+        which = f"另有 {n} 条批注" if plan.comments else f"{n} 条批注都"
+        out(f"\n文件中{which}已保存过（工作区中已有），不再重复保存。")
 
 
 @app.command("import")
@@ -88,6 +92,7 @@ def import_(
     if not as_json:
         _print_plan(plan)
     saved: list[tuple[str, int]] = []
+    comments_saved = 0
     if plan.changes or plan.comments:
         if yes:
             go = True
@@ -98,26 +103,29 @@ def import_(
             go = Confirm.ask("保存以上修改？", default=False, console=console)
         if go:
             saved = save_import(ws, plan, uploader=by if by is not None else _uploader(), snapshot_id=snapshot_id)
+            comments_saved = len(plan.comments)
         not_saved = not go
     else:
         not_saved = False
     if as_json:
         data_out = {
             "versions": [{"section_id": sid, "version": v} for sid, v in saved],
-            "comments": [c.model_dump() for c in plan.comments],
+            "comments": [c.model_dump() for c in plan.comments],  # new to the workspace
+            "comments_saved": comments_saved,
+            "known_comments": [c.model_dump() for c in plan.known_comments],  # already there, not saved again
             "moved": [m.model_dump() for m in plan.moved],
             "missing": plan.missing,
             "numbers": [{**m.to_json_dict(), "section_id": c.section_id} for c in plan.changes for m in c.introduced],
         }
         typer.echo(json.dumps(data_out, ensure_ascii=False))
-    elif saved:
-        console.print(
-            "\n已保存："
-            + "，".join(
-                f"章节 {escape(sid)} 第 {v} 版" for sid, v in saved if any(c.section_id == sid for c in plan.changes)
-            )
-            + (f"；批注 {len(plan.comments)} 条" if plan.comments else "")
+    elif saved or comments_saved:
+        versions = "，".join(
+            f"章节 {escape(sid)} 第 {v} 版" for sid, v in saved if any(c.section_id == sid for c in plan.changes)
         )
+        parts = [versions] if versions else []
+        if comments_saved:
+            parts.append(f"批注 {comments_saved} 条")
+        console.print("\n已保存：" + "；".join(parts) + "。")
         for line in ws.reopened(plan.report_id, dict(saved)):
             console.print(f"[yellow]{escape(line)}[/]")
     flagged = plan.flagged

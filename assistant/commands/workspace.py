@@ -159,6 +159,22 @@ def _print_reopened(ws: Workspace, report_id: str, versions: dict[str, int]) -> 
         console.print(f"[yellow]{escape(line)}[/]")
 
 
+def _print_undrafted(ws: Workspace, report_id: str, what: str) -> None:
+    """Name the sections with no version yet (added to the outline after the draft): ``what``
+    says what that means for the command (they are not exported, not refreshed)."""
+    undrafted = [s for s in ws.sections(report_id) if not s.current_version]
+    if not undrafted:
+        return
+    headings = {s.id for s in ws.spec(report_id).walk() if not s.is_leaf}
+    console.print(f"[yellow]还没有正文的章节（{len(undrafted)} 个），{what}：[/]")
+    for s in undrafted:
+        if s.section_id not in headings:
+            how = f"起草：huibao regenerate {escape(report_id)} {escape(s.section_id)}"
+        else:
+            how = "只有标题，正文在其下各节中"
+        console.print(f"  {escape(s.section_id)} {escape(s.title or '（无标题）')}（{how}）")
+
+
 def _when(stamp: str) -> str:
     return stamp[:16].replace("T", " ")  # 2026-11-27T08:23:51+00:00 -> 2026-11-27 08:23
 
@@ -252,7 +268,7 @@ def undo(report: str = REPORT) -> None:
 def show(
     report: str = REPORT, section_id: str | None = typer.Argument(None, help="章节编号；省略则列出全部章节")
 ) -> None:
-    """显示汇报的章节列表，或某一章节的当前正文。"""
+    """显示汇报的章节列表，或某一章节的当前正文（输出到管道或文件时只有正文、不折行，可直接用 huibao edit --file 保存）。"""
     ws = _workspace()
     if section_id is None:
         stale = set(ws.stale_sections(report))
@@ -279,8 +295,14 @@ def show(
         console.print(table)
         return
     draft = ws.section(report, section_id)
+    if not console.is_terminal:
+        # Piped or redirected: the stored text exactly, no title line, never wrapped, so that
+        # `huibao show R S > s.txt` then `huibao edit R S --file s.txt` saves the same text.
+        typer.echo(draft.text)
+        return
     console.print(f"[bold]{escape(draft.title or section_id)}[/]")
-    console.print(draft.text, markup=False, highlight=False)
+    # soft_wrap: the terminal wraps long lines itself; text copied from it has no added breaks.
+    console.print(draft.text, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -334,7 +356,8 @@ def regenerate(
         )
         err_console.print(f"[yellow]离线引擎按提纲要点和数据组稿：{how}。要求已记入版本历史。[/]")
     kb = _open_kb(settings)
-    previous = ws.section(report, section_id).text
+    # A section added to the outline (huibao outline add) has no version yet: this drafts its first.
+    previous = ws.section(report, section_id).text if ws.current_version(report, section_id) else None
     try:
         version = _regenerate(
             ws, report, section_id, settings=settings, engine=engine, kb=kb, instruction=instruction, stream=True
@@ -343,7 +366,7 @@ def regenerate(
         console.print(escape(str(same)))
         return
     _print_section_result(ws, report, section_id, version)
-    if ws.get_version(report, section_id, version).text == previous:
+    if previous is not None and ws.get_version(report, section_id, version).text == previous:
         console.print("新版本正文与上一版相同。")
 
 
@@ -430,6 +453,15 @@ def edit(
     except UnicodeDecodeError:
         raise InputError("文件不是 UTF-8 编码的文本，请另存为 UTF-8。", file=str(file)) from None
     ws = _workspace()
+    current_version = ws.current_version(report, section_id)
+    if current_version:
+        shown = ws.section(report, section_id)
+        text, dropped = _without_title_line(text, shown)
+        if dropped:
+            console.print(f"文件第一行是章节标题“{escape(dropped)}”，不作为正文保存。")
+        if strip_controls(text, multiline=True).strip("\n") == shown.text:
+            console.print(f"正文与当前第 {current_version} 版相同，未保存新版本。")
+            return
     try:
         version = ws.edit(report, section_id, text, base_version=base)
     except VersionConflict as conflict:
@@ -444,6 +476,17 @@ def edit(
     s = ws.get_version(report, section_id, version).check.summary
     console.print(f"已保存手工修改为第 {version} 版；数字 {number_line(s)}。")
     _print_reopened(ws, report, {section_id: version})
+
+
+def _without_title_line(text: str, section: SectionDraft) -> tuple[str, str | None]:
+    """The text without a first line that is only the section's title (what `huibao show` prints
+    above the text on a terminal, or an older version printed when piped), and that line."""
+    first, sep, rest = text.lstrip("\n").partition("\n")
+    title = first.strip()
+    shown = {section.title, section.heading} if section.title else {section.section_id}
+    if title and sep and rest.strip() and title in shown:
+        return rest, title
+    return text, None
 
 
 @app.command()
@@ -521,6 +564,7 @@ def refresh(
             todo.append(s)
     if not todo:
         console.print("没有需要重新生成的章节。")
+        _print_undrafted(ws, report, "huibao refresh 只重写已有正文的章节")
         return
     engine = make_engine(_make_model(settings, offline, model))
     kb = _open_kb(settings)
@@ -586,6 +630,7 @@ def export(
         console.print(f"[yellow]未通过审核、未导出的章节（{len(left_out)} 个）：[/]")
         for sid in left_out:
             console.print(f"  {escape(sid)} {escape(titles.get(sid) or '')}")
+    _print_undrafted(ws, report, "未导出")
     for line in export_notes([s.check.summary for s in draft.sections]):
         console.print(f"[yellow]{escape(line)}[/]")
     stale_ids = ws.stale_sections(report)

@@ -1318,8 +1318,9 @@ class Store:
         snapshot_id: int | None,
     ) -> list[tuple[str, int]]:
         """One marked-up Word file, saved in one transaction: a version per changed section (a
-        locked section too: the leader's edit is kept, and the caller says so) and its comments.
-        Returns (section_id, version) per draft."""
+        locked section too: the leader's edit is kept, and the caller says so) and its comments,
+        less those already kept (same section, author, text and anchor). Returns (section_id,
+        version) per draft."""
         out = []
         with self._write() as conn:
             self._report_row(conn, report_id)
@@ -1330,7 +1331,19 @@ class Store:
                 )
                 out.append((draft.section_id, number))
             now = self._clock()
+            # A comment already kept (the same file imported again, or two imports at once) is not
+            # stored twice: compared here, under the write lock.
+            seen = {
+                (r["section_id"], r["author"], r["text"], r["anchor"])
+                for r in conn.execute(
+                    "SELECT section_id, author, text, anchor FROM comments WHERE report_id = ?", (report_id,)
+                ).fetchall()
+            }
             for c in comments:
+                key = (c.section_id, c.author, c.text, c.anchor)
+                if key in seen:
+                    continue
+                seen.add(key)
                 conn.execute(
                     "INSERT INTO comments(report_id, section_id, author, text, anchor, source, created)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
