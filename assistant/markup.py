@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from assistant.check.result import CheckResult, NumberMention
 from assistant.core.errors import InputError
 from assistant.core.settings import get_settings
-from assistant.core.textio import too_large
+from assistant.core.textio import accepted_text, too_large
 from assistant.drafting.drafts import ReportDraft
 from assistant.export import STYLE_L1, STYLE_L2, STYLE_L3, STYLE_TITLE, body_paragraphs, numbered_headings
 from assistant.gongwen import read_heading, strip_label
@@ -33,7 +33,6 @@ from assistant.workspace.store import CommentEntry
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _HEADING_STYLES = {STYLE_L1: 1, STYLE_L2: 2, STYLE_L3: 3}
-_SKIPPED = {f"{_W}del", f"{_W}moveFrom"}  # tracked deletions and moved-away text: not in the result
 _SPACE = re.compile(r"\s+")
 HEADING_MAX = 60  # characters: a longer numbered line is body text ("一是……")
 CONTENT_MATCH = 0.6  # similarity of a section's text that matches a renamed or moved heading
@@ -65,14 +64,9 @@ def _norm(text: str) -> str:
 
 
 def _text_of(p) -> str:
-    """A paragraph's text with tracked changes accepted: w:t and w:tab / w:br outside w:del and
-    w:moveFrom (deleted text is w:delText anyway)."""
-    out = []
-    for el in p.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
-        if any(a.tag in _SKIPPED for a in el.iterancestors()):
-            continue
-        out.append(el.text or "" if el.tag == f"{_W}t" else ("\t" if el.tag == f"{_W}tab" else "\n"))
-    return "".join(out)
+    """A paragraph's text with tracked changes accepted (core/textio.accepted_text, which check and
+    ingest read Word files with too)."""
+    return accepted_text(p)
 
 
 def _check_zip(data: bytes, name: str) -> None:

@@ -70,6 +70,24 @@ def test_xlsx_first_sheet(tmp_path):
     assert [(f.id, f.value) for f in figs] == [("F01", 12), ("F03", 96)]
 
 
+def test_a_percentage_typed_into_excel_is_the_number_shown(tmp_path):
+    # typing 98% into Excel stores 0.98 with the format 0%: the office means 98 (达到98%)
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sh = book.active
+    sh.append(["项目", "数值", "单位", "上年"])
+    sh.append(["留言按时回复率", 0.98, "%", 0.905])
+    sh.append(["群众满意率", 0.96, None, None])
+    sh.append(["新闻发布会", 12, "次", 8])
+    for row, fmt in ((2, "0%"), (3, "0%")):
+        sh.cell(row=row, column=2).number_format = fmt
+    sh.cell(row=2, column=4).number_format = "0.0%"
+    book.save(tmp_path / "f.xlsx")
+    figs = load_figures(tmp_path / "f.xlsx")
+    assert [(f.value, f.unit, f.last_year) for f in figs] == [(98, "%", 90.5), (96, "%", None), (12, "次", 8)]
+
+
 @pytest.mark.parametrize("suffix", [".yaml", ".csv", ".xlsx"])
 def test_round_trip(tmp_path, suffix):
     figs = [
@@ -236,3 +254,16 @@ def test_files_without_optional_columns_are_written_as_before(tmp_path):
     write_figures([*figs, Figure(id="F02", item="会议", value=3, unit="次", last_year=2)], tmp_path / "b.csv")
     header = (tmp_path / "b.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header == "id,item,value,unit,section,note,last_year"
+
+
+@pytest.mark.parametrize("unit", ["次", "人", "万人次", "篇"])
+def test_a_negative_count_is_refused_and_a_negative_rate_or_amount_is_not(unit):
+    with pytest.raises(InputError) as err:
+        parse_figure_rows([{"item": "新闻发布会", "value": -5, "unit": unit}], "数据表")
+    assert err.value.field == "数值" and "不能为负数" in str(err.value)
+    with pytest.raises(InputError) as err:
+        parse_figure_rows([{"item": "新闻发布会", "value": 5, "unit": unit, "last_year": -2}], "数据表")
+    assert err.value.field == "上年"
+    signed = [("增速", -3.2, "%"), ("降幅", -0.5, "个百分点"), ("净出口", -120, "亿元"), ("最低气温", -12, "℃")]
+    figs = parse_figure_rows([{"item": i, "value": v, "unit": u} for i, v, u in signed], "数据表")
+    assert [f.value for f in figs] == [-3.2, -0.5, -120, -12]

@@ -235,3 +235,36 @@ def test_a_foreign_word_file_is_refused_and_the_workspace_is_untouched(ws_report
 def test_a_file_that_is_not_a_word_document_is_refused(content, tmp_path):
     with pytest.raises(InputError, match="不是 Word 文档"):
         read_marked_up(content, "x.docx")
+
+
+def test_check_and_the_readers_see_a_number_a_leader_typed_in_with_tracked_changes(tmp_path):
+    # `huibao check`, ingest and materials read a .docx with the leader's tracked changes accepted,
+    # as `import` does: the inserted 12次 is checked, the deleted 11次 is not read
+    from assistant.core.textio import read_docx
+    from assistant.materials.read import read_material
+
+    doc = Document()
+    p = doc.add_paragraph("全年召开新闻发布会")
+    _tracked_delete(p, "11次")
+    _tracked_insert(p, "12次")
+    p.add_run("，编发稿件418篇。")
+    table = doc.add_table(rows=2, cols=2)
+    for cell, head in zip(table.rows[0].cells, ("事项", "数量"), strict=True):
+        cell.text = head
+    table.cell(1, 0).text = "新增联络站"
+    _tracked_insert(table.cell(1, 1).paragraphs[0], "3个")
+    path = tmp_path / "修改稿.docx"
+    doc.save(path)
+    text = read_docx(path.read_bytes())
+    assert "全年召开新闻发布会12次，编发稿件418篇。" in text and "11次" not in text
+    assert "新增联络站\t3个" in text
+    blocks = [b.text for b in read_material(path)]
+    assert any("发布会12次" in b for b in blocks) and any("3个" in b for b in blocks), blocks
+    figures = tmp_path / "数据.csv"
+    figures.write_text(
+        "id,item,value,unit\npress,新闻发布会,12,次\nnews,编发稿件,418,篇\nsites,新增联络站,3,个\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(app, ["check", str(path), "--figures", str(figures), "--json"])
+    report = json.loads(result.output)
+    assert result.exit_code == 0, result.output  # every number read, every one traced, no figure unused
+    assert {m["text"] for m in report["numbers"]} >= {"12次", "418篇"}, report["numbers"]

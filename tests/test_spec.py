@@ -298,3 +298,11 @@ def test_a_parent_written_after_its_children_takes_them_and_no_id_repeats():
     ids = [s.id for s in spec.walk()]
     assert len(ids) == len(set(ids))
     assert [c.id for c in spec.get("1").children] == ["1.1", "1.2"]
+
+
+def test_a_misspelt_top_level_key_is_refused_not_dropped(tmp_path):
+    # section: for sections: used to draft the built-in template with every part 【待补充】
+    text = GOOD.replace("sections:", "section:")
+    with pytest.raises(InputError) as err:
+        load_spec(write(tmp_path, text), [fig("F01")])
+    assert err.value.field == "section" and "未知字段“section”" in str(err.value) and err.value.line == 4

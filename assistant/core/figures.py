@@ -327,6 +327,15 @@ def parse_figure_rows(rows: list[dict], source: str, *, lines: list[int] | None 
             last_year, last_unit = _parse_value(data["last_year"], source, line, "上年", bound)
             if last_unit is not None and last_unit != unit:
                 raise InputError(f"上年写成带 %，但单位是“{unit}”。", file=source, line=line, field="上年")
+        for zh, number in (("数值", value), ("上年", last_year)):
+            if number is not None and number < 0 and not _SIGNED_UNIT.search(unit):
+                raise InputError(
+                    f"“{format_value(number)}{unit}”不能为负数：次数、人数和数量都不小于 0"
+                    "（减少写在“上年”里，由上年和本年算出；可为负的是 %、个百分点和金额）。",
+                    file=source,
+                    line=line,
+                    field=zh,
+                )
         fig = Figure(
             id=fid,
             item=item,
@@ -450,15 +459,22 @@ def _load_xlsx(path: Path, source: str) -> tuple[list, list[int]]:
         raise InputError(f"无法读取 Excel 文件：{err}", file=source) from None
     try:
         sheet = book.worksheets[0]
-        it = sheet.iter_rows(values_only=True)
-        header = next(it, None)
+        it = sheet.iter_rows()
+        first = next(it, None)
+        header = tuple(c.value for c in first) if first is not None else None
         if header is None or all(c is None for c in header):
             raise InputError("文件为空。", file=source)
         _check_header(header, source)
         rows, lines = [], []
         empty: list[tuple[int, int]] = []  # (row, column) of empty cells: a formula never calculated reads as None
-        for n, values in enumerate(it, start=2):
-            rows.append({h: v for h, v in zip(header, values) if h is not None})
+        for n, cells in enumerate(it, start=2):
+            values = tuple(_percent_cell(h, c) for h, c in zip(header, cells, strict=False))
+            row = {h: v for h, v in zip(header, values) if h is not None}
+            if any(_field(h) == "value" and _is_percent(c) for h, c in zip(header, cells, strict=False)):
+                for h in header:  # 98% typed into Excel: the value is 98 and its unit %, when none is given
+                    if h is not None and _field(h) == "unit" and row.get(h) in (None, ""):
+                        row[h] = "%"
+            rows.append(row)
             lines.append(n)
             empty += [(n, i) for i, (h, v) in enumerate(zip(header, values)) if h is not None and v is None]
     finally:
@@ -466,6 +482,25 @@ def _load_xlsx(path: Path, source: str) -> tuple[list, list[int]]:
     if empty:
         _refuse_uncalculated(path, source, header, empty)
     return rows, lines
+
+
+# Units a value may be below zero in: a rate or its change, money (a deficit), a temperature.
+# A count, a number of people or an amount of something is never negative.
+_SIGNED_UNIT = re.compile("[%‰元℃°]|百分点|千分点|度$")  # ℃ is °C once NFKC-normalised
+
+
+def _is_percent(cell) -> bool:
+    """A number Excel shows as a percentage (format 0% or 0.0%): it stores 0.98 for 98%."""
+    v = getattr(cell, "value", None)
+    return isinstance(v, int | float) and not isinstance(v, bool) and "%" in (getattr(cell, "number_format", "") or "")
+
+
+def _percent_cell(header: Any, cell) -> Any:
+    """The cell's value as the user typed it: 98 for a value or last year's value shown as 98%
+    (Excel keeps 0.98), so that 达到98% is traced to it, not flagged as invented."""
+    if header is not None and _field(header) in ("value", "last_year") and _is_percent(cell):
+        return round(cell.value * 100, 9)
+    return getattr(cell, "value", None)
 
 
 def _refuse_uncalculated(path: Path, source: str, header: tuple, empty: list[tuple[int, int]]) -> None:

@@ -97,6 +97,28 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# tracked deletions and moved-away text are not in the accepted text (deleted text is w:delText anyway)
+_REMOVED = frozenset({f"{_W}del", f"{_W}moveFrom"})
+
+
+def accepted_text(paragraph) -> str:
+    """A Word paragraph's text (a w:p element) with tracked changes accepted: what the reader of the
+    file sees once a leader's changes are accepted. python-docx's Paragraph.text reads only the
+    paragraph's own runs, so a number a leader typed in with 修订 on (a run inside w:ins) is lost."""
+    out = []
+    for el in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        if any(a.tag in _REMOVED for a in el.iterancestors()):
+            continue
+        out.append(el.text or "" if el.tag == f"{_W}t" else ("\t" if el.tag == f"{_W}tab" else "\n"))
+    return "".join(out)
+
+
+def cell_text(cell) -> str:
+    """A table cell's text (a python-docx _Cell) with tracked changes accepted, paragraphs joined."""
+    return "\n".join(accepted_text(p) for p in cell._tc.iter(f"{_W}p"))
+
+
 def read_docx(data: bytes) -> str:
     """Text of a .docx: paragraphs and table rows (cells joined by tabs) in body order."""
     try:
@@ -106,19 +128,18 @@ def read_docx(data: bytes) -> str:
     except Exception as err:  # python-docx raises several types for a broken package
         raise TextReadError("不是有效的 Word 文档（.docx），文件可能已损坏") from err
     from docx.table import Table  # heavy: as above
-    from docx.text.paragraph import Paragraph  # heavy: as above
 
     lines: list[str] = []
     # body order matters (heading paths, line numbers): walk paragraphs and tables as they appear
     for el in document.element.body.iterchildren():
         tag = el.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            lines.append(Paragraph(el, document).text)
+            lines.append(accepted_text(el))
         elif tag == "tbl":
             for row in Table(el, document).rows:
                 cells: list[str] = []
                 for cell in row.cells:
-                    t = cell.text.strip()
+                    t = cell_text(cell).strip()
                     if t and (not cells or cells[-1] != t):  # merged cells repeat their text
                         cells.append(t)
                 lines.append("\t".join(cells))

@@ -403,6 +403,16 @@ def parse_spec(text: str, source: str = "<提纲>") -> tuple[ReportSpec, dict[st
     if root is None:
         raise InputError("文件为空。", file=source)
     fields = _mapping(root, source, "提纲文件")
+    # a misspelt key (section: for sections:) would otherwise drop the whole outline silently
+    unknown = set(fields) - {"title", "organisation", "year", "topic", "sections", "notes"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InputError(
+            f"未知字段“{name}”（可用：title、organisation、year、topic、sections、notes）。",
+            file=source,
+            line=_line(fields[name][0]),
+            field=name,
+        )
     title = _scalar_text(_required(fields, "title", "标题", source, root), source, "title")
     if not title:
         raise InputError("标题为空。", file=source, line=_line(fields["title"][1]), field="title")

@@ -19,7 +19,15 @@ from pathlib import Path
 
 from assistant.core.errors import InputError
 from assistant.core.scan import OCR_MISSING, OcrUnavailable, ocr_available, ocr_image, pdf_page_texts
-from assistant.core.textio import TextReadError, decode_text, normalise_newlines, split_front_matter, strip_controls
+from assistant.core.textio import (
+    TextReadError,
+    accepted_text,
+    cell_text,
+    decode_text,
+    normalise_newlines,
+    split_front_matter,
+    strip_controls,
+)
 from assistant.gongwen import LABEL
 
 __all__ = ["Block", "MATERIAL_EXTENSIONS", "read_material", "unwrap"]
@@ -84,21 +92,20 @@ def _docx_blocks(data: bytes, source: str) -> list[Block]:
     except Exception:  # python-docx raises several types for a broken package
         raise InputError("不是有效的 Word 文档（.docx），文件可能已损坏。", file=source) from None
     from docx.table import Table  # heavy: as above
-    from docx.text.paragraph import Paragraph  # heavy: as above
 
     blocks: list[Block] = []
     para = tables = 0
-    for el in document.element.body.iterchildren():
+    for el in document.element.body.iterchildren():  # tracked changes accepted (core/textio)
         tag = el.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            text = _clean(Paragraph(el, document).text)
+            text = _clean(accepted_text(el))
             if text:
                 para += 1
                 blocks.append(Block(text, f"第{para}段"))
         elif tag == "tbl":
             tables += 1
             # every grid cell, merged ones repeated, so a value stays under its column's header
-            rows = [[_clean(cell.text) for cell in row.cells] for row in Table(el, document).rows]
+            rows = [[_clean(cell_text(cell)) for cell in row.cells] for row in Table(el, document).rows]
             blocks.extend(_table_blocks(rows, f"表{tables}"))
     return blocks
 
