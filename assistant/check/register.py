@@ -148,17 +148,22 @@ def _riddle_endings() -> frozenset[str]:
     return frozenset(r[-2:] for r in xiehouyu())
 
 
-@lru_cache(maxsize=1)
-def _saying_rule() -> RegisterRule:
-    """The R3 rule a 歇后语 is reported under (found by _saying_matches, not by a pattern)."""
+def _found_rule(cls: str, message: str, suggestion: str = "") -> RegisterRule:
+    """A warning of class `cls` that code finds, not a pattern (a 歇后语, a doubled verb, a name)."""
     return RegisterRule(
-        rule="R3",
-        name=load_rules("register.yaml")["classes"]["R3"]["name"],
+        rule=cls,
+        name=load_rules("register.yaml")["classes"][cls]["name"],
         severity="warning",
         pattern=re.compile("(?!)"),
-        suggestion="",
-        message="歇后语“{w}”是说话的口吻，汇报宜直接写明意思",
+        suggestion=suggestion,
+        message=message,
     )
+
+
+@lru_cache(maxsize=1)
+def _saying_rule() -> RegisterRule:
+    """The R3 rule a 歇后语 is reported under (found by _saying_matches)."""
+    return _found_rule("R3", "歇后语“{w}”是说话的口吻，汇报宜直接写明意思")
 
 
 def _saying_matches(text: str) -> list[tuple[RegisterRule, int, int]]:
@@ -198,14 +203,7 @@ def _doubled_in_official_prose() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _doubling_rule() -> RegisterRule:
     """The R1 rule a doubled verb is reported under (found by _doubled_verbs, not by a pattern)."""
-    return RegisterRule(
-        rule="R1",
-        name=load_rules("register.yaml")["classes"]["R1"]["name"],
-        severity="warning",
-        pattern=re.compile("(?!)"),
-        suggestion="",
-        message="口语的动词重叠“{w}”，汇报宜直接写做什么（如“研究”“适当变通”）",
-    )
+    return _found_rule("R1", "口语的动词重叠“{w}”，汇报宜直接写做什么（如“研究”“适当变通”）")
 
 
 def _ends_in_word(text: str, end: int, words: dict[int, str], hi: int) -> bool:
@@ -277,14 +275,7 @@ _SURNAMES = frozenset(
 @lru_cache(maxsize=1)
 def _given_name_rule() -> RegisterRule:
     """The R2 rule a given name and title is reported under (found by _given_names, not a pattern)."""
-    return RegisterRule(
-        rule="R2",
-        name=load_rules("register.yaml")["classes"]["R2"]["name"],
-        severity="warning",
-        pattern=re.compile("(?!)"),
-        suggestion="写明姓名和职务",
-        message="只称名字和职务“{w}”是口头的称呼，宜写全名和职务（如“×××同志”）",
-    )
+    return _found_rule("R2", "只称名字和职务“{w}”是口头的称呼，宜写全名和职务（如“×××同志”）", "写明姓名和职务")
 
 
 def _given_names(text: str) -> list[tuple[RegisterRule, int, int]]:

@@ -334,15 +334,7 @@ def _section(
             f"章节编号“{sid}”重复（第 {seen[sid]} 行已使用）。", file=source, line=_line(id_node), field="id"
         )
     seen[sid] = _line(id_node)
-    unknown = set(fields) - {"id", "title", "notes", "figures", "part", "children"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InputError(
-            f"未知字段“{name}”（可用：id、title、notes、figures、part、children）。",
-            file=source,
-            line=_line(fields[name][0]),
-            field=name,
-        )
+    _refuse_unknown(fields, ("id", "title", "notes", "figures", "part", "children"), source)
     title = _scalar_text(fields["title"][1], source, "title") if "title" in fields else None
     title = title or None
     notes = _notes_text(fields["notes"][1], source, "notes") if "notes" in fields else ""
@@ -379,6 +371,16 @@ def _section(
     return SectionSpec(id=sid, title=title, notes=notes, figures=figures, part=part, children=children)
 
 
+def _refuse_unknown(fields: dict, allowed: tuple[str, ...], source: str) -> None:
+    """A key the outline does not know (a typo) names itself and the keys it could be."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InputError(
+            f"未知字段“{name}”（可用：{'、'.join(allowed)}）。", file=source, line=_line(fields[name][0]), field=name
+        )
+
+
 def _required(fields: dict, name: str, zh: str, source: str, root: yaml.Node) -> yaml.Node:
     if name not in fields:
         raise InputError(f"缺少{zh}。", file=source, line=_line(root), field=name)
@@ -404,15 +406,7 @@ def parse_spec(text: str, source: str = "<提纲>") -> tuple[ReportSpec, dict[st
         raise InputError("文件为空。", file=source)
     fields = _mapping(root, source, "提纲文件")
     # a misspelt key (section: for sections:) would otherwise drop the whole outline silently
-    unknown = set(fields) - {"title", "organisation", "year", "topic", "sections", "notes"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InputError(
-            f"未知字段“{name}”（可用：title、organisation、year、topic、sections、notes）。",
-            file=source,
-            line=_line(fields[name][0]),
-            field=name,
-        )
+    _refuse_unknown(fields, ("title", "organisation", "year", "topic", "sections", "notes"), source)
     title = _scalar_text(_required(fields, "title", "标题", source, root), source, "title")
     if not title:
         raise InputError("标题为空。", file=source, line=_line(fields["title"][1]), field="title")
