@@ -110,6 +110,13 @@ def test_unusable_input_exits_2(tmp_path, figures):
     assert r.exit_code == 2 and "bad.csv" in r.stderr and "第 2 行" in r.stderr and "数值" in r.stderr
     r = _run(tmp_path / "d.pdf", "--figures", figures)
     assert r.exit_code == 2
+    # QA: an empty file passed as clean (exit 0), a folder was called missing
+    empty = tmp_path / "empty.md"
+    empty.write_text("\n", encoding="utf-8")
+    r = _run(empty, "--figures", figures)
+    assert r.exit_code == 2 and "空的" in r.stderr
+    r = _run(tmp_path, "--figures", figures)
+    assert r.exit_code == 2 and "文件夹" in r.stderr
 
 
 def test_terms_option(tmp_path, figures):

@@ -197,6 +197,22 @@ def test_cli_exit_2_on_unusable_input(tmp_path):
     empty = tmp_path / "b.txt"
     empty.write_text("本年度工作平稳有序。", encoding="utf-8")
     assert runner.invoke(app, ["materials", "extract", str(empty), "--offline"]).exit_code == 2
+    res = runner.invoke(app, ["materials", "extract", str(tmp_path / "missing.txt"), "--offline"])
+    assert res.exit_code == 2 and "文件不存在" in res.output and "No such" not in res.output
+
+
+def test_an_existing_table_is_not_overwritten_without_force(tmp_path):
+    # QA: a table whose conflicts someone had already resolved was overwritten without a word
+    material = tmp_path / "a.txt"
+    material.write_text("全年召开新闻发布会12次。\n", encoding="utf-8")
+    out = tmp_path / "数据.csv"
+    out.write_text("id,item,value,unit\nF01,新闻发布会,11,次\n", encoding="utf-8")
+    res = runner.invoke(app, ["materials", "extract", str(material), "--out", str(out), "--offline"])
+    assert res.exit_code == 2 and "已存在" in res.output and "--force" in res.output
+    assert out.read_text(encoding="utf-8") == "id,item,value,unit\nF01,新闻发布会,11,次\n"
+    res = runner.invoke(app, ["materials", "extract", str(material), "--out", str(out), "--offline", "--force"])
+    assert res.exit_code == 0, res.output
+    assert load_figures(out)[0].value == 12
 
 
 def test_write_rows_refuses_an_unknown_output_type(tmp_path):
@@ -327,3 +343,36 @@ def test_a_resolved_conflict_keeps_the_chosen_row_and_accepted_rows_join_the_fig
         ("F02", "发布信息", 1236, None),
     ]
     assert figures[1].sentence == "全年召开新闻发布会11次，发布信息1236条。"
+
+
+def test_an_accepted_row_never_erases_what_it_does_not_carry_and_the_account_says_what_changed():
+    from assistant.core.figures import Figure
+    from assistant.materials.accept import merge_rows
+
+    existing = [
+        Figure(id="press", item="新闻发布会", value=11, unit="次", section="1.2", note="含两会", last_year=8),
+        Figure(id="news", item="编发新闻稿件", value=418, unit="篇", section="1.2", aliases=["稿件"]),
+        Figure(id="visits", item="参观人数", value=52.6, unit="万人次", last_year=48),
+        Figure(id="books", item="“书香人大”读书分享会", value=12, unit="期"),
+        Figure(id="same", item="发布信息", value=1236, unit="条"),
+    ]
+    rows = extract_text(
+        "全年召开新闻发布会12次，编发新闻稿件420篇。\n参观人数530000人次（上年为500000人次）。\n"
+        "举办读书分享会12期。\n发布信息1236条。"
+    ).rows
+    merged = merge_rows(existing, rows)
+    by_id = {f.id: f for f in merged.figures}
+    press = by_id["press"]
+    # the row states no 上年: the one the person typed stays; so do unit, section, note, aliases
+    assert (press.value, press.last_year, press.unit, press.section, press.note) == (12, 8, "次", "1.2", "含两会")
+    assert press.sentence == "全年召开新闻发布会12次，编发新闻稿件420篇。"
+    assert (by_id["news"].value, by_id["news"].aliases, by_id["news"].section) == (420, ["稿件"], "1.2")
+    # a row in another scale of the unit is converted into the figure's own unit
+    assert (by_id["visits"].value, by_id["visits"].last_year, by_id["visits"].unit) == (53, 50, "万人次")
+    summary = merged.summary()
+    assert summary.startswith("新增 1 项：读书分享会 12期；更新 3 项：新闻发布会 11→12 次，编发新闻稿件 418→420 篇，")
+    assert "参观人数 52.6→53 万人次（上年 48→50）" in summary
+    assert "1 项与已有数据相同，数值未变（发布信息）" in summary
+    # a new item whose name is inside an existing one's is added, with a warning only
+    assert len(merged.figures) == 6
+    assert any("“读书分享会”" in w and "““书香人大”读书分享会”（books）" in w for w in merged.warnings())

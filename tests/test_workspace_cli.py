@@ -374,3 +374,18 @@ def test_regenerate_drafts_a_section_added_to_the_outline_and_export_names_undra
     result = run("export", rid, "--format", "md", "--out", str(out))
     assert result.exit_code == 0 and "还没有正文" not in result.output
     assert "机关文化" in out.read_text(encoding="utf-8")
+
+
+def test_edit_reads_a_gbk_file_and_refuses_a_version_that_does_not_exist(ws_report, tmp_path):
+    # QA: `edit --file` refused a GBK .txt that check and ingest read; `--base 9` claimed a conflict
+    ws, rid = ws_report
+    changed = ws.section(rid, "1.1").text.replace("每周一学", "每周一课")
+    gbk = tmp_path / "改稿.txt"
+    gbk.write_bytes(changed.encode("gbk"))
+    result = run("edit", rid, "1.1", "--file", str(gbk))
+    assert result.exit_code == 0, result.output
+    assert ws.section(rid, "1.1").text == changed
+    versions = len(ws.history(rid, "1.1"))
+    result = run("edit", rid, "1.1", "--file", str(gbk), "--base", "9")
+    assert isinstance(result.exception, InputError) and "没有第 9 版" in str(result.exception)
+    assert len(ws.history(rid, "1.1")) == versions

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from assistant.check import CheckResult, check_text, office_terms
 from assistant.commands.base import PlainProgress, command_app, console, err_console, live_progress
-from assistant.core.errors import HuibaoError, InputError
+from assistant.core.errors import HuibaoError, InputError, os_reason
 from assistant.core.figures import load_figures
 from assistant.core.settings import get_settings
 from assistant.core.textio import FRONT_MATTER, TextReadError, decode_text, normalise_newlines, read_docx
@@ -40,9 +40,12 @@ def _blank_front_matter(text: str) -> str:
     return re.sub(r"[^\n]", " ", m.group(0)) + text[m.end() :] if m else text
 
 
-def read_draft(path: Path) -> str:
-    """Text of a .md/.txt or .docx draft, read as ingest reads knowledge files (assistant.core.textio):
-    encoding detected (GBK too), a .docx's tables included, newlines as Python's text mode reads them."""
+def read_text_file(path: Path) -> str:
+    """Text of a .md/.txt or .docx file, read as ingest reads knowledge files (assistant.core.textio):
+    encoding detected (GBK too), a .docx's tables included and its tracked changes accepted, newlines
+    as Python's text mode reads them."""
+    if path.is_dir():
+        raise InputError("这是一个文件夹，请给出文件。", file=str(path))
     if not path.is_file():
         raise InputError("文件不存在。", file=str(path))
     suffix = path.suffix.lower()
@@ -51,12 +54,20 @@ def read_draft(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise InputError(f"无法读取文件（{err.strerror or type(err).__name__}）。", file=str(path)) from None
+        raise InputError(f"无法读取文件（{os_reason(err)}）。", file=str(path)) from None
     try:
-        text = normalise_newlines(read_docx(data) if suffix == ".docx" else decode_text(data))
+        return normalise_newlines(read_docx(data) if suffix == ".docx" else decode_text(data))
     except TextReadError as err:
         raise InputError(f"{err.reason}。", file=str(path)) from None
-    return text if suffix == ".docx" else _blank_front_matter(text)
+
+
+def read_draft(path: Path) -> str:
+    """A draft to check (read_text_file), its YAML front matter blanked; an empty file is refused
+    rather than passed as clean."""
+    text = read_text_file(path)
+    if not text.strip():
+        raise InputError("文件是空的，没有可核对的内容。", file=str(path))
+    return text if path.suffix.lower() == ".docx" else _blank_front_matter(text)
 
 
 def _context(text: str, start: int, end: int, style: str) -> str:

@@ -139,6 +139,8 @@ def search(
 ) -> None:
     """检索知识库：语义检索与关键词（BM25）检索融合，显示来源、标题层级、得分和原文。"""
     wanted = parse_kind(kind, field="--kind")  # as ingest and kb take it: report … or 往年汇报 …
+    if not query.strip():
+        raise InputError("检索内容为空，请写要找的内容，如“新闻发布会 次数”。", field="检索内容")
     kb = KnowledgeBase.open(get_settings(), make_embedder=make_embedder)
     if kb.is_empty():
         err_console.print(f"[bold red]错误：[/]{EmptyKnowledgeBase()}")

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.prompt import Confirm
 
 from assistant.commands.base import command_app, console, err_console
-from assistant.core.errors import InputError
+from assistant.core.errors import InputError, os_reason
 from assistant.core.settings import get_settings
 from assistant.markup import ImportPlan, prepare_import, save_import
 from assistant.workspace.service import Workspace, unified_diff
@@ -86,7 +86,7 @@ def import_(
     try:
         data = file.read_bytes()
     except OSError as err:
-        raise InputError(f"无法读取文件（{err.strerror or type(err).__name__}）。", file=str(file)) from None
+        raise InputError(f"无法读取文件（{os_reason(err)}）。", file=str(file)) from None
     ws = Workspace.open(get_settings().workspace_target)
     plan, snapshot_id = prepare_import(ws, report, data, file.name)
     if not as_json:

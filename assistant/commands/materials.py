@@ -28,6 +28,7 @@ def materials(
     offline: bool = typer.Option(False, "--offline", help="不调用模型，由离线规则摘录"),
     model: str | None = typer.Option(None, "--model", help="模型名称（覆盖设置）"),
     year: int | None = typer.Option(None, "--year", help="汇报年度（默认取素材中出现最多的年份）"),
+    force: bool = typer.Option(False, "--force", help="--out 的文件已存在时覆盖它"),
 ) -> None:
     """从各处室报来的素材中摘录数据，每行注明来源文件、位置和原句。退出码：0 已写出，1 有冲突，2 输入不可用。"""
     try:
@@ -35,6 +36,13 @@ def materials(
             raise InputError(f"未知的操作“{action}”（可用：{'、'.join(ACTIONS)}）。")
         if out is not None and out.suffix.lower() not in (".csv", ".xlsx", ".yaml", ".yml"):
             raise InputError("输出文件应为 .csv、.xlsx 或 .yaml。", file=str(out), field="--out")
+        if out is not None and out.exists() and not force:
+            # it may be a table someone already resolved the conflicts in: nothing is lost silently
+            raise InputError(
+                "文件已存在（其中可能已有核对过的冲突），未摘录、未改动。请换一个文件名，或加 --force 覆盖。",
+                file=str(out),
+                field="--out",
+            )
         chat = None if offline else make_model(get_settings(), model=model)
         result = extract_materials(list(files), model=chat, year=year)
         if not result.rows:

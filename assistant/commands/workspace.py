@@ -28,6 +28,7 @@ from assistant.commands.base import (
     number_counts,
     number_line,
 )
+from assistant.commands.check import read_text_file
 from assistant.core.errors import EXIT_MODEL, InputError, ModelError, StoreError, Unchanged
 from assistant.core.figures import Figure, format_value, load_figures
 from assistant.core.settings import Settings, get_settings
@@ -440,20 +441,22 @@ def unlock(report: str = REPORT, section_id: str = SECTION) -> None:
 def edit(
     report: str = REPORT,
     section_id: str = SECTION,
-    file: Path = typer.Option(..., "--file", "-f", help="修改后的正文（UTF-8 文本文件）"),
+    file: Path = typer.Option(..., "--file", "-f", help="修改后的正文（.txt/.md 或 .docx，编码自动识别）"),
     base: int | None = typer.Option(
         None, "--base", help="修改所依据的版本号；其间有人保存了新版本时拒绝保存，并显示差异"
     ),
 ) -> None:
     """用手工修改的正文保存一个新版本（重新核对数字）。"""
-    if not file.is_file():
-        raise InputError("文件不存在。", file=str(file))
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("文件不是 UTF-8 编码的文本，请另存为 UTF-8。", file=str(file)) from None
+    text = read_text_file(file)  # GBK and .docx too, as check reads them
     ws = _workspace()
     current_version = ws.current_version(report, section_id)
+    if base is not None and not 1 <= base <= (current_version or 0):
+        raise InputError(
+            f"没有第 {base} 版（章节“{section_id}”现有第 1—{current_version} 版）。"
+            if current_version
+            else f"章节“{section_id}”还没有任何版本，不用写 --base。",
+            field="--base",
+        )
     if current_version:
         shown = ws.section(report, section_id)
         text, dropped = _without_title_line(text, shown)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 # Exit codes of every `huibao` command (the README lists them): 0 success, 1 problems found,
 # 2 unusable input, 3 internal error, 4 the model failed. Scripts tell an outage from a result by 4.
 EXIT_PROBLEMS = 1
@@ -50,3 +52,18 @@ class Unchanged(HuibaoError):
     Not a failure: the command says so and exits 0."""
 
     exit_code = 0
+
+
+_OS_REASONS = {
+    errno.EACCES: "没有读取权限",
+    errno.EPERM: "没有读取权限",
+    errno.ENOENT: "文件不存在（可能已被移走或删除）",
+    errno.ELOOP: "符号链接形成循环，无法读取",
+    errno.EISDIR: "这是一个目录，不是文件",
+    errno.ENOSPC: "磁盘空间不足",
+}
+
+
+def os_reason(err: OSError) -> str:
+    """Why a file could not be read or written, in Chinese (err.strerror is the system's English)."""
+    return _OS_REASONS.get(err.errno or 0, f"系统错误，错误码 {err.errno}")

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, model_validator
 
-from assistant.core.errors import InputError
+from assistant.core.errors import InputError, os_reason
 from assistant.core.settings import Settings, input_limits
 from assistant.core.textio import (
     TextReadError,
@@ -392,7 +392,7 @@ def _read_text(path: Path) -> str:
     try:
         return decode_text(path.read_bytes())
     except OSError as err:
-        raise InputError(f"无法读取文件（{err.strerror or type(err).__name__}）。", file=str(path)) from None
+        raise InputError(f"无法读取文件（{os_reason(err)}）。", file=str(path)) from None
     except TextReadError as err:
         raise InputError(f"{err.reason}。", file=str(path)) from None
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from assistant.core.children import init_worker
-from assistant.core.errors import InputError
+from assistant.core.errors import InputError, os_reason
 from assistant.core.scan import pdf_page_texts
 from assistant.core.segment import search_terms
 from assistant.core.settings import Settings
@@ -107,31 +107,18 @@ class Document:
 
 
 # the OS's own messages are English ("Permission denied"); the user reads Chinese
-_OS_REASONS = {
-    errno.EACCES: "没有读取权限",
-    errno.EPERM: "没有读取权限",
-    errno.ENOENT: "文件不存在（可能已被移走或删除）",
-    errno.ELOOP: "符号链接形成循环，无法读取",
-    errno.EISDIR: "这是一个目录，不是文件",
-}
-
-
-def _os_reason(err: OSError) -> str:
-    return _OS_REASONS.get(err.errno or 0, f"系统错误，错误码 {err.errno}")
-
-
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as err:
-        raise SkipFile(f"无法读取文件（{_os_reason(err)}）") from err
+        raise SkipFile(f"无法读取文件（{os_reason(err)}）") from err
 
 
 def _refuse_too_large(path: Path, limit: int) -> None:
     try:
         reason = too_large(path, limit)
     except OSError as err:
-        raise SkipFile(f"无法读取文件（{_os_reason(err)}）") from err
+        raise SkipFile(f"无法读取文件（{os_reason(err)}）") from err
     if reason:
         raise SkipFile(f"{reason}，知识库单个文件的上限可用 HUIBAO_MAX_KB_FILE_BYTES 调整")
 

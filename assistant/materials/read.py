@@ -17,7 +17,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.core.errors import InputError
+from assistant.core.errors import InputError, os_reason
 from assistant.core.scan import OCR_MISSING, OcrUnavailable, ocr_available, ocr_image, pdf_page_texts
 from assistant.core.textio import (
     TextReadError,
@@ -247,7 +247,7 @@ def read_material(path: str | Path, *, name: str | None = None) -> list[Block]:
             raise InputError(f"文件过大（{size / 2**20:.1f} MB，最多 {MAX_MATERIAL_BYTES // 2**20} MB）。", file=source)
         data = path.read_bytes() if suffix not in CONVERTED_EXTENSIONS else _convert(path, source)
     except OSError as err:
-        raise InputError(f"无法读取文件（{err.strerror or type(err).__name__}）。", file=source) from None
+        raise InputError(f"无法读取文件（{os_reason(err)}）。", file=source) from None
     if not data.strip():
         raise InputError("文件为空。", file=source)
     if suffix in (".docx", *CONVERTED_EXTENSIONS):
