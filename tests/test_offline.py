@@ -299,3 +299,123 @@ def test_register_uses_the_checkers_suggestions():
 )
 def test_spoken_verbs_are_told_apart_by_segmentation(notes, formal):
     assert to_register(notes) == formal
+
+
+# ---------------------------------------------------------------- a notes number the figures overrule
+
+
+def _one_section(notes: str, figures, tmp_path, *, org="禾川市人大常委会办公室", kb=None, figure_ids=()):
+    """The drafted text of section 1.1 of a minimal outline (title, organisation, year, notes)."""
+    listed = f"\n    figures: [{', '.join(figure_ids)}]" if figure_ids else ""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        f'title: {org}2026年度工作汇报\norganisation: {org}\nyear: 2026\nsections:\n  - id: "1.1"\n'
+        f"    notes: {notes}{listed}\n",
+        encoding="utf-8",
+    )
+    spec = load_spec(path, figures)
+    ctx = DraftContext.create(spec, figures, kb, settings(tmp_path))
+    return draft_section(ctx, SectionRequest(spec.get("1.1")), OfflineEngine())
+
+
+def test_a_stale_number_in_the_notes_gives_way_to_the_supplied_figure(tmp_path):
+    # The notes say 12期, the figures table (the authority) says 15期: one sentence with 15期,
+    # not "读书分享会15期举办【待补充：读书分享会举办（期）】".
+    from assistant.core.figures import Figure
+
+    figures = [Figure(id="reading_sessions", item="“书香人大”读书分享会", value=15, unit="期")]
+    d = _one_section("“书香人大”读书分享会办了12期。", figures, tmp_path, figure_ids=["reading_sessions"])
+    assert d.text.endswith("“书香人大”读书分享会举办15期。"), d.text
+    assert "12期" not in d.text and "【待补充" not in d.text and d.text.count("15期") == 1
+    assert d.check.coverage.used == ["reading_sessions"] and d.check.summary.invented == 0
+
+
+@pytest.mark.parametrize(
+    "notes, figure, sentence",
+    [
+        # huibao figures --set press_conf=13, then refresh: the notes still say 11场
+        ("全年开了11场新闻发布会。", ("press_conf", "新闻发布会", 13, "次"), "全年召开13次新闻发布会。"),
+        # the notes count 场, the table 期: still the table's number, in the notes' place
+        ("“书香人大”读书分享会办了12场。", ("reading", "“书香人大”读书分享会", 15, "期"), "读书分享会举办15期。"),
+        # 14 against 1400: the figure exists, so no 【待补充】 and the row is used (not assigned here)
+        ("宣传业务培训参训14人次。", ("trained", "宣传业务培训参训", 1400, "人次"), "宣传业务培训参训1400人次。"),
+    ],
+)
+def test_the_figure_replaces_the_notes_number_in_one_clause(tmp_path, notes, figure, sentence):
+    from assistant.core.figures import Figure
+
+    fid, item, value, unit = figure
+    figures = [Figure(id=fid, item=item, value=value, unit=unit)]
+    d = _one_section(notes, figures, tmp_path, figure_ids=[fid] if fid != "trained" else [])
+    assert d.text.endswith(sentence), d.text
+    assert "【待补充" not in d.text and d.text.count(f"{value}{unit}") == 1
+    assert [m.figure_id for m in d.check.numbers] == [fid] and d.check.summary.invented == 0
+
+
+def test_a_stale_number_is_replaced_only_by_the_items_own_count():
+    from assistant.core.figures import Figure
+
+    figures = [
+        Figure(id="press", item="新闻发布会", value=13, unit="次"),
+        Figure(id="rate", item="网民留言按时回复率", value=98, unit="%"),
+        Figure(id="gdp", item="地区生产总值", value=1234, unit="亿元", last_year=1100),
+    ]
+    # a second count of the same item is a part of it, not the item: still to be supplied
+    g = ground_clause("新闻发布会召开13次，其中省级3次", figures)
+    assert g.text == "新闻发布会召开13次，其中省级【待补充：其中省级（次）】" and g.used == ["press"]
+    # a change is not the item's value: 98% never stands for 提高5%
+    assert "98%" not in ground_clause("网民留言按时回复率比上年提高5%", figures).text
+    # the stale level takes the figure; the growth the figures compute stays as the check verified it
+    g = ground_clause("地区生产总值1300亿元，增长12%", figures)
+    assert g.text == "地区生产总值1234亿元，增长12%" and g.used == ["gdp"]
+
+
+# ---------------------------------------------------------------- whose lead sentence
+
+
+def test_a_lead_from_another_office_or_another_topic_is_not_borrowed(tmp_path):
+    # The 人大办's past report opens its 代表联络站 subsection with a stance sentence: a 交通运输局
+    # section on rural roads must not open with it, nor with the 政协's, nor with its own office's
+    # lead on work safety.
+    from assistant.core.figures import Figure
+
+    def past(pid, text, org, heading):
+        return passage(pid, text, heading=f"一、工作做法及成效 > {heading}").model_copy(update={"organisation": org})
+
+    kb = FakeKB(
+        [
+            past(  # the office's own, on another topic
+                "p0",
+                "坚持把安全生产作为交通运输工作的生命线，推动行业安全形势稳定。\n一是开展隐患排查。",
+                "禾川市交通运输局",
+                "（三）守牢安全底线，筑牢行业安全防线",
+            ),
+            past(
+                "p1",
+                "坚持把代表联络站建设作为落实实施意见的重点任务，推动站点提质增效。\n一是完善联络站阵地。",
+                "禾川市人大常委会办公室",
+                "（一）夯实联络阵地，密切代表群众联系",
+            ),
+            past(
+                "p2",
+                "始终把农村公路建设作为政协宣传工作的首要政治任务，推动宣传走深走实。\n一是讲好委员故事。",
+                "禾川市政协办公室",
+                "（一）突出农村公路宣传，讲好委员故事",
+            ),
+        ]
+    )
+    figures = [Figure(id="roads", item="新建农村公路", value=126, unit="公里")]
+    d = _one_section("新建农村公路126公里", figures, tmp_path, org="禾川市交通运输局", kb=kb)
+    assert "代表联络站" not in d.text and "政协" not in d.text and "安全生产" not in d.text, d.text
+    assert d.text.startswith("坚持守正创新，") and d.text.endswith("新建农村公路126公里。"), d.text
+    assert d.provenance.passages == []
+    # the office's own past report on the section's topic is still followed
+    own = past(
+        "p3",
+        "坚持把农村公路建设作为交通强市的基础工程，推动城乡交通一体化。\n一是加快农村公路建设。",
+        "禾川市交通运输局",
+        "（一）加快“四好农村路”建设，畅通城乡交通",
+    )
+    d = _one_section("新建农村公路126公里", figures, tmp_path, org="禾川市交通运输局", kb=FakeKB([*kb.passages, own]))
+    assert d.text.startswith("坚持把农村公路建设作为交通强市的基础工程，"), d.text
+    assert [p.passage_id for p in d.provenance.passages] == ["p3"]

@@ -14,12 +14,19 @@ composes a section from the spec's notes (要点) and the supplied figures:
   problems keep their own short lead and get measures (the notes' own, else ones matched to
   their words); plans are tasks, verb first;
 - every number in the notes is run through the number check: a number that matches a
-  supplied figure is rendered exactly as supplied (value + unit), one that matches none
-  becomes 【待补充：<the notes' words>（<unit>）】 — a number is never copied from the notes;
-- every figure assigned to the section is used: after the item it names in the notes, or
-  appended to the note it overlaps most, or in a closing 全年… sentence;
+  supplied figure is rendered exactly as supplied (value + unit); one the check ties to a
+  supplied figure's item but with another value (notes written before the figures were
+  settled: 读书分享会办了12期, the table says 15期) is replaced by that figure, in place (the
+  table is the authority for the year's numbers); one that matches none becomes
+  【待补充：<the notes' words>（<unit>）】 — a number is never copied from the notes (a change the
+  figures compute, 增长12%, is kept as the check verified it);
+- every figure assigned to the section is used: in the gap the notes left for its item, or
+  after the item it names in the notes (never inside a placeholder), or appended to the note it
+  overlaps most, or in a closing 全年… sentence;
 - the lead sentence follows the closest past report section in the knowledge base (its
-  opening clause) and the set phrases of the genre (phrase bank below, our own writing);
+  opening clause) when that report is the office's own (or names no office) and the clause or
+  its heading shares a key word with the section's notes, title or figures; else one of the
+  genre's set phrases (phrase bank below, our own writing);
 - a missing title is derived from the notes in the parallel (对仗) form of its siblings.
 """
 
@@ -36,12 +43,15 @@ import yaml
 
 from assistant.check import check_numbers
 from assistant.check.numbers import load_rules
+from assistant.check.reading import counters, unit_class
+from assistant.check.result import NumberMention
 from assistant.core.figures import Figure, figure_text
 from assistant.core.resources import resource_dir
 from assistant.core.segment import get_jieba
 from assistant.drafting.spec import ReportSpec, SectionSpec, figures_for
 from assistant.gongwen import HAN_DIGITS, PART_NAMES, TEMPLATE_TITLES, part_of_title, to_fill, to_hanzi
 from assistant.kb.retrieve import Passage
+from assistant.kb.search_text import tokenize
 
 # Colloquial → 公文 register: the tables are data (prompts/offline-register.yaml), so an office can
 # add a spoken phrase without a code change. Plain word swaps that the checker also flags (挺好, 咋,
@@ -245,9 +255,9 @@ _MEASURE_VERB_END = re.compile(r"(?:达到|达|突破|超过|为|至|共计|累�
 def has_verb(text: str) -> bool:
     """Whether a stretch of Chinese holds a verb: jieba's tagger, plus the office verbs it tags as
     nouns (编报, 新建 …, a list in the phrase tables)."""
+    get_jieba()  # the one quiet jieba initialisation, first: importing jieba warns about pkg_resources
     from jieba import posseg  # heavy: the tagger loads its model on first use
 
-    get_jieba()  # the one quiet jieba initialisation
     verbs = register_tables().verbs
     if any(v in text for v in verbs):
         return True
@@ -391,23 +401,62 @@ class GroundedClause:
     used: list[str] = field(default_factory=list)  # figure ids rendered in the clause
 
 
-def ground_clause(clause: str, figures: list[Figure], *, terms: str | Path | None = None) -> GroundedClause:
+# Words before a number that make it a change or a share (增长12%, 比上年增加3次, 占…): such a number
+# is not the item's own count, so a figure's value never replaces it.
+_CHANGE_CUE = re.compile(
+    r"增长|增加|增幅|提高|提升|上升|下降|减少|降低|回落|降幅|同比|环比|比上年|较上年|比去年|较去年|"
+    r"上年|去年|多出|少了|占|比重|翻|倍"
+)
+_STALE = frozenset({"invented", "misattributed"})
+
+
+def _named_figure(clause: str, m: NumberMention, figures: list[Figure], taken: AbstractSet[str]) -> Figure | None:
+    """The supplied figure whose item the clause ties a number to, when the notes give another
+    value for it (读书分享会办了12期, the table says 15期): the table is the authority for the
+    year's numbers, so the caller writes the figure's value in its place. None when the number
+    is a change or a share (增长12%), when its unit is not the item's kind, when two figures share
+    the item, or when the figure is already written in this section (其中省级3次 after 13次)."""
+    if m.status not in _STALE or m.attribution != "item" or not m.item or m.derivation is not None:
+        return None
+    piece = re.split(r"[，。；：]", clause[: m.start])[-1]
+    if _CHANGE_CUE.search(piece) or _CHANGE_CUE.search(m.text):
+        return None
+    named = {f.id: f for f in figures if f.item == m.item and unit_class(f.base_unit) == unit_class(m.unit)}
+    if len(named) != 1:
+        return None
+    fig = next(iter(named.values()))
+    return None if fig.id in taken else fig
+
+
+def ground_clause(
+    clause: str, figures: list[Figure], *, terms: str | Path | None = None, taken: AbstractSet[str] = frozenset()
+) -> GroundedClause:
     """Replace every number of a notes clause: a supplied figure → its value and unit as
-    supplied; anything else → 【待补充：…】. No number of the notes survives as typed."""
+    supplied; a number the clause ties to a supplied figure's item but with another value (the
+    notes were written before the figures were settled) → that figure's value, in the same
+    place; a change or share the figures compute (增长12%) → as written, it is checked; anything
+    else → 【待补充：…】. No other number of the notes survives as typed. `taken`: figures already
+    written in earlier clauses of the section (a stale number is not replaced by one of them)."""
     by_id = {f.id: f for f in figures}
     mentions = check_numbers(clause, figures, terms=terms)
+    written = set(taken) | {
+        m.figure_id for m in mentions if m.status == "grounded" and m.figure_id and m.derivation is None
+    }
     out, pos, used = [], 0, []
     for m in sorted(mentions, key=lambda m: m.start):
         if m.start < pos:
             continue
         out.append(clause[pos : m.start])
-        fig = by_id.get(m.figure_id) if m.status == "grounded" and m.figure_id else None
-        if fig is not None and not re.search(r"\d", m.text):
-            out.append(m.text)  # a 汉字 count that happens to match (五次会议): prose, leave it
-        elif fig is not None:
+        grounded = by_id.get(m.figure_id) if m.status == "grounded" and m.figure_id else None
+        if grounded is not None and (m.derivation is not None or not re.search(r"\d", m.text)):
+            # a change or share the figures compute (增长12%), or a 汉字 count that happens to
+            # match (五次会议): the number is not the figure's own value; leave it as written
+            out.append(m.text)
+        elif (fig := grounded or _named_figure(clause, m, figures, written)) is not None:
             prefix = re.match(_EXACT_PREFIX, m.text)
             out.append((prefix.group(0) if prefix else "") + figure_text(fig))
             used.append(fig.id)
+            written.add(fig.id)
         elif m.status in ("placeholder", "unverified") and m.text.startswith("【"):
             out.append(m.text)
         else:
@@ -424,18 +473,81 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+_BRACKET = re.compile(r"【[^】]*】")
+# A gap the engine or the notes left for data: 【待补充】, 【待补充：读书分享会举办（场）】.
+_FILL = re.compile(r"【待补充(?:：([^】]*?))?(?:（([^（）】]*)）)?】")
+
+
+def _outside_brackets(text: str, word: str) -> int:
+    """Where `word` first occurs in `text` outside any 【…】 placeholder; -1 when it does not."""
+    spans = [m.span() for m in _BRACKET.finditer(text)]
+    i = text.find(word)
+    while i >= 0:
+        if not any(s <= i < e for s, e in spans):
+            return i
+        i = text.find(word, i + 1)
+    return -1
+
+
+def _fits_gap(unit: str, fig: Figure) -> bool:
+    """A gap of this unit may take the figure: no unit, the figure's unit class, or both
+    counters (读书分享会12场 where the table counts 期)."""
+    if not unit:
+        return True
+    return unit_class(unit) == unit_class(fig.base_unit) or (unit in counters() and fig.base_unit in counters())
+
+
+def _gap_for(text: str, fig: Figure, at: int) -> re.Match | None:
+    """The 【待补充】 gap the notes' own number left for the figure's item: in the same comma piece
+    as the item (at `at`; -1: anywhere, when the gap itself names the whole item), of a unit the
+    figure fits, sharing the most words with the item (then the nearest)."""
+    if at >= 0:
+        lo = max(text.rfind(ch, 0, at) for ch in "，；。") + 1
+        hi = min((j for j in (text.find(ch, at) for ch in "，；。") if j >= 0), default=len(text))
+    else:
+        lo, hi = 0, len(text)
+    gaps = [
+        g
+        for g in _FILL.finditer(text, lo, hi)
+        if _fits_gap(g.group(2) or "", fig)
+        and (at >= 0 or fig.item in (g.group(1) or ""))
+        and not _CHANGE_CUE.search(text[lo : g.start()] + (g.group(1) or ""))  # 比上年增加【…】: not the count
+    ]
+    if not gaps:
+        return None
+    item = _bigrams(fig.item)
+    return max(gaps, key=lambda g: (len(item & _bigrams(g.group(1) or "")), -abs(g.start() - max(at, 0))))
+
+
+def _units_after(text: str, at: int) -> list[str]:
+    """The counters `text` continues with at `at`, longest first (【待补充】场次 → 场次, 场)."""
+    return sorted((u for u in counters() if text.startswith(u, at)), key=len, reverse=True)
+
+
 def place_figures(clauses: list[GroundedClause], figures: list[Figure]) -> list[Figure]:
-    """Put each unused assigned figure into the clause that names its item (right after the
-    item) or overlaps it most (appended); return the figures that fit no clause."""
+    """Put each unused assigned figure into the clause that names its item: in the gap the notes'
+    own number for that item left (读书分享会举办【待补充】 → 举办15期), else right after the item;
+    else append it to the clause it overlaps most. Never inside a placeholder. Return the figures
+    that fit no clause."""
     used = {fid for c in clauses for fid in c.used}
     left: list[Figure] = []
     for fig in figures:
         if fig.id in used:
             continue
-        target = next((c for c in clauses if fig.item in c.text), None)
-        if target is not None:
-            i = target.text.index(fig.item) + len(fig.item)
-            target.text = target.text[:i] + figure_text(fig) + target.text[i:]
+        found = next(((c, i) for c in clauses if (i := _outside_brackets(c.text, fig.item)) >= 0), None)
+        if found is None:
+            found = next(((c, -1) for c in clauses if _gap_for(c.text, fig, -1) is not None), None)
+        if found is not None:
+            target, at = found
+            gap = _gap_for(target.text, fig, at)
+            if gap is not None:
+                end = gap.end()
+                if not gap.group(2):  # 【待补充】期: the notes wrote the unit after the gap
+                    end += next((len(u) for u in _units_after(target.text, end) if _fits_gap(u, fig)), 0)
+                target.text = target.text[: gap.start()] + figure_text(fig) + target.text[end:]
+            else:
+                i = at + len(fig.item)
+                target.text = target.text[:i] + figure_text(fig) + target.text[i:]
         else:
             scored = [(len(_bigrams(fig.item) & _bigrams(c.text)), -n, c) for n, c in enumerate(clauses)]
             best = max(scored, key=lambda s: (s[0], s[1]), default=None)
@@ -697,19 +809,42 @@ _LEAD_START = re.compile(
 )
 
 
+# Words every lead of the genre uses, whatever it is about: sharing one says nothing of the topic.
+_GENERIC_TERMS = frozenset(
+    "建设 落实 重点 任务 推动 作为 重要 抓手 首要 政治 全面 深入 扎实 切实 着力 各项 发展 质量 水平 "
+    "能力 实施 要求 部署 中心 大局 提质 增效 实效 统筹 取得 成效 进展 工作 机关 单位 全市 我市 "
+    "本级 有效 有力 不断 积极 始终 聚焦 立足 着眼 紧扣 紧紧 强化 深化 突出 注重 牢牢 大力 基层 基础 "
+    "更加 起来".split()
+)
+
+
+def _key_terms(text: str) -> set[str]:
+    """The words that say what a text is about: the knowledge base's search terms of two or more
+    characters, without numbers and the genre's general words."""
+    return {t for t in tokenize(text) if len(t) >= 2 and not re.search(r"\d", t) and t not in _GENERIC_TERMS}
+
+
 def _lead_clause(
-    passages: list[Passage], spec: ReportSpec, part: str = "achievements", avoid: frozenset[str] = frozenset()
+    passages: list[Passage],
+    spec: ReportSpec,
+    part: str = "achievements",
+    avoid: frozenset[str] = frozenset(),
+    topic: AbstractSet[str] = frozenset(),
 ) -> tuple[str | None, Passage | None]:
-    """The opening clause of the closest past subsection, when it is a reusable pattern and not
-    one a sibling section already opens with (`avoid`)."""
+    """The opening clause of the closest past subsection, when it is a reusable pattern, not one
+    a sibling section already opens with (`avoid`), from the office's own reports or a report
+    naming no office, and about the section's topic: the clause or its subsection's heading
+    shares a key word with the section's notes, title and figures (`topic`, _key_terms). Another
+    office's lead speaks of its own work (代表联络站, 政协宣传工作) and is never borrowed."""
     for p in passages:
         if not _same_part(p, part):
             continue
+        if p.organisation and p.organisation != spec.organisation:
+            continue
         body = p.text
-        if p.heading_path:
-            last = p.heading_path.split(">")[-1].strip()
-            if last and body.startswith(last):
-                body = body[len(last) :]
+        last = p.heading_path.split(">")[-1].strip() if p.heading_path else ""
+        if last and body.startswith(last):
+            body = body[len(last) :]
         m = re.match(r"([^。；\n]*)[。；](\s*)(.*)", body.strip(), re.S)
         # A lead stands alone: its paragraph ends after it, or the enumeration starts right after.
         if m is None or not ("\n" in m.group(2) or m.group(3).startswith(("一是", "一方面"))):
@@ -720,11 +855,9 @@ def _lead_clause(
             and _LEAD_START.match(clause)
             and not re.search(rf"[\dXx×]|[{HAN_DIGITS}]是|一方面|年", clause)
             and not clause.startswith(("（", "一、", "二、", "三、"))
+            and clause not in avoid
+            and _key_terms(f"{last}\n{clause}") & topic
         ):
-            if p.organisation and p.organisation != spec.organisation:
-                clause = clause.replace(p.organisation, short_org(spec.organisation))
-            if clause in avoid:
-                continue
             return clause, p
     return None, None
 
@@ -799,6 +932,7 @@ def compose_section(
     year = spec.year
     title = title if title is not None else (section.title or derive_titles(spec, figures).get(section.id, ""))
     todos: list[str] = []
+    written: set[str] = set()  # figures already written in an earlier clause of the section
 
     def grounded(notes: str, clause_part: str) -> list[GroundedClause]:
         out = []
@@ -807,7 +941,9 @@ def compose_section(
             kept, dropped = drop_notes_to_self(raw)
             if dropped:
                 todos.append(_LIST_MARK.sub("", raw).strip(" ，"))
-            clause = ground_clause(to_register(kept, part=clause_part, year=year), figures, terms=terms)
+            register = to_register(kept, part=clause_part, year=year)
+            clause = ground_clause(register, figures, terms=terms, taken=written)
+            written.update(clause.used)
             if clause.text:
                 clause.text = verb_before_number(restructure_item(clause.text))
                 out.append(clause)
@@ -889,7 +1025,9 @@ def compose_section(
         )
         paragraphs = [lead, enumerate_items(with_leads(items, part), part=part) + figures_sentence(left)]
     else:
-        clause, passage = _lead_clause(passages, spec, part, avoid_leads)
+        # what the section is about: its notes, title and figures, less the office's own name (人大)
+        about = _key_terms("\n".join([section.notes, section.title or ""] + [f.item for f in assigned]))
+        clause, passage = _lead_clause(passages, spec, part, avoid_leads, about - _key_terms(org))
         index = next((i for i, s in enumerate(spec.siblings_of(section.id)) if s.id == section.id), 0)
         topics = [i for i in items if _topic_only(i)]
         items = [i for i in items if not _topic_only(i)] or items
