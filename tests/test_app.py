@@ -342,6 +342,64 @@ def test_export_page_counts_unverified_apart_from_placeholders():
     assert "待核实 1 处" in warning and "待补充 1 处" in warning
 
 
+def test_a_save_into_a_section_locked_meanwhile_names_the_unlock_button_not_a_command():
+    at = drafted_app()
+    rid = ui(at).report_id
+    at.session_state["tools.1.4"] = True
+    at.run()
+    edit_key = next(t.key for t in at.text_area if t.key and t.key.startswith("edit.1.4."))
+    at.text_area(key=edit_key).set_value("全年开展活动99次，效果明显。")
+    workspace().lock(rid, "1.4")  # someone else locks it while the text is being typed
+    at.button(key="save.1.4").click().run()
+    errors = texts(at.error)
+    assert errors and "已锁定" in errors[0] and "请先在本节“重新起草”页签点击“解锁”" in errors[0], errors
+    assert "huibao" not in errors[0]
+    assert len(workspace().history(rid, "1.4")) == 1
+    # the control the message names is there, with that label, in that tab
+    assert at.button(key="unlock.1.4").label == "解锁"
+    assert "重新起草" in [t.label for t in at.tabs]
+
+
+def test_a_section_locked_by_another_person_says_by_whom_without_a_command():
+    from assistant.workspace.accounts import Accounts
+    from assistant.workspace.roles import Actor, Forbidden
+
+    rid = ui(open_app()).report_id
+    ws = workspace()
+    Accounts(ws.store, secret=b"k" * 32).add_user("小王", "drafter", "小王的密码12345")
+    ws.add_member(rid, "小王")
+    ws.as_actor(Actor("root", "admin")).lock(rid, "1.4")
+    with pytest.raises(Forbidden) as refused:
+        ws.as_actor(Actor("小王", "drafter")).unlock(rid, "1.4")
+    # the page shows refusals through UiSession.notify (the 解锁 button's callback does)
+    sess = state.UiSession(settings=get_settings())
+    sess.notify("error", str(refused.value))
+    shown = sess.notices[0].text
+    assert "章节 1.4 由 root 锁定" in shown and "是root锁定的" not in shown, shown
+    assert workspace().locked(rid) == ["1.4"]
+
+
+def test_messages_from_below_name_the_page_control_instead_of_a_command():
+    from assistant.core.errors import StoreError
+    from assistant.kb.retrieve import EmptyKnowledgeBase
+    from assistant.ui.messages import for_page
+
+    rid = ui(open_app()).report_id
+    ws = workspace()
+    ws.lock(rid, "1.4")
+    with pytest.raises(StoreError) as locked:
+        ws.edit(rid, "1.4", "改了。")
+    ws.delete(rid)
+    with pytest.raises(StoreError) as trashed:
+        ws.current(rid)
+    with pytest.raises(StoreError) as unknown:
+        ws.current("no-such-report")
+    shown = [for_page(e.value) for e in (locked, trashed, unknown)] + [for_page(EmptyKnowledgeBase())]
+    assert "请先在本节“重新起草”页签点击“解锁”" in shown[0]
+    assert "“回收站”中点击“恢复”" in shown[1] and "“报告”页" in shown[2] and "“素材库”页" in shown[3]
+    assert not any("huibao" in t for t in shown), shown
+
+
 def test_empty_hand_edit_is_refused_and_nothing_lost():
     at = drafted_app()
     rid = ui(at).report_id
@@ -506,6 +564,50 @@ def test_figures_table_refuses_part_of_an_unknown_id():
     at.button(key="figures.save").click().run()
     errors = texts(at.error)
     assert errors and "所属" in errors[0] and "“nope”" in errors[0] and f"第 {row + 1} 行" in errors[0]
+    assert workspace().figures(rid) == before
+
+
+def test_figures_table_refuses_a_section_not_in_the_outline():
+    at = drafted_app()
+    rid = ui(at).report_id
+    before = workspace().figures(rid)
+    stale = workspace().stale_sections(rid)
+    at.switch_page(f"{PAGES}/figures.py").run()
+    row = _figure_row(at, "press_conf")
+    at.session_state[f"figures.{rid}.0"] = {
+        "edited_rows": {row: {"section": "9.9", "value": "12"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key="figures.save").click().run()
+    assert not at.exception and not at.success
+    errors = texts(at.error)
+    assert errors and f"第 {row + 1} 行，字段“章节”：章节“9.9”不存在（现有：" in errors[0], errors
+    assert "1.2" in errors[0].split("现有：")[1]
+    assert workspace().figures(rid) == before and workspace().stale_sections(rid) == stale
+    # an existing section is accepted
+    at.session_state[f"figures.{rid}.0"] = {
+        "edited_rows": {row: {"section": "1.1"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key="figures.save").click().run()
+    no_errors(at)
+    assert {f.id: f.section for f in workspace().figures(rid)}["press_conf"] == "1.1"
+
+
+def test_figures_import_refuses_a_section_not_in_the_outline():
+    at = open_app("figures")
+    rid = ui(at).report_id
+    before = workspace().figures(rid)
+    csv = "项目,数值,单位,章节\n新闻发布会,20,次,1.2\n编发新闻稿件,500,篇,9.9\n".encode()
+    at.file_uploader(key="figures.upload.0").upload("数据.csv", csv, "text/csv")
+    at.run()
+    at.button(key="figures.import").click().run()
+    errors = texts(at.error)
+    assert errors and "数据.csv" in errors[0] and "编发新闻稿件" in errors[0] and "章节“9.9”不存在" in errors[0]
     assert workspace().figures(rid) == before
 
 
@@ -725,6 +827,8 @@ def test_knowledge_upload_list_search_delete():
     assert any("hb-passage" in t and "留言回复" in t for t in texts(at.markdown))
     delete = next(b for b in at.button if b.key and b.key.startswith("kb.delete."))
     delete.click().run()
+    assert any("确认从素材库删除" in t for t in texts(at.warning)) and any(uploaded.iterdir())  # asks first
+    at.button(key="kb.delete_confirm").click().run()
     no_errors(at)
     assert any("已从素材库删除" in t for t in texts(at.success))
     assert not any(uploaded.iterdir())  # the uploaded file goes too: a later import won't revive it

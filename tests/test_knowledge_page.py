@@ -107,3 +107,42 @@ def test_a_document_is_retagged_from_its_row(tmp_path, embedder):  # noqa: F811
     at.button(key=f"{key}.save").click().run()
     assert any("字段“年度”" in t for t in texts(at.error))
     assert kb.document(source).year == 2019  # unchanged
+
+
+def test_deleting_one_document_asks_first_naming_it_and_its_uploaded_copy(embedder):  # noqa: F811
+    at = open_app("knowledge")
+    at.file_uploader(key="kb.upload.0").upload("2024总结.txt", PAST_REPORT.encode(), "text/plain")
+    at.run()
+    at.button(key="kb.import").click().run()
+    no_errors(at)
+    saved = get_settings().data_dir / "uploads" / "2024总结.txt"
+    kb = KnowledgeBase.open(get_settings(), embedder=embedder)
+    assert saved.exists() and kb.document("2024总结.txt") is not None
+
+    at.button(key="kb.delete.2024总结.txt").click().run()
+    no_errors(at)
+    asked = [t for t in texts(at.warning) if "确认从素材库删除" in t]
+    assert asked and "2024总结.txt" in asked[0] and "uploads/2024总结.txt" in asked[0] and "一并删除" in asked[0]
+    assert saved.exists() and kb.document("2024总结.txt") is not None  # asking deletes nothing
+    at.button(key="kb.delete_cancel").click().run()
+    assert not any("确认从素材库删除" in t for t in texts(at.warning))
+    assert saved.exists() and kb.document("2024总结.txt") is not None
+
+    at.button(key="kb.delete.2024总结.txt").click().run()
+    at.button(key="kb.delete_confirm").click().run()
+    no_errors(at)
+    assert any("已从素材库删除 2024总结.txt" in t for t in texts(at.success))
+    assert not saved.exists() and kb.document("2024总结.txt") is None
+
+
+def test_deleting_a_document_of_a_folder_says_the_file_itself_stays(tmp_path, embedder):  # noqa: F811
+    kb = _library(tmp_path, embedder)
+    at = open_app("knowledge")
+    at.selectbox(key="kb.filter.folder").set_value("library/rules").run()
+    source = "library/rules/p00.md"
+    at.button(key=f"kb.delete.{source}").click().run()
+    asked = [t for t in texts(at.warning) if "确认从素材库删除" in t]
+    assert asked and source in asked[0] and "保留不动" in asked[0] and kb.document(source) is not None
+    at.button(key="kb.delete_confirm").click().run()
+    no_errors(at)
+    assert kb.document(source) is None and (tmp_path / "library" / "rules" / "p00.md").exists()

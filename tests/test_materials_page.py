@@ -50,3 +50,25 @@ def test_a_number_in_the_draft_shows_the_material_sentence_its_figure_came_from(
     text = "全年举办宣讲会14场。"
     html = section_html(text, check_text(text, [fig], scope="section"), {"F01": fig})
     assert "来源：宣传科.docx 第2段" in html and "原文：全年召开宣讲会14场。" in html
+
+
+def test_accepting_rows_for_existing_figures_keeps_their_last_year_and_says_what_changed():
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    at.switch_page(PAGE).run()
+    report_id = at.session_state["huibao.session"].report_id
+    ws = Workspace.open(get_settings().workspace_path)
+    typed = [f.model_copy(update={"last_year": 8.0}) if f.id == "press_conf" else f for f in ws.figures(report_id)]
+    ws.update_figures(report_id, typed)
+    count = len(typed)
+    result = extract_text("全年召开新闻发布会12次，编发新闻稿件420篇。", source="宣传科.docx")
+    at.session_state["materials.result"] = (report_id, result)
+    at.run()
+    at.button(key="materials.accept").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    figures = {f.id: f for f in Workspace.open(get_settings().workspace_path).figures(report_id)}
+    assert len(figures) == count  # nothing added: both rows are figures the report already has
+    assert (figures["press_conf"].value, figures["press_conf"].last_year) == (12, 8)  # 上年 kept
+    assert figures["news_articles"].value == 420
+    shown = [s.value for s in at.success]
+    assert any("新增 0 项；更新 2 项：新闻发布会 11→12 次，编发新闻稿件 418→420 篇。" in s for s in shown), shown
+    assert not any("已加入" in s for s in shown)

@@ -357,6 +357,43 @@ def figures_from_table(rows: Sequence[dict], source: str = "数据表") -> list[
     return parse_figure_rows(clean, source)
 
 
+def table_lines(rows: Sequence[dict]) -> list[int]:
+    """The row number (as figures_from_table numbers them) of each figure it returns: blank
+    rows give no figure but keep their number."""
+    return [i for i, row in enumerate(rows, start=1) if any(_cell(v) is not None for v in row.values())]
+
+
+SECTIONS_LISTED = 20  # section ids named in the refusal of an unknown 章节; the rest are counted
+
+
+def check_figure_sections(
+    figures: Sequence[Figure],
+    spec: ReportSpec,
+    before: Sequence[Figure] = (),
+    *,
+    source: str | None = None,
+    lines: Sequence[int] | None = None,
+) -> None:
+    """InputError when a figure's 章节 names no section of the outline, like an unknown 所属.
+    A figure that keeps the 章节 it already had (its section since removed from the outline)
+    passes: an edit of another row must not be refused for it. ``lines``: each figure's row
+    (the table's); without it the figure is named by its item."""
+    known = [s.id for s in spec.walk()]
+    kept = {(f.id, f.section) for f in before}
+    use_lines = lines is not None and len(lines) == len(figures)
+    for k, fig in enumerate(figures):
+        if fig.section is None or fig.section in known or (fig.id, fig.section) in kept:
+            continue
+        listed = "、".join(known[:SECTIONS_LISTED]) + (f" 等 {len(known)} 个" if len(known) > SECTIONS_LISTED else "")
+        whose = "" if use_lines else f"数据“{fig.item}”（编号 {fig.id}）的"
+        raise InputError(
+            f"{whose}章节“{fig.section}”不存在（现有：{listed or '无'}）。请填提纲中的章节编号，或留空。",
+            file=source,
+            line=lines[k] if use_lines and lines is not None else None,
+            field="章节",
+        )
+
+
 def _temp_path(folder: Path, suffix: str) -> Path:
     # Unique per call: two browser sessions may export at the same moment.
     fd, name = tempfile.mkstemp(suffix=suffix, dir=folder)
@@ -536,6 +573,17 @@ def delete_document(kb, source: str, settings: Settings, *, ws=None) -> None:
     remove_documents(kb, [source], settings)
     if ws is not None:
         ws.record("kb_delete", detail=source)
+
+
+def uploaded_copy(source: str, settings: Settings) -> Path | None:
+    """The stored copy of an uploaded document that deleting it removes too (as
+    kb.metadata.remove_documents finds it), or None for a file kept elsewhere."""
+    uploads = (settings.data_dir / "uploads").resolve()
+    name = source.removeprefix("uploads/")
+    if "/" in name:
+        return None
+    path = (uploads / name).resolve()
+    return path if path.parent == uploads and path.is_file() else None
 
 
 def upload_guess(name: str, data: bytes) -> DocumentMeta:

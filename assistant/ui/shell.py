@@ -11,6 +11,7 @@ import streamlit as st
 from assistant.core.errors import HuibaoError
 from assistant.core.settings import get_settings, is_loopback, server_endpoint_stamp
 from assistant.ui import actions, chinese, render, signin
+from assistant.ui.messages import for_page
 from assistant.ui.state import UiSession, open_workspace, session
 from assistant.workspace.accounts import COOKIE_NAME, accounts_on
 from assistant.workspace.roles import ROLE_ZH, local_actor
@@ -30,7 +31,7 @@ def run_page(navigation) -> None:
     try:
         navigation.run()
     except HuibaoError as err:
-        st.error(str(err))
+        st.error(for_page(err))
     except Exception:  # noqa: BLE001 - last line of defence for the page
         log.exception("page failed")
         # The exception's own text is English (and may hold paths): it goes to the log only.
@@ -108,7 +109,7 @@ def frame() -> None:
                 sess.notify("info", "已创建示例报告，可在“章节”页点击“起草全文”。")
             reports = actions.list_reports(ws)
         except HuibaoError as err:
-            st.error(str(err))
+            st.error(for_page(err))
             return
         if not reports:
             return

@@ -21,6 +21,7 @@ from assistant.kb.retrieve import KnowledgeBase
 from assistant.llm import ChatModel, make_model
 from assistant.llm.embeddings import make_embedder
 from assistant.llm.errors import OPENAI_DEFAULT_BASE_URL
+from assistant.ui.messages import for_page
 from assistant.workspace.roles import Actor, local_actor
 from assistant.workspace.service import Workspace
 
@@ -116,7 +117,8 @@ class UiSession:
             self.configured = self.settings.model_copy()
 
     def notify(self, kind: Literal["success", "info", "warning", "error"], text: str) -> None:
-        self.notices.append(Notice(kind, text))
+        # A refusal from below may end with a command-line hint; the page names its own control.
+        self.notices.append(Notice(kind, for_page(text)))
 
     def endpoint_settings(
         self, base_url: str | None, model: str | None, api_key: str | None

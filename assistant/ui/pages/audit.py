@@ -10,6 +10,7 @@ import datetime
 import streamlit as st
 
 from assistant.core.errors import HuibaoError
+from assistant.ui.messages import for_page
 from assistant.ui.shell import show_notices
 from assistant.ui.state import open_workspace, session
 from assistant.workspace.service import audit_csv
@@ -24,7 +25,7 @@ def render() -> None:
     try:
         ws.authorize("audit")
     except HuibaoError as err:
-        st.error(str(err))
+        st.error(for_page(err))
         return
     st.caption("每个版本、数据更新、锁定、审核、导入、导出、删除、恢复和账户变动都记录在此，记录不会被删除。")
     reports = {r.id: r.title for r in ws.reports()} | {r.id: r.title for r in ws.reports(deleted=True)}

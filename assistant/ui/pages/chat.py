@@ -6,6 +6,7 @@ import streamlit as st
 
 from assistant.core.errors import HuibaoError
 from assistant.ui import actions
+from assistant.ui.messages import for_page
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import current_model, drafting_knowledge_base, open_workspace, session
 from assistant.ui.streaming import StreamedCall
@@ -60,7 +61,7 @@ def render() -> None:
                 st.write_stream(call)
         except HuibaoError as err:
             slot.empty()
-            text = f"出错了：{err}"
+            text = f"出错了：{for_page(err)}"
             st.error(text)
             try:
                 ws.add_chat(report_id, "assistant", text)
@@ -107,7 +108,7 @@ def _show_proposal(pid: int, proposal: chat.Proposal, ws, report_id: str, sess, 
                         st.write_stream(call)
                     result = call.result
                 except HuibaoError as err:
-                    result = chat.ActionResult(f"未能完成：{err}")
+                    result = chat.ActionResult(f"未能完成：{for_page(err)}")
                 slot.empty()
                 ws.add_chat(report_id, "assistant", result.message)
             st.rerun()

@@ -8,6 +8,7 @@ from assistant.core.errors import HuibaoError
 from assistant.export import file_stem, markdown_text
 from assistant.ui import actions
 from assistant.ui import render as html
+from assistant.ui.messages import for_page
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import open_workspace, session
 from assistant.workspace.service import diff_segments
@@ -105,7 +106,7 @@ def _import_marked_up(sess, ws, report_id: str) -> None:
     try:
         plan, snapshot_id = actions.import_preview(ws, report_id, upload.name, data)
     except HuibaoError as err:
-        st.error(f"无法导入：{err}")
+        st.error(f"无法导入：{for_page(err)}")
         return
     _show_plan(plan)
     if not plan.changes and not plan.comments:
@@ -116,7 +117,7 @@ def _import_marked_up(sess, ws, report_id: str) -> None:
         try:
             saved = actions.import_save(ws, plan, uploader=uploader.strip(), snapshot_id=snapshot_id)
         except HuibaoError as err:
-            st.error(f"未保存：{err}")
+            st.error(f"未保存：{for_page(err)}")
             return
         sess.uploader_generation += 1
         changed = "、".join(

@@ -9,6 +9,7 @@ import streamlit as st
 from assistant.core.errors import HuibaoError
 from assistant.core.figures import Figure, format_value
 from assistant.ui import actions
+from assistant.ui.messages import for_page
 from assistant.ui.shell import OUTLINE_PAGE, SECTIONS_PAGE, require_report, show_notices
 from assistant.ui.state import ConfirmWhole, UiSession, open_workspace, session
 from assistant.workspace.service import Workspace
@@ -43,7 +44,18 @@ def _table(figures) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=actions.FIGURE_COLUMNS)
 
 
-def _apply(sess: UiSession, ws: Workspace, report_id: str, figures: list[Figure], how: str) -> None:
+def _apply(
+    sess: UiSession,
+    ws: Workspace,
+    report_id: str,
+    figures: list[Figure],
+    how: str,
+    *,
+    source: str,
+    lines: list[int] | None = None,
+) -> None:
+    # A 章节 that is not in the outline is refused like an unknown 所属: nothing is saved.
+    actions.check_figure_sections(figures, ws.spec(report_id), ws.figures(report_id), source=source, lines=lines)
     before = set(ws.stale_sections(report_id))
     stale = actions.update_figures(ws, report_id, figures)
     sess.figures_generation += 1  # a fresh table, showing what was saved
@@ -81,10 +93,11 @@ def render() -> None:
     cols = st.columns([1, 1, 4])
     if cols[0].button("保存数据", type="primary", key="figures.save"):
         try:
-            new = actions.figures_from_table(edited.to_dict("records"))
-            _apply(sess, ws, report_id, new, "数据已保存")
+            records = edited.to_dict("records")
+            new = actions.figures_from_table(records)
+            _apply(sess, ws, report_id, new, "数据已保存", source="数据表", lines=actions.table_lines(records))
         except HuibaoError as err:
-            st.error(str(err))  # the table keeps the user's edits; nothing was saved
+            st.error(for_page(err))  # the table keeps the user's edits; nothing was saved
         else:
             st.rerun()
     if cols[1].button("放弃修改", key="figures.reset"):
@@ -130,9 +143,10 @@ def render() -> None:
         if upload is not None and st.button("导入", key="figures.import"):
             try:
                 new = actions.figures_from_upload(upload.name, upload.getvalue(), sess.settings)
-                _apply(sess, ws, report_id, new, f"已从 {actions.safe_upload_name(upload.name)} 导入数据")
+                name = actions.safe_upload_name(upload.name)
+                _apply(sess, ws, report_id, new, f"已从 {name} 导入数据", source=name)
             except HuibaoError as err:
-                st.error(str(err))
+                st.error(for_page(err))
             else:
                 sess.uploader_generation += 1
                 st.rerun()

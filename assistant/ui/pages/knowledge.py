@@ -24,6 +24,7 @@ from assistant.kb.metadata import (
 from assistant.kb.retrieve import DocumentInfo
 from assistant.ui import actions
 from assistant.ui import render as html
+from assistant.ui.messages import for_page
 from assistant.ui.shell import show_notices
 from assistant.ui.state import UiSession, knowledge_base, open_workspace, session
 
@@ -31,6 +32,7 @@ PER_PAGE = 20
 ALL = "全部"
 NO_FOLDER_LABEL = "（单独导入、上传的文件）"
 CONFIRM = "kb.confirm_remove"  # session key: (description, sources) the person is asked about
+CONFIRM_ONE = "kb.confirm_delete"  # session key: the source whose 删除 the person is asked to confirm
 SHOWN = 8  # documents named in the confirmation; the rest are counted
 
 
@@ -39,7 +41,7 @@ def _ingest(sess: UiSession, kb, paths, label: str, meta: dict | None = None) ->
     try:
         ws.authorize("kb")  # admins only while accounts are on; the upload itself checked it too
     except HuibaoError as err:
-        st.error(str(err))
+        st.error(for_page(err))
         return
     bar = st.progress(0.0, text=f"正在导入{label}…")
 
@@ -52,7 +54,7 @@ def _ingest(sess: UiSession, kb, paths, label: str, meta: dict | None = None) ->
         report = ingest(paths, sess.settings, kb=kb, progress=progress, meta=meta)
     except HuibaoError as err:
         bar.empty()
-        st.error(str(err))
+        st.error(for_page(err))
         return
     bar.empty()
     if paths is None:
@@ -67,7 +69,16 @@ def _ingest(sess: UiSession, kb, paths, label: str, meta: dict | None = None) ->
     st.rerun()
 
 
+def _ask_delete(source: str) -> None:
+    st.session_state[CONFIRM_ONE] = source
+
+
+def _cancel_delete() -> None:
+    st.session_state.pop(CONFIRM_ONE, None)
+
+
 def _delete(sess: UiSession, source: str) -> None:
+    st.session_state.pop(CONFIRM_ONE, None)
     try:
         actions.delete_document(knowledge_base(sess.settings), source, sess.settings, ws=open_workspace(sess.settings))
     except HuibaoError as err:
@@ -114,7 +125,7 @@ def _upload_form(sess: UiSession, kb, uploads) -> None:
             files = [(name, data, actions.upload_meta(name, kind, year, org)) for name, data, kind, year, org in rows]
             paths, meta = actions.import_uploads(files, sess.settings, kb, ws=open_workspace(sess.settings))
         except HuibaoError as err:
-            st.error(str(err))
+            st.error(for_page(err))
         else:
             sess.uploader_generation += 1
             _ingest(sess, kb, paths, f" {len(paths)} 个文件", meta)
@@ -177,7 +188,26 @@ def _document_row(sess: UiSession, doc: DocumentInfo) -> None:
         st.text_input("年度", value=str(doc.year or ""), key=f"{key}.year")
         st.text_input("单位", value=doc.organisation or "", key=f"{key}.org")
         st.button("保存", key=f"{key}.save", on_click=_retag, args=(sess, doc.source, key))
-    row[6].button("删除", key=f"kb.delete.{doc.source}", on_click=_delete, args=(sess, doc.source))
+    row[6].button("删除", key=f"kb.delete.{doc.source}", on_click=_ask_delete, args=(doc.source,))
+    if st.session_state.get(CONFIRM_ONE) == doc.source:
+        _confirm_delete(sess, doc)
+
+
+def _confirm_delete(sess: UiSession, doc: DocumentInfo) -> None:
+    """One document's 删除 asks first, as the batch removal does: the file is named, and an
+    upload's saved copy (its only copy on the server) is said to go too."""
+    name = f"“{doc.title}”（{doc.source}）" if doc.title and doc.title != doc.source else f"“{doc.source}”"
+    copy = actions.uploaded_copy(doc.source, sess.settings)
+    if copy is not None:
+        what = f"这是上传的文件，服务器上保存的副本（uploads/{copy.name}）也会一并删除，删除后需重新上传才能恢复。"
+    else:
+        what = "原文件不在上传目录中，保留不动；删除后需重新导入才能恢复。"
+    st.warning(f"确认从素材库删除{name}？{what}")
+    cols = st.columns([2, 1, 5])
+    cols[0].button(
+        "确认删除这个文件", type="primary", key="kb.delete_confirm", on_click=_delete, args=(sess, doc.source)
+    )
+    cols[1].button("取消", key="kb.delete_cancel", on_click=_cancel_delete)
 
 
 def _ask_removal(flt: DocumentFilter, sources: list[str]) -> None:
@@ -279,7 +309,7 @@ def render() -> None:
         try:
             passages = kb.search(query, k=5)
         except HuibaoError as err:
-            st.error(str(err))
+            st.error(for_page(err))
             return
         if not passages:
             st.caption("没有找到相关段落。")

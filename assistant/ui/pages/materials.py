@@ -13,8 +13,9 @@ import streamlit as st
 from assistant.core.errors import HuibaoError
 from assistant.core.figures import format_value
 from assistant.materials import MATERIAL_EXTENSIONS, Extracted, extract_materials
-from assistant.materials.accept import accept_rows, resolve_conflicts
+from assistant.materials.accept import merge_rows, resolve_conflicts
 from assistant.ui import actions
+from assistant.ui.messages import for_page
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import current_model, open_workspace, session
 
@@ -90,7 +91,7 @@ def render() -> None:
                 st.session_state[_RESULT] = (report_id, _extract(uploads, sess))
                 st.session_state.pop(_NOTES, None)
             except HuibaoError as err:
-                st.error(str(err))
+                st.error(for_page(err))
                 return
     stored = st.session_state.get(_RESULT)
     if not stored or stored[0] != report_id:
@@ -130,15 +131,21 @@ def render() -> None:
             if r.id in ticked
         ]
         ws = open_workspace(sess.settings)
+        if not chosen:
+            st.error("请先在表中勾选要加入的行（“采用”列）。")
+            return
         try:
-            figures = accept_rows(ws.figures(report_id), chosen)
-            stale = actions.update_figures(ws, report_id, figures)
+            merged = merge_rows(ws.figures(report_id), chosen)
+            stale = actions.update_figures(ws, report_id, merged.figures)
         except HuibaoError as err:
-            st.error(str(err))
+            st.error(for_page(err))
             return
         sess.figures_generation += 1
-        msg = f"已加入 {len(chosen)} 项数据（共 {len(figures)} 项）。"
+        # Say what happened: which figures are new and which existing ones changed, from what to what.
+        msg = f"{merged.summary()}本汇报现有 {len(merged.figures)} 项数据。"
         sess.notify("success", msg + (f"用到变更数据的章节：{'、'.join(stale)}，已标为待更新。" if stale else ""))
+        for warning in merged.warnings():
+            sess.notify("warning", warning)
         st.rerun()
     _notes(sess, report_id, result)
 
@@ -154,7 +161,7 @@ def _notes(sess, report_id: str, result: Extracted) -> None:
             try:
                 proposal = actions.propose_section_notes(ws, report_id, result.rows, current_model(sess))
             except HuibaoError as err:
-                st.error(str(err))
+                st.error(for_page(err))
                 return
         st.session_state[_NOTES] = (report_id, proposal)
     stored = st.session_state.get(_NOTES)
@@ -184,7 +191,7 @@ def _notes(sess, report_id: str, result: Extracted) -> None:
         try:
             added = {sid: ws.append_notes(report_id, sid, lines) for sid, lines in ticked.items()}
         except HuibaoError as err:
-            st.error(str(err))
+            st.error(for_page(err))
             return
         parts = [f"章节 {sid} 加入 {len(lines)} 句" for sid, lines in added.items() if lines]
         sess.notify("success", ("；".join(parts) + "。") if parts else "勾选的句子已在要点中，未重复加入。")

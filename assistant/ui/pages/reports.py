@@ -10,6 +10,7 @@ import streamlit as st
 
 from assistant.core.errors import HuibaoError
 from assistant.ui import actions
+from assistant.ui.messages import for_page
 from assistant.ui.shell import OUTLINE_PAGE, SECTIONS_PAGE, show_notices
 from assistant.ui.state import UiSession, open_workspace, session
 
@@ -181,7 +182,7 @@ def render() -> None:
                 closing=closing,
             )
         except HuibaoError as err:
-            st.error(str(err))
+            st.error(for_page(err))
         else:
             sess.report_id = report_id
             sess.notify("success", f"已新建报告“{title.strip()}”，请在下面补写和调整提纲，再到“章节”页起草。")

@@ -17,6 +17,7 @@ from assistant.drafting.review import review_check
 from assistant.gongwen import PART_NAMES
 from assistant.ui import actions
 from assistant.ui import render as html
+from assistant.ui.messages import for_page
 from assistant.ui.shell import require_report, show_notices
 from assistant.ui.state import (
     ConfirmWhole,
@@ -68,7 +69,7 @@ def _review_all(sess: UiSession, ws: Workspace, report_id: str) -> None:
             found += len(review.findings)
             notes += [f"章节 {d.section_id}：{note}" for note in review.notes]
     except HuibaoError as err:
-        notes.append(f"模型审读未能进行：{err}")
+        notes.append(f"模型审读未能进行：{for_page(err)}")
     bar.empty()
     for note in notes:
         sess.notify("warning", note)
@@ -288,7 +289,7 @@ def _stream_section(
         return None
     except HuibaoError as err:  # a model failure included: nothing was saved
         slot.empty()
-        st.error(str(err))
+        st.error(for_page(err))
         return None
     slot.empty()
     draft = call.result
@@ -504,7 +505,7 @@ def _review_section(sess: UiSession, report_id: str, sid: str, version: int, dra
             draft.text, draft.check, model, terms=office_terms(), progress=tick
         )[1]
     except HuibaoError as err:
-        st.error(f"模型审读未能进行：{err}")
+        st.error(f"模型审读未能进行：{for_page(err)}")
     bar.empty()
 
 
@@ -588,7 +589,7 @@ def _render_history(sess: UiSession, ws: Workspace, report_id: str, sid: str, in
     try:
         versions = ws.history(report_id, sid)
     except HuibaoError as err:
-        st.error(str(err))
+        st.error(for_page(err))
         return
     if not versions:
         st.caption("尚无版本。")
@@ -637,7 +638,7 @@ def _render_history(sess: UiSession, ws: Workspace, report_id: str, sid: str, in
             try:
                 segments = ws.diff_segments(report_id, sid, a, b)
             except HuibaoError as err:
-                st.error(str(err))
+                st.error(for_page(err))
             else:
                 st.markdown(html.diff_html(segments), unsafe_allow_html=True)
         key = f"revert-to.{sid}.{newest}"

@@ -25,6 +25,7 @@ from assistant.core.settings import (
 )
 from assistant.llm import test_connection
 from assistant.ui import signin
+from assistant.ui.messages import for_page
 from assistant.ui.shell import OFFLINE_BANNER, show_notices
 from assistant.ui.state import UiSession, open_workspace, session
 from assistant.workspace.roles import ROLE_ZH, parse_role
@@ -59,6 +60,7 @@ def _test(sess: UiSession) -> None:
         state.get("settings.base_url"), state.get("settings.model"), state.get("settings.api_key")
     )
     ok, message = test_connection(settings)
+    message = for_page(message)
     sess.connection = (ok, f"{message}\n\n{note}" if note else message)
 
 
@@ -253,7 +255,7 @@ def _render_users(sess: UiSession) -> None:
 
 def _test_current(sess: UiSession) -> None:
     ok, message = test_connection(sess.settings)
-    sess.connection = (ok, message)
+    sess.connection = (ok, for_page(message))
 
 
 def render() -> None:
