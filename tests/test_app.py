@@ -52,6 +52,13 @@ def drafted_app() -> AppTest:
     return at
 
 
+def open_edit(at, sid: str) -> str:
+    """Open a section's 修改 · 历史 tools and return its text box's key (edit.<sid>.<version>)."""
+    at.session_state[f"tools.{sid}"] = True
+    at.run()
+    return next(t.key for t in at.text_area if t.key and t.key.startswith(f"edit.{sid}."))
+
+
 def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
@@ -283,9 +290,7 @@ def test_hand_edit_is_a_version_with_diff_and_revert():
     at = drafted_app()
     rid = ui(at).report_id
     original = workspace().current(rid).section("1.4").text
-    at.session_state["tools.1.4"] = True
-    at.run()
-    edit_key = next(t.key for t in at.text_area if t.key and t.key.startswith("edit.1.4."))
+    edit_key = open_edit(at, "1.4")
     at.text_area(key=edit_key).set_value("全年开展活动99次，效果明显。")
     at.button(key="save.1.4").click().run()
     no_errors(at)
@@ -317,9 +322,7 @@ def test_hand_edit_with_another_items_figure_shows_why_on_hover():
     # 12次 is 涉人大网络舆情研判's figure; the sentence is about 新闻发布会 (11次).
     at = drafted_app()
     rid = ui(at).report_id
-    at.session_state["tools.1.4"] = True
-    at.run()
-    edit_key = next(t.key for t in at.text_area if t.key and t.key.startswith("edit.1.4."))
+    edit_key = open_edit(at, "1.4")
     at.text_area(key=edit_key).set_value("全年召开新闻发布会12次，效果明显。")
     at.button(key="save.1.4").click().run()
     no_errors(at)
@@ -345,9 +348,7 @@ def test_export_page_counts_unverified_apart_from_placeholders():
 def test_a_save_into_a_section_locked_meanwhile_names_the_unlock_button_not_a_command():
     at = drafted_app()
     rid = ui(at).report_id
-    at.session_state["tools.1.4"] = True
-    at.run()
-    edit_key = next(t.key for t in at.text_area if t.key and t.key.startswith("edit.1.4."))
+    edit_key = open_edit(at, "1.4")
     at.text_area(key=edit_key).set_value("全年开展活动99次，效果明显。")
     workspace().lock(rid, "1.4")  # someone else locks it while the text is being typed
     at.button(key="save.1.4").click().run()
@@ -403,9 +404,7 @@ def test_messages_from_below_name_the_page_control_instead_of_a_command():
 def test_empty_hand_edit_is_refused_and_nothing_lost():
     at = drafted_app()
     rid = ui(at).report_id
-    at.session_state["tools.2"] = True
-    at.run()
-    edit_key = next(t.key for t in at.text_area if t.key and t.key.startswith("edit.2."))
+    edit_key = open_edit(at, "2")
     at.text_area(key=edit_key).set_value("   ")
     at.button(key="save.2").click().run()
     assert any("正文不能为空" in t for t in texts(at.error))

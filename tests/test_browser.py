@@ -654,7 +654,7 @@ def test_materials_to_figures_notes_and_a_number_traced_to_its_sentence(servers,
         settle(page)
         shot(page, "17-materials-conflict")
         page.get_by_role("button", name="把勾选的行加入本汇报的数据").click()
-        page.get_by_text(re.compile(r"已加入 \d+ 项数据")).wait_for()
+        page.get_by_text(re.compile(r"新增 \d+ 项.*本汇报现有 \d+ 项数据")).wait_for()
         figures = {f.id: f for f in ws.figures(rid)}
         assert figures["F01"].value == 837 and "837" in (figures["F01"].sentence or "")
         assert figures["F01"].source.startswith("扫描件.") and figures["F02"].value == 156
