@@ -63,12 +63,6 @@ def _norm(text: str) -> str:
     return _SPACE.sub("", text)
 
 
-def _text_of(p) -> str:
-    """A paragraph's text with tracked changes accepted (core/textio.accepted_text, which check and
-    ingest read Word files with too)."""
-    return accepted_text(p)
-
-
 def _check_zip(data: bytes, name: str) -> None:
     # the upload limit, with a .docx counted unpacked (zip bombs), as every other user file
     why = too_large(
@@ -108,7 +102,7 @@ def read_marked_up(data: bytes, name: str = "") -> MarkedUp:
         style_el = p.find(f"{_W}pPr/{_W}pStyle")
         style = styles.get(style_el.get(f"{_W}val"), "") if style_el is not None else ""
         ids = [el.get(f"{_W}id") for el in p.iter(f"{_W}commentRangeStart", f"{_W}commentReference")]
-        text = _text_of(p)
+        text = accepted_text(p)
         if merge_next and paragraphs:
             # the paragraph mark before this one was deleted (tracked): the two are one paragraph
             paragraphs[-1].text += text
@@ -121,7 +115,7 @@ def read_marked_up(data: bytes, name: str = "") -> MarkedUp:
         if rel.reltype.endswith("/comments") and not rel.is_external:
             root = parse_xml(rel.target_part.blob)
             for c in root.iter(f"{_W}comment"):
-                text = "\n".join(_text_of(p) for p in c.iter(f"{_W}p")).strip()
+                text = "\n".join(accepted_text(p) for p in c.iter(f"{_W}p")).strip()
                 cid = c.get(f"{_W}id")
                 comments[cid] = Comment(cid, c.get(f"{_W}author") or "", text)
     kept = []

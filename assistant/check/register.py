@@ -229,7 +229,7 @@ def _doubled_verbs(text: str, cache: dict[tuple[int, int], dict[int, str]]) -> l
         start, end = m.span()
         base = m.group(1) or m.group(2)
         if len(base) == 1 and end - start == 2:  # AA: not inside AABB, not a state word before 的/地
-            if text[end : end + 2][:1] in "的地" or (
+            if text[end : end + 1] in ("的", "地") or (
                 end + 1 < len(text) and text[end] == text[end + 1] or start >= 2 and text[start - 1] == text[start - 2]
             ):
                 continue
@@ -247,13 +247,7 @@ def _doubled_verbs(text: str, cache: dict[tuple[int, int], dict[int, str]]) -> l
         if not tags.get(m.group(), "v").startswith("v"):  # a word of its own that is no verb (泡泡)
             continue
         lo, hi = _clause(text, start, end)
-        if (lo, hi) not in cache:
-            starts, at = {}, lo
-            for pair in jieba.posseg.lcut(text[lo:hi], HMM=False):
-                starts[at] = pair.flag
-                at += len(pair.word)
-            cache[(lo, hi)] = starts
-        words = cache[(lo, hi)]
+        words = _clause_tags(text, lo, hi, cache)
         # ABAB may end inside a word jieba joined to its last half (孝敬孝敬老人); AA may not (超超临界)
         if start in words and (end in words or end == hi or len(base) == 2 and _ends_in_word(text, end, words, hi)):
             out.append((_doubling_rule(), start, end))
@@ -389,6 +383,21 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
     return lo, hi
 
 
+def _clause_tags(text: str, lo: int, hi: int, cache: dict[tuple[int, int], dict[int, str]]) -> dict[int, str]:
+    """Where each jieba word of the clause text[lo:hi] starts -> its part of speech, once per
+    clause. HMM off: 巨慢 is 巨 + 慢, not one guessed word."""
+    if (lo, hi) not in cache:
+        get_jieba()  # first: jieba imported once, quietly
+        import jieba.posseg  # heavy, and only where a rule needs parts of speech
+
+        starts, at = {}, lo
+        for pair in jieba.posseg.lcut(text[lo:hi], HMM=False):
+            starts[at] = pair.flag
+            at += len(pair.word)
+        cache[(lo, hi)] = starts
+    return cache[(lo, hi)]
+
+
 def _next_word_is(
     text: str, start: int, end: int, tags: tuple[str, ...], cache: dict[tuple[int, int], dict[int, str]]
 ) -> bool:
@@ -397,17 +406,9 @@ def _next_word_is(
     lo, hi = _clause(text, start, end)
     if end >= hi:
         return False
-    if (lo, hi) not in cache:
-        get_jieba()  # first: jieba imported once, quietly
-        import jieba.posseg  # heavy, and only where a class rule needs parts of speech
-
-        starts, at = {}, lo
-        for pair in jieba.posseg.lcut(text[lo:hi], HMM=False):  # 巨慢 as 巨 + 慢, not one guessed word
-            starts[at] = pair.flag
-            at += len(pair.word)
-        cache[(lo, hi)] = starts
-    tag = cache[(lo, hi)].get(end)
-    return start in cache[(lo, hi)] and tag is not None and tag.startswith(tags)
+    words = _clause_tags(text, lo, hi, cache)
+    tag = words.get(end)
+    return start in words and tag is not None and tag.startswith(tags)
 
 
 # jieba parts of speech of naming words (nouns, places, times, numbers; and the conjunctions between
@@ -421,16 +422,7 @@ def _overlapping_words(
 ) -> list[tuple[int, int, str]]:
     """(start, end, part of speech) of the jieba words of the clause that overlap text[start:end]."""
     lo, hi = _clause(text, start, end)
-    if (lo, hi) not in cache:
-        get_jieba()
-        import jieba.posseg  # heavy, and only where the model flagged a span
-
-        starts, at = {}, lo
-        for pair in jieba.posseg.lcut(text[lo:hi], HMM=False):
-            starts[at] = pair.flag
-            at += len(pair.word)
-        cache[(lo, hi)] = starts
-    words = sorted(cache[(lo, hi)].items())
+    words = sorted(_clause_tags(text, lo, hi, cache).items())
     bounds = [(at, words[i + 1][0] if i + 1 < len(words) else hi, tag) for i, (at, tag) in enumerate(words)]
     return [(a, b, tag) for a, b, tag in bounds if a < end and start < b]
 
