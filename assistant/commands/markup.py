@@ -66,7 +66,7 @@ def _print_plan(plan: ImportPlan) -> None:
             )
     if plan.known_comments:
         n = len(plan.known_comments)
-        which = f"另有 {n} 条批注" if plan.comments else f"{n} 条批注都"
+        which = f"另有 {n} 条批注" if plan.comments else ("这条批注" if n == 1 else f"这 {n} 条批注都")
         out(f"\n文件中{which}已保存过（工作区中已有），不再重复保存。")
 
 

@@ -57,7 +57,7 @@ class Unchanged(HuibaoError):
 _OS_REASONS = {
     errno.EACCES: "没有读取权限",
     errno.EPERM: "没有读取权限",
-    errno.ENOENT: "文件不存在（可能已被移走或删除）",
+    errno.ENOENT: "文件不存在，可能已被移走或删除",
     errno.ELOOP: "符号链接形成循环，无法读取",
     errno.EISDIR: "这是一个目录，不是文件",
     errno.ENOSPC: "磁盘空间不足",
